@@ -1,0 +1,13 @@
+// STUB: replace with the real binder(s).
+#include "exec/ops/binders.h"
+
+namespace neutron {
+
+StatusOr<StepPtr> bind_conv(const Graph& g, NodeId id) {
+  return error(Error::NotSupported, describe(g, id), ": no CPU kernel yet (bind_conv)");
+}
+StatusOr<StepPtr> bind_conv_transpose(const Graph& g, NodeId id) {
+  return error(Error::NotSupported, describe(g, id), ": no CPU kernel yet (bind_conv_transpose)");
+}
+
+}  // namespace neutron

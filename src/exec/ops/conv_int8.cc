@@ -1,0 +1,10 @@
+// STUB: replace with the real binder(s).
+#include "exec/ops/binders.h"
+
+namespace neutron {
+
+StatusOr<StepPtr> bind_conv_int8(const Graph& g, NodeId id) {
+  return error(Error::NotSupported, describe(g, id), ": no CPU kernel yet (bind_conv_int8)");
+}
+
+}  // namespace neutron

@@ -1,0 +1,13 @@
+// STUB: replace with the real binder(s).
+#include "exec/ops/binders.h"
+
+namespace neutron {
+
+StatusOr<StepPtr> bind_pool(const Graph& g, NodeId id) {
+  return error(Error::NotSupported, describe(g, id), ": no CPU kernel yet (bind_pool)");
+}
+StatusOr<StepPtr> bind_global_pool(const Graph& g, NodeId id) {
+  return error(Error::NotSupported, describe(g, id), ": no CPU kernel yet (bind_global_pool)");
+}
+
+}  // namespace neutron

@@ -1,0 +1,47 @@
+// The normalized operands of every IR op. The importer turns ONNX's constant operands into these
+// attributes, so kernels, passes and rules never see opset differences. Tensor inputs are listed
+// in order; "?" marks an optional input (kNoTensor when absent). All axes are non-negative.
+// Attribute names follow ONNX where ONNX has one.
+//
+// Quantization is carried by tensors, not ops: QuantizeLinear's output tensor and
+// DequantizeLinear's input tensor hold the (scale, zero_point, axis) in Tensor::quant; the ONNX
+// scale and zero-point inputs are dropped on import. An op whose data tensors are i8 with
+// quantization parameters is the integer version of that op (see docs/integer-semantics.md).
+//
+// channels_last (int, default 0): on spatial ops, 1 means data tensors are NHWC instead of NCHW.
+// Weights keep ONNX layouts (Conv OIHW, ConvTranspose IOHW) in the IR regardless.
+//
+//   Conv              X, W[Cout, Cin/group, kH, kW], B?[Cout]
+//                     kernel_shape[2], strides[2], dilations[2], pads[4]=(top,left,bottom,right),
+//                     group, channels_last. 2-D only; auto_pad is resolved into pads on import.
+//   ConvTranspose     X, W[Cin, Cout/group, kH, kW], B?   same attrs as Conv + output_padding[2];
+//                     output_shape is resolved into pads on import.
+//   Gemm              A, B, C?    alpha, beta, transA, transB
+//   MatMul            A, B        (numpy matmul broadcasting)
+//   BatchNormalization X, scale, B, mean, var   epsilon, channels_last
+//   Relu, Sigmoid, Tanh, Abs, Neg, Exp, Log, Sqrt, Reciprocal, HardSwish   X
+//   Clip              X           min, max (float; absent = unbounded)
+//   LeakyRelu         X           alpha
+//   HardSigmoid       X           alpha, beta
+//   PRelu             X, slope    (slope broadcasts to X)
+//   Softmax           X           axis (opset-13 meaning: one axis)
+//   MaxPool, AveragePool  X       kernel_shape[2], strides[2], pads[4], dilations[2] (MaxPool),
+//                     ceil_mode, count_include_pad (AveragePool), channels_last
+//   GlobalAveragePool, GlobalMaxPool  X   channels_last
+//   Add, Sub, Mul, Div, Max, Min     A, B (numpy broadcasting; variadic ONNX Max/Min become chains)
+//   Concat            X0, X1, ...  axis
+//   Reshape           X           shape (fully resolved, no 0 or -1). Flatten, Squeeze and Unsqueeze
+//                     import as Reshape.
+//   Transpose         X           perm
+//   Slice             X           starts, ends, axes, steps (clamped to the dims, one per axis)
+//   Split             X -> Y0..Yn  axis, split (sizes)
+//   Pad               X           pads[2*rank] (ONNX order: all begins, then all ends), mode
+//                     ("constant", "reflect", "edge"), value (float)
+//   Resize            X           mode ("nearest", "linear"), coordinate_transformation_mode,
+//                     nearest_mode, scales[rank] (float); output shape is the tensor's shape.
+//   ReduceMean, ReduceMax, ReduceMin, ReduceSum   X   axes (empty = all), keepdims
+//   Cast              X           to (DType as int)
+//   Identity, Dropout X           (inference: copy)
+//   QuantizeLinear    X(f32) -> Y(i8|u8 with quant)
+//   DequantizeLinear  X(i8|u8|i32 with quant) -> Y(f32)
+#pragma once

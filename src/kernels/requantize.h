@@ -1,0 +1,72 @@
+// THE integer semantics of the project, defined once. CPU int8 kernels, the NPU simulator, the
+// compiler and the tests all call these functions; docs/integer-semantics.md explains them.
+//
+//   real value          r = scale * (q - zero_point)
+//   int8 op             acc = sum of int32 products of zero-point-corrected int8 operands
+//                       (+ int32 bias quantized with scale s_in * s_w, zero point 0)
+//   requantization      q_out = clamp(zero_point_out + round_half_even(acc * M), qmin, qmax)
+//                       with M = s_in * s_w / s_out held as a fixed-point multiplier m * 2^-shift,
+//                       m in [2^30, 2^31), shift in [1, 62]; acc * m is exact in int64 and is
+//                       rounded ONCE, half to even (as ONNX QuantizeLinear rounds).
+//   float -> int8       q = clamp(round_half_even(x / scale) + zero_point), x / scale in double.
+//
+// The only difference from an exact evaluation in real numbers is the 31-bit multiplier, so a
+// result can differ by 1 LSB only when acc * M lies within about 2^-31 relative of a .5 tie.
+#pragma once
+#include <cmath>
+#include <cstdint>
+
+namespace neutron {
+
+struct FixedMultiplier {
+  int32_t multiplier = 0;  // m in [2^30, 2^31), or 0 for a zero real multiplier
+  int32_t shift = 1;       // right shift in [1, 62]
+};
+
+constexpr int kMinShift = 1;
+constexpr int kMaxShift = 62;
+
+// Converts a real multiplier to fixed point. Returns false when `real` is negative, not finite, or
+// outside what a shift in [1, 62] can express (about [2^-32, 2^30)); callers report NotSupported.
+bool quantize_multiplier(double real, FixedMultiplier* out);
+
+// round_half_even(value / 2^shift) for shift in [1, 62]. Exact for any int64 value.
+inline int64_t round_shift_half_even(int64_t value, int shift) {
+  const int64_t floor_q = value >> shift;  // arithmetic shift: floor division
+  const int64_t rem = value - (floor_q * (int64_t(1) << shift));
+  const int64_t half = int64_t(1) << (shift - 1);
+  return floor_q + ((rem > half) | ((rem == half) & (floor_q & 1)));
+}
+
+// round_half_even(acc * M) for a 32-bit accumulator. acc * m < 2^62, so no overflow.
+inline int64_t apply_multiplier(int32_t acc, FixedMultiplier m) {
+  return round_shift_half_even(int64_t(acc) * m.multiplier, m.shift);
+}
+
+inline int32_t clamp_i32(int64_t v, int32_t lo, int32_t hi) { return int32_t(v < lo ? lo : (v > hi ? hi : v)); }
+
+// The requantization step of every int8 op: accumulator -> output int8 in [qmin, qmax].
+inline int8_t requantize_to_int8(int32_t acc, FixedMultiplier m, int32_t out_zero_point, int32_t qmin = -128,
+                                 int32_t qmax = 127) {
+  return int8_t(clamp_i32(apply_multiplier(acc, m) + out_zero_point, qmin, qmax));
+}
+
+// float -> int8/uint8 quantization (QuantizeLinear), computed in double.
+inline int32_t quantize_real(double x, double scale, int32_t zero_point, int32_t qmin, int32_t qmax) {
+  double q = std::nearbyint(x / scale);  // default rounding mode: to nearest, ties to even
+  if (!(q == q)) q = 0;                  // NaN maps to the zero point
+  q += zero_point;
+  return int32_t(q < qmin ? qmin : (q > qmax ? qmax : q));
+}
+inline int8_t quantize_to_int8(double x, double scale, int32_t zero_point) {
+  return int8_t(quantize_real(x, scale, zero_point, -128, 127));
+}
+
+// The int8 range a fused activation keeps: [act_min, act_max] in real numbers -> [qmin, qmax].
+inline void activation_range_int8(double act_min, double act_max, double scale, int32_t zero_point, int32_t* qmin,
+                                  int32_t* qmax) {
+  *qmin = std::isfinite(act_min) ? quantize_real(act_min, scale, zero_point, -128, 127) : -128;
+  *qmax = std::isfinite(act_max) ? quantize_real(act_max, scale, zero_point, -128, 127) : 127;
+}
+
+}  // namespace neutron

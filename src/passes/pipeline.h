@@ -1,0 +1,27 @@
+// Named pass pipelines. Each pass is a stage with a CLI name and a one-line summary; the pipeline
+// verifies the graph after every stage (see docs/architecture.md).
+#pragma once
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "ir/graph.h"
+
+namespace neutron {
+
+struct PassInfo {
+  const char* name;     // CLI vocabulary: --dump-after=<name>
+  const char* summary;
+  Status (*run)(Graph& g);
+};
+
+// The passes that make an imported graph ready for the CPU executor:
+// fold-qdq (quantized clusters become int8 ops), layout-nhwc (spatial ops to channels-last,
+// transposes sunk and cancelled), dead-code elimination.
+const std::vector<PassInfo>& cpu_pipeline();
+
+// Runs the passes in order, verifying after each. `after_each` (optional) sees every stage.
+Status run_passes(Graph& g, const std::vector<PassInfo>& passes,
+                  const std::function<void(const PassInfo&, const Graph&)>& after_each = nullptr);
+
+}  // namespace neutron
