@@ -1,6 +1,40 @@
-// STUB CLI.
 #include <cstdio>
-int main() {
-  std::fprintf(stderr, "neutron: not implemented yet\n");
-  return 1;
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "tools/cli.h"
+
+namespace {
+
+struct Command {
+  const char* name;
+  const char* usage;
+  int (*fn)(const std::vector<std::string>&);
+};
+
+const Command kCommands[] = {
+    {"dump", "dump MODEL.onnx [--after-passes]      print the graph IR as text", neutron::cli::cmd_dump},
+    {"run", "run MODEL.onnx [-i IN.npy]... [-o OUTDIR] [--json FILE]   run on the host CPU kernels",
+     neutron::cli::cmd_run},
+};
+
+void usage() {
+  std::fprintf(stderr, "usage: neutron COMMAND ...\ncommands:\n");
+  for (const auto& c : kCommands) std::fprintf(stderr, "  neutron %s\n", c.usage);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "--help")) {
+    usage();
+    return argc < 2 ? neutron::cli::kExitUsage : 0;
+  }
+  std::vector<std::string> args(argv + 2, argv + argc);
+  for (const auto& c : kCommands)
+    if (std::strcmp(argv[1], c.name) == 0) return c.fn(args);
+  std::fprintf(stderr, "neutron: unknown command '%s'\n", argv[1]);
+  usage();
+  return neutron::cli::kExitUsage;
 }

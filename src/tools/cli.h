@@ -1,0 +1,16 @@
+// The `neutron` command line: one function per subcommand, sharing argument parsing helpers.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace neutron::cli {
+
+// Exit codes: 0 success, 1 the model/input was rejected or failed, 2 bad command-line usage.
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+int cmd_dump(const std::vector<std::string>& args);
+int cmd_run(const std::vector<std::string>& args);
+
+}  // namespace neutron::cli

@@ -1,0 +1,164 @@
+// `neutron dump` and `neutron run`.
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+
+#include "core/npy.h"
+#include "exec/executor.h"
+#include "import/onnx/onnx_importer.h"
+#include "ir/printer.h"
+#include "passes/pipeline.h"
+#include "tools/cli.h"
+
+namespace neutron::cli {
+namespace {
+
+int fail(const Status& s) {
+  std::fprintf(stderr, "neutron: %s\n", s.to_string().c_str());
+  return kExitFailure;
+}
+
+int usage_error(const std::string& msg) {
+  std::fprintf(stderr, "neutron: %s\n", msg.c_str());
+  return kExitUsage;
+}
+
+std::string json_escape(const std::string& s) {
+  std::string r;
+  for (char c : s) {
+    if (c == '"' || c == '\\') r += '\\';
+    if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+      r += buf;
+      continue;
+    }
+    r += c;
+  }
+  return r;
+}
+
+}  // namespace
+
+int cmd_dump(const std::vector<std::string>& args) {
+  std::string model;
+  bool after_passes = false;
+  for (const auto& a : args) {
+    if (a == "--after-passes") {
+      after_passes = true;
+    } else if (!a.empty() && a[0] == '-') {
+      return usage_error("dump: unknown option '" + a + "'");
+    } else if (model.empty()) {
+      model = a;
+    } else {
+      return usage_error("dump: more than one model given");
+    }
+  }
+  if (model.empty()) return usage_error("dump: no model given (usage: neutron dump MODEL.onnx)");
+  auto g = import_onnx_file(model);
+  if (!g.ok()) return fail(g.status());
+  if (after_passes) {
+    Status s = run_passes(g.value(), cpu_pipeline());
+    if (!s.ok()) return fail(s.with_context(model));
+  }
+  std::fputs(print_graph(g.value()).c_str(), stdout);
+  return kExitOk;
+}
+
+int cmd_run(const std::vector<std::string>& args) {
+  std::string model, outdir, json_path;
+  std::vector<std::string> inputs;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](const char* opt) -> const std::string* {
+      if (i + 1 >= args.size()) return nullptr;
+      (void)opt;
+      return &args[++i];
+    };
+    if (a == "-i" || a == "-o" || a == "--json") {
+      const std::string* v = value(a.c_str());
+      if (!v) return usage_error("run: option " + a + " needs a value");
+      if (a == "-i") inputs.push_back(*v);
+      if (a == "-o") outdir = *v;
+      if (a == "--json") json_path = *v;
+    } else if (!a.empty() && a[0] == '-') {
+      return usage_error("run: unknown option '" + a + "'");
+    } else if (model.empty()) {
+      model = a;
+    } else {
+      return usage_error("run: unexpected argument '" + a + "' (inputs are given with -i)");
+    }
+  }
+  if (model.empty()) return usage_error("run: no model given (usage: neutron run MODEL.onnx -i IN.npy -o OUTDIR)");
+
+  auto t0 = std::chrono::steady_clock::now();
+  auto g = import_onnx_file(model);
+  if (!g.ok()) return fail(g.status());
+  Status st = run_passes(g.value(), cpu_pipeline());
+  if (!st.ok()) return fail(st.with_context(model));
+  auto ex = Executor::create(g.value());
+  if (!ex.ok()) return fail(ex.status().with_context(model));
+  const Graph& graph = ex.value()->graph();
+
+  if (inputs.size() != graph.inputs.size()) {
+    std::string names;
+    for (TensorId t : graph.inputs)
+      names += str_cat(names.empty() ? "" : ", ", "'", graph.tensor(t).name, "' ", dtype_name(graph.tensor(t).dtype),
+                       shape_str(graph.tensor(t).shape));
+    return fail(error(Error::InvalidArgument, model, " has ", graph.inputs.size(), " input(s) (", names, "), but ",
+                      inputs.size(), " -i file(s) were given"));
+  }
+  std::vector<TensorData> in_data;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    auto d = read_npy(inputs[i]);
+    if (!d.ok()) return fail(d.status());
+    in_data.push_back(std::move(d).value());
+  }
+  auto t1 = std::chrono::steady_clock::now();
+  std::vector<TensorData> outs;
+  st = ex.value()->run(in_data, &outs);
+  auto t2 = std::chrono::steady_clock::now();
+  if (!st.ok()) return fail(st.with_context(model));
+  const double prepare_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+  const double run_ms = std::chrono::duration<double, std::milli>(t2 - t1).count();
+
+  if (!outdir.empty()) {
+    // Never overwrite a file the user gave us as an input.
+    for (size_t k = 0; k < graph.outputs.size(); ++k) {
+      std::string out_path = outdir + "/output_" + std::to_string(k) + ".npy";
+      struct stat so, si;
+      for (const auto& in : inputs)
+        if (::stat(out_path.c_str(), &so) == 0 && ::stat(in.c_str(), &si) == 0 && so.st_ino == si.st_ino &&
+            so.st_dev == si.st_dev)
+          return fail(error(Error::InvalidArgument, "output ", out_path, " would overwrite input ", in,
+                            "; choose another -o directory"));
+    }
+    ::mkdir(outdir.c_str(), 0777);  // fine if it exists; the write below reports real failures
+    for (size_t k = 0; k < outs.size(); ++k) {
+      Status w = write_npy(outdir + "/output_" + std::to_string(k) + ".npy", outs[k]);
+      if (!w.ok()) return fail(w);
+    }
+  }
+  for (size_t k = 0; k < outs.size(); ++k) {
+    const Tensor& t = graph.tensor(graph.outputs[k]);
+    std::printf("output %zu '%s': %s%s\n", k, t.name.c_str(), dtype_name(outs[k].dtype), shape_str(outs[k].shape).c_str());
+  }
+  std::printf("time: load+prepare %.2f ms, run %.2f ms (host CPU kernels)\n", prepare_ms, run_ms);
+  if (!json_path.empty()) {
+    std::ofstream j(json_path);
+    j << "{\n  \"model\": \"" << json_escape(model) << "\",\n  \"prepare_ms\": " << prepare_ms
+      << ",\n  \"run_ms\": " << run_ms << ",\n  \"outputs\": [";
+    for (size_t k = 0; k < outs.size(); ++k) {
+      const Tensor& t = graph.tensor(graph.outputs[k]);
+      j << (k ? "," : "") << "\n    {\"name\": \"" << json_escape(t.name) << "\", \"dtype\": \"" << dtype_name(outs[k].dtype)
+        << "\", \"shape\": " << str_cat(outs[k].shape) << "}";
+    }
+    j << "\n  ]\n}\n";
+    if (!j) return fail(error(Error::IoError, json_path, ": cannot write"));
+  }
+  return kExitOk;
+}
+
+}  // namespace neutron::cli
