@@ -332,13 +332,18 @@ bool try_simplify(Graph& g, NodeId id) {
 
 }  // namespace
 
-Status layout_nhwc(Graph& g) {
+Status wrap_spatial_ops_nhwc(Graph& g) {
   for (NodeId id : g.live_nodes()) {
     const Node& n = g.node(id);
     if (!is_spatial(n.kind) || n.attrs.get_int("channels_last", 0) != 0) continue;
     if (n.inputs.empty() || g.tensor(n.inputs[0]).shape.size() != 4) continue;
     wrap_spatial(g, id);
   }
+  return Status::OK();
+}
+
+Status layout_nhwc(Graph& g) {
+  RETURN_IF_ERROR(wrap_spatial_ops_nhwc(g));
   // Sink and cancel to a fixed point. Each sink moves a transpose strictly downstream, so this
   // terminates; the bound is a guard against a bug, not a tuning knob.
   for (size_t round = 0; round < 4 * g.num_nodes() + 16; ++round) {

@@ -16,5 +16,8 @@ Status fold_qdq(Graph& g);
 // NCHW<->NHWC transposes around them, then sinks transposes through layout-agnostic ops and
 // removes pairs that cancel, so a CNN runs NHWC from its first conv to its classifier.
 Status layout_nhwc(Graph& g);
+// The first half of layout_nhwc alone (every spatial op wrapped in its own transposes); tests use
+// it as the reference that sinking and cancelling must not change.
+Status wrap_spatial_ops_nhwc(Graph& g);
 
 }  // namespace neutron
