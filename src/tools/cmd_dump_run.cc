@@ -1,6 +1,8 @@
 // `neutron dump` and `neutron run`.
 #include <sys/stat.h>
 
+#include <climits>
+#include <cstdlib>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -93,6 +95,22 @@ int cmd_run(const std::vector<std::string>& args) {
   }
   if (model.empty()) return usage_error("run: no model given (usage: neutron run MODEL.onnx -i IN.npy -o OUTDIR)");
 
+  // Never overwrite a file the user gave us: refuse an input named like one of our outputs.
+  if (!outdir.empty()) {
+    char out_real[PATH_MAX];
+    if (::realpath(outdir.c_str(), out_real)) {
+      for (const auto& in : inputs) {
+        char in_real[PATH_MAX];
+        if (!::realpath(in.c_str(), in_real)) continue;
+        std::string p(in_real);
+        size_t slash = p.rfind('/');
+        std::string dir = p.substr(0, slash), base = p.substr(slash + 1);
+        if (dir == out_real && base.rfind("output_", 0) == 0)
+          return fail(error(Error::InvalidArgument, "input ", in, " is in the output directory ", outdir,
+                            " and would be overwritten; choose another -o directory"));
+      }
+    }
+  }
   auto t0 = std::chrono::steady_clock::now();
   auto g = import_onnx_file(model);
   if (!g.ok()) return fail(g.status());
@@ -125,16 +143,6 @@ int cmd_run(const std::vector<std::string>& args) {
   const double run_ms = std::chrono::duration<double, std::milli>(t2 - t1).count();
 
   if (!outdir.empty()) {
-    // Never overwrite a file the user gave us as an input.
-    for (size_t k = 0; k < graph.outputs.size(); ++k) {
-      std::string out_path = outdir + "/output_" + std::to_string(k) + ".npy";
-      struct stat so, si;
-      for (const auto& in : inputs)
-        if (::stat(out_path.c_str(), &so) == 0 && ::stat(in.c_str(), &si) == 0 && so.st_ino == si.st_ino &&
-            so.st_dev == si.st_dev)
-          return fail(error(Error::InvalidArgument, "output ", out_path, " would overwrite input ", in,
-                            "; choose another -o directory"));
-    }
     ::mkdir(outdir.c_str(), 0777);  // fine if it exists; the write below reports real failures
     for (size_t k = 0; k < outs.size(); ++k) {
       Status w = write_npy(outdir + "/output_" + std::to_string(k) + ".npy", outs[k]);
