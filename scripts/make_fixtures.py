@@ -27,6 +27,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import sys
 import time
 import warnings
@@ -149,9 +150,8 @@ class FmnistCnn(nn.Module):
         return self.body(x)
 
 
-def _conv_bn_relu6(cin, cout, stride, groups=1):
-    k = 3 if groups > 1 or cin == 3 else 1
-    return [nn.Conv2d(cin, cout, k, stride, k // 2, groups=groups, bias=False),
+def _conv_bn_relu6(cin, cout, kernel, stride=1, groups=1):
+    return [nn.Conv2d(cin, cout, kernel, stride, kernel // 2, groups=groups, bias=False),
             nn.BatchNorm2d(cout), nn.ReLU6()]
 
 
@@ -168,10 +168,10 @@ class MobileNetV1(nn.Module):
         super().__init__()
         depth = lambda c: max(8, int(c * alpha))  # noqa: E731
         cin = depth(32)
-        layers = _conv_bn_relu6(3, cin, 2)
+        layers = _conv_bn_relu6(3, cin, 3, 2)
         for c, s in self.BLOCKS:
-            layers += _conv_bn_relu6(cin, cin, s, groups=cin)   # depthwise 3x3
-            layers += _conv_bn_relu6(cin, depth(c), 1)          # pointwise 1x1
+            layers += _conv_bn_relu6(cin, cin, 3, s, groups=cin)   # depthwise 3x3
+            layers += _conv_bn_relu6(cin, depth(c), 1)             # pointwise 1x1
             cin = depth(c)
         self.features = nn.Sequential(*layers)
         self.pool = nn.AdaptiveAvgPool2d(1)
@@ -631,13 +631,19 @@ def main():
         ),
         models={k: models[k] for k in MODEL_ORDER if k in models},
     )
+    text = json.dumps(manifest, indent=1)
+    # keep short numeric lists (shapes, ranges) on one line
+    text = re.sub(r"\[\s+([-0-9.e, \n]*?)\s+\]", lambda m: "[" + ", ".join(m.group(1).split()).replace(",,", ",") + "]", text)
     with open(manifest_path, "w") as f:
-        json.dump(manifest, f, indent=1, sort_keys=False)
-        f.write("\n")
+        f.write(text + "\n")
+    with open(manifest_path) as f:
+        assert json.load(f) == json.loads(json.dumps(manifest)), "manifest formatting changed its content"
     total = 0
     for root, _, files in os.walk(FIXTURES):
         total += sum(os.path.getsize(os.path.join(root, f)) for f in files)
-    log("== all done in %.1f s; fixtures/ holds %.1f MB" % (time.perf_counter() - t0, total / 1e6))
+    log("== all done in %.1f s; fixtures/ holds %.1f MB (%d bytes)" % (time.perf_counter() - t0, total / 1e6, total))
+    if total > 85e6:
+        log("   note: more than the 85 MB budget; see fixtures/README.md")
 
 
 if __name__ == "__main__":
