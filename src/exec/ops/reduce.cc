@@ -1,10 +1,63 @@
-// STUB: replace with the real binder(s).
+// ReduceMean/Max/Min/Sum. f32 for all; plain integers for Max/Min/Sum; quantized tensors for
+// Max/Min when input and output share the quantization (max/min commute with it).
+#include "kernels/reduce.h"
+
 #include "exec/ops/binders.h"
 
 namespace neutron {
 
 StatusOr<StepPtr> bind_reduce(const Graph& g, NodeId id) {
-  return error(Error::NotSupported, describe(g, id), ": no CPU kernel yet (bind_reduce)");
+  const Node& n = g.node(id);
+  ReduceOp op;
+  switch (n.kind) {
+    case OpKind::ReduceMean: op = ReduceOp::Mean; break;
+    case OpKind::ReduceMax: op = ReduceOp::Max; break;
+    case OpKind::ReduceMin: op = ReduceOp::Min; break;
+    case OpKind::ReduceSum: op = ReduceOp::Sum; break;
+    default: return error(Error::Internal, describe(g, id), ": not a reduce op");
+  }
+  CHECK_OR_RETURN(n.inputs.size() == 1 && n.input(0) != kNoTensor && n.outputs.size() == 1, Error::InvalidModel,
+                  describe(g, id), ": expects 1 input and 1 output");
+  const TensorId xi = n.inputs[0], yi = n.outputs[0];
+  const Tensor& x = g.tensor(xi);
+  const Tensor& y = g.tensor(yi);
+  CHECK_OR_RETURN(x.dtype == y.dtype, Error::InvalidModel, describe(g, id), ": output dtype ", dtype_name(y.dtype),
+                  " differs from input dtype ", dtype_name(x.dtype));
+  if (x.is_quantized() || y.is_quantized()) {
+    CHECK_OR_RETURN(op == ReduceOp::Max || op == ReduceOp::Min, Error::NotSupported, describe(g, id),
+                    ": no CPU kernel for quantized ", op_kind_name(n.kind));
+    CHECK_OR_RETURN(x.quant == y.quant && !x.quant.per_axis(), Error::NotSupported, describe(g, id),
+                    ": input and output quantization differ (requantization not implemented)");
+  }
+  std::vector<int64_t> axes;
+  std::vector<char> seen(x.shape.size(), 0);
+  for (int64_t a : n.attrs.get_ints("axes")) {
+    const int ax = normalize_axis(a, x.shape.size());
+    CHECK_OR_RETURN(ax >= 0, Error::InvalidModel, describe(g, id), ": axis ", a, " is out of range for shape ",
+                    shape_str(x.shape));
+    if (!seen[size_t(ax)]) axes.push_back(ax);
+    seen[size_t(ax)] = 1;
+  }
+  ReduceParams p;
+  CHECK_OR_RETURN(prepare_reduce(Span<const int64_t>(x.shape), Span<const int64_t>(axes), &p), Error::NotSupported,
+                  describe(g, id), ": cannot reduce shape ", shape_str(x.shape), " (rank above ", kMaxReduceRank, "?)");
+  CHECK_OR_RETURN(p.out_count == num_elements(y.shape), Error::InvalidModel, describe(g, id), ": output shape ",
+                  shape_str(y.shape), " does not match the reduction of ", shape_str(x.shape));
+  auto make = [&](auto tag) -> StepPtr {
+    using T = decltype(tag);
+    return make_step([=](const RunContext& ctx) { reduce<T>(op, p, ctx.in<T>(xi), ctx.out<T>(yi)); });
+  };
+  if (x.dtype == DType::F32) return make(float{});
+  CHECK_OR_RETURN(op != ReduceOp::Mean, Error::NotSupported, describe(g, id), ": no CPU kernel for ReduceMean on ",
+                  dtype_name(x.dtype));
+  switch (x.dtype) {
+    case DType::I8: return make(int8_t{});
+    case DType::U8: return make(uint8_t{});
+    case DType::I16: return make(int16_t{});
+    case DType::I32: return make(int32_t{});
+    case DType::I64: return make(int64_t{});
+    default: return error(Error::NotSupported, describe(g, id), ": no CPU kernel for ", dtype_name(x.dtype), " input");
+  }
 }
 
 }  // namespace neutron
