@@ -262,6 +262,23 @@ bool try_sink(Graph& g, NodeId id) {
     }
     return false;
   }
+  if (n.kind == OpKind::Pad) {
+    NodeId tp = transpose_producer(g, n.inputs[0]);
+    if (tp < 0) return false;
+    const Perm perm = g.node(tp).attrs.get_ints("perm");
+    const auto pads = n.attrs.get_ints("pads");
+    const size_t rank = perm.size();
+    if (pads.size() != 2 * rank) return false;
+    // Transposed axis i is untransposed axis perm[i]: its pads move there.
+    std::vector<int64_t> moved(2 * rank);
+    for (size_t i = 0; i < rank; ++i) {
+      moved[size_t(perm[i])] = pads[i];
+      moved[rank + size_t(perm[i])] = pads[rank + i];
+    }
+    n.attrs.set("pads", moved);
+    sink_below(g, id, perm, {g.node(tp).inputs[0]});
+    return true;
+  }
   if (n.kind == OpKind::Concat) {
     Perm perm;
     std::vector<TensorId> ins;

@@ -77,7 +77,12 @@ Graph resnet_like() {
   TensorId c2 = b.conv(c1, 5, 5, "c2");
   TensorId sum = b.op(OpKind::Add, {c1, c2});
   TensorId biased = b.op(OpKind::Mul, {sum, b.random_constant("per_channel", {5, 1, 1})});
-  TensorId gap = b.op(OpKind::GlobalAveragePool, {b.op(OpKind::Relu, {biased})});
+  Attributes pad;
+  pad.set("pads", std::vector<int64_t>{0, 0, 1, 2, 0, 0, 0, 1});
+  pad.set("mode", std::string("constant"));
+  pad.set("value", 0.0);
+  TensorId padded = b.op(OpKind::Pad, {b.op(OpKind::Relu, {biased})}, pad);
+  TensorId gap = b.op(OpKind::GlobalAveragePool, {b.conv(padded, 5, 5, "c3")});
   Attributes r;
   r.set("shape", std::vector<int64_t>{1, 5});
   TensorId flat = b.op(OpKind::Reshape, {gap}, r);
