@@ -8,6 +8,12 @@
 // scale and zero-point inputs are dropped on import. An op whose data tensors are i8 with
 // quantization parameters is the integer version of that op (see docs/integer-semantics.md).
 //
+// act_min, act_max (float, optional; absent = unbounded): a fused activation on int8 Conv, Gemm,
+// MatMul, Add, Sub, Mul, Max, Min and the pools, set by the fold-qdq pass when a Relu/Clip is
+// folded into its producer. The real output is clamped to [act_min, act_max], i.e. the int8 output
+// to [quantize(act_min), quantize(act_max)] in the output's quantization (activation_range_int8()
+// in kernels/requantize.h). Exact: quantization is monotone, so it commutes with the clamp.
+//
 // channels_last (int, default 0): on spatial ops, 1 means data tensors are NHWC instead of NCHW.
 // Weights keep ONNX layouts (Conv OIHW, ConvTranspose IOHW) in the IR regardless.
 //

@@ -51,6 +51,25 @@ inline int8_t requantize_to_int8(int32_t acc, FixedMultiplier m, int32_t out_zer
   return int8_t(clamp_i32(apply_multiplier(acc, m) + out_zero_point, qmin, qmax));
 }
 
+// Two real multipliers sharing one shift, for ops that add two rescaled operands (int8 Add/Sub):
+//   round_half_even(xa * Ma + xb * Mb) ~= round_shift_half_even(xa * ma + xb * mb, shift)
+// The larger multiplier is held exactly as quantize_multiplier() holds it (m in [2^30, 2^31)); the
+// smaller one uses the same shift, so its absolute error is at most 2^-(shift+1). The sum is
+// rounded ONCE. Requires |xa|, |xb| <= 2^30 (int8 operands minus zero points are within +-255).
+struct FixedMultiplierPair {
+  int32_t multiplier_a = 0;  // in [0, 2^31)
+  int32_t multiplier_b = 0;  // in [0, 2^31)
+  int32_t shift = 1;         // in [1, 62]
+};
+
+// Returns false when either multiplier is negative or not finite, or the larger one is outside
+// quantize_multiplier()'s domain.
+bool quantize_multiplier_pair(double real_a, double real_b, FixedMultiplierPair* out);
+
+inline int64_t apply_multiplier_pair(int32_t xa, int32_t xb, FixedMultiplierPair m) {
+  return round_shift_half_even(int64_t(xa) * m.multiplier_a + int64_t(xb) * m.multiplier_b, m.shift);
+}
+
 // float -> int8/uint8 quantization (QuantizeLinear), computed in double.
 inline int32_t quantize_real(double x, double scale, int32_t zero_point, int32_t qmin, int32_t qmax) {
   double q = std::nearbyint(x / scale);  // default rounding mode: to nearest, ties to even

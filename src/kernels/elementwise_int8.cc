@@ -1,0 +1,119 @@
+#include "kernels/elementwise_int8.h"
+
+namespace neutron {
+namespace {
+
+struct AddSubFn {
+  const BinaryInt8Params& p;
+  inline int8_t operator()(int8_t a, int8_t b) const {
+    const int64_t v = round_shift_half_even(p.table_a[a + 128] + p.table_b[b + 128], p.shift);
+    return int8_t(clamp_i32(v + p.output_zero_point, p.qmin, p.qmax));
+  }
+};
+struct MulFn {
+  const BinaryInt8Params& p;
+  inline int8_t operator()(int8_t a, int8_t b) const {
+    const int32_t acc = (int32_t(a) - p.a_zero_point) * (int32_t(b) - p.b_zero_point);
+    return requantize_to_int8(acc, p.multiplier, p.output_zero_point, p.qmin, p.qmax);
+  }
+};
+struct MaxFn {
+  const BinaryInt8Params& p;
+  inline int8_t operator()(int8_t a, int8_t b) const {
+    const int64_t x = p.table_a[a + 128], y = p.table_b[b + 128];
+    return int8_t(clamp_i32(x > y ? x : y, p.qmin, p.qmax));
+  }
+};
+struct MinFn {
+  const BinaryInt8Params& p;
+  inline int8_t operator()(int8_t a, int8_t b) const {
+    const int64_t x = p.table_a[a + 128], y = p.table_b[b + 128];
+    return int8_t(clamp_i32(x < y ? x : y, p.qmin, p.qmax));
+  }
+};
+
+// Odometer over the collapsed outer dims around one contiguous inner loop.
+template <typename F>
+void run_broadcast(const BroadcastParams& bp, const int8_t* a, const int8_t* b, int8_t* out, F f) {
+  if (bp.out_count == 0) return;
+  if (bp.rank == 0) {
+    out[0] = f(a[0], b[0]);
+    return;
+  }
+  const int last = bp.rank - 1;
+  const int64_t n = bp.out_dims[last];
+  const int64_t as = bp.a_strides[last], bs = bp.b_strides[last];
+  int64_t idx[kMaxBroadcastRank] = {};
+  int64_t ao = 0, bo = 0;
+  const int64_t outer = bp.out_count / n;
+  for (int64_t o = 0; o < outer; ++o) {
+    const int8_t* ap = a + ao;
+    const int8_t* bq = b + bo;
+    int8_t* op = out + o * n;
+    if (as == 1 && bs == 1) {
+      for (int64_t i = 0; i < n; ++i) op[i] = f(ap[i], bq[i]);
+    } else if (as == 1) {
+      const int8_t bv = bq[0];
+      for (int64_t i = 0; i < n; ++i) op[i] = f(ap[i], bv);
+    } else {
+      const int8_t av = ap[0];
+      for (int64_t i = 0; i < n; ++i) op[i] = f(av, bq[bs * i]);
+    }
+    for (int d = last - 1; d >= 0; --d) {
+      ao += bp.a_strides[d];
+      bo += bp.b_strides[d];
+      if (++idx[d] < bp.out_dims[d]) break;
+      ao -= bp.a_strides[d] * bp.out_dims[d];
+      bo -= bp.b_strides[d] * bp.out_dims[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+}  // namespace
+
+bool prepare_binary_int8(BinaryInt8Op op, double a_scale, int32_t a_zero_point, double b_scale, int32_t b_zero_point,
+                         double out_scale, int32_t out_zero_point, int32_t qmin, int32_t qmax, BinaryInt8Params* p) {
+  p->op = op;
+  p->a_zero_point = a_zero_point;
+  p->b_zero_point = b_zero_point;
+  p->output_zero_point = out_zero_point;
+  p->qmin = qmin;
+  p->qmax = qmax;
+  switch (op) {
+    case BinaryInt8Op::Add:
+    case BinaryInt8Op::Sub: {
+      FixedMultiplierPair m;
+      if (!quantize_multiplier_pair(a_scale / out_scale, b_scale / out_scale, &m)) return false;
+      const int64_t sign_b = op == BinaryInt8Op::Sub ? -1 : 1;
+      for (int q = -128; q < 128; ++q) {
+        p->table_a[q + 128] = int64_t(q - a_zero_point) * m.multiplier_a;
+        p->table_b[q + 128] = sign_b * int64_t(q - b_zero_point) * m.multiplier_b;
+      }
+      p->shift = m.shift;
+      return true;
+    }
+    case BinaryInt8Op::Mul:
+      return quantize_multiplier(a_scale * b_scale / out_scale, &p->multiplier);
+    case BinaryInt8Op::Max:
+    case BinaryInt8Op::Min:
+      for (int q = -128; q < 128; ++q) {
+        p->table_a[q + 128] = quantize_real(double(q - a_zero_point) * a_scale, out_scale, out_zero_point, -128, 127);
+        p->table_b[q + 128] = quantize_real(double(q - b_zero_point) * b_scale, out_scale, out_zero_point, -128, 127);
+      }
+      return true;
+  }
+  return false;
+}
+
+void binary_int8(const BinaryInt8Params& p, const BroadcastParams& bp, const int8_t* a, const int8_t* b, int8_t* out) {
+  switch (p.op) {
+    case BinaryInt8Op::Add:
+    case BinaryInt8Op::Sub: run_broadcast(bp, a, b, out, AddSubFn{p}); break;
+    case BinaryInt8Op::Mul: run_broadcast(bp, a, b, out, MulFn{p}); break;
+    case BinaryInt8Op::Max: run_broadcast(bp, a, b, out, MaxFn{p}); break;
+    case BinaryInt8Op::Min: run_broadcast(bp, a, b, out, MinFn{p}); break;
+  }
+}
+
+}  // namespace neutron

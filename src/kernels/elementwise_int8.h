@@ -1,0 +1,42 @@
+// Quantized int8 binary elementwise ops with numpy broadcasting (BroadcastParams from
+// elementwise.h): Add, Sub, Mul, Max, Min. a, b, out are int8 with per-tensor (scale, zero point).
+//
+//   Add/Sub  out = clamp(zo + round_half_even(Ma * (a - za) +- Mb * (b - zb)), qmin, qmax)
+//            Ma = sa / so, Mb = sb / so as one FixedMultiplierPair (one shared shift, one rounding
+//            of the exact int64 sum). The two products are tabulated per input value (256 entries
+//            each), so the inner loop is two loads, an add and the rounding shift.
+//   Mul      out = clamp(zo + round_half_even((a - za) * (b - zb) * M), qmin, qmax), M = sa*sb/so
+//   Max/Min  each input is quantized to the output parameters first (a 256-entry table computed
+//            exactly in double: quantize_real((q - z) * s, so, zo)), then max/min. Quantization is
+//            monotone, so this equals quantizing max/min of the real values.
+// [qmin, qmax] is the fused activation range (activation_range_int8), [-128, 127] without one.
+#pragma once
+#include <cstdint>
+
+#include "kernels/elementwise.h"
+#include "kernels/requantize.h"
+
+namespace neutron {
+
+enum class BinaryInt8Op : uint8_t { Add, Sub, Mul, Max, Min };
+
+struct BinaryInt8Params {
+  BinaryInt8Op op = BinaryInt8Op::Add;
+  int32_t a_zero_point = 0, b_zero_point = 0, output_zero_point = 0;
+  int32_t qmin = -128, qmax = 127;
+  // Add/Sub: (q - z) * m per input value q (index q + 128), b's entry negated for Sub; shift.
+  // Max/Min: the input value quantized to the output parameters (unclamped sum not used).
+  int64_t table_a[256] = {};
+  int64_t table_b[256] = {};
+  int32_t shift = 1;
+  FixedMultiplier multiplier;  // Mul
+};
+
+// Fills the tables and multipliers. Returns false when a multiplier is outside
+// quantize_multiplier()'s domain (the caller reports NotSupported with the scales).
+bool prepare_binary_int8(BinaryInt8Op op, double a_scale, int32_t a_zero_point, double b_scale, int32_t b_zero_point,
+                         double out_scale, int32_t out_zero_point, int32_t qmin, int32_t qmax, BinaryInt8Params* p);
+
+void binary_int8(const BinaryInt8Params& p, const BroadcastParams& bp, const int8_t* a, const int8_t* b, int8_t* out);
+
+}  // namespace neutron

@@ -1,0 +1,49 @@
+#include "kernels/unary_int8.h"
+
+#include <cmath>
+
+#include "kernels/requantize.h"
+
+namespace neutron {
+
+double unary_reference_f64(const UnaryParams& p, double x) {
+  switch (p.op) {
+    case UnaryOp::Relu: return x > 0 ? x : 0.0;
+    case UnaryOp::Clip: {
+      const double lo = p.min, hi = p.max;
+      return x < lo ? lo : (x > hi ? hi : x);
+    }
+    case UnaryOp::LeakyRelu: return x < 0 ? double(p.alpha) * x : x;
+    case UnaryOp::Sigmoid: return 1.0 / (1.0 + std::exp(-x));
+    case UnaryOp::HardSigmoid: {
+      const double v = double(p.alpha) * x + double(p.beta);
+      return v < 0 ? 0.0 : (v > 1 ? 1.0 : v);
+    }
+    case UnaryOp::HardSwish: {
+      const double v = x / 6.0 + 0.5;
+      return x * (v < 0 ? 0.0 : (v > 1 ? 1.0 : v));
+    }
+    case UnaryOp::Tanh: return std::tanh(x);
+    case UnaryOp::Abs: return std::fabs(x);
+    case UnaryOp::Neg: return -x;
+    case UnaryOp::Exp: return std::exp(x);
+    case UnaryOp::Log: return std::log(x);
+    case UnaryOp::Sqrt: return std::sqrt(x);
+    case UnaryOp::Reciprocal: return 1.0 / x;
+  }
+  return x;
+}
+
+void build_unary_int8_table(const UnaryParams& p, double in_scale, int32_t in_zero_point, double out_scale,
+                            int32_t out_zero_point, int8_t table[256], int32_t qmin, int32_t qmax) {
+  for (int q = -128; q < 128; ++q) {
+    const double y = unary_reference_f64(p, in_scale * double(q - in_zero_point));
+    table[q + 128] = int8_t(quantize_real(y, out_scale, out_zero_point, qmin, qmax));
+  }
+}
+
+void unary_int8_lut(const int8_t table[256], const int8_t* x, int8_t* y, size_t n) {
+  for (size_t i = 0; i < n; ++i) y[i] = table[uint8_t(x[i] + 128)];
+}
+
+}  // namespace neutron
