@@ -31,6 +31,11 @@ StatusOr<std::unique_ptr<Executor>> Executor::create(const Graph& graph) {
 }
 
 Status Executor::run(const std::vector<TensorData>& inputs, std::vector<TensorData>* outputs) {
+  return run(inputs, outputs, nullptr);
+}
+
+Status Executor::run(const std::vector<TensorData>& inputs, std::vector<TensorData>* outputs,
+                     const NodeObserver& observer) {
   const Graph& g = graph_;
   CHECK_OR_RETURN(inputs.size() == g.inputs.size(), Error::InvalidArgument, "model has ", g.inputs.size(),
                   " input(s), ", inputs.size(), " given");
@@ -49,7 +54,10 @@ Status Executor::run(const std::vector<TensorData>& inputs, std::vector<TensorDa
     if (!buffers_[i].empty()) ctx.bind(TensorId(i), buffers_[i].data());
   }
   ctx.set_scratch(scratch_.data());
-  for (size_t s = 0; s < steps_.size(); ++s) steps_[s]->run(ctx);
+  for (size_t s = 0; s < steps_.size(); ++s) {
+    steps_[s]->run(ctx);
+    if (observer) observer(order_[s], ctx);
+  }
   outputs->clear();
   for (TensorId o : g.outputs) {
     const Tensor& t = g.tensor(o);

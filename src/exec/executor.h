@@ -1,6 +1,7 @@
 // Runs a verified, shape-inferred Graph on the host CPU kernels.
 // Construction binds every node once (weights packed, multipliers computed); run() only computes.
 #pragma once
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -15,6 +16,11 @@ class Executor {
 
   // Inputs in graph-input order; each must match the declared dtype and shape exactly.
   Status run(const std::vector<TensorData>& inputs, std::vector<TensorData>* outputs);
+
+  // Called after each node with its id and the storage of every tensor (for calibration
+  // observers and debugging dumps). Valid until run() returns.
+  using NodeObserver = std::function<void(NodeId node, const RunContext& tensors)>;
+  Status run(const std::vector<TensorData>& inputs, std::vector<TensorData>* outputs, const NodeObserver& observer);
 
   const Graph& graph() const { return graph_; }
 
