@@ -1,0 +1,119 @@
+#include "quantize/neutron_scheme.h"
+
+#include <cmath>
+
+namespace neutron {
+namespace {
+
+bool is_constant_input(const Graph& g, NodeId id, size_t i) {
+  const Node& n = g.node(id);
+  return i < n.inputs.size() && n.inputs[i] != kNoTensor && g.tensor(n.inputs[i]).is_constant();
+}
+
+}  // namespace
+
+bool is_fusable_activation(const Graph& g, NodeId act) {
+  const Node& n = g.node(act);
+  if (n.kind == OpKind::Relu) return true;
+  if (n.kind != OpKind::Clip) return false;
+  const double lo = n.attrs.get_float("min", -INFINITY), hi = n.attrs.get_float("max", INFINITY);
+  return lo == 0 && (hi == 6 || std::isinf(hi));
+}
+
+OpQuantRule quant_rule(const Graph& g, NodeId id) {
+  const Node& n = g.node(id);
+  OpQuantRule r;
+  r.annotated = true;
+  switch (n.kind) {
+    // Compute ops with weights.
+    case OpKind::Conv:
+      r.weights = {{1, 0}};  // per-channel symmetric along Cout
+      r.bias_input = 2;
+      r.fuses_activation = true;
+      if (!is_constant_input(g, id, 1)) r.annotated = false;
+      return r;
+    case OpKind::Gemm:
+      // Weights per tensor; bias only when it broadcasts as a vector over the output features.
+      r.weights = {{1, -1}};
+      r.bias_input = 2;
+      r.fuses_activation = true;
+      if (!is_constant_input(g, id, 1) || n.attrs.get_int("transA", 0) != 0) r.annotated = false;
+      return r;
+    case OpKind::MatMul:
+      r.weights = {{1, -1}};
+      r.fuses_activation = true;
+      if (!is_constant_input(g, id, 1)) r.annotated = false;
+      return r;
+    case OpKind::ConvTranspose:
+      // Weights [Cin, Cout/group, kH, kW]: per output channel (axis 1) when there is one group.
+      r.weights = {{1, n.attrs.get_int("group", 1) == 1 ? 1 : -1}};
+      r.bias_input = 2;
+      r.fuses_activation = true;
+      if (!is_constant_input(g, id, 1)) r.annotated = false;
+      return r;
+    case OpKind::PRelu:
+      r.weights = {{1, -1}};
+      if (!is_constant_input(g, id, 1)) r.annotated = false;
+      return r;
+    // Shared input/output parameters (the NPU requires them).
+    case OpKind::MaxPool:
+    case OpKind::AveragePool:
+    case OpKind::GlobalAveragePool:
+    case OpKind::GlobalMaxPool:
+    case OpKind::Reshape:
+    case OpKind::Transpose:
+    case OpKind::Slice:
+    case OpKind::Split:
+    case OpKind::Pad:
+    case OpKind::Resize:
+    case OpKind::ReduceMax:
+    case OpKind::ReduceMin:
+    case OpKind::Identity:
+    case OpKind::Dropout:
+      r.share = OpQuantRule::Share::kInput0;
+      return r;
+    case OpKind::Concat:
+    case OpKind::Max:
+    case OpKind::Min:
+      r.share = OpQuantRule::Share::kAllInputs;
+      return r;
+    // Fixed output parameters.
+    case OpKind::Sigmoid:
+    case OpKind::Softmax:
+      r.fixed_output = QuantParams::per_tensor(1.0f / 256.0f, -128);
+      return r;
+    case OpKind::Tanh:
+      r.fixed_output = QuantParams::per_tensor(1.0f / 128.0f, 0);
+      return r;
+    // Own output parameters.
+    case OpKind::Add:
+    case OpKind::Sub:
+    case OpKind::Mul:
+    case OpKind::Relu:
+    case OpKind::Clip:
+    case OpKind::LeakyRelu:
+    case OpKind::HardSwish:
+    case OpKind::HardSigmoid:
+    case OpKind::Abs:
+    case OpKind::Neg:
+    case OpKind::Exp:
+    case OpKind::Log:
+    case OpKind::Sqrt:
+    case OpKind::Reciprocal:
+    case OpKind::ReduceMean:
+    case OpKind::ReduceSum:
+      return r;
+    // Stay float: no int8 meaning in the Neutron scheme (BatchNormalization is folded before).
+    case OpKind::BatchNormalization:
+    case OpKind::Div:
+    case OpKind::Cast:
+    case OpKind::QuantizeLinear:
+    case OpKind::DequantizeLinear:
+    case OpKind::kCount:
+      break;
+  }
+  r.annotated = false;
+  return r;
+}
+
+}  // namespace neutron

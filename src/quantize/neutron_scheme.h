@@ -1,0 +1,32 @@
+// The Neutron quantization scheme (neutron-backend-facts.md section 4), as one rule per op kind.
+// Adding an op to the quantizer means adding its case to quant_rule() in neutron_scheme.cc.
+#pragma once
+#include <optional>
+#include <vector>
+
+#include "core/quant_params.h"
+#include "ir/graph.h"
+#include "quantize/observers.h"
+
+namespace neutron {
+
+// How one op takes part in quantization.
+struct OpQuantRule {
+  bool annotated = false;  // its data inputs and outputs get Q/DQ boundaries
+  // The output shares one parameter set with data input 0 (pools, reshapes, pad, slice, ...), or
+  // with all data inputs (Concat, Max, Min).
+  enum class Share { kNone, kInput0, kAllInputs } share = Share::kNone;
+  std::optional<QuantParams> fixed_output;  // Sigmoid, Softmax (1/256, -128), Tanh (1/128, 0)
+  // Constant float inputs quantized as weights: input index -> per-channel axis (-1: per tensor).
+  std::vector<std::pair<int, int>> weights;
+  int bias_input = -1;   // int32 bias with scale s_in * s_w (zero point 0)
+  bool fuses_activation = false;  // Conv/Gemm/MatMul: a following ReLU/ReLU6 shares its boundary
+};
+
+OpQuantRule quant_rule(const Graph& g, NodeId id);
+
+// True when `act` (a Relu or a Clip with bounds (0, 6) or (0, +inf)) can be fused into the
+// quantization boundary of its producer.
+bool is_fusable_activation(const Graph& g, NodeId act);
+
+}  // namespace neutron

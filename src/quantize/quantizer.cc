@@ -1,0 +1,400 @@
+#include "quantize/quantizer.h"
+
+#include <cmath>
+#include <map>
+#include <memory>
+#include <numeric>
+
+#include "exec/executor.h"
+#include "kernels/requantize.h"
+#include "passes/passes.h"
+#include "quantize/neutron_scheme.h"
+#include "quantize/observers.h"
+
+namespace neutron {
+namespace {
+
+// Union-find over tensor ids.
+class Groups {
+ public:
+  explicit Groups(size_t n) : parent_(n) { std::iota(parent_.begin(), parent_.end(), 0); }
+  size_t find(size_t x) {
+    while (parent_[x] != x) x = parent_[x] = parent_[parent_[x]];
+    return x;
+  }
+  void unite(size_t a, size_t b) { parent_[find(a)] = find(b); }
+
+ private:
+  std::vector<size_t> parent_;
+};
+
+struct Plan {
+  std::vector<char> boundary;        // per tensor: gets Q -> DQ
+  std::vector<char> fused_internal;  // per tensor: conv output inside a fused conv + activation
+  std::vector<OpQuantRule> rules;    // per node
+  std::vector<int> group;            // per tensor: dense group index, -1 if not a boundary
+  std::vector<std::vector<TensorId>> group_tensors;
+  std::vector<std::optional<QuantParams>> group_fixed;
+};
+
+bool is_weight_or_bias(const OpQuantRule& r, size_t input) {
+  if (int(input) == r.bias_input) return true;
+  for (auto& w : r.weights)
+    if (w.first == int(input)) return true;
+  return false;
+}
+
+bool is_float_value(const Tensor& t) { return t.dtype == DType::F32; }
+
+Status check_finite_constants(const Graph& g) {
+  for (size_t i = 0; i < g.num_tensors(); ++i) {
+    const Tensor& t = g.tensor(TensorId(i));
+    if (!t.is_constant() || t.dtype != DType::F32) continue;
+    const float* d = t.data->data<float>();
+    for (int64_t k = 0; k < t.data->count(); ++k)
+      CHECK_OR_RETURN(std::isfinite(d[k]), Error::InvalidModel, "constant tensor '", t.name, "' contains ",
+                      std::isnan(d[k]) ? "NaN" : "Inf", " at element ", k, "; fix the model before quantizing");
+  }
+  return Status::OK();
+}
+
+StatusOr<Plan> make_plan(const Graph& g) {
+  Plan p;
+  const size_t nt = g.num_tensors();
+  p.boundary.assign(nt, 0);
+  p.fused_internal.assign(nt, 0);
+  p.rules.resize(g.num_nodes());
+  auto consumers = g.consumers();
+  for (NodeId id : g.live_nodes()) {
+    const OpKind k = g.node(id).kind;
+    CHECK_OR_RETURN(k != OpKind::QuantizeLinear && k != OpKind::DequantizeLinear, Error::InvalidArgument,
+                    "the model is already quantized (", describe(g, id), "); quantize the float model instead");
+    p.rules[size_t(id)] = quant_rule(g, id);
+  }
+  // Conv/Gemm -> ReLU/ReLU6: one boundary after the activation.
+  for (NodeId id : g.live_nodes()) {
+    const Node& n = g.node(id);
+    if (!p.rules[size_t(id)].annotated || !p.rules[size_t(id)].fuses_activation || n.outputs.size() != 1) continue;
+    const TensorId o = n.outputs[0];
+    if (g.is_graph_output(o) || consumers[size_t(o)].size() != 1) continue;
+    const NodeId act = consumers[size_t(o)][0];
+    if (is_fusable_activation(g, act)) p.fused_internal[size_t(o)] = 1;
+  }
+  auto annotated_consumer = [&](TensorId t) {
+    for (NodeId c : consumers[size_t(t)]) {
+      const Node& cn = g.node(c);
+      if (!p.rules[size_t(c)].annotated) continue;
+      for (size_t i = 0; i < cn.inputs.size(); ++i)
+        if (cn.inputs[i] == t && !is_weight_or_bias(p.rules[size_t(c)], i)) return true;
+    }
+    return false;
+  };
+  for (size_t i = 0; i < nt; ++i) {
+    const TensorId t = TensorId(i);
+    const Tensor& tt = g.tensor(t);
+    if (!is_float_value(tt) || p.fused_internal[i]) continue;
+    if (consumers[i].empty() && !g.is_graph_output(t)) continue;
+    const NodeId prod = tt.producer;
+    const bool produced_annotated = prod >= 0 && !g.node(prod).dead && p.rules[size_t(prod)].annotated;
+    if (produced_annotated || annotated_consumer(t)) p.boundary[i] = 1;
+  }
+  // Groups of tensors that share parameters.
+  Groups uf(nt);
+  for (NodeId id : g.live_nodes()) {
+    const Node& n = g.node(id);
+    const OpQuantRule& r = p.rules[size_t(id)];
+    if (!r.annotated || r.share == OpQuantRule::Share::kNone || n.inputs.empty()) continue;
+    std::vector<TensorId> members;
+    const size_t data_inputs = r.share == OpQuantRule::Share::kInput0 ? 1 : n.inputs.size();
+    for (size_t i = 0; i < data_inputs; ++i)
+      if (n.inputs[i] != kNoTensor && p.boundary[size_t(n.inputs[i])]) members.push_back(n.inputs[i]);
+    for (TensorId o : n.outputs)
+      if (o != kNoTensor && p.boundary[size_t(o)]) members.push_back(o);
+    for (size_t i = 1; i < members.size(); ++i) uf.unite(size_t(members[0]), size_t(members[i]));
+  }
+  p.group.assign(nt, -1);
+  std::map<size_t, int> root_to_group;
+  for (size_t i = 0; i < nt; ++i) {
+    if (!p.boundary[i]) continue;
+    auto [it, inserted] = root_to_group.emplace(uf.find(i), int(p.group_tensors.size()));
+    if (inserted) {
+      p.group_tensors.emplace_back();
+      p.group_fixed.emplace_back();
+    }
+    p.group[i] = it->second;
+    p.group_tensors[size_t(it->second)].push_back(TensorId(i));
+  }
+  for (NodeId id : g.live_nodes()) {
+    const OpQuantRule& r = p.rules[size_t(id)];
+    if (!r.annotated || !r.fixed_output) continue;
+    for (TensorId o : g.node(id).outputs)
+      if (o != kNoTensor && p.group[size_t(o)] >= 0) p.group_fixed[size_t(p.group[size_t(o)])] = r.fixed_output;
+  }
+  return p;
+}
+
+std::unique_ptr<Observer> make_observer(const QuantizeOptions& o) {
+  switch (o.observer) {
+    case ObserverKind::kMinMax:
+      return std::make_unique<MinMaxObserver>();
+    case ObserverKind::kPercentile: {
+      PercentileObserver::Options po;
+      po.percentile = o.percentile;
+      return std::make_unique<PercentileObserver>(po);
+    }
+    case ObserverKind::kHistogram:
+      break;
+  }
+  return std::make_unique<HistogramObserver>();
+}
+
+// Runs the float graph over the calibration set; returns one observer per group.
+StatusOr<std::vector<std::unique_ptr<Observer>>> calibrate(const Graph& g, const Plan& p, const CalibrationSet& calib,
+                                                           const QuantizeOptions& options) {
+  std::vector<std::unique_ptr<Observer>> observers;
+  for (size_t k = 0; k < p.group_tensors.size(); ++k) observers.push_back(make_observer(options));
+  // Constants in groups (e.g. the constant operand of an Add) are observed once.
+  for (size_t i = 0; i < g.num_tensors(); ++i) {
+    const Tensor& t = g.tensor(TensorId(i));
+    if (p.group[i] >= 0 && t.is_constant())
+      observers[size_t(p.group[i])]->update(t.data->data<float>(), size_t(t.data->count()));
+  }
+  // Spatial kernels run NHWC: wrap them in transposes; every original tensor keeps its name.
+  Graph run_graph = g;
+  RETURN_IF_ERROR(wrap_spatial_ops_nhwc(run_graph));
+  auto ex = Executor::create(run_graph);
+  if (!ex.ok()) return ex.status().with_context("calibration");
+  std::vector<int> group_of(run_graph.num_tensors(), -1);
+  for (size_t i = 0; i < g.num_tensors(); ++i) {
+    if (p.group[i] < 0 || g.tensor(TensorId(i)).is_constant()) continue;
+    auto id = run_graph.find_tensor(g.tensor(TensorId(i)).name);
+    if (id) group_of[size_t(*id)] = p.group[i];
+  }
+  std::vector<int64_t> nonfinite_before(observers.size(), 0);
+  std::vector<TensorData> outs;
+  for (int64_t s = 0; s < calib.size(); ++s) {
+    std::vector<TensorData> inputs = calib.sample(s);
+    for (size_t k = 0; k < inputs.size(); ++k) {
+      int grp = group_of[size_t(run_graph.inputs[k])];
+      if (grp >= 0) observers[size_t(grp)]->update(inputs[k].data<float>(), size_t(inputs[k].count()));
+    }
+    std::string bad_tensor;
+    Status st = ex.value()->run(inputs, &outs, [&](NodeId node, const RunContext& ctx) {
+      for (TensorId o : run_graph.node(node).outputs) {
+        if (o == kNoTensor || group_of[size_t(o)] < 0) continue;
+        Observer& obs = *observers[size_t(group_of[size_t(o)])];
+        obs.update(ctx.in<float>(o), size_t(num_elements(run_graph.tensor(o).shape)));
+        if (obs.nonfinite_count() != nonfinite_before[size_t(group_of[size_t(o)])] && bad_tensor.empty())
+          bad_tensor = run_graph.tensor(o).name;
+      }
+    });
+    if (!st.ok()) return st.with_context("calibration sample " + std::to_string(s));
+    CHECK_OR_RETURN(bad_tensor.empty(), Error::InvalidArgument, "calibration ", calib.origin(s, 0),
+                    ": tensor '", bad_tensor, "' contains NaN or Inf; the model or this sample produces non-finite values");
+    report_progress(options.progress, "calibrating", s + 1, calib.size());
+  }
+  return observers;
+}
+
+// float -> integer constant with the given per-tensor or per-axis parameters.
+TensorData quantize_constant(const TensorData& f, const QuantParams& q, DType dtype, int64_t qmin, int64_t qmax) {
+  TensorData out(dtype, f.shape);
+  const float* src = f.data<float>();
+  int64_t inner = 1;
+  if (q.per_axis())
+    for (size_t d = size_t(q.axis) + 1; d < f.shape.size(); ++d) inner *= f.shape[d];
+  for (int64_t i = 0; i < f.count(); ++i) {
+    const size_t c = q.per_axis() ? size_t((i / inner) % f.shape[size_t(q.axis)]) : 0;
+    double v = std::nearbyint(double(src[i]) / double(q.scale[c])) + q.zero_point[c];
+    v = std::min(double(qmax), std::max(double(qmin), v));
+    if (dtype == DType::I8) out.data<int8_t>()[i] = int8_t(v);
+    if (dtype == DType::I32) out.data<int32_t>()[i] = int32_t(v);
+  }
+  return out;
+}
+
+// Symmetric int8 weight parameters in [-127, 127]: per channel along `axis`, or per tensor (-1).
+StatusOr<QuantParams> weight_params(const Tensor& w, int axis) {
+  if (axis < 0) {
+    MinMaxObserver obs;
+    obs.update(w.data->data<float>(), size_t(w.data->count()));
+    return obs.qparams(QuantSpec::int8_weight());
+  }
+  PerChannelMinMaxObserver obs(axis);
+  RETURN_IF_ERROR(obs.update(*w.data));
+  return obs.qparams(QuantSpec::int8_weight());
+}
+
+class Rewriter {
+ public:
+  Rewriter(Graph& g) : g_(g) {}
+
+  // t -> Q -> DQ; every reader of t reads the DQ output. A graph output keeps its name.
+  void insert_qdq(TensorId t, const QuantParams& q) {
+    Tensor& orig = g_.tensor(t);
+    const std::string base = orig.name;
+    if (orig.is_constant()) {
+      TensorData qd = quantize_constant(*orig.data, q, DType::I8, -128, 127);
+      TensorId qt = g_.add_constant(g_.unique_tensor_name(base + "_quantized"), std::move(qd), q);
+      replace_with_dq(t, qt, base);
+      return;
+    }
+    Tensor qt;
+    qt.name = g_.unique_tensor_name(base + "_quantized");
+    qt.dtype = DType::I8;
+    qt.shape = orig.shape;
+    qt.quant = q;
+    TensorId qid = g_.add_tensor(qt);
+    Node qn;
+    qn.kind = OpKind::QuantizeLinear;
+    qn.name = base + "_QuantizeLinear";
+    qn.inputs = {t};
+    qn.outputs = {qid};
+    TensorId dq = replace_with_dq(t, qid, base);
+    g_.add_node(std::move(qn));
+    (void)dq;
+  }
+
+  // Replaces uses of float `t` by DequantizeLinear(`q`). Returns the DQ output.
+  TensorId replace_with_dq(TensorId t, TensorId q, const std::string& base) {
+    Tensor dt;
+    dt.name = g_.unique_tensor_name(base + "_dequantized");
+    dt.dtype = DType::F32;
+    dt.shape = g_.tensor(t).shape;
+    TensorId dq = g_.add_tensor(dt);
+    const bool was_output = g_.is_graph_output(t);
+    g_.replace_uses(t, dq);
+    Node dn;
+    dn.kind = OpKind::DequantizeLinear;
+    dn.name = base + "_DequantizeLinear";
+    dn.inputs = {q};
+    dn.outputs = {dq};
+    g_.add_node(std::move(dn));
+    if (was_output) std::swap(g_.tensor(t).name, g_.tensor(dq).name);  // the model keeps its output names
+    return dq;
+  }
+
+ private:
+  Graph& g_;
+};
+
+}  // namespace
+
+StatusOr<ObserverKind> parse_observer_kind(const std::string& name) {
+  if (name == "minmax") return ObserverKind::kMinMax;
+  if (name == "histogram") return ObserverKind::kHistogram;
+  if (name == "percentile") return ObserverKind::kPercentile;
+  return error(Error::InvalidArgument, "unknown observer '", name, "' (minmax, histogram and percentile are known)");
+}
+
+std::vector<ModelInput> model_inputs(const Graph& g) {
+  std::vector<ModelInput> r;
+  for (TensorId t : g.inputs) r.push_back({g.tensor(t).name, g.tensor(t).dtype, g.tensor(t).shape});
+  return r;
+}
+
+StatusOr<Graph> quantize_graph(const Graph& input, const CalibrationSet& calib, const QuantizeOptions& options,
+                               QuantizeReport* report) {
+  RETURN_IF_ERROR(check_finite_constants(input));
+  CHECK_OR_RETURN(calib.size() > 0, Error::InvalidArgument, "the calibration set is empty");
+  ASSIGN_OR_RETURN(Plan plan, make_plan(input));
+  ASSIGN_OR_RETURN(auto observers, calibrate(input, plan, calib, options));
+
+  std::vector<QuantParams> params(plan.group_tensors.size());
+  QuantizeReport local;
+  QuantizeReport& rep = report ? *report : local;
+  rep = QuantizeReport();
+  rep.samples = calib.size();
+  for (size_t k = 0; k < params.size(); ++k) {
+    params[k] = plan.group_fixed[k] ? *plan.group_fixed[k] : observers[k]->qparams(QuantSpec::int8_activation());
+    QuantizedGroup qg;
+    for (TensorId t : plan.group_tensors[k]) qg.tensors.push_back(input.tensor(t).name);
+    qg.params = params[k];
+    qg.observed_min = observers[k]->observed().min;
+    qg.observed_max = observers[k]->observed().max;
+    qg.fixed = plan.group_fixed[k].has_value();
+    rep.groups.push_back(std::move(qg));
+  }
+
+  Graph g = input;
+  Rewriter rw(g);
+  // Weights and biases first: they need the input scale, read from the plan (not the graph).
+  std::map<std::pair<TensorId, int>, TensorId> quantized_weights;  // (float const, axis) -> int8 const
+  for (NodeId id : input.live_nodes()) {
+    const OpQuantRule& r = plan.rules[size_t(id)];
+    if (!r.annotated) {
+      rep.float_nodes.push_back(describe(input, id) + ": no int8 rule, stays float");
+      continue;
+    }
+    const Node n = g.node(id);
+    std::vector<float> w_scales;
+    for (auto [index, axis] : r.weights) {
+      TensorId w = n.input(size_t(index));
+      if (w == kNoTensor || !g.tensor(w).is_constant() || g.tensor(w).dtype != DType::F32) continue;
+      ASSIGN_OR_RETURN(QuantParams wq, weight_params(g.tensor(w), axis));
+      w_scales = wq.scale;
+      auto key = std::make_pair(w, axis);
+      auto it = quantized_weights.find(key);
+      if (it == quantized_weights.end()) {
+        TensorData qd = quantize_constant(*g.tensor(w).data, wq, DType::I8, -127, 127);
+        TensorId qt = g.add_constant(g.unique_tensor_name(g.tensor(w).name + "_quantized"), std::move(qd), wq);
+        it = quantized_weights.emplace(key, qt).first;
+      }
+      // Only this node's use is replaced: another node may want the same weights otherwise.
+      const std::string base = g.tensor(w).name;
+      Tensor dt;
+      dt.name = g.unique_tensor_name(base + "_dequantized");
+      dt.dtype = DType::F32;
+      dt.shape = g.tensor(w).shape;
+      TensorId dq = g.add_tensor(dt);
+      Node dn;
+      dn.kind = OpKind::DequantizeLinear;
+      dn.name = dt.name;
+      dn.inputs = {it->second};
+      dn.outputs = {dq};
+      g.add_node(std::move(dn));
+      g.node(id).inputs[size_t(index)] = dq;
+    }
+    TensorId b = n.input(size_t(r.bias_input));
+    TensorId x = n.input(0);
+    if (r.bias_input >= 0 && b != kNoTensor && g.tensor(b).is_constant() && g.tensor(b).dtype == DType::F32 &&
+        !w_scales.empty() && x != kNoTensor && plan.group[size_t(x)] >= 0) {
+      const Tensor& bt = g.tensor(b);
+      const float s_in = params[size_t(plan.group[size_t(x)])].scale[0];
+      const int64_t nb = bt.data->count();
+      // A bias broadcast as a vector over the output channels: [C] or [1, C].
+      const bool vector_like = bt.shape.size() == 1 || (bt.shape.size() == 2 && bt.shape[0] == 1);
+      if (vector_like && (w_scales.size() == 1 || int64_t(w_scales.size()) == nb)) {
+        QuantParams bq;
+        for (size_t c = 0; c < w_scales.size(); ++c) {
+          bq.scale.push_back(s_in * w_scales[c]);
+          bq.zero_point.push_back(0);
+        }
+        bq.axis = int32_t(bt.shape.size() - 1);
+        TensorData qd = quantize_constant(*bt.data, bq, DType::I32, -2147483647LL, 2147483647LL);
+        TensorId qt = g.add_constant(g.unique_tensor_name(bt.name + "_quantized"), std::move(qd), bq);
+        const std::string base = bt.name;
+        Tensor dt;
+        dt.name = g.unique_tensor_name(base + "_dequantized");
+        dt.dtype = DType::F32;
+        dt.shape = bt.shape;
+        TensorId dq = g.add_tensor(dt);
+        Node dn;
+        dn.kind = OpKind::DequantizeLinear;
+        dn.name = dt.name;
+        dn.inputs = {qt};
+        dn.outputs = {dq};
+        g.add_node(std::move(dn));
+        g.node(id).inputs[size_t(r.bias_input)] = dq;
+      }
+    }
+  }
+  // Activation boundaries (ids below input.num_tensors() are unchanged by the rewrites above).
+  for (size_t i = 0; i < input.num_tensors(); ++i)
+    if (plan.group[i] >= 0) rw.insert_qdq(TensorId(i), params[size_t(plan.group[i])]);
+  RETURN_IF_ERROR(eliminate_dead_code(g));
+  g.compact();
+  return g;
+}
+
+}  // namespace neutron
