@@ -1,10 +1,143 @@
-// STUB: replace with the real binder(s).
+// Binder of Resize (kernels/resize.h), modes nearest (any element type; int8 when the input and
+// output quantization are equal) and linear (f32), any rank and layout. The `scales` attribute
+// is per data axis; on a channels_last node whose scales are still in NCHW order (they do not fit
+// the NHWC shapes but their NCHW->NHWC permutation does) the permutation is used.
+#include <cmath>
+#include <vector>
+
 #include "exec/ops/binders.h"
+#include "kernels/resize.h"
 
 namespace neutron {
+namespace {
+
+class ResizeStep final : public Step {
+ public:
+  bool linear = false;
+  size_t elem_size = 4;
+  ResizeParams p;
+  std::vector<std::vector<int64_t>> nearest_tables;
+  std::vector<std::vector<ResizeLinearTap>> linear_tables;
+  TensorId x = kNoTensor, y = kNoTensor;
+
+  size_t scratch_bytes() const override { return linear ? sizeof(float) * resize_linear_f32_scratch_floats(p) : 0; }
+  void run(const RunContext& ctx) const override {
+    if (linear) {
+      resize_linear_f32(p, ctx.in<float>(x), ctx.out<float>(y), ctx.scratch<float>());
+      return;
+    }
+    switch (elem_size) {
+      case 1: resize_nearest<uint8_t>(p, ctx.in<uint8_t>(x), ctx.out<uint8_t>(y)); break;
+      case 4: resize_nearest<int32_t>(p, ctx.in<int32_t>(x), ctx.out<int32_t>(y)); break;
+      default: resize_nearest<int64_t>(p, ctx.in<int64_t>(x), ctx.out<int64_t>(y)); break;
+    }
+  }
+};
+
+bool scales_fit(const Shape& in, const Shape& out, const std::vector<double>& scales) {
+  for (size_t a = 0; a < in.size(); ++a) {
+    const double r = double(in[a]) * scales[a];
+    if (!(scales[a] > 0) || r < double(out[a]) - 1e-6 || r >= double(out[a]) + 1) return false;
+  }
+  return true;
+}
+
+StatusOr<ResizeCoordMode> coord_mode(const Graph& g, NodeId id, const std::string& s) {
+  if (s == "half_pixel") return ResizeCoordMode::kHalfPixel;
+  if (s == "half_pixel_symmetric") return ResizeCoordMode::kHalfPixelSymmetric;
+  if (s == "pytorch_half_pixel") return ResizeCoordMode::kPytorchHalfPixel;
+  if (s == "align_corners") return ResizeCoordMode::kAlignCorners;
+  if (s == "asymmetric") return ResizeCoordMode::kAsymmetric;
+  if (s == "tf_half_pixel_for_nn" || s == "tf_half_pixel_for_nearest")
+    return ResizeCoordMode::kTfHalfPixelForNearest;
+  return error(Error::NotSupported, describe(g, id), ": coordinate_transformation_mode '", s, "' is not supported");
+}
+
+StatusOr<ResizeNearestMode> nearest_mode(const Graph& g, NodeId id, const std::string& s) {
+  if (s == "round_prefer_floor") return ResizeNearestMode::kRoundPreferFloor;
+  if (s == "round_prefer_ceil") return ResizeNearestMode::kRoundPreferCeil;
+  if (s == "floor") return ResizeNearestMode::kFloor;
+  if (s == "ceil") return ResizeNearestMode::kCeil;
+  return error(Error::NotSupported, describe(g, id), ": nearest_mode '", s, "' is not supported");
+}
+
+}  // namespace
 
 StatusOr<StepPtr> bind_resize(const Graph& g, NodeId id) {
-  return error(Error::NotSupported, describe(g, id), ": no CPU kernel yet (bind_resize)");
+  const Node& n = g.node(id);
+  CHECK_OR_RETURN(n.inputs.size() >= 1 && n.input(0) != kNoTensor && n.outputs.size() == 1, Error::InvalidModel,
+                  describe(g, id), ": expects one input X and one output");
+  const Tensor& xt = g.tensor(n.input(0));
+  const Tensor& yt = g.tensor(n.outputs[0]);
+  const std::string mode = n.attrs.get_string("mode", "nearest");
+  CHECK_OR_RETURN(mode == "nearest" || mode == "linear", Error::NotSupported, describe(g, id), ": mode '", mode,
+                  "' is not supported (nearest, linear)");
+  CHECK_OR_RETURN(n.attrs.get_int("antialias", 0) == 0, Error::NotSupported, describe(g, id),
+                  ": antialias is not supported");
+  const bool linear = mode == "linear";
+  CHECK_OR_RETURN(xt.dtype == yt.dtype && xt.quant == yt.quant, Error::NotSupported, describe(g, id),
+                  ": input and output must have the same element type and quantization");
+  if (linear)
+    CHECK_OR_RETURN(xt.dtype == DType::F32, Error::NotSupported, describe(g, id), ": linear resize of ",
+                    dtype_name(xt.dtype), " is not supported (f32 only)");
+  const size_t elem = dtype_size(xt.dtype);
+  CHECK_OR_RETURN(elem == 1 || elem == 4 || elem == 8, Error::NotSupported, describe(g, id), ": element type ",
+                  dtype_name(xt.dtype), " is not supported");
+  const Shape& xs = xt.shape;
+  const Shape& ys = yt.shape;
+  CHECK_OR_RETURN(xs.size() == ys.size() && !xs.empty(), Error::InvalidModel, describe(g, id), ": input ",
+                  shape_str(xs), " and output ", shape_str(ys), " ranks differ");
+  CHECK_OR_RETURN(int(xs.size()) <= kResizeMaxRank, Error::NotSupported, describe(g, id), ": rank ", xs.size(),
+                  " is above ", kResizeMaxRank);
+  for (size_t a = 0; a < xs.size(); ++a)
+    CHECK_OR_RETURN(xs[a] >= 1 && ys[a] >= 1, Error::NotSupported, describe(g, id), ": empty tensors (input ",
+                    shape_str(xs), ", output ", shape_str(ys), ")");
+
+  ASSIGN_OR_RETURN(ResizeCoordMode cmode,
+                   coord_mode(g, id, n.attrs.get_string("coordinate_transformation_mode", "half_pixel")));
+  ASSIGN_OR_RETURN(ResizeNearestMode nmode, nearest_mode(g, id, n.attrs.get_string("nearest_mode", "round_prefer_floor")));
+
+  // Scales per data axis: the attribute, or out/in when it is absent.
+  std::vector<double> scales = n.attrs.get_floats("scales");
+  if (scales.size() != xs.size()) {
+    CHECK_OR_RETURN(scales.empty(), Error::InvalidModel, describe(g, id), ": scales ", scales, " do not match rank ",
+                    xs.size());
+    for (size_t a = 0; a < xs.size(); ++a) scales.push_back(double(ys[a]) / double(xs[a]));
+  }
+  if (!scales_fit(xs, ys, scales) && n.attrs.get_int("channels_last", 0) == 1 && xs.size() >= 3) {
+    std::vector<double> perm{scales[0]};  // NCHW order -> NHWC order
+    perm.insert(perm.end(), scales.begin() + 2, scales.end());
+    perm.push_back(scales[1]);
+    if (scales_fit(xs, ys, perm)) scales = perm;
+  }
+  CHECK_OR_RETURN(scales_fit(xs, ys, scales), Error::InvalidModel, describe(g, id), ": scales ", scales,
+                  " do not turn input ", shape_str(xs), " into output ", shape_str(ys));
+
+  auto step = std::make_unique<ResizeStep>();
+  ResizeStep& s = *step;
+  s.linear = linear;
+  s.elem_size = elem;
+  s.x = n.input(0);
+  s.y = n.outputs[0];
+  s.p.rank = int(xs.size());
+  s.nearest_tables.resize(xs.size());
+  s.linear_tables.resize(xs.size());
+  for (size_t a = 0; a < xs.size(); ++a) {
+    s.p.in_shape[a] = xs[a];
+    s.p.out_shape[a] = ys[a];
+    if (linear) {
+      auto& t = s.linear_tables[a];
+      t.resize(size_t(ys[a]));
+      resize_linear_table(cmode, xs[a], ys[a], scales[a], t.data());
+      if (!resize_linear_table_is_identity(xs[a], ys[a], t.data())) s.p.linear[a] = t.data();
+    } else {
+      auto& t = s.nearest_tables[a];
+      t.resize(size_t(ys[a]));
+      resize_nearest_table(cmode, nmode, xs[a], ys[a], scales[a], t.data());
+      if (!resize_nearest_table_is_identity(xs[a], ys[a], t.data())) s.p.nearest[a] = t.data();
+    }
+  }
+  return StepPtr(std::move(step));
 }
 
 }  // namespace neutron

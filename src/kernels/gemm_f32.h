@@ -1,0 +1,64 @@
+// float32 matrix multiplication C = A * B (+ per-column bias | + C), with an optional output clamp.
+//
+// B is packed once (at bind time for constant weights) into column panels of kGemmNr floats:
+//
+//   packed[(p * K + k) * kGemmNr + j] = scale * op(B)[k][p * kGemmNr + j]   (0 past column N)
+//
+// so that the microkernel streams one panel contiguously. A is read in place (row-major with a
+// leading dimension, no packing). The driver blocks M by kGemmMc rows and K by kGemmKc so that a
+// kGemmKc x kGemmNr slice of a B panel stays in L1 while the register tiles (kGemmMr x kGemmNr)
+// of an A block (kGemmMc x kGemmKc, in L2) sweep over it.
+//
+// The microkernel uses GCC/Clang vector extensions (no intrinsics, no -march assumption): with
+// plain SSE2 a tile is 6 x 8 floats (12 xmm accumulators); built with -mavx it is 6 x 16.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+namespace neutron {
+
+#if defined(__AVX__)
+constexpr int kGemmNr = 16;  // columns of a register tile (= width of a packed B panel)
+#else
+constexpr int kGemmNr = 8;
+#endif
+constexpr int kGemmMr = 6;      // rows of a register tile
+constexpr int kGemmMc = 120;    // rows of A per cache block (a multiple of kGemmMr)
+constexpr int kGemmKc = 256;    // depth of a cache block
+
+// Floats needed by gemm_f32_pack_b for a K x N matrix.
+inline size_t gemm_f32_packed_b_floats(int64_t K, int64_t N) {
+  return size_t((N + kGemmNr - 1) / kGemmNr) * size_t(K) * kGemmNr;
+}
+
+// Packs op(B) scaled by `scale`, where op(B)[k][n] = trans ? b[n * ldb + k] : b[k * ldb + n].
+void gemm_f32_pack_b(const float* b, int64_t ldb, bool trans, int64_t K, int64_t N, float scale, float* packed);
+
+// Packs a K x N matrix given elementwise: b_at(k, n) for k < K, n < N (used to repack weights from
+// layouts that are not a strided matrix, e.g. conv kernels).
+template <typename F>
+void gemm_f32_pack_b_with(int64_t K, int64_t N, F&& b_at, float* packed) {
+  const int64_t panels = (N + kGemmNr - 1) / kGemmNr;
+  for (int64_t p = 0; p < panels; ++p)
+    for (int64_t k = 0; k < K; ++k)
+      for (int64_t j = 0; j < kGemmNr; ++j) {
+        const int64_t n = p * kGemmNr + j;
+        packed[(p * K + k) * kGemmNr + j] = n < N ? float(b_at(k, n)) : 0.0f;
+      }
+}
+
+// What is added to A * B, and the clamp applied to the sum.
+struct GemmF32Epilogue {
+  const float* bias = nullptr;  // [N], added to every row (ignored when accumulate)
+  bool accumulate = false;      // true: C += A * B (C holds an initial value), false: C = A * B + bias
+  float min = -std::numeric_limits<float>::infinity();
+  float max = std::numeric_limits<float>::infinity();
+};
+
+// C[M, N] (row stride ldc) = epilogue(A[M, K] (row stride lda) * B), B packed by gemm_f32_pack_b.
+// K may be 0 (C = bias, or C unchanged when accumulating; then clamped).
+void gemm_f32(int64_t M, int64_t N, int64_t K, const float* a, int64_t lda, const float* packed_b, float* c,
+              int64_t ldc, const GemmF32Epilogue& ep);
+
+}  // namespace neutron
