@@ -18,11 +18,10 @@
 
 namespace neutron {
 
-#if defined(__AVX__)
+// The packed-B format is shared with code built without the kernels' ISA flags (binders pack
+// weights), so it must not depend on the ISA: 16 columns per panel everywhere (4 SSE vectors or
+// 2 AVX vectors per tile row).
 constexpr int kGemmNr = 16;  // columns of a register tile (= width of a packed B panel)
-#else
-constexpr int kGemmNr = 8;
-#endif
 constexpr int kGemmMr = 6;      // rows of a register tile
 constexpr int kGemmMc = 120;    // rows of A per cache block (a multiple of kGemmMr)
 constexpr int kGemmKc = 256;    // depth of a cache block
