@@ -100,7 +100,7 @@ StatusOr<TensorData> parse_npy(const std::string& b, const std::string& name) {
   size_t data_start = header_start + header_len;
   if (b.size() - data_start != t.bytes.size())
     return bad(str_cat("expected ", t.bytes.size(), " data bytes for shape ", shape_str(shape), ", found ", b.size() - data_start));
-  std::memcpy(t.bytes.data(), b.data() + data_start, t.bytes.size());
+  if (!t.bytes.empty()) std::memcpy(t.bytes.data(), b.data() + data_start, t.bytes.size());
   return t;
 }
 

@@ -145,7 +145,11 @@ std::unique_ptr<Observer> make_observer(const QuantizeOptions& o) {
     case ObserverKind::kHistogram:
       break;
   }
-  return std::make_unique<HistogramObserver>();
+  // torch 1.13's range defects (truncated histc bounds, history lost after a constant batch) are
+  // for comparing with torch only; our quantizer uses the exact float range.
+  HistogramObserver::Options ho;
+  ho.flavor = HistogramObserver::Flavor::kFloatRange;
+  return std::make_unique<HistogramObserver>(ho);
 }
 
 // Runs the float graph over the calibration set; returns one observer per group.
