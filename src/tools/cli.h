@@ -12,5 +12,7 @@ constexpr int kExitUsage = 2;
 
 int cmd_dump(const std::vector<std::string>& args);
 int cmd_run(const std::vector<std::string>& args);
+int cmd_quantize(const std::vector<std::string>& args);
+int cmd_compare(const std::vector<std::string>& args);
 
 }  // namespace neutron::cli

@@ -13,36 +13,9 @@
 #include "ir/printer.h"
 #include "passes/pipeline.h"
 #include "tools/cli.h"
+#include "tools/cli_util.h"
 
 namespace neutron::cli {
-namespace {
-
-int fail(const Status& s) {
-  std::fprintf(stderr, "neutron: %s\n", s.to_string().c_str());
-  return kExitFailure;
-}
-
-int usage_error(const std::string& msg) {
-  std::fprintf(stderr, "neutron: %s\n", msg.c_str());
-  return kExitUsage;
-}
-
-std::string json_escape(const std::string& s) {
-  std::string r;
-  for (char c : s) {
-    if (c == '"' || c == '\\') r += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-      r += buf;
-      continue;
-    }
-    r += c;
-  }
-  return r;
-}
-
-}  // namespace
 
 int cmd_dump(const std::vector<std::string>& args) {
   std::string model;

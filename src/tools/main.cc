@@ -17,6 +17,13 @@ const Command kCommands[] = {
     {"dump", "dump MODEL.onnx [--after-passes]      print the graph IR as text", neutron::cli::cmd_dump},
     {"run", "run MODEL.onnx [-i IN.npy]... [-o OUTDIR] [--json FILE]   run on the host CPU kernels",
      neutron::cli::cmd_run},
+    {"quantize",
+     "quantize MODEL.onnx --calib CALIB.npy|DIR -o OUT.onnx [--observer minmax|histogram|percentile] "
+     "[--report-json R.json]   post-training int8 quantization (Neutron scheme)",
+     neutron::cli::cmd_quantize},
+    {"compare",
+     "compare REF.onnx TEST.onnx --inputs X.npy|DIR [--labels L.npy] [--json R.json]   error metrics and accuracy",
+     neutron::cli::cmd_compare},
 };
 
 void usage() {

@@ -1,0 +1,199 @@
+// `neutron quantize` (float ONNX + calibration data -> QDQ ONNX) and `neutron compare`
+// (two models on the same inputs: error metrics and, with labels, accuracy).
+#include <sys/stat.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+
+#include "core/npy.h"
+#include "core/progress.h"
+#include "exec/executor.h"
+#include "export/onnx/onnx_writer.h"
+#include "import/onnx/onnx_importer.h"
+#include "passes/pipeline.h"
+#include "quantize/accuracy_metrics.h"
+#include "quantize/calibration_data.h"
+#include "quantize/quantizer.h"
+#include "tools/cli.h"
+#include "tools/cli_util.h"
+
+namespace neutron::cli {
+
+int cmd_quantize(const std::vector<std::string>& args) {
+  ArgParser p("quantize", args);
+  std::string model, calib_path, out_path, observer = "histogram", report_json;
+  double percentile = 99.99;
+  while (p.more()) {
+    if (p.option("--calib", &calib_path) || p.option("-o", &out_path) || p.option("--observer", &observer) ||
+        p.option("--report-json", &report_json))
+      continue;
+    std::string pct;
+    if (p.option("--percentile", &pct)) {
+      percentile = std::atof(pct.c_str());
+      continue;
+    }
+    if (!p.positional(&model)) break;
+  }
+  if (!p.ok()) return p.usage_error();
+  if (model.empty() || calib_path.empty() || out_path.empty())
+    return usage_error("quantize: usage: neutron quantize MODEL.onnx --calib CALIB -o OUT.onnx "
+                       "[--observer minmax|histogram|percentile] [--percentile P] [--report-json R.json]");
+  if (same_file(model, out_path))
+    return fail(error(Error::InvalidArgument, "-o ", out_path, " is the input model; choose another output file"));
+  auto kind = parse_observer_kind(observer);
+  if (!kind.ok()) return fail(kind.status());
+
+  auto g = import_onnx_file(model);
+  if (!g.ok()) return fail(g.status());
+  Status st = run_passes(g.value(), {});  // PENDING: prequant_pipeline()
+  if (!st.ok()) return fail(st.with_context(model));
+  auto calib = load_calibration_data(calib_path, model_inputs(g.value()));
+  if (!calib.ok()) return fail(calib.status());
+
+  ProgressReporter progress;
+  QuantizeOptions options;
+  options.observer = kind.value();
+  options.percentile = percentile;
+  options.progress = progress.callback();
+  QuantizeReport report;
+  auto q = quantize_graph(g.value(), calib.value(), options, &report);
+  progress.finish();
+  if (!q.ok()) return fail(q.status().with_context(model));
+  st = export_onnx_file(q.value(), out_path);
+  if (!st.ok()) return fail(st);
+
+  std::printf("quantized %s -> %s: %zu activation groups, %lld calibration samples, observer %s\n", model.c_str(),
+              out_path.c_str(), report.groups.size(), (long long)report.samples, observer.c_str());
+  for (const auto& f : report.float_nodes) std::printf("  float: %s\n", f.c_str());
+  if (!report_json.empty()) {
+    std::ofstream j(report_json);
+    j << "{\n  \"model\": \"" << json_escape(model) << "\",\n  \"output\": \"" << json_escape(out_path)
+      << "\",\n  \"observer\": \"" << observer << "\",\n  \"samples\": " << report.samples << ",\n  \"groups\": [";
+    for (size_t k = 0; k < report.groups.size(); ++k) {
+      const auto& gr = report.groups[k];
+      j << (k ? "," : "") << "\n    {\"tensors\": [";
+      for (size_t t = 0; t < gr.tensors.size(); ++t) j << (t ? ", " : "") << "\"" << json_escape(gr.tensors[t]) << "\"";
+      j << "], \"scale\": " << gr.params.scale[0] << ", \"zero_point\": " << gr.params.zero_point[0]
+        << ", \"observed_min\": " << json_number(gr.observed_min) << ", \"observed_max\": " << json_number(gr.observed_max)
+        << ", \"fixed\": " << (gr.fixed ? "true" : "false") << "}";
+    }
+    j << "\n  ],\n  \"float_nodes\": [";
+    for (size_t k = 0; k < report.float_nodes.size(); ++k)
+      j << (k ? ", " : "") << "\"" << json_escape(report.float_nodes[k]) << "\"";
+    j << "]\n}\n";
+    if (!j) return fail(error(Error::IoError, report_json, ": cannot write"));
+  }
+  return kExitOk;
+}
+
+namespace {
+
+StatusOr<std::unique_ptr<Executor>> load_for_cpu(const std::string& path) {
+  ASSIGN_OR_RETURN(Graph g, import_onnx_file(path));
+  RETURN_IF_ERROR(run_passes(g, cpu_pipeline()).with_context(path));
+  auto ex = Executor::create(g);
+  if (!ex.ok()) return ex.status().with_context(path);
+  return std::move(ex).value();
+}
+
+}  // namespace
+
+int cmd_compare(const std::vector<std::string>& args) {
+  ArgParser p("compare", args);
+  std::string model_a, model_b, inputs_path, labels_path, json_path;
+  while (p.more()) {
+    if (p.option("--inputs", &inputs_path) || p.option("--labels", &labels_path) || p.option("--json", &json_path))
+      continue;
+    std::string m;
+    if (!p.positional(&m)) break;
+    if (model_a.empty()) {
+      model_a = m;
+    } else if (model_b.empty()) {
+      model_b = m;
+    } else {
+      return usage_error("compare: more than two models given");
+    }
+  }
+  if (!p.ok()) return p.usage_error();
+  if (model_a.empty() || model_b.empty() || inputs_path.empty())
+    return usage_error("compare: usage: neutron compare REFERENCE.onnx TEST.onnx --inputs X.npy|DIR "
+                       "[--labels LABELS.npy] [--json R.json]");
+  auto a = load_for_cpu(model_a);
+  if (!a.ok()) return fail(a.status());
+  auto b = load_for_cpu(model_b);
+  if (!b.ok()) return fail(b.status());
+  const Graph& ga = a.value()->graph();
+  const Graph& gb = b.value()->graph();
+  if (ga.outputs.size() != gb.outputs.size())
+    return fail(error(Error::InvalidArgument, model_a, " has ", ga.outputs.size(), " outputs but ", model_b, " has ",
+                      gb.outputs.size()));
+  std::vector<ModelInput> inputs;
+  for (TensorId t : ga.inputs) inputs.push_back({ga.tensor(t).name, ga.tensor(t).dtype, ga.tensor(t).shape});
+  auto data = load_calibration_data(inputs_path, inputs);
+  if (!data.ok()) return fail(data.status());
+  TensorData labels;
+  if (!labels_path.empty()) {
+    auto l = read_npy(labels_path);
+    if (!l.ok()) return fail(l.status());
+    labels = std::move(l).value();
+    if (labels.shape.size() != 1 || labels.shape[0] != data->size() ||
+        (labels.dtype != DType::I64 && labels.dtype != DType::I32 && labels.dtype != DType::U8))
+      return fail(error(Error::InvalidArgument, labels_path, ": labels must be a 1-D integer array of ", data->size(),
+                        " entries (one per input sample), got ", dtype_name(labels.dtype), shape_str(labels.shape)));
+  }
+  std::vector<OutputAgreement> agree(ga.outputs.size());
+  int64_t correct_a = 0, correct_b = 0;
+  ProgressReporter progress;
+  std::vector<TensorData> oa, ob;
+  for (int64_t s = 0; s < data->size(); ++s) {
+    std::vector<TensorData> x = data->sample(s);
+    Status st = a.value()->run(x, &oa);
+    if (!st.ok()) return fail(st.with_context(model_a));
+    st = b.value()->run(x, &ob);
+    if (!st.ok()) return fail(st.with_context(model_b));
+    for (size_t k = 0; k < oa.size(); ++k) {
+      if (oa[k].shape != ob[k].shape)
+        return fail(error(Error::InvalidArgument, "output ", k, " has shape ", shape_str(oa[k].shape), " in ", model_a,
+                          " but ", shape_str(ob[k].shape), " in ", model_b));
+      agree[k].add(oa[k], ob[k]);
+    }
+    if (!labels_path.empty()) {
+      const int64_t label = labels.get_as_int(s);
+      correct_a += argmax(oa[0], 0, oa[0].count()) == label;
+      correct_b += argmax(ob[0], 0, ob[0].count()) == label;
+    }
+    progress.update("comparing", s + 1, data->size());
+  }
+  progress.finish();
+
+  std::printf("reference %s\ntest      %s\nsamples   %lld\n\n", model_a.c_str(), model_b.c_str(), (long long)data->size());
+  std::printf("%-24s %12s %12s %10s %10s %8s\n", "output", "max |err|", "MSE", "SQNR dB", "cosine", "top-1");
+  for (size_t k = 0; k < agree.size(); ++k)
+    std::printf("%-24s %12.6g %12.6g %10.2f %10.6f %7.2f%%\n", ga.tensor(ga.outputs[k]).name.c_str(),
+                agree[k].max_abs_error(), agree[k].mse(), agree[k].sqnr_db(), agree[k].cosine(),
+                100.0 * agree[k].top1_agreement());
+  const double n = double(data->size());
+  if (!labels_path.empty())
+    std::printf("\naccuracy: reference %.2f%%, test %.2f%% (%lld labelled samples)\n", 100.0 * correct_a / n,
+                100.0 * correct_b / n, (long long)data->size());
+  if (!json_path.empty()) {
+    std::ofstream j(json_path);
+    j << "{\n  \"reference\": \"" << json_escape(model_a) << "\",\n  \"test\": \"" << json_escape(model_b)
+      << "\",\n  \"samples\": " << data->size() << ",\n  \"outputs\": [";
+    for (size_t k = 0; k < agree.size(); ++k)
+      j << (k ? "," : "") << "\n    {\"name\": \"" << json_escape(ga.tensor(ga.outputs[k]).name)
+        << "\", \"max_abs_error\": " << json_number(agree[k].max_abs_error()) << ", \"mse\": " << json_number(agree[k].mse())
+        << ", \"sqnr_db\": " << json_number(agree[k].sqnr_db()) << ", \"cosine\": " << json_number(agree[k].cosine())
+        << ", \"top1_agreement\": " << json_number(agree[k].top1_agreement()) << "}";
+    j << "\n  ]";
+    if (!labels_path.empty())
+      j << ",\n  \"accuracy\": {\"reference\": " << json_number(correct_a / n) << ", \"test\": " << json_number(correct_b / n)
+        << "}";
+    j << "\n}\n";
+    if (!j) return fail(error(Error::IoError, json_path, ": cannot write"));
+  }
+  return kExitOk;
+}
+
+}  // namespace neutron::cli
