@@ -1,0 +1,324 @@
+// Mappers of the neural-network ops: Conv, ConvTranspose, Gemm, MatMul, BatchNormalization,
+// pools, Softmax, Resize and Upsample. Spatial ops are 2-D only (4-D NCHW tensors); 1-D and 3-D
+// variants are NotSupported.
+#include <algorithm>
+#include <cmath>
+
+#include "import/onnx/onnx_ops.h"
+
+namespace neutron {
+namespace {
+
+Status require_2d(NodeCtx& c, TensorId x) {
+  const Shape& s = c.shape(x);
+  if (s.size() != 4)
+    return c.fail(Error::NotSupported, "only 2-D ", c.op(), " (4-D NCHW input) is supported; input X '",
+                  c.tensor(x).name, "' has shape ", shape_str(s), s.size() == 3 ? " (1-D)" : s.size() == 5 ? " (3-D)" : "");
+  return Status::OK();
+}
+
+Status get_pair(NodeCtx& c, const char* attr, std::vector<int64_t> def, size_t size, std::vector<int64_t>* out) {
+  *out = c.attrs().get_ints(attr, std::move(def));
+  if (out->size() != size) {
+    if (out->size() == size / 2 || out->size() == size * 3 / 2)
+      return c.fail(Error::NotSupported, "attribute ", attr, " ", str_cat(*out),
+                    " is not for a 2-D operation; only 2-D spatial ops are supported");
+    return c.fail(Error::InvalidModel, "attribute ", attr, " must have ", size, " values, has ", str_cat(*out));
+  }
+  return Status::OK();
+}
+
+// Bound on window attributes read from the file, so that size arithmetic cannot overflow.
+constexpr int64_t kMaxWindow = int64_t(1) << 24;
+
+enum class AutoPad { kNotSet, kSameUpper, kSameLower, kValid };
+
+StatusOr<AutoPad> get_auto_pad(NodeCtx& c) {
+  const std::string v = c.attrs().get_string("auto_pad", "NOTSET");
+  if (v == "NOTSET" || v.empty()) return AutoPad::kNotSet;
+  if (v == "SAME_UPPER") return AutoPad::kSameUpper;
+  if (v == "SAME_LOWER") return AutoPad::kSameLower;
+  if (v == "VALID") return AutoPad::kValid;
+  return c.fail(Error::InvalidModel, "attribute auto_pad has unknown value \"", v, "\"");
+}
+
+}  // namespace
+
+Status resolve_window(NodeCtx& c, const Shape& x, const std::vector<int64_t>& kernel, Attributes* out) {
+  if (kernel.empty() && !c.attrs().has("kernel_shape")) return c.fail(Error::InvalidModel, "attribute kernel_shape is required");
+  std::vector<int64_t> k, strides, dilations, pads;
+  RETURN_IF_ERROR(get_pair(c, "kernel_shape", kernel, 2, &k));
+  if (!kernel.empty() && k != kernel)
+    return c.fail(Error::InvalidModel, "attribute kernel_shape ", str_cat(k), " does not match the weights' kernel ",
+                  str_cat(kernel));
+  RETURN_IF_ERROR(get_pair(c, "strides", {1, 1}, 2, &strides));
+  RETURN_IF_ERROR(get_pair(c, "dilations", {1, 1}, 2, &dilations));
+  RETURN_IF_ERROR(get_pair(c, "pads", {0, 0, 0, 0}, 4, &pads));
+  for (int i = 0; i < 2; ++i)
+    if (strides[i] < 1 || dilations[i] < 1 || k[i] < 1 || strides[i] > kMaxWindow || dilations[i] > kMaxWindow ||
+        k[i] > kMaxWindow)
+      return c.fail(Error::InvalidModel, "kernel_shape ", str_cat(k), ", strides ", str_cat(strides), " and dilations ",
+                    str_cat(dilations), " must be in [1, ", kMaxWindow, "]");
+  for (int64_t p : pads)
+    if (p < 0 || p > kMaxWindow) return c.fail(Error::InvalidModel, "pads ", str_cat(pads), " must be in [0, ", kMaxWindow, "]");
+  ASSIGN_OR_RETURN(AutoPad ap, get_auto_pad(c));
+  if (ap == AutoPad::kValid) pads = {0, 0, 0, 0};
+  if (ap == AutoPad::kSameUpper || ap == AutoPad::kSameLower) {
+    for (int i = 0; i < 2; ++i) {
+      const int64_t in = x[size_t(2 + i)];
+      const int64_t out_size = (in + strides[i] - 1) / strides[i];
+      const int64_t eff = (k[i] - 1) * dilations[i] + 1;
+      const int64_t total = std::max<int64_t>(0, (out_size - 1) * strides[i] + eff - in);
+      const int64_t small = total / 2, large = total - total / 2;
+      pads[size_t(i)] = ap == AutoPad::kSameUpper ? small : large;
+      pads[size_t(i + 2)] = ap == AutoPad::kSameUpper ? large : small;
+    }
+  }
+  out->set("kernel_shape", k);
+  out->set("strides", strides);
+  out->set("dilations", dilations);
+  out->set("pads", pads);
+  return Status::OK();
+}
+
+StatusOr<TensorId> emit_conv(NodeCtx& c, TensorId x, TensorId w, TensorId b, bool final_output) {
+  RETURN_IF_ERROR(require_2d(c, x));
+  const Shape& ws = c.shape(w);
+  if (ws.size() != 4)
+    return c.fail(Error::InvalidModel, "input 1 (W) '", c.tensor(w).name, "' must be 4-D OIHW, has shape ", shape_str(ws));
+  Attributes a;
+  RETURN_IF_ERROR(resolve_window(c, c.shape(x), {ws[2], ws[3]}, &a));
+  a.set("group", c.attrs().get_int("group", 1));
+  std::vector<TensorId> inputs = {x, w};
+  if (b != kNoTensor) inputs.push_back(b);
+  if (final_output) return c.emit(OpKind::Conv, inputs, a);
+  ASSIGN_OR_RETURN(auto outs, c.emit_node(OpKind::Conv, inputs, a, {NodeCtx::Out{}}));
+  return outs[0];
+}
+
+Status map_conv(NodeCtx& c) {
+  ASSIGN_OR_RETURN(TensorId x, c.req(0, "X"));
+  ASSIGN_OR_RETURN(TensorId w, c.req(1, "W"));
+  return emit_conv(c, x, w, c.in(2), true).status();
+}
+
+Status map_conv_transpose(NodeCtx& c) {
+  ASSIGN_OR_RETURN(TensorId x, c.req(0, "X"));
+  ASSIGN_OR_RETURN(TensorId w, c.req(1, "W"));
+  RETURN_IF_ERROR(require_2d(c, x));
+  const Shape& xs = c.shape(x);
+  const Shape& ws = c.shape(w);
+  if (ws.size() != 4)
+    return c.fail(Error::InvalidModel, "input 1 (W) '", c.tensor(w).name, "' must be 4-D IOHW, has shape ", shape_str(ws));
+  Attributes a;
+  RETURN_IF_ERROR(resolve_window(c, xs, {ws[2], ws[3]}, &a));  // auto_pad handled below
+  auto k = a.get_ints("kernel_shape"), strides = a.get_ints("strides"), dil = a.get_ints("dilations");
+  std::vector<int64_t> pads, output_padding;
+  RETURN_IF_ERROR(get_pair(c, "pads", {0, 0, 0, 0}, 4, &pads));
+  RETURN_IF_ERROR(get_pair(c, "output_padding", {0, 0}, 2, &output_padding));
+  for (int64_t p : output_padding)
+    if (p < 0 || p > kMaxWindow) return c.fail(Error::InvalidModel, "output_padding ", str_cat(output_padding), " is out of range");
+  ASSIGN_OR_RETURN(AutoPad ap, get_auto_pad(c));
+  std::vector<int64_t> target;
+  if (c.attrs().has("output_shape")) {
+    target = c.attrs().get_ints("output_shape");
+    if (target.size() == 4) target.erase(target.begin(), target.begin() + 2);
+    if (target.size() != 2 || target[0] < 1 || target[1] < 1 || target[0] > kMaxWindow || target[1] > kMaxWindow)
+      return c.fail(Error::InvalidModel, "attribute output_shape ", str_cat(c.attrs().get_ints("output_shape")),
+                    " must give the 2 spatial sizes");
+  } else if (ap == AutoPad::kSameUpper || ap == AutoPad::kSameLower) {
+    target = {xs[2] * strides[0], xs[3] * strides[1]};
+  }
+  if (!target.empty()) {
+    // ONNX: total_padding = stride*(in-1) + output_padding + eff_kernel - output_shape, split
+    // begin = total/2 for SAME_UPPER, begin = total - total/2 otherwise. A negative total (a larger
+    // requested output) becomes extra output padding at the end.
+    for (int i = 0; i < 2; ++i) {
+      const int64_t natural = strides[i] * (xs[size_t(2 + i)] - 1) + output_padding[i] + (k[i] - 1) * dil[i] + 1;
+      const int64_t total = natural - target[i];
+      if (total >= 0) {
+        pads[size_t(i)] = ap == AutoPad::kSameUpper ? total / 2 : total - total / 2;
+        pads[size_t(i + 2)] = total - pads[size_t(i)];
+      } else {
+        pads[size_t(i)] = pads[size_t(i + 2)] = 0;
+        output_padding[i] += -total;
+      }
+    }
+  } else if (ap == AutoPad::kValid) {
+    pads = {0, 0, 0, 0};
+  }
+  a.set("pads", pads);
+  a.set("output_padding", output_padding);
+  a.set("group", c.attrs().get_int("group", 1));
+  std::vector<TensorId> inputs = {x, w};
+  if (c.in(2) != kNoTensor) inputs.push_back(c.in(2));
+  return c.emit(OpKind::ConvTranspose, inputs, a).status();
+}
+
+Status map_gemm(NodeCtx& c) {
+  ASSIGN_OR_RETURN(TensorId a, c.req(0, "A"));
+  ASSIGN_OR_RETURN(TensorId b, c.req(1, "B"));
+  Attributes at;
+  at.set("alpha", c.attrs().get_float("alpha", 1.0));
+  at.set("beta", c.attrs().get_float("beta", 1.0));
+  at.set("transA", c.attrs().get_int("transA", 0));
+  at.set("transB", c.attrs().get_int("transB", 0));
+  std::vector<TensorId> inputs = {a, b};
+  if (c.in(2) != kNoTensor) inputs.push_back(c.in(2));
+  return c.emit(OpKind::Gemm, inputs, at).status();
+}
+
+Status map_matmul(NodeCtx& c) {
+  ASSIGN_OR_RETURN(TensorId a, c.req(0, "A"));
+  ASSIGN_OR_RETURN(TensorId b, c.req(1, "B"));
+  return c.emit(OpKind::MatMul, {a, b}, {}).status();
+}
+
+Status map_batchnorm(NodeCtx& c) {
+  if (c.opset() < 9 && c.attrs().get_int("spatial", 1) != 1)
+    return c.fail(Error::NotSupported, "spatial=0 (per-element statistics) is not supported");
+  if (c.attrs().get_int("training_mode", 0) != 0)
+    return c.fail(Error::NotSupported, "training_mode=1 is not supported (inference only)");
+  for (size_t i = 1; i < c.num_outputs(); ++i)
+    if (c.output_used(i))
+      return c.fail(Error::NotSupported, "output ", i, " '", c.output_name(i),
+                    "' (running statistics, training only) is not supported");
+  std::vector<TensorId> inputs;
+  static const char* kNames[] = {"X", "scale", "B", "input_mean", "input_var"};
+  for (size_t i = 0; i < 5; ++i) {
+    ASSIGN_OR_RETURN(TensorId t, c.req(i, kNames[i]));
+    inputs.push_back(t);
+  }
+  Attributes a;
+  a.set("epsilon", c.attrs().get_float("epsilon", 1e-5));
+  return c.emit(OpKind::BatchNormalization, inputs, a).status();
+}
+
+Status map_pool(NodeCtx& c) {
+  ASSIGN_OR_RETURN(TensorId x, c.req(0, "X"));
+  const bool is_max = c.op() == "MaxPool";
+  if (is_max && c.output_used(1))
+    return c.fail(Error::NotSupported, "the Indices output '", c.output_name(1), "' is not supported");
+  RETURN_IF_ERROR(require_2d(c, x));
+  Attributes a;
+  RETURN_IF_ERROR(resolve_window(c, c.shape(x), {}, &a));
+  if (!is_max) {
+    if (c.attrs().has("dilations") && a.get_ints("dilations") != std::vector<int64_t>{1, 1})
+      return c.fail(Error::NotSupported, "AveragePool dilations are not supported");
+    a.erase("dilations");
+    a.set("count_include_pad", c.attrs().get_int("count_include_pad", 0));
+  }
+  a.set("ceil_mode", c.attrs().get_int("ceil_mode", 0));
+  return c.emit(is_max ? OpKind::MaxPool : OpKind::AveragePool, {x}, a).status();
+}
+
+Status map_global_pool(NodeCtx& c) {
+  ASSIGN_OR_RETURN(TensorId x, c.req(0, "X"));
+  RETURN_IF_ERROR(require_2d(c, x));
+  return c.emit(c.op() == "GlobalMaxPool" ? OpKind::GlobalMaxPool : OpKind::GlobalAveragePool, {x}, {}).status();
+}
+
+Status map_softmax(NodeCtx& c) {
+  ASSIGN_OR_RETURN(TensorId x, c.req(0, "input"));
+  const Shape xs = c.shape(x);
+  const int64_t axis_attr = c.attrs().get_int("axis", c.opset() >= 13 ? -1 : 1);
+  const int axis = normalize_axis(axis_attr, xs.size());
+  if (axis < 0)
+    return c.fail(Error::InvalidModel, "attribute axis=", axis_attr, " is out of range for input shape ", shape_str(xs));
+  Attributes a;
+  if (c.opset() >= 13 || size_t(axis) + 1 == xs.size()) {
+    a.set("axis", int64_t(axis));
+    return c.emit(OpKind::Softmax, {x}, a).status();
+  }
+  // Before opset 13, Softmax normalizes over all axes from `axis` on (the input flattened to 2-D).
+  Shape flat = {1, 1};
+  for (size_t i = 0; i < xs.size(); ++i) flat[i < size_t(axis) ? 0 : 1] *= xs[i];
+  ASSIGN_OR_RETURN(TensorId r, emit_reshape(c, x, flat, "flatten"));
+  a.set("axis", int64_t(1));
+  ASSIGN_OR_RETURN(auto s, c.emit_node(OpKind::Softmax, {r}, a, {NodeCtx::Out{}}));
+  Attributes ra;
+  ra.set("shape", xs);
+  NodeCtx::Out out;
+  if (c.has_output(0)) out.name = c.output_name(0);
+  ASSIGN_OR_RETURN(auto y, c.emit_node(OpKind::Reshape, {s[0]}, ra, {out}, "unflatten"));
+  c.bind_output(0, y[0]);
+  return Status::OK();
+}
+
+namespace {
+
+Status emit_resize(NodeCtx& c, TensorId x, const std::string& mode, const std::string& ctm, const std::string& nearest,
+                   const std::vector<double>& scales) {
+  const Shape& xs = c.shape(x);
+  if (scales.size() != xs.size())
+    return c.fail(Error::InvalidModel, "scales ", str_cat(scales), " must have one value per input axis (", xs.size(), ")");
+  Attributes a;
+  a.set("mode", mode);
+  a.set("coordinate_transformation_mode", ctm);
+  a.set("nearest_mode", nearest);
+  a.set("scales", scales);
+  return c.emit(OpKind::Resize, {x}, a).status();
+}
+
+StatusOr<std::string> resize_mode(NodeCtx& c) {
+  std::string mode = c.attrs().get_string("mode", "nearest");
+  if (mode == "bilinear") mode = "linear";  // Upsample-7 spelling
+  if (mode == "cubic" || mode == "bicubic") return c.fail(Error::NotSupported, "mode \"cubic\" is not supported");
+  if (mode != "nearest" && mode != "linear") return c.fail(Error::InvalidModel, "attribute mode has unknown value \"", mode, "\"");
+  return mode;
+}
+
+}  // namespace
+
+Status map_resize(NodeCtx& c) {
+  ASSIGN_OR_RETURN(TensorId x, c.req(0, "X"));
+  ASSIGN_OR_RETURN(std::string mode, resize_mode(c));
+  const Shape xs = c.shape(x);
+  if (c.opset() < 11) {  // Resize-10: (X, scales), asymmetric coordinates, nearest = floor
+    ASSIGN_OR_RETURN(auto scales, c.constant_floats(1, "scales"));
+    return emit_resize(c, x, mode, "asymmetric", "floor", scales);
+  }
+  const std::string ctm = c.attrs().get_string("coordinate_transformation_mode", "half_pixel");
+  static const char* kModes[] = {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nn"};
+  if (ctm == "tf_crop_and_resize")
+    return c.fail(Error::NotSupported, "coordinate_transformation_mode \"tf_crop_and_resize\" is not supported");
+  if (std::find(std::begin(kModes), std::end(kModes), ctm) == std::end(kModes))
+    return c.fail(Error::InvalidModel, "attribute coordinate_transformation_mode has unknown value \"", ctm, "\"");
+  const std::string nearest = c.attrs().get_string("nearest_mode", "round_prefer_floor");
+  if (nearest != "round_prefer_floor" && nearest != "round_prefer_ceil" && nearest != "floor" && nearest != "ceil")
+    return c.fail(Error::InvalidModel, "attribute nearest_mode has unknown value \"", nearest, "\"");
+  std::vector<double> scales;
+  if (c.has_input(2)) {
+    ASSIGN_OR_RETURN(scales, c.constant_floats(2, "scales"));
+  }
+  if (scales.empty()) {
+    if (!c.has_input(3)) return c.fail(Error::InvalidModel, "needs a non-empty scales or sizes input");
+    ASSIGN_OR_RETURN(auto sizes, c.constant_ints(3, "sizes"));
+    if (sizes.size() != xs.size())
+      return c.fail(Error::InvalidModel, "input 3 (sizes) ", str_cat(sizes), " must have one value per input axis (",
+                    xs.size(), ")");
+    for (size_t i = 0; i < xs.size(); ++i) {
+      if (xs[i] <= 0 || sizes[i] <= 0)
+        return c.fail(Error::InvalidModel, "sizes ", str_cat(sizes), " must be positive for input shape ", shape_str(xs));
+      scales.push_back(double(sizes[i]) / double(xs[i]));
+    }
+  } else if (c.has_input(3) && c.tensor(c.in(3)).shape != Shape{0} && num_elements(c.tensor(c.in(3)).shape) != 0) {
+    return c.fail(Error::InvalidModel, "has both scales and sizes");
+  }
+  return emit_resize(c, x, mode, ctm, nearest, scales);
+}
+
+Status map_upsample(NodeCtx& c) {
+  if (c.opset() >= 10) return c.fail(Error::NotSupported, "Upsample is deprecated since opset 10; use Resize");
+  ASSIGN_OR_RETURN(TensorId x, c.req(0, "X"));
+  ASSIGN_OR_RETURN(std::string mode, resize_mode(c));
+  std::vector<double> scales;
+  if (c.opset() >= 9) {
+    ASSIGN_OR_RETURN(scales, c.constant_floats(1, "scales"));
+  } else {
+    scales = c.attrs().get_floats("scales");
+  }
+  return emit_resize(c, x, mode, "asymmetric", "floor", scales);
+}
+
+}  // namespace neutron
