@@ -7,11 +7,18 @@ namespace neutron {
 
 namespace {
 constexpr const char* kOpNames[] = {
-#define X(name, text) text,
+#define X(name, text, category) text,
+#include "ir/op_kinds.def"
+#undef X
+};
+constexpr OpCategory kOpCategories[] = {
+#define X(name, text, category) OpCategory::category,
 #include "ir/op_kinds.def"
 #undef X
 };
 }  // namespace
+
+OpCategory op_category(OpKind k) { return kOpCategories[size_t(k)]; }
 
 const char* op_kind_name(OpKind k) {
   size_t i = size_t(k);

@@ -21,12 +21,26 @@
 namespace neutron {
 
 enum class OpKind : uint16_t {
-#define X(name, text) name,
+#define X(name, text, category) name,
 #include "ir/op_kinds.def"
 #undef X
   kCount
 };
 const char* op_kind_name(OpKind k);
+
+enum class OpCategory : uint8_t {
+  Compute,        // Conv, ConvTranspose, Gemm, MatMul: weights and accumulators
+  Pool,           // MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool
+  UnaryMath,      // one input, each output element a function of the same input element
+  Binary,         // two inputs with numpy broadcasting
+  DataMovement,   // moves or copies elements without arithmetic (Reshape, Concat, Pad, ...)
+  Reduce,         // ReduceMean/Max/Min/Sum
+  Softmax,
+  Resize,
+  Normalization,  // BatchNormalization
+  Conversion,     // Cast, QuantizeLinear, DequantizeLinear
+};
+OpCategory op_category(OpKind k);
 std::optional<OpKind> op_kind_from_name(const std::string& name);
 
 using TensorId = int32_t;

@@ -152,51 +152,11 @@ Slot slot_of(OpKind k, size_t i) {
   return Slot::Data;
 }
 
-bool is_data_movement(OpKind k) {
-  switch (k) {
-    case OpKind::Reshape:
-    case OpKind::Transpose:
-    case OpKind::Concat:
-    case OpKind::Slice:
-    case OpKind::Pad:
-    case OpKind::Split:
-    case OpKind::Identity:
-    case OpKind::Dropout:
-      return true;
-    default:
-      return false;
-  }
-}
-
-bool is_unary_lut(OpKind k) {
-  switch (k) {
-    case OpKind::Relu:
-    case OpKind::Clip:
-    case OpKind::LeakyRelu:
-    case OpKind::Sigmoid:
-    case OpKind::HardSigmoid:
-    case OpKind::HardSwish:
-    case OpKind::Tanh:
-    case OpKind::Abs:
-    case OpKind::Neg:
-    case OpKind::Exp:
-    case OpKind::Log:
-    case OpKind::Sqrt:
-    case OpKind::Reciprocal:
-      return true;
-    default:
-      return false;
-  }
-}
-
-bool is_pool(OpKind k) {
-  return k == OpKind::MaxPool || k == OpKind::AveragePool || k == OpKind::GlobalAveragePool ||
-         k == OpKind::GlobalMaxPool;
-}
-
-bool is_binary(OpKind k) {
-  return k == OpKind::Add || k == OpKind::Sub || k == OpKind::Mul || k == OpKind::Max || k == OpKind::Min;
-}
+bool is_data_movement(OpKind k) { return op_category(k) == OpCategory::DataMovement; }
+bool is_unary_lut(OpKind k) { return op_category(k) == OpCategory::UnaryMath; }
+bool is_pool(OpKind k) { return op_category(k) == OpCategory::Pool; }
+// Div and PRelu have no int8 kernel.
+bool is_binary(OpKind k) { return op_category(k) == OpCategory::Binary && k != OpKind::Div && k != OpKind::PRelu; }
 
 // Ops whose int8 binders honor act_min/act_max.
 bool takes_fused_activation(OpKind k) {

@@ -18,52 +18,18 @@ const Perm kToNhwc = {0, 2, 3, 1};
 const Perm kToNchw = {0, 3, 1, 2};
 
 bool is_spatial(OpKind k) {
-  switch (k) {
-    case OpKind::Conv:
-    case OpKind::ConvTranspose:
-    case OpKind::MaxPool:
-    case OpKind::AveragePool:
-    case OpKind::GlobalAveragePool:
-    case OpKind::GlobalMaxPool:
-    case OpKind::BatchNormalization:
-    case OpKind::Resize:
-      return true;
-    default:
-      return false;
-  }
+  const OpCategory c = op_category(k);
+  return c == OpCategory::Pool || c == OpCategory::Resize || c == OpCategory::Normalization || k == OpKind::Conv ||
+         k == OpKind::ConvTranspose;
 }
 
 // Ops that compute each output element from the same-position input element only.
 bool is_elementwise_unary(OpKind k) {
-  switch (k) {
-    case OpKind::Relu:
-    case OpKind::Clip:
-    case OpKind::LeakyRelu:
-    case OpKind::Sigmoid:
-    case OpKind::HardSigmoid:
-    case OpKind::HardSwish:
-    case OpKind::Tanh:
-    case OpKind::Abs:
-    case OpKind::Neg:
-    case OpKind::Exp:
-    case OpKind::Log:
-    case OpKind::Sqrt:
-    case OpKind::Reciprocal:
-    case OpKind::QuantizeLinear:
-    case OpKind::DequantizeLinear:
-    case OpKind::Cast:
-    case OpKind::Identity:
-    case OpKind::Dropout:
-      return true;
-    default:
-      return false;
-  }
+  return op_category(k) == OpCategory::UnaryMath || op_category(k) == OpCategory::Conversion ||
+         k == OpKind::Identity || k == OpKind::Dropout;
 }
 
-bool is_binary(OpKind k) {
-  return k == OpKind::Add || k == OpKind::Sub || k == OpKind::Mul || k == OpKind::Div || k == OpKind::Max ||
-         k == OpKind::Min;
-}
+bool is_binary(OpKind k) { return op_category(k) == OpCategory::Binary && k != OpKind::PRelu; }
 
 Shape permute_shape(const Shape& s, const Perm& p) {
   Shape r(p.size());

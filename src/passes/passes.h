@@ -20,4 +20,33 @@ Status layout_nhwc(Graph& g);
 // it as the reference that sinking and cancelling must not change.
 Status wrap_spatial_ops_nhwc(Graph& g);
 
+// ---- Passes on the float graph before post-training quantization (prequant_pipeline()). ----
+// Upstream's ConvertConv1dToConv2dPass has no pass here: 1-D Conv/ConvTranspose are imported as
+// Reshape -> 2-D op -> Reshape (import/onnx/ops_nn.cc, emit_1d_as_2d).
+
+// fold-batchnorm: BatchNormalization after Conv, ConvTranspose, Gemm or 2-D MatMul with constant B
+// (its only reader, constant BN parameters) folded into the weights and bias (created if absent).
+Status fold_batchnorm(Graph& g);
+
+// fold-constants: nodes whose inputs are all constants (and that have a CPU kernel) are evaluated
+// with the executor and replaced by constants. Q/DQ, quantized tensors and graph outputs stay.
+Status fold_constants(Graph& g);
+
+// div-to-mul: Div by a constant f32 divisor (no |x| < 1e-12) becomes Mul by its reciprocal.
+Status div_to_mul(Graph& g);
+
+// split-to-slices: Split becomes one Slice per output.
+Status split_to_slices(Graph& g);
+
+// split-grouped-conv: grouped, non-depthwise Conv (2 <= group <= 10, group < Cin) with constant
+// weights becomes per-group Slices, single-group Convs and a Concat on channels.
+Status split_grouped_conv(Graph& g);
+
+// fold-linear-add: Gemm (or MatMul with constant 2-D B) followed by an Add of a per-feature
+// constant ([N], [1, N]) that is its only reader becomes one Gemm with the constant in its bias.
+Status fold_linear_add(Graph& g);
+
+// remove-identity: Identity and Dropout removed; a graph output keeps its name (or its node).
+Status remove_identity(Graph& g);
+
 }  // namespace neutron

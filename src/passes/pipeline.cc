@@ -14,6 +14,24 @@ const std::vector<PassInfo>& cpu_pipeline() {
   return kPasses;
 }
 
+const std::vector<PassInfo>& prequant_pipeline() {
+  // Order: Identity/Dropout go first so they do not hide Conv -> BatchNormalization pairs; constants
+  // are folded before the rewrites that need constant operands (a weight computed by a Transpose
+  // or a Mul is constant afterwards); BatchNormalization is folded before split-grouped-conv (one
+  // fold instead of one per group) and before fold-linear-add (which then sees the BN's bias).
+  static const std::vector<PassInfo> kPasses = {
+      {"remove-identity", "remove Identity and Dropout", remove_identity},
+      {"fold-constants", "evaluate nodes whose inputs are all constants", fold_constants},
+      {"div-to-mul", "turn Div by a constant into Mul by its reciprocal", div_to_mul},
+      {"split-to-slices", "turn Split into one Slice per output", split_to_slices},
+      {"fold-batchnorm", "fold BatchNormalization into the preceding Conv, ConvTranspose, Gemm or MatMul", fold_batchnorm},
+      {"split-grouped-conv", "split grouped (not depthwise) Conv into per-group Convs and a Concat", split_grouped_conv},
+      {"fold-linear-add", "fold an Add of a per-feature constant into the preceding Gemm or MatMul", fold_linear_add},
+      {"dce", "remove nodes whose outputs nobody reads", eliminate_dead_code},
+  };
+  return kPasses;
+}
+
 Status run_passes(Graph& g, const std::vector<PassInfo>& passes,
                   const std::function<void(const PassInfo&, const Graph&)>& after_each) {
   for (const PassInfo& p : passes) {

@@ -20,6 +20,12 @@ struct PassInfo {
 // transposes sunk and cancelled), dead-code elimination.
 const std::vector<PassInfo>& cpu_pipeline();
 
+// The passes run on a float graph before post-training quantization (upstream's ATen passes,
+// docs: neutron-backend-facts.md 5.1), in this order: remove-identity, fold-constants, div-to-mul,
+// split-to-slices, fold-batchnorm, split-grouped-conv, fold-linear-add, dce. Each keeps the graph's
+// input and output names and its results (up to float rounding).
+const std::vector<PassInfo>& prequant_pipeline();
+
 // Runs the passes in order, verifying after each. `after_each` (optional) sees every stage.
 Status run_passes(Graph& g, const std::vector<PassInfo>& passes,
                   const std::function<void(const PassInfo&, const Graph&)>& after_each = nullptr);

@@ -46,7 +46,7 @@ int cmd_quantize(const std::vector<std::string>& args) {
 
   auto g = import_onnx_file(model);
   if (!g.ok()) return fail(g.status());
-  Status st = run_passes(g.value(), {});  // PENDING: prequant_pipeline()
+  Status st = run_passes(g.value(), prequant_pipeline());
   if (!st.ok()) return fail(st.with_context(model));
   auto calib = load_calibration_data(calib_path, model_inputs(g.value()));
   if (!calib.ok()) return fail(calib.status());

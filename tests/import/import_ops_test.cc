@@ -89,15 +89,88 @@ TEST(ImportConv, DefaultsAndDepthwise) {
   EXPECT_EQ(tensor(g, "y").shape, (Shape{1, 3, 5, 5}));
 }
 
-TEST(ImportConv, OneDimensionalIsNotSupported) {
+TEST(ImportConv, OneDimensionalBecomesReshapeConv2dReshape) {
+  // conv1d-to-2d: X [N, C, L] -> [N, C, 1, L], W [O, I, k] -> [O, I, 1, k], H gets kernel 1,
+  // stride 1, dilation 1, no pads; the output is reshaped back to [N, O, L'].
   OnnxBuilder b;
   b.input("x", kFloat, {1, 2, 9}).output("y");
   b.init("w", TensorData(DType::F32, {4, 2, 3}));
-  b.node("Conv", {"x", "w"}, {"y"}, "conv1d");
+  auto* n = b.node("Conv", {"x", "w"}, {"y"}, "conv1d");
+  OnnxBuilder::attr(n, "strides", V{2});
+  OnnxBuilder::attr(n, "pads", V{1, 2});
+  Graph g = import_ok(b);
+  const Node& c = only(g, OpKind::Conv);
+  EXPECT_EQ(c.attrs.get_ints("kernel_shape"), (V{1, 3}));
+  EXPECT_EQ(c.attrs.get_ints("strides"), (V{1, 2}));
+  EXPECT_EQ(c.attrs.get_ints("dilations"), (V{1, 1}));
+  EXPECT_EQ(c.attrs.get_ints("pads"), (V{0, 1, 0, 2}));
+  EXPECT_EQ(g.tensor(c.inputs[0]).shape, (Shape{1, 2, 1, 9}));
+  EXPECT_TRUE(g.tensor(c.inputs[1]).is_constant());
+  EXPECT_EQ(g.tensor(c.inputs[1]).shape, (Shape{4, 2, 1, 3}));
+  EXPECT_EQ(tensor(g, "y").shape, (Shape{1, 4, 5}));  // (9 + 3 - 3) / 2 + 1
+  EXPECT_EQ(g.node(tensor(g, "y").producer).kind, OpKind::Reshape);
+}
+
+TEST(ImportConv, OneDimensionalWithWrongAttributeSizeIsInvalid) {
+  OnnxBuilder b;
+  b.input("x", kFloat, {1, 2, 9}).output("y");
+  b.init("w", TensorData(DType::F32, {4, 2, 3}));
+  OnnxBuilder::attr(b.node("Conv", {"x", "w"}, {"y"}, "conv1d"), "strides", V{1, 1});
+  auto g = b.import();
+  ASSERT_FALSE(g.ok());
+  EXPECT_EQ(g.status().code(), Error::InvalidModel);
+  EXPECT_NE(g.status().message().find("node 'conv1d' (op Conv, opset 13): attribute strides [1,1] of a 1-D Conv"),
+            std::string::npos)
+      << g.status().message();
+}
+
+TEST(ImportConv, OneDimensionalQdqWeightStaysDequantizeOfAConstant) {
+  // The per-channel int8 weight is reshaped before DequantizeLinear, so fold-qdq sees the usual
+  // "DequantizeLinear of a constant" weight of a 2-D Conv.
+  OnnxBuilder b;
+  b.input("x", kFloat, {1, 2, 6}).output("y");
+  b.init("w", TensorData(DType::I8, {3, 2, 2}));
+  b.init("w_scale", TensorData::from<float>({3}, {0.1f, 0.2f, 0.3f}));
+  b.init("w_zp", TensorData(DType::I8, {3}));
+  OnnxBuilder::attr(b.node("DequantizeLinear", {"w", "w_scale", "w_zp"}, {"wd"}, "dq_w"), "axis", int64_t(0));
+  b.node("Conv", {"x", "wd"}, {"y"}, "conv1d");
+  Graph g = import_ok(b);
+  const Node& c = only(g, OpKind::Conv);
+  const Tensor& w = g.tensor(c.inputs[1]);
+  EXPECT_EQ(w.shape, (Shape{3, 2, 1, 2}));
+  ASSERT_GE(w.producer, 0);
+  const Node& dq = g.node(w.producer);
+  EXPECT_EQ(dq.kind, OpKind::DequantizeLinear);
+  const Tensor& wq = g.tensor(dq.inputs[0]);
+  EXPECT_TRUE(wq.is_constant());
+  EXPECT_EQ(wq.shape, (Shape{3, 2, 1, 2}));
+  EXPECT_EQ(wq.quant, (QuantParams{{0.1f, 0.2f, 0.3f}, {0, 0, 0}, 0}));
+  EXPECT_EQ(tensor(g, "y").shape, (Shape{1, 3, 5}));
+}
+
+TEST(ImportConvTranspose, OneDimensionalBecomesReshapeConvTranspose2dReshape) {
+  OnnxBuilder b;
+  b.input("x", kFloat, {1, 2, 5}).output("y");
+  b.init("w", TensorData(DType::F32, {2, 3, 4}));  // [Cin, Cout/g, k]
+  auto* n = b.node("ConvTranspose", {"x", "w"}, {"y"}, "deconv1d");
+  OnnxBuilder::attr(n, "strides", V{2});
+  OnnxBuilder::attr(n, "output_padding", V{1});
+  Graph g = import_ok(b);
+  const Node& c = only(g, OpKind::ConvTranspose);
+  EXPECT_EQ(c.attrs.get_ints("strides"), (V{1, 2}));
+  EXPECT_EQ(c.attrs.get_ints("output_padding"), (V{0, 1}));
+  EXPECT_EQ(g.tensor(c.inputs[1]).shape, (Shape{2, 3, 1, 4}));
+  EXPECT_EQ(tensor(g, "y").shape, (Shape{1, 3, 13}));  // 2 * (5 - 1) + 1 + 4
+}
+
+TEST(ImportPool, OneDimensionalIsNotSupported) {
+  OnnxBuilder b;
+  b.input("x", kFloat, {1, 2, 9}).output("y");
+  OnnxBuilder::attr(b.node("MaxPool", {"x"}, {"y"}, "pool1d"), "kernel_shape", V{2});
   auto g = b.import();
   ASSERT_FALSE(g.ok());
   EXPECT_EQ(g.status().code(), Error::NotSupported);
-  EXPECT_NE(g.status().message().find("model.onnx: node 'conv1d' (op Conv, opset 13): only 2-D Conv"), std::string::npos)
+  EXPECT_NE(g.status().message().find("node 'pool1d' (op MaxPool, opset 13): only 2-D MaxPool"), std::string::npos)
       << g.status().message();
 }
 

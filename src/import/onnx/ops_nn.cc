@@ -1,6 +1,7 @@
 // Mappers of the neural-network ops: Conv, ConvTranspose, Gemm, MatMul, BatchNormalization,
-// pools, Softmax, Resize and Upsample. Spatial ops are 2-D only (4-D NCHW tensors); 1-D and 3-D
-// variants are NotSupported.
+// pools, Softmax, Resize and Upsample. Spatial ops are 2-D (4-D NCHW tensors) in the IR; 1-D Conv
+// and ConvTranspose import as 2-D ones on an H = 1 image (see emit_1d_as_2d); 1-D pools and all
+// 3-D variants are NotSupported.
 #include <algorithm>
 #include <cmath>
 
@@ -17,8 +18,10 @@ Status require_2d(NodeCtx& c, TensorId x) {
   return Status::OK();
 }
 
-Status get_pair(NodeCtx& c, const char* attr, std::vector<int64_t> def, size_t size, std::vector<int64_t>* out) {
-  *out = c.attrs().get_ints(attr, std::move(def));
+// `attrs`: the node's attributes, or the 2-D form of a 1-D node's (lift_1d_attrs).
+Status get_pair(NodeCtx& c, const Attributes& attrs, const char* attr, std::vector<int64_t> def, size_t size,
+                std::vector<int64_t>* out) {
+  *out = attrs.get_ints(attr, std::move(def));
   if (out->size() != size) {
     if (out->size() == size / 2 || out->size() == size * 3 / 2)
       return c.fail(Error::NotSupported, "attribute ", attr, " ", str_cat(*out),
@@ -33,8 +36,8 @@ constexpr int64_t kMaxWindow = int64_t(1) << 24;
 
 enum class AutoPad { kNotSet, kSameUpper, kSameLower, kValid };
 
-StatusOr<AutoPad> get_auto_pad(NodeCtx& c) {
-  const std::string v = c.attrs().get_string("auto_pad", "NOTSET");
+StatusOr<AutoPad> get_auto_pad(NodeCtx& c, const Attributes& attrs) {
+  const std::string v = attrs.get_string("auto_pad", "NOTSET");
   if (v == "NOTSET" || v.empty()) return AutoPad::kNotSet;
   if (v == "SAME_UPPER") return AutoPad::kSameUpper;
   if (v == "SAME_LOWER") return AutoPad::kSameLower;
@@ -42,18 +45,17 @@ StatusOr<AutoPad> get_auto_pad(NodeCtx& c) {
   return c.fail(Error::InvalidModel, "attribute auto_pad has unknown value \"", v, "\"");
 }
 
-}  // namespace
-
-Status resolve_window(NodeCtx& c, const Shape& x, const std::vector<int64_t>& kernel, Attributes* out) {
-  if (kernel.empty() && !c.attrs().has("kernel_shape")) return c.fail(Error::InvalidModel, "attribute kernel_shape is required");
+Status resolve_window_of(NodeCtx& c, const Attributes& attrs, const Shape& x, const std::vector<int64_t>& kernel,
+                         Attributes* out) {
+  if (kernel.empty() && !attrs.has("kernel_shape")) return c.fail(Error::InvalidModel, "attribute kernel_shape is required");
   std::vector<int64_t> k, strides, dilations, pads;
-  RETURN_IF_ERROR(get_pair(c, "kernel_shape", kernel, 2, &k));
+  RETURN_IF_ERROR(get_pair(c, attrs, "kernel_shape", kernel, 2, &k));
   if (!kernel.empty() && k != kernel)
     return c.fail(Error::InvalidModel, "attribute kernel_shape ", str_cat(k), " does not match the weights' kernel ",
                   str_cat(kernel));
-  RETURN_IF_ERROR(get_pair(c, "strides", {1, 1}, 2, &strides));
-  RETURN_IF_ERROR(get_pair(c, "dilations", {1, 1}, 2, &dilations));
-  RETURN_IF_ERROR(get_pair(c, "pads", {0, 0, 0, 0}, 4, &pads));
+  RETURN_IF_ERROR(get_pair(c, attrs, "strides", {1, 1}, 2, &strides));
+  RETURN_IF_ERROR(get_pair(c, attrs, "dilations", {1, 1}, 2, &dilations));
+  RETURN_IF_ERROR(get_pair(c, attrs, "pads", {0, 0, 0, 0}, 4, &pads));
   for (int i = 0; i < 2; ++i)
     if (strides[i] < 1 || dilations[i] < 1 || k[i] < 1 || strides[i] > kMaxWindow || dilations[i] > kMaxWindow ||
         k[i] > kMaxWindow)
@@ -61,7 +63,7 @@ Status resolve_window(NodeCtx& c, const Shape& x, const std::vector<int64_t>& ke
                     str_cat(dilations), " must be in [1, ", kMaxWindow, "]");
   for (int64_t p : pads)
     if (p < 0 || p > kMaxWindow) return c.fail(Error::InvalidModel, "pads ", str_cat(pads), " must be in [0, ", kMaxWindow, "]");
-  ASSIGN_OR_RETURN(AutoPad ap, get_auto_pad(c));
+  ASSIGN_OR_RETURN(AutoPad ap, get_auto_pad(c, attrs));
   if (ap == AutoPad::kValid) pads = {0, 0, 0, 0};
   if (ap == AutoPad::kSameUpper || ap == AutoPad::kSameLower) {
     for (int i = 0; i < 2; ++i) {
@@ -81,14 +83,90 @@ Status resolve_window(NodeCtx& c, const Shape& x, const std::vector<int64_t>& ke
   return Status::OK();
 }
 
-StatusOr<TensorId> emit_conv(NodeCtx& c, TensorId x, TensorId w, TensorId b, bool final_output) {
+// ---- 1-D convolutions --------------------------------------------------------------------------
+// conv1d-to-2d (upstream's ConvertConv1dToConv2dPass, an ATen pass there) is an import mapping
+// here: a 1-D Conv or ConvTranspose, X [N, C, L] and W [.., .., k], becomes
+//   Reshape X to [N, C, 1, L] -> the 2-D op with W [.., .., 1, k] -> Reshape to [N, C', L']
+// so the IR, the kernels and the NPU only ever see 2-D convolutions. The H axis gets kernel 1,
+// stride 1, dilation 1, no padding; auto_pad then resolves as in 1-D.
+
+// The 2-D form of a 1-D node's window attributes.
+StatusOr<Attributes> lift_1d_attrs(NodeCtx& c) {
+  Attributes a = c.attrs();
+  struct Lift {
+    const char* name;
+    size_t size;                       // values of the 1-D attribute
+    std::vector<int64_t> h_values;     // what H gets, inserted before each group of 1-D values
+  };
+  for (const Lift& l : {Lift{"kernel_shape", 1, {1}}, Lift{"strides", 1, {1}}, Lift{"dilations", 1, {1}},
+                        Lift{"pads", 2, {0}}, Lift{"output_padding", 1, {0}}}) {
+    if (!a.has(l.name)) continue;
+    const auto v = a.get_ints(l.name);
+    if (v.size() != l.size)
+      return c.fail(Error::InvalidModel, "attribute ", l.name, " ", str_cat(v), " of a 1-D ", c.op(), " must have ",
+                    l.size, " value(s)");
+    std::vector<int64_t> lifted;
+    for (int64_t x : v) {
+      lifted.insert(lifted.end(), l.h_values.begin(), l.h_values.end());
+      lifted.push_back(x);
+    }
+    a.set(l.name, lifted);  // pads [b, e] -> [0, b, 0, e]
+  }
+  if (a.has("output_shape")) {
+    const auto v = a.get_ints("output_shape");  // [L] or [N, C, L]
+    if (v.size() != 1 && v.size() != 3)
+      return c.fail(Error::InvalidModel, "attribute output_shape ", str_cat(v), " of a 1-D ", c.op(),
+                    " must give the spatial size");
+    a.set("output_shape", std::vector<int64_t>{1, v.back()});
+  }
+  return a;
+}
+
+// W [A, B, k] as [A, B, 1, k]. A DequantizeLinear of a constant (QDQ models, QLinearConv) is
+// rebuilt on the reshaped integer constant, so the weight stays "DequantizeLinear of a constant".
+StatusOr<TensorId> lift_1d_weights(NodeCtx& c, TensorId w) {
+  const Shape ws = c.shape(w);
+  const Shape w4 = {ws[0], ws[1], 1, ws[2]};
+  const NodeId p = c.tensor(w).producer;
+  if (p >= 0 && !c.g().node(p).dead && c.g().node(p).kind == OpKind::DequantizeLinear) {
+    const Tensor& q = c.tensor(c.g().node(p).inputs[0]);
+    if (q.is_constant()) {
+      TensorData d = *q.data;
+      d.shape = w4;
+      QuantParams qp = q.quant;
+      if (qp.per_axis() && qp.axis == 2) qp.axis = 3;
+      const TensorId q4 = c.add_constant("weight_2d_q", std::move(d), std::move(qp));
+      return c.emit_temp(OpKind::DequantizeLinear, {q4}, {}, "weight_2d");
+    }
+  }
+  return emit_reshape(c, w, w4, "weight_2d");
+}
+
+using Emit2d = StatusOr<TensorId> (*)(NodeCtx& c, const Attributes& attrs, TensorId x, TensorId w, TensorId b,
+                                      bool final_output);
+
+StatusOr<TensorId> emit_1d_as_2d(NodeCtx& c, TensorId x, TensorId w, TensorId b, bool final_output, Emit2d emit2d) {
+  const Shape xs = c.shape(x), ws = c.shape(w);
+  if (ws.size() != 3)
+    return c.fail(Error::InvalidModel, "input 1 (W) '", c.tensor(w).name, "' must be 3-D for a 1-D ", c.op(),
+                  ", has shape ", shape_str(ws));
+  ASSIGN_OR_RETURN(Attributes a, lift_1d_attrs(c));
+  ASSIGN_OR_RETURN(TensorId x4, emit_reshape(c, x, {xs[0], xs[1], 1, xs[2]}, "unsqueeze_h"));
+  ASSIGN_OR_RETURN(TensorId w4, lift_1d_weights(c, w));
+  ASSIGN_OR_RETURN(TensorId y4, emit2d(c, a, x4, w4, b, false));
+  const Shape ys = c.shape(y4);
+  return emit_reshape(c, y4, {ys[0], ys[1], ys[3]}, final_output ? "" : "squeeze_h");
+}
+
+StatusOr<TensorId> emit_conv_2d(NodeCtx& c, const Attributes& attrs, TensorId x, TensorId w, TensorId b,
+                                bool final_output) {
   RETURN_IF_ERROR(require_2d(c, x));
   const Shape& ws = c.shape(w);
   if (ws.size() != 4)
     return c.fail(Error::InvalidModel, "input 1 (W) '", c.tensor(w).name, "' must be 4-D OIHW, has shape ", shape_str(ws));
   Attributes a;
-  RETURN_IF_ERROR(resolve_window(c, c.shape(x), {ws[2], ws[3]}, &a));
-  a.set("group", c.attrs().get_int("group", 1));
+  RETURN_IF_ERROR(resolve_window_of(c, attrs, c.shape(x), {ws[2], ws[3]}, &a));
+  a.set("group", attrs.get_int("group", 1));
   std::vector<TensorId> inputs = {x, w};
   if (b != kNoTensor) inputs.push_back(b);
   if (final_output) return c.emit(OpKind::Conv, inputs, a);
@@ -96,35 +174,28 @@ StatusOr<TensorId> emit_conv(NodeCtx& c, TensorId x, TensorId w, TensorId b, boo
   return outs[0];
 }
 
-Status map_conv(NodeCtx& c) {
-  ASSIGN_OR_RETURN(TensorId x, c.req(0, "X"));
-  ASSIGN_OR_RETURN(TensorId w, c.req(1, "W"));
-  return emit_conv(c, x, w, c.in(2), true).status();
-}
-
-Status map_conv_transpose(NodeCtx& c) {
-  ASSIGN_OR_RETURN(TensorId x, c.req(0, "X"));
-  ASSIGN_OR_RETURN(TensorId w, c.req(1, "W"));
+StatusOr<TensorId> emit_conv_transpose_2d(NodeCtx& c, const Attributes& attrs, TensorId x, TensorId w, TensorId b,
+                                          bool final_output) {
   RETURN_IF_ERROR(require_2d(c, x));
   const Shape& xs = c.shape(x);
   const Shape& ws = c.shape(w);
   if (ws.size() != 4)
     return c.fail(Error::InvalidModel, "input 1 (W) '", c.tensor(w).name, "' must be 4-D IOHW, has shape ", shape_str(ws));
   Attributes a;
-  RETURN_IF_ERROR(resolve_window(c, xs, {ws[2], ws[3]}, &a));  // auto_pad handled below
+  RETURN_IF_ERROR(resolve_window_of(c, attrs, xs, {ws[2], ws[3]}, &a));  // auto_pad handled below
   auto k = a.get_ints("kernel_shape"), strides = a.get_ints("strides"), dil = a.get_ints("dilations");
   std::vector<int64_t> pads, output_padding;
-  RETURN_IF_ERROR(get_pair(c, "pads", {0, 0, 0, 0}, 4, &pads));
-  RETURN_IF_ERROR(get_pair(c, "output_padding", {0, 0}, 2, &output_padding));
+  RETURN_IF_ERROR(get_pair(c, attrs, "pads", {0, 0, 0, 0}, 4, &pads));
+  RETURN_IF_ERROR(get_pair(c, attrs, "output_padding", {0, 0}, 2, &output_padding));
   for (int64_t p : output_padding)
     if (p < 0 || p > kMaxWindow) return c.fail(Error::InvalidModel, "output_padding ", str_cat(output_padding), " is out of range");
-  ASSIGN_OR_RETURN(AutoPad ap, get_auto_pad(c));
+  ASSIGN_OR_RETURN(AutoPad ap, get_auto_pad(c, attrs));
   std::vector<int64_t> target;
-  if (c.attrs().has("output_shape")) {
-    target = c.attrs().get_ints("output_shape");
+  if (attrs.has("output_shape")) {
+    target = attrs.get_ints("output_shape");
     if (target.size() == 4) target.erase(target.begin(), target.begin() + 2);
     if (target.size() != 2 || target[0] < 1 || target[1] < 1 || target[0] > kMaxWindow || target[1] > kMaxWindow)
-      return c.fail(Error::InvalidModel, "attribute output_shape ", str_cat(c.attrs().get_ints("output_shape")),
+      return c.fail(Error::InvalidModel, "attribute output_shape ", str_cat(attrs.get_ints("output_shape")),
                     " must give the 2 spatial sizes");
   } else if (ap == AutoPad::kSameUpper || ap == AutoPad::kSameLower) {
     target = {xs[2] * strides[0], xs[3] * strides[1]};
@@ -149,10 +220,36 @@ Status map_conv_transpose(NodeCtx& c) {
   }
   a.set("pads", pads);
   a.set("output_padding", output_padding);
-  a.set("group", c.attrs().get_int("group", 1));
+  a.set("group", attrs.get_int("group", 1));
   std::vector<TensorId> inputs = {x, w};
-  if (c.in(2) != kNoTensor) inputs.push_back(c.in(2));
-  return c.emit(OpKind::ConvTranspose, inputs, a).status();
+  if (b != kNoTensor) inputs.push_back(b);
+  if (final_output) return c.emit(OpKind::ConvTranspose, inputs, a);
+  ASSIGN_OR_RETURN(auto outs, c.emit_node(OpKind::ConvTranspose, inputs, a, {NodeCtx::Out{}}));
+  return outs[0];
+}
+
+}  // namespace
+
+Status resolve_window(NodeCtx& c, const Shape& x, const std::vector<int64_t>& kernel, Attributes* out) {
+  return resolve_window_of(c, c.attrs(), x, kernel, out);
+}
+
+StatusOr<TensorId> emit_conv(NodeCtx& c, TensorId x, TensorId w, TensorId b, bool final_output) {
+  if (c.shape(x).size() == 3) return emit_1d_as_2d(c, x, w, b, final_output, emit_conv_2d);
+  return emit_conv_2d(c, c.attrs(), x, w, b, final_output);
+}
+
+Status map_conv(NodeCtx& c) {
+  ASSIGN_OR_RETURN(TensorId x, c.req(0, "X"));
+  ASSIGN_OR_RETURN(TensorId w, c.req(1, "W"));
+  return emit_conv(c, x, w, c.in(2), true).status();
+}
+
+Status map_conv_transpose(NodeCtx& c) {
+  ASSIGN_OR_RETURN(TensorId x, c.req(0, "X"));
+  ASSIGN_OR_RETURN(TensorId w, c.req(1, "W"));
+  if (c.shape(x).size() == 3) return emit_1d_as_2d(c, x, w, c.in(2), true, emit_conv_transpose_2d).status();
+  return emit_conv_transpose_2d(c, c.attrs(), x, w, c.in(2), true).status();
 }
 
 Status map_gemm(NodeCtx& c) {
