@@ -14,5 +14,7 @@ int cmd_dump(const std::vector<std::string>& args);
 int cmd_run(const std::vector<std::string>& args);
 int cmd_quantize(const std::vector<std::string>& args);
 int cmd_compare(const std::vector<std::string>& args);
+int cmd_compile(const std::vector<std::string>& args);
+int cmd_supported_ops(const std::vector<std::string>& args);
 
 }  // namespace neutron::cli

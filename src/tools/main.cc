@@ -24,6 +24,12 @@ const Command kCommands[] = {
     {"compare",
      "compare REF.onnx TEST.onnx --inputs X.npy|DIR [--labels L.npy] [--json R.json]   error metrics and accuracy",
      neutron::cli::cmd_compare},
+    {"compile",
+     "compile MODEL.onnx --target NAME|FILE.json -o PROGRAM [--report-json R.json] [--calib CALIB] "
+     "[--no-delegate OP[,OP...]]   partition for the Neutron NPU and report what runs where",
+     neutron::cli::cmd_compile},
+    {"supported-ops", "supported-ops --target NAME|FILE.json [-o FILE.md]   the NPU support rules as markdown",
+     neutron::cli::cmd_supported_ops},
 };
 
 void usage() {

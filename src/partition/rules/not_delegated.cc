@@ -1,0 +1,71 @@
+// IR ops that are never delegated, each with the reason (and where it is handled instead).
+#include "partition/rules/common.h"
+
+namespace neutron {
+
+using namespace rules;
+
+OpSupport batch_normalization_support() {
+  return not_delegated(OpKind::BatchNormalization, "batch_normalization.no_converter",
+                       "standalone batch normalization has no Neutron converter; fold-batchnorm folds it into a "
+                       "preceding Conv or Gemm",
+                       "aten.batch_norm (not supported)");
+}
+
+OpSupport cast_support() {
+  return not_delegated(OpKind::Cast, "cast.no_converter", "type conversions have no Neutron converter");
+}
+
+OpSupport div_support() {
+  return not_delegated(OpKind::Div, "div.no_converter",
+                       "Div has no Neutron converter; division by a constant becomes Mul by its reciprocal "
+                       "(div-to-mul pass), which is delegated",
+                       "aten.div.Tensor (rewritten to mul upstream)");
+}
+
+OpSupport global_max_pool_support() {
+  return not_delegated(OpKind::GlobalMaxPool, "global_max_pool.no_converter",
+                       "adaptive max pooling has no Neutron converter (ReduceMax over H and W is delegated)",
+                       "aten.adaptive_max_pool2d (not supported)");
+}
+
+OpSupport hard_sigmoid_support() {
+  return not_delegated(OpKind::HardSigmoid, "hard_sigmoid.no_converter", "HardSigmoid has no Neutron converter");
+}
+
+OpSupport sqrt_support() {
+  return not_delegated(OpKind::Sqrt, "sqrt.no_converter",
+                       "Sqrt has no Neutron converter; upstream delegates rsqrt as RSQRT, but our IR has no Rsqrt op "
+                       "and no Reciprocal(Sqrt(x)) fusion yet, so both stay on the CPU",
+                       "aten.sqrt (not supported); aten.rsqrt -> RSQRT");
+}
+
+OpSupport reciprocal_support() {
+  return not_delegated(OpKind::Reciprocal, "reciprocal.no_converter",
+                       "Reciprocal has no Neutron converter; upstream delegates rsqrt as RSQRT, but our IR has no "
+                       "Rsqrt op and no Reciprocal(Sqrt(x)) fusion yet",
+                       "aten.reciprocal (not supported); aten.rsqrt -> RSQRT");
+}
+
+OpSupport split_support() {
+  return not_delegated(OpKind::Split, "split.no_converter",
+                       "Split has no Neutron converter; split-to-slices rewrites it into Slice ops, which are "
+                       "delegated",
+                       "aten.split (rewritten to slice_copy upstream)");
+}
+
+OpSupport quantize_linear_support() {
+  return not_delegated(OpKind::QuantizeLinear, "quantize_linear.float_boundary",
+                       "QuantizeLinear converts float to int8 at a float/int8 boundary (the model input); it runs on "
+                       "the CPU (upstream: removed by RemoveIOQuantOpsPass or kept outside the delegate)",
+                       "quantize_per_tensor (cluster boundary)");
+}
+
+OpSupport dequantize_linear_support() {
+  return not_delegated(OpKind::DequantizeLinear, "dequantize_linear.float_boundary",
+                       "DequantizeLinear converts int8 to float at a float/int8 boundary (the model output); it runs "
+                       "on the CPU (upstream: removed by RemoveIOQuantOpsPass or kept outside the delegate)",
+                       "dequantize_per_tensor (cluster boundary)");
+}
+
+}  // namespace neutron

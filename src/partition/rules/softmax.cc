@@ -1,0 +1,68 @@
+// Softmax -> aten._softmax.default: SOFTMAX(beta = 1) (facts §2.2 row 33). The channel limit and
+// the total-size limit derive from the datapath (NeutronTarget::softmax_max_channels/_elements).
+#include "partition/rules/common.h"
+
+namespace neutron {
+
+using namespace rules;
+
+namespace {
+
+// The channel dim: 1 for a 4-D (NCHW, channels-first) tensor, the last dim otherwise.
+int channel_axis(const Shape& s) { return s.size() == 4 ? 1 : int(s.size()) - 1; }
+
+}  // namespace
+
+OpSupport softmax_support() {
+  OpSupport s;
+  s.kind = OpKind::Softmax;
+  s.upstream = "aten._softmax.default";
+  s.neutron_op = "SOFTMAX (runs as Pad + Softmax + Slice kernels)";
+  s.rules = {
+      fixed_output_qparams_rule("softmax.output_qparams", 1.0 / 256, -128),
+      Rule{"softmax.axis",
+           [](const NeutronTarget&) {
+             return std::string(
+                 "the softmax axis must be the channel dim (1 of a 4-D NCHW tensor, else the last dim)");
+           },
+           [](const RuleInput& in) {
+             const Shape& x = in.input(0)->shape;
+             const int64_t axis = in.node().attrs.get_int("axis", int64_t(x.size()) - 1);
+             if (!x.empty() && axis == channel_axis(x)) return Verdict::pass();
+             return Verdict::fail(str_cat("axis ", axis, " of ", shape_str(x)));
+           }},
+      Rule{"softmax.channels",
+           [](const NeutronTarget& t) {
+             return str_cat("the channel count must be <= ", t.softmax_max_channels(), " (the largest multiple of num_macs = ",
+                            t.num_macs, " below 4 * 4096 / num_pipes = ", 4 * 4096 / std::max(1, t.num_pipes), ")");
+           },
+           [](const RuleInput& in) {
+             const Shape& x = in.input(0)->shape;
+             const int64_t c = x[size_t(channel_axis(x))];
+             if (c <= in.target.softmax_max_channels()) return Verdict::pass();
+             return Verdict::fail(str_cat("C ", c, " in ", shape_str(x)));
+           }},
+      Rule{"softmax.spatial",
+           [](const NeutronTarget& t) {
+             return str_cat("the product of the non-channel dims (batch included) must be <= ", t.softmax_max_spatial);
+           },
+           [](const RuleInput& in) {
+             const Shape& x = in.input(0)->shape;
+             const int64_t spatial = num_elements(x) / std::max<int64_t>(1, x[size_t(channel_axis(x))]);
+             if (spatial <= in.target.softmax_max_spatial) return Verdict::pass();
+             return Verdict::fail(str_cat("non-channel size ", spatial, " in ", shape_str(x)));
+           }},
+      Rule{"softmax.size",
+           [](const NeutronTarget& t) {
+             return str_cat("channels * non-channel size must be <= ", t.softmax_max_elements(), " (65536 * num_macs)");
+           },
+           [](const RuleInput& in) {
+             const Shape& x = in.input(0)->shape;
+             if (num_elements(x) <= in.target.softmax_max_elements()) return Verdict::pass();
+             return Verdict::fail(str_cat(num_elements(x), " elements in ", shape_str(x)));
+           }},
+  };
+  return s;
+}
+
+}  // namespace neutron

@@ -1,0 +1,385 @@
+// `neutron compile` (model -> partitioned program + delegation report) and `neutron supported-ops`
+// (the support rule table as markdown, docs/supported-ops.md).
+#include <cctype>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "core/progress.h"
+#include "import/onnx/onnx_importer.h"
+#include "partition/op_support.h"
+#include "partition/partitioner.h"
+#include "passes/passes.h"
+#include "passes/pipeline.h"
+#include "quantize/calibration_data.h"
+#include "quantize/quantizer.h"
+#include "target/target.h"
+#include "tools/cli.h"
+#include "tools/cli_util.h"
+
+namespace neutron::cli {
+namespace {
+
+constexpr const char* kCompileUsage =
+    "compile: usage: neutron compile MODEL.onnx --target NAME|FILE.json -o PROGRAM [--report-json R.json] "
+    "[--calib CALIB.npy|DIR] [--no-delegate OP[,OP...]]";
+
+bool has_qdq(const Graph& g) {
+  for (NodeId id : g.live_nodes()) {
+    const OpKind k = g.node(id).kind;
+    if (k == OpKind::QuantizeLinear || k == OpKind::DequantizeLinear) return true;
+  }
+  return false;
+}
+
+StatusOr<std::vector<OpKind>> parse_op_list(const std::string& list) {
+  std::vector<OpKind> ops;
+  size_t start = 0;
+  while (start <= list.size()) {
+    const size_t comma = list.find(',', start);
+    const std::string name = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!name.empty()) {
+      auto k = op_kind_from_name(name);
+      if (!k)
+        return error(Error::InvalidArgument, "--no-delegate: unknown op type '", name,
+                     "' (use IR op type names such as Conv, Gemm, Softmax, Add)");
+      ops.push_back(*k);
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return ops;
+}
+
+std::string percent(double num, double den) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.1f%%", den > 0 ? 100.0 * num / den : 0.0);
+  return buf;
+}
+
+// Per op type: counts and the rules that kept its nodes on the CPU.
+struct OpRow {
+  std::string op;
+  int count = 0, npu = 0, cpu = 0;
+  std::vector<std::pair<std::string, int>> rules;  // rule name, count (first-seen order)
+};
+
+std::vector<OpRow> op_rows(const Graph& g, const Partitioning& p, const std::vector<NodeId>& order) {
+  std::vector<OpRow> rows;
+  for (NodeId id : order) {
+    const std::string op = op_kind_name(g.node(id).kind);
+    auto it = std::find_if(rows.begin(), rows.end(), [&](const OpRow& r) { return r.op == op; });
+    if (it == rows.end()) {
+      OpRow row;
+      row.op = op;
+      rows.push_back(row);
+      it = rows.end() - 1;
+    }
+    ++it->count;
+    if (p.on_npu(id)) {
+      ++it->npu;
+      continue;
+    }
+    ++it->cpu;
+    const std::string rule = p.nodes[size_t(id)].rejection ? p.nodes[size_t(id)].rejection->rule : "?";
+    auto r = std::find_if(it->rules.begin(), it->rules.end(), [&](const auto& x) { return x.first == rule; });
+    if (r == it->rules.end()) it->rules.emplace_back(rule, 1);
+    else ++r->second;
+  }
+  return rows;
+}
+
+std::string rules_cell(const OpRow& row) {
+  std::string s;
+  for (const auto& [rule, n] : row.rules) s += (s.empty() ? "" : "; ") + rule + (n > 1 ? str_cat(" (", n, ")") : "");
+  return s;
+}
+
+void print_report(const Graph& g, const Partitioning& p, const std::vector<NodeId>& order, const NeutronTarget& t) {
+  const auto rows = op_rows(g, p, order);
+  std::printf("%-20s %6s %6s %6s  %s\n", "Operator", "Count", "NPU", "CPU", "Reason (rules that kept nodes on the CPU)");
+  for (const auto& r : rows) std::printf("%-20s %6d %6d %6d  %s\n", r.op.c_str(), r.count, r.npu, r.cpu, rules_cell(r).c_str());
+
+  int npu = 0, compute = 0, compute_npu = 0;
+  int64_t macs = 0, npu_macs = 0;
+  for (NodeId id : order) {
+    const int64_t m = p.nodes[size_t(id)].macs;
+    macs += m;
+    compute += m > 0;
+    if (p.on_npu(id)) {
+      ++npu;
+      npu_macs += m;
+      compute_npu += m > 0;
+    }
+  }
+  std::printf("\ntarget %s (%s): %zu partition(s)\n", t.name.c_str(), t.description.c_str(), p.partitions.size());
+  std::printf("ops on the NPU:  %d of %zu (%s); ops with MACs (conv, matmul, pools): %d of %d (%s)\n", npu, order.size(),
+              percent(npu, double(order.size())).c_str(), compute_npu, compute, percent(compute_npu, compute).c_str());
+  std::printf("MACs on the NPU: %lld of %lld (%s)\n", (long long)npu_macs, (long long)macs,
+              percent(double(npu_macs), double(macs)).c_str());
+  for (const Partition& part : p.partitions)
+    std::printf("  partition %d: %zu nodes, %zu inputs, %zu outputs, %lld MACs, transposes after layout-nhwc: %d at the "
+                "boundary, %d inside\n",
+                part.id, part.nodes.size(), part.inputs.size(), part.outputs.size(), (long long)part.macs,
+                part.boundary_transposes, part.internal_transposes);
+  bool header = false;
+  for (NodeId id : order) {
+    const auto& rej = p.nodes[size_t(id)].rejection;
+    if (p.on_npu(id) || !rej) continue;
+    if (!header) std::printf("\nCPU nodes:\n");
+    header = true;
+    std::printf("  %s: %s: %s%s%s\n", describe(g, id).c_str(), rej->rule.c_str(), rej->reason.c_str(),
+                rej->detail.empty() ? "" : " [", rej->detail.empty() ? "" : (rej->detail + "]").c_str());
+  }
+}
+
+std::string report_json(const std::string& model, const Graph& g, const Partitioning& p, const std::vector<NodeId>& order,
+                        const NeutronTarget& t, const std::string& no_delegate) {
+  std::ostringstream j;
+  int npu = 0;
+  int64_t macs = 0, npu_macs = 0;
+  for (NodeId id : order) {
+    macs += p.nodes[size_t(id)].macs;
+    if (p.on_npu(id)) {
+      ++npu;
+      npu_macs += p.nodes[size_t(id)].macs;
+    }
+  }
+  j << "{\n  \"model\": \"" << json_escape(model) << "\",\n  \"target\": \"" << json_escape(t.name)
+    << "\",\n  \"no_delegate\": \"" << json_escape(no_delegate) << "\",\n";
+  j << "  \"summary\": {\"nodes\": " << order.size() << ", \"npu_nodes\": " << npu << ", \"cpu_nodes\": " << order.size() - npu
+    << ", \"partitions\": " << p.partitions.size() << ", \"macs\": " << macs << ", \"npu_macs\": " << npu_macs
+    << ", \"npu_node_share\": " << json_number(order.empty() ? 0.0 : double(npu) / double(order.size()))
+    << ", \"npu_mac_share\": " << json_number(macs ? double(npu_macs) / double(macs) : 0.0) << "},\n";
+  j << "  \"operators\": [";
+  const auto rows = op_rows(g, p, order);
+  for (size_t i = 0; i < rows.size(); ++i)
+    j << (i ? "," : "") << "\n    {\"op\": \"" << rows[i].op << "\", \"count\": " << rows[i].count << ", \"npu\": " << rows[i].npu
+      << ", \"cpu\": " << rows[i].cpu << "}";
+  j << "\n  ],\n  \"partitions\": [";
+  for (size_t i = 0; i < p.partitions.size(); ++i) {
+    const Partition& part = p.partitions[i];
+    auto names = [&](const std::vector<TensorId>& ts) {
+      std::string r = "[";
+      for (size_t k = 0; k < ts.size(); ++k) r += (k ? ", \"" : "\"") + json_escape(g.tensor(ts[k]).name) + "\"";
+      return r + "]";
+    };
+    j << (i ? "," : "") << "\n    {\"id\": " << part.id << ", \"nodes\": " << part.nodes.size() << ", \"macs\": " << part.macs
+      << ", \"inputs\": " << names(part.inputs) << ", \"outputs\": " << names(part.outputs)
+      << ", \"boundary_transposes\": " << part.boundary_transposes << ", \"internal_transposes\": " << part.internal_transposes
+      << "}";
+  }
+  j << "\n  ],\n  \"nodes\": [";
+  for (size_t i = 0; i < order.size(); ++i) {
+    const NodeId id = order[i];
+    const NodePlacement& pl = p.nodes[size_t(id)];
+    j << (i ? "," : "") << "\n    {\"name\": \"" << json_escape(g.node(id).name) << "\", \"op\": \""
+      << op_kind_name(g.node(id).kind) << "\", \"placement\": \"" << (pl.partition >= 0 ? "NPU" : "CPU")
+      << "\", \"partition\": " << (pl.partition >= 0 ? std::to_string(pl.partition) : "null") << ", \"macs\": " << pl.macs;
+    if (pl.partition < 0 && pl.rejection)
+      j << ", \"rule\": \"" << json_escape(pl.rejection->rule) << "\", \"reason\": \"" << json_escape(pl.rejection->reason)
+        << "\", \"detail\": \"" << json_escape(pl.rejection->detail) << "\"";
+    j << "}";
+  }
+  j << "\n  ]\n}\n";
+  return j.str();
+}
+
+Status write_text(const std::string& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary);
+  f << text;
+  f.close();
+  if (!f) return error(Error::IoError, path, ": cannot write");
+  return Status::OK();
+}
+
+}  // namespace
+
+int cmd_compile(const std::vector<std::string>& args) {
+  ArgParser p("compile", args);
+  std::string model, target_name, out_path, json_path, calib_path, no_delegate;
+  while (p.more()) {
+    if (p.option("--target", &target_name) || p.option("-o", &out_path) || p.option("--report-json", &json_path) ||
+        p.option("--calib", &calib_path) || p.option("--no-delegate", &no_delegate))
+      continue;
+    std::string m;
+    if (!p.positional(&m)) break;
+    if (!model.empty()) return usage_error("compile: more than one model given");
+    model = m;
+  }
+  if (!p.ok()) return p.usage_error();
+  if (model.empty() || target_name.empty() || out_path.empty()) return usage_error(kCompileUsage);
+  for (const std::string* out : {&out_path, &json_path})
+    if (!out->empty() && (*out == model || same_file(model, *out)))
+      return fail(error(Error::InvalidArgument, *out, " is the input model; choose another output file"));
+  if (!json_path.empty() && (json_path == out_path || same_file(json_path, out_path)))
+    return fail(error(Error::InvalidArgument, "-o and --report-json name the same file ", out_path));
+  auto deny = parse_op_list(no_delegate);
+  if (!deny.ok()) return fail(deny.status());
+
+  auto target = load_target(target_name);
+  if (!target.ok()) return fail(target.status());
+  Status st = check_target_supported(target.value());
+  if (!st.ok()) return fail(st);
+
+  auto g = import_onnx_file(model);
+  if (!g.ok()) return fail(g.status());
+  Graph graph = std::move(g).value();
+  if (!has_qdq(graph)) {
+    if (calib_path.empty())
+      return fail(error(Error::InvalidArgument, model,
+                        " is a float model (no QuantizeLinear/DequantizeLinear): the Neutron NPU runs only int8 ops, "
+                        "so nothing would be delegated. Quantize it: add --calib CALIB.npy|DIR to this command, or run "
+                        "`neutron quantize ",
+                        model, " --calib CALIB -o MODEL_int8.onnx` first"));
+    st = run_passes(graph, prequant_pipeline());
+    if (!st.ok()) return fail(st.with_context(model));
+    auto calib = load_calibration_data(calib_path, model_inputs(graph));
+    if (!calib.ok()) return fail(calib.status());
+    ProgressReporter progress;
+    QuantizeOptions qo;
+    qo.progress = progress.callback();
+    auto q = quantize_graph(graph, calib.value(), qo);
+    progress.finish();
+    if (!q.ok()) return fail(q.status().with_context(model));
+    graph = std::move(q).value();
+  } else if (!calib_path.empty()) {
+    std::fprintf(stderr, "neutron: note: %s is already quantized; --calib is not used\n", model.c_str());
+  }
+  static const std::vector<PassInfo> kFold = {
+      {"fold-qdq", "turn DequantizeLinear -> op -> QuantizeLinear clusters into int8 ops", fold_qdq},
+      {"dce", "remove nodes whose outputs nobody reads", eliminate_dead_code},
+  };
+  st = run_passes(graph, kFold);
+  if (!st.ok()) return fail(st.with_context(model));
+
+  PartitionOptions options;
+  options.no_delegate = deny.value();
+  auto part = partition_graph(graph, target.value(), options);
+  if (!part.ok()) return fail(part.status().with_context(model));
+  st = analyze_partition_layout(graph, &part.value());
+  if (!st.ok()) return fail(st.with_context(model));
+  auto order = graph.topological_order();
+  if (!order.ok()) return fail(order.status());
+
+  std::string program = "# neutron program, text form v0: the partitioned graph (NPU code generation is not done yet)\n";
+  program += "target " + target->name + "\n";
+  program += "no-delegate " + (no_delegate.empty() ? std::string("-") : no_delegate) + "\n";
+  program += print_partitioned_graph(graph, part.value());
+  st = write_text(out_path, program);
+  if (!st.ok()) return fail(st);
+  if (!json_path.empty()) {
+    st = write_text(json_path, report_json(model, graph, part.value(), order.value(), target.value(), no_delegate));
+    if (!st.ok()) return fail(st);
+  }
+  print_report(graph, part.value(), order.value(), target.value());
+  return kExitOk;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+namespace {
+
+std::string lower(std::string s) {
+  for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string md_escape(const std::string& s) {
+  std::string r;
+  for (char c : s) {
+    if (c == '|') r += '\\';
+    r += c;
+  }
+  return r;
+}
+
+std::string supported_ops_markdown(const NeutronTarget& t) {
+  std::ostringstream md;
+  md << "<!-- Generated by `neutron supported-ops --target " << t.name
+     << "` from src/partition/rules/*.cc and src/target/targets/" << t.name << ".json. Do not edit. -->\n\n";
+  md << "# Operators on the Neutron NPU: " << t.name << "\n\n";
+  md << t.description << ": " << neutron_kind_name(t.kind) << ", " << neutron_hw_version_name(t.hw_version) << ", "
+     << t.num_pipes << " pipelines x " << t.num_macs << " MACs = " << t.macs_per_cycle() << " MACs/cycle at "
+     << t.clock_mhz << " MHz.\n\n";
+  const Status supported = check_target_supported(t);
+  if (!supported.ok()) md << "**Not a delegation target:** " << supported.message() << ".\n\n";
+  md << "The rules are those of ExecuTorch's NXP backend (its partitioner and node converters), applied to this "
+        "project's IR after fold-qdq, before layout-nhwc (tensors NCHW). A node is delegated when it passes its op's "
+        "rules in order; the first failing rule is the reason reported by `neutron compile`. Limits come from the "
+        "target description.\n\n";
+  md << "## Partitioning\n\n";
+  md << "* `quant.int8_io` (every delegated op first): " << md_escape(int8_io_rule(QuantInputs::kAll).reason(t))
+     << ". Ops whose weights are separate inputs (Conv, ConvTranspose, Gemm, MatMul) check only the data input here.\n";
+  md << "* `user.no_delegate`: op types listed in `--no-delegate` stay on the CPU.\n";
+  md << "* Partitions are maximal connected groups of delegated nodes that keep the graph acyclic.\n";
+  md << "* `partition.all_no_op`: a partition made only of ops that are no-ops on Neutron (Reshape, Identity, "
+        "Dropout, single-input Concat, Transpose of a constant or identity permutation, Add/Sub of zero, Mul by one, "
+        "ReduceMax/Min/Sum over size-1 dims) is not emitted.\n";
+  md << "* Context rules (below, per op) are checked on the proposed partitions; rejected nodes go to the CPU and "
+        "partitioning repeats until stable.\n\n";
+
+  md << "## Target parameters\n\n| parameter | value | source or assumption |\n|---|---|---|\n";
+  for (const auto& f : t.fields)
+    md << "| `" << f.name << "` | " << md_escape(f.value) << " | " << (f.assumption ? "*assumption:* " : "")
+       << md_escape(f.provenance) << " |\n";
+  md << "| softmax max channels (derived) | " << t.softmax_max_channels()
+     << " | largest multiple of num_macs below 4 * 4096 / num_pipes |\n";
+  md << "| softmax max elements (derived) | " << t.softmax_max_elements() << " | 65536 * num_macs |\n\n";
+
+  md << "## Delegated operators\n\n| IR op | upstream op | Neutron (LiteRT) op |\n|---|---|---|\n";
+  for (const OpSupport& s : op_support_table())
+    if (s.delegable)
+      md << "| [" << op_kind_name(s.kind) << "](#" << lower(op_kind_name(s.kind)) << ") | `" << md_escape(s.upstream) << "` | "
+         << md_escape(s.neutron_op) << " |\n";
+  md << "\n";
+  for (const OpSupport& s : op_support_table()) {
+    if (!s.delegable) continue;
+    md << "### " << op_kind_name(s.kind) << "\n\n";
+    md << "| rule | requirement |\n|---|---|\n";
+    const Rule common = int8_io_rule(s.quant_inputs);
+    md << "| `" << common.name << "` | " << md_escape(common.reason(t)) << " |\n";
+    for (const Rule& r : s.rules) md << "| `" << r.name << "` | " << md_escape(r.reason(t)) << " |\n";
+    for (const ContextRule& r : s.context_rules)
+      md << "| `" << r.name << "` (partition context) | " << md_escape(r.reason(t)) << " |\n";
+    if (s.is_noop)
+      md << "\n" << (s.noop_when == "always" ? "Always a no-op" : "A no-op") << " on Neutron (for `partition.all_no_op`)"
+         << (s.noop_when == "always" ? "" : " when " + s.noop_when) << ".\n";
+    for (const std::string& n : s.notes) md << "\n* " << n;
+    md << (s.notes.empty() ? "\n" : "\n\n");
+  }
+  md << "## Not delegated\n\n| IR op | rule | reason | upstream |\n|---|---|---|---|\n";
+  for (const OpSupport& s : op_support_table())
+    if (!s.delegable)
+      md << "| " << op_kind_name(s.kind) << " | `" << s.rules.front().name << "` | " << md_escape(s.rules.front().reason(t))
+         << " | " << md_escape(s.upstream) << " |\n";
+  return md.str();
+}
+
+}  // namespace
+
+int cmd_supported_ops(const std::vector<std::string>& args) {
+  ArgParser p("supported-ops", args);
+  std::string target_name, out_path;
+  while (p.more()) {
+    if (p.option("--target", &target_name) || p.option("-o", &out_path)) continue;
+    std::string extra;
+    if (!p.positional(&extra)) break;
+    return usage_error("supported-ops: unexpected argument '" + extra + "'");
+  }
+  if (!p.ok()) return p.usage_error();
+  if (target_name.empty())
+    return usage_error("supported-ops: usage: neutron supported-ops --target NAME|FILE.json [-o FILE.md]");
+  auto target = load_target(target_name);
+  if (!target.ok()) return fail(target.status());
+  const std::string md = supported_ops_markdown(target.value());
+  if (out_path.empty()) {
+    std::fputs(md.c_str(), stdout);
+    return kExitOk;
+  }
+  Status st = write_text(out_path, md);
+  return st.ok() ? kExitOk : fail(st);
+}
+
+}  // namespace neutron::cli
