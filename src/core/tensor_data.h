@@ -29,13 +29,13 @@ struct TensorData {
   template <typename T>
   static TensorData from(Shape s, const std::vector<T>& values) {
     TensorData t(DTypeOf<T>::value, std::move(s));
-    std::memcpy(t.bytes.data(), values.data(), t.bytes.size());
+    if (!t.bytes.empty()) std::memcpy(t.bytes.data(), values.data(), t.bytes.size());
     return t;
   }
   template <typename T>
   std::vector<T> to_vector() const {
     std::vector<T> v(static_cast<size_t>(count()));
-    std::memcpy(v.data(), bytes.data(), bytes.size());
+    if (!bytes.empty()) std::memcpy(v.data(), bytes.data(), bytes.size());
     return v;
   }
   // Reads any integer or float element as double / int64 (for attributes and folding).
