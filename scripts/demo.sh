@@ -22,3 +22,9 @@ print("neutron int8 output :", ours)
 print("torch int8 reference:", torch_int8)
 print("argmax: neutron", int(ours.argmax()), "torch", int(torch_int8.argmax()))
 PY
+
+# From the float model: quantize with the bundled samples, partition for the i.MX RT700's
+# Neutron N3-64 and print what runs on the NPU (the NPU compiler and simulator come next).
+echo
+"$dir/neutron" compile fixtures/cifarnet/model_f32.onnx --calib fixtures/cifarnet/inputs.npy \
+  --target imxrt700 -o "$out/cifarnet.program" --report-json "$out/report.json"
