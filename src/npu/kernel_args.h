@@ -1,0 +1,157 @@
+// Opcodes of the Neutron firmware kernel library and the argument block of each kernel call.
+// Every args struct is plain int32/uint32 words (the instruction's argument words, little-endian).
+// Tensor fields are indices into the microcode's tensor table; `*_offset` fields are byte offsets
+// into the weights section. Adding a kernel: an opcode, an args struct here, its lowering in
+// compiler/, its execution and cost in sim/.
+#pragma once
+#include <cstdint>
+
+namespace neutron::npu {
+
+#define NEUTRON_NPU_OPCODES(X)                                                         \
+  X(Conv2D, 1, "conv2d")                 /* standard conv, groups >= 1 */              \
+  X(DepthwiseConv2D, 2, "dwconv2d")      /* groups == in_c, any depth multiplier */   \
+  X(FullyConnected, 3, "fully_connected")                                              \
+  X(BatchMatMul, 4, "batch_matmul")      /* two int8 activations, zero points 0 */    \
+  X(MaxPool2D, 5, "maxpool2d")                                                         \
+  X(AvgPool2D, 6, "avgpool2d")                                                         \
+  X(GlobalAvgPool, 7, "global_avgpool")                                                \
+  X(Elementwise, 8, "elementwise")       /* Add, Sub, Mul, Max, Min with broadcast */  \
+  X(Table, 9, "table")                   /* int8 -> int8 lookup: activations, requantize */ \
+  X(Softmax, 10, "softmax")                                                            \
+  X(Pad, 11, "pad")                                                                    \
+  X(Slice, 12, "slice")                                                                \
+  X(Concat, 13, "concat")                                                              \
+  X(Transpose, 14, "transpose")                                                        \
+  X(Resize, 15, "resize")                                                              \
+  X(Reduce, 16, "reduce")                                                              \
+  X(Copy, 17, "copy")                    /* reshape / identity between regions */      \
+  X(Prefetch, 32, "prefetch")            /* flash weights -> SRAM scratch */           \
+  X(WaitPrefetch, 33, "wait_prefetch")
+
+enum class Opcode : uint16_t {
+#define NEUTRON_X(name, value, text) k##name = value,
+  NEUTRON_NPU_OPCODES(NEUTRON_X)
+#undef NEUTRON_X
+};
+
+constexpr const char* opcode_name(Opcode op) {
+  switch (op) {
+#define NEUTRON_X(name, value, text) \
+  case Opcode::k##name:              \
+    return text;
+    NEUTRON_NPU_OPCODES(NEUTRON_X)
+#undef NEUTRON_X
+  }
+  return "unknown";
+}
+
+// Per-output-channel requantization in the weights section: `channels` entries of
+// {int32 multiplier, int32 shift} (kernels/requantize.h FixedMultiplier), or one entry when
+// per-tensor.
+struct ConvArgs {  // Conv2D and DepthwiseConv2D
+  uint32_t input, output;          // tensor table indices (NHWC)
+  uint32_t weights_offset;         // int8 [out_c_padded][kh][kw][in_c_per_group_padded], padded to num_macs
+  uint32_t bias_offset;            // int32 [out_c] in accumulator units
+  uint32_t multipliers_offset;     // FixedMultiplier [out_c]
+  int32_t kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w;
+  int32_t pad_top, pad_left, pad_bottom, pad_right;
+  int32_t groups;
+  int32_t in_c_padded, out_c_padded;  // the packed weight layout's channel counts
+  int32_t act_min, act_max;        // int8 output clamp (fused activation)
+  uint32_t tile_rows;              // output rows per tile (scratch tiling), 0 = whole output
+};
+
+struct FullyConnectedArgs {  // out[M][N] = in[M][K] x W^T, W int8 [N_padded][K_padded]
+  uint32_t input, output;
+  uint32_t weights_offset, bias_offset, multipliers_offset;
+  int32_t rows, in_features, out_features, in_features_padded, out_features_padded;
+  int32_t per_channel;  // 1: multipliers has out_features entries, 0: one
+  int32_t act_min, act_max;
+};
+
+struct BatchMatMulArgs {
+  uint32_t a, b, output;
+  int32_t batch, m, k, n;
+  int32_t multiplier, shift;
+  int32_t act_min, act_max;
+};
+
+struct PoolArgs {  // MaxPool2D, AvgPool2D, GlobalAvgPool
+  uint32_t input, output;
+  int32_t kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left, pad_bottom, pad_right;
+  int32_t count_include_pad;
+  int32_t multiplier, shift;  // AvgPool/Global: s_in / s_out (divisor applied per window)
+  int32_t act_min, act_max;
+};
+
+enum class ElementwiseOp : int32_t { kAdd = 0, kSub = 1, kMul = 2, kMax = 3, kMin = 4 };
+
+struct ElementwiseArgs {  // output NHWC; inputs broadcast per dimension (dims of 1)
+  uint32_t a, b, output;
+  int32_t op;  // ElementwiseOp
+  int32_t multiplier_a, multiplier_b, shift;  // Add/Sub/Max/Min: the pair; Mul: multiplier_a, shift
+  int32_t act_min, act_max;
+};
+
+struct TableArgs {  // out[i] = table[in[i] + 128]
+  uint32_t input, output;
+  uint32_t table_offset;  // int8[256] in the weights section
+};
+
+struct SoftmaxArgs {  // over the last (channel) dimension
+  uint32_t input, output;
+  uint32_t table_offset;  // exp table built by the compiler from the input scale (see sim/)
+  int32_t reserved;
+};
+
+struct PadArgs {
+  uint32_t input, output;
+  int32_t pad_before[4], pad_after[4];  // N, H, W, C
+  int32_t mode;   // 0 constant, 1 reflect
+  int32_t value;  // int8 pad value for constant mode
+};
+
+struct SliceArgs {
+  uint32_t input, output;
+  int32_t begin[4];  // N, H, W, C; size = output dims
+};
+
+struct ConcatArgs {  // up to 8 inputs per call; more are split by the compiler
+  uint32_t output;
+  int32_t axis;  // 0..3 in NHWC
+  uint32_t num_inputs;
+  uint32_t inputs[8];
+};
+
+struct TransposeArgs {
+  uint32_t input, output;
+  int32_t perm[4];
+};
+
+struct ResizeArgs {
+  uint32_t input, output;
+  int32_t mode;  // 0 nearest, 1 bilinear
+  int32_t align_corners, half_pixel_centers;
+};
+
+struct ReduceArgs {
+  uint32_t input, output;
+  int32_t op;        // 0 mean, 1 max, 2 min, 3 sum
+  int32_t axes_mask;  // bit i: reduce NHWC dim i
+  int32_t multiplier, shift;
+};
+
+struct CopyArgs {
+  uint32_t input, output;
+};
+
+struct PrefetchArgs {  // copies weights [offset, offset + size) to SRAM scratch at sram_offset
+  uint32_t weights_offset, size, sram_offset, channel;
+};
+
+struct WaitPrefetchArgs {
+  uint32_t channel;
+};
+
+}  // namespace neutron::npu
