@@ -85,9 +85,12 @@ OpQuantRule quant_rule(const Graph& g, NodeId id) {
     case OpKind::Tanh:
       r.fixed_output = QuantParams::per_tensor(1.0f / 128.0f, 0);
       return r;
-    // Own output parameters.
+    // Own output parameters. Add/Sub -> ReLU shares one boundary after the activation, as
+    // PyTorch's add_relu does (a residual sum quantized before its ReLU wastes half the range).
     case OpKind::Add:
     case OpKind::Sub:
+      r.fuses_activation = true;
+      return r;
     case OpKind::Mul:
     case OpKind::Relu:
     case OpKind::Clip:

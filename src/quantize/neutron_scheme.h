@@ -20,7 +20,7 @@ struct OpQuantRule {
   // Constant float inputs quantized as weights: input index -> per-channel axis (-1: per tensor).
   std::vector<std::pair<int, int>> weights;
   int bias_input = -1;   // int32 bias with scale s_in * s_w (zero point 0)
-  bool fuses_activation = false;  // Conv/Gemm/MatMul: a following ReLU/ReLU6 shares its boundary
+  bool fuses_activation = false;  // Conv/Gemm/MatMul/Add/Sub: a following ReLU/ReLU6 shares its boundary
 };
 
 OpQuantRule quant_rule(const Graph& g, NodeId id);

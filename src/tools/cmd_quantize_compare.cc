@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <fstream>
 
@@ -24,13 +25,18 @@ int cmd_quantize(const std::vector<std::string>& args) {
   ArgParser p("quantize", args);
   std::string model, calib_path, out_path, observer = "histogram", report_json;
   double percentile = 99.99;
+  bool percentile_given = false;
   while (p.more()) {
     if (p.option("--calib", &calib_path) || p.option("-o", &out_path) || p.option("--observer", &observer) ||
         p.option("--report-json", &report_json))
       continue;
     std::string pct;
     if (p.option("--percentile", &pct)) {
-      percentile = std::atof(pct.c_str());
+      char* end = nullptr;
+      percentile = std::strtod(pct.c_str(), &end);
+      if (pct.empty() || *end != '\0' || !(percentile > 50 && percentile < 100))
+        return usage_error("quantize: --percentile must be a number in (50, 100), got '" + pct + "'");
+      percentile_given = true;
       continue;
     }
     if (!p.positional(&model)) break;
@@ -43,6 +49,8 @@ int cmd_quantize(const std::vector<std::string>& args) {
     return fail(error(Error::InvalidArgument, "-o ", out_path, " is the input model; choose another output file"));
   auto kind = parse_observer_kind(observer);
   if (!kind.ok()) return fail(kind.status());
+  if (percentile_given && kind.value() != ObserverKind::kPercentile)
+    return usage_error("quantize: --percentile applies to --observer percentile only");
 
   auto g = import_onnx_file(model);
   if (!g.ok()) return fail(g.status());

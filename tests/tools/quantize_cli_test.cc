@@ -129,6 +129,13 @@ TEST(QuantizeCli, BadCalibrationDataIsNamed) {
   r = cli("quantize " + kModel + " --calib " + dir() + "/calib.npy --observer mystery" + out);
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.output.find("mystery"), std::string::npos) << r.output;
+  // A percentile that is not a number in (50, 100), or one given to another observer.
+  for (const char* bad : {"abc", "0", "-5", "150", "100"})
+    EXPECT_EQ(cli("quantize " + kModel + " --calib " + dir() + "/calib.npy --observer percentile --percentile " + bad + out)
+                  .exit_code,
+              2)
+        << bad;
+  EXPECT_EQ(cli("quantize " + kModel + " --calib " + dir() + "/calib.npy --percentile 99.9" + out).exit_code, 2);
   // Never overwrite the input model.
   expect_failure(cli("quantize " + kModel + " --calib " + dir() + "/calib.npy -o " + kModel), "input model");
   std::ifstream(dir() + "/never.onnx").good() ? ADD_FAILURE() << "a failed run wrote its output" : SUCCEED();
