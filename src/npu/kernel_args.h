@@ -48,7 +48,11 @@ constexpr const char* opcode_name(Opcode op) {
 
 // Per-output-channel requantization in the weights section: `channels` entries of
 // {int32 multiplier, int32 shift} (kernels/requantize.h FixedMultiplier), or one entry when
-// per-tensor.
+// per-tensor (FullyConnected's per_channel = 0). Conv2D/DepthwiseConv2D always have out_c entries.
+// Every offset into the weights section must be aligned to its element (4 for int32 data, 8 for
+// doubles); the writer's add_weights() gives 16.
+// Zero points and the int8 output clamp come from the tensor descriptors and the args; the
+// padding channels of packed weights (beyond in_c / out_c) are ignored and should be zero.
 struct ConvArgs {  // Conv2D and DepthwiseConv2D
   uint32_t input, output;          // tensor table indices (NHWC)
   uint32_t weights_offset;         // int8 [out_c_padded][kh][kw][in_c_per_group_padded], padded to num_macs
@@ -81,8 +85,11 @@ struct PoolArgs {  // MaxPool2D, AvgPool2D, GlobalAvgPool
   uint32_t input, output;
   int32_t kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left, pad_bottom, pad_right;
   int32_t count_include_pad;
-  int32_t multiplier, shift;  // AvgPool/Global: s_in / s_out (divisor applied per window)
+  int32_t multiplier, shift;  // GlobalAvgPool: s_in / (s_out * H * W); MaxPool2D: s_in / s_out,
+                              // multiplier 0 = same quantization in and out (values copied)
   int32_t act_min, act_max;
+  uint32_t multipliers_offset;  // AvgPool2D: FixedMultiplier[kernel_h * kernel_w + 1] in the weights,
+                                // entry c = s_in / (s_out * c) for a window of c taps (entry 0 unused)
 };
 
 enum class ElementwiseOp : int32_t { kAdd = 0, kSub = 1, kMul = 2, kMax = 3, kMin = 4 };
@@ -90,8 +97,12 @@ enum class ElementwiseOp : int32_t { kAdd = 0, kSub = 1, kMul = 2, kMax = 3, kMi
 struct ElementwiseArgs {  // output NHWC; inputs broadcast per dimension (dims of 1)
   uint32_t a, b, output;
   int32_t op;  // ElementwiseOp
-  int32_t multiplier_a, multiplier_b, shift;  // Add/Sub/Max/Min: the pair; Mul: multiplier_a, shift
+  int32_t multiplier_a, multiplier_b, shift;  // Add/Sub: the pair (FixedMultiplierPair);
+                                              // Mul: multiplier_a, shift; Max/Min: unused
   int32_t act_min, act_max;
+  uint32_t table_offset;  // Max/Min: int8 table_a[256] then table_b[256] in the weights: each input
+                          // value (index q + 128) quantized to the output parameters
+                          // (kernels/elementwise_int8.h prepare_binary_int8)
 };
 
 struct TableArgs {  // out[i] = table[in[i] + 128]
@@ -101,7 +112,8 @@ struct TableArgs {  // out[i] = table[in[i] + 128]
 
 struct SoftmaxArgs {  // over the last (channel) dimension
   uint32_t input, output;
-  uint32_t table_offset;  // exp table built by the compiler from the input scale (see sim/)
+  uint32_t table_offset;  // double[257] in the weights (8-aligned): [d] = exp(-s_in * d) for d in
+                          // 0..255, then [256] = s_out (kernels/softmax_int8.h SoftmaxInt8Params)
   int32_t reserved;
 };
 
@@ -129,17 +141,20 @@ struct TransposeArgs {
   int32_t perm[4];
 };
 
-struct ResizeArgs {
+struct ResizeArgs {  // NHWC, H and W resized; same quantization in and out
   uint32_t input, output;
   int32_t mode;  // 0 nearest, 1 bilinear
   int32_t align_corners, half_pixel_centers;
+  uint32_t table_offset;  // nearest: int32 source row per output row [out_h], then source column
+                          // per output column [out_w] (kernels/resize.h resize_nearest_table)
 };
 
-struct ReduceArgs {
+struct ReduceArgs {  // output dims: the input's with reduced dims set to 1
   uint32_t input, output;
   int32_t op;        // 0 mean, 1 max, 2 min, 3 sum
   int32_t axes_mask;  // bit i: reduce NHWC dim i
-  int32_t multiplier, shift;
+  int32_t multiplier, shift;  // mean: s_in / (s_out * count), sum: s_in / s_out, applied to
+                              // sum(q - z_in); max/min: same quantization in and out (copied)
 };
 
 struct CopyArgs {

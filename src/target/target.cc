@@ -28,6 +28,12 @@ int64_t NeutronTarget::softmax_max_channels() const {
 
 int64_t NeutronTarget::softmax_max_elements() const { return int64_t(65536) * num_macs; }
 
+const double* NeutronTarget::sim_param(const std::string& n) const {
+  for (const auto& p : sim_params)
+    if (p.first == n) return &p.second;
+  return nullptr;
+}
+
 const TargetFieldInfo* NeutronTarget::field(const std::string& n) const {
   for (const auto& f : fields)
     if (f.name == n) return &f;
@@ -171,7 +177,8 @@ StatusOr<NeutronTarget> parse_target(const std::string& json_text, const std::st
       continue;
     }
     auto spec = std::find_if(specs.begin(), specs.end(), [&](const FieldSpec& s) { return key == s.name; });
-    if (spec == specs.end())
+    const bool sim_field = key.rfind("sim_", 0) == 0 && key.size() > 4;  // optional timing-model parameter
+    if (spec == specs.end() && !sim_field)
       return error(Error::InvalidArgument, at(value), "unknown field \"", key, "\" (a misspelled parameter?)");
     if (!value.is_object())
       return error(Error::InvalidArgument, at(value), "field \"", key,
@@ -190,7 +197,10 @@ StatusOr<NeutronTarget> parse_target(const std::string& json_text, const std::st
     for (const auto& m : value.as_object())
       if (m.first != "value" && m.first != "source" && m.first != "assumption")
         return error(Error::InvalidArgument, at(m.second), "field \"", key, "\" has an unknown member \"", m.first, "\"");
-    const std::string problem = spec->apply(*v, t);
+    const std::string name = key;
+    const std::string problem =
+        sim_field ? number_at_least(0, false, [&name](NeutronTarget& tt, double x) { tt.sim_params.emplace_back(name, x); })(*v, t)
+                  : spec->apply(*v, t);
     if (!problem.empty())
       return error(Error::InvalidArgument, at(*v), "field \"", key, "\" ", problem, ", got ", value_text(*v));
     t.fields.push_back({key, value_text(*v), prov->as_string(), assumption != nullptr});

@@ -12,6 +12,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -65,6 +66,11 @@ struct NeutronTarget {
   int max_partition_outputs = 0;
 
   std::vector<TargetFieldInfo> fields;  // every parameter with its provenance, in file order
+
+  // Timing-model parameters: optional fields named "sim_*" with a number >= 0 (the simulator,
+  // src/sim/sim_config_target.h, knows their names and defaults; docs/npu-model.md lists them).
+  std::vector<std::pair<std::string, double>> sim_params;
+  const double* sim_param(const std::string& name) const;
 
   int macs_per_cycle() const { return num_pipes * num_macs; }
   // Softmax limits derived from the datapath (facts §2.5: the old rules C % num_macs == 0 and

@@ -1,0 +1,177 @@
+#include "compiler/args_format.h"
+
+#include <cstring>
+#include <sstream>
+
+namespace neutron::compiler {
+namespace {
+
+using npu::Opcode;
+constexpr FieldKind T = FieldKind::kTensor, O = FieldKind::kOffset, I = FieldKind::kInt, U = FieldKind::kUint,
+                    E = FieldKind::kOp;
+
+constexpr ArgField kConv[] = {{"input", T, 1},        {"output", T, 1},     {"weights_offset", O, 1},
+                              {"bias_offset", O, 1},  {"multipliers_offset", O, 1},
+                              {"kernel_h", I, 1},     {"kernel_w", I, 1},   {"stride_h", I, 1},
+                              {"stride_w", I, 1},     {"dilation_h", I, 1}, {"dilation_w", I, 1},
+                              {"pad_top", I, 1},      {"pad_left", I, 1},   {"pad_bottom", I, 1},
+                              {"pad_right", I, 1},    {"groups", I, 1},     {"in_c_padded", I, 1},
+                              {"out_c_padded", I, 1}, {"act_min", I, 1},    {"act_max", I, 1},
+                              {"tile_rows", U, 1}};
+constexpr ArgField kFc[] = {{"input", T, 1},        {"output", T, 1},          {"weights_offset", O, 1},
+                            {"bias_offset", O, 1},  {"multipliers_offset", O, 1}, {"rows", I, 1},
+                            {"in_features", I, 1},  {"out_features", I, 1},    {"in_features_padded", I, 1},
+                            {"out_features_padded", I, 1}, {"per_channel", I, 1}, {"act_min", I, 1},
+                            {"act_max", I, 1}};
+constexpr ArgField kBmm[] = {{"a", T, 1},          {"b", T, 1},     {"output", T, 1}, {"batch", I, 1},
+                             {"m", I, 1},          {"k", I, 1},     {"n", I, 1},      {"multiplier", I, 1},
+                             {"shift", I, 1},      {"act_min", I, 1}, {"act_max", I, 1}};
+constexpr ArgField kPool[] = {{"input", T, 1},      {"output", T, 1},    {"kernel_h", I, 1},   {"kernel_w", I, 1},
+                              {"stride_h", I, 1},   {"stride_w", I, 1},  {"pad_top", I, 1},    {"pad_left", I, 1},
+                              {"pad_bottom", I, 1}, {"pad_right", I, 1}, {"count_include_pad", I, 1},
+                              {"multiplier", I, 1}, {"shift", I, 1},     {"act_min", I, 1},    {"act_max", I, 1},
+                              {"multipliers_offset", O, 1}};
+constexpr ArgField kElementwise[] = {{"a", T, 1},          {"b", T, 1},       {"output", T, 1},
+                                     {"op", E, 1},         {"multiplier_a", I, 1}, {"multiplier_b", I, 1},
+                                     {"shift", I, 1},      {"act_min", I, 1}, {"act_max", I, 1},
+                                     {"table_offset", O, 1}};
+constexpr ArgField kTable[] = {{"input", T, 1}, {"output", T, 1}, {"table_offset", O, 1}};
+constexpr ArgField kSoftmax[] = {{"input", T, 1}, {"output", T, 1}, {"table_offset", O, 1}, {"reserved", I, 1}};
+constexpr ArgField kPad[] = {{"input", T, 1},      {"output", T, 1}, {"pad_before", I, 4},
+                             {"pad_after", I, 4},  {"mode", E, 1},   {"value", I, 1}};
+constexpr ArgField kSlice[] = {{"input", T, 1}, {"output", T, 1}, {"begin", I, 4}};
+constexpr ArgField kConcat[] = {{"output", T, 1}, {"axis", I, 1}, {"num_inputs", U, 1}, {"inputs", T, 8}};
+constexpr ArgField kTranspose[] = {{"input", T, 1}, {"output", T, 1}, {"perm", I, 4}};
+constexpr ArgField kResize[] = {{"input", T, 1}, {"output", T, 1}, {"mode", E, 1}, {"align_corners", I, 1},
+                                {"half_pixel_centers", I, 1}, {"table_offset", O, 1}};
+constexpr ArgField kReduce[] = {{"input", T, 1}, {"output", T, 1}, {"op", E, 1},
+                                {"axes_mask", U, 1}, {"multiplier", I, 1}, {"shift", I, 1}};
+constexpr ArgField kCopy[] = {{"input", T, 1}, {"output", T, 1}};
+constexpr ArgField kPrefetch[] = {{"weights_offset", O, 1}, {"size", U, 1}, {"sram_offset", U, 1}, {"channel", U, 1}};
+constexpr ArgField kWait[] = {{"channel", U, 1}};
+
+template <size_t N>
+constexpr uint32_t words_of(const ArgField (&f)[N]) {
+  uint32_t w = 0;
+  for (size_t i = 0; i < N; ++i) w += f[i].count;
+  return w;
+}
+
+#define NEUTRON_FORMAT(table, Args)                                                                      \
+  static_assert(words_of(table) * 4 == sizeof(npu::Args), #Args ": field table and struct size differ"); \
+  static const ArgsFormat k##Args##Format = {table, uint32_t(sizeof(table) / sizeof(table[0])),          \
+                                             uint32_t(sizeof(npu::Args) / 4)};
+
+NEUTRON_FORMAT(kConv, ConvArgs)
+NEUTRON_FORMAT(kFc, FullyConnectedArgs)
+NEUTRON_FORMAT(kBmm, BatchMatMulArgs)
+NEUTRON_FORMAT(kPool, PoolArgs)
+NEUTRON_FORMAT(kElementwise, ElementwiseArgs)
+NEUTRON_FORMAT(kTable, TableArgs)
+NEUTRON_FORMAT(kSoftmax, SoftmaxArgs)
+NEUTRON_FORMAT(kPad, PadArgs)
+NEUTRON_FORMAT(kSlice, SliceArgs)
+NEUTRON_FORMAT(kConcat, ConcatArgs)
+NEUTRON_FORMAT(kTranspose, TransposeArgs)
+NEUTRON_FORMAT(kResize, ResizeArgs)
+NEUTRON_FORMAT(kReduce, ReduceArgs)
+NEUTRON_FORMAT(kCopy, CopyArgs)
+NEUTRON_FORMAT(kPrefetch, PrefetchArgs)
+NEUTRON_FORMAT(kWait, WaitPrefetchArgs)
+#undef NEUTRON_FORMAT
+
+const char* op_value_name(Opcode op, int32_t v) {
+  switch (op) {
+    case Opcode::kElementwise: {
+      static const char* k[] = {"add", "sub", "mul", "max", "min"};
+      return v >= 0 && v < 5 ? k[v] : nullptr;
+    }
+    case Opcode::kReduce: {
+      static const char* k[] = {"mean", "max", "min", "sum"};
+      return v >= 0 && v < 4 ? k[v] : nullptr;
+    }
+    case Opcode::kPad: {
+      static const char* k[] = {"constant", "reflect"};
+      return v >= 0 && v < 2 ? k[v] : nullptr;
+    }
+    case Opcode::kResize: {
+      static const char* k[] = {"nearest", "bilinear"};
+      return v >= 0 && v < 2 ? k[v] : nullptr;
+    }
+    default:
+      return nullptr;
+  }
+}
+
+}  // namespace
+
+const ArgsFormat* args_format(Opcode op) {
+  switch (op) {
+    case Opcode::kConv2D:
+    case Opcode::kDepthwiseConv2D: return &kConvArgsFormat;
+    case Opcode::kFullyConnected: return &kFullyConnectedArgsFormat;
+    case Opcode::kBatchMatMul: return &kBatchMatMulArgsFormat;
+    case Opcode::kMaxPool2D:
+    case Opcode::kAvgPool2D:
+    case Opcode::kGlobalAvgPool: return &kPoolArgsFormat;
+    case Opcode::kElementwise: return &kElementwiseArgsFormat;
+    case Opcode::kTable: return &kTableArgsFormat;
+    case Opcode::kSoftmax: return &kSoftmaxArgsFormat;
+    case Opcode::kPad: return &kPadArgsFormat;
+    case Opcode::kSlice: return &kSliceArgsFormat;
+    case Opcode::kConcat: return &kConcatArgsFormat;
+    case Opcode::kTranspose: return &kTransposeArgsFormat;
+    case Opcode::kResize: return &kResizeArgsFormat;
+    case Opcode::kReduce: return &kReduceArgsFormat;
+    case Opcode::kCopy: return &kCopyArgsFormat;
+    case Opcode::kPrefetch: return &kPrefetchArgsFormat;
+    case Opcode::kWaitPrefetch: return &kWaitPrefetchArgsFormat;
+  }
+  return nullptr;
+}
+
+std::string format_args(Opcode op, const uint32_t* words, uint32_t num_words, const WordText& word_text) {
+  std::ostringstream os;
+  const ArgsFormat* f = args_format(op);
+  if (f == nullptr || num_words != f->words) {
+    os << "raw={";
+    for (uint32_t i = 0; i < num_words; ++i) os << (i ? " " : "") << words[i];
+    os << "}";
+    return os.str();
+  }
+  uint32_t w = 0;
+  uint32_t concat_inputs = op == Opcode::kConcat ? (words[2] > 8 ? 8 : words[2]) : 0;
+  for (uint32_t i = 0; i < f->num_fields; ++i) {
+    const ArgField& field = f->fields[i];
+    uint32_t shown = field.count;
+    if (op == Opcode::kConcat && std::strcmp(field.name, "inputs") == 0) shown = concat_inputs;
+    os << (i ? " " : "") << field.name << "=";
+    if (field.count > 1) os << "[";
+    for (uint32_t k = 0; k < shown; ++k) {
+      const uint32_t v = words[w + k];
+      if (k) os << ",";
+      std::string text;
+      if (word_text && word_text(w + k, &text)) {
+        os << text;
+        continue;
+      }
+      switch (field.kind) {
+        case FieldKind::kTensor: os << "t" << v; break;
+        case FieldKind::kOffset: os << "@" << v; break;
+        case FieldKind::kInt: os << int32_t(v); break;
+        case FieldKind::kUint: os << v; break;
+        case FieldKind::kOp: {
+          const char* name = op_value_name(op, int32_t(v));
+          if (name) os << name;
+          else os << int32_t(v);
+          break;
+        }
+      }
+    }
+    if (field.count > 1) os << "]";
+    w += field.count;
+  }
+  return os.str();
+}
+
+}  // namespace neutron::compiler

@@ -1,0 +1,67 @@
+// Stages "emit" (the program -> microcode and weights through npu::MicrocodeWriter, which lays out
+// and validates the microcode) and "compose-payload" (neutron-backend-facts.md §6.2):
+//
+//   offset 0                  header: n_in, n_out, n_input_args, input flags [n_in], output flags
+//                             [n_out], input map [n_in], output map [n_out], version (1)
+//                             = 4 + 2 n_in + 2 n_out bytes, zero padded to 16
+//   + align16(header)         microcode (header word 6 bytes), zero padded to 16
+//   + align16(microcode)      weights (header word 7 bytes, a multiple of 16)
+//   + align16(weights)        kernels: empty (Neutron-C links the kernel library into firmware)
+#include "compiler/compiler.h"
+#include "npu/microcode_writer.h"
+
+namespace neutron::compiler {
+
+Status emit_microcode(CompileContext& ctx) {
+  NpuProgram& p = ctx.program;
+  npu::MicrocodeWriter w;
+  for (const ProgramTensor& t : p.tensors) w.add_tensor(t.region, t.io_index, t.offset, t.elem, t.dims, t.zero_point);
+  std::vector<uint8_t> image(p.weights_size, 0);
+  for (const ConstBlob& b : p.blobs) {
+    CHECK_OR_RETURN(b.offset != UINT32_MAX && uint64_t(b.offset) + b.data.size() <= image.size(), Error::Internal,
+                    "emit: blob '", b.name, "' is not placed in the weights section");
+    if (!b.data.empty()) std::memcpy(image.data() + b.offset, b.data.data(), b.data.size());
+  }
+  if (!image.empty()) w.add_weights(image.data(), image.size());
+  for (const KernelCall& c : p.calls) w.append_raw(c.op, c.args.data(), c.args.size() * 4);
+  w.set_scratch_size(p.scratch_size);
+  w.set_sram_scratch_size(p.sram_scratch_size);
+  w.set_num_inputs(uint32_t(p.num_inputs));
+  w.set_num_outputs(uint32_t(p.num_outputs));
+  ASSIGN_OR_RETURN(npu::MicrocodeImage img, w.finish());
+  p.microcode = std::move(img.microcode);
+  p.weights = std::move(img.weights);
+  return Status::OK();
+}
+
+Status compose_payload(CompileContext& ctx) {
+  NpuProgram& p = ctx.program;
+  const PayloadIo& io = p.io;
+  const size_t n_in = io.input_flags.size(), n_out = io.output_flags.size();
+  CHECK_OR_RETURN(n_in == size_t(p.num_inputs) && n_out == size_t(p.num_outputs) && io.input_map.size() == n_in &&
+                      io.output_map.size() == n_out && n_in < 256 && n_out < 256 && io.num_input_args < 256,
+                  Error::Internal, "compose-payload: inconsistent IO description");
+  std::vector<uint8_t> header;
+  header.push_back(uint8_t(n_in));
+  header.push_back(uint8_t(n_out));
+  header.push_back(uint8_t(io.num_input_args));
+  header.insert(header.end(), io.input_flags.begin(), io.input_flags.end());
+  header.insert(header.end(), io.output_flags.begin(), io.output_flags.end());
+  header.insert(header.end(), io.input_map.begin(), io.input_map.end());
+  header.insert(header.end(), io.output_map.begin(), io.output_map.end());
+  header.push_back(npu::kPayloadVersion);
+  std::vector<uint8_t>& out = p.payload;
+  out.assign(npu::align16(header.size()), 0);
+  std::memcpy(out.data(), header.data(), header.size());
+  auto append = [&](const std::vector<uint8_t>& section) {
+    const size_t at = out.size();
+    out.resize(at + npu::align16(section.size()), 0);
+    if (!section.empty()) std::memcpy(out.data() + at, section.data(), section.size());
+  };
+  append(p.microcode);
+  append(p.weights);
+  append({});  // kernels
+  return Status::OK();
+}
+
+}  // namespace neutron::compiler

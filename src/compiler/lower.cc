@@ -1,0 +1,1026 @@
+// Stage "lower": every node of the partition graph becomes one or more kernel calls.
+//
+// The integer parameters are those of the CPU int8 binders (exec/ops/*_int8.cc), computed with the
+// same helpers (exec/ops/int8_common.h, kernels/requantize.h and the kernels' prepare functions)
+// and the same expressions in the same order, so that the simulator, which runs the same integer
+// functions, reproduces the CPU executor bit for bit:
+//   Conv          multipliers s_in * s_w[c] / s_out, bias in accumulator units s_in * s_w[c]
+//   Gemm/MatMul   multipliers alpha * s_a * s_b[n] / s_out, bias scaled by beta
+//   pools         MaxPool s_in / s_out (0 when in and out share quantization), AveragePool one
+//                 multiplier per window size s_in / (s_out * c), global s_in / (s_out * H * W)
+//   Add/Sub       the multiplier pair s_a / s_out, s_b / s_out; Mul s_a * s_b / s_out; Max/Min
+//                 each input quantized to the output parameters by a table
+//   unary ops     the 256-entry table of the exact QDQ function (kernels/unary_int8.h)
+//   Softmax       the exp table and s_out in double (kernels/softmax_int8.h)
+// Fused activations (act_min/act_max) become the int8 clamp of activation_range_int8().
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+
+#include "compiler/compiler.h"
+#include "exec/ops/int8_common.h"
+#include "kernels/elementwise_int8.h"
+#include "kernels/requantize.h"
+#include "kernels/resize.h"
+#include "kernels/softmax_int8.h"
+#include "kernels/unary_int8.h"
+
+namespace neutron::compiler {
+namespace {
+
+using npu::Opcode;
+using npu::Region;
+using Dims = std::array<int32_t, 4>;
+
+constexpr int32_t kMaxDim = 1 << 24;  // the reader's limit per tensor dimension
+
+int32_t round_up(int32_t v, int32_t m) { return m <= 1 ? v : (v + m - 1) / m * m; }
+
+template <typename Args>
+std::vector<uint32_t> to_words(const Args& a) {
+  std::vector<uint32_t> w(sizeof(Args) / 4);
+  std::memcpy(w.data(), &a, sizeof(Args));
+  return w;
+}
+
+template <typename T>
+std::vector<uint8_t> to_bytes(const std::vector<T>& v) {
+  std::vector<uint8_t> b(v.size() * sizeof(T));
+  if (!b.empty()) std::memcpy(b.data(), v.data(), b.size());
+  return b;
+}
+
+#define WORD_OF(Args, field) uint32_t(offsetof(npu::Args, field) / 4)
+
+class Lowering {
+ public:
+  explicit Lowering(CompileContext& ctx)
+      : g_(ctx.graph), target_(ctx.target), opt_(ctx.options), p_(ctx.program), map_(ctx.graph.num_tensors(), -1) {}
+
+  Status run();
+
+ private:
+  // "node 'x' (Conv)" for a node, "partition 'g'" for the boundary (id -1).
+  std::string where(NodeId id) const { return id >= 0 ? describe(g_, id) : "partition '" + g_.name + "'"; }
+
+  // ---- tensors ----
+  // The memory-order dims of an IR shape, right-aligned into 4 (leading 1s of longer shapes dropped).
+  StatusOr<Dims> dims_of(NodeId id, TensorId t) const;
+  // Maps an axis of a rank-`rank` IR tensor to its NHWC index (rank <= 4 only).
+  static int nhwc_axis(size_t rank, int64_t axis) { return int(axis) + 4 - int(rank); }
+  // The program tensor of an IR tensor: boundary tensors were created by run(); int8 constants get
+  // a weights-region tensor; everything else a scratch tensor on first use.
+  StatusOr<uint32_t> tensor(NodeId id, TensorId t);
+  uint32_t add_tensor(ProgramTensor t) {
+    p_.tensors.push_back(std::move(t));
+    return uint32_t(p_.tensors.size() - 1);
+  }
+  // A scratch tensor the lowering adds (chained concat, requantized operands).
+  uint32_t temp(NodeId id, const std::string& purpose, const Dims& dims, int32_t zero_point) {
+    ProgramTensor t;
+    t.name = g_.node(id).name + "." + purpose;
+    t.dims = dims;
+    t.zero_point = zero_point;
+    return add_tensor(std::move(t));
+  }
+  // Another view (dims) of tensor `of`'s storage.
+  uint32_t alias(uint32_t of, const Dims& dims, const std::string& suffix) {
+    ProgramTensor t = p_.tensors[of];
+    while (t.alias_of >= 0) t = p_.tensors[size_t(t.alias_of)];
+    const int32_t root = p_.tensors[of].alias_of >= 0 ? p_.tensors[of].alias_of : int32_t(of);
+    t.name = p_.tensors[of].name + suffix;
+    t.dims = dims;
+    t.alias_of = root;
+    t.first_use = t.last_use = -1;
+    return add_tensor(std::move(t));
+  }
+  uint32_t add_blob(NodeId id, const std::string& purpose, BlobKind kind, std::vector<uint8_t> data) {
+    ConstBlob b;
+    b.name = g_.node(id).name + "." + purpose;
+    b.kind = kind;
+    b.data = std::move(data);
+    p_.blobs.push_back(std::move(b));
+    return uint32_t(p_.blobs.size() - 1);
+  }
+  template <typename Args>
+  KernelCall& call(Opcode op, NodeId id, const Args& args, std::vector<uint32_t> reads, std::vector<uint32_t> writes) {
+    KernelCall c;
+    c.op = op;
+    c.origin = g_.node(id).name;
+    c.args = to_words(args);
+    c.reads = std::move(reads);
+    c.writes = std::move(writes);
+    p_.calls.push_back(std::move(c));
+    return p_.calls.back();
+  }
+  static void ref(KernelCall& c, uint32_t word, uint32_t blob) {
+    c.args[word] = blob;
+    c.blob_refs.push_back(BlobRef{word, blob});
+  }
+
+  // ---- checks shared by the ops ----
+  Status check_same_quant(NodeId id, TensorId a, TensorId b) const {
+    const Tensor& x = g_.tensor(a);
+    const Tensor& y = g_.tensor(b);
+    CHECK_OR_RETURN(x.quant == y.quant && x.dtype == y.dtype, Error::NotSupported, describe(g_, id), ": tensors '",
+                    x.name, "' and '", y.name, "' have different quantization parameters; the NPU data-movement kernels",
+                    " do not requantize");
+    return Status::OK();
+  }
+  Status check_rank4(NodeId id, TensorId t) const {
+    CHECK_OR_RETURN(g_.tensor(t).shape.size() <= 4, Error::NotSupported, describe(g_, id), ": tensor '",
+                    g_.tensor(t).name, "' ", shape_str(g_.tensor(t).shape), " has rank above 4");
+    return Status::OK();
+  }
+
+  // ---- ops ----
+  Status lower_node(NodeId id);
+  Status lower_conv(NodeId id);
+  Status lower_fc(NodeId id);
+  Status lower_pool(NodeId id);
+  Status lower_binary(NodeId id);
+  Status lower_unary(NodeId id);
+  Status lower_softmax(NodeId id);
+  Status lower_pad(NodeId id);
+  Status lower_slice(NodeId id, TensorId x, TensorId y, const std::vector<int64_t>& begin);
+  Status lower_slice_node(NodeId id);
+  Status lower_split(NodeId id);
+  Status lower_concat(NodeId id);
+  Status lower_transpose(NodeId id);
+  Status lower_copy(NodeId id);
+  Status lower_resize(NodeId id);
+
+  Status setup_boundary();
+
+  const Graph& g_;
+  const NeutronTarget& target_;
+  const CompileOptions& opt_;
+  NpuProgram& p_;
+  std::vector<int32_t> map_;        // IR TensorId -> program tensor
+  std::vector<bool> skipped_;       // nodes absorbed by the boundary (CPU format conversion)
+};
+
+StatusOr<Dims> Lowering::dims_of(NodeId id, TensorId t) const {
+  Shape s = g_.tensor(t).shape;
+  while (s.size() > 4 && s[0] == 1) s.erase(s.begin());
+  CHECK_OR_RETURN(s.size() <= 4, Error::NotSupported, where(id), ": tensor '", g_.tensor(t).name, "' ",
+                  shape_str(g_.tensor(t).shape), " has more than 4 dimensions that are not 1");
+  Dims d{{1, 1, 1, 1}};
+  for (size_t i = 0; i < s.size(); ++i) {
+    CHECK_OR_RETURN(s[i] >= 1 && s[i] <= kMaxDim, Error::NotSupported, where(id), ": tensor '",
+                    g_.tensor(t).name, "' ", shape_str(g_.tensor(t).shape), " has a dimension outside [1, 2^24]");
+    d[4 - s.size() + i] = int32_t(s[i]);
+  }
+  return d;
+}
+
+StatusOr<uint32_t> Lowering::tensor(NodeId id, TensorId t) {
+  if (map_[size_t(t)] >= 0) return uint32_t(map_[size_t(t)]);
+  const Tensor& x = g_.tensor(t);
+  CHECK_OR_RETURN(x.dtype == DType::I8 && x.is_quantized() && !x.quant.per_axis(), Error::NotSupported, where(id),
+                  ": tensor '", x.name, "' must be int8 with per-tensor quantization on the NPU, got ",
+                  dtype_name(x.dtype), x.is_quantized() ? (x.quant.per_axis() ? " (per-axis)" : "") : " (not quantized)");
+  ASSIGN_OR_RETURN(Dims d, dims_of(id, t));
+  ProgramTensor pt;
+  pt.name = x.name;
+  pt.dims = d;
+  pt.zero_point = x.quant.zero_point[0];
+  if (x.is_constant()) {
+    pt.region = Region::kWeights;
+    ConstBlob b;
+    b.name = x.name;
+    b.kind = BlobKind::kConstant;
+    b.data.assign(x.data->bytes.begin(), x.data->bytes.end());
+    p_.blobs.push_back(std::move(b));
+    pt.blob = int32_t(p_.blobs.size() - 1);
+  }
+  const uint32_t i = add_tensor(std::move(pt));
+  map_[size_t(t)] = int32_t(i);
+  return i;
+}
+
+// Boundary tensors: the partition's inputs and outputs in the input and output regions, in graph
+// order. Without format conversion on the NPU, a Transpose NCHW -> NHWC that is an input's only
+// reader (or NHWC -> NCHW that produces an output) is dropped and the IO flagged channels-last.
+Status Lowering::setup_boundary() {
+  const auto consumers = g_.consumers();
+  skipped_.assign(g_.num_nodes(), false);
+  p_.num_inputs = int(g_.inputs.size());
+  p_.num_outputs = int(g_.outputs.size());
+  CHECK_OR_RETURN(p_.num_inputs <= 255 && p_.num_outputs <= 255, Error::NotSupported, "partition '", g_.name,
+                  "' has ", p_.num_inputs, " inputs and ", p_.num_outputs, " outputs; the payload header holds 255 each");
+  p_.io.num_input_args = p_.num_inputs;
+  p_.io.input_flags.assign(size_t(p_.num_inputs), 0);
+  p_.io.output_flags.assign(size_t(p_.num_outputs), 0);
+  for (int i = 0; i < p_.num_inputs; ++i) p_.io.input_map.push_back(uint8_t(i));
+  for (int j = 0; j < p_.num_outputs; ++j) p_.io.output_map.push_back(uint8_t(j));
+
+  auto is_perm = [](const Node& n, std::vector<int64_t> perm) {
+    return n.kind == OpKind::Transpose && n.attrs.get_ints("perm") == perm;
+  };
+  for (int i = 0; i < p_.num_inputs; ++i) {
+    const TensorId t = g_.inputs[size_t(i)];
+    TensorId stored = t;
+    const auto& cons = consumers[size_t(t)];
+    if (!opt_.use_neutron_for_format_conversion && cons.size() == 1 && !g_.is_graph_output(t) &&
+        is_perm(g_.node(cons[0]), {0, 2, 3, 1}) && !g_.is_graph_output(g_.node(cons[0]).outputs[0])) {
+      stored = g_.node(cons[0]).outputs[0];
+      skipped_[size_t(cons[0])] = true;
+      p_.io.input_flags[size_t(i)] = 1;
+    }
+    ASSIGN_OR_RETURN(uint32_t k, tensor(-1, stored));
+    p_.tensors[k].region = Region::kInput;
+    p_.tensors[k].io_index = uint16_t(i);
+    if (stored != t) map_[size_t(t)] = int32_t(k);  // the dropped transpose's input
+  }
+  for (int j = 0; j < p_.num_outputs; ++j) {
+    const TensorId t = g_.outputs[size_t(j)];
+    const NodeId prod = g_.tensor(t).producer;
+    if (map_[size_t(t)] >= 0) continue;  // an input, or an output listed twice: copied in run()
+    TensorId stored = t;
+    if (!opt_.use_neutron_for_format_conversion && prod >= 0 && is_perm(g_.node(prod), {0, 3, 1, 2})) {
+      const TensorId x = g_.node(prod).inputs[0];
+      if (map_[size_t(x)] < 0 && !g_.is_graph_output(x) && g_.tensor(x).producer >= 0) {
+        stored = x;
+        skipped_[size_t(prod)] = true;
+        p_.io.output_flags[size_t(j)] = 1;
+      }
+    }
+    ASSIGN_OR_RETURN(uint32_t k, tensor(-1, stored));
+    p_.tensors[k].region = Region::kOutput;
+    p_.tensors[k].io_index = uint16_t(j);
+    if (stored != t) map_[size_t(t)] = int32_t(k);
+  }
+  return Status::OK();
+}
+
+Status Lowering::run() {
+  p_.name = g_.name;
+  CHECK_OR_RETURN(g_.num_nodes() > 0 && !g_.live_nodes().empty(), Error::InvalidArgument, "partition '", g_.name,
+                  "' has no nodes");
+  RETURN_IF_ERROR(setup_boundary());
+  ASSIGN_OR_RETURN(std::vector<NodeId> order, g_.topological_order());
+  for (NodeId id : order) {
+    if (skipped_[size_t(id)]) continue;
+    RETURN_IF_ERROR(lower_node(id));
+  }
+  // A graph output that is also a graph input (a partition that passes a tensor through), or that
+  // is listed twice: copied into its output buffer.
+  for (int j = 0; j < p_.num_outputs; ++j) {
+    const TensorId t = g_.outputs[size_t(j)];
+    const uint32_t src = uint32_t(map_[size_t(t)]);
+    if (p_.tensors[src].region == Region::kOutput && p_.tensors[src].io_index == j) continue;
+    ProgramTensor o = p_.tensors[src];
+    o.region = Region::kOutput;
+    o.io_index = uint16_t(j);
+    o.offset = 0;
+    o.alias_of = -1;
+    o.blob = -1;
+    const uint32_t dst = add_tensor(std::move(o));
+    KernelCall c;
+    c.op = Opcode::kCopy;
+    c.origin = "output" + std::to_string(j);
+    c.args = to_words(npu::CopyArgs{src, dst});
+    c.reads = {src};
+    c.writes = {dst};
+    p_.calls.push_back(std::move(c));
+  }
+  CHECK_OR_RETURN(!p_.calls.empty(), Error::InvalidArgument, "partition '", g_.name, "' lowers to no kernel calls");
+  return Status::OK();
+}
+
+Status Lowering::lower_node(NodeId id) {
+  const Node& n = g_.node(id);
+  switch (n.kind) {
+    case OpKind::Conv: return lower_conv(id);
+    case OpKind::Gemm:
+    case OpKind::MatMul: return lower_fc(id);
+    case OpKind::MaxPool:
+    case OpKind::AveragePool:
+    case OpKind::GlobalAveragePool:
+    case OpKind::GlobalMaxPool: return lower_pool(id);
+    case OpKind::Add:
+    case OpKind::Sub:
+    case OpKind::Mul:
+    case OpKind::Max:
+    case OpKind::Min: return lower_binary(id);
+    case OpKind::Relu:
+    case OpKind::Clip:
+    case OpKind::LeakyRelu:
+    case OpKind::Sigmoid:
+    case OpKind::HardSigmoid:
+    case OpKind::HardSwish:
+    case OpKind::Tanh:
+    case OpKind::Abs:
+    case OpKind::Neg:
+    case OpKind::Exp:
+    case OpKind::Log:
+    case OpKind::Sqrt:
+    case OpKind::Reciprocal: return lower_unary(id);
+    case OpKind::Softmax: return lower_softmax(id);
+    case OpKind::Pad: return lower_pad(id);
+    case OpKind::Slice: return lower_slice_node(id);
+    case OpKind::Split: return lower_split(id);
+    case OpKind::Concat: return lower_concat(id);
+    case OpKind::Transpose: return lower_transpose(id);
+    case OpKind::Reshape:
+    case OpKind::Identity:
+    case OpKind::Dropout: return lower_copy(id);
+    case OpKind::Resize: return lower_resize(id);
+    default:
+      return error(Error::NotSupported, describe(g_, id), ": no NPU lowering for ", op_kind_name(n.kind));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conv: Conv2D (groups >= 1) or DepthwiseConv2D (groups == in_c, out_c a multiple of in_c: the
+// CPU kernel's depthwise path), NHWC. Weights OIHW -> [O][KH][KW][I/groups], padded to num_macs
+// (depthwise: I/groups = 1 is not padded: its MACs run along the output channels).
+
+Status Lowering::lower_conv(NodeId id) {
+  const Node& n = g_.node(id);
+  const TensorId x = n.input(0), w = n.input(1), b = n.input(2), y = n.outputs.empty() ? kNoTensor : n.outputs[0];
+  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, x, "input"));
+  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, y, "output"));
+  CHECK_OR_RETURN(w != kNoTensor, Error::InvalidModel, describe(g_, id), ": missing weights");
+  const Tensor& wt = g_.tensor(w);
+  CHECK_OR_RETURN(wt.is_constant() && wt.dtype == DType::I8 && wt.is_quantized() && wt.shape.size() == 4,
+                  Error::NotSupported, describe(g_, id), ": weights '", wt.name,
+                  "' must be a constant int8 OIHW tensor with quantization parameters");
+  CHECK_OR_RETURN(n.attrs.get_int("channels_last", 0) == 1, Error::NotSupported, describe(g_, id),
+                  ": the NPU runs Conv channels-last; run layout-nhwc on the partition first");
+  ASSIGN_OR_RETURN(int8::Dims4 in, int8::spatial_dims(g_, id, x, true));
+  ASSIGN_OR_RETURN(int8::Dims4 out, int8::spatial_dims(g_, id, y, true));
+  const int64_t group = n.attrs.get_int("group", 1);
+  const int64_t cout = wt.shape[0], cin_g = wt.shape[1], kh = wt.shape[2], kw = wt.shape[3];
+  CHECK_OR_RETURN(group >= 1 && in.c % group == 0 && cout % group == 0 && cin_g * group == in.c && out.c == cout,
+                  Error::InvalidModel, describe(g_, id), ": weights ", shape_str(wt.shape), " with group ", group,
+                  " do not fit input channels ", in.c, " and output channels ", out.c);
+  const QuantParams& wq = wt.quant;
+  CHECK_OR_RETURN(!wq.per_axis() || (wq.axis == 0 && int64_t(wq.scale.size()) == cout), Error::NotSupported,
+                  describe(g_, id), ": weights '", wt.name, "' must be quantized per tensor or per output channel");
+  for (int32_t z : wq.zero_point)
+    CHECK_OR_RETURN(z == 0, Error::NotSupported, describe(g_, id), ": weights '", wt.name, "' have zero point ", z,
+                    "; the NPU needs symmetric weights");
+  const std::vector<int64_t> st = n.attrs.get_ints("strides", {1, 1});
+  const std::vector<int64_t> dl = n.attrs.get_ints("dilations", {1, 1});
+  const std::vector<int64_t> pads = n.attrs.get_ints("pads", {0, 0, 0, 0});
+  CHECK_OR_RETURN(st.size() == 2 && dl.size() == 2 && pads.size() == 4, Error::NotSupported, describe(g_, id),
+                  ": the NPU Conv is 2-D only");
+  const bool depthwise = group > 1 && group == in.c && cout % in.c == 0;
+
+  // Requantization exactly as bind_conv_int8.
+  const double sx = int8::scale_of(g_, x), sy = int8::scale_of(g_, y);
+  std::vector<double> acc_scale(static_cast<size_t>(cout));
+  std::vector<FixedMultiplier> mult(static_cast<size_t>(cout));
+  for (int64_t c = 0; c < cout; ++c) {
+    acc_scale[size_t(c)] = sx * double(wq.scale[wq.per_axis() ? size_t(c) : 0]);
+    RETURN_IF_ERROR(int8::make_multiplier(g_, id, acc_scale[size_t(c)] / sy, str_cat("s_in * s_w[", c, "] / s_out"),
+                                          &mult[size_t(c)]));
+  }
+  std::vector<int32_t> bias(size_t(cout), 0);
+  if (b != kNoTensor) RETURN_IF_ERROR(int8::bias_to_accumulator_units(g_, id, b, acc_scale, 1.0, &bias));
+
+  // OIHW -> OHWI (logical; pack-weights pads the channels).
+  const int8_t* src = wt.data->data<int8_t>();
+  std::vector<uint8_t> ohwi(size_t(cout * kh * kw * cin_g));
+  for (int64_t o = 0; o < cout; ++o)
+    for (int64_t i = 0; i < cin_g; ++i)
+      for (int64_t r = 0; r < kh; ++r)
+        for (int64_t s = 0; s < kw; ++s)
+          ohwi[size_t(((o * kh + r) * kw + s) * cin_g + i)] = uint8_t(src[((o * cin_g + i) * kh + r) * kw + s]);
+
+  ASSIGN_OR_RETURN(uint32_t ti, tensor(id, x));
+  ASSIGN_OR_RETURN(uint32_t to, tensor(id, y));
+  npu::ConvArgs a{};
+  a.input = ti;
+  a.output = to;
+  a.kernel_h = int32_t(kh);
+  a.kernel_w = int32_t(kw);
+  a.stride_h = int32_t(st[0]);
+  a.stride_w = int32_t(st[1]);
+  a.dilation_h = int32_t(dl[0]);
+  a.dilation_w = int32_t(dl[1]);
+  a.pad_top = int32_t(pads[0]);
+  a.pad_left = int32_t(pads[1]);
+  a.pad_bottom = int32_t(pads[2]);
+  a.pad_right = int32_t(pads[3]);
+  a.groups = int32_t(group);
+  const int32_t pad_i = depthwise ? 1 : target_.num_macs;
+  a.in_c_padded = round_up(int32_t(cin_g), pad_i);
+  a.out_c_padded = round_up(int32_t(cout), target_.num_macs);
+  int8::fused_activation_range(g_, id, y, &a.act_min, &a.act_max);
+  a.tile_rows = 0;
+
+  const uint32_t wb = add_blob(id, "weights", BlobKind::kConvWeights, std::move(ohwi));
+  p_.blobs[wb].dims = {int32_t(cout), int32_t(kh), int32_t(kw), int32_t(cin_g)};
+  p_.blobs[wb].pad_o = target_.num_macs;
+  p_.blobs[wb].pad_i = pad_i;
+  const uint32_t bb = add_blob(id, "bias", BlobKind::kBias, to_bytes(bias));
+  const uint32_t mb = add_blob(id, "multipliers", BlobKind::kMultipliers, to_bytes(mult));
+  KernelCall& c = call(depthwise ? Opcode::kDepthwiseConv2D : Opcode::kConv2D, id, a, {ti}, {to});
+  ref(c, WORD_OF(ConvArgs, weights_offset), wb);
+  ref(c, WORD_OF(ConvArgs, bias_offset), bb);
+  ref(c, WORD_OF(ConvArgs, multipliers_offset), mb);
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gemm / MatMul with constant B: FullyConnected, out[M][N] = in[M][K] x W^T, W logical [N][K].
+
+Status Lowering::lower_fc(NodeId id) {
+  const Node& n = g_.node(id);
+  const bool is_gemm = n.kind == OpKind::Gemm;
+  const TensorId a = n.input(0), b = n.input(1), c = is_gemm ? n.input(2) : kNoTensor;
+  const TensorId y = n.outputs.empty() ? kNoTensor : n.outputs[0];
+  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, a, "input A"));
+  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, y, "output"));
+  CHECK_OR_RETURN(b != kNoTensor, Error::InvalidModel, describe(g_, id), ": missing input B");
+  const Tensor& bt = g_.tensor(b);
+  CHECK_OR_RETURN(bt.is_constant() && bt.dtype == DType::I8 && bt.is_quantized() && bt.shape.size() == 2,
+                  Error::NotSupported, describe(g_, id), ": input B '", bt.name,
+                  "' must be a constant rank-2 int8 tensor with quantization parameters (two activations: BatchMatMul "
+                  "is not lowered)");
+  const Shape& as = g_.tensor(a).shape;
+  const bool trans_b = is_gemm && n.attrs.get_int("transB", 0) != 0;
+  CHECK_OR_RETURN(!is_gemm || n.attrs.get_int("transA", 0) == 0, Error::NotSupported, describe(g_, id),
+                  ": Gemm with transA=1 is not supported");
+  const double alpha = is_gemm ? n.attrs.get_float("alpha", 1.0) : 1.0;
+  const double beta = is_gemm ? n.attrs.get_float("beta", 1.0) : 1.0;
+  CHECK_OR_RETURN(alpha > 0, Error::NotSupported, describe(g_, id), ": Gemm needs alpha > 0, got ", alpha);
+  const int64_t K = trans_b ? bt.shape[1] : bt.shape[0];
+  const int64_t N = trans_b ? bt.shape[0] : bt.shape[1];
+  CHECK_OR_RETURN(!as.empty() && as.back() == K, Error::InvalidModel, describe(g_, id), ": A ", shape_str(as),
+                  " does not fit B ", shape_str(bt.shape));
+  const int64_t M = num_elements(as) / K;
+  const QuantParams& bq = bt.quant;
+  const int32_t n_axis = trans_b ? 0 : 1;
+  CHECK_OR_RETURN(!bq.per_axis() || (bq.axis == n_axis && int64_t(bq.scale.size()) == N), Error::NotSupported,
+                  describe(g_, id), ": B '", bt.name, "' must be quantized per tensor or per output column");
+  for (int32_t z : bq.zero_point)
+    CHECK_OR_RETURN(z == 0, Error::NotSupported, describe(g_, id), ": B '", bt.name, "' has zero point ", z,
+                    "; the NPU needs symmetric weights");
+  CHECK_OR_RETURN(M <= INT32_MAX && K <= INT32_MAX && N <= INT32_MAX, Error::NotSupported, describe(g_, id),
+                  ": matrix too large");
+
+  // Requantization exactly as bind_gemm_int8.
+  const double sa = int8::scale_of(g_, a), sy = int8::scale_of(g_, y);
+  std::vector<double> acc_scale(static_cast<size_t>(N));
+  std::vector<FixedMultiplier> mult(static_cast<size_t>(N));
+  for (int64_t j = 0; j < N; ++j) {
+    const double sb = bq.scale[bq.per_axis() ? size_t(j) : 0];
+    acc_scale[size_t(j)] = alpha * sa * sb;
+    RETURN_IF_ERROR(int8::make_multiplier(g_, id, acc_scale[size_t(j)] / sy, str_cat("alpha * s_a * s_b[", j, "] / s_out"),
+                                          &mult[size_t(j)]));
+  }
+  std::vector<int32_t> bias(size_t(N), 0);
+  if (c != kNoTensor && beta != 0) RETURN_IF_ERROR(int8::bias_to_accumulator_units(g_, id, c, acc_scale, beta, &bias));
+  if (!bq.per_axis()) mult.resize(1);
+
+  const int8_t* src = bt.data->data<int8_t>();
+  std::vector<uint8_t> nk(size_t(N * K));
+  for (int64_t j = 0; j < N; ++j)
+    for (int64_t k = 0; k < K; ++k) nk[size_t(j * K + k)] = uint8_t(trans_b ? src[j * K + k] : src[k * N + j]);
+
+  ASSIGN_OR_RETURN(uint32_t ti, tensor(id, a));
+  ASSIGN_OR_RETURN(uint32_t to, tensor(id, y));
+  npu::FullyConnectedArgs f{};
+  f.input = ti;
+  f.output = to;
+  f.rows = int32_t(M);
+  f.in_features = int32_t(K);
+  f.out_features = int32_t(N);
+  f.in_features_padded = round_up(int32_t(K), target_.num_macs);
+  f.out_features_padded = round_up(int32_t(N), target_.num_macs);
+  f.per_channel = bq.per_axis() ? 1 : 0;
+  int8::fused_activation_range(g_, id, y, &f.act_min, &f.act_max);
+  const uint32_t wb = add_blob(id, "weights", BlobKind::kFcWeights, std::move(nk));
+  p_.blobs[wb].dims = {int32_t(N), int32_t(K), 1, 1};
+  p_.blobs[wb].pad_o = target_.num_macs;
+  p_.blobs[wb].pad_i = target_.num_macs;
+  const uint32_t bb = add_blob(id, "bias", BlobKind::kBias, to_bytes(bias));
+  const uint32_t mb = add_blob(id, "multipliers", BlobKind::kMultipliers, to_bytes(mult));
+  KernelCall& k = call(Opcode::kFullyConnected, id, f, {ti}, {to});
+  ref(k, WORD_OF(FullyConnectedArgs, weights_offset), wb);
+  ref(k, WORD_OF(FullyConnectedArgs, bias_offset), bb);
+  ref(k, WORD_OF(FullyConnectedArgs, multipliers_offset), mb);
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pools, NHWC. GlobalMaxPool is a MaxPool2D over the whole plane.
+
+Status Lowering::lower_pool(NodeId id) {
+  const Node& n = g_.node(id);
+  const TensorId x = n.input(0), y = n.outputs.empty() ? kNoTensor : n.outputs[0];
+  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, x, "input"));
+  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, y, "output"));
+  CHECK_OR_RETURN(n.outputs.size() == 1, Error::NotSupported, describe(g_, id), ": MaxPool Indices are not supported");
+  CHECK_OR_RETURN(n.attrs.get_int("channels_last", 0) == 1, Error::NotSupported, describe(g_, id),
+                  ": the NPU runs pools channels-last; run layout-nhwc on the partition first");
+  ASSIGN_OR_RETURN(int8::Dims4 in, int8::spatial_dims(g_, id, x, true));
+  ASSIGN_OR_RETURN(int8::Dims4 out, int8::spatial_dims(g_, id, y, true));
+  CHECK_OR_RETURN(in.n == out.n && in.c == out.c, Error::InvalidModel, describe(g_, id), ": output ",
+                  shape_str(g_.tensor(y).shape), " does not fit input ", shape_str(g_.tensor(x).shape));
+  const double sx = int8::scale_of(g_, x), sy = int8::scale_of(g_, y);
+  const bool global = n.kind == OpKind::GlobalMaxPool || n.kind == OpKind::GlobalAveragePool;
+
+  npu::PoolArgs a{};
+  ASSIGN_OR_RETURN(a.input, tensor(id, x));
+  ASSIGN_OR_RETURN(a.output, tensor(id, y));
+  a.stride_h = a.stride_w = 1;
+  if (global) {
+    CHECK_OR_RETURN(out.h == 1 && out.w == 1, Error::InvalidModel, describe(g_, id), ": output is not 1x1");
+    a.kernel_h = int32_t(in.h);
+    a.kernel_w = int32_t(in.w);
+  } else {
+    const std::vector<int64_t> ks = n.attrs.get_ints("kernel_shape");
+    const std::vector<int64_t> st = n.attrs.get_ints("strides", {1, 1});
+    const std::vector<int64_t> dl = n.attrs.get_ints("dilations", {1, 1});
+    const std::vector<int64_t> pads = n.attrs.get_ints("pads", {0, 0, 0, 0});
+    CHECK_OR_RETURN(ks.size() == 2 && st.size() == 2 && dl.size() == 2 && pads.size() == 4, Error::NotSupported,
+                    describe(g_, id), ": the NPU pools are 2-D only");
+    CHECK_OR_RETURN(dl[0] == 1 && dl[1] == 1, Error::NotSupported, describe(g_, id),
+                    ": the NPU pools have no dilation, got dilations ", dl);
+    a.kernel_h = int32_t(ks[0]);
+    a.kernel_w = int32_t(ks[1]);
+    a.stride_h = int32_t(st[0]);
+    a.stride_w = int32_t(st[1]);
+    a.pad_top = int32_t(pads[0]);
+    a.pad_left = int32_t(pads[1]);
+    a.pad_bottom = int32_t(pads[2]);
+    a.pad_right = int32_t(pads[3]);
+    a.count_include_pad = n.attrs.get_int("count_include_pad", 0) != 0 ? 1 : 0;
+  }
+  int8::fused_activation_range(g_, id, y, &a.act_min, &a.act_max);
+  Opcode op = Opcode::kMaxPool2D;
+  int32_t blob = -1;
+  switch (n.kind) {
+    case OpKind::MaxPool:
+    case OpKind::GlobalMaxPool:
+      if (g_.tensor(x).quant != g_.tensor(y).quant) {
+        FixedMultiplier m;
+        RETURN_IF_ERROR(int8::make_multiplier(g_, id, sx / sy, "s_in / s_out", &m));
+        a.multiplier = m.multiplier;
+        a.shift = m.shift;
+      }
+      break;
+    case OpKind::GlobalAveragePool: {
+      op = Opcode::kGlobalAvgPool;
+      const double count = double(in.h) * double(in.w);
+      FixedMultiplier m;
+      RETURN_IF_ERROR(int8::make_multiplier(g_, id, sx / (sy * count), "s_in / (s_out * H * W)", &m));
+      a.multiplier = m.multiplier;
+      a.shift = m.shift;
+      break;
+    }
+    default: {
+      op = Opcode::kAvgPool2D;
+      const int32_t max_count = a.kernel_h * a.kernel_w;
+      std::vector<FixedMultiplier> counts(size_t(max_count) + 1);
+      for (int32_t c = 1; c <= max_count; ++c)
+        RETURN_IF_ERROR(int8::make_multiplier(g_, id, sx / (sy * c), str_cat("s_in / (s_out * ", c, ")"),
+                                              &counts[size_t(c)]));
+      a.multiplier = counts[size_t(max_count)].multiplier;
+      a.shift = counts[size_t(max_count)].shift;
+      blob = int32_t(add_blob(id, "count_multipliers", BlobKind::kMultipliers, to_bytes(counts)));
+      break;
+    }
+  }
+  KernelCall& c = call(op, id, a, {a.input}, {a.output});
+  if (blob >= 0) ref(c, WORD_OF(PoolArgs, multipliers_offset), uint32_t(blob));
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Add, Sub, Mul, Max, Min with per-dimension broadcasting of the right-aligned 4-D dims.
+
+Status Lowering::lower_binary(NodeId id) {
+  const Node& n = g_.node(id);
+  const TensorId a = n.input(0), b = n.input(1), y = n.outputs.empty() ? kNoTensor : n.outputs[0];
+  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, a, "input A"));
+  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, b, "input B"));
+  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, y, "output"));
+  for (TensorId t : {a, b, y}) RETURN_IF_ERROR(check_rank4(id, t));
+  ASSIGN_OR_RETURN(Dims da, dims_of(id, a));
+  ASSIGN_OR_RETURN(Dims db, dims_of(id, b));
+  ASSIGN_OR_RETURN(Dims dy, dims_of(id, y));
+  for (int k = 0; k < 4; ++k)
+    CHECK_OR_RETURN((da[size_t(k)] == dy[size_t(k)] || da[size_t(k)] == 1) && (db[size_t(k)] == dy[size_t(k)] || db[size_t(k)] == 1),
+                    Error::InvalidModel, describe(g_, id), ": ", shape_str(g_.tensor(a).shape), " and ",
+                    shape_str(g_.tensor(b).shape), " do not broadcast to ", shape_str(g_.tensor(y).shape));
+  const double sa = int8::scale_of(g_, a), sb = int8::scale_of(g_, b), sy = int8::scale_of(g_, y);
+  const int32_t za = int8::zero_point_of(g_, a), zb = int8::zero_point_of(g_, b), zy = int8::zero_point_of(g_, y);
+
+  npu::ElementwiseArgs e{};
+  ASSIGN_OR_RETURN(e.a, tensor(id, a));
+  ASSIGN_OR_RETURN(e.b, tensor(id, b));
+  ASSIGN_OR_RETURN(e.output, tensor(id, y));
+  int8::fused_activation_range(g_, id, y, &e.act_min, &e.act_max);
+  int32_t blob = -1;
+  // The CPU kernel's parameters (prepare_binary_int8), read back into the args.
+  BinaryInt8Op op;
+  switch (n.kind) {
+    case OpKind::Add: op = BinaryInt8Op::Add; e.op = int32_t(npu::ElementwiseOp::kAdd); break;
+    case OpKind::Sub: op = BinaryInt8Op::Sub; e.op = int32_t(npu::ElementwiseOp::kSub); break;
+    case OpKind::Mul: op = BinaryInt8Op::Mul; e.op = int32_t(npu::ElementwiseOp::kMul); break;
+    case OpKind::Max: op = BinaryInt8Op::Max; e.op = int32_t(npu::ElementwiseOp::kMax); break;
+    default: op = BinaryInt8Op::Min; e.op = int32_t(npu::ElementwiseOp::kMin); break;
+  }
+  auto bp = std::make_unique<BinaryInt8Params>();
+  CHECK_OR_RETURN(prepare_binary_int8(op, sa, za, sb, zb, sy, zy, e.act_min, e.act_max, bp.get()), Error::NotSupported,
+                  describe(g_, id), ": requantization multipliers outside the supported range [2^-32, 2^30) (s_a ", sa,
+                  ", s_b ", sb, ", s_out ", sy, ")");
+  switch (op) {
+    case BinaryInt8Op::Add:
+    case BinaryInt8Op::Sub: {
+      FixedMultiplierPair m;
+      CHECK_OR_RETURN(quantize_multiplier_pair(sa / sy, sb / sy, &m), Error::NotSupported, describe(g_, id),
+                      ": multiplier pair outside the supported range");
+      e.multiplier_a = m.multiplier_a;
+      e.multiplier_b = m.multiplier_b;
+      e.shift = m.shift;
+      break;
+    }
+    case BinaryInt8Op::Mul:
+      e.multiplier_a = bp->multiplier.multiplier;
+      e.shift = bp->multiplier.shift;
+      break;
+    default: {
+      std::vector<uint8_t> tables(512);
+      for (int q = 0; q < 256; ++q) {
+        tables[size_t(q)] = uint8_t(int8_t(bp->table_a[q]));
+        tables[size_t(256 + q)] = uint8_t(int8_t(bp->table_b[q]));
+      }
+      blob = int32_t(add_blob(id, "tables", BlobKind::kTable, std::move(tables)));
+      break;
+    }
+  }
+  KernelCall& c = call(Opcode::kElementwise, id, e, {e.a, e.b}, {e.output});
+  if (blob >= 0) ref(c, WORD_OF(ElementwiseArgs, table_offset), uint32_t(blob));
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Unary ops and requantizing Clip: a 256-entry table (bind_unary_int8's).
+
+Status Lowering::lower_unary(NodeId id) {
+  const Node& n = g_.node(id);
+  const double inf = std::numeric_limits<double>::infinity();
+  UnaryParams up;
+  switch (n.kind) {
+    case OpKind::Relu: up.op = UnaryOp::Relu; break;
+    case OpKind::Clip:
+      up.op = UnaryOp::Clip;
+      up.min = float(n.attrs.get_float("min", -inf));
+      up.max = float(n.attrs.get_float("max", inf));
+      break;
+    case OpKind::LeakyRelu:
+      up.op = UnaryOp::LeakyRelu;
+      up.alpha = float(n.attrs.get_float("alpha", 0.01));
+      break;
+    case OpKind::Sigmoid: up.op = UnaryOp::Sigmoid; break;
+    case OpKind::HardSigmoid:
+      up.op = UnaryOp::HardSigmoid;
+      up.alpha = float(n.attrs.get_float("alpha", 0.2));
+      up.beta = float(n.attrs.get_float("beta", 0.5));
+      break;
+    case OpKind::HardSwish: up.op = UnaryOp::HardSwish; break;
+    case OpKind::Tanh: up.op = UnaryOp::Tanh; break;
+    case OpKind::Abs: up.op = UnaryOp::Abs; break;
+    case OpKind::Neg: up.op = UnaryOp::Neg; break;
+    case OpKind::Exp: up.op = UnaryOp::Exp; break;
+    case OpKind::Log: up.op = UnaryOp::Log; break;
+    case OpKind::Sqrt: up.op = UnaryOp::Sqrt; break;
+    default: up.op = UnaryOp::Reciprocal; break;
+  }
+  const TensorId x = n.input(0), y = n.outputs.empty() ? kNoTensor : n.outputs[0];
+  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, x, "input"));
+  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, y, "output"));
+  CHECK_OR_RETURN(num_elements(g_.tensor(x).shape) == num_elements(g_.tensor(y).shape), Error::InvalidModel,
+                  describe(g_, id), ": output does not match input");
+  int32_t qmin, qmax;
+  int8::fused_activation_range(g_, id, y, &qmin, &qmax);
+  int8_t table[256];
+  build_unary_int8_table(up, int8::scale_of(g_, x), int8::zero_point_of(g_, x), int8::scale_of(g_, y),
+                         int8::zero_point_of(g_, y), table, qmin, qmax);
+  npu::TableArgs t{};
+  ASSIGN_OR_RETURN(t.input, tensor(id, x));
+  ASSIGN_OR_RETURN(t.output, tensor(id, y));
+  const uint32_t blob = add_blob(id, "table", BlobKind::kTable, std::vector<uint8_t>(table, table + 256));
+  KernelCall& c = call(Opcode::kTable, id, t, {t.input}, {t.output});
+  ref(c, WORD_OF(TableArgs, table_offset), blob);
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Softmax over an axis that is last in memory (every later dim 1): the kernel sees [1, 1, rows, n].
+
+Status Lowering::lower_softmax(NodeId id) {
+  const Node& n = g_.node(id);
+  const TensorId x = n.input(0), y = n.outputs.empty() ? kNoTensor : n.outputs[0];
+  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, x, "input"));
+  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, y, "output"));
+  const Shape& s = g_.tensor(x).shape;
+  const int axis = normalize_axis(n.attrs.get_int("axis", -1), s.size());
+  CHECK_OR_RETURN(axis >= 0 && g_.tensor(y).shape == s, Error::InvalidModel, describe(g_, id), ": bad axis or shapes");
+  int64_t inner = 1, outer = 1;
+  for (size_t i = size_t(axis) + 1; i < s.size(); ++i) inner *= s[i];
+  for (int i = 0; i < axis; ++i) outer *= s[size_t(i)];
+  CHECK_OR_RETURN(inner == 1, Error::NotSupported, describe(g_, id), ": the NPU Softmax runs over the last dimension in ",
+                  "memory; axis ", axis, " of ", shape_str(s), " is not");
+  CHECK_OR_RETURN(outer <= kMaxDim && s[size_t(axis)] <= kMaxDim, Error::NotSupported, describe(g_, id),
+                  ": tensor too large");
+  auto sp = std::make_unique<SoftmaxInt8Params>();
+  prepare_softmax_int8(int8::scale_of(g_, x), int8::scale_of(g_, y), int8::zero_point_of(g_, y), sp.get());
+  std::vector<double> table(sp->exp_table, sp->exp_table + 256);
+  table.push_back(sp->out_scale);
+  ASSIGN_OR_RETURN(uint32_t ti, tensor(id, x));
+  ASSIGN_OR_RETURN(uint32_t to, tensor(id, y));
+  const Dims d{{1, 1, int32_t(outer), int32_t(s[size_t(axis)])}};
+  if (p_.tensors[ti].dims != d) ti = alias(ti, d, ".rows");
+  if (p_.tensors[to].dims != d) to = alias(to, d, ".rows");
+  npu::SoftmaxArgs a{};
+  a.input = ti;
+  a.output = to;
+  const uint32_t blob = add_blob(id, "exp_table", BlobKind::kSoftmaxTable, to_bytes(table));
+  KernelCall& c = call(Opcode::kSoftmax, id, a, {ti}, {to});
+  ref(c, WORD_OF(SoftmaxArgs, table_offset), blob);
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data movement: the quantization passes through unchanged (checked), bytes move.
+
+Status Lowering::lower_pad(NodeId id) {
+  const Node& n = g_.node(id);
+  const TensorId x = n.input(0), y = n.outputs[0];
+  RETURN_IF_ERROR(check_same_quant(id, x, y));
+  RETURN_IF_ERROR(check_rank4(id, x));
+  const std::string mode = n.attrs.get_string("mode", "constant");
+  CHECK_OR_RETURN(mode == "constant" || mode == "reflect", Error::NotSupported, describe(g_, id), ": pad mode '", mode,
+                  "' is not supported on the NPU (constant, reflect)");
+  const size_t rank = g_.tensor(x).shape.size();
+  const std::vector<int64_t> pads = n.attrs.get_ints("pads");
+  CHECK_OR_RETURN(pads.size() == 2 * rank, Error::InvalidModel, describe(g_, id), ": pads ", pads, " for rank ", rank);
+  npu::PadArgs a{};
+  ASSIGN_OR_RETURN(a.input, tensor(id, x));
+  ASSIGN_OR_RETURN(a.output, tensor(id, y));
+  for (size_t i = 0; i < rank; ++i) {
+    CHECK_OR_RETURN(pads[i] >= 0 && pads[rank + i] >= 0, Error::NotSupported, describe(g_, id),
+                    ": negative pads (cropping) are not supported on the NPU: ", pads);
+    a.pad_before[nhwc_axis(rank, int64_t(i))] = int32_t(pads[i]);
+    a.pad_after[nhwc_axis(rank, int64_t(i))] = int32_t(pads[rank + i]);
+    if (mode == "reflect")
+      CHECK_OR_RETURN(pads[i] < g_.tensor(x).shape[i] && pads[rank + i] < g_.tensor(x).shape[i], Error::NotSupported,
+                      describe(g_, id), ": reflect pads must be smaller than the dimension");
+  }
+  a.mode = mode == "reflect" ? 1 : 0;
+  const Tensor& xt = g_.tensor(x);
+  a.value = mode == "constant"
+                ? quantize_real(n.attrs.get_float("value", 0.0), xt.quant.scale[0], xt.quant.zero_point[0], -128, 127)
+                : 0;
+  call(Opcode::kPad, id, a, {a.input}, {a.output});
+  return Status::OK();
+}
+
+Status Lowering::lower_slice(NodeId id, TensorId x, TensorId y, const std::vector<int64_t>& begin) {
+  RETURN_IF_ERROR(check_same_quant(id, x, y));
+  RETURN_IF_ERROR(check_rank4(id, x));
+  const Shape& xs = g_.tensor(x).shape;
+  const Shape& ys = g_.tensor(y).shape;
+  CHECK_OR_RETURN(xs.size() == ys.size(), Error::InvalidModel, describe(g_, id), ": ranks differ");
+  npu::SliceArgs a{};
+  ASSIGN_OR_RETURN(a.input, tensor(id, x));
+  ASSIGN_OR_RETURN(a.output, tensor(id, y));
+  for (size_t i = 0; i < xs.size(); ++i) {
+    CHECK_OR_RETURN(begin[i] >= 0 && begin[i] + ys[i] <= xs[i], Error::InvalidModel, describe(g_, id), ": slice [",
+                    begin[i], ", +", ys[i], ") outside dimension ", xs[i]);
+    a.begin[nhwc_axis(xs.size(), int64_t(i))] = int32_t(begin[i]);
+  }
+  call(Opcode::kSlice, id, a, {a.input}, {a.output});
+  return Status::OK();
+}
+
+Status Lowering::lower_slice_node(NodeId id) {
+  const Node& n = g_.node(id);
+  const TensorId x = n.input(0), y = n.outputs[0];
+  const Shape& xs = g_.tensor(x).shape;
+  const std::vector<int64_t> starts = n.attrs.get_ints("starts"), axes = n.attrs.get_ints("axes"),
+                             steps = n.attrs.get_ints("steps");
+  std::vector<int64_t> begin(xs.size(), 0);
+  for (size_t k = 0; k < starts.size(); ++k) {
+    const int axis = normalize_axis(k < axes.size() ? axes[k] : int64_t(k), xs.size());
+    CHECK_OR_RETURN(axis >= 0, Error::InvalidModel, describe(g_, id), ": slice axis out of range");
+    const int64_t step = k < steps.size() ? steps[k] : 1;
+    CHECK_OR_RETURN(step == 1, Error::NotSupported, describe(g_, id), ": the NPU Slice needs step 1, got ", step,
+                    " on axis ", axis);
+    int64_t s = starts[k];
+    if (s < 0) s += xs[size_t(axis)];
+    begin[size_t(axis)] = std::min(std::max<int64_t>(s, 0), xs[size_t(axis)]);
+  }
+  return lower_slice(id, x, y, begin);
+}
+
+Status Lowering::lower_split(NodeId id) {
+  const Node& n = g_.node(id);
+  const TensorId x = n.input(0);
+  const Shape& xs = g_.tensor(x).shape;
+  const int axis = normalize_axis(n.attrs.get_int("axis", 0), xs.size());
+  CHECK_OR_RETURN(axis >= 0, Error::InvalidModel, describe(g_, id), ": split axis out of range");
+  int64_t at = 0;
+  for (TensorId y : n.outputs) {
+    std::vector<int64_t> begin(xs.size(), 0);
+    begin[size_t(axis)] = at;
+    RETURN_IF_ERROR(lower_slice(id, x, y, begin));
+    at += g_.tensor(y).shape[size_t(axis)];
+  }
+  return Status::OK();
+}
+
+Status Lowering::lower_concat(NodeId id) {
+  const Node& n = g_.node(id);
+  const TensorId y = n.outputs[0];
+  const size_t rank = g_.tensor(y).shape.size();
+  RETURN_IF_ERROR(check_rank4(id, y));
+  const int axis = normalize_axis(n.attrs.get_int("axis", 0), rank);
+  CHECK_OR_RETURN(axis >= 0, Error::InvalidModel, describe(g_, id), ": concat axis out of range");
+  std::vector<uint32_t> ins;
+  for (TensorId x : n.inputs) {
+    RETURN_IF_ERROR(check_same_quant(id, x, y));
+    ASSIGN_OR_RETURN(uint32_t t, tensor(id, x));
+    ins.push_back(t);
+  }
+  ASSIGN_OR_RETURN(uint32_t out, tensor(id, y));
+  const int ax = nhwc_axis(rank, axis);
+  // Up to 8 inputs per call: longer lists concatenate their first inputs into a temporary, which
+  // then heads the next call's list.
+  size_t next = 0;
+  uint32_t carry = UINT32_MAX;
+  int part = 0;
+  while (true) {
+    npu::ConcatArgs a{};
+    a.axis = ax;
+    std::vector<uint32_t> list;
+    if (carry != UINT32_MAX) list.push_back(carry);
+    while (list.size() < 8 && next < ins.size()) list.push_back(ins[next++]);
+    const bool last = next == ins.size();
+    uint32_t dst = out;
+    if (!last) {
+      Dims d = p_.tensors[list[0]].dims;
+      d[size_t(ax)] = 0;
+      for (uint32_t t : list) d[size_t(ax)] += p_.tensors[t].dims[size_t(ax)];
+      dst = temp(id, "part" + std::to_string(part++), d, p_.tensors[out].zero_point);
+    }
+    a.output = dst;
+    a.num_inputs = uint32_t(list.size());
+    for (size_t i = 0; i < list.size(); ++i) a.inputs[i] = list[i];
+    call(Opcode::kConcat, id, a, list, {dst});
+    if (last) break;
+    carry = dst;
+  }
+  return Status::OK();
+}
+
+Status Lowering::lower_transpose(NodeId id) {
+  const Node& n = g_.node(id);
+  const TensorId x = n.input(0), y = n.outputs[0];
+  RETURN_IF_ERROR(check_same_quant(id, x, y));
+  RETURN_IF_ERROR(check_rank4(id, x));
+  const size_t rank = g_.tensor(x).shape.size();
+  const std::vector<int64_t> perm = n.attrs.get_ints("perm");
+  CHECK_OR_RETURN(perm.size() == rank, Error::InvalidModel, describe(g_, id), ": perm ", perm, " for rank ", rank);
+  npu::TransposeArgs a{};
+  ASSIGN_OR_RETURN(a.input, tensor(id, x));
+  ASSIGN_OR_RETURN(a.output, tensor(id, y));
+  const int lead = 4 - int(rank);
+  for (int i = 0; i < lead; ++i) a.perm[i] = i;
+  for (size_t i = 0; i < rank; ++i) a.perm[lead + int(i)] = int32_t(perm[i]) + lead;
+  call(Opcode::kTranspose, id, a, {a.input}, {a.output});
+  return Status::OK();
+}
+
+// Reshape, Identity, Dropout: a view of the same bytes. Between two scratch tensors the output
+// becomes an alias of the input (no kernel); a boundary tensor on either side needs a Copy.
+Status Lowering::lower_copy(NodeId id) {
+  const Node& n = g_.node(id);
+  const TensorId x = n.input(0), y = n.outputs[0];
+  RETURN_IF_ERROR(check_same_quant(id, x, y));
+  ASSIGN_OR_RETURN(uint32_t ti, tensor(id, x));
+  if (map_[size_t(y)] < 0 && p_.tensors[ti].region == Region::kScratch) {
+    ASSIGN_OR_RETURN(Dims d, dims_of(id, y));
+    const uint32_t v = alias(ti, d, "");
+    p_.tensors[v].name = g_.tensor(y).name;
+    map_[size_t(y)] = int32_t(v);
+    return Status::OK();
+  }
+  ASSIGN_OR_RETURN(uint32_t to, tensor(id, y));
+  call(Opcode::kCopy, id, npu::CopyArgs{ti, to}, {ti}, {to});
+  return Status::OK();
+}
+
+// Resize nearest (any coordinate mode the CPU kernel has): two adjacent axes change size; the
+// kernel sees [outer, H, W, inner] and reads the CPU's source-index tables.
+Status Lowering::lower_resize(NodeId id) {
+  const Node& n = g_.node(id);
+  const TensorId x = n.input(0), y = n.outputs[0];
+  RETURN_IF_ERROR(check_same_quant(id, x, y));
+  CHECK_OR_RETURN(n.attrs.get_string("mode", "nearest") == "nearest", Error::NotSupported, describe(g_, id),
+                  ": only nearest Resize runs on the NPU (int8 linear resize has no CPU kernel)");
+  const Shape& xs = g_.tensor(x).shape;
+  const Shape& ys = g_.tensor(y).shape;
+  CHECK_OR_RETURN(xs.size() == ys.size() && !xs.empty(), Error::InvalidModel, describe(g_, id), ": ranks differ");
+  // Tables per axis exactly as bind_resize computes them.
+  const std::string ctm = n.attrs.get_string("coordinate_transformation_mode", "half_pixel");
+  const std::string nm = n.attrs.get_string("nearest_mode", "round_prefer_floor");
+  ResizeCoordMode cmode;
+  if (ctm == "half_pixel") cmode = ResizeCoordMode::kHalfPixel;
+  else if (ctm == "half_pixel_symmetric") cmode = ResizeCoordMode::kHalfPixelSymmetric;
+  else if (ctm == "pytorch_half_pixel") cmode = ResizeCoordMode::kPytorchHalfPixel;
+  else if (ctm == "align_corners") cmode = ResizeCoordMode::kAlignCorners;
+  else if (ctm == "asymmetric") cmode = ResizeCoordMode::kAsymmetric;
+  else if (ctm == "tf_half_pixel_for_nn" || ctm == "tf_half_pixel_for_nearest") cmode = ResizeCoordMode::kTfHalfPixelForNearest;
+  else return error(Error::NotSupported, describe(g_, id), ": coordinate_transformation_mode '", ctm, "'");
+  ResizeNearestMode nmode;
+  if (nm == "round_prefer_floor") nmode = ResizeNearestMode::kRoundPreferFloor;
+  else if (nm == "round_prefer_ceil") nmode = ResizeNearestMode::kRoundPreferCeil;
+  else if (nm == "floor") nmode = ResizeNearestMode::kFloor;
+  else if (nm == "ceil") nmode = ResizeNearestMode::kCeil;
+  else return error(Error::NotSupported, describe(g_, id), ": nearest_mode '", nm, "'");
+  auto fits = [&](const std::vector<double>& sc) {
+    for (size_t k = 0; k < xs.size(); ++k) {
+      const double r = double(xs[k]) * sc[k];
+      if (!(sc[k] > 0) || r < double(ys[k]) - 1e-6 || r >= double(ys[k]) + 1) return false;
+    }
+    return true;
+  };
+  std::vector<double> scales = n.attrs.get_floats("scales");
+  if (scales.size() != xs.size()) {
+    CHECK_OR_RETURN(scales.empty(), Error::InvalidModel, describe(g_, id), ": scales do not match the rank");
+    for (size_t k = 0; k < xs.size(); ++k) scales.push_back(double(ys[k]) / double(xs[k]));
+  }
+  if (!fits(scales) && n.attrs.get_int("channels_last", 0) == 1 && xs.size() >= 3) {
+    std::vector<double> perm{scales[0]};
+    perm.insert(perm.end(), scales.begin() + 2, scales.end());
+    perm.push_back(scales[1]);
+    if (fits(perm)) scales = perm;
+  }
+  CHECK_OR_RETURN(fits(scales), Error::InvalidModel, describe(g_, id), ": scales do not fit the shapes");
+  std::vector<std::vector<int64_t>> tables(xs.size());
+  std::vector<size_t> changed;
+  for (size_t k = 0; k < xs.size(); ++k) {
+    tables[k].resize(size_t(ys[k]));
+    resize_nearest_table(cmode, nmode, xs[k], ys[k], scales[k], tables[k].data());
+    if (!resize_nearest_table_is_identity(xs[k], ys[k], tables[k].data())) changed.push_back(k);
+  }
+  // The two axes the kernel resizes: the changed ones (adjacent), padded with a neighbour.
+  CHECK_OR_RETURN(changed.size() <= 2 && (changed.size() < 2 || changed[1] == changed[0] + 1), Error::NotSupported,
+                  describe(g_, id), ": the NPU Resize changes two adjacent axes, ", shape_str(xs), " -> ",
+                  shape_str(ys), " is not");
+  CHECK_OR_RETURN(xs.size() >= 2 && xs.size() <= 4, Error::NotSupported, describe(g_, id), ": the NPU Resize needs rank 2 to 4");
+  size_t h = 0;
+  if (changed.size() == 2) h = changed[0];
+  else if (changed.size() == 1) h = changed[0] + 1 < xs.size() ? changed[0] : changed[0] - 1;
+  const size_t w = h + 1;
+  auto fold = [&](const Shape& s, Dims* d) -> Status {
+    int64_t outer = 1, inner = 1;
+    for (size_t k = 0; k < h; ++k) outer *= s[k];
+    for (size_t k = w + 1; k < s.size(); ++k) inner *= s[k];
+    const int64_t hh = s[h], ww = s[w];
+    CHECK_OR_RETURN(outer <= kMaxDim && inner <= kMaxDim && hh <= kMaxDim && ww <= kMaxDim, Error::NotSupported,
+                    describe(g_, id), ": tensor too large");
+    *d = Dims{{int32_t(outer), int32_t(hh), int32_t(ww), int32_t(inner)}};
+    return Status::OK();
+  };
+  Dims dx, dy;
+  RETURN_IF_ERROR(fold(xs, &dx));
+  RETURN_IF_ERROR(fold(ys, &dy));
+  std::vector<int32_t> table;
+  for (int64_t v : tables[h]) table.push_back(int32_t(v));
+  for (int64_t v : tables[w]) table.push_back(int32_t(v));
+  ASSIGN_OR_RETURN(uint32_t ti, tensor(id, x));
+  ASSIGN_OR_RETURN(uint32_t to, tensor(id, y));
+  if (p_.tensors[ti].dims != dx) ti = alias(ti, dx, ".hw");
+  if (p_.tensors[to].dims != dy) to = alias(to, dy, ".hw");
+  npu::ResizeArgs a{};
+  a.input = ti;
+  a.output = to;
+  a.mode = 0;
+  a.align_corners = ctm == "align_corners" ? 1 : 0;
+  a.half_pixel_centers = (ctm == "half_pixel" || ctm == "pytorch_half_pixel") ? 1 : 0;
+  const uint32_t blob = add_blob(id, "index_table", BlobKind::kIndexTable, to_bytes(table));
+  KernelCall& c = call(Opcode::kResize, id, a, {ti}, {to});
+  ref(c, WORD_OF(ResizeArgs, table_offset), blob);
+  return Status::OK();
+}
+
+}  // namespace
+
+Status lower_graph(CompileContext& ctx) {
+  ctx.program = NpuProgram();
+  Lowering l(ctx);
+  return l.run();
+}
+
+}  // namespace neutron::compiler

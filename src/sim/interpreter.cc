@@ -1,0 +1,1140 @@
+#include "sim/interpreter.h"
+
+#include <cmath>
+#include <cstring>
+#include <new>
+
+#include "kernels/conv_int8.h"
+#include "kernels/data_movement.h"
+#include "kernels/elementwise.h"
+#include "kernels/elementwise_int8.h"
+#include "kernels/gemm_int8.h"
+#include "kernels/pool_int8.h"
+#include "kernels/reduce.h"
+#include "kernels/requantize.h"
+#include "kernels/resize.h"
+#include "kernels/softmax_int8.h"
+#include "kernels/unary_int8.h"
+
+namespace neutron::sim {
+
+using npu::ElemType;
+using npu::Instruction;
+using npu::Opcode;
+using npu::Region;
+using npu::TensorDesc;
+
+namespace {
+
+constexpr int32_t kMaxGeometry = 4096;  // kernel, stride, dilation, padding (target limits)
+constexpr uint32_t kMaxPrefetchChannels = 16;
+
+SimStatus bad(Error e, const char* message) {
+  SimStatus s;
+  s.error = e;
+  s.message = message;
+  return s;
+}
+SimStatus invalid(const char* message) { return bad(Error::InvalidModel, message); }
+SimStatus unsupported(const char* message) { return bad(Error::NotSupported, message); }
+#define SIM_CHECK(cond, msg)            \
+  do {                                  \
+    if (!(cond)) return invalid(msg);   \
+  } while (0)
+
+// Bump allocator over the prepared-state memory. In the measuring pass it only counts.
+struct Arena {
+  uint8_t* base = nullptr;
+  size_t cap = 0;
+  size_t used = 0;
+  bool measuring = true;
+  size_t workspace = 0;   // largest working memory any kernel asked for
+  uint8_t* ws = nullptr;  // the workspace (fill pass)
+
+  template <typename T>
+  T* alloc(size_t n) {
+    const size_t off = npu::align16(used);
+    used = off + n * sizeof(T);
+    if (measuring || used > cap) return nullptr;
+    return reinterpret_cast<T*>(base + off);
+  }
+  // The kernel's state struct: a local in the measuring pass, arena memory otherwise.
+  template <typename S>
+  S* state(S* local) {
+    S* p = alloc<S>(1);
+    if (measuring) return local;
+    return new (p) S();
+  }
+  void need(size_t bytes) {
+    if (bytes > workspace) workspace = bytes;
+  }
+};
+
+int64_t count_of(const TensorDesc& d) {
+  return int64_t(d.dims[0]) * d.dims[1] * d.dims[2] * d.dims[3];
+}
+bool is_int8(const TensorDesc& d) { return d.elem_type == uint8_t(ElemType::kInt8); }
+bool same_dims(const TensorDesc& a, const TensorDesc& b) {
+  return a.dims[0] == b.dims[0] && a.dims[1] == b.dims[1] && a.dims[2] == b.dims[2] && a.dims[3] == b.dims[3];
+}
+bool same_buffer(const TensorDesc& a, const TensorDesc& b) {
+  if (a.region != b.region) return false;
+  if ((a.region == uint8_t(Region::kInput) || a.region == uint8_t(Region::kOutput)) && a.index != b.index) return false;
+  return true;
+}
+bool overlaps(const TensorDesc& a, const TensorDesc& b) {
+  if (!same_buffer(a, b)) return false;
+  return uint64_t(a.offset) < uint64_t(b.offset) + b.size && uint64_t(b.offset) < uint64_t(a.offset) + a.size;
+}
+bool identical(const TensorDesc& a, const TensorDesc& b) {
+  return same_buffer(a, b) && a.offset == b.offset && a.size == b.size;
+}
+bool act_range_ok(int32_t lo, int32_t hi) { return lo >= -128 && lo <= hi && hi <= 127; }
+bool geometry_ok(int32_t v, int32_t lo) { return v >= lo && v <= kMaxGeometry; }
+
+// Output size of a window op along one axis, or -1.
+int64_t window_out(int64_t in, int64_t k, int64_t stride, int64_t dilation, int64_t pad_sum, bool ceil_mode) {
+  const int64_t span = in + pad_sum - dilation * (k - 1) - 1;
+  if (span < 0) return -1;
+  return (ceil_mode ? (span + stride - 1) / stride : span / stride) + 1;
+}
+
+struct Ctx {
+  const npu::MicrocodeView& mc;
+  const uint8_t* weights;
+};
+
+// [offset, offset + bytes) inside the weights section and aligned to `align`.
+bool weights_range_ok(const Ctx& c, uint64_t offset, uint64_t bytes, uint64_t align) {
+  return offset % align == 0 && offset + bytes <= c.mc.weights_size();
+}
+
+bool multiplier_ok(const FixedMultiplier& m) {
+  return m.multiplier >= 0 && m.shift >= kMinShift && m.shift <= kMaxShift;
+}
+
+// Copies `n` FixedMultipliers from the weights and checks them.
+bool load_multipliers(const Ctx& c, uint32_t offset, size_t n, FixedMultiplier* out) {
+  for (size_t i = 0; i < n; ++i) {
+    FixedMultiplier m;
+    std::memcpy(&m, c.weights + offset + i * sizeof(FixedMultiplier), sizeof(m));
+    if (!multiplier_ok(m)) return false;
+    if (out) out[i] = m;
+  }
+  return true;
+}
+
+// The int32 accumulators of conv and FC cannot overflow: for each output channel n with weights
+// w[n][0..K) (NPU layout: `row_stride` bytes per channel) and bias b[n],
+//   |b - z_in * sum(w)| + K * 128 * 128 < 2^31   (the general path: bias folded with z_in)
+//   |b| + K * 255 * 128 < 2^31                    (the depthwise path: (x - z_in) * w)
+// Real models are far inside; corrupted weights are rejected instead of overflowing.
+bool accumulators_fit(const Ctx& c, uint32_t weights_offset, size_t row_stride, size_t taps, size_t per_tap,
+                      size_t tap_stride, uint32_t bias_offset, int32_t channels, int32_t z_in) {
+  const int64_t K = int64_t(taps) * int64_t(per_tap);
+  const int64_t limit = (int64_t(1) << 31) - 1;
+  for (int32_t n = 0; n < channels; ++n) {
+    const int8_t* w = reinterpret_cast<const int8_t*>(c.weights + weights_offset + size_t(n) * row_stride);
+    int64_t sum = 0;
+    for (size_t t = 0; t < taps; ++t)
+      for (size_t i = 0; i < per_tap; ++i) sum += w[t * tap_stride + i];
+    int32_t b;
+    std::memcpy(&b, c.weights + bias_offset + size_t(n) * 4, 4);
+    const int64_t folded = int64_t(b) - int64_t(z_in) * sum;
+    if ((folded < 0 ? -folded : folded) + K * 128 * 128 > limit) return false;
+    if ((b < 0 ? -int64_t(b) : int64_t(b)) + K * 255 * 128 > limit) return false;
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Prepared state of each kernel family.
+
+struct ConvState {
+  TensorDesc in, out;
+  Conv2DInt8Params p;
+};
+struct FcState {
+  TensorDesc in, out;
+  QGemmInt8Params p;
+};
+struct BatchMatMulState {
+  TensorDesc a, b, out;
+  int32_t batch, m, k, n;
+  int32_t a_zero_point;
+  const FixedMultiplier* multipliers;  // [n], all equal
+  int32_t qmin, qmax;
+};
+struct PoolState {
+  TensorDesc in, out;
+  Opcode op;
+  PoolInt8Params p;
+};
+struct ElementwiseState {
+  TensorDesc a, b, out;
+  BroadcastParams bp;
+  BinaryInt8Params p;
+};
+struct TableState {
+  TensorDesc in, out;
+  int8_t table[256];
+};
+struct SoftmaxState {
+  TensorDesc in, out;
+  SoftmaxInt8Params p;
+};
+struct PadState {
+  TensorDesc in, out;
+  PadParams p;
+};
+struct CopyState {  // Slice, Transpose (strided copy) and Copy
+  TensorDesc in, out;
+  StridedCopyParams p;
+};
+struct ConcatState {
+  TensorDesc out;
+  uint32_t n;
+  TensorDesc in[8];
+  int64_t outer;
+  int64_t chunk_bytes[8];
+};
+struct ResizeState {
+  TensorDesc in, out;
+  ResizeParams p;
+};
+struct ReduceState {
+  TensorDesc in, out;
+  int32_t op;
+  ReduceParams p;      // max/min
+  int64_t in_strides[4], out_strides_kept[4];  // mean/sum: output stride per input dim (0 if reduced)
+  FixedMultiplier m;
+};
+struct PrefetchState {
+  npu::PrefetchArgs a;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Setup: validate the args against the kernel's semantics and fill its state.
+
+SimStatus setup_conv(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  const npu::ConvArgs a = inst.as<npu::ConvArgs>();
+  ConvState local;
+  ConvState* st = ar.state(&local);
+  st->in = c.mc.tensor(a.input);
+  st->out = c.mc.tensor(a.output);
+  const TensorDesc &in = st->in, &out = st->out;
+  SIM_CHECK(is_int8(in) && is_int8(out), "conv: input and output must be int8");
+  SIM_CHECK(!overlaps(in, out), "conv: output overlaps the input");
+  SIM_CHECK(in.dims[0] == out.dims[0], "conv: batch differs between input and output");
+  SIM_CHECK(geometry_ok(a.kernel_h, 1) && geometry_ok(a.kernel_w, 1) && geometry_ok(a.stride_h, 1) &&
+                geometry_ok(a.stride_w, 1) && geometry_ok(a.dilation_h, 1) && geometry_ok(a.dilation_w, 1),
+            "conv: kernel, stride or dilation out of range");
+  SIM_CHECK(geometry_ok(a.pad_top, 0) && geometry_ok(a.pad_left, 0) && geometry_ok(a.pad_bottom, 0) &&
+                geometry_ok(a.pad_right, 0),
+            "conv: padding out of range");
+  const int32_t in_c = in.dims[3], out_c = out.dims[3];
+  SIM_CHECK(a.groups >= 1 && in_c % a.groups == 0 && out_c % a.groups == 0, "conv: groups do not divide the channels");
+  if (inst.opcode == Opcode::kDepthwiseConv2D) SIM_CHECK(a.groups == in_c, "dwconv: groups must equal input channels");
+  SIM_CHECK(window_out(in.dims[1], a.kernel_h, a.stride_h, a.dilation_h, int64_t(a.pad_top) + a.pad_bottom, false) ==
+                    out.dims[1] &&
+                window_out(in.dims[2], a.kernel_w, a.stride_w, a.dilation_w, int64_t(a.pad_left) + a.pad_right, false) ==
+                    out.dims[2],
+            "conv: output height/width do not follow from the input and the geometry");
+  const int64_t cin_g = in_c / a.groups;
+  SIM_CHECK(a.in_c_padded >= cin_g && a.in_c_padded <= 65536 && a.out_c_padded >= out_c && a.out_c_padded <= (1 << 20),
+            "conv: padded channel counts smaller than the channels");
+  SIM_CHECK(int64_t(a.kernel_h) * a.kernel_w * cin_g < 65536, "conv: kernel_h * kernel_w * in_c / groups too large");
+  const uint64_t wbytes = uint64_t(a.out_c_padded) * uint64_t(a.kernel_h) * uint64_t(a.kernel_w) * uint64_t(a.in_c_padded);
+  SIM_CHECK(weights_range_ok(c, a.weights_offset, wbytes, 1), "conv: weights outside the weights section");
+  SIM_CHECK(weights_range_ok(c, a.bias_offset, uint64_t(out_c) * 4, 4), "conv: bias outside the weights section");
+  SIM_CHECK(weights_range_ok(c, a.multipliers_offset, uint64_t(out_c) * sizeof(FixedMultiplier), 4),
+            "conv: multipliers outside the weights section");
+  SIM_CHECK(act_range_ok(a.act_min, a.act_max), "conv: activation range outside int8");
+  SIM_CHECK(load_multipliers(c, a.multipliers_offset, size_t(out_c), nullptr), "conv: multiplier shift out of range");
+  SIM_CHECK(accumulators_fit(c, a.weights_offset, size_t(a.kernel_h) * size_t(a.kernel_w) * size_t(a.in_c_padded),
+                             size_t(a.kernel_h) * size_t(a.kernel_w), size_t(cin_g), size_t(a.in_c_padded),
+                             a.bias_offset, out_c, in.zero_point),
+            "conv: bias and weights could overflow the int32 accumulator");
+
+  Conv2DInt8Params& p = st->p;
+  p.batch = in.dims[0];
+  p.in_h = in.dims[1];
+  p.in_w = in.dims[2];
+  p.in_c = in_c;
+  p.out_h = out.dims[1];
+  p.out_w = out.dims[2];
+  p.out_c = out_c;
+  p.kernel_h = a.kernel_h;
+  p.kernel_w = a.kernel_w;
+  p.stride_h = a.stride_h;
+  p.stride_w = a.stride_w;
+  p.dilation_h = a.dilation_h;
+  p.dilation_w = a.dilation_w;
+  p.pad_top = a.pad_top;
+  p.pad_left = a.pad_left;
+  p.groups = a.groups;
+  p.input_zero_point = in.zero_point;
+  p.output_zero_point = out.zero_point;
+  p.qmin = a.act_min;
+  p.qmax = a.act_max;
+  conv2d_int8_choose_path(&p);
+
+  const size_t packed_n = conv2d_int8_packed_weights_size(p);
+  int16_t* packed = ar.alloc<int16_t>(packed_n);
+  int32_t* bias = ar.alloc<int32_t>(size_t(out_c));
+  FixedMultiplier* mult = ar.alloc<FixedMultiplier>(size_t(out_c));
+  const size_t oihw_bytes = size_t(out_c) * size_t(cin_g) * size_t(a.kernel_h) * size_t(a.kernel_w);
+  const size_t raw_bias_off = npu::align16(oihw_bytes);
+  ar.need(conv2d_int8_scratch_bytes(p));
+  ar.need(raw_bias_off + size_t(out_c) * 4);
+  if (!ar.measuring) {
+    // NPU layout [out_c_padded][kh][kw][in_c_padded] -> OIHW [out_c][cin_g][kh][kw] in the workspace.
+    int8_t* oihw = reinterpret_cast<int8_t*>(ar.ws);
+    const int8_t* w = reinterpret_cast<const int8_t*>(c.weights + a.weights_offset);
+    const int32_t kh = a.kernel_h, kw = a.kernel_w;
+    for (int32_t oc = 0; oc < out_c; ++oc)
+      for (int32_t ky = 0; ky < kh; ++ky)
+        for (int32_t kx = 0; kx < kw; ++kx)
+          for (int64_t ic = 0; ic < cin_g; ++ic)
+            oihw[((size_t(oc) * size_t(cin_g) + size_t(ic)) * size_t(kh) + size_t(ky)) * size_t(kw) + size_t(kx)] =
+                w[((size_t(oc) * size_t(kh) + size_t(ky)) * size_t(kw) + size_t(kx)) * size_t(a.in_c_padded) + size_t(ic)];
+    int32_t* raw_bias = reinterpret_cast<int32_t*>(ar.ws + raw_bias_off);
+    std::memcpy(raw_bias, c.weights + a.bias_offset, size_t(out_c) * 4);
+    conv2d_int8_pack(p, oihw, raw_bias, packed, bias);
+    load_multipliers(c, a.multipliers_offset, size_t(out_c), mult);
+    p.weights = packed;
+    p.bias = bias;
+    p.multipliers = mult;
+  }
+  *plan = st;
+  return SimStatus();
+}
+
+SimStatus setup_fc(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  const npu::FullyConnectedArgs a = inst.as<npu::FullyConnectedArgs>();
+  FcState local;
+  FcState* st = ar.state(&local);
+  st->in = c.mc.tensor(a.input);
+  st->out = c.mc.tensor(a.output);
+  SIM_CHECK(is_int8(st->in) && is_int8(st->out), "fully_connected: input and output must be int8");
+  SIM_CHECK(!overlaps(st->in, st->out), "fully_connected: output overlaps the input");
+  SIM_CHECK(a.rows >= 1 && a.in_features >= 1 && a.out_features >= 1, "fully_connected: empty shape");
+  SIM_CHECK(a.in_features < 65536, "fully_connected: in_features too large");
+  SIM_CHECK(count_of(st->in) == int64_t(a.rows) * a.in_features, "fully_connected: input size != rows * in_features");
+  SIM_CHECK(count_of(st->out) == int64_t(a.rows) * a.out_features, "fully_connected: output size != rows * out_features");
+  SIM_CHECK(a.in_features_padded >= a.in_features && a.out_features_padded >= a.out_features &&
+                a.out_features_padded <= (1 << 24),
+            "fully_connected: padded features smaller than the features");
+  SIM_CHECK(a.per_channel == 0 || a.per_channel == 1, "fully_connected: per_channel must be 0 or 1");
+  const int32_t K = a.in_features, N = a.out_features;
+  const size_t n_mult = a.per_channel ? size_t(N) : 1;
+  SIM_CHECK(weights_range_ok(c, a.weights_offset, uint64_t(a.out_features_padded) * uint64_t(a.in_features_padded), 1),
+            "fully_connected: weights outside the weights section");
+  SIM_CHECK(weights_range_ok(c, a.bias_offset, uint64_t(N) * 4, 4), "fully_connected: bias outside the weights section");
+  SIM_CHECK(weights_range_ok(c, a.multipliers_offset, n_mult * sizeof(FixedMultiplier), 4),
+            "fully_connected: multipliers outside the weights section");
+  SIM_CHECK(act_range_ok(a.act_min, a.act_max), "fully_connected: activation range outside int8");
+  SIM_CHECK(load_multipliers(c, a.multipliers_offset, n_mult, nullptr), "fully_connected: multiplier shift out of range");
+  SIM_CHECK(accumulators_fit(c, a.weights_offset, size_t(a.in_features_padded), 1, size_t(K), 0, a.bias_offset, N,
+                             st->in.zero_point),
+            "fully_connected: bias and weights could overflow the int32 accumulator");
+
+  QGemmInt8Params& p = st->p;
+  p.rows = a.rows;
+  p.cols = N;
+  p.depth = K;
+  p.output_zero_point = st->out.zero_point;
+  p.qmin = a.act_min;
+  p.qmax = a.act_max;
+  int16_t* packed = ar.alloc<int16_t>(size_t(N) * size_t(K));
+  int32_t* bias = ar.alloc<int32_t>(size_t(N));
+  FixedMultiplier* mult = ar.alloc<FixedMultiplier>(size_t(N));
+  const size_t tmp_bias_off = npu::align16(size_t(N) * size_t(K));
+  ar.need(qgemm_int8_scratch_bytes(K));
+  ar.need(tmp_bias_off + size_t(N) * 4);
+  if (!ar.measuring) {
+    int8_t* nk = reinterpret_cast<int8_t*>(ar.ws);
+    const int8_t* w = reinterpret_cast<const int8_t*>(c.weights + a.weights_offset);
+    for (int32_t n = 0; n < N; ++n)
+      std::memcpy(nk + size_t(n) * size_t(K), w + size_t(n) * size_t(a.in_features_padded), size_t(K));
+    int32_t* raw_bias = reinterpret_cast<int32_t*>(ar.ws + tmp_bias_off);
+    std::memcpy(raw_bias, c.weights + a.bias_offset, size_t(N) * 4);
+    pack_weights_nk_int8(nk, K, N, false, packed);
+    fold_zero_point_into_bias(packed, K, N, raw_bias, st->in.zero_point, bias);
+    if (a.per_channel) {
+      load_multipliers(c, a.multipliers_offset, size_t(N), mult);
+    } else {
+      load_multipliers(c, a.multipliers_offset, 1, mult);
+      for (int32_t n = 1; n < N; ++n) mult[n] = mult[0];
+    }
+    p.weights = packed;
+    p.bias = bias;
+    p.multipliers = mult;
+  }
+  *plan = st;
+  return SimStatus();
+}
+
+SimStatus setup_batch_matmul(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  const npu::BatchMatMulArgs a = inst.as<npu::BatchMatMulArgs>();
+  BatchMatMulState local;
+  BatchMatMulState* st = ar.state(&local);
+  st->a = c.mc.tensor(a.a);
+  st->b = c.mc.tensor(a.b);
+  st->out = c.mc.tensor(a.output);
+  SIM_CHECK(is_int8(st->a) && is_int8(st->b) && is_int8(st->out), "batch_matmul: operands must be int8");
+  SIM_CHECK(!overlaps(st->a, st->out) && !overlaps(st->b, st->out), "batch_matmul: output overlaps an input");
+  SIM_CHECK(a.batch >= 1 && a.m >= 1 && a.k >= 1 && a.n >= 1 && a.k < 65536 && a.n <= (1 << 20),
+            "batch_matmul: bad batch/m/k/n");
+  SIM_CHECK(count_of(st->a) == int64_t(a.batch) * a.m * a.k && count_of(st->b) == int64_t(a.batch) * a.k * a.n &&
+                count_of(st->out) == int64_t(a.batch) * a.m * a.n,
+            "batch_matmul: operand sizes do not match batch/m/k/n");
+  SIM_CHECK(st->b.zero_point == 0, "batch_matmul: B must have zero point 0");
+  SIM_CHECK(act_range_ok(a.act_min, a.act_max), "batch_matmul: activation range outside int8");
+  const FixedMultiplier m{a.multiplier, a.shift};
+  SIM_CHECK(multiplier_ok(m), "batch_matmul: multiplier shift out of range");
+  st->batch = a.batch;
+  st->m = a.m;
+  st->k = a.k;
+  st->n = a.n;
+  st->a_zero_point = st->a.zero_point;
+  st->qmin = a.act_min;
+  st->qmax = a.act_max;
+  FixedMultiplier* mult = ar.alloc<FixedMultiplier>(size_t(a.n));
+  if (!ar.measuring)
+    for (int32_t j = 0; j < a.n; ++j) mult[j] = m;
+  st->multipliers = mult;
+  // Per run: B packed [n][k] int16, the folded bias [n], the GEMM's row scratch.
+  ar.need(npu::align16(size_t(a.n) * size_t(a.k) * 2) + npu::align16(size_t(a.n) * 4) + qgemm_int8_scratch_bytes(a.k));
+  *plan = st;
+  return SimStatus();
+}
+
+SimStatus setup_pool(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  const npu::PoolArgs a = inst.as<npu::PoolArgs>();
+  PoolState local;
+  PoolState* st = ar.state(&local);
+  st->op = inst.opcode;
+  st->in = c.mc.tensor(a.input);
+  st->out = c.mc.tensor(a.output);
+  const TensorDesc &in = st->in, &out = st->out;
+  SIM_CHECK(is_int8(in) && is_int8(out), "pool: input and output must be int8");
+  SIM_CHECK(!overlaps(in, out), "pool: output overlaps the input");
+  SIM_CHECK(in.dims[0] == out.dims[0] && in.dims[3] == out.dims[3], "pool: batch or channels differ");
+  SIM_CHECK(act_range_ok(a.act_min, a.act_max), "pool: activation range outside int8");
+  PoolInt8Params& p = st->p;
+  p.batch = in.dims[0];
+  p.in_h = in.dims[1];
+  p.in_w = in.dims[2];
+  p.channels = in.dims[3];
+  p.out_h = out.dims[1];
+  p.out_w = out.dims[2];
+  p.input_zero_point = in.zero_point;
+  p.output_zero_point = out.zero_point;
+  p.qmin = a.act_min;
+  p.qmax = a.act_max;
+  if (inst.opcode == Opcode::kGlobalAvgPool) {
+    SIM_CHECK(out.dims[1] == 1 && out.dims[2] == 1, "global_avgpool: output is not 1x1");
+    SIM_CHECK(int64_t(p.in_h) * p.in_w * 255 < (int64_t(1) << 31), "global_avgpool: window too large");
+    p.kernel_h = p.in_h;
+    p.kernel_w = p.in_w;
+    p.multiplier = FixedMultiplier{a.multiplier, a.shift};
+    SIM_CHECK(multiplier_ok(p.multiplier), "global_avgpool: multiplier shift out of range");
+    ar.need(pool_int8_scratch_bytes(p));
+    *plan = st;
+    return SimStatus();
+  }
+  SIM_CHECK(geometry_ok(a.kernel_h, 1) && geometry_ok(a.kernel_w, 1) && geometry_ok(a.stride_h, 1) &&
+                geometry_ok(a.stride_w, 1),
+            "pool: kernel or stride out of range");
+  SIM_CHECK(a.pad_top >= 0 && a.pad_left >= 0 && a.pad_bottom >= 0 && a.pad_right >= 0 && a.pad_top < a.kernel_h &&
+                a.pad_bottom < a.kernel_h && a.pad_left < a.kernel_w && a.pad_right < a.kernel_w,
+            "pool: padding must be below the kernel size");
+  const int64_t fh = window_out(p.in_h, a.kernel_h, a.stride_h, 1, int64_t(a.pad_top) + a.pad_bottom, false);
+  const int64_t ch = window_out(p.in_h, a.kernel_h, a.stride_h, 1, int64_t(a.pad_top) + a.pad_bottom, true);
+  const int64_t fw = window_out(p.in_w, a.kernel_w, a.stride_w, 1, int64_t(a.pad_left) + a.pad_right, false);
+  const int64_t cw = window_out(p.in_w, a.kernel_w, a.stride_w, 1, int64_t(a.pad_left) + a.pad_right, true);
+  SIM_CHECK((p.out_h == fh || p.out_h == ch) && fh > 0 && (p.out_w == fw || p.out_w == cw) && fw > 0,
+            "pool: output height/width do not follow from the input and the geometry");
+  p.kernel_h = a.kernel_h;
+  p.kernel_w = a.kernel_w;
+  p.stride_h = a.stride_h;
+  p.stride_w = a.stride_w;
+  p.pad_top = a.pad_top;
+  p.pad_left = a.pad_left;
+  p.pad_bottom = a.pad_bottom;
+  p.pad_right = a.pad_right;
+  if (inst.opcode == Opcode::kMaxPool2D) {
+    p.requantize = a.multiplier != 0;
+    p.multiplier = FixedMultiplier{a.multiplier, a.shift};
+    SIM_CHECK(!p.requantize || multiplier_ok(p.multiplier), "maxpool2d: multiplier shift out of range");
+    *plan = st;
+    return SimStatus();
+  }
+  // AvgPool2D.
+  SIM_CHECK(a.count_include_pad == 0 || a.count_include_pad == 1, "avgpool2d: count_include_pad must be 0 or 1");
+  SIM_CHECK(int64_t(a.kernel_h) * a.kernel_w <= 65536, "avgpool2d: window too large");
+  p.count_include_pad = a.count_include_pad != 0;
+  const size_t n = size_t(a.kernel_h) * size_t(a.kernel_w) + 1;
+  SIM_CHECK(weights_range_ok(c, a.multipliers_offset, n * sizeof(FixedMultiplier), 4),
+            "avgpool2d: multipliers outside the weights section");
+  // Entry 0 is never used by the kernel; check the rest.
+  SIM_CHECK(load_multipliers(c, a.multipliers_offset + uint32_t(sizeof(FixedMultiplier)), n - 1, nullptr),
+            "avgpool2d: multiplier shift out of range");
+  FixedMultiplier* mult = ar.alloc<FixedMultiplier>(n);
+  if (!ar.measuring) {
+    mult[0] = FixedMultiplier{0, 1};
+    load_multipliers(c, a.multipliers_offset + uint32_t(sizeof(FixedMultiplier)), n - 1, mult + 1);
+    p.count_multipliers = mult;
+  }
+  ar.need(pool_int8_scratch_bytes(p));
+  *plan = st;
+  return SimStatus();
+}
+
+SimStatus setup_elementwise(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  const npu::ElementwiseArgs a = inst.as<npu::ElementwiseArgs>();
+  ElementwiseState local;
+  ElementwiseState* st = ar.state(&local);
+  st->a = c.mc.tensor(a.a);
+  st->b = c.mc.tensor(a.b);
+  st->out = c.mc.tensor(a.output);
+  SIM_CHECK(is_int8(st->a) && is_int8(st->b) && is_int8(st->out), "elementwise: operands must be int8");
+  SIM_CHECK(!overlaps(st->a, st->out) || (identical(st->a, st->out) && same_dims(st->a, st->out)),
+            "elementwise: output partially overlaps input a");
+  SIM_CHECK(!overlaps(st->b, st->out) || (identical(st->b, st->out) && same_dims(st->b, st->out)),
+            "elementwise: output partially overlaps input b");
+  for (int k = 0; k < 4; ++k)
+    SIM_CHECK((st->a.dims[k] == st->out.dims[k] || st->a.dims[k] == 1) &&
+                  (st->b.dims[k] == st->out.dims[k] || st->b.dims[k] == 1),
+              "elementwise: inputs do not broadcast to the output");
+  const int64_t ad[4] = {st->a.dims[0], st->a.dims[1], st->a.dims[2], st->a.dims[3]};
+  const int64_t bd[4] = {st->b.dims[0], st->b.dims[1], st->b.dims[2], st->b.dims[3]};
+  SIM_CHECK(prepare_broadcast(Span<const int64_t>(ad, 4), Span<const int64_t>(bd, 4), &st->bp) &&
+                st->bp.out_count == count_of(st->out),
+            "elementwise: inputs do not broadcast to the output");
+  SIM_CHECK(act_range_ok(a.act_min, a.act_max), "elementwise: activation range outside int8");
+  BinaryInt8Params& p = st->p;
+  p.a_zero_point = st->a.zero_point;
+  p.b_zero_point = st->b.zero_point;
+  p.output_zero_point = st->out.zero_point;
+  p.qmin = a.act_min;
+  p.qmax = a.act_max;
+  switch (static_cast<npu::ElementwiseOp>(a.op)) {
+    case npu::ElementwiseOp::kAdd:
+    case npu::ElementwiseOp::kSub: {
+      SIM_CHECK(a.multiplier_a >= 0 && a.multiplier_b >= 0 && a.shift >= kMinShift && a.shift <= kMaxShift,
+                "elementwise: multiplier pair out of range");
+      const bool sub = a.op == int32_t(npu::ElementwiseOp::kSub);
+      p.op = sub ? BinaryInt8Op::Sub : BinaryInt8Op::Add;
+      const int64_t sign_b = sub ? -1 : 1;
+      for (int q = -128; q < 128; ++q) {
+        p.table_a[q + 128] = int64_t(q - p.a_zero_point) * a.multiplier_a;
+        p.table_b[q + 128] = sign_b * int64_t(q - p.b_zero_point) * a.multiplier_b;
+      }
+      p.shift = a.shift;
+      break;
+    }
+    case npu::ElementwiseOp::kMul:
+      p.op = BinaryInt8Op::Mul;
+      p.multiplier = FixedMultiplier{a.multiplier_a, a.shift};
+      SIM_CHECK(multiplier_ok(p.multiplier), "elementwise: multiplier shift out of range");
+      break;
+    case npu::ElementwiseOp::kMax:
+    case npu::ElementwiseOp::kMin: {
+      p.op = a.op == int32_t(npu::ElementwiseOp::kMax) ? BinaryInt8Op::Max : BinaryInt8Op::Min;
+      SIM_CHECK(weights_range_ok(c, a.table_offset, 512, 1), "elementwise: max/min tables outside the weights section");
+      const int8_t* t = reinterpret_cast<const int8_t*>(c.weights + a.table_offset);
+      for (int i = 0; i < 256; ++i) {
+        p.table_a[i] = t[i];
+        p.table_b[i] = t[256 + i];
+      }
+      break;
+    }
+    default:
+      return invalid("elementwise: unknown op");
+  }
+  *plan = st;
+  return SimStatus();
+}
+
+SimStatus setup_table(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  const npu::TableArgs a = inst.as<npu::TableArgs>();
+  TableState local;
+  TableState* st = ar.state(&local);
+  st->in = c.mc.tensor(a.input);
+  st->out = c.mc.tensor(a.output);
+  SIM_CHECK(is_int8(st->in) && is_int8(st->out), "table: input and output must be int8");
+  SIM_CHECK(count_of(st->in) == count_of(st->out), "table: input and output sizes differ");
+  SIM_CHECK(!overlaps(st->in, st->out) || identical(st->in, st->out), "table: output partially overlaps the input");
+  SIM_CHECK(weights_range_ok(c, a.table_offset, 256, 1), "table: table outside the weights section");
+  std::memcpy(st->table, c.weights + a.table_offset, 256);
+  *plan = st;
+  return SimStatus();
+}
+
+SimStatus setup_softmax(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  const npu::SoftmaxArgs a = inst.as<npu::SoftmaxArgs>();
+  SoftmaxState local;
+  SoftmaxState* st = ar.state(&local);
+  st->in = c.mc.tensor(a.input);
+  st->out = c.mc.tensor(a.output);
+  SIM_CHECK(is_int8(st->in) && is_int8(st->out), "softmax: input and output must be int8");
+  SIM_CHECK(same_dims(st->in, st->out), "softmax: input and output dims differ");
+  SIM_CHECK(!overlaps(st->in, st->out), "softmax: output overlaps the input");
+  SIM_CHECK(weights_range_ok(c, a.table_offset, 257 * sizeof(double), 8), "softmax: table outside the weights section");
+  SoftmaxInt8Params& p = st->p;
+  std::memcpy(p.exp_table, c.weights + a.table_offset, sizeof(p.exp_table));
+  std::memcpy(&p.out_scale, c.weights + a.table_offset + 256 * sizeof(double), sizeof(double));
+  for (double e : p.exp_table) SIM_CHECK(std::isfinite(e) && e >= 0, "softmax: exp table entry not finite");
+  SIM_CHECK(std::isfinite(p.out_scale) && p.out_scale > 0, "softmax: output scale not positive");
+  p.out_zero_point = st->out.zero_point;
+  p.outer = int64_t(st->in.dims[0]) * st->in.dims[1] * st->in.dims[2];
+  p.axis = st->in.dims[3];
+  p.inner = 1;
+  *plan = st;
+  return SimStatus();
+}
+
+SimStatus setup_pad(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  const npu::PadArgs a = inst.as<npu::PadArgs>();
+  PadState local;
+  PadState* st = ar.state(&local);
+  st->in = c.mc.tensor(a.input);
+  st->out = c.mc.tensor(a.output);
+  SIM_CHECK(st->in.elem_type == st->out.elem_type, "pad: element types differ");
+  SIM_CHECK(!overlaps(st->in, st->out), "pad: output overlaps the input");
+  int64_t shape[4], pads[8];
+  for (int k = 0; k < 4; ++k) {
+    SIM_CHECK(a.pad_before[k] >= 0 && a.pad_after[k] >= 0 && a.pad_before[k] <= (1 << 24) && a.pad_after[k] <= (1 << 24),
+              "pad: negative or huge padding");
+    SIM_CHECK(int64_t(st->in.dims[k]) + a.pad_before[k] + a.pad_after[k] == st->out.dims[k],
+              "pad: output dims != input dims + padding");
+    shape[k] = st->in.dims[k];
+    pads[k] = a.pad_before[k];
+    pads[4 + k] = a.pad_after[k];
+  }
+  SIM_CHECK(a.mode == 0 || a.mode == 1, "pad: mode must be 0 (constant) or 1 (reflect)");
+  const uint32_t es = npu::elem_size(st->in.elem_type);
+  uint8_t value[8] = {};
+  if (a.mode == 0) {
+    if (es == 1) {
+      SIM_CHECK(st->in.elem_type == uint8_t(ElemType::kUint8) ? (a.value >= 0 && a.value <= 255)
+                                                                 : (a.value >= -128 && a.value <= 127),
+                "pad: value out of the element's range");
+      value[0] = uint8_t(a.value);
+    } else if (es == 2) {
+      SIM_CHECK(a.value >= -32768 && a.value <= 32767, "pad: value out of the element's range");
+      const int16_t v = int16_t(a.value);
+      std::memcpy(value, &v, 2);
+    } else {
+      std::memcpy(value, &a.value, 4);
+    }
+  }
+  SIM_CHECK(prepare_pad(Span<const int64_t>(shape, 4), Span<const int64_t>(pads, 8),
+                        a.mode == 0 ? PadMode::Constant : PadMode::Reflect, es, value, &st->p),
+            "pad: unsupported padding");
+  *plan = st;
+  return SimStatus();
+}
+
+SimStatus setup_slice(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  const npu::SliceArgs a = inst.as<npu::SliceArgs>();
+  CopyState local;
+  CopyState* st = ar.state(&local);
+  st->in = c.mc.tensor(a.input);
+  st->out = c.mc.tensor(a.output);
+  SIM_CHECK(st->in.elem_type == st->out.elem_type, "slice: element types differ");
+  SIM_CHECK(!overlaps(st->in, st->out), "slice: output overlaps the input");
+  int64_t shape[4], starts[4], steps[4], out[4];
+  for (int k = 0; k < 4; ++k) {
+    SIM_CHECK(a.begin[k] >= 0 && int64_t(a.begin[k]) + st->out.dims[k] <= st->in.dims[k], "slice: window outside the input");
+    shape[k] = st->in.dims[k];
+    starts[k] = a.begin[k];
+    steps[k] = 1;
+    out[k] = st->out.dims[k];
+  }
+  SIM_CHECK(prepare_slice(Span<const int64_t>(shape, 4), Span<const int64_t>(starts, 4), Span<const int64_t>(steps, 4),
+                          Span<const int64_t>(out, 4), npu::elem_size(st->in.elem_type), &st->p),
+            "slice: unsupported slice");
+  *plan = st;
+  return SimStatus();
+}
+
+SimStatus setup_transpose(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  const npu::TransposeArgs a = inst.as<npu::TransposeArgs>();
+  CopyState local;
+  CopyState* st = ar.state(&local);
+  st->in = c.mc.tensor(a.input);
+  st->out = c.mc.tensor(a.output);
+  SIM_CHECK(st->in.elem_type == st->out.elem_type, "transpose: element types differ");
+  SIM_CHECK(!overlaps(st->in, st->out), "transpose: output overlaps the input");
+  int64_t shape[4], perm[4];
+  bool seen[4] = {};
+  for (int k = 0; k < 4; ++k) {
+    SIM_CHECK(a.perm[k] >= 0 && a.perm[k] < 4 && !seen[a.perm[k]], "transpose: perm is not a permutation of 0..3");
+    seen[a.perm[k]] = true;
+    SIM_CHECK(st->out.dims[k] == st->in.dims[a.perm[k]], "transpose: output dims are not the permuted input dims");
+    shape[k] = st->in.dims[k];
+    perm[k] = a.perm[k];
+  }
+  SIM_CHECK(prepare_transpose(Span<const int64_t>(shape, 4), Span<const int64_t>(perm, 4),
+                              npu::elem_size(st->in.elem_type), &st->p),
+            "transpose: unsupported");
+  *plan = st;
+  return SimStatus();
+}
+
+SimStatus setup_copy(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  const npu::CopyArgs a = inst.as<npu::CopyArgs>();
+  CopyState local;
+  CopyState* st = ar.state(&local);
+  st->in = c.mc.tensor(a.input);
+  st->out = c.mc.tensor(a.output);
+  SIM_CHECK(st->in.size == st->out.size, "copy: input and output sizes differ");
+  *plan = st;
+  return SimStatus();
+}
+
+SimStatus setup_concat(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  const npu::ConcatArgs a = inst.as<npu::ConcatArgs>();
+  ConcatState local;
+  ConcatState* st = ar.state(&local);
+  st->out = c.mc.tensor(a.output);
+  st->n = a.num_inputs;  // 1..8, checked by the reader
+  SIM_CHECK(a.axis >= 0 && a.axis < 4, "concat: axis out of range");
+  const uint32_t es = npu::elem_size(st->out.elem_type);
+  int64_t outer = 1, inner = 1, total = 0;
+  for (int k = 0; k < a.axis; ++k) outer *= st->out.dims[k];
+  for (int k = a.axis + 1; k < 4; ++k) inner *= st->out.dims[k];
+  for (uint32_t i = 0; i < st->n; ++i) {
+    st->in[i] = c.mc.tensor(a.inputs[i]);
+    const TensorDesc& in = st->in[i];
+    SIM_CHECK(in.elem_type == st->out.elem_type, "concat: element types differ");
+    SIM_CHECK(!overlaps(in, st->out), "concat: output overlaps an input");
+    for (int k = 0; k < 4; ++k)
+      SIM_CHECK(k == a.axis || in.dims[k] == st->out.dims[k], "concat: inputs differ outside the axis");
+    total += in.dims[a.axis];
+    st->chunk_bytes[i] = int64_t(in.dims[a.axis]) * inner * es;
+  }
+  SIM_CHECK(total == st->out.dims[a.axis], "concat: input sizes along the axis do not add up to the output");
+  st->outer = outer;
+  *plan = st;
+  return SimStatus();
+}
+
+SimStatus setup_resize(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  const npu::ResizeArgs a = inst.as<npu::ResizeArgs>();
+  ResizeState local;
+  ResizeState* st = ar.state(&local);
+  st->in = c.mc.tensor(a.input);
+  st->out = c.mc.tensor(a.output);
+  if (a.mode != 0) return unsupported("resize: only nearest (mode 0) is implemented for int8");
+  SIM_CHECK(st->in.elem_type == st->out.elem_type && npu::elem_size(st->in.elem_type) == 1,
+            "resize: input and output must be 8-bit");
+  SIM_CHECK(!overlaps(st->in, st->out), "resize: output overlaps the input");
+  SIM_CHECK(st->in.dims[0] == st->out.dims[0] && st->in.dims[3] == st->out.dims[3], "resize: batch or channels differ");
+  const int32_t oh = st->out.dims[1], ow = st->out.dims[2];
+  SIM_CHECK(weights_range_ok(c, a.table_offset, (uint64_t(oh) + uint64_t(ow)) * 4, 4),
+            "resize: index tables outside the weights section");
+  int64_t* th = ar.alloc<int64_t>(size_t(oh));
+  int64_t* tw = ar.alloc<int64_t>(size_t(ow));
+  for (int32_t i = 0; i < oh + ow; ++i) {
+    int32_t v;
+    std::memcpy(&v, c.weights + a.table_offset + size_t(i) * 4, 4);
+    const int32_t lim = i < oh ? st->in.dims[1] : st->in.dims[2];
+    SIM_CHECK(v >= 0 && v < lim, "resize: source index out of range");
+    if (!ar.measuring) (i < oh ? th[i] : tw[i - oh]) = v;
+  }
+  ResizeParams& p = st->p;
+  p.rank = 4;
+  for (int k = 0; k < 4; ++k) {
+    p.in_shape[k] = st->in.dims[k];
+    p.out_shape[k] = st->out.dims[k];
+  }
+  p.nearest[1] = th;
+  p.nearest[2] = tw;
+  *plan = st;
+  return SimStatus();
+}
+
+SimStatus setup_reduce(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  const npu::ReduceArgs a = inst.as<npu::ReduceArgs>();
+  ReduceState local;
+  ReduceState* st = ar.state(&local);
+  st->in = c.mc.tensor(a.input);
+  st->out = c.mc.tensor(a.output);
+  SIM_CHECK(is_int8(st->in) && is_int8(st->out), "reduce: input and output must be int8");
+  SIM_CHECK(!overlaps(st->in, st->out), "reduce: output overlaps the input");
+  SIM_CHECK(a.op >= 0 && a.op <= 3, "reduce: unknown op");
+  SIM_CHECK(a.axes_mask >= 0 && a.axes_mask < 16, "reduce: axes mask out of range");
+  st->op = a.op;
+  int64_t shape[4], axes[4];
+  int n_axes = 0;
+  int64_t count = 1;
+  for (int k = 0; k < 4; ++k) {
+    const bool r = (a.axes_mask >> k) & 1;
+    SIM_CHECK(st->out.dims[k] == (r ? 1 : st->in.dims[k]), "reduce: output dims do not match the reduction");
+    shape[k] = st->in.dims[k];
+    if (r) {
+      axes[n_axes++] = k;
+      count *= st->in.dims[k];
+    }
+  }
+  if (a.op == 1 || a.op == 2) {
+    SIM_CHECK(st->in.zero_point == st->out.zero_point, "reduce: max/min need the same quantization in and out");
+    // An empty mask reduces nothing (prepare_reduce would read it as "all axes").
+    if (n_axes == 0) {
+      axes[0] = 0;
+      n_axes = 1;
+    }
+    SIM_CHECK(prepare_reduce(Span<const int64_t>(shape, 4), Span<const int64_t>(axes, size_t(n_axes)), &st->p),
+              "reduce: unsupported");
+  } else {
+    SIM_CHECK(count <= (int64_t(1) << 23), "reduce: too many elements per output");
+    st->m = FixedMultiplier{a.multiplier, a.shift};
+    SIM_CHECK(multiplier_ok(st->m), "reduce: multiplier shift out of range");
+    int64_t stride = 1;
+    for (int k = 3; k >= 0; --k) {
+      st->in_strides[k] = stride;
+      stride *= st->in.dims[k];
+    }
+    stride = 1;
+    for (int k = 3; k >= 0; --k) {
+      st->out_strides_kept[k] = ((a.axes_mask >> k) & 1) ? 0 : stride;
+      stride *= st->out.dims[k];
+    }
+    ar.need(size_t(count_of(st->out)) * sizeof(int32_t));
+  }
+  *plan = st;
+  return SimStatus();
+}
+
+SimStatus setup_prefetch(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  PrefetchState local;
+  PrefetchState* st = ar.state(&local);
+  std::memset(&st->a, 0, sizeof(st->a));
+  if (inst.opcode == Opcode::kPrefetch) {
+    st->a = inst.as<npu::PrefetchArgs>();
+    SIM_CHECK(weights_range_ok(c, st->a.weights_offset, st->a.size, 1), "prefetch: source outside the weights section");
+    SIM_CHECK(uint64_t(st->a.sram_offset) + st->a.size <= c.mc.sram_scratch_size(),
+              "prefetch: destination outside the SRAM scratch");
+  } else {
+    st->a.channel = inst.as<npu::WaitPrefetchArgs>().channel;
+  }
+  SIM_CHECK(st->a.channel < kMaxPrefetchChannels, "prefetch: channel out of range");
+  *plan = st;
+  return SimStatus();
+}
+
+SimStatus setup(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  switch (inst.opcode) {
+    case Opcode::kConv2D:
+    case Opcode::kDepthwiseConv2D: return setup_conv(c, inst, ar, plan);
+    case Opcode::kFullyConnected: return setup_fc(c, inst, ar, plan);
+    case Opcode::kBatchMatMul: return setup_batch_matmul(c, inst, ar, plan);
+    case Opcode::kMaxPool2D:
+    case Opcode::kAvgPool2D:
+    case Opcode::kGlobalAvgPool: return setup_pool(c, inst, ar, plan);
+    case Opcode::kElementwise: return setup_elementwise(c, inst, ar, plan);
+    case Opcode::kTable: return setup_table(c, inst, ar, plan);
+    case Opcode::kSoftmax: return setup_softmax(c, inst, ar, plan);
+    case Opcode::kPad: return setup_pad(c, inst, ar, plan);
+    case Opcode::kSlice: return setup_slice(c, inst, ar, plan);
+    case Opcode::kConcat: return setup_concat(c, inst, ar, plan);
+    case Opcode::kTranspose: return setup_transpose(c, inst, ar, plan);
+    case Opcode::kResize: return setup_resize(c, inst, ar, plan);
+    case Opcode::kReduce: return setup_reduce(c, inst, ar, plan);
+    case Opcode::kCopy: return setup_copy(c, inst, ar, plan);
+    case Opcode::kPrefetch:
+    case Opcode::kWaitPrefetch: return setup_prefetch(c, inst, ar, plan);
+  }
+  return invalid("unknown opcode");
+}
+
+// One pass over the instructions: measuring (sizes only) or filling `plans`.
+SimStatus walk(const npu::MicrocodeView& mc, const uint8_t* weights, Arena& ar, const void** plans) {
+  if (weights == nullptr && mc.weights_size() > 0) return bad(Error::InvalidArgument, "weights are null");
+  if (reinterpret_cast<uintptr_t>(weights) % npu::kAlignment != 0)
+    return bad(Error::InvalidArgument, "weights are not 16-byte aligned");
+  Ctx c{mc, weights};
+  npu::InstructionCursor cur(mc);
+  Instruction inst;
+  uint32_t i = 0;
+  while (cur.next(&inst)) {
+    const void* plan = nullptr;
+    SimStatus s = setup(c, inst, ar, &plan);
+    if (!s.ok()) {
+      s.instruction = i;
+      return s;
+    }
+    if (!ar.measuring) {
+      if (ar.used > ar.cap) return bad(Error::OutOfMemory, "prepared state larger than measured");
+      plans[i] = plan;
+    }
+    ++i;
+  }
+  return SimStatus();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Run.
+
+struct Bufs {
+  const RunBuffers& b;
+  const uint8_t* weights;
+  uint32_t num_inputs, num_outputs;
+};
+
+uint8_t* resolve(const TensorDesc& d, const Bufs& r) {
+  uint8_t* base = nullptr;
+  switch (static_cast<Region>(d.region)) {
+    case Region::kInput: base = r.b.inputs ? const_cast<uint8_t*>(r.b.inputs[d.index]) : nullptr; break;
+    case Region::kOutput: base = r.b.outputs ? r.b.outputs[d.index] : nullptr; break;
+    case Region::kScratch: base = r.b.scratch; break;
+    case Region::kWeights: base = const_cast<uint8_t*>(r.weights); break;
+    case Region::kSramWeights: base = r.b.sram_weights; break;
+  }
+  return base ? base + d.offset : nullptr;
+}
+
+#define SIM_PTR(var, desc)                                                      \
+  uint8_t* var = resolve(desc, r);                                              \
+  if (var == nullptr) return bad(Error::InvalidArgument, "a tensor's buffer is null")
+
+SimStatus run_one(const Instruction& inst, const void* plan, const Bufs& r, uint8_t* ws, const PrefetchHooks* hooks) {
+  switch (inst.opcode) {
+    case Opcode::kConv2D:
+    case Opcode::kDepthwiseConv2D: {
+      const auto* st = static_cast<const ConvState*>(plan);
+      SIM_PTR(in, st->in);
+      SIM_PTR(out, st->out);
+      conv2d_int8_nhwc(st->p, reinterpret_cast<const int8_t*>(in), reinterpret_cast<int8_t*>(out), ws);
+      break;
+    }
+    case Opcode::kFullyConnected: {
+      const auto* st = static_cast<const FcState*>(plan);
+      SIM_PTR(in, st->in);
+      SIM_PTR(out, st->out);
+      QGemmInt8Params p = st->p;
+      p.scratch = reinterpret_cast<int16_t*>(ws);
+      qgemm_int8(p, reinterpret_cast<const int8_t*>(in), size_t(p.depth), reinterpret_cast<int8_t*>(out), size_t(p.cols));
+      break;
+    }
+    case Opcode::kBatchMatMul: {
+      const auto* st = static_cast<const BatchMatMulState*>(plan);
+      SIM_PTR(a, st->a);
+      SIM_PTR(b, st->b);
+      SIM_PTR(out, st->out);
+      int16_t* packed = reinterpret_cast<int16_t*>(ws);
+      int32_t* bias = reinterpret_cast<int32_t*>(ws + npu::align16(size_t(st->n) * size_t(st->k) * 2));
+      int16_t* scratch = reinterpret_cast<int16_t*>(reinterpret_cast<uint8_t*>(bias) + npu::align16(size_t(st->n) * 4));
+      QGemmInt8Params p;
+      p.rows = st->m;
+      p.cols = st->n;
+      p.depth = st->k;
+      p.weights = packed;
+      p.bias = bias;
+      p.multipliers = st->multipliers;
+      p.output_zero_point = st->out.zero_point;
+      p.qmin = st->qmin;
+      p.qmax = st->qmax;
+      p.scratch = scratch;
+      const size_t a_step = size_t(st->m) * size_t(st->k), b_step = size_t(st->k) * size_t(st->n),
+                   o_step = size_t(st->m) * size_t(st->n);
+      for (int32_t i = 0; i < st->batch; ++i) {
+        pack_weights_nk_int8(reinterpret_cast<const int8_t*>(b) + size_t(i) * b_step, st->k, st->n, true, packed);
+        fold_zero_point_into_bias(packed, st->k, st->n, nullptr, st->a_zero_point, bias);
+        qgemm_int8(p, reinterpret_cast<const int8_t*>(a) + size_t(i) * a_step, size_t(st->k),
+                   reinterpret_cast<int8_t*>(out) + size_t(i) * o_step, size_t(st->n));
+      }
+      break;
+    }
+    case Opcode::kMaxPool2D:
+    case Opcode::kAvgPool2D:
+    case Opcode::kGlobalAvgPool: {
+      const auto* st = static_cast<const PoolState*>(plan);
+      SIM_PTR(in, st->in);
+      SIM_PTR(out, st->out);
+      const int8_t* x = reinterpret_cast<const int8_t*>(in);
+      int8_t* y = reinterpret_cast<int8_t*>(out);
+      if (inst.opcode == Opcode::kMaxPool2D)
+        max_pool_int8_nhwc(st->p, x, y);
+      else if (inst.opcode == Opcode::kAvgPool2D)
+        average_pool_int8_nhwc(st->p, x, y, ws);
+      else
+        global_average_pool_int8_nhwc(st->p, x, y, ws);
+      break;
+    }
+    case Opcode::kElementwise: {
+      const auto* st = static_cast<const ElementwiseState*>(plan);
+      SIM_PTR(a, st->a);
+      SIM_PTR(b, st->b);
+      SIM_PTR(out, st->out);
+      binary_int8(st->p, st->bp, reinterpret_cast<const int8_t*>(a), reinterpret_cast<const int8_t*>(b),
+                  reinterpret_cast<int8_t*>(out));
+      break;
+    }
+    case Opcode::kTable: {
+      const auto* st = static_cast<const TableState*>(plan);
+      SIM_PTR(in, st->in);
+      SIM_PTR(out, st->out);
+      unary_int8_lut(st->table, reinterpret_cast<const int8_t*>(in), reinterpret_cast<int8_t*>(out),
+                     size_t(count_of(st->in)));
+      break;
+    }
+    case Opcode::kSoftmax: {
+      const auto* st = static_cast<const SoftmaxState*>(plan);
+      SIM_PTR(in, st->in);
+      SIM_PTR(out, st->out);
+      softmax_int8(st->p, reinterpret_cast<const int8_t*>(in), reinterpret_cast<int8_t*>(out));
+      break;
+    }
+    case Opcode::kPad: {
+      const auto* st = static_cast<const PadState*>(plan);
+      SIM_PTR(in, st->in);
+      SIM_PTR(out, st->out);
+      pad(st->p, in, out);
+      break;
+    }
+    case Opcode::kSlice:
+    case Opcode::kTranspose: {
+      const auto* st = static_cast<const CopyState*>(plan);
+      SIM_PTR(in, st->in);
+      SIM_PTR(out, st->out);
+      strided_copy(st->p, in, out);
+      break;
+    }
+    case Opcode::kCopy: {
+      const auto* st = static_cast<const CopyState*>(plan);
+      SIM_PTR(in, st->in);
+      SIM_PTR(out, st->out);
+      if (in != out) std::memmove(out, in, st->out.size);
+      break;
+    }
+    case Opcode::kConcat: {
+      const auto* st = static_cast<const ConcatState*>(plan);
+      SIM_PTR(out, st->out);
+      const void* ins[8];
+      for (uint32_t i = 0; i < st->n; ++i) {
+        SIM_PTR(p, st->in[i]);
+        ins[i] = p;
+      }
+      concat(st->outer, Span<const int64_t>(st->chunk_bytes, st->n), ins, out);
+      break;
+    }
+    case Opcode::kResize: {
+      const auto* st = static_cast<const ResizeState*>(plan);
+      SIM_PTR(in, st->in);
+      SIM_PTR(out, st->out);
+      resize_nearest<uint8_t>(st->p, in, out);
+      break;
+    }
+    case Opcode::kReduce: {
+      const auto* st = static_cast<const ReduceState*>(plan);
+      SIM_PTR(in, st->in);
+      SIM_PTR(out, st->out);
+      const int8_t* x = reinterpret_cast<const int8_t*>(in);
+      int8_t* y = reinterpret_cast<int8_t*>(out);
+      if (st->op == 1 || st->op == 2) {
+        reduce<int8_t>(st->op == 1 ? ReduceOp::Max : ReduceOp::Min, st->p, x, y);
+        break;
+      }
+      const int64_t n_out = count_of(st->out);
+      int32_t* acc = reinterpret_cast<int32_t*>(ws);
+      std::memset(acc, 0, size_t(n_out) * sizeof(int32_t));
+      const int32_t zi = st->in.zero_point;
+      for (int64_t i0 = 0; i0 < st->in.dims[0]; ++i0)
+        for (int64_t i1 = 0; i1 < st->in.dims[1]; ++i1)
+          for (int64_t i2 = 0; i2 < st->in.dims[2]; ++i2) {
+            const int8_t* row = x + i0 * st->in_strides[0] + i1 * st->in_strides[1] + i2 * st->in_strides[2];
+            int32_t* o = acc + i0 * st->out_strides_kept[0] + i1 * st->out_strides_kept[1] + i2 * st->out_strides_kept[2];
+            const int64_t oc = st->out_strides_kept[3];
+            for (int64_t i3 = 0; i3 < st->in.dims[3]; ++i3) o[i3 * oc] += int32_t(row[i3]) - zi;
+          }
+      for (int64_t i = 0; i < n_out; ++i) y[i] = requantize_to_int8(acc[i], st->m, st->out.zero_point);
+      break;
+    }
+    case Opcode::kPrefetch: {
+      const auto* st = static_cast<const PrefetchState*>(plan);
+      if (r.b.sram_weights == nullptr && st->a.size > 0) return bad(Error::InvalidArgument, "SRAM weights buffer is null");
+      if (st->a.size == 0) break;
+      uint8_t* dst = r.b.sram_weights + st->a.sram_offset;
+      uint8_t* src = const_cast<uint8_t*>(r.weights) + st->a.weights_offset;
+      if (hooks && hooks->copy)
+        hooks->copy(dst, src, st->a.size, st->a.channel);
+      else
+        std::memcpy(dst, src, st->a.size);
+      break;
+    }
+    case Opcode::kWaitPrefetch: {
+      const auto* st = static_cast<const PrefetchState*>(plan);
+      if (hooks && hooks->wait) hooks->wait(st->a.channel);
+      break;
+    }
+  }
+  return SimStatus();
+}
+
+}  // namespace
+
+SimStatus Interpreter::required_memory(const npu::MicrocodeView& mc, const uint8_t* weights, size_t* bytes) {
+  Arena ar;
+  ar.measuring = true;
+  SimStatus s = walk(mc, weights, ar, nullptr);
+  if (!s.ok()) return s;
+  const size_t plans = (size_t(mc.num_instructions()) * sizeof(void*) + 63) & ~size_t(63);
+  *bytes = plans + npu::align16(ar.workspace) + npu::align16(ar.used);
+  return SimStatus();
+}
+
+SimStatus Interpreter::prepare(const npu::MicrocodeView& mc, const uint8_t* weights, void* memory, size_t bytes) {
+  plans_ = nullptr;
+  if (memory == nullptr) return bad(Error::InvalidArgument, "prepare memory is null");
+  if (reinterpret_cast<uintptr_t>(memory) % npu::kAlignment != 0)
+    return bad(Error::InvalidArgument, "prepare memory is not 16-byte aligned");
+  Arena measure;
+  SimStatus s = walk(mc, weights, measure, nullptr);
+  if (!s.ok()) return s;
+  // Layout: plan pointers, workspace (at a 64-byte offset), prepared states.
+  uint8_t* base = static_cast<uint8_t*>(memory);
+  const size_t ws_off = (size_t(mc.num_instructions()) * sizeof(void*) + 63) & ~size_t(63);
+  if (bytes < ws_off || bytes - ws_off < npu::align16(measure.workspace) + npu::align16(measure.used))
+    return bad(Error::OutOfMemory, "prepare memory smaller than required_memory()");
+  Arena fill;
+  fill.measuring = false;
+  fill.ws = base + ws_off;
+  fill.base = fill.ws + npu::align16(measure.workspace);
+  fill.cap = bytes - (ws_off + npu::align16(measure.workspace));
+  const void** plans = reinterpret_cast<const void**>(base);
+  s = walk(mc, weights, fill, plans);
+  if (!s.ok()) return s;
+  mc_ = mc;
+  weights_ = weights;
+  workspace_ = fill.ws;
+  workspace_bytes_ = measure.workspace;
+  plans_ = plans;
+  return SimStatus();
+}
+
+SimStatus Interpreter::run(const RunBuffers& buffers, const PrefetchHooks* hooks) const {
+  if (plans_ == nullptr) return bad(Error::InvalidArgument, "interpreter not prepared");
+  if (mc_.scratch_size() > 0 && buffers.scratch == nullptr) return bad(Error::InvalidArgument, "scratch is null");
+  if (mc_.num_inputs() > 0 && buffers.inputs == nullptr) return bad(Error::InvalidArgument, "inputs are null");
+  if (mc_.num_outputs() > 0 && buffers.outputs == nullptr) return bad(Error::InvalidArgument, "outputs are null");
+  Bufs r{buffers, weights_, mc_.num_inputs(), mc_.num_outputs()};
+  npu::InstructionCursor cur(mc_);
+  Instruction inst;
+  uint32_t i = 0;
+  while (cur.next(&inst)) {
+    SimStatus s = run_one(inst, plans_[i], r, workspace_, hooks);
+    if (!s.ok()) {
+      s.instruction = i;
+      return s;
+    }
+    ++i;
+  }
+  return SimStatus();
+}
+
+}  // namespace neutron::sim

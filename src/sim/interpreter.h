@@ -1,0 +1,67 @@
+// Functional simulator of the Neutron N3 NPU: runs a validated microcode on caller buffers with
+// EXACTLY the integer semantics of the CPU int8 kernels, by calling them (src/kernels/*_int8.h):
+// NPU and CPU results agree bit for bit.
+//
+// prepare() checks every kernel's arguments against its semantics (shapes agree with the kernel,
+// weights ranges inside the weights section, multipliers' shifts in range, no output overlapping
+// an input), computes the CPU kernels' params structs and repacks the NPU weight layouts
+// (int8, channels padded to num_macs) into the CPU kernels' layouts, all in caller-supplied memory
+// (required_memory() bytes). run() then only reads the prepared state: no allocation, no repacking.
+//
+// Embedded-grade: no heap, no exceptions; errors are neutron::Error with a static message and the
+// index of the instruction. Timing is a separate model (sim/timing.h) that never reads values.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "core/error.h"
+#include "npu/microcode_reader.h"
+
+namespace neutron::sim {
+
+struct SimStatus {
+  Error error = Error::Ok;
+  const char* message = "ok";
+  uint32_t instruction = 0xFFFFFFFFu;
+  bool ok() const { return error == Error::Ok; }
+};
+
+// Weight prefetch goes through the application (upstream NeutronConfig.copy / wait). Without
+// hooks the interpreter copies with memcpy.
+struct PrefetchHooks {
+  void (*copy)(void* dst, void* src, uint32_t size, uint32_t channel) = nullptr;
+  void (*wait)(uint32_t channel) = nullptr;
+};
+
+struct RunBuffers {
+  const uint8_t* const* inputs = nullptr;  // num_inputs pointers (header word 13)
+  uint8_t* const* outputs = nullptr;       // num_outputs pointers (header word 14)
+  uint8_t* scratch = nullptr;              // header word 9 bytes
+  uint8_t* sram_weights = nullptr;         // header word 12 bytes (prefetched weights)
+};
+
+class Interpreter {
+ public:
+  // Bytes prepare() needs for this microcode (validates the kernels' arguments as prepare does).
+  // `weights` is the weights section (16-byte aligned, header word 7 bytes).
+  static SimStatus required_memory(const npu::MicrocodeView& mc, const uint8_t* weights, size_t* bytes);
+
+  // `memory`: at least required_memory() bytes, 16-byte aligned; it must outlive the interpreter
+  // (as must the microcode and the weights).
+  SimStatus prepare(const npu::MicrocodeView& mc, const uint8_t* weights, void* memory, size_t bytes);
+
+  // Runs every instruction in order. Buffers must hold what the tensor table says.
+  SimStatus run(const RunBuffers& buffers, const PrefetchHooks* hooks) const;
+
+  bool prepared() const { return plans_ != nullptr; }
+  const npu::MicrocodeView& microcode() const { return mc_; }
+
+ private:
+  npu::MicrocodeView mc_;
+  const uint8_t* weights_ = nullptr;
+  const void* const* plans_ = nullptr;  // per instruction: its prepared state
+  uint8_t* workspace_ = nullptr;        // kernels' working memory (im2col, accumulators)
+  size_t workspace_bytes_ = 0;
+};
+
+}  // namespace neutron::sim

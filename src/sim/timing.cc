@@ -1,0 +1,348 @@
+#include "sim/timing.h"
+
+#include <cmath>
+
+namespace neutron::sim {
+
+using npu::Instruction;
+using npu::Opcode;
+using npu::TensorDesc;
+
+const char* bound_name(Bound b) {
+  switch (b) {
+    case Bound::kCompute: return "compute";
+    case Bound::kMemory: return "memory";
+    case Bound::kOverhead: return "overhead";
+  }
+  return "unknown";
+}
+
+namespace {
+
+uint64_t ceil_div(uint64_t a, uint64_t b) { return b == 0 ? 0 : (a + b - 1) / b; }
+uint64_t pos(int64_t v) { return v > 0 ? uint64_t(v) : 0; }
+uint64_t count_of(const TensorDesc& d) { return pos(d.dims[0]) * pos(d.dims[1]) * pos(d.dims[2]) * pos(d.dims[3]); }
+uint64_t rows_of(const TensorDesc& d) { return pos(d.dims[0]) * pos(d.dims[1]); }
+
+// What one kernel does, from its shapes only.
+struct Work {
+  uint64_t compute = 0;       // cycles of the MAC array or vector unit
+  uint64_t macs = 0;
+  uint64_t jobs = 0;
+  uint64_t act_bytes = 0;     // activation bytes read and written (SRAM)
+  uint32_t weights_offset = 0;
+  uint64_t weights_bytes = 0;  // main constant blob (weights, tables)
+  uint64_t extra_bytes = 0;    // bias and multipliers, read with the weights
+};
+
+Work work_of(const SimConfig& cfg, const npu::MicrocodeView& mc, const Instruction& inst) {
+  const uint64_t P = uint64_t(cfg.num_pipes > 0 ? cfg.num_pipes : 1);
+  const uint64_t M = uint64_t(cfg.num_macs > 0 ? cfg.num_macs : 1);
+  const uint64_t V = uint64_t(cfg.vector_elements_per_cycle >= 1 ? cfg.vector_elements_per_cycle : 1);
+  auto t = [&](uint32_t i) { return i < mc.num_tensors() ? mc.tensor(i) : TensorDesc{}; };
+  Work w;
+  switch (inst.opcode) {
+    case Opcode::kConv2D:
+    case Opcode::kDepthwiseConv2D: {
+      const auto a = inst.as<npu::ConvArgs>();
+      const TensorDesc in = t(a.input), out = t(a.output);
+      const uint64_t g = pos(a.groups) ? pos(a.groups) : 1;
+      const uint64_t cin = pos(in.dims[3]), cout = pos(out.dims[3]);
+      const uint64_t pixels = pos(out.dims[0]) * pos(out.dims[1]) * pos(out.dims[2]);
+      const uint64_t taps = pos(a.kernel_h) * pos(a.kernel_w);
+      const bool depthwise = g > 1 && g == cin;
+      if (depthwise) {
+        // Channels across the pipelines, the kernel taps along the dot product.
+        w.compute = pixels * ceil_div(cout, P) * ceil_div(taps, M);
+        w.jobs = rows_of(out) * ceil_div(cout, P);
+        w.macs = pixels * cout * taps;
+      } else {
+        const uint64_t cin_g = cin / g, cout_g = cout / g;
+        w.compute = pixels * g * ceil_div(cout_g, P) * taps * ceil_div(cin_g, M);
+        w.jobs = rows_of(out) * g * ceil_div(cout_g, P);
+        w.macs = pixels * cout * taps * cin_g;
+      }
+      w.act_bytes = in.size + uint64_t(out.size);
+      w.weights_offset = a.weights_offset;
+      w.weights_bytes = pos(a.out_c_padded) * taps * pos(a.in_c_padded);
+      w.extra_bytes = cout * 12;
+      break;
+    }
+    case Opcode::kFullyConnected: {
+      const auto a = inst.as<npu::FullyConnectedArgs>();
+      const uint64_t rows = pos(a.rows), n = pos(a.out_features), k = pos(a.in_features);
+      w.compute = rows * ceil_div(n, P) * ceil_div(k, M);
+      w.jobs = rows * ceil_div(n, P);
+      w.macs = rows * n * k;
+      w.act_bytes = uint64_t(t(a.input).size) + t(a.output).size;
+      w.weights_offset = a.weights_offset;
+      w.weights_bytes = pos(a.out_features_padded) * pos(a.in_features_padded);
+      w.extra_bytes = n * 4 + (a.per_channel ? n : 1) * 8;
+      break;
+    }
+    case Opcode::kBatchMatMul: {
+      const auto a = inst.as<npu::BatchMatMulArgs>();
+      const uint64_t b = pos(a.batch), m = pos(a.m), n = pos(a.n), k = pos(a.k);
+      w.compute = b * m * ceil_div(n, P) * ceil_div(k, M);
+      w.jobs = b * m * ceil_div(n, P);
+      w.macs = b * m * n * k;
+      w.act_bytes = uint64_t(t(a.a).size) + t(a.b).size + t(a.output).size;
+      break;
+    }
+    case Opcode::kMaxPool2D:
+    case Opcode::kAvgPool2D:
+    case Opcode::kGlobalAvgPool: {
+      // On the MAC array as a depthwise kernel (upstream runs AvgPool as Conv2DDepthwiseDense).
+      const auto a = inst.as<npu::PoolArgs>();
+      const TensorDesc in = t(a.input), out = t(a.output);
+      const uint64_t c = pos(out.dims[3]);
+      const uint64_t pixels = pos(out.dims[0]) * pos(out.dims[1]) * pos(out.dims[2]);
+      const uint64_t taps = inst.opcode == Opcode::kGlobalAvgPool ? pos(in.dims[1]) * pos(in.dims[2])
+                                                                  : pos(a.kernel_h) * pos(a.kernel_w);
+      w.compute = pixels * ceil_div(c, P) * ceil_div(taps, M);
+      w.jobs = rows_of(out) * ceil_div(c, P);
+      w.macs = inst.opcode == Opcode::kMaxPool2D ? 0 : pixels * c * taps;
+      w.act_bytes = uint64_t(in.size) + out.size;
+      if (inst.opcode == Opcode::kAvgPool2D) {
+        w.weights_offset = a.multipliers_offset;
+        w.weights_bytes = (taps + 1) * 8;
+      }
+      break;
+    }
+    case Opcode::kElementwise: {
+      const auto a = inst.as<npu::ElementwiseArgs>();
+      const TensorDesc out = t(a.output);
+      w.compute = ceil_div(count_of(out), V);
+      w.jobs = rows_of(out);
+      w.act_bytes = uint64_t(t(a.a).size) + t(a.b).size + out.size;
+      if (a.op == int32_t(npu::ElementwiseOp::kMax) || a.op == int32_t(npu::ElementwiseOp::kMin)) {
+        w.weights_offset = a.table_offset;
+        w.weights_bytes = 512;
+      }
+      break;
+    }
+    case Opcode::kTable: {
+      const auto a = inst.as<npu::TableArgs>();
+      const TensorDesc out = t(a.output);
+      w.compute = ceil_div(count_of(out), V);
+      w.jobs = rows_of(out);
+      w.act_bytes = uint64_t(t(a.input).size) + out.size;
+      w.weights_offset = a.table_offset;
+      w.weights_bytes = 256;
+      break;
+    }
+    case Opcode::kSoftmax: {
+      // Three passes over each row: max, sum of exponentials, normalization.
+      const auto a = inst.as<npu::SoftmaxArgs>();
+      const TensorDesc out = t(a.output);
+      w.compute = 3 * ceil_div(count_of(out), V);
+      w.jobs = rows_of(out);
+      w.act_bytes = uint64_t(t(a.input).size) + out.size;
+      w.weights_offset = a.table_offset;
+      w.weights_bytes = 257 * 8;
+      break;
+    }
+    case Opcode::kReduce: {
+      const auto a = inst.as<npu::ReduceArgs>();
+      const TensorDesc in = t(a.input), out = t(a.output);
+      w.compute = ceil_div(count_of(in), V);
+      w.jobs = rows_of(out);
+      w.act_bytes = uint64_t(in.size) + out.size;
+      break;
+    }
+    case Opcode::kTranspose:
+    case Opcode::kResize: {
+      // Gathers: one element per lane per cycle, plus the traffic.
+      const auto a = inst.as<npu::CopyArgs>();  // {input, output} lead every args struct
+      const TensorDesc in = t(a.input), out = t(a.output);
+      w.compute = ceil_div(count_of(out), V);
+      w.jobs = rows_of(out);
+      w.act_bytes = uint64_t(in.size) + out.size;
+      break;
+    }
+    case Opcode::kPad:
+    case Opcode::kSlice:
+    case Opcode::kCopy: {
+      const auto a = inst.as<npu::CopyArgs>();
+      const TensorDesc in = t(a.input), out = t(a.output);
+      w.jobs = rows_of(out);
+      w.act_bytes = uint64_t(inst.opcode == Opcode::kSlice ? out.size : in.size) + out.size;
+      break;
+    }
+    case Opcode::kConcat: {
+      const auto a = inst.as<npu::ConcatArgs>();
+      const TensorDesc out = t(a.output);
+      w.jobs = rows_of(out);
+      w.act_bytes = 2 * uint64_t(out.size);
+      break;
+    }
+    case Opcode::kPrefetch:
+    case Opcode::kWaitPrefetch:
+      break;
+  }
+  return w;
+}
+
+constexpr int kMaxRanges = 64;
+constexpr uint32_t kChannels = 16;
+
+// The prefetched weight ranges and when each is in SRAM.
+struct PrefetchState {
+  uint32_t begin[kMaxRanges], end[kMaxRanges];
+  uint64_t ready[kMaxRanges];
+  int n = 0, next = 0;
+  uint64_t flash_free = 0;
+  uint64_t channel_done[kChannels] = {};
+
+  void add(uint32_t b, uint32_t e, uint64_t at) {
+    const int i = n < kMaxRanges ? n++ : next;
+    next = (i + 1) % kMaxRanges;
+    begin[i] = b;
+    end[i] = e;
+    ready[i] = at;
+  }
+  // When [b, e) is in SRAM, or -1 if it was not prefetched.
+  int64_t covered(uint32_t b, uint64_t e) const {
+    for (int i = 0; i < n; ++i)
+      if (begin[i] <= b && e <= end[i]) return int64_t(ready[i]);
+    return -1;
+  }
+};
+
+uint64_t cycles_for(double bytes, double bytes_per_cycle) {
+  if (bytes <= 0) return 0;
+  if (!(bytes_per_cycle > 0)) return 0;
+  return uint64_t(std::ceil(bytes / bytes_per_cycle));
+}
+
+// Times one kernel starting at `now` (prefetch state may be null: no prefetch).
+KernelTiming time_kernel(const SimConfig& cfg, const npu::MicrocodeView& mc, const Instruction& inst, uint64_t now,
+                         PrefetchState* pf, bool force_sram) {
+  KernelTiming k;
+  k.opcode = inst.opcode;
+  k.start_cycle = now;
+  const Work w = work_of(cfg, mc, inst);
+  k.macs = w.macs;
+  k.jobs = w.jobs;
+  k.compute_cycles = w.compute;
+  k.overhead_cycles = uint64_t(cfg.kernel_overhead_cycles) + w.jobs * cfg.job_overhead_cycles;
+
+  uint64_t sram = w.act_bytes;
+  uint64_t fetch = 0;  // synchronous flash fetch, not overlapped
+  const uint64_t wbytes = w.weights_bytes + (w.weights_bytes ? w.extra_bytes : 0);
+  if (wbytes > 0) {
+    const int64_t ready = pf ? pf->covered(w.weights_offset, uint64_t(w.weights_offset) + w.weights_bytes) : -1;
+    if (force_sram || cfg.weights_memory == WeightsMemory::kSram || ready >= 0) {
+      sram += wbytes;
+      if (ready > int64_t(now)) k.stall_cycles = uint64_t(ready) - now;
+    } else if (cfg.npu_reads_flash) {
+      k.flash_bytes = wbytes;  // streamed; overlaps compute like SRAM traffic
+    } else {
+      // Neutron-C: copy to SRAM first, after any copy in flight on the flash port.
+      k.flash_bytes = wbytes;
+      if (pf && pf->flash_free > now) k.stall_cycles = pf->flash_free - now;
+      fetch = cfg.copy_setup_cycles + cycles_for(double(wbytes), cfg.flash_bytes_per_cycle());
+      sram += wbytes;  // the kernel then reads the copy
+    }
+  }
+  k.sram_bytes = sram;
+  uint64_t mem = cycles_for(double(sram), cfg.sram_bytes_per_cycle);
+  if (k.flash_bytes && cfg.npu_reads_flash) {
+    const uint64_t f = cycles_for(double(k.flash_bytes), cfg.flash_bytes_per_cycle());
+    mem = mem > f ? mem : f;
+  }
+  k.memory_cycles = mem + fetch;
+  const uint64_t busy = k.compute_cycles > mem ? k.compute_cycles : mem;
+  k.cycles = k.stall_cycles + k.overhead_cycles + fetch + busy;
+  if (pf && fetch) pf->flash_free = now + k.stall_cycles + fetch;
+  const double peak = double(cfg.macs_per_cycle() > 0 ? cfg.macs_per_cycle() : 1);
+  k.utilization = k.cycles ? double(k.macs) / (double(k.cycles) * peak) : 0;
+  if (k.compute_cycles >= k.memory_cycles && k.compute_cycles >= k.overhead_cycles)
+    k.bound = Bound::kCompute;
+  else if (k.memory_cycles >= k.overhead_cycles)
+    k.bound = Bound::kMemory;
+  else
+    k.bound = Bound::kOverhead;
+  return k;
+}
+
+}  // namespace
+
+KernelTiming estimate_kernel(const SimConfig& cfg, const npu::MicrocodeView& mc, const Instruction& inst,
+                             bool weights_in_sram) {
+  return time_kernel(cfg, mc, inst, 0, nullptr, weights_in_sram);
+}
+
+namespace {
+struct ArraySink {
+  KernelTiming* records;
+  uint32_t max;
+};
+void store(void* context, const KernelTiming& k) {
+  auto* a = static_cast<ArraySink*>(context);
+  if (a->records && k.instruction < a->max) a->records[k.instruction] = k;
+}
+}  // namespace
+
+TimingSummary estimate_timing(const SimConfig& cfg, const npu::MicrocodeView& mc, KernelTiming* records,
+                              uint32_t max_records) {
+  ArraySink a{records, max_records};
+  return estimate_timing_each(cfg, mc, &store, &a);
+}
+
+TimingSummary estimate_timing_each(const SimConfig& cfg, const npu::MicrocodeView& mc, TimingSink sink, void* context) {
+  TimingSummary s;
+  PrefetchState pf;
+  uint64_t now = 0;
+  const double copy_bpc =
+      cfg.weights_memory == WeightsMemory::kFlash ? cfg.flash_bytes_per_cycle() : cfg.sram_bytes_per_cycle;
+  npu::InstructionCursor cur(mc);
+  Instruction inst;
+  uint32_t i = 0;
+  while (cur.next(&inst)) {
+    KernelTiming k;
+    if (inst.opcode == Opcode::kPrefetch) {
+      const auto a = inst.as<npu::PrefetchArgs>();
+      k.opcode = inst.opcode;
+      k.start_cycle = now;
+      k.overhead_cycles = cfg.prefetch_issue_cycles;
+      k.cycles = k.overhead_cycles;
+      k.bound = Bound::kOverhead;
+      const uint64_t start = (pf.flash_free > now ? pf.flash_free : now) + cfg.prefetch_issue_cycles;
+      const uint64_t done = start + cfg.copy_setup_cycles + cycles_for(double(a.size), copy_bpc);
+      pf.flash_free = done;
+      const uint32_t ch = a.channel % kChannels;
+      if (done > pf.channel_done[ch]) pf.channel_done[ch] = done;
+      pf.add(a.weights_offset, uint32_t(uint64_t(a.weights_offset) + a.size), done);
+      if (cfg.weights_memory == WeightsMemory::kFlash) s.flash_bytes += a.size;
+    } else if (inst.opcode == Opcode::kWaitPrefetch) {
+      const uint32_t ch = inst.as<npu::WaitPrefetchArgs>().channel % kChannels;
+      k.opcode = inst.opcode;
+      k.start_cycle = now;
+      k.overhead_cycles = cfg.prefetch_issue_cycles;
+      k.stall_cycles = pf.channel_done[ch] > now + k.overhead_cycles ? pf.channel_done[ch] - now - k.overhead_cycles : 0;
+      k.cycles = k.overhead_cycles + k.stall_cycles;
+      k.bound = k.stall_cycles > k.overhead_cycles ? Bound::kMemory : Bound::kOverhead;
+    } else {
+      k = time_kernel(cfg, mc, inst, now, &pf, false);
+      s.flash_bytes += k.flash_bytes;
+      ++s.kernels;
+    }
+    k.instruction = i;
+    now += k.cycles;
+    s.macs += k.macs;
+    s.compute_cycles += k.compute_cycles;
+    s.memory_cycles += k.memory_cycles;
+    s.overhead_cycles += k.overhead_cycles;
+    s.stall_cycles += k.stall_cycles;
+    if (sink) sink(context, k);
+    ++i;
+  }
+  s.total_cycles = now;
+  s.latency_ms = cfg.clock_mhz > 0 ? double(now) / (cfg.clock_mhz * 1000.0) : 0;
+  const double peak = double(cfg.macs_per_cycle() > 0 ? cfg.macs_per_cycle() : 1);
+  s.utilization = now ? double(s.macs) / (double(now) * peak) : 0;
+  return s;
+}
+
+}  // namespace neutron::sim

@@ -1,0 +1,72 @@
+// Timing model of the Neutron N3 NPU (Neutron-C flavour: firmware on the host core, no data
+// mover, weights prefetched from flash by application callbacks). It reads shapes, sizes, regions
+// and kernel geometry from the microcode, never tensor values, and never runs a kernel: the
+// functional simulator (sim/interpreter.h) and this model are independent. docs/npu-model.md
+// states every formula and parameter; in short, per kernel:
+//
+//   compute   = the P x M mapping: P pipelines each take one output channel, each cycle a
+//               pipeline does an M-long dot product over input channels (or kernel taps for
+//               depthwise and pools); channel counts round up to P and M (padding waste)
+//   memory    = SRAM bytes / sram_bytes_per_cycle (activations in and out, weights when in SRAM)
+//   overhead  = kernel_overhead + jobs * job_overhead (firmware on the host core; a job is one
+//               output row of one group of P output channels)
+//   fetch     = weights in flash that were not prefetched are copied synchronously (Neutron-C
+//               cannot read flash): copy_setup + bytes / flash bandwidth
+//   cycles    = stall (waiting for a prefetch) + overhead + fetch + max(compute, memory)
+//
+// Prefetch instructions start asynchronous flash -> SRAM copies on one flash port; they overlap
+// the kernels that follow until a WaitPrefetch (or the first kernel that reads those weights).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "npu/microcode_reader.h"
+#include "sim/sim_config.h"
+
+namespace neutron::sim {
+
+enum class Bound : uint8_t { kCompute = 0, kMemory = 1, kOverhead = 2 };
+const char* bound_name(Bound b);  // "compute", "memory", "overhead"
+
+struct KernelTiming {
+  uint32_t instruction = 0;
+  npu::Opcode opcode = npu::Opcode::kCopy;
+  uint64_t start_cycle = 0;
+  uint64_t cycles = 0;           // total, including stalls
+  uint64_t compute_cycles = 0;   // MAC array / vector unit busy
+  uint64_t memory_cycles = 0;    // SRAM traffic plus synchronous flash fetches
+  uint64_t overhead_cycles = 0;  // firmware: per kernel and per job
+  uint64_t stall_cycles = 0;     // waiting for prefetches
+  uint64_t macs = 0;             // useful multiply-accumulates
+  uint64_t jobs = 0;
+  uint64_t sram_bytes = 0;
+  uint64_t flash_bytes = 0;      // weights fetched from flash by this kernel (not prefetched)
+  double utilization = 0;        // macs / (cycles * P * M)
+  Bound bound = Bound::kOverhead;
+};
+
+struct TimingSummary {
+  uint64_t total_cycles = 0;
+  uint64_t macs = 0;
+  uint64_t compute_cycles = 0, memory_cycles = 0, overhead_cycles = 0, stall_cycles = 0;
+  uint64_t flash_bytes = 0;  // all weights read from flash (prefetched or fetched)
+  uint32_t kernels = 0;      // compute/data kernels (prefetch instructions excluded)
+  double latency_ms = 0;
+  double utilization = 0;    // macs / (total_cycles * P * M)
+};
+
+// Times every instruction in order. Writes up to `max_records` records (one per instruction,
+// prefetch instructions included); `records` may be null.
+TimingSummary estimate_timing(const SimConfig& cfg, const npu::MicrocodeView& mc, KernelTiming* records,
+                              uint32_t max_records);
+
+// The same, handing each record to `sink` (no storage needed: the driver's trace path).
+using TimingSink = void (*)(void* context, const KernelTiming& record);
+TimingSummary estimate_timing_each(const SimConfig& cfg, const npu::MicrocodeView& mc, TimingSink sink, void* context);
+
+// One kernel in isolation, its weights in SRAM (`weights_in_sram`) or where cfg says, no
+// prefetch state: for a compiler choosing tilings, and for tests.
+KernelTiming estimate_kernel(const SimConfig& cfg, const npu::MicrocodeView& mc, const npu::Instruction& inst,
+                             bool weights_in_sram);
+
+}  // namespace neutron::sim
