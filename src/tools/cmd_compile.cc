@@ -15,6 +15,10 @@
 #include "quantize/calibration_data.h"
 #include "quantize/quantizer.h"
 #include "target/target.h"
+#include "compiler/compiler.h"
+#include "runtime/payload.h"
+#include "sim/sim_config_target.h"
+#include "sim/timing.h"
 #include "tools/cli.h"
 #include "tools/cli_util.h"
 
@@ -23,7 +27,7 @@ namespace {
 
 constexpr const char* kCompileUsage =
     "compile: usage: neutron compile MODEL.onnx --target NAME|FILE.json -o PROGRAM [--report-json R.json] "
-    "[--calib CALIB.npy|DIR] [--no-delegate OP[,OP...]]";
+    "[--calib CALIB.npy|DIR] [--no-delegate OP[,OP...]] [--fetch-constants-to-sram] [--profile]";
 
 bool has_qdq(const Graph& g) {
   for (NodeId id : g.live_nodes()) {
@@ -194,12 +198,67 @@ Status write_text(const std::string& path, const std::string& text) {
   return Status::OK();
 }
 
+
+struct NpuPartitionResult {
+  std::vector<uint8_t> payload;
+  sim::TimingSummary timing;
+  std::vector<sim::KernelTiming> kernels;
+};
+
+StatusOr<NpuPartitionResult> compile_and_time(const Graph& g, const Partition& partition, const NeutronTarget& target,
+                                              const sim::SimConfig& cfg, const compiler::CompileOptions& options) {
+  ASSIGN_OR_RETURN(Graph pg, compiler::prepare_partition_graph(g, partition));
+  NpuPartitionResult r;
+  ASSIGN_OR_RETURN(r.payload, compiler::compile_partition(pg, target, options));
+  runtime::PayloadView view;
+  runtime::PayloadStatus ps = runtime::parse_payload(r.payload.data(), r.payload.size(), &view);
+  CHECK_OR_RETURN(ps.ok(), Error::Internal, "the compiler produced a payload the runtime rejects: ", ps.message);
+  r.kernels.resize(view.mc.num_instructions());
+  r.timing = sim::estimate_timing(cfg, view.mc, r.kernels.data(), uint32_t(r.kernels.size()));
+  return r;
+}
+
+void print_npu_summary(const std::vector<NpuPartitionResult>& npu, const NeutronTarget& t, bool per_kernel) {
+  double ms = 0;
+  uint64_t macs = 0, cycles = 0;
+  for (const auto& r : npu) {
+    ms += r.timing.latency_ms;
+    macs += r.timing.macs;
+    cycles += r.timing.total_cycles;
+  }
+  std::printf("\nsimulated NPU time (timing model, docs/npu-model.md): %.3f ms at %s, %llu cycles, %llu MACs",
+              ms, t.name.c_str(), (unsigned long long)cycles, (unsigned long long)macs);
+  if (cycles)
+    std::printf(", MAC utilization %.1f%%", 100.0 * double(macs) / (double(cycles) * double(t.num_pipes * t.num_macs)));
+  std::printf("\n");
+  for (size_t k = 0; k < npu.size(); ++k) {
+    std::printf("  partition %zu: payload %zu bytes, %.3f ms, utilization %.1f%%\n", k, npu[k].payload.size(),
+                npu[k].timing.latency_ms, 100.0 * npu[k].timing.utilization);
+    if (!per_kernel) continue;
+    std::printf("    %-4s %-16s %10s %10s %7s  %s\n", "#", "kernel", "cycles", "MACs", "util", "bound");
+    for (const auto& kt : npu[k].kernels)
+      std::printf("    %-4u %-16s %10llu %10llu %6.1f%%  %s\n", kt.instruction, npu::opcode_name(kt.opcode),
+                  (unsigned long long)kt.cycles, (unsigned long long)kt.macs, 100.0 * kt.utilization,
+                  sim::bound_name(kt.bound));
+  }
+}
+
 }  // namespace
 
 int cmd_compile(const std::vector<std::string>& args) {
   ArgParser p("compile", args);
   std::string model, target_name, out_path, json_path, calib_path, no_delegate;
+  bool profile = false;
+  compiler::CompileOptions copts;
   while (p.more()) {
+    if (p.flag("--profile")) {
+      profile = true;
+      continue;
+    }
+    if (p.flag("--fetch-constants-to-sram")) {
+      copts.fetch_constants_to_sram = true;
+      continue;
+    }
     if (p.option("--target", &target_name) || p.option("-o", &out_path) || p.option("--report-json", &json_path) ||
         p.option("--calib", &calib_path) || p.option("--no-delegate", &no_delegate))
       continue;
@@ -263,10 +322,23 @@ int cmd_compile(const std::vector<std::string>& args) {
   auto order = graph.topological_order();
   if (!order.ok()) return fail(order.status());
 
-  std::string program = "# neutron program, text form v0: the partitioned graph (NPU code generation is not done yet)\n";
+  // NPU code generation per partition, and the timing model's estimate of each payload.
+  auto sim_cfg = sim::sim_config_from_target(target.value());
+  if (!sim_cfg.ok()) return fail(sim_cfg.status());
+  std::vector<NpuPartitionResult> npu;
+  for (size_t k = 0; k < part->partitions.size(); ++k) {
+    auto pr = compile_and_time(graph, part->partitions[k], target.value(), sim_cfg.value(), copts);
+    if (!pr.ok()) return fail(pr.status().with_context(str_cat(model, ": partition ", k)));
+    npu.push_back(std::move(pr).value());
+  }
+
+  std::string program = "# neutron program, text form v0: the partitioned graph and each partition's payload listing\n";
   program += "target " + target->name + "\n";
   program += "no-delegate " + (no_delegate.empty() ? std::string("-") : no_delegate) + "\n";
   program += print_partitioned_graph(graph, part.value());
+  for (size_t k = 0; k < npu.size(); ++k)
+    program += str_cat("\n# partition ", k, " payload (", npu[k].payload.size(), " bytes)\n",
+                       compiler::disassemble_payload(npu[k].payload));
   st = write_text(out_path, program);
   if (!st.ok()) return fail(st);
   if (!json_path.empty()) {
@@ -274,6 +346,7 @@ int cmd_compile(const std::vector<std::string>& args) {
     if (!st.ok()) return fail(st);
   }
   print_report(graph, part.value(), order.value(), target.value());
+  print_npu_summary(npu, target.value(), profile);
   return kExitOk;
 }
 
