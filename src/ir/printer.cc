@@ -41,6 +41,38 @@ std::string tensor_type_str(const Tensor& t) {
   return r;
 }
 
+std::string print_node(const Graph& g, NodeId id) {
+  const Node& n = g.node(id);
+  std::ostringstream os;
+  for (size_t i = 0; i < n.outputs.size(); ++i) {
+    const Tensor& t = g.tensor(n.outputs[i]);
+    os << (i ? ", " : "") << "%" << t.name << ": " << tensor_type_str(t);
+  }
+  os << " = " << op_kind_name(n.kind) << "(";
+  for (size_t i = 0; i < n.inputs.size(); ++i) {
+    os << (i ? ", " : "");
+    if (n.inputs[i] == kNoTensor) {
+      os << "none";
+      continue;
+    }
+    const Tensor& t = g.tensor(n.inputs[i]);
+    os << (t.is_constant() ? "$" : "%") << t.name;
+    if (t.is_constant()) os << ":" << tensor_type_str(t);
+  }
+  os << ")";
+  if (!n.attrs.all().empty()) {
+    os << " {";
+    bool first = true;
+    for (const auto& [k, v] : n.attrs.all()) {
+      os << (first ? "" : ", ") << k << "=" << attr_str(v);
+      first = false;
+    }
+    os << "}";
+  }
+  os << "  // " << n.name;
+  return os.str();
+}
+
 std::string print_graph(const Graph& g) {
   std::ostringstream os;
   os << "graph " << (g.name.empty() ? "main" : g.name) << " {\n";
@@ -56,36 +88,7 @@ std::string print_graph(const Graph& g) {
   os << "  // " << constants << " constants, " << constant_bytes << " bytes\n";
   auto order = g.topological_order();
   std::vector<NodeId> nodes = order.ok() ? order.value() : g.live_nodes();
-  for (NodeId id : nodes) {
-    const Node& n = g.node(id);
-    os << "  ";
-    for (size_t i = 0; i < n.outputs.size(); ++i) {
-      const Tensor& t = g.tensor(n.outputs[i]);
-      os << (i ? ", " : "") << "%" << t.name << ": " << tensor_type_str(t);
-    }
-    os << " = " << op_kind_name(n.kind) << "(";
-    for (size_t i = 0; i < n.inputs.size(); ++i) {
-      os << (i ? ", " : "");
-      if (n.inputs[i] == kNoTensor) {
-        os << "none";
-        continue;
-      }
-      const Tensor& t = g.tensor(n.inputs[i]);
-      os << (t.is_constant() ? "$" : "%") << t.name;
-      if (t.is_constant()) os << ":" << tensor_type_str(t);
-    }
-    os << ")";
-    if (!n.attrs.all().empty()) {
-      os << " {";
-      bool first = true;
-      for (const auto& [k, v] : n.attrs.all()) {
-        os << (first ? "" : ", ") << k << "=" << attr_str(v);
-        first = false;
-      }
-      os << "}";
-    }
-    os << "  // " << n.name << "\n";
-  }
+  for (NodeId id : nodes) os << "  " << print_node(g, id) << "\n";
   for (TensorId t : g.outputs) os << "  output %" << g.tensor(t).name << "\n";
   os << "}\n";
   return os.str();

@@ -1,6 +1,5 @@
 // print_partitioned_graph(): the text form of a partitioned graph (the PROGRAM file of
 // `neutron compile` until NPU code generation exists). Node lines follow `neutron dump`.
-#include <cstdio>
 #include <sstream>
 
 #include "ir/printer.h"
@@ -9,58 +8,7 @@
 namespace neutron {
 namespace {
 
-std::string fmt_float(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.6g", v);
-  return buf;
-}
-
-std::string attr_str(const AttrValue& v) {
-  struct Visitor {
-    std::string operator()(int64_t x) const { return std::to_string(x); }
-    std::string operator()(double x) const { return fmt_float(x); }
-    std::string operator()(const std::string& x) const { return "\"" + x + "\""; }
-    std::string operator()(const std::vector<int64_t>& x) const { return str_cat(x); }
-    std::string operator()(const std::vector<double>& x) const {
-      std::string r = "[";
-      for (size_t i = 0; i < x.size(); ++i) r += (i ? "," : "") + fmt_float(x[i]);
-      return r + "]";
-    }
-  };
-  return std::visit(Visitor{}, v);
-}
-
-std::string node_line(const Graph& g, NodeId id) {
-  const Node& n = g.node(id);
-  std::ostringstream os;
-  for (size_t i = 0; i < n.outputs.size(); ++i) {
-    const Tensor& t = g.tensor(n.outputs[i]);
-    os << (i ? ", " : "") << "%" << t.name << ": " << tensor_type_str(t);
-  }
-  os << " = " << op_kind_name(n.kind) << "(";
-  for (size_t i = 0; i < n.inputs.size(); ++i) {
-    os << (i ? ", " : "");
-    if (n.inputs[i] == kNoTensor) {
-      os << "none";
-      continue;
-    }
-    const Tensor& t = g.tensor(n.inputs[i]);
-    os << (t.is_constant() ? "$" : "%") << t.name;
-    if (t.is_constant()) os << ":" << tensor_type_str(t);
-  }
-  os << ")";
-  if (!n.attrs.all().empty()) {
-    os << " {";
-    bool first = true;
-    for (const auto& [k, v] : n.attrs.all()) {
-      os << (first ? "" : ", ") << k << "=" << attr_str(v);
-      first = false;
-    }
-    os << "}";
-  }
-  os << "  // " << n.name;
-  return os.str();
-}
+std::string node_line(const Graph& g, NodeId id) { return print_node(g, id); }
 
 std::string tensor_list(const Graph& g, const std::vector<TensorId>& ts) {
   std::string r;
