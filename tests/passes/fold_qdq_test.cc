@@ -295,8 +295,11 @@ TEST(FoldQdq, UnfoldableClustersStayFloat) {
   Graph g = b.finish({y1, y2, y3, y4});
   Graph f = folded(g);
   EXPECT_EQ(count(f, OpKind::Conv), 3);
-  for (NodeId id : f.live_nodes())
-    if (f.node(id).kind == OpKind::Conv) EXPECT_FALSE(is_int8_op(f, f.node(id))) << describe(f, id);
+  for (NodeId id : f.live_nodes()) {
+    if (f.node(id).kind == OpKind::Conv) {
+      EXPECT_FALSE(is_int8_op(f, f.node(id))) << describe(f, id);
+    }
+  }
   expect_same_results(g, f, 0.03, 5, /*fold_has_float_ops=*/true);
 }
 

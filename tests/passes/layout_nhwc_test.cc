@@ -98,8 +98,12 @@ TEST(LayoutNhwc, CnnKeepsOnlyTheInputTranspose) {
   EXPECT_EQ(count(g, OpKind::Transpose), 1) << print_graph(g);
   for (NodeId id : g.live_nodes()) {
     const Node& n = g.node(id);
-    if (n.kind == OpKind::Conv || n.kind == OpKind::GlobalAveragePool) EXPECT_EQ(n.attrs.get_int("channels_last", 0), 1);
-    if (n.kind == OpKind::Transpose) EXPECT_EQ(n.inputs[0], g.inputs[0]) << "the remaining transpose reads the input";
+    if (n.kind == OpKind::Conv || n.kind == OpKind::GlobalAveragePool) {
+      EXPECT_EQ(n.attrs.get_int("channels_last", 0), 1);
+    }
+    if (n.kind == OpKind::Transpose) {
+      EXPECT_EQ(n.inputs[0], g.inputs[0]) << "the remaining transpose reads the input";
+    }
   }
   // The graph interface is unchanged.
   EXPECT_EQ(g.tensor(g.inputs[0]).shape, (Shape{1, 3, 9, 7}));
