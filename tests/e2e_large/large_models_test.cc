@@ -1,5 +1,5 @@
 // End-to-end on the large fixtures (ResNet-18, MobileNetV2 at 224x224) and the Fashion-MNIST
-// accuracy over all 10,000 test images. Labelled 'slow': skipped in the sanitizer run.
+// accuracy over all 10,000 test images.
 #include <numeric>
 
 #include "e2e/fixture_models.h"
