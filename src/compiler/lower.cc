@@ -667,34 +667,7 @@ Status Lowering::lower_binary(NodeId id) {
 
 Status Lowering::lower_unary(NodeId id) {
   const Node& n = g_.node(id);
-  const double inf = std::numeric_limits<double>::infinity();
-  UnaryParams up;
-  switch (n.kind) {
-    case OpKind::Relu: up.op = UnaryOp::Relu; break;
-    case OpKind::Clip:
-      up.op = UnaryOp::Clip;
-      up.min = float(n.attrs.get_float("min", -inf));
-      up.max = float(n.attrs.get_float("max", inf));
-      break;
-    case OpKind::LeakyRelu:
-      up.op = UnaryOp::LeakyRelu;
-      up.alpha = float(n.attrs.get_float("alpha", 0.01));
-      break;
-    case OpKind::Sigmoid: up.op = UnaryOp::Sigmoid; break;
-    case OpKind::HardSigmoid:
-      up.op = UnaryOp::HardSigmoid;
-      up.alpha = float(n.attrs.get_float("alpha", 0.2));
-      up.beta = float(n.attrs.get_float("beta", 0.5));
-      break;
-    case OpKind::HardSwish: up.op = UnaryOp::HardSwish; break;
-    case OpKind::Tanh: up.op = UnaryOp::Tanh; break;
-    case OpKind::Abs: up.op = UnaryOp::Abs; break;
-    case OpKind::Neg: up.op = UnaryOp::Neg; break;
-    case OpKind::Exp: up.op = UnaryOp::Exp; break;
-    case OpKind::Log: up.op = UnaryOp::Log; break;
-    case OpKind::Sqrt: up.op = UnaryOp::Sqrt; break;
-    default: up.op = UnaryOp::Reciprocal; break;
-  }
+  ASSIGN_OR_RETURN(const UnaryParams up, int8::unary_params(g_, id));
   const TensorId x = n.input(0), y = n.outputs.empty() ? kNoTensor : n.outputs[0];
   RETURN_IF_ERROR(int8::check_per_tensor(g_, id, x, "input"));
   RETURN_IF_ERROR(int8::check_per_tensor(g_, id, y, "output"));

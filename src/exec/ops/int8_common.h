@@ -10,6 +10,7 @@
 #include "exec/ops/binders.h"
 #include "kernels/layout_int8.h"
 #include "kernels/requantize.h"
+#include "kernels/unary_int8.h"
 
 namespace neutron::int8 {
 
@@ -89,5 +90,41 @@ struct LayoutAdapter {
     nhwc_to_nchw_int8(yt, y, out.n, out.c, out.h * out.w);
   }
 };
+
+// The UnaryParams of a unary IR op (attribute defaults as ONNX defines them), shared by the CPU
+// binder and the NPU lowering so both build the same 256-entry table.
+inline StatusOr<UnaryParams> unary_params(const Graph& g, NodeId id) {
+  const Node& n = g.node(id);
+  const double inf = std::numeric_limits<double>::infinity();
+  UnaryParams up;
+  switch (n.kind) {
+    case OpKind::Relu: up.op = UnaryOp::Relu; break;
+    case OpKind::Clip:
+      up.op = UnaryOp::Clip;
+      up.min = float(n.attrs.get_float("min", -inf));
+      up.max = float(n.attrs.get_float("max", inf));
+      break;
+    case OpKind::LeakyRelu:
+      up.op = UnaryOp::LeakyRelu;
+      up.alpha = float(n.attrs.get_float("alpha", 0.01));
+      break;
+    case OpKind::Sigmoid: up.op = UnaryOp::Sigmoid; break;
+    case OpKind::HardSigmoid:
+      up.op = UnaryOp::HardSigmoid;
+      up.alpha = float(n.attrs.get_float("alpha", 0.2));
+      up.beta = float(n.attrs.get_float("beta", 0.5));
+      break;
+    case OpKind::HardSwish: up.op = UnaryOp::HardSwish; break;
+    case OpKind::Tanh: up.op = UnaryOp::Tanh; break;
+    case OpKind::Abs: up.op = UnaryOp::Abs; break;
+    case OpKind::Neg: up.op = UnaryOp::Neg; break;
+    case OpKind::Exp: up.op = UnaryOp::Exp; break;
+    case OpKind::Log: up.op = UnaryOp::Log; break;
+    case OpKind::Sqrt: up.op = UnaryOp::Sqrt; break;
+    case OpKind::Reciprocal: up.op = UnaryOp::Reciprocal; break;
+    default: return error(Error::NotSupported, describe(g, id), ": no int8 kernel for ", op_kind_name(n.kind));
+  }
+  return up;
+}
 
 }  // namespace neutron::int8
