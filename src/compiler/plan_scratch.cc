@@ -2,9 +2,8 @@
 //
 //  1. Liveness: over the kernel sequence, a tensor lives from the call that writes it to the last
 //     call that reads it (aliases count for the tensor whose storage they view).
-//  2. Greedy placement (TFLM's greedy memory planner): scratch tensors by decreasing size (then by
-//     first use, then by index, so the result is deterministic); each goes to the lowest 16-byte
-//     aligned offset where it overlaps no already placed tensor that is live at the same time.
+//  2. Greedy placement (compiler/memory_planner.h, TFLM's greedy-by-size planner); the most bytes
+//     live at one call is kept as the plan's lower bound.
 //  3. Aliases take their tensor's offset; the scratch size is the highest end, 16-byte aligned.
 //  4. Tiling: a Conv whose input and output together exceed the SRAM budget gets tile_rows, the
 //     most output rows whose input rows (with the kernel's halo) and output rows fit in it.
@@ -12,6 +11,7 @@
 #include <algorithm>
 
 #include "compiler/compiler.h"
+#include "compiler/memory_planner.h"
 
 namespace neutron::compiler {
 namespace {
@@ -91,37 +91,21 @@ Status tile_convs(CompileContext& ctx) {
 Status plan_scratch(CompileContext& ctx) {
   NpuProgram& p = ctx.program;
   RETURN_IF_ERROR(compute_liveness(p));
-  std::vector<uint32_t> order;
+  std::vector<uint32_t> placed;  // scratch tensors that own storage and are used
+  std::vector<LiveRange> ranges;
   for (uint32_t i = 0; i < p.tensors.size(); ++i) {
     const ProgramTensor& t = p.tensors[i];
-    if (t.alias_of < 0 && t.region == npu::Region::kScratch && t.first_use >= 0) order.push_back(i);
-  }
-  std::stable_sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    const ProgramTensor& x = p.tensors[a];
-    const ProgramTensor& y = p.tensors[b];
-    if (x.bytes() != y.bytes()) return x.bytes() > y.bytes();
-    if (x.first_use != y.first_use) return x.first_use < y.first_use;
-    return a < b;
-  });
-  std::vector<uint32_t> placed;
-  uint64_t high = 0;
-  for (uint32_t i : order) {
-    ProgramTensor& t = p.tensors[i];
-    std::vector<std::pair<uint64_t, uint64_t>> busy;  // [begin, end) of live neighbours, by begin
-    for (uint32_t j : placed)
-      if (overlap_in_time(t, p.tensors[j])) busy.emplace_back(p.tensors[j].offset, p.tensors[j].offset + p.tensors[j].bytes());
-    std::sort(busy.begin(), busy.end());
-    uint64_t at = 0;
-    for (const auto& [b, e] : busy) {
-      if (at + t.bytes() <= b) break;
-      at = std::max(at, npu::align16(e));
+    if (t.alias_of < 0 && t.region == npu::Region::kScratch && t.first_use >= 0) {
+      placed.push_back(i);
+      ranges.push_back(LiveRange{t.bytes(), t.first_use, t.last_use});
     }
-    CHECK_OR_RETURN(at + t.bytes() < (uint64_t(1) << 32), Error::NotSupported, "partition '", p.name,
-                    "': activation scratch above 4 GiB");
-    t.offset = uint32_t(at);
-    high = std::max<uint64_t>(high, at + t.bytes());
-    placed.push_back(i);
   }
+  const MemoryPlan plan = plan_greedy_by_size(ranges);
+  CHECK_OR_RETURN(plan.size < (uint64_t(1) << 32), Error::NotSupported, "partition '", p.name,
+                  "': activation scratch above 4 GiB");
+  uint64_t high = plan.size;
+  for (size_t k = 0; k < placed.size(); ++k) p.tensors[placed[k]].offset = uint32_t(plan.offsets[k]);
+  p.scratch_lower_bound = max_live_bytes(ranges);
   // A scratch tensor no call uses (the descriptor still has to lie inside the region) sits at 0.
   for (ProgramTensor& t : p.tensors)
     if (t.alias_of < 0 && t.region == npu::Region::kScratch && t.first_use < 0) {

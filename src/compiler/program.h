@@ -102,6 +102,7 @@ struct NpuProgram {
   // Set by the layout stages.
   uint32_t weights_size = 0;       // pack-weights
   uint32_t scratch_size = 0;       // plan-scratch
+  uint64_t scratch_lower_bound = 0;  // plan-scratch: the most scratch bytes live at one call
   uint32_t sram_scratch_size = 0;  // prefetch
   // Set by emit and compose-payload.
   std::vector<uint8_t> microcode, weights, payload;

@@ -260,6 +260,26 @@ StatusOr<Partitioning> partition_graph(const Graph& g, const NeutronTarget& targ
   return result;
 }
 
+StatusOr<std::vector<Partition>> group_nodes(const Graph& g, const std::vector<char>& candidate, int first_id) {
+  CHECK_OR_RETURN(candidate.size() == g.num_nodes(), Error::Internal, "group_nodes: ", candidate.size(),
+                  " flags for ", g.num_nodes(), " nodes");
+  ASSIGN_OR_RETURN(std::vector<NodeId> order, g.topological_order());
+  std::vector<int> partition_of;
+  std::vector<std::vector<NodeId>> members;
+  number_partitions(order, form_groups(g, order, candidate, successors(g)), &partition_of, &members);
+  std::vector<Partition> parts;
+  for (size_t k = 0; k < members.size(); ++k) {
+    Partition part;
+    part.id = int(k);
+    part.nodes = members[k];
+    for (NodeId n : part.nodes) part.macs += node_macs(g, n);
+    fill_boundaries(g, partition_of, &part);
+    part.id = first_id + int(k);
+    parts.push_back(std::move(part));
+  }
+  return parts;
+}
+
 StatusOr<std::vector<ExecutionUnit>> execution_order(const Graph& g, const Partitioning& p) {
   ASSIGN_OR_RETURN(std::vector<NodeId> order, g.topological_order());
   const auto succ = successors(g);

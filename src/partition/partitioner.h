@@ -74,6 +74,11 @@ Status check_target_supported(const NeutronTarget& target);
 // a partition with more inputs or outputs than the target's payload header holds (NotSupported).
 StatusOr<Partitioning> partition_graph(const Graph& g, const NeutronTarget& target, const PartitionOptions& options = {});
 
+// Maximal acyclic groups of the `candidate` nodes (indexed by NodeId), numbered by first node in
+// topological order from `first_id`, with their boundaries (step 2 of the algorithm alone, no
+// rules). Used to group the ops a program runs as CPU kernel calls.
+StatusOr<std::vector<Partition>> group_nodes(const Graph& g, const std::vector<char>& candidate, int first_id = 0);
+
 // One execution unit of the partitioned graph: a partition, or a node left on the CPU.
 struct ExecutionUnit {
   bool is_partition = false;

@@ -12,6 +12,10 @@ Status eliminate_dead_code(Graph& g);
 // on the int8 tensors. Clusters that cannot be folded stay in float, which is still exact QDQ.
 Status fold_qdq(Graph& g);
 
+// quantize-before-pad: QuantizeLinear after a float Pad (its only reader) moves before the Pad,
+// which becomes int8 (exact; see quantize_before_pad.cc).
+Status quantize_before_pad(Graph& g);
+
 // Gives spatial ops (Conv, ConvTranspose, pools, BatchNormalization, Resize) channels_last=1 with
 // NCHW<->NHWC transposes around them, then sinks transposes through layout-agnostic ops and
 // removes pairs that cancel, so a CNN runs NHWC from its first conv to its classifier.

@@ -47,16 +47,6 @@ bool valid_arg(const TensorArg& t) {
   return true;
 }
 
-// Bytes a Neutron input or output occupies: the furthest end of its tensor descriptors.
-uint64_t io_bytes(const npu::MicrocodeView& mc, npu::Region region, uint32_t index) {
-  uint64_t end = 0;
-  for (uint32_t i = 0; i < mc.num_tensors(); ++i) {
-    const npu::TensorDesc d = mc.tensor(i);
-    if (d.region == uint8_t(region) && d.index == index && uint64_t(d.offset) + d.size > end) end = uint64_t(d.offset) + d.size;
-  }
-  return end;
-}
-
 // How one IO reaches the NPU.
 enum class IoPath { kDirect, kStaged };
 struct IoPlan {
@@ -172,24 +162,30 @@ Error NeutronBackend::init(const uint8_t* payload, size_t size, MemoryAllocator*
 }
 
 size_t NeutronBackend::temp_bytes_needed(const TensorArg* args, size_t num_args) const {
-  const npu::MicrocodeView& mc = view_.mc;
+  return temp_bytes_for(view_, args, num_args);
+}
+
+size_t NeutronBackend::temp_bytes_for(const PayloadView& v, const TensorArg* args, size_t num_args) {
+  const npu::MicrocodeView& mc = v.mc;
   size_t n = 0;
   auto add = [&](size_t bytes) { n = align_up(n, 16) + bytes + 16; };
-  add(sizeof(void*) * view_.num_inputs);
-  add(sizeof(void*) * (size_t(view_.num_outputs) + 3));
+  // A flagged multi-channel IO passed contiguous (NCHW) goes through a staging buffer.
+  auto staged = [](const TensorArg& t) {
+    return valid_arg(t) && t.rank >= 3 && t.sizes[t.rank - 3] != 1 && !is_channels_last(t) && is_contiguous(t);
+  };
+  add(sizeof(void*) * v.num_inputs);
+  add(sizeof(void*) * (size_t(v.num_outputs) + 3));
   add(mc.scratch_size() ? mc.scratch_size() : 16);
   add(mc.profile_size());
   add(mc.debug_size());
   add(mc.sram_scratch_size());
-  for (uint32_t i = 0; i < view_.num_inputs; ++i) {
-    const size_t a = view_.input_map[i];
-    if (a < num_args && view_.input_flags[i] && plan_io(args[a], true, args[a].nbytes()).path == IoPath::kStaged)
-      add(args[a].nbytes());
+  for (uint32_t i = 0; i < v.num_inputs; ++i) {
+    const size_t a = v.input_map[i];
+    if (a < num_args && v.input_flags[i] && staged(args[a])) add(args[a].nbytes());
   }
-  for (uint32_t j = 0; j < view_.num_outputs; ++j) {
-    const size_t a = size_t(view_.num_input_args) + view_.output_map[j];
-    if (a < num_args && view_.output_flags[j] && plan_io(args[a], true, args[a].nbytes()).path == IoPath::kStaged)
-      add(args[a].nbytes());
+  for (uint32_t j = 0; j < v.num_outputs; ++j) {
+    const size_t a = size_t(v.num_input_args) + v.output_map[j];
+    if (a < num_args && v.output_flags[j] && staged(args[a])) add(args[a].nbytes());
   }
   return n;
 }
@@ -212,7 +208,7 @@ Error NeutronBackend::execute(MemoryAllocator* temp, const TensorArg* args, size
   // Inputs: direct, or NCHW -> NHWC into a staging buffer.
   for (uint32_t i = 0; i < v.num_inputs; ++i) {
     const TensorArg& t = args[v.input_map[i]];
-    const IoPlan p = plan_io(t, v.input_flags[i] != 0, io_bytes(mc, npu::Region::kInput, i));
+    const IoPlan p = plan_io(t, v.input_flags[i] != 0, payload_io_bytes(mc, npu::Region::kInput, i));
     if (p.error) return fail(Error::InvalidArgument, p.error);
     if (p.path == IoPath::kDirect) {
       inputs[i] = t.data;
@@ -229,7 +225,7 @@ Error NeutronBackend::execute(MemoryAllocator* temp, const TensorArg* args, size
   int8_t* staged_out[256] = {};
   for (uint32_t j = 0; j < v.num_outputs; ++j) {
     const TensorArg& t = args[size_t(v.num_input_args) + v.output_map[j]];
-    const IoPlan p = plan_io(t, v.output_flags[j] != 0, io_bytes(mc, npu::Region::kOutput, j));
+    const IoPlan p = plan_io(t, v.output_flags[j] != 0, payload_io_bytes(mc, npu::Region::kOutput, j));
     if (p.error) return fail(Error::InvalidArgument, p.error);
     if (p.path == IoPath::kDirect) {
       outputs[j] = t.data;

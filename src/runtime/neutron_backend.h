@@ -87,6 +87,11 @@ class NeutronBackend {
   const PayloadView& payload() const { return view_; }
   // Bytes execute() takes from the temp allocator for `args` (upper bound, alignment included).
   size_t temp_bytes_needed(const TensorArg* args, size_t num_args) const;
+  // The same for a parsed payload before init() (the compiler plans this memory; args' data
+  // pointers are not read).
+  static size_t temp_bytes_for(const PayloadView& payload, const TensorArg* args, size_t num_args);
+  // The driver's model handle (NeutronModelHandle) for neutronGetRunStats and friends.
+  void* driver_handle() const { return handle_; }
 
  private:
   Error fail(Error e, const char* message, int32_t driver_error = 0) {

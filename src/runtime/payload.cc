@@ -81,4 +81,13 @@ PayloadStatus parse_payload(const uint8_t* data, size_t size, PayloadView* out) 
   return PayloadStatus();
 }
 
+uint64_t payload_io_bytes(const npu::MicrocodeView& mc, npu::Region region, uint32_t index) {
+  uint64_t end = 0;
+  for (uint32_t i = 0; i < mc.num_tensors(); ++i) {
+    const npu::TensorDesc d = mc.tensor(i);
+    if (d.region == uint8_t(region) && d.index == index && uint64_t(d.offset) + d.size > end) end = uint64_t(d.offset) + d.size;
+  }
+  return end;
+}
+
 }  // namespace neutron::runtime

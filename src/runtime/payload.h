@@ -61,4 +61,8 @@ struct PayloadStatus {
 // The view points into `data`, which must outlive it.
 PayloadStatus parse_payload(const uint8_t* data, size_t size, PayloadView* out);
 
+// Bytes the microcode reads from (kInput) or writes to (kOutput) its `index`-th buffer: the
+// furthest end of the tensor descriptors in that region.
+uint64_t payload_io_bytes(const npu::MicrocodeView& mc, npu::Region region, uint32_t index);
+
 }  // namespace neutron::runtime

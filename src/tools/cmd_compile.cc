@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/progress.h"
+#include "ir/printer.h"
 #include "import/onnx/onnx_importer.h"
 #include "partition/op_support.h"
 #include "partition/partitioner.h"
@@ -16,6 +17,7 @@
 #include "quantize/quantizer.h"
 #include "target/target.h"
 #include "compiler/compiler.h"
+#include "compiler/program_file.h"
 #include "runtime/payload.h"
 #include "sim/sim_config_target.h"
 #include "sim/timing.h"
@@ -26,8 +28,8 @@ namespace neutron::cli {
 namespace {
 
 constexpr const char* kCompileUsage =
-    "compile: usage: neutron compile MODEL.onnx --target NAME|FILE.json -o PROGRAM [--report-json R.json] "
-    "[--calib CALIB.npy|DIR] [--no-delegate OP[,OP...]] [--fetch-constants-to-sram] [--profile]";
+    "compile: usage: neutron compile MODEL.onnx --target NAME|FILE.json|cpu -o PROGRAM.nprg [--report-json R.json] "
+    "[--calib CALIB.npy|DIR] [--no-delegate OP[,OP...]] [--fetch-constants-to-sram] [--profile] [--listing FILE]";
 
 bool has_qdq(const Graph& g) {
   for (NodeId id : g.live_nodes()) {
@@ -190,6 +192,14 @@ std::string report_json(const std::string& model, const Graph& g, const Partitio
   return j.str();
 }
 
+Status write_bytes(const std::string& path, const std::vector<uint8_t>& bytes) {
+  std::ofstream f(path, std::ios::binary);
+  f.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+  f.close();
+  if (!f) return error(Error::IoError, path, ": cannot write");
+  return Status::OK();
+}
+
 Status write_text(const std::string& path, const std::string& text) {
   std::ofstream f(path, std::ios::binary);
   f << text;
@@ -205,17 +215,43 @@ struct NpuPartitionResult {
   std::vector<sim::KernelTiming> kernels;
 };
 
-StatusOr<NpuPartitionResult> compile_and_time(const Graph& g, const Partition& partition, const NeutronTarget& target,
-                                              const sim::SimConfig& cfg, const compiler::CompileOptions& options) {
-  ASSIGN_OR_RETURN(Graph pg, compiler::prepare_partition_graph(g, partition));
+StatusOr<NpuPartitionResult> time_payload(const std::vector<uint8_t>& payload, const sim::SimConfig& cfg) {
   NpuPartitionResult r;
-  ASSIGN_OR_RETURN(r.payload, compiler::compile_partition(pg, target, options));
+  r.payload = payload;
   runtime::PayloadView view;
   runtime::PayloadStatus ps = runtime::parse_payload(r.payload.data(), r.payload.size(), &view);
   CHECK_OR_RETURN(ps.ok(), Error::Internal, "the compiler produced a payload the runtime rejects: ", ps.message);
   r.kernels.resize(view.mc.num_instructions());
   r.timing = sim::estimate_timing(cfg, view.mc, r.kernels.data(), uint32_t(r.kernels.size()));
   return r;
+}
+
+void print_program_summary(const compiler::ProgramFile& pf, const std::string& path) {
+  std::printf("\nprogram %s: %zu bytes, %zu instructions\n", path.c_str(), pf.bytes.size(), pf.instructions.size());
+  for (size_t i = 0; i < pf.instructions.size(); ++i) {
+    const auto& in = pf.instructions[i];
+    std::string origin = in.origin;
+    if (origin.size() > 70) origin = origin.substr(0, 67) + "...";
+    std::printf("  %3zu %-12s payload %8zu B, scratch %8llu B  %s\n", i, in.kind.c_str(), in.payload_bytes,
+                (unsigned long long)in.scratch_bytes, origin.c_str());
+  }
+  std::printf("memory plan: arena %llu bytes (greedy by size); lower bound %llu bytes (most bytes live at one kernel "
+              "call); ratio %.3f\n",
+              (unsigned long long)pf.arena_bytes, (unsigned long long)pf.lower_bound_bytes,
+              pf.lower_bound_bytes ? double(pf.arena_bytes) / double(pf.lower_bound_bytes) : 1.0);
+}
+
+std::string program_json(const compiler::ProgramFile& pf) {
+  std::ostringstream j;
+  j << "{\"bytes\": " << pf.bytes.size() << ", \"arena_bytes\": " << pf.arena_bytes
+    << ", \"lower_bound_bytes\": " << pf.lower_bound_bytes << ", \"instructions\": [";
+  for (size_t i = 0; i < pf.instructions.size(); ++i) {
+    const auto& in = pf.instructions[i];
+    j << (i ? "," : "") << "\n    {\"kind\": \"" << in.kind << "\", \"origin\": \"" << json_escape(in.origin)
+      << "\", \"payload_bytes\": " << in.payload_bytes << ", \"scratch_bytes\": " << in.scratch_bytes << "}";
+  }
+  j << "\n  ]}";
+  return j.str();
 }
 
 void print_npu_summary(const std::vector<NpuPartitionResult>& npu, const NeutronTarget& t, bool per_kernel) {
@@ -247,7 +283,7 @@ void print_npu_summary(const std::vector<NpuPartitionResult>& npu, const Neutron
 
 int cmd_compile(const std::vector<std::string>& args) {
   ArgParser p("compile", args);
-  std::string model, target_name, out_path, json_path, calib_path, no_delegate;
+  std::string model, target_name, out_path, json_path, calib_path, no_delegate, listing_path;
   bool profile = false;
   compiler::CompileOptions copts;
   while (p.more()) {
@@ -260,7 +296,8 @@ int cmd_compile(const std::vector<std::string>& args) {
       continue;
     }
     if (p.option("--target", &target_name) || p.option("-o", &out_path) || p.option("--report-json", &json_path) ||
-        p.option("--calib", &calib_path) || p.option("--no-delegate", &no_delegate))
+        p.option("--calib", &calib_path) || p.option("--no-delegate", &no_delegate) ||
+        p.option("--listing", &listing_path))
       continue;
     std::string m;
     if (!p.positional(&m)) break;
@@ -269,7 +306,7 @@ int cmd_compile(const std::vector<std::string>& args) {
   }
   if (!p.ok()) return p.usage_error();
   if (model.empty() || target_name.empty() || out_path.empty()) return usage_error(kCompileUsage);
-  for (const std::string* out : {&out_path, &json_path})
+  for (const std::string* out : {&out_path, &json_path, &listing_path})
     if (!out->empty() && (*out == model || same_file(model, *out)))
       return fail(error(Error::InvalidArgument, *out, " is the input model; choose another output file"));
   if (!json_path.empty() && (json_path == out_path || same_file(json_path, out_path)))
@@ -277,9 +314,13 @@ int cmd_compile(const std::vector<std::string>& args) {
   auto deny = parse_op_list(no_delegate);
   if (!deny.ok()) return fail(deny.status());
 
-  auto target = load_target(target_name);
+  if (!listing_path.empty() && (listing_path == out_path || same_file(listing_path, out_path) || listing_path == json_path))
+    return fail(error(Error::InvalidArgument, "--listing names the same file as -o or --report-json"));
+  // --target cpu: no delegation, every op as CPU kernel calls (the comparison program).
+  const bool cpu_only = target_name == "cpu";
+  auto target = cpu_only ? StatusOr<NeutronTarget>(compiler::cpu_kernel_target()) : load_target(target_name);
   if (!target.ok()) return fail(target.status());
-  Status st = check_target_supported(target.value());
+  Status st = cpu_only ? Status::OK() : check_target_supported(target.value());
   if (!st.ok()) return fail(st);
 
   auto g = import_onnx_file(model);
@@ -308,10 +349,38 @@ int cmd_compile(const std::vector<std::string>& args) {
   }
   static const std::vector<PassInfo> kFold = {
       {"fold-qdq", "turn DequantizeLinear -> op -> QuantizeLinear clusters into int8 ops", fold_qdq},
+      {"quantize-before-pad", "quantize before a float Pad so the Pad runs in int8", quantize_before_pad},
       {"dce", "remove nodes whose outputs nobody reads", eliminate_dead_code},
   };
   st = run_passes(graph, kFold);
   if (!st.ok()) return fail(st.with_context(model));
+
+  compiler::ProgramFileOptions popts;
+  popts.npu = copts;
+  popts.model_name = model.substr(model.find_last_of('/') == std::string::npos ? 0 : model.find_last_of('/') + 1);
+  if (cpu_only) {
+    if (!no_delegate.empty()) std::fprintf(stderr, "neutron: note: --target cpu delegates nothing; --no-delegate is not used\n");
+    auto pf = compiler::build_program_file(graph, nullptr, target.value(), popts);
+    if (!pf.ok()) return fail(pf.status().with_context(model));
+    st = write_bytes(out_path, pf->bytes);
+    if (!st.ok()) return fail(st);
+    if (!json_path.empty()) {
+      st = write_text(json_path, str_cat("{\n  \"model\": \"", json_escape(model), "\",\n  \"target\": \"cpu\",\n  \"program\": ",
+                                         program_json(pf.value()), "\n}\n"));
+      if (!st.ok()) return fail(st);
+    }
+    if (!listing_path.empty()) {
+      std::string text = "# neutron program listing: target cpu\n" + print_graph(graph);
+      for (size_t k = 0; k < pf->instructions.size(); ++k)
+        if (!pf->instructions[k].payload.empty())
+          text += str_cat("\n# instruction ", k, " ", pf->instructions[k].kind, " payload\n",
+                          compiler::disassemble_payload(pf->instructions[k].payload));
+      st = write_text(listing_path, text);
+      if (!st.ok()) return fail(st);
+    }
+    print_program_summary(pf.value(), out_path);
+    return kExitOk;
+  }
 
   PartitionOptions options;
   options.no_delegate = deny.value();
@@ -322,31 +391,45 @@ int cmd_compile(const std::vector<std::string>& args) {
   auto order = graph.topological_order();
   if (!order.ok()) return fail(order.status());
 
-  // NPU code generation per partition, and the timing model's estimate of each payload.
+  auto pf = compiler::build_program_file(graph, &part.value(), target.value(), popts);
+  if (!pf.ok()) return fail(pf.status().with_context(model));
+  // The timing model's estimate of each Neutron payload.
   auto sim_cfg = sim::sim_config_from_target(target.value());
   if (!sim_cfg.ok()) return fail(sim_cfg.status());
   std::vector<NpuPartitionResult> npu;
-  for (size_t k = 0; k < part->partitions.size(); ++k) {
-    auto pr = compile_and_time(graph, part->partitions[k], target.value(), sim_cfg.value(), copts);
-    if (!pr.ok()) return fail(pr.status().with_context(str_cat(model, ": partition ", k)));
+  for (const auto& in : pf->instructions) {
+    if (in.kind != "delegate") continue;
+    auto pr = time_payload(in.payload, sim_cfg.value());
+    if (!pr.ok()) return fail(pr.status().with_context(str_cat(model, ": partition ", in.partition)));
     npu.push_back(std::move(pr).value());
   }
-
-  std::string program = "# neutron program, text form v0: the partitioned graph and each partition's payload listing\n";
-  program += "target " + target->name + "\n";
-  program += "no-delegate " + (no_delegate.empty() ? std::string("-") : no_delegate) + "\n";
-  program += print_partitioned_graph(graph, part.value());
-  for (size_t k = 0; k < npu.size(); ++k)
-    program += str_cat("\n# partition ", k, " payload (", npu[k].payload.size(), " bytes)\n",
-                       compiler::disassemble_payload(npu[k].payload));
-  st = write_text(out_path, program);
+  st = write_bytes(out_path, pf->bytes);
   if (!st.ok()) return fail(st);
+  if (!listing_path.empty()) {
+    std::string text = "# neutron program listing: the partitioned graph and each payload\n";
+    text += "target " + target->name + "\n";
+    text += "no-delegate " + (no_delegate.empty() ? std::string("-") : no_delegate) + "\n";
+    text += print_partitioned_graph(graph, part.value());
+    for (size_t k = 0; k < pf->instructions.size(); ++k)
+      if (!pf->instructions[k].payload.empty())
+        text += str_cat("\n# instruction ", k, " ", pf->instructions[k].kind, " payload (",
+                        pf->instructions[k].payload.size(), " bytes)\n",
+                        compiler::disassemble_payload(pf->instructions[k].payload));
+    st = write_text(listing_path, text);
+    if (!st.ok()) return fail(st);
+  }
   if (!json_path.empty()) {
-    st = write_text(json_path, report_json(model, graph, part.value(), order.value(), target.value(), no_delegate));
+    std::string j = report_json(model, graph, part.value(), order.value(), target.value(), no_delegate);
+    const size_t close = j.rfind('}');
+    j = j.substr(0, close);
+    while (!j.empty() && (j.back() == '\n' || j.back() == ' ')) j.pop_back();
+    j += ",\n  \"program\": " + program_json(pf.value()) + "\n}\n";
+    st = write_text(json_path, j);
     if (!st.ok()) return fail(st);
   }
   print_report(graph, part.value(), order.value(), target.value());
   print_npu_summary(npu, target.value(), profile);
+  print_program_summary(pf.value(), out_path);
   return kExitOk;
 }
 

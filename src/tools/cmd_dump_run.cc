@@ -45,8 +45,13 @@ int cmd_dump(const std::vector<std::string>& args) {
 int cmd_run(const std::vector<std::string>& args) {
   std::string model, outdir, json_path;
   std::vector<std::string> inputs;
+  bool profile = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
+    if (a == "--profile") {
+      profile = true;
+      continue;
+    }
     auto value = [&](const char* opt) -> const std::string* {
       if (i + 1 >= args.size()) return nullptr;
       (void)opt;
@@ -66,7 +71,9 @@ int cmd_run(const std::vector<std::string>& args) {
       return usage_error("run: unexpected argument '" + a + "' (inputs are given with -i)");
     }
   }
-  if (model.empty()) return usage_error("run: no model given (usage: neutron run MODEL.onnx -i IN.npy -o OUTDIR)");
+  if (model.empty())
+    return usage_error("run: no model given (usage: neutron run MODEL.onnx|PROGRAM.nprg -i IN.npy -o OUTDIR [--json R.json] "
+                       "[--profile])");
 
   // Never overwrite a file the user gave us: refuse an input named like one of our outputs.
   if (!outdir.empty()) {
@@ -84,6 +91,8 @@ int cmd_run(const std::vector<std::string>& args) {
       }
     }
   }
+  if (looks_like_program(model)) return run_program(model, inputs, outdir, json_path, profile);
+  if (profile) return usage_error("run: --profile applies to compiled programs (neutron compile ... -o PROGRAM.nprg)");
   auto t0 = std::chrono::steady_clock::now();
   auto g = import_onnx_file(model);
   if (!g.ok()) return fail(g.status());

@@ -15,7 +15,9 @@ struct Command {
 
 const Command kCommands[] = {
     {"dump", "dump MODEL.onnx [--after-passes]      print the graph IR as text", neutron::cli::cmd_dump},
-    {"run", "run MODEL.onnx [-i IN.npy]... [-o OUTDIR] [--json FILE]   run on the host CPU kernels",
+    {"run",
+     "run MODEL.onnx|PROGRAM.nprg [-i IN.npy]... [-o OUTDIR] [--json FILE] [--profile]   run an ONNX model on the "
+     "host CPU kernels, or a compiled program through the runtime (NPU partitions on the simulated NPU)",
      neutron::cli::cmd_run},
     {"quantize",
      "quantize MODEL.onnx --calib CALIB.npy|DIR -o OUT.onnx [--observer minmax|histogram|percentile] "
@@ -25,8 +27,9 @@ const Command kCommands[] = {
      "compare REF.onnx TEST.onnx --inputs X.npy|DIR [--labels L.npy] [--json R.json]   error metrics and accuracy",
      neutron::cli::cmd_compare},
     {"compile",
-     "compile MODEL.onnx --target NAME|FILE.json -o PROGRAM [--report-json R.json] [--calib CALIB] "
-     "[--no-delegate OP[,OP...]]   partition for the Neutron NPU and report what runs where",
+     "compile MODEL.onnx --target NAME|FILE.json|cpu -o PROGRAM.nprg [--report-json R.json] [--calib CALIB] "
+     "[--no-delegate OP[,OP...]] [--fetch-constants-to-sram] [--profile] [--listing FILE]   partition for the Neutron "
+     "NPU, compile to a program file and report what runs where (--target cpu: every op as CPU kernel calls)",
      neutron::cli::cmd_compile},
     {"supported-ops", "supported-ops --target NAME|FILE.json [-o FILE.md]   the NPU support rules as markdown",
      neutron::cli::cmd_supported_ops},

@@ -114,9 +114,10 @@ TEST(CompileCli, RefusesToOverwriteTheModel) {
 }
 
 TEST(CompileCli, ReportTableAndJson) {
-  const std::string prog = temp_dir() + "/cifar.txt", json = temp_dir() + "/cifar.json";
+  const std::string prog = temp_dir() + "/cifar.nprg", json = temp_dir() + "/cifar.json",
+                    listing = temp_dir() + "/cifar.txt";
   const CommandResult r = run_cli("compile " + fixture("cifarnet", "model_int8.onnx") + " --target imxrt700 -o " + prog +
-                                  " --report-json " + json);
+                                  " --report-json " + json + " --listing " + listing);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("Operator"), std::string::npos);
   EXPECT_NE(r.output.find("Conv                      3      3      0"), std::string::npos) << r.output;
@@ -129,8 +130,10 @@ TEST(CompileCli, ReportTableAndJson) {
   const JsonValue* summary = v->find("summary");
   ASSERT_NE(summary, nullptr);
   EXPECT_EQ(summary->find("nodes")->as_int(), 17);
-  EXPECT_EQ(summary->find("npu_nodes")->as_int(), 12);
-  EXPECT_EQ(summary->find("cpu_nodes")->as_int(), 5);
+  // The float Pad before the input QuantizeLinear is moved after it (quantize-before-pad) and
+  // joins partition 0.
+  EXPECT_EQ(summary->find("npu_nodes")->as_int(), 13);
+  EXPECT_EQ(summary->find("cpu_nodes")->as_int(), 4);
   EXPECT_EQ(summary->find("partitions")->as_int(), 3);
   EXPECT_EQ(summary->find("macs")->as_int(), 12340224);
   EXPECT_DOUBLE_EQ(summary->find("npu_mac_share")->as_number(), 1.0);
@@ -151,21 +154,26 @@ TEST(CompileCli, ReportTableAndJson) {
       EXPECT_EQ(n.find("rule"), nullptr);
     }
   }
-  EXPECT_EQ(cpu, 5);
+  EXPECT_EQ(cpu, 4);
   const JsonValue* parts = v->find("partitions");
   ASSERT_TRUE(parts && parts->is_array());
   EXPECT_EQ(parts->as_array().size(), 3u);
   EXPECT_EQ(parts->as_array()[2].find("nodes")->as_int(), 7);
   EXPECT_GE(parts->as_array()[0].find("boundary_transposes")->as_int(), 0);
 
-  const std::string text = read_file(prog);
-  EXPECT_EQ(text.rfind("# neutron program", 0), 0u);
+  const JsonValue* program = v->find("program");
+  ASSERT_NE(program, nullptr);
+  EXPECT_EQ(program->find("instructions")->as_array().size(), 7u);  // Q, 3 NPU, 2 CPU requantize, DQ
+  EXPECT_GE(program->find("arena_bytes")->as_int(), program->find("lower_bound_bytes")->as_int());
+  EXPECT_EQ(read_file(prog).substr(4, 4), "NPRG");
+  const std::string text = read_file(listing);
+  EXPECT_EQ(text.rfind("# neutron program listing", 0), 0u);
   EXPECT_NE(text.find("npu partition 2 ("), std::string::npos);
-  EXPECT_NE(text.find("cpu %/inner/Pad_output_0: f32[1,3,36,36] = Pad(%input)"), std::string::npos);
+  EXPECT_NE(text.find("i8[1,3,36,36] q(0.00780867,0) = Pad(%input_quantized)"), std::string::npos) << text.substr(0, 3000);
 }
 
 TEST(CompileCli, ProgramIsDeterministic) {
-  const std::string a = temp_dir() + "/a.txt", b = temp_dir() + "/b.txt";
+  const std::string a = temp_dir() + "/a.nprg", b = temp_dir() + "/b.nprg";
   const std::string model = fixture("mobilenet_v1_025", "model_int8.onnx");
   ASSERT_EQ(run_cli("compile " + model + " --target imxrt700 -o " + a).exit_code, 0);
   ASSERT_EQ(run_cli("compile " + model + " --target imxrt700 -o " + b).exit_code, 0);

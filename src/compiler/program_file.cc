@@ -1,0 +1,429 @@
+#include "compiler/program_file.h"
+
+#include <algorithm>
+#include <map>
+
+#include "compiler/memory_planner.h"
+#include "program/program_format.h"
+#include "runtime/neutron_backend.h"
+#include "runtime/payload.h"
+
+namespace neutron::compiler {
+namespace {
+
+enum class UnitKind { kDelegate, kCpuKernels, kQuantize, kDequantize };
+
+struct Unit {
+  UnitKind kind = UnitKind::kQuantize;
+  int partition = -1;  // index into `parts` (delegate, CPU kernels)
+  NodeId node = -1;    // Quantize / Dequantize
+};
+
+bool per_tensor_int8(const Tensor& t) { return t.dtype == DType::I8 && t.quant.scale.size() == 1; }
+
+bool is_input_quantize(const Graph& g, const Node& n) {
+  return n.kind == OpKind::QuantizeLinear && !n.inputs.empty() && n.outputs.size() == 1 &&
+         g.tensor(n.inputs[0]).dtype == DType::F32 && !g.tensor(n.inputs[0]).is_constant() &&
+         per_tensor_int8(g.tensor(n.outputs[0]));
+}
+
+bool is_output_dequantize(const Graph& g, const Node& n) {
+  return n.kind == OpKind::DequantizeLinear && !n.inputs.empty() && n.outputs.size() == 1 &&
+         per_tensor_int8(g.tensor(n.inputs[0])) && !g.tensor(n.inputs[0]).is_constant() &&
+         g.tensor(n.outputs[0]).dtype == DType::F32;
+}
+
+// An int8 op the CPU kernel calls can run: every runtime operand int8.
+bool is_int8_op(const Graph& g, const Node& n) {
+  if (n.kind == OpKind::QuantizeLinear || n.kind == OpKind::DequantizeLinear) return false;
+  for (TensorId t : n.inputs)
+    if (t != kNoTensor && !g.tensor(t).is_constant() && g.tensor(t).dtype != DType::I8) return false;
+  for (TensorId t : n.outputs)
+    if (t != kNoTensor && g.tensor(t).dtype != DType::I8) return false;
+  return true;
+}
+
+StatusOr<fb::DType> program_dtype(const Tensor& t) {
+  switch (t.dtype) {
+    case DType::F32: return fb::DType::Float32;
+    case DType::I8: return fb::DType::Int8;
+    case DType::U8: return fb::DType::UInt8;
+    case DType::I32: return fb::DType::Int32;
+    default: return error(Error::NotSupported, "tensor '", t.name, "' has type ", dtype_name(t.dtype),
+                          ", which program files do not hold (f32, i8, u8, i32)");
+  }
+}
+
+// Liveness of one payload's IO and scratch over its kernel calls, for the lower bound.
+struct PayloadLiveness {
+  int calls = 0;
+  std::vector<std::pair<int, int>> input_range, output_range;  // per delegate arg (inputs, outputs)
+  std::vector<LiveRange> scratch;                              // internal activations
+};
+
+PayloadLiveness payload_liveness(const NpuProgram& np, size_t num_inputs, size_t num_outputs) {
+  PayloadLiveness l;
+  l.calls = int(np.calls.size());
+  l.input_range.assign(num_inputs, {l.calls, -1});
+  l.output_range.assign(num_outputs, {l.calls, -1});
+  for (const ProgramTensor& t : np.tensors) {
+    if (t.first_use < 0) continue;
+    if (t.region == npu::Region::kScratch && t.alias_of < 0) {
+      l.scratch.push_back(LiveRange{t.bytes(), t.first_use, t.last_use});
+      continue;
+    }
+    std::pair<int, int>* r = nullptr;
+    if (t.region == npu::Region::kInput && t.io_index < np.io.input_map.size() &&
+        np.io.input_map[t.io_index] < num_inputs)
+      r = &l.input_range[np.io.input_map[t.io_index]];
+    if (t.region == npu::Region::kOutput && t.io_index < np.io.output_map.size() &&
+        np.io.output_map[t.io_index] < num_outputs)
+      r = &l.output_range[np.io.output_map[t.io_index]];
+    if (r) {
+      r->first = std::min(r->first, t.first_use);
+      r->second = std::max(r->second, t.last_use);
+    }
+  }
+  return l;
+}
+
+class Builder {
+ public:
+  Builder(const Graph& g, const NeutronTarget& target, const ProgramFileOptions& options)
+      : g_(g), target_(target), options_(options), cpu_target_(cpu_kernel_target()), index_(g.num_tensors(), -1) {}
+
+  StatusOr<ProgramFile> build(const Partitioning* partitioning);
+
+ private:
+  Status form_units(const Partitioning* partitioning);
+  int tensor_index(TensorId t);
+  Status compile_unit(size_t u);
+  Status plan_memory();
+  StatusOr<std::vector<uint8_t>> serialize();
+
+  const Graph& g_;
+  const NeutronTarget& target_;
+  const ProgramFileOptions& options_;
+  NeutronTarget cpu_target_;
+
+  std::vector<Partition> parts_;  // NPU partitions first, then CPU kernel groups
+  size_t num_npu_ = 0;
+  std::vector<Unit> units_;
+
+  // Program tensors (IR tensors passed between instructions).
+  std::vector<int> index_;  // IR tensor -> program tensor, -1
+  std::vector<TensorId> tensors_;
+  std::vector<uint64_t> offsets_;
+
+  // Per instruction.
+  struct Compiled {
+    std::vector<uint32_t> inputs, outputs;
+    std::vector<uint8_t> payload;
+    uint64_t scratch_bytes = 0, scratch_offset = 0;
+    PayloadLiveness live;
+    std::string origin;
+  };
+  std::vector<Compiled> compiled_;
+  ProgramFile result_;
+};
+
+Status Builder::form_units(const Partitioning* partitioning) {
+  std::vector<char> on_npu(g_.num_nodes(), 0);
+  if (partitioning) {
+    parts_ = partitioning->partitions;
+    for (const Partition& p : parts_)
+      for (NodeId n : p.nodes) on_npu[size_t(n)] = 1;
+  }
+  num_npu_ = parts_.size();
+  std::vector<char> cpu_kernel(g_.num_nodes(), 0);
+  std::vector<NodeId> edge_nodes;
+  for (NodeId id : g_.live_nodes()) {
+    if (on_npu[size_t(id)]) continue;
+    const Node& n = g_.node(id);
+    if (is_input_quantize(g_, n) || is_output_dequantize(g_, n)) {
+      edge_nodes.push_back(id);
+    } else if (is_int8_op(g_, n)) {
+      cpu_kernel[size_t(id)] = 1;
+    } else {
+      return error(Error::NotSupported, describe(g_, id),
+                   " computes in float on the CPU; program files run int8 kernels, with float only at the model's "
+                   "edges (QuantizeLinear of an input, DequantizeLinear of an output). Quantize the whole model "
+                   "(neutron quantize MODEL.onnx --calib CALIB) or run the ONNX model with `neutron run MODEL.onnx`");
+    }
+  }
+  // CPU kernel groups: maximal acyclic groups, unless contracting them together with the NPU
+  // partitions would create a cycle; then one group per node (always acyclic).
+  ASSIGN_OR_RETURN(std::vector<Partition> groups, group_nodes(g_, cpu_kernel, int(num_npu_)));
+  Partitioning combined;
+  combined.nodes.resize(g_.num_nodes());
+  auto assemble = [&](const std::vector<Partition>& cpu_groups) {
+    combined.partitions = parts_;
+    combined.partitions.resize(num_npu_);
+    for (const Partition& p : cpu_groups) combined.partitions.push_back(p);
+    for (auto& pl : combined.nodes) pl.partition = -1;
+    for (const Partition& p : combined.partitions)
+      for (NodeId n : p.nodes) combined.nodes[size_t(n)].partition = p.id;
+    return execution_order(g_, combined);
+  };
+  auto order = assemble(groups);
+  if (!order.ok()) {
+    groups.clear();
+    for (NodeId id : g_.live_nodes()) {
+      if (!cpu_kernel[size_t(id)]) continue;
+      std::vector<char> one(g_.num_nodes(), 0);
+      one[size_t(id)] = 1;
+      ASSIGN_OR_RETURN(std::vector<Partition> single, group_nodes(g_, one, int(num_npu_ + groups.size())));
+      groups.push_back(std::move(single.at(0)));
+    }
+    order = assemble(groups);
+    RETURN_IF_ERROR(order.status());
+  }
+  parts_ = combined.partitions;
+  for (const ExecutionUnit& eu : order.value()) {
+    Unit u;
+    if (eu.is_partition) {
+      u.kind = size_t(eu.index) < num_npu_ ? UnitKind::kDelegate : UnitKind::kCpuKernels;
+      u.partition = eu.index;
+    } else {
+      const Node& n = g_.node(eu.index);
+      u.node = eu.index;
+      u.kind = n.kind == OpKind::QuantizeLinear ? UnitKind::kQuantize : UnitKind::kDequantize;
+    }
+    units_.push_back(u);
+  }
+  return Status::OK();
+}
+
+int Builder::tensor_index(TensorId t) {
+  if (index_[size_t(t)] < 0) {
+    index_[size_t(t)] = int(tensors_.size());
+    tensors_.push_back(t);
+  }
+  return index_[size_t(t)];
+}
+
+Status Builder::compile_unit(size_t ui) {
+  const Unit& u = units_[ui];
+  Compiled& c = compiled_[ui];
+  if (u.kind == UnitKind::kQuantize || u.kind == UnitKind::kDequantize) {
+    const Node& n = g_.node(u.node);
+    c.inputs = {uint32_t(tensor_index(n.inputs[0]))};
+    c.outputs = {uint32_t(tensor_index(n.outputs[0]))};
+    c.origin = n.name;
+    return Status::OK();
+  }
+  const Partition& part = parts_[size_t(u.partition)];
+  const bool npu = u.kind == UnitKind::kDelegate;
+  for (TensorId t : part.inputs) c.inputs.push_back(uint32_t(tensor_index(t)));
+  for (TensorId t : part.outputs) c.outputs.push_back(uint32_t(tensor_index(t)));
+  for (NodeId n : part.nodes) c.origin += (c.origin.empty() ? "" : ",") + g_.node(n).name;
+  ASSIGN_OR_RETURN(Graph pg, prepare_partition_graph(g_, part));
+  CompileOptions cpu_options;  // CPU: transposes as kernel calls, no prefetch, no tiling
+  const std::string what = npu ? str_cat("NPU partition ", part.id) : str_cat("CPU kernels for ", c.origin);
+  auto np = compile_program(pg, npu ? target_ : cpu_target_, npu ? options_.npu : cpu_options);
+  if (!np.ok()) return np.status().with_context(what);
+  c.payload = np->payload;
+  c.live = payload_liveness(np.value(), part.inputs.size(), part.outputs.size());
+  if (npu) {
+    runtime::PayloadView view;
+    const runtime::PayloadStatus ps = runtime::parse_payload(c.payload.data(), c.payload.size(), &view);
+    CHECK_OR_RETURN(ps.ok(), Error::Internal, what, ": the compiler produced a payload the runtime rejects: ", ps.message);
+    std::vector<runtime::TensorArg> args;
+    for (const auto* list : {&part.inputs, &part.outputs})
+      for (TensorId t : *list) {
+        const Tensor& x = g_.tensor(t);
+        std::vector<int32_t> sizes(x.shape.begin(), x.shape.end());
+        args.push_back(runtime::make_tensor_arg(nullptr, uint32_t(dtype_size(x.dtype)), sizes.data(),
+                                                uint32_t(sizes.size())));
+      }
+    c.scratch_bytes = runtime::NeutronBackend::temp_bytes_for(view, args.data(), args.size());
+  } else {
+    c.scratch_bytes = np->scratch_size;
+  }
+  return Status::OK();
+}
+
+Status Builder::plan_memory() {
+  const int n = int(units_.size());
+  std::vector<int> first(tensors_.size(), n), last(tensors_.size(), -1);
+  for (int i = 0; i < n; ++i) {
+    for (uint32_t t : compiled_[size_t(i)].outputs) first[t] = std::min(first[t], i), last[t] = std::max(last[t], i);
+    for (uint32_t t : compiled_[size_t(i)].inputs) first[t] = std::min(first[t], i), last[t] = std::max(last[t], i);
+  }
+  for (size_t t = 0; t < tensors_.size(); ++t) {
+    if (g_.tensor(tensors_[t]).is_constant())
+      return error(Error::NotSupported, "constant '", g_.tensor(tensors_[t]).name,
+                   "' is passed between instructions; program files keep constants inside payloads");
+    if (g_.tensor(tensors_[t]).producer < 0) first[t] = 0;   // graph inputs: written by the caller
+    if (g_.is_graph_output(tensors_[t])) last[t] = n - 1;    // outputs: read by the caller
+  }
+  std::vector<LiveRange> buffers;
+  for (size_t t = 0; t < tensors_.size(); ++t)
+    buffers.push_back(LiveRange{uint64_t(num_elements(g_.tensor(tensors_[t]).shape)) * dtype_size(g_.tensor(tensors_[t]).dtype), first[t], last[t]});
+  std::vector<size_t> scratch_buffer(units_.size(), SIZE_MAX);
+  for (int i = 0; i < n; ++i)
+    if (compiled_[size_t(i)].scratch_bytes > 0) {
+      scratch_buffer[size_t(i)] = buffers.size();
+      buffers.push_back(LiveRange{compiled_[size_t(i)].scratch_bytes, i, i});
+    }
+  const MemoryPlan plan = plan_greedy_by_size(buffers);
+  offsets_.assign(plan.offsets.begin(), plan.offsets.begin() + ptrdiff_t(tensors_.size()));
+  for (int i = 0; i < n; ++i)
+    if (scratch_buffer[size_t(i)] != SIZE_MAX) compiled_[size_t(i)].scratch_offset = plan.offsets[scratch_buffer[size_t(i)]];
+  result_.arena_bytes = plan.size;
+
+  // Lower bound, kernel call by kernel call: tensors live across the instruction, plus its IO
+  // while the payload's calls use them, plus the payload's own activations.
+  auto a16 = [](uint64_t b) { return (b + 15) & ~uint64_t(15); };
+  uint64_t bound = 0;
+  for (int i = 0; i < n; ++i) {
+    const Compiled& c = compiled_[size_t(i)];
+    uint64_t across = 0;
+    std::vector<char> is_io(tensors_.size(), 0);
+    for (uint32_t t : c.inputs) is_io[t] = 1;
+    for (uint32_t t : c.outputs) is_io[t] = 1;
+    for (size_t t = 0; t < tensors_.size(); ++t)
+      if (first[t] <= i && i <= last[t] && !is_io[t]) across += a16(buffers[t].bytes);
+    if (units_[size_t(i)].kind == UnitKind::kQuantize || units_[size_t(i)].kind == UnitKind::kDequantize) {
+      bound = std::max(bound, across + a16(buffers[c.inputs[0]].bytes) + a16(buffers[c.outputs[0]].bytes));
+      continue;
+    }
+    std::vector<LiveRange> inside = c.live.scratch;
+    const int last_call = std::max(0, c.live.calls - 1);
+    auto add_io = [&](uint32_t t, std::pair<int, int> r, bool is_input) {
+      // Live through the whole instruction unless this instruction starts or ends its life.
+      const bool ends_here = is_input && last[t] == i;
+      const bool starts_here = !is_input && first[t] == i;
+      int lo = 0, hi = last_call;
+      if (ends_here && r.second >= 0) hi = r.second;
+      if (starts_here && r.second >= 0) lo = r.first;
+      inside.push_back(LiveRange{buffers[t].bytes, lo, hi});
+    };
+    std::vector<char> seen(tensors_.size(), 0);
+    for (size_t k = 0; k < c.inputs.size(); ++k)
+      if (!seen[c.inputs[k]]++) add_io(c.inputs[k], c.live.input_range[k], true);
+    for (size_t k = 0; k < c.outputs.size(); ++k)
+      if (!seen[c.outputs[k]]++) add_io(c.outputs[k], c.live.output_range[k], false);
+    bound = std::max(bound, across + max_live_bytes(inside));
+  }
+  result_.lower_bound_bytes = bound;
+  return Status::OK();
+}
+
+StatusOr<std::vector<uint8_t>> Builder::serialize() {
+  flatbuffers::FlatBufferBuilder b(1 << 16);
+  std::vector<flatbuffers::Offset<fb::Tensor>> tensors;
+  for (size_t t = 0; t < tensors_.size(); ++t) {
+    const Tensor& x = g_.tensor(tensors_[t]);
+    ASSIGN_OR_RETURN(fb::DType dt, program_dtype(x));
+    std::vector<int32_t> shape;
+    for (int64_t d : x.shape) {
+      CHECK_OR_RETURN(d >= 0 && d <= INT32_MAX, Error::NotSupported, "tensor '", x.name, "' has dimension ", d);
+      shape.push_back(int32_t(d));
+    }
+    std::vector<uint8_t> order(shape.size());
+    for (size_t k = 0; k < order.size(); ++k) order[k] = uint8_t(k);
+    flatbuffers::Offset<fb::Quantization> q = 0;
+    if (!x.quant.empty()) q = fb::CreateQuantizationDirect(b, &x.quant.scale, &x.quant.zero_point, x.quant.axis);
+    tensors.push_back(fb::CreateTensorDirect(b, x.name.c_str(), dt, &shape, &order, q, fb::Storage::Arena, offsets_[t], 0,
+                                             uint64_t(num_elements(x.shape)) * dtype_size(x.dtype)));
+  }
+  std::vector<flatbuffers::Offset<fb::Payload>> payloads;
+  std::vector<flatbuffers::Offset<fb::Instruction>> instructions;
+  for (size_t i = 0; i < units_.size(); ++i) {
+    const Compiled& c = compiled_[i];
+    flatbuffers::Offset<void> op;
+    fb::Operation type = fb::Operation::NONE;
+    switch (units_[i].kind) {
+      case UnitKind::kQuantize:
+        op = fb::CreateQuantize(b, c.inputs[0], c.outputs[0]).Union();
+        type = fb::Operation::Quantize;
+        break;
+      case UnitKind::kDequantize:
+        op = fb::CreateDequantize(b, c.inputs[0], c.outputs[0]).Union();
+        type = fb::Operation::Dequantize;
+        break;
+      case UnitKind::kDelegate:
+      case UnitKind::kCpuKernels: {
+        b.ForceVectorAlignment(c.payload.size(), sizeof(uint8_t), 16);
+        payloads.push_back(fb::CreatePayload(b, b.CreateVector(c.payload)));
+        const uint32_t index = uint32_t(payloads.size() - 1);
+        if (units_[i].kind == UnitKind::kDelegate) {
+          op = fb::CreateDelegateCallDirect(b, "neutron", index, &c.inputs, &c.outputs, c.scratch_offset, c.scratch_bytes)
+                   .Union();
+          type = fb::Operation::DelegateCall;
+        } else {
+          op = fb::CreateCpuKernelsDirect(b, index, &c.inputs, &c.outputs, c.scratch_offset, c.scratch_bytes).Union();
+          type = fb::Operation::CpuKernels;
+        }
+        break;
+      }
+    }
+    instructions.push_back(fb::CreateInstruction(b, type, op, b.CreateString(c.origin)));
+  }
+  std::vector<uint32_t> inputs, outputs;
+  for (TensorId t : g_.inputs) {
+    if (g_.tensor(t).is_constant()) continue;
+    CHECK_OR_RETURN(index_[size_t(t)] >= 0, Error::NotSupported, "model input '", g_.tensor(t).name,
+                    "' is not read by any instruction");
+    inputs.push_back(uint32_t(index_[size_t(t)]));
+  }
+  for (TensorId t : g_.outputs) {
+    CHECK_OR_RETURN(index_[size_t(t)] >= 0, Error::NotSupported, "model output '", g_.tensor(t).name,
+                    "' is not computed by any instruction (an input or constant returned as is)");
+    outputs.push_back(uint32_t(index_[size_t(t)]));
+  }
+  auto plan = fb::CreateMemoryPlanDirect(b, result_.arena_bytes, result_.lower_bound_bytes, "greedy-by-size");
+  auto root = fb::CreateProgramDirect(b, program::kProgramVersion, options_.generator.c_str(), target_.name.c_str(),
+                                      options_.model_name.c_str(), &tensors, &inputs, &outputs, &instructions, &payloads,
+                                      nullptr, plan);
+  b.Finish(root, fb::ProgramIdentifier());
+  return std::vector<uint8_t>(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
+}
+
+StatusOr<ProgramFile> Builder::build(const Partitioning* partitioning) {
+  RETURN_IF_ERROR(form_units(partitioning));
+  compiled_.resize(units_.size());
+  // Graph inputs first, in model order, so program tensor numbering starts with them.
+  for (TensorId t : g_.inputs)
+    if (!g_.tensor(t).is_constant()) tensor_index(t);
+  for (size_t u = 0; u < units_.size(); ++u) RETURN_IF_ERROR(compile_unit(u));
+  for (TensorId t : g_.outputs) tensor_index(t);
+  RETURN_IF_ERROR(plan_memory());
+  ASSIGN_OR_RETURN(result_.bytes, serialize());
+  for (size_t u = 0; u < units_.size(); ++u) {
+    ProgramInstructionInfo info;
+    static const char* kKinds[] = {"delegate", "cpu_kernels", "quantize", "dequantize"};
+    info.kind = kKinds[int(units_[u].kind)];
+    info.origin = compiled_[u].origin;
+    info.payload_bytes = compiled_[u].payload.size();
+    info.scratch_bytes = compiled_[u].scratch_bytes;
+    info.partition = units_[u].kind == UnitKind::kDelegate ? parts_[size_t(units_[u].partition)].id : -1;
+    info.payload = compiled_[u].payload;
+    result_.instructions.push_back(std::move(info));
+  }
+  return std::move(result_);
+}
+
+}  // namespace
+
+NeutronTarget cpu_kernel_target() {
+  NeutronTarget t;
+  t.name = "cpu";
+  t.description = "host or MCU CPU kernels";
+  t.num_pipes = 1;
+  t.num_macs = 1;
+  t.clock_mhz = 0;
+  t.sram_bytes = int64_t(1) << 40;  // no tiling
+  t.max_partition_inputs = 255;
+  t.max_partition_outputs = 255;
+  return t;
+}
+
+StatusOr<ProgramFile> build_program_file(const Graph& g, const Partitioning* partitioning, const NeutronTarget& target,
+                                         const ProgramFileOptions& options) {
+  Builder b(g, target, options);
+  return b.build(partitioning);
+}
+
+}  // namespace neutron::compiler

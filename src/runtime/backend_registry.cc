@@ -1,0 +1,84 @@
+#include "runtime/backend_registry.h"
+
+#include <cstring>
+#include <new>
+
+#include "driver/neutron_driver.h"
+
+namespace neutron::runtime {
+namespace {
+
+struct Entry {
+  const char* name;
+  const Backend* backend;
+};
+Entry g_backends[kMaxBackends];
+size_t g_num_backends = 0;
+
+}  // namespace
+
+Error register_backend(const char* name, const Backend* backend) {
+  if (name == nullptr || name[0] == '\0' || backend == nullptr) return Error::InvalidArgument;
+  for (size_t i = 0; i < g_num_backends; ++i)
+    if (std::strcmp(g_backends[i].name, name) == 0) {
+      g_backends[i].backend = backend;
+      return Error::Ok;
+    }
+  if (g_num_backends == kMaxBackends) return Error::OutOfMemory;
+  g_backends[g_num_backends++] = Entry{name, backend};
+  return Error::Ok;
+}
+
+const Backend* find_backend(const char* name) {
+  if (name == nullptr) return nullptr;
+  for (size_t i = 0; i < g_num_backends; ++i)
+    if (std::strcmp(g_backends[i].name, name) == 0) return g_backends[i].backend;
+  return nullptr;
+}
+
+void register_builtin_backends() {
+  static const NeutronDelegate neutron;
+  if (find_backend("neutron") == nullptr) register_backend("neutron", &neutron);
+}
+
+Error NeutronDelegate::persistent_bytes(const uint8_t* payload, size_t size, size_t* bytes) const {
+  PayloadView v;
+  const PayloadStatus st = parse_payload(payload, size, &v);
+  if (!st.ok()) return st.error;
+  NeutronModelConfig mcfg;
+  std::memset(&mcfg, 0, sizeof(mcfg));
+  mcfg.microcode = v.microcode;
+  mcfg.weights = v.weights;
+  mcfg.kernels = v.kernels_size ? v.kernels : nullptr;
+  mcfg.microcodeSize = v.microcode_size;
+  mcfg.weightsSize = v.weights_size;
+  size_t context = 0;
+  if (neutronGetModelContextSizeForModel(&mcfg, &context) != ENONE) return Error::InvalidProgram;
+  // The NeutronBackend object, then the context (both 16-byte aligned, as init allocates them).
+  *bytes = (sizeof(NeutronBackend) + 15) / 16 * 16 + 16 + (context < 16 ? 16 : context) + 16;
+  return Error::Ok;
+}
+
+Error NeutronDelegate::init(const uint8_t* payload, size_t size, MemoryAllocator* persistent, void** handle) const {
+  void* mem = persistent->allocate(sizeof(NeutronBackend), 16);
+  if (mem == nullptr) return Error::OutOfMemory;
+  auto* b = new (mem) NeutronBackend();
+  *handle = b;
+  return b->init(payload, size, persistent);
+}
+
+Error NeutronDelegate::execute(void* handle, MemoryAllocator* temp, const TensorArg* args, size_t num_args) const {
+  return static_cast<NeutronBackend*>(handle)->execute(temp, args, num_args);
+}
+
+void NeutronDelegate::destroy(void* handle) const {
+  if (handle == nullptr) return;
+  auto* b = static_cast<NeutronBackend*>(handle);
+  b->~NeutronBackend();
+}
+
+const char* NeutronDelegate::last_error(void* handle) const {
+  return handle ? static_cast<NeutronBackend*>(handle)->last_error() : "backend not initialized";
+}
+
+}  // namespace neutron::runtime

@@ -1,0 +1,51 @@
+// Backends by name (ExecuTorch's backend registry): the program runner looks up each
+// DelegateCall's backend here. Embedded-grade: a fixed table, no heap; backends are objects
+// with static storage owned by whoever registers them.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "core/error.h"
+#include "runtime/neutron_backend.h"
+
+namespace neutron::runtime {
+
+class Backend {
+ public:
+  // Persistent bytes init() takes from its allocator for this payload (upper bound).
+  virtual Error persistent_bytes(const uint8_t* payload, size_t size, size_t* bytes) const = 0;
+  // Parses and prepares one compiled partition; `*handle` identifies it afterwards. The payload
+  // must stay alive and 16-byte aligned until destroy().
+  virtual Error init(const uint8_t* payload, size_t size, MemoryAllocator* persistent, void** handle) const = 0;
+  // Runs it on `args` (inputs, then outputs); working memory from `temp`.
+  virtual Error execute(void* handle, MemoryAllocator* temp, const TensorArg* args, size_t num_args) const = 0;
+  virtual void destroy(void* handle) const = 0;
+  // A static description of the handle's last error.
+  virtual const char* last_error(void* handle) const = 0;
+
+ protected:
+  ~Backend() = default;
+};
+
+constexpr size_t kMaxBackends = 8;
+
+// Errors: InvalidArgument (null or empty name, null backend), OutOfMemory (table full);
+// registering a name again replaces the backend.
+Error register_backend(const char* name, const Backend* backend);
+// nullptr when no backend has this name.
+const Backend* find_backend(const char* name);
+// Registers the backends this runtime ships: "neutron" (NeutronBackend over the Neutron driver).
+// Idempotent; the program runner calls it.
+void register_builtin_backends();
+
+// The "neutron" backend: a NeutronBackend per partition, in persistent memory.
+class NeutronDelegate final : public Backend {
+ public:
+  Error persistent_bytes(const uint8_t* payload, size_t size, size_t* bytes) const override;
+  Error init(const uint8_t* payload, size_t size, MemoryAllocator* persistent, void** handle) const override;
+  Error execute(void* handle, MemoryAllocator* temp, const TensorArg* args, size_t num_args) const override;
+  void destroy(void* handle) const override;
+  const char* last_error(void* handle) const override;
+};
+
+}  // namespace neutron::runtime

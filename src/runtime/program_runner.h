@@ -1,0 +1,98 @@
+// Loads and runs a Neutron program file (src/program/program.fbs) — the portable runtime, as
+// TFLite Micro's MicroInterpreter or ExecuTorch's Method: C++17, no exceptions, no RTTI, no heap.
+// The caller supplies one arena; load() takes the planned activation memory (the program's
+// memory plan) and the runtime state (tensor table, delegate handles, prepared CPU kernels) from
+// it, and run() allocates nothing.
+//
+//   ProgramRunner r;
+//   size_t need = 0;
+//   ProgramRunner::arena_bytes_needed(file, size, &need);   // or a fixed budget
+//   ProgramStatus s = r.load(file, size, arena, arena_size); // verify everything, init backends
+//   std::memcpy(r.input(0).data, image, r.input(0).bytes);
+//   s = r.run();                                             // instruction by instruction
+//   read r.output(0).data
+//
+// Every offset, size and index in the file is checked in load() before anything is used: a bad
+// file gives an error naming the instruction or tensor, never a crash.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+#include "core/error.h"
+#include "program/program_format.h"
+#include "runtime/backend_registry.h"
+#include "runtime/neutron_backend.h"
+
+namespace neutron::sim {
+class Interpreter;
+}
+
+namespace neutron::runtime {
+
+struct ProgramStatus {
+  Error error = Error::Ok;
+  const char* message = "ok";  // static text
+  int32_t instruction = -1;    // the instruction it concerns, or -1
+  int32_t tensor = -1;         // the tensor it concerns, or -1
+  bool ok() const { return error == Error::Ok; }
+};
+
+struct TensorInfo {
+  const char* name = "";  // points into the file
+  fb::DType dtype = fb::DType::Int8;
+  uint32_t rank = 0;
+  int32_t shape[program::kMaxRank] = {};
+  void* data = nullptr;
+  size_t bytes = 0;
+  float scale = 0;  // per-tensor quantization, if any (else 0)
+  int32_t zero_point = 0;
+};
+
+enum class InstructionKind : uint8_t { kDelegate, kCpuKernels, kQuantize, kDequantize };
+
+class ProgramRunner {
+ public:
+  ProgramRunner() = default;
+  ProgramRunner(const ProgramRunner&) = delete;
+  ProgramRunner& operator=(const ProgramRunner&) = delete;
+  ~ProgramRunner() { unload(); }
+
+  // Checks the whole file without running anything (as load() does). `data` 16-byte aligned.
+  static ProgramStatus verify(const void* data, size_t size);
+  // Arena bytes load() needs: the memory plan's arena plus the runtime state.
+  static ProgramStatus arena_bytes_needed(const void* data, size_t size, size_t* bytes);
+
+  // The file and the arena must outlive the runner (it keeps pointers into both).
+  ProgramStatus load(const void* data, size_t size, void* arena, size_t arena_size);
+  ProgramStatus run();
+  void unload();
+  bool loaded() const { return program_ != nullptr; }
+
+  size_t num_inputs() const;
+  size_t num_outputs() const;
+  TensorInfo input(size_t i) const;
+  TensorInfo output(size_t i) const;
+
+  size_t num_instructions() const { return num_instructions_; }
+  InstructionKind instruction_kind(size_t i) const;
+  const char* instruction_origin(size_t i) const;
+  // For delegate calls: the backend name and its handle (a NeutronBackend* for "neutron").
+  const char* delegate_backend(size_t i) const;
+  void* delegate_handle(size_t i) const;
+  const char* tensor_name(int32_t t) const;
+  const fb::Program* program() const { return program_; }
+  size_t arena_used() const { return arena_used_; }
+
+ private:
+  struct Step;
+  TensorInfo info(uint32_t t) const;
+
+  const fb::Program* program_ = nullptr;
+  uint8_t* arena_ = nullptr;
+  void** tensor_data_ = nullptr;  // per tensor: its storage
+  Step* steps_ = nullptr;
+  size_t num_instructions_ = 0;
+  size_t arena_used_ = 0;
+};
+
+}  // namespace neutron::runtime

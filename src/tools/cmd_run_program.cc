@@ -1,0 +1,246 @@
+// `neutron run PROGRAM.nprg`: runs a compiled program through the portable runtime
+// (runtime/program_runner.h) — CPU kernel calls on the host, Neutron partitions through
+// NeutronBackend -> driver -> simulator — and prints the simulated NPU latency.
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "core/npy.h"
+#include "driver/neutron_driver.h"
+#include "driver/neutron_driver_sim.h"
+#include "npu/kernel_args.h"
+#include "runtime/program_runner.h"
+#include "sim/sim_config_target.h"
+#include "sim/timing.h"
+#include "target/target.h"
+#include "tools/cli.h"
+#include "tools/cli_util.h"
+
+namespace neutron::cli {
+namespace {
+
+// 16-byte aligned heap buffer (the runtime's arena and the program file).
+struct AlignedBuffer {
+  std::unique_ptr<uint8_t[]> raw;
+  uint8_t* data = nullptr;
+  size_t size = 0;
+  explicit AlignedBuffer(size_t n) : raw(new uint8_t[n + 16]()), size(n) {
+    data = raw.get() + ((16 - (reinterpret_cast<uintptr_t>(raw.get()) & 15)) & 15);
+  }
+};
+
+DType to_dtype(fb::DType t) {
+  switch (t) {
+    case fb::DType::Float32: return DType::F32;
+    case fb::DType::Int8: return DType::I8;
+    case fb::DType::UInt8: return DType::U8;
+    case fb::DType::Int32: return DType::I32;
+  }
+  return DType::Invalid;
+}
+
+Shape shape_of(const runtime::TensorInfo& t) { return Shape(t.shape, t.shape + t.rank); }
+
+std::string describe_status(const runtime::ProgramRunner& r, const runtime::ProgramStatus& s) {
+  std::string m = str_cat(s.message, " (", to_string(s.error), ")");
+  if (s.instruction >= 0) {
+    m += str_cat("; instruction ", s.instruction);
+    if (r.loaded() && size_t(s.instruction) < r.num_instructions())
+      m += str_cat(" (", r.instruction_origin(size_t(s.instruction)), ")");
+  }
+  if (s.tensor >= 0) {
+    m += str_cat("; tensor ", s.tensor);
+    const char* name = r.tensor_name(s.tensor);
+    if (name[0]) m += str_cat(" '", name, "'");
+  }
+  return m;
+}
+
+}  // namespace
+
+bool looks_like_program(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  char head[8] = {};
+  f.read(head, 8);
+  return f.gcount() == 8 && program::is_program_file(head, 8);
+}
+
+int run_program(const std::string& path, const std::vector<std::string>& inputs, const std::string& outdir,
+                const std::string& json_path, bool profile) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::ifstream f(path, std::ios::binary | std::ios::ate);
+  if (!f) return fail(error(Error::IoError, path, ": cannot open"));
+  const std::streamsize n = f.tellg();
+  f.seekg(0);
+  AlignedBuffer file(size_t(n > 0 ? n : 0));
+  if (n > 0 && !f.read(reinterpret_cast<char*>(file.data), n)) return fail(error(Error::IoError, path, ": cannot read"));
+
+  if (neutronInit() != ENONE) return fail(error(Error::DelegateFailed, "neutronInit failed: ", neutronGetLastErrorMessage()));
+  struct Deinit {
+    ~Deinit() { neutronDeinit(); }
+  } deinit;
+  size_t need = 0;
+  runtime::ProgramStatus ps = runtime::ProgramRunner::arena_bytes_needed(file.data, file.size, &need);
+  if (!ps.ok()) return fail(error(ps.error, path, ": ", describe_status(runtime::ProgramRunner(), ps)));
+  AlignedBuffer arena(need);
+  runtime::ProgramRunner runner;  // destroyed before the arena it lives in
+  const fb::Program* prog = fb::GetProgram(file.data);
+
+  // The simulated driver times kernels with the program's target (defaults if it is unknown).
+  const std::string target_name = prog->target() ? prog->target()->str() : "";
+  if (!target_name.empty() && target_name != "cpu") {
+    auto t = load_target(target_name);
+    auto cfg = t.ok() ? sim::sim_config_from_target(t.value()) : StatusOr<sim::SimConfig>(t.status());
+    if (cfg.ok()) driver::set_sim_config(cfg.value());
+    else std::fprintf(stderr, "neutron: warning: target '%s' not found (%s); NPU timing uses the default parameters\n",
+                      target_name.c_str(), cfg.status().message().c_str());
+  }
+
+  ps = runner.load(file.data, file.size, arena.data, arena.size);
+  if (!ps.ok()) return fail(error(ps.error, path, ": ", describe_status(runner, ps)));
+
+  if (inputs.size() != runner.num_inputs()) {
+    std::string names;
+    for (size_t i = 0; i < runner.num_inputs(); ++i) {
+      const runtime::TensorInfo t = runner.input(i);
+      names += str_cat(names.empty() ? "" : ", ", "'", t.name, "' ", program::dtype_name(t.dtype), shape_of(t));
+    }
+    return fail(error(Error::InvalidArgument, path, " has ", runner.num_inputs(), " input(s) (", names, "), but ",
+                      inputs.size(), " -i file(s) were given"));
+  }
+  // Each -i file holds one sample of the input's shape, or several along a leading axis (N
+  // instead of a leading 1, or an extra axis in front); every sample is run in turn.
+  std::vector<TensorData> in_data;
+  int64_t samples = -1;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    auto d = read_npy(inputs[i]);
+    if (!d.ok()) return fail(d.status());
+    const runtime::TensorInfo t = runner.input(i);
+    const Shape want = shape_of(t);
+    if (d->dtype != to_dtype(t.dtype))
+      return fail(error(Error::InvalidArgument, inputs[i], ": dtype ", dtype_name(d->dtype), ", but input '", t.name,
+                        "' of ", path, " is ", program::dtype_name(t.dtype)));
+    int64_t k = -1;
+    const Shape& got = d->shape;
+    if (got == want) k = 1;
+    else if (got.size() == want.size() + 1 && Shape(got.begin() + 1, got.end()) == want) k = got[0];
+    else if (!want.empty() && want[0] == 1 && got.size() == want.size() && Shape(got.begin() + 1, got.end()) == Shape(want.begin() + 1, want.end()))
+      k = got[0];
+    if (k < 0)
+      return fail(error(Error::InvalidArgument, inputs[i], ": shape ", shape_str(got), " does not fit input '", t.name,
+                        "' of shape ", shape_str(want), " (one sample, or samples along a leading axis)"));
+    if (samples >= 0 && k != samples)
+      return fail(error(Error::InvalidArgument, inputs[i], ": ", k, " samples, but the other inputs have ", samples));
+    samples = k;
+    in_data.push_back(std::move(d).value());
+  }
+  if (samples < 0) samples = 1;
+
+  std::vector<TensorData> outs;
+  for (size_t o = 0; o < runner.num_outputs(); ++o) {
+    const runtime::TensorInfo t = runner.output(o);
+    Shape s = shape_of(t);
+    if (samples > 1) {
+      if (!s.empty() && s[0] == 1) s[0] = samples;
+      else s.insert(s.begin(), samples);
+    }
+    outs.emplace_back(to_dtype(t.dtype), s);
+  }
+  const auto t1 = std::chrono::steady_clock::now();
+  double npu_ms = 0;
+  uint64_t npu_cycles = 0, npu_macs = 0;
+  for (int64_t s = 0; s < samples; ++s) {
+    for (size_t i = 0; i < in_data.size(); ++i) {
+      const runtime::TensorInfo t = runner.input(i);
+      std::memcpy(t.data, in_data[i].bytes.data() + size_t(s) * t.bytes, t.bytes);
+    }
+    ps = runner.run();
+    if (!ps.ok()) return fail(error(ps.error, path, ": sample ", s, ": ", describe_status(runner, ps)));
+    for (size_t o = 0; o < outs.size(); ++o) {
+      const runtime::TensorInfo t = runner.output(o);
+      std::memcpy(outs[o].bytes.data() + size_t(s) * t.bytes, t.data, t.bytes);
+    }
+  }
+  const auto t2 = std::chrono::steady_clock::now();
+
+  // Simulated NPU time of the last run, per delegate call.
+  std::ostringstream profile_text, delegates_json;
+  int delegates = 0;
+  for (size_t i = 0; i < runner.num_instructions(); ++i) {
+    if (runner.instruction_kind(i) != runtime::InstructionKind::kDelegate ||
+        std::strcmp(runner.delegate_backend(i), "neutron") != 0)
+      continue;
+    auto* backend = static_cast<runtime::NeutronBackend*>(runner.delegate_handle(i));
+    NeutronRunStats st;
+    if (neutronGetRunStats(backend->driver_handle(), &st) != ENONE) continue;
+    npu_ms += st.latencyMs;
+    npu_cycles += st.totalCycles;
+    npu_macs += st.macs;
+    delegates_json << (delegates ? "," : "") << "\n    {\"instruction\": " << i << ", \"latency_ms\": "
+                   << json_number(st.latencyMs) << ", \"cycles\": " << st.totalCycles << ", \"macs\": " << st.macs
+                   << ", \"utilization\": " << json_number(st.utilization) << "}";
+    ++delegates;
+    if (!profile) continue;
+    std::vector<NeutronKernelRecord> rec(st.kernels);
+    uint32_t count = 0;
+    if (neutronGetKernelRecords(backend->driver_handle(), rec.data(), uint32_t(rec.size()), &count) != ENONE) continue;
+    std::string origin = runner.instruction_origin(i);
+    if (origin.size() > 60) origin = origin.substr(0, 57) + "...";
+    profile_text << str_cat("instruction ", i, " (NPU: ", origin, "): ", count, " kernels, ", st.totalCycles,
+                            " cycles, ", st.latencyMs, " ms\n");
+    char line[160];
+    std::snprintf(line, sizeof(line), "  %-4s %-16s %10s %10s %7s  %s\n", "#", "kernel", "cycles", "MACs", "util", "bound");
+    profile_text << line;
+    for (uint32_t k = 0; k < count && k < rec.size(); ++k) {
+      std::snprintf(line, sizeof(line), "  %-4u %-16s %10llu %10llu %6.1f%%  %s\n", rec[k].instruction,
+                    npu::opcode_name(npu::Opcode(rec[k].opcode)), (unsigned long long)rec[k].cycles,
+                    (unsigned long long)rec[k].macs, 100.0 * rec[k].utilization,
+                    sim::bound_name(sim::Bound(rec[k].bound)));
+      profile_text << line;
+    }
+  }
+
+  if (!outdir.empty()) {
+    ::mkdir(outdir.c_str(), 0777);
+    for (size_t k = 0; k < outs.size(); ++k) {
+      Status w = write_npy(outdir + "/output_" + std::to_string(k) + ".npy", outs[k]);
+      if (!w.ok()) return fail(w);
+    }
+  }
+  const double load_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+  const double run_ms = std::chrono::duration<double, std::milli>(t2 - t1).count();
+  for (size_t k = 0; k < outs.size(); ++k)
+    std::printf("output %zu '%s': %s%s\n", k, runner.output(k).name, dtype_name(outs[k].dtype),
+                shape_str(outs[k].shape).c_str());
+  std::printf("program %s: target %s, %zu instructions (%d on the NPU), arena %zu bytes (plan %llu, lower bound %llu)\n",
+              path.c_str(), target_name.c_str(), runner.num_instructions(), delegates, runner.arena_used(),
+              (unsigned long long)prog->plan()->arena_bytes(), (unsigned long long)prog->plan()->lower_bound_bytes());
+  std::printf("time: load %.2f ms, run %.2f ms for %lld sample(s) on the host\n", load_ms, run_ms, (long long)samples);
+  if (delegates)
+    std::printf("simulated NPU time per inference: %.3f ms at %s (%llu cycles, %llu MACs; timing model, docs/npu-model.md)\n",
+                npu_ms, target_name.c_str(), (unsigned long long)npu_cycles, (unsigned long long)npu_macs);
+  if (profile) std::fputs(profile_text.str().c_str(), stdout);
+  if (!json_path.empty()) {
+    std::ofstream j(json_path);
+    j << "{\n  \"program\": \"" << json_escape(path) << "\",\n  \"target\": \"" << json_escape(target_name)
+      << "\",\n  \"samples\": " << samples << ",\n  \"load_ms\": " << json_number(load_ms)
+      << ",\n  \"run_ms\": " << json_number(run_ms) << ",\n  \"arena_bytes\": " << runner.arena_used()
+      << ",\n  \"plan_arena_bytes\": " << prog->plan()->arena_bytes()
+      << ",\n  \"plan_lower_bound_bytes\": " << prog->plan()->lower_bound_bytes()
+      << ",\n  \"npu_latency_ms\": " << json_number(npu_ms) << ",\n  \"npu_cycles\": " << npu_cycles
+      << ",\n  \"delegates\": [" << delegates_json.str() << "\n  ],\n  \"outputs\": [";
+    for (size_t k = 0; k < outs.size(); ++k)
+      j << (k ? "," : "") << "\n    {\"name\": \"" << json_escape(runner.output(k).name) << "\", \"dtype\": \""
+        << dtype_name(outs[k].dtype) << "\", \"shape\": " << str_cat(outs[k].shape) << "}";
+    j << "\n  ]\n}\n";
+    if (!j) return fail(error(Error::IoError, json_path, ": cannot write"));
+  }
+  return kExitOk;
+}
+
+}  // namespace neutron::cli
