@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 
 #include "compiler/memory_planner.h"
 #include "program/program_format.h"
@@ -119,10 +120,16 @@ class Builder {
   struct Compiled {
     std::vector<uint32_t> inputs, outputs;
     std::vector<uint8_t> payload;
-    uint64_t scratch_bytes = 0, scratch_offset = 0;
+    uint64_t scratch_bytes = 0, scratch_offset = 0;  // delegates: working memory besides activations
+    uint64_t activations_offset = 0;                 // the payload's scratch region in the arena
     PayloadLiveness live;
     std::string origin;
+    // Payload units, between plan-scratch and the remaining stages.
+    std::unique_ptr<Graph> graph;
+    std::unique_ptr<CompileContext> ctx;
+    std::vector<uint32_t> internal;  // scratch tensors owning storage, in c.live.scratch order
   };
+  Status finish_payload(Compiled& c, const std::vector<uint64_t>& internal_offsets);
   std::vector<Compiled> compiled_;
   ProgramFile result_;
 };
@@ -218,95 +225,148 @@ Status Builder::compile_unit(size_t ui) {
   for (TensorId t : part.outputs) c.outputs.push_back(uint32_t(tensor_index(t)));
   for (NodeId n : part.nodes) c.origin += (c.origin.empty() ? "" : ",") + g_.node(n).name;
   ASSIGN_OR_RETURN(Graph pg, prepare_partition_graph(g_, part));
+  c.graph = std::make_unique<Graph>(std::move(pg));
   CompileOptions cpu_options;  // CPU: transposes as kernel calls, no prefetch, no tiling
+  const NeutronTarget& t = npu ? target_ : cpu_target_;
+  const CompileOptions& o = npu ? options_.npu : cpu_options;
   const std::string what = npu ? str_cat("NPU partition ", part.id) : str_cat("CPU kernels for ", c.origin);
-  auto np = compile_program(pg, npu ? target_ : cpu_target_, npu ? options_.npu : cpu_options);
-  if (!np.ok()) return np.status().with_context(what);
-  c.payload = np->payload;
-  c.live = payload_liveness(np.value(), part.inputs.size(), part.outputs.size());
   if (npu) {
+    // Working memory besides activations, from a first compile (it does not depend on the plan).
+    auto dry = compile_partition(*c.graph, t, o);
+    if (!dry.ok()) return dry.status().with_context(what);
     runtime::PayloadView view;
-    const runtime::PayloadStatus ps = runtime::parse_payload(c.payload.data(), c.payload.size(), &view);
+    const runtime::PayloadStatus ps = runtime::parse_payload(dry->data(), dry->size(), &view);
     CHECK_OR_RETURN(ps.ok(), Error::Internal, what, ": the compiler produced a payload the runtime rejects: ", ps.message);
     std::vector<runtime::TensorArg> args;
     for (const auto* list : {&part.inputs, &part.outputs})
-      for (TensorId t : *list) {
-        const Tensor& x = g_.tensor(t);
-        std::vector<int32_t> sizes(x.shape.begin(), x.shape.end());
-        args.push_back(runtime::make_tensor_arg(nullptr, uint32_t(dtype_size(x.dtype)), sizes.data(),
+      for (TensorId x : *list) {
+        const Tensor& xt = g_.tensor(x);
+        std::vector<int32_t> sizes(xt.shape.begin(), xt.shape.end());
+        args.push_back(runtime::make_tensor_arg(nullptr, uint32_t(dtype_size(xt.dtype)), sizes.data(),
                                                 uint32_t(sizes.size())));
       }
-    c.scratch_bytes = runtime::NeutronBackend::temp_bytes_for(view, args.data(), args.size());
-  } else {
-    c.scratch_bytes = np->scratch_size;
+    c.scratch_bytes = runtime::NeutronBackend::temp_bytes_for(view, args.data(), args.size(), false);
+  }
+  // Stages up to plan-scratch now; the activation offsets then come from the program's plan.
+  c.ctx = std::make_unique<CompileContext>(CompileContext{*c.graph, t, o, NpuProgram()});
+  for (const CompileStage& st : compile_stages()) {
+    RETURN_IF_ERROR(st.run(*c.ctx).with_context(str_cat(what, ", stage ", st.name)));
+    if (std::string(st.name) == "plan-scratch") break;
+  }
+  const NpuProgram& np = c.ctx->program;
+  c.live = payload_liveness(np, part.inputs.size(), part.outputs.size());
+  for (uint32_t k = 0; k < np.tensors.size(); ++k) {
+    const ProgramTensor& x = np.tensors[k];
+    if (x.region == npu::Region::kScratch && x.alias_of < 0 && x.first_use >= 0) c.internal.push_back(k);
   }
   return Status::OK();
 }
 
+Status Builder::finish_payload(Compiled& c, const std::vector<uint64_t>& internal_offsets) {
+  NpuProgram& np = c.ctx->program;
+  uint64_t base = UINT64_MAX, end = 0;
+  for (size_t k = 0; k < c.internal.size(); ++k) base = std::min(base, internal_offsets[k]);
+  if (c.internal.empty()) base = 0;
+  for (size_t k = 0; k < c.internal.size(); ++k) {
+    ProgramTensor& x = np.tensors[c.internal[k]];
+    x.offset = uint32_t(internal_offsets[k] - base);
+    end = std::max<uint64_t>(end, x.offset + x.bytes());
+  }
+  for (ProgramTensor& x : np.tensors)  // scratch tensors no call uses sit at 0
+    if (x.region == npu::Region::kScratch && x.alias_of < 0 && x.first_use < 0) {
+      x.offset = 0;
+      end = std::max<uint64_t>(end, x.bytes());
+    }
+  for (ProgramTensor& x : np.tensors) {
+    if (x.alias_of < 0) continue;
+    int32_t r = x.alias_of;
+    while (np.tensors[size_t(r)].alias_of >= 0) r = np.tensors[size_t(r)].alias_of;
+    x.offset = np.tensors[size_t(r)].offset;
+  }
+  np.scratch_size = uint32_t(npu::align16(end));
+  RETURN_IF_ERROR(check_scratch_plan(np));
+  c.activations_offset = base;
+  bool after = false;
+  for (const CompileStage& st : compile_stages()) {
+    if (after) RETURN_IF_ERROR(st.run(*c.ctx).with_context(str_cat("payload for ", c.origin, ", stage ", st.name)));
+    if (std::string(st.name) == "plan-scratch") after = true;
+  }
+  c.payload = np.payload;
+  if (!c.graph) return Status::OK();
+  c.ctx.reset();
+  c.graph.reset();
+  return Status::OK();
+}
+
+// One plan for the whole program, kernel call by kernel call: the time axis runs through every
+// instruction's kernel calls (Quantize/Dequantize are one step). Program tensors live from the
+// call that writes them to the last call that reads them; payload-internal activations as
+// plan-scratch found them; a delegate's other working memory for its whole instruction.
 Status Builder::plan_memory() {
   const int n = int(units_.size());
-  std::vector<int> first(tensors_.size(), n), last(tensors_.size(), -1);
+  std::vector<int> base(size_t(n) + 1, 0);
+  for (int i = 0; i < n; ++i) base[size_t(i) + 1] = base[size_t(i)] + std::max(1, compiled_[size_t(i)].live.calls);
+  const int steps = base[size_t(n)];
+  std::vector<int> first(tensors_.size(), steps), last(tensors_.size(), -1);
   for (int i = 0; i < n; ++i) {
-    for (uint32_t t : compiled_[size_t(i)].outputs) first[t] = std::min(first[t], i), last[t] = std::max(last[t], i);
-    for (uint32_t t : compiled_[size_t(i)].inputs) first[t] = std::min(first[t], i), last[t] = std::max(last[t], i);
+    const Compiled& c = compiled_[size_t(i)];
+    const int lo = base[size_t(i)], hi = base[size_t(i) + 1] - 1;
+    for (size_t k = 0; k < c.outputs.size(); ++k) {
+      const uint32_t t = c.outputs[k];
+      const bool fine = k < c.live.output_range.size() && c.live.output_range[k].second >= 0;
+      first[t] = std::min(first[t], fine ? lo + c.live.output_range[k].first : lo);
+      last[t] = std::max(last[t], fine ? lo + c.live.output_range[k].second : hi);
+    }
+    for (size_t k = 0; k < c.inputs.size(); ++k) {
+      const uint32_t t = c.inputs[k];
+      const bool fine = k < c.live.input_range.size() && c.live.input_range[k].second >= 0;
+      first[t] = std::min(first[t], fine ? lo + c.live.input_range[k].first : lo);
+      last[t] = std::max(last[t], fine ? lo + c.live.input_range[k].second : hi);
+    }
   }
   for (size_t t = 0; t < tensors_.size(); ++t) {
-    if (g_.tensor(tensors_[t]).is_constant())
-      return error(Error::NotSupported, "constant '", g_.tensor(tensors_[t]).name,
+    const Tensor& x = g_.tensor(tensors_[t]);
+    if (x.is_constant())
+      return error(Error::NotSupported, "constant '", x.name,
                    "' is passed between instructions; program files keep constants inside payloads");
-    if (g_.tensor(tensors_[t]).producer < 0) first[t] = 0;   // graph inputs: written by the caller
-    if (g_.is_graph_output(tensors_[t])) last[t] = n - 1;    // outputs: read by the caller
+    if (x.producer < 0) first[t] = 0;                             // graph inputs: written by the caller
+    if (g_.is_graph_output(tensors_[t])) last[t] = steps - 1;     // outputs: read by the caller
+    if (last[t] < first[t]) last[t] = first[t];
   }
   std::vector<LiveRange> buffers;
   for (size_t t = 0; t < tensors_.size(); ++t)
-    buffers.push_back(LiveRange{uint64_t(num_elements(g_.tensor(tensors_[t]).shape)) * dtype_size(g_.tensor(tensors_[t]).dtype), first[t], last[t]});
-  std::vector<size_t> scratch_buffer(units_.size(), SIZE_MAX);
-  for (int i = 0; i < n; ++i)
-    if (compiled_[size_t(i)].scratch_bytes > 0) {
-      scratch_buffer[size_t(i)] = buffers.size();
-      buffers.push_back(LiveRange{compiled_[size_t(i)].scratch_bytes, i, i});
+    buffers.push_back(LiveRange{uint64_t(num_elements(g_.tensor(tensors_[t]).shape)) * dtype_size(g_.tensor(tensors_[t]).dtype),
+                                first[t], last[t]});
+  std::vector<size_t> temp_buffer(size_t(n), SIZE_MAX), internal_begin(size_t(n), 0);
+  for (int i = 0; i < n; ++i) {
+    Compiled& c = compiled_[size_t(i)];
+    internal_begin[size_t(i)] = buffers.size();
+    for (const LiveRange& r : c.live.scratch)
+      buffers.push_back(LiveRange{r.bytes, base[size_t(i)] + r.first, base[size_t(i)] + r.last});
+    if (units_[size_t(i)].kind == UnitKind::kDelegate && c.scratch_bytes > 0) {
+      temp_buffer[size_t(i)] = buffers.size();
+      buffers.push_back(LiveRange{c.scratch_bytes, base[size_t(i)], base[size_t(i) + 1] - 1});
     }
+  }
   const MemoryPlan plan = plan_greedy_by_size(buffers);
   offsets_.assign(plan.offsets.begin(), plan.offsets.begin() + ptrdiff_t(tensors_.size()));
-  for (int i = 0; i < n; ++i)
-    if (scratch_buffer[size_t(i)] != SIZE_MAX) compiled_[size_t(i)].scratch_offset = plan.offsets[scratch_buffer[size_t(i)]];
-  result_.arena_bytes = plan.size;
-
-  // Lower bound, kernel call by kernel call: tensors live across the instruction, plus its IO
-  // while the payload's calls use them, plus the payload's own activations.
-  auto a16 = [](uint64_t b) { return (b + 15) & ~uint64_t(15); };
-  uint64_t bound = 0;
   for (int i = 0; i < n; ++i) {
-    const Compiled& c = compiled_[size_t(i)];
-    uint64_t across = 0;
-    std::vector<char> is_io(tensors_.size(), 0);
-    for (uint32_t t : c.inputs) is_io[t] = 1;
-    for (uint32_t t : c.outputs) is_io[t] = 1;
-    for (size_t t = 0; t < tensors_.size(); ++t)
-      if (first[t] <= i && i <= last[t] && !is_io[t]) across += a16(buffers[t].bytes);
-    if (units_[size_t(i)].kind == UnitKind::kQuantize || units_[size_t(i)].kind == UnitKind::kDequantize) {
-      bound = std::max(bound, across + a16(buffers[c.inputs[0]].bytes) + a16(buffers[c.outputs[0]].bytes));
-      continue;
+    Compiled& c = compiled_[size_t(i)];
+    if (temp_buffer[size_t(i)] != SIZE_MAX) c.scratch_offset = plan.offsets[temp_buffer[size_t(i)]];
+    if (!c.ctx) continue;
+    const auto b = plan.offsets.begin() + ptrdiff_t(internal_begin[size_t(i)]);
+    RETURN_IF_ERROR(finish_payload(c, std::vector<uint64_t>(b, b + ptrdiff_t(c.live.scratch.size()))));
+    if (units_[size_t(i)].kind == UnitKind::kCpuKernels) {
+      // CPU kernel calls: the activation region is their working memory.
+      c.scratch_offset = c.activations_offset;
+      runtime::PayloadView view;
+      const runtime::PayloadStatus ps = runtime::parse_payload(c.payload.data(), c.payload.size(), &view);
+      CHECK_OR_RETURN(ps.ok(), Error::Internal, "CPU kernels for ", c.origin, ": payload rejected: ", ps.message);
+      c.scratch_bytes = view.mc.scratch_size();
     }
-    std::vector<LiveRange> inside = c.live.scratch;
-    const int last_call = std::max(0, c.live.calls - 1);
-    auto add_io = [&](uint32_t t, std::pair<int, int> r, bool is_input) {
-      // Live through the whole instruction unless this instruction starts or ends its life.
-      const bool ends_here = is_input && last[t] == i;
-      const bool starts_here = !is_input && first[t] == i;
-      int lo = 0, hi = last_call;
-      if (ends_here && r.second >= 0) hi = r.second;
-      if (starts_here && r.second >= 0) lo = r.first;
-      inside.push_back(LiveRange{buffers[t].bytes, lo, hi});
-    };
-    std::vector<char> seen(tensors_.size(), 0);
-    for (size_t k = 0; k < c.inputs.size(); ++k)
-      if (!seen[c.inputs[k]]++) add_io(c.inputs[k], c.live.input_range[k], true);
-    for (size_t k = 0; k < c.outputs.size(); ++k)
-      if (!seen[c.outputs[k]]++) add_io(c.outputs[k], c.live.output_range[k], false);
-    bound = std::max(bound, across + max_live_bytes(inside));
   }
-  result_.lower_bound_bytes = bound;
+  result_.arena_bytes = plan.size;
+  result_.lower_bound_bytes = max_live_bytes(buffers);
   return Status::OK();
 }
 
@@ -349,7 +409,8 @@ StatusOr<std::vector<uint8_t>> Builder::serialize() {
         payloads.push_back(fb::CreatePayload(b, b.CreateVector(c.payload)));
         const uint32_t index = uint32_t(payloads.size() - 1);
         if (units_[i].kind == UnitKind::kDelegate) {
-          op = fb::CreateDelegateCallDirect(b, "neutron", index, &c.inputs, &c.outputs, c.scratch_offset, c.scratch_bytes)
+          op = fb::CreateDelegateCallDirect(b, "neutron", index, &c.inputs, &c.outputs, c.scratch_offset, c.scratch_bytes,
+                                            c.activations_offset)
                    .Union();
           type = fb::Operation::DelegateCall;
         } else {

@@ -67,8 +67,17 @@ Error NeutronDelegate::init(const uint8_t* payload, size_t size, MemoryAllocator
   return b->init(payload, size, persistent);
 }
 
-Error NeutronDelegate::execute(void* handle, MemoryAllocator* temp, const TensorArg* args, size_t num_args) const {
-  return static_cast<NeutronBackend*>(handle)->execute(temp, args, num_args);
+Error NeutronDelegate::activation_bytes(const uint8_t* payload, size_t size, size_t* bytes) const {
+  PayloadView v;
+  const PayloadStatus st = parse_payload(payload, size, &v);
+  if (!st.ok()) return st.error;
+  *bytes = v.mc.scratch_size();
+  return Error::Ok;
+}
+
+Error NeutronDelegate::execute(void* handle, MemoryAllocator* temp, const TensorArg* args, size_t num_args,
+                               void* activations) const {
+  return static_cast<NeutronBackend*>(handle)->execute(temp, args, num_args, activations);
 }
 
 void NeutronDelegate::destroy(void* handle) const {

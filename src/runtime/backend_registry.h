@@ -17,8 +17,13 @@ class Backend {
   // Parses and prepares one compiled partition; `*handle` identifies it afterwards. The payload
   // must stay alive and 16-byte aligned until destroy().
   virtual Error init(const uint8_t* payload, size_t size, MemoryAllocator* persistent, void** handle) const = 0;
-  // Runs it on `args` (inputs, then outputs); working memory from `temp`.
-  virtual Error execute(void* handle, MemoryAllocator* temp, const TensorArg* args, size_t num_args) const = 0;
+  // Bytes of activation memory the partition needs at once (planned by the compiler).
+  virtual Error activation_bytes(const uint8_t* payload, size_t size, size_t* bytes) const = 0;
+  // Runs it on `args` (inputs, then outputs): activations at `activations` (activation_bytes(),
+  // 16-byte aligned; may reuse memory of args no longer read, as the compiler planned), other
+  // working memory from `temp`.
+  virtual Error execute(void* handle, MemoryAllocator* temp, const TensorArg* args, size_t num_args,
+                        void* activations) const = 0;
   virtual void destroy(void* handle) const = 0;
   // A static description of the handle's last error.
   virtual const char* last_error(void* handle) const = 0;
@@ -43,7 +48,9 @@ class NeutronDelegate final : public Backend {
  public:
   Error persistent_bytes(const uint8_t* payload, size_t size, size_t* bytes) const override;
   Error init(const uint8_t* payload, size_t size, MemoryAllocator* persistent, void** handle) const override;
-  Error execute(void* handle, MemoryAllocator* temp, const TensorArg* args, size_t num_args) const override;
+  Error activation_bytes(const uint8_t* payload, size_t size, size_t* bytes) const override;
+  Error execute(void* handle, MemoryAllocator* temp, const TensorArg* args, size_t num_args,
+                void* activations) const override;
   void destroy(void* handle) const override;
   const char* last_error(void* handle) const override;
 };

@@ -165,7 +165,8 @@ size_t NeutronBackend::temp_bytes_needed(const TensorArg* args, size_t num_args)
   return temp_bytes_for(view_, args, num_args);
 }
 
-size_t NeutronBackend::temp_bytes_for(const PayloadView& v, const TensorArg* args, size_t num_args) {
+size_t NeutronBackend::temp_bytes_for(const PayloadView& v, const TensorArg* args, size_t num_args,
+                                      bool with_activations) {
   const npu::MicrocodeView& mc = v.mc;
   size_t n = 0;
   auto add = [&](size_t bytes) { n = align_up(n, 16) + bytes + 16; };
@@ -175,7 +176,7 @@ size_t NeutronBackend::temp_bytes_for(const PayloadView& v, const TensorArg* arg
   };
   add(sizeof(void*) * v.num_inputs);
   add(sizeof(void*) * (size_t(v.num_outputs) + 3));
-  add(mc.scratch_size() ? mc.scratch_size() : 16);
+  if (with_activations) add(mc.scratch_size() ? mc.scratch_size() : 16);
   add(mc.profile_size());
   add(mc.debug_size());
   add(mc.sram_scratch_size());
@@ -191,6 +192,12 @@ size_t NeutronBackend::temp_bytes_for(const PayloadView& v, const TensorArg* arg
 }
 
 Error NeutronBackend::execute(MemoryAllocator* temp, const TensorArg* args, size_t num_args) {
+  return execute(temp, args, num_args, nullptr);
+}
+
+Error NeutronBackend::execute(MemoryAllocator* temp, const TensorArg* args, size_t num_args, void* activations) {
+  if (activations != nullptr && (reinterpret_cast<uintptr_t>(activations) & 15) != 0)
+    return fail(Error::InvalidArgument, "activation memory must be 16-byte aligned");
   if (handle_ == nullptr) return fail(Error::InvalidProgram, "backend not initialized");
   if (temp == nullptr) return fail(Error::InvalidArgument, "no temp allocator");
   const PayloadView& v = view_;
@@ -235,7 +242,7 @@ Error NeutronBackend::execute(MemoryAllocator* temp, const TensorArg* args, size
     if (staged_out[j] == nullptr) return fail(Error::OutOfMemory, "temp allocator cannot hold an output's NHWC copy");
     outputs[j] = staged_out[j];
   }
-  void* scratch = temp->allocate(mc.scratch_size() ? mc.scratch_size() : 16, 16);
+  void* scratch = activations ? activations : temp->allocate(mc.scratch_size() ? mc.scratch_size() : 16, 16);
   void* profile = mc.profile_size() ? temp->allocate(mc.profile_size(), 16) : nullptr;
   void* debug = mc.debug_size() ? temp->allocate(mc.debug_size(), 16) : nullptr;
   void* sram = mc.sram_scratch_size() ? temp->allocate(mc.sram_scratch_size(), 16) : nullptr;

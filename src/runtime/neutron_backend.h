@@ -76,6 +76,9 @@ class NeutronBackend {
   // Runs one inference. Errors: InvalidArgument (args that do not match the payload), OutOfMemory
   // (temp allocator), DelegateFailed (driver), InvalidProgram when not initialized.
   Error execute(MemoryAllocator* temp, const TensorArg* args, size_t num_args);
+  // The same with the microcode's activation scratch (header word 9 bytes, 16-byte aligned) at
+  // `activations` instead of from `temp` (a program's memory plan places it; null = from temp).
+  Error execute(MemoryAllocator* temp, const TensorArg* args, size_t num_args, void* activations);
 
   // Releases the driver's model (idempotent). The memory belongs to the caller's allocators.
   void destroy();
@@ -89,7 +92,8 @@ class NeutronBackend {
   size_t temp_bytes_needed(const TensorArg* args, size_t num_args) const;
   // The same for a parsed payload before init() (the compiler plans this memory; args' data
   // pointers are not read).
-  static size_t temp_bytes_for(const PayloadView& payload, const TensorArg* args, size_t num_args);
+  static size_t temp_bytes_for(const PayloadView& payload, const TensorArg* args, size_t num_args,
+                               bool with_activations = true);
   // The driver's model handle (NeutronModelHandle) for neutronGetRunStats and friends.
   void* driver_handle() const { return handle_; }
 

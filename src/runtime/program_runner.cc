@@ -22,7 +22,8 @@ struct ProgramRunner::Step {
   sim::Interpreter* cpu = nullptr;
   const uint8_t** cpu_inputs = nullptr;
   uint8_t** cpu_outputs = nullptr;
-  // Working memory of delegate and CPU kernel calls.
+  // Working memory of delegate and CPU kernel calls; a delegate's planned activations.
+  uint8_t* activations = nullptr;
   uint8_t* scratch = nullptr;
   size_t scratch_bytes = 0;
   // Quantize / Dequantize.
@@ -147,40 +148,19 @@ ProgramStatus check_indices(const Tables& tb, const flatbuffers::Vector<uint32_t
 
 bool ranges_overlap(uint64_t a, uint64_t an, uint64_t b, uint64_t bn) { return an && bn && a < b + bn && b < a + an; }
 
-// Outputs and scratch must not overlap each other or the inputs (a plan error would corrupt
-// data silently).
-ProgramStatus check_no_overlap(const Tables& tb, const flatbuffers::Vector<uint32_t>* ins,
-                               const flatbuffers::Vector<uint32_t>* outs, uint64_t scratch_off, uint64_t scratch_bytes,
-                               int32_t instr) {
-  auto range = [&](uint32_t t, uint64_t* off, uint64_t* n) {
-    const fb::Tensor* x = tb.p->tensors()->Get(t);
-    *off = x->offset();
-    *n = x->storage() == fb::Storage::Arena ? x->bytes() : 0;
-  };
-  for (uint32_t k = 0; k < outs->size(); ++k) {
-    uint64_t o, on;
-    range(outs->Get(k), &o, &on);
-    if (ranges_overlap(o, on, scratch_off, scratch_bytes))
-      return bad(Error::InvalidProgram, "an output overlaps the instruction's scratch", instr, int32_t(outs->Get(k)));
-    for (uint32_t j = 0; j < outs->size(); ++j) {
-      uint64_t a, an;
-      range(outs->Get(j), &a, &an);
-      if (j != k && ranges_overlap(o, on, a, an))
-        return bad(Error::InvalidProgram, "two outputs of an instruction overlap", instr, int32_t(outs->Get(k)));
+// An instruction's working memory (live for the whole instruction) must not overlap its inputs or
+// outputs. (Inputs and outputs of a partition may share memory: the compiler plans them kernel by
+// kernel, so an output can take the place of an input the partition no longer reads.)
+ProgramStatus check_scratch_apart(const Tables& tb, const flatbuffers::Vector<uint32_t>* ins,
+                                  const flatbuffers::Vector<uint32_t>* outs, uint64_t scratch_off, uint64_t scratch_bytes,
+                                  int32_t instr) {
+  for (const auto* list : {ins, outs})
+    for (uint32_t t : *list) {
+      const fb::Tensor* x = tb.p->tensors()->Get(t);
+      if (x->storage() == fb::Storage::Arena && ranges_overlap(x->offset(), x->bytes(), scratch_off, scratch_bytes))
+        return bad(Error::InvalidProgram, "an input or output overlaps the instruction's working memory", instr,
+                   int32_t(t));
     }
-    for (uint32_t i : *ins) {
-      uint64_t a, an;
-      range(i, &a, &an);
-      if (ranges_overlap(o, on, a, an))
-        return bad(Error::InvalidProgram, "an output overlaps an input of the same instruction", instr, int32_t(i));
-    }
-  }
-  for (uint32_t i : *ins) {
-    uint64_t a, an;
-    range(i, &a, &an);
-    if (ranges_overlap(a, an, scratch_off, scratch_bytes))
-      return bad(Error::InvalidProgram, "an input overlaps the instruction's scratch", instr, int32_t(i));
-  }
   return ProgramStatus{};
 }
 
@@ -251,13 +231,17 @@ ProgramStatus check_instruction(const Tables& tb, uint32_t i, size_t* persistent
       ProgramStatus s = check_indices(tb, d->inputs(), false, ii);
       if (s.ok()) s = check_indices(tb, d->outputs(), true, ii);
       if (s.ok()) s = check_scratch(tb, d->scratch_offset(), d->scratch_bytes(), ii);
-      if (s.ok()) s = check_no_overlap(tb, d->inputs(), d->outputs(), d->scratch_offset(), d->scratch_bytes(), ii);
+      if (s.ok()) s = check_scratch_apart(tb, d->inputs(), d->outputs(), d->scratch_offset(), d->scratch_bytes(), ii);
       if (!s.ok()) return s;
       const fb::Payload* pl = payload_of(tb, d->payload());
       if (pl == nullptr) return bad(Error::InvalidProgram, "delegate call names a missing or misaligned payload", ii);
-      size_t bytes = 0;
-      const Error e = be->persistent_bytes(pl->data()->data(), pl->data()->size(), &bytes);
+      size_t bytes = 0, activations = 0;
+      Error e = be->persistent_bytes(pl->data()->data(), pl->data()->size(), &bytes);
+      if (e == Error::Ok) e = be->activation_bytes(pl->data()->data(), pl->data()->size(), &activations);
       if (e != Error::Ok) return bad(e, "delegate payload rejected by its backend", ii);
+      if (d->activations_offset() % kAlign != 0 || d->activations_offset() > tb.arena_bytes ||
+          activations > tb.arena_bytes - d->activations_offset())
+        return bad(Error::InvalidProgram, "delegate activations lie outside the planned arena or are misaligned", ii);
       *persistent = align_up(bytes) + align_up(sizeof(TensorArg) * (d->inputs()->size() + d->outputs()->size() + 1));
       return ProgramStatus{};
     }
@@ -267,7 +251,6 @@ ProgramStatus check_instruction(const Tables& tb, uint32_t i, size_t* persistent
       ProgramStatus s = check_indices(tb, c->inputs(), false, ii);
       if (s.ok()) s = check_indices(tb, c->outputs(), true, ii);
       if (s.ok()) s = check_scratch(tb, c->scratch_offset(), c->scratch_bytes(), ii);
-      if (s.ok()) s = check_no_overlap(tb, c->inputs(), c->outputs(), c->scratch_offset(), c->scratch_bytes(), ii);
       if (!s.ok()) return s;
       const fb::Payload* pl = payload_of(tb, c->payload());
       if (pl == nullptr) return bad(Error::InvalidProgram, "CPU kernel call names a missing or misaligned payload", ii);
@@ -438,6 +421,7 @@ ProgramStatus ProgramRunner::load(const void* data, size_t size, void* arena, si
           }
         st->scratch = act + d->scratch_offset();
         st->scratch_bytes = size_t(d->scratch_bytes());
+        st->activations = act + d->activations_offset();
         const fb::Payload* pl = p->payloads()->Get(d->payload());
         const Error e = st->backend->init(pl->data()->data(), pl->data()->size(), &persistent, &st->handle);
         if (e != Error::Ok) return bad(e, st->backend->last_error(st->handle), ii);
@@ -491,7 +475,7 @@ ProgramStatus ProgramRunner::run() {
         break;
       case InstructionKind::kDelegate: {
         MemoryAllocator temp(st.scratch, st.scratch_bytes);
-        const Error e = st.backend->execute(st.handle, &temp, st.args, st.num_args);
+        const Error e = st.backend->execute(st.handle, &temp, st.args, st.num_args, st.activations);
         if (e != Error::Ok) return bad(e, st.backend->last_error(st.handle), ii);
         break;
       }
