@@ -22,8 +22,10 @@ struct ProgramRunner::Step {
   sim::Interpreter* cpu = nullptr;
   const uint8_t** cpu_inputs = nullptr;
   uint8_t** cpu_outputs = nullptr;
-  // Working memory of delegate and CPU kernel calls; a delegate's planned activations.
+  // Working memory of delegate calls; the planned activations of delegate and CPU kernel calls;
+  // SRAM copies of prefetched weights (CPU kernel calls of a delegate's payload).
   uint8_t* activations = nullptr;
+  uint8_t* sram = nullptr;
   uint8_t* scratch = nullptr;
   size_t scratch_bytes = 0;
   // Quantize / Dequantize.
@@ -55,6 +57,7 @@ struct Tables {
   const fb::Program* p = nullptr;
   uint32_t num_tensors = 0;
   uint64_t arena_bytes = 0;
+  bool delegates_on_cpu = false;
 };
 
 bool valid_dtype(fb::DType t) { return uint8_t(t) <= uint8_t(fb::DType::MAX); }
@@ -178,6 +181,48 @@ const fb::Payload* payload_of(const Tables& tb, uint32_t index) {
   return pl;
 }
 
+// A payload the CPU runs as kernel calls (CpuKernels, or a delegate's payload with
+// LoadOptions::delegates_on_cpu): IO maps, sizes and regions checked; `persistent` = the prepared
+// state's bytes. `activation_bytes` / `sram_bytes`: the memory the caller provides for the
+// payload's scratch and prefetched-weights regions.
+ProgramStatus check_kernel_payload(const Tables& tb, uint32_t payload, const flatbuffers::Vector<uint32_t>* ins,
+                                   const flatbuffers::Vector<uint32_t>* outs, uint64_t activation_bytes,
+                                   uint64_t sram_bytes, int32_t ii, size_t* persistent) {
+  const fb::Payload* pl = payload_of(tb, payload);
+  if (pl == nullptr) return bad(Error::InvalidProgram, "kernel calls name a missing or misaligned payload", ii);
+  PayloadView v;
+  const PayloadStatus ps = parse_payload(pl->data()->data(), pl->data()->size(), &v);
+  if (!ps.ok()) return bad(ps.error, ps.message, ii);
+  if (v.num_input_args != ins->size())
+    return bad(Error::InvalidProgram, "instruction's input count differs from its payload's", ii);
+  for (uint32_t k = 0; k < v.num_inputs; ++k) {
+    if (v.input_flags[k]) return bad(Error::NotSupported, "CPU kernel calls take contiguous tensors (flag set)", ii);
+    if (v.input_map[k] >= ins->size()) return bad(Error::InvalidProgram, "payload input map out of range", ii);
+    const fb::Tensor* t = tb.p->tensors()->Get(ins->Get(v.input_map[k]));
+    if (payload_io_bytes(v.mc, npu::Region::kInput, k) > t->bytes())
+      return bad(Error::InvalidProgram, "kernels read past the end of an input tensor", ii,
+                 int32_t(ins->Get(v.input_map[k])));
+  }
+  for (uint32_t k = 0; k < v.num_outputs; ++k) {
+    if (v.output_flags[k]) return bad(Error::NotSupported, "CPU kernel calls take contiguous tensors (flag set)", ii);
+    if (v.output_map[k] >= outs->size()) return bad(Error::InvalidProgram, "payload output map out of range", ii);
+    const fb::Tensor* t = tb.p->tensors()->Get(outs->Get(v.output_map[k]));
+    if (payload_io_bytes(v.mc, npu::Region::kOutput, k) > t->bytes())
+      return bad(Error::InvalidProgram, "kernels write past the end of an output tensor", ii,
+                 int32_t(outs->Get(v.output_map[k])));
+  }
+  if (v.mc.sram_scratch_size() > sram_bytes)
+    return bad(Error::InvalidProgram, "no room for the payload's prefetched weights", ii);
+  if (v.mc.scratch_size() > activation_bytes)
+    return bad(Error::InvalidProgram, "instruction's activation memory is smaller than its payload needs", ii);
+  size_t mem = 0;
+  const sim::SimStatus ss = sim::Interpreter::required_memory(v.mc, v.weights, &mem);
+  if (!ss.ok()) return bad(ss.error, ss.message, ii);
+  *persistent = align_up(sizeof(sim::Interpreter)) + align_up(mem) + align_up(sizeof(void*) * (v.num_inputs + 1)) +
+                align_up(sizeof(void*) * (v.num_outputs + 1));
+  return ProgramStatus{};
+}
+
 // The persistent bytes one instruction needs (Step state excluded), after checking it.
 ProgramStatus check_instruction(const Tables& tb, uint32_t i, size_t* persistent) {
   const int32_t ii = int32_t(i);
@@ -242,6 +287,9 @@ ProgramStatus check_instruction(const Tables& tb, uint32_t i, size_t* persistent
       if (d->activations_offset() % kAlign != 0 || d->activations_offset() > tb.arena_bytes ||
           activations > tb.arena_bytes - d->activations_offset())
         return bad(Error::InvalidProgram, "delegate activations lie outside the planned arena or are misaligned", ii);
+      if (tb.delegates_on_cpu)
+        return check_kernel_payload(tb, d->payload(), d->inputs(), d->outputs(), activations, d->scratch_bytes(), ii,
+                                    persistent);
       *persistent = align_up(bytes) + align_up(sizeof(TensorArg) * (d->inputs()->size() + d->outputs()->size() + 1));
       return ProgramStatus{};
     }
@@ -252,40 +300,7 @@ ProgramStatus check_instruction(const Tables& tb, uint32_t i, size_t* persistent
       if (s.ok()) s = check_indices(tb, c->outputs(), true, ii);
       if (s.ok()) s = check_scratch(tb, c->scratch_offset(), c->scratch_bytes(), ii);
       if (!s.ok()) return s;
-      const fb::Payload* pl = payload_of(tb, c->payload());
-      if (pl == nullptr) return bad(Error::InvalidProgram, "CPU kernel call names a missing or misaligned payload", ii);
-      PayloadView v;
-      const PayloadStatus ps = parse_payload(pl->data()->data(), pl->data()->size(), &v);
-      if (!ps.ok()) return bad(ps.error, ps.message, ii);
-      if (v.num_input_args != c->inputs()->size())
-        return bad(Error::InvalidProgram, "CPU kernel call's input count differs from its payload's", ii);
-      for (uint32_t k = 0; k < v.num_inputs; ++k) {
-        if (v.input_flags[k]) return bad(Error::NotSupported, "CPU kernel calls take contiguous tensors (flag set)", ii);
-        if (v.input_map[k] >= c->inputs()->size()) return bad(Error::InvalidProgram, "payload input map out of range", ii);
-        const fb::Tensor* t = tb.p->tensors()->Get(c->inputs()->Get(v.input_map[k]));
-        if (payload_io_bytes(v.mc, npu::Region::kInput, k) > t->bytes())
-          return bad(Error::InvalidProgram, "CPU kernels read past the end of an input tensor", ii,
-                     int32_t(c->inputs()->Get(v.input_map[k])));
-      }
-      for (uint32_t k = 0; k < v.num_outputs; ++k) {
-        if (v.output_flags[k]) return bad(Error::NotSupported, "CPU kernel calls take contiguous tensors (flag set)", ii);
-        if (v.output_map[k] >= c->outputs()->size())
-          return bad(Error::InvalidProgram, "payload output map out of range", ii);
-        const fb::Tensor* t = tb.p->tensors()->Get(c->outputs()->Get(v.output_map[k]));
-        if (payload_io_bytes(v.mc, npu::Region::kOutput, k) > t->bytes())
-          return bad(Error::InvalidProgram, "CPU kernels write past the end of an output tensor", ii,
-                     int32_t(c->outputs()->Get(v.output_map[k])));
-      }
-      if (v.mc.sram_scratch_size() != 0)
-        return bad(Error::NotSupported, "CPU kernel calls cannot prefetch weights (SRAM scratch size is not 0)", ii);
-      if (v.mc.scratch_size() > c->scratch_bytes())
-        return bad(Error::InvalidProgram, "CPU kernel call's scratch is smaller than its payload needs", ii);
-      size_t mem = 0;
-      const sim::SimStatus ss = sim::Interpreter::required_memory(v.mc, v.weights, &mem);
-      if (!ss.ok()) return bad(ss.error, ss.message, ii);
-      *persistent = align_up(sizeof(sim::Interpreter)) + align_up(mem) + align_up(sizeof(void*) * (v.num_inputs + 1)) +
-                    align_up(sizeof(void*) * (v.num_outputs + 1));
-      return ProgramStatus{};
+      return check_kernel_payload(tb, c->payload(), c->inputs(), c->outputs(), c->scratch_bytes(), 0, ii, persistent);
     }
     default: return bad(Error::InvalidProgram, "instruction has an unknown operation", ii);
   }
@@ -293,7 +308,8 @@ ProgramStatus check_instruction(const Tables& tb, uint32_t i, size_t* persistent
 
 // Structure (FlatBuffers verifier, identifier, version, required tables), every tensor and every
 // instruction. `persistent` = runtime state bytes after the planned arena.
-ProgramStatus check_program(const void* data, size_t size, Tables* tb, size_t* persistent) {
+ProgramStatus check_program(const void* data, size_t size, const LoadOptions& options, Tables* tb, size_t* persistent) {
+  tb->delegates_on_cpu = options.delegates_on_cpu;
   if (data == nullptr) return bad(Error::InvalidArgument, "program data is null");
   if (!aligned16(data)) return bad(Error::InvalidArgument, "program data must be 16-byte aligned");
   if (size < 8 || !program::is_program_file(data, size))
@@ -332,28 +348,57 @@ ProgramStatus check_program(const void* data, size_t size, Tables* tb, size_t* p
 
 }  // namespace
 
-ProgramStatus ProgramRunner::verify(const void* data, size_t size) {
+ProgramStatus ProgramRunner::verify(const void* data, size_t size, const LoadOptions& options) {
   register_builtin_backends();
   Tables tb;
   size_t persistent = 0;
-  return check_program(data, size, &tb, &persistent);
+  return check_program(data, size, options, &tb, &persistent);
 }
 
-ProgramStatus ProgramRunner::arena_bytes_needed(const void* data, size_t size, size_t* bytes) {
+ProgramStatus ProgramRunner::arena_bytes_needed(const void* data, size_t size, size_t* bytes, const LoadOptions& options) {
   register_builtin_backends();
   Tables tb;
   size_t persistent = 0;
-  ProgramStatus s = check_program(data, size, &tb, &persistent);
+  ProgramStatus s = check_program(data, size, options, &tb, &persistent);
   if (!s.ok()) return s;
   const size_t steps = align_up(sizeof(Step) * (tb.p->instructions()->size() + 1));
   *bytes = align_up(size_t(tb.arena_bytes)) + persistent + steps + kAlign;  // + base alignment slack
   return s;
 }
 
-ProgramStatus ProgramRunner::load(const void* data, size_t size, void* arena, size_t arena_size) {
+ProgramStatus ProgramRunner::prepare_kernel_calls(Step* st, const fb::Payload* pl, const flatbuffers::Vector<uint32_t>* ins,
+                                                  const flatbuffers::Vector<uint32_t>* outs, uint8_t* activations,
+                                                  uint8_t* sram, MemoryAllocator* persistent, int32_t ii) {
+  st->kind = InstructionKind::kCpuKernels;
+  st->activations = activations;
+  st->sram = sram;
+  PayloadView v;
+  const PayloadStatus ps = parse_payload(pl->data()->data(), pl->data()->size(), &v);
+  if (!ps.ok()) return bad(ps.error, ps.message, ii);
+  size_t mem = 0;
+  sim::SimStatus ss = sim::Interpreter::required_memory(v.mc, v.weights, &mem);
+  if (!ss.ok()) return bad(ss.error, ss.message, ii);
+  void* obj = persistent->allocate(sizeof(sim::Interpreter), kAlign);
+  void* prep = persistent->allocate(mem ? mem : 1, kAlign);
+  st->cpu_inputs = static_cast<const uint8_t**>(persistent->allocate(sizeof(void*) * (v.num_inputs + 1), kAlign));
+  st->cpu_outputs = static_cast<uint8_t**>(persistent->allocate(sizeof(void*) * (v.num_outputs + 1), kAlign));
+  if (obj == nullptr || prep == nullptr || st->cpu_inputs == nullptr || st->cpu_outputs == nullptr)
+    return bad(Error::OutOfMemory, "arena cannot hold the prepared CPU kernels", ii);
+  st->cpu = new (obj) sim::Interpreter();
+  ss = st->cpu->prepare(v.mc, v.weights, prep, mem);
+  if (!ss.ok()) return bad(ss.error, ss.message, ii);
+  for (uint32_t k = 0; k < v.num_inputs; ++k)
+    st->cpu_inputs[k] = static_cast<const uint8_t*>(tensor_data_[ins->Get(v.input_map[k])]);
+  for (uint32_t k = 0; k < v.num_outputs; ++k)
+    st->cpu_outputs[k] = static_cast<uint8_t*>(tensor_data_[outs->Get(v.output_map[k])]);
+  return ProgramStatus{};
+}
+
+ProgramStatus ProgramRunner::load(const void* data, size_t size, void* arena, size_t arena_size,
+                                  const LoadOptions& options) {
   unload();
   size_t need = 0;
-  ProgramStatus s = arena_bytes_needed(data, size, &need);
+  ProgramStatus s = arena_bytes_needed(data, size, &need, options);
   if (!s.ok()) return s;
   if (arena == nullptr) return bad(Error::InvalidArgument, "arena is null");
   if (arena_size < need) return bad(Error::OutOfMemory, "arena is smaller than the program needs (arena_bytes_needed)");
@@ -403,9 +448,20 @@ ProgramStatus ProgramRunner::load(const void* data, size_t size, void* arena, si
       }
       case fb::Operation::DelegateCall: {
         const fb::DelegateCall* d = ins->op_as_DelegateCall();
+        const fb::Payload* pl = p->payloads()->Get(d->payload());
+        st->backend_name = d->backend()->c_str();
+        st->scratch = act + d->scratch_offset();
+        st->scratch_bytes = size_t(d->scratch_bytes());
+        st->activations = act + d->activations_offset();
+        if (options.delegates_on_cpu) {
+          // The partition's kernel calls on the CPU kernels; prefetched weights (if any) in the
+          // instruction's working memory.
+          s = prepare_kernel_calls(st, pl, d->inputs(), d->outputs(), st->activations, st->scratch, &persistent, ii);
+          if (!s.ok()) return s;
+          break;
+        }
         st->kind = InstructionKind::kDelegate;
         st->backend = find_backend(d->backend()->c_str());
-        st->backend_name = d->backend()->c_str();
         st->num_args = d->inputs()->size() + d->outputs()->size();
         st->args = static_cast<TensorArg*>(persistent.allocate(sizeof(TensorArg) * (st->num_args + 1), kAlign));
         if (st->args == nullptr) return bad(Error::OutOfMemory, "arena cannot hold the delegate args", ii);
@@ -419,39 +475,16 @@ ProgramStatus ProgramRunner::load(const void* data, size_t size, void* arena, si
             new (&st->args[a++]) TensorArg(make_tensor_arg(tensor_data_[t], uint32_t(program::dtype_size(x->dtype())),
                                                            sizes, rank));
           }
-        st->scratch = act + d->scratch_offset();
-        st->scratch_bytes = size_t(d->scratch_bytes());
-        st->activations = act + d->activations_offset();
-        const fb::Payload* pl = p->payloads()->Get(d->payload());
         const Error e = st->backend->init(pl->data()->data(), pl->data()->size(), &persistent, &st->handle);
         if (e != Error::Ok) return bad(e, st->backend->last_error(st->handle), ii);
         break;
       }
       case fb::Operation::CpuKernels: {
         const fb::CpuKernels* c = ins->op_as_CpuKernels();
-        st->kind = InstructionKind::kCpuKernels;
-        const fb::Payload* pl = p->payloads()->Get(c->payload());
-        PayloadView v;
-        const PayloadStatus ps = parse_payload(pl->data()->data(), pl->data()->size(), &v);
-        if (!ps.ok()) return bad(ps.error, ps.message, ii);
-        size_t mem = 0;
-        sim::SimStatus ss = sim::Interpreter::required_memory(v.mc, v.weights, &mem);
-        if (!ss.ok()) return bad(ss.error, ss.message, ii);
-        void* obj = persistent.allocate(sizeof(sim::Interpreter), kAlign);
-        void* prep = persistent.allocate(mem ? mem : 1, kAlign);
-        st->cpu_inputs = static_cast<const uint8_t**>(persistent.allocate(sizeof(void*) * (v.num_inputs + 1), kAlign));
-        st->cpu_outputs = static_cast<uint8_t**>(persistent.allocate(sizeof(void*) * (v.num_outputs + 1), kAlign));
-        if (obj == nullptr || prep == nullptr || st->cpu_inputs == nullptr || st->cpu_outputs == nullptr)
-          return bad(Error::OutOfMemory, "arena cannot hold the prepared CPU kernels", ii);
-        st->cpu = new (obj) sim::Interpreter();
-        ss = st->cpu->prepare(v.mc, v.weights, prep, mem);
-        if (!ss.ok()) return bad(ss.error, ss.message, ii);
-        for (uint32_t k = 0; k < v.num_inputs; ++k)
-          st->cpu_inputs[k] = static_cast<const uint8_t*>(tensor_data_[c->inputs()->Get(v.input_map[k])]);
-        for (uint32_t k = 0; k < v.num_outputs; ++k)
-          st->cpu_outputs[k] = static_cast<uint8_t*>(tensor_data_[c->outputs()->Get(v.output_map[k])]);
-        st->scratch = act + c->scratch_offset();
-        st->scratch_bytes = size_t(c->scratch_bytes());
+        uint8_t* region = act + c->scratch_offset();
+        s = prepare_kernel_calls(st, p->payloads()->Get(c->payload()), c->inputs(), c->outputs(), region, nullptr,
+                                 &persistent, ii);
+        if (!s.ok()) return s;
         break;
       }
       default: return bad(Error::InvalidProgram, "instruction has an unknown operation", ii);
@@ -483,7 +516,8 @@ ProgramStatus ProgramRunner::run() {
         sim::RunBuffers b;
         b.inputs = st.cpu_inputs;
         b.outputs = st.cpu_outputs;
-        b.scratch = st.scratch;
+        b.scratch = st.activations;
+        b.sram_weights = st.sram;
         const sim::SimStatus s = st.cpu->run(b, nullptr);
         if (!s.ok()) return bad(s.error, s.message, ii);
         break;

@@ -50,6 +50,12 @@ struct TensorInfo {
 
 enum class InstructionKind : uint8_t { kDelegate, kCpuKernels, kQuantize, kDequantize };
 
+struct LoadOptions {
+  // Run delegate payloads as CPU kernel calls instead of through their backend (`neutron run
+  // PROGRAM --target cpu`): the same kernel calls on the CPU kernels, for comparison with the NPU.
+  bool delegates_on_cpu = false;
+};
+
 class ProgramRunner {
  public:
   ProgramRunner() = default;
@@ -58,12 +64,12 @@ class ProgramRunner {
   ~ProgramRunner() { unload(); }
 
   // Checks the whole file without running anything (as load() does). `data` 16-byte aligned.
-  static ProgramStatus verify(const void* data, size_t size);
+  static ProgramStatus verify(const void* data, size_t size, const LoadOptions& options = {});
   // Arena bytes load() needs: the memory plan's arena plus the runtime state.
-  static ProgramStatus arena_bytes_needed(const void* data, size_t size, size_t* bytes);
+  static ProgramStatus arena_bytes_needed(const void* data, size_t size, size_t* bytes, const LoadOptions& options = {});
 
   // The file and the arena must outlive the runner (it keeps pointers into both).
-  ProgramStatus load(const void* data, size_t size, void* arena, size_t arena_size);
+  ProgramStatus load(const void* data, size_t size, void* arena, size_t arena_size, const LoadOptions& options = {});
   ProgramStatus run();
   void unload();
   bool loaded() const { return program_ != nullptr; }
@@ -86,6 +92,9 @@ class ProgramRunner {
  private:
   struct Step;
   TensorInfo info(uint32_t t) const;
+  ProgramStatus prepare_kernel_calls(Step* st, const fb::Payload* pl, const flatbuffers::Vector<uint32_t>* ins,
+                                     const flatbuffers::Vector<uint32_t>* outs, uint8_t* activations, uint8_t* sram,
+                                     MemoryAllocator* persistent, int32_t ii);
 
   const fb::Program* program_ = nullptr;
   uint8_t* arena_ = nullptr;

@@ -20,6 +20,6 @@ int cmd_supported_ops(const std::vector<std::string>& args);
 // Program files (cmd_run_program.cc): `neutron run` on a file with the NPRG identifier.
 bool looks_like_program(const std::string& path);
 int run_program(const std::string& path, const std::vector<std::string>& inputs, const std::string& outdir,
-                const std::string& json_path, bool profile);
+                const std::string& json_path, bool profile, bool delegates_on_cpu);
 
 }  // namespace neutron::cli

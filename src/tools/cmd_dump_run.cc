@@ -43,7 +43,7 @@ int cmd_dump(const std::vector<std::string>& args) {
 }
 
 int cmd_run(const std::vector<std::string>& args) {
-  std::string model, outdir, json_path;
+  std::string model, outdir, json_path, target;
   std::vector<std::string> inputs;
   bool profile = false;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -57,9 +57,10 @@ int cmd_run(const std::vector<std::string>& args) {
       (void)opt;
       return &args[++i];
     };
-    if (a == "-i" || a == "-o" || a == "--json") {
+    if (a == "-i" || a == "-o" || a == "--json" || a == "--target") {
       const std::string* v = value(a.c_str());
       if (!v) return usage_error("run: option " + a + " needs a value");
+      if (a == "--target") target = *v;
       if (a == "-i") inputs.push_back(*v);
       if (a == "-o") outdir = *v;
       if (a == "--json") json_path = *v;
@@ -73,7 +74,10 @@ int cmd_run(const std::vector<std::string>& args) {
   }
   if (model.empty())
     return usage_error("run: no model given (usage: neutron run MODEL.onnx|PROGRAM.nprg -i IN.npy -o OUTDIR [--json R.json] "
-                       "[--profile])");
+                       "[--profile] [--target cpu])");
+  if (!target.empty() && target != "cpu")
+    return usage_error("run: --target takes only 'cpu' (run a program's NPU partitions on the CPU kernels); the NPU "
+                       "target is chosen at compile time");
 
   // Never overwrite a file the user gave us: refuse an input named like one of our outputs.
   if (!outdir.empty()) {
@@ -91,7 +95,8 @@ int cmd_run(const std::vector<std::string>& args) {
       }
     }
   }
-  if (looks_like_program(model)) return run_program(model, inputs, outdir, json_path, profile);
+  if (looks_like_program(model)) return run_program(model, inputs, outdir, json_path, profile, target == "cpu");
+  if (!target.empty()) return usage_error("run: --target cpu applies to compiled programs; ONNX models always run on the CPU");
   if (profile) return usage_error("run: --profile applies to compiled programs (neutron compile ... -o PROGRAM.nprg)");
   auto t0 = std::chrono::steady_clock::now();
   auto g = import_onnx_file(model);

@@ -71,7 +71,9 @@ bool looks_like_program(const std::string& path) {
 }
 
 int run_program(const std::string& path, const std::vector<std::string>& inputs, const std::string& outdir,
-                const std::string& json_path, bool profile) {
+                const std::string& json_path, bool profile, bool delegates_on_cpu) {
+  runtime::LoadOptions load_options;
+  load_options.delegates_on_cpu = delegates_on_cpu;
   const auto t0 = std::chrono::steady_clock::now();
   std::ifstream f(path, std::ios::binary | std::ios::ate);
   if (!f) return fail(error(Error::IoError, path, ": cannot open"));
@@ -85,7 +87,7 @@ int run_program(const std::string& path, const std::vector<std::string>& inputs,
     ~Deinit() { neutronDeinit(); }
   } deinit;
   size_t need = 0;
-  runtime::ProgramStatus ps = runtime::ProgramRunner::arena_bytes_needed(file.data, file.size, &need);
+  runtime::ProgramStatus ps = runtime::ProgramRunner::arena_bytes_needed(file.data, file.size, &need, load_options);
   if (!ps.ok()) return fail(error(ps.error, path, ": ", describe_status(runtime::ProgramRunner(), ps)));
   AlignedBuffer arena(need);
   runtime::ProgramRunner runner;  // destroyed before the arena it lives in
@@ -101,7 +103,7 @@ int run_program(const std::string& path, const std::vector<std::string>& inputs,
                       target_name.c_str(), cfg.status().message().c_str());
   }
 
-  ps = runner.load(file.data, file.size, arena.data, arena.size);
+  ps = runner.load(file.data, file.size, arena.data, arena.size, load_options);
   if (!ps.ok()) return fail(error(ps.error, path, ": ", describe_status(runner, ps)));
 
   if (inputs.size() != runner.num_inputs()) {
@@ -217,8 +219,9 @@ int run_program(const std::string& path, const std::vector<std::string>& inputs,
   for (size_t k = 0; k < outs.size(); ++k)
     std::printf("output %zu '%s': %s%s\n", k, runner.output(k).name, dtype_name(outs[k].dtype),
                 shape_str(outs[k].shape).c_str());
-  std::printf("program %s: target %s, %zu instructions (%d on the NPU), arena %zu bytes (plan %llu, lower bound %llu)\n",
-              path.c_str(), target_name.c_str(), runner.num_instructions(), delegates, runner.arena_used(),
+  std::printf("program %s: target %s%s, %zu instructions (%d on the NPU), arena %zu bytes (plan %llu, lower bound %llu)\n",
+              path.c_str(), target_name.c_str(), delegates_on_cpu ? " (run with --target cpu: NPU partitions on the CPU kernels)" : "",
+              runner.num_instructions(), delegates, runner.arena_used(),
               (unsigned long long)prog->plan()->arena_bytes(), (unsigned long long)prog->plan()->lower_bound_bytes());
   std::printf("time: load %.2f ms, run %.2f ms for %lld sample(s) on the host\n", load_ms, run_ms, (long long)samples);
   if (delegates)
