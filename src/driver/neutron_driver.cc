@@ -149,9 +149,9 @@ void trace_sink(void* context, const sim::KernelTiming& k) {
   int n = 0;
   if (c->trace_level & TRACE_CONFIG_KERNEL_LEVEL) {
     n = std::snprintf(line, sizeof(line),
-                      "kernel %u %s start=%llu cycles=%llu compute=%llu memory=%llu overhead=%llu stall=%llu "
+                      "kernel %lu %s start=%llu cycles=%llu compute=%llu memory=%llu overhead=%llu stall=%llu "
                       "macs=%llu util=%.4f bound=%s\n",
-                      k.instruction, npu::opcode_name(k.opcode), (unsigned long long)k.start_cycle,
+                      (unsigned long)k.instruction, npu::opcode_name(k.opcode), (unsigned long long)k.start_cycle,
                       (unsigned long long)k.cycles, (unsigned long long)k.compute_cycles,
                       (unsigned long long)k.memory_cycles, (unsigned long long)k.overhead_cycles,
                       (unsigned long long)k.stall_cycles, (unsigned long long)k.macs, k.utilization,
@@ -159,7 +159,7 @@ void trace_sink(void* context, const sim::KernelTiming& k) {
     if (n > 0) append_trace(c, line, size_t(n) < sizeof(line) ? size_t(n) : sizeof(line) - 1);
   }
   if (c->trace_level & TRACE_CONFIG_JOB_LEVEL) {
-    n = std::snprintf(line, sizeof(line), "jobs %u %s count=%llu cycles_per_job=%llu\n", k.instruction,
+    n = std::snprintf(line, sizeof(line), "jobs %lu %s count=%llu cycles_per_job=%llu\n", (unsigned long)k.instruction,
                       npu::opcode_name(k.opcode), (unsigned long long)k.jobs,
                       (unsigned long long)(k.jobs ? (k.compute_cycles + k.jobs * w->cfg->job_overhead_cycles) / k.jobs
                                                   : 0));
@@ -267,9 +267,13 @@ NeutronError neutronModelPrepare(const NeutronModelConfig* mcfg, NeutronModelHan
       return driver_error(ERROR_CATEGORY_DRIVER_NO_MEMORY,
                           "context memory smaller than neutronGetModelContextSizeForModel()");
   } else {
-    mem = static_cast<uint8_t*>(std::aligned_alloc(npu::kAlignment, npu::align16(need)));
+#if NEUTRON_NO_HEAP
+    return driver_error(ERROR_CATEGORY_DRIVER_NO_MEMORY, "no context memory given (this build has no heap)");
+#else
+    mem = static_cast<uint8_t*>(::aligned_alloc(npu::kAlignment, npu::align16(need)));
     if (mem == nullptr) return driver_error(ERROR_CATEGORY_DRIVER_NO_MEMORY, "cannot allocate the model context");
     heap = true;
+#endif
   }
   auto* c = new (mem) ModelContext();
   c->heap = heap;
@@ -373,7 +377,11 @@ void neutronSetTrace(NeutronModelHandle hdl, NeutronTraceConfig* tcfg) {
   if (c->trace_level == 0) return;
   if (tcfg->traceBuffer == nullptr) {
     const size_t n = tcfg->traceBufferSize ? tcfg->traceBufferSize : kDefaultTraceBytes;
+#if NEUTRON_NO_HEAP
+    c->trace_buf = nullptr;  // this build has no heap: pass a trace buffer
+#else
     c->trace_buf = static_cast<char*>(std::malloc(n));
+#endif
     if (c->trace_buf == nullptr) {
       c->trace_level = 0;
       return;
