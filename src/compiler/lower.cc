@@ -12,6 +12,8 @@
 //                 each input quantized to the output parameters by a table
 //   unary ops     the 256-entry table of the exact QDQ function (kernels/unary_int8.h)
 //   Softmax       the exp table and s_out in double (kernels/softmax_int8.h)
+//   MatMul of two activations (BatchMatMul), ReduceMean/ReduceSum, linear Resize: the parameters
+//                 of exec/ops/int8_setup.h, which the CPU binders use as they are
 // Fused activations (act_min/act_max) become the int8 clamp of activation_range_int8().
 #include <algorithm>
 #include <cmath>
@@ -20,6 +22,7 @@
 
 #include "compiler/compiler.h"
 #include "exec/ops/int8_common.h"
+#include "exec/ops/int8_setup.h"
 #include "kernels/elementwise_int8.h"
 #include "kernels/requantize.h"
 #include "kernels/resize.h"
@@ -138,6 +141,9 @@ class Lowering {
   Status lower_node(NodeId id);
   Status lower_conv(NodeId id);
   Status lower_fc(NodeId id);
+  Status lower_batch_matmul(NodeId id);
+  Status lower_reduce(NodeId id);
+  Status lower_resize_linear(NodeId id);
   Status lower_pool(NodeId id);
   Status lower_binary(NodeId id);
   Status lower_unary(NodeId id);
@@ -294,8 +300,11 @@ Status Lowering::lower_node(NodeId id) {
   const Node& n = g_.node(id);
   switch (n.kind) {
     case OpKind::Conv: return lower_conv(id);
-    case OpKind::Gemm:
-    case OpKind::MatMul: return lower_fc(id);
+    case OpKind::Gemm: return lower_fc(id);
+    case OpKind::MatMul: {
+      const TensorId b = n.inputs.size() > 1 ? n.input(1) : kNoTensor;
+      return b != kNoTensor && !g_.tensor(b).is_constant() ? lower_batch_matmul(id) : lower_fc(id);
+    }
     case OpKind::MaxPool:
     case OpKind::AveragePool:
     case OpKind::GlobalAveragePool:
@@ -327,7 +336,12 @@ Status Lowering::lower_node(NodeId id) {
     case OpKind::Reshape:
     case OpKind::Identity:
     case OpKind::Dropout: return lower_copy(id);
-    case OpKind::Resize: return lower_resize(id);
+    case OpKind::Resize:
+      return n.attrs.get_string("mode", "nearest") == "linear" ? lower_resize_linear(id) : lower_resize(id);
+    case OpKind::ReduceMean:
+    case OpKind::ReduceMax:
+    case OpKind::ReduceMin:
+    case OpKind::ReduceSum: return lower_reduce(id);
     default:
       return error(Error::NotSupported, describe(g_, id), ": no NPU lowering for ", op_kind_name(n.kind));
   }
@@ -900,7 +914,8 @@ Status Lowering::lower_resize(NodeId id) {
   const TensorId x = n.input(0), y = n.outputs[0];
   RETURN_IF_ERROR(check_same_quant(id, x, y));
   CHECK_OR_RETURN(n.attrs.get_string("mode", "nearest") == "nearest", Error::NotSupported, describe(g_, id),
-                  ": only nearest Resize runs on the NPU (int8 linear resize has no CPU kernel)");
+                  ": Resize mode '", n.attrs.get_string("mode", "nearest"),
+                  "' is not supported on the NPU (nearest, linear)");
   const Shape& xs = g_.tensor(x).shape;
   const Shape& ys = g_.tensor(y).shape;
   CHECK_OR_RETURN(xs.size() == ys.size() && !xs.empty(), Error::InvalidModel, describe(g_, id), ": ranks differ");
@@ -983,6 +998,123 @@ Status Lowering::lower_resize(NodeId id) {
   a.align_corners = ctm == "align_corners" ? 1 : 0;
   a.half_pixel_centers = (ctm == "half_pixel" || ctm == "pytorch_half_pixel") ? 1 : 0;
   const uint32_t blob = add_blob(id, "index_table", BlobKind::kIndexTable, to_bytes(table));
+  KernelCall& c = call(Opcode::kResize, id, a, {ti}, {to});
+  ref(c, WORD_OF(ResizeArgs, table_offset), blob);
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------------------------------------
+// BatchMatMul: MatMul of two int8 activations (int8::batch_matmul_setup, as the CPU binder). The
+// kernel reads A [batch][m][k], B [batch][k][n] and writes [batch][m][n]; a B shared by every
+// batch folds the batches into the rows. Other broadcasts stay on the CPU.
+
+Status Lowering::lower_batch_matmul(NodeId id) {
+  const Node& n = g_.node(id);
+  ASSIGN_OR_RETURN(int8::BatchMatMulSetup s, int8::batch_matmul_setup(g_, id));
+  const BatchMatMulInt8Params& p = s.p;
+  const int64_t mk = int64_t(p.m) * p.k, kn = int64_t(p.k) * p.n;
+  int32_t batch = p.batch, m = p.m;
+  if (s.a_offset.empty() && batch > 1 && p.b_batch_stride == 0 && p.a_batch_stride == mk) {
+    m = p.m * p.batch;  // batch_matmul_setup() checked batch * m against INT32_MAX
+    batch = 1;
+  }
+  CHECK_OR_RETURN(s.a_offset.empty() && (batch == 1 || (p.a_batch_stride == mk && p.b_batch_stride == kn)),
+                  Error::NotSupported, describe(g_, id), ": the NPU BatchMatMul needs A and B with the same batch (A ",
+                  shape_str(g_.tensor(n.input(0)).shape), ", B ", shape_str(g_.tensor(n.input(1)).shape), ")");
+  npu::BatchMatMulArgs a{};
+  ASSIGN_OR_RETURN(a.a, tensor(id, n.input(0)));
+  ASSIGN_OR_RETURN(a.b, tensor(id, n.input(1)));
+  ASSIGN_OR_RETURN(a.output, tensor(id, n.outputs[0]));
+  a.batch = batch;
+  a.m = m;
+  a.k = p.k;
+  a.n = p.n;
+  a.multiplier = p.multiplier.multiplier;
+  a.shift = p.multiplier.shift;
+  a.act_min = p.qmin;
+  a.act_max = p.qmax;
+  call(Opcode::kBatchMatMul, id, a, {a.a, a.b}, {a.output});
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reduce over any axes of a tensor of rank <= 4 (after dropping leading 1s): the axes become a
+// mask over the right-aligned NHWC dims, the output keeps the reduced dims as 1 (keepdims only
+// changes the IR shape). Mean/Sum take int8::reduce_setup()'s multiplier; Max/Min move values and
+// need one quantization.
+
+Status Lowering::lower_reduce(NodeId id) {
+  const Node& n = g_.node(id);
+  CHECK_OR_RETURN(n.inputs.size() == 1 && n.outputs.size() == 1, Error::InvalidModel, describe(g_, id),
+                  ": expects 1 input and 1 output");
+  const TensorId x = n.input(0), y = n.outputs[0];
+  npu::ReduceArgs a{};
+  std::vector<int64_t> axes;
+  if (n.kind == OpKind::ReduceMean || n.kind == OpKind::ReduceSum) {
+    ASSIGN_OR_RETURN(int8::ReduceSetup s, int8::reduce_setup(g_, id));
+    axes = s.axes;
+    a.op = n.kind == OpKind::ReduceMean ? 0 : 3;
+    a.multiplier = s.p.multiplier.multiplier;
+    a.shift = s.p.multiplier.shift;
+  } else {
+    RETURN_IF_ERROR(check_same_quant(id, x, y));
+    RETURN_IF_ERROR(int8::check_per_tensor(g_, id, x, "input"));
+    a.op = n.kind == OpKind::ReduceMax ? 1 : 2;
+    const size_t rank = g_.tensor(x).shape.size();
+    std::vector<char> seen(rank, 0);
+    for (int64_t v : n.attrs.get_ints("axes")) {
+      const int ax = normalize_axis(v, rank);
+      CHECK_OR_RETURN(ax >= 0, Error::InvalidModel, describe(g_, id), ": axis ", v, " out of range");
+      seen[size_t(ax)] = 1;
+    }
+    const bool all = std::find(seen.begin(), seen.end(), 1) == seen.end();
+    for (size_t k = 0; k < rank; ++k)
+      if (all || seen[k]) axes.push_back(int64_t(k));
+  }
+  // Leading 1s beyond rank 4 are dropped (dims_of); reducing them changes nothing.
+  const Shape& xs = g_.tensor(x).shape;
+  size_t drop = 0;
+  while (xs.size() - drop > 4 && xs[drop] == 1) ++drop;
+  CHECK_OR_RETURN(xs.size() - drop <= 4, Error::NotSupported, describe(g_, id), ": input ", shape_str(xs),
+                  " has more than 4 dimensions that are not 1");
+  for (int64_t v : axes)
+    if (size_t(v) >= drop) a.axes_mask |= 1 << nhwc_axis(xs.size() - drop, v - int64_t(drop));
+  ASSIGN_OR_RETURN(a.input, tensor(id, x));
+  ASSIGN_OR_RETURN(a.output, tensor(id, y));
+  Dims dy = p_.tensors[a.input].dims;
+  for (int k = 0; k < 4; ++k)
+    if ((a.axes_mask >> k) & 1) dy[size_t(k)] = 1;
+  if (p_.tensors[a.output].dims != dy) a.output = alias(a.output, dy, ".keepdims");
+  call(Opcode::kReduce, id, a, {a.input}, {a.output});
+  return Status::OK();
+}
+
+// Resize linear (int8::resize_linear_setup, as the CPU binder): the tensor folded to
+// [outer, H, W, inner] around the two resized axes; the weights hold the requantization
+// multiplier and the fixed-point taps (kernels/resize_int8.h).
+Status Lowering::lower_resize_linear(NodeId id) {
+  const Node& n = g_.node(id);
+  ASSIGN_OR_RETURN(int8::ResizeLinearSetup s, int8::resize_linear_setup(g_, id));
+  const ResizeBilinearInt8Params& p = s.p;
+  for (int64_t v : {p.outer, p.in_h, p.in_w, p.out_h, p.out_w, p.inner})
+    CHECK_OR_RETURN(v >= 1 && v <= kMaxDim, Error::NotSupported, describe(g_, id), ": tensor too large");
+  const Dims dx{{int32_t(p.outer), int32_t(p.in_h), int32_t(p.in_w), int32_t(p.inner)}};
+  const Dims dy{{int32_t(p.outer), int32_t(p.out_h), int32_t(p.out_w), int32_t(p.inner)}};
+  std::vector<int32_t> table{p.multiplier.multiplier, p.multiplier.shift};
+  for (const auto* taps : {&s.taps_h, &s.taps_w})
+    for (const ResizeLinearTapInt8& t : *taps) table.insert(table.end(), {t.i0, t.i1, t.w1});
+  ASSIGN_OR_RETURN(uint32_t ti, tensor(id, n.input(0)));
+  ASSIGN_OR_RETURN(uint32_t to, tensor(id, n.outputs[0]));
+  if (p_.tensors[ti].dims != dx) ti = alias(ti, dx, ".hw");
+  if (p_.tensors[to].dims != dy) to = alias(to, dy, ".hw");
+  const std::string ctm = n.attrs.get_string("coordinate_transformation_mode", "half_pixel");
+  npu::ResizeArgs a{};
+  a.input = ti;
+  a.output = to;
+  a.mode = 1;
+  a.align_corners = ctm == "align_corners" ? 1 : 0;
+  a.half_pixel_centers = (ctm == "half_pixel" || ctm == "pytorch_half_pixel") ? 1 : 0;
+  const uint32_t blob = add_blob(id, "bilinear_table", BlobKind::kIndexTable, to_bytes(table));
   KernelCall& c = call(Opcode::kResize, id, a, {ti}, {to});
   ref(c, WORD_OF(ResizeArgs, table_offset), blob);
   return Status::OK();

@@ -12,7 +12,7 @@ namespace neutron::npu {
   X(Conv2D, 1, "conv2d")                 /* standard conv, groups >= 1 */              \
   X(DepthwiseConv2D, 2, "dwconv2d")      /* groups == in_c, any depth multiplier */   \
   X(FullyConnected, 3, "fully_connected")                                              \
-  X(BatchMatMul, 4, "batch_matmul")      /* two int8 activations, zero points 0 */    \
+  X(BatchMatMul, 4, "batch_matmul")      /* two int8 activations, any zero points */  \
   X(MaxPool2D, 5, "maxpool2d")                                                         \
   X(AvgPool2D, 6, "avgpool2d")                                                         \
   X(GlobalAvgPool, 7, "global_avgpool")                                                \
@@ -141,12 +141,15 @@ struct TransposeArgs {
   int32_t perm[4];
 };
 
-struct ResizeArgs {  // NHWC, H and W resized; same quantization in and out
+struct ResizeArgs {  // NHWC, H and W resized; nearest: same quantization in and out
   uint32_t input, output;
   int32_t mode;  // 0 nearest, 1 bilinear
   int32_t align_corners, half_pixel_centers;
   uint32_t table_offset;  // nearest: int32 source row per output row [out_h], then source column
-                          // per output column [out_w] (kernels/resize.h resize_nearest_table)
+                          // per output column [out_w] (kernels/resize.h resize_nearest_table);
+                          // bilinear: FixedMultiplier s_in / (s_out * 2^22), then int32 {i0, i1, w1}
+                          // per output row [out_h], then per output column [out_w]
+                          // (kernels/resize_int8.h resize_linear_table_int8)
 };
 
 struct ReduceArgs {  // output dims: the input's with reduced dims set to 1

@@ -18,7 +18,10 @@
 //     may have other float consumers. Pure data movement (Reshape, Transpose, Concat, Slice, Pad,
 //     Split, Identity, Dropout, nearest Resize) moves int8 bytes with the output's parameters;
 //     inputs with other parameters first go through an inserted requantizing int8 Clip without
-//     bounds (exact: a table of Q_out(DQ_in(q))). Split needs identical parameters.
+//     bounds (exact: a table of Q_out(DQ_in(q))). Split needs identical parameters. ReduceMax
+//     and ReduceMin fold the same way (max/min commute with the monotone requantization).
+//     MatMul of two activations, ReduceMean/ReduceSum and linear Resize fold when their int8
+//     binders (batch_matmul_int8.cc, reduce_int8.cc, resize_int8.cc) accept the parameters.
 //  4. DequantizeLinear -> QuantizeLinear with identical parameters: the Q's users read the DQ's
 //     input directly.
 //  5. int8 Conv/Gemm/MatMul/Add/Sub/Mul/pools -> int8 Relu/Clip with identical input and output
@@ -30,7 +33,10 @@
 #include <limits>
 #include <numeric>
 
+#include "kernels/batch_matmul_int8.h"
+#include "kernels/reduce_int8.h"
 #include "kernels/requantize.h"
+#include "kernels/resize_int8.h"
 #include "passes/passes.h"
 
 namespace neutron {
@@ -169,14 +175,36 @@ bool is_nearest_resize(const Node& n) {
   return n.kind == OpKind::Resize && n.attrs.get_string("mode", "nearest") == "nearest";
 }
 
+bool is_reduce(OpKind k) {
+  return k == OpKind::ReduceMean || k == OpKind::ReduceSum || k == OpKind::ReduceMax || k == OpKind::ReduceMin;
+}
+
 bool foldable_kind(OpKind k) {
-  return k == OpKind::Resize || k == OpKind::Conv || k == OpKind::Gemm || k == OpKind::MatMul || k == OpKind::Softmax || is_pool(k) ||
+  return is_reduce(k) || k == OpKind::Resize || k == OpKind::Conv || k == OpKind::Gemm || k == OpKind::MatMul || k == OpKind::Softmax || is_pool(k) ||
          is_binary(k) || is_unary_lut(k) || is_data_movement(k);
 }
 
 bool multiplier_ok(double real) {
   FixedMultiplier m;
   return quantize_multiplier(real, &m);
+}
+
+// Linear Resize as resize_int8.cc binds it: a coordinate mode it has, no antialias, at most two
+// adjacent axes resized (in != out or scale != 1), the multiplier s_in / (s_out * 2^22) in range.
+bool linear_resize_int8_accepts(const Node& n, const Shape& xs, const Shape& ys, double sx, double sy) {
+  if (n.attrs.get_string("mode", "nearest") != "linear" || n.attrs.get_int("antialias", 0) != 0) return false;
+  const std::string ctm = n.attrs.get_string("coordinate_transformation_mode", "half_pixel");
+  if (ctm != "half_pixel" && ctm != "half_pixel_symmetric" && ctm != "pytorch_half_pixel" && ctm != "align_corners" &&
+      ctm != "asymmetric")
+    return false;
+  if (xs.size() != ys.size() || xs.empty()) return false;
+  const std::vector<double> scales = n.attrs.get_floats("scales");
+  std::vector<size_t> changed;
+  for (size_t a = 0; a < xs.size(); ++a)
+    if (xs[a] != ys[a] || (scales.size() == xs.size() && scales[a] != 1.0)) changed.push_back(a);
+  if (changed.size() > 2 || (changed.size() == 2 && changed[1] != changed[0] + 1)) return false;
+  FixedMultiplier m;
+  return resize_bilinear_int8_multiplier(sx, sy, &m);
 }
 
 // The candidate: the node's kind and attributes with its operands replaced by int8 tensors.
@@ -200,8 +228,7 @@ bool int8_kernel_accepts(const Graph& g, const Node& n, Candidate& c) {
   const double sx = T(c.inputs[0]).quant.scale[0];
   const double sy = T(c.outputs[0]).quant.scale[0];
 
-  if (k == OpKind::Resize && !is_nearest_resize(n)) return false;
-  if (is_data_movement(k) || k == OpKind::Resize) {
+  if (is_data_movement(k) || is_nearest_resize(n) || k == OpKind::ReduceMax || k == OpKind::ReduceMin) {
     // Moving bytes needs one set of parameters. Q_out(move(DQ_in(x))) = move(Q_out(DQ_in(x)))
     // (a constant Pad value v becomes Q_out(v)), so differing inputs are requantized first.
     const QuantParams& out_q = T(c.outputs[0]).quant;
@@ -214,6 +241,32 @@ bool int8_kernel_accepts(const Graph& g, const Node& n, Candidate& c) {
   }
   if (c.outputs.size() != 1) return false;
   if (is_unary_lut(k) || k == OpKind::Softmax) return true;
+  if (k == OpKind::Resize) return linear_resize_int8_accepts(n, T(c.inputs[0]).shape, T(c.outputs[0]).shape, sx, sy);
+  if (k == OpKind::ReduceMean || k == OpKind::ReduceSum) {
+    // reduce_int8.cc: at most kReduceInt8MaxCount elements per output, the multiplier in range.
+    const Shape& s = T(c.inputs[0]).shape;
+    std::vector<char> red(s.size(), 0);
+    for (int64_t a : n.attrs.get_ints("axes")) {
+      const int ax = normalize_axis(a, s.size());
+      if (ax < 0) return false;
+      red[size_t(ax)] = 1;
+    }
+    const bool all = std::find(red.begin(), red.end(), 1) == red.end();
+    int64_t count = 1;
+    for (size_t a = 0; a < s.size(); ++a)
+      if (all || red[a]) count *= s[a];
+    if (count < 1 || count > kReduceInt8MaxCount) return false;
+    return multiplier_ok(k == OpKind::ReduceMean ? sx / (sy * double(count)) : sx / sy);
+  }
+  if (k == OpKind::MatMul && c.inputs.size() == 2 && c.inputs[1] != kNoTensor && !T(c.inputs[1]).is_constant()) {
+    // Two activations (batch_matmul_int8.cc): per-tensor B, any zero points.
+    const Tensor& b = T(c.inputs[1]);
+    const Shape& as = T(c.inputs[0]).shape;
+    if (!is_q8_per_tensor(b) || as.empty() ||
+        as.back() > batch_matmul_int8_max_depth(T(c.inputs[0]).quant.zero_point[0], b.quant.zero_point[0]))
+      return false;
+    return multiplier_ok(sx * double(b.quant.scale[0]) / sy);
+  }
   if (is_binary(k)) {
     if (c.inputs.size() != 2 || c.inputs[1] == kNoTensor) return false;
     const double sb = T(c.inputs[1]).quant.scale[0];
@@ -327,8 +380,8 @@ bool try_fold_cluster(Graph& g, NodeId id) {
       case Slot::Data:
         if (!is_q8(qt)) return false;
         break;
-      case Slot::Weight:
-        if (!is_q8(qt) || !qt.is_constant()) return false;
+      case Slot::Weight:  // MatMul's B may be an activation (BatchMatMul)
+        if (!is_q8(qt) || (!qt.is_constant() && n.kind != OpKind::MatMul)) return false;
         break;
       case Slot::Bias:
         if (qt.dtype != DType::I32 || !qt.is_constant()) return false;

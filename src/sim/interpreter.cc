@@ -1,9 +1,11 @@
 #include "sim/interpreter.h"
 
+#include <climits>
 #include <cmath>
 #include <cstring>
 #include <new>
 
+#include "kernels/batch_matmul_int8.h"
 #include "kernels/conv_int8.h"
 #include "kernels/data_movement.h"
 #include "kernels/elementwise.h"
@@ -11,8 +13,10 @@
 #include "kernels/gemm_int8.h"
 #include "kernels/pool_int8.h"
 #include "kernels/reduce.h"
+#include "kernels/reduce_int8.h"
 #include "kernels/requantize.h"
 #include "kernels/resize.h"
+#include "kernels/resize_int8.h"
 #include "kernels/softmax_int8.h"
 #include "kernels/unary_int8.h"
 
@@ -160,10 +164,7 @@ struct FcState {
 };
 struct BatchMatMulState {
   TensorDesc a, b, out;
-  int32_t batch, m, k, n;
-  int32_t a_zero_point;
-  const FixedMultiplier* multipliers;  // [n], all equal
-  int32_t qmin, qmax;
+  BatchMatMulInt8Params p;
 };
 struct PoolState {
   TensorDesc in, out;
@@ -200,14 +201,14 @@ struct ConcatState {
 };
 struct ResizeState {
   TensorDesc in, out;
-  ResizeParams p;
+  int32_t mode;
+  ResizeParams p;                // nearest
+  ResizeBilinearInt8Params bl;  // bilinear
 };
 struct ReduceState {
   TensorDesc in, out;
   int32_t op;
-  ReduceParams p;      // max/min
-  int64_t in_strides[4], out_strides_kept[4];  // mean/sum: output stride per input dim (0 if reduced)
-  FixedMultiplier m;
+  ReduceInt8Params p;  // max/min: p.shape only
 };
 struct PrefetchState {
   npu::PrefetchArgs a;
@@ -384,28 +385,30 @@ SimStatus setup_batch_matmul(const Ctx& c, const Instruction& inst, Arena& ar, c
   st->out = c.mc.tensor(a.output);
   SIM_CHECK(is_int8(st->a) && is_int8(st->b) && is_int8(st->out), "batch_matmul: operands must be int8");
   SIM_CHECK(!overlaps(st->a, st->out) && !overlaps(st->b, st->out), "batch_matmul: output overlaps an input");
-  SIM_CHECK(a.batch >= 1 && a.m >= 1 && a.k >= 1 && a.n >= 1 && a.k < 65536 && a.n <= (1 << 20),
-            "batch_matmul: bad batch/m/k/n");
+  SIM_CHECK(a.batch >= 1 && a.m >= 1 && a.k >= 1 && a.n >= 1 && a.n <= (1 << 20), "batch_matmul: bad batch/m/k/n");
+  SIM_CHECK(a.k <= batch_matmul_int8_max_depth(st->a.zero_point, st->b.zero_point),
+            "batch_matmul: k too deep for the int32 accumulator");
   SIM_CHECK(count_of(st->a) == int64_t(a.batch) * a.m * a.k && count_of(st->b) == int64_t(a.batch) * a.k * a.n &&
                 count_of(st->out) == int64_t(a.batch) * a.m * a.n,
             "batch_matmul: operand sizes do not match batch/m/k/n");
-  SIM_CHECK(st->b.zero_point == 0, "batch_matmul: B must have zero point 0");
+  SIM_CHECK(int64_t(a.batch) * a.m <= INT32_MAX, "batch_matmul: batch * m too large");
   SIM_CHECK(act_range_ok(a.act_min, a.act_max), "batch_matmul: activation range outside int8");
-  const FixedMultiplier m{a.multiplier, a.shift};
-  SIM_CHECK(multiplier_ok(m), "batch_matmul: multiplier shift out of range");
-  st->batch = a.batch;
-  st->m = a.m;
-  st->k = a.k;
-  st->n = a.n;
-  st->a_zero_point = st->a.zero_point;
-  st->qmin = a.act_min;
-  st->qmax = a.act_max;
-  FixedMultiplier* mult = ar.alloc<FixedMultiplier>(size_t(a.n));
-  if (!ar.measuring)
-    for (int32_t j = 0; j < a.n; ++j) mult[j] = m;
-  st->multipliers = mult;
-  // Per run: B packed [n][k] int16, the folded bias [n], the GEMM's row scratch.
-  ar.need(npu::align16(size_t(a.n) * size_t(a.k) * 2) + npu::align16(size_t(a.n) * 4) + qgemm_int8_scratch_bytes(a.k));
+  BatchMatMulInt8Params& p = st->p;
+  p.multiplier = FixedMultiplier{a.multiplier, a.shift};
+  SIM_CHECK(multiplier_ok(p.multiplier), "batch_matmul: multiplier shift out of range");
+  p.batch = a.batch;
+  p.m = a.m;
+  p.k = a.k;
+  p.n = a.n;
+  p.a_batch_stride = int64_t(a.m) * a.k;
+  p.b_batch_stride = int64_t(a.k) * a.n;
+  p.a_zero_point = st->a.zero_point;
+  p.b_zero_point = st->b.zero_point;
+  p.output_zero_point = st->out.zero_point;
+  p.qmin = a.act_min;
+  p.qmax = a.act_max;
+  // Per run: B - zb packed [n][k] int16, the folded bias, the GEMM's row scratch.
+  ar.need(batch_matmul_int8_scratch_bytes(p));
   *plan = st;
   return SimStatus();
 }
@@ -729,12 +732,45 @@ SimStatus setup_resize(const Ctx& c, const Instruction& inst, Arena& ar, const v
   ResizeState* st = ar.state(&local);
   st->in = c.mc.tensor(a.input);
   st->out = c.mc.tensor(a.output);
-  if (a.mode != 0) return unsupported("resize: only nearest (mode 0) is implemented for int8");
+  st->mode = a.mode;
+  if (a.mode != 0 && a.mode != 1) return unsupported("resize: unknown mode (0 nearest, 1 bilinear)");
   SIM_CHECK(st->in.elem_type == st->out.elem_type && npu::elem_size(st->in.elem_type) == 1,
             "resize: input and output must be 8-bit");
   SIM_CHECK(!overlaps(st->in, st->out), "resize: output overlaps the input");
   SIM_CHECK(st->in.dims[0] == st->out.dims[0] && st->in.dims[3] == st->out.dims[3], "resize: batch or channels differ");
   const int32_t oh = st->out.dims[1], ow = st->out.dims[2];
+  if (a.mode == 1) {
+    // Bilinear (kernels/resize_int8.h): FixedMultiplier, then taps {i0, i1, w1} per output row and
+    // per output column.
+    SIM_CHECK(is_int8(st->in), "resize: bilinear needs int8 tensors");
+    const uint64_t taps_bytes = (uint64_t(oh) + uint64_t(ow)) * sizeof(ResizeLinearTapInt8);
+    SIM_CHECK(weights_range_ok(c, a.table_offset, sizeof(FixedMultiplier) + taps_bytes, 4),
+              "resize: bilinear tables outside the weights section");
+    ResizeBilinearInt8Params& p = st->bl;
+    SIM_CHECK(load_multipliers(c, a.table_offset, 1, &p.multiplier), "resize: multiplier shift out of range");
+    ResizeLinearTapInt8* th = ar.alloc<ResizeLinearTapInt8>(size_t(oh));
+    ResizeLinearTapInt8* tw = ar.alloc<ResizeLinearTapInt8>(size_t(ow));
+    ResizeLinearTapInt8 tap;
+    const uint8_t* src = c.weights + a.table_offset + sizeof(FixedMultiplier);
+    for (int32_t i = 0; i < oh + ow; ++i) {
+      std::memcpy(&tap, src + size_t(i) * sizeof(tap), sizeof(tap));
+      SIM_CHECK(resize_linear_table_int8_valid(i < oh ? st->in.dims[1] : st->in.dims[2], 1, &tap),
+                "resize: bilinear tap out of range");
+      if (!ar.measuring) (i < oh ? th[i] : tw[i - oh]) = tap;
+    }
+    p.outer = st->in.dims[0];
+    p.in_h = st->in.dims[1];
+    p.in_w = st->in.dims[2];
+    p.out_h = oh;
+    p.out_w = ow;
+    p.inner = st->in.dims[3];
+    p.taps_h = th;
+    p.taps_w = tw;
+    p.input_zero_point = st->in.zero_point;
+    p.output_zero_point = st->out.zero_point;
+    *plan = st;
+    return SimStatus();
+  }
   SIM_CHECK(weights_range_ok(c, a.table_offset, (uint64_t(oh) + uint64_t(ow)) * 4, 4),
             "resize: index tables outside the weights section");
   int64_t* th = ar.alloc<int64_t>(size_t(oh));
@@ -769,42 +805,28 @@ SimStatus setup_reduce(const Ctx& c, const Instruction& inst, Arena& ar, const v
   SIM_CHECK(a.op >= 0 && a.op <= 3, "reduce: unknown op");
   SIM_CHECK(a.axes_mask >= 0 && a.axes_mask < 16, "reduce: axes mask out of range");
   st->op = a.op;
-  int64_t shape[4], axes[4];
-  int n_axes = 0;
-  int64_t count = 1;
+  // A unit dimension in front, always reduced: prepare_reduce() reads no axes as "all axes", and
+  // an empty mask must reduce nothing.
+  int64_t shape[5] = {1, 0, 0, 0, 0}, axes[5] = {0, 0, 0, 0, 0};
+  int n_axes = 1;
   for (int k = 0; k < 4; ++k) {
     const bool r = (a.axes_mask >> k) & 1;
     SIM_CHECK(st->out.dims[k] == (r ? 1 : st->in.dims[k]), "reduce: output dims do not match the reduction");
-    shape[k] = st->in.dims[k];
-    if (r) {
-      axes[n_axes++] = k;
-      count *= st->in.dims[k];
-    }
+    shape[k + 1] = st->in.dims[k];
+    if (r) axes[n_axes++] = k + 1;
   }
+  ReduceInt8Params& p = st->p;
+  SIM_CHECK(prepare_reduce(Span<const int64_t>(shape, 5), Span<const int64_t>(axes, size_t(n_axes)), &p.shape),
+            "reduce: unsupported");
   if (a.op == 1 || a.op == 2) {
     SIM_CHECK(st->in.zero_point == st->out.zero_point, "reduce: max/min need the same quantization in and out");
-    // An empty mask reduces nothing (prepare_reduce would read it as "all axes").
-    if (n_axes == 0) {
-      axes[0] = 0;
-      n_axes = 1;
-    }
-    SIM_CHECK(prepare_reduce(Span<const int64_t>(shape, 4), Span<const int64_t>(axes, size_t(n_axes)), &st->p),
-              "reduce: unsupported");
   } else {
-    SIM_CHECK(count <= (int64_t(1) << 23), "reduce: too many elements per output");
-    st->m = FixedMultiplier{a.multiplier, a.shift};
-    SIM_CHECK(multiplier_ok(st->m), "reduce: multiplier shift out of range");
-    int64_t stride = 1;
-    for (int k = 3; k >= 0; --k) {
-      st->in_strides[k] = stride;
-      stride *= st->in.dims[k];
-    }
-    stride = 1;
-    for (int k = 3; k >= 0; --k) {
-      st->out_strides_kept[k] = ((a.axes_mask >> k) & 1) ? 0 : stride;
-      stride *= st->out.dims[k];
-    }
-    ar.need(size_t(count_of(st->out)) * sizeof(int32_t));
+    SIM_CHECK(p.shape.reduce_count <= kReduceInt8MaxCount, "reduce: too many elements per output");
+    p.multiplier = FixedMultiplier{a.multiplier, a.shift};
+    SIM_CHECK(multiplier_ok(p.multiplier), "reduce: multiplier shift out of range");
+    p.input_zero_point = st->in.zero_point;
+    p.output_zero_point = st->out.zero_point;
+    ar.need(reduce_sum_int8_scratch_bytes(p));
   }
   *plan = st;
   return SimStatus();
@@ -926,28 +948,8 @@ SimStatus run_one(const Instruction& inst, const void* plan, const Bufs& r, uint
       SIM_PTR(a, st->a);
       SIM_PTR(b, st->b);
       SIM_PTR(out, st->out);
-      int16_t* packed = reinterpret_cast<int16_t*>(ws);
-      int32_t* bias = reinterpret_cast<int32_t*>(ws + npu::align16(size_t(st->n) * size_t(st->k) * 2));
-      int16_t* scratch = reinterpret_cast<int16_t*>(reinterpret_cast<uint8_t*>(bias) + npu::align16(size_t(st->n) * 4));
-      QGemmInt8Params p;
-      p.rows = st->m;
-      p.cols = st->n;
-      p.depth = st->k;
-      p.weights = packed;
-      p.bias = bias;
-      p.multipliers = st->multipliers;
-      p.output_zero_point = st->out.zero_point;
-      p.qmin = st->qmin;
-      p.qmax = st->qmax;
-      p.scratch = scratch;
-      const size_t a_step = size_t(st->m) * size_t(st->k), b_step = size_t(st->k) * size_t(st->n),
-                   o_step = size_t(st->m) * size_t(st->n);
-      for (int32_t i = 0; i < st->batch; ++i) {
-        pack_weights_nk_int8(reinterpret_cast<const int8_t*>(b) + size_t(i) * b_step, st->k, st->n, true, packed);
-        fold_zero_point_into_bias(packed, st->k, st->n, nullptr, st->a_zero_point, bias);
-        qgemm_int8(p, reinterpret_cast<const int8_t*>(a) + size_t(i) * a_step, size_t(st->k),
-                   reinterpret_cast<int8_t*>(out) + size_t(i) * o_step, size_t(st->n));
-      }
+      batch_matmul_int8(st->p, reinterpret_cast<const int8_t*>(a), reinterpret_cast<const int8_t*>(b),
+                        reinterpret_cast<int8_t*>(out), ws);
       break;
     }
     case Opcode::kMaxPool2D:
@@ -1027,7 +1029,10 @@ SimStatus run_one(const Instruction& inst, const void* plan, const Bufs& r, uint
       const auto* st = static_cast<const ResizeState*>(plan);
       SIM_PTR(in, st->in);
       SIM_PTR(out, st->out);
-      resize_nearest<uint8_t>(st->p, in, out);
+      if (st->mode == 1)
+        resize_bilinear_int8(st->bl, reinterpret_cast<const int8_t*>(in), reinterpret_cast<int8_t*>(out));
+      else
+        resize_nearest<uint8_t>(st->p, in, out);
       break;
     }
     case Opcode::kReduce: {
@@ -1036,23 +1041,10 @@ SimStatus run_one(const Instruction& inst, const void* plan, const Bufs& r, uint
       SIM_PTR(out, st->out);
       const int8_t* x = reinterpret_cast<const int8_t*>(in);
       int8_t* y = reinterpret_cast<int8_t*>(out);
-      if (st->op == 1 || st->op == 2) {
-        reduce<int8_t>(st->op == 1 ? ReduceOp::Max : ReduceOp::Min, st->p, x, y);
-        break;
-      }
-      const int64_t n_out = count_of(st->out);
-      int32_t* acc = reinterpret_cast<int32_t*>(ws);
-      std::memset(acc, 0, size_t(n_out) * sizeof(int32_t));
-      const int32_t zi = st->in.zero_point;
-      for (int64_t i0 = 0; i0 < st->in.dims[0]; ++i0)
-        for (int64_t i1 = 0; i1 < st->in.dims[1]; ++i1)
-          for (int64_t i2 = 0; i2 < st->in.dims[2]; ++i2) {
-            const int8_t* row = x + i0 * st->in_strides[0] + i1 * st->in_strides[1] + i2 * st->in_strides[2];
-            int32_t* o = acc + i0 * st->out_strides_kept[0] + i1 * st->out_strides_kept[1] + i2 * st->out_strides_kept[2];
-            const int64_t oc = st->out_strides_kept[3];
-            for (int64_t i3 = 0; i3 < st->in.dims[3]; ++i3) o[i3 * oc] += int32_t(row[i3]) - zi;
-          }
-      for (int64_t i = 0; i < n_out; ++i) y[i] = requantize_to_int8(acc[i], st->m, st->out.zero_point);
+      if (st->op == 1 || st->op == 2)
+        reduce<int8_t>(st->op == 1 ? ReduceOp::Max : ReduceOp::Min, st->p.shape, x, y);
+      else
+        reduce_sum_int8(st->p, x, y, ws);
       break;
     }
     case Opcode::kPrefetch: {

@@ -152,12 +152,18 @@ Work work_of(const SimConfig& cfg, const npu::MicrocodeView& mc, const Instructi
     }
     case Opcode::kTranspose:
     case Opcode::kResize: {
-      // Gathers: one element per lane per cycle, plus the traffic.
+      // Gathers: one element per lane per cycle, plus the traffic. Bilinear reads four taps per
+      // output element and its tap tables (kernels/resize_int8.h) from the weights.
       const auto a = inst.as<npu::CopyArgs>();  // {input, output} lead every args struct
       const TensorDesc in = t(a.input), out = t(a.output);
-      w.compute = ceil_div(count_of(out), V);
+      const bool bilinear = inst.opcode == Opcode::kResize && inst.as<npu::ResizeArgs>().mode == 1;
+      w.compute = ceil_div(count_of(out) * (bilinear ? 4 : 1), V);
       w.jobs = rows_of(out);
       w.act_bytes = uint64_t(in.size) + out.size;
+      if (bilinear) {
+        w.weights_offset = inst.as<npu::ResizeArgs>().table_offset;
+        w.weights_bytes = 8 + 12 * (pos(out.dims[1]) + pos(out.dims[2]));
+      }
       break;
     }
     case Opcode::kPad:

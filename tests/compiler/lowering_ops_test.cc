@@ -414,6 +414,89 @@ TEST(LowerOps, ResizeNearest) {
   }
 }
 
+// MatMul of two runtime int8 tensors -> BatchMatMul: batched rank 3 (as upstream's bmm), rank 2,
+// rank 4, B shared by every batch; zero points on both operands; fused activations.
+TEST(LowerOps, BatchMatMul) {
+  for (uint32_t seed = 1; seed <= 24; ++seed) {
+    std::mt19937 rng(seed);
+    auto ri = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+    const int64_t B = ri(1, 3), M = ri(1, 9), K = ri(1, 45), N = ri(1, 19);
+    Shape as, bs;
+    switch (seed % 4) {
+      case 0: as = {B, M, K}; bs = {B, K, N}; break;
+      case 1: as = {M, K}; bs = {K, N}; break;
+      case 2: as = {2, B, M, K}; bs = {2, B, K, N}; break;
+      default: as = {B, M, K}; bs = {K, N}; break;  // B shared: the batches fold into the rows
+    }
+    const QuantParams aq = random_act_quant(rng, 0.01, 0.05), bq = random_act_quant(rng, 0.01, 0.05);
+    const QuantParams yq = q8(aq.scale[0] * bq.scale[0] * 64 * std::sqrt(double(K)) *
+                                  std::uniform_real_distribution<double>(0.5, 2)(rng),
+                              ri(-10, 10));
+    check_op(OpKind::MatMul, {Operand::input(random_i8(rng, as), aq), Operand::input(random_i8(rng, bs), bq)},
+             act_attrs(rng, {}), {OutputSpec{yq}}, seed,
+             str_cat("batch matmul A", shape_str(as), " ", aq.zero_point[0], " B", shape_str(bs), " ", bq.zero_point[0]));
+  }
+}
+
+// ReduceMean/Sum (one requantization of sum(q - z_in), other output parameters) and ReduceMax/Min
+// (same parameters) over random axes of rank 1 to 4 tensors, keepdims on and off.
+TEST(LowerOps, Reduce) {
+  const OpKind kinds[] = {OpKind::ReduceMean, OpKind::ReduceSum, OpKind::ReduceMax, OpKind::ReduceMin};
+  for (uint32_t seed = 1; seed <= 40; ++seed) {
+    std::mt19937 rng(seed);
+    auto ri = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+    const OpKind kind = kinds[seed % 4];
+    const int rank = ri(1, 4);
+    Shape s;
+    for (int k = 0; k < rank; ++k) s.push_back(ri(1, k == 1 ? 19 : 9));
+    std::vector<int64_t> axes;
+    for (int k = 0; k < rank; ++k)
+      if (ri(0, 2) != 0) axes.push_back(ri(0, 1) ? k : k - rank);  // some negative
+    if (seed % 7 == 0 && rank == 4) axes = {2, 3};                  // global pooling over H, W
+    Attributes a;
+    a.set("axes", axes);
+    a.set("keepdims", int64_t(ri(0, 1)));
+    const QuantParams xq = random_act_quant(rng);
+    int64_t count = 1;
+    for (int k = 0; k < rank; ++k) {
+      const auto reduced = [&](int64_t v) { return (v + rank) % rank == k; };
+      if (axes.empty() || std::find_if(axes.begin(), axes.end(), reduced) != axes.end()) count *= s[size_t(k)];
+    }
+    QuantParams yq = xq;
+    const double sx = xq.scale[0], root = std::sqrt(double(count));
+    if (kind == OpKind::ReduceMean) yq = random_act_quant(rng, 0.3 * sx, 3 * sx);
+    if (kind == OpKind::ReduceSum) yq = random_act_quant(rng, sx * root, sx * 8 * root);
+    check_op(kind, {Operand::input(random_i8(rng, s), xq)}, a, {OutputSpec{yq}}, seed,
+             str_cat(op_kind_name(kind), " x", shape_str(s), " axes ", axes, " keepdims ", a.get_int("keepdims", 1)));
+  }
+}
+
+// Linear Resize of NCHW tensors (layout-nhwc puts it between transposes): every coordinate mode,
+// integer and non-integer scales, odd sizes, channel counts that are not multiples of 8, other
+// quantization at the output. The CPU reference runs the NCHW graph.
+TEST(LowerOps, ResizeBilinear) {
+  const char* kModes[] = {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "half_pixel_symmetric"};
+  for (uint32_t seed = 1; seed <= 20; ++seed) {
+    std::mt19937 rng(seed);
+    auto ri = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+    const Shape s = {ri(1, 2), ri(1, 13), ri(1, 7), ri(1, 7)};
+    const char* mode = kModes[seed % 5];
+    double sh = double(ri(1, 4)), sw = double(ri(1, 4));
+    if (seed % 3 == 0) {  // arbitrary output sizes
+      sh = double(ri(1, 11)) / double(s[2]);
+      sw = double(ri(1, 11)) / double(s[3]);
+    }
+    Attributes a;
+    a.set("mode", std::string("linear"));
+    a.set("coordinate_transformation_mode", std::string(mode));
+    a.set("scales", std::vector<double>{1.0, 1.0, sh, sw});
+    const QuantParams xq = random_act_quant(rng);
+    const QuantParams yq = seed % 2 ? xq : random_act_quant(rng);
+    check_op(OpKind::Resize, {Operand::input(random_i8(rng, s), xq)}, a, {OutputSpec{yq}}, seed,
+             str_cat("resize linear x", shape_str(s), " scales ", sh, "x", sw, " ", mode));
+  }
+}
+
 // Format conversion on the CPU: the boundary transposes leave the program and the runtime converts.
 TEST(LowerOps, ConvWithFormatConversionOnTheCpu) {
   compiler::CompileOptions o;

@@ -358,20 +358,22 @@ TEST(NeutronDriver, ModelErrors) {
     f.h = f.ctx.data();
     EXPECT_EQ(category(neutronModelPrepare(&f.cfg, &f.h)), uint32_t(ERROR_CATEGORY_DRIVER_NO_MEMORY));
   }
-  // Not supported: bilinear resize.
+  // Not supported: a resize mode the kernel library lacks (0 nearest and 1 bilinear exist).
   {
     MicrocodeWriter w;
     npu::ResizeArgs r{};
     r.input = w.add_tensor(Region::kInput, 0, 0, ElemType::kInt8, {1, 2, 2, 1});
     r.output = w.add_tensor(Region::kOutput, 0, 0, ElemType::kInt8, {1, 4, 4, 1});
-    r.mode = 1;
+    r.mode = 2;
     w.append(Opcode::kResize, r);
     w.set_num_inputs(1);
     w.set_num_outputs(1);
     auto bad = w.finish();
     ASSERT_TRUE(bad.ok());
     Fixture f(*bad);
-    EXPECT_EQ(category(f.prepare()), uint32_t(ERROR_CATEGORY_DRIVER_UNSUPPORTED));
+    const NeutronError e = f.prepare();
+    EXPECT_EQ(component(e), uint32_t(ERROR_COMPONENT_DRIVER));
+    EXPECT_EQ(category(e), uint32_t(ERROR_CATEGORY_DRIVER_UNSUPPORTED));
   }
 }
 

@@ -38,6 +38,9 @@ StatusOr<StepPtr> bind_pool_int8(const Graph& g, NodeId id);    // MaxPool, Aver
 StatusOr<StepPtr> bind_binary_int8(const Graph& g, NodeId id);  // Add, Sub, Mul, Max, Min
 StatusOr<StepPtr> bind_unary_int8(const Graph& g, NodeId id);   // all unary ops via a 256-entry table
 StatusOr<StepPtr> bind_softmax_int8(const Graph& g, NodeId id);
+StatusOr<StepPtr> bind_batch_matmul_int8(const Graph& g, NodeId id);   // MatMul with a runtime B
+StatusOr<StepPtr> bind_reduce_int8(const Graph& g, NodeId id);         // ReduceMean, ReduceSum
+StatusOr<StepPtr> bind_resize_linear_int8(const Graph& g, NodeId id);  // Resize mode "linear"
 
 // True when the node's first input is an int8 tensor with quantization parameters.
 bool is_int8_node(const Graph& g, NodeId id);

@@ -85,8 +85,8 @@ OpSupport resize_support() {
                     return Verdict::pass();
                   }},
   };
-  s.notes = {"fold-qdq folds only nearest Resize to int8 so far; a linear Resize stays float (CPU) in imported "
-             "models."};
+  s.notes = {"fold-qdq folds nearest Resize as data movement and linear Resize to the int8 bilinear kernel "
+             "(fixed-point weights, one requantization: kernels/resize_int8.h)."};
   return s;
 }
 

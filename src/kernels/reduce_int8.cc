@@ -1,0 +1,45 @@
+#include "kernels/reduce_int8.h"
+
+namespace neutron {
+
+// The odometer of reduce.cc's run_reduce, accumulating int8 into int32: sum(q) per output, then
+// minus count * z_in (the same integer as sum(q - z_in), with one multiply per output).
+void reduce_sum_int8(const ReduceInt8Params& p, const int8_t* x, int8_t* y, void* scratch) {
+  const ReduceParams& r = p.shape;
+  int32_t* acc = static_cast<int32_t*>(scratch);
+  for (int64_t i = 0; i < r.out_count; ++i) acc[i] = 0;
+  if (r.in_count > 0) {
+    if (r.rank == 0) {
+      acc[0] = x[0];
+    } else {
+      const int last = r.rank - 1;
+      const int64_t n = r.dims[last];
+      const bool row_reduced = r.reduced[last];
+      const int64_t outer = r.in_count / n;
+      int64_t idx[kMaxReduceRank] = {0};
+      int64_t yo = 0;
+      for (int64_t o = 0; o < outer; ++o) {
+        const int8_t* xr = x + o * n;
+        if (row_reduced) {
+          int32_t s = 0;
+          for (int64_t j = 0; j < n; ++j) s += xr[j];
+          acc[yo] += s;
+        } else {
+          int32_t* ar = acc + yo;
+          for (int64_t j = 0; j < n; ++j) ar[j] += xr[j];
+        }
+        for (int d = last - 1; d >= 0; --d) {
+          yo += r.out_strides[d];
+          if (++idx[d] < r.dims[d]) break;
+          yo -= r.out_strides[d] * r.dims[d];
+          idx[d] = 0;
+        }
+      }
+    }
+  }
+  const int32_t zero_sum = int32_t(r.reduce_count) * p.input_zero_point;
+  for (int64_t i = 0; i < r.out_count; ++i)
+    y[i] = requantize_to_int8(acc[i] - zero_sum, p.multiplier, p.output_zero_point);
+}
+
+}  // namespace neutron
