@@ -232,6 +232,8 @@ NeutronError neutronInit(void) {
   return ok();
 }
 
+int neutronIsInitialized(void) { return g.initialized ? 1 : 0; }
+
 NeutronError neutronDeinit(void) {
   if (!g.initialized) return driver_error(ERROR_CATEGORY_DRIVER_GENERIC, "driver not initialized (neutronInit)");
   g.initialized = false;

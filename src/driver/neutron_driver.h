@@ -139,6 +139,8 @@ NeutronError neutronWait(NeutronModelHandle hdl, const NeutronDataConfig* dcfg);
 NeutronError neutronDataSetup(NeutronModelHandle hdl, NeutronDataConfig* dcfg);
 
 /* ---- Extensions -------------------------------------------------------------------------------- */
+/* 1 after neutronInit(), 0 before it and after neutronDeinit(). */
+int neutronIsInitialized(void);
 /* The context size neutronModelPrepare() needs for this model (validates the microcode). */
 NeutronError neutronGetModelContextSizeForModel(const NeutronModelConfig* mcfg, size_t* size);
 

@@ -53,7 +53,8 @@ Error NeutronDelegate::persistent_bytes(const uint8_t* payload, size_t size, siz
   mcfg.microcodeSize = v.microcode_size;
   mcfg.weightsSize = v.weights_size;
   size_t context = 0;
-  if (neutronGetModelContextSizeForModel(&mcfg, &context) != ENONE) return Error::InvalidProgram;
+  if (neutronGetModelContextSizeForModel(&mcfg, &context) != ENONE)
+    return neutronIsInitialized() ? Error::InvalidProgram : Error::DelegateFailed;
   // The NeutronBackend object, then the context (both 16-byte aligned, as init allocates them).
   *bytes = (sizeof(NeutronBackend) + 15) / 16 * 16 + 16 + (context < 16 ? 16 : context) + 16;
   return Error::Ok;

@@ -283,10 +283,16 @@ ProgramStatus check_instruction(const Tables& tb, uint32_t i, size_t* persistent
       size_t bytes = 0, activations = 0;
       Error e = be->persistent_bytes(pl->data()->data(), pl->data()->size(), &bytes);
       if (e == Error::Ok) e = be->activation_bytes(pl->data()->data(), pl->data()->size(), &activations);
-      if (e != Error::Ok) return bad(e, "delegate payload rejected by its backend", ii);
+      if (e != Error::Ok)
+        return bad(e, e == Error::DelegateFailed ? "delegate backend not ready (for \"neutron\": call neutronInit() first)"
+                                                 : "delegate payload rejected by its backend",
+                   ii);
       if (d->activations_offset() % kAlign != 0 || d->activations_offset() > tb.arena_bytes ||
           activations > tb.arena_bytes - d->activations_offset())
         return bad(Error::InvalidProgram, "delegate activations lie outside the planned arena or are misaligned", ii);
+      // The working memory holds the kernels' IO tables: kernels writing into it would corrupt them.
+      if (ranges_overlap(d->scratch_offset(), d->scratch_bytes(), d->activations_offset(), activations))
+        return bad(Error::InvalidProgram, "delegate working memory overlaps its activations", ii);
       if (tb.delegates_on_cpu)
         return check_kernel_payload(tb, d->payload(), d->inputs(), d->outputs(), activations, d->scratch_bytes(), ii,
                                     persistent);
@@ -397,6 +403,13 @@ ProgramStatus ProgramRunner::prepare_kernel_calls(Step* st, const fb::Payload* p
 ProgramStatus ProgramRunner::load(const void* data, size_t size, void* arena, size_t arena_size,
                                   const LoadOptions& options) {
   unload();
+  const ProgramStatus s = load_steps(data, size, arena, arena_size, options);
+  if (!s.ok()) unload();  // a failed load leaves nothing half-initialized to run
+  return s;
+}
+
+ProgramStatus ProgramRunner::load_steps(const void* data, size_t size, void* arena, size_t arena_size,
+                                        const LoadOptions& options) {
   size_t need = 0;
   ProgramStatus s = arena_bytes_needed(data, size, &need, options);
   if (!s.ok()) return s;

@@ -92,6 +92,7 @@ class ProgramRunner {
  private:
   struct Step;
   TensorInfo info(uint32_t t) const;
+  ProgramStatus load_steps(const void* data, size_t size, void* arena, size_t arena_size, const LoadOptions& options);
   ProgramStatus prepare_kernel_calls(Step* st, const fb::Payload* pl, const flatbuffers::Vector<uint32_t>* ins,
                                      const flatbuffers::Vector<uint32_t>* outs, uint8_t* activations, uint8_t* sram,
                                      MemoryAllocator* persistent, int32_t ii);

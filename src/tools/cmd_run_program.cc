@@ -46,17 +46,25 @@ DType to_dtype(fb::DType t) {
 
 Shape shape_of(const runtime::TensorInfo& t) { return Shape(t.shape, t.shape + t.rank); }
 
-std::string describe_status(const runtime::ProgramRunner& r, const runtime::ProgramStatus& s) {
-  std::string m = str_cat(s.message, " (", to_string(s.error), ")");
+// The status with the instruction's origin and the tensor's name. Statuses that name an
+// instruction or tensor come from semantic checks, after the FlatBuffers verifier accepted the
+// file, so reading those fields is safe.
+std::string describe_status(const uint8_t* file, const runtime::ProgramStatus& s) {
+  std::string m = s.message;
+  const fb::Program* p = (s.instruction >= 0 || s.tensor >= 0) ? fb::GetProgram(file) : nullptr;
   if (s.instruction >= 0) {
     m += str_cat("; instruction ", s.instruction);
-    if (r.loaded() && size_t(s.instruction) < r.num_instructions())
-      m += str_cat(" (", r.instruction_origin(size_t(s.instruction)), ")");
+    if (p && p->instructions() && uint32_t(s.instruction) < p->instructions()->size()) {
+      const auto* origin = p->instructions()->Get(uint32_t(s.instruction))->origin();
+      if (origin) m += str_cat(" (", origin->str(), ")");
+    }
   }
   if (s.tensor >= 0) {
     m += str_cat("; tensor ", s.tensor);
-    const char* name = r.tensor_name(s.tensor);
-    if (name[0]) m += str_cat(" '", name, "'");
+    if (p && p->tensors() && uint32_t(s.tensor) < p->tensors()->size()) {
+      const auto* name = p->tensors()->Get(uint32_t(s.tensor))->name();
+      if (name) m += str_cat(" '", name->str(), "'");
+    }
   }
   return m;
 }
@@ -88,7 +96,7 @@ int run_program(const std::string& path, const std::vector<std::string>& inputs,
   } deinit;
   size_t need = 0;
   runtime::ProgramStatus ps = runtime::ProgramRunner::arena_bytes_needed(file.data, file.size, &need, load_options);
-  if (!ps.ok()) return fail(error(ps.error, path, ": ", describe_status(runtime::ProgramRunner(), ps)));
+  if (!ps.ok()) return fail(error(ps.error, path, ": ", describe_status(file.data, ps)));
   AlignedBuffer arena(need);
   runtime::ProgramRunner runner;  // destroyed before the arena it lives in
   const fb::Program* prog = fb::GetProgram(file.data);
@@ -104,7 +112,7 @@ int run_program(const std::string& path, const std::vector<std::string>& inputs,
   }
 
   ps = runner.load(file.data, file.size, arena.data, arena.size, load_options);
-  if (!ps.ok()) return fail(error(ps.error, path, ": ", describe_status(runner, ps)));
+  if (!ps.ok()) return fail(error(ps.error, path, ": ", describe_status(file.data, ps)));
 
   if (inputs.size() != runner.num_inputs()) {
     std::string names;
@@ -162,7 +170,7 @@ int run_program(const std::string& path, const std::vector<std::string>& inputs,
       std::memcpy(t.data, in_data[i].bytes.data() + size_t(s) * t.bytes, t.bytes);
     }
     ps = runner.run();
-    if (!ps.ok()) return fail(error(ps.error, path, ": sample ", s, ": ", describe_status(runner, ps)));
+    if (!ps.ok()) return fail(error(ps.error, path, ": sample ", s, ": ", describe_status(file.data, ps)));
     for (size_t o = 0; o < outs.size(); ++o) {
       const runtime::TensorInfo t = runner.output(o);
       std::memcpy(outs[o].bytes.data() + size_t(s) * t.bytes, t.data, t.bytes);

@@ -1,0 +1,202 @@
+// Test helpers for program files (src/compiler/program_file.h) and the portable runtime
+// (src/runtime/program_runner.h): build a fixture's program the way `neutron compile` does, load it
+// into a ProgramRunner with an arena of the size it asks for, run samples.
+#pragma once
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "compiler/program_file.h"
+#include "core/status.h"
+#include "core/strcat.h"
+#include "driver/neutron_driver.h"
+#include "import/onnx/onnx_importer.h"
+#include "partition/partitioner.h"
+#include "passes/passes.h"
+#include "passes/pipeline.h"
+#include "runtime/program_runner.h"
+#include "target/target.h"
+#include "util/fixtures.h"
+
+namespace neutron::testing {
+
+// AddressSanitizer builds (NEUTRON_SANITIZE) run fewer samples and mutations.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
+
+// neutronInit() once per process (the application's job; idempotent in the simulated driver).
+inline void init_neutron_driver() {
+  static const bool done = [] {
+    EXPECT_EQ(neutronInit(), ENONE);
+    return true;
+  }();
+  (void)done;
+}
+
+// The int8 graph `neutron compile` builds a program from: import, fold-qdq, quantize-before-pad, dce.
+inline StatusOr<Graph> compile_ready_graph(const std::string& model_path) {
+  ASSIGN_OR_RETURN(Graph g, import_onnx_file(model_path));
+  static const std::vector<PassInfo> kFold = {
+      {"fold-qdq", "", fold_qdq}, {"quantize-before-pad", "", quantize_before_pad}, {"dce", "", eliminate_dead_code}};
+  RETURN_IF_ERROR(run_passes(g, kFold));
+  return g;
+}
+
+// build_program_file as `neutron compile --target TARGET` calls it: "cpu" runs every op as CPU
+// kernel calls (no partitioning, compiler::cpu_kernel_target()); any other name is a Neutron target.
+inline StatusOr<compiler::ProgramFile> build_program(const Graph& g, const std::string& target,
+                                                     const std::string& model_name) {
+  compiler::ProgramFileOptions opts;
+  opts.model_name = model_name;
+  if (target == "cpu") return compiler::build_program_file(g, nullptr, compiler::cpu_kernel_target(), opts);
+  ASSIGN_OR_RETURN(NeutronTarget t, load_target(target));
+  ASSIGN_OR_RETURN(Partitioning p, partition_graph(g, t));
+  RETURN_IF_ERROR(analyze_partition_layout(g, &p));
+  return compiler::build_program_file(g, &p, t, opts);
+}
+
+struct FixtureProgram {
+  Graph graph;  // the graph the program was built from
+  compiler::ProgramFile file;
+  std::string error;  // set when import or build failed
+  double build_seconds = 0;
+};
+
+// fixtures/<fixture>/model_int8.onnx built for `target`, once per process.
+inline const FixtureProgram& fixture_program(const std::string& fixture, const std::string& target) {
+  static std::map<std::string, std::unique_ptr<FixtureProgram>> cache;
+  std::unique_ptr<FixtureProgram>& slot = cache[fixture + "@" + target];
+  if (slot) return *slot;
+  slot = std::make_unique<FixtureProgram>();
+  const auto t0 = std::chrono::steady_clock::now();
+  auto g = compile_ready_graph(fixture_path(fixture, "model_int8.onnx"));
+  if (!g.ok()) {
+    slot->error = g.status().to_string();
+    return *slot;
+  }
+  slot->graph = std::move(g).value();
+  auto pf = build_program(slot->graph, target, "model_int8.onnx");
+  if (!pf.ok())
+    slot->error = pf.status().to_string();
+  else
+    slot->file = std::move(pf).value();
+  slot->build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return *slot;
+}
+
+// Exactly `size` bytes on the heap, 16-byte aligned, no slack: AddressSanitizer sees any read past
+// the end. `skew` shifts the start by that many bytes (misaligned on purpose).
+class ExactBuffer {
+ public:
+  ExactBuffer() = default;
+  explicit ExactBuffer(size_t size, size_t skew = 0) : size_(size), skew_(skew) {
+    raw_ = static_cast<uint8_t*>(::operator new[](size + skew, std::align_val_t(16)));
+    std::memset(raw_, 0, size + skew);
+  }
+  ExactBuffer(const void* bytes, size_t size, size_t skew = 0) : ExactBuffer(size, skew) {
+    if (size) std::memcpy(data(), bytes, size);
+  }
+  ExactBuffer(const ExactBuffer&) = delete;
+  ExactBuffer& operator=(const ExactBuffer&) = delete;
+  ExactBuffer(ExactBuffer&& o) noexcept { *this = std::move(o); }
+  ExactBuffer& operator=(ExactBuffer&& o) noexcept {
+    std::swap(raw_, o.raw_);
+    std::swap(size_, o.size_);
+    std::swap(skew_, o.skew_);
+    return *this;
+  }
+  ~ExactBuffer() {
+    if (raw_) ::operator delete[](raw_, std::align_val_t(16));
+  }
+  uint8_t* data() { return raw_ + skew_; }
+  const uint8_t* data() const { return raw_ + skew_; }
+  size_t size() const { return size_; }
+
+ private:
+  uint8_t* raw_ = nullptr;
+  size_t size_ = 0, skew_ = 0;
+};
+
+inline std::string describe(const runtime::ProgramStatus& s) {
+  return str_cat(to_string(s.error), ": ", s.message, " (instruction ", s.instruction, ", tensor ", s.tensor, ")");
+}
+
+// A program file copy, an arena of arena_bytes_needed() bytes and the runner over both.
+struct LoadedProgram {
+  ExactBuffer file, arena;
+  runtime::ProgramRunner runner;  // declared last: unloaded before the buffers go
+  runtime::ProgramStatus status;  // of arena_bytes_needed, then load
+  size_t need = 0;
+};
+
+// `max_arena`: a file asking for more than this is loaded with `max_arena` bytes instead (fuzzed
+// files can ask for a lot); load() must then say OutOfMemory.
+inline std::unique_ptr<LoadedProgram> load_program(const uint8_t* bytes, size_t size,
+                                                   size_t max_arena = size_t(1) << 30,
+                                                   const runtime::LoadOptions& options = {}) {
+  init_neutron_driver();
+  auto lp = std::make_unique<LoadedProgram>();
+  lp->file = ExactBuffer(bytes, size);
+  lp->status = runtime::ProgramRunner::arena_bytes_needed(lp->file.data(), size, &lp->need, options);
+  if (!lp->status.ok()) return lp;
+  lp->arena = ExactBuffer(std::min(lp->need, max_arena));
+  lp->status = lp->runner.load(lp->file.data(), size, lp->arena.data(), lp->arena.size(), options);
+  return lp;
+}
+inline std::unique_ptr<LoadedProgram> load_program(const std::vector<uint8_t>& bytes,
+                                                   const runtime::LoadOptions& options = {}) {
+  return load_program(bytes.data(), bytes.size(), size_t(1) << 30, options);
+}
+
+inline DType to_dtype(fb::DType t) {
+  switch (t) {
+    case fb::DType::Float32:
+      return DType::F32;
+    case fb::DType::Int8:
+      return DType::I8;
+    case fb::DType::UInt8:
+      return DType::U8;
+    case fb::DType::Int32:
+      return DType::I32;
+  }
+  return DType::Invalid;
+}
+
+inline Shape shape_of(const runtime::TensorInfo& t) { return Shape(t.shape, t.shape + t.rank); }
+
+// Runs one sample: copies `inputs` into the runner's inputs, runs, copies the outputs out.
+inline runtime::ProgramStatus run_sample(runtime::ProgramRunner& r, const std::vector<TensorData>& inputs,
+                                         std::vector<TensorData>* outputs) {
+  for (size_t i = 0; i < inputs.size() && i < r.num_inputs(); ++i) {
+    const runtime::TensorInfo t = r.input(i);
+    EXPECT_EQ(inputs[i].bytes.size(), t.bytes) << "input " << i;
+    std::memcpy(t.data, inputs[i].bytes.data(), std::min(t.bytes, inputs[i].bytes.size()));
+  }
+  const runtime::ProgramStatus s = r.run();
+  outputs->clear();
+  for (size_t o = 0; o < r.num_outputs(); ++o) {
+    const runtime::TensorInfo t = r.output(o);
+    TensorData d(to_dtype(t.dtype), shape_of(t));
+    if (d.bytes.size() == t.bytes) std::memcpy(d.bytes.data(), t.data, t.bytes);
+    outputs->push_back(std::move(d));
+  }
+  return s;
+}
+
+}  // namespace neutron::testing
