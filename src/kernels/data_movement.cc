@@ -1,3 +1,6 @@
+// Copies from an input to an output use memmove: a corrupted program file can make the two
+// overlap, and the result must then be garbage, not undefined behaviour (pool_int8.cc and
+// resize.cc do the same).
 #include "kernels/data_movement.h"
 
 #include <cmath>
@@ -162,14 +165,14 @@ void strided_copy(const StridedCopyParams& p, const void* in, void* out) {
   const uint8_t* src = static_cast<const uint8_t*>(in);
   uint8_t* dst = static_cast<uint8_t*>(out);
   if (p.rank == 0) {
-    std::memcpy(dst, src + p.in_offset * int64_t(es), es);
+    std::memmove(dst, src + p.in_offset * int64_t(es), es);
     return;
   }
   const int last = p.rank - 1;
   if (p.in_strides[last] == 1) {
     const size_t run = size_t(p.dims[last]) * es;
     for_each_outer(p, 1u << last,
-                   [&](int64_t io, int64_t oo) { std::memcpy(dst + oo * int64_t(es), src + io * int64_t(es), run); });
+                   [&](int64_t io, int64_t oo) { std::memmove(dst + oo * int64_t(es), src + io * int64_t(es), run); });
     return;
   }
   switch (es) {
@@ -182,7 +185,7 @@ void strided_copy(const StridedCopyParams& p, const void* in, void* out) {
   // Odd element sizes: one memcpy per element.
   const int64_t n = p.dims[last], s = p.in_strides[last];
   for_each_outer(p, 1u << last, [&](int64_t io, int64_t oo) {
-    for (int64_t j = 0; j < n; ++j) std::memcpy(dst + (oo + j) * int64_t(es), src + (io + j * s) * int64_t(es), es);
+    for (int64_t j = 0; j < n; ++j) std::memmove(dst + (oo + j) * int64_t(es), src + (io + j * s) * int64_t(es), es);
   });
 }
 
@@ -192,7 +195,7 @@ void concat(int64_t outer, Span<const int64_t> chunk_bytes, const void* const* i
     for (size_t i = 0; i < chunk_bytes.size(); ++i) {
       const size_t c = size_t(chunk_bytes[i]);
       if (c == 0) continue;
-      std::memcpy(dst, static_cast<const uint8_t*>(inputs[i]) + size_t(o) * c, c);
+      std::memmove(dst, static_cast<const uint8_t*>(inputs[i]) + size_t(o) * c, c);
       dst += c;
     }
 }
@@ -203,7 +206,7 @@ void split(int64_t outer, Span<const int64_t> chunk_bytes, const void* in, void*
     for (size_t i = 0; i < chunk_bytes.size(); ++i) {
       const size_t c = size_t(chunk_bytes[i]);
       if (c == 0) continue;
-      std::memcpy(static_cast<uint8_t*>(outputs[i]) + size_t(o) * c, src, c);
+      std::memmove(static_cast<uint8_t*>(outputs[i]) + size_t(o) * c, src, c);
       src += c;
     }
 }
@@ -305,7 +308,7 @@ void pad_dim(const PadParams& p, int d, const uint8_t* in, uint8_t* out) {
       // A run of consecutive input blocks.
       int64_t e = o + 1;
       while (e < on && pad_source(e, pb, n, p.mode) == i + (e - o)) ++e;
-      std::memcpy(out + o * os, in + i * is, size_t((e - o) * os));
+      std::memmove(out + o * os, in + i * is, size_t((e - o) * os));
       o = e;
     } else {
       pad_dim(p, d + 1, in + i * is, out + o * os);
@@ -321,7 +324,7 @@ void pad(const PadParams& p, const void* in, void* out) {
   uint8_t* dst = static_cast<uint8_t*>(out);
   if (p.out_bytes == 0) return;
   if (p.rank == 0) {
-    std::memcpy(dst, src, size_t(p.block_bytes));
+    std::memmove(dst, src, size_t(p.block_bytes));
     return;
   }
   pad_dim(p, 0, src, dst);
@@ -380,7 +383,7 @@ bool cast_from(DType to, const void* in, void* out, size_t n, bool from_bool) {
 
 bool cast(DType from, DType to, const void* in, void* out, size_t n) {
   if (from == to && dtype_size(from) != 0 && from != DType::Bool) {
-    if (n) std::memcpy(out, in, n * dtype_size(from));
+    if (n) std::memmove(out, in, n * dtype_size(from));
     return true;
   }
   switch (from) {

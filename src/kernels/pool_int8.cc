@@ -28,7 +28,7 @@ void max_pool_int8_nhwc(const PoolInt8Params& p, const int8_t* in, int8_t* out) 
             if (ix < 0 || ix >= p.in_w) continue;
             const int8_t* __restrict x = in_n + (size_t(iy) * size_t(p.in_w) + size_t(ix)) * size_t(C);
             if (!any) {
-              std::memcpy(o, x, size_t(C));
+              std::memmove(o, x, size_t(C));
               any = true;
             } else {
               for (int32_t c = 0; c < C; ++c) o[c] = x[c] > o[c] ? x[c] : o[c];
@@ -90,7 +90,7 @@ void global_max_pool_int8_nhwc(const PoolInt8Params& p, const int8_t* in, int8_t
   for (int32_t n = 0; n < p.batch; ++n) {
     const int8_t* in_n = in + size_t(n) * hw * size_t(C);
     int8_t* __restrict o = out + size_t(n) * size_t(C);
-    std::memcpy(o, in_n, size_t(C));
+    std::memmove(o, in_n, size_t(C));
     for (size_t i = 1; i < hw; ++i) {
       const int8_t* __restrict x = in_n + i * size_t(C);
       for (int32_t c = 0; c < C; ++c) o[c] = x[c] > o[c] ? x[c] : o[c];

@@ -25,7 +25,7 @@ void nearest_axis(const ResizeParams& p, int a, int d, const int64_t* in_stride,
     if (inner == 1) {
       for (int64_t o = 0; o < n; ++o) *y++ = x[(t ? t[o] : o) * in_stride[a]];
     } else {
-      for (int64_t o = 0; o < n; ++o, y += inner) std::memcpy(y, x + (t ? t[o] : o) * in_stride[a], inner * sizeof(T));
+      for (int64_t o = 0; o < n; ++o, y += inner) std::memmove(y, x + (t ? t[o] : o) * in_stride[a], inner * sizeof(T));
     }
     return;
   }
@@ -115,7 +115,7 @@ void resize_nearest(const ResizeParams& p, const T* x, T* y) {
     s *= p.in_shape[a];
   }
   if (d == 0) {
-    std::memcpy(y, x, size_t(s) * sizeof(T));
+    std::memmove(y, x, size_t(s) * sizeof(T));
     return;
   }
   size_t inner = 1;
@@ -155,7 +155,7 @@ void resize_linear_f32(const ResizeParams& p, const float* x, float* y, float* s
   if (passes == 0) {
     int64_t n = 1;
     for (int a = 0; a < p.rank; ++a) n *= p.in_shape[a];
-    std::memcpy(y, x, size_t(n) * sizeof(float));
+    std::memmove(y, x, size_t(n) * sizeof(float));
     return;
   }
   const size_t half = passes >= 3 ? resize_linear_f32_scratch_floats(p) / 2 : 0;
