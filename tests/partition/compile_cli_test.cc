@@ -9,29 +9,15 @@
 #include <string>
 
 #include "core/json.h"
+#include "util/cli.h"
 
 namespace neutron {
 namespace {
 
-struct CommandResult {
-  int exit_code = -1;
-  bool crashed = false;
-  std::string output;  // stdout + stderr
-};
+using testing::CommandResult;
+using testing::read_file;
+using testing::run_cli;
 
-CommandResult run_cli(const std::string& args) {
-  CommandResult r;
-  const std::string cmd = std::string(NEUTRON_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.output.append(buf, n);
-  const int status = pclose(p);
-  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) r.crashed = true;
-  return r;
-}
 
 std::string temp_dir() {
   static std::string dir = [] {
@@ -39,13 +25,6 @@ std::string temp_dir() {
     return std::string(mkdtemp(tmpl));
   }();
   return dir;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
 }
 
 std::string fixture(const std::string& model, const std::string& file) {

@@ -1,5 +1,7 @@
 // The neutron CLI on good and bad input: exit codes and one clear message, never a crash.
 #include <gtest/gtest.h>
+
+#include "util/cli.h"
 #include <onnx/onnx_pb.h>
 #include <sys/wait.h>
 
@@ -12,25 +14,10 @@
 namespace neutron {
 namespace {
 
-struct CommandResult {
-  int exit_code = -1;
-  bool crashed = false;
-  std::string output;  // stdout + stderr
-};
+using testing::CommandResult;
+using testing::read_file;
+using testing::run_cli;
 
-CommandResult run_cli(const std::string& args) {
-  CommandResult r;
-  std::string cmd = std::string(NEUTRON_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.output.append(buf, n);
-  int status = pclose(p);
-  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) r.crashed = true;
-  return r;
-}
 
 std::string temp_dir() {
   static std::string dir = [] {
