@@ -337,28 +337,24 @@ Status Builder::plan_memory() {
   for (size_t t = 0; t < tensors_.size(); ++t)
     buffers.push_back(LiveRange{uint64_t(num_elements(g_.tensor(tensors_[t]).shape)) * dtype_size(g_.tensor(tensors_[t]).dtype),
                                 first[t], last[t]});
-  std::vector<size_t> internal_begin(size_t(n), 0);
+  // A delegate's other working memory (IO tables, profile and prefetch buffers) lives for its
+  // whole instruction (the runtime checks it overlaps none of the partition's activations).
+  std::vector<size_t> temp_buffer(size_t(n), SIZE_MAX), internal_begin(size_t(n), 0);
   for (int i = 0; i < n; ++i) {
     Compiled& c = compiled_[size_t(i)];
     internal_begin[size_t(i)] = buffers.size();
     for (const LiveRange& r : c.live.scratch)
       buffers.push_back(LiveRange{r.bytes, base[size_t(i)] + r.first, base[size_t(i)] + r.last});
+    if (units_[size_t(i)].kind == UnitKind::kDelegate && c.scratch_bytes > 0) {
+      temp_buffer[size_t(i)] = buffers.size();
+      buffers.push_back(LiveRange{c.scratch_bytes, base[size_t(i)], base[size_t(i) + 1] - 1});
+    }
   }
   const MemoryPlan plan = plan_greedy_by_size(buffers);
   offsets_.assign(plan.offsets.begin(), plan.offsets.begin() + ptrdiff_t(tensors_.size()));
-  // A delegate's other working memory (IO tables, profile and prefetch buffers) lives for its
-  // whole instruction. It goes above the plan, where no activation region can span it (the
-  // runtime rejects overlap with the region), shared by all delegates (one runs at a time).
-  uint64_t temp_peak = 0;
   for (int i = 0; i < n; ++i) {
     Compiled& c = compiled_[size_t(i)];
-    if (units_[size_t(i)].kind != UnitKind::kDelegate || c.scratch_bytes == 0) continue;
-    c.scratch_offset = plan.size;
-    temp_peak = std::max(temp_peak, (c.scratch_bytes + 15) & ~uint64_t(15));
-    buffers.push_back(LiveRange{c.scratch_bytes, base[size_t(i)], base[size_t(i) + 1] - 1});
-  }
-  for (int i = 0; i < n; ++i) {
-    Compiled& c = compiled_[size_t(i)];
+    if (temp_buffer[size_t(i)] != SIZE_MAX) c.scratch_offset = plan.offsets[temp_buffer[size_t(i)]];
     if (!c.ctx) continue;
     const auto b = plan.offsets.begin() + ptrdiff_t(internal_begin[size_t(i)]);
     RETURN_IF_ERROR(finish_payload(c, std::vector<uint64_t>(b, b + ptrdiff_t(c.live.scratch.size()))));
@@ -371,7 +367,7 @@ Status Builder::plan_memory() {
       c.scratch_bytes = view.mc.scratch_size();
     }
   }
-  result_.arena_bytes = plan.size + temp_peak;
+  result_.arena_bytes = plan.size;
   result_.lower_bound_bytes = max_live_bytes(buffers);
   return Status::OK();
 }

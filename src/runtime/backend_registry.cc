@@ -76,6 +76,21 @@ Error NeutronDelegate::activation_bytes(const uint8_t* payload, size_t size, siz
   return Error::Ok;
 }
 
+Error NeutronDelegate::check_working_memory(const uint8_t* payload, size_t size, uint64_t activations_offset,
+                                            uint64_t working_offset, uint64_t working_bytes) const {
+  PayloadView v;
+  const PayloadStatus st = parse_payload(payload, size, &v);
+  if (!st.ok()) return st.error;
+  if (working_bytes == 0) return Error::Ok;
+  for (uint32_t i = 0; i < v.mc.num_tensors(); ++i) {
+    const npu::TensorDesc d = v.mc.tensor(i);
+    if (d.region != uint8_t(npu::Region::kScratch) || d.size == 0) continue;
+    const uint64_t at = activations_offset + d.offset;
+    if (at < working_offset + working_bytes && working_offset < at + d.size) return Error::InvalidProgram;
+  }
+  return Error::Ok;
+}
+
 Error NeutronDelegate::execute(void* handle, MemoryAllocator* temp, const TensorArg* args, size_t num_args,
                                void* activations) const {
   return static_cast<NeutronBackend*>(handle)->execute(temp, args, num_args, activations);

@@ -19,6 +19,12 @@ class Backend {
   virtual Error init(const uint8_t* payload, size_t size, MemoryAllocator* persistent, void** handle) const = 0;
   // Bytes of activation memory the partition needs at once (planned by the compiler).
   virtual Error activation_bytes(const uint8_t* payload, size_t size, size_t* bytes) const = 0;
+  // InvalidProgram when the per-call working memory [working_offset, + working_bytes) overlaps
+  // any activation tensor of the partition placed at `activations_offset` (offsets in one
+  // arena). The working memory lives for the whole call; activations may share addresses only
+  // with each other, as the compiler's liveness allows.
+  virtual Error check_working_memory(const uint8_t* payload, size_t size, uint64_t activations_offset,
+                                     uint64_t working_offset, uint64_t working_bytes) const = 0;
   // Runs it on `args` (inputs, then outputs): activations at `activations` (activation_bytes(),
   // 16-byte aligned; may reuse memory of args no longer read, as the compiler planned), other
   // working memory from `temp`.
@@ -49,6 +55,8 @@ class NeutronDelegate final : public Backend {
   Error persistent_bytes(const uint8_t* payload, size_t size, size_t* bytes) const override;
   Error init(const uint8_t* payload, size_t size, MemoryAllocator* persistent, void** handle) const override;
   Error activation_bytes(const uint8_t* payload, size_t size, size_t* bytes) const override;
+  Error check_working_memory(const uint8_t* payload, size_t size, uint64_t activations_offset, uint64_t working_offset,
+                             uint64_t working_bytes) const override;
   Error execute(void* handle, MemoryAllocator* temp, const TensorArg* args, size_t num_args,
                 void* activations) const override;
   void destroy(void* handle) const override;

@@ -291,8 +291,9 @@ ProgramStatus check_instruction(const Tables& tb, uint32_t i, size_t* persistent
           activations > tb.arena_bytes - d->activations_offset())
         return bad(Error::InvalidProgram, "delegate activations lie outside the planned arena or are misaligned", ii);
       // The working memory holds the kernels' IO tables: kernels writing into it would corrupt them.
-      if (ranges_overlap(d->scratch_offset(), d->scratch_bytes(), d->activations_offset(), activations))
-        return bad(Error::InvalidProgram, "delegate working memory overlaps its activations", ii);
+      if (be->check_working_memory(pl->data()->data(), pl->data()->size(), d->activations_offset(), d->scratch_offset(),
+                                   d->scratch_bytes()) != Error::Ok)
+        return bad(Error::InvalidProgram, "delegate working memory overlaps one of its activation tensors", ii);
       if (tb.delegates_on_cpu)
         return check_kernel_payload(tb, d->payload(), d->inputs(), d->outputs(), activations, d->scratch_bytes(), ii,
                                     persistent);
