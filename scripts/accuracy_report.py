@@ -14,7 +14,8 @@ For every model this
     per-channel symmetric weights), prepare_fx / convert_fx; int8 outputs vs float outputs (torch's
     own int8 kernels). The converted model is also exported as QDQ ONNX and evaluated on our int8
     kernels with `neutron compare` (torch's parameters, our arithmetic),
-  * ours: `neutron quantize` with each observer, then `neutron compare model_f32.onnx ours.onnx`,
+  * ours: `neutron quantize` with each observer (default bias correction), and the default observer
+    without bias correction and with the sequential one, then `neutron compare model_f32.onnx ours.onnx`,
   * sanity checks: our float run matches torch's float outputs; our int8 run of our QDQ file
     matches scripts/qdq_reference.py's exact evaluation of the same file,
 
@@ -52,14 +53,25 @@ ENGINE = "onednn"
 ALL_MODELS = ["fmnist_cnn", "mobilenet_v2", "resnet18", "cifarnet", "mobilenet_v1_025"]
 DEFAULT_MODELS = ALL_MODELS
 
-# Our observer settings: (label, extra `neutron quantize` arguments).
-OBSERVERS = [
-    ("histogram", ["--observer", "histogram"]),
-    ("minmax", ["--observer", "minmax"]),
-    ("percentile 99.99", ["--observer", "percentile", "--percentile", "99.99"]),
-    ("percentile 99.999", ["--observer", "percentile", "--percentile", "99.999"]),
+# Our settings: (label, observer, extra `neutron quantize` arguments). Without a --bias-correction
+# argument the quantizer's default applies (DEFAULT_BIAS_CORRECTION, checked in each run's report).
+OURS = [
+    ("histogram", "histogram", ["--observer", "histogram"]),
+    ("histogram, no bias correction", "histogram", ["--observer", "histogram", "--no-bias-correction"]),
+    ("histogram, sequential bias correction", "histogram",
+     ["--observer", "histogram", "--bias-correction", "empirical"]),
+    ("minmax", "minmax", ["--observer", "minmax"]),
+    ("percentile 99.99", "percentile 99.99", ["--observer", "percentile", "--percentile", "99.99"]),
+    ("percentile 99.999", "percentile 99.999", ["--observer", "percentile", "--percentile", "99.999"]),
 ]
 DEFAULT_OBSERVER = "histogram"
+DEFAULT_BIAS_CORRECTION = "float"  # neutron quantize's default (QuantizeOptions::bias_correction)
+NO_BC = "histogram, no bias correction"
+SEQ_BC = "histogram, sequential bias correction"
+
+
+def tag_of(label):
+    return label.replace(", ", "_").replace(" ", "_")
 
 # Synthetic-image models: the recipe's generator (make_fixtures.imagenet_like) with the recipe's
 # calibration seed; the evaluation seed is one no fixture uses. `recipe_calib` is the recipe's own
@@ -265,12 +277,71 @@ def variant_fuse_add_relu(m):
     return count
 
 
-def variant_requantize_weights(m, f32_model, divisor=127.0, gemm_per_channel=False):
+def torch_layer_input_means(model, batches, f32_model):
+    """E[x] of every Conv/Gemm of the float ONNX model as the layer reads it, from the torch model
+    run on the calibration batches: Conv [Cin, kH, kW] means over samples and output positions of
+    the input under each tap (F.unfold: zero padding counts as 0), Gemm [K]. The torch Conv2d /
+    Linear modules are matched to the ONNX nodes in execution order (BatchNorm is folded into the
+    ONNX Conv after it, so the inputs are the same); None if they do not match."""
+    nodes = [n for n in f32_model.graph.node if n.op_type in ("Conv", "Gemm")]
+    weights = _f32_weights(f32_model)
+    sums, order = {}, []
+
+    def hook(mod, inputs, _out):
+        x = inputs[0].detach().double()
+        if isinstance(mod, torch.nn.Conv2d):
+            cols = torch.nn.functional.unfold(x, mod.kernel_size, mod.dilation, mod.padding, mod.stride)
+            s, n = cols.sum((0, 2)).numpy().reshape(x.shape[1], *mod.kernel_size), cols.shape[0] * cols.shape[2]
+        else:
+            s, n = x.reshape(-1, x.shape[-1]).sum(0).numpy(), x.numel() // x.shape[-1]
+        if mod not in sums:
+            order.append(mod)
+            sums[mod] = [0.0, 0]
+        sums[mod][0] = sums[mod][0] + s
+        sums[mod][1] += n
+
+    handles = [mod.register_forward_hook(hook) for mod in model.modules()
+               if isinstance(mod, (torch.nn.Conv2d, torch.nn.Linear))]
+    try:
+        with torch.no_grad():
+            for b in batches:
+                model(torch.from_numpy(b))
+    finally:
+        for h in handles:
+            h.remove()
+    if len(order) != len(nodes):
+        return None
+    means = {}
+    for node, mod in zip(nodes, order):
+        if tuple(weights[node.name][0].shape) != tuple(mod.weight.shape):
+            return None
+        means[node.name] = sums[mod][0] / sums[mod][1]
+    return means
+
+
+def bias_shift(node, w, wq, mean):
+    """The bias correction (W - Wq) E[x] per output channel (Gemm: times alpha / beta)."""
+    attr = {a.name: a for a in node.attribute}
+    dw = w.astype(np.float64) - wq
+    if node.op_type == "Conv":
+        group = attr["group"].i if "group" in attr else 1
+        cout, cin_g = dw.shape[0], dw.shape[1]
+        m = mean.reshape(group, cin_g, *mean.shape[1:])
+        return np.einsum("gockl,gckl->go", dw.reshape(group, cout // group, *dw.shape[1:]), m).reshape(cout)
+    trans_b = "transB" in attr and attr["transB"].i == 1
+    alpha = attr["alpha"].f if "alpha" in attr else 1.0
+    beta = attr["beta"].f if "beta" in attr else 1.0
+    return (dw @ mean if trans_b else mean @ dw) * alpha / beta
+
+
+def variant_requantize_weights(m, f32_model, divisor=127.0, gemm_per_channel=False, means=None):
     """Requantizes every Conv/Gemm weight of our QDQ model from the float weights: symmetric
     [-127, 127] with scale = max|w| / divisor (per output channel for Conv, per tensor for Gemm
     unless gemm_per_channel), and the int32 bias with scale = input scale x weight scale.
     divisor 127 reproduces neutron quantize's weights; 127 < divisor < 127.5 keeps every weight in
-    [-127, 127] but moves the rounding grid by < 0.4 %. Returns the number of nodes changed."""
+    [-127, 127] but moves the rounding grid by < 0.4 %. With `means` (torch_layer_input_means) the
+    bias is corrected for the new weights' error, as `neutron quantize --bias-correction float`
+    does. Returns the number of nodes changed."""
     g = m.graph
     inits = _initializers(m)
     prod = {o: n for n in g.node for o in n.output}
@@ -314,6 +385,9 @@ def variant_requantize_weights(m, f32_model, divisor=127.0, gemm_per_channel=Fal
             set_axis(wdq, axis)
         if b is not None and len(n.input) > 2 and n.input[2] in prod and prod[n.input[2]].op_type == "DequantizeLinear":
             bdq = prod[n.input[2]]
+            if means is not None:
+                wq = q.astype(np.float64) * scale.reshape(shape).astype(np.float64)
+                b = (b.astype(np.float64) + bias_shift(n, w, wq, means[n.name])).astype(np.float32)
             s_in = np.float32(arr(xdq.input[1]).reshape(-1)[0])
             bscale = (s_in * scale).astype(np.float32)
             bq = np.clip(np.rint(b.astype(np.float64) / bscale.astype(np.float64)), -2 ** 31 + 1, 2 ** 31 - 1)
@@ -351,8 +425,10 @@ def weight_sqnr_db(m, f32_model):
     return 10.0 * np.log10(sw / se)
 
 
-def analysis(args, tmp, f32_onnx, ours_onnx, eval_npy, base_sqnr):
-    """SQNR of variants of our default QDQ file on the same inputs (our kernels)."""
+def analysis(args, tmp, f32_onnx, ours_onnx, eval_npy, base_sqnr, bc_onnx=None, bc_sqnr=None, means=None):
+    """SQNR of variants of our QDQ file without bias correction (`ours_onnx`) on the same inputs (our
+    kernels); with `means`, also the weight-grid variants of our bias-corrected file (`bc_onnx`),
+    their biases corrected for their own weights."""
     f32_model = onnx.load(f32_onnx)
     rows = []
     # The requantization with divisor 127 must reproduce neutron quantize's own weights and biases.
@@ -387,10 +463,38 @@ def analysis(args, tmp, f32_onnx, ours_onnx, eval_npy, base_sqnr):
             "(rounding grid %.2f %% finer)" % (d, 100 * (d / 127.0 - 1)),
             lambda m, d=d: variant_requantize_weights(m, f32_model, d))
     grid = [r["sqnr_db"] for r in rows if r["variant"].startswith("weight grid")] + [base_sqnr]
-    return dict(requantize_127_reproduces_ours=not mismatched, requantize_127_mismatched=mismatched[:20],
-                weight_sqnr_db_ours=weight_sqnr_db(orig, f32_model),
-                variants=rows,
-                weight_grid_sqnr_db=dict(min=min(grid), max=max(grid), divisors=[127.0] + list(args.grid_divisors)))
+    result = dict(requantize_127_reproduces_ours=not mismatched, requantize_127_mismatched=mismatched[:20],
+                  weight_sqnr_db_ours=weight_sqnr_db(orig, f32_model),
+                  variants=rows,
+                  weight_grid_sqnr_db=dict(min=min(grid), max=max(grid), divisors=[127.0] + list(args.grid_divisors)))
+    if means is None or bc_onnx is None:
+        return result
+    # The same grids with bias correction: each variant's biases corrected for its own weights'
+    # error with E[x] from torch (the same float network and calibration set). D = 127 redone this
+    # way must give our bias-corrected file's biases (up to float rounding: a few int32 LSB).
+    ours_bc = onnx.load(bc_onnx)
+    redo = onnx.load(bc_onnx)
+    variant_requantize_weights(redo, f32_model, 127.0, means=means)
+    a, b = _initializers(ours_bc), _initializers(redo)
+    lsb = max((int(np.abs(onnx.numpy_helper.to_array(a[k]).astype(np.int64) -
+                          onnx.numpy_helper.to_array(b[k]).astype(np.int64)).max())
+               for k in a if a[k].data_type == onnx.TensorProto.INT32), default=0)
+    same_w = all(np.array_equal(onnx.numpy_helper.to_array(a[k]), onnx.numpy_helper.to_array(b[k]))
+                 for k in a if a[k].data_type == onnx.TensorProto.INT8)
+    log("  analysis: bias-corrected requantization with max|w|/127: weights equal %s, biases within %d LSB"
+        % (same_w, lsb))
+    corrected = []
+    for d in [127.0] + list(args.grid_divisors):
+        m = onnx.load(bc_onnx)
+        variant_requantize_weights(m, f32_model, d, means=means)
+        path = os.path.join(tmp, "variant_bc_%g.onnx" % d)
+        onnx.save(m, path)
+        r, _ = neutron_compare(args.neutron, f32_onnx, path, eval_npy, None, path + ".json")
+        corrected.append(dict(divisor=d, sqnr_db=r["sqnr_db"], cosine=r["cosine"], weight_sqnr_db=weight_sqnr_db(m, f32_model)))
+        log("  analysis: weight grid D = %-6g bias corrected   SQNR %.2f dB" % (d, r["sqnr_db"]))
+    result["bias_corrected_grid"] = dict(ours_sqnr_db=bc_sqnr, redo_127_weights_equal=same_w,
+                                         redo_127_bias_max_lsb=lsb, rows=corrected)
+    return result
 
 
 # ----------------------------------------------------------------------------
@@ -456,10 +560,10 @@ def evaluate_model(name, args, tmp_root):
                dict(method="PyTorch FX PTQ, exported QDQ run on our int8 kernels",
                     key="torch_qdq_on_ours", quantizer="torch", kernels="neutron", **torch_on_ours)]
 
-    # 4. ours, each observer
+    # 4. ours, each setting
     quant_reports = {}
-    for label, extra in OBSERVERS:
-        tag = label.replace(" ", "_")
+    for label, observer, extra in OURS:
+        tag = tag_of(label)
         ours = os.path.join(tmp, "ours_%s.onnx" % tag)
         qjson = os.path.join(tmp, "quant_%s.json" % tag)
         try:
@@ -471,13 +575,22 @@ def evaluate_model(name, args, tmp_root):
                                        os.path.join(tmp, "compare_%s.json" % tag))
         except RuntimeError as e:
             log("  ours (%s): FAILED: %s" % (label, e))
-            methods.append(dict(method="neutron quantize --observer " + label, key="ours_" + tag, quantizer="neutron",
-                                kernels="neutron", observer=label, error=str(e)))
+            methods.append(dict(method="neutron quantize " + " ".join(extra), key="ours_" + tag, quantizer="neutron",
+                                kernels="neutron", setting=label, observer=observer, error=str(e)))
             continue
-        m["float_nodes"] = quant_reports[label]["float_nodes"]
-        m["activation_groups"] = len(quant_reports[label]["groups"])
-        methods.append(dict(method="neutron quantize --observer " + label, key="ours_" + tag, quantizer="neutron",
-                            kernels="neutron", observer=label, **m))
+        qr = quant_reports[label]
+        m["float_nodes"] = qr["float_nodes"]
+        m["activation_groups"] = len(qr["groups"])
+        m["bias_correction"] = qr.get("bias_correction", "off")
+        m["bias_corrected_layers"] = len(qr.get("corrected_biases", []))
+        m["bias_correction_runs"] = qr.get("bias_correction_passes", 0)
+        m["quantize_seconds"] = round(qsecs, 1)
+        if "--bias-correction" not in extra and "--no-bias-correction" not in extra and \
+                m["bias_correction"] != DEFAULT_BIAS_CORRECTION:
+            raise RuntimeError("neutron quantize's default bias correction is %s, the report expects %s; update "
+                               "DEFAULT_BIAS_CORRECTION" % (m["bias_correction"], DEFAULT_BIAS_CORRECTION))
+        methods.append(dict(method="neutron quantize " + " ".join(extra), key="ours_" + tag, quantizer="neutron",
+                            kernels="neutron", setting=label, observer=observer, **m))
         log("  ours (%s): SQNR %.2f dB, cosine %.6f, top-1 %.4f%s (quantize %.1f s, compare %.1f s)"
             % (label, m["sqnr_db"], m["cosine"], m["top1_agreement"],
                ", accuracy %.4f" % m["accuracy"] if "accuracy" in m else "", qsecs, csecs))
@@ -504,10 +617,18 @@ def evaluate_model(name, args, tmp_root):
             max_abs_diff_steps=float(max(steps)))
     log("  checks: %s" % json.dumps(checks))
 
-    ours_m = find(methods, "ours_" + DEFAULT_OBSERVER)
+    # The analysis varies the weights of our file without bias correction: its bias is the float
+    # model's, which the variants can requantize (a corrected bias depends on the weights' error).
+    nobc_m = find(methods, "ours_" + tag_of(NO_BC))
     analysis_result = None
-    if ours_m is not None and name in args.analysis:
-        analysis_result = analysis(args, tmp, f32_onnx, ours_default, eval_npy, ours_m["sqnr_db"])
+    if nobc_m is not None and name in args.analysis:
+        means = torch_layer_input_means(model, d["calib_batches"], onnx.load(f32_onnx))
+        if means is None:
+            log("  analysis: the torch modules do not match the ONNX Conv/Gemm nodes; no bias-corrected grid")
+        ours_m = find(methods, "ours_" + DEFAULT_OBSERVER)
+        analysis_result = analysis(args, tmp, f32_onnx, os.path.join(tmp, "ours_%s.onnx" % tag_of(NO_BC)), eval_npy,
+                                   nobc_m["sqnr_db"], ours_default if ours_m else None,
+                                   ours_m["sqnr_db"] if ours_m else None, means)
 
     entry = dict(
         description=recipe["description"],
@@ -540,11 +661,16 @@ def acceptance(name, methods):
     best = max((m for m in methods if m["quantizer"] == "neutron" and "error" not in m),
                key=lambda m: m["sqnr_db"], default=None)
     r = dict(target=t["text"] if t else "none (extra model)", default_observer=DEFAULT_OBSERVER,
-             best_observer_by_sqnr=best["observer"] if best else None)
+             default_bias_correction=DEFAULT_BIAS_CORRECTION, best_setting_by_sqnr=best["setting"] if best else None)
     if ours is None:
         r.update(passed=False if t else None, note="neutron quantize failed")
         return r
     r["sqnr_ours_minus_torch_db"] = ours["sqnr_db"] - torch_m["sqnr_db"]
+    nobc = find(methods, "ours_" + tag_of(NO_BC))
+    if nobc:
+        r["sqnr_ours_no_bias_correction_minus_torch_db"] = nobc["sqnr_db"] - torch_m["sqnr_db"]
+        if "accuracy" in nobc:
+            r["accuracy_drop_points_ours_no_bias_correction"] = 100.0 * (nobc["accuracy_float"] - nobc["accuracy"])
     if best:
         r["best_sqnr_ours_minus_torch_db"] = best["sqnr_db"] - torch_m["sqnr_db"]
     if "accuracy" in ours:
@@ -586,13 +712,21 @@ def write_markdown(path, report):
     L.append("* PyTorch: engine `onednn`, `get_default_qconfig_mapping(\"onednn\")` (HistogramObserver uint8 "
              "activations, per-channel symmetric int8 weights), `prepare_fx` / `convert_fx`.")
     L.append("* Ours: `neutron quantize MODEL --calib calib.npy -o ours.onnx --observer ...` (Neutron scheme: int8 "
-             "activations, symmetric [-127, 127] weights, per channel for Conv, per tensor for Gemm).")
+             "activations, symmetric [-127, 127] weights, per channel for Conv, per tensor for Gemm), by default "
+             "with bias correction from the float model's statistics (`--bias-correction float`): each Conv/Gemm "
+             "bias absorbs the mean output shift that weight rounding causes, -(Wq - W) E[x], E[x] the calibration "
+             "mean of the layer's input per channel and kernel tap (Nagel et al. 2019). *no bias correction* is "
+             "`--no-bias-correction` (the quantizer before bias correction); *sequential bias correction* is "
+             "`--bias-correction empirical`: b' = b + W E[x] - Wq E[xq], E[xq] measured on the quantized graph "
+             "layer level by layer level, so that the shift from the layers upstream is corrected too (one run of "
+             "the quantized graph per level: slower).")
     L.append("* Versions: python %s, torch %s, torchvision %s, onnx %s, numpy %s; torch threads %d; neutron from "
              "git %s (`%s`).\n" % (g["python"], g["torch"], g["torchvision"], g["onnx"], g["numpy"],
                                    g["torch_threads"], g["git"], g["neutron"]))
 
     L.append("## Acceptance\n")
-    L.append("| model | target | measured (default observer: %s) | result |" % DEFAULT_OBSERVER)
+    L.append("| model | target | measured (our default: observer %s, bias correction %s) | result |"
+             % (g.get("default_observer", DEFAULT_OBSERVER), g.get("default_bias_correction", DEFAULT_BIAS_CORRECTION)))
     L.append("|---|---|---|---|")
     for name, e in report["models"].items():
         a = e["acceptance"]
@@ -601,13 +735,18 @@ def write_markdown(path, report):
         if a.get("note"):
             meas = a["note"]
         elif TARGETS[name]["kind"] == "accuracy_drop":
-            meas = "float %.2f %%, ours int8 %.2f %% (drop %.2f points; torch drop %.2f points)" % (
+            meas = "float %.2f %%, ours int8 %.2f %% (drop %.2f points; torch drop %.2f points" % (
                 100 * find(e["methods"], "ours_" + DEFAULT_OBSERVER)["accuracy_float"],
                 100 * find(e["methods"], "ours_" + DEFAULT_OBSERVER)["accuracy"],
                 a["accuracy_drop_points_ours"], a["accuracy_drop_points_torch"])
+            if "accuracy_drop_points_ours_no_bias_correction" in a:
+                meas += "; ours without bias correction %.2f points" % a["accuracy_drop_points_ours_no_bias_correction"]
+            meas += ")"
         else:
-            meas = "ours - torch = %+.2f dB (best observer, %s: %+.2f dB)" % (
-                a["sqnr_ours_minus_torch_db"], a["best_observer_by_sqnr"], a["best_sqnr_ours_minus_torch_db"])
+            meas = "ours - torch = %+.2f dB (" % a["sqnr_ours_minus_torch_db"]
+            if "sqnr_ours_no_bias_correction_minus_torch_db" in a:
+                meas += "without bias correction: %+.2f dB; " % a["sqnr_ours_no_bias_correction_minus_torch_db"]
+            meas += "best of our settings, %s: %+.2f dB)" % (a["best_setting_by_sqnr"], a["best_sqnr_ours_minus_torch_db"])
         L.append("| %s | %s | %s | **%s** |" % (name, TARGETS[name]["text"], meas,
                                                  "pass" if a["passed"] else "FAIL"))
     L.append("")
@@ -643,7 +782,8 @@ def write_markdown(path, report):
                          % ", ".join("%.2f %%" % (100 * a) for a in sorted(set(ours_ref))))
         for m in e["methods"]:
             label = {"torch": "PyTorch PTQ (torch int8 kernels)",
-                     "torch_qdq_on_ours": "PyTorch PTQ on our kernels"}.get(m["key"], "ours, " + m.get("observer", ""))
+                     "torch_qdq_on_ours": "PyTorch PTQ on our kernels"}.get(
+                         m["key"], "ours, " + m.get("setting", m.get("observer", "")))
             if m["key"] == "ours_" + DEFAULT_OBSERVER:
                 label += " (default)"
             if "error" in m:
@@ -652,15 +792,25 @@ def write_markdown(path, report):
             diff = "-" if m["key"] == "torch" else "%+.2f" % (m["sqnr_db"] - torch_db)
             L.append("| %s | %.2f | %s | %.6f | %.2f %% | %s | %.4g |" % (
                 label, m["sqnr_db"], diff, m["cosine"], 100 * m["top1_agreement"], fmt_acc(m), m["max_abs_error"]))
+        times = [(m["setting"], m["quantize_seconds"], m.get("bias_correction_runs", 0)) for m in e["methods"]
+                 if m["key"] in ("ours_" + DEFAULT_OBSERVER, "ours_" + tag_of(NO_BC), "ours_" + tag_of(SEQ_BC))
+                 and "quantize_seconds" in m]
+        if times:
+            L.append("\n`neutron quantize` wall time (calibration included): %s." % "; ".join(
+                "%s %.1f s%s" % (label, secs, " (%d runs of the quantized graph)" % runs if runs else "")
+                for label, secs, runs in times))
         an = e.get("analysis")
         if an:
-            base = find(e["methods"], "ours_" + DEFAULT_OBSERVER)["sqnr_db"]
-            L.append("\nWhere the difference comes from: variants of our default QDQ file, run the same way "
-                     "(our kernels, same inputs). Our default: %.2f dB; PyTorch: %.2f dB.\n" % (base, torch_db))
-            L.append("| variant | what changes | SQNR dB | vs ours default dB | vs PyTorch dB | weight SQNR dB |")
+            base = find(e["methods"], "ours_" + tag_of(NO_BC))["sqnr_db"]
+            L.append("\nWhere the difference without bias correction comes from: variants of our QDQ file without "
+                     "bias correction (its biases are the float model's, so a variant can requantize them for new "
+                     "weights), run the same way (our kernels, same inputs). Ours without bias correction: %.2f dB; "
+                     "PyTorch: %.2f dB.\n" % (base, torch_db))
+            L.append("| variant | what changes | SQNR dB | vs ours without bias correction dB | vs PyTorch dB | "
+                     "weight SQNR dB |")
             L.append("|---|---|---:|---:|---:|---:|")
-            L.append("| ours, histogram (default) | - | %.2f | - | %+.2f | %.2f |" % (base, base - torch_db,
-                                                                             an["weight_sqnr_db_ours"]))
+            L.append("| ours, %s | - | %.2f | - | %+.2f | %.2f |" % (NO_BC, base, base - torch_db,
+                                                                    an["weight_sqnr_db_ours"]))
             for v in an["variants"]:
                 L.append("| %s | %s | %.2f | %+.2f | %+.2f | %.2f |" % (
                     v["variant"], v["description"], v["sqnr_db"], v["delta_db"], v["sqnr_db"] - torch_db,
@@ -671,10 +821,36 @@ def write_markdown(path, report):
                      "(scale max(abs(w)) / D, D in %s; every weight stays in [-127, 127]); the weight error "
                      "hardly changes, yet the model's output SQNR spreads over %.2f .. %.2f dB (%.2f dB). Output "
                      "SQNR differences of that size between two quantizers of this network are within the luck of "
-                     "where the weights fall on the grid. (Check: requantizing with D = 127 reproduces our file "
+                     "where the weights fall on the grid, as long as nothing corrects the mean error that the "
+                     "rounding leaves: bias correction does. (Check: requantizing with D = 127 reproduces our file "
                      "exactly: %s.)"
                      % (", ".join("%g" % d for d in gr["divisors"]), gr["min"], gr["max"], gr["max"] - gr["min"],
                         "yes" if an["requantize_127_reproduces_ours"] else "NO"))
+            bg = an.get("bias_corrected_grid")
+            if bg:
+                nob = {127.0: base}
+                nob.update({float(v["variant"].split("= ")[1]): v["sqnr_db"] for v in an["variants"]
+                            if v["variant"].startswith("weight grid")})
+                L.append("\nThe same weight grids with bias correction (default, float statistics): each variant's "
+                         "biases corrected for its own weights' rounding error, (W - Wq) E[x], with E[x] from the "
+                         "torch model on the same calibration set. Our bias-corrected file: %.2f dB.\n"
+                         % bg["ours_sqnr_db"])
+                L.append("| weight grid D | SQNR dB without bias correction | SQNR dB with bias correction | "
+                         "with vs PyTorch dB |")
+                L.append("|---|---:|---:|---:|")
+                for v in bg["rows"]:
+                    L.append("| %g%s | %s | %.2f | %+.2f |" % (
+                        v["divisor"], " (our grid)" if v["divisor"] == 127.0 else "",
+                        "%.2f" % nob[v["divisor"]] if v["divisor"] in nob else "-", v["sqnr_db"],
+                        v["sqnr_db"] - torch_db))
+                with_bc = [v["sqnr_db"] for v in bg["rows"]]
+                L.append("\nWith bias correction the output SQNR spreads over %.2f .. %.2f dB (%.2f dB; without: "
+                         "%.2f dB); the lowest is %+.2f dB from PyTorch's. (Check: D = 127 redone this way has "
+                         "our file's weights: %s; its int32 biases differ from our file's by at most %d LSB, float "
+                         "rounding of E[x] computed by torch instead of our kernels.)"
+                         % (min(with_bc), max(with_bc), max(with_bc) - min(with_bc), gr["max"] - gr["min"],
+                            min(with_bc) - torch_db, "yes" if bg["redo_127_weights_equal"] else "NO",
+                            bg["redo_127_bias_max_lsb"]))
         floats = find(e["methods"], "ours_" + DEFAULT_OBSERVER)
         if floats and floats.get("float_nodes"):
             L.append("\nNodes our quantizer left in float: %s" % "; ".join(floats["float_nodes"]))
@@ -759,8 +935,9 @@ def main():
                        neutron=os.path.relpath(neutron, REPO_ROOT), git=git_describe(),
                        machine="%s, %d cores" % (platform.machine(), os.cpu_count() or 0),
                        image_calib=args.image_calib, image_eval=args.image_eval,
-                       default_observer=DEFAULT_OBSERVER, load_average_end=round(os.getloadavg()[0], 1),
-                       observers={label: extra for label, extra in OBSERVERS}),
+                       default_observer=DEFAULT_OBSERVER, default_bias_correction=DEFAULT_BIAS_CORRECTION,
+                       load_average_end=round(os.getloadavg()[0], 1),
+                       settings={label: extra for label, _, extra in OURS}),
         metrics=dict(sqnr_db="10 log10(sum ref^2 / sum (test - ref)^2) over all samples and output elements",
                      cosine="<ref, test> / (|ref| |test|) over all samples and output elements",
                      top1_agreement="fraction of samples whose argmax equals the float model's",

@@ -1,5 +1,6 @@
 #include "quantize/quantizer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <memory>
@@ -8,6 +9,7 @@
 #include "exec/executor.h"
 #include "kernels/requantize.h"
 #include "passes/passes.h"
+#include "quantize/bias_correction.h"
 #include "quantize/neutron_scheme.h"
 #include "quantize/observers.h"
 
@@ -152,9 +154,12 @@ std::unique_ptr<Observer> make_observer(const QuantizeOptions& o) {
   return std::make_unique<HistogramObserver>(ho);
 }
 
-// Runs the float graph over the calibration set; returns one observer per group.
+// Runs the float graph over the calibration set; returns one observer per group. The elementwise
+// mean of each tensor in `mean_tensors` (ids of `g`) is accumulated into `means` on the way.
 StatusOr<std::vector<std::unique_ptr<Observer>>> calibrate(const Graph& g, const Plan& p, const CalibrationSet& calib,
-                                                           const QuantizeOptions& options) {
+                                                           const QuantizeOptions& options,
+                                                           const std::vector<TensorId>& mean_tensors,
+                                                           std::vector<TensorMean>* means) {
   std::vector<std::unique_ptr<Observer>> observers;
   for (size_t k = 0; k < p.group_tensors.size(); ++k) observers.push_back(make_observer(options));
   // Constants in groups (e.g. the constant operand of an Add) are observed once.
@@ -174,6 +179,14 @@ StatusOr<std::vector<std::unique_ptr<Observer>>> calibrate(const Graph& g, const
     auto id = run_graph.find_tensor(g.tensor(TensorId(i)).name);
     if (id) group_of[size_t(*id)] = p.group[i];
   }
+  std::vector<int> mean_of(run_graph.num_tensors(), -1);
+  means->clear();
+  for (TensorId t : mean_tensors) {
+    auto id = run_graph.find_tensor(g.tensor(t).name);
+    CHECK_OR_RETURN(id.has_value(), Error::Internal, "calibration: tensor '", g.tensor(t).name, "' is lost");
+    mean_of[size_t(*id)] = int(means->size());
+    means->emplace_back(num_elements(g.tensor(t).shape));
+  }
   std::vector<int64_t> nonfinite_before(observers.size(), 0);
   std::vector<TensorData> outs;
   for (int64_t s = 0; s < calib.size(); ++s) {
@@ -181,10 +194,13 @@ StatusOr<std::vector<std::unique_ptr<Observer>>> calibrate(const Graph& g, const
     for (size_t k = 0; k < inputs.size(); ++k) {
       int grp = group_of[size_t(run_graph.inputs[k])];
       if (grp >= 0) observers[size_t(grp)]->update(inputs[k].data<float>(), size_t(inputs[k].count()));
+      int m = mean_of[size_t(run_graph.inputs[k])];
+      if (m >= 0) (*means)[size_t(m)].add(inputs[k].data<float>());
     }
     std::string bad_tensor;
     Status st = ex.value()->run(inputs, &outs, [&](NodeId node, const RunContext& ctx) {
       for (TensorId o : run_graph.node(node).outputs) {
+        if (o != kNoTensor && mean_of[size_t(o)] >= 0) (*means)[size_t(mean_of[size_t(o)])].add(ctx.in<float>(o));
         if (o == kNoTensor || group_of[size_t(o)] < 0) continue;
         Observer& obs = *observers[size_t(group_of[size_t(o)])];
         obs.update(ctx.in<float>(o), size_t(num_elements(run_graph.tensor(o).shape)));
@@ -282,44 +298,181 @@ class Rewriter {
   Graph& g_;
 };
 
-}  // namespace
+// A layer whose bias is corrected, with what the correction needs.
+struct BiasLayer {
+  NodeId node = -1;
+  int64_t channels = 0;                  // output channels
+  TensorData wq;                         // dequantized weights, as the QDQ graph computes them
+  std::vector<double> bias;              // float bias per output channel (zeros without one)
+  double bias_scale = 1;                 // the layer adds bias_scale * bias (Gemm: beta)
+  std::vector<double> float_input_mean;  // E[x] in the float model (layer_input_mean())
+  std::vector<double> float_mean;        // W E[x]: the float model's mean output without bias
+};
 
-StatusOr<ObserverKind> parse_observer_kind(const std::string& name) {
-  if (name == "minmax") return ObserverKind::kMinMax;
-  if (name == "histogram") return ObserverKind::kHistogram;
-  if (name == "percentile") return ObserverKind::kPercentile;
-  return error(Error::InvalidArgument, "unknown observer '", name, "' (minmax, histogram and percentile are known)");
-}
-
-std::vector<ModelInput> model_inputs(const Graph& g) {
-  std::vector<ModelInput> r;
-  for (TensorId t : g.inputs) r.push_back({g.tensor(t).name, g.tensor(t).dtype, g.tensor(t).shape});
+// The Conv/Gemm/MatMul nodes whose bias the rewrite quantizes (or can create): float input with an
+// activation group, constant f32 weights, and a bias that is absent or a constant vector.
+std::vector<NodeId> correctable_layers(const Graph& g, const Plan& p) {
+  std::vector<NodeId> r;
+  for (NodeId id : g.live_nodes()) {
+    const OpQuantRule& rule = p.rules[size_t(id)];
+    if (!rule.annotated || !bias_correctable(g, id)) continue;
+    const Node& n = g.node(id);
+    if (p.group[size_t(n.inputs[0])] < 0) continue;
+    bool weight_rule = false;
+    for (auto& w : rule.weights) weight_rule |= w.first == 1;
+    if (!weight_rule) continue;
+    if (n.kind != OpKind::MatMul) {
+      if (rule.bias_input < 0) continue;
+      const TensorId b = n.input(size_t(rule.bias_input));
+      if (b != kNoTensor) {
+        const Tensor& bt = g.tensor(b);
+        const bool vector_like = bt.shape.size() == 1 || (bt.shape.size() == 2 && bt.shape[0] == 1);
+        const int64_t c = output_channels(g, id);
+        if (!bt.is_constant() || bt.dtype != DType::F32 || !vector_like ||
+            (bt.data->count() != c && bt.data->count() != 1))
+          continue;
+        if (n.kind == OpKind::Gemm && n.attrs.get_float("beta", 1.0) == 0) continue;
+      }
+    }
+    r.push_back(id);
+  }
   return r;
 }
 
-StatusOr<Graph> quantize_graph(const Graph& input, const CalibrationSet& calib, const QuantizeOptions& options,
-                               QuantizeReport* report) {
-  RETURN_IF_ERROR(check_finite_constants(input));
-  CHECK_OR_RETURN(calib.size() > 0, Error::InvalidArgument, "the calibration set is empty");
-  ASSIGN_OR_RETURN(Plan plan, make_plan(input));
-  ASSIGN_OR_RETURN(auto observers, calibrate(input, plan, calib, options));
-
-  std::vector<QuantParams> params(plan.group_tensors.size());
-  QuantizeReport local;
-  QuantizeReport& rep = report ? *report : local;
-  rep = QuantizeReport();
-  rep.samples = calib.size();
-  for (size_t k = 0; k < params.size(); ++k) {
-    params[k] = plan.group_fixed[k] ? *plan.group_fixed[k] : observers[k]->qparams(QuantSpec::int8_activation());
-    QuantizedGroup qg;
-    for (TensorId t : plan.group_tensors[k]) qg.tensors.push_back(input.tensor(t).name);
-    qg.params = params[k];
-    qg.observed_min = observers[k]->observed().min;
-    qg.observed_max = observers[k]->observed().max;
-    qg.fixed = plan.group_fixed[k].has_value();
-    rep.groups.push_back(std::move(qg));
+// dequant(quant(w)) with the weight parameters the rewrite uses.
+StatusOr<TensorData> dequantized_weights(const Tensor& w, int axis) {
+  ASSIGN_OR_RETURN(QuantParams wq, weight_params(w, axis));
+  TensorData q = quantize_constant(*w.data, wq, DType::I8, -127, 127);
+  TensorData d(DType::F32, w.shape);
+  int64_t inner = 1;
+  if (wq.per_axis())
+    for (size_t k = size_t(wq.axis) + 1; k < w.shape.size(); ++k) inner *= w.shape[k];
+  for (int64_t i = 0; i < d.count(); ++i) {
+    const size_t c = wq.per_axis() ? size_t((i / inner) % w.shape[size_t(wq.axis)]) : 0;
+    d.data<float>()[i] = float(int32_t(q.data<int8_t>()[i]) - wq.zero_point[c]) * wq.scale[c];
   }
+  return d;
+}
 
+StatusOr<BiasLayer> make_bias_layer(const Graph& g, const Plan& p, NodeId id, const std::vector<double>& x_mean) {
+  const Node& n = g.node(id);
+  BiasLayer l;
+  l.node = id;
+  l.channels = output_channels(g, id);
+  int axis = -1;
+  for (auto& w : p.rules[size_t(id)].weights)
+    if (w.first == 1) axis = w.second;
+  ASSIGN_OR_RETURN(l.wq, dequantized_weights(g.tensor(n.inputs[1]), axis));
+  l.bias.assign(size_t(l.channels), 0.0);
+  const TensorId b = n.kind == OpKind::MatMul ? kNoTensor : n.input(size_t(p.rules[size_t(id)].bias_input));
+  if (b != kNoTensor) {  // a new bias (set_float_bias) is added with beta = 1
+    const TensorData& bd = *g.tensor(b).data;
+    for (int64_t c = 0; c < l.channels; ++c) l.bias[size_t(c)] = bd.data<float>()[bd.count() == 1 ? 0 : c];
+    if (n.kind == OpKind::Gemm) l.bias_scale = n.attrs.get_float("beta", 1.0);
+  }
+  ASSIGN_OR_RETURN(l.float_input_mean, layer_input_mean(g, id, x_mean));
+  ASSIGN_OR_RETURN(l.float_mean, expected_output(g, id, *g.tensor(n.inputs[1]).data, l.float_input_mean));
+  return l;
+}
+
+// b' = b + (W E[x] - Wq E[xq]) / beta, as float.
+std::vector<float> corrected_bias(const BiasLayer& l, const std::vector<double>& quantized_mean) {
+  std::vector<float> b(size_t(l.channels));
+  for (size_t c = 0; c < b.size(); ++c)
+    b[c] = float(l.bias[c] + (l.float_mean[c] - quantized_mean[c]) / l.bias_scale);
+  return b;
+}
+
+// Runs `g` (a QDQ graph) over the calibration set; the elementwise mean of each of `tensors`.
+StatusOr<std::vector<std::vector<double>>> measure_means(const Graph& g, const std::vector<TensorId>& tensors,
+                                                         const CalibrationSet& calib, const ProgressCallback& progress,
+                                                         const std::string& label) {
+  Graph run_graph = g;  // ids of g stay valid: the wrap only adds tensors and nodes
+  RETURN_IF_ERROR(wrap_spatial_ops_nhwc(run_graph));
+  auto ex = Executor::create(run_graph);
+  if (!ex.ok()) return ex.status().with_context(label);
+  std::vector<int> mean_of(run_graph.num_tensors(), -1);
+  std::vector<TensorMean> means;
+  for (TensorId t : tensors) {
+    mean_of[size_t(t)] = int(means.size());
+    means.emplace_back(num_elements(g.tensor(t).shape));
+  }
+  std::vector<TensorData> outs;
+  for (int64_t s = 0; s < calib.size(); ++s) {
+    std::vector<TensorData> inputs = calib.sample(s);
+    for (size_t k = 0; k < inputs.size(); ++k)
+      if (mean_of[size_t(run_graph.inputs[k])] >= 0)
+        means[size_t(mean_of[size_t(run_graph.inputs[k])])].add(inputs[k].data<float>());
+    Status st = ex.value()->run(inputs, &outs, [&](NodeId node, const RunContext& ctx) {
+      for (TensorId o : run_graph.node(node).outputs)
+        if (o != kNoTensor && mean_of[size_t(o)] >= 0) means[size_t(mean_of[size_t(o)])].add(ctx.in<float>(o));
+    });
+    if (!st.ok()) return st.with_context(label + ", calibration sample " + std::to_string(s));
+    report_progress(progress, label, s + 1, calib.size());
+  }
+  std::vector<std::vector<double>> r;
+  for (auto& m : means) r.push_back(m.mean());
+  return r;
+}
+
+// A DequantizeLinear of integer constant `q` feeding input `index` of node `id` (this use only).
+void use_dequantized(Graph& g, NodeId id, size_t index, TensorId q, std::string base, Shape shape) {
+  Tensor dt;
+  dt.name = g.unique_tensor_name(base + "_dequantized");
+  dt.dtype = DType::F32;
+  dt.shape = shape;
+  TensorId dq = g.add_tensor(dt);
+  Node dn;
+  dn.kind = OpKind::DequantizeLinear;
+  dn.name = dt.name;
+  dn.inputs = {q};
+  dn.outputs = {dq};
+  g.add_node(std::move(dn));
+  g.node(id).inputs[index] = dq;
+}
+
+// True when layer `id` already adds exactly `values` (no bias counts as zeros): then a correction
+// changes nothing, and the graph stays as it is.
+bool bias_unchanged(const Graph& g, NodeId id, int bias_input, const std::vector<float>& values) {
+  const Node& n = g.node(id);
+  const TensorId old = n.kind == OpKind::MatMul ? kNoTensor : n.input(size_t(bias_input));
+  const TensorData* d = old == kNoTensor ? nullptr : g.tensor(old).data.get();
+  for (size_t c = 0; c < values.size(); ++c) {
+    const float b = d == nullptr ? 0.0f : d->data<float>()[d->count() == 1 ? 0 : c];
+    if (values[c] != b) return false;
+  }
+  return true;
+}
+
+// Sets the float bias of layer `id` to `values` (a new constant; a MatMul becomes a Gemm to carry
+// it). Returns the bias input index.
+int set_float_bias(Graph& g, NodeId id, int bias_input, const std::vector<float>& values) {
+  Node& n = g.node(id);
+  if (n.kind == OpKind::MatMul) {
+    n.kind = OpKind::Gemm;  // A [M, K] x B [K, N]: Gemm with its defaults (no transposes, alpha = beta = 1)
+    bias_input = 2;
+  }
+  const TensorId old = n.input(size_t(bias_input));
+  const int64_t c = int64_t(values.size());
+  Shape shape = {c};
+  std::string name = n.name + "_bias";
+  if (old != kNoTensor) {
+    if (g.tensor(old).shape.size() == 2) shape = {1, c};
+    name = g.tensor(old).name;
+  } else if (n.kind == OpKind::Gemm) {
+    n.attrs.set("beta", 1.0);  // the bias is new: added as it is
+  }
+  TensorId b = g.add_constant(g.unique_tensor_name(name + "_corrected"), TensorData::from(shape, values));
+  if (g.node(id).inputs.size() <= size_t(bias_input)) g.node(id).inputs.resize(size_t(bias_input) + 1, kNoTensor);
+  g.node(id).inputs[size_t(bias_input)] = b;
+  return bias_input;
+}
+
+// The QDQ graph (not yet compacted: node ids and the ids of `input`'s tensors stay valid): weights
+// and biases become DequantizeLinear of integer constants, each boundary gets Q -> DQ. `biases`
+// replaces the float bias of the layers it names before the bias is quantized.
+StatusOr<Graph> rewrite(const Graph& input, const Plan& plan, const std::vector<QuantParams>& params,
+                        const std::map<NodeId, std::vector<float>>& biases, std::vector<std::string>* float_nodes) {
   Graph g = input;
   Rewriter rw(g);
   // Weights and biases first: they need the input scale, read from the plan (not the graph).
@@ -327,7 +480,7 @@ StatusOr<Graph> quantize_graph(const Graph& input, const CalibrationSet& calib, 
   for (NodeId id : input.live_nodes()) {
     const OpQuantRule& r = plan.rules[size_t(id)];
     if (!r.annotated) {
-      rep.float_nodes.push_back(describe(input, id) + ": no int8 rule, stays float");
+      if (float_nodes) float_nodes->push_back(describe(input, id) + ": no int8 rule, stays float");
       continue;
     }
     const Node n = g.node(id);
@@ -345,23 +498,15 @@ StatusOr<Graph> quantize_graph(const Graph& input, const CalibrationSet& calib, 
         it = quantized_weights.emplace(key, qt).first;
       }
       // Only this node's use is replaced: another node may want the same weights otherwise.
-      const std::string base = g.tensor(w).name;
-      Tensor dt;
-      dt.name = g.unique_tensor_name(base + "_dequantized");
-      dt.dtype = DType::F32;
-      dt.shape = g.tensor(w).shape;
-      TensorId dq = g.add_tensor(dt);
-      Node dn;
-      dn.kind = OpKind::DequantizeLinear;
-      dn.name = dt.name;
-      dn.inputs = {it->second};
-      dn.outputs = {dq};
-      g.add_node(std::move(dn));
-      g.node(id).inputs[size_t(index)] = dq;
+      use_dequantized(g, id, size_t(index), it->second, g.tensor(w).name, g.tensor(w).shape);
     }
-    TensorId b = n.input(size_t(r.bias_input));
+    int bias_input = r.bias_input;
+    auto corrected = biases.find(id);
+    if (corrected != biases.end() && !bias_unchanged(g, id, bias_input, corrected->second))
+      bias_input = set_float_bias(g, id, bias_input, corrected->second);
+    TensorId b = g.node(id).input(size_t(bias_input));
     TensorId x = n.input(0);
-    if (r.bias_input >= 0 && b != kNoTensor && g.tensor(b).is_constant() && g.tensor(b).dtype == DType::F32 &&
+    if (bias_input >= 0 && b != kNoTensor && g.tensor(b).is_constant() && g.tensor(b).dtype == DType::F32 &&
         !w_scales.empty() && x != kNoTensor && plan.group[size_t(x)] >= 0) {
       const Tensor& bt = g.tensor(b);
       const float s_in = params[size_t(plan.group[size_t(x)])].scale[0];
@@ -376,26 +521,198 @@ StatusOr<Graph> quantize_graph(const Graph& input, const CalibrationSet& calib, 
         }
         bq.axis = int32_t(bt.shape.size() - 1);
         TensorData qd = quantize_constant(*bt.data, bq, DType::I32, -2147483647LL, 2147483647LL);
-        TensorId qt = g.add_constant(g.unique_tensor_name(bt.name + "_quantized"), std::move(qd), bq);
-        const std::string base = bt.name;
-        Tensor dt;
-        dt.name = g.unique_tensor_name(base + "_dequantized");
-        dt.dtype = DType::F32;
-        dt.shape = bt.shape;
-        TensorId dq = g.add_tensor(dt);
-        Node dn;
-        dn.kind = OpKind::DequantizeLinear;
-        dn.name = dt.name;
-        dn.inputs = {qt};
-        dn.outputs = {dq};
-        g.add_node(std::move(dn));
-        g.node(id).inputs[size_t(r.bias_input)] = dq;
+        const std::string base = bt.name;  // bt dangles once a tensor is added
+        const Shape shape = bt.shape;
+        TensorId qt = g.add_constant(g.unique_tensor_name(base + "_quantized"), std::move(qd), bq);
+        use_dequantized(g, id, size_t(bias_input), qt, base, shape);
       }
     }
   }
   // Activation boundaries (ids below input.num_tensors() are unchanged by the rewrites above).
   for (size_t i = 0; i < input.num_tensors(); ++i)
     if (plan.group[i] >= 0) rw.insert_qdq(TensorId(i), params[size_t(plan.group[i])]);
+  return g;
+}
+
+// DequantizeLinear of an integer constant (weights, biases) becomes its float value, so that the
+// measuring runs pack the weights once instead of on every run. Same values: the executor's
+// DequantizeLinear computes (q - zero_point) * scale in float, as this does.
+void fold_constant_dequantize(Graph& g) {
+  for (NodeId id : g.live_nodes()) {
+    const Node& n = g.node(id);
+    if (n.kind != OpKind::DequantizeLinear || !g.tensor(n.inputs[0]).is_constant()) continue;
+    const Tensor& q = g.tensor(n.inputs[0]);
+    const QuantParams& qp = q.quant;
+    TensorData f(DType::F32, q.shape);
+    int64_t inner = 1;
+    if (qp.per_axis())
+      for (size_t d = size_t(qp.axis) + 1; d < q.shape.size(); ++d) inner *= q.shape[d];
+    for (int64_t i = 0; i < f.count(); ++i) {
+      const size_t c = qp.per_axis() ? size_t((i / inner) % q.shape[size_t(qp.axis)]) : 0;
+      const int64_t v = q.data->get_as_int(i);
+      f.data<float>()[i] = float(int32_t(v - qp.zero_point[c])) * qp.scale[c];
+    }
+    Tensor& out = g.tensor(n.outputs[0]);
+    out.data = std::make_shared<const TensorData>(std::move(f));
+    out.producer = -1;
+    g.remove_node(id);
+  }
+}
+
+// Per layer of `layers`: 1 + the largest level of a listed layer upstream of it (1 when none is).
+StatusOr<std::vector<int>> layer_levels(const Graph& g, const std::vector<NodeId>& layers) {
+  ASSIGN_OR_RETURN(std::vector<NodeId> order, g.topological_order());
+  std::map<NodeId, size_t> index;
+  for (size_t i = 0; i < layers.size(); ++i) index[layers[i]] = i;
+  std::vector<int> tensor_level(g.num_tensors(), 0), level(layers.size(), 0);
+  for (NodeId id : order) {
+    int l = 0;
+    for (TensorId t : g.node(id).inputs)
+      if (t != kNoTensor) l = std::max(l, tensor_level[size_t(t)]);
+    auto it = index.find(id);
+    if (it != index.end()) level[it->second] = ++l;
+    for (TensorId t : g.node(id).outputs)
+      if (t != kNoTensor) tensor_level[size_t(t)] = l;
+  }
+  return level;
+}
+
+// The corrected float bias of every layer of `layer_ids` (the correctable layers).
+StatusOr<std::map<NodeId, std::vector<float>>> bias_correction(const Graph& input, const Plan& plan,
+                                                               const std::vector<QuantParams>& params,
+                                                               const std::vector<NodeId>& layer_ids,
+                                                               const std::vector<std::vector<double>>& float_means,
+                                                               const CalibrationSet& calib,
+                                                               const QuantizeOptions& options, QuantizeReport* rep) {
+  std::map<NodeId, std::vector<float>> biases;
+  std::vector<BiasLayer> layers;
+  for (size_t k = 0; k < layer_ids.size(); ++k) {
+    ASSIGN_OR_RETURN(BiasLayer l, make_bias_layer(input, plan, layer_ids[k], float_means[k]));
+    ASSIGN_OR_RETURN(auto y, expected_output(input, l.node, l.wq, l.float_input_mean));
+    biases[l.node] = corrected_bias(l, y);
+    layers.push_back(std::move(l));
+  }
+  int passes = 0;
+  if (options.bias_correction == BiasCorrection::kEmpirical && !layers.empty()) {
+    // Sequential: a layer's input is measured once every layer upstream of it has its final bias.
+    // Level by level (a layer's level is 1 + the largest level of a corrected layer upstream), one
+    // run of the QDQ graph cut after the inputs of that level's layers.
+    ASSIGN_OR_RETURN(std::vector<int> level, layer_levels(input, layer_ids));
+    const int levels = *std::max_element(level.begin(), level.end());
+    for (int k = 1; k <= levels; ++k, ++passes) {
+      ASSIGN_OR_RETURN(Graph qdq, rewrite(input, plan, params, biases, nullptr));
+      std::vector<TensorId> inputs;  // the DQ outputs that feed this level's layers
+      for (size_t i = 0; i < layers.size(); ++i)
+        if (level[i] == k) inputs.push_back(qdq.node(layers[i].node).inputs[0]);
+      std::sort(inputs.begin(), inputs.end());
+      inputs.erase(std::unique(inputs.begin(), inputs.end()), inputs.end());
+      qdq.outputs = inputs;
+      RETURN_IF_ERROR(eliminate_dead_code(qdq));
+      fold_constant_dequantize(qdq);
+      ASSIGN_OR_RETURN(auto means, measure_means(qdq, inputs, calib, options.progress,
+                                                 "bias correction, level " + std::to_string(k) + "/" +
+                                                     std::to_string(levels)));
+      for (size_t i = 0; i < layers.size(); ++i) {
+        if (level[i] != k) continue;
+        const BiasLayer& l = layers[i];
+        const auto slot = std::lower_bound(inputs.begin(), inputs.end(), qdq.node(l.node).inputs[0]) - inputs.begin();
+        ASSIGN_OR_RETURN(auto m, layer_input_mean(input, l.node, means[size_t(slot)]));
+        ASSIGN_OR_RETURN(auto y, expected_output(input, l.node, l.wq, m));
+        biases[l.node] = corrected_bias(l, y);
+      }
+    }
+  }
+  rep->bias_correction = options.bias_correction;
+  rep->bias_correction_passes = passes;
+  for (const BiasLayer& l : layers) {
+    CorrectedBias cb;
+    cb.node = input.node(l.node).name;
+    cb.channels = l.channels;
+    const std::vector<float>& b = biases[l.node];
+    for (size_t c = 0; c < b.size(); ++c) {
+      cb.max_abs_shift = std::max(cb.max_abs_shift, std::abs(double(b[c]) - l.bias[c]));
+      cb.max_abs_bias = std::max(cb.max_abs_bias, std::abs(l.bias[c]));
+    }
+    rep->corrected_biases.push_back(cb);
+  }
+  return biases;
+}
+
+}  // namespace
+
+StatusOr<ObserverKind> parse_observer_kind(const std::string& name) {
+  if (name == "minmax") return ObserverKind::kMinMax;
+  if (name == "histogram") return ObserverKind::kHistogram;
+  if (name == "percentile") return ObserverKind::kPercentile;
+  return error(Error::InvalidArgument, "unknown observer '", name, "' (minmax, histogram and percentile are known)");
+}
+
+std::vector<ModelInput> model_inputs(const Graph& g) {
+  std::vector<ModelInput> r;
+  for (TensorId t : g.inputs) r.push_back({g.tensor(t).name, g.tensor(t).dtype, g.tensor(t).shape});
+  return r;
+}
+
+StatusOr<BiasCorrection> parse_bias_correction(const std::string& name) {
+  if (name == "off") return BiasCorrection::kOff;
+  if (name == "float") return BiasCorrection::kFloat;
+  if (name == "empirical") return BiasCorrection::kEmpirical;
+  return error(Error::InvalidArgument, "unknown bias correction '", name, "' (off, float and empirical are known)");
+}
+
+const char* bias_correction_name(BiasCorrection b) {
+  switch (b) {
+    case BiasCorrection::kOff:
+      return "off";
+    case BiasCorrection::kFloat:
+      return "float";
+    case BiasCorrection::kEmpirical:
+      return "empirical";
+  }
+  return "?";
+}
+
+StatusOr<Graph> quantize_graph(const Graph& input, const CalibrationSet& calib, const QuantizeOptions& options,
+                               QuantizeReport* report) {
+  RETURN_IF_ERROR(check_finite_constants(input));
+  CHECK_OR_RETURN(calib.size() > 0, Error::InvalidArgument, "the calibration set is empty");
+  ASSIGN_OR_RETURN(Plan plan, make_plan(input));
+  std::vector<NodeId> layers;
+  std::vector<TensorId> layer_inputs;  // sorted, unique
+  if (options.bias_correction != BiasCorrection::kOff) {
+    layers = correctable_layers(input, plan);
+    for (NodeId id : layers) layer_inputs.push_back(input.node(id).inputs[0]);
+    std::sort(layer_inputs.begin(), layer_inputs.end());
+    layer_inputs.erase(std::unique(layer_inputs.begin(), layer_inputs.end()), layer_inputs.end());
+  }
+  std::vector<TensorMean> means;  // per layer input: E[x] in the float model
+  ASSIGN_OR_RETURN(auto observers, calibrate(input, plan, calib, options, layer_inputs, &means));
+  std::vector<std::vector<double>> input_means;  // per layer
+  for (NodeId id : layers) {
+    const auto it = std::lower_bound(layer_inputs.begin(), layer_inputs.end(), input.node(id).inputs[0]);
+    input_means.push_back(means[size_t(it - layer_inputs.begin())].mean());
+  }
+
+  std::vector<QuantParams> params(plan.group_tensors.size());
+  QuantizeReport local;
+  QuantizeReport& rep = report ? *report : local;
+  rep = QuantizeReport();
+  rep.samples = calib.size();
+  for (size_t k = 0; k < params.size(); ++k) {
+    params[k] = plan.group_fixed[k] ? *plan.group_fixed[k] : observers[k]->qparams(QuantSpec::int8_activation());
+    QuantizedGroup qg;
+    for (TensorId t : plan.group_tensors[k]) qg.tensors.push_back(input.tensor(t).name);
+    qg.params = params[k];
+    qg.observed_min = observers[k]->observed().min;
+    qg.observed_max = observers[k]->observed().max;
+    qg.fixed = plan.group_fixed[k].has_value();
+    rep.groups.push_back(std::move(qg));
+  }
+  std::map<NodeId, std::vector<float>> biases;
+  if (options.bias_correction != BiasCorrection::kOff) {
+    ASSIGN_OR_RETURN(biases, bias_correction(input, plan, params, layers, input_means, calib, options, &rep));
+  }
+  ASSIGN_OR_RETURN(Graph g, rewrite(input, plan, params, biases, &rep.float_nodes));
   RETURN_IF_ERROR(eliminate_dead_code(g));
   g.compact();
   return g;

@@ -4,7 +4,11 @@
 //              share one parameter set (union-find groups), which have fixed parameters, and
 //              which constants are weights (int8 symmetric) or biases (int32, scale s_in * s_w)
 //   calibrate  the float graph runs on the CPU executor over the calibration set; one observer
-//              per group sees every value of its tensors
+//              per group sees every value of its tensors (and the input of each Conv/Gemm/MatMul
+//              is averaged, for bias correction)
+//   correct    bias correction (quantize/bias_correction.h, on by default): each Conv/Gemm/MatMul
+//              bias absorbs the mean output shift its weights' rounding causes, before the bias is
+//              quantized; kEmpirical also measures the inputs on the quantized graph, level by level
 //   rewrite    boundaries get QuantizeLinear -> DequantizeLinear pairs; weights and biases become
 //              DequantizeLinear of integer constants. The result is a QDQ float graph: exported as
 //              ONNX it loads anywhere; fold-qdq turns it into int8 ops for our kernels.
@@ -21,10 +25,31 @@ namespace neutron {
 enum class ObserverKind { kMinMax, kHistogram, kPercentile };
 StatusOr<ObserverKind> parse_observer_kind(const std::string& name);
 
+// Bias correction of Conv/Gemm/MatMul (quantize/bias_correction.h): b' = b + W E[x] - Wq E[xq].
+// A layer without a bias gets one when the correction is not zero (a 2-D MatMul becomes a Gemm);
+// a layer whose weights have no rounding error is left exactly as kOff leaves it.
+enum class BiasCorrection {
+  kOff,        // the biases are the float model's
+  kFloat,      // E[xq] = E[x]: the weights' error only, from the float calibration run (fast)
+  kEmpirical,  // E[xq] measured on the quantized graph, one run per layer level (exact sequential
+               // correction: also the mean shift that the quantization upstream causes; slower)
+};
+StatusOr<BiasCorrection> parse_bias_correction(const std::string& name);  // off, float, empirical
+const char* bias_correction_name(BiasCorrection b);
+
 struct QuantizeOptions {
   ObserverKind observer = ObserverKind::kHistogram;
   double percentile = 99.99;  // for kPercentile
+  BiasCorrection bias_correction = BiasCorrection::kFloat;
   ProgressCallback progress;
+};
+
+// One layer whose bias was corrected, for reports.
+struct CorrectedBias {
+  std::string node;
+  int64_t channels = 0;
+  double max_abs_shift = 0;   // max over channels |b' - b|
+  double max_abs_bias = 0;    // max over channels |b| (0 when the layer had no bias)
 };
 
 // One quantized activation group, for reports.
@@ -39,6 +64,9 @@ struct QuantizeReport {
   std::vector<QuantizedGroup> groups;
   std::vector<std::string> float_nodes;  // nodes left in float, with the reason
   int64_t samples = 0;
+  BiasCorrection bias_correction = BiasCorrection::kOff;
+  int bias_correction_passes = 0;  // kEmpirical: runs of the quantized graph (one per layer level)
+  std::vector<CorrectedBias> corrected_biases;
 };
 
 // The model inputs a calibration set must match.

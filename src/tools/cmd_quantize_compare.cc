@@ -26,10 +26,16 @@ int cmd_quantize(const std::vector<std::string>& args) {
   std::string model, calib_path, out_path, observer = "histogram", report_json;
   double percentile = 99.99;
   bool percentile_given = false;
+  QuantizeOptions options;
+  std::string bias_correction = bias_correction_name(options.bias_correction);
   while (p.more()) {
     if (p.option("--calib", &calib_path) || p.option("-o", &out_path) || p.option("--observer", &observer) ||
-        p.option("--report-json", &report_json))
+        p.option("--report-json", &report_json) || p.option("--bias-correction", &bias_correction))
       continue;
+    if (p.flag("--no-bias-correction")) {
+      bias_correction = "off";
+      continue;
+    }
     std::string pct;
     if (p.option("--percentile", &pct)) {
       char* end = nullptr;
@@ -44,13 +50,17 @@ int cmd_quantize(const std::vector<std::string>& args) {
   if (!p.ok()) return p.usage_error();
   if (model.empty() || calib_path.empty() || out_path.empty())
     return usage_error("quantize: usage: neutron quantize MODEL.onnx --calib CALIB -o OUT.onnx "
-                       "[--observer minmax|histogram|percentile] [--percentile P] [--report-json R.json]");
+                       "[--observer minmax|histogram|percentile] [--percentile P] "
+                       "[--bias-correction off|float|empirical | --no-bias-correction] "
+                       "[--report-json R.json]");
   if (same_file(model, out_path))
     return fail(error(Error::InvalidArgument, "-o ", out_path, " is the input model; choose another output file"));
   auto kind = parse_observer_kind(observer);
   if (!kind.ok()) return fail(kind.status());
   if (percentile_given && kind.value() != ObserverKind::kPercentile)
     return usage_error("quantize: --percentile applies to --observer percentile only");
+  auto bc = parse_bias_correction(bias_correction);
+  if (!bc.ok()) return fail(bc.status());
 
   auto g = import_onnx_file(model);
   if (!g.ok()) return fail(g.status());
@@ -60,8 +70,8 @@ int cmd_quantize(const std::vector<std::string>& args) {
   if (!calib.ok()) return fail(calib.status());
 
   ProgressReporter progress;
-  QuantizeOptions options;
   options.observer = kind.value();
+  options.bias_correction = bc.value();
   options.percentile = percentile;
   options.progress = progress.callback();
   QuantizeReport report;
@@ -73,6 +83,14 @@ int cmd_quantize(const std::vector<std::string>& args) {
 
   std::printf("quantized %s -> %s: %zu activation groups, %lld calibration samples, observer %s\n", model.c_str(),
               out_path.c_str(), report.groups.size(), (long long)report.samples, observer.c_str());
+  if (report.bias_correction != BiasCorrection::kOff) {
+    std::printf("bias correction %s: %zu layers", bias_correction_name(report.bias_correction),
+                report.corrected_biases.size());
+    if (report.bias_correction == BiasCorrection::kEmpirical)
+      std::printf(", %d run%s of the quantized graph (one per layer level)", report.bias_correction_passes,
+                  report.bias_correction_passes == 1 ? "" : "s");
+    std::printf("\n");
+  }
   for (const auto& f : report.float_nodes) std::printf("  float: %s\n", f.c_str());
   if (!report_json.empty()) {
     std::ofstream j(report_json);
@@ -86,7 +104,15 @@ int cmd_quantize(const std::vector<std::string>& args) {
         << ", \"observed_min\": " << json_number(gr.observed_min) << ", \"observed_max\": " << json_number(gr.observed_max)
         << ", \"fixed\": " << (gr.fixed ? "true" : "false") << "}";
     }
-    j << "\n  ],\n  \"float_nodes\": [";
+    j << "\n  ],\n  \"bias_correction\": \"" << bias_correction_name(report.bias_correction)
+      << "\",\n  \"bias_correction_passes\": " << report.bias_correction_passes << ",\n  \"corrected_biases\": [";
+    for (size_t k = 0; k < report.corrected_biases.size(); ++k) {
+      const auto& cb = report.corrected_biases[k];
+      j << (k ? "," : "") << "\n    {\"node\": \"" << json_escape(cb.node) << "\", \"channels\": " << cb.channels
+        << ", \"max_abs_shift\": " << json_number(cb.max_abs_shift) << ", \"max_abs_bias\": " << json_number(cb.max_abs_bias)
+        << "}";
+    }
+    j << (report.corrected_biases.empty() ? "" : "\n  ") << "],\n  \"float_nodes\": [";
     for (size_t k = 0; k < report.float_nodes.size(); ++k)
       j << (k ? ", " : "") << "\"" << json_escape(report.float_nodes[k]) << "\"";
     j << "]\n}\n";

@@ -21,6 +21,7 @@ const Command kCommands[] = {
      neutron::cli::cmd_run},
     {"quantize",
      "quantize MODEL.onnx --calib CALIB.npy|DIR -o OUT.onnx [--observer minmax|histogram|percentile] "
+     "[--no-bias-correction | --bias-correction off|float|empirical] "
      "[--report-json R.json]   post-training int8 quantization (Neutron scheme)",
      neutron::cli::cmd_quantize},
     {"compare",

@@ -141,5 +141,28 @@ TEST(QuantizeCli, BadCalibrationDataIsNamed) {
   std::ifstream(dir() + "/never.onnx").good() ? ADD_FAILURE() << "a failed run wrote its output" : SUCCEED();
 }
 
+std::string read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(f)), {});
+}
+
+TEST(QuantizeCli, BiasCorrectionIsOnByDefaultAndCanBeTurnedOff) {
+  const std::string calib = images("calib_bc.npy", 0, 20), base = "quantize " + kModel + " --calib " + calib;
+  Result r = cli(base + " -o " + dir() + "/bc_default.onnx --report-json " + dir() + "/bc_default.json");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("bias correction float: 3 layers"), std::string::npos) << r.output;
+  EXPECT_NE(read_file(dir() + "/bc_default.json").find("\"bias_correction\": \"float\""), std::string::npos);
+  ASSERT_EQ(cli(base + " -o " + dir() + "/bc_no.onnx --no-bias-correction").exit_code, 0);
+  ASSERT_EQ(cli(base + " -o " + dir() + "/bc_off.onnx --bias-correction off").exit_code, 0);
+  ASSERT_EQ(cli(base + " -o " + dir() + "/bc_float.onnx --bias-correction float").exit_code, 0);
+  EXPECT_EQ(read_file(dir() + "/bc_no.onnx"), read_file(dir() + "/bc_off.onnx"));
+  EXPECT_EQ(read_file(dir() + "/bc_default.onnx"), read_file(dir() + "/bc_float.onnx"));
+  EXPECT_NE(read_file(dir() + "/bc_default.onnx"), read_file(dir() + "/bc_off.onnx"));
+  r = cli(base + " -o " + dir() + "/bc_emp.onnx --bias-correction empirical");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("runs of the quantized graph"), std::string::npos) << r.output;
+  expect_failure(cli(base + " -o " + dir() + "/never_bc.onnx --bias-correction sometimes"), "sometimes");
+}
+
 }  // namespace
 }  // namespace neutron
