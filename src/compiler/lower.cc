@@ -23,6 +23,7 @@
 #include "compiler/compiler.h"
 #include "exec/ops/int8_common.h"
 #include "exec/ops/int8_setup.h"
+#include "exec/ops/resize_attrs.h"
 #include "kernels/elementwise_int8.h"
 #include "kernels/requantize.h"
 #include "kernels/resize.h"
@@ -920,46 +921,14 @@ Status Lowering::lower_resize(NodeId id) {
   const Shape& ys = g_.tensor(y).shape;
   CHECK_OR_RETURN(xs.size() == ys.size() && !xs.empty(), Error::InvalidModel, describe(g_, id), ": ranks differ");
   // Tables per axis exactly as bind_resize computes them.
+  ASSIGN_OR_RETURN(const ResizeAttrs attrs, resize_attrs(g_, id, xs, ys));
+  const std::vector<double>& scales = attrs.scales;
   const std::string ctm = n.attrs.get_string("coordinate_transformation_mode", "half_pixel");
-  const std::string nm = n.attrs.get_string("nearest_mode", "round_prefer_floor");
-  ResizeCoordMode cmode;
-  if (ctm == "half_pixel") cmode = ResizeCoordMode::kHalfPixel;
-  else if (ctm == "half_pixel_symmetric") cmode = ResizeCoordMode::kHalfPixelSymmetric;
-  else if (ctm == "pytorch_half_pixel") cmode = ResizeCoordMode::kPytorchHalfPixel;
-  else if (ctm == "align_corners") cmode = ResizeCoordMode::kAlignCorners;
-  else if (ctm == "asymmetric") cmode = ResizeCoordMode::kAsymmetric;
-  else if (ctm == "tf_half_pixel_for_nn" || ctm == "tf_half_pixel_for_nearest") cmode = ResizeCoordMode::kTfHalfPixelForNearest;
-  else return error(Error::NotSupported, describe(g_, id), ": coordinate_transformation_mode '", ctm, "'");
-  ResizeNearestMode nmode;
-  if (nm == "round_prefer_floor") nmode = ResizeNearestMode::kRoundPreferFloor;
-  else if (nm == "round_prefer_ceil") nmode = ResizeNearestMode::kRoundPreferCeil;
-  else if (nm == "floor") nmode = ResizeNearestMode::kFloor;
-  else if (nm == "ceil") nmode = ResizeNearestMode::kCeil;
-  else return error(Error::NotSupported, describe(g_, id), ": nearest_mode '", nm, "'");
-  auto fits = [&](const std::vector<double>& sc) {
-    for (size_t k = 0; k < xs.size(); ++k) {
-      const double r = double(xs[k]) * sc[k];
-      if (!(sc[k] > 0) || r < double(ys[k]) - 1e-6 || r >= double(ys[k]) + 1) return false;
-    }
-    return true;
-  };
-  std::vector<double> scales = n.attrs.get_floats("scales");
-  if (scales.size() != xs.size()) {
-    CHECK_OR_RETURN(scales.empty(), Error::InvalidModel, describe(g_, id), ": scales do not match the rank");
-    for (size_t k = 0; k < xs.size(); ++k) scales.push_back(double(ys[k]) / double(xs[k]));
-  }
-  if (!fits(scales) && n.attrs.get_int("channels_last", 0) == 1 && xs.size() >= 3) {
-    std::vector<double> perm{scales[0]};
-    perm.insert(perm.end(), scales.begin() + 2, scales.end());
-    perm.push_back(scales[1]);
-    if (fits(perm)) scales = perm;
-  }
-  CHECK_OR_RETURN(fits(scales), Error::InvalidModel, describe(g_, id), ": scales do not fit the shapes");
   std::vector<std::vector<int64_t>> tables(xs.size());
   std::vector<size_t> changed;
   for (size_t k = 0; k < xs.size(); ++k) {
     tables[k].resize(size_t(ys[k]));
-    resize_nearest_table(cmode, nmode, xs[k], ys[k], scales[k], tables[k].data());
+    resize_nearest_table(attrs.coord, attrs.nearest, xs[k], ys[k], scales[k], tables[k].data());
     if (!resize_nearest_table_is_identity(xs[k], ys[k], tables[k].data())) changed.push_back(k);
   }
   // The two axes the kernel resizes: the changed ones (adjacent), padded with a neighbour.

@@ -6,6 +6,7 @@
 
 #include "exec/ops/int8_common.h"
 #include "exec/ops/int8_setup.h"
+#include "exec/ops/matmul_shape.h"
 
 namespace neutron {
 
@@ -23,35 +24,16 @@ StatusOr<BatchMatMulSetup> batch_matmul_setup(const Graph& g, NodeId id) {
   const Shape& as = g.tensor(a).shape;
   const Shape& bs = g.tensor(b).shape;
   const Shape& ys = g.tensor(y).shape;
-  CHECK_OR_RETURN(!as.empty() && !bs.empty(), Error::InvalidModel, describe(g, id),
-                  ": MatMul operands must have rank >= 1");
-  const bool a_vec = as.size() == 1, b_vec = bs.size() == 1;
-  const int64_t M = a_vec ? 1 : as[as.size() - 2], K = as.back(), N = b_vec ? 1 : bs.back();
-  const int64_t kb = b_vec ? bs[0] : bs[bs.size() - 2];
-  const Shape a_batch(as.begin(), as.end() - (a_vec ? 1 : 2));
-  const Shape b_batch(bs.begin(), bs.end() - (b_vec ? 1 : 2));
-  const size_t rank = std::max(a_batch.size(), b_batch.size());
-  Shape ab(rank - a_batch.size(), 1), bb(rank - b_batch.size(), 1);
-  ab.insert(ab.end(), a_batch.begin(), a_batch.end());
-  bb.insert(bb.end(), b_batch.begin(), b_batch.end());
-  Shape out_batch(rank);
-  bool ok = kb == K;
-  for (size_t i = 0; i < rank; ++i) {
-    ok = ok && (ab[i] == bb[i] || ab[i] == 1 || bb[i] == 1);
-    out_batch[i] = ab[i] == 1 ? bb[i] : ab[i];
-  }
-  Shape expected = out_batch;
-  if (!a_vec) expected.push_back(M);
-  if (!b_vec) expected.push_back(N);
-  CHECK_OR_RETURN(ok && expected == ys, Error::InvalidModel, describe(g, id), ": A ", shape_str(as), " and B ",
-                  shape_str(bs), " do not multiply into Y ", shape_str(ys));
+  ASSIGN_OR_RETURN(const MatMulShape ms, matmul_shape(g, id, as, bs, ys));
+  const int64_t M = ms.M, K = ms.K, N = ms.N;
   CHECK_OR_RETURN(M >= 1 && N >= 1 && K >= 1, Error::NotSupported, describe(g, id), ": empty operands A ",
                   shape_str(as), ", B ", shape_str(bs));
   const int32_t max_k = batch_matmul_int8_max_depth(zero_point_of(g, a), zero_point_of(g, b));
   CHECK_OR_RETURN(K <= max_k, Error::NotSupported, describe(g, id), ": inner dimension K = ", K, " is above ", max_k,
                   " (the int32 accumulator of the int8 kernel with zero points ", zero_point_of(g, a), " and ",
                   zero_point_of(g, b), ")");
-  const int64_t batches = num_elements(out_batch), a_batches = num_elements(ab), b_batches = num_elements(bb);
+  const int64_t batches = num_elements(ms.out_batch), a_batches = num_elements(ms.a_batch),
+                b_batches = num_elements(ms.b_batch);
   CHECK_OR_RETURN(batches * M <= INT32_MAX && M * K <= INT32_MAX && K * N <= INT32_MAX && M * N <= INT32_MAX,
                   Error::NotSupported, describe(g, id), ": operands too large for the int8 kernel");
 
@@ -77,15 +59,8 @@ StatusOr<BatchMatMulSetup> batch_matmul_setup(const Graph& g, NodeId id) {
   }
   p.batch = 1;
   for (int64_t i = 0; i < batches; ++i) {
-    int64_t rem = i, a_index = 0, b_index = 0, a_mul = 1, b_mul = 1;
-    for (size_t d = rank; d-- > 0;) {
-      const int64_t idx = rem % out_batch[d];
-      rem /= out_batch[d];
-      a_index += (ab[d] == 1 ? 0 : idx) * a_mul;
-      b_index += (bb[d] == 1 ? 0 : idx) * b_mul;
-      a_mul *= ab[d];
-      b_mul *= bb[d];
-    }
+    int64_t a_index, b_index;
+    ms.slice_indices(i, &a_index, &b_index);
     s.a_offset.push_back(a_index * M * K);
     s.b_offset.push_back(b_index * K * N);
   }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "exec/ops/binders.h"
+#include "exec/ops/matmul_shape.h"
 #include "kernels/gemm_f32.h"
 
 namespace neutron {
@@ -178,37 +179,18 @@ StatusOr<StepPtr> bind_matmul(const Graph& g, NodeId id) {
   const Tensor& bt = g.tensor(n.input(1));
   const Shape& bs = bt.shape;
   const Shape& ys = g.tensor(n.outputs[0]).shape;
-  CHECK_OR_RETURN(!as.empty() && !bs.empty(), Error::InvalidModel, describe(g, id), ": MatMul operands must have rank >= 1");
-  const bool a_vec = as.size() == 1, b_vec = bs.size() == 1;
+  ASSIGN_OR_RETURN(const MatMulShape ms, matmul_shape(g, id, as, bs, ys));
   auto step = std::make_unique<MatMulStep>();
   MatMulStep& s = *step;
-  s.M = a_vec ? 1 : as[as.size() - 2];
-  s.K = as.back();
-  s.N = b_vec ? 1 : bs.back();
-  const int64_t kb = b_vec ? bs[0] : bs[bs.size() - 2];
-  const Shape a_batch(as.begin(), as.end() - (a_vec ? 1 : 2));
-  const Shape b_batch(bs.begin(), bs.end() - (b_vec ? 1 : 2));
-  const size_t rank = std::max(a_batch.size(), b_batch.size());
-  Shape ab(rank - a_batch.size(), 1), bb(rank - b_batch.size(), 1);
-  ab.insert(ab.end(), a_batch.begin(), a_batch.end());
-  bb.insert(bb.end(), b_batch.begin(), b_batch.end());
-  Shape out_batch(rank);
-  bool ok = kb == s.K;
-  for (size_t i = 0; i < rank; ++i) {
-    ok = ok && (ab[i] == bb[i] || ab[i] == 1 || bb[i] == 1);
-    out_batch[i] = ab[i] == 1 ? bb[i] : ab[i];
-  }
-  Shape expected = out_batch;
-  if (!a_vec) expected.push_back(s.M);
-  if (!b_vec) expected.push_back(s.N);
-  CHECK_OR_RETURN(ok && expected == ys, Error::InvalidModel, describe(g, id), ": A ", shape_str(as), " and B ",
-                  shape_str(bs), " do not multiply into Y ", shape_str(ys));
+  s.M = ms.M;
+  s.K = ms.K;
+  s.N = ms.N;
   s.a = n.input(0);
   s.b = n.input(1);
   s.y = n.outputs[0];
   s.ep = activation_of(n);
-  s.batches = num_elements(out_batch);
-  const int64_t b_slices = num_elements(bb);
+  s.batches = num_elements(ms.out_batch);
+  const int64_t b_slices = num_elements(ms.b_batch);
   if (bt.is_constant()) {
     s.packed_b.resize(size_t(b_slices) * s.slice_floats());
     for (int64_t i = 0; i < b_slices; ++i)
@@ -219,15 +201,8 @@ StatusOr<StepPtr> bind_matmul(const Graph& g, NodeId id) {
 
   // Per output batch: offsets of the A slice and index of the B slice (broadcast dims repeat).
   for (int64_t i = 0; i < s.batches; ++i) {
-    int64_t rem = i, a_index = 0, b_index = 0, a_mul = 1, b_mul = 1;
-    for (size_t d = rank; d-- > 0;) {
-      const int64_t idx = rem % out_batch[d];
-      rem /= out_batch[d];
-      a_index += (ab[d] == 1 ? 0 : idx) * a_mul;
-      b_index += (bb[d] == 1 ? 0 : idx) * b_mul;
-      a_mul *= ab[d];
-      b_mul *= bb[d];
-    }
+    int64_t a_index, b_index;
+    ms.slice_indices(i, &a_index, &b_index);
     s.a_offset.push_back(a_index * s.M * s.K);
     s.b_slice.push_back(b_index);
   }

@@ -7,31 +7,11 @@
 
 #include "exec/ops/int8_common.h"
 #include "exec/ops/int8_setup.h"
+#include "exec/ops/resize_attrs.h"
 
 namespace neutron {
 
 namespace int8 {
-namespace {
-
-StatusOr<ResizeCoordMode> coord_mode(const Graph& g, NodeId id, const std::string& s) {
-  if (s == "half_pixel") return ResizeCoordMode::kHalfPixel;
-  if (s == "half_pixel_symmetric") return ResizeCoordMode::kHalfPixelSymmetric;
-  if (s == "pytorch_half_pixel") return ResizeCoordMode::kPytorchHalfPixel;
-  if (s == "align_corners") return ResizeCoordMode::kAlignCorners;
-  if (s == "asymmetric") return ResizeCoordMode::kAsymmetric;
-  return error(Error::NotSupported, describe(g, id), ": coordinate_transformation_mode '", s,
-               "' is not supported by the int8 linear Resize");
-}
-
-bool scales_fit(const Shape& in, const Shape& out, const std::vector<double>& scales) {
-  for (size_t a = 0; a < in.size(); ++a) {
-    const double r = double(in[a]) * scales[a];
-    if (!(scales[a] > 0) || r < double(out[a]) - 1e-6 || r >= double(out[a]) + 1) return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 StatusOr<ResizeLinearSetup> resize_linear_setup(const Graph& g, NodeId id) {
   const Node& n = g.node(id);
@@ -44,8 +24,6 @@ StatusOr<ResizeLinearSetup> resize_linear_setup(const Graph& g, NodeId id) {
   const TensorId x = n.input(0), y = n.outputs[0];
   RETURN_IF_ERROR(check_per_tensor(g, id, x, "input"));
   RETURN_IF_ERROR(check_per_tensor(g, id, y, "output"));
-  ASSIGN_OR_RETURN(ResizeCoordMode cmode,
-                   coord_mode(g, id, n.attrs.get_string("coordinate_transformation_mode", "half_pixel")));
   const Shape& xs = g.tensor(x).shape;
   const Shape& ys = g.tensor(y).shape;
   CHECK_OR_RETURN(xs.size() == ys.size() && !xs.empty(), Error::InvalidModel, describe(g, id), ": input ",
@@ -53,21 +31,12 @@ StatusOr<ResizeLinearSetup> resize_linear_setup(const Graph& g, NodeId id) {
   for (size_t a = 0; a < xs.size(); ++a)
     CHECK_OR_RETURN(xs[a] >= 1 && ys[a] >= 1 && xs[a] <= INT32_MAX && ys[a] <= INT32_MAX, Error::NotSupported,
                     describe(g, id), ": input ", shape_str(xs), ", output ", shape_str(ys), " (empty or too large)");
-  // Scales per data axis, as bind_resize reads them (NCHW order on a channels_last node permuted).
-  std::vector<double> scales = n.attrs.get_floats("scales");
-  if (scales.size() != xs.size()) {
-    CHECK_OR_RETURN(scales.empty(), Error::InvalidModel, describe(g, id), ": scales ", scales, " do not match rank ",
-                    xs.size());
-    for (size_t a = 0; a < xs.size(); ++a) scales.push_back(double(ys[a]) / double(xs[a]));
-  }
-  if (!scales_fit(xs, ys, scales) && n.attrs.get_int("channels_last", 0) == 1 && xs.size() >= 3) {
-    std::vector<double> perm{scales[0]};
-    perm.insert(perm.end(), scales.begin() + 2, scales.end());
-    perm.push_back(scales[1]);
-    if (scales_fit(xs, ys, perm)) scales = perm;
-  }
-  CHECK_OR_RETURN(scales_fit(xs, ys, scales), Error::InvalidModel, describe(g, id), ": scales ", scales,
-                  " do not turn input ", shape_str(xs), " into output ", shape_str(ys));
+  ASSIGN_OR_RETURN(const ResizeAttrs attrs, resize_attrs(g, id, xs, ys));
+  const ResizeCoordMode cmode = attrs.coord;
+  const std::vector<double>& scales = attrs.scales;
+  CHECK_OR_RETURN(cmode != ResizeCoordMode::kTfHalfPixelForNearest, Error::NotSupported, describe(g, id),
+                  ": coordinate_transformation_mode '", n.attrs.get_string("coordinate_transformation_mode", ""),
+                  "' is not supported by the int8 linear Resize");
 
   // Per-axis tables; the resized axes must be at most two and adjacent.
   const size_t rank = xs.size();
