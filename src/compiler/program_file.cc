@@ -60,6 +60,7 @@ struct PayloadLiveness {
   int calls = 0;
   std::vector<std::pair<int, int>> input_range, output_range;  // per delegate arg (inputs, outputs)
   std::vector<LiveRange> scratch;                              // internal activations
+  std::vector<uint32_t> scratch_tensors;                       // their NpuProgram tensor indices
 };
 
 PayloadLiveness payload_liveness(const NpuProgram& np, size_t num_inputs, size_t num_outputs) {
@@ -71,6 +72,7 @@ PayloadLiveness payload_liveness(const NpuProgram& np, size_t num_inputs, size_t
     if (t.first_use < 0) continue;
     if (t.region == npu::Region::kScratch && t.alias_of < 0) {
       l.scratch.push_back(LiveRange{t.bytes(), t.first_use, t.last_use});
+      l.scratch_tensors.push_back(uint32_t(&t - np.tensors.data()));
       continue;
     }
     std::pair<int, int>* r = nullptr;
@@ -127,7 +129,6 @@ class Builder {
     // Payload units, between plan-scratch and the remaining stages.
     std::unique_ptr<Graph> graph;
     std::unique_ptr<CompileContext> ctx;
-    std::vector<uint32_t> internal;  // scratch tensors owning storage, in c.live.scratch order
   };
   Status finish_payload(Compiled& c, const std::vector<uint64_t>& internal_offsets);
   std::vector<Compiled> compiled_;
@@ -253,22 +254,17 @@ Status Builder::compile_unit(size_t ui) {
     RETURN_IF_ERROR(st.run(*c.ctx).with_context(str_cat(what, ", stage ", st.name)));
     if (std::string(st.name) == "plan-scratch") break;
   }
-  const NpuProgram& np = c.ctx->program;
-  c.live = payload_liveness(np, part.inputs.size(), part.outputs.size());
-  for (uint32_t k = 0; k < np.tensors.size(); ++k) {
-    const ProgramTensor& x = np.tensors[k];
-    if (x.region == npu::Region::kScratch && x.alias_of < 0 && x.first_use >= 0) c.internal.push_back(k);
-  }
+  c.live = payload_liveness(c.ctx->program, part.inputs.size(), part.outputs.size());
   return Status::OK();
 }
 
 Status Builder::finish_payload(Compiled& c, const std::vector<uint64_t>& internal_offsets) {
   NpuProgram& np = c.ctx->program;
   uint64_t base = UINT64_MAX, end = 0;
-  for (size_t k = 0; k < c.internal.size(); ++k) base = std::min(base, internal_offsets[k]);
-  if (c.internal.empty()) base = 0;
-  for (size_t k = 0; k < c.internal.size(); ++k) {
-    ProgramTensor& x = np.tensors[c.internal[k]];
+  for (size_t k = 0; k < c.live.scratch_tensors.size(); ++k) base = std::min(base, internal_offsets[k]);
+  if (c.live.scratch_tensors.empty()) base = 0;
+  for (size_t k = 0; k < c.live.scratch_tensors.size(); ++k) {
+    ProgramTensor& x = np.tensors[c.live.scratch_tensors[k]];
     x.offset = uint32_t(internal_offsets[k] - base);
     end = std::max<uint64_t>(end, x.offset + x.bytes());
   }
@@ -291,9 +287,8 @@ Status Builder::finish_payload(Compiled& c, const std::vector<uint64_t>& interna
     if (after) RETURN_IF_ERROR(st.run(*c.ctx).with_context(str_cat("payload for ", c.origin, ", stage ", st.name)));
     if (std::string(st.name) == "plan-scratch") after = true;
   }
-  c.payload = np.payload;
-  if (!c.graph) return Status::OK();
-  c.ctx.reset();
+  c.payload = std::move(np.payload);
+  c.ctx.reset();  // before the graph it refers to
   c.graph.reset();
   return Status::OK();
 }
