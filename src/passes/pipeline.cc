@@ -14,6 +14,15 @@ const std::vector<PassInfo>& cpu_pipeline() {
   return kPasses;
 }
 
+const std::vector<PassInfo>& compile_pipeline() {
+  static const std::vector<PassInfo> kPasses = {
+      {"fold-qdq", "turn DequantizeLinear -> op -> QuantizeLinear clusters into int8 ops", fold_qdq},
+      {"quantize-before-pad", "quantize before a float Pad so the Pad runs in int8", quantize_before_pad},
+      {"dce", "remove nodes whose outputs nobody reads", eliminate_dead_code},
+  };
+  return kPasses;
+}
+
 const std::vector<PassInfo>& prequant_pipeline() {
   // Order: Identity/Dropout go first so they do not hide Conv -> BatchNormalization pairs; constants
   // are folded before the rewrites that need constant operands (a weight computed by a Transpose

@@ -20,6 +20,10 @@ struct PassInfo {
 // transposes sunk and cancelled), dead-code elimination.
 const std::vector<PassInfo>& cpu_pipeline();
 
+// The passes that make a quantized (QDQ) graph ready for partitioning and compilation (NCHW, as
+// the partitioner's rules are written): fold-qdq, quantize-before-pad, dce.
+const std::vector<PassInfo>& compile_pipeline();
+
 // The passes run on a float graph before post-training quantization (upstream's ATen passes,
 // docs: neutron-backend-facts.md 5.1), in this order: remove-identity, fold-constants, div-to-mul,
 // split-to-slices, fold-batchnorm, split-grouped-conv, fold-linear-add, dce. Each keeps the graph's

@@ -347,12 +347,7 @@ int cmd_compile(const std::vector<std::string>& args) {
   } else if (!calib_path.empty()) {
     std::fprintf(stderr, "neutron: note: %s is already quantized; --calib is not used\n", model.c_str());
   }
-  static const std::vector<PassInfo> kFold = {
-      {"fold-qdq", "turn DequantizeLinear -> op -> QuantizeLinear clusters into int8 ops", fold_qdq},
-      {"quantize-before-pad", "quantize before a float Pad so the Pad runs in int8", quantize_before_pad},
-      {"dce", "remove nodes whose outputs nobody reads", eliminate_dead_code},
-  };
-  st = run_passes(graph, kFold);
+  st = run_passes(graph, compile_pipeline());
   if (!st.ok()) return fail(st.with_context(model));
 
   compiler::ProgramFileOptions popts;

@@ -51,9 +51,10 @@ TEST(Quantizer, FashionMnistQdqGraphFoldsToInt8AndKeepsAccuracy) {
   ASSERT_TRUE(run_passes(cpu, cpu_pipeline()).ok());
   for (NodeId id : cpu.live_nodes()) {
     const Node& n = cpu.node(id);
-    if (n.kind == OpKind::Conv || n.kind == OpKind::Gemm || n.kind == OpKind::MaxPool)
+    if (n.kind == OpKind::Conv || n.kind == OpKind::Gemm || n.kind == OpKind::MaxPool) {
       EXPECT_EQ(cpu.tensor(n.inputs[0]).dtype, DType::I8) << describe(cpu, id) << " should run in int8\n"
                                                           << print_graph(cpu);
+    }
   }
   // Accuracy on 2,000 test images (all 10,000 are in the accuracy report): int8 within 0.5 points.
   auto fex = Executor::create([&] {

@@ -52,9 +52,7 @@ inline void init_neutron_driver() {
 // The int8 graph `neutron compile` builds a program from: import, fold-qdq, quantize-before-pad, dce.
 inline StatusOr<Graph> compile_ready_graph(const std::string& model_path) {
   ASSIGN_OR_RETURN(Graph g, import_onnx_file(model_path));
-  static const std::vector<PassInfo> kFold = {
-      {"fold-qdq", "", fold_qdq}, {"quantize-before-pad", "", quantize_before_pad}, {"dce", "", eliminate_dead_code}};
-  RETURN_IF_ERROR(run_passes(g, kFold));
+  RETURN_IF_ERROR(run_passes(g, compile_pipeline()));
   return g;
 }
 
