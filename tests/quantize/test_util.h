@@ -19,8 +19,7 @@ namespace neutron::testing {
 // tests/quantize/golden, or $NEUTRON_OBSERVER_GOLDEN_DIR (e.g. a --fuzz run of the generator).
 inline std::string golden_dir() {
   if (const char* env = std::getenv("NEUTRON_OBSERVER_GOLDEN_DIR")) return env;
-  std::string here = __FILE__;
-  return here.substr(0, here.find_last_of('/')) + "/golden";
+  return std::string(NEUTRON_TESTS_DIR) + "/quantize/golden";  // not __FILE__ (a compiler cache may relativize it)
 }
 
 // A fresh directory under /tmp per call.
