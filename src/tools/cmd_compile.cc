@@ -340,7 +340,7 @@ int cmd_compile(const std::vector<std::string>& args) {
     outputs.add(out_path, std::string(pf->bytes.begin(), pf->bytes.end()));
     if (!json_path.empty()) {
       outputs.add(json_path, str_cat("{\n  \"model\": \"", json_escape(model), "\",\n  \"target\": \"cpu\",\n  \"program\": ",
-                                         program_json(pf.value()), "\n}\n"));
+                                     program_json(pf.value()), "\n}\n"));
     }
     if (!listing_path.empty()) {
       std::string text = "# neutron program listing: target cpu\n" + print_graph(graph);

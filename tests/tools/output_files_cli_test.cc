@@ -3,8 +3,12 @@
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <csignal>
+#include <cstdio>
 #include <set>
 #include <string>
 #include <thread>
@@ -250,6 +254,37 @@ TEST(LostFiles, OutputsToAFifoOrStdoutAreWrittenDirectly) {
   EXPECT_NE(r.output.find("\"outputs\""), std::string::npos) << r.output;
   std::set<std::string> want = s.initial();
   want.insert({"p.nprg", "pipe"});
+  EXPECT_EQ(s.entries(), want);
+}
+
+// ---- Interrupted -----------------------------------------------------------------------------------
+
+// compile writes its temporary files, then blocks opening --listing (a FIFO nobody reads) until Ctrl-C:
+// the old program stays and the temporary files go.
+TEST(LostFiles, AnInterruptedCompileLeavesTheOldProgramAndNoTemporaryFiles) {
+  Scratch s;
+  const std::string prog = s.path("p.nprg"), fifo = s.path("pipe");
+  testing::write_file(prog, "old program");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0666), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    std::freopen("/dev/null", "w", stdout);
+    ::execl(NEUTRON_BINARY, "neutron", "compile", s.int8.c_str(), "--target", "imxrt700", "-o", prog.c_str(),
+            "--report-json", s.path("r.json").c_str(), "--listing", fifo.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  std::set<std::string> want = s.initial();
+  want.insert({"p.nprg", "pipe"});
+  // Two temporary files (program and report) appear beside their targets.
+  for (int i = 0; i < 1000 && s.entries().size() < want.size() + 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(s.entries().size(), want.size() + 2);
+  ::kill(child, SIGINT);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT) << status;
+  EXPECT_EQ(read_file(prog), "old program");
   EXPECT_EQ(s.entries(), want);
 }
 
