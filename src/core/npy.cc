@@ -1,5 +1,7 @@
 #include "core/npy.h"
 
+#include "core/output_files.h"
+
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -130,14 +132,14 @@ std::string serialize_npy(const TensorData& t) {
   return out;
 }
 
+StatusOr<std::string> encode_npy(const TensorData& t, const std::string& name) {
+  if (!descr_of(t.dtype)) return error(Error::NotSupported, name, ": cannot write dtype ", dtype_name(t.dtype));
+  return serialize_npy(t);
+}
+
 Status write_npy(const std::string& path, const TensorData& t) {
-  if (!descr_of(t.dtype)) return error(Error::NotSupported, path, ": cannot write dtype ", dtype_name(t.dtype));
-  std::ofstream f(path, std::ios::binary);
-  if (!f) return error(Error::IoError, path, ": cannot open for writing");
-  std::string s = serialize_npy(t);
-  f.write(s.data(), std::streamsize(s.size()));
-  if (!f) return error(Error::IoError, path, ": write failed");
-  return Status::OK();
+  ASSIGN_OR_RETURN(std::string bytes, encode_npy(t, path));
+  return write_file_atomically(path, std::move(bytes));
 }
 
 }  // namespace neutron

@@ -1,12 +1,14 @@
 // Small helpers shared by the CLI commands: argument parsing, failure reporting, JSON text.
 #pragma once
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
 #include <string>
 #include <vector>
 
+#include "core/output_files.h"
 #include "core/status.h"
 #include "tools/cli.h"
 
@@ -45,10 +47,41 @@ inline std::string json_number(double v) {
   return buf;
 }
 
-// True when both paths name the same existing file.
-inline bool same_file(const std::string& a, const std::string& b) {
-  struct stat sa, sb;
-  return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+// kExitOk when no output names an input or another output (core/output_files.h); otherwise prints
+// the usage error and returns kExitUsage: `if (int rc = check_outputs(...)) return rc;`.
+inline int check_outputs(const std::string& command, const std::vector<NamedPath>& inputs,
+                         const std::vector<NamedPath>& outputs) {
+  const Status s = check_output_paths(inputs, outputs);
+  return s.ok() ? kExitOk : usage_error(command + ": " + s.message());
+}
+
+// `run -o DIR` writes DIR/output_<k>.npy for each model output.
+inline std::string run_output_file(const std::string& outdir, size_t k) {
+  return outdir + (outdir.back() == '/' ? "" : "/") + "output_" + std::to_string(k) + ".npy";
+}
+
+// The inputs of `neutron run`: the model or program and each -i file.
+inline std::vector<NamedPath> run_inputs(const std::string& model, const std::vector<std::string>& inputs) {
+  std::vector<NamedPath> in{{"the model", model}};
+  for (const std::string& i : inputs) in.push_back({"-i", i});
+  return in;
+}
+
+// The outputs of `neutron run`: --json and, with -o DIR, one .npy per model output.
+inline std::vector<NamedPath> run_outputs(const std::string& outdir, size_t num_outputs, const std::string& json_path) {
+  std::vector<NamedPath> out{{"--json", json_path}};
+  if (!outdir.empty())
+    for (size_t k = 0; k < num_outputs; ++k) out.push_back({"-o " + outdir + " (output " + std::to_string(k) + ")", run_output_file(outdir, k)});
+  return out;
+}
+
+// Commits `run`'s outputs, creating -o DIR first (and removing it again if it was new and nothing
+// could be written).
+inline Status commit_run_outputs(const std::string& outdir, OutputFiles* files) {
+  const bool created = !outdir.empty() && ::mkdir(outdir.c_str(), 0777) == 0;
+  Status st = files->commit();
+  if (!st.ok() && created) ::rmdir(outdir.c_str());
+  return st;
 }
 
 // Walks a command's arguments: options with one value, and positionals.

@@ -2,7 +2,6 @@
 // (the support rule table as markdown, docs/supported-ops.md).
 #include <cctype>
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <sstream>
 
@@ -192,23 +191,6 @@ std::string report_json(const std::string& model, const Graph& g, const Partitio
   return j.str();
 }
 
-Status write_bytes(const std::string& path, const std::vector<uint8_t>& bytes) {
-  std::ofstream f(path, std::ios::binary);
-  f.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
-  f.close();
-  if (!f) return error(Error::IoError, path, ": cannot write");
-  return Status::OK();
-}
-
-Status write_text(const std::string& path, const std::string& text) {
-  std::ofstream f(path, std::ios::binary);
-  f << text;
-  f.close();
-  if (!f) return error(Error::IoError, path, ": cannot write");
-  return Status::OK();
-}
-
-
 struct NpuPartitionResult {
   std::vector<uint8_t> payload;
   sim::TimingSummary timing;
@@ -306,16 +288,12 @@ int cmd_compile(const std::vector<std::string>& args) {
   }
   if (!p.ok()) return p.usage_error();
   if (model.empty() || target_name.empty() || out_path.empty()) return usage_error(kCompileUsage);
-  for (const std::string* out : {&out_path, &json_path, &listing_path})
-    if (!out->empty() && (*out == model || same_file(model, *out)))
-      return fail(error(Error::InvalidArgument, *out, " is the input model; choose another output file"));
-  if (!json_path.empty() && (json_path == out_path || same_file(json_path, out_path)))
-    return fail(error(Error::InvalidArgument, "-o and --report-json name the same file ", out_path));
+  if (int rc = check_outputs("compile", {{"the input model", model}, {"--calib", calib_path}, {"--target", target_name}},
+                             {{"-o", out_path}, {"--report-json", json_path}, {"--listing", listing_path}}))
+    return rc;
   auto deny = parse_op_list(no_delegate);
   if (!deny.ok()) return fail(deny.status());
 
-  if (!listing_path.empty() && (listing_path == out_path || same_file(listing_path, out_path) || listing_path == json_path))
-    return fail(error(Error::InvalidArgument, "--listing names the same file as -o or --report-json"));
   // --target cpu: no delegation, every op as CPU kernel calls (the comparison program).
   const bool cpu_only = target_name == "cpu";
   auto target = cpu_only ? StatusOr<NeutronTarget>(compiler::cpu_kernel_target()) : load_target(target_name);
@@ -357,12 +335,12 @@ int cmd_compile(const std::vector<std::string>& args) {
     if (!no_delegate.empty()) std::fprintf(stderr, "neutron: note: --target cpu delegates nothing; --no-delegate is not used\n");
     auto pf = compiler::build_program_file(graph, nullptr, target.value(), popts);
     if (!pf.ok()) return fail(pf.status().with_context(model));
-    st = write_bytes(out_path, pf->bytes);
-    if (!st.ok()) return fail(st);
+    // All outputs are committed together once everything succeeded.
+    OutputFiles outputs;
+    outputs.add(out_path, std::string(pf->bytes.begin(), pf->bytes.end()));
     if (!json_path.empty()) {
-      st = write_text(json_path, str_cat("{\n  \"model\": \"", json_escape(model), "\",\n  \"target\": \"cpu\",\n  \"program\": ",
-                                         program_json(pf.value()), "\n}\n"));
-      if (!st.ok()) return fail(st);
+      outputs.add(json_path, str_cat("{\n  \"model\": \"", json_escape(model), "\",\n  \"target\": \"cpu\",\n  \"program\": ",
+                                     program_json(pf.value()), "\n}\n"));
     }
     if (!listing_path.empty()) {
       std::string text = "# neutron program listing: target cpu\n" + print_graph(graph);
@@ -370,9 +348,10 @@ int cmd_compile(const std::vector<std::string>& args) {
         if (!pf->instructions[k].payload.empty())
           text += str_cat("\n# instruction ", k, " ", pf->instructions[k].kind, " payload\n",
                           compiler::disassemble_payload(pf->instructions[k].payload));
-      st = write_text(listing_path, text);
-      if (!st.ok()) return fail(st);
+      outputs.add(listing_path, std::move(text));
     }
+    st = outputs.commit();
+    if (!st.ok()) return fail(st);
     print_program_summary(pf.value(), out_path);
     return kExitOk;
   }
@@ -398,8 +377,9 @@ int cmd_compile(const std::vector<std::string>& args) {
     if (!pr.ok()) return fail(pr.status().with_context(str_cat(model, ": partition ", in.partition)));
     npu.push_back(std::move(pr).value());
   }
-  st = write_bytes(out_path, pf->bytes);
-  if (!st.ok()) return fail(st);
+  // All outputs are committed together once everything succeeded: a failed run leaves no new program.
+  OutputFiles outputs;
+  outputs.add(out_path, std::string(pf->bytes.begin(), pf->bytes.end()));
   if (!listing_path.empty()) {
     std::string text = "# neutron program listing: the partitioned graph and each payload\n";
     text += "target " + target->name + "\n";
@@ -410,8 +390,7 @@ int cmd_compile(const std::vector<std::string>& args) {
         text += str_cat("\n# instruction ", k, " ", pf->instructions[k].kind, " payload (",
                         pf->instructions[k].payload.size(), " bytes)\n",
                         compiler::disassemble_payload(pf->instructions[k].payload));
-    st = write_text(listing_path, text);
-    if (!st.ok()) return fail(st);
+    outputs.add(listing_path, std::move(text));
   }
   if (!json_path.empty()) {
     std::string j = report_json(model, graph, part.value(), order.value(), target.value(), no_delegate);
@@ -419,9 +398,10 @@ int cmd_compile(const std::vector<std::string>& args) {
     j = j.substr(0, close);
     while (!j.empty() && (j.back() == '\n' || j.back() == ' ')) j.pop_back();
     j += ",\n  \"program\": " + program_json(pf.value()) + "\n}\n";
-    st = write_text(json_path, j);
-    if (!st.ok()) return fail(st);
+    outputs.add(json_path, std::move(j));
   }
+  st = outputs.commit();
+  if (!st.ok()) return fail(st);
   print_report(graph, part.value(), order.value(), target.value());
   print_npu_summary(npu, target.value(), profile);
   print_program_summary(pf.value(), out_path);
@@ -522,6 +502,7 @@ int cmd_supported_ops(const std::vector<std::string>& args) {
   if (!p.ok()) return p.usage_error();
   if (target_name.empty())
     return usage_error("supported-ops: usage: neutron supported-ops --target NAME|FILE.json [-o FILE.md]");
+  if (int rc = check_outputs("supported-ops", {{"--target", target_name}}, {{"-o", out_path}})) return rc;
   auto target = load_target(target_name);
   if (!target.ok()) return fail(target.status());
   const std::string md = supported_ops_markdown(target.value());
@@ -529,7 +510,7 @@ int cmd_supported_ops(const std::vector<std::string>& args) {
     std::fputs(md.c_str(), stdout);
     return kExitOk;
   }
-  Status st = write_text(out_path, md);
+  Status st = write_file_atomically(out_path, md);
   return st.ok() ? kExitOk : fail(st);
 }
 

@@ -1,11 +1,8 @@
 // `neutron dump` and `neutron run`.
-#include <sys/stat.h>
-
-#include <climits>
 #include <cstdlib>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
+#include <sstream>
 
 #include "core/npy.h"
 #include "exec/executor.h"
@@ -79,22 +76,8 @@ int cmd_run(const std::vector<std::string>& args) {
     return usage_error("run: --target takes only 'cpu' (run a program's NPU partitions on the CPU kernels); the NPU "
                        "target is chosen at compile time");
 
-  // Never overwrite a file the user gave us: refuse an input named like one of our outputs.
-  if (!outdir.empty()) {
-    char out_real[PATH_MAX];
-    if (::realpath(outdir.c_str(), out_real)) {
-      for (const auto& in : inputs) {
-        char in_real[PATH_MAX];
-        if (!::realpath(in.c_str(), in_real)) continue;
-        std::string p(in_real);
-        size_t slash = p.rfind('/');
-        std::string dir = p.substr(0, slash), base = p.substr(slash + 1);
-        if (dir == out_real && base.rfind("output_", 0) == 0)
-          return fail(error(Error::InvalidArgument, "input ", in, " is in the output directory ", outdir,
-                            " and would be overwritten; choose another -o directory"));
-      }
-    }
-  }
+  // Never overwrite a file the user gave us; the files in -o DIR are checked once the output count is known.
+  if (int rc = check_outputs("run", run_inputs(model, inputs), run_outputs("", 0, json_path))) return rc;
   if (looks_like_program(model)) return run_program(model, inputs, outdir, json_path, profile, target == "cpu");
   if (!target.empty()) return usage_error("run: --target cpu applies to compiled programs; ONNX models always run on the CPU");
   if (profile) return usage_error("run: --profile applies to compiled programs (neutron compile ... -o PROGRAM.nprg)");
@@ -106,6 +89,8 @@ int cmd_run(const std::vector<std::string>& args) {
   auto ex = Executor::create(g.value());
   if (!ex.ok()) return fail(ex.status().with_context(model));
   const Graph& graph = ex.value()->graph();
+  if (int rc = check_outputs("run", run_inputs(model, inputs), run_outputs(outdir, graph.outputs.size(), json_path)))
+    return rc;
 
   if (inputs.size() != graph.inputs.size()) {
     std::string names;
@@ -129,12 +114,11 @@ int cmd_run(const std::vector<std::string>& args) {
   const double prepare_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
   const double run_ms = std::chrono::duration<double, std::milli>(t2 - t1).count();
 
-  if (!outdir.empty()) {
-    ::mkdir(outdir.c_str(), 0777);  // fine if it exists; the write below reports real failures
-    for (size_t k = 0; k < outs.size(); ++k) {
-      Status w = write_npy(outdir + "/output_" + std::to_string(k) + ".npy", outs[k]);
-      if (!w.ok()) return fail(w);
-    }
+  OutputFiles files;
+  for (size_t k = 0; k < outs.size() && !outdir.empty(); ++k) {
+    auto bytes = encode_npy(outs[k], run_output_file(outdir, k));
+    if (!bytes.ok()) return fail(bytes.status());
+    files.add(run_output_file(outdir, k), std::move(bytes).value());
   }
   for (size_t k = 0; k < outs.size(); ++k) {
     const Tensor& t = graph.tensor(graph.outputs[k]);
@@ -142,7 +126,7 @@ int cmd_run(const std::vector<std::string>& args) {
   }
   std::printf("time: load+prepare %.2f ms, run %.2f ms (host CPU kernels)\n", prepare_ms, run_ms);
   if (!json_path.empty()) {
-    std::ofstream j(json_path);
+    std::ostringstream j;
     j << "{\n  \"model\": \"" << json_escape(model) << "\",\n  \"prepare_ms\": " << prepare_ms
       << ",\n  \"run_ms\": " << run_ms << ",\n  \"outputs\": [";
     for (size_t k = 0; k < outs.size(); ++k) {
@@ -151,8 +135,10 @@ int cmd_run(const std::vector<std::string>& args) {
         << "\", \"shape\": " << str_cat(outs[k].shape) << "}";
     }
     j << "\n  ]\n}\n";
-    if (!j) return fail(error(Error::IoError, json_path, ": cannot write"));
+    files.add(json_path, j.str());
   }
+  st = commit_run_outputs(outdir, &files);
+  if (!st.ok()) return fail(st);
   return kExitOk;
 }
 

@@ -1,11 +1,9 @@
 // `neutron quantize` (float ONNX + calibration data -> QDQ ONNX) and `neutron compare`
 // (two models on the same inputs: error metrics and, with labels, accuracy).
-#include <sys/stat.h>
-
 #include <cmath>
 #include <cstdlib>
 #include <cstdio>
-#include <fstream>
+#include <sstream>
 
 #include "core/npy.h"
 #include "core/progress.h"
@@ -53,8 +51,9 @@ int cmd_quantize(const std::vector<std::string>& args) {
                        "[--observer minmax|histogram|percentile] [--percentile P] "
                        "[--bias-correction off|float|empirical | --no-bias-correction] "
                        "[--report-json R.json]");
-  if (same_file(model, out_path))
-    return fail(error(Error::InvalidArgument, "-o ", out_path, " is the input model; choose another output file"));
+  if (int rc = check_outputs("quantize", {{"the input model", model}, {"--calib", calib_path}},
+                              {{"-o", out_path}, {"--report-json", report_json}}))
+    return rc;
   auto kind = parse_observer_kind(observer);
   if (!kind.ok()) return fail(kind.status());
   if (percentile_given && kind.value() != ObserverKind::kPercentile)
@@ -78,22 +77,13 @@ int cmd_quantize(const std::vector<std::string>& args) {
   auto q = quantize_graph(g.value(), calib.value(), options, &report);
   progress.finish();
   if (!q.ok()) return fail(q.status().with_context(model));
-  st = export_onnx_file(q.value(), out_path);
-  if (!st.ok()) return fail(st);
-
-  std::printf("quantized %s -> %s: %zu activation groups, %lld calibration samples, observer %s\n", model.c_str(),
-              out_path.c_str(), report.groups.size(), (long long)report.samples, observer.c_str());
-  if (report.bias_correction != BiasCorrection::kOff) {
-    std::printf("bias correction %s: %zu layers", bias_correction_name(report.bias_correction),
-                report.corrected_biases.size());
-    if (report.bias_correction == BiasCorrection::kEmpirical)
-      std::printf(", %d run%s of the quantized graph (one per layer level)", report.bias_correction_passes,
-                  report.bias_correction_passes == 1 ? "" : "s");
-    std::printf("\n");
-  }
-  for (const auto& f : report.float_nodes) std::printf("  float: %s\n", f.c_str());
+  auto onnx_bytes = export_onnx(q.value());
+  if (!onnx_bytes.ok()) return fail(onnx_bytes.status().with_context(out_path));
+  // The model and its report are written together, after everything succeeded.
+  OutputFiles outputs;
+  outputs.add(out_path, std::move(onnx_bytes).value());
   if (!report_json.empty()) {
-    std::ofstream j(report_json);
+    std::ostringstream j;
     j << "{\n  \"model\": \"" << json_escape(model) << "\",\n  \"output\": \"" << json_escape(out_path)
       << "\",\n  \"observer\": \"" << observer << "\",\n  \"samples\": " << report.samples << ",\n  \"groups\": [";
     for (size_t k = 0; k < report.groups.size(); ++k) {
@@ -116,8 +106,22 @@ int cmd_quantize(const std::vector<std::string>& args) {
     for (size_t k = 0; k < report.float_nodes.size(); ++k)
       j << (k ? ", " : "") << "\"" << json_escape(report.float_nodes[k]) << "\"";
     j << "]\n}\n";
-    if (!j) return fail(error(Error::IoError, report_json, ": cannot write"));
+    outputs.add(report_json, j.str());
   }
+  st = outputs.commit();
+  if (!st.ok()) return fail(st);
+
+  std::printf("quantized %s -> %s: %zu activation groups, %lld calibration samples, observer %s\n", model.c_str(),
+              out_path.c_str(), report.groups.size(), (long long)report.samples, observer.c_str());
+  if (report.bias_correction != BiasCorrection::kOff) {
+    std::printf("bias correction %s: %zu layers", bias_correction_name(report.bias_correction),
+                report.corrected_biases.size());
+    if (report.bias_correction == BiasCorrection::kEmpirical)
+      std::printf(", %d run%s of the quantized graph (one per layer level)", report.bias_correction_passes,
+                  report.bias_correction_passes == 1 ? "" : "s");
+    std::printf("\n");
+  }
+  for (const auto& f : report.float_nodes) std::printf("  float: %s\n", f.c_str());
   return kExitOk;
 }
 
@@ -153,6 +157,11 @@ int cmd_compare(const std::vector<std::string>& args) {
   if (model_a.empty() || model_b.empty() || inputs_path.empty())
     return usage_error("compare: usage: neutron compare REFERENCE.onnx TEST.onnx --inputs X.npy|DIR "
                        "[--labels LABELS.npy] [--json R.json]");
+  if (int rc = check_outputs("compare",
+                              {{"the reference model", model_a}, {"the test model", model_b}, {"--inputs", inputs_path},
+                               {"--labels", labels_path}},
+                              {{"--json", json_path}}))
+    return rc;
   auto a = load_for_cpu(model_a);
   if (!a.ok()) return fail(a.status());
   auto b = load_for_cpu(model_b);
@@ -212,7 +221,7 @@ int cmd_compare(const std::vector<std::string>& args) {
     std::printf("\naccuracy: reference %.2f%%, test %.2f%% (%lld labelled samples)\n", 100.0 * correct_a / n,
                 100.0 * correct_b / n, (long long)data->size());
   if (!json_path.empty()) {
-    std::ofstream j(json_path);
+    std::ostringstream j;
     j << "{\n  \"reference\": \"" << json_escape(model_a) << "\",\n  \"test\": \"" << json_escape(model_b)
       << "\",\n  \"samples\": " << data->size() << ",\n  \"outputs\": [";
     for (size_t k = 0; k < agree.size(); ++k)
@@ -225,7 +234,8 @@ int cmd_compare(const std::vector<std::string>& args) {
       j << ",\n  \"accuracy\": {\"reference\": " << json_number(correct_a / n) << ", \"test\": " << json_number(correct_b / n)
         << "}";
     j << "\n}\n";
-    if (!j) return fail(error(Error::IoError, json_path, ": cannot write"));
+    const Status st = write_file_atomically(json_path, j.str());
+    if (!st.ok()) return fail(st);
   }
   return kExitOk;
 }

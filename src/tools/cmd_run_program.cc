@@ -1,8 +1,6 @@
 // `neutron run PROGRAM.nprg`: runs a compiled program through the portable runtime
 // (runtime/program_runner.h) — CPU kernel calls on the host, Neutron partitions through
 // NeutronBackend -> driver -> simulator — and prints the simulated NPU latency.
-#include <sys/stat.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -113,6 +111,8 @@ int run_program(const std::string& path, const std::vector<std::string>& inputs,
 
   ps = runner.load(file.data, file.size, arena.data, arena.size, load_options);
   if (!ps.ok()) return fail(error(ps.error, path, ": ", describe_status(file.data, ps)));
+  if (int rc = check_outputs("run", run_inputs(path, inputs), run_outputs(outdir, runner.num_outputs(), json_path)))
+    return rc;
 
   if (inputs.size() != runner.num_inputs()) {
     std::string names;
@@ -215,12 +215,11 @@ int run_program(const std::string& path, const std::vector<std::string>& inputs,
     }
   }
 
-  if (!outdir.empty()) {
-    ::mkdir(outdir.c_str(), 0777);
-    for (size_t k = 0; k < outs.size(); ++k) {
-      Status w = write_npy(outdir + "/output_" + std::to_string(k) + ".npy", outs[k]);
-      if (!w.ok()) return fail(w);
-    }
+  OutputFiles files;
+  for (size_t k = 0; k < outs.size() && !outdir.empty(); ++k) {
+    auto bytes = encode_npy(outs[k], run_output_file(outdir, k));
+    if (!bytes.ok()) return fail(bytes.status());
+    files.add(run_output_file(outdir, k), std::move(bytes).value());
   }
   const double load_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
   const double run_ms = std::chrono::duration<double, std::milli>(t2 - t1).count();
@@ -237,7 +236,7 @@ int run_program(const std::string& path, const std::vector<std::string>& inputs,
                 npu_ms, target_name.c_str(), (unsigned long long)npu_cycles, (unsigned long long)npu_macs);
   if (profile) std::fputs(profile_text.str().c_str(), stdout);
   if (!json_path.empty()) {
-    std::ofstream j(json_path);
+    std::ostringstream j;
     j << "{\n  \"program\": \"" << json_escape(path) << "\",\n  \"target\": \"" << json_escape(target_name)
       << "\",\n  \"samples\": " << samples << ",\n  \"load_ms\": " << json_number(load_ms)
       << ",\n  \"run_ms\": " << json_number(run_ms) << ",\n  \"arena_bytes\": " << runner.arena_used()
@@ -249,8 +248,10 @@ int run_program(const std::string& path, const std::vector<std::string>& inputs,
       j << (k ? "," : "") << "\n    {\"name\": \"" << json_escape(runner.output(k).name) << "\", \"dtype\": \""
         << dtype_name(outs[k].dtype) << "\", \"shape\": " << str_cat(outs[k].shape) << "}";
     j << "\n  ]\n}\n";
-    if (!j) return fail(error(Error::IoError, json_path, ": cannot write"));
+    files.add(json_path, j.str());
   }
+  const Status st = commit_run_outputs(outdir, &files);
+  if (!st.ok()) return fail(st);
   return kExitOk;
 }
 

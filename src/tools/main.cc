@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "core/output_files.h"
 #include "tools/cli.h"
 
 namespace {
@@ -48,6 +49,8 @@ int main(int argc, char** argv) {
     usage();
     return argc < 2 ? neutron::cli::kExitUsage : 0;
   }
+  // An interrupted command leaves no temporary output files behind.
+  neutron::remove_temporary_outputs_on_signal();
   std::vector<std::string> args(argv + 2, argv + argc);
   for (const auto& c : kCommands)
     if (std::strcmp(argv[1], c.name) == 0) return c.fn(args);

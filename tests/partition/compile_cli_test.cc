@@ -85,10 +85,10 @@ TEST(CompileCli, RefusesToOverwriteTheModel) {
   const std::string bytes = read_file(fixture("fmnist_cnn", "model_int8.onnx"));
   std::ofstream(copy, std::ios::binary) << bytes;
   CommandResult r = run_cli("compile " + copy + " --target imxrt700 -o " + copy);
-  EXPECT_EQ(r.exit_code, 1) << r.output;
-  EXPECT_NE(r.output.find("is the input model"), std::string::npos) << r.output;
+  EXPECT_EQ(r.exit_code, 2) << r.output;  // a usage error (issue 13)
+  EXPECT_NE(r.output.find("the input model"), std::string::npos) << r.output;
   r = run_cli("compile " + copy + " --target imxrt700 -o " + temp_dir() + "/p.txt --report-json " + copy);
-  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_EQ(read_file(copy), bytes);
 }
 

@@ -137,8 +137,8 @@ TEST(Cli, DoesNotOverwriteItsInput) {
   std::string in = dir + "/output_0.npy";
   // output_0.npy has the wrong shape for an input, but the overwrite check must come first.
   CommandResult r = run_cli("run " + cifarnet() + " -i " + in + " -o " + dir);
-  EXPECT_EQ(r.exit_code, 1) << r.output;
-  EXPECT_NE(r.output.find("overwritten"), std::string::npos) << r.output;
+  EXPECT_EQ(r.exit_code, 2) << r.output;  // a usage error (issue 13)
+  EXPECT_NE(r.output.find("would overwrite it"), std::string::npos) << r.output;
   EXPECT_TRUE(read_npy(in).ok());
 }
 

@@ -12,11 +12,11 @@
 #include <climits>
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <limits>
 #include <map>
 #include <set>
 
+#include "core/output_files.h"
 #include "ir/printer.h"
 
 namespace neutron {
@@ -599,12 +599,7 @@ StatusOr<std::string> export_onnx(const Graph& g, const OnnxExportOptions& opts)
 
 Status export_onnx_file(const Graph& g, const std::string& path, const OnnxExportOptions& opts) {
   ASSIGN_OR_RETURN(std::string bytes, export_onnx(g, opts));
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  if (!f) return error(Error::IoError, path, ": cannot open for writing");
-  f.write(bytes.data(), std::streamsize(bytes.size()));
-  f.close();
-  if (!f) return error(Error::IoError, path, ": write error");
-  return Status::OK();
+  return write_file_atomically(path, std::move(bytes));
 }
 
 }  // namespace neutron

@@ -39,7 +39,7 @@ struct OnnxExportOptions {
 };
 
 StatusOr<std::string> export_onnx(const Graph& g, const OnnxExportOptions& opts = {});
-// export_onnx, then writes the bytes to `path` (IoError naming the path on failure).
+// export_onnx, then writes the bytes to `path` atomically (core/output_files.h; IoError naming the path).
 Status export_onnx_file(const Graph& g, const std::string& path, const OnnxExportOptions& opts = {});
 
 }  // namespace neutron
