@@ -55,24 +55,36 @@ constexpr size_t kTrailerBytes = 16;
 constexpr uint32_t kTrailerMagic = 0x4b43504eu;  // "NPCK" read little-endian
 constexpr uint32_t kChecksumCrc32 = 1;
 
-// CRC-32 lookup table (1 KiB of read-only data), built at compile time.
+// CRC-32 lookup tables for slicing by 4 (4 KiB of read-only data), built at compile time:
+// v[0] is the byte-wise table, v[k][i] the CRC of byte i followed by k zero bytes.
 struct Crc32Table {
-  uint32_t v[256] = {};
+  uint32_t v[4][256] = {};
   constexpr Crc32Table() {
     for (uint32_t i = 0; i < 256; ++i) {
       uint32_t c = i;
       for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0xEDB88320u : c >> 1;
-      v[i] = c;
+      v[0][i] = c;
     }
+    for (uint32_t i = 0; i < 256; ++i)
+      for (int k = 1; k < 4; ++k) v[k][i] = (v[k - 1][i] >> 8) ^ v[0][v[k - 1][i] & 0xffu];
   }
 };
 inline constexpr Crc32Table kCrc32Table{};
 
 // CRC-32 of `size` bytes, continuing from `crc` (0 to start); crc32("123456789") = 0xCBF43926.
+// Four bytes a step (one word load, four table loads): about twice the speed of the byte loop.
 inline uint32_t crc32(const void* data, size_t size, uint32_t crc = 0) {
   const auto* p = static_cast<const uint8_t*>(data);
+  const uint32_t *t0 = kCrc32Table.v[0], *t1 = kCrc32Table.v[1], *t2 = kCrc32Table.v[2], *t3 = kCrc32Table.v[3];
+  const uint8_t* words_end = p + (size & ~size_t(3));
+  const uint8_t* end = p + size;
   uint32_t c = ~crc;
-  for (size_t i = 0; i < size; ++i) c = kCrc32Table.v[(c ^ p[i]) & 0xffu] ^ (c >> 8);
+  while (p != words_end) {
+    c ^= uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
+    c = t3[c & 0xffu] ^ t2[(c >> 8) & 0xffu] ^ t1[(c >> 16) & 0xffu] ^ t0[c >> 24];
+    p += 4;
+  }
+  while (p != end) c = t0[(c ^ *p++) & 0xffu] ^ (c >> 8);
   return ~c;
 }
 
