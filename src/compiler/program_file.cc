@@ -436,7 +436,13 @@ StatusOr<std::vector<uint8_t>> Builder::serialize() {
                                       options_.model_name.c_str(), &tensors, &inputs, &outputs, &instructions, &payloads,
                                       nullptr, plan);
   b.Finish(root, fb::ProgramIdentifier());
-  return std::vector<uint8_t>(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
+  CHECK_OR_RETURN(b.GetSize() <= 0xffffffffu, Error::NotSupported, "program of ", b.GetSize(),
+                  " bytes is above the format's 4 GiB");
+  std::vector<uint8_t> file(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
+  uint8_t trailer[program::kTrailerBytes];
+  program::make_trailer(file.data(), file.size(), trailer);
+  file.insert(file.end(), trailer, trailer + program::kTrailerBytes);
+  return file;
 }
 
 StatusOr<ProgramFile> Builder::build(const Partitioning* partitioning) {

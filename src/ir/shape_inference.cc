@@ -341,6 +341,7 @@ Status rule_clip(const RuleCtx& c, Outputs* out) {
   RETURN_IF_ERROR(rule_unary_numeric(c, out));
   const double lo = c.attrs().get_float("min", -INFINITY), hi = c.attrs().get_float("max", INFINITY);
   if (std::isnan(lo) || std::isnan(hi)) return c.fail("attributes min/max must not be NaN");
+  if (lo > hi) return c.fail("min (", lo, ") is greater than max (", hi, "): the output range is empty");
   return Status::OK();
 }
 

@@ -41,10 +41,17 @@ void register_builtin_backends() {
   if (find_backend("neutron") == nullptr) register_backend("neutron", &neutron);
 }
 
-Error NeutronDelegate::persistent_bytes(const uint8_t* payload, size_t size, size_t* bytes) const {
+namespace {
+
+// Parses the payload and asks the driver for its model context size; `*message` (static) says why
+// when it fails.
+Error check_payload(const uint8_t* payload, size_t size, size_t* context, const char** message) {
   PayloadView v;
   const PayloadStatus st = parse_payload(payload, size, &v);
-  if (!st.ok()) return st.error;
+  if (!st.ok()) {
+    *message = st.message;
+    return st.error;
+  }
   NeutronModelConfig mcfg;
   std::memset(&mcfg, 0, sizeof(mcfg));
   mcfg.microcode = v.microcode;
@@ -52,12 +59,30 @@ Error NeutronDelegate::persistent_bytes(const uint8_t* payload, size_t size, siz
   mcfg.kernels = v.kernels_size ? v.kernels : nullptr;
   mcfg.microcodeSize = v.microcode_size;
   mcfg.weightsSize = v.weights_size;
-  size_t context = 0;
-  if (neutronGetModelContextSizeForModel(&mcfg, &context) != ENONE)
+  if (neutronGetModelContextSizeForModel(&mcfg, context) != ENONE) {
+    *message = neutronGetLastErrorMessage();
     return neutronIsInitialized() ? Error::InvalidProgram : Error::DelegateFailed;
+  }
+  *message = "ok";
+  return Error::Ok;
+}
+
+}  // namespace
+
+Error NeutronDelegate::persistent_bytes(const uint8_t* payload, size_t size, size_t* bytes) const {
+  size_t context = 0;
+  const char* message = nullptr;
+  const Error e = check_payload(payload, size, &context, &message);
+  if (e != Error::Ok) return e;
   // The NeutronBackend object, then the context (both 16-byte aligned, as init allocates them).
   *bytes = (sizeof(NeutronBackend) + 15) / 16 * 16 + 16 + (context < 16 ? 16 : context) + 16;
   return Error::Ok;
+}
+
+const char* NeutronDelegate::payload_error(const uint8_t* payload, size_t size) const {
+  size_t context = 0;
+  const char* message = nullptr;
+  return check_payload(payload, size, &context, &message) != Error::Ok ? message : "ok";
 }
 
 Error NeutronDelegate::init(const uint8_t* payload, size_t size, MemoryAllocator* persistent, void** handle) const {

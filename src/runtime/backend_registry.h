@@ -33,6 +33,13 @@ class Backend {
   virtual void destroy(void* handle) const = 0;
   // A static description of the handle's last error.
   virtual const char* last_error(void* handle) const = 0;
+  // Why persistent_bytes() or activation_bytes() refused this payload, as a static message (the
+  // payload parser's or the driver's reason), for the program runner's error.
+  virtual const char* payload_error(const uint8_t* payload, size_t size) const {
+    (void)payload;
+    (void)size;
+    return "delegate payload rejected by its backend";
+  }
 
  protected:
   ~Backend() = default;
@@ -61,6 +68,7 @@ class NeutronDelegate final : public Backend {
                 void* activations) const override;
   void destroy(void* handle) const override;
   const char* last_error(void* handle) const override;
+  const char* payload_error(const uint8_t* payload, size_t size) const override;
 };
 
 }  // namespace neutron::runtime

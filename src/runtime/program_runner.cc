@@ -285,7 +285,7 @@ ProgramStatus check_instruction(const Tables& tb, uint32_t i, size_t* persistent
       if (e == Error::Ok) e = be->activation_bytes(pl->data()->data(), pl->data()->size(), &activations);
       if (e != Error::Ok)
         return bad(e, e == Error::DelegateFailed ? "delegate backend not ready (for \"neutron\": call neutronInit() first)"
-                                                 : "delegate payload rejected by its backend",
+                                                 : be->payload_error(pl->data()->data(), pl->data()->size()),
                    ii);
       if (d->activations_offset() % kAlign != 0 || d->activations_offset() > tb.arena_bytes ||
           activations > tb.arena_bytes - d->activations_offset())
@@ -321,12 +321,30 @@ ProgramStatus check_program(const void* data, size_t size, const LoadOptions& op
   if (!aligned16(data)) return bad(Error::InvalidArgument, "program data must be 16-byte aligned");
   if (size < 8 || !program::is_program_file(data, size))
     return bad(Error::InvalidProgram, "not a Neutron program file (identifier NPRG missing)");
-  flatbuffers::Verifier verifier(static_cast<const uint8_t*>(data), size);
+  const auto* bytes = static_cast<const uint8_t*>(data);
+  // The checksum trailer, before anything inside the file is parsed (program_format.h).
+  if (!program::has_trailer(data, size)) {
+    // Version 1 files had no trailer: say "recompile" for them rather than "corrupted".
+    flatbuffers::Verifier old(bytes, size);
+    if (fb::VerifyProgramBuffer(old) && fb::GetProgram(data)->version() < program::kProgramVersion)
+      return bad(Error::InvalidProgram,
+                 "program file version is older than this runtime reads (no checksum): recompile it with this neutron");
+    return bad(Error::InvalidProgram, "program checksum trailer missing: file is truncated or corrupted");
+  }
+  const uint8_t* trailer = bytes + size - program::kTrailerBytes;
+  const size_t content = size - program::kTrailerBytes;
+  if (program::load_le32(trailer + 4) != program::kChecksumCrc32 || program::load_le32(trailer + 8) != content)
+    return bad(Error::InvalidProgram, "program checksum trailer is damaged: file is truncated or corrupted");
+  if (options.verify_checksum && program::crc32(bytes, size - 4) != program::load_le32(trailer + 12))
+    return bad(Error::InvalidProgram, "program checksum mismatch: file is corrupted");
+  flatbuffers::Verifier verifier(bytes, content);
   if (!fb::VerifyProgramBuffer(verifier))
     return bad(Error::InvalidProgram, "program file is corrupt (FlatBuffers verification failed)");
   const fb::Program* p = fb::GetProgram(data);
-  if (p->version() != program::kProgramVersion)
-    return bad(Error::InvalidProgram, "program file version is not the one this runtime reads");
+  if (p->version() < program::kProgramVersion)
+    return bad(Error::InvalidProgram, "program file version is older than this runtime reads: recompile it with this neutron");
+  if (p->version() > program::kProgramVersion)
+    return bad(Error::InvalidProgram, "program file version is newer than this runtime reads: update the runtime");
   if (p->tensors() == nullptr || p->inputs() == nullptr || p->outputs() == nullptr || p->instructions() == nullptr ||
       p->plan() == nullptr)
     return bad(Error::InvalidProgram, "program file lacks tensors, inputs, outputs, instructions or memory plan");

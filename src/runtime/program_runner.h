@@ -54,6 +54,12 @@ struct LoadOptions {
   // Run delegate payloads as CPU kernel calls instead of through their backend (`neutron run
   // PROGRAM --target cpu`): the same kernel calls on the CPU kernels, for comparison with the NPU.
   bool delegates_on_cpu = false;
+  // Check the file's CRC-32 (its checksum trailer, src/program/program_format.h) before anything
+  // else: a flipped bit in weights or microcode is then an error ("program checksum mismatch"),
+  // never a different answer. One pass over the file (about 16 ms per MB on a 325 MHz Cortex-M33,
+  // docs/architecture.md). A device that verifies its flash image itself (secure boot, a CRC
+  // engine) may set it false; the trailer's shape is checked either way.
+  bool verify_checksum = true;
 };
 
 class ProgramRunner {

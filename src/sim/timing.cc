@@ -38,7 +38,9 @@ struct Work {
 Work work_of(const SimConfig& cfg, const npu::MicrocodeView& mc, const Instruction& inst) {
   const uint64_t P = uint64_t(cfg.num_pipes > 0 ? cfg.num_pipes : 1);
   const uint64_t M = uint64_t(cfg.num_macs > 0 ? cfg.num_macs : 1);
-  const uint64_t V = uint64_t(cfg.vector_elements_per_cycle >= 1 ? cfg.vector_elements_per_cycle : 1);
+  // Clamped before the conversion (a double at or above 2^64, or NaN, has no uint64_t value).
+  const double vpc = cfg.vector_elements_per_cycle;
+  const uint64_t V = uint64_t(vpc >= 1 ? (vpc < 65536 ? vpc : 65536) : 1);
   auto t = [&](uint32_t i) { return i < mc.num_tensors() ? mc.tensor(i) : TensorDesc{}; };
   Work w;
   switch (inst.opcode) {
@@ -216,9 +218,13 @@ struct PrefetchState {
 };
 
 uint64_t cycles_for(double bytes, double bytes_per_cycle) {
-  if (bytes <= 0) return 0;
+  if (!(bytes > 0)) return 0;
   if (!(bytes_per_cycle > 0)) return 0;
-  return uint64_t(std::ceil(bytes / bytes_per_cycle));
+  // Saturate at 2^62 (absurd bandwidth or clock): a double at or above 2^64 has no uint64_t value,
+  // and the headroom keeps the sums of a few such times from wrapping.
+  constexpr double kMax = 4611686018427387904.0;  // 2^62
+  const double c = std::ceil(bytes / bytes_per_cycle);
+  return c < kMax ? uint64_t(c) : uint64_t(kMax);
 }
 
 // Times one kernel starting at `now` (prefetch state may be null: no prefetch).

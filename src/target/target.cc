@@ -71,19 +71,25 @@ struct FieldSpec {
   std::function<std::string(const JsonValue&, NeutronTarget&)> apply;
 };
 
-std::function<std::string(const JsonValue&, NeutronTarget&)> integer_at_least(int64_t lo, std::function<void(NeutronTarget&, int64_t)> set) {
-  return [lo, set](const JsonValue& v, NeutronTarget& t) -> std::string {
-    if (!v.is_integer() || v.as_int() < lo) return str_cat("must be an integer >= ", lo);
+// Every numeric field has a plausible range: absurd values (a 2^63 MHz clock, a zero or negative
+// size) are errors here rather than overflows in the timing model or the compiler's arithmetic.
+constexpr int64_t kInt32Max = 2147483647;
+
+std::function<std::string(const JsonValue&, NeutronTarget&)> integer_in(int64_t lo, int64_t hi, std::function<void(NeutronTarget&, int64_t)> set) {
+  return [lo, hi, set](const JsonValue& v, NeutronTarget& t) -> std::string {
+    if (!v.is_integer() || v.as_int() < lo || v.as_int() > hi) return str_cat("must be an integer from ", lo, " to ", hi);
     set(t, v.as_int());
     return "";
   };
 }
 
-std::function<std::string(const JsonValue&, NeutronTarget&)> number_at_least(double lo, bool strict, std::function<void(NeutronTarget&, double)> set) {
-  return [lo, strict, set](const JsonValue& v, NeutronTarget& t) -> std::string {
-    if (!v.is_number() || (strict ? !(v.as_number() > lo) : !(v.as_number() >= lo)))
-      return str_cat("must be a number ", strict ? "> " : ">= ", lo);
-    set(t, v.as_number());
+// A number in (lo, hi] (`strict`) or [lo, hi].
+std::function<std::string(const JsonValue&, NeutronTarget&)> number_in(double lo, double hi, bool strict, std::function<void(NeutronTarget&, double)> set) {
+  return [lo, hi, strict, set](const JsonValue& v, NeutronTarget& t) -> std::string {
+    const double x = v.as_number();
+    if (!v.is_number() || !(strict ? x > lo : x >= lo) || !(x <= hi))
+      return str_cat("must be a number ", strict ? "above " : "from ", lo, strict ? " and at most " : " to ", hi);
+    set(t, x);
     return "";
   };
 }
@@ -122,35 +128,48 @@ const std::vector<FieldSpec>& field_specs() {
          else return "must be \"N1\" or \"N3\"";
          return "";
        }},
-      {"num_pipes", integer_at_least(1, [](NeutronTarget& t, int64_t x) { t.num_pipes = int(std::min<int64_t>(x, 1 << 20)); })},
-      {"num_macs", integer_at_least(1, [](NeutronTarget& t, int64_t x) { t.num_macs = int(std::min<int64_t>(x, 1 << 20)); })},
-      {"clock_mhz", number_at_least(0, true, [](NeutronTarget& t, double x) { t.clock_mhz = x; })},
-      {"sram_bytes", integer_at_least(0, [](NeutronTarget& t, int64_t x) { t.sram_bytes = x; })},
-      {"flash_bandwidth_mb_s", number_at_least(0, false, [](NeutronTarget& t, double x) { t.flash_bandwidth_mb_s = x; })},
+      {"num_pipes", integer_in(1, 1024, [](NeutronTarget& t, int64_t x) { t.num_pipes = int(x); })},
+      {"num_macs", integer_in(1, 1024, [](NeutronTarget& t, int64_t x) { t.num_macs = int(x); })},
+      {"clock_mhz", number_in(0, 100000, true, [](NeutronTarget& t, double x) { t.clock_mhz = x; })},
+      {"sram_bytes", integer_in(1024, int64_t(1) << 40, [](NeutronTarget& t, int64_t x) { t.sram_bytes = x; })},
+      {"flash_bandwidth_mb_s",  // 0: no flash on the NPU's path (the timing model refuses weights in flash then)
+       [](const JsonValue& v, NeutronTarget& t) -> std::string {
+         const double x = v.as_number();
+         if (!v.is_number() || !(x == 0 || (x >= 0.001 && x <= 1e7))) return "must be 0 (no flash) or a number from 0.001 to 1e+07";
+         t.flash_bandwidth_mb_s = x;
+         return "";
+       }},
       {"npu_reads_flash", boolean(&NeutronTarget::npu_reads_flash)},
       {"has_tcm", boolean(&NeutronTarget::has_tcm)},
       {"has_data_mover", boolean(&NeutronTarget::has_data_mover)},
       {"has_controller", boolean(&NeutronTarget::has_controller)},
-      {"buffer_alignment", integer_at_least(1, [](NeutronTarget& t, int64_t x) { t.buffer_alignment = int(std::min<int64_t>(x, 1 << 20)); })},
-      {"max_kernel_size", integer_at_least(1, [](NeutronTarget& t, int64_t x) { t.max_kernel_size = x; })},
-      {"max_stride", integer_at_least(1, [](NeutronTarget& t, int64_t x) { t.max_stride = x; })},
-      {"max_dilation", integer_at_least(1, [](NeutronTarget& t, int64_t x) { t.max_dilation = x; })},
-      {"max_conv_weight_volume", integer_at_least(1, [](NeutronTarget& t, int64_t x) { t.max_conv_weight_volume = x; })},
-      {"max_transposed_conv_stride", integer_at_least(1, [](NeutronTarget& t, int64_t x) { t.max_transposed_conv_stride = x; })},
-      {"softmax_max_spatial", integer_at_least(1, [](NeutronTarget& t, int64_t x) { t.softmax_max_spatial = x; })},
+      {"buffer_alignment",
+       [](const JsonValue& v, NeutronTarget& t) -> std::string {
+         const int64_t x = v.as_int();
+         if (!v.is_integer() || x < 1 || x > 4096 || (x & (x - 1)) != 0) return "must be a power of two from 1 to 4096";
+         t.buffer_alignment = int(x);
+         return "";
+       }},
+      {"max_kernel_size", integer_in(1, kInt32Max, [](NeutronTarget& t, int64_t x) { t.max_kernel_size = x; })},
+      {"max_stride", integer_in(1, kInt32Max, [](NeutronTarget& t, int64_t x) { t.max_stride = x; })},
+      {"max_dilation", integer_in(1, kInt32Max, [](NeutronTarget& t, int64_t x) { t.max_dilation = x; })},
+      {"max_conv_weight_volume", integer_in(1, kInt32Max, [](NeutronTarget& t, int64_t x) { t.max_conv_weight_volume = x; })},
+      {"max_transposed_conv_stride", integer_in(1, kInt32Max, [](NeutronTarget& t, int64_t x) { t.max_transposed_conv_stride = x; })},
+      {"softmax_max_spatial", integer_in(1, kInt32Max, [](NeutronTarget& t, int64_t x) { t.softmax_max_spatial = x; })},
       {"resize_scales",
        [](const JsonValue& v, NeutronTarget& t) -> std::string {
-         const char* msg = "must be a non-empty array of integers >= 1";
+         const char* msg = "must be a non-empty array of integers from 1 to 1024";
          if (!v.is_array() || v.as_array().empty()) return msg;
          t.resize_scales.clear();
          for (const JsonValue& e : v.as_array()) {
-           if (!e.is_integer() || e.as_int() < 1) return msg;
+           if (!e.is_integer() || e.as_int() < 1 || e.as_int() > 1024) return msg;
            t.resize_scales.push_back(e.as_int());
          }
          return "";
        }},
-      {"max_partition_inputs", integer_at_least(1, [](NeutronTarget& t, int64_t x) { t.max_partition_inputs = int(std::min<int64_t>(x, 1 << 20)); })},
-      {"max_partition_outputs", integer_at_least(1, [](NeutronTarget& t, int64_t x) { t.max_partition_outputs = int(std::min<int64_t>(x, 1 << 20)); })},
+      // The delegate payload header stores these counts in one byte.
+      {"max_partition_inputs", integer_in(1, 255, [](NeutronTarget& t, int64_t x) { t.max_partition_inputs = int(x); })},
+      {"max_partition_outputs", integer_in(1, 255, [](NeutronTarget& t, int64_t x) { t.max_partition_outputs = int(x); })},
   };
   return kSpecs;
 }
@@ -176,7 +195,8 @@ StatusOr<NeutronTarget> parse_target(const std::string& json_text, const std::st
       if (!value.is_string()) return error(Error::InvalidArgument, at(value), "\"comment\" must be a string");
       continue;
     }
-    auto spec = std::find_if(specs.begin(), specs.end(), [&](const FieldSpec& s) { return key == s.name; });
+    const std::string& field = key;  // a structured binding cannot be captured by a lambda in C++17 (clang)
+    auto spec = std::find_if(specs.begin(), specs.end(), [&field](const FieldSpec& s) { return field == s.name; });
     const bool sim_field = key.rfind("sim_", 0) == 0 && key.size() > 4;  // optional timing-model parameter
     if (spec == specs.end() && !sim_field)
       return error(Error::InvalidArgument, at(value), "unknown field \"", key, "\" (a misspelled parameter?)");
@@ -199,7 +219,8 @@ StatusOr<NeutronTarget> parse_target(const std::string& json_text, const std::st
         return error(Error::InvalidArgument, at(m.second), "field \"", key, "\" has an unknown member \"", m.first, "\"");
     const std::string name = key;
     const std::string problem =
-        sim_field ? number_at_least(0, false, [&name](NeutronTarget& tt, double x) { tt.sim_params.emplace_back(name, x); })(*v, t)
+        // sim_*: a generic bound here; src/sim/sim_config_target.cc checks each one's own range.
+        sim_field ? number_in(0, 1e9, false, [&name](NeutronTarget& tt, double x) { tt.sim_params.emplace_back(name, x); })(*v, t)
                   : spec->apply(*v, t);
     if (!problem.empty())
       return error(Error::InvalidArgument, at(*v), "field \"", key, "\" ", problem, ", got ", value_text(*v));

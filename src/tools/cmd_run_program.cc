@@ -69,11 +69,60 @@ std::string describe_status(const uint8_t* file, const runtime::ProgramStatus& s
 
 }  // namespace
 
+namespace {
+
+// `n` bytes at `at` of the file, or false.
+bool read_at(std::ifstream& f, uint64_t at, void* out, size_t n) {
+  f.clear();
+  f.seekg(std::streamoff(at));
+  f.read(static_cast<char*>(out), std::streamsize(n));
+  return f.gcount() == std::streamsize(n);
+}
+
+// A FlatBuffer's shape: the root offset (bytes 0..3) points to a 4-aligned table inside the file
+// whose vtable lies inside the file and is well formed. An ONNX (protobuf) file does not have it.
+bool flatbuffer_like(std::ifstream& f, uint64_t size, const uint8_t* head) {
+  const uint32_t root = program::load_le32(head);
+  if (root % 4 != 0 || root < 8 || uint64_t(root) + 4 > size) return false;
+  uint8_t s[4];
+  if (!read_at(f, root, s, 4)) return false;
+  const int64_t vtable = int64_t(root) - int32_t(program::load_le32(s));
+  if (vtable < 8 || vtable % 2 != 0 || uint64_t(vtable) + 4 > size) return false;
+  uint8_t vt[4];
+  if (!read_at(f, uint64_t(vtable), vt, 4)) return false;
+  const uint32_t vt_bytes = uint32_t(vt[0]) | uint32_t(vt[1]) << 8, table_bytes = uint32_t(vt[2]) | uint32_t(vt[3]) << 8;
+  return vt_bytes >= 4 && vt_bytes % 2 == 0 && uint64_t(vtable) + vt_bytes <= size && table_bytes >= 4;
+}
+
+std::string printable(const char* bytes, size_t n) {
+  std::string r;
+  for (size_t k = 0; k < n; ++k) {
+    const auto c = static_cast<unsigned char>(bytes[k]);
+    if (c >= 0x20 && c < 0x7f && c != '\'' && c != '\\') r += char(c);
+    else r += str_cat("\\x", "0123456789abcdef"[c >> 4], "0123456789abcdef"[c & 15]);
+  }
+  return r;
+}
+
+}  // namespace
+
+// A program by its identifier, its .nprg extension, its checksum trailer or a FlatBuffer's shape:
+// a program with a damaged identifier is still reported as a program, not as a bad ONNX model.
 bool looks_like_program(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  char head[8] = {};
-  f.read(head, 8);
-  return f.gcount() == 8 && program::is_program_file(head, 8);
+  if (path.size() > 5 && path.compare(path.size() - 5, 5, ".nprg") == 0) return true;
+  std::ifstream f(path, std::ios::binary | std::ios::ate);
+  if (!f) return false;
+  const std::streamoff end = f.tellg();
+  if (end < 8) return false;
+  const uint64_t size = uint64_t(end);
+  uint8_t head[8] = {};
+  if (!read_at(f, 0, head, 8)) return false;
+  if (program::is_program_file(head, 8)) return true;
+  uint8_t tail[program::kTrailerBytes];
+  if (size >= 8 + program::kTrailerBytes && read_at(f, size - program::kTrailerBytes, tail, sizeof(tail)) &&
+      program::has_trailer(tail, sizeof(tail)))
+    return true;
+  return flatbuffer_like(f, size, head);
 }
 
 int run_program(const std::string& path, const std::vector<std::string>& inputs, const std::string& outdir,
@@ -87,6 +136,11 @@ int run_program(const std::string& path, const std::vector<std::string>& inputs,
   f.seekg(0);
   AlignedBuffer file(size_t(n > 0 ? n : 0));
   if (n > 0 && !f.read(reinterpret_cast<char*>(file.data), n)) return fail(error(Error::IoError, path, ": cannot read"));
+  if (file.size < 8 || !program::is_program_file(file.data, file.size))
+    return fail(error(Error::InvalidProgram, path, ": not a neutron program: identifier '",
+                      file.size < 8 ? printable(reinterpret_cast<const char*>(file.data), file.size)
+                                    : printable(reinterpret_cast<const char*>(file.data) + 4, 4),
+                      "' (expected NPRG)"));
 
   if (neutronInit() != ENONE) return fail(error(Error::DelegateFailed, "neutronInit failed: ", neutronGetLastErrorMessage()));
   struct Deinit {

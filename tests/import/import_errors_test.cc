@@ -205,5 +205,44 @@ TEST(ImportErrors, QuantizationParameterChecks) {
   expect_error(axis.import(), Error::InvalidModel, "per-axis scale with 2 values on axis 1 does not fit the tensor shape [2,3]");
 }
 
+// Clip with min > max has no output range: an error naming the node, for float and for QDQ int8
+// models alike (it used to give -5 in float and 0 in int8).
+TEST(ImportErrors, ClipMinAboveMax) {
+  OnnxBuilder f(13);
+  f.input("x", kFloat, {1, 4}).output("y");
+  f.constant("lo", TensorData::from<float>({}, {6.0f}));
+  f.constant("hi", TensorData::from<float>({}, {-5.0f}));
+  f.node("Clip", {"x", "lo", "hi"}, {"y"}, "clip");
+  expect_error(f.import(), Error::InvalidModel, "min (6) is greater than max (-5)");
+  expect_error(f.import(), Error::InvalidModel, "'clip'");
+
+  OnnxBuilder old(6);  // bounds as attributes
+  old.input("x", kFloat, {1, 4}).output("y");
+  auto* n = old.node("Clip", {"x"}, {"y"}, "clip6");
+  OnnxBuilder::attr(n, "min", 1.0f);
+  OnnxBuilder::attr(n, "max", 0.5f);
+  expect_error(old.import(), Error::InvalidModel, "min (1) is greater than max (0.5)");
+
+  OnnxBuilder q(13);  // int8: DQ -> Clip -> Q, as a QDQ export has it
+  q.input("x", kFloat, {1, 4}).output("y");
+  q.init("s", TensorData::from<float>({}, {0.1f}));
+  q.init("z", TensorData::from<int8_t>({}, {0}));
+  q.init("lo", TensorData::from<float>({}, {6.0f}));
+  q.init("hi", TensorData::from<float>({}, {0.0f}));
+  q.node("QuantizeLinear", {"x", "s", "z"}, {"xq"}, "q_in");
+  q.node("DequantizeLinear", {"xq", "s", "z"}, {"xd"}, "dq_in");
+  q.node("Clip", {"xd", "lo", "hi"}, {"c"}, "clip_int8");
+  q.node("QuantizeLinear", {"c", "s", "z"}, {"cq"}, "q_out");
+  q.node("DequantizeLinear", {"cq", "s", "z"}, {"y"}, "dq_out");
+  expect_error(q.import(), Error::InvalidModel, "min (6) is greater than max (0)");
+  expect_error(q.import(), Error::InvalidModel, "'clip_int8'");
+
+  OnnxBuilder equal(13);  // min == max is a constant output, allowed
+  equal.input("x", kFloat, {1, 4}).output("y");
+  equal.init("lo", TensorData::from<float>({}, {2.0f}));
+  equal.node("Clip", {"x", "lo", "lo"}, {"y"}, "clip");
+  EXPECT_TRUE(equal.import().ok());
+}
+
 }  // namespace
 }  // namespace neutron

@@ -94,8 +94,9 @@ std::vector<T> random_values(std::mt19937& rng, size_t n) {
     std::uniform_real_distribution<float> d(-4.f, 4.f);
     for (auto& x : v) x = d(rng);
   } else {
-    std::uniform_int_distribution<int64_t> d(int64_t(std::numeric_limits<T>::lowest()),
-                                             int64_t(std::numeric_limits<T>::max()));
+    // Braces: clang reads d(int64_t(std::numeric_limits<T>::lowest()), ...) as a function declaration.
+    std::uniform_int_distribution<int64_t> d{int64_t(std::numeric_limits<T>::lowest()),
+                                             int64_t(std::numeric_limits<T>::max())};
     std::uniform_int_distribution<int> small(-3, 3);
     // Mix full-range values (overflow, wrap-around) with small ones (division by 0, +-1).
     for (auto& x : v) x = rng() % 3 == 0 ? T(small(rng)) : T(d(rng));

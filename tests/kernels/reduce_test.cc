@@ -95,8 +95,9 @@ TEST(Reduce, RandomF32) {
 template <typename T>
 void random_int(uint32_t seed) {
   std::mt19937 rng(seed);
-  std::uniform_int_distribution<int64_t> d(int64_t(std::numeric_limits<T>::lowest()),
-                                           int64_t(std::numeric_limits<T>::max()));
+  // Braces: clang reads d(int64_t(std::numeric_limits<T>::lowest()), ...) as a function declaration.
+  std::uniform_int_distribution<int64_t> d{int64_t(std::numeric_limits<T>::lowest()),
+                                           int64_t(std::numeric_limits<T>::max())};
   for (int it = 0; it < 100; ++it) {
     const Case c = random_case(rng);
     ReduceParams p;

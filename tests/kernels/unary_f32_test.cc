@@ -134,8 +134,9 @@ TEST(UnaryF32, InPlaceAndEdgeValues) {
 template <typename T>
 void integer_case() {
   std::mt19937 rng(sizeof(T) * 7 + std::is_signed<T>::value);
-  std::uniform_int_distribution<int64_t> d(int64_t(std::numeric_limits<T>::lowest()),
-                                           int64_t(std::numeric_limits<T>::max()));
+  // Braces: clang reads d(int64_t(std::numeric_limits<T>::lowest()), ...) as a function declaration.
+  std::uniform_int_distribution<int64_t> d{int64_t(std::numeric_limits<T>::lowest()),
+                                           int64_t(std::numeric_limits<T>::max())};
   std::vector<T> x(257);
   for (auto& v : x) v = T(d(rng));
   x[0] = std::numeric_limits<T>::lowest();

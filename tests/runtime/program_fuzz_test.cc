@@ -5,6 +5,10 @@
 // loads and runs (possibly to garbage), never a crash. Every file copy is an exact-size heap block,
 // so AddressSanitizer builds see any read past its end.
 //
+// The checksum trailer would stop every such edit at "checksum mismatch": mutants get their trailer
+// recomputed after the edit (testing::reseal_program) so they reach the runtime's own structural
+// checks; ProgramChecksum tests that the unsealed edits are all caught by the checksum.
+//
 // The mutation loops run in a forked child: a crash or a hang becomes a test failure naming the
 // mutation (then the loop resumes after it), not the end of the test binary. NEUTRON_FUZZ_VERBOSE
 // prints every mutation as it runs.
@@ -12,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -22,6 +27,7 @@
 #include <random>
 #include <type_traits>
 
+#include "runtime/payload.h"
 #include "util/program_util.h"
 
 namespace neutron {
@@ -114,7 +120,7 @@ std::vector<uint8_t> rebuild_with_defaults(const std::vector<uint8_t>& bytes) {
   auto root = fb::CreateProgram(b, p->version(), generator, target, model, tensors, inputs, outputs, instructions,
                                 payloads, buffers, plan);
   b.Finish(root, fb::ProgramIdentifier());
-  return std::vector<uint8_t>(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
+  return testing::seal_program(std::vector<uint8_t>(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()));
 }
 
 // 0-3: the programs as built; 4-7: the same rebuilt with every field present.
@@ -209,7 +215,8 @@ void expect_no_problems(const Outcome& o) {
 struct Mutant {
   size_t corpus = 0;
   bool delegates_on_cpu = false;                   // LoadOptions::delegates_on_cpu
-  std::vector<std::pair<size_t, uint8_t>> writes;  // byte position, new value
+  std::vector<std::pair<size_t, uint8_t>> writes;  // byte position (in the FlatBuffer), new value
+  bool reseal = true;                              // recompute the checksum trailer after the writes
   std::string what;
 };
 
@@ -268,6 +275,7 @@ size_t run_child(const std::vector<Mutant>& mutants, size_t start, FuzzReport* r
       const Corpus& c = corpus()[mu.corpus];
       std::vector<uint8_t> bytes = c.bytes;
       for (auto [pos, value] : mu.writes) bytes[pos] = value;
+      if (mu.reseal) bytes = testing::reseal_program(bytes);
       send(fds[1], 'M', std::to_string(m));
       if (verbose) std::printf("mutant %zu: %s\n", m, mu.what.c_str()), std::fflush(stdout);
       runtime::LoadOptions options;
@@ -367,21 +375,25 @@ TEST(ProgramFuzz, CorpusLoadsAndRuns) {
   }
 }
 
-// Every prefix of a file is rejected, except prefixes that drop only trailing padding (nothing
-// refers to it); those must load and run like the whole file.
+// Every prefix of a file's FlatBuffer (with a checksum trailer for the prefix) is rejected, except
+// prefixes that drop only trailing padding (nothing refers to it); those must load and run like
+// the whole file. Unsealed prefixes are all rejected (ProgramChecksum.TruncatedFilesAreCaught).
 TEST(ProgramFuzz, TruncatedFiles) {
   for (const Corpus& c : corpus()) {
     SCOPED_TRACE(c.name);
-    const size_t n = c.bytes.size();
+    const std::vector<uint8_t> content = testing::program_content(c.bytes);
+    const size_t n = content.size();
     size_t padding = 0;
-    while (padding < n && c.bytes[n - 1 - padding] == 0) ++padding;
+    while (padding < n && content[n - 1 - padding] == 0) ++padding;
     std::vector<size_t> lengths;
     for (size_t len = 0; len < std::min<size_t>(n, 600); ++len) lengths.push_back(len);
     for (size_t k = 1; k <= 400; ++k) lengths.push_back(600 + (n - 600) * k / 401);
     for (size_t len = n > 64 ? n - 64 : 0; len < n; ++len) lengths.push_back(len);
     int counts[kNumResults] = {};
     for (size_t len : lengths) {
-      const Outcome o = exercise(c.bytes.data(), len, c.input, str_cat(c.name, " truncated to ", len, " bytes"));
+      const std::vector<uint8_t> cut =
+          testing::seal_program(std::vector<uint8_t>(content.begin(), content.begin() + std::ptrdiff_t(len)));
+      const Outcome o = exercise(cut.data(), cut.size(), c.input, str_cat(c.name, " truncated to ", len, " bytes"));
       expect_no_problems(o);
       ++counts[o.result];
       if (o.result != kRejected) {
@@ -407,6 +419,7 @@ TEST(ProgramFuzz, RandomByteMutations) {
   for (size_t f : files) {
     const Corpus& c = corpus()[f];
     const fb::Program* p = fb::GetProgram(c.bytes.data());
+    ASSERT_TRUE(program::has_trailer(c.bytes.data(), c.bytes.size()));
     if (p->payloads())
       for (const fb::Payload* pl : *p->payloads())
         payloads[f].emplace_back(size_t(pl->data()->data() - c.bytes.data()), size_t(pl->data()->size()));
@@ -420,7 +433,7 @@ TEST(ProgramFuzz, RandomByteMutations) {
   for (int m = 0; m < count; ++m) {
     Mutant mu;
     mu.corpus = files[rng() % files.size()];
-    const std::vector<uint8_t>& bytes = corpus()[mu.corpus].bytes;
+    const std::vector<uint8_t> bytes = testing::program_content(corpus()[mu.corpus].bytes);
     const int strategy = int(rng() % 3);
     const int edits = 1 + int(rng() % 4);
     mu.what = str_cat(corpus()[mu.corpus].name, " random mutation ", m, " (seed ", seed, ", strategy ", strategy, "):");
@@ -680,6 +693,7 @@ TEST(ProgramFuzz, OtherVersionsAreRefused) {
     for (uint32_t v : {program::kProgramVersion + 1, program::kProgramVersion - 1, 0xffffffffu}) {
       std::vector<uint8_t> bytes = c.bytes;
       write_le(bytes, size_t(a - c.bytes.data()), 4, v);
+      bytes = testing::reseal_program(bytes);
       ExactBuffer file(bytes.data(), bytes.size());
       const ProgramStatus s = ProgramRunner::verify(file.data(), file.size());
       EXPECT_EQ(s.error, Error::InvalidProgram) << c.name << " version " << v;
@@ -720,6 +734,7 @@ struct MiniProgram {
   std::vector<std::vector<uint8_t>> payloads, buffers;
   bool plan = true;
   uint64_t arena = 80;
+  bool sealed = true;  // with the checksum trailer
 
   MiniProgram() {
     tensors.push_back(MiniTensor{"x", fb::DType::Float32, {2, 3}, {}, {}, {}, fb::Storage::Arena, 0, 0, 24});
@@ -774,7 +789,8 @@ struct MiniProgram {
     auto root = fb::CreateProgramDirect(b, version, "test", "cpu", "mini", &ts, &inputs, &outputs, &is,
                                         payloads.empty() ? nullptr : &ps, buffers.empty() ? nullptr : &bs, pl);
     b.Finish(root, fb::ProgramIdentifier());
-    return std::vector<uint8_t>(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
+    std::vector<uint8_t> file(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
+    return sealed ? testing::seal_program(std::move(file)) : file;
   }
 };
 
@@ -821,7 +837,7 @@ struct BadCase {
 };
 
 const BadCase kBadCases[] = {
-    {"version 2", [](MiniProgram& m) { m.version = 2; }, Error::InvalidProgram, "version"},
+    {"next version", [](MiniProgram& m) { m.version = program::kProgramVersion + 1; }, Error::InvalidProgram, "version"},
     {"no memory plan", [](MiniProgram& m) { m.plan = false; }, Error::InvalidProgram, "memory plan"},
     {"arena of 2^41 bytes", [](MiniProgram& m) { m.arena = uint64_t(1) << 41; }, Error::InvalidProgram, "arena"},
     {"tensor outside the arena", [](MiniProgram& m) { m.tensors[2].offset = 64; }, Error::InvalidProgram, "arena"},
@@ -915,12 +931,12 @@ const BadCase kBadCases[] = {
        m.instructions.push_back(MiniInstruction{fb::Operation::DelegateCall, 0, 0, "neutron", 0, {1}, {2}});
      },
      Error::InvalidProgram, "payload"},
-    {"delegate payload of zeros",
+    {"delegate payload of zeros",  // the payload parser's reason, not a generic "rejected"
      [](MiniProgram& m) {
        m.payloads.push_back(std::vector<uint8_t>(256, 0));
        m.instructions.push_back(MiniInstruction{fb::Operation::DelegateCall, 0, 0, "neutron", 0, {1}, {2}});
      },
-     Error::InvalidProgram, ""},
+     Error::InvalidProgram, "unknown payload version"},
     {"delegate writes a constant",
      [](MiniProgram& m) {
        m.buffers.push_back(std::vector<uint8_t>(32, 0));
@@ -956,6 +972,144 @@ TEST(ProgramMini, EachBrokenRuleIsReported) {
     EXPECT_NE(std::string(s.message).find(c.message), std::string::npos) << s.message;
     expect_no_problems(exercise(bytes.data(), bytes.size(), TensorData(DType::F32, {2, 3}), c.what));
   }
+}
+
+// ---- The checksum trailer (src/program/program_format.h). ----
+
+TEST(ProgramChecksum, Crc32KnownValues) {
+  EXPECT_EQ(program::crc32("123456789", 9), 0xCBF43926u);  // the CRC-32/ISO-HDLC check value
+  EXPECT_EQ(program::crc32("", 0), 0u);
+  EXPECT_EQ(program::crc32("56789", 5, program::crc32("1234", 4)), 0xCBF43926u);  // continues
+}
+
+TEST(ProgramChecksum, WriterAppendsTheTrailer) {
+  for (const Corpus& c : corpus()) {
+    ASSERT_TRUE(program::has_trailer(c.bytes.data(), c.bytes.size())) << c.name;
+    const uint8_t* t = c.bytes.data() + c.bytes.size() - program::kTrailerBytes;
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(t), 4), "NPCK");
+    EXPECT_EQ(program::load_le32(t + 4), program::kChecksumCrc32);
+    EXPECT_EQ(program::load_le32(t + 8), c.bytes.size() - program::kTrailerBytes);
+    EXPECT_EQ(program::load_le32(t + 12), program::crc32(c.bytes.data(), c.bytes.size() - 4));
+  }
+}
+
+// Any change of 1 to 4 bytes anywhere (weights, microcode, tables, the trailer) is an error at
+// load, never a program that runs: outside the identifier and the trailer's magic it is the
+// checksum that says so.
+TEST(ProgramChecksum, FlippedBytesAreCaught) {
+  testing::init_neutron_driver();
+  std::mt19937 rng(fuzz_seed());
+  const int count = testing::kSanitized ? 300 : 3000;
+  int by_checksum = 0;
+  for (int m = 0; m < count; ++m) {
+    const Corpus& c = corpus()[size_t(m) % corpus().size()];
+    std::vector<uint8_t> bytes = c.bytes;
+    const size_t n = bytes.size();
+    const int edits = 1 + int(rng() % 4);
+    const size_t at = rng() % (n - size_t(edits) + 1);  // edits at..at+edits-1, each byte changed
+    std::string what = str_cat(c.name, " mutation ", m, ":");
+    for (int e = 0; e < edits; ++e) {
+      const size_t pos = at + size_t(e);
+      const uint8_t old = bytes[pos];
+      bytes[pos] = (rng() % 2) ? uint8_t(old ^ (1u << (rng() % 8))) : uint8_t(old ^ (1 + rng() % 255));
+      what += str_cat(" byte ", pos, " ", int(old), "->", int(bytes[pos]));
+    }
+    ExactBuffer file(bytes.data(), bytes.size());
+    const ProgramStatus s = ProgramRunner::verify(file.data(), file.size());
+    ASSERT_FALSE(s.ok()) << what;
+    EXPECT_EQ(s.error, Error::InvalidProgram) << what << ": " << testing::describe(s);
+    const bool identifier = at < 8 && at + size_t(edits) > 4;
+    const bool magic = at + size_t(edits) > n - program::kTrailerBytes && at < n - program::kTrailerBytes + 4;
+    const std::string msg = s.message;
+    if (!identifier && !magic) {
+      EXPECT_TRUE(msg.find("checksum") != std::string::npos) << what << ": " << msg;
+      by_checksum += msg == "program checksum mismatch: file is corrupted";
+    }
+  }
+  std::printf("%d mutations, %d caught by the checksum itself\n", count, by_checksum);
+  EXPECT_GT(by_checksum, count / 2);
+}
+
+// A flipped bit in the weights: with the default options an error at load; with
+// LoadOptions::verify_checksum = false (a device that verified its flash itself) the runtime
+// loads it — the option skips the CRC and nothing else.
+TEST(ProgramChecksum, FlippedWeightIsAnErrorUnlessVerificationIsOff) {
+  testing::init_neutron_driver();
+  const Corpus& c = corpus()[0];  // cifarnet for imxrt700
+  const fb::Program* p = fb::GetProgram(c.bytes.data());
+  ASSERT_TRUE(p->payloads() && p->payloads()->size() > 0);
+  const fb::Payload* pl = p->payloads()->Get(0);
+  runtime::PayloadView v;
+  ASSERT_TRUE(runtime::parse_payload(pl->data()->data(), pl->data()->size(), &v).ok());
+  ASSERT_GT(v.weights_size, 0u);
+  std::vector<uint8_t> bytes = c.bytes;
+  bytes[size_t(v.weights - c.bytes.data())] ^= 0x10;
+
+  auto checked = testing::load_program(bytes);
+  EXPECT_EQ(checked->status.error, Error::InvalidProgram);
+  EXPECT_STREQ(checked->status.message, "program checksum mismatch: file is corrupted");
+  EXPECT_FALSE(checked->runner.loaded());
+
+  runtime::LoadOptions trusting;
+  trusting.verify_checksum = false;
+  auto unchecked = testing::load_program(bytes, trusting);
+  EXPECT_TRUE(unchecked->status.ok()) << testing::describe(unchecked->status);
+  // The trailer's shape is still checked without the CRC.
+  std::vector<uint8_t> no_trailer = testing::program_content(c.bytes);
+  auto bare = testing::load_program(no_trailer, trusting);
+  EXPECT_EQ(bare->status.error, Error::InvalidProgram);
+  EXPECT_NE(std::string(bare->status.message).find("trailer"), std::string::npos) << bare->status.message;
+}
+
+// Files cut short or with bytes appended lose their trailer: rejected, never loaded.
+TEST(ProgramChecksum, TruncatedOrExtendedFilesAreCaught) {
+  for (const Corpus& c : corpus()) {
+    SCOPED_TRACE(c.name);
+    const size_t n = c.bytes.size();
+    for (size_t len : {size_t(8), size_t(24), n / 2, n - 17, n - 16, n - 15, n - 4, n - 1}) {
+      ExactBuffer file(c.bytes.data(), len);
+      const ProgramStatus s = ProgramRunner::verify(file.data(), len);
+      EXPECT_EQ(s.error, Error::InvalidProgram) << len;
+      EXPECT_NE(std::string(s.message).find("checksum"), std::string::npos) << len << ": " << s.message;
+    }
+    for (size_t extra : {size_t(1), size_t(16), size_t(4096)}) {
+      std::vector<uint8_t> longer = c.bytes;
+      longer.resize(n + extra, 0);
+      ExactBuffer file(longer.data(), longer.size());
+      const ProgramStatus s = ProgramRunner::verify(file.data(), file.size());
+      EXPECT_EQ(s.error, Error::InvalidProgram) << extra;
+      EXPECT_NE(std::string(s.message).find("checksum"), std::string::npos) << extra << ": " << s.message;
+    }
+  }
+}
+
+// A program written before the checksum (format version 1, no trailer) says "recompile"; a
+// current one without its trailer says it is damaged.
+TEST(ProgramChecksum, OlderProgramsSayRecompile) {
+  MiniProgram old;
+  old.version = 1;
+  old.sealed = false;
+  std::vector<uint8_t> bytes = old.build();
+  ExactBuffer file(bytes.data(), bytes.size());
+  ProgramStatus s = ProgramRunner::verify(file.data(), file.size());
+  EXPECT_EQ(s.error, Error::InvalidProgram);
+  EXPECT_NE(std::string(s.message).find("older"), std::string::npos) << s.message;
+  EXPECT_NE(std::string(s.message).find("recompile"), std::string::npos) << s.message;
+
+  MiniProgram bare;
+  bare.sealed = false;
+  bytes = bare.build();
+  ExactBuffer file2(bytes.data(), bytes.size());
+  s = ProgramRunner::verify(file2.data(), file2.size());
+  EXPECT_EQ(s.error, Error::InvalidProgram);
+  EXPECT_STREQ(s.message, "program checksum trailer missing: file is truncated or corrupted");
+
+  MiniProgram newer;
+  newer.version = program::kProgramVersion + 1;
+  bytes = newer.build();
+  ExactBuffer file3(bytes.data(), bytes.size());
+  s = ProgramRunner::verify(file3.data(), file3.size());
+  EXPECT_NE(std::string(s.message).find("newer"), std::string::npos) << s.message;
 }
 
 }  // namespace

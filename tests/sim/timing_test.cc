@@ -3,6 +3,7 @@
 // MobileNetV1-0.25 calibration against NXP's published 5 ms.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
 
 #include "npu/npu_test_util.h"
@@ -214,6 +215,53 @@ TEST(Timing, PrefetchOverlapsCompute) {
   // The same weights cross the flash port either way (prefetch ranges include alignment padding).
   EXPECT_NEAR(double(a.flash_bytes), double(b.flash_bytes), 0.01 * double(a.flash_bytes));
   EXPECT_GT(b.stall_cycles, 0u);            // the first layer waits for its weights
+}
+
+// Absurd configurations (a NeutronTarget built in code, or a SimConfig set directly) never reach an
+// out-of-range double -> integer conversion: sim_config_from_target refuses them, and the timing
+// model saturates (UBSan builds would flag the conversion).
+TEST(Timing, AbsurdConfigIsRefusedOrSaturates) {
+  auto t = load_target("imxrt700");
+  ASSERT_TRUE(t.ok()) << t.status().to_string();
+  auto refused = [](const NeutronTarget& x, const std::string& field) {
+    auto c = sim_config_from_target(x);
+    ASSERT_FALSE(c.ok()) << field;
+    EXPECT_NE(c.status().message().find(field), std::string::npos) << c.status().message();
+    EXPECT_NE(c.status().message().find(x.file), std::string::npos) << c.status().message();
+  };
+  NeutronTarget x = *t;
+  x.clock_mhz = 9223372036854775808.0;  // 2^63
+  refused(x, "clock_mhz");
+  x = *t;
+  x.clock_mhz = std::nan("");
+  refused(x, "clock_mhz");
+  x = *t;
+  x.flash_bandwidth_mb_s = 0;  // no flash, but weights in flash
+  refused(x, "flash_bandwidth_mb_s");
+  x = *t;
+  x.flash_bandwidth_mb_s = 1e-300;
+  refused(x, "flash_bandwidth_mb_s");
+  for (auto& p : x.sim_params = t->sim_params)
+    if (p.first == "sim_vector_elements_per_cycle") p.second = 1e30;
+  x.flash_bandwidth_mb_s = 500;
+  refused(x, "sim_vector_elements_per_cycle");
+  x = *t;
+  for (auto& p : x.sim_params)
+    if (p.first == "sim_weights_in_flash") p.second = 0.5;
+  refused(x, "sim_weights_in_flash");
+  x = *t;
+  for (auto& p : x.sim_params)
+    if (p.first == "sim_weights_in_flash") p.second = 0;
+  x.flash_bandwidth_mb_s = 0;
+  EXPECT_TRUE(sim_config_from_target(x).ok());  // weights in SRAM: no flash needed
+
+  SimConfig cfg = pinned_config();
+  cfg.weights_memory = WeightsMemory::kFlash;
+  cfg.clock_mhz = 9223372036854775808.0;  // flash bytes per cycle ~5e-17
+  cfg.vector_elements_per_cycle = 1e30;
+  const KernelTiming k = time_single(cfg, conv_image(8, 64, 64, 1));
+  EXPECT_EQ(k.flash_bytes, 4864u);
+  EXPECT_GE(k.memory_cycles, uint64_t(1) << 62);  // saturated, not wrapped or undefined
 }
 
 TEST(Timing, ConfigFromTargetMatchesDefaults) {

@@ -170,13 +170,13 @@ TEST(Target, MalformedJsonGivesLineAndColumn) {
 TEST(Target, FieldErrorsNameFieldFileAndPosition) {
   std::string msg = parse_error(edited("\"num_macs\": {\"value\": 8", "\"num_macs\": {\"value\": \"8\""));
   EXPECT_NE(msg.find("x.json:"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("field \"num_macs\" must be an integer >= 1, got \"8\""), std::string::npos) << msg;
+  EXPECT_NE(msg.find("field \"num_macs\" must be an integer from 1 to 1024, got \"8\""), std::string::npos) << msg;
   msg = parse_error(edited("\"num_macs\": {\"value\": 8", "\"num_macs\": {\"value\": 0"));
-  EXPECT_NE(msg.find("field \"num_macs\" must be an integer >= 1, got 0"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("field \"num_macs\" must be an integer from 1 to 1024, got 0"), std::string::npos) << msg;
   msg = parse_error(edited("\"kind\": {\"value\": \"neutron-c\"", "\"kind\": {\"value\": \"neutron-x\""));
   EXPECT_NE(msg.find("field \"kind\" must be \"neutron-c\" or \"neutron-s\""), std::string::npos) << msg;
   msg = parse_error(edited("\"resize_scales\": {\"value\": [1, 2, 4, 8]", "\"resize_scales\": {\"value\": [1, 2.5]"));
-  EXPECT_NE(msg.find("field \"resize_scales\" must be a non-empty array of integers >= 1"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("field \"resize_scales\" must be a non-empty array of integers from 1 to 1024"), std::string::npos) << msg;
   msg = parse_error(edited("\"has_tcm\": {\"value\": false", "\"has_tcm\": {\"value\": 0"));
   EXPECT_NE(msg.find("field \"has_tcm\" must be true or false"), std::string::npos) << msg;
 }
@@ -200,6 +200,48 @@ TEST(Target, UnknownFieldsAreErrors) {
   const std::string msg = parse_error(edited("\"num_pipes\":", "\"num_pipelines\": {\"value\": 8, \"source\": \"s\"},\n  \"num_pipes\":"));
   EXPECT_NE(msg.find("unknown field \"num_pipelines\""), std::string::npos) << msg;
   EXPECT_NE(parse_error("[1]").find("must be a JSON object"), std::string::npos);
+}
+
+// Absurd values (a 2^63 MHz clock, a zero or negative size, huge counts) are errors naming the
+// file and the field, not values that overflow later (issue 13).
+TEST(Target, AbsurdValuesAreRejected) {
+  struct Case {
+    const char* from;
+    const char* to;
+    const char* field;
+  };
+  const Case cases[] = {
+      {"\"clock_mhz\": {\"value\": 325", "\"clock_mhz\": {\"value\": 9223372036854775808", "clock_mhz"},
+      {"\"clock_mhz\": {\"value\": 325", "\"clock_mhz\": {\"value\": 0", "clock_mhz"},
+      {"\"clock_mhz\": {\"value\": 325", "\"clock_mhz\": {\"value\": -325", "clock_mhz"},
+      {"\"clock_mhz\": {\"value\": 325", "\"clock_mhz\": {\"value\": 1e300", "clock_mhz"},
+      {"\"flash_bandwidth_mb_s\": {\"value\": 500", "\"flash_bandwidth_mb_s\": {\"value\": -1", "flash_bandwidth_mb_s"},
+      {"\"flash_bandwidth_mb_s\": {\"value\": 500", "\"flash_bandwidth_mb_s\": {\"value\": 1e-300", "flash_bandwidth_mb_s"},
+      {"\"flash_bandwidth_mb_s\": {\"value\": 500", "\"flash_bandwidth_mb_s\": {\"value\": 1e30", "flash_bandwidth_mb_s"},
+      {"\"sram_bytes\": {\"value\": 7864320", "\"sram_bytes\": {\"value\": 0", "sram_bytes"},
+      {"\"sram_bytes\": {\"value\": 7864320", "\"sram_bytes\": {\"value\": -7864320", "sram_bytes"},
+      {"\"sram_bytes\": {\"value\": 7864320", "\"sram_bytes\": {\"value\": 9223372036854775807", "sram_bytes"},
+      {"\"num_pipes\": {\"value\": 8", "\"num_pipes\": {\"value\": 2147483648", "num_pipes"},
+      {"\"num_macs\": {\"value\": 8", "\"num_macs\": {\"value\": -8", "num_macs"},
+      {"\"buffer_alignment\": {\"value\": 16", "\"buffer_alignment\": {\"value\": 12", "buffer_alignment"},
+      {"\"buffer_alignment\": {\"value\": 16", "\"buffer_alignment\": {\"value\": 0", "buffer_alignment"},
+      {"\"max_kernel_size\": {\"value\": 4096", "\"max_kernel_size\": {\"value\": 9223372036854775807", "max_kernel_size"},
+      {"\"max_stride\": {\"value\": 4096", "\"max_stride\": {\"value\": 0", "max_stride"},
+      {"\"max_partition_inputs\": {\"value\": 255", "\"max_partition_inputs\": {\"value\": 256", "max_partition_inputs"},
+      {"\"resize_scales\": {\"value\": [1, 2, 4, 8]", "\"resize_scales\": {\"value\": [1, 4294967296]", "resize_scales"},
+      {"\"sim_sram_bytes_per_cycle\": {\"value\": 8", "\"sim_sram_bytes_per_cycle\": {\"value\": 1e300", "sim_sram_bytes_per_cycle"},
+      {"\"sim_job_overhead_cycles\": {\"value\": 362", "\"sim_job_overhead_cycles\": {\"value\": -362", "sim_job_overhead_cycles"},
+  };
+  for (const Case& c : cases) {
+    const std::string msg = parse_error(edited(c.from, c.to));
+    EXPECT_NE(msg.find("x.json:"), std::string::npos) << c.to << ": " << msg;
+    EXPECT_NE(msg.find(str_cat("field \"", c.field, "\" must be")), std::string::npos) << c.to << ": " << msg;
+  }
+  // The extremes that stay allowed: 0 bandwidth means "no flash on the NPU's path" (imx95).
+  EXPECT_TRUE(parse_target(edited("\"flash_bandwidth_mb_s\": {\"value\": 500", "\"flash_bandwidth_mb_s\": {\"value\": 0"),
+                           "x.json")
+                  .ok());
+  EXPECT_TRUE(parse_target(edited("\"clock_mhz\": {\"value\": 325", "\"clock_mhz\": {\"value\": 0.5"), "x.json").ok());
 }
 
 }  // namespace

@@ -7,10 +7,13 @@
 
 #include <cstring>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/json.h"
 #include "core/npy.h"
+#include "program/program_format.h"
+#include "runtime/payload.h"
 #include "util/cli.h"
 
 namespace neutron {
@@ -210,6 +213,79 @@ TEST(RunProgramCliErrors, WrongInputShapeDtypeOrCount) {
   const Inputs in = write_inputs("cifarnet", 1);
   expect_clean_failure(run_cli("run " + prog + " -i " + in.all + " -i " + in.all), "input");
   expect_clean_failure(run_cli("run " + prog), "input");
+}
+
+// `bytes` (a program file's FlatBuffer and trailer) with the trailer recomputed after an edit.
+std::string resealed(const std::string& bytes) {
+  std::string content = bytes.substr(0, bytes.size() - program::kTrailerBytes);
+  uint8_t trailer[program::kTrailerBytes];
+  program::make_trailer(reinterpret_cast<const uint8_t*>(content.data()), content.size(), trailer);
+  return content + std::string(reinterpret_cast<const char*>(trailer), sizeof(trailer));
+}
+
+// A damaged identifier is reported as a program with the wrong identifier, whatever the file's
+// name, not as "not a valid ONNX model".
+TEST(RunProgramCliErrors, DamagedIdentifierIsNamed) {
+  const std::string bytes = testing::read_file(cifarnet_program());
+  ASSERT_EQ(bytes.substr(4, 4), "NPRG");
+  const Inputs in = write_inputs("cifarnet", 1);
+  std::string damaged = bytes;
+  damaged[7] = 'H';
+  std::string binary = bytes;
+  binary[5] = '\x01';
+  binary[6] = '\xff';
+  std::string untrailed = damaged.substr(0, damaged.size() - program::kTrailerBytes);  // found by its shape
+  for (const auto& [name, content, id] :
+       {std::tuple<std::string, std::string, std::string>{"damaged_id.nprg", damaged, "NPRH"},
+        {"damaged_id.bin", damaged, "NPRH"},
+        {"damaged_id2.bin", binary, "N\\x01\\xffG"},
+        {"damaged_id_untrailed", untrailed, "NPRH"}}) {
+    const std::string path = temp_dir() + "/" + name;
+    testing::write_file(path, content);
+    const CommandResult r = run_cli("run " + path + " -i " + in.all + " -o " + temp_dir() + "/id_out");
+    expect_clean_failure(r, path + ": not a neutron program: identifier '" + id + "' (expected NPRG)");
+    EXPECT_EQ(r.output.find("ONNX"), std::string::npos) << r.output;
+  }
+  // An ONNX model is still run as one.
+  const CommandResult onnx = run_cli("run " + fixture("cifarnet", "model_int8.onnx") + " -i " + in.all + " -o " +
+                                     temp_dir() + "/onnx_out");
+  EXPECT_EQ(onnx.exit_code, 0) << onnx.output;
+}
+
+// A flipped bit anywhere in the weights (the bulk of the file) is an error at load, never a
+// different answer.
+TEST(RunProgramCliErrors, FlippedWeightByteIsAChecksumError) {
+  const std::string bytes = testing::read_file(cifarnet_program());
+  const Inputs in = write_inputs("cifarnet", 1);
+  for (size_t at : {bytes.size() / 3, bytes.size() / 2, bytes.size() - 40}) {
+    std::string flipped = bytes;
+    flipped[at] = char(flipped[at] ^ 0x04);
+    const std::string path = temp_dir() + "/flipped.nprg";
+    testing::write_file(path, flipped);
+    const CommandResult r = run_cli("run " + path + " -i " + in.all + " -o " + temp_dir() + "/f_out");
+    expect_clean_failure(r, path + ": program checksum mismatch: file is corrupted");
+  }
+}
+
+// A delegate payload the parser refuses: the parser's reason reaches the message.
+TEST(RunProgramCliErrors, PayloadErrorsGiveTheParsersReason) {
+  const std::string bytes = testing::read_file(cifarnet_program());
+  const auto* base = reinterpret_cast<const uint8_t*>(bytes.data());
+  const fb::Program* p = fb::GetProgram(base);
+  const fb::Payload* pl = nullptr;
+  for (const fb::Instruction* ins : *p->instructions())
+    if (ins->op_as_DelegateCall() && pl == nullptr) pl = p->payloads()->Get(ins->op_as_DelegateCall()->payload());
+  ASSERT_NE(pl, nullptr);
+  const size_t at = size_t(pl->data()->data() - base);
+  const size_t n_in = pl->data()->Get(0), n_out = pl->data()->Get(1);
+  std::string bad = bytes;
+  bad[at + 3 + 2 * n_in + 2 * n_out] = 7;  // the payload version byte
+  const std::string path = temp_dir() + "/bad_payload.nprg";
+  testing::write_file(path, resealed(bad));
+  const Inputs in = write_inputs("cifarnet", 1);
+  const CommandResult r = run_cli("run " + path + " -i " + in.all + " -o " + temp_dir() + "/p_out");
+  expect_clean_failure(r, path + ": unknown payload version; instruction ");
+  EXPECT_EQ(r.output.find("rejected by its backend"), std::string::npos) << r.output;
 }
 
 }  // namespace

@@ -131,6 +131,24 @@ class ExactBuffer {
   size_t size_ = 0, skew_ = 0;
 };
 
+// The FlatBuffer of a program file: the bytes before its checksum trailer (all of them if it has none).
+inline std::vector<uint8_t> program_content(const std::vector<uint8_t>& file) {
+  const size_t n = program::has_trailer(file.data(), file.size()) ? file.size() - program::kTrailerBytes : file.size();
+  return std::vector<uint8_t>(file.begin(), file.begin() + std::ptrdiff_t(n));
+}
+// `content` (a FlatBuffer) with a fresh checksum trailer, as the writer appends it.
+inline std::vector<uint8_t> seal_program(std::vector<uint8_t> content) {
+  uint8_t trailer[program::kTrailerBytes];
+  program::make_trailer(content.data(), content.size(), trailer);
+  content.insert(content.end(), trailer, trailer + program::kTrailerBytes);
+  return content;
+}
+// A program file edited in place (e.g. one field mutated) with its trailer recomputed, so the
+// edit reaches the runtime's structural checks instead of stopping at the checksum.
+inline std::vector<uint8_t> reseal_program(const std::vector<uint8_t>& file) {
+  return seal_program(program_content(file));
+}
+
 inline std::string describe(const runtime::ProgramStatus& s) {
   return str_cat(to_string(s.error), ": ", s.message, " (instruction ", s.instruction, ", tensor ", s.tensor, ")");
 }
