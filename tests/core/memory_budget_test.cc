@@ -124,6 +124,18 @@ TEST(MemoryBudget, AboveTheBudgetIsAnErrorNamingWhatAndHowToRaiseIt) {
   EXPECT_EQ(ok.value(), 1024u);
 }
 
+TEST(Messages, LongListsAreAbbreviated) {
+  // A hostile model's pads or shape can hold millions of values; messages stay one short line.
+  std::vector<int64_t> v(1000000, 7);
+  const std::string m = str_cat("pads ", v);
+  EXPECT_LT(m.size(), 200u);
+  EXPECT_NE(m.find(",...,(1000000 values)]"), std::string::npos) << m;
+  EXPECT_EQ(str_cat(std::vector<int>{1, 2, 3}), "[1,2,3]");
+  const std::string s = shape_str(Shape(40, 1));
+  EXPECT_NE(s.find(",...,(40 values)]"), std::string::npos) << s;
+  EXPECT_EQ(shape_str({1, 3, 224, 224}), "[1,3,224,224]");
+}
+
 TEST(ReadFile, ADirectoryIsReportedAsOne) {
   expect_error(read_file(temp_dir()).status(), Error::InvalidArgument, temp_dir() + ": is a directory");
   expect_error(read_npy(temp_dir()).status(), Error::InvalidArgument, temp_dir() + ": is a directory");
