@@ -44,8 +44,9 @@ void usage() {
   std::fprintf(stderr, "usage: neutron COMMAND ... [--max-memory BYTES]\ncommands:\n");
   for (const auto& c : kCommands) std::fprintf(stderr, "  neutron %s\n", c.usage);
   std::fprintf(stderr,
-               "every command takes --max-memory BYTES (K, M, G, T suffixes): the largest input-sized allocation "
-               "(default %s: the smaller of 16 GiB and half the physical memory)\n",
+               "every command takes --max-memory BYTES (K, M, G, T suffixes): the memory budget for what the input "
+               "decides (a tensor, the calibration set, the activations; default %s: the smaller of 16 GiB and half "
+               "the physical memory)\n",
                neutron::format_bytes(neutron::default_memory_budget()).c_str());
 }
 
