@@ -1,10 +1,15 @@
 #include "core/npy.h"
 
-#include "core/output_files.h"
-
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+
+#include "core/memory_budget.h"
+#include "core/output_files.h"
+#include "core/read_file.h"
 
 namespace neutron {
 namespace {
@@ -51,29 +56,37 @@ bool find_value(const std::string& h, const std::string& key, std::string* out) 
   return true;
 }
 
-}  // namespace
+// numpy itself refuses headers above 10000 bytes by default; anything near this is not a .npy file.
+constexpr size_t kMaxHeaderBytes = size_t(1) << 20;
 
-StatusOr<TensorData> parse_npy(const std::string& b, const std::string& name) {
-  const auto bad = [&](const std::string& why) { return error(Error::InvalidArgument, name, ": not a valid .npy file: ", why); };
-  if (b.size() < 10 || std::memcmp(b.data(), "\x93NUMPY", 6) != 0) return bad("missing \\x93NUMPY magic");
-  uint8_t major = uint8_t(b[6]);
-  size_t header_len, header_start;
+Status bad_npy(const std::string& name, const std::string& why) {
+  return error(Error::InvalidArgument, name, ": not a valid .npy file: ", why);
+}
+
+// Magic, version and header length from the first `n` bytes of the file.
+Status parse_preamble(const char* b, size_t n, const std::string& name, size_t* header_start, size_t* header_len) {
+  if (n < 10 || std::memcmp(b, "\x93NUMPY", 6) != 0) return bad_npy(name, "missing \\x93NUMPY magic");
+  const uint8_t major = uint8_t(b[6]);
   if (major == 1) {
-    header_len = uint8_t(b[8]) | (size_t(uint8_t(b[9])) << 8);
-    header_start = 10;
+    *header_len = uint8_t(b[8]) | (size_t(uint8_t(b[9])) << 8);
+    *header_start = 10;
   } else if (major == 2 || major == 3) {
-    if (b.size() < 12) return bad("truncated header");
-    header_len = 0;
-    for (int i = 0; i < 4; ++i) header_len |= size_t(uint8_t(b[8 + i])) << (8 * i);
-    header_start = 12;
+    if (n < 12) return bad_npy(name, "truncated header");
+    *header_len = 0;
+    for (int i = 0; i < 4; ++i) *header_len |= size_t(uint8_t(b[8 + i])) << (8 * i);
+    *header_start = 12;
   } else {
-    return bad(str_cat("unsupported format version ", int(major)));
+    return bad_npy(name, str_cat("unsupported format version ", int(major)));
   }
-  if (header_start + header_len > b.size()) return bad("truncated header");
-  std::string h = b.substr(header_start, header_len);
+  if (*header_len > kMaxHeaderBytes) return bad_npy(name, str_cat("header of ", *header_len, " bytes is too large"));
+  return Status::OK();
+}
+
+// The header dict: dtype, shape and the data's byte size (checked: it fits in int64).
+Status parse_dict(const std::string& h, const std::string& name, DType* dtype_out, Shape* shape_out, int64_t* bytes) {
   std::string descr, fortran, shape_text;
   if (!find_value(h, "descr", &descr) || !find_value(h, "fortran_order", &fortran) || !find_value(h, "shape", &shape_text))
-    return bad("header lacks descr, fortran_order or shape");
+    return bad_npy(name, "header lacks descr, fortran_order or shape");
   if (fortran.find("True") != std::string::npos)
     return error(Error::NotSupported, name, ": Fortran-order arrays are not supported; save with np.ascontiguousarray()");
   if (descr.size() == 3 && descr[0] == '>' && descr.substr(1) != "i1" && descr.substr(1) != "u1")
@@ -94,24 +107,74 @@ StatusOr<TensorData> parse_npy(const std::string& b, const std::string& name) {
     size_t p = item.find_first_not_of(" ");
     if (p == std::string::npos) continue;
     char* endp = nullptr;
+    errno = 0;
     long long v = std::strtoll(item.c_str() + p, &endp, 10);
-    if (endp == item.c_str() + p || v < 0) return bad("malformed shape '(" + shape_text + ")'");
+    if (endp == item.c_str() + p || v < 0 || errno == ERANGE) return bad_npy(name, "malformed shape '(" + shape_text + ")'");
     shape.push_back(v);
   }
-  TensorData t(dtype, shape);
-  size_t data_start = header_start + header_len;
-  if (b.size() - data_start != t.bytes.size())
-    return bad(str_cat("expected ", t.bytes.size(), " data bytes for shape ", shape_str(shape), ", found ", b.size() - data_start));
+  // Checked: a wrapped count would pass the size check below with no data and then be indexed.
+  if (!checked_byte_size(dtype, shape, bytes))
+    return bad_npy(name, str_cat("shape ", shape_str(shape), " has more elements than fit in 64 bits"));
+  *dtype_out = dtype;
+  *shape_out = std::move(shape);
+  return Status::OK();
+}
+
+// Compares the claimed size with the bytes present, then with the budget: both before allocating.
+StatusOr<TensorData> allocate(DType dtype, Shape shape, int64_t bytes, uint64_t present, const std::string& name) {
+  if (present != uint64_t(bytes))
+    return bad_npy(name, str_cat("expected ", bytes, " data bytes for shape ", shape_str(shape), ", found ", present));
+  auto ok = tensor_bytes_within_budget(dtype, shape, name + ": array");
+  if (!ok.ok()) return ok.status();
+  return TensorData(dtype, std::move(shape));
+}
+
+}  // namespace
+
+StatusOr<TensorData> parse_npy(const std::string& b, const std::string& name) {
+  size_t header_start = 0, header_len = 0;
+  RETURN_IF_ERROR(parse_preamble(b.data(), b.size(), name, &header_start, &header_len));
+  if (header_start + header_len > b.size()) return bad_npy(name, "truncated header");
+  DType dtype;
+  Shape shape;
+  int64_t bytes = 0;
+  RETURN_IF_ERROR(parse_dict(b.substr(header_start, header_len), name, &dtype, &shape, &bytes));
+  const size_t data_start = header_start + header_len;
+  ASSIGN_OR_RETURN(TensorData t, allocate(dtype, std::move(shape), bytes, b.size() - data_start, name));
   if (!t.bytes.empty()) std::memcpy(t.bytes.data(), b.data() + data_start, t.bytes.size());
   return t;
 }
 
 StatusOr<TensorData> read_npy(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return error(Error::NotFound, path, ": cannot open file");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return parse_npy(ss.str(), path);
+  ASSIGN_OR_RETURN(InputFile in, open_input_file(path));
+  if (in.size < 0) {  // a pipe or device: no size to compare with, read it whole
+    ASSIGN_OR_RETURN(std::string bytes, read_file(path));
+    return parse_npy(bytes, path);
+  }
+  // The header first, so that the data's claimed size is checked against the file's before any
+  // allocation of that size.
+  char pre[12] = {};
+  const size_t pre_n = std::fread(pre, 1, sizeof(pre), in.f.get());
+  size_t header_start = 0, header_len = 0;
+  RETURN_IF_ERROR(parse_preamble(pre, pre_n, path, &header_start, &header_len));
+  if (uint64_t(header_start + header_len) > uint64_t(in.size)) return bad_npy(path, "truncated header");
+  std::string h(pre + header_start, pre_n - header_start);
+  if (h.size() > header_len) {
+    h.resize(header_len);
+    if (std::fseek(in.f.get(), long(header_start + header_len), SEEK_SET) != 0)
+      return error(Error::IoError, path, ": read error");
+  } else {
+    const size_t have = h.size();
+    h.resize(header_len);
+    RETURN_IF_ERROR(read_exact(in, &h[have], header_len - have, path));
+  }
+  DType dtype;
+  Shape shape;
+  int64_t bytes = 0;
+  RETURN_IF_ERROR(parse_dict(h, path, &dtype, &shape, &bytes));
+  ASSIGN_OR_RETURN(TensorData t, allocate(dtype, std::move(shape), bytes, uint64_t(in.size) - (header_start + header_len), path));
+  RETURN_IF_ERROR(read_exact(in, t.bytes.data(), t.bytes.size(), path));
+  return t;
 }
 
 std::string serialize_npy(const TensorData& t) {

@@ -14,9 +14,11 @@ inline int64_t num_elements(const Shape& s) {
   return n;
 }
 
+// "[1,3,224,224]"; a hostile rank is abbreviated after 32 dimensions, as str_cat does for lists.
 inline std::string shape_str(const Shape& s) {
   std::string r = "[";
-  for (size_t i = 0; i < s.size(); ++i) r += (i ? "," : "") + std::to_string(s[i]);
+  for (size_t i = 0; i < s.size() && i < 32; ++i) r += (i ? "," : "") + std::to_string(s[i]);
+  if (s.size() > 32) r += ",...,(" + std::to_string(s.size()) + " values)";
   return r + "]";
 }
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/memory_budget.h"
+
 namespace neutron {
 
 StatusOr<std::unique_ptr<Executor>> Executor::create(const Graph& graph) {
@@ -18,6 +20,32 @@ StatusOr<std::unique_ptr<Executor>> Executor::create(const Graph& graph) {
     scratch = std::max(scratch, step.value()->scratch_bytes());
     ex->steps_.push_back(std::move(step).value());
   }
+  // Every activation buffer is allocated up front: their total is checked against the memory
+  // budget first, naming the largest, since shapes come from the model's numbers.
+  CHECK_OR_RETURN(scratch < (size_t(1) << 62), Error::InvalidModel, "scratch of ", scratch, " bytes is too large");
+  int64_t total = int64_t(scratch) + 64, largest = -1;
+  TensorId largest_id = kNoTensor;
+  for (NodeId id : ex->order_)
+    for (TensorId o : g.node(id).outputs) {
+      if (o == kNoTensor) continue;
+      const Tensor& t = g.tensor(o);
+      int64_t bytes = 0;
+      CHECK_OR_RETURN(checked_byte_size(t.dtype, t.shape, &bytes) && checked_add(bytes, 64, &bytes) &&
+                          checked_add(total, bytes, &total),
+                      Error::InvalidModel, describe(g, id), ": output '", t.name, "' of shape ", shape_str(t.shape),
+                      " is too large to allocate");
+      if (bytes > largest) {
+        largest = bytes;
+        largest_id = o;
+      }
+    }
+  std::string detail;
+  if (largest_id != kNoTensor) {
+    const Tensor& t = g.tensor(largest_id);
+    detail = str_cat("largest: tensor '", t.name, "', ", dtype_name(t.dtype), " shape ", shape_str(t.shape), ", ",
+                     format_bytes(uint64_t(largest)));
+  }
+  RETURN_IF_ERROR(check_memory_budget(uint64_t(total), "the executor's activation memory", detail));
   ex->buffers_.resize(g.num_tensors());
   for (NodeId id : ex->order_)
     for (TensorId o : g.node(id).outputs)

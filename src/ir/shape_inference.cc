@@ -17,6 +17,8 @@
 //    so that scales computed as sizes/in give back exactly the sizes.
 #include "ir/shape_inference.h"
 
+#include "core/memory_budget.h"
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -46,12 +48,9 @@ constexpr int64_t kMaxElements = int64_t(1) << 40;
 
 // num_elements() that reports negative dimensions and overflow instead of wrapping.
 bool checked_elements(const Shape& s, int64_t* n) {
-  *n = 1;
-  for (int64_t d : s) {
-    if (d < 0 || d > kMaxElements || (d > 0 && *n > kMaxElements / d)) return false;
-    *n *= d;
-  }
-  return true;
+  for (int64_t d : s)
+    if (d > kMaxElements) return false;
+  return checked_num_elements(s, n) && *n <= kMaxElements;
 }
 using RuleFn = Status (*)(const RuleCtx&, Outputs*);
 

@@ -60,6 +60,9 @@ StatusOr<bool> evaluate(const Graph& g, NodeId id, std::vector<TensorData>* valu
   one.add_node(std::move(copy));
   RETURN_IF_ERROR(wrap_spatial_ops_nhwc(one));
   auto ex = Executor::create(one);
+  // A node too large to evaluate is an error here as it would be at run time; any other refusal
+  // just leaves the node unfolded.
+  if (!ex.ok() && ex.status().code() == Error::OutOfMemory) return ex.status().with_context(describe(g, id));
   if (!ex.ok()) return false;
   RETURN_IF_ERROR(ex.value()->run({}, values).with_context(describe(g, id)));
   return true;

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <set>
 
+#include "core/memory_budget.h"
 #include "core/npy.h"
 
 namespace neutron {
@@ -69,7 +70,15 @@ Status check_finite(const CalibrationArray& a, const ModelInput& in, int64_t sam
   return Status::OK();
 }
 
-StatusOr<CalibrationArray> read_array(const std::string& path) {
+// The whole calibration set is held in memory: each file's size is added to `total` and held
+// against the memory budget before the file is read.
+StatusOr<CalibrationArray> read_array(const std::string& path, uint64_t* total) {
+  std::error_code ec;
+  const uintmax_t size = fs::file_size(path, ec);
+  if (!ec) {
+    *total += size;
+    RETURN_IF_ERROR(check_memory_budget(*total, path + ": the calibration data up to this file"));
+  }
   auto t = read_npy(path);
   if (!t.ok()) {
     Status s = t.status();
@@ -98,12 +107,13 @@ StatusOr<std::vector<std::string>> list_npy(const std::string& dir) {
   return names;
 }
 
-StatusOr<std::vector<CalibrationArray>> read_folder(const std::string& dir, const std::string& input_name) {
+StatusOr<std::vector<CalibrationArray>> read_folder(const std::string& dir, const std::string& input_name,
+                                                    uint64_t* total) {
   ASSIGN_OR_RETURN(std::vector<std::string> files, list_npy(dir));
   CHECK_OR_RETURN(!files.empty(), Error::InvalidArgument, dir, ": no .npy files for input '", input_name, "'");
   std::vector<CalibrationArray> arrays;
   for (const std::string& f : files) {
-    ASSIGN_OR_RETURN(CalibrationArray a, read_array(f));
+    ASSIGN_OR_RETURN(CalibrationArray a, read_array(f, total));
     arrays.push_back(std::move(a));
   }
   return arrays;
@@ -150,6 +160,13 @@ StatusOr<CalibrationSet> make_calibration_set(const std::vector<ModelInput>& inp
     for (size_t j = 0; j < arrays[k].size(); ++j) {
       ASSIGN_OR_RETURN(int64_t n, sample_count(arrays[k][j], inputs[k]));
       RETURN_IF_ERROR(check_finite(arrays[k][j], inputs[k], n));
+      // An input with no elements lets a tiny file claim any number of samples; each costs an index entry.
+      int64_t refs = 0, ref_bytes = 0;
+      CHECK_OR_RETURN(checked_add(int64_t(set.refs_[k].size()), n, &refs) &&
+                          checked_mul(refs, int64_t(sizeof(CalibrationSet::Ref)), &ref_bytes),
+                      Error::InvalidArgument, arrays[k][j].origin, ": too many samples (", n, ")");
+      RETURN_IF_ERROR(check_memory_budget(uint64_t(ref_bytes), arrays[k][j].origin,
+                                          str_cat("an index of ", refs, " samples")));
       for (int64_t i = 0; i < n; ++i) set.refs_[k].push_back({uint32_t(j), i});
     }
   }
@@ -171,11 +188,12 @@ StatusOr<CalibrationSet> load_calibration_data(const std::string& path, const st
   const fs::file_status st = fs::status(path, ec);
   CHECK_OR_RETURN(fs::exists(st), Error::NotFound, path, ": no such file or folder");
   std::vector<std::vector<CalibrationArray>> arrays(inputs.size());
+  uint64_t total = 0;
 
   if (fs::is_regular_file(st)) {
     CHECK_OR_RETURN(inputs.size() == 1, Error::InvalidArgument, path, ": the model has ", inputs.size(), " inputs (",
                     input_list(inputs), "); give a folder holding NAME.npy or a folder NAME/ for each input");
-    ASSIGN_OR_RETURN(CalibrationArray a, read_array(path));
+    ASSIGN_OR_RETURN(CalibrationArray a, read_array(path, &total));
     arrays[0].push_back(std::move(a));
     return make_calibration_set(inputs, std::move(arrays));
   }
@@ -195,7 +213,7 @@ StatusOr<CalibrationSet> load_calibration_data(const std::string& path, const st
   }
 
   if (found_count == 0 && inputs.size() == 1) {  // one input: the folder's .npy files are its samples
-    ASSIGN_OR_RETURN(arrays[0], read_folder(path, inputs[0].name));
+    ASSIGN_OR_RETURN(arrays[0], read_folder(path, inputs[0].name, &total));
     return make_calibration_set(inputs, std::move(arrays));
   }
   for (size_t k = 0; k < inputs.size(); ++k) {
@@ -217,10 +235,10 @@ StatusOr<CalibrationSet> load_calibration_data(const std::string& path, const st
   for (size_t k = 0; k < inputs.size(); ++k) {
     const fs::path p = fs::path(path) / file_stem(inputs[k].name);
     if (found[k] == 1) {
-      ASSIGN_OR_RETURN(CalibrationArray a, read_array(p.string() + ".npy"));
+      ASSIGN_OR_RETURN(CalibrationArray a, read_array(p.string() + ".npy", &total));
       arrays[k].push_back(std::move(a));
     } else {
-      ASSIGN_OR_RETURN(arrays[k], read_folder(p.string(), inputs[k].name));
+      ASSIGN_OR_RETURN(arrays[k], read_folder(p.string(), inputs[k].name, &total));
     }
   }
   return make_calibration_set(inputs, std::move(arrays));

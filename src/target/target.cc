@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "core/json.h"
+#include "core/read_file.h"
 
 #ifndef NEUTRON_DEFAULT_TARGETS_DIR
 #define NEUTRON_DEFAULT_TARGETS_DIR "src/target/targets"
@@ -233,12 +234,8 @@ StatusOr<NeutronTarget> parse_target(const std::string& json_text, const std::st
 }
 
 StatusOr<NeutronTarget> load_target_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return error(Error::NotFound, path, ": cannot open target description");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return error(Error::IoError, path, ": read error");
-  return parse_target(ss.str(), path);
+  ASSIGN_OR_RETURN(std::string text, read_file(path));
+  return parse_target(text, path);
 }
 
 std::string targets_dir() {

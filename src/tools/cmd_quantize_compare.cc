@@ -177,6 +177,10 @@ int cmd_compare(const std::vector<std::string>& args) {
   if (!data.ok()) return fail(data.status());
   TensorData labels;
   if (!labels_path.empty()) {
+    // Accuracy takes the argmax of the first output.
+    if (ga.outputs.empty())
+      return fail(error(Error::InvalidArgument, "--labels ", labels_path, ": ", model_a,
+                        " has no outputs to take the predicted class from"));
     auto l = read_npy(labels_path);
     if (!l.ok()) return fail(l.status());
     labels = std::move(l).value();

@@ -8,7 +8,9 @@
 #include <memory>
 #include <sstream>
 
+#include "core/memory_budget.h"
 #include "core/npy.h"
+#include "core/read_file.h"
 #include "driver/neutron_driver.h"
 #include "driver/neutron_driver_sim.h"
 #include "npu/kernel_args.h"
@@ -130,12 +132,11 @@ int run_program(const std::string& path, const std::vector<std::string>& inputs,
   runtime::LoadOptions load_options;
   load_options.delegates_on_cpu = delegates_on_cpu;
   const auto t0 = std::chrono::steady_clock::now();
-  std::ifstream f(path, std::ios::binary | std::ios::ate);
-  if (!f) return fail(error(Error::IoError, path, ": cannot open"));
-  const std::streamsize n = f.tellg();
-  f.seekg(0);
-  AlignedBuffer file(size_t(n > 0 ? n : 0));
-  if (n > 0 && !f.read(reinterpret_cast<char*>(file.data), n)) return fail(error(Error::IoError, path, ": cannot read"));
+  auto bytes = read_file(path);
+  if (!bytes.ok()) return fail(bytes.status());
+  AlignedBuffer file(bytes->size());
+  if (!bytes->empty()) std::memcpy(file.data, bytes->data(), bytes->size());
+  bytes = std::string();  // a program is small next to the budget; keep one copy
   if (file.size < 8 || !program::is_program_file(file.data, file.size))
     return fail(error(Error::InvalidProgram, path, ": not a neutron program: identifier '",
                       file.size < 8 ? printable(reinterpret_cast<const char*>(file.data), file.size)
@@ -149,6 +150,8 @@ int run_program(const std::string& path, const std::vector<std::string>& inputs,
   size_t need = 0;
   runtime::ProgramStatus ps = runtime::ProgramRunner::arena_bytes_needed(file.data, file.size, &need, load_options);
   if (!ps.ok()) return fail(error(ps.error, path, ": ", describe_status(file.data, ps)));
+  Status budget = check_memory_budget(need, path + ": the program's arena");
+  if (!budget.ok()) return fail(budget);
   AlignedBuffer arena(need);
   runtime::ProgramRunner runner;  // destroyed before the arena it lives in
   const fb::Program* prog = fb::GetProgram(file.data);
@@ -198,8 +201,16 @@ int run_program(const std::string& path, const std::vector<std::string>& inputs,
     if (k < 0)
       return fail(error(Error::InvalidArgument, inputs[i], ": shape ", shape_str(got), " does not fit input '", t.name,
                         "' of shape ", shape_str(want), " (one sample, or samples along a leading axis)"));
+    if (k == 0)
+      return fail(error(Error::InvalidArgument, inputs[i], ": holds no samples for input '", t.name, "' (shape ",
+                        shape_str(got), ")"));
     if (samples >= 0 && k != samples)
       return fail(error(Error::InvalidArgument, inputs[i], ": ", k, " samples, but the other inputs have ", samples));
+    // read_npy checked the element count, so this holds; the copy loop below relies on it.
+    int64_t need_bytes = 0;
+    if (!checked_mul(k, int64_t(t.bytes), &need_bytes) || uint64_t(need_bytes) != d->bytes.size())
+      return fail(error(Error::InvalidArgument, inputs[i], ": holds ", d->bytes.size(), " bytes, not ", k,
+                        " samples of ", t.bytes, " bytes"));
     samples = k;
     in_data.push_back(std::move(d).value());
   }
@@ -213,6 +224,8 @@ int run_program(const std::string& path, const std::vector<std::string>& inputs,
       if (!s.empty() && s[0] == 1) s[0] = samples;
       else s.insert(s.begin(), samples);
     }
+    auto out_bytes = tensor_bytes_within_budget(to_dtype(t.dtype), s, str_cat(path, ": output '", t.name, "'"));
+    if (!out_bytes.ok()) return fail(out_bytes.status());
     outs.emplace_back(to_dtype(t.dtype), s);
   }
   const auto t1 = std::chrono::steady_clock::now();

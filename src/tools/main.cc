@@ -1,10 +1,14 @@
 #include <cstdio>
 #include <cstring>
+#include <exception>
+#include <new>
 #include <string>
 #include <vector>
 
+#include "core/memory_budget.h"
 #include "core/output_files.h"
 #include "tools/cli.h"
+#include "tools/cli_util.h"
 
 namespace {
 
@@ -38,8 +42,13 @@ const Command kCommands[] = {
 };
 
 void usage() {
-  std::fprintf(stderr, "usage: neutron COMMAND ...\ncommands:\n");
+  std::fprintf(stderr, "usage: neutron COMMAND ... [--max-memory BYTES]\ncommands:\n");
   for (const auto& c : kCommands) std::fprintf(stderr, "  neutron %s\n", c.usage);
+  std::fprintf(stderr,
+               "every command takes --max-memory BYTES (K, M, G, T suffixes): the memory budget for what the input "
+               "decides (a tensor, the calibration set, the activations; default %s: the smaller of 16 GiB and half "
+               "the physical memory)\n",
+               neutron::format_bytes(neutron::default_memory_budget()).c_str());
 }
 
 }  // namespace
@@ -49,11 +58,41 @@ int main(int argc, char** argv) {
     usage();
     return argc < 2 ? neutron::cli::kExitUsage : 0;
   }
+  std::vector<std::string> args;
+  // --max-memory is accepted by every command, anywhere after the command name.
+  for (int i = 2; i < argc; ++i) {
+    std::string a = argv[i], value;
+    if (a == "--max-memory") {
+      if (i + 1 >= argc) return neutron::cli::usage_error(std::string(argv[1]) + ": option --max-memory needs a value");
+      value = argv[++i];
+    } else if (a.compare(0, 13, "--max-memory=") == 0) {
+      value = a.substr(13);
+    } else {
+      args.push_back(std::move(a));
+      continue;
+    }
+    uint64_t bytes = 0;
+    if (!neutron::parse_byte_size(value, &bytes))
+      return neutron::cli::usage_error(std::string(argv[1]) + ": --max-memory takes a positive size in bytes with an "
+                                       "optional K, M, G or T suffix (powers of 1024), got '" + value + "'");
+    neutron::set_memory_budget(bytes);
+  }
   // An interrupted command leaves no temporary output files behind.
   neutron::remove_temporary_outputs_on_signal();
-  std::vector<std::string> args(argv + 2, argv + argc);
-  for (const auto& c : kCommands)
-    if (std::strcmp(argv[1], c.name) == 0) return c.fn(args);
+  for (const auto& c : kCommands) {
+    if (std::strcmp(argv[1], c.name) != 0) continue;
+    // Library code reports errors as Status; what still escapes (an allocation the budget did not
+    // foresee) becomes one line and exit 1, not an abort.
+    try {
+      return c.fn(args);
+    } catch (const std::bad_alloc&) {
+      std::fprintf(stderr, "neutron: out of memory while running '%s' (memory budget %s; see --max-memory)\n", c.name,
+                   neutron::format_bytes(neutron::memory_budget()).c_str());
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "neutron: internal error while running '%s': %s\n", c.name, e.what());
+    }
+    return neutron::cli::kExitFailure;
+  }
   std::fprintf(stderr, "neutron: unknown command '%s'\n", argv[1]);
   usage();
   return neutron::cli::kExitUsage;

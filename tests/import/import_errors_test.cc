@@ -82,7 +82,7 @@ TEST(ImportErrors, TruncatedAndGarbageBytes) {
 }
 
 TEST(ImportErrors, MissingFile) {
-  expect_error(import_onnx_file("/nonexistent/dir/model.onnx"), Error::IoError, "/nonexistent/dir/model.onnx: cannot open file");
+  expect_error(import_onnx_file("/nonexistent/dir/model.onnx"), Error::NotFound, "/nonexistent/dir/model.onnx: no such file");
 }
 
 TEST(ImportErrors, DanglingInput) {

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <limits>
 
+#include "core/memory_budget.h"
+
 namespace neutron {
 namespace {
 
@@ -163,17 +165,27 @@ StatusOr<TensorData> fold_binary(OpKind kind, const TensorData& a, const TensorD
     if (ea[i] == 1) sa[i] = 0;
     if (eb[i] == 1) sb[i] = 0;
   }
-  std::vector<int64_t> ia, ib;
-  ia.reserve(size_t(num_elements(out)));
-  ib.reserve(size_t(num_elements(out)));
-  const std::vector<int64_t> zero(rank, 0), one(rank, 1);
-  walk(out, zero, one, sa, [&](int64_t off) { ia.push_back(off); });
-  walk(out, zero, one, sb, [&](int64_t off) { ib.push_back(off); });
+  // Both operands' offsets in one walk (no per-element index arrays: broadcasting two small
+  // constants can make a large output).
+  const int64_t total = num_elements(out);
   TensorData r(a.dtype, out);
   const bool integer = is_integer(a.dtype);
-  for (size_t i = 0; i < ia.size(); ++i) {
+  std::vector<int64_t> idx(rank, 0);
+  int64_t off_a = 0, off_b = 0;
+  for (int64_t i = 0; i < total; ++i) {
+    if (i > 0) {  // advance the row-major index, keeping both offsets in step
+      for (size_t d = rank; d-- > 0;) {
+        off_a += sa[d];
+        off_b += sb[d];
+        if (++idx[d] < out[d]) break;
+        off_a -= sa[d] * out[d];
+        off_b -= sb[d] * out[d];
+        idx[d] = 0;
+      }
+    }
+    const int64_t ia = off_a, ib = off_b;
     if (integer) {
-      const int64_t x = a.get_as_int(ia[i]), y = b.get_as_int(ib[i]);
+      const int64_t x = a.get_as_int(ia), y = b.get_as_int(ib);
       int64_t v = 0;
       switch (kind) {
         case OpKind::Add: v = int64_t(uint64_t(x) + uint64_t(y)); break;
@@ -187,9 +199,9 @@ StatusOr<TensorData> fold_binary(OpKind kind, const TensorData& a, const TensorD
         case OpKind::Min: v = std::min(x, y); break;
         default: return error(Error::Internal, "fold_binary: unexpected op");
       }
-      store(&r, int64_t(i), 0, v, true);
+      store(&r, i, 0, v, true);
     } else {
-      const float x = float(a.get_as_double(ia[i])), y = float(b.get_as_double(ib[i]));
+      const float x = float(a.get_as_double(ia)), y = float(b.get_as_double(ib));
       float v = 0;
       switch (kind) {
         case OpKind::Add: v = x + y; break;
@@ -223,6 +235,8 @@ StatusOr<std::optional<TensorData>> try_fold_node(const Graph& g, NodeId id) {
     in.push_back(g.tensor(t).data.get());
   }
   const Tensor& out = g.tensor(n.outputs[0]);
+  // Folding allocates the output: a broadcast or Concat of small constants can claim gigabytes.
+  RETURN_IF_ERROR(tensor_bytes_within_budget(out.dtype, out.shape, str_cat("output '", out.name, "'")).status());
   switch (n.kind) {
     case OpKind::Identity:
     case OpKind::Dropout:

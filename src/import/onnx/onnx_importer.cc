@@ -10,6 +10,8 @@
 #include <set>
 #include <sstream>
 
+#include "core/memory_budget.h"
+#include "core/read_file.h"
 #include "import/onnx/import_context.h"
 #include "import/onnx/onnx_ops.h"
 #include "import/onnx/tensor_proto.h"
@@ -44,7 +46,8 @@ Status declared_type(const std::string& file, const onnx::ValueInfoProto& v, con
       return error(Error::InvalidModel, file, ": ", what, " has the invalid dimension ", d.dim_value());
     shape->push_back(d.dim_value());
   }
-  if (num_elements(*shape) > kMaxTensorElements)
+  int64_t count = 0;
+  if (!checked_num_elements(*shape, &count) || count > kMaxTensorElements)
     return error(Error::NotSupported, file, ": ", what, " shape ", shape_str(*shape), " is too large");
   return Status::OK();
 }
@@ -279,12 +282,8 @@ StatusOr<Graph> import_onnx_bytes(const std::string& bytes, const std::string& n
 }
 
 StatusOr<Graph> import_onnx_file(const std::string& path, const OnnxImportOptions& options) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return error(Error::IoError, path, ": cannot open file");
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  if (f.bad()) return error(Error::IoError, path, ": read error");
-  return import_onnx_bytes(ss.str(), path, options);
+  ASSIGN_OR_RETURN(std::string bytes, read_file(path));
+  return import_onnx_bytes(bytes, path, options);
 }
 
 }  // namespace neutron

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/memory_budget.h"
 #include "import/onnx/constant_fold.h"
 #include "import/onnx/onnx_ops.h"
 #include "import/onnx/tensor_proto.h"
@@ -37,14 +38,10 @@ Status map_constant(NodeCtx& c) {
 
 Status map_constant_of_shape(NodeCtx& c) {
   ASSIGN_OR_RETURN(auto dims, c.constant_ints(0, "input"));
-  Shape shape;
-  int64_t count = 1;
-  for (int64_t d : dims) {
-    if (d < 0 || (d > 0 && count > kMaxTensorElements / d))
-      return c.fail(Error::InvalidModel, "shape ", str_cat(dims), " is negative or too large");
-    count *= d;
-    shape.push_back(d);
-  }
+  const Shape shape(dims.begin(), dims.end());
+  int64_t count = 0;
+  if (!checked_num_elements(shape, &count) || count > kMaxTensorElements)
+    return c.fail(Error::InvalidModel, "shape ", str_cat(dims), " is negative or too large");
   TensorData value = TensorData::from<float>({1}, {0.0f});
   if (const onnx::TensorProto* t = c.tensor_attr("value")) {
     auto d = tensor_from_proto(*t, c.prefix() + "attribute value");
@@ -52,6 +49,8 @@ Status map_constant_of_shape(NodeCtx& c) {
     value = std::move(d).value();
     if (value.count() != 1) return c.fail(Error::InvalidModel, "attribute value must hold one element, holds ", value.count());
   }
+  // A few bytes of model ask for `count` elements: checked before they are allocated.
+  RETURN_IF_ERROR(tensor_bytes_within_budget(value.dtype, shape, c.prefix() + "output").status());
   TensorData r(value.dtype, shape);
   const size_t es = dtype_size(value.dtype);
   for (int64_t i = 0; i < count; ++i) std::memcpy(r.bytes.data() + size_t(i) * es, value.bytes.data(), es);

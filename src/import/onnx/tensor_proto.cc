@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "core/memory_budget.h"
+
 namespace neutron {
 
 std::string onnx_dtype_name(int32_t t) {
@@ -36,16 +38,11 @@ int32_t onnx_from_dtype(DType t) {
 }
 
 StatusOr<Shape> checked_shape(const google::protobuf::RepeatedField<int64_t>& dims, const std::string& what) {
-  Shape s;
-  int64_t count = 1;
-  for (int64_t d : dims) {
-    CHECK_OR_RETURN(d >= 0, Error::InvalidModel, what, ": negative dimension ", d);
-    if (d > 0 && count > kMaxTensorElements / d)
-      return error(Error::NotSupported, what, ": shape ", shape_str(Shape(dims.begin(), dims.end())),
-                   " has more than 2^32 elements");
-    count *= d;
-    s.push_back(d);
-  }
+  Shape s(dims.begin(), dims.end());
+  for (int64_t d : s) CHECK_OR_RETURN(d >= 0, Error::InvalidModel, what, ": negative dimension ", d);
+  int64_t count = 0;
+  if (!checked_num_elements(s, &count) || count > kMaxTensorElements)
+    return error(Error::NotSupported, what, ": shape ", shape_str(s), " has more than 2^32 elements");
   return s;
 }
 
@@ -68,13 +65,16 @@ StatusOr<TensorData> tensor_from_proto(const onnx::TensorProto& p, const std::st
     return error(p.data_type() == onnx::TensorProto::UNDEFINED ? Error::InvalidModel : Error::NotSupported, what,
                  ": element type ", onnx_dtype_name(p.data_type()), " is not supported");
   ASSIGN_OR_RETURN(Shape shape, checked_shape(p.dims(), what));
-  TensorData t(dt, shape);
-  const int64_t count = t.count();
+  // The claimed size is compared with the data the file holds, then with the memory budget, before
+  // anything of that size is allocated: a few bytes may claim gigabytes.
+  const int64_t count = num_elements(shape);  // at most 2^32 (checked_shape)
   if (p.has_raw_data()) {
     const std::string& raw = p.raw_data();
     const size_t expected = size_t(count) * dtype_size(dt);
     CHECK_OR_RETURN(raw.size() == expected, Error::InvalidModel, what, ": raw_data holds ", raw.size(),
                     " bytes, but ", onnx_dtype_name(p.data_type()), shape_str(shape), " needs ", expected);
+    RETURN_IF_ERROR(tensor_bytes_within_budget(dt, shape, what).status());
+    TensorData t(dt, shape);
     if (expected) std::memcpy(t.bytes.data(), raw.data(), expected);
     if (dt == DType::Bool)
       for (auto& b : t.bytes) b = b ? 1 : 0;
@@ -89,6 +89,8 @@ StatusOr<TensorData> tensor_from_proto(const onnx::TensorProto& p, const std::st
   }
   CHECK_OR_RETURN(have == count, Error::InvalidModel, what, ": ", field, " holds ", have, " values, but ",
                   onnx_dtype_name(p.data_type()), shape_str(shape), " needs ", count);
+  RETURN_IF_ERROR(tensor_bytes_within_budget(dt, shape, what).status());
+  TensorData t(dt, shape);
   switch (dt) {
     case DType::F32: copy_field<decltype(p.float_data()), float>(p.float_data(), &t); break;
     case DType::I64: copy_field<decltype(p.int64_data()), int64_t>(p.int64_data(), &t); break;
