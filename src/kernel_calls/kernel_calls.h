@@ -1,6 +1,8 @@
-// Functional simulator of the Neutron N3 NPU: runs a validated microcode on caller buffers with
-// EXACTLY the integer semantics of the CPU int8 kernels, by calling them (src/kernels/*_int8.h):
-// NPU and CPU results agree bit for bit.
+// The kernel-call executor: runs a validated kernel-call sequence (npu/microcode_format.h) on
+// caller buffers by calling the CPU kernels (src/kernels). It is the one executor of int8 kernel
+// calls: the runtime runs a program's CPU instructions with it, the simulator (src/sim) is this
+// executor plus a timing model, and the host executor runs lowered int8 nodes with it. So NPU,
+// CPU program and host results agree bit for bit.
 //
 // prepare() checks every kernel's arguments against its semantics (shapes agree with the kernel,
 // weights ranges inside the weights section, multipliers' shifts in range, no output overlapping
@@ -9,7 +11,7 @@
 // (required_memory() bytes). run() then only reads the prepared state: no allocation, no repacking.
 //
 // Embedded-grade: no heap, no exceptions; errors are neutron::Error with a static message and the
-// index of the instruction. Timing is a separate model (sim/timing.h) that never reads values.
+// index of the instruction. Depends on npu (the microcode reader) and kernels only, never on ir.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -17,9 +19,9 @@
 #include "core/error.h"
 #include "npu/microcode_reader.h"
 
-namespace neutron::sim {
+namespace neutron::kernel_calls {
 
-struct SimStatus {
+struct CallStatus {
   Error error = Error::Ok;
   const char* message = "ok";
   uint32_t instruction = 0xFFFFFFFFu;
@@ -27,7 +29,7 @@ struct SimStatus {
 };
 
 // Weight prefetch goes through the application (upstream NeutronConfig.copy / wait). Without
-// hooks the interpreter copies with memcpy.
+// hooks the executor copies with memcpy.
 struct PrefetchHooks {
   void (*copy)(void* dst, void* src, uint32_t size, uint32_t channel) = nullptr;
   void (*wait)(uint32_t channel) = nullptr;
@@ -40,18 +42,18 @@ struct RunBuffers {
   uint8_t* sram_weights = nullptr;         // header word 12 bytes (prefetched weights)
 };
 
-class Interpreter {
+class Executor {
  public:
   // Bytes prepare() needs for this microcode (validates the kernels' arguments as prepare does).
   // `weights` is the weights section (16-byte aligned, header word 7 bytes).
-  static SimStatus required_memory(const npu::MicrocodeView& mc, const uint8_t* weights, size_t* bytes);
+  static CallStatus required_memory(const npu::MicrocodeView& mc, const uint8_t* weights, size_t* bytes);
 
-  // `memory`: at least required_memory() bytes, 16-byte aligned; it must outlive the interpreter
+  // `memory`: at least required_memory() bytes, 16-byte aligned; it must outlive the executor
   // (as must the microcode and the weights).
-  SimStatus prepare(const npu::MicrocodeView& mc, const uint8_t* weights, void* memory, size_t bytes);
+  CallStatus prepare(const npu::MicrocodeView& mc, const uint8_t* weights, void* memory, size_t bytes);
 
   // Runs every instruction in order. Buffers must hold what the tensor table says.
-  SimStatus run(const RunBuffers& buffers, const PrefetchHooks* hooks) const;
+  CallStatus run(const RunBuffers& buffers, const PrefetchHooks* hooks) const;
 
   bool prepared() const { return plans_ != nullptr; }
   const npu::MicrocodeView& microcode() const { return mc_; }
@@ -64,4 +66,4 @@ class Interpreter {
   size_t workspace_bytes_ = 0;
 };
 
-}  // namespace neutron::sim
+}  // namespace neutron::kernel_calls
