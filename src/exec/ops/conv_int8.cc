@@ -32,43 +32,6 @@ class ConvInt8Step final : public Step {
 
 }  // namespace
 
-Status int8::bias_to_accumulator_units(const Graph& g, NodeId id, TensorId b, const std::vector<double>& acc_scale,
-                                 double bias_multiplier, std::vector<int32_t>* out) {
-  const Tensor& t = g.tensor(b);
-  const size_t n = acc_scale.size();
-  CHECK_OR_RETURN(t.is_constant(), Error::NotSupported, describe(g, id), ": bias '", t.name,
-                  "' must be a constant for the int8 kernel");
-  CHECK_OR_RETURN(t.dtype == DType::I32, Error::NotSupported, describe(g, id), ": bias '", t.name,
-                  "' must be int32 for the int8 kernel, got ", dtype_name(t.dtype));
-  const int64_t count = t.data->count();
-  CHECK_OR_RETURN(count == int64_t(n) || count == 1, Error::NotSupported, describe(g, id), ": bias '", t.name, "' has ",
-                  count, " elements, expected ", n);
-  const QuantParams& q = t.quant;
-  if (!q.empty()) {
-    CHECK_OR_RETURN(q.scale.size() == 1 || q.scale.size() == n, Error::NotSupported, describe(g, id), ": bias '", t.name,
-                    "' has ", q.scale.size(), " scales for ", n, " channels");
-    for (int32_t z : q.zero_point)
-      CHECK_OR_RETURN(z == 0, Error::NotSupported, describe(g, id), ": bias '", t.name, "' has zero point ", z,
-                      ", the int8 kernels need 0");
-  }
-  const int32_t* data = t.data->data<int32_t>();
-  out->resize(n);
-  for (size_t c = 0; c < n; ++c) {
-    const int32_t v = data[count == 1 ? 0 : c];
-    // Without quantization parameters the bias is taken to be in accumulator units already.
-    const double s = (q.empty() ? acc_scale[c] : double(q.scale[q.scale.size() == 1 ? 0 : c])) * bias_multiplier;
-    if (std::fabs(s - acc_scale[c]) <= 1e-6 * acc_scale[c]) {
-      (*out)[c] = v;
-      continue;
-    }
-    const double r = std::nearbyint(double(v) * s / acc_scale[c]);
-    CHECK_OR_RETURN(std::fabs(r) < 2147483647.0, Error::NotSupported, describe(g, id), ": bias '", t.name, "'[", c,
-                    "] = ", v, " with scale ", s, " does not fit int32 in accumulator units of scale ", acc_scale[c]);
-    (*out)[c] = int32_t(r);
-  }
-  return Status::OK();
-}
-
 StatusOr<StepPtr> bind_conv_int8(const Graph& g, NodeId id) {
   const Node& n = g.node(id);
   const TensorId x = n.input(0), w = n.input(1), b = n.input(2), y = n.outputs.empty() ? kNoTensor : n.outputs[0];

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "exec/ops/binders.h"
-#include "exec/ops/matmul_shape.h"
+#include "lowering/matmul_shape.h"
 #include "kernels/gemm_f32.h"
 
 namespace neutron {

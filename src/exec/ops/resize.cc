@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "exec/ops/binders.h"
-#include "exec/ops/resize_attrs.h"
+#include "lowering/resize_attrs.h"
 #include "kernels/resize.h"
 
 namespace neutron {

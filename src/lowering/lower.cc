@@ -1,36 +1,22 @@
-// Stage "lower": every node of the partition graph becomes one or more kernel calls.
-//
-// The integer parameters are those of the CPU int8 binders (exec/ops/*_int8.cc), computed with the
-// same helpers (exec/ops/int8_common.h, kernels/requantize.h and the kernels' prepare functions)
-// and the same expressions in the same order, so that the simulator, which runs the same integer
-// functions, reproduces the CPU executor bit for bit:
-//   Conv          multipliers s_in * s_w[c] / s_out, bias in accumulator units s_in * s_w[c]
-//   Gemm/MatMul   multipliers alpha * s_a * s_b[n] / s_out, bias scaled by beta
-//   pools         MaxPool s_in / s_out (0 when in and out share quantization), AveragePool one
-//                 multiplier per window size s_in / (s_out * c), global s_in / (s_out * H * W)
-//   Add/Sub       the multiplier pair s_a / s_out, s_b / s_out; Mul s_a * s_b / s_out; Max/Min
-//                 each input quantized to the output parameters by a table
-//   unary ops     the 256-entry table of the exact QDQ function (kernels/unary_int8.h)
-//   Softmax       the exp table and s_out in double (kernels/softmax_int8.h)
-//   MatMul of two activations (BatchMatMul), ReduceMean/ReduceSum, linear Resize: the parameters
-//                 of exec/ops/int8_setup.h, which the CPU binders use as they are
-// Fused activations (act_min/act_max) become the int8 clamp of activation_range_int8().
+// The int8 lowering (lowering.h): every node becomes one or more kernel calls with the integer
+// parameters of docs/integer-semantics.md, computed with the helpers of int8_common.h, int8_setup.h,
+// kernels/requantize.h and the kernels' prepare functions.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <limits>
 
-#include "compiler/compiler.h"
-#include "exec/ops/int8_common.h"
-#include "exec/ops/int8_setup.h"
-#include "exec/ops/resize_attrs.h"
+#include "lowering/lowering.h"
+#include "lowering/int8_common.h"
+#include "lowering/int8_setup.h"
+#include "lowering/resize_attrs.h"
 #include "kernels/elementwise_int8.h"
 #include "kernels/requantize.h"
 #include "kernels/resize.h"
 #include "kernels/softmax_int8.h"
 #include "kernels/unary_int8.h"
 
-namespace neutron::compiler {
+namespace neutron::lowering {
 namespace {
 
 using npu::Opcode;
@@ -59,8 +45,10 @@ std::vector<uint8_t> to_bytes(const std::vector<T>& v) {
 
 class Lowering {
  public:
-  explicit Lowering(CompileContext& ctx)
-      : g_(ctx.graph), target_(ctx.target), opt_(ctx.options), p_(ctx.program), map_(ctx.graph.num_tensors(), -1) {}
+  Lowering(const Graph& g, const LowerOptions& options, KernelProgram* out, std::vector<NodeId> nodes,
+           std::vector<TensorId> inputs, std::vector<TensorId> outputs)
+      : g_(g), opt_(options), p_(*out), map_(g.num_tensors(), -1), nodes_(std::move(nodes)),
+        inputs_(std::move(inputs)), outputs_(std::move(outputs)) {}
 
   Status run();
 
@@ -161,10 +149,11 @@ class Lowering {
   Status setup_boundary();
 
   const Graph& g_;
-  const NeutronTarget& target_;
-  const CompileOptions& opt_;
-  NpuProgram& p_;
+  const LowerOptions& opt_;
+  KernelProgram& p_;
   std::vector<int32_t> map_;        // IR TensorId -> program tensor
+  std::vector<NodeId> nodes_;       // in execution order
+  std::vector<TensorId> inputs_, outputs_;  // the program's boundary
   std::vector<bool> skipped_;       // nodes absorbed by the boundary (CPU format conversion)
 };
 
@@ -213,8 +202,8 @@ StatusOr<uint32_t> Lowering::tensor(NodeId id, TensorId t) {
 Status Lowering::setup_boundary() {
   const auto consumers = g_.consumers();
   skipped_.assign(g_.num_nodes(), false);
-  p_.num_inputs = int(g_.inputs.size());
-  p_.num_outputs = int(g_.outputs.size());
+  p_.num_inputs = int(inputs_.size());
+  p_.num_outputs = int(outputs_.size());
   CHECK_OR_RETURN(p_.num_inputs <= 255 && p_.num_outputs <= 255, Error::NotSupported, "partition '", g_.name,
                   "' has ", p_.num_inputs, " inputs and ", p_.num_outputs, " outputs; the payload header holds 255 each");
   p_.io.num_input_args = p_.num_inputs;
@@ -227,7 +216,7 @@ Status Lowering::setup_boundary() {
     return n.kind == OpKind::Transpose && n.attrs.get_ints("perm") == perm;
   };
   for (int i = 0; i < p_.num_inputs; ++i) {
-    const TensorId t = g_.inputs[size_t(i)];
+    const TensorId t = inputs_[size_t(i)];
     TensorId stored = t;
     const auto& cons = consumers[size_t(t)];
     if (!opt_.use_neutron_for_format_conversion && cons.size() == 1 && !g_.is_graph_output(t) &&
@@ -242,7 +231,7 @@ Status Lowering::setup_boundary() {
     if (stored != t) map_[size_t(t)] = int32_t(k);  // the dropped transpose's input
   }
   for (int j = 0; j < p_.num_outputs; ++j) {
-    const TensorId t = g_.outputs[size_t(j)];
+    const TensorId t = outputs_[size_t(j)];
     const NodeId prod = g_.tensor(t).producer;
     if (map_[size_t(t)] >= 0) continue;  // an input, or an output listed twice: copied in run()
     TensorId stored = t;
@@ -267,15 +256,14 @@ Status Lowering::run() {
   CHECK_OR_RETURN(g_.num_nodes() > 0 && !g_.live_nodes().empty(), Error::InvalidArgument, "partition '", g_.name,
                   "' has no nodes");
   RETURN_IF_ERROR(setup_boundary());
-  ASSIGN_OR_RETURN(std::vector<NodeId> order, g_.topological_order());
-  for (NodeId id : order) {
+  for (NodeId id : nodes_) {
     if (skipped_[size_t(id)]) continue;
     RETURN_IF_ERROR(lower_node(id));
   }
   // A graph output that is also a graph input (a partition that passes a tensor through), or that
   // is listed twice: copied into its output buffer.
   for (int j = 0; j < p_.num_outputs; ++j) {
-    const TensorId t = g_.outputs[size_t(j)];
+    const TensorId t = outputs_[size_t(j)];
     const uint32_t src = uint32_t(map_[size_t(t)]);
     if (p_.tensors[src].region == Region::kOutput && p_.tensors[src].io_index == j) continue;
     ProgramTensor o = p_.tensors[src];
@@ -422,15 +410,15 @@ Status Lowering::lower_conv(NodeId id) {
   a.pad_bottom = int32_t(pads[2]);
   a.pad_right = int32_t(pads[3]);
   a.groups = int32_t(group);
-  const int32_t pad_i = depthwise ? 1 : target_.num_macs;
+  const int32_t pad_i = depthwise ? 1 : opt_.channel_multiple;
   a.in_c_padded = round_up(int32_t(cin_g), pad_i);
-  a.out_c_padded = round_up(int32_t(cout), target_.num_macs);
+  a.out_c_padded = round_up(int32_t(cout), opt_.channel_multiple);
   int8::fused_activation_range(g_, id, y, &a.act_min, &a.act_max);
   a.tile_rows = 0;
 
   const uint32_t wb = add_blob(id, "weights", BlobKind::kConvWeights, std::move(ohwi));
   p_.blobs[wb].dims = {int32_t(cout), int32_t(kh), int32_t(kw), int32_t(cin_g)};
-  p_.blobs[wb].pad_o = target_.num_macs;
+  p_.blobs[wb].pad_o = opt_.channel_multiple;
   p_.blobs[wb].pad_i = pad_i;
   const uint32_t bb = add_blob(id, "bias", BlobKind::kBias, to_bytes(bias));
   const uint32_t mb = add_blob(id, "multipliers", BlobKind::kMultipliers, to_bytes(mult));
@@ -506,14 +494,14 @@ Status Lowering::lower_fc(NodeId id) {
   f.rows = int32_t(M);
   f.in_features = int32_t(K);
   f.out_features = int32_t(N);
-  f.in_features_padded = round_up(int32_t(K), target_.num_macs);
-  f.out_features_padded = round_up(int32_t(N), target_.num_macs);
+  f.in_features_padded = round_up(int32_t(K), opt_.channel_multiple);
+  f.out_features_padded = round_up(int32_t(N), opt_.channel_multiple);
   f.per_channel = bq.per_axis() ? 1 : 0;
   int8::fused_activation_range(g_, id, y, &f.act_min, &f.act_max);
   const uint32_t wb = add_blob(id, "weights", BlobKind::kFcWeights, std::move(nk));
   p_.blobs[wb].dims = {int32_t(N), int32_t(K), 1, 1};
-  p_.blobs[wb].pad_o = target_.num_macs;
-  p_.blobs[wb].pad_i = target_.num_macs;
+  p_.blobs[wb].pad_o = opt_.channel_multiple;
+  p_.blobs[wb].pad_i = opt_.channel_multiple;
   const uint32_t bb = add_blob(id, "bias", BlobKind::kBias, to_bytes(bias));
   const uint32_t mb = add_blob(id, "multipliers", BlobKind::kMultipliers, to_bytes(mult));
   KernelCall& k = call(Opcode::kFullyConnected, id, f, {ti}, {to});
@@ -1091,10 +1079,34 @@ Status Lowering::lower_resize_linear(NodeId id) {
 
 }  // namespace
 
-Status lower_graph(CompileContext& ctx) {
-  ctx.program = NpuProgram();
-  Lowering l(ctx);
+Status lower_graph(const Graph& g, const LowerOptions& options, KernelProgram* out) {
+  *out = KernelProgram();
+  CHECK_OR_RETURN(options.channel_multiple >= 1 && options.channel_multiple <= 64, Error::InvalidArgument,
+                  "lowering '", g.name, "': channel multiple ", options.channel_multiple, "; expected 1..64");
+  ASSIGN_OR_RETURN(std::vector<NodeId> order, g.topological_order());
+  Lowering l(g, options, out, std::move(order), g.inputs, g.outputs);
   return l.run();
 }
 
-}  // namespace neutron::compiler
+Status can_lower(const Graph& g, NodeId id) {
+  KernelProgram scratch;
+  return lower_node(g, id, LowerOptions(), &scratch);
+}
+
+Status lower_node(const Graph& g, NodeId id, const LowerOptions& options, KernelProgram* out) {
+  *out = KernelProgram();
+  const Node& n = g.node(id);
+  std::vector<TensorId> inputs;
+  for (TensorId t : n.inputs)
+    if (t != kNoTensor && !g.tensor(t).is_constant() && std::find(inputs.begin(), inputs.end(), t) == inputs.end())
+      inputs.push_back(t);
+  std::vector<TensorId> outputs;
+  for (TensorId t : n.outputs)
+    if (t != kNoTensor) outputs.push_back(t);
+  Lowering l(g, options, out, {id}, std::move(inputs), std::move(outputs));
+  RETURN_IF_ERROR(l.run());
+  out->name = n.name;
+  return Status::OK();
+}
+
+}  // namespace neutron::lowering
