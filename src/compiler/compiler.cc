@@ -24,6 +24,7 @@ Status lower_graph(CompileContext& ctx) {
   lowering::LowerOptions o;
   o.channel_multiple = ctx.target.num_macs;
   o.use_neutron_for_format_conversion = ctx.options.use_neutron_for_format_conversion;
+  o.transpose_nchw = false;
   return lowering::lower_graph(ctx.graph, o, &ctx.program);
 }
 

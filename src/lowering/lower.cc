@@ -87,6 +87,31 @@ class Lowering {
     t.first_use = t.last_use = -1;
     return add_tensor(std::move(t));
   }
+  // NCHW spatial ops (a graph that did not go through layout-nhwc, e.g. on the host): the input
+  // transposed into an NHWC temporary, the kernel on temporaries, the result transposed back.
+  uint32_t transpose(NodeId id, uint32_t from, const Dims& to_dims, const std::string& purpose, const Dims& perm) {
+    const uint32_t t = temp(id, purpose, to_dims, p_.tensors[from].zero_point);
+    npu::TransposeArgs a{};
+    a.input = from;
+    a.output = t;
+    for (int i = 0; i < 4; ++i) a.perm[i] = perm[size_t(i)];
+    call(Opcode::kTranspose, id, a, {from}, {t});
+    return t;
+  }
+  uint32_t to_nhwc(NodeId id, uint32_t x, const int8::Dims4& d) {
+    return transpose(id, x, Dims{{int32_t(d.n), int32_t(d.h), int32_t(d.w), int32_t(d.c)}}, "nhwc_in", Dims{{0, 2, 3, 1}});
+  }
+  uint32_t nhwc_temp(NodeId id, uint32_t y, const int8::Dims4& d) {
+    return temp(id, "nhwc_out", Dims{{int32_t(d.n), int32_t(d.h), int32_t(d.w), int32_t(d.c)}}, p_.tensors[y].zero_point);
+  }
+  void from_nhwc(NodeId id, uint32_t t, uint32_t y) {
+    npu::TransposeArgs a{};
+    a.input = t;
+    a.output = y;
+    const Dims perm{{0, 3, 1, 2}};
+    for (int i = 0; i < 4; ++i) a.perm[i] = perm[size_t(i)];
+    call(Opcode::kTranspose, id, a, {t}, {y});
+  }
   uint32_t add_blob(NodeId id, const std::string& purpose, BlobKind kind, std::vector<uint8_t> data) {
     ConstBlob b;
     b.name = g_.node(id).name + "." + purpose;
@@ -351,10 +376,11 @@ Status Lowering::lower_conv(NodeId id) {
   CHECK_OR_RETURN(wt.is_constant() && wt.dtype == DType::I8 && wt.is_quantized() && wt.shape.size() == 4,
                   Error::NotSupported, describe(g_, id), ": weights '", wt.name,
                   "' must be a constant int8 OIHW tensor with quantization parameters");
-  CHECK_OR_RETURN(n.attrs.get_int("channels_last", 0) == 1, Error::NotSupported, describe(g_, id),
+  const bool channels_last = n.attrs.get_int("channels_last", 0) != 0;
+  CHECK_OR_RETURN(channels_last || opt_.transpose_nchw, Error::NotSupported, describe(g_, id),
                   ": the NPU runs Conv channels-last; run layout-nhwc on the partition first");
-  ASSIGN_OR_RETURN(int8::Dims4 in, int8::spatial_dims(g_, id, x, true));
-  ASSIGN_OR_RETURN(int8::Dims4 out, int8::spatial_dims(g_, id, y, true));
+  ASSIGN_OR_RETURN(int8::Dims4 in, int8::spatial_dims(g_, id, x, channels_last));
+  ASSIGN_OR_RETURN(int8::Dims4 out, int8::spatial_dims(g_, id, y, channels_last));
   const int64_t group = n.attrs.get_int("group", 1);
   const int64_t cout = wt.shape[0], cin_g = wt.shape[1], kh = wt.shape[2], kw = wt.shape[3];
   CHECK_OR_RETURN(group >= 1 && in.c % group == 0 && cout % group == 0 && cin_g * group == in.c && out.c == cout,
@@ -396,6 +422,11 @@ Status Lowering::lower_conv(NodeId id) {
 
   ASSIGN_OR_RETURN(uint32_t ti, tensor(id, x));
   ASSIGN_OR_RETURN(uint32_t to, tensor(id, y));
+  const uint32_t y_nchw = to;
+  if (!channels_last) {
+    ti = to_nhwc(id, ti, in);
+    to = nhwc_temp(id, to, out);
+  }
   npu::ConvArgs a{};
   a.input = ti;
   a.output = to;
@@ -426,6 +457,7 @@ Status Lowering::lower_conv(NodeId id) {
   ref(c, WORD_OF(ConvArgs, weights_offset), wb);
   ref(c, WORD_OF(ConvArgs, bias_offset), bb);
   ref(c, WORD_OF(ConvArgs, multipliers_offset), mb);
+  if (!channels_last) from_nhwc(id, to, y_nchw);
   return Status::OK();
 }
 
@@ -520,10 +552,11 @@ Status Lowering::lower_pool(NodeId id) {
   RETURN_IF_ERROR(int8::check_per_tensor(g_, id, x, "input"));
   RETURN_IF_ERROR(int8::check_per_tensor(g_, id, y, "output"));
   CHECK_OR_RETURN(n.outputs.size() == 1, Error::NotSupported, describe(g_, id), ": MaxPool Indices are not supported");
-  CHECK_OR_RETURN(n.attrs.get_int("channels_last", 0) == 1, Error::NotSupported, describe(g_, id),
+  const bool channels_last = n.attrs.get_int("channels_last", 0) != 0;
+  CHECK_OR_RETURN(channels_last || opt_.transpose_nchw, Error::NotSupported, describe(g_, id),
                   ": the NPU runs pools channels-last; run layout-nhwc on the partition first");
-  ASSIGN_OR_RETURN(int8::Dims4 in, int8::spatial_dims(g_, id, x, true));
-  ASSIGN_OR_RETURN(int8::Dims4 out, int8::spatial_dims(g_, id, y, true));
+  ASSIGN_OR_RETURN(int8::Dims4 in, int8::spatial_dims(g_, id, x, channels_last));
+  ASSIGN_OR_RETURN(int8::Dims4 out, int8::spatial_dims(g_, id, y, channels_last));
   CHECK_OR_RETURN(in.n == out.n && in.c == out.c, Error::InvalidModel, describe(g_, id), ": output ",
                   shape_str(g_.tensor(y).shape), " does not fit input ", shape_str(g_.tensor(x).shape));
   const double sx = int8::scale_of(g_, x), sy = int8::scale_of(g_, y);
@@ -532,6 +565,11 @@ Status Lowering::lower_pool(NodeId id) {
   npu::PoolArgs a{};
   ASSIGN_OR_RETURN(a.input, tensor(id, x));
   ASSIGN_OR_RETURN(a.output, tensor(id, y));
+  const uint32_t y_nchw = a.output;
+  if (!channels_last) {
+    a.input = to_nhwc(id, a.input, in);
+    a.output = nhwc_temp(id, a.output, out);
+  }
   a.stride_h = a.stride_w = 1;
   if (global) {
     CHECK_OR_RETURN(out.h == 1 && out.w == 1, Error::InvalidModel, describe(g_, id), ": output is not 1x1");
@@ -593,6 +631,7 @@ Status Lowering::lower_pool(NodeId id) {
   }
   KernelCall& c = call(op, id, a, {a.input}, {a.output});
   if (blob >= 0) ref(c, WORD_OF(PoolArgs, multipliers_offset), uint32_t(blob));
+  if (!channels_last) from_nhwc(id, a.output, y_nchw);
   return Status::OK();
 }
 
@@ -704,17 +743,26 @@ Status Lowering::lower_softmax(NodeId id) {
   int64_t inner = 1, outer = 1;
   for (size_t i = size_t(axis) + 1; i < s.size(); ++i) inner *= s[i];
   for (int i = 0; i < axis; ++i) outer *= s[size_t(i)];
-  CHECK_OR_RETURN(inner == 1, Error::NotSupported, describe(g_, id), ": the NPU Softmax runs over the last dimension in ",
-                  "memory; axis ", axis, " of ", shape_str(s), " is not");
-  CHECK_OR_RETURN(outer <= kMaxDim && s[size_t(axis)] <= kMaxDim, Error::NotSupported, describe(g_, id),
-                  ": tensor too large");
+  CHECK_OR_RETURN(outer <= kMaxDim && s[size_t(axis)] <= kMaxDim && inner <= kMaxDim, Error::NotSupported,
+                  describe(g_, id), ": tensor too large");
   auto sp = std::make_unique<SoftmaxInt8Params>();
   prepare_softmax_int8(int8::scale_of(g_, x), int8::scale_of(g_, y), int8::zero_point_of(g_, y), sp.get());
   std::vector<double> table(sp->exp_table, sp->exp_table + 256);
   table.push_back(sp->out_scale);
   ASSIGN_OR_RETURN(uint32_t ti, tensor(id, x));
   ASSIGN_OR_RETURN(uint32_t to, tensor(id, y));
-  const Dims d{{1, 1, int32_t(outer), int32_t(s[size_t(axis)])}};
+  const int32_t rows = int32_t(outer), len = int32_t(s[size_t(axis)]), cols = int32_t(inner);
+  uint32_t y_strided = UINT32_MAX;
+  if (inner != 1) {
+    // The axis is not last in memory: [outer][n][inner] transposed to [outer][inner][n] and back.
+    CHECK_OR_RETURN(outer * inner <= kMaxDim, Error::NotSupported, describe(g_, id), ": tensor too large");
+    const Dims strided{{1, rows, len, cols}};
+    ti = transpose(id, p_.tensors[ti].dims != strided ? alias(ti, strided, ".axis") : ti, Dims{{1, rows, cols, len}},
+                   "axis_last_in", Dims{{0, 1, 3, 2}});
+    y_strided = p_.tensors[to].dims != strided ? alias(to, strided, ".axis") : to;
+    to = temp(id, "axis_last_out", Dims{{1, rows, cols, len}}, p_.tensors[to].zero_point);
+  }
+  const Dims d{{1, 1, rows * cols, len}};
   if (p_.tensors[ti].dims != d) ti = alias(ti, d, ".rows");
   if (p_.tensors[to].dims != d) to = alias(to, d, ".rows");
   npu::SoftmaxArgs a{};
@@ -723,6 +771,15 @@ Status Lowering::lower_softmax(NodeId id) {
   const uint32_t blob = add_blob(id, "exp_table", BlobKind::kSoftmaxTable, to_bytes(table));
   KernelCall& c = call(Opcode::kSoftmax, id, a, {ti}, {to});
   ref(c, WORD_OF(SoftmaxArgs, table_offset), blob);
+  if (y_strided != UINT32_MAX) {
+    const uint32_t t = alias(to, Dims{{1, rows, cols, len}}, ".t");
+    npu::TransposeArgs back{};
+    back.input = t;
+    back.output = y_strided;
+    const Dims perm{{0, 1, 3, 2}};
+    for (int i = 0; i < 4; ++i) back.perm[i] = perm[size_t(i)];
+    call(Opcode::kTranspose, id, back, {t}, {y_strided});
+  }
   return Status::OK();
 }
 

@@ -32,6 +32,10 @@ struct LowerOptions {
   // Upstream's use_neutron_for_format_conversion (compiler::CompileOptions): off, a boundary
   // Transpose to/from NHWC is dropped and the IO flagged channels-last.
   bool use_neutron_for_format_conversion = true;
+  // Conv and pools of a graph that did not go through layout-nhwc (channels_last=0) run between
+  // transposes to and from NHWC temporaries (the host); off, they are NotSupported (NPU
+  // partitions are channels-last by construction).
+  bool transpose_nchw = true;
 };
 
 // Every node of `g` (a partition or CPU group: its inputs and outputs are the program's).
