@@ -137,11 +137,18 @@ bool accumulators_fit(const Ctx& c, uint32_t weights_offset, size_t row_stride, 
                       size_t tap_stride, uint32_t bias_offset, int32_t channels, int32_t z_in) {
   const int64_t K = int64_t(taps) * int64_t(per_tap);
   const int64_t limit = (int64_t(1) << 31) - 1;
+  if (channels > 0 && K * 255 * 128 > limit) return false;  // the second test below, for any bias
   for (int32_t n = 0; n < channels; ++n) {
     const int8_t* w = reinterpret_cast<const int8_t*>(c.weights + weights_offset + size_t(n) * row_stride);
-    int64_t sum = 0;
-    for (size_t t = 0; t < taps; ++t)
-      for (size_t i = 0; i < per_tap; ++i) sum += w[t * tap_stride + i];
+    // |sum| <= K * 128 < 2^31 (K * 255 * 128 <= limit above): int32 sums, one contiguous run
+    // when the taps are unpadded (the CPU layout), so the loop vectorizes.
+    int32_t sum = 0;
+    if (per_tap == tap_stride || taps == 1) {
+      for (size_t i = 0; i < taps * per_tap; ++i) sum += w[i];
+    } else {
+      for (size_t t = 0; t < taps; ++t)
+        for (size_t i = 0; i < per_tap; ++i) sum += w[t * tap_stride + i];
+    }
     int32_t b;
     std::memcpy(&b, c.weights + bias_offset + size_t(n) * 4, 4);
     const int64_t folded = int64_t(b) - int64_t(z_in) * sum;

@@ -414,7 +414,7 @@ Status Lowering::lower_conv(NodeId id) {
   // OIHW -> OHWI (logical; pack-weights pads the channels).
   const int8_t* src = wt.data->data<int8_t>();
   std::vector<uint8_t> ohwi(size_t(cout * kh * kw * cin_g));
-  for (int64_t o = 0; o < cout; ++o)
+  for (int64_t o = 0; o < cout && !opt_.check_only; ++o)
     for (int64_t i = 0; i < cin_g; ++i)
       for (int64_t r = 0; r < kh; ++r)
         for (int64_t s = 0; s < kw; ++s)
@@ -515,7 +515,7 @@ Status Lowering::lower_fc(NodeId id) {
 
   const int8_t* src = bt.data->data<int8_t>();
   std::vector<uint8_t> nk(size_t(N * K));
-  for (int64_t j = 0; j < N; ++j)
+  for (int64_t j = 0; j < N && !opt_.check_only; ++j)
     for (int64_t k = 0; k < K; ++k) nk[size_t(j * K + k)] = uint8_t(trans_b ? src[j * K + k] : src[k * N + j]);
 
   ASSIGN_OR_RETURN(uint32_t ti, tensor(id, a));
@@ -1147,7 +1147,9 @@ Status lower_graph(const Graph& g, const LowerOptions& options, KernelProgram* o
 
 Status can_lower(const Graph& g, NodeId id) {
   KernelProgram scratch;
-  return lower_node(g, id, LowerOptions(), &scratch);
+  LowerOptions o;
+  o.check_only = true;
+  return lower_node(g, id, o, &scratch);
 }
 
 Status lower_node(const Graph& g, NodeId id, const LowerOptions& options, KernelProgram* out) {

@@ -36,6 +36,8 @@ struct LowerOptions {
   // transposes to and from NHWC temporaries (the host); off, they are NotSupported (NPU
   // partitions are channels-last by construction).
   bool transpose_nchw = true;
+  // can_lower(): every check, but the weights are not reordered (their blobs stay zero).
+  bool check_only = false;
 };
 
 // Every node of `g` (a partition or CPU group: its inputs and outputs are the program's).

@@ -5,6 +5,7 @@
 // NPU agree bit for bit by construction.
 #include <algorithm>
 #include <cstring>
+#include <memory>
 
 #include "exec/ops/binders.h"
 #include "kernel_calls/kernel_calls.h"
@@ -14,17 +15,20 @@
 namespace neutron {
 namespace {
 
-// 16-byte aligned storage (the kernel-call executor's contract for weights and prepared state).
+// 16-byte aligned storage (the kernel-call executor's contract for weights and prepared state),
+// not zero-filled: prepare() writes what run() reads.
 class AlignedBytes {
  public:
-  void resize(size_t n) { raw_.assign(n + 16, 0); }
-  uint8_t* data() {
-    const uintptr_t p = reinterpret_cast<uintptr_t>(raw_.data());
-    return raw_.data() + ((16 - p % 16) % 16);
+  void resize(size_t n) {
+    raw_.reset(new uint8_t[n + 16]);
+    const uintptr_t p = reinterpret_cast<uintptr_t>(raw_.get());
+    data_ = raw_.get() + ((16 - p % 16) % 16);
   }
+  uint8_t* data() { return data_; }
 
  private:
-  std::vector<uint8_t> raw_;
+  std::unique_ptr<uint8_t[]> raw_;
+  uint8_t* data_ = nullptr;
 };
 
 class LoweredStep final : public Step {
