@@ -1078,39 +1078,65 @@ CallStatus run_one(const Instruction& inst, const void* plan, const Bufs& r, uin
 }  // namespace
 
 CallStatus Executor::required_memory(const npu::MicrocodeView& mc, const uint8_t* weights, size_t* bytes) {
+  size_t ws = 0;
+  CallStatus s = required_memory(mc, weights, bytes, &ws);
+  if (s.ok()) *bytes += npu::align16(ws);
+  return s;
+}
+
+CallStatus Executor::required_memory(const npu::MicrocodeView& mc, const uint8_t* weights, size_t* bytes,
+                                     size_t* workspace_bytes) {
   Arena ar;
   ar.measuring = true;
   CallStatus s = walk(mc, weights, ar, nullptr);
   if (!s.ok()) return s;
   const size_t plans = (size_t(mc.num_instructions()) * sizeof(void*) + 63) & ~size_t(63);
-  *bytes = plans + npu::align16(ar.workspace) + npu::align16(ar.used);
+  *bytes = plans + npu::align16(ar.used);
+  *workspace_bytes = ar.workspace;
   return CallStatus();
 }
 
 CallStatus Executor::prepare(const npu::MicrocodeView& mc, const uint8_t* weights, void* memory, size_t bytes) {
+  return prepare_impl(mc, weights, memory, bytes, nullptr, 0);
+}
+
+CallStatus Executor::prepare(const npu::MicrocodeView& mc, const uint8_t* weights, void* memory, size_t bytes,
+                             uint8_t* workspace, size_t workspace_bytes) {
+  if (workspace == nullptr) return bad(Error::InvalidArgument, "workspace is null");
+  return prepare_impl(mc, weights, memory, bytes, workspace, workspace_bytes);
+}
+
+CallStatus Executor::prepare_impl(const npu::MicrocodeView& mc, const uint8_t* weights, void* memory, size_t bytes,
+                                  uint8_t* workspace, size_t workspace_bytes) {
   plans_ = nullptr;
   if (memory == nullptr) return bad(Error::InvalidArgument, "prepare memory is null");
   if (reinterpret_cast<uintptr_t>(memory) % npu::kAlignment != 0)
     return bad(Error::InvalidArgument, "prepare memory is not 16-byte aligned");
+  if (workspace != nullptr && reinterpret_cast<uintptr_t>(workspace) % npu::kAlignment != 0)
+    return bad(Error::InvalidArgument, "workspace is not 16-byte aligned");
   Arena measure;
   CallStatus s = walk(mc, weights, measure, nullptr);
   if (!s.ok()) return s;
-  // Layout: plan pointers, workspace (at a 64-byte offset), prepared states.
+  // Layout: plan pointers, workspace (at a 64-byte offset) unless the caller supplies it, prepared
+  // states.
   uint8_t* base = static_cast<uint8_t*>(memory);
   const size_t ws_off = (size_t(mc.num_instructions()) * sizeof(void*) + 63) & ~size_t(63);
-  if (bytes < ws_off || bytes - ws_off < npu::align16(measure.workspace) + npu::align16(measure.used))
+  const size_t own_ws = workspace != nullptr ? 0 : npu::align16(measure.workspace);
+  if (workspace != nullptr && workspace_bytes < measure.workspace)
+    return bad(Error::OutOfMemory, "workspace smaller than required_memory()");
+  if (bytes < ws_off || bytes - ws_off < own_ws + npu::align16(measure.used))
     return bad(Error::OutOfMemory, "prepare memory smaller than required_memory()");
   Arena fill;
   fill.measuring = false;
-  fill.ws = base + ws_off;
-  fill.base = fill.ws + npu::align16(measure.workspace);
-  fill.cap = bytes - (ws_off + npu::align16(measure.workspace));
+  fill.ws = workspace != nullptr ? workspace : base + ws_off;
+  fill.base = base + ws_off + own_ws;
+  fill.cap = bytes - (ws_off + own_ws);
   const void** plans = reinterpret_cast<const void**>(base);
   s = walk(mc, weights, fill, plans);
   if (!s.ok()) return s;
   mc_ = mc;
   weights_ = weights;
-  workspace_ = fill.ws;
+  workspace_ = workspace != nullptr ? nullptr : fill.ws;
   workspace_bytes_ = measure.workspace;
   plans_ = plans;
   return CallStatus();
@@ -1121,12 +1147,17 @@ CallStatus Executor::run(const RunBuffers& buffers, const PrefetchHooks* hooks) 
   if (mc_.scratch_size() > 0 && buffers.scratch == nullptr) return bad(Error::InvalidArgument, "scratch is null");
   if (mc_.num_inputs() > 0 && buffers.inputs == nullptr) return bad(Error::InvalidArgument, "inputs are null");
   if (mc_.num_outputs() > 0 && buffers.outputs == nullptr) return bad(Error::InvalidArgument, "outputs are null");
+  uint8_t* ws = workspace_;
+  if (ws == nullptr) {  // prepared with a caller workspace: this run's
+    if (workspace_bytes_ > 0 && buffers.workspace == nullptr) return bad(Error::InvalidArgument, "workspace is null");
+    ws = buffers.workspace;
+  }
   Bufs r{buffers, weights_, mc_.num_inputs(), mc_.num_outputs()};
   npu::InstructionCursor cur(mc_);
   Instruction inst;
   uint32_t i = 0;
   while (cur.next(&inst)) {
-    CallStatus s = run_one(inst, plans_[i], r, workspace_, hooks);
+    CallStatus s = run_one(inst, plans_[i], r, ws, hooks);
     if (!s.ok()) {
       s.instruction = i;
       return s;

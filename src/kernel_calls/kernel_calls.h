@@ -40,6 +40,8 @@ struct RunBuffers {
   uint8_t* const* outputs = nullptr;       // num_outputs pointers (header word 14)
   uint8_t* scratch = nullptr;              // header word 9 bytes
   uint8_t* sram_weights = nullptr;         // header word 12 bytes (prefetched weights)
+  // The kernels' working memory, for an executor prepared with a caller workspace (else unused).
+  uint8_t* workspace = nullptr;
 };
 
 class Executor {
@@ -52,17 +54,31 @@ class Executor {
   // (as must the microcode and the weights).
   CallStatus prepare(const npu::MicrocodeView& mc, const uint8_t* weights, void* memory, size_t bytes);
 
+  // The same with the workspace (the kernels' working memory: im2col tiles, accumulators, and
+  // prepare()'s repacking buffer) supplied by the caller: required_memory() then reports it
+  // separately (`*bytes` excludes it), prepare() repacks through `workspace`, and run() uses
+  // RunBuffers::workspace, so executors that never run at the same time can share one (the host
+  // executor runs one per int8 node).
+  static CallStatus required_memory(const npu::MicrocodeView& mc, const uint8_t* weights, size_t* bytes,
+                                    size_t* workspace_bytes);
+  CallStatus prepare(const npu::MicrocodeView& mc, const uint8_t* weights, void* memory, size_t bytes,
+                     uint8_t* workspace, size_t workspace_bytes);
+
   // Runs every instruction in order. Buffers must hold what the tensor table says.
   CallStatus run(const RunBuffers& buffers, const PrefetchHooks* hooks) const;
 
   bool prepared() const { return plans_ != nullptr; }
+  size_t workspace_bytes() const { return workspace_bytes_; }
   const npu::MicrocodeView& microcode() const { return mc_; }
 
  private:
+  CallStatus prepare_impl(const npu::MicrocodeView& mc, const uint8_t* weights, void* memory, size_t bytes,
+                          uint8_t* workspace, size_t workspace_bytes);
+
   npu::MicrocodeView mc_;
   const uint8_t* weights_ = nullptr;
   const void* const* plans_ = nullptr;  // per instruction: its prepared state
-  uint8_t* workspace_ = nullptr;        // kernels' working memory (im2col, accumulators)
+  uint8_t* workspace_ = nullptr;        // kernels' working memory (im2col, accumulators); null: the caller's
   size_t workspace_bytes_ = 0;
 };
 

@@ -38,7 +38,8 @@ class LoweredStep final : public Step {
   AlignedBytes weights, prepared;
   npu::MicrocodeView mc;
   kernel_calls::Executor calls;
-  size_t scratch = 0;
+  size_t scratch = 0;    // the program's scratch (temporaries), then the kernels' workspace
+  size_t workspace_at = 0;
   // Buffer pointers of one run (filled by run(); the executor is not shared between threads).
   mutable std::vector<const uint8_t*> in_ptrs;
   mutable std::vector<uint8_t*> out_ptrs;
@@ -50,6 +51,7 @@ class LoweredStep final : public Step {
     b.inputs = in_ptrs.data();
     b.outputs = out_ptrs.data();
     b.scratch = ctx.scratch<uint8_t>();
+    b.workspace = ctx.scratch<uint8_t>() + workspace_at;
     // prepare() validated every call and buffer; run() fails only when not prepared.
     (void)calls.run(b, nullptr);
   }
@@ -78,13 +80,18 @@ StatusOr<StepPtr> bind_lowered_int8(const Graph& g, NodeId id) {
   const npu::ValidationResult v =
       npu::validate_microcode(step->microcode.data(), step->microcode.size(), p.weights.size(), &step->mc);
   CHECK_OR_RETURN(v.ok(), Error::Internal, describe(g, id), ": lowered kernel calls do not validate: ", v.message);
-  size_t mem = 0;
-  kernel_calls::CallStatus s = kernel_calls::Executor::required_memory(step->mc, step->weights.data(), &mem);
+  // The kernels' workspace is the executor's shared scratch (after this node's temporaries); prepare
+  // repacks through a temporary one.
+  size_t mem = 0, ws = 0;
+  kernel_calls::CallStatus s = kernel_calls::Executor::required_memory(step->mc, step->weights.data(), &mem, &ws);
   CHECK_OR_RETURN(s.ok(), s.error, describe(g, id), ": ", s.message);
   step->prepared.resize(mem);
-  s = step->calls.prepare(step->mc, step->weights.data(), step->prepared.data(), mem);
+  AlignedBytes repack;
+  repack.resize(ws);
+  s = step->calls.prepare(step->mc, step->weights.data(), step->prepared.data(), mem, repack.data(), ws);
   CHECK_OR_RETURN(s.ok(), s.error, describe(g, id), ": ", s.message);
-  step->scratch = p.scratch_size;
+  step->workspace_at = npu::align16(size_t(p.scratch_size)) + 64;
+  step->scratch = step->workspace_at + ws;
   step->in_ptrs.resize(step->inputs.size() + 1);
   step->out_ptrs.resize(step->outputs.size() + 1);
   return StepPtr(std::move(step));
