@@ -20,9 +20,9 @@ namespace {
 class AlignedBytes {
  public:
   void resize(size_t n) {
-    raw_.reset(new uint8_t[n + 16]);
+    raw_.reset(new uint8_t[n + 64]);
     const uintptr_t p = reinterpret_cast<uintptr_t>(raw_.get());
-    data_ = raw_.get() + ((16 - p % 16) % 16);
+    data_ = raw_.get() + ((64 - p % 64) % 64);
   }
   uint8_t* data() { return data_; }
 
