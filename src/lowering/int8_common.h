@@ -62,7 +62,7 @@ inline StatusOr<Dims4> spatial_dims(const Graph& g, NodeId id, TensorId t, bool 
 // A constant int32 bias (per tensor or per channel, zero point 0) in accumulator units
 // acc_scale[c]: copied when its scale times bias_multiplier (Gemm's beta / alpha) is within 1e-6
 // relative of acc_scale[c], otherwise requantized (rounding half to even). A bias without
-// quantization parameters is taken to be in accumulator units. Defined in conv_int8.cc.
+// quantization parameters is taken to be in accumulator units. Defined in int8_params.cc.
 Status bias_to_accumulator_units(const Graph& g, NodeId id, TensorId b, const std::vector<double>& acc_scale,
                                  double bias_multiplier, std::vector<int32_t>* out);
 

@@ -357,7 +357,7 @@ Status Lowering::lower_node(NodeId id) {
     case OpKind::ReduceMin:
     case OpKind::ReduceSum: return lower_reduce(id);
     default:
-      return error(Error::NotSupported, describe(g_, id), ": no NPU lowering for ", op_kind_name(n.kind));
+      return error(Error::NotSupported, describe(g_, id), ": no int8 lowering for ", op_kind_name(n.kind));
   }
 }
 
@@ -399,7 +399,7 @@ Status Lowering::lower_conv(NodeId id) {
                   ": the NPU Conv is 2-D only");
   const bool depthwise = group > 1 && group == in.c && cout % in.c == 0;
 
-  // Requantization exactly as bind_conv_int8.
+  // Requantization: s_in * s_w[c] / s_out per output channel, bias in accumulator units.
   const double sx = int8::scale_of(g_, x), sy = int8::scale_of(g_, y);
   std::vector<double> acc_scale(static_cast<size_t>(cout));
   std::vector<FixedMultiplier> mult(static_cast<size_t>(cout));
@@ -499,7 +499,7 @@ Status Lowering::lower_fc(NodeId id) {
   CHECK_OR_RETURN(M <= INT32_MAX && K <= INT32_MAX && N <= INT32_MAX, Error::NotSupported, describe(g_, id),
                   ": matrix too large");
 
-  // Requantization exactly as bind_gemm_int8.
+  // Requantization: alpha * s_a * s_b[n] / s_out, bias scaled by beta.
   const double sa = int8::scale_of(g_, a), sy = int8::scale_of(g_, y);
   std::vector<double> acc_scale(static_cast<size_t>(N));
   std::vector<FixedMultiplier> mult(static_cast<size_t>(N));
@@ -705,7 +705,7 @@ Status Lowering::lower_binary(NodeId id) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Unary ops and requantizing Clip: a 256-entry table (bind_unary_int8's).
+// Unary ops and requantizing Clip: a 256-entry table (kernels/unary_int8.h).
 
 Status Lowering::lower_unary(NodeId id) {
   const Node& n = g_.node(id);
@@ -1018,7 +1018,7 @@ Status Lowering::lower_resize(NodeId id) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// BatchMatMul: MatMul of two int8 activations (int8::batch_matmul_setup, as the CPU binder). The
+// BatchMatMul: MatMul of two int8 activations (int8::batch_matmul_setup). The
 // kernel reads A [batch][m][k], B [batch][k][n] and writes [batch][m][n]; a B shared by every
 // batch folds the batches into the rows. Other broadcasts stay on the CPU.
 
@@ -1103,7 +1103,7 @@ Status Lowering::lower_reduce(NodeId id) {
   return Status::OK();
 }
 
-// Resize linear (int8::resize_linear_setup, as the CPU binder): the tensor folded to
+// Resize linear (int8::resize_linear_setup): the tensor folded to
 // [outer, H, W, inner] around the two resized axes; the weights hold the requantization
 // multiplier and the fixed-point taps (kernels/resize_int8.h).
 Status Lowering::lower_resize_linear(NodeId id) {

@@ -162,7 +162,7 @@ bool is_pool(OpKind k) { return op_category(k) == OpCategory::Pool; }
 // Div and PRelu have no int8 kernel.
 bool is_binary(OpKind k) { return op_category(k) == OpCategory::Binary && k != OpKind::Div && k != OpKind::PRelu; }
 
-// Ops whose int8 binders honor act_min/act_max.
+// Ops whose int8 lowering honors act_min/act_max.
 bool takes_fused_activation(OpKind k) {
   return k == OpKind::Conv || k == OpKind::Gemm || k == OpKind::MatMul || is_binary(k) || is_pool(k);
 }
