@@ -299,13 +299,13 @@ CallStatus setup_conv(const Ctx& c, const Instruction& inst, Arena& ar, const vo
     // NPU layout [out_c_padded][kh][kw][in_c_padded] -> OIHW [out_c][cin_g][kh][kw] in the workspace.
     int8_t* oihw = reinterpret_cast<int8_t*>(ar.ws);
     const int8_t* w = reinterpret_cast<const int8_t*>(c.weights + a.weights_offset);
-    const int32_t kh = a.kernel_h, kw = a.kernel_w;
-    for (int32_t oc = 0; oc < out_c; ++oc)
-      for (int32_t ky = 0; ky < kh; ++ky)
-        for (int32_t kx = 0; kx < kw; ++kx)
-          for (int64_t ic = 0; ic < cin_g; ++ic)
-            oihw[((size_t(oc) * size_t(cin_g) + size_t(ic)) * size_t(kh) + size_t(ky)) * size_t(kw) + size_t(kx)] =
-                w[((size_t(oc) * size_t(kh) + size_t(ky)) * size_t(kw) + size_t(kx)) * size_t(a.in_c_padded) + size_t(ic)];
+    const size_t taps = size_t(a.kernel_h) * size_t(a.kernel_w), cin = size_t(cin_g), cin_p = size_t(a.in_c_padded);
+    for (size_t oc = 0; oc < size_t(out_c); ++oc) {
+      const int8_t* src = w + oc * taps * cin_p;  // [KH][KW][in_c_padded]
+      int8_t* dst = oihw + oc * cin * taps;       // [cin_g][KH][KW]
+      for (size_t t = 0; t < taps; ++t)
+        for (size_t ic = 0; ic < cin; ++ic) dst[ic * taps + t] = src[t * cin_p + ic];
+    }
     int32_t* raw_bias = reinterpret_cast<int32_t*>(ar.ws + raw_bias_off);
     std::memcpy(raw_bias, c.weights + a.bias_offset, size_t(out_c) * 4);
     conv2d_int8_pack(p, oihw, raw_bias, packed, bias);

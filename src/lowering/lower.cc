@@ -414,11 +414,13 @@ Status Lowering::lower_conv(NodeId id) {
   // OIHW -> OHWI (logical; pack-weights pads the channels).
   const int8_t* src = wt.data->data<int8_t>();
   std::vector<uint8_t> ohwi(size_t(cout * kh * kw * cin_g));
-  for (int64_t o = 0; o < cout && !opt_.check_only; ++o)
-    for (int64_t i = 0; i < cin_g; ++i)
-      for (int64_t r = 0; r < kh; ++r)
-        for (int64_t s = 0; s < kw; ++s)
-          ohwi[size_t(((o * kh + r) * kw + s) * cin_g + i)] = uint8_t(src[((o * cin_g + i) * kh + r) * kw + s]);
+  const size_t taps = size_t(kh * kw), cin = size_t(cin_g);
+  for (size_t o = 0; o < size_t(cout) && !opt_.check_only; ++o) {
+    const int8_t* so = src + o * cin * taps;  // [I][KH][KW]
+    uint8_t* d = &ohwi[o * taps * cin];       // [KH][KW][I]
+    for (size_t i = 0; i < cin; ++i)
+      for (size_t t = 0; t < taps; ++t) d[t * cin + i] = uint8_t(so[i * taps + t]);
+  }
 
   ASSIGN_OR_RETURN(uint32_t ti, tensor(id, x));
   ASSIGN_OR_RETURN(uint32_t to, tensor(id, y));
