@@ -15,7 +15,7 @@
 namespace neutron {
 namespace {
 
-// 16-byte aligned storage (the kernel-call executor's contract for weights and prepared state),
+// 64-byte aligned storage (the kernel-call executor needs 16 for weights and prepared state),
 // not zero-filled: prepare() writes what run() reads.
 class AlignedBytes {
  public:
@@ -35,6 +35,7 @@ class LoweredStep final : public Step {
  public:
   std::vector<TensorId> inputs, outputs;
   std::vector<uint8_t> microcode;
+  std::vector<uint8_t> weights_kept;
   AlignedBytes weights, prepared;
   npu::MicrocodeView mc;
   kernel_calls::Executor calls;
@@ -75,20 +76,30 @@ StatusOr<StepPtr> bind_lowered_int8(const Graph& g, NodeId id) {
   CHECK_OR_RETURN(step->inputs.size() == size_t(p.num_inputs) && step->outputs.size() == size_t(p.num_outputs),
                   Error::Internal, describe(g, id), ": lowered IO does not match the node");
   step->microcode = std::move(p.microcode);
-  step->weights.resize(p.weights.size());
-  if (!p.weights.empty()) std::memcpy(step->weights.data(), p.weights.data(), p.weights.size());
+  const size_t weights_size = p.weights.size();
+  // The emitted weights section as it is when malloc aligned it (it does on the hosts we build
+  // for), else a 64-byte aligned copy.
+  const uint8_t* wsec = p.weights.data();
+  if (reinterpret_cast<uintptr_t>(wsec) % npu::kAlignment == 0) {
+    step->weights_kept = std::move(p.weights);
+    wsec = step->weights_kept.data();
+  } else {
+    step->weights.resize(p.weights.size());
+    if (!p.weights.empty()) std::memcpy(step->weights.data(), p.weights.data(), p.weights.size());
+    wsec = step->weights.data();
+  }
   const npu::ValidationResult v =
-      npu::validate_microcode(step->microcode.data(), step->microcode.size(), p.weights.size(), &step->mc);
+      npu::validate_microcode(step->microcode.data(), step->microcode.size(), weights_size, &step->mc);
   CHECK_OR_RETURN(v.ok(), Error::Internal, describe(g, id), ": lowered kernel calls do not validate: ", v.message);
   // The kernels' workspace is the executor's shared scratch (after this node's temporaries); prepare
   // repacks through a temporary one.
   size_t mem = 0, ws = 0;
-  kernel_calls::CallStatus s = kernel_calls::Executor::required_memory(step->mc, step->weights.data(), &mem, &ws);
+  kernel_calls::CallStatus s = kernel_calls::Executor::required_memory(step->mc, wsec, &mem, &ws);
   CHECK_OR_RETURN(s.ok(), s.error, describe(g, id), ": ", s.message);
   step->prepared.resize(mem);
   AlignedBytes repack;
   repack.resize(ws);
-  s = step->calls.prepare(step->mc, step->weights.data(), step->prepared.data(), mem, repack.data(), ws);
+  s = step->calls.prepare(step->mc, wsec, step->prepared.data(), mem, repack.data(), ws);
   CHECK_OR_RETURN(s.ok(), s.error, describe(g, id), ": ", s.message);
   step->workspace_at = npu::align16(size_t(p.scratch_size)) + 64;
   step->scratch = step->workspace_at + ws;
