@@ -115,7 +115,7 @@ def main():
     groups = {
         "runtime": ["neutron_fw_runtime"],
         "kernels": ["neutron_fw_kernels"],
-        "sim+driver+npu reader": ["neutron_fw_sim", "neutron_fw_driver", "neutron_fw_npu"],
+        "sim+driver+npu reader": ["neutron_fw_kernel_calls", "neutron_fw_sim", "neutron_fw_driver", "neutron_fw_npu"],
         "board": ["neutron_fw_board"],
     }
     for g, members in groups.items():

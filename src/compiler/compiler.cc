@@ -1,5 +1,6 @@
 #include "compiler/compiler.h"
 
+#include "lowering/lowering.h"
 #include "passes/passes.h"
 #include "passes/pipeline.h"
 
@@ -7,7 +8,7 @@ namespace neutron::compiler {
 
 const std::vector<CompileStage>& compile_stages() {
   static const std::vector<CompileStage> kStages = {
-      {"lower", "IR nodes -> kernel calls with fused activations and the CPU binders' requantization", lower_graph},
+      {"lower", "IR nodes -> kernel calls with fused activations and requantization (the shared int8 lowering)", lower_graph},
       {"pack-weights", "pad weights to num_macs channels and place every constant in the weights section", pack_weights},
       {"plan-scratch", "liveness and greedy placement of activations in the scratch; conv row tiling", plan_scratch},
       {"prefetch", "Prefetch/WaitPrefetch of each kernel's constants into SRAM (fetch_constants_to_sram)",
@@ -16,6 +17,15 @@ const std::vector<CompileStage>& compile_stages() {
       {"compose-payload", "payload header, microcode, weights and kernels, 16-byte aligned", compose_payload},
   };
   return kStages;
+}
+
+// Stage "lower": the shared int8 lowering, with the weights' channels padded to the MAC array.
+Status lower_graph(CompileContext& ctx) {
+  lowering::LowerOptions o;
+  o.channel_multiple = ctx.target.num_macs;
+  o.use_neutron_for_format_conversion = ctx.options.use_neutron_for_format_conversion;
+  o.transpose_nchw = false;
+  return lowering::lower_graph(ctx.graph, o, &ctx.program);
 }
 
 StatusOr<NpuProgram> compile_program(const Graph& partition, const NeutronTarget& target, const CompileOptions& options,

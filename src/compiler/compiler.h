@@ -2,10 +2,11 @@
 // layout-nhwc) -> a delegate payload (npu/microcode_format.h, neutron-backend-facts.md §6.2).
 //
 // Stages, in order (compile_stages(); each leaves the NpuProgram printable with print_program()):
-//   lower            each IR node -> kernel calls (npu/kernel_args.h) with fused activations and the
-//                    requantization parameters of the CPU int8 binders (exec/ops/*_int8.cc), so the
-//                    NPU computes the CPU's integers bit for bit
-//   pack-weights     weights padded to num_macs channels, biases, multipliers and tables placed in
+//   lower            each IR node -> kernel calls (npu/kernel_args.h) with fused activations and
+//                    requantization: the shared int8 lowering (lowering/lowering.h) the host and
+//                    CPU instructions use too, so the NPU computes the CPU's integers bit for bit;
+//                    weights' channels padded to the target's num_macs
+//   pack-weights     weights padded to num_macs channels (lowering::place_constants), biases, multipliers and tables placed in
 //                    the weights section (16-byte aligned); args get their offsets
 //   plan-scratch     liveness over the kernel sequence, greedy placement in the activation scratch
 //                    (16-byte aligned); conv row tiling when a layer exceeds the SRAM budget

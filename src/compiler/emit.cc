@@ -12,27 +12,7 @@
 
 namespace neutron::compiler {
 
-Status emit_microcode(CompileContext& ctx) {
-  NpuProgram& p = ctx.program;
-  npu::MicrocodeWriter w;
-  for (const ProgramTensor& t : p.tensors) w.add_tensor(t.region, t.io_index, t.offset, t.elem, t.dims, t.zero_point);
-  std::vector<uint8_t> image(p.weights_size, 0);
-  for (const ConstBlob& b : p.blobs) {
-    CHECK_OR_RETURN(b.offset != UINT32_MAX && uint64_t(b.offset) + b.data.size() <= image.size(), Error::Internal,
-                    "emit: blob '", b.name, "' is not placed in the weights section");
-    if (!b.data.empty()) std::memcpy(image.data() + b.offset, b.data.data(), b.data.size());
-  }
-  if (!image.empty()) w.add_weights(image.data(), image.size());
-  for (const KernelCall& c : p.calls) w.append_raw(c.op, c.args.data(), c.args.size() * 4);
-  w.set_scratch_size(p.scratch_size);
-  w.set_sram_scratch_size(p.sram_scratch_size);
-  w.set_num_inputs(uint32_t(p.num_inputs));
-  w.set_num_outputs(uint32_t(p.num_outputs));
-  ASSIGN_OR_RETURN(npu::MicrocodeImage img, w.finish());
-  p.microcode = std::move(img.microcode);
-  p.weights = std::move(img.weights);
-  return Status::OK();
-}
+Status emit_microcode(CompileContext& ctx) { return lowering::emit_kernel_calls(ctx.program); }
 
 Status compose_payload(CompileContext& ctx) {
   NpuProgram& p = ctx.program;

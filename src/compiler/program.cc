@@ -5,27 +5,6 @@
 
 namespace neutron::compiler {
 
-uint32_t ProgramTensor::bytes() const {
-  uint64_t n = 1;
-  for (int32_t d : dims) n *= uint64_t(d);
-  const uint32_t es = elem == npu::ElemType::kInt32 ? 4 : (elem == npu::ElemType::kInt16 ? 2 : 1);
-  return uint32_t(n * es);
-}
-
-const char* blob_kind_name(BlobKind k) {
-  switch (k) {
-    case BlobKind::kConvWeights: return "conv_weights";
-    case BlobKind::kFcWeights: return "fc_weights";
-    case BlobKind::kBias: return "bias";
-    case BlobKind::kMultipliers: return "multipliers";
-    case BlobKind::kTable: return "table";
-    case BlobKind::kIndexTable: return "index_table";
-    case BlobKind::kSoftmaxTable: return "softmax_table";
-    case BlobKind::kConstant: return "constant";
-  }
-  return "?";
-}
-
 namespace {
 
 const char* region_name(npu::Region r) {

@@ -9,8 +9,8 @@
 #include <type_traits>
 
 #include "driver/neutron_driver_sim.h"
+#include "kernel_calls/kernel_calls.h"
 #include "npu/microcode_reader.h"
-#include "sim/interpreter.h"
 #include "sim/timing.h"
 
 namespace {
@@ -18,6 +18,7 @@ namespace {
 using neutron::Error;
 namespace npu = neutron::npu;
 namespace sim = neutron::sim;
+namespace kernel_calls = neutron::kernel_calls;
 
 constexpr uint32_t kContextMagic = 0x5854436E;  // "nCTX"
 constexpr size_t kDefaultTraceBytes = 64 * 1024;
@@ -36,7 +37,7 @@ struct ModelContext {
   npu::MicrocodeView mc;
   const uint8_t* weights = nullptr;
   uint32_t timeout_s = 60;
-  sim::Interpreter interp;
+  kernel_calls::Executor interp;
   // Trace.
   uint32_t trace_level = 0;
   char* trace_buf = nullptr;
@@ -73,7 +74,7 @@ uint32_t sim_code(Error e, uint32_t instruction) {
   return code;
 }
 
-NeutronError from_sim(const sim::SimStatus& s) {
+NeutronError from_sim(const kernel_calls::CallStatus& s) {
   switch (s.error) {
     case Error::Ok: return ok();
     case Error::InvalidModel:
@@ -123,8 +124,8 @@ NeutronError check_model(const NeutronModelConfig* mcfg, npu::MicrocodeView* mc,
     const uint32_t where = v.instruction != 0xFFFFFFFFu ? v.instruction : 0xFFFFFFFFu;
     return firmware_error(ERROR_CATEGORY_FW_UCODE, v.message, sim_code(v.error, where));
   }
-  const sim::SimStatus s =
-      sim::Interpreter::required_memory(*mc, static_cast<const uint8_t*>(mcfg->weights), prepared_bytes);
+  const kernel_calls::CallStatus s =
+      kernel_calls::Executor::required_memory(*mc, static_cast<const uint8_t*>(mcfg->weights), prepared_bytes);
   if (!s.ok()) return from_sim(s);
   return ok();
 }
@@ -282,7 +283,7 @@ NeutronError neutronModelPrepare(const NeutronModelConfig* mcfg, NeutronModelHan
   c->mc = mc;
   c->weights = static_cast<const uint8_t*>(mcfg->weights);
   c->timeout_s = mcfg->timeoutSeconds ? mcfg->timeoutSeconds : 60;
-  const sim::SimStatus s = c->interp.prepare(mc, c->weights, mem + context_header_bytes(), prepared);
+  const kernel_calls::CallStatus s = c->interp.prepare(mc, c->weights, mem + context_header_bytes(), prepared);
   if (!s.ok()) {
     c->magic = 0;
     if (heap) std::free(mem);
@@ -328,15 +329,15 @@ NeutronError neutronRunBlocking(NeutronModelHandle hdl, const NeutronDataConfig*
   if ((scratch && !aligned16(scratch)) || (sram && !aligned16(sram)) || (profile && !aligned16(profile)))
     return driver_error(ERROR_CATEGORY_DRIVER_INVALID, "scratch, scratchWeights and profile must be 16-byte aligned");
 
-  sim::RunBuffers b;
+  kernel_calls::RunBuffers b;
   b.inputs = reinterpret_cast<const uint8_t* const*>(dcfg->inputs);
   b.outputs = reinterpret_cast<uint8_t* const*>(dcfg->outputs);
   b.scratch = scratch;
   b.sram_weights = sram;
-  sim::PrefetchHooks hooks;
+  kernel_calls::PrefetchHooks hooks;
   hooks.copy = g.config.copy;
   hooks.wait = g.config.wait;
-  const sim::SimStatus s = c->interp.run(b, &hooks);
+  const kernel_calls::CallStatus s = c->interp.run(b, &hooks);
   if (!s.ok()) return from_sim(s);
 
   // Timing (shapes only): trace, profile buffer and stats.

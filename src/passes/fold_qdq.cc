@@ -12,7 +12,7 @@
 //  3. Clusters: an op whose data inputs all come from DequantizeLinear of int8 tensors (weights:
 //     of int8 constants; Conv/Gemm bias: of an int32 constant), whose outputs each go only to one
 //     QuantizeLinear to int8 (optionally through a float Relu/Clip, which becomes the op's fused
-//     act_min/act_max, see ir/op_attrs.h), and for which the int8 kernel accepts these
+//     act_min/act_max, see ir/op_attrs.h), and which the int8 lowering accepts with these
 //     parameters, is rewired to read the int8 tensors and write the Q's int8 outputs. The Q (and
 //     fused Relu/Clip) nodes are removed; DQ nodes are left for dead-code elimination since they
 //     may have other float consumers. Pure data movement (Reshape, Transpose, Concat, Slice, Pad,
@@ -20,8 +20,8 @@
 //     inputs with other parameters first go through an inserted requantizing int8 Clip without
 //     bounds (exact: a table of Q_out(DQ_in(q))). Split needs identical parameters. ReduceMax
 //     and ReduceMin fold the same way (max/min commute with the monotone requantization).
-//     MatMul of two activations, ReduceMean/ReduceSum and linear Resize fold when their int8
-//     binders (batch_matmul_int8.cc, reduce_int8.cc, resize_int8.cc) accept the parameters.
+//     Every other op folds when the int8 lowering accepts it (lowering::can_lower): the host, CPU
+//     programs and the NPU run exactly what it lowers.
 //  4. DequantizeLinear -> QuantizeLinear with identical parameters: the Q's users read the DQ's
 //     input directly.
 //  5. int8 Conv/Gemm/MatMul/Add/Sub/Mul/pools -> int8 Relu/Clip with identical input and output
@@ -33,10 +33,8 @@
 #include <limits>
 #include <numeric>
 
-#include "kernels/batch_matmul_int8.h"
-#include "kernels/reduce_int8.h"
 #include "kernels/requantize.h"
-#include "kernels/resize_int8.h"
+#include "lowering/lowering.h"
 #include "passes/passes.h"
 
 namespace neutron {
@@ -164,7 +162,7 @@ bool is_pool(OpKind k) { return op_category(k) == OpCategory::Pool; }
 // Div and PRelu have no int8 kernel.
 bool is_binary(OpKind k) { return op_category(k) == OpCategory::Binary && k != OpKind::Div && k != OpKind::PRelu; }
 
-// Ops whose int8 binders honor act_min/act_max.
+// Ops whose int8 lowering honors act_min/act_max.
 bool takes_fused_activation(OpKind k) {
   return k == OpKind::Conv || k == OpKind::Gemm || k == OpKind::MatMul || is_binary(k) || is_pool(k);
 }
@@ -184,29 +182,6 @@ bool foldable_kind(OpKind k) {
          is_binary(k) || is_unary_lut(k) || is_data_movement(k);
 }
 
-bool multiplier_ok(double real) {
-  FixedMultiplier m;
-  return quantize_multiplier(real, &m);
-}
-
-// Linear Resize as resize_int8.cc binds it: a coordinate mode it has, no antialias, at most two
-// adjacent axes resized (in != out or scale != 1), the multiplier s_in / (s_out * 2^22) in range.
-bool linear_resize_int8_accepts(const Node& n, const Shape& xs, const Shape& ys, double sx, double sy) {
-  if (n.attrs.get_string("mode", "nearest") != "linear" || n.attrs.get_int("antialias", 0) != 0) return false;
-  const std::string ctm = n.attrs.get_string("coordinate_transformation_mode", "half_pixel");
-  if (ctm != "half_pixel" && ctm != "half_pixel_symmetric" && ctm != "pytorch_half_pixel" && ctm != "align_corners" &&
-      ctm != "asymmetric")
-    return false;
-  if (xs.size() != ys.size() || xs.empty()) return false;
-  const std::vector<double> scales = n.attrs.get_floats("scales");
-  std::vector<size_t> changed;
-  for (size_t a = 0; a < xs.size(); ++a)
-    if (xs[a] != ys[a] || (scales.size() == xs.size() && scales[a] != 1.0)) changed.push_back(a);
-  if (changed.size() > 2 || (changed.size() == 2 && changed[1] != changed[0] + 1)) return false;
-  FixedMultiplier m;
-  return resize_bilinear_int8_multiplier(sx, sy, &m);
-}
-
 // The candidate: the node's kind and attributes with its operands replaced by int8 tensors.
 struct Candidate {
   std::vector<TensorId> inputs;
@@ -216,17 +191,18 @@ struct Candidate {
   std::vector<size_t> requantize_inputs;
 };
 
-// Mirrors the checks of the int8 binders (exec/ops/*_int8.cc), so that a folded op always binds.
-bool int8_kernel_accepts(const Graph& g, const Node& n, Candidate& c) {
+// Whether the candidate becomes an int8 op: data movement when its parameters allow (bytes move
+// with the output's parameters); every other op when the int8 lowering (lowering/lowering.h), the
+// one place int8 nodes become kernel parameters, lowers the node rewired to the int8 tensors.
+bool int8_kernel_accepts(Graph& g, NodeId id, Candidate& c) {
   const auto T = [&](TensorId t) -> const Tensor& { return g.tensor(t); };
+  const Node& n = g.node(id);
   const OpKind k = n.kind;
   for (size_t i = 0; i < c.inputs.size(); ++i)
     if (c.inputs[i] != kNoTensor && slot_of(k, i) == Slot::Data && !is_q8_per_tensor(T(c.inputs[i]))) return false;
   for (TensorId o : c.outputs)
     if (!is_q8_per_tensor(T(o))) return false;
   if (c.inputs.empty() || c.inputs[0] == kNoTensor || c.outputs.empty()) return false;
-  const double sx = T(c.inputs[0]).quant.scale[0];
-  const double sy = T(c.outputs[0]).quant.scale[0];
 
   if (is_data_movement(k) || is_nearest_resize(n) || k == OpKind::ReduceMax || k == OpKind::ReduceMin) {
     // Moving bytes needs one set of parameters. Q_out(move(DQ_in(x))) = move(Q_out(DQ_in(x)))
@@ -240,93 +216,14 @@ bool int8_kernel_accepts(const Graph& g, const Node& n, Candidate& c) {
     return c.requantize_inputs.empty() || k != OpKind::Split;
   }
   if (c.outputs.size() != 1) return false;
-  if (is_unary_lut(k) || k == OpKind::Softmax) return true;
-  if (k == OpKind::Resize) return linear_resize_int8_accepts(n, T(c.inputs[0]).shape, T(c.outputs[0]).shape, sx, sy);
-  if (k == OpKind::ReduceMean || k == OpKind::ReduceSum) {
-    // reduce_int8.cc: at most kReduceInt8MaxCount elements per output, the multiplier in range.
-    const Shape& s = T(c.inputs[0]).shape;
-    std::vector<char> red(s.size(), 0);
-    for (int64_t a : n.attrs.get_ints("axes")) {
-      const int ax = normalize_axis(a, s.size());
-      if (ax < 0) return false;
-      red[size_t(ax)] = 1;
-    }
-    const bool all = std::find(red.begin(), red.end(), 1) == red.end();
-    int64_t count = 1;
-    for (size_t a = 0; a < s.size(); ++a)
-      if (all || red[a]) count *= s[a];
-    if (count < 1 || count > kReduceInt8MaxCount) return false;
-    return multiplier_ok(k == OpKind::ReduceMean ? sx / (sy * double(count)) : sx / sy);
-  }
-  if (k == OpKind::MatMul && c.inputs.size() == 2 && c.inputs[1] != kNoTensor && !T(c.inputs[1]).is_constant()) {
-    // Two activations (batch_matmul_int8.cc): per-tensor B, any zero points.
-    const Tensor& b = T(c.inputs[1]);
-    const Shape& as = T(c.inputs[0]).shape;
-    if (!is_q8_per_tensor(b) || as.empty() ||
-        as.back() > batch_matmul_int8_max_depth(T(c.inputs[0]).quant.zero_point[0], b.quant.zero_point[0]))
-      return false;
-    return multiplier_ok(sx * double(b.quant.scale[0]) / sy);
-  }
-  if (is_binary(k)) {
-    if (c.inputs.size() != 2 || c.inputs[1] == kNoTensor) return false;
-    const double sb = T(c.inputs[1]).quant.scale[0];
-    if (k == OpKind::Add || k == OpKind::Sub) {
-      FixedMultiplierPair m;
-      return quantize_multiplier_pair(sx / sy, sb / sy, &m);
-    }
-    if (k == OpKind::Mul) return multiplier_ok(sx * sb / sy);
-    return true;
-  }
-  if (is_pool(k)) {
-    if (T(c.inputs[0]).shape.size() != 4) return false;
-    if (k == OpKind::MaxPool || k == OpKind::GlobalMaxPool)
-      return T(c.inputs[0]).quant == T(c.outputs[0]).quant || multiplier_ok(sx / sy);
-    if (k == OpKind::GlobalAveragePool) {
-      const Shape& s = T(c.inputs[0]).shape;
-      const bool cl = n.attrs.get_int("channels_last", 0) != 0;
-      const double count = cl ? double(s[1] * s[2]) : double(s[2] * s[3]);
-      return multiplier_ok(sx / (sy * count));
-    }
-    const auto ks = n.attrs.get_ints("kernel_shape");
-    const auto dl = n.attrs.get_ints("dilations", {1, 1});
-    if (ks.size() != 2 || (dl.size() == 2 && (dl[0] != 1 || dl[1] != 1))) return false;
-    for (int64_t cnt = 1; cnt <= ks[0] * ks[1]; ++cnt)
-      if (!multiplier_ok(sx / (sy * double(cnt)))) return false;
-    return true;
-  }
-  // Conv, Gemm, MatMul: constant int8 weights, symmetric; int32 constant bias with zero point 0.
-  if (c.inputs.size() < 2 || c.inputs[1] == kNoTensor) return false;
-  const Tensor& w = T(c.inputs[1]);
-  if (!is_q8(w) || !w.is_constant()) return false;
-  for (int32_t z : w.quant.zero_point)
-    if (z != 0) return false;
-  int64_t channels = 0;
-  int32_t channel_axis = 0;
-  if (k == OpKind::Conv) {
-    if (w.shape.size() != 4 || T(c.inputs[0]).shape.size() != 4) return false;
-    channels = w.shape[0];
-    channel_axis = 0;
-  } else {
-    if (w.shape.size() != 2) return false;
-    if (k == OpKind::Gemm && n.attrs.get_int("transA", 0) != 0) return false;
-    if (k == OpKind::Gemm && !(n.attrs.get_float("alpha", 1.0) > 0)) return false;
-    const bool trans_b = k == OpKind::Gemm && n.attrs.get_int("transB", 0) != 0;
-    channels = trans_b ? w.shape[0] : w.shape[1];
-    channel_axis = trans_b ? 0 : 1;
-  }
-  if (w.quant.per_axis() && (w.quant.axis != channel_axis || int64_t(w.quant.scale.size()) != channels)) return false;
-  const double alpha = k == OpKind::Gemm ? n.attrs.get_float("alpha", 1.0) : 1.0;
-  for (size_t ch = 0; ch < w.quant.scale.size(); ++ch)
-    if (!multiplier_ok(alpha * sx * double(w.quant.scale[ch]) / sy)) return false;
-  if (c.inputs.size() > 2 && c.inputs[2] != kNoTensor) {
-    const Tensor& b = T(c.inputs[2]);
-    if (b.dtype != DType::I32 || !b.is_constant()) return false;
-    if (b.data->count() != channels && b.data->count() != 1) return false;
-    for (int32_t z : b.quant.zero_point)
-      if (z != 0) return false;
-    if (b.quant.per_axis() && int64_t(b.quant.scale.size()) != channels) return false;
-  }
-  return true;
+  // Ask the lowering about the rewired node (the producers of the int8 tensors do not matter to it).
+  Node& m = g.node(id);
+  std::swap(m.inputs, c.inputs);
+  std::swap(m.outputs, c.outputs);
+  const bool ok = lowering::can_lower(g, id).ok();
+  std::swap(m.inputs, c.inputs);
+  std::swap(m.outputs, c.outputs);
+  return ok;
 }
 
 struct Fusion {
@@ -399,7 +296,7 @@ bool try_fold_cluster(Graph& g, NodeId id) {
     q_nodes.push_back(q);
     cand.outputs.push_back(g.node(q).outputs[0]);
   }
-  if (!int8_kernel_accepts(g, n, cand)) return false;
+  if (!int8_kernel_accepts(g, id, cand)) return false;
 
   for (size_t i : cand.requantize_inputs) {
     const TensorId src = cand.inputs[i];

@@ -6,7 +6,7 @@
 
 #include "kernels/quantize.h"
 #include "runtime/payload.h"
-#include "sim/interpreter.h"
+#include "kernel_calls/kernel_calls.h"
 
 namespace neutron::runtime {
 
@@ -19,7 +19,7 @@ struct ProgramRunner::Step {
   TensorArg* args = nullptr;
   uint32_t num_args = 0;
   // CPU kernel calls.
-  sim::Interpreter* cpu = nullptr;
+  kernel_calls::Executor* cpu = nullptr;
   const uint8_t** cpu_inputs = nullptr;
   uint8_t** cpu_outputs = nullptr;
   // Working memory of delegate calls; the planned activations of delegate and CPU kernel calls;
@@ -216,9 +216,9 @@ ProgramStatus check_kernel_payload(const Tables& tb, uint32_t payload, const fla
   if (v.mc.scratch_size() > activation_bytes)
     return bad(Error::InvalidProgram, "instruction's activation memory is smaller than its payload needs", ii);
   size_t mem = 0;
-  const sim::SimStatus ss = sim::Interpreter::required_memory(v.mc, v.weights, &mem);
+  const kernel_calls::CallStatus ss = kernel_calls::Executor::required_memory(v.mc, v.weights, &mem);
   if (!ss.ok()) return bad(ss.error, ss.message, ii);
-  *persistent = align_up(sizeof(sim::Interpreter)) + align_up(mem) + align_up(sizeof(void*) * (v.num_inputs + 1)) +
+  *persistent = align_up(sizeof(kernel_calls::Executor)) + align_up(mem) + align_up(sizeof(void*) * (v.num_inputs + 1)) +
                 align_up(sizeof(void*) * (v.num_outputs + 1));
   return ProgramStatus{};
 }
@@ -401,15 +401,15 @@ ProgramStatus ProgramRunner::prepare_kernel_calls(Step* st, const fb::Payload* p
   const PayloadStatus ps = parse_payload(pl->data()->data(), pl->data()->size(), &v);
   if (!ps.ok()) return bad(ps.error, ps.message, ii);
   size_t mem = 0;
-  sim::SimStatus ss = sim::Interpreter::required_memory(v.mc, v.weights, &mem);
+  kernel_calls::CallStatus ss = kernel_calls::Executor::required_memory(v.mc, v.weights, &mem);
   if (!ss.ok()) return bad(ss.error, ss.message, ii);
-  void* obj = persistent->allocate(sizeof(sim::Interpreter), kAlign);
+  void* obj = persistent->allocate(sizeof(kernel_calls::Executor), kAlign);
   void* prep = persistent->allocate(mem ? mem : 1, kAlign);
   st->cpu_inputs = static_cast<const uint8_t**>(persistent->allocate(sizeof(void*) * (v.num_inputs + 1), kAlign));
   st->cpu_outputs = static_cast<uint8_t**>(persistent->allocate(sizeof(void*) * (v.num_outputs + 1), kAlign));
   if (obj == nullptr || prep == nullptr || st->cpu_inputs == nullptr || st->cpu_outputs == nullptr)
     return bad(Error::OutOfMemory, "arena cannot hold the prepared CPU kernels", ii);
-  st->cpu = new (obj) sim::Interpreter();
+  st->cpu = new (obj) kernel_calls::Executor();
   ss = st->cpu->prepare(v.mc, v.weights, prep, mem);
   if (!ss.ok()) return bad(ss.error, ss.message, ii);
   for (uint32_t k = 0; k < v.num_inputs; ++k)
@@ -545,12 +545,12 @@ ProgramStatus ProgramRunner::run() {
         break;
       }
       case InstructionKind::kCpuKernels: {
-        sim::RunBuffers b;
+        kernel_calls::RunBuffers b;
         b.inputs = st.cpu_inputs;
         b.outputs = st.cpu_outputs;
         b.scratch = st.activations;
         b.sram_weights = st.sram;
-        const sim::SimStatus s = st.cpu->run(b, nullptr);
+        const kernel_calls::CallStatus s = st.cpu->run(b, nullptr);
         if (!s.ok()) return bad(s.error, s.message, ii);
         break;
       }
@@ -563,7 +563,7 @@ void ProgramRunner::unload() {
   for (size_t i = 0; i < num_instructions_; ++i) {
     Step& st = steps_[i];
     if (st.kind == InstructionKind::kDelegate && st.backend != nullptr && st.handle != nullptr) st.backend->destroy(st.handle);
-    if (st.cpu != nullptr) st.cpu->~Interpreter();
+    if (st.cpu != nullptr) st.cpu->~Executor();
     st.~Step();
   }
   program_ = nullptr;

@@ -23,8 +23,8 @@
 #include "runtime/backend_registry.h"
 #include "runtime/neutron_backend.h"
 
-namespace neutron::sim {
-class Interpreter;
+namespace neutron::kernel_calls {
+class Executor;
 }
 
 namespace neutron::runtime {

@@ -1,7 +1,7 @@
 // Timing model of the Neutron N3 NPU (Neutron-C flavour: firmware on the host core, no data
 // mover, weights prefetched from flash by application callbacks). It reads shapes, sizes, regions
 // and kernel geometry from the microcode, never tensor values, and never runs a kernel: the
-// functional simulator (sim/interpreter.h) and this model are independent. docs/npu-model.md
+// functional simulator (kernel_calls/kernel_calls.h) and this model are independent. docs/npu-model.md
 // states every formula and parameter; in short, per kernel:
 //
 //   compute   = the P x M mapping: P pipelines each take one output channel, each cycle a

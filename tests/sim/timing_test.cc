@@ -7,7 +7,7 @@
 #include <cstdio>
 
 #include "npu/npu_test_util.h"
-#include "sim/interpreter.h"
+#include "kernel_calls/kernel_calls.h"
 #include "sim/mobilenet_microcode.h"
 #include "sim/sim_config_target.h"
 #include "sim/timing.h"

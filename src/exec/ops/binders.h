@@ -1,5 +1,5 @@
-// Binder entry points, one per op family file in exec/ops/. The float binders dispatch to the
-// *_int8 binders when the node's data tensors are quantized int8 (see docs/integer-semantics.md).
+// Binder entry points, one per op family file in exec/ops/. The family binders send nodes whose
+// data tensors are quantized int8 to bind_lowered_int8 (see docs/integer-semantics.md).
 #pragma once
 #include "exec/step.h"
 
@@ -31,16 +31,10 @@ StatusOr<StepPtr> bind_data_movement(const Graph& g, NodeId id);
 // quantize.cc: QuantizeLinear, DequantizeLinear
 StatusOr<StepPtr> bind_quantize(const Graph& g, NodeId id);
 
-// Integer versions (files *_int8.cc). Called by the family binders above.
-StatusOr<StepPtr> bind_conv_int8(const Graph& g, NodeId id);
-StatusOr<StepPtr> bind_gemm_int8(const Graph& g, NodeId id);    // Gemm and MatMul with constant B
-StatusOr<StepPtr> bind_pool_int8(const Graph& g, NodeId id);    // MaxPool, AveragePool, Global*
-StatusOr<StepPtr> bind_binary_int8(const Graph& g, NodeId id);  // Add, Sub, Mul, Max, Min
-StatusOr<StepPtr> bind_unary_int8(const Graph& g, NodeId id);   // all unary ops via a 256-entry table
-StatusOr<StepPtr> bind_softmax_int8(const Graph& g, NodeId id);
-StatusOr<StepPtr> bind_batch_matmul_int8(const Graph& g, NodeId id);   // MatMul with a runtime B
-StatusOr<StepPtr> bind_reduce_int8(const Graph& g, NodeId id);         // ReduceMean, ReduceSum
-StatusOr<StepPtr> bind_resize_linear_int8(const Graph& g, NodeId id);  // Resize mode "linear"
+// int8 nodes (lowered_int8.cc): lowered by the shared int8 lowering (lowering/lowering.h) and run
+// as kernel calls by kernel_calls::Executor. The family binders above send every int8 compute
+// node here; data movement moves int8 bytes like any other dtype.
+StatusOr<StepPtr> bind_lowered_int8(const Graph& g, NodeId id);
 
 // True when the node's first input is an int8 tensor with quantization parameters.
 bool is_int8_node(const Graph& g, NodeId id);

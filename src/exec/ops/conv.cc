@@ -140,7 +140,7 @@ class ConvStep final : public Step {
 }  // namespace
 
 StatusOr<StepPtr> bind_conv(const Graph& g, NodeId id) {
-  if (is_int8_node(g, id)) return bind_conv_int8(g, id);
+  if (is_int8_node(g, id)) return bind_lowered_int8(g, id);
   const Node& n = g.node(id);
   CHECK_OR_RETURN(n.inputs.size() >= 2 && n.outputs.size() == 1, Error::InvalidModel, describe(g, id),
                   ": expects inputs X, W, B? and one output");

@@ -1,5 +1,5 @@
 // Binary elementwise ops (Add, Sub, Mul, Div, Max, Min, PRelu) on f32 and plain integers.
-// Quantized int8 nodes go to bind_binary_int8 (elementwise_int8.cc).
+// Quantized int8 nodes are lowered and run as kernel calls (bind_lowered_int8).
 #include "kernels/elementwise.h"
 
 #include "exec/ops/binders.h"
@@ -23,7 +23,7 @@ bool binary_op_of(OpKind k, BinaryOp* op) {
 }  // namespace
 
 StatusOr<StepPtr> bind_binary(const Graph& g, NodeId id) {
-  if (is_int8_node(g, id)) return bind_binary_int8(g, id);
+  if (is_int8_node(g, id)) return bind_lowered_int8(g, id);
   const Node& n = g.node(id);
   BinaryOp op;
   CHECK_OR_RETURN(binary_op_of(n.kind, &op), Error::Internal, describe(g, id), ": not a binary op");

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "exec/ops/binders.h"
-#include "exec/ops/matmul_shape.h"
+#include "lowering/matmul_shape.h"
 #include "kernels/gemm_f32.h"
 
 namespace neutron {
@@ -114,7 +114,7 @@ class MatMulStep final : public Step {
 }  // namespace
 
 StatusOr<StepPtr> bind_gemm(const Graph& g, NodeId id) {
-  if (is_int8_node(g, id)) return bind_gemm_int8(g, id);
+  if (is_int8_node(g, id)) return bind_lowered_int8(g, id);
   const Node& n = g.node(id);
   CHECK_OR_RETURN(n.inputs.size() >= 2 && n.input(0) != kNoTensor && n.input(1) != kNoTensor, Error::InvalidModel,
                   describe(g, id), ": expects inputs A, B, C?");
@@ -168,10 +168,7 @@ StatusOr<StepPtr> bind_gemm(const Graph& g, NodeId id) {
 
 StatusOr<StepPtr> bind_matmul(const Graph& g, NodeId id) {
   const Node& n = g.node(id);
-  if (is_int8_node(g, id)) {
-    const bool runtime_b = n.inputs.size() == 2 && n.input(1) != kNoTensor && !g.tensor(n.input(1)).is_constant();
-    return runtime_b ? bind_batch_matmul_int8(g, id) : bind_gemm_int8(g, id);
-  }
+  if (is_int8_node(g, id)) return bind_lowered_int8(g, id);
   CHECK_OR_RETURN(n.inputs.size() == 2 && n.input(0) != kNoTensor && n.input(1) != kNoTensor, Error::InvalidModel,
                   describe(g, id), ": expects inputs A, B");
   RETURN_IF_ERROR(check_f32(g, id));

@@ -33,7 +33,7 @@ Status check_pool_operands(const Graph& g, NodeId id) {
 }  // namespace
 
 StatusOr<StepPtr> bind_pool(const Graph& g, NodeId id) {
-  if (is_int8_node(g, id)) return bind_pool_int8(g, id);
+  if (is_int8_node(g, id)) return bind_lowered_int8(g, id);
   RETURN_IF_ERROR(check_pool_operands(g, id));
   const Node& n = g.node(id);
   const bool is_max = n.kind == OpKind::MaxPool;
@@ -92,7 +92,7 @@ StatusOr<StepPtr> bind_pool(const Graph& g, NodeId id) {
 }
 
 StatusOr<StepPtr> bind_global_pool(const Graph& g, NodeId id) {
-  if (is_int8_node(g, id)) return bind_pool_int8(g, id);
+  if (is_int8_node(g, id)) return bind_lowered_int8(g, id);
   RETURN_IF_ERROR(check_pool_operands(g, id));
   const Node& n = g.node(id);
   const Shape& xs = g.tensor(n.input(0)).shape;

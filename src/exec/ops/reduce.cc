@@ -1,6 +1,6 @@
 // ReduceMean/Max/Min/Sum. f32 for all; plain integers for Max/Min/Sum; quantized tensors for
 // Max/Min when input and output share the quantization (max/min commute with it); quantized int8
-// Mean/Sum in reduce_int8.cc.
+// Mean/Sum lowered (bind_lowered_int8).
 #include "kernels/reduce.h"
 
 #include "exec/ops/binders.h"
@@ -17,7 +17,7 @@ StatusOr<StepPtr> bind_reduce(const Graph& g, NodeId id) {
     case OpKind::ReduceSum: op = ReduceOp::Sum; break;
     default: return error(Error::Internal, describe(g, id), ": not a reduce op");
   }
-  if (is_int8_node(g, id) && (op == ReduceOp::Mean || op == ReduceOp::Sum)) return bind_reduce_int8(g, id);
+  if (is_int8_node(g, id) && (op == ReduceOp::Mean || op == ReduceOp::Sum)) return bind_lowered_int8(g, id);
   CHECK_OR_RETURN(n.inputs.size() == 1 && n.input(0) != kNoTensor && n.outputs.size() == 1, Error::InvalidModel,
                   describe(g, id), ": expects 1 input and 1 output");
   const TensorId xi = n.inputs[0], yi = n.outputs[0];

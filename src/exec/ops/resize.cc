@@ -1,5 +1,5 @@
 // Binder of Resize (kernels/resize.h), modes nearest (any element type; int8 when the input and
-// output quantization are equal) and linear (f32; int8 in resize_int8.cc), any rank and layout.
+// output quantization are equal) and linear (f32; int8 lowered, bind_lowered_int8), any rank and layout.
 // The `scales` attribute is per data axis; on a channels_last node whose scales are still in NCHW
 // order (they do not fit the NHWC shapes but their NCHW->NHWC permutation does) the permutation
 // is used.
@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "exec/ops/binders.h"
-#include "exec/ops/resize_attrs.h"
+#include "lowering/resize_attrs.h"
 #include "kernels/resize.h"
 
 namespace neutron {
@@ -45,7 +45,7 @@ StatusOr<StepPtr> bind_resize(const Graph& g, NodeId id) {
   const Tensor& xt = g.tensor(n.input(0));
   const Tensor& yt = g.tensor(n.outputs[0]);
   const std::string mode = n.attrs.get_string("mode", "nearest");
-  if (mode == "linear" && is_int8_node(g, id)) return bind_resize_linear_int8(g, id);
+  if (mode == "linear" && is_int8_node(g, id)) return bind_lowered_int8(g, id);
   CHECK_OR_RETURN(mode == "nearest" || mode == "linear", Error::NotSupported, describe(g, id), ": mode '", mode,
                   "' is not supported (nearest, linear)");
   CHECK_OR_RETURN(n.attrs.get_int("antialias", 0) == 0, Error::NotSupported, describe(g, id),

@@ -1,11 +1,11 @@
-// Softmax on f32. Quantized int8 nodes go to bind_softmax_int8 (softmax_int8.cc).
+// Softmax on f32. Quantized int8 nodes are lowered and run as kernel calls (bind_lowered_int8).
 #include "exec/ops/binders.h"
 #include "kernels/softmax_f32.h"
 
 namespace neutron {
 
 StatusOr<StepPtr> bind_softmax(const Graph& g, NodeId id) {
-  if (is_int8_node(g, id)) return bind_softmax_int8(g, id);
+  if (is_int8_node(g, id)) return bind_lowered_int8(g, id);
   const Node& n = g.node(id);
   CHECK_OR_RETURN(n.inputs.size() == 1 && n.input(0) != kNoTensor && n.outputs.size() == 1, Error::InvalidModel,
                   describe(g, id), ": expects 1 input and 1 output");

@@ -1,5 +1,5 @@
 // Unary elementwise ops on f32, and Relu/Clip/Abs/Neg on plain integers.
-// Quantized int8 nodes go to bind_unary_int8 (unary_int8.cc).
+// Quantized int8 nodes are lowered and run as kernel calls (bind_lowered_int8).
 #include <cmath>
 #include <limits>
 
@@ -40,7 +40,7 @@ void int_bounds(double lo, double hi, T* min, T* max) {
 }  // namespace
 
 StatusOr<StepPtr> bind_unary(const Graph& g, NodeId id) {
-  if (is_int8_node(g, id)) return bind_unary_int8(g, id);
+  if (is_int8_node(g, id)) return bind_lowered_int8(g, id);
   const Node& n = g.node(id);
   UnaryParams p;
   CHECK_OR_RETURN(unary_op_of(n.kind, &p.op), Error::Internal, describe(g, id), ": not a unary op");

@@ -1,36 +1,22 @@
-// Stage "lower": every node of the partition graph becomes one or more kernel calls.
-//
-// The integer parameters are those of the CPU int8 binders (exec/ops/*_int8.cc), computed with the
-// same helpers (exec/ops/int8_common.h, kernels/requantize.h and the kernels' prepare functions)
-// and the same expressions in the same order, so that the simulator, which runs the same integer
-// functions, reproduces the CPU executor bit for bit:
-//   Conv          multipliers s_in * s_w[c] / s_out, bias in accumulator units s_in * s_w[c]
-//   Gemm/MatMul   multipliers alpha * s_a * s_b[n] / s_out, bias scaled by beta
-//   pools         MaxPool s_in / s_out (0 when in and out share quantization), AveragePool one
-//                 multiplier per window size s_in / (s_out * c), global s_in / (s_out * H * W)
-//   Add/Sub       the multiplier pair s_a / s_out, s_b / s_out; Mul s_a * s_b / s_out; Max/Min
-//                 each input quantized to the output parameters by a table
-//   unary ops     the 256-entry table of the exact QDQ function (kernels/unary_int8.h)
-//   Softmax       the exp table and s_out in double (kernels/softmax_int8.h)
-//   MatMul of two activations (BatchMatMul), ReduceMean/ReduceSum, linear Resize: the parameters
-//                 of exec/ops/int8_setup.h, which the CPU binders use as they are
-// Fused activations (act_min/act_max) become the int8 clamp of activation_range_int8().
+// The int8 lowering (lowering.h): every node becomes one or more kernel calls with the integer
+// parameters of docs/integer-semantics.md, computed with the helpers of int8_common.h, int8_setup.h,
+// kernels/requantize.h and the kernels' prepare functions.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <limits>
 
-#include "compiler/compiler.h"
-#include "exec/ops/int8_common.h"
-#include "exec/ops/int8_setup.h"
-#include "exec/ops/resize_attrs.h"
+#include "lowering/lowering.h"
+#include "lowering/int8_common.h"
+#include "lowering/int8_setup.h"
+#include "lowering/resize_attrs.h"
 #include "kernels/elementwise_int8.h"
 #include "kernels/requantize.h"
 #include "kernels/resize.h"
 #include "kernels/softmax_int8.h"
 #include "kernels/unary_int8.h"
 
-namespace neutron::compiler {
+namespace neutron::lowering {
 namespace {
 
 using npu::Opcode;
@@ -59,8 +45,10 @@ std::vector<uint8_t> to_bytes(const std::vector<T>& v) {
 
 class Lowering {
  public:
-  explicit Lowering(CompileContext& ctx)
-      : g_(ctx.graph), target_(ctx.target), opt_(ctx.options), p_(ctx.program), map_(ctx.graph.num_tensors(), -1) {}
+  Lowering(const Graph& g, const LowerOptions& options, KernelProgram* out, std::vector<NodeId> nodes,
+           std::vector<TensorId> inputs, std::vector<TensorId> outputs)
+      : g_(g), opt_(options), p_(*out), map_(g.num_tensors(), -1), nodes_(std::move(nodes)),
+        inputs_(std::move(inputs)), outputs_(std::move(outputs)) {}
 
   Status run();
 
@@ -98,6 +86,31 @@ class Lowering {
     t.alias_of = root;
     t.first_use = t.last_use = -1;
     return add_tensor(std::move(t));
+  }
+  // NCHW spatial ops (a graph that did not go through layout-nhwc, e.g. on the host): the input
+  // transposed into an NHWC temporary, the kernel on temporaries, the result transposed back.
+  uint32_t transpose(NodeId id, uint32_t from, const Dims& to_dims, const std::string& purpose, const Dims& perm) {
+    const uint32_t t = temp(id, purpose, to_dims, p_.tensors[from].zero_point);
+    npu::TransposeArgs a{};
+    a.input = from;
+    a.output = t;
+    for (int i = 0; i < 4; ++i) a.perm[i] = perm[size_t(i)];
+    call(Opcode::kTranspose, id, a, {from}, {t});
+    return t;
+  }
+  uint32_t to_nhwc(NodeId id, uint32_t x, const int8::Dims4& d) {
+    return transpose(id, x, Dims{{int32_t(d.n), int32_t(d.h), int32_t(d.w), int32_t(d.c)}}, "nhwc_in", Dims{{0, 2, 3, 1}});
+  }
+  uint32_t nhwc_temp(NodeId id, uint32_t y, const int8::Dims4& d) {
+    return temp(id, "nhwc_out", Dims{{int32_t(d.n), int32_t(d.h), int32_t(d.w), int32_t(d.c)}}, p_.tensors[y].zero_point);
+  }
+  void from_nhwc(NodeId id, uint32_t t, uint32_t y) {
+    npu::TransposeArgs a{};
+    a.input = t;
+    a.output = y;
+    const Dims perm{{0, 3, 1, 2}};
+    for (int i = 0; i < 4; ++i) a.perm[i] = perm[size_t(i)];
+    call(Opcode::kTranspose, id, a, {t}, {y});
   }
   uint32_t add_blob(NodeId id, const std::string& purpose, BlobKind kind, std::vector<uint8_t> data) {
     ConstBlob b;
@@ -161,10 +174,11 @@ class Lowering {
   Status setup_boundary();
 
   const Graph& g_;
-  const NeutronTarget& target_;
-  const CompileOptions& opt_;
-  NpuProgram& p_;
+  const LowerOptions& opt_;
+  KernelProgram& p_;
   std::vector<int32_t> map_;        // IR TensorId -> program tensor
+  std::vector<NodeId> nodes_;       // in execution order
+  std::vector<TensorId> inputs_, outputs_;  // the program's boundary
   std::vector<bool> skipped_;       // nodes absorbed by the boundary (CPU format conversion)
 };
 
@@ -213,8 +227,8 @@ StatusOr<uint32_t> Lowering::tensor(NodeId id, TensorId t) {
 Status Lowering::setup_boundary() {
   const auto consumers = g_.consumers();
   skipped_.assign(g_.num_nodes(), false);
-  p_.num_inputs = int(g_.inputs.size());
-  p_.num_outputs = int(g_.outputs.size());
+  p_.num_inputs = int(inputs_.size());
+  p_.num_outputs = int(outputs_.size());
   CHECK_OR_RETURN(p_.num_inputs <= 255 && p_.num_outputs <= 255, Error::NotSupported, "partition '", g_.name,
                   "' has ", p_.num_inputs, " inputs and ", p_.num_outputs, " outputs; the payload header holds 255 each");
   p_.io.num_input_args = p_.num_inputs;
@@ -227,7 +241,7 @@ Status Lowering::setup_boundary() {
     return n.kind == OpKind::Transpose && n.attrs.get_ints("perm") == perm;
   };
   for (int i = 0; i < p_.num_inputs; ++i) {
-    const TensorId t = g_.inputs[size_t(i)];
+    const TensorId t = inputs_[size_t(i)];
     TensorId stored = t;
     const auto& cons = consumers[size_t(t)];
     if (!opt_.use_neutron_for_format_conversion && cons.size() == 1 && !g_.is_graph_output(t) &&
@@ -242,7 +256,7 @@ Status Lowering::setup_boundary() {
     if (stored != t) map_[size_t(t)] = int32_t(k);  // the dropped transpose's input
   }
   for (int j = 0; j < p_.num_outputs; ++j) {
-    const TensorId t = g_.outputs[size_t(j)];
+    const TensorId t = outputs_[size_t(j)];
     const NodeId prod = g_.tensor(t).producer;
     if (map_[size_t(t)] >= 0) continue;  // an input, or an output listed twice: copied in run()
     TensorId stored = t;
@@ -267,15 +281,14 @@ Status Lowering::run() {
   CHECK_OR_RETURN(g_.num_nodes() > 0 && !g_.live_nodes().empty(), Error::InvalidArgument, "partition '", g_.name,
                   "' has no nodes");
   RETURN_IF_ERROR(setup_boundary());
-  ASSIGN_OR_RETURN(std::vector<NodeId> order, g_.topological_order());
-  for (NodeId id : order) {
+  for (NodeId id : nodes_) {
     if (skipped_[size_t(id)]) continue;
     RETURN_IF_ERROR(lower_node(id));
   }
   // A graph output that is also a graph input (a partition that passes a tensor through), or that
   // is listed twice: copied into its output buffer.
   for (int j = 0; j < p_.num_outputs; ++j) {
-    const TensorId t = g_.outputs[size_t(j)];
+    const TensorId t = outputs_[size_t(j)];
     const uint32_t src = uint32_t(map_[size_t(t)]);
     if (p_.tensors[src].region == Region::kOutput && p_.tensors[src].io_index == j) continue;
     ProgramTensor o = p_.tensors[src];
@@ -344,7 +357,7 @@ Status Lowering::lower_node(NodeId id) {
     case OpKind::ReduceMin:
     case OpKind::ReduceSum: return lower_reduce(id);
     default:
-      return error(Error::NotSupported, describe(g_, id), ": no NPU lowering for ", op_kind_name(n.kind));
+      return error(Error::NotSupported, describe(g_, id), ": no int8 lowering for ", op_kind_name(n.kind));
   }
 }
 
@@ -363,10 +376,11 @@ Status Lowering::lower_conv(NodeId id) {
   CHECK_OR_RETURN(wt.is_constant() && wt.dtype == DType::I8 && wt.is_quantized() && wt.shape.size() == 4,
                   Error::NotSupported, describe(g_, id), ": weights '", wt.name,
                   "' must be a constant int8 OIHW tensor with quantization parameters");
-  CHECK_OR_RETURN(n.attrs.get_int("channels_last", 0) == 1, Error::NotSupported, describe(g_, id),
+  const bool channels_last = n.attrs.get_int("channels_last", 0) != 0;
+  CHECK_OR_RETURN(channels_last || opt_.transpose_nchw, Error::NotSupported, describe(g_, id),
                   ": the NPU runs Conv channels-last; run layout-nhwc on the partition first");
-  ASSIGN_OR_RETURN(int8::Dims4 in, int8::spatial_dims(g_, id, x, true));
-  ASSIGN_OR_RETURN(int8::Dims4 out, int8::spatial_dims(g_, id, y, true));
+  ASSIGN_OR_RETURN(int8::Dims4 in, int8::spatial_dims(g_, id, x, channels_last));
+  ASSIGN_OR_RETURN(int8::Dims4 out, int8::spatial_dims(g_, id, y, channels_last));
   const int64_t group = n.attrs.get_int("group", 1);
   const int64_t cout = wt.shape[0], cin_g = wt.shape[1], kh = wt.shape[2], kw = wt.shape[3];
   CHECK_OR_RETURN(group >= 1 && in.c % group == 0 && cout % group == 0 && cin_g * group == in.c && out.c == cout,
@@ -385,7 +399,7 @@ Status Lowering::lower_conv(NodeId id) {
                   ": the NPU Conv is 2-D only");
   const bool depthwise = group > 1 && group == in.c && cout % in.c == 0;
 
-  // Requantization exactly as bind_conv_int8.
+  // Requantization: s_in * s_w[c] / s_out per output channel, bias in accumulator units.
   const double sx = int8::scale_of(g_, x), sy = int8::scale_of(g_, y);
   std::vector<double> acc_scale(static_cast<size_t>(cout));
   std::vector<FixedMultiplier> mult(static_cast<size_t>(cout));
@@ -400,14 +414,21 @@ Status Lowering::lower_conv(NodeId id) {
   // OIHW -> OHWI (logical; pack-weights pads the channels).
   const int8_t* src = wt.data->data<int8_t>();
   std::vector<uint8_t> ohwi(size_t(cout * kh * kw * cin_g));
-  for (int64_t o = 0; o < cout; ++o)
-    for (int64_t i = 0; i < cin_g; ++i)
-      for (int64_t r = 0; r < kh; ++r)
-        for (int64_t s = 0; s < kw; ++s)
-          ohwi[size_t(((o * kh + r) * kw + s) * cin_g + i)] = uint8_t(src[((o * cin_g + i) * kh + r) * kw + s]);
+  const size_t taps = size_t(kh * kw), cin = size_t(cin_g);
+  for (size_t o = 0; o < size_t(cout) && !opt_.check_only; ++o) {
+    const int8_t* so = src + o * cin * taps;  // [I][KH][KW]
+    uint8_t* d = &ohwi[o * taps * cin];       // [KH][KW][I]
+    for (size_t i = 0; i < cin; ++i)
+      for (size_t t = 0; t < taps; ++t) d[t * cin + i] = uint8_t(so[i * taps + t]);
+  }
 
   ASSIGN_OR_RETURN(uint32_t ti, tensor(id, x));
   ASSIGN_OR_RETURN(uint32_t to, tensor(id, y));
+  const uint32_t y_nchw = to;
+  if (!channels_last) {
+    ti = to_nhwc(id, ti, in);
+    to = nhwc_temp(id, to, out);
+  }
   npu::ConvArgs a{};
   a.input = ti;
   a.output = to;
@@ -422,15 +443,15 @@ Status Lowering::lower_conv(NodeId id) {
   a.pad_bottom = int32_t(pads[2]);
   a.pad_right = int32_t(pads[3]);
   a.groups = int32_t(group);
-  const int32_t pad_i = depthwise ? 1 : target_.num_macs;
+  const int32_t pad_i = depthwise ? 1 : opt_.channel_multiple;
   a.in_c_padded = round_up(int32_t(cin_g), pad_i);
-  a.out_c_padded = round_up(int32_t(cout), target_.num_macs);
+  a.out_c_padded = round_up(int32_t(cout), opt_.channel_multiple);
   int8::fused_activation_range(g_, id, y, &a.act_min, &a.act_max);
   a.tile_rows = 0;
 
   const uint32_t wb = add_blob(id, "weights", BlobKind::kConvWeights, std::move(ohwi));
   p_.blobs[wb].dims = {int32_t(cout), int32_t(kh), int32_t(kw), int32_t(cin_g)};
-  p_.blobs[wb].pad_o = target_.num_macs;
+  p_.blobs[wb].pad_o = opt_.channel_multiple;
   p_.blobs[wb].pad_i = pad_i;
   const uint32_t bb = add_blob(id, "bias", BlobKind::kBias, to_bytes(bias));
   const uint32_t mb = add_blob(id, "multipliers", BlobKind::kMultipliers, to_bytes(mult));
@@ -438,6 +459,7 @@ Status Lowering::lower_conv(NodeId id) {
   ref(c, WORD_OF(ConvArgs, weights_offset), wb);
   ref(c, WORD_OF(ConvArgs, bias_offset), bb);
   ref(c, WORD_OF(ConvArgs, multipliers_offset), mb);
+  if (!channels_last) from_nhwc(id, to, y_nchw);
   return Status::OK();
 }
 
@@ -479,7 +501,7 @@ Status Lowering::lower_fc(NodeId id) {
   CHECK_OR_RETURN(M <= INT32_MAX && K <= INT32_MAX && N <= INT32_MAX, Error::NotSupported, describe(g_, id),
                   ": matrix too large");
 
-  // Requantization exactly as bind_gemm_int8.
+  // Requantization: alpha * s_a * s_b[n] / s_out, bias scaled by beta.
   const double sa = int8::scale_of(g_, a), sy = int8::scale_of(g_, y);
   std::vector<double> acc_scale(static_cast<size_t>(N));
   std::vector<FixedMultiplier> mult(static_cast<size_t>(N));
@@ -495,7 +517,7 @@ Status Lowering::lower_fc(NodeId id) {
 
   const int8_t* src = bt.data->data<int8_t>();
   std::vector<uint8_t> nk(size_t(N * K));
-  for (int64_t j = 0; j < N; ++j)
+  for (int64_t j = 0; j < N && !opt_.check_only; ++j)
     for (int64_t k = 0; k < K; ++k) nk[size_t(j * K + k)] = uint8_t(trans_b ? src[j * K + k] : src[k * N + j]);
 
   ASSIGN_OR_RETURN(uint32_t ti, tensor(id, a));
@@ -506,14 +528,14 @@ Status Lowering::lower_fc(NodeId id) {
   f.rows = int32_t(M);
   f.in_features = int32_t(K);
   f.out_features = int32_t(N);
-  f.in_features_padded = round_up(int32_t(K), target_.num_macs);
-  f.out_features_padded = round_up(int32_t(N), target_.num_macs);
+  f.in_features_padded = round_up(int32_t(K), opt_.channel_multiple);
+  f.out_features_padded = round_up(int32_t(N), opt_.channel_multiple);
   f.per_channel = bq.per_axis() ? 1 : 0;
   int8::fused_activation_range(g_, id, y, &f.act_min, &f.act_max);
   const uint32_t wb = add_blob(id, "weights", BlobKind::kFcWeights, std::move(nk));
   p_.blobs[wb].dims = {int32_t(N), int32_t(K), 1, 1};
-  p_.blobs[wb].pad_o = target_.num_macs;
-  p_.blobs[wb].pad_i = target_.num_macs;
+  p_.blobs[wb].pad_o = opt_.channel_multiple;
+  p_.blobs[wb].pad_i = opt_.channel_multiple;
   const uint32_t bb = add_blob(id, "bias", BlobKind::kBias, to_bytes(bias));
   const uint32_t mb = add_blob(id, "multipliers", BlobKind::kMultipliers, to_bytes(mult));
   KernelCall& k = call(Opcode::kFullyConnected, id, f, {ti}, {to});
@@ -532,10 +554,11 @@ Status Lowering::lower_pool(NodeId id) {
   RETURN_IF_ERROR(int8::check_per_tensor(g_, id, x, "input"));
   RETURN_IF_ERROR(int8::check_per_tensor(g_, id, y, "output"));
   CHECK_OR_RETURN(n.outputs.size() == 1, Error::NotSupported, describe(g_, id), ": MaxPool Indices are not supported");
-  CHECK_OR_RETURN(n.attrs.get_int("channels_last", 0) == 1, Error::NotSupported, describe(g_, id),
+  const bool channels_last = n.attrs.get_int("channels_last", 0) != 0;
+  CHECK_OR_RETURN(channels_last || opt_.transpose_nchw, Error::NotSupported, describe(g_, id),
                   ": the NPU runs pools channels-last; run layout-nhwc on the partition first");
-  ASSIGN_OR_RETURN(int8::Dims4 in, int8::spatial_dims(g_, id, x, true));
-  ASSIGN_OR_RETURN(int8::Dims4 out, int8::spatial_dims(g_, id, y, true));
+  ASSIGN_OR_RETURN(int8::Dims4 in, int8::spatial_dims(g_, id, x, channels_last));
+  ASSIGN_OR_RETURN(int8::Dims4 out, int8::spatial_dims(g_, id, y, channels_last));
   CHECK_OR_RETURN(in.n == out.n && in.c == out.c, Error::InvalidModel, describe(g_, id), ": output ",
                   shape_str(g_.tensor(y).shape), " does not fit input ", shape_str(g_.tensor(x).shape));
   const double sx = int8::scale_of(g_, x), sy = int8::scale_of(g_, y);
@@ -544,6 +567,11 @@ Status Lowering::lower_pool(NodeId id) {
   npu::PoolArgs a{};
   ASSIGN_OR_RETURN(a.input, tensor(id, x));
   ASSIGN_OR_RETURN(a.output, tensor(id, y));
+  const uint32_t y_nchw = a.output;
+  if (!channels_last) {
+    a.input = to_nhwc(id, a.input, in);
+    a.output = nhwc_temp(id, a.output, out);
+  }
   a.stride_h = a.stride_w = 1;
   if (global) {
     CHECK_OR_RETURN(out.h == 1 && out.w == 1, Error::InvalidModel, describe(g_, id), ": output is not 1x1");
@@ -605,6 +633,7 @@ Status Lowering::lower_pool(NodeId id) {
   }
   KernelCall& c = call(op, id, a, {a.input}, {a.output});
   if (blob >= 0) ref(c, WORD_OF(PoolArgs, multipliers_offset), uint32_t(blob));
+  if (!channels_last) from_nhwc(id, a.output, y_nchw);
   return Status::OK();
 }
 
@@ -678,7 +707,7 @@ Status Lowering::lower_binary(NodeId id) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Unary ops and requantizing Clip: a 256-entry table (bind_unary_int8's).
+// Unary ops and requantizing Clip: a 256-entry table (kernels/unary_int8.h).
 
 Status Lowering::lower_unary(NodeId id) {
   const Node& n = g_.node(id);
@@ -716,17 +745,26 @@ Status Lowering::lower_softmax(NodeId id) {
   int64_t inner = 1, outer = 1;
   for (size_t i = size_t(axis) + 1; i < s.size(); ++i) inner *= s[i];
   for (int i = 0; i < axis; ++i) outer *= s[size_t(i)];
-  CHECK_OR_RETURN(inner == 1, Error::NotSupported, describe(g_, id), ": the NPU Softmax runs over the last dimension in ",
-                  "memory; axis ", axis, " of ", shape_str(s), " is not");
-  CHECK_OR_RETURN(outer <= kMaxDim && s[size_t(axis)] <= kMaxDim, Error::NotSupported, describe(g_, id),
-                  ": tensor too large");
+  CHECK_OR_RETURN(outer <= kMaxDim && s[size_t(axis)] <= kMaxDim && inner <= kMaxDim, Error::NotSupported,
+                  describe(g_, id), ": tensor too large");
   auto sp = std::make_unique<SoftmaxInt8Params>();
   prepare_softmax_int8(int8::scale_of(g_, x), int8::scale_of(g_, y), int8::zero_point_of(g_, y), sp.get());
   std::vector<double> table(sp->exp_table, sp->exp_table + 256);
   table.push_back(sp->out_scale);
   ASSIGN_OR_RETURN(uint32_t ti, tensor(id, x));
   ASSIGN_OR_RETURN(uint32_t to, tensor(id, y));
-  const Dims d{{1, 1, int32_t(outer), int32_t(s[size_t(axis)])}};
+  const int32_t rows = int32_t(outer), len = int32_t(s[size_t(axis)]), cols = int32_t(inner);
+  uint32_t y_strided = UINT32_MAX;
+  if (inner != 1) {
+    // The axis is not last in memory: [outer][n][inner] transposed to [outer][inner][n] and back.
+    CHECK_OR_RETURN(outer * inner <= kMaxDim, Error::NotSupported, describe(g_, id), ": tensor too large");
+    const Dims strided{{1, rows, len, cols}};
+    ti = transpose(id, p_.tensors[ti].dims != strided ? alias(ti, strided, ".axis") : ti, Dims{{1, rows, cols, len}},
+                   "axis_last_in", Dims{{0, 1, 3, 2}});
+    y_strided = p_.tensors[to].dims != strided ? alias(to, strided, ".axis") : to;
+    to = temp(id, "axis_last_out", Dims{{1, rows, cols, len}}, p_.tensors[to].zero_point);
+  }
+  const Dims d{{1, 1, rows * cols, len}};
   if (p_.tensors[ti].dims != d) ti = alias(ti, d, ".rows");
   if (p_.tensors[to].dims != d) to = alias(to, d, ".rows");
   npu::SoftmaxArgs a{};
@@ -735,6 +773,15 @@ Status Lowering::lower_softmax(NodeId id) {
   const uint32_t blob = add_blob(id, "exp_table", BlobKind::kSoftmaxTable, to_bytes(table));
   KernelCall& c = call(Opcode::kSoftmax, id, a, {ti}, {to});
   ref(c, WORD_OF(SoftmaxArgs, table_offset), blob);
+  if (y_strided != UINT32_MAX) {
+    const uint32_t t = alias(to, Dims{{1, rows, cols, len}}, ".t");
+    npu::TransposeArgs back{};
+    back.input = t;
+    back.output = y_strided;
+    const Dims perm{{0, 1, 3, 2}};
+    for (int i = 0; i < 4; ++i) back.perm[i] = perm[size_t(i)];
+    call(Opcode::kTranspose, id, back, {t}, {y_strided});
+  }
   return Status::OK();
 }
 
@@ -973,7 +1020,7 @@ Status Lowering::lower_resize(NodeId id) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// BatchMatMul: MatMul of two int8 activations (int8::batch_matmul_setup, as the CPU binder). The
+// BatchMatMul: MatMul of two int8 activations (int8::batch_matmul_setup). The
 // kernel reads A [batch][m][k], B [batch][k][n] and writes [batch][m][n]; a B shared by every
 // batch folds the batches into the rows. Other broadcasts stay on the CPU.
 
@@ -1058,7 +1105,7 @@ Status Lowering::lower_reduce(NodeId id) {
   return Status::OK();
 }
 
-// Resize linear (int8::resize_linear_setup, as the CPU binder): the tensor folded to
+// Resize linear (int8::resize_linear_setup): the tensor folded to
 // [outer, H, W, inner] around the two resized axes; the weights hold the requantization
 // multiplier and the fixed-point taps (kernels/resize_int8.h).
 Status Lowering::lower_resize_linear(NodeId id) {
@@ -1091,10 +1138,36 @@ Status Lowering::lower_resize_linear(NodeId id) {
 
 }  // namespace
 
-Status lower_graph(CompileContext& ctx) {
-  ctx.program = NpuProgram();
-  Lowering l(ctx);
+Status lower_graph(const Graph& g, const LowerOptions& options, KernelProgram* out) {
+  *out = KernelProgram();
+  CHECK_OR_RETURN(options.channel_multiple >= 1 && options.channel_multiple <= 64, Error::InvalidArgument,
+                  "lowering '", g.name, "': channel multiple ", options.channel_multiple, "; expected 1..64");
+  ASSIGN_OR_RETURN(std::vector<NodeId> order, g.topological_order());
+  Lowering l(g, options, out, std::move(order), g.inputs, g.outputs);
   return l.run();
 }
 
-}  // namespace neutron::compiler
+Status can_lower(const Graph& g, NodeId id) {
+  KernelProgram scratch;
+  LowerOptions o;
+  o.check_only = true;
+  return lower_node(g, id, o, &scratch);
+}
+
+Status lower_node(const Graph& g, NodeId id, const LowerOptions& options, KernelProgram* out) {
+  *out = KernelProgram();
+  const Node& n = g.node(id);
+  std::vector<TensorId> inputs;
+  for (TensorId t : n.inputs)
+    if (t != kNoTensor && !g.tensor(t).is_constant() && std::find(inputs.begin(), inputs.end(), t) == inputs.end())
+      inputs.push_back(t);
+  std::vector<TensorId> outputs;
+  for (TensorId t : n.outputs)
+    if (t != kNoTensor) outputs.push_back(t);
+  Lowering l(g, options, out, {id}, std::move(inputs), std::move(outputs));
+  RETURN_IF_ERROR(l.run());
+  out->name = n.name;
+  return Status::OK();
+}
+
+}  // namespace neutron::lowering

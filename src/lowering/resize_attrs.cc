@@ -1,4 +1,4 @@
-#include "exec/ops/resize_attrs.h"
+#include "lowering/resize_attrs.h"
 
 #include <string>
 

@@ -1,5 +1,5 @@
 // A Resize node's attributes as the resize kernels read them, parsed once for the float and int8
-// binders (resize.cc, resize_int8.cc) and the NPU lowering (compiler/lower.cc).
+// binder (exec/ops/resize.cc) and the int8 lowering (lowering/lower.cc).
 #pragma once
 #include <vector>
 

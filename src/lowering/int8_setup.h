@@ -1,11 +1,10 @@
-// The kernel parameters of the int8 BatchMatMul, ReduceMean/ReduceSum and bilinear Resize binders,
-// computed once from the IR node. The CPU binders (batch_matmul_int8.cc, reduce_int8.cc,
-// resize_int8.cc) and the NPU lowering (compiler/lower.cc) both call these functions, so the NPU
-// runs the CPU's integers bit for bit. Every error names the node.
+// The kernel parameters of the int8 BatchMatMul, ReduceMean/ReduceSum and bilinear Resize, computed
+// once from the IR node by the lowering (lowering/lower.cc; defined in int8_params.cc). Every error
+// names the node.
 #pragma once
 #include <vector>
 
-#include "exec/ops/binders.h"
+#include "ir/graph.h"
 #include "kernels/batch_matmul_int8.h"
 #include "kernels/reduce_int8.h"
 #include "kernels/resize_int8.h"

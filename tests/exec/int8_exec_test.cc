@@ -1,5 +1,6 @@
-// The int8 binders (exec/ops/*_int8.cc) through the executor: validation with NotSupported and a
-// message naming the node and the numbers; NCHW and NHWC layouts; bias requantization when the
+// int8 nodes through the executor, i.e. the shared lowering (lowering/lowering.h) run as kernel
+// calls (bind_lowered_int8): validation with NotSupported and a message naming the node and the
+// numbers (also through lowering::can_lower, fold-qdq's question); NCHW and NHWC layouts; bias requantization when the
 // bias scale is not s_in * s_w; Gemm alpha/beta/transB; MatMul on rank-3 input; fused activation
 // attributes. Results are compared with the exact QDQ evaluation in double.
 #include <gtest/gtest.h>
@@ -8,6 +9,7 @@
 #include <random>
 
 #include "kernels/int8_test_util.h"
+#include "lowering/lowering.h"
 #include "util/single_op.h"
 
 namespace neutron {
@@ -77,7 +79,7 @@ QuantParams per_channel(std::mt19937& rng, int64_t n, int32_t axis) {
 }
 
 // NCHW Conv (no layout pass), bias with exact and with mismatched scale, fused activation.
-TEST(Int8Binders, ConvNchwBiasScalesAndFusedActivation) {
+TEST(Int8Exec, ConvNchwBiasScalesAndFusedActivation) {
   std::mt19937 rng(3);
   const QuantParams xq = QuantParams::per_tensor(0.0213f, 7);
   const QuantParams yq = QuantParams::per_tensor(0.0517f, -11);
@@ -111,7 +113,7 @@ TEST(Int8Binders, ConvNchwBiasScalesAndFusedActivation) {
 }
 
 // NHWC (channels_last=1) and NCHW give the same int8 result.
-TEST(Int8Binders, ConvChannelsLastMatchesNchw) {
+TEST(Int8Exec, ConvChannelsLastMatchesNchw) {
   std::mt19937 rng(4);
   const QuantParams xq = QuantParams::per_tensor(0.0213f, 7), yq = QuantParams::per_tensor(0.0517f, -11);
   TensorData x = random_i8(rng, {1, 3, 5, 4});
@@ -135,7 +137,7 @@ TEST(Int8Binders, ConvChannelsLastMatchesNchw) {
     for (int i = 0; i < 20; ++i) ASSERT_EQ(y0.data<int8_t>()[c * 20 + i], y1.data<int8_t>()[i * 6 + c]);
 }
 
-TEST(Int8Binders, ConvRejectsAsymmetricOrVariableWeights) {
+TEST(Int8Exec, ConvRejectsAsymmetricOrVariableWeights) {
   std::mt19937 rng(5);
   const QuantParams xq = QuantParams::per_tensor(0.02f, 0), yq = QuantParams::per_tensor(0.05f, 0);
   TensorData x = random_i8(rng, {1, 2, 4, 4});
@@ -154,7 +156,7 @@ TEST(Int8Binders, ConvRejectsAsymmetricOrVariableWeights) {
   EXPECT_NE(r.status().message().find("constant"), std::string::npos) << r.status().message();
 }
 
-TEST(Int8Binders, MultiplierOutOfDomainIsNotSupportedWithTheNumbers) {
+TEST(Int8Exec, MultiplierOutOfDomainIsNotSupportedWithTheNumbers) {
   std::mt19937 rng(6);
   TensorData x = random_i8(rng, {1, 8});
   TensorData w = random_i8(rng, {8, 4});
@@ -168,7 +170,7 @@ TEST(Int8Binders, MultiplierOutOfDomainIsNotSupportedWithTheNumbers) {
 }
 
 // Gemm with transB, alpha, beta and a per-tensor bias; MatMul with rank-3 A and per-column B.
-TEST(Int8Binders, GemmAndMatMul) {
+TEST(Int8Exec, GemmAndMatMul) {
   std::mt19937 rng(8);
   const QuantParams aq = QuantParams::per_tensor(0.031f, -3), yq = QuantParams::per_tensor(0.27f, 4);
   TensorData a = random_i8(rng, {3, 17});
@@ -214,7 +216,7 @@ TEST(Int8Binders, GemmAndMatMul) {
 }
 
 // Pools, binary, unary and softmax bind through their float family binders on NCHW int8 data.
-TEST(Int8Binders, OtherFamiliesBindAndRun) {
+TEST(Int8Exec, OtherFamiliesBindAndRun) {
   std::mt19937 rng(9);
   const QuantParams q1 = QuantParams::per_tensor(0.02f, 3), q2 = QuantParams::per_tensor(0.0377f, -9);
   TensorData x = random_i8(rng, {1, 3, 6, 5});
@@ -250,6 +252,53 @@ TEST(Int8Binders, OtherFamiliesBindAndRun) {
 
   auto div = testing::run_single_op(OpKind::Div, {Operand::input(x, q1), Operand::input(y, q2)}, {}, {OutputSpec{q2}});
   EXPECT_FALSE(div.ok());
+}
+
+// fold-qdq's question gets the lowering's own answer, naming the node and the reason.
+TEST(Int8Exec, CanLowerSaysWhyNot) {
+  std::mt19937 rng(8);
+  const QuantParams xq = QuantParams::per_tensor(0.02f, 0), yq = QuantParams::per_tensor(0.05f, 0);
+  TensorData x = random_i8(rng, {1, 2, 4, 4});
+  TensorData w = random_i8(rng, {2, 2, 1, 1});
+  auto bad = testing::make_single_op_graph(
+      OpKind::Conv, {Operand::input(x, xq), Operand::constant_of(w, QuantParams::per_tensor(0.01f, 3))},
+      conv_attrs(1, 1, 0), {OutputSpec{yq}});
+  ASSERT_TRUE(bad.ok()) << bad.status().to_string();
+  const NodeId id = bad.value().live_nodes()[0];
+  const Status s = lowering::can_lower(bad.value(), id);
+  EXPECT_EQ(s.code(), Error::NotSupported);
+  EXPECT_NE(s.message().find("'op' (Conv)"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("zero point 3"), std::string::npos) << s.message();
+
+  auto good = testing::make_single_op_graph(
+      OpKind::Conv, {Operand::input(x, xq), Operand::constant_of(w, QuantParams::per_tensor(0.01f, 0))},
+      conv_attrs(1, 1, 0), {OutputSpec{yq}});
+  ASSERT_TRUE(good.ok());
+  EXPECT_TRUE(lowering::can_lower(good.value(), good.value().live_nodes()[0]).ok());
+}
+
+// Softmax over an axis that is not last in memory runs between transposes: the same integers as
+// the same rows laid out last.
+TEST(Int8Exec, SoftmaxInnerAxisEqualsLastAxis) {
+  std::mt19937 rng(9);
+  const QuantParams xq = QuantParams::per_tensor(0.05f, 3), yq = QuantParams::per_tensor(1.0f / 256, -128);
+  TensorData x = random_i8(rng, {2, 3, 4});
+  TensorData xt(DType::I8, {2, 4, 3});
+  for (int a = 0; a < 2; ++a)
+    for (int c = 0; c < 3; ++c)
+      for (int k = 0; k < 4; ++k) xt.data<int8_t>()[(a * 4 + k) * 3 + c] = x.data<int8_t>()[(a * 3 + c) * 4 + k];
+  Attributes inner, last;
+  inner.set("axis", int64_t(1));
+  last.set("axis", int64_t(-1));
+  auto r1 = testing::run_single_op(OpKind::Softmax, {Operand::input(x, xq)}, inner, {OutputSpec{yq}});
+  auto r2 = testing::run_single_op(OpKind::Softmax, {Operand::input(xt, xq)}, last, {OutputSpec{yq}});
+  ASSERT_TRUE(r1.ok()) << r1.status().to_string();
+  ASSERT_TRUE(r2.ok()) << r2.status().to_string();
+  for (int a = 0; a < 2; ++a)
+    for (int c = 0; c < 3; ++c)
+      for (int k = 0; k < 4; ++k)
+        EXPECT_EQ(r1.value()[0].data<int8_t>()[(a * 3 + c) * 4 + k], r2.value()[0].data<int8_t>()[(a * 4 + k) * 3 + c])
+            << a << "," << c << "," << k;
 }
 
 }  // namespace

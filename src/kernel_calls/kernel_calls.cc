@@ -1,4 +1,4 @@
-#include "sim/interpreter.h"
+#include "kernel_calls/kernel_calls.h"
 
 #include <climits>
 #include <cmath>
@@ -20,7 +20,7 @@
 #include "kernels/softmax_int8.h"
 #include "kernels/unary_int8.h"
 
-namespace neutron::sim {
+namespace neutron::kernel_calls {
 
 using npu::ElemType;
 using npu::Instruction;
@@ -33,15 +33,15 @@ namespace {
 constexpr int32_t kMaxGeometry = 4096;  // kernel, stride, dilation, padding (target limits)
 constexpr uint32_t kMaxPrefetchChannels = 16;
 
-SimStatus bad(Error e, const char* message) {
-  SimStatus s;
+CallStatus bad(Error e, const char* message) {
+  CallStatus s;
   s.error = e;
   s.message = message;
   return s;
 }
-SimStatus invalid(const char* message) { return bad(Error::InvalidModel, message); }
-SimStatus unsupported(const char* message) { return bad(Error::NotSupported, message); }
-#define SIM_CHECK(cond, msg)            \
+CallStatus invalid(const char* message) { return bad(Error::InvalidModel, message); }
+CallStatus unsupported(const char* message) { return bad(Error::NotSupported, message); }
+#define CALL_CHECK(cond, msg)            \
   do {                                  \
     if (!(cond)) return invalid(msg);   \
   } while (0)
@@ -137,11 +137,18 @@ bool accumulators_fit(const Ctx& c, uint32_t weights_offset, size_t row_stride, 
                       size_t tap_stride, uint32_t bias_offset, int32_t channels, int32_t z_in) {
   const int64_t K = int64_t(taps) * int64_t(per_tap);
   const int64_t limit = (int64_t(1) << 31) - 1;
+  if (channels > 0 && K * 255 * 128 > limit) return false;  // the second test below, for any bias
   for (int32_t n = 0; n < channels; ++n) {
     const int8_t* w = reinterpret_cast<const int8_t*>(c.weights + weights_offset + size_t(n) * row_stride);
-    int64_t sum = 0;
-    for (size_t t = 0; t < taps; ++t)
-      for (size_t i = 0; i < per_tap; ++i) sum += w[t * tap_stride + i];
+    // |sum| <= K * 128 < 2^31 (K * 255 * 128 <= limit above): int32 sums, one contiguous run
+    // when the taps are unpadded (the CPU layout), so the loop vectorizes.
+    int32_t sum = 0;
+    if (per_tap == tap_stride || taps == 1) {
+      for (size_t i = 0; i < taps * per_tap; ++i) sum += w[i];
+    } else {
+      for (size_t t = 0; t < taps; ++t)
+        for (size_t i = 0; i < per_tap; ++i) sum += w[t * tap_stride + i];
+    }
     int32_t b;
     std::memcpy(&b, c.weights + bias_offset + size_t(n) * 4, 4);
     const int64_t folded = int64_t(b) - int64_t(z_in) * sum;
@@ -217,42 +224,42 @@ struct PrefetchState {
 // ---------------------------------------------------------------------------------------------
 // Setup: validate the args against the kernel's semantics and fill its state.
 
-SimStatus setup_conv(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+CallStatus setup_conv(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
   const npu::ConvArgs a = inst.as<npu::ConvArgs>();
   ConvState local;
   ConvState* st = ar.state(&local);
   st->in = c.mc.tensor(a.input);
   st->out = c.mc.tensor(a.output);
   const TensorDesc &in = st->in, &out = st->out;
-  SIM_CHECK(is_int8(in) && is_int8(out), "conv: input and output must be int8");
-  SIM_CHECK(!overlaps(in, out), "conv: output overlaps the input");
-  SIM_CHECK(in.dims[0] == out.dims[0], "conv: batch differs between input and output");
-  SIM_CHECK(geometry_ok(a.kernel_h, 1) && geometry_ok(a.kernel_w, 1) && geometry_ok(a.stride_h, 1) &&
+  CALL_CHECK(is_int8(in) && is_int8(out), "conv: input and output must be int8");
+  CALL_CHECK(!overlaps(in, out), "conv: output overlaps the input");
+  CALL_CHECK(in.dims[0] == out.dims[0], "conv: batch differs between input and output");
+  CALL_CHECK(geometry_ok(a.kernel_h, 1) && geometry_ok(a.kernel_w, 1) && geometry_ok(a.stride_h, 1) &&
                 geometry_ok(a.stride_w, 1) && geometry_ok(a.dilation_h, 1) && geometry_ok(a.dilation_w, 1),
             "conv: kernel, stride or dilation out of range");
-  SIM_CHECK(geometry_ok(a.pad_top, 0) && geometry_ok(a.pad_left, 0) && geometry_ok(a.pad_bottom, 0) &&
+  CALL_CHECK(geometry_ok(a.pad_top, 0) && geometry_ok(a.pad_left, 0) && geometry_ok(a.pad_bottom, 0) &&
                 geometry_ok(a.pad_right, 0),
             "conv: padding out of range");
   const int32_t in_c = in.dims[3], out_c = out.dims[3];
-  SIM_CHECK(a.groups >= 1 && in_c % a.groups == 0 && out_c % a.groups == 0, "conv: groups do not divide the channels");
-  if (inst.opcode == Opcode::kDepthwiseConv2D) SIM_CHECK(a.groups == in_c, "dwconv: groups must equal input channels");
-  SIM_CHECK(window_out(in.dims[1], a.kernel_h, a.stride_h, a.dilation_h, int64_t(a.pad_top) + a.pad_bottom, false) ==
+  CALL_CHECK(a.groups >= 1 && in_c % a.groups == 0 && out_c % a.groups == 0, "conv: groups do not divide the channels");
+  if (inst.opcode == Opcode::kDepthwiseConv2D) CALL_CHECK(a.groups == in_c, "dwconv: groups must equal input channels");
+  CALL_CHECK(window_out(in.dims[1], a.kernel_h, a.stride_h, a.dilation_h, int64_t(a.pad_top) + a.pad_bottom, false) ==
                     out.dims[1] &&
                 window_out(in.dims[2], a.kernel_w, a.stride_w, a.dilation_w, int64_t(a.pad_left) + a.pad_right, false) ==
                     out.dims[2],
             "conv: output height/width do not follow from the input and the geometry");
   const int64_t cin_g = in_c / a.groups;
-  SIM_CHECK(a.in_c_padded >= cin_g && a.in_c_padded <= 65536 && a.out_c_padded >= out_c && a.out_c_padded <= (1 << 20),
+  CALL_CHECK(a.in_c_padded >= cin_g && a.in_c_padded <= 65536 && a.out_c_padded >= out_c && a.out_c_padded <= (1 << 20),
             "conv: padded channel counts smaller than the channels");
-  SIM_CHECK(int64_t(a.kernel_h) * a.kernel_w * cin_g < 65536, "conv: kernel_h * kernel_w * in_c / groups too large");
+  CALL_CHECK(int64_t(a.kernel_h) * a.kernel_w * cin_g < 65536, "conv: kernel_h * kernel_w * in_c / groups too large");
   const uint64_t wbytes = uint64_t(a.out_c_padded) * uint64_t(a.kernel_h) * uint64_t(a.kernel_w) * uint64_t(a.in_c_padded);
-  SIM_CHECK(weights_range_ok(c, a.weights_offset, wbytes, 1), "conv: weights outside the weights section");
-  SIM_CHECK(weights_range_ok(c, a.bias_offset, uint64_t(out_c) * 4, 4), "conv: bias outside the weights section");
-  SIM_CHECK(weights_range_ok(c, a.multipliers_offset, uint64_t(out_c) * sizeof(FixedMultiplier), 4),
+  CALL_CHECK(weights_range_ok(c, a.weights_offset, wbytes, 1), "conv: weights outside the weights section");
+  CALL_CHECK(weights_range_ok(c, a.bias_offset, uint64_t(out_c) * 4, 4), "conv: bias outside the weights section");
+  CALL_CHECK(weights_range_ok(c, a.multipliers_offset, uint64_t(out_c) * sizeof(FixedMultiplier), 4),
             "conv: multipliers outside the weights section");
-  SIM_CHECK(act_range_ok(a.act_min, a.act_max), "conv: activation range outside int8");
-  SIM_CHECK(load_multipliers(c, a.multipliers_offset, size_t(out_c), nullptr), "conv: multiplier shift out of range");
-  SIM_CHECK(accumulators_fit(c, a.weights_offset, size_t(a.kernel_h) * size_t(a.kernel_w) * size_t(a.in_c_padded),
+  CALL_CHECK(act_range_ok(a.act_min, a.act_max), "conv: activation range outside int8");
+  CALL_CHECK(load_multipliers(c, a.multipliers_offset, size_t(out_c), nullptr), "conv: multiplier shift out of range");
+  CALL_CHECK(accumulators_fit(c, a.weights_offset, size_t(a.kernel_h) * size_t(a.kernel_w) * size_t(a.in_c_padded),
                              size_t(a.kernel_h) * size_t(a.kernel_w), size_t(cin_g), size_t(a.in_c_padded),
                              a.bias_offset, out_c, in.zero_point),
             "conv: bias and weights could overflow the int32 accumulator");
@@ -292,13 +299,13 @@ SimStatus setup_conv(const Ctx& c, const Instruction& inst, Arena& ar, const voi
     // NPU layout [out_c_padded][kh][kw][in_c_padded] -> OIHW [out_c][cin_g][kh][kw] in the workspace.
     int8_t* oihw = reinterpret_cast<int8_t*>(ar.ws);
     const int8_t* w = reinterpret_cast<const int8_t*>(c.weights + a.weights_offset);
-    const int32_t kh = a.kernel_h, kw = a.kernel_w;
-    for (int32_t oc = 0; oc < out_c; ++oc)
-      for (int32_t ky = 0; ky < kh; ++ky)
-        for (int32_t kx = 0; kx < kw; ++kx)
-          for (int64_t ic = 0; ic < cin_g; ++ic)
-            oihw[((size_t(oc) * size_t(cin_g) + size_t(ic)) * size_t(kh) + size_t(ky)) * size_t(kw) + size_t(kx)] =
-                w[((size_t(oc) * size_t(kh) + size_t(ky)) * size_t(kw) + size_t(kx)) * size_t(a.in_c_padded) + size_t(ic)];
+    const size_t taps = size_t(a.kernel_h) * size_t(a.kernel_w), cin = size_t(cin_g), cin_p = size_t(a.in_c_padded);
+    for (size_t oc = 0; oc < size_t(out_c); ++oc) {
+      const int8_t* src = w + oc * taps * cin_p;  // [KH][KW][in_c_padded]
+      int8_t* dst = oihw + oc * cin * taps;       // [cin_g][KH][KW]
+      for (size_t t = 0; t < taps; ++t)
+        for (size_t ic = 0; ic < cin; ++ic) dst[ic * taps + t] = src[t * cin_p + ic];
+    }
     int32_t* raw_bias = reinterpret_cast<int32_t*>(ar.ws + raw_bias_off);
     std::memcpy(raw_bias, c.weights + a.bias_offset, size_t(out_c) * 4);
     conv2d_int8_pack(p, oihw, raw_bias, packed, bias);
@@ -308,35 +315,35 @@ SimStatus setup_conv(const Ctx& c, const Instruction& inst, Arena& ar, const voi
     p.multipliers = mult;
   }
   *plan = st;
-  return SimStatus();
+  return CallStatus();
 }
 
-SimStatus setup_fc(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+CallStatus setup_fc(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
   const npu::FullyConnectedArgs a = inst.as<npu::FullyConnectedArgs>();
   FcState local;
   FcState* st = ar.state(&local);
   st->in = c.mc.tensor(a.input);
   st->out = c.mc.tensor(a.output);
-  SIM_CHECK(is_int8(st->in) && is_int8(st->out), "fully_connected: input and output must be int8");
-  SIM_CHECK(!overlaps(st->in, st->out), "fully_connected: output overlaps the input");
-  SIM_CHECK(a.rows >= 1 && a.in_features >= 1 && a.out_features >= 1, "fully_connected: empty shape");
-  SIM_CHECK(a.in_features < 65536, "fully_connected: in_features too large");
-  SIM_CHECK(count_of(st->in) == int64_t(a.rows) * a.in_features, "fully_connected: input size != rows * in_features");
-  SIM_CHECK(count_of(st->out) == int64_t(a.rows) * a.out_features, "fully_connected: output size != rows * out_features");
-  SIM_CHECK(a.in_features_padded >= a.in_features && a.out_features_padded >= a.out_features &&
+  CALL_CHECK(is_int8(st->in) && is_int8(st->out), "fully_connected: input and output must be int8");
+  CALL_CHECK(!overlaps(st->in, st->out), "fully_connected: output overlaps the input");
+  CALL_CHECK(a.rows >= 1 && a.in_features >= 1 && a.out_features >= 1, "fully_connected: empty shape");
+  CALL_CHECK(a.in_features < 65536, "fully_connected: in_features too large");
+  CALL_CHECK(count_of(st->in) == int64_t(a.rows) * a.in_features, "fully_connected: input size != rows * in_features");
+  CALL_CHECK(count_of(st->out) == int64_t(a.rows) * a.out_features, "fully_connected: output size != rows * out_features");
+  CALL_CHECK(a.in_features_padded >= a.in_features && a.out_features_padded >= a.out_features &&
                 a.out_features_padded <= (1 << 24),
             "fully_connected: padded features smaller than the features");
-  SIM_CHECK(a.per_channel == 0 || a.per_channel == 1, "fully_connected: per_channel must be 0 or 1");
+  CALL_CHECK(a.per_channel == 0 || a.per_channel == 1, "fully_connected: per_channel must be 0 or 1");
   const int32_t K = a.in_features, N = a.out_features;
   const size_t n_mult = a.per_channel ? size_t(N) : 1;
-  SIM_CHECK(weights_range_ok(c, a.weights_offset, uint64_t(a.out_features_padded) * uint64_t(a.in_features_padded), 1),
+  CALL_CHECK(weights_range_ok(c, a.weights_offset, uint64_t(a.out_features_padded) * uint64_t(a.in_features_padded), 1),
             "fully_connected: weights outside the weights section");
-  SIM_CHECK(weights_range_ok(c, a.bias_offset, uint64_t(N) * 4, 4), "fully_connected: bias outside the weights section");
-  SIM_CHECK(weights_range_ok(c, a.multipliers_offset, n_mult * sizeof(FixedMultiplier), 4),
+  CALL_CHECK(weights_range_ok(c, a.bias_offset, uint64_t(N) * 4, 4), "fully_connected: bias outside the weights section");
+  CALL_CHECK(weights_range_ok(c, a.multipliers_offset, n_mult * sizeof(FixedMultiplier), 4),
             "fully_connected: multipliers outside the weights section");
-  SIM_CHECK(act_range_ok(a.act_min, a.act_max), "fully_connected: activation range outside int8");
-  SIM_CHECK(load_multipliers(c, a.multipliers_offset, n_mult, nullptr), "fully_connected: multiplier shift out of range");
-  SIM_CHECK(accumulators_fit(c, a.weights_offset, size_t(a.in_features_padded), 1, size_t(K), 0, a.bias_offset, N,
+  CALL_CHECK(act_range_ok(a.act_min, a.act_max), "fully_connected: activation range outside int8");
+  CALL_CHECK(load_multipliers(c, a.multipliers_offset, n_mult, nullptr), "fully_connected: multiplier shift out of range");
+  CALL_CHECK(accumulators_fit(c, a.weights_offset, size_t(a.in_features_padded), 1, size_t(K), 0, a.bias_offset, N,
                              st->in.zero_point),
             "fully_connected: bias and weights could overflow the int32 accumulator");
 
@@ -373,29 +380,29 @@ SimStatus setup_fc(const Ctx& c, const Instruction& inst, Arena& ar, const void*
     p.multipliers = mult;
   }
   *plan = st;
-  return SimStatus();
+  return CallStatus();
 }
 
-SimStatus setup_batch_matmul(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+CallStatus setup_batch_matmul(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
   const npu::BatchMatMulArgs a = inst.as<npu::BatchMatMulArgs>();
   BatchMatMulState local;
   BatchMatMulState* st = ar.state(&local);
   st->a = c.mc.tensor(a.a);
   st->b = c.mc.tensor(a.b);
   st->out = c.mc.tensor(a.output);
-  SIM_CHECK(is_int8(st->a) && is_int8(st->b) && is_int8(st->out), "batch_matmul: operands must be int8");
-  SIM_CHECK(!overlaps(st->a, st->out) && !overlaps(st->b, st->out), "batch_matmul: output overlaps an input");
-  SIM_CHECK(a.batch >= 1 && a.m >= 1 && a.k >= 1 && a.n >= 1 && a.n <= (1 << 20), "batch_matmul: bad batch/m/k/n");
-  SIM_CHECK(a.k <= batch_matmul_int8_max_depth(st->a.zero_point, st->b.zero_point),
+  CALL_CHECK(is_int8(st->a) && is_int8(st->b) && is_int8(st->out), "batch_matmul: operands must be int8");
+  CALL_CHECK(!overlaps(st->a, st->out) && !overlaps(st->b, st->out), "batch_matmul: output overlaps an input");
+  CALL_CHECK(a.batch >= 1 && a.m >= 1 && a.k >= 1 && a.n >= 1 && a.n <= (1 << 20), "batch_matmul: bad batch/m/k/n");
+  CALL_CHECK(a.k <= batch_matmul_int8_max_depth(st->a.zero_point, st->b.zero_point),
             "batch_matmul: k too deep for the int32 accumulator");
-  SIM_CHECK(count_of(st->a) == int64_t(a.batch) * a.m * a.k && count_of(st->b) == int64_t(a.batch) * a.k * a.n &&
+  CALL_CHECK(count_of(st->a) == int64_t(a.batch) * a.m * a.k && count_of(st->b) == int64_t(a.batch) * a.k * a.n &&
                 count_of(st->out) == int64_t(a.batch) * a.m * a.n,
             "batch_matmul: operand sizes do not match batch/m/k/n");
-  SIM_CHECK(int64_t(a.batch) * a.m <= INT32_MAX, "batch_matmul: batch * m too large");
-  SIM_CHECK(act_range_ok(a.act_min, a.act_max), "batch_matmul: activation range outside int8");
+  CALL_CHECK(int64_t(a.batch) * a.m <= INT32_MAX, "batch_matmul: batch * m too large");
+  CALL_CHECK(act_range_ok(a.act_min, a.act_max), "batch_matmul: activation range outside int8");
   BatchMatMulInt8Params& p = st->p;
   p.multiplier = FixedMultiplier{a.multiplier, a.shift};
-  SIM_CHECK(multiplier_ok(p.multiplier), "batch_matmul: multiplier shift out of range");
+  CALL_CHECK(multiplier_ok(p.multiplier), "batch_matmul: multiplier shift out of range");
   p.batch = a.batch;
   p.m = a.m;
   p.k = a.k;
@@ -410,10 +417,10 @@ SimStatus setup_batch_matmul(const Ctx& c, const Instruction& inst, Arena& ar, c
   // Per run: B - zb packed [n][k] int16, the folded bias, the GEMM's row scratch.
   ar.need(batch_matmul_int8_scratch_bytes(p));
   *plan = st;
-  return SimStatus();
+  return CallStatus();
 }
 
-SimStatus setup_pool(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+CallStatus setup_pool(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
   const npu::PoolArgs a = inst.as<npu::PoolArgs>();
   PoolState local;
   PoolState* st = ar.state(&local);
@@ -421,10 +428,10 @@ SimStatus setup_pool(const Ctx& c, const Instruction& inst, Arena& ar, const voi
   st->in = c.mc.tensor(a.input);
   st->out = c.mc.tensor(a.output);
   const TensorDesc &in = st->in, &out = st->out;
-  SIM_CHECK(is_int8(in) && is_int8(out), "pool: input and output must be int8");
-  SIM_CHECK(!overlaps(in, out), "pool: output overlaps the input");
-  SIM_CHECK(in.dims[0] == out.dims[0] && in.dims[3] == out.dims[3], "pool: batch or channels differ");
-  SIM_CHECK(act_range_ok(a.act_min, a.act_max), "pool: activation range outside int8");
+  CALL_CHECK(is_int8(in) && is_int8(out), "pool: input and output must be int8");
+  CALL_CHECK(!overlaps(in, out), "pool: output overlaps the input");
+  CALL_CHECK(in.dims[0] == out.dims[0] && in.dims[3] == out.dims[3], "pool: batch or channels differ");
+  CALL_CHECK(act_range_ok(a.act_min, a.act_max), "pool: activation range outside int8");
   PoolInt8Params& p = st->p;
   p.batch = in.dims[0];
   p.in_h = in.dims[1];
@@ -437,27 +444,27 @@ SimStatus setup_pool(const Ctx& c, const Instruction& inst, Arena& ar, const voi
   p.qmin = a.act_min;
   p.qmax = a.act_max;
   if (inst.opcode == Opcode::kGlobalAvgPool) {
-    SIM_CHECK(out.dims[1] == 1 && out.dims[2] == 1, "global_avgpool: output is not 1x1");
-    SIM_CHECK(int64_t(p.in_h) * p.in_w * 255 < (int64_t(1) << 31), "global_avgpool: window too large");
+    CALL_CHECK(out.dims[1] == 1 && out.dims[2] == 1, "global_avgpool: output is not 1x1");
+    CALL_CHECK(int64_t(p.in_h) * p.in_w * 255 < (int64_t(1) << 31), "global_avgpool: window too large");
     p.kernel_h = p.in_h;
     p.kernel_w = p.in_w;
     p.multiplier = FixedMultiplier{a.multiplier, a.shift};
-    SIM_CHECK(multiplier_ok(p.multiplier), "global_avgpool: multiplier shift out of range");
+    CALL_CHECK(multiplier_ok(p.multiplier), "global_avgpool: multiplier shift out of range");
     ar.need(pool_int8_scratch_bytes(p));
     *plan = st;
-    return SimStatus();
+    return CallStatus();
   }
-  SIM_CHECK(geometry_ok(a.kernel_h, 1) && geometry_ok(a.kernel_w, 1) && geometry_ok(a.stride_h, 1) &&
+  CALL_CHECK(geometry_ok(a.kernel_h, 1) && geometry_ok(a.kernel_w, 1) && geometry_ok(a.stride_h, 1) &&
                 geometry_ok(a.stride_w, 1),
             "pool: kernel or stride out of range");
-  SIM_CHECK(a.pad_top >= 0 && a.pad_left >= 0 && a.pad_bottom >= 0 && a.pad_right >= 0 && a.pad_top < a.kernel_h &&
+  CALL_CHECK(a.pad_top >= 0 && a.pad_left >= 0 && a.pad_bottom >= 0 && a.pad_right >= 0 && a.pad_top < a.kernel_h &&
                 a.pad_bottom < a.kernel_h && a.pad_left < a.kernel_w && a.pad_right < a.kernel_w,
             "pool: padding must be below the kernel size");
   const int64_t fh = window_out(p.in_h, a.kernel_h, a.stride_h, 1, int64_t(a.pad_top) + a.pad_bottom, false);
   const int64_t ch = window_out(p.in_h, a.kernel_h, a.stride_h, 1, int64_t(a.pad_top) + a.pad_bottom, true);
   const int64_t fw = window_out(p.in_w, a.kernel_w, a.stride_w, 1, int64_t(a.pad_left) + a.pad_right, false);
   const int64_t cw = window_out(p.in_w, a.kernel_w, a.stride_w, 1, int64_t(a.pad_left) + a.pad_right, true);
-  SIM_CHECK((p.out_h == fh || p.out_h == ch) && fh > 0 && (p.out_w == fw || p.out_w == cw) && fw > 0,
+  CALL_CHECK((p.out_h == fh || p.out_h == ch) && fh > 0 && (p.out_w == fw || p.out_w == cw) && fw > 0,
             "pool: output height/width do not follow from the input and the geometry");
   p.kernel_h = a.kernel_h;
   p.kernel_w = a.kernel_w;
@@ -470,19 +477,19 @@ SimStatus setup_pool(const Ctx& c, const Instruction& inst, Arena& ar, const voi
   if (inst.opcode == Opcode::kMaxPool2D) {
     p.requantize = a.multiplier != 0;
     p.multiplier = FixedMultiplier{a.multiplier, a.shift};
-    SIM_CHECK(!p.requantize || multiplier_ok(p.multiplier), "maxpool2d: multiplier shift out of range");
+    CALL_CHECK(!p.requantize || multiplier_ok(p.multiplier), "maxpool2d: multiplier shift out of range");
     *plan = st;
-    return SimStatus();
+    return CallStatus();
   }
   // AvgPool2D.
-  SIM_CHECK(a.count_include_pad == 0 || a.count_include_pad == 1, "avgpool2d: count_include_pad must be 0 or 1");
-  SIM_CHECK(int64_t(a.kernel_h) * a.kernel_w <= 65536, "avgpool2d: window too large");
+  CALL_CHECK(a.count_include_pad == 0 || a.count_include_pad == 1, "avgpool2d: count_include_pad must be 0 or 1");
+  CALL_CHECK(int64_t(a.kernel_h) * a.kernel_w <= 65536, "avgpool2d: window too large");
   p.count_include_pad = a.count_include_pad != 0;
   const size_t n = size_t(a.kernel_h) * size_t(a.kernel_w) + 1;
-  SIM_CHECK(weights_range_ok(c, a.multipliers_offset, n * sizeof(FixedMultiplier), 4),
+  CALL_CHECK(weights_range_ok(c, a.multipliers_offset, n * sizeof(FixedMultiplier), 4),
             "avgpool2d: multipliers outside the weights section");
   // Entry 0 is never used by the kernel; check the rest.
-  SIM_CHECK(load_multipliers(c, a.multipliers_offset + uint32_t(sizeof(FixedMultiplier)), n - 1, nullptr),
+  CALL_CHECK(load_multipliers(c, a.multipliers_offset + uint32_t(sizeof(FixedMultiplier)), n - 1, nullptr),
             "avgpool2d: multiplier shift out of range");
   FixedMultiplier* mult = ar.alloc<FixedMultiplier>(n);
   if (!ar.measuring) {
@@ -492,31 +499,31 @@ SimStatus setup_pool(const Ctx& c, const Instruction& inst, Arena& ar, const voi
   }
   ar.need(pool_int8_scratch_bytes(p));
   *plan = st;
-  return SimStatus();
+  return CallStatus();
 }
 
-SimStatus setup_elementwise(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+CallStatus setup_elementwise(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
   const npu::ElementwiseArgs a = inst.as<npu::ElementwiseArgs>();
   ElementwiseState local;
   ElementwiseState* st = ar.state(&local);
   st->a = c.mc.tensor(a.a);
   st->b = c.mc.tensor(a.b);
   st->out = c.mc.tensor(a.output);
-  SIM_CHECK(is_int8(st->a) && is_int8(st->b) && is_int8(st->out), "elementwise: operands must be int8");
-  SIM_CHECK(!overlaps(st->a, st->out) || (identical(st->a, st->out) && same_dims(st->a, st->out)),
+  CALL_CHECK(is_int8(st->a) && is_int8(st->b) && is_int8(st->out), "elementwise: operands must be int8");
+  CALL_CHECK(!overlaps(st->a, st->out) || (identical(st->a, st->out) && same_dims(st->a, st->out)),
             "elementwise: output partially overlaps input a");
-  SIM_CHECK(!overlaps(st->b, st->out) || (identical(st->b, st->out) && same_dims(st->b, st->out)),
+  CALL_CHECK(!overlaps(st->b, st->out) || (identical(st->b, st->out) && same_dims(st->b, st->out)),
             "elementwise: output partially overlaps input b");
   for (int k = 0; k < 4; ++k)
-    SIM_CHECK((st->a.dims[k] == st->out.dims[k] || st->a.dims[k] == 1) &&
+    CALL_CHECK((st->a.dims[k] == st->out.dims[k] || st->a.dims[k] == 1) &&
                   (st->b.dims[k] == st->out.dims[k] || st->b.dims[k] == 1),
               "elementwise: inputs do not broadcast to the output");
   const int64_t ad[4] = {st->a.dims[0], st->a.dims[1], st->a.dims[2], st->a.dims[3]};
   const int64_t bd[4] = {st->b.dims[0], st->b.dims[1], st->b.dims[2], st->b.dims[3]};
-  SIM_CHECK(prepare_broadcast(Span<const int64_t>(ad, 4), Span<const int64_t>(bd, 4), &st->bp) &&
+  CALL_CHECK(prepare_broadcast(Span<const int64_t>(ad, 4), Span<const int64_t>(bd, 4), &st->bp) &&
                 st->bp.out_count == count_of(st->out),
             "elementwise: inputs do not broadcast to the output");
-  SIM_CHECK(act_range_ok(a.act_min, a.act_max), "elementwise: activation range outside int8");
+  CALL_CHECK(act_range_ok(a.act_min, a.act_max), "elementwise: activation range outside int8");
   BinaryInt8Params& p = st->p;
   p.a_zero_point = st->a.zero_point;
   p.b_zero_point = st->b.zero_point;
@@ -526,7 +533,7 @@ SimStatus setup_elementwise(const Ctx& c, const Instruction& inst, Arena& ar, co
   switch (static_cast<npu::ElementwiseOp>(a.op)) {
     case npu::ElementwiseOp::kAdd:
     case npu::ElementwiseOp::kSub: {
-      SIM_CHECK(a.multiplier_a >= 0 && a.multiplier_b >= 0 && a.shift >= kMinShift && a.shift <= kMaxShift,
+      CALL_CHECK(a.multiplier_a >= 0 && a.multiplier_b >= 0 && a.shift >= kMinShift && a.shift <= kMaxShift,
                 "elementwise: multiplier pair out of range");
       const bool sub = a.op == int32_t(npu::ElementwiseOp::kSub);
       p.op = sub ? BinaryInt8Op::Sub : BinaryInt8Op::Add;
@@ -541,12 +548,12 @@ SimStatus setup_elementwise(const Ctx& c, const Instruction& inst, Arena& ar, co
     case npu::ElementwiseOp::kMul:
       p.op = BinaryInt8Op::Mul;
       p.multiplier = FixedMultiplier{a.multiplier_a, a.shift};
-      SIM_CHECK(multiplier_ok(p.multiplier), "elementwise: multiplier shift out of range");
+      CALL_CHECK(multiplier_ok(p.multiplier), "elementwise: multiplier shift out of range");
       break;
     case npu::ElementwiseOp::kMax:
     case npu::ElementwiseOp::kMin: {
       p.op = a.op == int32_t(npu::ElementwiseOp::kMax) ? BinaryInt8Op::Max : BinaryInt8Op::Min;
-      SIM_CHECK(weights_range_ok(c, a.table_offset, 512, 1), "elementwise: max/min tables outside the weights section");
+      CALL_CHECK(weights_range_ok(c, a.table_offset, 512, 1), "elementwise: max/min tables outside the weights section");
       const int8_t* t = reinterpret_cast<const int8_t*>(c.weights + a.table_offset);
       for (int i = 0; i < 256; ++i) {
         p.table_a[i] = t[i];
@@ -558,154 +565,154 @@ SimStatus setup_elementwise(const Ctx& c, const Instruction& inst, Arena& ar, co
       return invalid("elementwise: unknown op");
   }
   *plan = st;
-  return SimStatus();
+  return CallStatus();
 }
 
-SimStatus setup_table(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+CallStatus setup_table(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
   const npu::TableArgs a = inst.as<npu::TableArgs>();
   TableState local;
   TableState* st = ar.state(&local);
   st->in = c.mc.tensor(a.input);
   st->out = c.mc.tensor(a.output);
-  SIM_CHECK(is_int8(st->in) && is_int8(st->out), "table: input and output must be int8");
-  SIM_CHECK(count_of(st->in) == count_of(st->out), "table: input and output sizes differ");
-  SIM_CHECK(!overlaps(st->in, st->out) || identical(st->in, st->out), "table: output partially overlaps the input");
-  SIM_CHECK(weights_range_ok(c, a.table_offset, 256, 1), "table: table outside the weights section");
+  CALL_CHECK(is_int8(st->in) && is_int8(st->out), "table: input and output must be int8");
+  CALL_CHECK(count_of(st->in) == count_of(st->out), "table: input and output sizes differ");
+  CALL_CHECK(!overlaps(st->in, st->out) || identical(st->in, st->out), "table: output partially overlaps the input");
+  CALL_CHECK(weights_range_ok(c, a.table_offset, 256, 1), "table: table outside the weights section");
   std::memcpy(st->table, c.weights + a.table_offset, 256);
   *plan = st;
-  return SimStatus();
+  return CallStatus();
 }
 
-SimStatus setup_softmax(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+CallStatus setup_softmax(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
   const npu::SoftmaxArgs a = inst.as<npu::SoftmaxArgs>();
   SoftmaxState local;
   SoftmaxState* st = ar.state(&local);
   st->in = c.mc.tensor(a.input);
   st->out = c.mc.tensor(a.output);
-  SIM_CHECK(is_int8(st->in) && is_int8(st->out), "softmax: input and output must be int8");
-  SIM_CHECK(same_dims(st->in, st->out), "softmax: input and output dims differ");
-  SIM_CHECK(!overlaps(st->in, st->out), "softmax: output overlaps the input");
-  SIM_CHECK(weights_range_ok(c, a.table_offset, 257 * sizeof(double), 8), "softmax: table outside the weights section");
+  CALL_CHECK(is_int8(st->in) && is_int8(st->out), "softmax: input and output must be int8");
+  CALL_CHECK(same_dims(st->in, st->out), "softmax: input and output dims differ");
+  CALL_CHECK(!overlaps(st->in, st->out), "softmax: output overlaps the input");
+  CALL_CHECK(weights_range_ok(c, a.table_offset, 257 * sizeof(double), 8), "softmax: table outside the weights section");
   SoftmaxInt8Params& p = st->p;
   std::memcpy(p.exp_table, c.weights + a.table_offset, sizeof(p.exp_table));
   std::memcpy(&p.out_scale, c.weights + a.table_offset + 256 * sizeof(double), sizeof(double));
-  for (double e : p.exp_table) SIM_CHECK(std::isfinite(e) && e >= 0, "softmax: exp table entry not finite");
-  SIM_CHECK(std::isfinite(p.out_scale) && p.out_scale > 0, "softmax: output scale not positive");
+  for (double e : p.exp_table) CALL_CHECK(std::isfinite(e) && e >= 0, "softmax: exp table entry not finite");
+  CALL_CHECK(std::isfinite(p.out_scale) && p.out_scale > 0, "softmax: output scale not positive");
   p.out_zero_point = st->out.zero_point;
   p.outer = int64_t(st->in.dims[0]) * st->in.dims[1] * st->in.dims[2];
   p.axis = st->in.dims[3];
   p.inner = 1;
   *plan = st;
-  return SimStatus();
+  return CallStatus();
 }
 
-SimStatus setup_pad(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+CallStatus setup_pad(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
   const npu::PadArgs a = inst.as<npu::PadArgs>();
   PadState local;
   PadState* st = ar.state(&local);
   st->in = c.mc.tensor(a.input);
   st->out = c.mc.tensor(a.output);
-  SIM_CHECK(st->in.elem_type == st->out.elem_type, "pad: element types differ");
-  SIM_CHECK(!overlaps(st->in, st->out), "pad: output overlaps the input");
+  CALL_CHECK(st->in.elem_type == st->out.elem_type, "pad: element types differ");
+  CALL_CHECK(!overlaps(st->in, st->out), "pad: output overlaps the input");
   int64_t shape[4], pads[8];
   for (int k = 0; k < 4; ++k) {
-    SIM_CHECK(a.pad_before[k] >= 0 && a.pad_after[k] >= 0 && a.pad_before[k] <= (1 << 24) && a.pad_after[k] <= (1 << 24),
+    CALL_CHECK(a.pad_before[k] >= 0 && a.pad_after[k] >= 0 && a.pad_before[k] <= (1 << 24) && a.pad_after[k] <= (1 << 24),
               "pad: negative or huge padding");
-    SIM_CHECK(int64_t(st->in.dims[k]) + a.pad_before[k] + a.pad_after[k] == st->out.dims[k],
+    CALL_CHECK(int64_t(st->in.dims[k]) + a.pad_before[k] + a.pad_after[k] == st->out.dims[k],
               "pad: output dims != input dims + padding");
     shape[k] = st->in.dims[k];
     pads[k] = a.pad_before[k];
     pads[4 + k] = a.pad_after[k];
   }
-  SIM_CHECK(a.mode == 0 || a.mode == 1, "pad: mode must be 0 (constant) or 1 (reflect)");
+  CALL_CHECK(a.mode == 0 || a.mode == 1, "pad: mode must be 0 (constant) or 1 (reflect)");
   const uint32_t es = npu::elem_size(st->in.elem_type);
   uint8_t value[8] = {};
   if (a.mode == 0) {
     if (es == 1) {
-      SIM_CHECK(st->in.elem_type == uint8_t(ElemType::kUint8) ? (a.value >= 0 && a.value <= 255)
+      CALL_CHECK(st->in.elem_type == uint8_t(ElemType::kUint8) ? (a.value >= 0 && a.value <= 255)
                                                                  : (a.value >= -128 && a.value <= 127),
                 "pad: value out of the element's range");
       value[0] = uint8_t(a.value);
     } else if (es == 2) {
-      SIM_CHECK(a.value >= -32768 && a.value <= 32767, "pad: value out of the element's range");
+      CALL_CHECK(a.value >= -32768 && a.value <= 32767, "pad: value out of the element's range");
       const int16_t v = int16_t(a.value);
       std::memcpy(value, &v, 2);
     } else {
       std::memcpy(value, &a.value, 4);
     }
   }
-  SIM_CHECK(prepare_pad(Span<const int64_t>(shape, 4), Span<const int64_t>(pads, 8),
+  CALL_CHECK(prepare_pad(Span<const int64_t>(shape, 4), Span<const int64_t>(pads, 8),
                         a.mode == 0 ? PadMode::Constant : PadMode::Reflect, es, value, &st->p),
             "pad: unsupported padding");
   *plan = st;
-  return SimStatus();
+  return CallStatus();
 }
 
-SimStatus setup_slice(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+CallStatus setup_slice(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
   const npu::SliceArgs a = inst.as<npu::SliceArgs>();
   CopyState local;
   CopyState* st = ar.state(&local);
   st->in = c.mc.tensor(a.input);
   st->out = c.mc.tensor(a.output);
-  SIM_CHECK(st->in.elem_type == st->out.elem_type, "slice: element types differ");
-  SIM_CHECK(!overlaps(st->in, st->out), "slice: output overlaps the input");
+  CALL_CHECK(st->in.elem_type == st->out.elem_type, "slice: element types differ");
+  CALL_CHECK(!overlaps(st->in, st->out), "slice: output overlaps the input");
   int64_t shape[4], starts[4], steps[4], out[4];
   for (int k = 0; k < 4; ++k) {
-    SIM_CHECK(a.begin[k] >= 0 && int64_t(a.begin[k]) + st->out.dims[k] <= st->in.dims[k], "slice: window outside the input");
+    CALL_CHECK(a.begin[k] >= 0 && int64_t(a.begin[k]) + st->out.dims[k] <= st->in.dims[k], "slice: window outside the input");
     shape[k] = st->in.dims[k];
     starts[k] = a.begin[k];
     steps[k] = 1;
     out[k] = st->out.dims[k];
   }
-  SIM_CHECK(prepare_slice(Span<const int64_t>(shape, 4), Span<const int64_t>(starts, 4), Span<const int64_t>(steps, 4),
+  CALL_CHECK(prepare_slice(Span<const int64_t>(shape, 4), Span<const int64_t>(starts, 4), Span<const int64_t>(steps, 4),
                           Span<const int64_t>(out, 4), npu::elem_size(st->in.elem_type), &st->p),
             "slice: unsupported slice");
   *plan = st;
-  return SimStatus();
+  return CallStatus();
 }
 
-SimStatus setup_transpose(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+CallStatus setup_transpose(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
   const npu::TransposeArgs a = inst.as<npu::TransposeArgs>();
   CopyState local;
   CopyState* st = ar.state(&local);
   st->in = c.mc.tensor(a.input);
   st->out = c.mc.tensor(a.output);
-  SIM_CHECK(st->in.elem_type == st->out.elem_type, "transpose: element types differ");
-  SIM_CHECK(!overlaps(st->in, st->out), "transpose: output overlaps the input");
+  CALL_CHECK(st->in.elem_type == st->out.elem_type, "transpose: element types differ");
+  CALL_CHECK(!overlaps(st->in, st->out), "transpose: output overlaps the input");
   int64_t shape[4], perm[4];
   bool seen[4] = {};
   for (int k = 0; k < 4; ++k) {
-    SIM_CHECK(a.perm[k] >= 0 && a.perm[k] < 4 && !seen[a.perm[k]], "transpose: perm is not a permutation of 0..3");
+    CALL_CHECK(a.perm[k] >= 0 && a.perm[k] < 4 && !seen[a.perm[k]], "transpose: perm is not a permutation of 0..3");
     seen[a.perm[k]] = true;
-    SIM_CHECK(st->out.dims[k] == st->in.dims[a.perm[k]], "transpose: output dims are not the permuted input dims");
+    CALL_CHECK(st->out.dims[k] == st->in.dims[a.perm[k]], "transpose: output dims are not the permuted input dims");
     shape[k] = st->in.dims[k];
     perm[k] = a.perm[k];
   }
-  SIM_CHECK(prepare_transpose(Span<const int64_t>(shape, 4), Span<const int64_t>(perm, 4),
+  CALL_CHECK(prepare_transpose(Span<const int64_t>(shape, 4), Span<const int64_t>(perm, 4),
                               npu::elem_size(st->in.elem_type), &st->p),
             "transpose: unsupported");
   *plan = st;
-  return SimStatus();
+  return CallStatus();
 }
 
-SimStatus setup_copy(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+CallStatus setup_copy(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
   const npu::CopyArgs a = inst.as<npu::CopyArgs>();
   CopyState local;
   CopyState* st = ar.state(&local);
   st->in = c.mc.tensor(a.input);
   st->out = c.mc.tensor(a.output);
-  SIM_CHECK(st->in.size == st->out.size, "copy: input and output sizes differ");
+  CALL_CHECK(st->in.size == st->out.size, "copy: input and output sizes differ");
   *plan = st;
-  return SimStatus();
+  return CallStatus();
 }
 
-SimStatus setup_concat(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+CallStatus setup_concat(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
   const npu::ConcatArgs a = inst.as<npu::ConcatArgs>();
   ConcatState local;
   ConcatState* st = ar.state(&local);
   st->out = c.mc.tensor(a.output);
   st->n = a.num_inputs;  // 1..8, checked by the reader
-  SIM_CHECK(a.axis >= 0 && a.axis < 4, "concat: axis out of range");
+  CALL_CHECK(a.axis >= 0 && a.axis < 4, "concat: axis out of range");
   const uint32_t es = npu::elem_size(st->out.elem_type);
   int64_t outer = 1, inner = 1, total = 0;
   for (int k = 0; k < a.axis; ++k) outer *= st->out.dims[k];
@@ -713,20 +720,20 @@ SimStatus setup_concat(const Ctx& c, const Instruction& inst, Arena& ar, const v
   for (uint32_t i = 0; i < st->n; ++i) {
     st->in[i] = c.mc.tensor(a.inputs[i]);
     const TensorDesc& in = st->in[i];
-    SIM_CHECK(in.elem_type == st->out.elem_type, "concat: element types differ");
-    SIM_CHECK(!overlaps(in, st->out), "concat: output overlaps an input");
+    CALL_CHECK(in.elem_type == st->out.elem_type, "concat: element types differ");
+    CALL_CHECK(!overlaps(in, st->out), "concat: output overlaps an input");
     for (int k = 0; k < 4; ++k)
-      SIM_CHECK(k == a.axis || in.dims[k] == st->out.dims[k], "concat: inputs differ outside the axis");
+      CALL_CHECK(k == a.axis || in.dims[k] == st->out.dims[k], "concat: inputs differ outside the axis");
     total += in.dims[a.axis];
     st->chunk_bytes[i] = int64_t(in.dims[a.axis]) * inner * es;
   }
-  SIM_CHECK(total == st->out.dims[a.axis], "concat: input sizes along the axis do not add up to the output");
+  CALL_CHECK(total == st->out.dims[a.axis], "concat: input sizes along the axis do not add up to the output");
   st->outer = outer;
   *plan = st;
-  return SimStatus();
+  return CallStatus();
 }
 
-SimStatus setup_resize(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+CallStatus setup_resize(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
   const npu::ResizeArgs a = inst.as<npu::ResizeArgs>();
   ResizeState local;
   ResizeState* st = ar.state(&local);
@@ -734,27 +741,27 @@ SimStatus setup_resize(const Ctx& c, const Instruction& inst, Arena& ar, const v
   st->out = c.mc.tensor(a.output);
   st->mode = a.mode;
   if (a.mode != 0 && a.mode != 1) return unsupported("resize: unknown mode (0 nearest, 1 bilinear)");
-  SIM_CHECK(st->in.elem_type == st->out.elem_type && npu::elem_size(st->in.elem_type) == 1,
+  CALL_CHECK(st->in.elem_type == st->out.elem_type && npu::elem_size(st->in.elem_type) == 1,
             "resize: input and output must be 8-bit");
-  SIM_CHECK(!overlaps(st->in, st->out), "resize: output overlaps the input");
-  SIM_CHECK(st->in.dims[0] == st->out.dims[0] && st->in.dims[3] == st->out.dims[3], "resize: batch or channels differ");
+  CALL_CHECK(!overlaps(st->in, st->out), "resize: output overlaps the input");
+  CALL_CHECK(st->in.dims[0] == st->out.dims[0] && st->in.dims[3] == st->out.dims[3], "resize: batch or channels differ");
   const int32_t oh = st->out.dims[1], ow = st->out.dims[2];
   if (a.mode == 1) {
     // Bilinear (kernels/resize_int8.h): FixedMultiplier, then taps {i0, i1, w1} per output row and
     // per output column.
-    SIM_CHECK(is_int8(st->in), "resize: bilinear needs int8 tensors");
+    CALL_CHECK(is_int8(st->in), "resize: bilinear needs int8 tensors");
     const uint64_t taps_bytes = (uint64_t(oh) + uint64_t(ow)) * sizeof(ResizeLinearTapInt8);
-    SIM_CHECK(weights_range_ok(c, a.table_offset, sizeof(FixedMultiplier) + taps_bytes, 4),
+    CALL_CHECK(weights_range_ok(c, a.table_offset, sizeof(FixedMultiplier) + taps_bytes, 4),
               "resize: bilinear tables outside the weights section");
     ResizeBilinearInt8Params& p = st->bl;
-    SIM_CHECK(load_multipliers(c, a.table_offset, 1, &p.multiplier), "resize: multiplier shift out of range");
+    CALL_CHECK(load_multipliers(c, a.table_offset, 1, &p.multiplier), "resize: multiplier shift out of range");
     ResizeLinearTapInt8* th = ar.alloc<ResizeLinearTapInt8>(size_t(oh));
     ResizeLinearTapInt8* tw = ar.alloc<ResizeLinearTapInt8>(size_t(ow));
     ResizeLinearTapInt8 tap;
     const uint8_t* src = c.weights + a.table_offset + sizeof(FixedMultiplier);
     for (int32_t i = 0; i < oh + ow; ++i) {
       std::memcpy(&tap, src + size_t(i) * sizeof(tap), sizeof(tap));
-      SIM_CHECK(resize_linear_table_int8_valid(i < oh ? st->in.dims[1] : st->in.dims[2], 1, &tap),
+      CALL_CHECK(resize_linear_table_int8_valid(i < oh ? st->in.dims[1] : st->in.dims[2], 1, &tap),
                 "resize: bilinear tap out of range");
       if (!ar.measuring) (i < oh ? th[i] : tw[i - oh]) = tap;
     }
@@ -769,9 +776,9 @@ SimStatus setup_resize(const Ctx& c, const Instruction& inst, Arena& ar, const v
     p.input_zero_point = st->in.zero_point;
     p.output_zero_point = st->out.zero_point;
     *plan = st;
-    return SimStatus();
+    return CallStatus();
   }
-  SIM_CHECK(weights_range_ok(c, a.table_offset, (uint64_t(oh) + uint64_t(ow)) * 4, 4),
+  CALL_CHECK(weights_range_ok(c, a.table_offset, (uint64_t(oh) + uint64_t(ow)) * 4, 4),
             "resize: index tables outside the weights section");
   int64_t* th = ar.alloc<int64_t>(size_t(oh));
   int64_t* tw = ar.alloc<int64_t>(size_t(ow));
@@ -779,7 +786,7 @@ SimStatus setup_resize(const Ctx& c, const Instruction& inst, Arena& ar, const v
     int32_t v;
     std::memcpy(&v, c.weights + a.table_offset + size_t(i) * 4, 4);
     const int32_t lim = i < oh ? st->in.dims[1] : st->in.dims[2];
-    SIM_CHECK(v >= 0 && v < lim, "resize: source index out of range");
+    CALL_CHECK(v >= 0 && v < lim, "resize: source index out of range");
     if (!ar.measuring) (i < oh ? th[i] : tw[i - oh]) = v;
   }
   ResizeParams& p = st->p;
@@ -791,19 +798,19 @@ SimStatus setup_resize(const Ctx& c, const Instruction& inst, Arena& ar, const v
   p.nearest[1] = th;
   p.nearest[2] = tw;
   *plan = st;
-  return SimStatus();
+  return CallStatus();
 }
 
-SimStatus setup_reduce(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+CallStatus setup_reduce(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
   const npu::ReduceArgs a = inst.as<npu::ReduceArgs>();
   ReduceState local;
   ReduceState* st = ar.state(&local);
   st->in = c.mc.tensor(a.input);
   st->out = c.mc.tensor(a.output);
-  SIM_CHECK(is_int8(st->in) && is_int8(st->out), "reduce: input and output must be int8");
-  SIM_CHECK(!overlaps(st->in, st->out), "reduce: output overlaps the input");
-  SIM_CHECK(a.op >= 0 && a.op <= 3, "reduce: unknown op");
-  SIM_CHECK(a.axes_mask >= 0 && a.axes_mask < 16, "reduce: axes mask out of range");
+  CALL_CHECK(is_int8(st->in) && is_int8(st->out), "reduce: input and output must be int8");
+  CALL_CHECK(!overlaps(st->in, st->out), "reduce: output overlaps the input");
+  CALL_CHECK(a.op >= 0 && a.op <= 3, "reduce: unknown op");
+  CALL_CHECK(a.axes_mask >= 0 && a.axes_mask < 16, "reduce: axes mask out of range");
   st->op = a.op;
   // A unit dimension in front, always reduced: prepare_reduce() reads no axes as "all axes", and
   // an empty mask must reduce nothing.
@@ -811,45 +818,45 @@ SimStatus setup_reduce(const Ctx& c, const Instruction& inst, Arena& ar, const v
   int n_axes = 1;
   for (int k = 0; k < 4; ++k) {
     const bool r = (a.axes_mask >> k) & 1;
-    SIM_CHECK(st->out.dims[k] == (r ? 1 : st->in.dims[k]), "reduce: output dims do not match the reduction");
+    CALL_CHECK(st->out.dims[k] == (r ? 1 : st->in.dims[k]), "reduce: output dims do not match the reduction");
     shape[k + 1] = st->in.dims[k];
     if (r) axes[n_axes++] = k + 1;
   }
   ReduceInt8Params& p = st->p;
-  SIM_CHECK(prepare_reduce(Span<const int64_t>(shape, 5), Span<const int64_t>(axes, size_t(n_axes)), &p.shape),
+  CALL_CHECK(prepare_reduce(Span<const int64_t>(shape, 5), Span<const int64_t>(axes, size_t(n_axes)), &p.shape),
             "reduce: unsupported");
   if (a.op == 1 || a.op == 2) {
-    SIM_CHECK(st->in.zero_point == st->out.zero_point, "reduce: max/min need the same quantization in and out");
+    CALL_CHECK(st->in.zero_point == st->out.zero_point, "reduce: max/min need the same quantization in and out");
   } else {
-    SIM_CHECK(p.shape.reduce_count <= kReduceInt8MaxCount, "reduce: too many elements per output");
+    CALL_CHECK(p.shape.reduce_count <= kReduceInt8MaxCount, "reduce: too many elements per output");
     p.multiplier = FixedMultiplier{a.multiplier, a.shift};
-    SIM_CHECK(multiplier_ok(p.multiplier), "reduce: multiplier shift out of range");
+    CALL_CHECK(multiplier_ok(p.multiplier), "reduce: multiplier shift out of range");
     p.input_zero_point = st->in.zero_point;
     p.output_zero_point = st->out.zero_point;
     ar.need(reduce_sum_int8_scratch_bytes(p));
   }
   *plan = st;
-  return SimStatus();
+  return CallStatus();
 }
 
-SimStatus setup_prefetch(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+CallStatus setup_prefetch(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
   PrefetchState local;
   PrefetchState* st = ar.state(&local);
   std::memset(&st->a, 0, sizeof(st->a));
   if (inst.opcode == Opcode::kPrefetch) {
     st->a = inst.as<npu::PrefetchArgs>();
-    SIM_CHECK(weights_range_ok(c, st->a.weights_offset, st->a.size, 1), "prefetch: source outside the weights section");
-    SIM_CHECK(uint64_t(st->a.sram_offset) + st->a.size <= c.mc.sram_scratch_size(),
+    CALL_CHECK(weights_range_ok(c, st->a.weights_offset, st->a.size, 1), "prefetch: source outside the weights section");
+    CALL_CHECK(uint64_t(st->a.sram_offset) + st->a.size <= c.mc.sram_scratch_size(),
               "prefetch: destination outside the SRAM scratch");
   } else {
     st->a.channel = inst.as<npu::WaitPrefetchArgs>().channel;
   }
-  SIM_CHECK(st->a.channel < kMaxPrefetchChannels, "prefetch: channel out of range");
+  CALL_CHECK(st->a.channel < kMaxPrefetchChannels, "prefetch: channel out of range");
   *plan = st;
-  return SimStatus();
+  return CallStatus();
 }
 
-SimStatus setup(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+CallStatus setup(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
   switch (inst.opcode) {
     case Opcode::kConv2D:
     case Opcode::kDepthwiseConv2D: return setup_conv(c, inst, ar, plan);
@@ -875,7 +882,7 @@ SimStatus setup(const Ctx& c, const Instruction& inst, Arena& ar, const void** p
 }
 
 // One pass over the instructions: measuring (sizes only) or filling `plans`.
-SimStatus walk(const npu::MicrocodeView& mc, const uint8_t* weights, Arena& ar, const void** plans) {
+CallStatus walk(const npu::MicrocodeView& mc, const uint8_t* weights, Arena& ar, const void** plans) {
   if (weights == nullptr && mc.weights_size() > 0) return bad(Error::InvalidArgument, "weights are null");
   if (reinterpret_cast<uintptr_t>(weights) % npu::kAlignment != 0)
     return bad(Error::InvalidArgument, "weights are not 16-byte aligned");
@@ -885,7 +892,7 @@ SimStatus walk(const npu::MicrocodeView& mc, const uint8_t* weights, Arena& ar, 
   uint32_t i = 0;
   while (cur.next(&inst)) {
     const void* plan = nullptr;
-    SimStatus s = setup(c, inst, ar, &plan);
+    CallStatus s = setup(c, inst, ar, &plan);
     if (!s.ok()) {
       s.instruction = i;
       return s;
@@ -896,7 +903,7 @@ SimStatus walk(const npu::MicrocodeView& mc, const uint8_t* weights, Arena& ar, 
     }
     ++i;
   }
-  return SimStatus();
+  return CallStatus();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -924,7 +931,7 @@ uint8_t* resolve(const TensorDesc& d, const Bufs& r) {
   uint8_t* var = resolve(desc, r);                                              \
   if (var == nullptr) return bad(Error::InvalidArgument, "a tensor's buffer is null")
 
-SimStatus run_one(const Instruction& inst, const void* plan, const Bufs& r, uint8_t* ws, const PrefetchHooks* hooks) {
+CallStatus run_one(const Instruction& inst, const void* plan, const Bufs& r, uint8_t* ws, const PrefetchHooks* hooks) {
   switch (inst.opcode) {
     case Opcode::kConv2D:
     case Opcode::kDepthwiseConv2D: {
@@ -1065,68 +1072,99 @@ SimStatus run_one(const Instruction& inst, const void* plan, const Bufs& r, uint
       break;
     }
   }
-  return SimStatus();
+  return CallStatus();
 }
 
 }  // namespace
 
-SimStatus Interpreter::required_memory(const npu::MicrocodeView& mc, const uint8_t* weights, size_t* bytes) {
-  Arena ar;
-  ar.measuring = true;
-  SimStatus s = walk(mc, weights, ar, nullptr);
-  if (!s.ok()) return s;
-  const size_t plans = (size_t(mc.num_instructions()) * sizeof(void*) + 63) & ~size_t(63);
-  *bytes = plans + npu::align16(ar.workspace) + npu::align16(ar.used);
-  return SimStatus();
+CallStatus Executor::required_memory(const npu::MicrocodeView& mc, const uint8_t* weights, size_t* bytes) {
+  size_t ws = 0;
+  CallStatus s = required_memory(mc, weights, bytes, &ws);
+  if (s.ok()) *bytes += npu::align16(ws);
+  return s;
 }
 
-SimStatus Interpreter::prepare(const npu::MicrocodeView& mc, const uint8_t* weights, void* memory, size_t bytes) {
+CallStatus Executor::required_memory(const npu::MicrocodeView& mc, const uint8_t* weights, size_t* bytes,
+                                     size_t* workspace_bytes) {
+  Arena ar;
+  ar.measuring = true;
+  CallStatus s = walk(mc, weights, ar, nullptr);
+  if (!s.ok()) return s;
+  const size_t plans = (size_t(mc.num_instructions()) * sizeof(void*) + 63) & ~size_t(63);
+  *bytes = plans + npu::align16(ar.used);
+  *workspace_bytes = ar.workspace;
+  return CallStatus();
+}
+
+CallStatus Executor::prepare(const npu::MicrocodeView& mc, const uint8_t* weights, void* memory, size_t bytes) {
+  return prepare_impl(mc, weights, memory, bytes, nullptr, 0);
+}
+
+CallStatus Executor::prepare(const npu::MicrocodeView& mc, const uint8_t* weights, void* memory, size_t bytes,
+                             uint8_t* workspace, size_t workspace_bytes) {
+  if (workspace == nullptr) return bad(Error::InvalidArgument, "workspace is null");
+  return prepare_impl(mc, weights, memory, bytes, workspace, workspace_bytes);
+}
+
+CallStatus Executor::prepare_impl(const npu::MicrocodeView& mc, const uint8_t* weights, void* memory, size_t bytes,
+                                  uint8_t* workspace, size_t workspace_bytes) {
   plans_ = nullptr;
   if (memory == nullptr) return bad(Error::InvalidArgument, "prepare memory is null");
   if (reinterpret_cast<uintptr_t>(memory) % npu::kAlignment != 0)
     return bad(Error::InvalidArgument, "prepare memory is not 16-byte aligned");
+  if (workspace != nullptr && reinterpret_cast<uintptr_t>(workspace) % npu::kAlignment != 0)
+    return bad(Error::InvalidArgument, "workspace is not 16-byte aligned");
   Arena measure;
-  SimStatus s = walk(mc, weights, measure, nullptr);
+  CallStatus s = walk(mc, weights, measure, nullptr);
   if (!s.ok()) return s;
-  // Layout: plan pointers, workspace (at a 64-byte offset), prepared states.
+  // Layout: plan pointers, workspace (at a 64-byte offset) unless the caller supplies it, prepared
+  // states.
   uint8_t* base = static_cast<uint8_t*>(memory);
   const size_t ws_off = (size_t(mc.num_instructions()) * sizeof(void*) + 63) & ~size_t(63);
-  if (bytes < ws_off || bytes - ws_off < npu::align16(measure.workspace) + npu::align16(measure.used))
+  const size_t own_ws = workspace != nullptr ? 0 : npu::align16(measure.workspace);
+  if (workspace != nullptr && workspace_bytes < measure.workspace)
+    return bad(Error::OutOfMemory, "workspace smaller than required_memory()");
+  if (bytes < ws_off || bytes - ws_off < own_ws + npu::align16(measure.used))
     return bad(Error::OutOfMemory, "prepare memory smaller than required_memory()");
   Arena fill;
   fill.measuring = false;
-  fill.ws = base + ws_off;
-  fill.base = fill.ws + npu::align16(measure.workspace);
-  fill.cap = bytes - (ws_off + npu::align16(measure.workspace));
+  fill.ws = workspace != nullptr ? workspace : base + ws_off;
+  fill.base = base + ws_off + own_ws;
+  fill.cap = bytes - (ws_off + own_ws);
   const void** plans = reinterpret_cast<const void**>(base);
   s = walk(mc, weights, fill, plans);
   if (!s.ok()) return s;
   mc_ = mc;
   weights_ = weights;
-  workspace_ = fill.ws;
+  workspace_ = workspace != nullptr ? nullptr : fill.ws;
   workspace_bytes_ = measure.workspace;
   plans_ = plans;
-  return SimStatus();
+  return CallStatus();
 }
 
-SimStatus Interpreter::run(const RunBuffers& buffers, const PrefetchHooks* hooks) const {
-  if (plans_ == nullptr) return bad(Error::InvalidArgument, "interpreter not prepared");
+CallStatus Executor::run(const RunBuffers& buffers, const PrefetchHooks* hooks) const {
+  if (plans_ == nullptr) return bad(Error::InvalidArgument, "kernel calls not prepared");
   if (mc_.scratch_size() > 0 && buffers.scratch == nullptr) return bad(Error::InvalidArgument, "scratch is null");
   if (mc_.num_inputs() > 0 && buffers.inputs == nullptr) return bad(Error::InvalidArgument, "inputs are null");
   if (mc_.num_outputs() > 0 && buffers.outputs == nullptr) return bad(Error::InvalidArgument, "outputs are null");
+  uint8_t* ws = workspace_;
+  if (ws == nullptr) {  // prepared with a caller workspace: this run's
+    if (workspace_bytes_ > 0 && buffers.workspace == nullptr) return bad(Error::InvalidArgument, "workspace is null");
+    ws = buffers.workspace;
+  }
   Bufs r{buffers, weights_, mc_.num_inputs(), mc_.num_outputs()};
   npu::InstructionCursor cur(mc_);
   Instruction inst;
   uint32_t i = 0;
   while (cur.next(&inst)) {
-    SimStatus s = run_one(inst, plans_[i], r, workspace_, hooks);
+    CallStatus s = run_one(inst, plans_[i], r, ws, hooks);
     if (!s.ok()) {
       s.instruction = i;
       return s;
     }
     ++i;
   }
-  return SimStatus();
+  return CallStatus();
 }
 
-}  // namespace neutron::sim
+}  // namespace neutron::kernel_calls

@@ -1,4 +1,4 @@
-#include "exec/ops/matmul_shape.h"
+#include "lowering/matmul_shape.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-// ONNX MatMul shapes (numpy matmul semantics), for the float and int8 MatMul binders:
+// ONNX MatMul shapes (numpy matmul semantics), for the float MatMul binder and the int8 lowering:
 // A [..., M, K] or [K], B [..., K, N] or [K], batch dims broadcast.
 #pragma once
 #include "ir/graph.h"

@@ -1,13 +1,13 @@
-// Shared checks and helpers of the int8 binders (conv_int8.cc, gemm_int8.cc, pool_int8.cc,
-// elementwise_int8.cc, unary_int8.cc, softmax_int8.cc). Every check names the node and gives
-// the offending values.
+// Shared checks and parameter helpers of the int8 lowering (lowering/lower.cc): every int8 IR node
+// becomes kernel parameters through these (and kernels/requantize.h). Every check names the node
+// and gives the offending values.
 #pragma once
 #include <cmath>
 #include <limits>
 #include <string>
 #include <vector>
 
-#include "exec/ops/binders.h"
+#include "ir/graph.h"
 #include "kernels/layout_int8.h"
 #include "kernels/requantize.h"
 #include "kernels/unary_int8.h"
@@ -62,37 +62,11 @@ inline StatusOr<Dims4> spatial_dims(const Graph& g, NodeId id, TensorId t, bool 
 // A constant int32 bias (per tensor or per channel, zero point 0) in accumulator units
 // acc_scale[c]: copied when its scale times bias_multiplier (Gemm's beta / alpha) is within 1e-6
 // relative of acc_scale[c], otherwise requantized (rounding half to even). A bias without
-// quantization parameters is taken to be in accumulator units. Defined in conv_int8.cc.
+// quantization parameters is taken to be in accumulator units. Defined in int8_params.cc.
 Status bias_to_accumulator_units(const Graph& g, NodeId id, TensorId b, const std::vector<double>& acc_scale,
                                  double bias_multiplier, std::vector<int32_t>* out);
 
-constexpr size_t align64(size_t n) { return (n + 63) & ~size_t(63); }
-
-// Runs an NHWC kernel on tensors that may be NCHW: with nchw set, input and output are
-// transposed through the front of the scratch area and the kernel gets the rest.
-struct LayoutAdapter {
-  bool nchw = false;
-  Dims4 in, out;
-  size_t extra_bytes() const {
-    if (!nchw) return 0;
-    return align64(size_t(in.n * in.c * in.h * in.w)) + align64(size_t(out.n * out.c * out.h * out.w));
-  }
-  template <typename F>
-  void run(const int8_t* x, int8_t* y, uint8_t* scratch, F kernel) const {
-    if (!nchw) {
-      kernel(x, y, scratch);
-      return;
-    }
-    int8_t* xt = reinterpret_cast<int8_t*>(scratch);
-    int8_t* yt = xt + align64(size_t(in.n * in.c * in.h * in.w));
-    nchw_to_nhwc_int8(x, xt, in.n, in.c, in.h * in.w);
-    kernel(xt, yt, scratch + extra_bytes());
-    nhwc_to_nchw_int8(yt, y, out.n, out.c, out.h * out.w);
-  }
-};
-
-// The UnaryParams of a unary IR op (attribute defaults as ONNX defines them), shared by the CPU
-// binder and the NPU lowering so both build the same 256-entry table.
+// The UnaryParams of a unary IR op (attribute defaults as ONNX defines them), for the 256-entry table.
 inline StatusOr<UnaryParams> unary_params(const Graph& g, NodeId id) {
   const Node& n = g.node(id);
   const double inf = std::numeric_limits<double>::infinity();
