@@ -16,7 +16,7 @@ struct Command {
 const Command kCommands[] = {
     {"dump", "dump MODEL.onnx [--after-passes]      print the graph IR as text", neutron::cli::cmd_dump},
     {"run",
-     "run MODEL.onnx|PROGRAM.nprg [-i IN.npy]... [-o OUTDIR] [--json FILE] [--profile]   run an ONNX model on the "
+     "run MODEL.onnx|PROGRAM.nprg [-i IN.npy]... [-o OUTDIR] [--json FILE] [--profile] [--repeat N --warmup W] [--threads N]   run an ONNX model on the "
      "host CPU kernels, or a compiled program through the runtime (NPU partitions on the simulated NPU)",
      neutron::cli::cmd_run},
     {"quantize",
