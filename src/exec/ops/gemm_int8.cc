@@ -96,7 +96,7 @@ StatusOr<StepPtr> bind_gemm_int8(const Graph& g, NodeId id) {
   }
   std::vector<int32_t> bias;
   if (c != kNoTensor && beta != 0) RETURN_IF_ERROR(int8::bias_to_accumulator_units(g, id, c, acc_scale, beta, &bias));
-  step->packed.resize(size_t(N * K));
+  step->packed.resize(qgemm_int8_packed_size(int32_t(K), int32_t(N)));
   pack_weights_nk_int8(bt.data->data<int8_t>(), int32_t(K), int32_t(N), !trans_b, step->packed.data());
   step->bias.resize(size_t(N));
   fold_zero_point_into_bias(step->packed.data(), int32_t(K), int32_t(N), bias.empty() ? nullptr : bias.data(),
