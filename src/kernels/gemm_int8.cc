@@ -10,6 +10,8 @@ namespace neutron {
 namespace qgemm_detail {
 namespace {
 
+#define NEUTRON_UNROLL _Pragma("GCC unroll 16")
+
 inline int32_t wrap_add(int32_t a, int32_t b) { return int32_t(uint32_t(a) + uint32_t(b)); }
 
 inline int8_t finish(const Job& j, int32_t sum, int32_t n, int32_t roff) {
@@ -62,18 +64,26 @@ NEUTRON_TARGET_AVX2 void tile_avx2(const Job& j, const uint8_t* a, size_t lda, i
   const int32_t groups = round4(j.depth) / 4;
   const int8_t* w = j.weights + size_t(n0 / kPanel) * panel_bytes(j);
   __m256i acc[MR][4];
-  for (int r = 0; r < MR; ++r)
-    for (int q = 0; q < 4; ++q) acc[r][q] = _mm256_setzero_si256();
+  NEUTRON_UNROLL for (int r = 0; r < MR; ++r)
+    NEUTRON_UNROLL for (int q = 0; q < 4; ++q) acc[r][q] = _mm256_setzero_si256();
   for (int32_t g = 0; g < groups; ++g) {
     __m256i wv[4];
-    for (int q = 0; q < 4; ++q)
+    NEUTRON_UNROLL for (int q = 0; q < 4; ++q)
       wv[q] = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + size_t(g) * 64 + q * 16)));
-    for (int r = 0; r < MR; ++r) {
+    NEUTRON_UNROLL for (int r = 0; r < MR; ++r) {
       int32_t av;
       std::memcpy(&av, a + size_t(r) * lda + size_t(g) * 4, 4);
       const __m256i b = _mm256_cvtepu8_epi16(_mm_set1_epi32(av));
-      for (int q = 0; q < 4; ++q) acc[r][q] = _mm256_add_epi32(acc[r][q], _mm256_madd_epi16(wv[q], b));
+      NEUTRON_UNROLL for (int q = 0; q < 4; ++q) acc[r][q] = _mm256_add_epi32(acc[r][q], _mm256_madd_epi16(wv[q], b));
     }
+  }
+  // [c0 c1 c4 c5 | c2 c3 c6 c7] -> c0..c7
+  alignas(32) int32_t sums[MR][kPanel];
+  NEUTRON_UNROLL for (int r = 0; r < MR; ++r) {
+    _mm256_store_si256(reinterpret_cast<__m256i*>(&sums[r][0]),
+                       _mm256_permute4x64_epi64(_mm256_hadd_epi32(acc[r][0], acc[r][1]), 0xD8));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(&sums[r][8]),
+                       _mm256_permute4x64_epi64(_mm256_hadd_epi32(acc[r][2], acc[r][3]), 0xD8));
   }
   const int32_t ncols = j.cols - n0 < kPanel ? j.cols - n0 : kPanel;
   const Requant8 rq0 = requant8_setup(j.multipliers + n0, ncols, j.output_zero_point, j.qmin, j.qmax);
@@ -81,9 +91,8 @@ NEUTRON_TARGET_AVX2 void tile_avx2(const Job& j, const uint8_t* a, size_t lda, i
   alignas(32) int32_t bias[kPanel];
   for (int32_t n = 0; n < kPanel; ++n) bias[n] = n < ncols ? j.bias[n0 + n] : 0;
   for (int r = 0; r < MR; ++r) {
-    // [c0 c1 c4 c5 | c2 c3 c6 c7] -> c0..c7
-    __m256i lo = _mm256_permute4x64_epi64(_mm256_hadd_epi32(acc[r][0], acc[r][1]), 0xD8);
-    __m256i hi = _mm256_permute4x64_epi64(_mm256_hadd_epi32(acc[r][2], acc[r][3]), 0xD8);
+    __m256i lo = _mm256_load_si256(reinterpret_cast<const __m256i*>(&sums[r][0]));
+    __m256i hi = _mm256_load_si256(reinterpret_cast<const __m256i*>(&sums[r][8]));
     const __m256i roff = _mm256_set1_epi32(j.row_offset ? j.row_offset[m0 + r] : 0);
     lo = _mm256_add_epi32(_mm256_add_epi32(lo, _mm256_load_si256(reinterpret_cast<const __m256i*>(bias))), roff);
     hi = _mm256_add_epi32(_mm256_add_epi32(hi, _mm256_load_si256(reinterpret_cast<const __m256i*>(bias + 8))), roff);
@@ -96,33 +105,43 @@ NEUTRON_TARGET_AVX2 void tile_avx2(const Job& j, const uint8_t* a, size_t lda, i
 
 void run_avx2(const Job& j, const uint8_t* a, size_t lda, int8_t* c, size_t ldc) {
   for (int32_t n0 = 0; n0 < j.cols; n0 += kPanel) {
+    // Two rows: 8 accumulators + 4 weight registers + the row fit AVX2's 16 registers.
     int32_t m = 0;
-    for (; m + 3 <= j.rows; m += 3) tile_avx2<3>(j, a + size_t(m) * lda, lda, m, n0, c + size_t(m) * ldc, ldc);
-    if (j.rows - m == 2) tile_avx2<2>(j, a + size_t(m) * lda, lda, m, n0, c + size_t(m) * ldc, ldc);
+    for (; m + 2 <= j.rows; m += 2) tile_avx2<2>(j, a + size_t(m) * lda, lda, m, n0, c + size_t(m) * ldc, ldc);
     if (j.rows - m == 1) tile_avx2<1>(j, a + size_t(m) * lda, lda, m, n0, c + size_t(m) * ldc, ldc);
   }
 }
 
 // ---- AVX-512 VNNI: MR rows x NP panels, one vpdpbusd per 16 columns x 4 k. ----
+
+// acc += u8 a . s8 w per int32 lane. Inline asm: with the intrinsic, GCC 12 copies every
+// accumulator through a spare register and the stack on each step (its tied-operand allocation).
+NEUTRON_TARGET_AVX512 static inline void dpbusd(__m512i& acc, __m512i a, __m512i w) {
+  __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(w));
+}
 template <int MR, int NP>
 NEUTRON_TARGET_AVX512 void tile_avx512(const Job& j, const uint8_t* a, size_t lda, int32_t m0, int32_t n0, int8_t* c,
                                        size_t ldc) {
   const int32_t groups = round4(j.depth) / 4;
   const size_t pb = panel_bytes(j);
   const int8_t* w = j.weights + size_t(n0 / kPanel) * pb;
+  // Every index into acc is a compile-time constant after unrolling, so it lives in registers.
   __m512i acc[MR][NP];
-  for (int r = 0; r < MR; ++r)
-    for (int p = 0; p < NP; ++p) acc[r][p] = _mm512_setzero_si512();
+  NEUTRON_UNROLL for (int r = 0; r < MR; ++r)
+    NEUTRON_UNROLL for (int p = 0; p < NP; ++p) acc[r][p] = _mm512_setzero_si512();
   for (int32_t g = 0; g < groups; ++g) {
     __m512i wv[NP];
-    for (int p = 0; p < NP; ++p) wv[p] = _mm512_loadu_si512(w + size_t(p) * pb + size_t(g) * 64);
-    for (int r = 0; r < MR; ++r) {
+    NEUTRON_UNROLL for (int p = 0; p < NP; ++p) wv[p] = _mm512_loadu_si512(w + size_t(p) * pb + size_t(g) * 64);
+    NEUTRON_UNROLL for (int r = 0; r < MR; ++r) {
       int32_t av;
       std::memcpy(&av, a + size_t(r) * lda + size_t(g) * 4, 4);
       const __m512i b = _mm512_set1_epi32(av);
-      for (int p = 0; p < NP; ++p) acc[r][p] = _mm512_dpbusd_epi32(acc[r][p], b, wv[p]);
+      NEUTRON_UNROLL for (int p = 0; p < NP; ++p) dpbusd(acc[r][p], b, wv[p]);
     }
   }
+  alignas(64) int32_t sums[MR][NP * kPanel];
+  NEUTRON_UNROLL for (int r = 0; r < MR; ++r)
+    NEUTRON_UNROLL for (int p = 0; p < NP; ++p) _mm512_store_si512(&sums[r][p * kPanel], acc[r][p]);
   for (int p = 0; p < NP; ++p) {
     const int32_t n = n0 + p * kPanel;
     const int32_t ncols = j.cols - n < kPanel ? j.cols - n : kPanel;
@@ -130,7 +149,7 @@ NEUTRON_TARGET_AVX512 void tile_avx512(const Job& j, const uint8_t* a, size_t ld
     const Requant16 rq = requant16_setup(j.multipliers + n, ncols, j.output_zero_point, j.qmin, j.qmax);
     const __m512i bias = _mm512_maskz_loadu_epi32(mask, j.bias + n);
     for (int r = 0; r < MR; ++r) {
-      __m512i v = _mm512_add_epi32(acc[r][p], bias);
+      __m512i v = _mm512_add_epi32(_mm512_load_si512(&sums[r][p * kPanel]), bias);
       if (j.row_offset) v = _mm512_add_epi32(v, _mm512_set1_epi32(j.row_offset[m0 + r]));
       _mm_mask_storeu_epi8(c + size_t(r) * ldc + size_t(n), mask, requant16_avx512(v, rq));
     }

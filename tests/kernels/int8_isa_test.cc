@@ -11,6 +11,7 @@
 #include "kernels/batch_matmul_int8.h"
 #include "kernels/conv_int8.h"
 #include "kernels/cpu_isa.h"
+#include "kernels/elementwise_int8.h"
 #include "kernels/gemm_int8.h"
 
 namespace neutron {
@@ -201,6 +202,30 @@ TEST(Int8Isa, BatchMatMulMatchesScalar) {
           return y;
         },
         what.str());
+  }
+}
+
+TEST(Int8Isa, AddSubMatchesScalar) {
+  std::mt19937 rng(14);
+  std::uniform_int_distribution<int32_t> dz(-128, 127), dn(1, 200);
+  std::uniform_real_distribution<double> ds(0.001, 0.5);
+  for (int iter = 0; iter < 60; ++iter) {
+    BinaryInt8Params p;
+    const bool sub = iter % 2 == 1;
+    ASSERT_TRUE(prepare_binary_int8(sub ? BinaryInt8Op::Sub : BinaryInt8Op::Add, ds(rng), dz(rng), ds(rng), dz(rng),
+                                    ds(rng), dz(rng), iter % 3 == 0 ? -90 : -128, iter % 3 == 0 ? 100 : 127, &p));
+    const int64_t n = dn(rng);
+    const int64_t dims[2] = {3, n};
+    BroadcastParams bp;
+    ASSERT_TRUE(prepare_broadcast(Span<const int64_t>(dims, 2), Span<const int64_t>(dims, 2), &bp));
+    const std::vector<int8_t> a = random_int8(rng, size_t(3 * n)), b = random_int8(rng, size_t(3 * n));
+    expect_same_on_every_path(
+        [&] {
+          std::vector<int8_t> y(size_t(3 * n));
+          binary_int8(p, bp, a.data(), b.data(), y.data());
+          return y;
+        },
+        sub ? "sub" : "add");
   }
 }
 
