@@ -18,29 +18,83 @@ constexpr size_t align64(size_t n) { return (n + 63) & ~size_t(63); }
 int32_t patch_size(const Conv2DInt8Params& p) { return p.kernel_h * p.kernel_w * (p.in_c / p.groups); }
 int32_t taps(const Conv2DInt8Params& p) { return p.kernel_h * p.kernel_w; }
 
+// dst[i] = src[i] + 128 as u8 (x ^ 0x80).
+using CopyU8Fn = void (*)(uint8_t* dst, const int8_t* src, size_t n);
+
+void copy_u8_scalar(uint8_t* dst, const int8_t* src, size_t n) {
+  for (size_t i = 0; i < n; ++i) dst[i] = uint8_t(src[i]) ^ 0x80;
+}
+
+#if NEUTRON_X86_KERNELS
+NEUTRON_TARGET_AVX512 void copy_u8_avx512(uint8_t* dst, const int8_t* src, size_t n) {
+  const __m512i k = _mm512_set1_epi8(char(0x80));
+  size_t i = 0;
+  for (; i + 64 <= n; i += 64) _mm512_storeu_si512(dst + i, _mm512_xor_si512(_mm512_loadu_si512(src + i), k));
+  if (i < n) {
+    const __mmask64 m = __mmask64((uint64_t(1) << (n - i)) - 1);
+    _mm512_mask_storeu_epi8(dst + i, m, _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, src + i), k));
+  }
+}
+NEUTRON_TARGET_AVX2 void copy_u8_avx2(uint8_t* dst, const int8_t* src, size_t n) {
+  const __m256i k = _mm256_set1_epi8(char(0x80));
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32)
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i),
+                        _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i)), k));
+  for (; i < n; ++i) dst[i] = uint8_t(src[i]) ^ 0x80;
+}
+#endif
+
+CopyU8Fn pick_copy() {
+  switch (kernel_isa()) {
+#if NEUTRON_X86_KERNELS
+    case KernelIsa::kAvx512: return copy_u8_avx512;
+    case KernelIsa::kAvx2: return copy_u8_avx2;
+#endif
+    default: return copy_u8_scalar;
+  }
+}
+
 // Writes the im2col row of output pixel (oy, ox) for group g as u8: [ky][kx][ic_in_group] + 128,
-// zero padded to round4(K).
-void gather_patch(const Conv2DInt8Params& p, const int8_t* in_n, int32_t oy, int32_t ox, int32_t g, uint8_t* row) {
+// padding as zi + 128, zero padded from K to round4(K).
+void gather_patch(const Conv2DInt8Params& p, const int8_t* in_n, int32_t oy, int32_t ox, int32_t g, uint8_t* row,
+                  CopyU8Fn copy) {
   const int32_t cin_g = p.in_c / p.groups;
-  const int8_t zp = int8_t(p.input_zero_point);
-  int8_t* dst = reinterpret_cast<int8_t*>(row);
-  for (int32_t ky = 0; ky < p.kernel_h; ++ky) {
+  const uint8_t zp = uint8_t(int8_t(p.input_zero_point)) ^ 0x80;
+  const size_t row_bytes = size_t(p.kernel_w) * size_t(cin_g);
+  const int32_t ix0 = ox * p.stride_w - p.pad_left;
+  // Taps kx in [lo, hi) are inside the image; with one group and no dilation they are adjacent.
+  int32_t lo = 0, hi = p.kernel_w;
+  const bool runs = p.groups == 1 && p.dilation_w == 1;
+  if (runs) {
+    lo = ix0 < 0 ? (-ix0 < p.kernel_w ? -ix0 : p.kernel_w) : 0;
+    hi = p.in_w - ix0 < p.kernel_w ? p.in_w - ix0 : p.kernel_w;
+    if (hi < lo) hi = lo;
+  }
+  uint8_t* dst = row;
+  for (int32_t ky = 0; ky < p.kernel_h; ++ky, dst += row_bytes) {
     const int32_t iy = oy * p.stride_h - p.pad_top + ky * p.dilation_h;
     if (iy < 0 || iy >= p.in_h) {
-      std::memset(dst, zp, size_t(p.kernel_w) * size_t(cin_g));
-      dst += size_t(p.kernel_w) * size_t(cin_g);
+      std::memset(dst, zp, row_bytes);
       continue;
     }
     const int8_t* src = in_n + size_t(iy) * size_t(p.in_w) * size_t(p.in_c) + size_t(g) * size_t(cin_g);
-    for (int32_t kx = 0; kx < p.kernel_w; ++kx, dst += cin_g) {
-      const int32_t ix = ox * p.stride_w - p.pad_left + kx * p.dilation_w;
+    if (runs) {
+      std::memset(dst, zp, size_t(lo) * size_t(cin_g));
+      if (hi > lo) copy(dst + size_t(lo) * size_t(cin_g), src + size_t(ix0 + lo) * size_t(p.in_c), size_t(hi - lo) * size_t(cin_g));
+      std::memset(dst + size_t(hi) * size_t(cin_g), zp, size_t(p.kernel_w - hi) * size_t(cin_g));
+      continue;
+    }
+    for (int32_t kx = 0; kx < p.kernel_w; ++kx) {
+      const int32_t ix = ix0 + kx * p.dilation_w;
       if (ix < 0 || ix >= p.in_w)
-        std::memset(dst, zp, size_t(cin_g));
+        std::memset(dst + size_t(kx) * size_t(cin_g), zp, size_t(cin_g));
       else
-        std::memcpy(dst, src + size_t(ix) * size_t(p.in_c), size_t(cin_g));
+        copy(dst + size_t(kx) * size_t(cin_g), src + size_t(ix) * size_t(p.in_c), size_t(cin_g));
     }
   }
-  qgemm_detail::to_u8_row(reinterpret_cast<const int8_t*>(row), row, patch_size(p));
+  const int32_t K = patch_size(p);
+  std::memset(row + K, 0, size_t(round4(K) - K));
 }
 
 void conv_general(const Conv2DInt8Params& p, const int8_t* in, int8_t* out, uint8_t* tile) {
@@ -55,6 +109,18 @@ void conv_general(const Conv2DInt8Params& p, const int8_t* in, int8_t* out, uint
   j.qmin = p.qmin;
   j.qmax = p.qmax;
   const int32_t pixels = p.out_h * p.out_w;
+  if (p.groups == 1 && K % 4 == 0 && p.kernel_h == 1 && p.kernel_w == 1 && p.stride_h == 1 && p.stride_w == 1 &&
+      p.pad_top == 0 && p.pad_left == 0 && p.out_h == p.in_h && p.out_w == p.in_w && qgemm_detail::accepts_signed_a()) {
+    // Pointwise: the input rows are the GEMM's A as they are (no im2col copy).
+    j.weights = weights;
+    j.bias = p.bias;
+    j.multipliers = p.multipliers;
+    j.rows = p.batch * pixels;
+    j.a_signed = true;
+    qgemm_detail::qgemm_u8(j, reinterpret_cast<const uint8_t*>(in), size_t(p.in_c), out, size_t(p.out_c));
+    return;
+  }
+  const CopyU8Fn copy = pick_copy();
   for (int32_t n = 0; n < p.batch; ++n) {
     const int8_t* in_n = in + size_t(n) * size_t(p.in_h) * size_t(p.in_w) * size_t(p.in_c);
     int8_t* out_n = out + size_t(n) * size_t(pixels) * size_t(p.out_c);
@@ -63,7 +129,7 @@ void conv_general(const Conv2DInt8Params& p, const int8_t* in, int8_t* out, uint
       for (int32_t g = 0; g < p.groups; ++g) {
         for (int32_t i = 0; i < j.rows; ++i) {
           const int32_t pix = start + i;
-          gather_patch(p, in_n, pix / p.out_w, pix % p.out_w, g, tile + size_t(i) * size_t(Kp));
+          gather_patch(p, in_n, pix / p.out_w, pix % p.out_w, g, tile + size_t(i) * size_t(Kp), copy);
         }
         j.weights = weights + size_t(g) * group_bytes;
         j.bias = p.bias + size_t(g) * size_t(cout_g);
@@ -76,8 +142,6 @@ void conv_general(const Conv2DInt8Params& p, const int8_t* in, int8_t* out, uint
 }
 
 // ---- depthwise: one output pixel, tap rows already resolved (outside the image: a row of zi) ----
-
-using DwPixelFn = void (*)(const Conv2DInt8Params& p, const int8_t* const* tap, const int32_t* w, int8_t* out);
 
 void dw_pixel_scalar(const Conv2DInt8Params& p, const int8_t* const* tap, const int32_t* w, int8_t* out) {
   const int32_t OC = p.out_c, mult = p.out_c / p.in_c, T = taps(p);
@@ -110,58 +174,69 @@ NEUTRON_TARGET_AVX2 void dw_pixel_avx2(const Conv2DInt8Params& p, const int8_t* 
   }
 }
 
-NEUTRON_TARGET_AVX512 void dw_pixel_avx512(const Conv2DInt8Params& p, const int8_t* const* tap, const int32_t* w,
-                                           int8_t* out) {
-  const int32_t C = p.out_c, T = taps(p);
+// A whole output row, 16 channels at a time: the block's weights, bias and requantization
+// constants are loaded once per row. tap[x * T + t] is pixel x's tap t.
+NEUTRON_TARGET_AVX512 void dw_row_avx512(const Conv2DInt8Params& p, const int8_t* const* tap, const int32_t* w,
+                                         int8_t* out) {
+  const int32_t C = p.out_c, T = taps(p), W = p.out_w;
   for (int32_t c = 0; c < C; c += 16) {
     const int32_t n = C - c < 16 ? C - c : 16;
     const __mmask16 mask = __mmask16((1u << n) - 1);
-    __m512i acc = _mm512_maskz_loadu_epi32(mask, p.bias + c);
-    for (int32_t t = 0; t < T; ++t) {
-      const __m512i x = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(mask, tap[t] + c));
-      const __m512i wv = _mm512_maskz_loadu_epi32(mask, w + size_t(t) * size_t(C) + size_t(c));
-      acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(x, wv));
-    }
+    const __m512i bias = _mm512_maskz_loadu_epi32(mask, p.bias + c);
     const Requant16 rq = requant16_setup(p.multipliers + c, n, p.output_zero_point, p.qmin, p.qmax);
-    _mm_mask_storeu_epi8(out + c, mask, requant16_avx512(acc, rq));
+    const int32_t* wc = w + c;
+    for (int32_t x = 0; x < W; ++x) {
+      const int8_t* const* tp = tap + size_t(x) * size_t(T);
+      __m512i acc = bias;
+      for (int32_t t = 0; t < T; ++t) {
+        const __m512i xv = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(mask, tp[t] + c));
+        acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(xv, _mm512_maskz_loadu_epi32(mask, wc + size_t(t) * size_t(C))));
+      }
+      _mm_mask_storeu_epi8(out + size_t(x) * size_t(C) + size_t(c), mask, requant16_avx512(acc, rq));
+    }
   }
 }
 #endif
 
-DwPixelFn pick_dw(const Conv2DInt8Params& p) {
-  if (p.out_c != p.in_c) return dw_pixel_scalar;  // depth multiplier > 1: rare, portable code
-  switch (kernel_isa()) {
+// One output row from its tap pointers.
+void dw_row(const Conv2DInt8Params& p, const int8_t* const* tap, const int32_t* w, int8_t* out) {
+  const int32_t T = taps(p);
+  const bool same_c = p.out_c == p.in_c;  // depth multiplier 1: vector code
 #if NEUTRON_X86_KERNELS
-    case KernelIsa::kAvx512: return dw_pixel_avx512;
-    case KernelIsa::kAvx2: return dw_pixel_avx2;
-#endif
-    default: return dw_pixel_scalar;
+  const KernelIsa isa = kernel_isa();
+  if (same_c && isa == KernelIsa::kAvx512) return dw_row_avx512(p, tap, w, out);
+  if (same_c && isa == KernelIsa::kAvx2) {
+    for (int32_t x = 0; x < p.out_w; ++x) dw_pixel_avx2(p, tap + size_t(x) * size_t(T), w, out + size_t(x) * size_t(p.out_c));
+    return;
   }
+#endif
+  (void)same_c;
+  for (int32_t x = 0; x < p.out_w; ++x) dw_pixel_scalar(p, tap + size_t(x) * size_t(T), w, out + size_t(x) * size_t(p.out_c));
 }
 
 void conv_depthwise(const Conv2DInt8Params& p, const int8_t* in, int8_t* out, uint8_t* scratch) {
   const int32_t C = p.in_c, OC = p.out_c, T = taps(p);
   const int8_t** tap = reinterpret_cast<const int8_t**>(scratch);
-  int8_t* zrow = reinterpret_cast<int8_t*>(scratch + align64(size_t(T) * sizeof(const int8_t*)));
+  int8_t* zrow = reinterpret_cast<int8_t*>(scratch + align64(size_t(p.out_w) * size_t(T) * sizeof(const int8_t*)));
   std::memset(zrow, int8_t(p.input_zero_point), size_t(C));
   const int32_t* w = reinterpret_cast<const int32_t*>(p.weights);
-  const DwPixelFn pixel = pick_dw(p);
   for (int32_t n = 0; n < p.batch; ++n) {
     const int8_t* in_n = in + size_t(n) * size_t(p.in_h) * size_t(p.in_w) * size_t(C);
     for (int32_t oy = 0; oy < p.out_h; ++oy) {
       for (int32_t ox = 0; ox < p.out_w; ++ox) {
+        const int8_t** tp = tap + size_t(ox) * size_t(T);
         int32_t t = 0;
         for (int32_t ky = 0; ky < p.kernel_h; ++ky) {
           const int32_t iy = oy * p.stride_h - p.pad_top + ky * p.dilation_h;
           for (int32_t kx = 0; kx < p.kernel_w; ++kx, ++t) {
             const int32_t ix = ox * p.stride_w - p.pad_left + kx * p.dilation_w;
-            tap[t] = (iy < 0 || iy >= p.in_h || ix < 0 || ix >= p.in_w)
-                         ? zrow
-                         : in_n + (size_t(iy) * size_t(p.in_w) + size_t(ix)) * size_t(C);
+            tp[t] = (iy < 0 || iy >= p.in_h || ix < 0 || ix >= p.in_w)
+                        ? zrow
+                        : in_n + (size_t(iy) * size_t(p.in_w) + size_t(ix)) * size_t(C);
           }
         }
-        pixel(p, tap, w, out + ((size_t(n) * size_t(p.out_h) + size_t(oy)) * size_t(p.out_w) + size_t(ox)) * size_t(OC));
       }
+      dw_row(p, tap, w, out + (size_t(n) * size_t(p.out_h) + size_t(oy)) * size_t(p.out_w) * size_t(OC));
     }
   }
 }
@@ -216,7 +291,7 @@ void conv2d_int8_pack(const Conv2DInt8Params& p, const int8_t* w, const int32_t*
 }
 
 size_t conv2d_int8_scratch_bytes(const Conv2DInt8Params& p) {
-  if (p.depthwise) return align64(size_t(taps(p)) * sizeof(const int8_t*)) + size_t(p.in_c);
+  if (p.depthwise) return align64(size_t(p.out_w) * size_t(taps(p)) * sizeof(const int8_t*)) + size_t(p.in_c);
   return size_t(kTileRows) * size_t(round4(patch_size(p)));
 }
 

@@ -119,7 +119,7 @@ void run_avx2(const Job& j, const uint8_t* a, size_t lda, int8_t* c, size_t ldc)
 NEUTRON_TARGET_AVX512 static inline void dpbusd(__m512i& acc, __m512i a, __m512i w) {
   __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(w));
 }
-template <int MR, int NP>
+template <int MR, int NP, bool SIGNED>
 NEUTRON_TARGET_AVX512 void tile_avx512(const Job& j, const uint8_t* a, size_t lda, int32_t m0, int32_t n0, int8_t* c,
                                        size_t ldc) {
   const int32_t groups = round4(j.depth) / 4;
@@ -127,6 +127,7 @@ NEUTRON_TARGET_AVX512 void tile_avx512(const Job& j, const uint8_t* a, size_t ld
   const int8_t* w = j.weights + size_t(n0 / kPanel) * pb;
   // Every index into acc is a compile-time constant after unrolling, so it lives in registers.
   __m512i acc[MR][NP];
+  const __m512i flip = _mm512_set1_epi8(char(0x80));
   NEUTRON_UNROLL for (int r = 0; r < MR; ++r)
     NEUTRON_UNROLL for (int p = 0; p < NP; ++p) acc[r][p] = _mm512_setzero_si512();
   for (int32_t g = 0; g < groups; ++g) {
@@ -135,7 +136,8 @@ NEUTRON_TARGET_AVX512 void tile_avx512(const Job& j, const uint8_t* a, size_t ld
     NEUTRON_UNROLL for (int r = 0; r < MR; ++r) {
       int32_t av;
       std::memcpy(&av, a + size_t(r) * lda + size_t(g) * 4, 4);
-      const __m512i b = _mm512_set1_epi32(av);
+      __m512i b = _mm512_set1_epi32(av);
+      if (SIGNED) b = _mm512_xor_si512(b, flip);
       NEUTRON_UNROLL for (int p = 0; p < NP; ++p) dpbusd(acc[r][p], b, wv[p]);
     }
   }
@@ -156,31 +158,32 @@ NEUTRON_TARGET_AVX512 void tile_avx512(const Job& j, const uint8_t* a, size_t ld
   }
 }
 
-template <int NP>
+template <int NP, bool SIGNED>
 NEUTRON_TARGET_AVX512 void rows_avx512(const Job& j, const uint8_t* a, size_t lda, int32_t n0, int8_t* c, size_t ldc) {
   int32_t m = 0;
-  for (; m + 6 <= j.rows; m += 6) tile_avx512<6, NP>(j, a + size_t(m) * lda, lda, m, n0, c + size_t(m) * ldc, ldc);
+  for (; m + 6 <= j.rows; m += 6) tile_avx512<6, NP, SIGNED>(j, a + size_t(m) * lda, lda, m, n0, c + size_t(m) * ldc, ldc);
   const uint8_t* ar = a + size_t(m) * lda;
   int8_t* cr = c + size_t(m) * ldc;
   switch (j.rows - m) {
-    case 5: tile_avx512<5, NP>(j, ar, lda, m, n0, cr, ldc); break;
-    case 4: tile_avx512<4, NP>(j, ar, lda, m, n0, cr, ldc); break;
-    case 3: tile_avx512<3, NP>(j, ar, lda, m, n0, cr, ldc); break;
-    case 2: tile_avx512<2, NP>(j, ar, lda, m, n0, cr, ldc); break;
-    case 1: tile_avx512<1, NP>(j, ar, lda, m, n0, cr, ldc); break;
+    case 5: tile_avx512<5, NP, SIGNED>(j, ar, lda, m, n0, cr, ldc); break;
+    case 4: tile_avx512<4, NP, SIGNED>(j, ar, lda, m, n0, cr, ldc); break;
+    case 3: tile_avx512<3, NP, SIGNED>(j, ar, lda, m, n0, cr, ldc); break;
+    case 2: tile_avx512<2, NP, SIGNED>(j, ar, lda, m, n0, cr, ldc); break;
+    case 1: tile_avx512<1, NP, SIGNED>(j, ar, lda, m, n0, cr, ldc); break;
     default: break;
   }
 }
 
+template <bool SIGNED>
 void run_avx512(const Job& j, const uint8_t* a, size_t lda, int8_t* c, size_t ldc) {
   const int32_t panels = (j.cols + kPanel - 1) / kPanel;
   for (int32_t p = 0; p < panels; p += 4) {
     const int32_t n0 = p * kPanel;
     switch (panels - p < 4 ? panels - p : 4) {
-      case 4: rows_avx512<4>(j, a, lda, n0, c, ldc); break;
-      case 3: rows_avx512<3>(j, a, lda, n0, c, ldc); break;
-      case 2: rows_avx512<2>(j, a, lda, n0, c, ldc); break;
-      default: rows_avx512<1>(j, a, lda, n0, c, ldc); break;
+      case 4: rows_avx512<4, SIGNED>(j, a, lda, n0, c, ldc); break;
+      case 3: rows_avx512<3, SIGNED>(j, a, lda, n0, c, ldc); break;
+      case 2: rows_avx512<2, SIGNED>(j, a, lda, n0, c, ldc); break;
+      default: rows_avx512<1, SIGNED>(j, a, lda, n0, c, ldc); break;
     }
   }
 }
@@ -205,11 +208,18 @@ void to_u8_row(const int8_t* src, uint8_t* dst, int32_t K) {
   for (int32_t k = K; k < round4(K); ++k) dst[k] = 0;
 }
 
+bool accepts_signed_a() { return kernel_isa() == KernelIsa::kAvx512; }
+
 void qgemm_u8(const Job& j, const uint8_t* a, size_t lda, int8_t* c, size_t ldc) {
   if (j.rows <= 0 || j.cols <= 0) return;
   switch (kernel_isa()) {
 #if NEUTRON_X86_KERNELS
-    case KernelIsa::kAvx512: run_avx512(j, a, lda, c, ldc); return;
+    case KernelIsa::kAvx512:
+      if (j.a_signed)
+        run_avx512<true>(j, a, lda, c, ldc);
+      else
+        run_avx512<false>(j, a, lda, c, ldc);
+      return;
     case KernelIsa::kAvx2: run_avx2(j, a, lda, c, ldc); return;
 #endif
     default: run_scalar(j, a, lda, c, ldc); return;

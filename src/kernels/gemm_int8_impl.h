@@ -53,7 +53,11 @@ struct Job {
   const FixedMultiplier* multipliers = nullptr;
   int32_t output_zero_point = 0, qmin = -128, qmax = 127;
   const int32_t* row_offset = nullptr;  // [rows] added to every column of a row, or null
+  bool a_signed = false;  // A is int8 as it is (the kernel adds 128); only when accepts_signed_a()
 };
+
+// True when qgemm_u8 takes a_signed (raw int8 A read in place; lda and round4(depth) == depth).
+bool accepts_signed_a();
 
 // C[m][n] for prepared A: u8 rows with stride lda >= round4(depth).
 void qgemm_u8(const Job& j, const uint8_t* a, size_t lda, int8_t* c, size_t ldc);
