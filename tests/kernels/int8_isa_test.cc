@@ -2,6 +2,8 @@
 // random shapes, odd channel counts and tails included: the bytes must be identical.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <random>
 #include <sstream>
@@ -226,6 +228,99 @@ TEST(Int8Isa, AddSubMatchesScalar) {
           return y;
         },
         sub ? "sub" : "add");
+  }
+}
+
+}  // namespace
+}  // namespace neutron
+
+// The float GEMM and depthwise conv per path (kernels/f32_simd_impl.h): the summation order per
+// element is the same on every path; the AVX2 and AVX-512 builds contract products into FMAs, so
+// they agree with each other exactly and with the baseline build within rounding.
+#include "kernels/conv2d_f32.h"
+#include "kernels/gemm_f32.h"
+
+namespace neutron {
+namespace {
+
+template <typename F>
+void expect_same_floats_on_every_path(F&& f, double tol, const std::string& what) {
+  IsaGuard guard;
+  ASSERT_TRUE(set_kernel_isa(KernelIsa::kScalar));
+  const std::vector<float> ref = f();
+  std::vector<float> first_vector;
+  for (KernelIsa isa : kVectorIsas) {
+    if (!set_kernel_isa(isa)) continue;
+    const std::vector<float> got = f();
+    ASSERT_EQ(got.size(), ref.size());
+    double worst = 0;
+    for (size_t i = 0; i < got.size(); ++i) worst = std::max(worst, double(std::fabs(got[i] - ref[i])));
+    EXPECT_LE(worst, tol) << what << ": " << kernel_isa_name(isa) << " vs the baseline path";
+    if (first_vector.empty()) {
+      first_vector = got;
+    } else {
+      EXPECT_EQ(std::memcmp(got.data(), first_vector.data(), got.size() * sizeof(float)), 0)
+          << what << ": avx512 and avx2 differ";
+    }
+  }
+}
+
+TEST(F32Isa, GemmMatchesBaseline) {
+  std::mt19937 rng(21);
+  std::uniform_int_distribution<int64_t> dm(1, 140), dn(1, 70), dk(1, 300);
+  std::uniform_real_distribution<float> dv(-1, 1);
+  for (int iter = 0; iter < 40; ++iter) {
+    const int64_t M = dm(rng), N = dn(rng), K = dk(rng);
+    std::vector<float> a(static_cast<size_t>(M * K)), b(static_cast<size_t>(K * N)), bias(static_cast<size_t>(N));
+    for (auto& v : a) v = dv(rng);
+    for (auto& v : b) v = dv(rng);
+    for (auto& v : bias) v = dv(rng);
+    std::vector<float> packed(gemm_f32_packed_b_floats(K, N));
+    gemm_f32_pack_b(b.data(), N, false, K, N, 1.0f, packed.data());
+    GemmF32Epilogue ep;
+    ep.bias = bias.data();
+    if (iter % 2) {
+      ep.min = -0.5f;
+      ep.max = 2.0f;
+    }
+    expect_same_floats_on_every_path(
+        [&] {
+          std::vector<float> c(size_t(M * N));
+          gemm_f32(M, N, K, a.data(), K, packed.data(), c.data(), N, ep);
+          return c;
+        },
+        1e-6 * double(K) + 1e-6, "gemm_f32");
+  }
+}
+
+TEST(F32Isa, DepthwiseMatchesBaseline) {
+  std::mt19937 rng(22);
+  std::uniform_real_distribution<float> dv(-1, 1);
+  for (int iter = 0; iter < 20; ++iter) {
+    Conv2DF32Params p;
+    p.in_h = 3 + iter % 9;
+    p.in_w = 4 + iter % 7;
+    p.in_c = p.out_c = p.groups = 1 + 13 * (iter % 5) + iter;
+    p.kernel_h = p.kernel_w = 3;
+    p.stride_h = p.stride_w = 1 + iter % 2;
+    p.pad_top = p.pad_left = 1;
+    p.out_h = (p.in_h + 2 - 3) / p.stride_h + 1;
+    p.out_w = (p.in_w + 2 - 3) / p.stride_w + 1;
+    ASSERT_EQ(conv2d_f32_prepare(&p), Error::Ok);
+    std::vector<float> w(size_t(p.out_c * 9)), x(size_t(p.in_h * p.in_w * p.in_c)), bias(static_cast<size_t>(p.out_c));
+    for (auto& v : w) v = dv(rng);
+    for (auto& v : x) v = dv(rng);
+    for (auto& v : bias) v = dv(rng);
+    std::vector<float> packed(conv2d_f32_packed_weights_floats(p));
+    conv2d_f32_pack_weights(p, w.data(), packed.data());
+    expect_same_floats_on_every_path(
+        [&] {
+          std::vector<float> y(size_t(p.out_h * p.out_w * p.out_c));
+          std::vector<float> scratch(conv2d_f32_scratch_bytes(p) / sizeof(float) + 1);
+          conv2d_f32(p, x.data(), packed.data(), bias.data(), y.data(), scratch.data());
+          return y;
+        },
+        1e-5, "depthwise f32");
   }
 }
 
