@@ -25,7 +25,7 @@ const Command kCommands[] = {
      "[--report-json R.json]   post-training int8 quantization (Neutron scheme)",
      neutron::cli::cmd_quantize},
     {"compare",
-     "compare REF.onnx TEST.onnx --inputs X.npy|DIR [--labels L.npy] [--json R.json]   error metrics and accuracy",
+     "compare REF.onnx TEST.onnx --inputs X.npy|DIR [--labels L.npy] [--json R.json] [--threads N]   error metrics and accuracy",
      neutron::cli::cmd_compare},
     {"compile",
      "compile MODEL.onnx --target NAME|FILE.json|cpu -o PROGRAM.nprg [--report-json R.json] [--calib CALIB] "
