@@ -57,14 +57,14 @@ def time_ours(neutron, model, inp, repeat, warmup, tmp):
     subprocess.run([neutron, "run", model, "-i", inp, "--repeat", str(repeat), "--warmup", str(warmup),
                     "--threads", "1", "--json", out], check=True, stdout=subprocess.DEVNULL)
     lat = json.load(open(out))["latency_ms"]
-    return lat["median"], lat["min"]
+    return lat["median"], lat["min"], lat["cpu_median"]
 
 
 def time_ort(ort_dir, model, inp, repeat, warmup):
     r = subprocess.run(["node", os.path.join(ROOT, "bench", "ort_time.js"), ort_dir, model, inp, str(repeat),
                         str(warmup)], check=True, capture_output=True, text=True)
     d = json.loads(r.stdout)
-    return d["median"], d["min"]
+    return d["median"], d["min"], d["cpu_median"]
 
 
 def median(v):
@@ -128,9 +128,11 @@ def main():
                       f"ORT {r['ort'][-1][0]:.2f} ms", file=sys.stderr)
         for fx, variant, _, _ in cases:
             r = results[(fx, variant)]
-            om, omin = median([m for m, _ in r["ours"]]), min(m for _, m in r["ours"])
-            rm, rmin = median([m for m, _ in r["ort"]]), min(m for _, m in r["ort"])
-            rows.append((fx, variant, om, omin, rm, rmin))
+            om, omin, oc = (median([t[0] for t in r["ours"]]), min(t[1] for t in r["ours"]),
+                            median([t[2] for t in r["ours"]]))
+            rm, rmin, rc = (median([t[0] for t in r["ort"]]), min(t[1] for t in r["ort"]),
+                            median([t[2] for t in r["ort"]]))
+            rows.append((fx, variant, om, omin, oc, rm, rmin, rc))
     load_after = os.getloadavg()
     targets = {("mobilenet_v2", "int8"): 0.8, ("resnet18", "int8"): 0.8, ("mobilenet_v2", "float"): 1.2,
                ("resnet18", "float"): 1.2}
@@ -143,25 +145,30 @@ def main():
         "graphOptimizationLevel all) through `bench/ort_time.js`. Both are timed in the same run, interleaved",
         f"model by model, {args.rounds} rounds of {args.repeat} timed runs after {args.warmup} warm-up runs;",
         "the table gives the median of the rounds' medians and the minimum over all runs.",
-        "Ratio = ours / ONNX Runtime (below 1: we are faster).",
+        "Ratio = ours / ONNX Runtime (below 1: we are faster). CPU ms: median CPU time per run (ours: the",
+        "running thread; ORT: its process), which other load on the machine distorts much less than wall time.",
         "",
         f"- Machine: {cpu_name()}, {os.cpu_count()} CPUs, flags {' '.join(cpu_flags())}; {platform.platform()}",
         f"- Run: {started}; load average before {load_before[0]:.1f}, after {load_after[0]:.1f}"
         + (" (other work was running: medians are noisy, minimums are the better guide)"
            if max(load_before[0], load_after[0]) > 1.5 else ""),
         "",
-        "| model | variant | ours median ms | ours min ms | ORT median ms | ORT min ms | ratio (median) | ratio (min) | target |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---|",
+        "| model | variant | ours median ms | ours min ms | ours CPU ms | ORT median ms | ORT min ms | ORT CPU ms "
+        "| ratio (median) | ratio (min) | ratio (CPU) | target |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
-    for fx, variant, om, omin, rm, rmin in rows:
+    quiet = max(load_before[0], load_after[0]) <= 1.5
+    for fx, variant, om, omin, oc, rm, rmin, rc in rows:
         t = targets.get((fx, variant))
-        tgt = "" if t is None else (f"<= {t} " + ("met" if om / rm <= t else "not met"))
-        lines.append(f"| {fx} | {variant} | {om:.2f} | {omin:.2f} | {rm:.2f} | {rmin:.2f} | {om / rm:.2f} | "
-                     f"{omin / rmin:.2f} | {tgt} |")
+        judged = om / rm if quiet else oc / rc
+        tgt = "" if t is None else (f"<= {t} " + ("met" if judged <= t else "not met"))
+        lines.append(f"| {fx} | {variant} | {om:.2f} | {omin:.2f} | {oc:.2f} | {rm:.2f} | {rmin:.2f} | {rc:.2f} | "
+                     f"{om / rm:.2f} | {omin / rmin:.2f} | {oc / rc:.2f} | {tgt} |")
     lines += [
         "",
         "Targets (issue 14): int8 MobileNetV2 and ResNet-18 at most 0.8x ONNX Runtime's time, float at most 1.2x;",
-        "'met' is judged on the median ratio.",
+        "'met' is judged on the median wall-time ratio on a quiet machine (load average <= 1.5), else on the",
+        "CPU-time ratio.",
         "",
         "## Reproduce",
         "",
