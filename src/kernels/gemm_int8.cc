@@ -158,20 +158,30 @@ NEUTRON_TARGET_AVX512 void tile_avx512(const Job& j, const uint8_t* a, size_t ld
   }
 }
 
+// Rows left after the full tiles (fewer than MR): one tile of exactly that many rows.
+template <int R, int NP, bool SIGNED>
+NEUTRON_TARGET_AVX512 void tail_avx512(const Job& j, int32_t rows, const uint8_t* a, size_t lda, int32_t m0, int32_t n0,
+                                       int8_t* c, size_t ldc) {
+  if constexpr (R >= 1) {
+    if (rows == R)
+      tile_avx512<R, NP, SIGNED>(j, a, lda, m0, n0, c, ldc);
+    else
+      tail_avx512<R - 1, NP, SIGNED>(j, rows, a, lda, m0, n0, c, ldc);
+  }
+}
+
+// Rows per tile for NP panels: MR * NP accumulators + NP weight vectors + a broadcast in 32 zmm.
+template <int NP>
+constexpr int kRowsFor = NP == 4 ? 6 : NP == 3 ? 8 : NP == 2 ? 12 : 16;
+
 template <int NP, bool SIGNED>
 NEUTRON_TARGET_AVX512 void rows_avx512(const Job& j, const uint8_t* a, size_t lda, int32_t n0, int8_t* c, size_t ldc) {
+  constexpr int MR = kRowsFor<NP>;
   int32_t m = 0;
-  for (; m + 6 <= j.rows; m += 6) tile_avx512<6, NP, SIGNED>(j, a + size_t(m) * lda, lda, m, n0, c + size_t(m) * ldc, ldc);
-  const uint8_t* ar = a + size_t(m) * lda;
-  int8_t* cr = c + size_t(m) * ldc;
-  switch (j.rows - m) {
-    case 5: tile_avx512<5, NP, SIGNED>(j, ar, lda, m, n0, cr, ldc); break;
-    case 4: tile_avx512<4, NP, SIGNED>(j, ar, lda, m, n0, cr, ldc); break;
-    case 3: tile_avx512<3, NP, SIGNED>(j, ar, lda, m, n0, cr, ldc); break;
-    case 2: tile_avx512<2, NP, SIGNED>(j, ar, lda, m, n0, cr, ldc); break;
-    case 1: tile_avx512<1, NP, SIGNED>(j, ar, lda, m, n0, cr, ldc); break;
-    default: break;
-  }
+  for (; m + MR <= j.rows; m += MR)
+    tile_avx512<MR, NP, SIGNED>(j, a + size_t(m) * lda, lda, m, n0, c + size_t(m) * ldc, ldc);
+  if (m < j.rows)
+    tail_avx512<MR - 1, NP, SIGNED>(j, j.rows - m, a + size_t(m) * lda, lda, m, n0, c + size_t(m) * ldc, ldc);
 }
 
 template <bool SIGNED>

@@ -19,7 +19,7 @@ namespace neutron {
 namespace qgemm_detail {
 
 constexpr int32_t kPanel = 16;       // output columns per packed panel
-constexpr int32_t kTileRows = 60;    // rows of A prepared at a time (a multiple of the row tiles 6 and 3)
+constexpr int32_t kTileRows = 48;    // rows of A prepared at a time (a multiple of every row tile: 2, 6, 8, 12, 16)
 
 inline int32_t round4(int32_t k) { return (k + 3) & ~3; }
 inline size_t packed_bytes(int32_t K, int32_t N) {
