@@ -97,6 +97,67 @@ void gather_patch(const Conv2DInt8Params& p, const int8_t* in_n, int32_t oy, int
   std::memset(row + K, 0, size_t(round4(K) - K));
 }
 
+// 1x1, stride 1, no padding, one group, channels a multiple of 4: the input rows are A.
+bool pointwise_in_place(const Conv2DInt8Params& p) {
+  return p.groups == 1 && p.in_c % 4 == 0 && p.kernel_h == 1 && p.kernel_w == 1 && p.stride_h == 1 && p.stride_w == 1 &&
+         p.pad_top == 0 && p.pad_left == 0 && p.out_h == p.in_h && p.out_w == p.in_w;
+}
+
+// One group, no dilation, kernel_w * in_c a multiple of 4: the im2col row of a pixel is kernel_h
+// runs of a zero-point-padded u8 copy of the image, so the GEMM reads them in place.
+bool implicit_im2col(const Conv2DInt8Params& p) {
+  return p.groups == 1 && p.dilation_h == 1 && p.dilation_w == 1 && (p.kernel_w * p.in_c) % 4 == 0 &&
+         !pointwise_in_place(p);
+}
+int64_t padded_h(const Conv2DInt8Params& p) { return int64_t(p.out_h - 1) * p.stride_h + p.kernel_h; }
+int64_t padded_w(const Conv2DInt8Params& p) { return int64_t(p.out_w - 1) * p.stride_w + p.kernel_w; }
+size_t implicit_scratch_bytes(const Conv2DInt8Params& p) {
+  return align64(size_t(padded_h(p)) * size_t(padded_w(p)) * size_t(p.in_c)) +
+         size_t(kTileRows) * sizeof(const uint8_t*);
+}
+
+void conv_implicit(const Conv2DInt8Params& p, const int8_t* in, int8_t* out, uint8_t* scratch, qgemm_detail::Job j,
+                   CopyU8Fn copy) {
+  const int64_t Hp = padded_h(p), Wp = padded_w(p), C = p.in_c;
+  uint8_t* img = scratch;
+  const uint8_t** rows = reinterpret_cast<const uint8_t**>(scratch + align64(size_t(Hp * Wp * C)));
+  const uint8_t zp = uint8_t(int8_t(p.input_zero_point)) ^ 0x80;
+  const int64_t lo = p.pad_left < Wp ? p.pad_left : Wp;
+  const int64_t hi_raw = int64_t(p.pad_left) + p.in_w;
+  const int64_t hi = hi_raw < Wp ? hi_raw : Wp;
+  const int32_t pixels = p.out_h * p.out_w;
+  j.weights = reinterpret_cast<const int8_t*>(p.weights);
+  j.bias = p.bias;
+  j.multipliers = p.multipliers;
+  j.segments = p.kernel_h;
+  j.segment_groups = p.kernel_w * p.in_c / 4;
+  j.segment_stride = size_t(Wp * C);
+  j.row_ptrs = rows;
+  for (int32_t n = 0; n < p.batch; ++n) {
+    const int8_t* in_n = in + size_t(n) * size_t(p.in_h) * size_t(p.in_w) * size_t(C);
+    for (int64_t py = 0; py < Hp; ++py) {
+      uint8_t* dst = img + size_t(py * Wp * C);
+      const int64_t iy = py - p.pad_top;
+      if (iy < 0 || iy >= p.in_h || hi <= lo) {
+        std::memset(dst, zp, size_t(Wp * C));
+        continue;
+      }
+      std::memset(dst, zp, size_t(lo * C));
+      copy(dst + lo * C, in_n + size_t(iy * p.in_w + (lo - p.pad_left)) * size_t(C), size_t((hi - lo) * C));
+      std::memset(dst + hi * C, zp, size_t((Wp - hi) * C));
+    }
+    int8_t* out_n = out + size_t(n) * size_t(pixels) * size_t(p.out_c);
+    for (int32_t start = 0; start < pixels; start += kTileRows) {
+      j.rows = pixels - start < kTileRows ? pixels - start : kTileRows;
+      for (int32_t i = 0; i < j.rows; ++i) {
+        const int32_t oy = (start + i) / p.out_w, ox = (start + i) % p.out_w;
+        rows[i] = img + (size_t(oy) * size_t(p.stride_h) * size_t(Wp) + size_t(ox) * size_t(p.stride_w)) * size_t(C);
+      }
+      qgemm_detail::qgemm_u8(j, nullptr, 0, out_n + size_t(start) * size_t(p.out_c), size_t(p.out_c));
+    }
+  }
+}
+
 void conv_general(const Conv2DInt8Params& p, const int8_t* in, int8_t* out, uint8_t* tile) {
   const int32_t cout_g = p.out_c / p.groups;
   const int32_t K = patch_size(p), Kp = round4(K);
@@ -109,8 +170,7 @@ void conv_general(const Conv2DInt8Params& p, const int8_t* in, int8_t* out, uint
   j.qmin = p.qmin;
   j.qmax = p.qmax;
   const int32_t pixels = p.out_h * p.out_w;
-  if (p.groups == 1 && K % 4 == 0 && p.kernel_h == 1 && p.kernel_w == 1 && p.stride_h == 1 && p.stride_w == 1 &&
-      p.pad_top == 0 && p.pad_left == 0 && p.out_h == p.in_h && p.out_w == p.in_w && qgemm_detail::accepts_signed_a()) {
+  if (pointwise_in_place(p) && qgemm_detail::accepts_signed_a()) {
     // Pointwise: the input rows are the GEMM's A as they are (no im2col copy).
     j.weights = weights;
     j.bias = p.bias;
@@ -121,6 +181,10 @@ void conv_general(const Conv2DInt8Params& p, const int8_t* in, int8_t* out, uint
     return;
   }
   const CopyU8Fn copy = pick_copy();
+  if (implicit_im2col(p) && qgemm_detail::accepts_signed_a()) {
+    conv_implicit(p, in, out, tile, j, copy);
+    return;
+  }
   for (int32_t n = 0; n < p.batch; ++n) {
     const int8_t* in_n = in + size_t(n) * size_t(p.in_h) * size_t(p.in_w) * size_t(p.in_c);
     int8_t* out_n = out + size_t(n) * size_t(pixels) * size_t(p.out_c);
@@ -292,7 +356,12 @@ void conv2d_int8_pack(const Conv2DInt8Params& p, const int8_t* w, const int32_t*
 
 size_t conv2d_int8_scratch_bytes(const Conv2DInt8Params& p) {
   if (p.depthwise) return align64(size_t(p.out_w) * size_t(taps(p)) * sizeof(const int8_t*)) + size_t(p.in_c);
-  return size_t(kTileRows) * size_t(round4(patch_size(p)));
+  const size_t tile = size_t(kTileRows) * size_t(round4(patch_size(p)));
+  if (implicit_im2col(p)) {
+    const size_t implicit = implicit_scratch_bytes(p);
+    return implicit > tile ? implicit : tile;
+  }
+  return tile;
 }
 
 void conv2d_int8_nhwc(const Conv2DInt8Params& p, const int8_t* in, int8_t* out, void* scratch) {

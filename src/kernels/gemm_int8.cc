@@ -119,7 +119,10 @@ void run_avx2(const Job& j, const uint8_t* a, size_t lda, int8_t* c, size_t ldc)
 NEUTRON_TARGET_AVX512 static inline void dpbusd(__m512i& acc, __m512i a, __m512i w) {
   __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(w));
 }
-template <int MR, int NP, bool SIGNED>
+// MODE 0: A rows are u8 (a + lda * r); 1: A rows are int8, flipped to u8 here; 2: each row is
+// j.segments runs of j.segment_groups * 4 bytes, the first at j.row_ptrs[row], the next
+// j.segment_stride bytes further (implicit im2col over a padded u8 image).
+template <int MR, int NP, int MODE>
 NEUTRON_TARGET_AVX512 void tile_avx512(const Job& j, const uint8_t* a, size_t lda, int32_t m0, int32_t n0, int8_t* c,
                                        size_t ldc) {
   const int32_t groups = round4(j.depth) / 4;
@@ -130,15 +133,25 @@ NEUTRON_TARGET_AVX512 void tile_avx512(const Job& j, const uint8_t* a, size_t ld
   const __m512i flip = _mm512_set1_epi8(char(0x80));
   NEUTRON_UNROLL for (int r = 0; r < MR; ++r)
     NEUTRON_UNROLL for (int p = 0; p < NP; ++p) acc[r][p] = _mm512_setzero_si512();
-  for (int32_t g = 0; g < groups; ++g) {
-    __m512i wv[NP];
-    NEUTRON_UNROLL for (int p = 0; p < NP; ++p) wv[p] = _mm512_loadu_si512(w + size_t(p) * pb + size_t(g) * 64);
-    NEUTRON_UNROLL for (int r = 0; r < MR; ++r) {
-      int32_t av;
-      std::memcpy(&av, a + size_t(r) * lda + size_t(g) * 4, 4);
-      __m512i b = _mm512_set1_epi32(av);
-      if (SIGNED) b = _mm512_xor_si512(b, flip);
-      NEUTRON_UNROLL for (int p = 0; p < NP; ++p) dpbusd(acc[r][p], b, wv[p]);
+  const uint8_t* rp[MR];
+  NEUTRON_UNROLL for (int r = 0; r < MR; ++r) rp[r] = MODE == 2 ? j.row_ptrs[m0 + r] : a + size_t(r) * lda;
+  const int32_t segs = MODE == 2 ? j.segments : 1;
+  const int32_t seg_groups = MODE == 2 ? j.segment_groups : groups;
+  const int8_t* wg = w;
+  for (int32_t s = 0; s < segs; ++s) {
+    for (int32_t g = 0; g < seg_groups; ++g, wg += 64) {
+      __m512i wv[NP];
+      NEUTRON_UNROLL for (int p = 0; p < NP; ++p) wv[p] = _mm512_loadu_si512(wg + size_t(p) * pb);
+      NEUTRON_UNROLL for (int r = 0; r < MR; ++r) {
+        int32_t av;
+        std::memcpy(&av, rp[r] + size_t(g) * 4, 4);
+        __m512i b = _mm512_set1_epi32(av);
+        if (MODE == 1) b = _mm512_xor_si512(b, flip);
+        NEUTRON_UNROLL for (int p = 0; p < NP; ++p) dpbusd(acc[r][p], b, wv[p]);
+      }
+    }
+    if (MODE == 2) {
+      NEUTRON_UNROLL for (int r = 0; r < MR; ++r) rp[r] += j.segment_stride;
     }
   }
   alignas(64) int32_t sums[MR][NP * kPanel];
@@ -159,14 +172,14 @@ NEUTRON_TARGET_AVX512 void tile_avx512(const Job& j, const uint8_t* a, size_t ld
 }
 
 // Rows left after the full tiles (fewer than MR): one tile of exactly that many rows.
-template <int R, int NP, bool SIGNED>
+template <int R, int NP, int MODE>
 NEUTRON_TARGET_AVX512 void tail_avx512(const Job& j, int32_t rows, const uint8_t* a, size_t lda, int32_t m0, int32_t n0,
                                        int8_t* c, size_t ldc) {
   if constexpr (R >= 1) {
     if (rows == R)
-      tile_avx512<R, NP, SIGNED>(j, a, lda, m0, n0, c, ldc);
+      tile_avx512<R, NP, MODE>(j, a, lda, m0, n0, c, ldc);
     else
-      tail_avx512<R - 1, NP, SIGNED>(j, rows, a, lda, m0, n0, c, ldc);
+      tail_avx512<R - 1, NP, MODE>(j, rows, a, lda, m0, n0, c, ldc);
   }
 }
 
@@ -174,26 +187,26 @@ NEUTRON_TARGET_AVX512 void tail_avx512(const Job& j, int32_t rows, const uint8_t
 template <int NP>
 constexpr int kRowsFor = NP == 4 ? 6 : NP == 3 ? 8 : NP == 2 ? 12 : 16;
 
-template <int NP, bool SIGNED>
+template <int NP, int MODE>
 NEUTRON_TARGET_AVX512 void rows_avx512(const Job& j, const uint8_t* a, size_t lda, int32_t n0, int8_t* c, size_t ldc) {
   constexpr int MR = kRowsFor<NP>;
   int32_t m = 0;
   for (; m + MR <= j.rows; m += MR)
-    tile_avx512<MR, NP, SIGNED>(j, a + size_t(m) * lda, lda, m, n0, c + size_t(m) * ldc, ldc);
+    tile_avx512<MR, NP, MODE>(j, a + size_t(m) * lda, lda, m, n0, c + size_t(m) * ldc, ldc);
   if (m < j.rows)
-    tail_avx512<MR - 1, NP, SIGNED>(j, j.rows - m, a + size_t(m) * lda, lda, m, n0, c + size_t(m) * ldc, ldc);
+    tail_avx512<MR - 1, NP, MODE>(j, j.rows - m, a + size_t(m) * lda, lda, m, n0, c + size_t(m) * ldc, ldc);
 }
 
-template <bool SIGNED>
+template <int MODE>
 void run_avx512(const Job& j, const uint8_t* a, size_t lda, int8_t* c, size_t ldc) {
   const int32_t panels = (j.cols + kPanel - 1) / kPanel;
   for (int32_t p = 0; p < panels; p += 4) {
     const int32_t n0 = p * kPanel;
     switch (panels - p < 4 ? panels - p : 4) {
-      case 4: rows_avx512<4, SIGNED>(j, a, lda, n0, c, ldc); break;
-      case 3: rows_avx512<3, SIGNED>(j, a, lda, n0, c, ldc); break;
-      case 2: rows_avx512<2, SIGNED>(j, a, lda, n0, c, ldc); break;
-      default: rows_avx512<1, SIGNED>(j, a, lda, n0, c, ldc); break;
+      case 4: rows_avx512<4, MODE>(j, a, lda, n0, c, ldc); break;
+      case 3: rows_avx512<3, MODE>(j, a, lda, n0, c, ldc); break;
+      case 2: rows_avx512<2, MODE>(j, a, lda, n0, c, ldc); break;
+      default: rows_avx512<1, MODE>(j, a, lda, n0, c, ldc); break;
     }
   }
 }
@@ -225,10 +238,12 @@ void qgemm_u8(const Job& j, const uint8_t* a, size_t lda, int8_t* c, size_t ldc)
   switch (kernel_isa()) {
 #if NEUTRON_X86_KERNELS
     case KernelIsa::kAvx512:
-      if (j.a_signed)
-        run_avx512<true>(j, a, lda, c, ldc);
+      if (j.row_ptrs)
+        run_avx512<2>(j, a, lda, c, ldc);
+      else if (j.a_signed)
+        run_avx512<1>(j, a, lda, c, ldc);
       else
-        run_avx512<false>(j, a, lda, c, ldc);
+        run_avx512<0>(j, a, lda, c, ldc);
       return;
     case KernelIsa::kAvx2: run_avx2(j, a, lda, c, ldc); return;
 #endif

@@ -54,9 +54,15 @@ struct Job {
   int32_t output_zero_point = 0, qmin = -128, qmax = 127;
   const int32_t* row_offset = nullptr;  // [rows] added to every column of a row, or null
   bool a_signed = false;  // A is int8 as it is (the kernel adds 128); only when accepts_signed_a()
+  // Implicit im2col (only when accepts_signed_a()): row r of A is `segments` runs of
+  // segment_groups * 4 u8 bytes, the first at row_ptrs[r], each next one segment_stride further.
+  const uint8_t* const* row_ptrs = nullptr;
+  int32_t segments = 1, segment_groups = 0;
+  size_t segment_stride = 0;
 };
 
-// True when qgemm_u8 takes a_signed (raw int8 A read in place; lda and round4(depth) == depth).
+// True when qgemm_u8 takes a_signed (raw int8 A read in place; round4(depth) == depth) and
+// row_ptrs (segments * segment_groups * 4 == depth).
 bool accepts_signed_a();
 
 // C[m][n] for prepared A: u8 rows with stride lda >= round4(depth).

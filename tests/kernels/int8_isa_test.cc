@@ -113,7 +113,7 @@ TEST(Int8Isa, GemmMatchesScalar) {
 TEST(Int8Isa, ConvMatchesScalar) {
   std::mt19937 rng(12);
   std::uniform_int_distribution<int32_t> dz(-128, 127);
-  for (int iter = 0; iter < 80; ++iter) {
+  for (int iter = 0; iter < 120; ++iter) {
     Conv2DInt8Params p;
     const int kind = iter % 4;  // 0 general, 1 pointwise, 2 depthwise, 3 grouped / depth multiplier
     std::uniform_int_distribution<int32_t> dc(1, 40), ds(1, 2), dk(1, 5), dhw(1, 13);
@@ -144,6 +144,10 @@ TEST(Int8Isa, ConvMatchesScalar) {
       }
     } else {
       p.out_c = dc(rng) + (iter % 5 == 0 ? 60 : 0);
+      if (iter % 8 == 0) {  // the implicit-im2col path: no dilation, kernel_w * in_c a multiple of 4
+        p.dilation_h = 1;
+        p.in_c = 4 * (1 + p.in_c % 10);
+      }
     }
     const int32_t eff_kh = (p.kernel_h - 1) * p.dilation_h + 1, eff_kw = (p.kernel_w - 1) * p.dilation_w + 1;
     if (p.in_h + p.pad_top + pad_bottom < eff_kh || p.in_w + p.pad_left + pad_right < eff_kw) continue;
