@@ -15,6 +15,7 @@
 #include "kernels/cpu_isa.h"
 #include "kernels/elementwise_int8.h"
 #include "kernels/gemm_int8.h"
+#include "kernels/quantize.h"
 
 namespace neutron {
 namespace {
@@ -208,6 +209,35 @@ TEST(Int8Isa, BatchMatMulMatchesScalar) {
           return y;
         },
         what.str());
+  }
+}
+
+TEST(Int8Isa, QuantizeLinearMatchesScalar) {
+  std::mt19937 rng(15);
+  std::uniform_real_distribution<float> dv(-300, 300);
+  for (int iter = 0; iter < 20; ++iter) {
+    const int64_t n = 1 + iter * 7;
+    std::vector<float> x(static_cast<size_t>(n));
+    for (auto& v : x) v = dv(rng);
+    x[0] = std::nanf("");
+    if (n > 3) {
+      x[1] = INFINITY;
+      x[2] = -INFINITY;
+      x[3] = 2.5f * 0.125f;  // a tie at scale 0.125
+    }
+    const float scale = iter % 2 ? 0.125f : 1.7f;
+    const int32_t zp = iter % 3 - 1;
+    QuantizeParams qp;
+    qp.scales = &scale;
+    qp.zero_points = &zp;
+    qp.inner = n;
+    expect_same_on_every_path(
+        [&] {
+          std::vector<int8_t> y(static_cast<size_t>(n));
+          quantize_linear<int8_t>(qp, x.data(), y.data());
+          return y;
+        },
+        "quantize_linear");
   }
 }
 
