@@ -238,37 +238,58 @@ NEUTRON_TARGET_AVX2 void dw_pixel_avx2(const Conv2DInt8Params& p, const int8_t* 
   }
 }
 
-// A whole output row, 16 channels at a time: the block's weights, bias and requantization
-// constants are loaded once per row. tap[x * T + t] is pixel x's tap t.
-NEUTRON_TARGET_AVX512 void dw_row_avx512(const Conv2DInt8Params& p, const int8_t* const* tap, const int32_t* w,
-                                         int8_t* out) {
-  const int32_t C = p.out_c, T = taps(p), W = p.out_w;
-  for (int32_t c = 0; c < C; c += 16) {
-    const int32_t n = C - c < 16 ? C - c : 16;
-    const __mmask16 mask = __mmask16((1u << n) - 1);
-    const __m512i bias = _mm512_maskz_loadu_epi32(mask, p.bias + c);
-    const Requant16 rq = requant16_setup(p.multipliers + c, n, p.output_zero_point, p.qmin, p.qmax);
-    const int32_t* wc = w + c;
+// A whole output row, 32 channels and two taps per step: the two taps' bytes are interleaved
+// (vpunpck[lh]bw), widened to int16 pairs and multiplied with int16 weight pairs by vpdpwssd.
+// Within 128-bit lanes the interleave orders channels as [0-7, 16-23] and [8-15, 24-31], so the
+// pair weights are packed in that order (dw_pair_weights) and the sums permuted back at the end.
+// tap[x * T + t] is pixel x's tap t; an odd last tap pairs with the zero-point row and weight 0.
+NEUTRON_TARGET_AVX512 void dw_row_avx512(const Conv2DInt8Params& p, const int8_t* const* tap, const int16_t* wp,
+                                         const int8_t* zrow, int8_t* out) {
+  const int32_t C = p.out_c, T = taps(p), W = p.out_w, pairs = (T + 1) / 2;
+  const int32_t blocks = (C + 31) / 32;
+  const __m512i idx0 = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+  const __m512i idx1 = _mm512_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+  for (int32_t cb = 0; cb < blocks; ++cb) {
+    const int32_t c = cb * 32;
+    const int32_t n = C - c < 32 ? C - c : 32;
+    const __mmask32 mask = n == 32 ? __mmask32(0xFFFFFFFFu) : __mmask32((1u << n) - 1);
+    const __mmask16 m0 = __mmask16(mask), m1 = __mmask16(mask >> 16);
+    const __m512i bias0 = _mm512_maskz_loadu_epi32(m0, p.bias + c);
+    const __m512i bias1 = _mm512_maskz_loadu_epi32(m1, p.bias + c + 16);
+    const Requant16 rq0 = requant16_setup(p.multipliers + c, n, p.output_zero_point, p.qmin, p.qmax);
+    const Requant16 rq1 = requant16_setup(p.multipliers + c + 16, n - 16, p.output_zero_point, p.qmin, p.qmax);
+    const int16_t* wb = wp + size_t(cb) * 64;
     for (int32_t x = 0; x < W; ++x) {
       const int8_t* const* tp = tap + size_t(x) * size_t(T);
-      __m512i acc = bias;
-      for (int32_t t = 0; t < T; ++t) {
-        const __m512i xv = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(mask, tp[t] + c));
-        acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(xv, _mm512_maskz_loadu_epi32(mask, wc + size_t(t) * size_t(C))));
+      __m512i lo = _mm512_setzero_si512(), hi = _mm512_setzero_si512();
+      for (int32_t q = 0; q < pairs; ++q) {
+        const int8_t* t0 = tp[2 * q];
+        const int8_t* t1 = 2 * q + 1 < T ? tp[2 * q + 1] : zrow;
+        const __m256i a = _mm256_maskz_loadu_epi8(mask, t0 + c), b = _mm256_maskz_loadu_epi8(mask, t1 + c);
+        const __m512i xl = _mm512_cvtepi8_epi16(_mm256_unpacklo_epi8(a, b));
+        const __m512i xh = _mm512_cvtepi8_epi16(_mm256_unpackhi_epi8(a, b));
+        const int16_t* w = wb + size_t(q) * size_t(blocks) * 64;
+        lo = _mm512_dpwssd_epi32(lo, xl, _mm512_loadu_si512(w));
+        hi = _mm512_dpwssd_epi32(hi, xh, _mm512_loadu_si512(w + 32));
       }
-      _mm_mask_storeu_epi8(out + size_t(x) * size_t(C) + size_t(c), mask, requant16_avx512(acc, rq));
+      const __m512i s0 = _mm512_add_epi32(_mm512_permutex2var_epi32(lo, idx0, hi), bias0);
+      const __m512i s1 = _mm512_add_epi32(_mm512_permutex2var_epi32(lo, idx1, hi), bias1);
+      int8_t* o = out + size_t(x) * size_t(C) + size_t(c);
+      _mm_mask_storeu_epi8(o, m0, requant16_avx512(s0, rq0));
+      if (n > 16) _mm_mask_storeu_epi8(o + 16, m1, requant16_avx512(s1, rq1));
     }
   }
 }
 #endif
 
 // One output row from its tap pointers.
-void dw_row(const Conv2DInt8Params& p, const int8_t* const* tap, const int32_t* w, int8_t* out) {
+void dw_row(const Conv2DInt8Params& p, const int8_t* const* tap, const int32_t* w, const int8_t* zrow, int8_t* out) {
   const int32_t T = taps(p);
   const bool same_c = p.out_c == p.in_c;  // depth multiplier 1: vector code
 #if NEUTRON_X86_KERNELS
   const KernelIsa isa = kernel_isa();
-  if (same_c && isa == KernelIsa::kAvx512) return dw_row_avx512(p, tap, w, out);
+  if (same_c && isa == KernelIsa::kAvx512)
+    return dw_row_avx512(p, tap, reinterpret_cast<const int16_t*>(w + size_t(T) * size_t(p.out_c)), zrow, out);
   if (same_c && isa == KernelIsa::kAvx2) {
     for (int32_t x = 0; x < p.out_w; ++x) dw_pixel_avx2(p, tap + size_t(x) * size_t(T), w, out + size_t(x) * size_t(p.out_c));
     return;
@@ -300,19 +321,25 @@ void conv_depthwise(const Conv2DInt8Params& p, const int8_t* in, int8_t* out, ui
           }
         }
       }
-      dw_row(p, tap, w, out + (size_t(n) * size_t(p.out_h) + size_t(oy)) * size_t(p.out_w) * size_t(OC));
+      dw_row(p, tap, w, zrow, out + (size_t(n) * size_t(p.out_h) + size_t(oy)) * size_t(p.out_w) * size_t(OC));
     }
   }
 }
 
 }  // namespace
 
+// int16 units of the tap-pair weights (depth multiplier 1 only).
+static size_t dw_pair_weights(const Conv2DInt8Params& p) {
+  if (p.out_c != p.in_c) return 0;
+  return size_t((taps(p) + 1) / 2) * size_t((p.out_c + 31) / 32) * 64;
+}
+
 void conv2d_int8_choose_path(Conv2DInt8Params* p) {
   p->depthwise = p->groups > 1 && p->groups == p->in_c && p->out_c % p->in_c == 0;
 }
 
 size_t conv2d_int8_packed_weights_size(const Conv2DInt8Params& p) {
-  if (p.depthwise) return size_t(taps(p)) * size_t(p.out_c) * (sizeof(int32_t) / sizeof(int16_t));
+  if (p.depthwise) return size_t(taps(p)) * size_t(p.out_c) * (sizeof(int32_t) / sizeof(int16_t)) + dw_pair_weights(p);
   return size_t(p.groups) * qgemm_detail::packed_bytes(patch_size(p), p.out_c / p.groups) / sizeof(int16_t);
 }
 
@@ -334,6 +361,22 @@ void conv2d_int8_pack(const Conv2DInt8Params& p, const int8_t* w, const int32_t*
           sum += uint32_t(v);
         }
       bias_out[oc] = int32_t(uint32_t(bias ? bias[oc] : 0) - zi * sum);
+    }
+    // Then the int16 tap-pair layout of dw_row_avx512: [pair][32-channel block][lo 16 x 2 | hi 16 x 2].
+    if (dw_pair_weights(p) > 0) {
+      int16_t* pw = reinterpret_cast<int16_t*>(dst + size_t(taps(p)) * size_t(p.out_c));
+      const int32_t T = taps(p), blocks = (p.out_c + 31) / 32;
+      for (int32_t q = 0; q < (T + 1) / 2; ++q)
+        for (int32_t cb = 0; cb < blocks; ++cb)
+          for (int32_t i = 0; i < 32; ++i) {  // i < 16: the lo register, else hi
+            const int32_t lane = i % 16;
+            const int32_t ch = cb * 32 + (i < 16 ? (lane < 8 ? lane : lane + 8) : (lane < 8 ? lane + 8 : lane + 16));
+            for (int32_t k = 0; k < 2; ++k) {
+              const int32_t t = 2 * q + k;
+              pw[((size_t(q) * size_t(blocks) + size_t(cb)) * 32 + size_t(i)) * 2 + size_t(k)] =
+                  int16_t(ch < p.out_c && t < T ? w_at(ch, 0, t / kw, t % kw) : 0);
+            }
+          }
     }
     return;
   }
