@@ -18,22 +18,29 @@ bool detect(KernelIsa isa) {
 }
 
 KernelIsa best() {
+#if NEUTRON_X86_KERNELS
+  __builtin_cpu_init();  // harmless if done; needed when the first kernel runs from a static constructor
+#endif
   if (detect(KernelIsa::kAvx512)) return KernelIsa::kAvx512;
   if (detect(KernelIsa::kAvx2)) return KernelIsa::kAvx2;
   return KernelIsa::kScalar;
 }
 
-// -1: not chosen yet. A plain int: read on every kernel call, written only before runs.
+// The best path, detected once (a function-local static: safe when threads start kernels at once).
+KernelIsa best_once() {
+  static const KernelIsa b = best();
+  return b;
+}
+
+// -1: the best path; otherwise forced by set_kernel_isa() (tests, benchmarks), written only
+// while no kernel runs.
 int g_isa = -1;
 
 }  // namespace
 
 bool kernel_isa_supported(KernelIsa isa) { return detect(isa); }
 
-KernelIsa kernel_isa() {
-  if (g_isa < 0) g_isa = int(best());
-  return KernelIsa(g_isa);
-}
+KernelIsa kernel_isa() { return g_isa < 0 ? best_once() : KernelIsa(g_isa); }
 
 bool set_kernel_isa(KernelIsa isa) {
   if (!detect(isa)) return false;
@@ -41,7 +48,7 @@ bool set_kernel_isa(KernelIsa isa) {
   return true;
 }
 
-void reset_kernel_isa() { g_isa = int(best()); }
+void reset_kernel_isa() { g_isa = -1; }
 
 const char* kernel_isa_name(KernelIsa isa) {
   switch (isa) {
