@@ -9,7 +9,7 @@ PKGS=(build-essential cmake ninja-build ccache pkg-config
       libprotobuf-dev protobuf-compiler libonnx-dev libonnx-testdata
       libgtest-dev libgmock-dev libbenchmark-dev
       flatbuffers-compiler libflatbuffers-dev
-      python3-numpy
+      python3-numpy nodejs npm
       gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm)
 if [ "${1:-}" = "--fixtures" ]; then
   PKGS+=(python3-torch python3-torchvision python3-onnx dataset-fashion-mnist)

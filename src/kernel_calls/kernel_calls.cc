@@ -354,7 +354,7 @@ CallStatus setup_fc(const Ctx& c, const Instruction& inst, Arena& ar, const void
   p.output_zero_point = st->out.zero_point;
   p.qmin = a.act_min;
   p.qmax = a.act_max;
-  int16_t* packed = ar.alloc<int16_t>(size_t(N) * size_t(K));
+  int16_t* packed = ar.alloc<int16_t>(qgemm_int8_packed_size(K, N));
   int32_t* bias = ar.alloc<int32_t>(size_t(N));
   FixedMultiplier* mult = ar.alloc<FixedMultiplier>(size_t(N));
   const size_t tmp_bias_off = npu::align16(size_t(N) * size_t(K));

@@ -6,9 +6,10 @@
 //   M          = s_a * s_b / s_out as a FixedMultiplier (requantize.h), rounded once
 //
 // Both zero points may be nonzero (upstream's Neutron rule requires 0 for both; the CPU kernel
-// does not need it). Per batch, B - zb is packed into [N][K] int16 (values in [-255, 255]) and za is
-// folded into a per-column bias, then the int8 GEMM (gemm_int8.h) does the rest, so
-//   acc = sum_k A*(B - zb) - za * sum_k (B - zb)
+// does not need it). Per batch, B is packed raw into the int8 GEMM's panels (gemm_int8_impl.h) and
+// the GEMM computes sum_k (A + 128) * B; the zero points enter as a per-column term
+// (K * zb - sum_k B) * (za + 128) and a per-row term -zb * sum_k (A + 128), so
+//   acc = sum_k (A - za) * (B - zb)   exactly (wrapping int32 arithmetic).
 // Every partial sum of the int32 accumulator is bounded by K * (128 + |za|) * (128 + |zb|), so K
 // is limited to batch_matmul_int8_max_depth(za, zb): 131071 with zero points 0 (upstream's
 // case), 32767 in the worst case.

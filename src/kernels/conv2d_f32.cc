@@ -3,25 +3,12 @@
 #include <algorithm>
 #include <cstring>
 
+#include "kernels/cpu_isa.h"
+#include "kernels/f32_isa.h"
 #include "kernels/gemm_f32.h"
 
 namespace neutron {
 namespace {
-
-#if defined(__AVX__)
-constexpr int kVecLanes = 8;
-#else
-constexpr int kVecLanes = 4;
-#endif
-typedef float Vec __attribute__((vector_size(kVecLanes * sizeof(float))));
-constexpr int kDwVecs = 4;  // depthwise: channels per block = kDwVecs * kVecLanes
-
-inline Vec load_vec(const float* p) {
-  Vec v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
-inline void store_vec(float* p, const Vec& v) { std::memcpy(p, &v, sizeof(v)); }
 
 bool has_clamp(float lo, float hi) {
   return lo > -std::numeric_limits<float>::infinity() || hi < std::numeric_limits<float>::infinity();
@@ -103,56 +90,14 @@ void conv_gemm(const Conv2DF32Params& p, const float* x, const float* packed_w, 
 
 // ---- depthwise ----
 
-// Depth multiplier 1: y[c] = bias[c] + sum over taps of x[c] * w[tap][c], kDwVecs vectors at a time.
+// Depth multiplier 1: the vector kernel of the ISA in use (f32_simd_impl.h).
 void depthwise_m1(const Conv2DF32Params& p, const float* x, const float* w, const float* bias, float* y) {
-  const int64_t C = p.out_c;
-  constexpr int64_t kBlock = kDwVecs * kVecLanes;
-  const bool clamp = has_clamp(p.act_min, p.act_max);
-  for (int64_t n = 0; n < p.batch; ++n) {
-    const float* xb = x + n * p.in_h * p.in_w * C;
-    for (int64_t oh = 0; oh < p.out_h; ++oh) {
-      const int64_t ih0 = oh * p.stride_h - p.pad_top;
-      int64_t kh_lo, kh_hi;
-      valid_taps(ih0, p.dilation_h, p.kernel_h, p.in_h, &kh_lo, &kh_hi);
-      for (int64_t ow = 0; ow < p.out_w; ++ow) {
-        const int64_t iw0 = ow * p.stride_w - p.pad_left;
-        int64_t kw_lo, kw_hi;
-        valid_taps(iw0, p.dilation_w, p.kernel_w, p.in_w, &kw_lo, &kw_hi);
-        float* yp = y + ((n * p.out_h + oh) * p.out_w + ow) * C;
-        int64_t c = 0;
-        for (; c + kBlock <= C; c += kBlock) {
-          Vec acc[kDwVecs];
-          for (int v = 0; v < kDwVecs; ++v) acc[v] = bias ? load_vec(bias + c + v * kVecLanes) : Vec{};
-          for (int64_t kh = kh_lo; kh < kh_hi; ++kh) {
-            const float* xr = xb + (ih0 + kh * p.dilation_h) * p.in_w * C + c;
-            const float* wr = w + kh * p.kernel_w * C + c;
-            for (int64_t kw = kw_lo; kw < kw_hi; ++kw) {
-              const float* xp = xr + (iw0 + kw * p.dilation_w) * C;
-              const float* wp = wr + kw * C;
-              for (int v = 0; v < kDwVecs; ++v) acc[v] += load_vec(xp + v * kVecLanes) * load_vec(wp + v * kVecLanes);
-            }
-          }
-          for (int v = 0; v < kDwVecs; ++v) store_vec(yp + c + v * kVecLanes, acc[v]);
-        }
-        for (; c + kVecLanes <= C; c += kVecLanes) {
-          Vec acc = bias ? load_vec(bias + c) : Vec{};
-          for (int64_t kh = kh_lo; kh < kh_hi; ++kh)
-            for (int64_t kw = kw_lo; kw < kw_hi; ++kw)
-              acc += load_vec(xb + ((ih0 + kh * p.dilation_h) * p.in_w + iw0 + kw * p.dilation_w) * C + c) *
-                     load_vec(w + (kh * p.kernel_w + kw) * C + c);
-          store_vec(yp + c, acc);
-        }
-        for (; c < C; ++c) {
-          float acc = bias ? bias[c] : 0.0f;
-          for (int64_t kh = kh_lo; kh < kh_hi; ++kh)
-            for (int64_t kw = kw_lo; kw < kw_hi; ++kw)
-              acc += xb[((ih0 + kh * p.dilation_h) * p.in_w + iw0 + kw * p.dilation_w) * C + c] *
-                     w[(kh * p.kernel_w + kw) * C + c];
-          yp[c] = acc;
-        }
-        if (clamp) clamp_inplace(yp, C, p.act_min, p.act_max);
-      }
-    }
+  switch (kernel_isa()) {
+#if defined(NEUTRON_F32_ISA_FILES)
+    case KernelIsa::kAvx512: f32_avx512::depthwise_m1(p, x, w, bias, y); return;
+    case KernelIsa::kAvx2: f32_avx2::depthwise_m1(p, x, w, bias, y); return;
+#endif
+    default: f32_base::depthwise_m1(p, x, w, bias, y); return;
   }
 }
 

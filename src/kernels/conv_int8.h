@@ -9,12 +9,13 @@
 // positions hold the input zero point, i.e. the real value 0, so they add nothing to acc.
 //
 // Two paths, chosen at pack time:
-//  * general (any groups): im2col of a tile of output pixels into scratch (padding written as zi),
-//    then qgemm_int8 per group against W packed as [oc][ky][kx][ic_in_group]; the zero-point term
-//    zi * sum(W[oc]) is folded into the bias. 1x1 stride-1 unpadded convs with one group skip
-//    the im2col and read the input rows directly.
+//  * general (any groups): im2col of a tile of output pixels into scratch as u8 (x + 128, padding
+//    written as zi), then the int8 GEMM (gemm_int8_impl.h) per group against W packed in its
+//    panel layout over k = (ky, kx, ic_in_group); (zi + 128) * sum(W[oc]) is folded into the bias.
 //  * depthwise (groups == in_c > 1, out_c = in_c * depth_multiplier): per output pixel, a
-//    channel-vector accumulation over the valid taps with W packed as [ky][kx][oc].
+//    channel-vector accumulation over the taps, W packed as int32 [ky][kx][oc]; taps outside the
+//    image read a row of zi, and zi * sum(W[oc]) is folded into the bias.
+// Both run AVX-512 / AVX2 / scalar code chosen at run time (cpu_isa.h), with identical results.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -37,7 +38,7 @@ struct Conv2DInt8Params {
   bool depthwise = false;           // set by conv2d_int8_choose_path()
 
   // Filled by the caller from conv2d_int8_pack() outputs.
-  const int16_t* weights = nullptr;              // packed (int8 values as int16), see conv2d_int8_pack
+  const int16_t* weights = nullptr;              // packed by conv2d_int8_pack (opaque)
   const int32_t* bias = nullptr;                 // [out_c], as conv2d_int8_pack() wrote it
   const FixedMultiplier* multipliers = nullptr;  // [out_c]
 };
@@ -45,7 +46,7 @@ struct Conv2DInt8Params {
 // Sets p->depthwise from the geometry. Call before the functions below.
 void conv2d_int8_choose_path(Conv2DInt8Params* p);
 
-// Number of int16 elements of the packed weights.
+// Number of int16 elements of the packed weights (an opaque buffer in int16 units).
 size_t conv2d_int8_packed_weights_size(const Conv2DInt8Params& p);
 
 // Packs OIHW weights [out_c][in_c/groups][kh][kw] and the optional int32 bias (accumulator

@@ -1,7 +1,53 @@
 #include "kernels/elementwise_int8.h"
 
+#include "kernels/cpu_isa.h"
+#include "kernels/requantize_simd.h"
+
 namespace neutron {
 namespace {
+
+// Add/Sub over contiguous a and b with vector code. The tables are affine in q (table[q + 128] =
+// (q - z) * m), so table_a[a + 128] + table_b[b + 128] = a * ma + b * mb + c0 exactly, with ma and
+// mb the tables' steps and c0 their values at q = 0; the rounding and clamp are those of AddSubFn.
+#if NEUTRON_X86_KERNELS
+NEUTRON_TARGET_AVX512 void add_sub_row_avx512(const BinaryInt8Params& p, const int8_t* a, const int8_t* b, int8_t* out,
+                                              int64_t n) {
+  const __m512i ma = _mm512_set1_epi64(p.table_a[1] - p.table_a[0]);
+  const __m512i mb = _mm512_set1_epi64(p.table_b[1] - p.table_b[0]);
+  const __m512i s = _mm512_set1_epi64(p.shift);
+  const __m512i one = _mm512_set1_epi64(1);
+  // c0 + 2^(s-1) - 1: the constant and the rounding offset in one add.
+  const __m512i c = _mm512_set1_epi64(p.table_a[128] + p.table_b[128] + ((int64_t(1) << (p.shift - 1)) - 1));
+  const __m512i lo = _mm512_set1_epi64(int64_t(p.qmin) - p.output_zero_point);
+  const __m512i hi = _mm512_set1_epi64(int64_t(p.qmax) - p.output_zero_point);
+  const __m512i zo = _mm512_set1_epi64(p.output_zero_point);
+  for (int64_t i = 0; i < n; i += 8) {
+    const int64_t left = n - i;
+    const __mmask8 mask = left >= 8 ? __mmask8(0xFF) : __mmask8((1u << left) - 1);
+    const __m512i av = _mm512_cvtepi8_epi64(_mm_maskz_loadu_epi8(mask, a + i));
+    const __m512i bv = _mm512_cvtepi8_epi64(_mm_maskz_loadu_epi8(mask, b + i));
+    const __m512i v = _mm512_add_epi64(_mm512_mul_epi32(av, ma), _mm512_mul_epi32(bv, mb));
+    // bit s of v + c0 decides ties; it is bit s of (v + c0), computed before the offset.
+    const __m512i exact = _mm512_add_epi64(v, _mm512_set1_epi64(p.table_a[128] + p.table_b[128]));
+    const __m512i bit = _mm512_and_si512(_mm512_srlv_epi64(exact, s), one);
+    __m512i r = _mm512_srav_epi64(_mm512_add_epi64(_mm512_add_epi64(v, c), bit), s);
+    r = _mm512_add_epi64(_mm512_min_epi64(_mm512_max_epi64(r, lo), hi), zo);
+    _mm_mask_storeu_epi8(out + i, mask, _mm512_cvtepi64_epi8(r));
+  }
+}
+#endif
+
+// True when the row was done with vector code.
+bool add_sub_row(const BinaryInt8Params& p, const int8_t* a, const int8_t* b, int8_t* out, int64_t n) {
+#if NEUTRON_X86_KERNELS
+  if (kernel_isa() == KernelIsa::kAvx512) {
+    add_sub_row_avx512(p, a, b, out, n);
+    return true;
+  }
+#endif
+  (void)p, (void)a, (void)b, (void)out, (void)n;
+  return false;
+}
 
 struct AddSubFn {
   const BinaryInt8Params& p;
@@ -34,7 +80,8 @@ struct MinFn {
 
 // Odometer over the collapsed outer dims around one contiguous inner loop.
 template <typename F>
-void run_broadcast(const BroadcastParams& bp, const int8_t* a, const int8_t* b, int8_t* out, F f) {
+void run_broadcast(const BroadcastParams& bp, const int8_t* a, const int8_t* b, int8_t* out, F f,
+                   bool vector_add_sub = false, const BinaryInt8Params* params = nullptr) {
   if (bp.out_count == 0) return;
   if (bp.rank == 0) {
     out[0] = f(a[0], b[0]);
@@ -51,7 +98,8 @@ void run_broadcast(const BroadcastParams& bp, const int8_t* a, const int8_t* b, 
     const int8_t* bq = b + bo;
     int8_t* op = out + o * n;
     if (as == 1 && bs == 1) {
-      for (int64_t i = 0; i < n; ++i) op[i] = f(ap[i], bq[i]);
+      if (!vector_add_sub || !add_sub_row(*params, ap, bq, op, n))
+        for (int64_t i = 0; i < n; ++i) op[i] = f(ap[i], bq[i]);
     } else if (as == 1) {
       const int8_t bv = bq[0];
       for (int64_t i = 0; i < n; ++i) op[i] = f(ap[i], bv);
@@ -109,7 +157,7 @@ bool prepare_binary_int8(BinaryInt8Op op, double a_scale, int32_t a_zero_point, 
 void binary_int8(const BinaryInt8Params& p, const BroadcastParams& bp, const int8_t* a, const int8_t* b, int8_t* out) {
   switch (p.op) {
     case BinaryInt8Op::Add:
-    case BinaryInt8Op::Sub: run_broadcast(bp, a, b, out, AddSubFn{p}); break;
+    case BinaryInt8Op::Sub: run_broadcast(bp, a, b, out, AddSubFn{p}, true, &p); break;
     case BinaryInt8Op::Mul: run_broadcast(bp, a, b, out, MulFn{p}); break;
     case BinaryInt8Op::Max: run_broadcast(bp, a, b, out, MaxFn{p}); break;
     case BinaryInt8Op::Min: run_broadcast(bp, a, b, out, MinFn{p}); break;

@@ -9,8 +9,9 @@
 // kGemmKc x kGemmNr slice of a B panel stays in L1 while the register tiles (kGemmMr x kGemmNr)
 // of an A block (kGemmMc x kGemmKc, in L2) sweep over it.
 //
-// The microkernel uses GCC/Clang vector extensions (no intrinsics, no -march assumption): with
-// plain SSE2 a tile is 6 x 8 floats (12 xmm accumulators); built with -mavx it is 6 x 16.
+// The microkernel uses GCC/Clang vector extensions (f32_simd_impl.h), built for baseline x86-64 /
+// other targets, AVX2+FMA and AVX-512, one chosen at run time (cpu_isa.h): tiles of 6 x 16
+// (SSE2: 6 x 4 vectors; AVX2: 6 x 2) or 12 x 16 (AVX-512: 12 zmm accumulators).
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -1,109 +1,295 @@
 #include "kernels/gemm_int8.h"
 
+#include <cstring>
+
+#include "kernels/cpu_isa.h"
+#include "kernels/gemm_int8_impl.h"
+#include "kernels/requantize_simd.h"
+
 namespace neutron {
+namespace qgemm_detail {
 namespace {
 
-// One binary, the best of AVX2 and baseline x86-64 chosen at load time; other targets compile
-// the plain loops once.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define NEUTRON_DOT_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define NEUTRON_DOT_CLONES
-#endif
+#define NEUTRON_UNROLL _Pragma("GCC unroll 16")
 
-inline int8_t finish(int32_t acc, const QGemmInt8Params& p, int32_t n) {
-  return requantize_to_int8(acc, p.multipliers[n], p.output_zero_point, p.qmin, p.qmax);
+inline int32_t wrap_add(int32_t a, int32_t b) { return int32_t(uint32_t(a) + uint32_t(b)); }
+
+inline int8_t finish(const Job& j, int32_t sum, int32_t n, int32_t roff) {
+  return requantize_to_int8(wrap_add(wrap_add(sum, j.bias[n]), roff), j.multipliers[n], j.output_zero_point, j.qmin,
+                            j.qmax);
 }
 
-// Four rows of A against one packed row of W.
-NEUTRON_DOT_CLONES
-void dot_4x1(const int16_t* __restrict a0, const int16_t* __restrict a1, const int16_t* __restrict a2,
-             const int16_t* __restrict a3, const int16_t* __restrict w, int32_t K, int32_t* s) {
-  int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  for (int32_t k = 0; k < K; ++k) {
-    const int32_t wk = w[k];
-    s0 += int32_t(a0[k]) * wk;
-    s1 += int32_t(a1[k]) * wk;
-    s2 += int32_t(a2[k]) * wk;
-    s3 += int32_t(a3[k]) * wk;
+inline size_t panel_bytes(const Job& j) { return size_t(round4(j.depth)) * kPanel; }
+
+// ---- portable scalar: up to 4 rows x one panel ----
+void tile_scalar(const Job& j, const uint8_t* a, size_t lda, int rows, int32_t m0, int32_t n0, int8_t* c,
+                 size_t ldc) {
+  const int32_t groups = round4(j.depth) / 4;
+  const int8_t* w = j.weights + size_t(n0 / kPanel) * panel_bytes(j);
+  const int32_t ncols = j.cols - n0 < kPanel ? j.cols - n0 : kPanel;
+  uint32_t acc[4][kPanel] = {};
+  for (int32_t g = 0; g < groups; ++g) {
+    const int8_t* wg = w + size_t(g) * 64;
+    for (int r = 0; r < rows; ++r) {
+      const uint8_t* ar = a + size_t(r) * lda + size_t(g) * 4;
+      const uint32_t a0 = ar[0], a1 = ar[1], a2 = ar[2], a3 = ar[3];
+      for (int32_t n = 0; n < kPanel; ++n) {
+        const int8_t* wn = wg + n * 4;
+        acc[r][n] += a0 * uint32_t(int32_t(wn[0])) + a1 * uint32_t(int32_t(wn[1])) + a2 * uint32_t(int32_t(wn[2])) +
+                     a3 * uint32_t(int32_t(wn[3]));
+      }
+    }
   }
-  s[0] = s0;
-  s[1] = s1;
-  s[2] = s2;
-  s[3] = s3;
-}
-
-// One row of A against four packed rows of W.
-NEUTRON_DOT_CLONES
-void dot_1x4(const int16_t* __restrict a, const int16_t* __restrict w0, const int16_t* __restrict w1,
-             const int16_t* __restrict w2, const int16_t* __restrict w3, int32_t K, int32_t* s) {
-  int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  for (int32_t k = 0; k < K; ++k) {
-    const int32_t ak = a[k];
-    s0 += ak * int32_t(w0[k]);
-    s1 += ak * int32_t(w1[k]);
-    s2 += ak * int32_t(w2[k]);
-    s3 += ak * int32_t(w3[k]);
+  for (int r = 0; r < rows; ++r) {
+    const int32_t roff = j.row_offset ? j.row_offset[m0 + r] : 0;
+    for (int32_t n = 0; n < ncols; ++n) c[size_t(r) * ldc + size_t(n0 + n)] = finish(j, int32_t(acc[r][n]), n0 + n, roff);
   }
-  s[0] = s0;
-  s[1] = s1;
-  s[2] = s2;
-  s[3] = s3;
 }
 
-NEUTRON_DOT_CLONES
-int32_t dot_1x1(const int16_t* __restrict a, const int16_t* __restrict w, int32_t K) {
-  int32_t s = 0;
-  for (int32_t k = 0; k < K; ++k) s += int32_t(a[k]) * int32_t(w[k]);
-  return s;
+void run_scalar(const Job& j, const uint8_t* a, size_t lda, int8_t* c, size_t ldc) {
+  for (int32_t n0 = 0; n0 < j.cols; n0 += kPanel)
+    for (int32_t m = 0; m < j.rows; m += 4) {
+      const int rows = j.rows - m < 4 ? j.rows - m : 4;
+      tile_scalar(j, a + size_t(m) * lda, lda, rows, m, n0, c + size_t(m) * ldc, ldc);
+    }
 }
 
-inline void widen(const int8_t* __restrict src, int16_t* __restrict dst, int32_t K) {
-  for (int32_t k = 0; k < K; ++k) dst[k] = src[k];
+#if NEUTRON_X86_KERNELS
+
+// ---- AVX2: MR rows x one panel. W widened to int16 (4 columns x 4 k per register), A as the
+// int16 pattern (a0, a1, a2, a3) repeated; vpmaddwd gives two partial sums per column. ----
+template <int MR>
+NEUTRON_TARGET_AVX2 void tile_avx2(const Job& j, const uint8_t* a, size_t lda, int32_t m0, int32_t n0, int8_t* c,
+                                   size_t ldc) {
+  const int32_t groups = round4(j.depth) / 4;
+  const int8_t* w = j.weights + size_t(n0 / kPanel) * panel_bytes(j);
+  __m256i acc[MR][4];
+  NEUTRON_UNROLL for (int r = 0; r < MR; ++r)
+    NEUTRON_UNROLL for (int q = 0; q < 4; ++q) acc[r][q] = _mm256_setzero_si256();
+  for (int32_t g = 0; g < groups; ++g) {
+    __m256i wv[4];
+    NEUTRON_UNROLL for (int q = 0; q < 4; ++q)
+      wv[q] = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + size_t(g) * 64 + q * 16)));
+    NEUTRON_UNROLL for (int r = 0; r < MR; ++r) {
+      int32_t av;
+      std::memcpy(&av, a + size_t(r) * lda + size_t(g) * 4, 4);
+      const __m256i b = _mm256_cvtepu8_epi16(_mm_set1_epi32(av));
+      NEUTRON_UNROLL for (int q = 0; q < 4; ++q) acc[r][q] = _mm256_add_epi32(acc[r][q], _mm256_madd_epi16(wv[q], b));
+    }
+  }
+  // [c0 c1 c4 c5 | c2 c3 c6 c7] -> c0..c7
+  alignas(32) int32_t sums[MR][kPanel];
+  NEUTRON_UNROLL for (int r = 0; r < MR; ++r) {
+    _mm256_store_si256(reinterpret_cast<__m256i*>(&sums[r][0]),
+                       _mm256_permute4x64_epi64(_mm256_hadd_epi32(acc[r][0], acc[r][1]), 0xD8));
+    _mm256_store_si256(reinterpret_cast<__m256i*>(&sums[r][8]),
+                       _mm256_permute4x64_epi64(_mm256_hadd_epi32(acc[r][2], acc[r][3]), 0xD8));
+  }
+  const int32_t ncols = j.cols - n0 < kPanel ? j.cols - n0 : kPanel;
+  const Requant8 rq0 = requant8_setup(j.multipliers + n0, ncols, j.output_zero_point, j.qmin, j.qmax);
+  const Requant8 rq1 = requant8_setup(j.multipliers + n0 + 8, ncols - 8, j.output_zero_point, j.qmin, j.qmax);
+  alignas(32) int32_t bias[kPanel];
+  for (int32_t n = 0; n < kPanel; ++n) bias[n] = n < ncols ? j.bias[n0 + n] : 0;
+  for (int r = 0; r < MR; ++r) {
+    __m256i lo = _mm256_load_si256(reinterpret_cast<const __m256i*>(&sums[r][0]));
+    __m256i hi = _mm256_load_si256(reinterpret_cast<const __m256i*>(&sums[r][8]));
+    const __m256i roff = _mm256_set1_epi32(j.row_offset ? j.row_offset[m0 + r] : 0);
+    lo = _mm256_add_epi32(_mm256_add_epi32(lo, _mm256_load_si256(reinterpret_cast<const __m256i*>(bias))), roff);
+    hi = _mm256_add_epi32(_mm256_add_epi32(hi, _mm256_load_si256(reinterpret_cast<const __m256i*>(bias + 8))), roff);
+    alignas(16) int8_t out[kPanel];
+    requant8_avx2(lo, rq0, out);
+    requant8_avx2(hi, rq1, out + 8);
+    std::memcpy(c + size_t(r) * ldc + size_t(n0), out, size_t(ncols));
+  }
 }
+
+void run_avx2(const Job& j, const uint8_t* a, size_t lda, int8_t* c, size_t ldc) {
+  for (int32_t n0 = 0; n0 < j.cols; n0 += kPanel) {
+    // Two rows: 8 accumulators + 4 weight registers + the row fit AVX2's 16 registers.
+    int32_t m = 0;
+    for (; m + 2 <= j.rows; m += 2) tile_avx2<2>(j, a + size_t(m) * lda, lda, m, n0, c + size_t(m) * ldc, ldc);
+    if (j.rows - m == 1) tile_avx2<1>(j, a + size_t(m) * lda, lda, m, n0, c + size_t(m) * ldc, ldc);
+  }
+}
+
+// ---- AVX-512 VNNI: MR rows x NP panels, one vpdpbusd per 16 columns x 4 k. ----
+
+// acc += u8 a . s8 w per int32 lane. Inline asm: with the intrinsic, GCC 12 copies every
+// accumulator through a spare register and the stack on each step (its tied-operand allocation).
+NEUTRON_TARGET_AVX512 static inline void dpbusd(__m512i& acc, __m512i a, __m512i w) {
+  __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "v"(w));
+}
+// MODE 0: A rows are u8 (a + lda * r); 1: A rows are int8, flipped to u8 here; 2: each row is
+// j.segments runs of j.segment_groups * 4 bytes, the first at j.row_ptrs[row], the next
+// j.segment_stride bytes further (implicit im2col over a padded u8 image).
+template <int MR, int NP, int MODE>
+NEUTRON_TARGET_AVX512 void tile_avx512(const Job& j, const uint8_t* a, size_t lda, int32_t m0, int32_t n0, int8_t* c,
+                                       size_t ldc) {
+  const int32_t groups = round4(j.depth) / 4;
+  const size_t pb = panel_bytes(j);
+  const int8_t* w = j.weights + size_t(n0 / kPanel) * pb;
+  // Every index into acc is a compile-time constant after unrolling, so it lives in registers.
+  __m512i acc[MR][NP];
+  const __m512i flip = _mm512_set1_epi8(char(0x80));
+  NEUTRON_UNROLL for (int r = 0; r < MR; ++r)
+    NEUTRON_UNROLL for (int p = 0; p < NP; ++p) acc[r][p] = _mm512_setzero_si512();
+  const uint8_t* rp[MR];
+  NEUTRON_UNROLL for (int r = 0; r < MR; ++r) rp[r] = MODE == 2 ? j.row_ptrs[m0 + r] : a + size_t(r) * lda;
+  const int32_t segs = MODE == 2 ? j.segments : 1;
+  const int32_t seg_groups = MODE == 2 ? j.segment_groups : groups;
+  const int8_t* wg = w;
+  for (int32_t s = 0; s < segs; ++s) {
+    for (int32_t g = 0; g < seg_groups; ++g, wg += 64) {
+      __m512i wv[NP];
+      NEUTRON_UNROLL for (int p = 0; p < NP; ++p) wv[p] = _mm512_loadu_si512(wg + size_t(p) * pb);
+      NEUTRON_UNROLL for (int r = 0; r < MR; ++r) {
+        int32_t av;
+        std::memcpy(&av, rp[r] + size_t(g) * 4, 4);
+        __m512i b = _mm512_set1_epi32(av);
+        if (MODE == 1) b = _mm512_xor_si512(b, flip);
+        NEUTRON_UNROLL for (int p = 0; p < NP; ++p) dpbusd(acc[r][p], b, wv[p]);
+      }
+    }
+    if (MODE == 2) {
+      NEUTRON_UNROLL for (int r = 0; r < MR; ++r) rp[r] += j.segment_stride;
+    }
+  }
+  alignas(64) int32_t sums[MR][NP * kPanel];
+  NEUTRON_UNROLL for (int r = 0; r < MR; ++r)
+    NEUTRON_UNROLL for (int p = 0; p < NP; ++p) _mm512_store_si512(&sums[r][p * kPanel], acc[r][p]);
+  for (int p = 0; p < NP; ++p) {
+    const int32_t n = n0 + p * kPanel;
+    const int32_t ncols = j.cols - n < kPanel ? j.cols - n : kPanel;
+    const __mmask16 mask = __mmask16((1u << ncols) - 1);
+    const Requant16 rq = requant16_setup(j.multipliers + n, ncols, j.output_zero_point, j.qmin, j.qmax);
+    const __m512i bias = _mm512_maskz_loadu_epi32(mask, j.bias + n);
+    for (int r = 0; r < MR; ++r) {
+      __m512i v = _mm512_add_epi32(_mm512_load_si512(&sums[r][p * kPanel]), bias);
+      if (j.row_offset) v = _mm512_add_epi32(v, _mm512_set1_epi32(j.row_offset[m0 + r]));
+      _mm_mask_storeu_epi8(c + size_t(r) * ldc + size_t(n), mask, requant16_avx512(v, rq));
+    }
+  }
+}
+
+// Rows left after the full tiles (fewer than MR): one tile of exactly that many rows.
+template <int R, int NP, int MODE>
+NEUTRON_TARGET_AVX512 void tail_avx512(const Job& j, int32_t rows, const uint8_t* a, size_t lda, int32_t m0, int32_t n0,
+                                       int8_t* c, size_t ldc) {
+  if constexpr (R >= 1) {
+    if (rows == R)
+      tile_avx512<R, NP, MODE>(j, a, lda, m0, n0, c, ldc);
+    else
+      tail_avx512<R - 1, NP, MODE>(j, rows, a, lda, m0, n0, c, ldc);
+  }
+}
+
+// Rows per tile for NP panels: MR * NP accumulators + NP weight vectors + a broadcast in 32 zmm.
+template <int NP>
+constexpr int kRowsFor = NP == 4 ? 6 : NP == 3 ? 8 : NP == 2 ? 12 : 16;
+
+template <int NP, int MODE>
+NEUTRON_TARGET_AVX512 void rows_avx512(const Job& j, const uint8_t* a, size_t lda, int32_t n0, int8_t* c, size_t ldc) {
+  constexpr int MR = kRowsFor<NP>;
+  int32_t m = 0;
+  for (; m + MR <= j.rows; m += MR)
+    tile_avx512<MR, NP, MODE>(j, a + size_t(m) * lda, lda, m, n0, c + size_t(m) * ldc, ldc);
+  if (m < j.rows)
+    tail_avx512<MR - 1, NP, MODE>(j, j.rows - m, a + size_t(m) * lda, lda, m, n0, c + size_t(m) * ldc, ldc);
+}
+
+template <int MODE>
+void run_avx512(const Job& j, const uint8_t* a, size_t lda, int8_t* c, size_t ldc) {
+  const int32_t panels = (j.cols + kPanel - 1) / kPanel;
+  for (int32_t p = 0; p < panels; p += 4) {
+    const int32_t n0 = p * kPanel;
+    switch (panels - p < 4 ? panels - p : 4) {
+      case 4: rows_avx512<4, MODE>(j, a, lda, n0, c, ldc); break;
+      case 3: rows_avx512<3, MODE>(j, a, lda, n0, c, ldc); break;
+      case 2: rows_avx512<2, MODE>(j, a, lda, n0, c, ldc); break;
+      default: rows_avx512<1, MODE>(j, a, lda, n0, c, ldc); break;
+    }
+  }
+}
+
+#endif  // NEUTRON_X86_KERNELS
 
 }  // namespace
 
+void column_sums(const int8_t* packed, int32_t K, int32_t N, int32_t* sums) {
+  const int32_t Kp = round4(K);
+  for (int32_t n = 0; n < N; ++n) {
+    const int8_t* w = packed + size_t(n / kPanel) * size_t(Kp) * kPanel + size_t(n % kPanel) * 4;
+    uint32_t s = 0;
+    for (int32_t g = 0; g < Kp / 4; ++g)
+      for (int t = 0; t < 4; ++t) s += uint32_t(int32_t(w[size_t(g) * 64 + size_t(t)]));
+    sums[n] = int32_t(s);
+  }
+}
+
+void to_u8_row(const int8_t* src, uint8_t* dst, int32_t K) {
+  for (int32_t k = 0; k < K; ++k) dst[k] = uint8_t(src[k]) ^ 0x80;
+  for (int32_t k = K; k < round4(K); ++k) dst[k] = 0;
+}
+
+bool accepts_signed_a() { return kernel_isa() == KernelIsa::kAvx512; }
+
+void qgemm_u8(const Job& j, const uint8_t* a, size_t lda, int8_t* c, size_t ldc) {
+  if (j.rows <= 0 || j.cols <= 0) return;
+  switch (kernel_isa()) {
+#if NEUTRON_X86_KERNELS
+    case KernelIsa::kAvx512:
+      if (j.row_ptrs)
+        run_avx512<2>(j, a, lda, c, ldc);
+      else if (j.a_signed)
+        run_avx512<1>(j, a, lda, c, ldc);
+      else
+        run_avx512<0>(j, a, lda, c, ldc);
+      return;
+    case KernelIsa::kAvx2: run_avx2(j, a, lda, c, ldc); return;
+#endif
+    default: run_scalar(j, a, lda, c, ldc); return;
+  }
+}
+
+}  // namespace qgemm_detail
+
+using namespace qgemm_detail;
+
+size_t qgemm_int8_packed_size(int32_t K, int32_t N) { return packed_bytes(K, N) / sizeof(int16_t); }
+
+size_t qgemm_int8_scratch_bytes(int32_t K) { return size_t(kTileRows) * size_t(round4(K)) + 64; }
+
 void pack_weights_nk_int8(const int8_t* b, int32_t K, int32_t N, bool b_is_kn, int16_t* packed) {
-  for (int32_t n = 0; n < N; ++n)
-    for (int32_t k = 0; k < K; ++k)
-      packed[size_t(n) * size_t(K) + size_t(k)] =
-          b_is_kn ? b[size_t(k) * size_t(N) + size_t(n)] : b[size_t(n) * size_t(K) + size_t(k)];
+  int8_t* dst = reinterpret_cast<int8_t*>(packed);
+  if (b_is_kn)
+    pack_panels(K, N, [&](int32_t n, int32_t k) { return b[size_t(k) * size_t(N) + size_t(n)]; }, dst);
+  else
+    pack_panels(K, N, [&](int32_t n, int32_t k) { return b[size_t(n) * size_t(K) + size_t(k)]; }, dst);
 }
 
 void fold_zero_point_into_bias(const int16_t* packed, int32_t K, int32_t N, const int32_t* bias, int32_t a_zero_point,
                                int32_t* bias_out) {
-  for (int32_t n = 0; n < N; ++n) {
-    int32_t sum = 0;
-    for (int32_t k = 0; k < K; ++k) sum += packed[size_t(n) * size_t(K) + size_t(k)];
-    bias_out[n] = (bias ? bias[n] : 0) - a_zero_point * sum;
-  }
+  column_sums(reinterpret_cast<const int8_t*>(packed), K, N, bias_out);
+  const uint32_t z = uint32_t(a_zero_point + 128);
+  for (int32_t n = 0; n < N; ++n) bias_out[n] = int32_t(uint32_t(bias ? bias[n] : 0) - z * uint32_t(bias_out[n]));
 }
 
 void qgemm_int8(const QGemmInt8Params& p, const int8_t* a, size_t lda, int8_t* c, size_t ldc) {
-  const int32_t M = p.rows, N = p.cols, K = p.depth;
-  const int16_t* W = p.weights;
-  int16_t* a16 = p.scratch;
-  int32_t m = 0;
-  int32_t s[4];
-  for (; m + 4 <= M; m += 4) {
-    for (int r = 0; r < 4; ++r) widen(a + size_t(m + r) * lda, a16 + size_t(r) * size_t(K), K);
-    int8_t* c0 = c + size_t(m) * ldc;
-    for (int32_t n = 0; n < N; ++n) {
-      dot_4x1(a16, a16 + K, a16 + 2 * size_t(K), a16 + 3 * size_t(K), W + size_t(n) * size_t(K), K, s);
-      for (int r = 0; r < 4; ++r) c0[size_t(r) * ldc + size_t(n)] = finish(s[r] + p.bias[n], p, n);
-    }
-  }
-  for (; m < M; ++m) {
-    widen(a + size_t(m) * lda, a16, K);
-    int8_t* cr = c + size_t(m) * ldc;
-    int32_t n = 0;
-    for (; n + 4 <= N; n += 4) {
-      const int16_t* w0 = W + size_t(n) * size_t(K);
-      dot_1x4(a16, w0, w0 + K, w0 + 2 * size_t(K), w0 + 3 * size_t(K), K, s);
-      for (int r = 0; r < 4; ++r) cr[n + r] = finish(s[r] + p.bias[n + r], p, n + r);
-    }
-    for (; n < N; ++n) cr[n] = finish(dot_1x1(a16, W + size_t(n) * size_t(K), K) + p.bias[n], p, n);
+  const int32_t Kp = round4(p.depth);
+  uint8_t* tile = reinterpret_cast<uint8_t*>(p.scratch);
+  Job j;
+  j.cols = p.cols;
+  j.depth = p.depth;
+  j.weights = reinterpret_cast<const int8_t*>(p.weights);
+  j.bias = p.bias;
+  j.multipliers = p.multipliers;
+  j.output_zero_point = p.output_zero_point;
+  j.qmin = p.qmin;
+  j.qmax = p.qmax;
+  for (int32_t m0 = 0; m0 < p.rows; m0 += kTileRows) {
+    j.rows = p.rows - m0 < kTileRows ? p.rows - m0 : kTileRows;
+    for (int32_t r = 0; r < j.rows; ++r) to_u8_row(a + size_t(m0 + r) * lda, tile + size_t(r) * size_t(Kp), p.depth);
+    qgemm_u8(j, tile, size_t(Kp), c + size_t(m0) * ldc, ldc);
   }
 }
 

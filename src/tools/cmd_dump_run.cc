@@ -1,4 +1,10 @@
 // `neutron dump` and `neutron run`.
+#include <sys/stat.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
 #include <cstdlib>
 #include <chrono>
 #include <cstdio>
@@ -39,10 +45,21 @@ int cmd_dump(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
+// Parses a count option's value: an integer >= min_value, else false.
+static bool parse_count(const std::string& v, long min_value, long* out) {
+  char* end = nullptr;
+  errno = 0;
+  const long n = std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || errno != 0 || n < min_value || n > 1000000) return false;
+  *out = n;
+  return true;
+}
+
 int cmd_run(const std::vector<std::string>& args) {
   std::string model, outdir, json_path, target;
   std::vector<std::string> inputs;
   bool profile = false;
+  long repeat = 1, warmup = 0, threads = 1;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "--profile") {
@@ -54,6 +71,14 @@ int cmd_run(const std::vector<std::string>& args) {
       (void)opt;
       return &args[++i];
     };
+    if (a == "--repeat" || a == "--warmup" || a == "--threads") {
+      const std::string* v = value(a.c_str());
+      if (!v) return usage_error("run: option " + a + " needs a value");
+      long* dst = a == "--repeat" ? &repeat : (a == "--warmup" ? &warmup : &threads);
+      if (!parse_count(*v, a == "--warmup" ? 0 : 1, dst))
+        return usage_error("run: " + a + " takes an integer " + (a == "--warmup" ? ">= 0" : ">= 1") + ", got '" + *v + "'");
+      continue;
+    }
     if (a == "-i" || a == "-o" || a == "--json" || a == "--target") {
       const std::string* v = value(a.c_str());
       if (!v) return usage_error("run: option " + a + " needs a value");
@@ -78,6 +103,8 @@ int cmd_run(const std::vector<std::string>& args) {
 
   // Never overwrite a file the user gave us; the files in -o DIR are checked once the output count is known.
   if (int rc = check_outputs("run", run_inputs(model, inputs), run_outputs("", 0, json_path))) return rc;
+  if (looks_like_program(model) && (repeat != 1 || warmup != 0))
+    return usage_error("run: --repeat and --warmup time ONNX models on the host kernels, not programs");
   if (looks_like_program(model)) return run_program(model, inputs, outdir, json_path, profile, target == "cpu");
   if (!target.empty()) return usage_error("run: --target cpu applies to compiled programs; ONNX models always run on the CPU");
   if (profile) return usage_error("run: --profile applies to compiled programs (neutron compile ... -o PROGRAM.nprg)");
@@ -108,11 +135,38 @@ int cmd_run(const std::vector<std::string>& args) {
   }
   auto t1 = std::chrono::steady_clock::now();
   std::vector<TensorData> outs;
-  st = ex.value()->run(in_data, &outs);
+  // One sample: --threads has nothing to split (the kernels run on one thread); it is accepted so
+  // scripts can pass the same options to run, compare and quantize.
+  for (long w = 0; w < warmup; ++w) {
+    st = ex.value()->run(in_data, &outs);
+    if (!st.ok()) return fail(st.with_context(model));
+  }
+  // Wall time, and the thread's CPU time (what a loaded machine distorts least).
+  const auto cpu_ms = [] {
+    timespec ts{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) * 1e3 + double(ts.tv_nsec) * 1e-6;
+  };
+  std::vector<double> latencies, cpu;
+  for (long r = 0; r < repeat; ++r) {
+    const auto r0 = std::chrono::steady_clock::now();
+    const double c0 = cpu_ms();
+    st = ex.value()->run(in_data, &outs);
+    cpu.push_back(cpu_ms() - c0);
+    latencies.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - r0).count());
+    if (!st.ok()) return fail(st.with_context(model));
+  }
   auto t2 = std::chrono::steady_clock::now();
-  if (!st.ok()) return fail(st.with_context(model));
   const double prepare_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
-  const double run_ms = std::chrono::duration<double, std::milli>(t2 - t1).count();
+  const double run_ms = latencies.front();
+  std::vector<double> sorted = latencies;
+  std::sort(sorted.begin(), sorted.end());
+  const size_t mid = sorted.size() / 2;
+  const double median_ms = sorted.size() % 2 ? sorted[mid] : 0.5 * (sorted[mid - 1] + sorted[mid]);
+  const double min_ms = sorted.front();
+  std::sort(cpu.begin(), cpu.end());
+  const double cpu_median_ms = cpu.size() % 2 ? cpu[mid] : 0.5 * (cpu[mid - 1] + cpu[mid]);
+  (void)t2;
 
   OutputFiles files;
   for (size_t k = 0; k < outs.size() && !outdir.empty(); ++k) {
@@ -124,11 +178,17 @@ int cmd_run(const std::vector<std::string>& args) {
     const Tensor& t = graph.tensor(graph.outputs[k]);
     std::printf("output %zu '%s': %s%s\n", k, t.name.c_str(), dtype_name(outs[k].dtype), shape_str(outs[k].shape).c_str());
   }
-  std::printf("time: load+prepare %.2f ms, run %.2f ms (host CPU kernels)\n", prepare_ms, run_ms);
+  if (repeat > 1 || warmup > 0)
+    std::printf("time: load+prepare %.2f ms; run x%ld after %ld warmup: median %.3f ms, min %.3f ms (host CPU kernels)\n",
+                prepare_ms, repeat, warmup, median_ms, min_ms);
+  else
+    std::printf("time: load+prepare %.2f ms, run %.2f ms (host CPU kernels)\n", prepare_ms, run_ms);
   if (!json_path.empty()) {
     std::ostringstream j;
     j << "{\n  \"model\": \"" << json_escape(model) << "\",\n  \"prepare_ms\": " << prepare_ms
-      << ",\n  \"run_ms\": " << run_ms << ",\n  \"outputs\": [";
+      << ",\n  \"run_ms\": " << run_ms << ",\n  \"latency_ms\": {\"median\": " << json_number(median_ms)
+      << ", \"min\": " << json_number(min_ms) << ", \"cpu_median\": " << json_number(cpu_median_ms) << ", \"repeat\": " << repeat << ", \"warmup\": " << warmup
+      << "},\n  \"outputs\": [";
     for (size_t k = 0; k < outs.size(); ++k) {
       const Tensor& t = graph.tensor(graph.outputs[k]);
       j << (k ? "," : "") << "\n    {\"name\": \"" << json_escape(t.name) << "\", \"dtype\": \"" << dtype_name(outs[k].dtype)

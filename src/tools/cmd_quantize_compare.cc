@@ -1,9 +1,13 @@
 // `neutron quantize` (float ONNX + calibration data -> QDQ ONNX) and `neutron compare`
 // (two models on the same inputs: error metrics and, with labels, accuracy).
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstdio>
-#include <sstream>
+#include <fstream>
+#include <thread>
 
 #include "core/npy.h"
 #include "core/progress.h"
@@ -139,9 +143,10 @@ StatusOr<std::unique_ptr<Executor>> load_for_cpu(const std::string& path) {
 
 int cmd_compare(const std::vector<std::string>& args) {
   ArgParser p("compare", args);
-  std::string model_a, model_b, inputs_path, labels_path, json_path;
+  std::string model_a, model_b, inputs_path, labels_path, json_path, threads_arg = "1";
   while (p.more()) {
-    if (p.option("--inputs", &inputs_path) || p.option("--labels", &labels_path) || p.option("--json", &json_path))
+    if (p.option("--inputs", &inputs_path) || p.option("--labels", &labels_path) || p.option("--json", &json_path) ||
+        p.option("--threads", &threads_arg))
       continue;
     std::string m;
     if (!p.positional(&m)) break;
@@ -156,18 +161,28 @@ int cmd_compare(const std::vector<std::string>& args) {
   if (!p.ok()) return p.usage_error();
   if (model_a.empty() || model_b.empty() || inputs_path.empty())
     return usage_error("compare: usage: neutron compare REFERENCE.onnx TEST.onnx --inputs X.npy|DIR "
-                       "[--labels LABELS.npy] [--json R.json]");
+                       "[--labels LABELS.npy] [--json R.json] [--threads N]");
   if (int rc = check_outputs("compare",
                               {{"the reference model", model_a}, {"the test model", model_b}, {"--inputs", inputs_path},
                                {"--labels", labels_path}},
                               {{"--json", json_path}}))
     return rc;
-  auto a = load_for_cpu(model_a);
-  if (!a.ok()) return fail(a.status());
-  auto b = load_for_cpu(model_b);
-  if (!b.ok()) return fail(b.status());
-  const Graph& ga = a.value()->graph();
-  const Graph& gb = b.value()->graph();
+  char* threads_end = nullptr;
+  const long threads = std::strtol(threads_arg.c_str(), &threads_end, 10);
+  if (threads_arg.empty() || *threads_end != '\0' || threads < 1 || threads > 1024)
+    return usage_error("compare: --threads takes an integer >= 1, got '" + threads_arg + "'");
+  // One executor pair per thread; thread t runs samples t, t + T, ... of each chunk of T.
+  std::vector<std::unique_ptr<Executor>> ex_a, ex_b;
+  for (long t = 0; t < threads; ++t) {
+    auto a = load_for_cpu(model_a);
+    if (!a.ok()) return fail(a.status());
+    auto b = load_for_cpu(model_b);
+    if (!b.ok()) return fail(b.status());
+    ex_a.push_back(std::move(a).value());
+    ex_b.push_back(std::move(b).value());
+  }
+  const Graph& ga = ex_a[0]->graph();
+  const Graph& gb = ex_b[0]->graph();
   if (ga.outputs.size() != gb.outputs.size())
     return fail(error(Error::InvalidArgument, model_a, " has ", ga.outputs.size(), " outputs but ", model_b, " has ",
                       gb.outputs.size()));
@@ -192,25 +207,39 @@ int cmd_compare(const std::vector<std::string>& args) {
   std::vector<OutputAgreement> agree(ga.outputs.size());
   int64_t correct_a = 0, correct_b = 0;
   ProgressReporter progress;
-  std::vector<TensorData> oa, ob;
-  for (int64_t s = 0; s < data->size(); ++s) {
-    std::vector<TensorData> x = data->sample(s);
-    Status st = a.value()->run(x, &oa);
-    if (!st.ok()) return fail(st.with_context(model_a));
-    st = b.value()->run(x, &ob);
-    if (!st.ok()) return fail(st.with_context(model_b));
-    for (size_t k = 0; k < oa.size(); ++k) {
-      if (oa[k].shape != ob[k].shape)
-        return fail(error(Error::InvalidArgument, "output ", k, " has shape ", shape_str(oa[k].shape), " in ", model_a,
-                          " but ", shape_str(ob[k].shape), " in ", model_b));
-      agree[k].add(oa[k], ob[k]);
+  // Samples run in parallel, a chunk of `threads` at a time; the results are folded in sample
+  // order, so every metric is the same for any thread count.
+  const size_t T = size_t(threads);
+  std::vector<std::vector<TensorData>> oa(T), ob(T);
+  std::vector<Status> sa(T), sb(T);
+  for (int64_t s0 = 0; s0 < data->size(); s0 += int64_t(T)) {
+    const size_t n = size_t(std::min<int64_t>(int64_t(T), data->size() - s0));
+    const auto work = [&](size_t t) {
+      const std::vector<TensorData> x = data->sample(s0 + int64_t(t));
+      sa[t] = ex_a[t]->run(x, &oa[t]);
+      sb[t] = sa[t].ok() ? ex_b[t]->run(x, &ob[t]) : Status::OK();
+    };
+    std::vector<std::thread> pool;
+    for (size_t t = 1; t < n; ++t) pool.emplace_back(work, t);
+    work(0);
+    for (auto& th : pool) th.join();
+    for (size_t t = 0; t < n; ++t) {
+      const int64_t s = s0 + int64_t(t);
+      if (!sa[t].ok()) return fail(sa[t].with_context(model_a));
+      if (!sb[t].ok()) return fail(sb[t].with_context(model_b));
+      for (size_t k = 0; k < oa[t].size(); ++k) {
+        if (oa[t][k].shape != ob[t][k].shape)
+          return fail(error(Error::InvalidArgument, "output ", k, " has shape ", shape_str(oa[t][k].shape), " in ",
+                            model_a, " but ", shape_str(ob[t][k].shape), " in ", model_b));
+        agree[k].add(oa[t][k], ob[t][k]);
+      }
+      if (!labels_path.empty()) {
+        const int64_t label = labels.get_as_int(s);
+        correct_a += argmax(oa[t][0], 0, oa[t][0].count()) == label;
+        correct_b += argmax(ob[t][0], 0, ob[t][0].count()) == label;
+      }
+      progress.update("comparing", s + 1, data->size());
     }
-    if (!labels_path.empty()) {
-      const int64_t label = labels.get_as_int(s);
-      correct_a += argmax(oa[0], 0, oa[0].count()) == label;
-      correct_b += argmax(ob[0], 0, ob[0].count()) == label;
-    }
-    progress.update("comparing", s + 1, data->size());
   }
   progress.finish();
 

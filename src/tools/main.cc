@@ -21,7 +21,7 @@ struct Command {
 const Command kCommands[] = {
     {"dump", "dump MODEL.onnx [--after-passes]      print the graph IR as text", neutron::cli::cmd_dump},
     {"run",
-     "run MODEL.onnx|PROGRAM.nprg [-i IN.npy]... [-o OUTDIR] [--json FILE] [--profile]   run an ONNX model on the "
+     "run MODEL.onnx|PROGRAM.nprg [-i IN.npy]... [-o OUTDIR] [--json FILE] [--profile] [--repeat N --warmup W] [--threads N]   run an ONNX model on the "
      "host CPU kernels, or a compiled program through the runtime (NPU partitions on the simulated NPU)",
      neutron::cli::cmd_run},
     {"quantize",
@@ -30,7 +30,7 @@ const Command kCommands[] = {
      "[--report-json R.json]   post-training int8 quantization (Neutron scheme)",
      neutron::cli::cmd_quantize},
     {"compare",
-     "compare REF.onnx TEST.onnx --inputs X.npy|DIR [--labels L.npy] [--json R.json]   error metrics and accuracy",
+     "compare REF.onnx TEST.onnx --inputs X.npy|DIR [--labels L.npy] [--json R.json] [--threads N]   error metrics and accuracy",
      neutron::cli::cmd_compare},
     {"compile",
      "compile MODEL.onnx --target NAME|FILE.json|cpu -o PROGRAM.nprg [--report-json R.json] [--calib CALIB] "

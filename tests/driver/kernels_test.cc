@@ -274,7 +274,7 @@ Case fc_case(std::mt19937& rng) {
   p.rows = rows;
   p.cols = N;
   p.depth = K;
-  std::vector<int16_t> packed(size_t(N) * K);
+  std::vector<int16_t> packed(qgemm_int8_packed_size(K, N));
   pack_weights_nk_int8(wnk.data(), K, N, false, packed.data());
   std::vector<int32_t> folded(static_cast<size_t>(N));
   fold_zero_point_into_bias(packed.data(), K, N, bias.data(), za, folded.data());

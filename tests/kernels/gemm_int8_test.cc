@@ -46,7 +46,7 @@ void run_case(int M, int N, int K, bool per_channel, bool b_is_kn, bool has_bias
   }
   const auto expected = testing::quantize_all(real, yq, qmin, qmax);
 
-  std::vector<int16_t> packed(static_cast<size_t>(N * K));
+  std::vector<int16_t> packed(qgemm_int8_packed_size(K, N));
   pack_weights_nk_int8(b.data(), K, N, b_is_kn, packed.data());
   std::vector<int32_t> folded(static_cast<size_t>(N));
   fold_zero_point_into_bias(packed.data(), K, N, has_bias ? bias.data() : nullptr, za, folded.data());
@@ -91,22 +91,22 @@ TEST(GemmInt8, HandChecked) {
   const int8_t a[2] = {1, 2};
   const int8_t b[2] = {3, 4};
   const int32_t bias[1] = {5};
-  int16_t packed[2];
+  std::vector<int16_t> packed(qgemm_int8_packed_size(2, 1));
   int32_t folded[1];
-  pack_weights_nk_int8(b, 2, 1, true, packed);
-  fold_zero_point_into_bias(packed, 2, 1, bias, 1, folded);
+  pack_weights_nk_int8(b, 2, 1, true, packed.data());
+  fold_zero_point_into_bias(packed.data(), 2, 1, bias, 1, folded);
   FixedMultiplier m;
   ASSERT_TRUE(quantize_multiplier(1.0, &m));
   QGemmInt8Params p;
   p.rows = 1;
   p.cols = 1;
   p.depth = 2;
-  p.weights = packed;
+  p.weights = packed.data();
   p.bias = folded;
   p.multipliers = &m;
   p.output_zero_point = 2;
-  int16_t scratch[40];
-  p.scratch = scratch;
+  std::vector<int16_t> scratch(qgemm_int8_scratch_bytes(2) / 2 + 1);
+  p.scratch = scratch.data();
   int8_t y[1];
   qgemm_int8(p, a, 2, y, 1);
   EXPECT_EQ(y[0], 11);

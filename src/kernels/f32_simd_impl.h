@@ -1,0 +1,204 @@
+// The float GEMM micro-kernel, its blocked driver and the depthwise (multiplier 1) kernel, written
+// once with GCC/Clang vector extensions and compiled once per ISA: gemm_f32.cc (baseline),
+// gemm_f32_avx2.cc (-mavx2 -mfma) and gemm_f32_avx512.cc (-mavx512f ...), each defining
+// NEUTRON_F32_NS first; gemm_f32()/conv2d_f32() pick one at run time (cpu_isa.h). Every helper
+// here has internal linkage, so no ISA-specific copy of an inline function can leak to other code.
+// Per output element the summation order is the same in every variant (k ascending, products not
+// fused), so the variants agree bit for bit.
+#include <cstring>
+#include <limits>
+
+#include "kernels/conv2d_f32.h"
+#include "kernels/gemm_f32.h"
+
+namespace neutron {
+namespace NEUTRON_F32_NS {
+namespace {
+
+#if defined(__AVX512F__)
+constexpr int kVecLanes = 16;
+constexpr int kMr = 12;  // 32 zmm registers: 12 accumulators of one vector
+#elif defined(__AVX__)
+constexpr int kVecLanes = 8;
+constexpr int kMr = 6;
+#else
+constexpr int kVecLanes = 4;
+constexpr int kMr = 6;
+#endif
+typedef float Vec __attribute__((vector_size(kVecLanes * sizeof(float))));
+constexpr int kVecsPerRow = kGemmNr / kVecLanes;
+static_assert(kGemmNr % kVecLanes == 0, "a tile row is a whole number of vectors");
+static_assert(kGemmMc % kMr == 0, "kGemmMc must be a multiple of the row tile");
+constexpr int kDwVecs = 4;  // depthwise: channels per block = kDwVecs * kVecLanes
+
+inline float fmin_(float a, float b) { return b < a ? b : a; }
+inline float fmax_(float a, float b) { return a < b ? b : a; }
+inline int64_t imin_(int64_t a, int64_t b) { return b < a ? b : a; }
+inline int64_t imax_(int64_t a, int64_t b) { return a < b ? b : a; }
+inline Vec load_vec(const float* p) {
+  Vec v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+inline void store_vec(float* p, const Vec& v) { std::memcpy(p, &v, sizeof(v)); }
+bool has_clamp(float lo, float hi) {
+  return lo > -std::numeric_limits<float>::infinity() || hi < std::numeric_limits<float>::infinity();
+}
+void clamp_inplace(float* y, int64_t n, float lo, float hi) {
+  for (int64_t i = 0; i < n; ++i) y[i] = fmin_(fmax_(y[i], lo), hi);
+}
+inline void valid_taps(int64_t start, int64_t dilation, int64_t kernel, int64_t len, int64_t* lo, int64_t* hi) {
+  int64_t l = start >= 0 ? 0 : (-start + dilation - 1) / dilation;
+  int64_t h = start > len - 1 ? 0 : imin_(kernel, (len - 1 - start) / dilation + 1);
+  *lo = imin_(l, kernel);
+  *hi = imax_(h, *lo);
+}
+
+struct TileEpilogue {
+  const float* bias;  // nullptr: add nothing (unless load_c)
+  bool load_c;        // add the current C
+  bool clamp;
+  float lo, hi;
+};
+
+// C tile [MR x nr] = epilogue(A[MR x kc] * Bpanel[kc x kGemmNr]).
+template <int MR>
+inline void micro_tile(int64_t kc, const float* __restrict a, int64_t lda, const float* __restrict b,
+                       float* __restrict c, int64_t ldc, int nr, const TileEpilogue& ep) {
+  Vec acc[MR][kVecsPerRow];
+  for (int i = 0; i < MR; ++i)
+    for (int v = 0; v < kVecsPerRow; ++v) acc[i][v] = Vec{};
+  const float* ap[MR];
+  for (int i = 0; i < MR; ++i) ap[i] = a + i * lda;
+  for (int64_t k = 0; k < kc; ++k) {
+    Vec bv[kVecsPerRow];
+    for (int v = 0; v < kVecsPerRow; ++v) std::memcpy(&bv[v], b + k * kGemmNr + v * kVecLanes, sizeof(Vec));
+    for (int i = 0; i < MR; ++i) {
+      const float av = ap[i][k];
+      for (int v = 0; v < kVecsPerRow; ++v) acc[i][v] += bv[v] * av;
+    }
+  }
+  for (int i = 0; i < MR; ++i) {
+    float* cr = c + i * ldc;
+    // Copy the row out by value: taking the address of acc[] would keep it in memory.
+    alignas(64) float t[kGemmNr];
+    for (int v = 0; v < kVecsPerRow; ++v) {
+      const Vec part = acc[i][v];
+      std::memcpy(t + v * kVecLanes, &part, sizeof(Vec));
+    }
+    if (nr == kGemmNr) {
+      if (ep.load_c)
+        for (int j = 0; j < kGemmNr; ++j) t[j] += cr[j];
+      else if (ep.bias)
+        for (int j = 0; j < kGemmNr; ++j) t[j] += ep.bias[j];
+      if (ep.clamp)
+        for (int j = 0; j < kGemmNr; ++j) t[j] = fmin_(fmax_(t[j], ep.lo), ep.hi);
+      std::memcpy(cr, t, sizeof(float) * kGemmNr);
+    } else {
+      for (int j = 0; j < nr; ++j) {
+        float v = t[j];
+        if (ep.load_c)
+          v += cr[j];
+        else if (ep.bias)
+          v += ep.bias[j];
+        if (ep.clamp) v = fmin_(fmax_(v, ep.lo), ep.hi);
+        cr[j] = v;
+      }
+    }
+  }
+}
+
+template <int MR>
+void tiles(int64_t mc, int64_t kc, const float* a, int64_t lda, const float* b, float* c, int64_t ldc, int nr,
+           const TileEpilogue& ep) {
+  int64_t i = 0;
+  for (; i + MR <= mc; i += MR) micro_tile<MR>(kc, a + i * lda, lda, b, c + i * ldc, ldc, nr, ep);
+  if (i < mc) {
+    if constexpr (MR > 1) tiles<MR / 2>(mc - i, kc, a + i * lda, lda, b, c + i * ldc, ldc, nr, ep);
+  }
+}
+
+}  // namespace
+
+// gemm_f32 for K > 0 (gemm_f32.h).
+void gemm_blocked(int64_t M, int64_t N, int64_t K, const float* a, int64_t lda, const float* packed_b, float* c,
+                  int64_t ldc, const GemmF32Epilogue& ep) {
+  const bool clamp = ep.min > -std::numeric_limits<float>::infinity() || ep.max < std::numeric_limits<float>::infinity();
+  const int64_t panels = (N + kGemmNr - 1) / kGemmNr;
+  for (int64_t m0 = 0; m0 < M; m0 += kGemmMc) {
+    const int64_t mc = imin_(kGemmMc, M - m0);
+    for (int64_t k0 = 0; k0 < K; k0 += kGemmKc) {
+      const int64_t kc = imin_(kGemmKc, K - k0);
+      const bool first = k0 == 0;
+      const bool last = k0 + kc == K;
+      for (int64_t p = 0; p < panels; ++p) {
+        const int nr = int(imin_(kGemmNr, N - p * kGemmNr));
+        const float* bp = packed_b + (p * K + k0) * kGemmNr;
+        TileEpilogue te;
+        te.load_c = !first || ep.accumulate;
+        te.bias = first && !ep.accumulate && ep.bias ? ep.bias + p * kGemmNr : nullptr;
+        te.clamp = last && clamp;
+        te.lo = ep.min;
+        te.hi = ep.max;
+        tiles<kMr>(mc, kc, a + m0 * lda + k0, lda, bp, c + m0 * ldc + p * kGemmNr, ldc, nr, te);
+      }
+    }
+  }
+}
+
+
+// Depth multiplier 1: y[c] = bias[c] + sum over taps of x[c] * w[tap][c], kDwVecs vectors at a time.
+void depthwise_m1(const Conv2DF32Params& p, const float* x, const float* w, const float* bias, float* y) {
+  const int64_t C = p.out_c;
+  constexpr int64_t kBlock = kDwVecs * kVecLanes;
+  const bool clamp = has_clamp(p.act_min, p.act_max);
+  for (int64_t n = 0; n < p.batch; ++n) {
+    const float* xb = x + n * p.in_h * p.in_w * C;
+    for (int64_t oh = 0; oh < p.out_h; ++oh) {
+      const int64_t ih0 = oh * p.stride_h - p.pad_top;
+      int64_t kh_lo, kh_hi;
+      valid_taps(ih0, p.dilation_h, p.kernel_h, p.in_h, &kh_lo, &kh_hi);
+      for (int64_t ow = 0; ow < p.out_w; ++ow) {
+        const int64_t iw0 = ow * p.stride_w - p.pad_left;
+        int64_t kw_lo, kw_hi;
+        valid_taps(iw0, p.dilation_w, p.kernel_w, p.in_w, &kw_lo, &kw_hi);
+        float* yp = y + ((n * p.out_h + oh) * p.out_w + ow) * C;
+        int64_t c = 0;
+        for (; c + kBlock <= C; c += kBlock) {
+          Vec acc[kDwVecs];
+          for (int v = 0; v < kDwVecs; ++v) acc[v] = bias ? load_vec(bias + c + v * kVecLanes) : Vec{};
+          for (int64_t kh = kh_lo; kh < kh_hi; ++kh) {
+            const float* xr = xb + (ih0 + kh * p.dilation_h) * p.in_w * C + c;
+            const float* wr = w + kh * p.kernel_w * C + c;
+            for (int64_t kw = kw_lo; kw < kw_hi; ++kw) {
+              const float* xp = xr + (iw0 + kw * p.dilation_w) * C;
+              const float* wp = wr + kw * C;
+              for (int v = 0; v < kDwVecs; ++v) acc[v] += load_vec(xp + v * kVecLanes) * load_vec(wp + v * kVecLanes);
+            }
+          }
+          for (int v = 0; v < kDwVecs; ++v) store_vec(yp + c + v * kVecLanes, acc[v]);
+        }
+        for (; c + kVecLanes <= C; c += kVecLanes) {
+          Vec acc = bias ? load_vec(bias + c) : Vec{};
+          for (int64_t kh = kh_lo; kh < kh_hi; ++kh)
+            for (int64_t kw = kw_lo; kw < kw_hi; ++kw)
+              acc += load_vec(xb + ((ih0 + kh * p.dilation_h) * p.in_w + iw0 + kw * p.dilation_w) * C + c) *
+                     load_vec(w + (kh * p.kernel_w + kw) * C + c);
+          store_vec(yp + c, acc);
+        }
+        for (; c < C; ++c) {
+          float acc = bias ? bias[c] : 0.0f;
+          for (int64_t kh = kh_lo; kh < kh_hi; ++kh)
+            for (int64_t kw = kw_lo; kw < kw_hi; ++kw)
+              acc += xb[((ih0 + kh * p.dilation_h) * p.in_w + iw0 + kw * p.dilation_w) * C + c] *
+                     w[(kh * p.kernel_w + kw) * C + c];
+          yp[c] = acc;
+        }
+        if (clamp) clamp_inplace(yp, C, p.act_min, p.act_max);
+      }
+    }
+  }
+}
+
+}  // namespace NEUTRON_F32_NS
+}  // namespace neutron
