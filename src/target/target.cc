@@ -171,7 +171,10 @@ StatusOr<NeutronTarget> parse_target(const std::string& json_text, const std::st
   NeutronTarget t;
   t.file = file;
   const auto& specs = field_specs();
-  for (const auto& [key, value] : root.as_object()) {
+  for (const auto& member : root.as_object()) {
+    // Plain references, not a structured binding: C++17 lambdas cannot capture those (clang).
+    const std::string& key = member.first;
+    const JsonValue& value = member.second;
     if (key == "comment") {
       if (!value.is_string()) return error(Error::InvalidArgument, at(value), "\"comment\" must be a string");
       continue;
