@@ -3,12 +3,14 @@
 # while from seed corpora made from the fixtures (docs/fuzzing.md).
 #
 # Usage: scripts/fuzz.sh [--minutes N | --seconds N] [--seed S] [--jobs N] [--out DIR]
-#                        [--build-dir DIR] [--no-build] [--build-only] [harness...]
+#                        [--keep-going] [--build-dir DIR] [--no-build] [--build-only] [harness...]
 #   harness: npy onnx program payload (default: all four, one after the other)
 #   --minutes N   run each harness N minutes (default 10); --seconds N likewise in seconds
 #   --seed S      libFuzzer's -seed (default 1), so a run can be repeated
 #   --jobs N      run N harnesses at the same time (default 1)
 #   --out DIR     where corpora, logs and crash reproducers go (default BUILD_DIR/fuzz-out)
+#   --keep-going  do not stop at the first finding (libFuzzer -fork=1 -ignore_crashes=1 ...): every
+#                 finding of the whole run is written, then the script fails
 # A crash, sanitizer report, timeout or out-of-memory writes its reproducer to
 # OUT/crashes/HARNESS/ and fails the script; rerun one with BUILD_DIR/fuzz/HARNESS_fuzz FILE.
 # The last lines are one summary per harness with libFuzzer's execution count.
@@ -22,6 +24,7 @@ build_dir=build-fuzz
 out=
 build=1
 build_only=0
+keep_going=0
 harnesses=()
 all=(npy onnx program payload)
 while [ $# -gt 0 ]; do
@@ -34,7 +37,8 @@ while [ $# -gt 0 ]; do
     --build-dir) build_dir=$2; shift 2 ;;
     --no-build) build=0; shift ;;
     --build-only) build_only=1; shift ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --keep-going) keep_going=1; shift ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     npy|onnx|program|payload) harnesses+=("$1"); shift ;;
     *) echo "fuzz.sh: unknown argument '$1' (harnesses: ${all[*]})" >&2; exit 2 ;;
   esac
@@ -58,10 +62,10 @@ if [ "$build" = 1 ]; then
 fi
 [ "$build_only" = 1 ] && { echo "$build_dir"; exit 0; }
 
-# ---- Seed corpora (made once per output dir; a lock keeps parallel runs from racing). ----
+# ---- Seed corpora (made again when neutron was rebuilt; a lock keeps parallel runs from racing). ----
 seeds=$out/seeds
 prepare_seeds() {
-  [ -f "$seeds/.done" ] && return 0
+  if [ -f "$seeds/.done" ] && [ "$seeds/.done" -nt "$build_dir/neutron" ]; then return 0; fi
   rm -rf "$seeds"
   mkdir -p "$seeds"/{npy,onnx,program,payload}
   # Committed seeds and reproducers of fixed findings (tiny files).
@@ -119,25 +123,29 @@ run_one() {
   [ -x "$bin" ] || { echo "fuzz.sh: $bin is missing (build without --no-build)" >&2; return 1; }
   rm -rf "$corpus"
   mkdir -p "$corpus" "$crashes" "$out/logs"
+  touch "$log.start"
   local dict=()
   [ -f "fuzz/$h.dict" ] && dict=(-dict="fuzz/$h.dict")
   echo "fuzz.sh: $h for $seconds s (seed $seed), log $log" >&2
-  local rc=0
+  local rc=0 mode=()
+  if [ "$keep_going" = 1 ]; then mode=(-fork=1 -ignore_crashes=1 -ignore_ooms=1 -ignore_timeouts=1); fi
   # The first corpus dir collects new inputs; the seed dir is read only.
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
-    "$bin" "$corpus" "$seeds/$h" "${dict[@]}" -seed="$seed" -max_total_time="$seconds" -timeout=30 \
+    "$bin" "$corpus" "$seeds/$h" "${dict[@]}" "${mode[@]}" -seed="$seed" -max_total_time="$seconds" -timeout=30 \
       -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$crashes/" >"$log" 2>&1 || rc=$?
-  local execs
+  local execs findings
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-  local found
-  found=$(ls -t "$crashes" 2>/dev/null | head -1 || true)
-  if [ "$rc" = 0 ]; then
+  # -fork mode: the last "#N: cov: ..." progress line of the parent.
+  [ -n "$execs" ] || execs=$(sed -n 's/^#\([0-9]*\): cov:.*/\1/p' "$log" | tail -1)
+  findings=$(find "$crashes" -type f -newer "$log.start" | wc -l)
+  if [ "$rc" = 0 ] && [ "$findings" = 0 ]; then
     echo "$h: ${execs:-?} executions in $seconds s, no finding" >"$out/logs/$h.summary"
   else
     local what
     what=$(grep -m1 -E "^==[0-9]+==ERROR|runtime error:|FUZZ_CHECK failed|ALARM: working on the last Unit|out-of-memory|deadly signal" "$log" || true)
-    echo "$h: FINDING after ${execs:-?} executions: ${what:-exit $rc}; reproducer $crashes/$found (rerun: $bin $crashes/$found; log $log)" \
+    echo "$h: FINDING ($findings reproducers) after ${execs:-?} executions: ${what:-exit $rc}; reproducers in $crashes/ (rerun: $bin FILE; log $log)" \
       >"$out/logs/$h.summary"
+    rc=1
   fi
   return "$rc"
 }
