@@ -143,7 +143,7 @@ run_one() {
   else
     local what
     what=$(grep -m1 -E "^==[0-9]+==ERROR|runtime error:|FUZZ_CHECK failed|ALARM: working on the last Unit|out-of-memory|deadly signal" "$log" || true)
-    echo "$h: FINDING ($findings reproducers) after ${execs:-?} executions: ${what:-exit $rc}; reproducers in $crashes/ (rerun: $bin FILE; log $log)" \
+    echo "$h: FINDING ($findings reproducers) after ${execs:-?} executions: ${what:-see the reproducers}; reproducers in $crashes/ (rerun: $bin FILE; log $log)" \
       >"$out/logs/$h.summary"
     rc=1
   fi
