@@ -62,10 +62,12 @@ if [ "$build" = 1 ]; then
 fi
 [ "$build_only" = 1 ] && { echo "$build_dir"; exit 0; }
 
-# ---- Seed corpora (made again when neutron was rebuilt; a lock keeps parallel runs from racing). ----
+# ---- Seed corpora (made again when neutron was rebuilt or fuzz/corpus changed; a lock keeps
+# parallel runs from racing). ----
 seeds=$out/seeds
 prepare_seeds() {
-  if [ -f "$seeds/.done" ] && [ "$seeds/.done" -nt "$build_dir/neutron" ]; then return 0; fi
+  if [ -f "$seeds/.done" ] && [ "$seeds/.done" -nt "$build_dir/neutron" ] &&
+     [ -z "$(find fuzz/corpus -newer "$seeds/.done" | head -1)" ]; then return 0; fi
   rm -rf "$seeds"
   mkdir -p "$seeds"/{npy,onnx,program,payload}
   # Committed seeds and reproducers of fixed findings (tiny files).
