@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package the build and the test suite need (Debian 12 bookworm).
-# Usage: scripts/setup.sh            (build + test dependencies)
+# Usage: scripts/setup.sh            (build + test dependencies; clang, libFuzzer and llvm-symbolizer
+#                                     for the fuzz harnesses, scripts/fuzz.sh)
 #        scripts/setup.sh --fixtures (also torch/onnx, only needed to regenerate fixtures/)
 set -euo pipefail
 SUDO=""
@@ -10,6 +11,7 @@ PKGS=(build-essential cmake ninja-build ccache pkg-config
       libgtest-dev libgmock-dev libbenchmark-dev
       flatbuffers-compiler libflatbuffers-dev
       python3-numpy nodejs npm
+      clang libclang-rt-14-dev llvm
       gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm)
 if [ "${1:-}" = "--fixtures" ]; then
   PKGS+=(python3-torch python3-torchvision python3-onnx dataset-fashion-mnist)
