@@ -301,7 +301,7 @@ int cmd_compile(const std::vector<std::string>& args) {
   Status st = cpu_only ? Status::OK() : check_target_supported(target.value());
   if (!st.ok()) return fail(st);
 
-  auto g = import_onnx_file(model);
+  auto g = import_model(model, "compile");
   if (!g.ok()) return fail(g.status());
   Graph graph = std::move(g).value();
   if (!has_qdq(graph)) {

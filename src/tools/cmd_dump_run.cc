@@ -35,7 +35,7 @@ int cmd_dump(const std::vector<std::string>& args) {
     }
   }
   if (model.empty()) return usage_error("dump: no model given (usage: neutron dump MODEL.onnx)");
-  auto g = import_onnx_file(model);
+  auto g = import_model(model, "dump");
   if (!g.ok()) return fail(g.status());
   if (after_passes) {
     Status s = run_passes(g.value(), cpu_pipeline());

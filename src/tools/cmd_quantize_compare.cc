@@ -65,7 +65,7 @@ int cmd_quantize(const std::vector<std::string>& args) {
   auto bc = parse_bias_correction(bias_correction);
   if (!bc.ok()) return fail(bc.status());
 
-  auto g = import_onnx_file(model);
+  auto g = import_model(model, "quantize");
   if (!g.ok()) return fail(g.status());
   Status st = run_passes(g.value(), prequant_pipeline());
   if (!st.ok()) return fail(st.with_context(model));
@@ -132,7 +132,7 @@ int cmd_quantize(const std::vector<std::string>& args) {
 namespace {
 
 StatusOr<std::unique_ptr<Executor>> load_for_cpu(const std::string& path) {
-  ASSIGN_OR_RETURN(Graph g, import_onnx_file(path));
+  ASSIGN_OR_RETURN(Graph g, import_model(path, "compare"));
   RETURN_IF_ERROR(run_passes(g, cpu_pipeline()).with_context(path));
   auto ex = Executor::create(g);
   if (!ex.ok()) return ex.status().with_context(path);

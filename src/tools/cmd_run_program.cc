@@ -12,6 +12,7 @@
 #include "core/npy.h"
 #include "core/read_file.h"
 #include "driver/neutron_driver.h"
+#include "import/onnx/onnx_importer.h"
 #include "driver/neutron_driver_sim.h"
 #include "npu/kernel_args.h"
 #include "runtime/program_runner.h"
@@ -125,6 +126,13 @@ bool looks_like_program(const std::string& path) {
       program::has_trailer(tail, sizeof(tail)))
     return true;
   return flatbuffer_like(f, size, head);
+}
+
+StatusOr<Graph> import_model(const std::string& path, const char* command) {
+  if (looks_like_program(path))
+    return error(Error::InvalidArgument, path, ": this is a compiled neutron program; `neutron ", command,
+                 "` takes an ONNX model (run a program with `neutron run ", path, "`)");
+  return import_onnx_file(path);
 }
 
 int run_program(const std::string& path, const std::vector<std::string>& inputs, const std::string& outdir,

@@ -252,6 +252,21 @@ TEST(RunProgramCliErrors, DamagedIdentifierIsNamed) {
   EXPECT_EQ(onnx.exit_code, 0) << onnx.output;
 }
 
+// Commands that take an ONNX model say so when given a compiled program, instead of calling it a
+// damaged ONNX file.
+TEST(RunProgramCliErrors, ProgramGivenWhereAModelIsExpectedIsNamed) {
+  const std::string prog = cifarnet_program();
+  const std::string calib = write_inputs("cifarnet", 2).all;
+  for (const std::string& cmd :
+       {"dump " + prog, "compile " + prog + " --target cpu -o " + temp_dir() + "/p2.nprg",
+        "quantize " + prog + " --calib " + calib + " -o " + temp_dir() + "/q.onnx",
+        "compare " + prog + " " + prog + " --inputs " + calib}) {
+    const CommandResult r = run_cli(cmd);
+    const std::string verb = cmd.substr(0, cmd.find(' '));
+    expect_clean_failure(r, prog + ": this is a compiled neutron program; `neutron " + verb + "` takes an ONNX model");
+  }
+}
+
 // A flipped bit anywhere in the weights (the bulk of the file) is an error at load, never a
 // different answer.
 TEST(RunProgramCliErrors, FlippedWeightByteIsAChecksumError) {
