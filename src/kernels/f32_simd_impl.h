@@ -57,6 +57,7 @@ inline void valid_taps(int64_t start, int64_t dilation, int64_t kernel, int64_t 
 struct TileEpilogue {
   const float* bias;  // nullptr: add nothing (unless load_c)
   bool load_c;        // add the current C
+  bool relu;          // v > 0 ? v : 0 before the clamp
   bool clamp;
   float lo, hi;
 };
@@ -91,6 +92,8 @@ inline void micro_tile(int64_t kc, const float* __restrict a, int64_t lda, const
         for (int j = 0; j < kGemmNr; ++j) t[j] += cr[j];
       else if (ep.bias)
         for (int j = 0; j < kGemmNr; ++j) t[j] += ep.bias[j];
+      if (ep.relu)
+        for (int j = 0; j < kGemmNr; ++j) t[j] = t[j] > 0.0f ? t[j] : 0.0f;
       if (ep.clamp)
         for (int j = 0; j < kGemmNr; ++j) t[j] = fmin_(fmax_(t[j], ep.lo), ep.hi);
       std::memcpy(cr, t, sizeof(float) * kGemmNr);
@@ -101,6 +104,7 @@ inline void micro_tile(int64_t kc, const float* __restrict a, int64_t lda, const
           v += cr[j];
         else if (ep.bias)
           v += ep.bias[j];
+        if (ep.relu) v = v > 0.0f ? v : 0.0f;
         if (ep.clamp) v = fmin_(fmax_(v, ep.lo), ep.hi);
         cr[j] = v;
       }
@@ -137,6 +141,7 @@ void gemm_blocked(int64_t M, int64_t N, int64_t K, const float* a, int64_t lda, 
         TileEpilogue te;
         te.load_c = !first || ep.accumulate;
         te.bias = first && !ep.accumulate && ep.bias ? ep.bias + p * kGemmNr : nullptr;
+        te.relu = last && ep.relu;
         te.clamp = last && clamp;
         te.lo = ep.min;
         te.hi = ep.max;
@@ -194,6 +199,8 @@ void depthwise_m1(const Conv2DF32Params& p, const float* x, const float* w, cons
                      w[(kh * p.kernel_w + kw) * C + c];
           yp[c] = acc;
         }
+        if (p.act_relu)
+          for (int64_t c = 0; c < C; ++c) yp[c] = yp[c] > 0.0f ? yp[c] : 0.0f;
         if (clamp) clamp_inplace(yp, C, p.act_min, p.act_max);
       }
     }
