@@ -54,71 +54,113 @@ inline void valid_taps(int64_t start, int64_t dilation, int64_t kernel, int64_t 
   *hi = imax_(h, *lo);
 }
 
+// Panels per register tile: AVX-512 has one vector per panel row, so a 12 x 16 tile would issue
+// 13 loads per 12 FMAs; covering two panels (12 x 32, 24 accumulators) halves the loads per FMA
+// and the passes over the A block. Narrower ISAs already hold kVecsPerRow >= 2 vectors per row.
+constexpr int kPanelsPerTile = kVecsPerRow == 1 ? 2 : 1;
+
 struct TileEpilogue {
-  const float* bias;  // nullptr: add nothing (unless load_c)
+  const float* bias;  // nullptr: add nothing (unless load_c); columns of the first panel of the tile
   bool load_c;        // add the current C
   bool relu;          // v > 0 ? v : 0 before the clamp
   bool clamp;
   float lo, hi;
 };
 
-// C tile [MR x nr] = epilogue(A[MR x kc] * Bpanel[kc x kGemmNr]).
+// Adds, activates and stores one row segment of nr <= kGemmNr columns (t holds kGemmNr sums).
+inline void store_row(float* t, float* cr, int nr, const float* bias, const TileEpilogue& ep) {
+  if (nr == kGemmNr) {
+    if (ep.load_c)
+      for (int j = 0; j < kGemmNr; ++j) t[j] += cr[j];
+    else if (bias)
+      for (int j = 0; j < kGemmNr; ++j) t[j] += bias[j];
+    if (ep.relu)
+      for (int j = 0; j < kGemmNr; ++j) t[j] = t[j] > 0.0f ? t[j] : 0.0f;
+    if (ep.clamp)
+      for (int j = 0; j < kGemmNr; ++j) t[j] = fmin_(fmax_(t[j], ep.lo), ep.hi);
+    std::memcpy(cr, t, sizeof(float) * kGemmNr);
+  } else {
+    for (int j = 0; j < nr; ++j) {
+      float v = t[j];
+      if (ep.load_c)
+        v += cr[j];
+      else if (bias)
+        v += bias[j];
+      if (ep.relu) v = v > 0.0f ? v : 0.0f;
+      if (ep.clamp) v = fmin_(fmax_(v, ep.lo), ep.hi);
+      cr[j] = v;
+    }
+  }
+}
+
+// Packed A (x86 vector variants): an A block copied tile by tile so that a micro tile reads its
+// MR rows as one sequential stream (element (r, k) of the tile at a[k * MR + r]) instead of MR
+// strided ones, which the L1 prefetchers cannot follow. The tile of rows [i, i + MR) starts at
+// i * kc, whatever the tile sizes of tiles<>, so pack_a mirrors its recursion. Same products and
+// summation order as unpacked A.
+// Only worth its copy when the block is swept by several tiles of B panels (kPackMinPanels), and
+// only in the x86 vector builds (the portable build, used on embedded targets, keeps no buffer).
+constexpr int64_t kPackMinPanels = 5;
+
 template <int MR>
+void pack_a(int64_t mc, int64_t kc, const float* a, int64_t lda, float* out) {
+  int64_t i = 0;
+  for (; i + MR <= mc; i += MR) {
+    float* dst = out + i * kc;
+    const float* src = a + i * lda;
+    for (int64_t k = 0; k < kc; ++k, dst += MR)  // sequential writes; MR read streams
+      for (int r = 0; r < MR; ++r) dst[r] = src[r * lda + k];
+  }
+  if (i < mc) {
+    if constexpr (MR > 1) pack_a<MR / 2>(mc - i, kc, a + i * lda, lda, out + i * kc);
+  }
+}
+
+// C tile [MR x (NP panels)] = epilogue(A[MR x kc] * B panels[kc x kGemmNr]), panel q at
+// b + q * panel_stride, nr columns in the last panel (the others are full). A is packed (pack_a)
+// when kPackA, else rows of stride lda.
+template <int MR, int NP, bool kPackA>
 inline void micro_tile(int64_t kc, const float* __restrict a, int64_t lda, const float* __restrict b,
-                       float* __restrict c, int64_t ldc, int nr, const TileEpilogue& ep) {
-  Vec acc[MR][kVecsPerRow];
+                       int64_t panel_stride, float* __restrict c, int64_t ldc, int nr, const TileEpilogue& ep) {
+  constexpr int kV = NP * kVecsPerRow;
+  Vec acc[MR][kV];
   for (int i = 0; i < MR; ++i)
-    for (int v = 0; v < kVecsPerRow; ++v) acc[i][v] = Vec{};
+    for (int v = 0; v < kV; ++v) acc[i][v] = Vec{};
   const float* ap[MR];
   for (int i = 0; i < MR; ++i) ap[i] = a + i * lda;
   for (int64_t k = 0; k < kc; ++k) {
-    Vec bv[kVecsPerRow];
-    for (int v = 0; v < kVecsPerRow; ++v) std::memcpy(&bv[v], b + k * kGemmNr + v * kVecLanes, sizeof(Vec));
+    Vec bv[kV];
+    for (int q = 0; q < NP; ++q)
+      for (int v = 0; v < kVecsPerRow; ++v)
+        std::memcpy(&bv[q * kVecsPerRow + v], b + q * panel_stride + k * kGemmNr + v * kVecLanes, sizeof(Vec));
     for (int i = 0; i < MR; ++i) {
-      const float av = ap[i][k];
-      for (int v = 0; v < kVecsPerRow; ++v) acc[i][v] += bv[v] * av;
+      const float av = kPackA ? a[k * MR + i] : ap[i][k];
+      for (int v = 0; v < kV; ++v) acc[i][v] += bv[v] * av;
     }
   }
   for (int i = 0; i < MR; ++i) {
     float* cr = c + i * ldc;
     // Copy the row out by value: taking the address of acc[] would keep it in memory.
-    alignas(64) float t[kGemmNr];
-    for (int v = 0; v < kVecsPerRow; ++v) {
+    alignas(64) float t[NP * kGemmNr];
+    for (int v = 0; v < kV; ++v) {
       const Vec part = acc[i][v];
       std::memcpy(t + v * kVecLanes, &part, sizeof(Vec));
     }
-    if (nr == kGemmNr) {
-      if (ep.load_c)
-        for (int j = 0; j < kGemmNr; ++j) t[j] += cr[j];
-      else if (ep.bias)
-        for (int j = 0; j < kGemmNr; ++j) t[j] += ep.bias[j];
-      if (ep.relu)
-        for (int j = 0; j < kGemmNr; ++j) t[j] = t[j] > 0.0f ? t[j] : 0.0f;
-      if (ep.clamp)
-        for (int j = 0; j < kGemmNr; ++j) t[j] = fmin_(fmax_(t[j], ep.lo), ep.hi);
-      std::memcpy(cr, t, sizeof(float) * kGemmNr);
-    } else {
-      for (int j = 0; j < nr; ++j) {
-        float v = t[j];
-        if (ep.load_c)
-          v += cr[j];
-        else if (ep.bias)
-          v += ep.bias[j];
-        if (ep.relu) v = v > 0.0f ? v : 0.0f;
-        if (ep.clamp) v = fmin_(fmax_(v, ep.lo), ep.hi);
-        cr[j] = v;
-      }
-    }
+    for (int q = 0; q < NP; ++q)
+      store_row(t + q * kGemmNr, cr + q * kGemmNr, q + 1 < NP ? kGemmNr : nr, ep.bias ? ep.bias + q * kGemmNr : nullptr,
+                ep);
   }
 }
 
-template <int MR>
-void tiles(int64_t mc, int64_t kc, const float* a, int64_t lda, const float* b, float* c, int64_t ldc, int nr,
-           const TileEpilogue& ep) {
+template <int MR, int NP, bool kPackA>
+void tiles(int64_t mc, int64_t kc, const float* a, int64_t lda, const float* b, int64_t panel_stride, float* c,
+           int64_t ldc, int nr, const TileEpilogue& ep) {
   int64_t i = 0;
-  for (; i + MR <= mc; i += MR) micro_tile<MR>(kc, a + i * lda, lda, b, c + i * ldc, ldc, nr, ep);
+  for (; i + MR <= mc; i += MR)
+    micro_tile<MR, NP, kPackA>(kc, a + i * lda, lda, b, panel_stride, c + i * ldc, ldc, nr, ep);
   if (i < mc) {
-    if constexpr (MR > 1) tiles<MR / 2>(mc - i, kc, a + i * lda, lda, b, c + i * ldc, ldc, nr, ep);
+    if constexpr (MR > 1)
+      tiles<MR / 2, NP, kPackA>(mc - i, kc, a + i * lda, lda, b, panel_stride, c + i * ldc, ldc, nr, ep);
   }
 }
 
@@ -129,14 +171,30 @@ void gemm_blocked(int64_t M, int64_t N, int64_t K, const float* a, int64_t lda, 
                   int64_t ldc, const GemmF32Epilogue& ep) {
   const bool clamp = ep.min > -std::numeric_limits<float>::infinity() || ep.max < std::numeric_limits<float>::infinity();
   const int64_t panels = (N + kGemmNr - 1) / kGemmNr;
+  const int64_t panel_stride = K * kGemmNr;
+#if defined(__AVX__)
+  alignas(64) static thread_local float a_block[kGemmMc * kGemmKc];
+#endif
   for (int64_t m0 = 0; m0 < M; m0 += kGemmMc) {
     const int64_t mc = imin_(kGemmMc, M - m0);
     for (int64_t k0 = 0; k0 < K; k0 += kGemmKc) {
       const int64_t kc = imin_(kGemmKc, K - k0);
+      const float* ap = a + m0 * lda + k0;
+      int64_t ap_ld = lda;
+      bool packed = false;
+#if defined(__AVX__)
+      if (panels >= kPackMinPanels) {
+        pack_a<kMr>(mc, kc, ap, lda, a_block);
+        ap = a_block;
+        ap_ld = kc;  // tiles<> steps i rows as i * kc floats: the packed tile starts
+        packed = true;
+      }
+#endif
       const bool first = k0 == 0;
       const bool last = k0 + kc == K;
-      for (int64_t p = 0; p < panels; ++p) {
-        const int nr = int(imin_(kGemmNr, N - p * kGemmNr));
+      for (int64_t p = 0; p < panels;) {
+        const int np = p + kPanelsPerTile <= panels ? kPanelsPerTile : 1;
+        const int nr = int(imin_(kGemmNr, N - (p + np - 1) * kGemmNr));  // columns of the tile's last panel
         const float* bp = packed_b + (p * K + k0) * kGemmNr;
         TileEpilogue te;
         te.load_c = !first || ep.accumulate;
@@ -145,7 +203,19 @@ void gemm_blocked(int64_t M, int64_t N, int64_t K, const float* a, int64_t lda, 
         te.clamp = last && clamp;
         te.lo = ep.min;
         te.hi = ep.max;
-        tiles<kMr>(mc, kc, a + m0 * lda + k0, lda, bp, c + m0 * ldc + p * kGemmNr, ldc, nr, te);
+        float* cp = c + m0 * ldc + p * kGemmNr;
+        if (packed) {
+          if (np == 2)
+            tiles<kMr, kPanelsPerTile, true>(mc, kc, ap, ap_ld, bp, panel_stride, cp, ldc, nr, te);
+          else
+            tiles<kMr, 1, true>(mc, kc, ap, ap_ld, bp, panel_stride, cp, ldc, nr, te);
+        } else {
+          if (np == 2)
+            tiles<kMr, kPanelsPerTile, false>(mc, kc, ap, ap_ld, bp, panel_stride, cp, ldc, nr, te);
+          else
+            tiles<kMr, 1, false>(mc, kc, ap, ap_ld, bp, panel_stride, cp, ldc, nr, te);
+        }
+        p += np;
       }
     }
   }
