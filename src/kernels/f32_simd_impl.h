@@ -67,29 +67,17 @@ struct TileEpilogue {
   float lo, hi;
 };
 
-// Adds, activates and stores one row segment of nr <= kGemmNr columns (t holds kGemmNr sums).
-inline void store_row(float* t, float* cr, int nr, const float* bias, const TileEpilogue& ep) {
-  if (nr == kGemmNr) {
+// Adds, activates and stores the first n columns of one row (t holds the sums).
+inline void store_row(const float* t, float* cr, int n, const float* bias, const TileEpilogue& ep) {
+  for (int j = 0; j < n; ++j) {
+    float v = t[j];
     if (ep.load_c)
-      for (int j = 0; j < kGemmNr; ++j) t[j] += cr[j];
+      v += cr[j];
     else if (bias)
-      for (int j = 0; j < kGemmNr; ++j) t[j] += bias[j];
-    if (ep.relu)
-      for (int j = 0; j < kGemmNr; ++j) t[j] = t[j] > 0.0f ? t[j] : 0.0f;
-    if (ep.clamp)
-      for (int j = 0; j < kGemmNr; ++j) t[j] = fmin_(fmax_(t[j], ep.lo), ep.hi);
-    std::memcpy(cr, t, sizeof(float) * kGemmNr);
-  } else {
-    for (int j = 0; j < nr; ++j) {
-      float v = t[j];
-      if (ep.load_c)
-        v += cr[j];
-      else if (bias)
-        v += bias[j];
-      if (ep.relu) v = v > 0.0f ? v : 0.0f;
-      if (ep.clamp) v = fmin_(fmax_(v, ep.lo), ep.hi);
-      cr[j] = v;
-    }
+      v += bias[j];
+    if (ep.relu) v = v > 0.0f ? v : 0.0f;
+    if (ep.clamp) v = fmin_(fmax_(v, ep.lo), ep.hi);
+    cr[j] = v;
   }
 }
 
@@ -138,17 +126,37 @@ inline void micro_tile(int64_t kc, const float* __restrict a, int64_t lda, const
       for (int v = 0; v < kV; ++v) acc[i][v] += bv[v] * av;
     }
   }
+  // The epilogue on whole vectors of valid columns, with the scalar comparisons lane by lane (a
+  // vector ?: selects per lane, NaN compares false the same way), so the same floats; the lanes
+  // of a last partial vector go through store_row. The loops over v have constant bounds so that
+  // acc[] stays in registers.
+  const int valid = (NP - 1) * kGemmNr + nr;
+  const int full = valid / kVecLanes;
+  const int rem = valid - full * kVecLanes;
+  const Vec zero = Vec{};
+  const Vec lo = zero + ep.lo, hi = zero + ep.hi;
   for (int i = 0; i < MR; ++i) {
     float* cr = c + i * ldc;
-    // Copy the row out by value: taking the address of acc[] would keep it in memory.
-    alignas(64) float t[NP * kGemmNr];
     for (int v = 0; v < kV; ++v) {
-      const Vec part = acc[i][v];
-      std::memcpy(t + v * kVecLanes, &part, sizeof(Vec));
+      if (v < full) {
+        Vec r = acc[i][v];
+        if (ep.load_c)
+          r += load_vec(cr + v * kVecLanes);
+        else if (ep.bias)
+          r += load_vec(ep.bias + v * kVecLanes);
+        if (ep.relu) r = r > zero ? r : zero;
+        if (ep.clamp) {
+          r = r < lo ? lo : r;
+          r = hi < r ? hi : r;
+        }
+        store_vec(cr + v * kVecLanes, r);
+      } else if (v == full && rem > 0) {
+        alignas(64) float t[kVecLanes];
+        const Vec part = acc[i][v];
+        std::memcpy(t, &part, sizeof(Vec));
+        store_row(t, cr + v * kVecLanes, rem, ep.bias ? ep.bias + v * kVecLanes : nullptr, ep);
+      }
     }
-    for (int q = 0; q < NP; ++q)
-      store_row(t + q * kGemmNr, cr + q * kGemmNr, q + 1 < NP ? kGemmNr : nr, ep.bias ? ep.bias + q * kGemmNr : nullptr,
-                ep);
   }
 }
 
