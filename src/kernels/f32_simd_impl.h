@@ -90,6 +90,13 @@ inline void store_row(const float* t, float* cr, int n, const float* bias, const
 // only in the x86 vector builds (the portable build, used on embedded targets, keeps no buffer).
 constexpr int64_t kPackMinPanels = 5;
 
+// The next smaller row tile for the rows left over by MR-row tiles: 12 -> 8 -> 4 -> 2 -> 1 (6 -> 4),
+// so a remainder takes at most one 1-row tile (which loads B once per FMA row).
+template <int MR>
+constexpr int next_mr() {
+  return MR > 8 ? 8 : MR > 4 ? 4 : MR / 2;
+}
+
 template <int MR>
 void pack_a(int64_t mc, int64_t kc, const float* a, int64_t lda, float* out) {
   int64_t i = 0;
@@ -100,7 +107,7 @@ void pack_a(int64_t mc, int64_t kc, const float* a, int64_t lda, float* out) {
       for (int r = 0; r < MR; ++r) dst[r] = src[r * lda + k];
   }
   if (i < mc) {
-    if constexpr (MR > 1) pack_a<MR / 2>(mc - i, kc, a + i * lda, lda, out + i * kc);
+    if constexpr (MR > 1) pack_a<next_mr<MR>()>(mc - i, kc, a + i * lda, lda, out + i * kc);
   }
 }
 
@@ -168,7 +175,7 @@ void tiles(int64_t mc, int64_t kc, const float* a, int64_t lda, const float* b, 
     micro_tile<MR, NP, kPackA>(kc, a + i * lda, lda, b, panel_stride, c + i * ldc, ldc, nr, ep);
   if (i < mc) {
     if constexpr (MR > 1)
-      tiles<MR / 2, NP, kPackA>(mc - i, kc, a + i * lda, lda, b, panel_stride, c + i * ldc, ldc, nr, ep);
+      tiles<next_mr<MR>(), NP, kPackA>(mc - i, kc, a + i * lda, lda, b, panel_stride, c + i * ldc, ldc, nr, ep);
   }
 }
 
