@@ -237,6 +237,47 @@ void gemm_blocked(int64_t M, int64_t N, int64_t K, const float* a, int64_t lda, 
 }
 
 
+// kDwPixels adjacent output pixels of one row whose kw taps are all inside the image: each weight
+// vector is loaded once for all of them. Per output the same sum in the same order (bias, then kh,
+// kw ascending) as the per-pixel loop in depthwise_m1, and the same activation.
+constexpr int kDwPixels = 4;
+void depthwise_m1_pixels(const Conv2DF32Params& p, const float* xb, const float* w, const float* bias, int64_t ih0,
+                         int64_t iw0, int64_t kh_lo, int64_t kh_hi, float* yp) {
+  const int64_t C = p.out_c;
+  const int64_t xstep = p.stride_w * C;  // between the pixels' input windows
+  int64_t c = 0;
+  for (; c + kVecLanes <= C; c += kVecLanes) {
+    Vec acc[kDwPixels];
+    for (int j = 0; j < kDwPixels; ++j) acc[j] = bias ? load_vec(bias + c) : Vec{};
+    for (int64_t kh = kh_lo; kh < kh_hi; ++kh) {
+      const float* xr = xb + ((ih0 + kh * p.dilation_h) * p.in_w + iw0) * C + c;
+      const float* wr = w + kh * p.kernel_w * C + c;
+      for (int64_t kw = 0; kw < p.kernel_w; ++kw) {
+        const Vec wv = load_vec(wr + kw * C);
+        const float* xp = xr + kw * p.dilation_w * C;
+        for (int j = 0; j < kDwPixels; ++j) acc[j] += load_vec(xp + j * xstep) * wv;
+      }
+    }
+    for (int j = 0; j < kDwPixels; ++j) store_vec(yp + j * C + c, acc[j]);
+  }
+  for (; c < C; ++c)
+    for (int j = 0; j < kDwPixels; ++j) {
+      float acc = bias ? bias[c] : 0.0f;
+      for (int64_t kh = kh_lo; kh < kh_hi; ++kh)
+        for (int64_t kw = 0; kw < p.kernel_w; ++kw)
+          acc += xb[((ih0 + kh * p.dilation_h) * p.in_w + iw0 + kw * p.dilation_w) * C + j * xstep + c] *
+                 w[(kh * p.kernel_w + kw) * C + c];
+      yp[j * C + c] = acc;
+    }
+  const bool clamp = has_clamp(p.act_min, p.act_max);
+  for (int j = 0; j < kDwPixels; ++j) {
+    float* yj = yp + j * C;
+    if (p.act_relu)
+      for (int64_t i = 0; i < C; ++i) yj[i] = yj[i] > 0.0f ? yj[i] : 0.0f;
+    if (clamp) clamp_inplace(yj, C, p.act_min, p.act_max);
+  }
+}
+
 // Depth multiplier 1: y[c] = bias[c] + sum over taps of x[c] * w[tap][c], kDwVecs vectors at a time.
 void depthwise_m1(const Conv2DF32Params& p, const float* x, const float* w, const float* bias, float* y) {
   const int64_t C = p.out_c;
@@ -253,6 +294,15 @@ void depthwise_m1(const Conv2DF32Params& p, const float* x, const float* w, cons
         int64_t kw_lo, kw_hi;
         valid_taps(iw0, p.dilation_w, p.kernel_w, p.in_w, &kw_lo, &kw_hi);
         float* yp = y + ((n * p.out_h + oh) * p.out_w + ow) * C;
+        if (kw_lo == 0 && kw_hi == p.kernel_w && ow + kDwPixels <= p.out_w && C >= kVecLanes) {
+          int64_t last_lo, last_hi;  // interior pixels form one run: the first and last decide
+          valid_taps(iw0 + (kDwPixels - 1) * p.stride_w, p.dilation_w, p.kernel_w, p.in_w, &last_lo, &last_hi);
+          if (last_lo == 0 && last_hi == p.kernel_w) {
+            depthwise_m1_pixels(p, xb, w, bias, ih0, iw0, kh_lo, kh_hi, yp);
+            ow += kDwPixels - 1;
+            continue;
+          }
+        }
         int64_t c = 0;
         for (; c + kBlock <= C; c += kBlock) {
           Vec acc[kDwVecs];
