@@ -72,6 +72,7 @@ void conv_gemm(const Conv2DF32Params& p, const float* x, const float* packed_w, 
   GemmF32Epilogue ep;
   ep.min = p.act_min;
   ep.max = p.act_max;
+  ep.relu = p.act_relu;
   for (int64_t g = 0; g < p.groups; ++g) {
     ep.bias = bias ? bias + g * p.out_c_group : nullptr;
     const float* wg = packed_w + size_t(g) * group_floats;
@@ -127,6 +128,8 @@ void depthwise_multiplier(const Conv2DF32Params& p, const float* x, const float*
               for (int64_t j = 0; j < mult; ++j) yp[c * mult + j] += xv * wp[c * mult + j];
             }
           }
+        if (p.act_relu)
+          for (int64_t c = 0; c < C; ++c) yp[c] = yp[c] > 0.0f ? yp[c] : 0.0f;
         if (clamp) clamp_inplace(yp, C, p.act_min, p.act_max);
       }
     }

@@ -40,6 +40,7 @@ struct Conv2DF32Params {
   int64_t groups = 1;
   float act_min = -std::numeric_limits<float>::infinity();  // output clamp (fused activation)
   float act_max = std::numeric_limits<float>::infinity();
+  bool act_relu = false;  // before the clamp, v > 0 ? v : 0 (a fused Relu, exactly as the Relu op)
   // Derived by conv2d_f32_prepare.
   Conv2DAlgo algo = Conv2DAlgo::kIm2colGemm;
   int64_t in_c_group = 0, out_c_group = 0;  // channels per group

@@ -54,67 +54,128 @@ inline void valid_taps(int64_t start, int64_t dilation, int64_t kernel, int64_t 
   *hi = imax_(h, *lo);
 }
 
+// Panels per register tile: AVX-512 has one vector per panel row, so a 12 x 16 tile would issue
+// 13 loads per 12 FMAs; covering two panels (12 x 32, 24 accumulators) halves the loads per FMA
+// and the passes over the A block. Narrower ISAs already hold kVecsPerRow >= 2 vectors per row.
+constexpr int kPanelsPerTile = kVecsPerRow == 1 ? 2 : 1;
+
 struct TileEpilogue {
-  const float* bias;  // nullptr: add nothing (unless load_c)
+  const float* bias;  // nullptr: add nothing (unless load_c); columns of the first panel of the tile
   bool load_c;        // add the current C
+  bool relu;          // v > 0 ? v : 0 before the clamp
   bool clamp;
   float lo, hi;
 };
 
-// C tile [MR x nr] = epilogue(A[MR x kc] * Bpanel[kc x kGemmNr]).
+// Adds, activates and stores the first n columns of one row (t holds the sums).
+inline void store_row(const float* t, float* cr, int n, const float* bias, const TileEpilogue& ep) {
+  for (int j = 0; j < n; ++j) {
+    float v = t[j];
+    if (ep.load_c)
+      v += cr[j];
+    else if (bias)
+      v += bias[j];
+    if (ep.relu) v = v > 0.0f ? v : 0.0f;
+    if (ep.clamp) v = fmin_(fmax_(v, ep.lo), ep.hi);
+    cr[j] = v;
+  }
+}
+
+// Packed A (x86 vector variants): an A block copied tile by tile so that a micro tile reads its
+// MR rows as one sequential stream (element (r, k) of the tile at a[k * MR + r]) instead of MR
+// strided ones, which the L1 prefetchers cannot follow. The tile of rows [i, i + MR) starts at
+// i * kc, whatever the tile sizes of tiles<>, so pack_a mirrors its recursion. Same products and
+// summation order as unpacked A.
+// Only worth its copy when the block is swept by several tiles of B panels (kPackMinPanels), and
+// only in the x86 vector builds (the portable build, used on embedded targets, keeps no buffer).
+constexpr int64_t kPackMinPanels = 5;
+
+// The next smaller row tile for the rows left over by MR-row tiles: 12 -> 8 -> 4 -> 2 -> 1 (6 -> 4),
+// so a remainder takes at most one 1-row tile (which loads B once per FMA row).
 template <int MR>
+constexpr int next_mr() {
+  return MR > 8 ? 8 : MR > 4 ? 4 : MR / 2;
+}
+
+template <int MR>
+void pack_a(int64_t mc, int64_t kc, const float* a, int64_t lda, float* out) {
+  int64_t i = 0;
+  for (; i + MR <= mc; i += MR) {
+    float* dst = out + i * kc;
+    const float* src = a + i * lda;
+    for (int64_t k = 0; k < kc; ++k, dst += MR)  // sequential writes; MR read streams
+      for (int r = 0; r < MR; ++r) dst[r] = src[r * lda + k];
+  }
+  if (i < mc) {
+    if constexpr (MR > 1) pack_a<next_mr<MR>()>(mc - i, kc, a + i * lda, lda, out + i * kc);
+  }
+}
+
+// C tile [MR x (NP panels)] = epilogue(A[MR x kc] * B panels[kc x kGemmNr]), panel q at
+// b + q * panel_stride, nr columns in the last panel (the others are full). A is packed (pack_a)
+// when kPackA, else rows of stride lda.
+template <int MR, int NP, bool kPackA>
 inline void micro_tile(int64_t kc, const float* __restrict a, int64_t lda, const float* __restrict b,
-                       float* __restrict c, int64_t ldc, int nr, const TileEpilogue& ep) {
-  Vec acc[MR][kVecsPerRow];
+                       int64_t panel_stride, float* __restrict c, int64_t ldc, int nr, const TileEpilogue& ep) {
+  constexpr int kV = NP * kVecsPerRow;
+  Vec acc[MR][kV];
   for (int i = 0; i < MR; ++i)
-    for (int v = 0; v < kVecsPerRow; ++v) acc[i][v] = Vec{};
+    for (int v = 0; v < kV; ++v) acc[i][v] = Vec{};
   const float* ap[MR];
   for (int i = 0; i < MR; ++i) ap[i] = a + i * lda;
   for (int64_t k = 0; k < kc; ++k) {
-    Vec bv[kVecsPerRow];
-    for (int v = 0; v < kVecsPerRow; ++v) std::memcpy(&bv[v], b + k * kGemmNr + v * kVecLanes, sizeof(Vec));
+    Vec bv[kV];
+    for (int q = 0; q < NP; ++q)
+      for (int v = 0; v < kVecsPerRow; ++v)
+        std::memcpy(&bv[q * kVecsPerRow + v], b + q * panel_stride + k * kGemmNr + v * kVecLanes, sizeof(Vec));
     for (int i = 0; i < MR; ++i) {
-      const float av = ap[i][k];
-      for (int v = 0; v < kVecsPerRow; ++v) acc[i][v] += bv[v] * av;
+      const float av = kPackA ? a[k * MR + i] : ap[i][k];
+      for (int v = 0; v < kV; ++v) acc[i][v] += bv[v] * av;
     }
   }
+  // The epilogue on whole vectors of valid columns, with the scalar comparisons lane by lane (a
+  // vector ?: selects per lane, NaN compares false the same way), so the same floats; the lanes
+  // of a last partial vector go through store_row. The loops over v have constant bounds so that
+  // acc[] stays in registers.
+  const int valid = (NP - 1) * kGemmNr + nr;
+  const int full = valid / kVecLanes;
+  const int rem = valid - full * kVecLanes;
+  const Vec zero = Vec{};
+  const Vec lo = zero + ep.lo, hi = zero + ep.hi;
   for (int i = 0; i < MR; ++i) {
     float* cr = c + i * ldc;
-    // Copy the row out by value: taking the address of acc[] would keep it in memory.
-    alignas(64) float t[kGemmNr];
-    for (int v = 0; v < kVecsPerRow; ++v) {
-      const Vec part = acc[i][v];
-      std::memcpy(t + v * kVecLanes, &part, sizeof(Vec));
-    }
-    if (nr == kGemmNr) {
-      if (ep.load_c)
-        for (int j = 0; j < kGemmNr; ++j) t[j] += cr[j];
-      else if (ep.bias)
-        for (int j = 0; j < kGemmNr; ++j) t[j] += ep.bias[j];
-      if (ep.clamp)
-        for (int j = 0; j < kGemmNr; ++j) t[j] = fmin_(fmax_(t[j], ep.lo), ep.hi);
-      std::memcpy(cr, t, sizeof(float) * kGemmNr);
-    } else {
-      for (int j = 0; j < nr; ++j) {
-        float v = t[j];
+    for (int v = 0; v < kV; ++v) {
+      if (v < full) {
+        Vec r = acc[i][v];
         if (ep.load_c)
-          v += cr[j];
+          r += load_vec(cr + v * kVecLanes);
         else if (ep.bias)
-          v += ep.bias[j];
-        if (ep.clamp) v = fmin_(fmax_(v, ep.lo), ep.hi);
-        cr[j] = v;
+          r += load_vec(ep.bias + v * kVecLanes);
+        if (ep.relu) r = r > zero ? r : zero;
+        if (ep.clamp) {
+          r = r < lo ? lo : r;
+          r = hi < r ? hi : r;
+        }
+        store_vec(cr + v * kVecLanes, r);
+      } else if (v == full && rem > 0) {
+        alignas(64) float t[kVecLanes];
+        const Vec part = acc[i][v];
+        std::memcpy(t, &part, sizeof(Vec));
+        store_row(t, cr + v * kVecLanes, rem, ep.bias ? ep.bias + v * kVecLanes : nullptr, ep);
       }
     }
   }
 }
 
-template <int MR>
-void tiles(int64_t mc, int64_t kc, const float* a, int64_t lda, const float* b, float* c, int64_t ldc, int nr,
-           const TileEpilogue& ep) {
+template <int MR, int NP, bool kPackA>
+void tiles(int64_t mc, int64_t kc, const float* a, int64_t lda, const float* b, int64_t panel_stride, float* c,
+           int64_t ldc, int nr, const TileEpilogue& ep) {
   int64_t i = 0;
-  for (; i + MR <= mc; i += MR) micro_tile<MR>(kc, a + i * lda, lda, b, c + i * ldc, ldc, nr, ep);
+  for (; i + MR <= mc; i += MR)
+    micro_tile<MR, NP, kPackA>(kc, a + i * lda, lda, b, panel_stride, c + i * ldc, ldc, nr, ep);
   if (i < mc) {
-    if constexpr (MR > 1) tiles<MR / 2>(mc - i, kc, a + i * lda, lda, b, c + i * ldc, ldc, nr, ep);
+    if constexpr (MR > 1)
+      tiles<next_mr<MR>(), NP, kPackA>(mc - i, kc, a + i * lda, lda, b, panel_stride, c + i * ldc, ldc, nr, ep);
   }
 }
 
@@ -125,27 +186,97 @@ void gemm_blocked(int64_t M, int64_t N, int64_t K, const float* a, int64_t lda, 
                   int64_t ldc, const GemmF32Epilogue& ep) {
   const bool clamp = ep.min > -std::numeric_limits<float>::infinity() || ep.max < std::numeric_limits<float>::infinity();
   const int64_t panels = (N + kGemmNr - 1) / kGemmNr;
+  const int64_t panel_stride = K * kGemmNr;
+#if defined(__AVX__)
+  alignas(64) static thread_local float a_block[kGemmMc * kGemmKc];
+#endif
   for (int64_t m0 = 0; m0 < M; m0 += kGemmMc) {
     const int64_t mc = imin_(kGemmMc, M - m0);
     for (int64_t k0 = 0; k0 < K; k0 += kGemmKc) {
       const int64_t kc = imin_(kGemmKc, K - k0);
+      const float* ap = a + m0 * lda + k0;
+      int64_t ap_ld = lda;
+      bool packed = false;
+#if defined(__AVX__)
+      if (panels >= kPackMinPanels) {
+        pack_a<kMr>(mc, kc, ap, lda, a_block);
+        ap = a_block;
+        ap_ld = kc;  // tiles<> steps i rows as i * kc floats: the packed tile starts
+        packed = true;
+      }
+#endif
       const bool first = k0 == 0;
       const bool last = k0 + kc == K;
-      for (int64_t p = 0; p < panels; ++p) {
-        const int nr = int(imin_(kGemmNr, N - p * kGemmNr));
+      for (int64_t p = 0; p < panels;) {
+        const int np = p + kPanelsPerTile <= panels ? kPanelsPerTile : 1;
+        const int nr = int(imin_(kGemmNr, N - (p + np - 1) * kGemmNr));  // columns of the tile's last panel
         const float* bp = packed_b + (p * K + k0) * kGemmNr;
         TileEpilogue te;
         te.load_c = !first || ep.accumulate;
         te.bias = first && !ep.accumulate && ep.bias ? ep.bias + p * kGemmNr : nullptr;
+        te.relu = last && ep.relu;
         te.clamp = last && clamp;
         te.lo = ep.min;
         te.hi = ep.max;
-        tiles<kMr>(mc, kc, a + m0 * lda + k0, lda, bp, c + m0 * ldc + p * kGemmNr, ldc, nr, te);
+        float* cp = c + m0 * ldc + p * kGemmNr;
+        if (packed) {
+          if (np == 2)
+            tiles<kMr, kPanelsPerTile, true>(mc, kc, ap, ap_ld, bp, panel_stride, cp, ldc, nr, te);
+          else
+            tiles<kMr, 1, true>(mc, kc, ap, ap_ld, bp, panel_stride, cp, ldc, nr, te);
+        } else {
+          if (np == 2)
+            tiles<kMr, kPanelsPerTile, false>(mc, kc, ap, ap_ld, bp, panel_stride, cp, ldc, nr, te);
+          else
+            tiles<kMr, 1, false>(mc, kc, ap, ap_ld, bp, panel_stride, cp, ldc, nr, te);
+        }
+        p += np;
       }
     }
   }
 }
 
+
+// kDwPixels adjacent output pixels of one row whose kw taps are all inside the image: each weight
+// vector is loaded once for all of them. Per output the same sum in the same order (bias, then kh,
+// kw ascending) as the per-pixel loop in depthwise_m1, and the same activation.
+constexpr int kDwPixels = 4;
+void depthwise_m1_pixels(const Conv2DF32Params& p, const float* xb, const float* w, const float* bias, int64_t ih0,
+                         int64_t iw0, int64_t kh_lo, int64_t kh_hi, float* yp) {
+  const int64_t C = p.out_c;
+  const int64_t xstep = p.stride_w * C;  // between the pixels' input windows
+  int64_t c = 0;
+  for (; c + kVecLanes <= C; c += kVecLanes) {
+    Vec acc[kDwPixels];
+    for (int j = 0; j < kDwPixels; ++j) acc[j] = bias ? load_vec(bias + c) : Vec{};
+    for (int64_t kh = kh_lo; kh < kh_hi; ++kh) {
+      const float* xr = xb + ((ih0 + kh * p.dilation_h) * p.in_w + iw0) * C + c;
+      const float* wr = w + kh * p.kernel_w * C + c;
+      for (int64_t kw = 0; kw < p.kernel_w; ++kw) {
+        const Vec wv = load_vec(wr + kw * C);
+        const float* xp = xr + kw * p.dilation_w * C;
+        for (int j = 0; j < kDwPixels; ++j) acc[j] += load_vec(xp + j * xstep) * wv;
+      }
+    }
+    for (int j = 0; j < kDwPixels; ++j) store_vec(yp + j * C + c, acc[j]);
+  }
+  for (; c < C; ++c)
+    for (int j = 0; j < kDwPixels; ++j) {
+      float acc = bias ? bias[c] : 0.0f;
+      for (int64_t kh = kh_lo; kh < kh_hi; ++kh)
+        for (int64_t kw = 0; kw < p.kernel_w; ++kw)
+          acc += xb[((ih0 + kh * p.dilation_h) * p.in_w + iw0 + kw * p.dilation_w) * C + j * xstep + c] *
+                 w[(kh * p.kernel_w + kw) * C + c];
+      yp[j * C + c] = acc;
+    }
+  const bool clamp = has_clamp(p.act_min, p.act_max);
+  for (int j = 0; j < kDwPixels; ++j) {
+    float* yj = yp + j * C;
+    if (p.act_relu)
+      for (int64_t i = 0; i < C; ++i) yj[i] = yj[i] > 0.0f ? yj[i] : 0.0f;
+    if (clamp) clamp_inplace(yj, C, p.act_min, p.act_max);
+  }
+}
 
 // Depth multiplier 1: y[c] = bias[c] + sum over taps of x[c] * w[tap][c], kDwVecs vectors at a time.
 void depthwise_m1(const Conv2DF32Params& p, const float* x, const float* w, const float* bias, float* y) {
@@ -163,6 +294,15 @@ void depthwise_m1(const Conv2DF32Params& p, const float* x, const float* w, cons
         int64_t kw_lo, kw_hi;
         valid_taps(iw0, p.dilation_w, p.kernel_w, p.in_w, &kw_lo, &kw_hi);
         float* yp = y + ((n * p.out_h + oh) * p.out_w + ow) * C;
+        if (kw_lo == 0 && kw_hi == p.kernel_w && ow + kDwPixels <= p.out_w && C >= kVecLanes) {
+          int64_t last_lo, last_hi;  // interior pixels form one run: the first and last decide
+          valid_taps(iw0 + (kDwPixels - 1) * p.stride_w, p.dilation_w, p.kernel_w, p.in_w, &last_lo, &last_hi);
+          if (last_lo == 0 && last_hi == p.kernel_w) {
+            depthwise_m1_pixels(p, xb, w, bias, ih0, iw0, kh_lo, kh_hi, yp);
+            ow += kDwPixels - 1;
+            continue;
+          }
+        }
         int64_t c = 0;
         for (; c + kBlock <= C; c += kBlock) {
           Vec acc[kDwVecs];
@@ -194,6 +334,8 @@ void depthwise_m1(const Conv2DF32Params& p, const float* x, const float* w, cons
                      w[(kh * p.kernel_w + kw) * C + c];
           yp[c] = acc;
         }
+        if (p.act_relu)
+          for (int64_t c = 0; c < C; ++c) yp[c] = yp[c] > 0.0f ? yp[c] : 0.0f;
         if (clamp) clamp_inplace(yp, C, p.act_min, p.act_max);
       }
     }

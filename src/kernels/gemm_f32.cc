@@ -24,6 +24,7 @@ void gemm_f32(int64_t M, int64_t N, int64_t K, const float* a, int64_t lda, cons
     for (int64_t m = 0; m < M; ++m)
       for (int64_t n = 0; n < N; ++n) {
         float v = ep.accumulate ? c[m * ldc + n] : (ep.bias ? ep.bias[n] : 0.0f);
+        if (ep.relu) v = v > 0.0f ? v : 0.0f;
         c[m * ldc + n] = clamp ? (v < ep.min ? ep.min : (v > ep.max ? ep.max : v)) : v;
       }
     return;

@@ -52,6 +52,8 @@ void gemm_f32_pack_b_with(int64_t K, int64_t N, F&& b_at, float* packed) {
 struct GemmF32Epilogue {
   const float* bias = nullptr;  // [N], added to every row (ignored when accumulate)
   bool accumulate = false;      // true: C += A * B (C holds an initial value), false: C = A * B + bias
+  // relu: first v > 0 ? v : 0 (a fused Relu: NaN and -0 give +0, as the Relu op does), then the clamp.
+  bool relu = false;
   float min = -std::numeric_limits<float>::infinity();
   float max = std::numeric_limits<float>::infinity();
 };

@@ -50,6 +50,10 @@ Status split_grouped_conv(Graph& g);
 // constant ([N], [1, N]) that is its only reader becomes one Gemm with the constant in its bias.
 Status fold_linear_add(Graph& g);
 
+// fuse-activation (host CPU pipeline only): Relu / Clip after a float Conv or Gemm becomes the
+// producer's fused activation (act_relu, act_min/act_max), with the same float results.
+Status fuse_activation(Graph& g);
+
 // remove-identity: Identity and Dropout removed; a graph output keeps its name (or its node).
 Status remove_identity(Graph& g);
 

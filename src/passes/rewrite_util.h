@@ -31,7 +31,9 @@ inline bool is_plain_float(const Graph& g, TensorId t) {
 
 // True when the node carries a fused activation (act_min / act_max, set by fold-qdq): its output is
 // clamped, so nothing can be folded in after it.
-inline bool has_fused_activation(const Node& n) { return n.attrs.has("act_min") || n.attrs.has("act_max"); }
+inline bool has_fused_activation(const Node& n) {
+  return n.attrs.has("act_min") || n.attrs.has("act_max") || n.attrs.has("act_relu");
+}
 
 // Adds an f32 constant named after `base` (made unique).
 inline TensorId add_float_constant(Graph& g, const std::string& base, Shape shape, const std::vector<float>& values) {

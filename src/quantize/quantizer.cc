@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <numeric>
+#include <thread>
 
 #include "exec/executor.h"
 #include "kernels/requantize.h"
@@ -171,8 +172,14 @@ StatusOr<std::vector<std::unique_ptr<Observer>>> calibrate(const Graph& g, const
   // Spatial kernels run NHWC: wrap them in transposes; every original tensor keeps its name.
   Graph run_graph = g;
   RETURN_IF_ERROR(wrap_spatial_ops_nhwc(run_graph));
-  auto ex = Executor::create(run_graph);
-  if (!ex.ok()) return ex.status().with_context("calibration");
+  // One executor per thread; thread t runs sample s0 + t of each chunk of T samples.
+  const size_t T = size_t(std::max(1, options.threads));
+  std::vector<std::unique_ptr<Executor>> executors;
+  for (size_t t = 0; t < T; ++t) {
+    auto ex = Executor::create(run_graph);
+    if (!ex.ok()) return ex.status().with_context("calibration");
+    executors.push_back(std::move(ex).value());
+  }
   std::vector<int> group_of(run_graph.num_tensors(), -1);
   for (size_t i = 0; i < g.num_tensors(); ++i) {
     if (p.group[i] < 0 || g.tensor(TensorId(i)).is_constant()) continue;
@@ -188,30 +195,56 @@ StatusOr<std::vector<std::unique_ptr<Observer>>> calibrate(const Graph& g, const
     means->emplace_back(num_elements(g.tensor(t).shape));
   }
   std::vector<int64_t> nonfinite_before(observers.size(), 0);
-  std::vector<TensorData> outs;
-  for (int64_t s = 0; s < calib.size(); ++s) {
-    std::vector<TensorData> inputs = calib.sample(s);
-    for (size_t k = 0; k < inputs.size(); ++k) {
-      int grp = group_of[size_t(run_graph.inputs[k])];
-      if (grp >= 0) observers[size_t(grp)]->update(inputs[k].data<float>(), size_t(inputs[k].count()));
-      int m = mean_of[size_t(run_graph.inputs[k])];
-      if (m >= 0) (*means)[size_t(m)].add(inputs[k].data<float>());
-    }
-    std::string bad_tensor;
-    Status st = ex.value()->run(inputs, &outs, [&](NodeId node, const RunContext& ctx) {
-      for (TensorId o : run_graph.node(node).outputs) {
-        if (o != kNoTensor && mean_of[size_t(o)] >= 0) (*means)[size_t(mean_of[size_t(o)])].add(ctx.in<float>(o));
-        if (o == kNoTensor || group_of[size_t(o)] < 0) continue;
+  // The observed tensors of one sample, copied in the order the executor produced them: the
+  // executor runs in parallel, the observers and means are fed afterwards in sample order, exactly
+  // as one thread running the samples one after another would feed them.
+  struct Observed {
+    TensorId tensor;
+    std::vector<float> values;
+  };
+  std::vector<std::vector<Observed>> seen(T);
+  std::vector<Status> status(T);
+  std::vector<std::vector<TensorData>> inputs(T), outs(T);
+  for (int64_t s0 = 0; s0 < calib.size(); s0 += int64_t(T)) {
+    const size_t n = size_t(std::min<int64_t>(int64_t(T), calib.size() - s0));
+    const auto work = [&](size_t t) {
+      inputs[t] = calib.sample(s0 + int64_t(t));
+      seen[t].clear();
+      status[t] = executors[t]->run(inputs[t], &outs[t], [&](NodeId node, const RunContext& ctx) {
+        for (TensorId o : run_graph.node(node).outputs) {
+          if (o == kNoTensor || (mean_of[size_t(o)] < 0 && group_of[size_t(o)] < 0)) continue;
+          const float* v = ctx.in<float>(o);
+          seen[t].push_back({o, std::vector<float>(v, v + num_elements(run_graph.tensor(o).shape))});
+        }
+      });
+    };
+    std::vector<std::thread> pool;
+    for (size_t t = 1; t < n; ++t) pool.emplace_back(work, t);
+    work(0);
+    for (auto& th : pool) th.join();
+    for (size_t t = 0; t < n; ++t) {
+      const int64_t s = s0 + int64_t(t);
+      for (size_t k = 0; k < inputs[t].size(); ++k) {
+        int grp = group_of[size_t(run_graph.inputs[k])];
+        if (grp >= 0) observers[size_t(grp)]->update(inputs[t][k].data<float>(), size_t(inputs[t][k].count()));
+        int m = mean_of[size_t(run_graph.inputs[k])];
+        if (m >= 0) (*means)[size_t(m)].add(inputs[t][k].data<float>());
+      }
+      if (!status[t].ok()) return status[t].with_context("calibration sample " + std::to_string(s));
+      std::string bad_tensor;
+      for (const Observed& ob : seen[t]) {
+        const TensorId o = ob.tensor;
+        if (mean_of[size_t(o)] >= 0) (*means)[size_t(mean_of[size_t(o)])].add(ob.values.data());
+        if (group_of[size_t(o)] < 0) continue;
         Observer& obs = *observers[size_t(group_of[size_t(o)])];
-        obs.update(ctx.in<float>(o), size_t(num_elements(run_graph.tensor(o).shape)));
+        obs.update(ob.values.data(), ob.values.size());
         if (obs.nonfinite_count() != nonfinite_before[size_t(group_of[size_t(o)])] && bad_tensor.empty())
           bad_tensor = run_graph.tensor(o).name;
       }
-    });
-    if (!st.ok()) return st.with_context("calibration sample " + std::to_string(s));
-    CHECK_OR_RETURN(bad_tensor.empty(), Error::InvalidArgument, "calibration ", calib.origin(s, 0),
-                    ": tensor '", bad_tensor, "' contains NaN or Inf; the model or this sample produces non-finite values");
-    report_progress(options.progress, "calibrating", s + 1, calib.size());
+      CHECK_OR_RETURN(bad_tensor.empty(), Error::InvalidArgument, "calibration ", calib.origin(s, 0), ": tensor '",
+                      bad_tensor, "' contains NaN or Inf; the model or this sample produces non-finite values");
+      report_progress(options.progress, "calibrating", s + 1, calib.size());
+    }
   }
   return observers;
 }

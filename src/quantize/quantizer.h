@@ -42,6 +42,9 @@ struct QuantizeOptions {
   double percentile = 99.99;  // for kPercentile
   BiasCorrection bias_correction = BiasCorrection::kFloat;
   ProgressCallback progress;
+  // Calibration samples run on this many threads (>= 1); the observers still see every tensor in
+  // sample order, so the quantized model is the same for any count.
+  int threads = 1;
 };
 
 // One layer whose bias was corrected, for reports.

@@ -25,14 +25,15 @@ namespace neutron::cli {
 
 int cmd_quantize(const std::vector<std::string>& args) {
   ArgParser p("quantize", args);
-  std::string model, calib_path, out_path, observer = "histogram", report_json;
+  std::string model, calib_path, out_path, observer = "histogram", report_json, threads_arg = "1";
   double percentile = 99.99;
   bool percentile_given = false;
   QuantizeOptions options;
   std::string bias_correction = bias_correction_name(options.bias_correction);
   while (p.more()) {
     if (p.option("--calib", &calib_path) || p.option("-o", &out_path) || p.option("--observer", &observer) ||
-        p.option("--report-json", &report_json) || p.option("--bias-correction", &bias_correction))
+        p.option("--report-json", &report_json) || p.option("--bias-correction", &bias_correction) ||
+        p.option("--threads", &threads_arg))
       continue;
     if (p.flag("--no-bias-correction")) {
       bias_correction = "off";
@@ -54,7 +55,12 @@ int cmd_quantize(const std::vector<std::string>& args) {
     return usage_error("quantize: usage: neutron quantize MODEL.onnx --calib CALIB -o OUT.onnx "
                        "[--observer minmax|histogram|percentile] [--percentile P] "
                        "[--bias-correction off|float|empirical | --no-bias-correction] "
-                       "[--report-json R.json]");
+                       "[--report-json R.json] [--threads N]");
+  char* threads_end = nullptr;
+  const long threads = std::strtol(threads_arg.c_str(), &threads_end, 10);
+  if (threads_arg.empty() || *threads_end != '\0' || threads < 1 || threads > 1024)
+    return usage_error("quantize: --threads takes an integer >= 1, got '" + threads_arg + "'");
+  options.threads = int(threads);
   if (int rc = check_outputs("quantize", {{"the input model", model}, {"--calib", calib_path}},
                               {{"-o", out_path}, {"--report-json", report_json}}))
     return rc;

@@ -27,7 +27,7 @@ const Command kCommands[] = {
     {"quantize",
      "quantize MODEL.onnx --calib CALIB.npy|DIR -o OUT.onnx [--observer minmax|histogram|percentile] "
      "[--no-bias-correction | --bias-correction off|float|empirical] "
-     "[--report-json R.json]   post-training int8 quantization (Neutron scheme)",
+     "[--report-json R.json] [--threads N]   post-training int8 quantization (Neutron scheme)",
      neutron::cli::cmd_quantize},
     {"compare",
      "compare REF.onnx TEST.onnx --inputs X.npy|DIR [--labels L.npy] [--json R.json] [--threads N]   error metrics and accuracy",

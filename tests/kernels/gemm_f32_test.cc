@@ -17,13 +17,13 @@ namespace {
 
 struct GemmCase {
   int64_t M = 1, N = 1, K = 1, lda = 1, ldb = 1, ldc = 1;
-  bool trans_b = false, bias = false, accumulate = false, clamp = false;
+  bool trans_b = false, bias = false, accumulate = false, clamp = false, relu = false;
   float scale = 1.0f;
   std::string str() const {
     std::ostringstream os;
     os << "M" << M << " N" << N << " K" << K << " lda" << lda << " ldb" << ldb << " ldc" << ldc
        << (trans_b ? " transB" : "") << (bias ? " bias" : "") << (accumulate ? " accumulate" : "")
-       << (clamp ? " clamp" : "") << " scale" << scale;
+       << (clamp ? " clamp" : "") << (relu ? " relu" : "") << " scale" << scale;
     return os.str();
   }
 };
@@ -47,6 +47,7 @@ void run_case(const GemmCase& c, uint32_t seed) {
   GemmF32Epilogue ep;
   ep.bias = c.bias ? bias.data() : nullptr;
   ep.accumulate = c.accumulate;
+  ep.relu = c.relu;
   if (c.clamp) {
     ep.min = -0.5f;
     ep.max = 0.7f;
@@ -62,6 +63,7 @@ void run_case(const GemmCase& c, uint32_t seed) {
         ref += t;
         mag += std::fabs(t);
       }
+      if (c.relu) ref = std::max(ref, 0.0);
       if (c.clamp) ref = std::min(std::max(ref, -0.5), 0.7);
       const float got = y[size_t(m * c.ldc + n)];
       ASSERT_NEAR(got, ref, 1e-5 * mag + 1e-6) << "at m=" << m << " n=" << n;
@@ -103,7 +105,9 @@ TEST(GemmF32, TileAndBlockEdges) {
   // the depth block.
   uint32_t seed = 100;
   for (int64_t M : {int64_t(1), int64_t(2), int64_t(5), int64_t(6), int64_t(7), int64_t(13), int64_t(kGemmMc) - 1, int64_t(kGemmMc) + 7})
-    for (int64_t N : {int64_t(1), int64_t(3), int64_t(kGemmNr) - 1, int64_t(kGemmNr), int64_t(kGemmNr) + 1, 2 * int64_t(kGemmNr) + 5})
+    // 5+ panels: the x86 vector builds pack the A block (f32_simd_impl.h) and pair panels.
+    for (int64_t N : {int64_t(1), int64_t(3), int64_t(kGemmNr) - 1, int64_t(kGemmNr), int64_t(kGemmNr) + 1,
+                      2 * int64_t(kGemmNr) + 5, 5 * int64_t(kGemmNr) + 3, 6 * int64_t(kGemmNr)})
       for (int64_t K : {int64_t(1), int64_t(7), int64_t(kGemmKc) + 3}) {
         GemmCase c;
         c.M = M;
@@ -124,7 +128,7 @@ TEST(GemmF32, RandomShapesAndOptions) {
     auto pick = [&](int lo, int hi) { return int64_t(std::uniform_int_distribution<int>(lo, hi)(rng)); };
     GemmCase c;
     c.M = pick(1, 40);
-    c.N = pick(1, 45);
+    c.N = pick(1, 45) * (seed % 3 == 0 ? 3 : 1);
     c.K = pick(0, 300);
     c.trans_b = pick(0, 1);
     c.lda = c.K + pick(0, 3);
@@ -133,6 +137,7 @@ TEST(GemmF32, RandomShapesAndOptions) {
     c.bias = pick(0, 1);
     c.accumulate = pick(0, 2) == 0;
     c.clamp = pick(0, 3) == 0;
+    c.relu = seed % 4 == 1;
     c.scale = pick(0, 1) ? 1.0f : 0.37f;
     run_case(c, seed);
     if (::testing::Test::HasFatalFailure()) return;

@@ -1,4 +1,4 @@
-// neutron run --repeat/--warmup (latency in --json) and --threads for run and compare.
+// neutron run --repeat/--warmup (latency in --json) and --threads for run, compare and quantize.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -49,6 +49,31 @@ TEST(SpeedCli, BadCountsAreUsageErrors) {
   }
   CommandResult r = run_cli("compare " + m + " " + m + " --inputs " + x + " --threads 0");
   EXPECT_EQ(r.exit_code, 2) << r.output;
+  for (const char* bad : {"--threads 0", "--threads -1", "--threads 2x"}) {
+    r = run_cli("quantize " + fixture("cifarnet/model_f32.onnx") + " --calib " + x + " -o " + temp_dir() +
+                "/never.onnx " + bad);
+    EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.output;
+  }
+}
+
+// Calibration samples run in parallel but feed the observers in sample order: the same bytes.
+TEST(SpeedCli, QuantizeWritesTheSameModelOnAnyThreadCount) {
+  const std::string model = fixture("mobilenet_v1_025/model_f32.onnx"), calib = fixture("mobilenet_v1_025/inputs.npy");
+  for (const char* observer : {"histogram", "minmax"}) {
+    std::string first;
+    for (int threads : {1, 2, 3}) {
+      const std::string out = temp_dir() + "/q" + observer + std::to_string(threads) + ".onnx";
+      CommandResult r = run_cli("quantize " + model + " --calib " + calib + " -o " + out + " --observer " + observer +
+                                " --threads " + std::to_string(threads));
+      ASSERT_EQ(r.exit_code, 0) << r.output;
+      const std::string bytes = read_file(out);
+      ASSERT_FALSE(bytes.empty());
+      if (first.empty())
+        first = bytes;
+      else
+        EXPECT_TRUE(bytes == first) << observer << " --threads " << threads << " wrote different bytes";
+    }
+  }
 }
 
 TEST(SpeedCli, CompareIsTheSameOnAnyThreadCount) {

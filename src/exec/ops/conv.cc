@@ -1,7 +1,7 @@
 // Binders of the float32 Conv and ConvTranspose (kernels/conv2d_f32.h). Data tensors must be
 // channels-last (the layout-nhwc pass); the ONNX-layout weights are repacked once here (or into
 // scratch on every run when they are computed at run time, e.g. by a DequantizeLinear).
-// Optional attributes act_min / act_max (a fused activation) clamp the output.
+// Optional attributes act_relu / act_min / act_max (a fused activation, ir/op_attrs.h) clamp the output.
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -18,6 +18,7 @@ struct ConvGeometry {
   int64_t group = 1;
   float act_min = -std::numeric_limits<float>::infinity();
   float act_max = std::numeric_limits<float>::infinity();
+  bool act_relu = false;
 };
 
 // Reads and checks the attributes shared by Conv and ConvTranspose. W is [*, *, kH, kW].
@@ -50,6 +51,7 @@ StatusOr<ConvGeometry> read_geometry(const Graph& g, NodeId id, const Shape& w_s
                   " or group ", geo.group);
   geo.act_min = float(n.attrs.get_float("act_min", -std::numeric_limits<double>::infinity()));
   geo.act_max = float(n.attrs.get_float("act_max", std::numeric_limits<double>::infinity()));
+  geo.act_relu = n.attrs.get_int("act_relu", 0) != 0;
   return geo;
 }
 
@@ -169,6 +171,7 @@ StatusOr<StepPtr> bind_conv(const Graph& g, NodeId id) {
   p.groups = geo.group;
   p.act_min = geo.act_min;
   p.act_max = geo.act_max;
+  p.act_relu = geo.act_relu;
 
   CHECK_OR_RETURN(ys[0] == xs[0] && w.shape[0] == p.out_c && p.in_c % p.groups == 0 && w.shape[1] * p.groups == p.in_c &&
                       p.out_c % p.groups == 0,

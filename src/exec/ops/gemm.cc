@@ -1,6 +1,6 @@
 // Binders of the float32 Gemm and MatMul (kernels/gemm_f32.h). Constant B operands are packed
 // (with Gemm's alpha folded in) once here; runtime B operands are packed into scratch per run.
-// Optional attributes act_min / act_max (a fused activation) clamp the output.
+// Optional attributes act_relu / act_min / act_max (a fused activation, ir/op_attrs.h) clamp the output.
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -17,6 +17,7 @@ GemmF32Epilogue activation_of(const Node& n) {
   GemmF32Epilogue ep;
   ep.min = float(n.attrs.get_float("act_min", -std::numeric_limits<double>::infinity()));
   ep.max = float(n.attrs.get_float("act_max", std::numeric_limits<double>::infinity()));
+  ep.relu = n.attrs.get_int("act_relu", 0) != 0;
   return ep;
 }
 
