@@ -10,9 +10,12 @@ PKGS=(build-essential cmake ninja-build ccache pkg-config
       libprotobuf-dev protobuf-compiler libonnx-dev libonnx-testdata
       libgtest-dev libgmock-dev libbenchmark-dev
       flatbuffers-compiler libflatbuffers-dev
-      python3-numpy nodejs npm
+      python3-numpy
       clang libclang-rt-14-dev llvm
       gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm)
+# Node.js and npm run ONNX Runtime for bench/host_vs_ort.py. A machine may already have them from
+# another source (NodeSource's nodejs bundles npm and conflicts with Debian's npm package).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then PKGS+=(nodejs npm); fi
 if [ "${1:-}" = "--fixtures" ]; then
   PKGS+=(python3-torch python3-torchvision python3-onnx dataset-fashion-mnist)
 fi
