@@ -849,7 +849,7 @@ Status Lowering::lower_slice_node(NodeId id) {
     const int axis = normalize_axis(k < axes.size() ? axes[k] : int64_t(k), xs.size());
     CHECK_OR_RETURN(axis >= 0, Error::InvalidModel, describe(g_, id), ": slice axis out of range");
     const int64_t step = k < steps.size() ? steps[k] : 1;
-    CHECK_OR_RETURN(step == 1, Error::NotSupported, describe(g_, id), ": the NPU Slice needs step 1, got ", step,
+    CHECK_OR_RETURN(step == 1, Error::NotSupported, describe(g_, id), ": the int8 Slice kernel needs step 1, got ", step,
                     " on axis ", axis);
     int64_t s = starts[k];
     if (s < 0) s += xs[size_t(axis)];
@@ -982,7 +982,7 @@ Status Lowering::lower_resize(NodeId id) {
   CHECK_OR_RETURN(changed.size() <= 2 && (changed.size() < 2 || changed[1] == changed[0] + 1), Error::NotSupported,
                   describe(g_, id), ": the NPU Resize changes two adjacent axes, ", shape_str(xs), " -> ",
                   shape_str(ys), " is not");
-  CHECK_OR_RETURN(xs.size() >= 2 && xs.size() <= 4, Error::NotSupported, describe(g_, id), ": the NPU Resize needs rank 2 to 4");
+  CHECK_OR_RETURN(xs.size() >= 2 && xs.size() <= 4, Error::NotSupported, describe(g_, id), ": the int8 Resize kernel needs rank 2 to 4");
   size_t h = 0;
   if (changed.size() == 2) h = changed[0];
   else if (changed.size() == 1) h = changed[0] + 1 < xs.size() ? changed[0] : changed[0] - 1;
@@ -1035,7 +1035,7 @@ Status Lowering::lower_batch_matmul(NodeId id) {
     batch = 1;
   }
   CHECK_OR_RETURN(s.a_offset.empty() && (batch == 1 || (p.a_batch_stride == mk && p.b_batch_stride == kn)),
-                  Error::NotSupported, describe(g_, id), ": the NPU BatchMatMul needs A and B with the same batch (A ",
+                  Error::NotSupported, describe(g_, id), ": the int8 BatchMatMul kernel needs A and B with the same batch (A ",
                   shape_str(g_.tensor(n.input(0)).shape), ", B ", shape_str(g_.tensor(n.input(1)).shape), ")");
   npu::BatchMatMulArgs a{};
   ASSIGN_OR_RETURN(a.a, tensor(id, n.input(0)));
