@@ -5,8 +5,8 @@
 #include <map>
 #include <memory>
 #include <numeric>
-#include <thread>
 
+#include "core/ordered_parallel.h"
 #include "exec/executor.h"
 #include "kernels/requantize.h"
 #include "passes/passes.h"
@@ -172,7 +172,7 @@ StatusOr<std::vector<std::unique_ptr<Observer>>> calibrate(const Graph& g, const
   // Spatial kernels run NHWC: wrap them in transposes; every original tensor keeps its name.
   Graph run_graph = g;
   RETURN_IF_ERROR(wrap_spatial_ops_nhwc(run_graph));
-  // One executor per thread; thread t runs sample s0 + t of each chunk of T samples.
+  // One executor per thread (run_samples_ordered: slot t uses executors[t]).
   const size_t T = size_t(std::max(1, options.threads));
   std::vector<std::unique_ptr<Executor>> executors;
   for (size_t t = 0; t < T; ++t) {
@@ -205,47 +205,42 @@ StatusOr<std::vector<std::unique_ptr<Observer>>> calibrate(const Graph& g, const
   std::vector<std::vector<Observed>> seen(T);
   std::vector<Status> status(T);
   std::vector<std::vector<TensorData>> inputs(T), outs(T);
-  for (int64_t s0 = 0; s0 < calib.size(); s0 += int64_t(T)) {
-    const size_t n = size_t(std::min<int64_t>(int64_t(T), calib.size() - s0));
-    const auto work = [&](size_t t) {
-      inputs[t] = calib.sample(s0 + int64_t(t));
-      seen[t].clear();
-      status[t] = executors[t]->run(inputs[t], &outs[t], [&](NodeId node, const RunContext& ctx) {
-        for (TensorId o : run_graph.node(node).outputs) {
-          if (o == kNoTensor || (mean_of[size_t(o)] < 0 && group_of[size_t(o)] < 0)) continue;
-          const float* v = ctx.in<float>(o);
-          seen[t].push_back({o, std::vector<float>(v, v + num_elements(run_graph.tensor(o).shape))});
+  RETURN_IF_ERROR(run_samples_ordered(
+      calib.size(), T,
+      [&](size_t t, int64_t s) {
+        inputs[t] = calib.sample(s);
+        seen[t].clear();
+        status[t] = executors[t]->run(inputs[t], &outs[t], [&](NodeId node, const RunContext& ctx) {
+          for (TensorId o : run_graph.node(node).outputs) {
+            if (o == kNoTensor || (mean_of[size_t(o)] < 0 && group_of[size_t(o)] < 0)) continue;
+            const float* v = ctx.in<float>(o);
+            seen[t].push_back({o, std::vector<float>(v, v + num_elements(run_graph.tensor(o).shape))});
+          }
+        });
+      },
+      [&](size_t t, int64_t s) -> Status {
+        for (size_t k = 0; k < inputs[t].size(); ++k) {
+          int grp = group_of[size_t(run_graph.inputs[k])];
+          if (grp >= 0) observers[size_t(grp)]->update(inputs[t][k].data<float>(), size_t(inputs[t][k].count()));
+          int m = mean_of[size_t(run_graph.inputs[k])];
+          if (m >= 0) (*means)[size_t(m)].add(inputs[t][k].data<float>());
         }
-      });
-    };
-    std::vector<std::thread> pool;
-    for (size_t t = 1; t < n; ++t) pool.emplace_back(work, t);
-    work(0);
-    for (auto& th : pool) th.join();
-    for (size_t t = 0; t < n; ++t) {
-      const int64_t s = s0 + int64_t(t);
-      for (size_t k = 0; k < inputs[t].size(); ++k) {
-        int grp = group_of[size_t(run_graph.inputs[k])];
-        if (grp >= 0) observers[size_t(grp)]->update(inputs[t][k].data<float>(), size_t(inputs[t][k].count()));
-        int m = mean_of[size_t(run_graph.inputs[k])];
-        if (m >= 0) (*means)[size_t(m)].add(inputs[t][k].data<float>());
-      }
-      if (!status[t].ok()) return status[t].with_context("calibration sample " + std::to_string(s));
-      std::string bad_tensor;
-      for (const Observed& ob : seen[t]) {
-        const TensorId o = ob.tensor;
-        if (mean_of[size_t(o)] >= 0) (*means)[size_t(mean_of[size_t(o)])].add(ob.values.data());
-        if (group_of[size_t(o)] < 0) continue;
-        Observer& obs = *observers[size_t(group_of[size_t(o)])];
-        obs.update(ob.values.data(), ob.values.size());
-        if (obs.nonfinite_count() != nonfinite_before[size_t(group_of[size_t(o)])] && bad_tensor.empty())
-          bad_tensor = run_graph.tensor(o).name;
-      }
-      CHECK_OR_RETURN(bad_tensor.empty(), Error::InvalidArgument, "calibration ", calib.origin(s, 0), ": tensor '",
-                      bad_tensor, "' contains NaN or Inf; the model or this sample produces non-finite values");
-      report_progress(options.progress, "calibrating", s + 1, calib.size());
-    }
-  }
+        if (!status[t].ok()) return status[t].with_context("calibration sample " + std::to_string(s));
+        std::string bad_tensor;
+        for (const Observed& ob : seen[t]) {
+          const TensorId o = ob.tensor;
+          if (mean_of[size_t(o)] >= 0) (*means)[size_t(mean_of[size_t(o)])].add(ob.values.data());
+          if (group_of[size_t(o)] < 0) continue;
+          Observer& obs = *observers[size_t(group_of[size_t(o)])];
+          obs.update(ob.values.data(), ob.values.size());
+          if (obs.nonfinite_count() != nonfinite_before[size_t(group_of[size_t(o)])] && bad_tensor.empty())
+            bad_tensor = run_graph.tensor(o).name;
+        }
+        CHECK_OR_RETURN(bad_tensor.empty(), Error::InvalidArgument, "calibration ", calib.origin(s, 0), ": tensor '",
+                        bad_tensor, "' contains NaN or Inf; the model or this sample produces non-finite values");
+        report_progress(options.progress, "calibrating", s + 1, calib.size());
+        return Status::OK();
+      }));
   return observers;
 }
 

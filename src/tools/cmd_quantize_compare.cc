@@ -7,9 +7,9 @@
 #include <cstdlib>
 #include <cstdio>
 #include <fstream>
-#include <thread>
 
 #include "core/npy.h"
+#include "core/ordered_parallel.h"
 #include "core/progress.h"
 #include "exec/executor.h"
 #include "export/onnx/onnx_writer.h"
@@ -218,35 +218,31 @@ int cmd_compare(const std::vector<std::string>& args) {
   const size_t T = size_t(threads);
   std::vector<std::vector<TensorData>> oa(T), ob(T);
   std::vector<Status> sa(T), sb(T);
-  for (int64_t s0 = 0; s0 < data->size(); s0 += int64_t(T)) {
-    const size_t n = size_t(std::min<int64_t>(int64_t(T), data->size() - s0));
-    const auto work = [&](size_t t) {
-      const std::vector<TensorData> x = data->sample(s0 + int64_t(t));
-      sa[t] = ex_a[t]->run(x, &oa[t]);
-      sb[t] = sa[t].ok() ? ex_b[t]->run(x, &ob[t]) : Status::OK();
-    };
-    std::vector<std::thread> pool;
-    for (size_t t = 1; t < n; ++t) pool.emplace_back(work, t);
-    work(0);
-    for (auto& th : pool) th.join();
-    for (size_t t = 0; t < n; ++t) {
-      const int64_t s = s0 + int64_t(t);
-      if (!sa[t].ok()) return fail(sa[t].with_context(model_a));
-      if (!sb[t].ok()) return fail(sb[t].with_context(model_b));
-      for (size_t k = 0; k < oa[t].size(); ++k) {
-        if (oa[t][k].shape != ob[t][k].shape)
-          return fail(error(Error::InvalidArgument, "output ", k, " has shape ", shape_str(oa[t][k].shape), " in ",
-                            model_a, " but ", shape_str(ob[t][k].shape), " in ", model_b));
-        agree[k].add(oa[t][k], ob[t][k]);
-      }
-      if (!labels_path.empty()) {
-        const int64_t label = labels.get_as_int(s);
-        correct_a += argmax(oa[t][0], 0, oa[t][0].count()) == label;
-        correct_b += argmax(ob[t][0], 0, ob[t][0].count()) == label;
-      }
-      progress.update("comparing", s + 1, data->size());
-    }
-  }
+  Status st = run_samples_ordered(
+      data->size(), T,
+      [&](size_t t, int64_t s) {
+        const std::vector<TensorData> x = data->sample(s);
+        sa[t] = ex_a[t]->run(x, &oa[t]);
+        sb[t] = sa[t].ok() ? ex_b[t]->run(x, &ob[t]) : Status::OK();
+      },
+      [&](size_t t, int64_t s) -> Status {
+        if (!sa[t].ok()) return sa[t].with_context(model_a);
+        if (!sb[t].ok()) return sb[t].with_context(model_b);
+        for (size_t k = 0; k < oa[t].size(); ++k) {
+          if (oa[t][k].shape != ob[t][k].shape)
+            return error(Error::InvalidArgument, "output ", k, " has shape ", shape_str(oa[t][k].shape), " in ", model_a,
+                         " but ", shape_str(ob[t][k].shape), " in ", model_b);
+          agree[k].add(oa[t][k], ob[t][k]);
+        }
+        if (!labels_path.empty()) {
+          const int64_t label = labels.get_as_int(s);
+          correct_a += argmax(oa[t][0], 0, oa[t][0].count()) == label;
+          correct_b += argmax(ob[t][0], 0, ob[t][0].count()) == label;
+        }
+        progress.update("comparing", s + 1, data->size());
+        return Status::OK();
+      });
+  if (!st.ok()) return fail(st);
   progress.finish();
 
   std::printf("reference %s\ntest      %s\nsamples   %lld\n\n", model_a.c_str(), model_b.c_str(), (long long)data->size());
