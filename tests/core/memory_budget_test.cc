@@ -11,6 +11,7 @@
 
 #include "core/npy.h"
 #include "core/read_file.h"
+#include "util/npy_bytes.h"
 
 namespace neutron {
 namespace {
@@ -33,15 +34,8 @@ std::string write(const std::string& name, const std::string& bytes) {
 
 // A version-1 .npy header with `shape_text` followed by `data_bytes` zero bytes.
 std::string npy(const std::string& shape_text, size_t data_bytes, const std::string& descr = "<f4") {
-  std::string h = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape_text + ", }";
-  h.append((64 - (10 + h.size() + 1) % 64) % 64, ' ');
-  h += '\n';
-  std::string out = "\x93NUMPY";
-  out += char(1);
-  out += char(0);
-  out += char(h.size() & 0xff);
-  out += char(h.size() >> 8);
-  return out + h + std::string(data_bytes, '\0');
+  return testing::npy_bytes("{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape_text + ", }",
+                            data_bytes);
 }
 
 void expect_error(const Status& s, Error code, const std::string& text) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "util/npy_bytes.h"
+
 namespace neutron {
 namespace {
 
@@ -32,17 +34,7 @@ TEST(Npy, HeaderIsSixtyFourByteAligned) {
   EXPECT_EQ((s.size() - 3) % 64, 0u);
 }
 
-std::string with_header(const std::string& dict, size_t data_bytes) {
-  std::string h = dict;
-  h.append((64 - (10 + h.size() + 1) % 64) % 64, ' ');
-  h += '\n';
-  std::string out = "\x93NUMPY";
-  out += char(1);
-  out += char(0);
-  out += char(h.size() & 0xff);
-  out += char(h.size() >> 8);
-  return out + h + std::string(data_bytes, '\0');
-}
+std::string with_header(const std::string& dict, size_t data_bytes) { return testing::npy_bytes(dict, data_bytes); }
 
 TEST(Npy, RefusesFortranOrder) {
   auto r = parse_npy(with_header("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", 16), "x.npy");

@@ -10,6 +10,7 @@
 
 #include "core/npy.h"
 #include "test_util.h"
+#include "util/npy_bytes.h"
 
 namespace neutron {
 namespace {
@@ -240,11 +241,7 @@ TEST(CalibrationDataErrors, DifferentSampleCounts) {
 TEST(CalibrationDataErrors, Float64FileGetsAHint) {
   const std::string d = make_temp_dir();
   // A minimal '<f8' .npy written by hand (TensorData has no f64).
-  std::string h = "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 3, 4, 4), }";
-  h.append((64 - (10 + h.size() + 1) % 64) % 64, ' ');
-  h += '\n';
-  std::string bytes = std::string("\x93NUMPY\x01\x00", 8) + char(h.size() & 0xff) + char(h.size() >> 8) + h +
-                      std::string(48 * 8, '\0');
+  const std::string bytes = testing::npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 3, 4, 4), }", 48 * 8);
   std::ofstream(d + "/calib.npy", std::ios::binary) << bytes;
   expect_error(load(d + "/calib.npy"), {"calib.npy", "astype(np.float32)"}, Error::NotSupported);
 }

@@ -13,6 +13,7 @@
 #include "core/npy.h"
 #include "import/onnx_builder.h"
 #include "util/cli.h"
+#include "util/npy_bytes.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define NEUTRON_TEST_ASAN 1
@@ -45,15 +46,7 @@ std::string fixture(const std::string& file) { return std::string(NEUTRON_FIXTUR
 
 // A version-1 .npy header with `shape_text` and `data_bytes` zero bytes of data.
 std::string npy(const std::string& shape_text, size_t data_bytes) {
-  std::string h = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape_text + ", }";
-  h.append((64 - (10 + h.size() + 1) % 64) % 64, ' ');
-  h += '\n';
-  std::string out = "\x93NUMPY";
-  out += char(1);
-  out += char(0);
-  out += char(h.size() & 0xff);
-  out += char(h.size() >> 8);
-  return out + h + std::string(data_bytes, '\0');
+  return testing::npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': " + shape_text + ", }", data_bytes);
 }
 
 // Runs the CLI with at most `limit_kb` of address space (not under ASan, which reserves terabytes).
@@ -62,18 +55,8 @@ CommandResult run_limited(const std::string& args, long limit_kb = 1000000) {
   (void)limit_kb;
   return run_cli(args);
 #else
-  CommandResult r;
-  const std::string cmd =
-      "ulimit -v " + std::to_string(limit_kb) + " && exec " + std::string(NEUTRON_BINARY) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.output.append(buf, n);
-  const int status = pclose(p);
-  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) r.crashed = true;
-  return r;
+  return testing::run_shell("ulimit -v " + std::to_string(limit_kb) + " && exec " + std::string(NEUTRON_BINARY) + " " +
+                           args + " 2>&1");
 #endif
 }
 

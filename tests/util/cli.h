@@ -16,9 +16,9 @@ struct CommandResult {
   std::string output;  // stdout + stderr
 };
 
-inline CommandResult run_cli(const std::string& args) {
+// Runs a shell command line and captures what it writes to stdout.
+inline CommandResult run_shell(const std::string& cmd) {
   CommandResult r;
-  const std::string cmd = std::string(NEUTRON_BINARY) + " " + args + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
   char buf[4096];
@@ -28,6 +28,10 @@ inline CommandResult run_cli(const std::string& args) {
   if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) r.crashed = true;
   return r;
+}
+
+inline CommandResult run_cli(const std::string& args) {
+  return run_shell(std::string(NEUTRON_BINARY) + " " + args + " 2>&1");
 }
 
 // A fresh directory under /tmp, one per `prefix` and process.
