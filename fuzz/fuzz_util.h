@@ -9,7 +9,16 @@
 #include <cstring>
 #include <new>
 
+#include "core/memory_budget.h"
+
 namespace neutron::fuzz {
+
+// A memory budget below libFuzzer's -rss_limit_mb, set once: an input the budget allows must not
+// become an out-of-memory finding, and one it refuses must fail before allocating.
+inline void limit_memory_budget() {
+  static const bool once = (set_memory_budget(uint64_t(256) << 20), true);
+  (void)once;
+}
 
 // `size` bytes, 16-byte aligned, zeroed or copied from `bytes`, no slack after the end.
 class AlignedBytes {

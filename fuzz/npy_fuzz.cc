@@ -4,18 +4,10 @@
 
 #include "core/npy.h"
 #include "fuzz_util.h"
-#if __has_include("core/memory_budget.h")
-#include "core/memory_budget.h"
-#define NEUTRON_FUZZ_HAS_MEMORY_BUDGET 1
-#endif
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace neutron;
-#ifdef NEUTRON_FUZZ_HAS_MEMORY_BUDGET
-  // Below libFuzzer's -rss_limit_mb: an array the budget allows must not be an out-of-memory finding.
-  static const bool budget = (set_memory_budget(uint64_t(256) << 20), true);
-  (void)budget;
-#endif
+  fuzz::limit_memory_budget();
   const std::string bytes(reinterpret_cast<const char*>(data), size);
   StatusOr<TensorData> t = parse_npy(bytes, "fuzz.npy");
   if (!t.ok()) {

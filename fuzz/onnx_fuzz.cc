@@ -3,10 +3,6 @@
 // folding on the executor) on copies of the graph. Import errors and pass errors are fine; an
 // imported graph that does not verify is a finding.
 #include <string>
-#if __has_include("core/memory_budget.h")
-#include "core/memory_budget.h"
-#define NEUTRON_FUZZ_HAS_MEMORY_BUDGET 1
-#endif
 
 #include "fuzz_util.h"
 #include "import/onnx/onnx_importer.h"
@@ -15,11 +11,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace neutron;
-#ifdef NEUTRON_FUZZ_HAS_MEMORY_BUDGET
-  // Below libFuzzer's -rss_limit_mb: a tensor the budget allows must not be an out-of-memory finding.
-  static const bool budget = (set_memory_budget(uint64_t(256) << 20), true);
-  (void)budget;
-#endif
+  fuzz::limit_memory_budget();
   const std::string bytes(reinterpret_cast<const char*>(data), size);
   StatusOr<Graph> g = import_onnx_bytes(bytes, "fuzz.onnx");
   if (!g.ok()) return 0;
