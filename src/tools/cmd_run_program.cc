@@ -8,6 +8,7 @@
 #include <memory>
 #include <sstream>
 
+#include "core/aligned_buffer.h"
 #include "core/memory_budget.h"
 #include "core/npy.h"
 #include "core/read_file.h"
@@ -24,16 +25,6 @@
 
 namespace neutron::cli {
 namespace {
-
-// 16-byte aligned heap buffer (the runtime's arena and the program file).
-struct AlignedBuffer {
-  std::unique_ptr<uint8_t[]> raw;
-  uint8_t* data = nullptr;
-  size_t size = 0;
-  explicit AlignedBuffer(size_t n) : raw(new uint8_t[n + 16]()), size(n) {
-    data = raw.get() + ((16 - (reinterpret_cast<uintptr_t>(raw.get()) & 15)) & 15);
-  }
-};
 
 DType to_dtype(fb::DType t) {
   switch (t) {
@@ -143,12 +134,12 @@ int run_program(const std::string& path, const std::vector<std::string>& inputs,
   auto bytes = read_file(path);
   if (!bytes.ok()) return fail(bytes.status());
   AlignedBuffer file(bytes->size());
-  if (!bytes->empty()) std::memcpy(file.data, bytes->data(), bytes->size());
+  if (!bytes->empty()) std::memcpy(file.data(), bytes->data(), bytes->size());
   bytes = std::string();  // a program is small next to the budget; keep one copy
-  if (file.size < 8 || !program::is_program_file(file.data, file.size))
+  if (file.size() < 8 || !program::is_program_file(file.data(), file.size()))
     return fail(error(Error::InvalidProgram, path, ": not a neutron program: identifier '",
-                      file.size < 8 ? printable(reinterpret_cast<const char*>(file.data), file.size)
-                                    : printable(reinterpret_cast<const char*>(file.data) + 4, 4),
+                      file.size() < 8 ? printable(reinterpret_cast<const char*>(file.data()), file.size())
+                                    : printable(reinterpret_cast<const char*>(file.data()) + 4, 4),
                       "' (expected NPRG)"));
 
   if (neutronInit() != ENONE) return fail(error(Error::DelegateFailed, "neutronInit failed: ", neutronGetLastErrorMessage()));
@@ -156,13 +147,13 @@ int run_program(const std::string& path, const std::vector<std::string>& inputs,
     ~Deinit() { neutronDeinit(); }
   } deinit;
   size_t need = 0;
-  runtime::ProgramStatus ps = runtime::ProgramRunner::arena_bytes_needed(file.data, file.size, &need, load_options);
-  if (!ps.ok()) return fail(error(ps.error, path, ": ", describe_status(file.data, ps)));
+  runtime::ProgramStatus ps = runtime::ProgramRunner::arena_bytes_needed(file.data(), file.size(), &need, load_options);
+  if (!ps.ok()) return fail(error(ps.error, path, ": ", describe_status(file.data(), ps)));
   Status budget = check_memory_budget(need, path + ": the program's arena");
   if (!budget.ok()) return fail(budget);
   AlignedBuffer arena(need);
   runtime::ProgramRunner runner;  // destroyed before the arena it lives in
-  const fb::Program* prog = fb::GetProgram(file.data);
+  const fb::Program* prog = fb::GetProgram(file.data());
 
   // The simulated driver times kernels with the program's target (defaults if it is unknown).
   const std::string target_name = prog->target() ? prog->target()->str() : "";
@@ -174,8 +165,8 @@ int run_program(const std::string& path, const std::vector<std::string>& inputs,
                       target_name.c_str(), cfg.status().message().c_str());
   }
 
-  ps = runner.load(file.data, file.size, arena.data, arena.size, load_options);
-  if (!ps.ok()) return fail(error(ps.error, path, ": ", describe_status(file.data, ps)));
+  ps = runner.load(file.data(), file.size(), arena.data(), arena.size(), load_options);
+  if (!ps.ok()) return fail(error(ps.error, path, ": ", describe_status(file.data(), ps)));
   if (int rc = check_outputs("run", run_inputs(path, inputs), run_outputs(outdir, runner.num_outputs(), json_path)))
     return rc;
 
@@ -245,7 +236,7 @@ int run_program(const std::string& path, const std::vector<std::string>& inputs,
       std::memcpy(t.data, in_data[i].bytes.data() + size_t(s) * t.bytes, t.bytes);
     }
     ps = runner.run();
-    if (!ps.ok()) return fail(error(ps.error, path, ": sample ", s, ": ", describe_status(file.data, ps)));
+    if (!ps.ok()) return fail(error(ps.error, path, ": sample ", s, ": ", describe_status(file.data(), ps)));
     for (size_t o = 0; o < outs.size(); ++o) {
       const runtime::TensorInfo t = runner.output(o);
       std::memcpy(outs[o].bytes.data() + size_t(s) * t.bytes, t.data, t.bytes);

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <memory>
 
+#include "core/aligned_buffer.h"
 #include "exec/ops/binders.h"
 #include "kernel_calls/kernel_calls.h"
 #include "lowering/lowering.h"
@@ -15,28 +16,12 @@
 namespace neutron {
 namespace {
 
-// 64-byte aligned storage (the kernel-call executor needs 16 for weights and prepared state),
-// not zero-filled: prepare() writes what run() reads.
-class AlignedBytes {
- public:
-  void resize(size_t n) {
-    raw_.reset(new uint8_t[n + 64]);
-    const uintptr_t p = reinterpret_cast<uintptr_t>(raw_.get());
-    data_ = raw_.get() + ((64 - p % 64) % 64);
-  }
-  uint8_t* data() { return data_; }
-
- private:
-  std::unique_ptr<uint8_t[]> raw_;
-  uint8_t* data_ = nullptr;
-};
-
 class LoweredStep final : public Step {
  public:
   std::vector<TensorId> inputs, outputs;
   std::vector<uint8_t> microcode;
   std::vector<uint8_t> weights_kept;
-  AlignedBytes weights, prepared;
+  AlignedBuffer weights, prepared;
   npu::MicrocodeView mc;
   kernel_calls::Executor calls;
   size_t scratch = 0;    // the program's scratch (temporaries), then the kernels' workspace
@@ -97,7 +82,7 @@ StatusOr<StepPtr> bind_lowered_int8(const Graph& g, NodeId id) {
   kernel_calls::CallStatus s = kernel_calls::Executor::required_memory(step->mc, wsec, &mem, &ws);
   CHECK_OR_RETURN(s.ok(), s.error, describe(g, id), ": ", s.message);
   step->prepared.resize(mem);
-  AlignedBytes repack;
+  AlignedBuffer repack;
   repack.resize(ws);
   s = step->calls.prepare(step->mc, wsec, step->prepared.data(), mem, repack.data(), ws);
   CHECK_OR_RETURN(s.ok(), s.error, describe(g, id), ": ", s.message);
