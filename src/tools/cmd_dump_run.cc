@@ -156,17 +156,16 @@ int cmd_run(const std::vector<std::string>& args) {
     latencies.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - r0).count());
     if (!st.ok()) return fail(st.with_context(model));
   }
-  auto t2 = std::chrono::steady_clock::now();
   const double prepare_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
   const double run_ms = latencies.front();
-  std::vector<double> sorted = latencies;
-  std::sort(sorted.begin(), sorted.end());
-  const size_t mid = sorted.size() / 2;
-  const double median_ms = sorted.size() % 2 ? sorted[mid] : 0.5 * (sorted[mid - 1] + sorted[mid]);
-  const double min_ms = sorted.front();
-  std::sort(cpu.begin(), cpu.end());
-  const double cpu_median_ms = cpu.size() % 2 ? cpu[mid] : 0.5 * (cpu[mid - 1] + cpu[mid]);
-  (void)t2;
+  const auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const size_t mid = v.size() / 2;
+    return v.size() % 2 ? v[mid] : 0.5 * (v[mid - 1] + v[mid]);
+  };
+  const double median_ms = median(latencies);
+  const double min_ms = *std::min_element(latencies.begin(), latencies.end());
+  const double cpu_median_ms = median(cpu);
 
   OutputFiles files;
   for (size_t k = 0; k < outs.size() && !outdir.empty(); ++k) {
