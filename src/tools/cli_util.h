@@ -3,8 +3,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -37,6 +39,16 @@ inline std::string json_escape(const std::string& s) {
     r += c;
   }
   return r;
+}
+
+// Parses a count option's value: a decimal integer in [min_value, max_value], else false.
+inline bool parse_count(const std::string& v, long min_value, long max_value, long* out) {
+  char* end = nullptr;
+  errno = 0;
+  const long n = std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end != '\0' || errno != 0 || n < min_value || n > max_value) return false;
+  *out = n;
+  return true;
 }
 
 // JSON has no inf/nan: those become null.

@@ -45,16 +45,6 @@ int cmd_dump(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
-// Parses a count option's value: an integer >= min_value, else false.
-static bool parse_count(const std::string& v, long min_value, long* out) {
-  char* end = nullptr;
-  errno = 0;
-  const long n = std::strtol(v.c_str(), &end, 10);
-  if (v.empty() || *end != '\0' || errno != 0 || n < min_value || n > 1000000) return false;
-  *out = n;
-  return true;
-}
-
 int cmd_run(const std::vector<std::string>& args) {
   std::string model, outdir, json_path, target;
   std::vector<std::string> inputs;
@@ -75,7 +65,7 @@ int cmd_run(const std::vector<std::string>& args) {
       const std::string* v = value(a.c_str());
       if (!v) return usage_error("run: option " + a + " needs a value");
       long* dst = a == "--repeat" ? &repeat : (a == "--warmup" ? &warmup : &threads);
-      if (!parse_count(*v, a == "--warmup" ? 0 : 1, dst))
+      if (!parse_count(*v, a == "--warmup" ? 0 : 1, 1000000, dst))
         return usage_error("run: " + a + " takes an integer " + (a == "--warmup" ? ">= 0" : ">= 1") + ", got '" + *v + "'");
       continue;
     }

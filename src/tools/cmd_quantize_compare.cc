@@ -56,9 +56,8 @@ int cmd_quantize(const std::vector<std::string>& args) {
                        "[--observer minmax|histogram|percentile] [--percentile P] "
                        "[--bias-correction off|float|empirical | --no-bias-correction] "
                        "[--report-json R.json] [--threads N]");
-  char* threads_end = nullptr;
-  const long threads = std::strtol(threads_arg.c_str(), &threads_end, 10);
-  if (threads_arg.empty() || *threads_end != '\0' || threads < 1 || threads > 1024)
+  long threads = 1;
+  if (!parse_count(threads_arg, 1, 1024, &threads))
     return usage_error("quantize: --threads takes an integer >= 1, got '" + threads_arg + "'");
   options.threads = int(threads);
   if (int rc = check_outputs("quantize", {{"the input model", model}, {"--calib", calib_path}},
@@ -173,9 +172,8 @@ int cmd_compare(const std::vector<std::string>& args) {
                                {"--labels", labels_path}},
                               {{"--json", json_path}}))
     return rc;
-  char* threads_end = nullptr;
-  const long threads = std::strtol(threads_arg.c_str(), &threads_end, 10);
-  if (threads_arg.empty() || *threads_end != '\0' || threads < 1 || threads > 1024)
+  long threads = 1;
+  if (!parse_count(threads_arg, 1, 1024, &threads))
     return usage_error("compare: --threads takes an integer >= 1, got '" + threads_arg + "'");
   // One executor pair per thread; thread t runs samples t, t + T, ... of each chunk of T.
   std::vector<std::unique_ptr<Executor>> ex_a, ex_b;
