@@ -40,9 +40,12 @@ OpQuantRule quant_rule(const Graph& g, NodeId id) {
       if (!is_constant_input(g, id, 1) || n.attrs.get_int("transA", 0) != 0) r.annotated = false;
       return r;
     case OpKind::MatMul:
-      r.weights = {{1, -1}};
       r.fuses_activation = true;
-      if (!is_constant_input(g, id, 1)) r.annotated = false;
+      if (!is_constant_input(g, id, 1)) {  // attention: two activations, zero points 0
+        r.symmetric_inputs = true;
+        return r;
+      }
+      r.weights = {{1, -1}};
       return r;
     case OpKind::ConvTranspose:
       // Weights [Cin, Cout/group, kH, kW]: per output channel (axis 1) when there is one group.
@@ -71,7 +74,19 @@ OpQuantRule quant_rule(const Graph& g, NodeId id) {
     case OpKind::Identity:
     case OpKind::Dropout:
     case OpKind::Expand:
+    case OpKind::Gather:  // an embedding table is quantized per tensor with its output
       r.share = OpQuantRule::Share::kInput0;
+      return r;
+    case OpKind::Where:  // a select: X, Y and the output share parameters (the condition is bool)
+      r.share = OpQuantRule::Share::kAllInputs;
+      for (int i = 1; i <= 2; ++i) {
+        if (!is_constant_input(g, id, size_t(i))) continue;
+        const Tensor& c = g.tensor(n.inputs[size_t(i)]);
+        if (c.dtype == DType::F32 && c.data->count() == 1 && c.data->data<float>()[0] <= -1e4f) r.mask_fill_input = i;
+      }
+      return r;
+    case OpKind::LayerNormalization:
+      r.weights = {{1, -1}, {2, -1}};  // Scale and B symmetric per tensor
       return r;
     case OpKind::Concat:
     case OpKind::Max:
@@ -113,9 +128,6 @@ OpQuantRule quant_rule(const Graph& g, NodeId id) {
     // Stay float: no int8 meaning in the Neutron scheme (BatchNormalization is folded before).
     case OpKind::BatchNormalization:
     case OpKind::Div:
-    case OpKind::Gather:              // int8 embedding tables and selects: not yet
-    case OpKind::LayerNormalization:
-    case OpKind::Where:
     case OpKind::Cast:
     case OpKind::QuantizeLinear:
     case OpKind::DequantizeLinear:

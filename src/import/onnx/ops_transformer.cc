@@ -133,10 +133,6 @@ Status map_layer_norm(NodeCtx& c) {
   const TensorId bias = c.in(2);
   if (c.output_used(1) || c.output_used(2))
     return c.fail(Error::NotSupported, "outputs Mean and InvStdDev are not supported (inference uses output 0 only)");
-  for (TensorId t : {scale, bias})
-    if (t != kNoTensor && !c.tensor(t).is_constant())
-      return c.fail(Error::NotSupported, "Scale and B must be constants; '", c.tensor(t).name,
-                    "' is computed at run time");
   Attributes a;
   const int64_t axis_attr = c.attrs().get_int("axis", -1);
   const int axis = normalize_axis(axis_attr, c.shape(x).size());
