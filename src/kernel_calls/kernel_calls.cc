@@ -11,6 +11,7 @@
 #include "kernels/elementwise.h"
 #include "kernels/elementwise_int8.h"
 #include "kernels/gemm_int8.h"
+#include "kernels/layer_norm_int8.h"
 #include "kernels/pool_int8.h"
 #include "kernels/reduce.h"
 #include "kernels/reduce_int8.h"
@@ -186,6 +187,10 @@ struct ElementwiseState {
 struct TableState {
   TensorDesc in, out;
   int8_t table[256];
+};
+struct LayerNormState {
+  TensorDesc in, out;
+  LayerNormInt8Params p;
 };
 struct SoftmaxState {
   TensorDesc in, out;
@@ -583,6 +588,41 @@ CallStatus setup_table(const Ctx& c, const Instruction& inst, Arena& ar, const v
   return CallStatus();
 }
 
+CallStatus setup_layer_norm(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  const npu::LayerNormArgs a = inst.as<npu::LayerNormArgs>();
+  LayerNormState local;
+  LayerNormState* st = ar.state(&local);
+  st->in = c.mc.tensor(a.input);
+  st->out = c.mc.tensor(a.output);
+  CALL_CHECK(is_int8(st->in) && is_int8(st->out), "layer_norm: input and output must be int8");
+  CALL_CHECK(same_dims(st->in, st->out), "layer_norm: input and output dims differ");
+  CALL_CHECK(!overlaps(st->in, st->out), "layer_norm: output overlaps the input");
+  CALL_CHECK(a.act_min >= -128 && a.act_min <= a.act_max && a.act_max <= 127, "layer_norm: bad output clamp");
+  LayerNormInt8Params& p = st->p;
+  p.n = st->in.dims[3];
+  p.rows = int64_t(st->in.dims[0]) * st->in.dims[1] * st->in.dims[2];
+  CALL_CHECK(p.n > 0 && p.n <= (1 << 16), "layer_norm: row length must be in [1, 65536]");
+  CALL_CHECK(weights_range_ok(c, a.table_offset, (2 * uint64_t(p.n) + 1) * sizeof(double), 8),
+             "layer_norm: table outside the weights section");
+  // The table is copied into the prepared state: run() reads no weights.
+  double* t = ar.alloc<double>(size_t(2 * p.n));
+  for (int64_t i = 0; i < 2 * p.n + 1; ++i) {
+    double v;
+    std::memcpy(&v, c.weights + a.table_offset + size_t(i) * sizeof(double), sizeof(double));
+    CALL_CHECK(std::isfinite(v), "layer_norm: table entry not finite");
+    if (i == 2 * p.n) p.eps_q = v;
+    else if (t) t[i] = v;
+  }
+  CALL_CHECK(p.eps_q >= 0, "layer_norm: negative epsilon");
+  p.a = t;
+  p.b = t ? t + p.n : nullptr;
+  p.in_zero_point = st->in.zero_point;
+  p.act_min = a.act_min;
+  p.act_max = a.act_max;
+  *plan = st;
+  return CallStatus();
+}
+
 CallStatus setup_softmax(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
   const npu::SoftmaxArgs a = inst.as<npu::SoftmaxArgs>();
   SoftmaxState local;
@@ -875,6 +915,7 @@ CallStatus setup(const Ctx& c, const Instruction& inst, Arena& ar, const void** 
     case Opcode::kResize: return setup_resize(c, inst, ar, plan);
     case Opcode::kReduce: return setup_reduce(c, inst, ar, plan);
     case Opcode::kCopy: return setup_copy(c, inst, ar, plan);
+    case Opcode::kLayerNorm: return setup_layer_norm(c, inst, ar, plan);
     case Opcode::kPrefetch:
     case Opcode::kWaitPrefetch: return setup_prefetch(c, inst, ar, plan);
   }
@@ -990,6 +1031,13 @@ CallStatus run_one(const Instruction& inst, const void* plan, const Bufs& r, uin
       SIM_PTR(out, st->out);
       unary_int8_lut(st->table, reinterpret_cast<const int8_t*>(in), reinterpret_cast<int8_t*>(out),
                      size_t(count_of(st->in)));
+      break;
+    }
+    case Opcode::kLayerNorm: {
+      const auto* st = static_cast<const LayerNormState*>(plan);
+      SIM_PTR(in, st->in);
+      SIM_PTR(out, st->out);
+      layer_norm_int8(st->p, reinterpret_cast<const int8_t*>(in), reinterpret_cast<int8_t*>(out));
       break;
     }
     case Opcode::kSoftmax: {

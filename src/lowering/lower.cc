@@ -162,6 +162,7 @@ class Lowering {
   Status lower_binary(NodeId id);
   Status lower_unary(NodeId id);
   Status lower_softmax(NodeId id);
+  Status lower_layer_norm(NodeId id);
   Status lower_pad(NodeId id);
   Status lower_slice(NodeId id, TensorId x, TensorId y, const std::vector<int64_t>& begin);
   Status lower_slice_node(NodeId id);
@@ -345,6 +346,7 @@ Status Lowering::lower_node(NodeId id) {
     case OpKind::Gelu:
     case OpKind::Pow: return lower_unary(id);
     case OpKind::Softmax: return lower_softmax(id);
+    case OpKind::LayerNormalization: return lower_layer_norm(id);
     case OpKind::Pad: return lower_pad(id);
     case OpKind::Slice: return lower_slice_node(id);
     case OpKind::Split: return lower_split(id);
@@ -731,6 +733,75 @@ Status Lowering::lower_unary(NodeId id) {
   const uint32_t blob = add_blob(id, "table", BlobKind::kTable, std::vector<uint8_t>(table, table + 256));
   KernelCall& c = call(Opcode::kTable, id, t, {t.input}, {t.output});
   ref(c, WORD_OF(TableArgs, table_offset), blob);
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------------------------------------
+// LayerNormalization over the last axis (kernels/layer_norm_int8.h): Scale and B (int8 or float
+// constants) folded into per-element doubles a = gamma / s_out, b = beta / s_out + z_out.
+
+namespace {
+
+// Real values of a constant (dequantized when quantized), broadcast over the last n elements.
+StatusOr<std::vector<double>> row_values(const Graph& g, NodeId id, TensorId t, int64_t n, double fill) {
+  std::vector<double> v(size_t(n), fill);
+  if (t == kNoTensor) return v;
+  const Tensor& c = g.tensor(t);
+  CHECK_OR_RETURN(c.is_constant() && (c.dtype == DType::F32 || (c.dtype == DType::I8 && c.is_quantized() &&
+                                                                  !c.quant.per_axis())),
+                  Error::NotSupported, describe(g, id), ": Scale and B must be float or per-tensor int8 constants");
+  const int64_t count = c.data->count();
+  CHECK_OR_RETURN(count == 1 || count == n, Error::NotSupported, describe(g, id),
+                  ": Scale and B must have one value or one per element of the last axis");
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t k = count == 1 ? 0 : i;
+    v[size_t(i)] = c.dtype == DType::F32 ? double(c.data->data<float>()[k])
+                                         : double(c.quant.scale[0]) * double(c.data->get_as_int(k) - c.quant.zero_point[0]);
+  }
+  return v;
+}
+
+}  // namespace
+
+Status Lowering::lower_layer_norm(NodeId id) {
+  const Node& n = g_.node(id);
+  const TensorId x = n.input(0), y = n.outputs.empty() ? kNoTensor : n.outputs[0];
+  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, x, "input"));
+  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, y, "output"));
+  const Shape& s = g_.tensor(x).shape;
+  const int axis = normalize_axis(n.attrs.get_int("axis", -1), s.size());
+  CHECK_OR_RETURN(axis == int(s.size()) - 1 && g_.tensor(y).shape == s, Error::NotSupported, describe(g_, id),
+                  ": only a normalization over the last axis has an int8 kernel");
+  const int64_t len = s.back(), rows = len > 0 ? num_elements(s) / len : 0;
+  CHECK_OR_RETURN(len >= 1 && len <= (1 << 16) && rows <= kMaxDim, Error::NotSupported, describe(g_, id),
+                  ": the last axis must have 1 to 65536 elements");
+  ASSIGN_OR_RETURN(auto gamma, row_values(g_, id, n.input(1), len, 1.0));
+  ASSIGN_OR_RETURN(auto beta, row_values(g_, id, n.input(2), len, 0.0));
+  const double s_in = int8::scale_of(g_, x), s_out = int8::scale_of(g_, y);
+  const double z_out = int8::zero_point_of(g_, y);
+  std::vector<double> table(size_t(2 * len + 1));
+  for (int64_t i = 0; i < len; ++i) {
+    table[size_t(i)] = gamma[size_t(i)] / s_out;
+    table[size_t(len + i)] = beta[size_t(i)] / s_out + z_out;
+  }
+  table[size_t(2 * len)] = n.attrs.get_float("epsilon", 1e-5) / (s_in * s_in);
+  for (double v : table)
+    CHECK_OR_RETURN(std::isfinite(v), Error::NotSupported, describe(g_, id), ": parameters out of range");
+  int32_t qmin, qmax;
+  int8::fused_activation_range(g_, id, y, &qmin, &qmax);
+  ASSIGN_OR_RETURN(uint32_t ti, tensor(id, x));
+  ASSIGN_OR_RETURN(uint32_t to, tensor(id, y));
+  const Dims d{{1, 1, int32_t(rows), int32_t(len)}};
+  if (p_.tensors[ti].dims != d) ti = alias(ti, d, ".rows");
+  if (p_.tensors[to].dims != d) to = alias(to, d, ".rows");
+  npu::LayerNormArgs a{};
+  a.input = ti;
+  a.output = to;
+  a.act_min = qmin;
+  a.act_max = qmax;
+  const uint32_t blob = add_blob(id, "norm_table", BlobKind::kNormTable, to_bytes(table));
+  KernelCall& c = call(Opcode::kLayerNorm, id, a, {ti}, {to});
+  ref(c, WORD_OF(LayerNormArgs, table_offset), blob);
   return Status::OK();
 }
 

@@ -26,6 +26,7 @@ namespace neutron::npu {
   X(Resize, 15, "resize")                                                              \
   X(Reduce, 16, "reduce")                                                              \
   X(Copy, 17, "copy")                    /* reshape / identity between regions */      \
+  X(LayerNorm, 18, "layer_norm")         /* over the last dim (transformers) */        \
   X(Prefetch, 32, "prefetch")            /* flash weights -> SRAM scratch */           \
   X(WaitPrefetch, 33, "wait_prefetch")
 
@@ -158,6 +159,12 @@ struct ReduceArgs {  // output dims: the input's with reduced dims set to 1
   int32_t axes_mask;  // bit i: reduce NHWC dim i
   int32_t multiplier, shift;  // mean: s_in / (s_out * count), sum: s_in / s_out, applied to
                               // sum(q - z_in); max/min: same quantization in and out (copied)
+};
+
+struct LayerNormArgs {  // rows of dims[3] elements (kernels/layer_norm_int8.h)
+  uint32_t input, output;
+  uint32_t table_offset;  // double [2 * n + 1] in the weights (8-aligned): a[n], b[n], eps_q
+  int32_t act_min, act_max;
 };
 
 struct CopyArgs {

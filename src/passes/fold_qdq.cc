@@ -153,6 +153,7 @@ enum class Slot { Data, Weight, Bias };
 Slot slot_of(OpKind k, size_t i) {
   if ((k == OpKind::Conv || k == OpKind::Gemm || k == OpKind::MatMul) && i == 1) return Slot::Weight;
   if ((k == OpKind::Conv || k == OpKind::Gemm) && i == 2) return Slot::Bias;
+  if (k == OpKind::LayerNormalization && (i == 1 || i == 2)) return Slot::Weight;  // Scale, B
   return Slot::Data;
 }
 
@@ -179,6 +180,7 @@ bool is_reduce(OpKind k) {
 
 bool foldable_kind(OpKind k) {
   return is_reduce(k) || k == OpKind::Resize || k == OpKind::Conv || k == OpKind::Gemm || k == OpKind::MatMul || k == OpKind::Softmax || is_pool(k) ||
+         k == OpKind::LayerNormalization ||
          is_binary(k) || is_unary_lut(k) || is_data_movement(k);
 }
 

@@ -780,6 +780,11 @@ StatusOr<Graph> quantize_graph(const Graph& input, const CalibrationSet& calib, 
   rep.samples = calib.size();
   for (size_t k = 0; k < params.size(); ++k) {
     params[k] = plan.group_fixed[k] ? *plan.group_fixed[k] : group_params(plan, k, *observers[k]);
+    if (plan.group_fixed[k] && plan.group_symmetric[k] && params[k].zero_point[0] != 0) {
+      // A fixed range (Softmax's [0, 1)) feeding a BATCH_MATMUL: the same largest value with zero point 0.
+      const double hi = (127.0 - params[k].zero_point[0]) * double(params[k].scale[0]);
+      params[k] = QuantParams::per_tensor(float(hi / 127.0), 0);
+    }
     QuantizedGroup qg;
     for (TensorId t : plan.group_tensors[k]) qg.tensors.push_back(input.tensor(t).name);
     qg.params = params[k];

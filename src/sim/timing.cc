@@ -144,6 +144,20 @@ Work work_of(const SimConfig& cfg, const npu::MicrocodeView& mc, const Instructi
       w.weights_bytes = 257 * 8;
       break;
     }
+    case Opcode::kLayerNorm: {
+      // Two passes over each row (sums, then normalize-scale-shift) and one rsqrt per row; the
+      // per-element scale and shift (2n doubles) come from the weights.
+      const auto a = inst.as<npu::LayerNormArgs>();
+      const TensorDesc out = t(a.output);
+      const uint64_t n = pos(out.dims[3]) ? pos(out.dims[3]) : 1;
+      const uint64_t rows = count_of(out) / n;
+      w.compute = 2 * ceil_div(count_of(out), V) + rows * 16;
+      w.jobs = rows;
+      w.act_bytes = uint64_t(t(a.input).size) + out.size;
+      w.weights_offset = a.table_offset;
+      w.weights_bytes = (2 * n + 1) * 8;
+      break;
+    }
     case Opcode::kReduce: {
       const auto a = inst.as<npu::ReduceArgs>();
       const TensorDesc in = t(a.input), out = t(a.output);

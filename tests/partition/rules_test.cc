@@ -442,7 +442,7 @@ TEST(Rules, SoftmaxAxisAndOutputParameters) {
   expect_rejected(last, "softmax.axis", "channel dim", "axis 3 of [1,10,2,2]");
   GraphBuilder q;
   add_softmax(q, {1, 10}, 1, q8(1.0f / 255, -128));
-  expect_rejected(q, "softmax.output_qparams", "scale 0.00390625 (1/256), zero point -128", "output q(0.00392157,-128)");
+  expect_rejected(q, "softmax.output_qparams", "scale 1/256, zero point -128", "output q(0.00392157,-128)");
 }
 
 TEST(Rules, SoftmaxLimitsDeriveFromTheDatapath) {

@@ -240,6 +240,89 @@ class Matcher {
     return true;
   }
 
+  // ---- attention in 3-D ----
+  // MatMul(Q, K^T) -> [Mul by a scalar] -> [Where(constant mask, fill, .)] -> Softmax(last axis)
+  // -> MatMul(., V) on 4-D [1, heads, T, d] tensors runs on [heads, T, d]: a Reshape before Q, K^T
+  // and V, one after the second MatMul (Neutron's BATCH_MATMUL is 3-D; Softmax over the last axis
+  // of a 3-D tensor is its channel axis).
+  bool try_attention_3d(NodeId mm2_id) {
+    const Node& mm2 = g_.node(mm2_id);
+    auto batch1_4d = [&](TensorId t) {
+      const Tensor& x = g_.tensor(t);
+      return !x.is_constant() && x.dtype == DType::F32 && x.shape.size() == 4 && x.shape[0] == 1;
+    };
+    if (mm2.kind != OpKind::MatMul || mm2.inputs.size() != 2 || !batch1_4d(mm2.inputs[0]) || !batch1_4d(mm2.inputs[1]) ||
+        !batch1_4d(mm2.outputs[0]))
+      return false;
+    std::vector<NodeId> chain;  // from the Softmax back to the first MatMul
+    TensorId t = mm2.inputs[0];
+    NodeId mm1_id = -1;
+    for (int steps = 0; steps < 4 && mm1_id < 0; ++steps) {
+      NodeId id;
+      const Node* n = internal(t, &id);
+      if (!n || !batch1_4d(n->outputs[0])) return false;
+      double v;
+      if (n->kind == OpKind::Softmax && steps == 0 && n->attrs.get_int("axis", -1) == 3) {
+        t = n->inputs[0];
+      } else if (n->kind == OpKind::Mul && n->inputs.size() == 2 && (scalar(n->inputs[0], &v) || scalar(n->inputs[1], &v))) {
+        t = scalar(n->inputs[0], &v) ? n->inputs[1] : n->inputs[0];
+      } else if (n->kind == OpKind::Where && n->inputs.size() == 3 && g_.tensor(n->inputs[0]).is_constant() &&
+                 (g_.tensor(n->inputs[0]).shape.size() < 4 || g_.tensor(n->inputs[0]).shape[0] == 1) &&
+                 (scalar(n->inputs[1], &v) || scalar(n->inputs[2], &v))) {
+        t = scalar(n->inputs[1], &v) ? n->inputs[2] : n->inputs[1];
+      } else if (n->kind == OpKind::MatMul && n->inputs.size() == 2 && batch1_4d(n->inputs[0]) &&
+                 batch1_4d(n->inputs[1]) && steps > 0) {
+        mm1_id = id;
+        break;
+      } else {
+        return false;
+      }
+      chain.push_back(id);
+    }
+    if (mm1_id < 0 || g_.node(chain[0]).kind != OpKind::Softmax) return false;
+    auto drop = [](Shape s) {
+      s.erase(s.begin());
+      return s;
+    };
+    // Inputs of the first MatMul and V through new Reshapes.
+    const std::string base = g_.node(mm2_id).name;
+    auto reshaped = [&](TensorId x, const std::string& suffix) {
+      const TensorId r = add_value(base + "/" + suffix, DType::F32, drop(g_.tensor(x).shape));
+      Attributes a;
+      const Shape rs = g_.tensor(r).shape;
+      a.set("shape", std::vector<int64_t>(rs.begin(), rs.end()));
+      add_node(OpKind::Reshape, base + "/" + suffix, {x}, {r}, std::move(a));
+      return r;
+    };
+    const TensorId q = g_.node(mm1_id).inputs[0], kt = g_.node(mm1_id).inputs[1], v = g_.node(mm2_id).inputs[1];
+    const TensorId y = g_.node(mm2_id).outputs[0];
+    const TensorId q3 = reshaped(q, "q3"), kt3 = reshaped(kt, "kt3"), v3 = reshaped(v, "v3");
+    g_.node(mm1_id).inputs = {q3, kt3};
+    Tensor& s1 = g_.tensor(g_.node(mm1_id).outputs[0]);
+    s1.shape = drop(s1.shape);
+    for (NodeId id : chain) {
+      Node& n = g_.node(id);
+      Tensor& o = g_.tensor(n.outputs[0]);
+      o.shape = drop(o.shape);
+      if (n.kind == OpKind::Softmax) n.attrs.set("axis", int64_t(2));
+      if (n.kind == OpKind::Where && g_.tensor(n.inputs[0]).shape.size() == 4) {
+        const Tensor& c = g_.tensor(n.inputs[0]);
+        TensorData d = *c.data;
+        d.shape = drop(d.shape);
+        n.inputs[0] = g_.add_constant(g_.unique_tensor_name(c.name + "_3d"), std::move(d));
+      }
+    }
+    const TensorId y3 = add_value(base + "/y3", DType::F32, drop(g_.tensor(y).shape));
+    g_.node(mm2_id).inputs = {g_.node(mm2_id).inputs[0], v3};
+    g_.node(mm2_id).outputs = {y3};
+    g_.tensor(y3).producer = mm2_id;
+    Attributes a;
+    const Shape ys = g_.tensor(y).shape;
+    a.set("shape", std::vector<int64_t>(ys.begin(), ys.end()));
+    add_node(OpKind::Reshape, base + "/y4", {y3}, {y}, std::move(a));
+    return true;
+  }
+
   // ---- LayerNorm ----
   // y = ((x - mean(x)) / sqrt(mean((x - mean(x))^2) + eps)) [* gamma] [+ beta], the means over
   // the trailing axes with keepdims.
@@ -375,7 +458,7 @@ int fuse_transformer_patterns(Graph& g) {
     const size_t count = g.num_nodes();
     for (NodeId id = 0; id < NodeId(count) && !again; ++id) {
       if (g.node(id).dead) continue;
-      if (m.try_layer_norm(id) || m.try_gelu(id) || m.try_qkv_split(id)) {
+      if (m.try_layer_norm(id) || m.try_gelu(id) || m.try_qkv_split(id) || m.try_attention_3d(id)) {
         ++fused;
         again = true;
       }
