@@ -637,8 +637,10 @@ class ViT(nn.Module):
         super().__init__()
         n = (img // patch) ** 2
         self.patch = nn.Conv2d(ch, dim, patch, patch)
-        self.cls = nn.Parameter(torch.randn(1, 1, dim) * 0.02)
-        self.pos = nn.Parameter(torch.randn(1, n + 1, dim) * 0.02)
+        # N(0, 1) like nn.Embedding (the GPT's position table): with timm's 0.02 the cls token is a
+        # few LSBs of the residual stream's int8 scale (docs/accuracy-report.md)
+        self.cls = nn.Parameter(torch.randn(1, 1, dim))
+        self.pos = nn.Parameter(torch.randn(1, n + 1, dim))
         self.blocks = nn.Sequential(*[Block(dim, heads, mlp) for _ in range(depth)])
         self.ln = nn.LayerNorm(dim); self.head = nn.Linear(dim, classes)
     def forward(self, x):
