@@ -47,6 +47,7 @@ constexpr ArgField kResize[] = {{"input", T, 1}, {"output", T, 1}, {"mode", E, 1
 constexpr ArgField kReduce[] = {{"input", T, 1}, {"output", T, 1}, {"op", E, 1},
                                 {"axes_mask", U, 1}, {"multiplier", I, 1}, {"shift", I, 1}};
 constexpr ArgField kCopy[] = {{"input", T, 1}, {"output", T, 1}};
+constexpr ArgField kMaskedFill[] = {{"input", T, 1}, {"output", T, 1}, {"mask_offset", O, 1}, {"fill", I, 1}};
 constexpr ArgField kLayerNorm[] = {{"input", T, 1}, {"output", T, 1}, {"table_offset", O, 1},
                                    {"act_min", I, 1}, {"act_max", I, 1}};
 constexpr ArgField kPrefetch[] = {{"weights_offset", O, 1}, {"size", U, 1}, {"sram_offset", U, 1}, {"channel", U, 1}};
@@ -71,6 +72,7 @@ NEUTRON_FORMAT(kPool, PoolArgs)
 NEUTRON_FORMAT(kElementwise, ElementwiseArgs)
 NEUTRON_FORMAT(kTable, TableArgs)
 NEUTRON_FORMAT(kLayerNorm, LayerNormArgs)
+NEUTRON_FORMAT(kMaskedFill, MaskedFillArgs)
 NEUTRON_FORMAT(kSoftmax, SoftmaxArgs)
 NEUTRON_FORMAT(kPad, PadArgs)
 NEUTRON_FORMAT(kSlice, SliceArgs)
@@ -128,6 +130,7 @@ const ArgsFormat* args_format(Opcode op) {
     case Opcode::kReduce: return &kReduceArgsFormat;
     case Opcode::kCopy: return &kCopyArgsFormat;
     case Opcode::kLayerNorm: return &kLayerNormArgsFormat;
+    case Opcode::kMaskedFill: return &kMaskedFillArgsFormat;
     case Opcode::kPrefetch: return &kPrefetchArgsFormat;
     case Opcode::kWaitPrefetch: return &kWaitPrefetchArgsFormat;
   }

@@ -11,6 +11,7 @@
 #include "kernels/elementwise.h"
 #include "kernels/elementwise_int8.h"
 #include "kernels/gemm_int8.h"
+#include "kernels/index_ops.h"
 #include "kernels/layer_norm_int8.h"
 #include "kernels/pool_int8.h"
 #include "kernels/reduce.h"
@@ -191,6 +192,11 @@ struct TableState {
 struct LayerNormState {
   TensorDesc in, out;
   LayerNormInt8Params p;
+};
+struct MaskedFillState {
+  TensorDesc in, out;
+  const uint8_t* mask;  // in the prepared state
+  int8_t fill;
 };
 struct SoftmaxState {
   TensorDesc in, out;
@@ -623,6 +629,27 @@ CallStatus setup_layer_norm(const Ctx& c, const Instruction& inst, Arena& ar, co
   return CallStatus();
 }
 
+CallStatus setup_masked_fill(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  const npu::MaskedFillArgs a = inst.as<npu::MaskedFillArgs>();
+  MaskedFillState local;
+  MaskedFillState* st = ar.state(&local);
+  st->in = c.mc.tensor(a.input);
+  st->out = c.mc.tensor(a.output);
+  CALL_CHECK(is_int8(st->in) && is_int8(st->out), "masked_fill: input and output must be int8");
+  CALL_CHECK(same_dims(st->in, st->out), "masked_fill: input and output dims differ");
+  CALL_CHECK(!overlaps(st->in, st->out) || identical(st->in, st->out), "masked_fill: output partially overlaps the input");
+  CALL_CHECK(a.fill >= -128 && a.fill <= 127, "masked_fill: fill out of the int8 range");
+  const uint64_t n = uint64_t(count_of(st->out));
+  CALL_CHECK(weights_range_ok(c, a.mask_offset, n, 1), "masked_fill: mask outside the weights section");
+  // The mask is copied into the prepared state: run() reads no weights.
+  uint8_t* m = ar.alloc<uint8_t>(size_t(n));
+  if (m) std::memcpy(m, c.weights + a.mask_offset, size_t(n));
+  st->mask = m;
+  st->fill = int8_t(a.fill);
+  *plan = st;
+  return CallStatus();
+}
+
 CallStatus setup_softmax(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
   const npu::SoftmaxArgs a = inst.as<npu::SoftmaxArgs>();
   SoftmaxState local;
@@ -916,6 +943,7 @@ CallStatus setup(const Ctx& c, const Instruction& inst, Arena& ar, const void** 
     case Opcode::kReduce: return setup_reduce(c, inst, ar, plan);
     case Opcode::kCopy: return setup_copy(c, inst, ar, plan);
     case Opcode::kLayerNorm: return setup_layer_norm(c, inst, ar, plan);
+    case Opcode::kMaskedFill: return setup_masked_fill(c, inst, ar, plan);
     case Opcode::kPrefetch:
     case Opcode::kWaitPrefetch: return setup_prefetch(c, inst, ar, plan);
   }
@@ -1031,6 +1059,14 @@ CallStatus run_one(const Instruction& inst, const void* plan, const Bufs& r, uin
       SIM_PTR(out, st->out);
       unary_int8_lut(st->table, reinterpret_cast<const int8_t*>(in), reinterpret_cast<int8_t*>(out),
                      size_t(count_of(st->in)));
+      break;
+    }
+    case Opcode::kMaskedFill: {
+      const auto* st = static_cast<const MaskedFillState*>(plan);
+      SIM_PTR(in, st->in);
+      SIM_PTR(out, st->out);
+      masked_fill_int8(st->mask, st->fill, reinterpret_cast<const int8_t*>(in), reinterpret_cast<int8_t*>(out),
+                       size_t(count_of(st->out)));
       break;
     }
     case Opcode::kLayerNorm: {

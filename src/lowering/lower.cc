@@ -163,6 +163,7 @@ class Lowering {
   Status lower_unary(NodeId id);
   Status lower_softmax(NodeId id);
   Status lower_layer_norm(NodeId id);
+  Status lower_where(NodeId id);
   Status lower_pad(NodeId id);
   Status lower_slice(NodeId id, TensorId x, TensorId y, const std::vector<int64_t>& begin);
   Status lower_slice_node(NodeId id);
@@ -347,6 +348,7 @@ Status Lowering::lower_node(NodeId id) {
     case OpKind::Pow: return lower_unary(id);
     case OpKind::Softmax: return lower_softmax(id);
     case OpKind::LayerNormalization: return lower_layer_norm(id);
+    case OpKind::Where: return lower_where(id);
     case OpKind::Pad: return lower_pad(id);
     case OpKind::Slice: return lower_slice_node(id);
     case OpKind::Split: return lower_split(id);
@@ -802,6 +804,55 @@ Status Lowering::lower_layer_norm(NodeId id) {
   const uint32_t blob = add_blob(id, "norm_table", BlobKind::kNormTable, to_bytes(table));
   KernelCall& c = call(Opcode::kLayerNorm, id, a, {ti}, {to});
   ref(c, WORD_OF(LayerNormArgs, table_offset), blob);
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Where with a constant condition and one constant scalar operand (masked_fill): the condition is
+// broadcast to the output into a byte mask of the positions that take the fill.
+
+Status Lowering::lower_where(NodeId id) {
+  const Node& n = g_.node(id);
+  CHECK_OR_RETURN(n.inputs.size() == 3 && !n.outputs.empty(), Error::InvalidModel, describe(g_, id), ": bad operands");
+  const TensorId c = n.input(0), y = n.outputs[0];
+  const Tensor& ct = g_.tensor(c);
+  CHECK_OR_RETURN(ct.is_constant() && ct.dtype == DType::Bool, Error::NotSupported, describe(g_, id),
+                  ": only a constant condition (a mask) has an int8 kernel");
+  int fill_at = -1;
+  for (int i = 1; i <= 2; ++i) {
+    const Tensor& t = g_.tensor(n.inputs[size_t(i)]);
+    if (t.is_constant() && t.data->count() == 1) fill_at = fill_at < 0 ? i : fill_at;
+  }
+  CHECK_OR_RETURN(fill_at > 0, Error::NotSupported, describe(g_, id), ": one of X and Y must be a constant scalar");
+  const TensorId f = n.inputs[size_t(fill_at)], x = n.inputs[size_t(3 - fill_at)];
+  RETURN_IF_ERROR(check_same_quant(id, x, y));
+  RETURN_IF_ERROR(check_same_quant(id, f, y));
+  const Shape& ys = g_.tensor(y).shape;
+  CHECK_OR_RETURN(g_.tensor(x).shape == ys, Error::NotSupported, describe(g_, id),
+                  ": the non-constant operand must have the output's shape");
+  // Byte mask: broadcast the condition (numpy rules) to the output's shape.
+  const int64_t count = num_elements(ys);
+  std::vector<uint8_t> mask(static_cast<size_t>(count));
+  const size_t rank = ys.size();
+  Shape cs(rank, 1);
+  for (size_t i = 0; i < ct.shape.size(); ++i) cs[rank - ct.shape.size() + i] = ct.shape[i];
+  std::vector<int64_t> idx(rank, 0);
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t off = 0;
+    for (size_t d = 0; d < rank; ++d) off = off * cs[d] + (cs[d] == 1 ? 0 : idx[d]);
+    const bool cond = ct.data->bytes[size_t(off)] != 0;
+    mask[size_t(i)] = uint8_t(cond == (fill_at == 1) ? 1 : 0);
+    for (size_t d = rank; d-- > 0;)
+      if (++idx[d] < ys[d]) break;
+      else idx[d] = 0;
+  }
+  npu::MaskedFillArgs a{};
+  ASSIGN_OR_RETURN(a.input, tensor(id, x));
+  ASSIGN_OR_RETURN(a.output, tensor(id, y));
+  a.fill = int32_t(g_.tensor(f).data->get_as_int(0));
+  const uint32_t blob = add_blob(id, "mask", BlobKind::kConstant, std::move(mask));
+  KernelCall& k = call(Opcode::kMaskedFill, id, a, {a.input}, {a.output});
+  ref(k, WORD_OF(MaskedFillArgs, mask_offset), blob);
   return Status::OK();
 }
 

@@ -27,6 +27,7 @@ namespace neutron::npu {
   X(Reduce, 16, "reduce")                                                              \
   X(Copy, 17, "copy")                    /* reshape / identity between regions */      \
   X(LayerNorm, 18, "layer_norm")         /* over the last dim (transformers) */        \
+  X(MaskedFill, 19, "masked_fill")       /* Where with a constant mask and fill */      \
   X(Prefetch, 32, "prefetch")            /* flash weights -> SRAM scratch */           \
   X(WaitPrefetch, 33, "wait_prefetch")
 
@@ -165,6 +166,12 @@ struct LayerNormArgs {  // rows of dims[3] elements (kernels/layer_norm_int8.h)
   uint32_t input, output;
   uint32_t table_offset;  // double [2 * n + 1] in the weights (8-aligned): a[n], b[n], eps_q
   int32_t act_min, act_max;
+};
+
+struct MaskedFillArgs {  // out[i] = mask[i] ? fill : in[i]; same dims and quantization
+  uint32_t input, output;
+  uint32_t mask_offset;  // uint8 [count of output] in the weights
+  int32_t fill;          // int8 value
 };
 
 struct CopyArgs {

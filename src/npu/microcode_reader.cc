@@ -60,6 +60,8 @@ uint32_t expected_arg_words(uint16_t opcode) {
       return words_of<ReduceArgs>();
     case Opcode::kLayerNorm:
       return words_of<LayerNormArgs>();
+    case Opcode::kMaskedFill:
+      return words_of<MaskedFillArgs>();
     case Opcode::kCopy:
       return words_of<CopyArgs>();
     case Opcode::kPrefetch:
@@ -105,6 +107,7 @@ uint32_t tensor_operands(Opcode op, const uint32_t* a, uint32_t* out, uint32_t m
     case Opcode::kReduce:
     case Opcode::kCopy:
     case Opcode::kLayerNorm:
+    case Opcode::kMaskedFill:
       // Every one of these structs starts with {input, output}.
       tmp[n++] = a[1];
       tmp[n++] = a[0];

@@ -98,16 +98,18 @@ Rule int8_io_rule(QuantInputs which) {
       "quant.int8_io",
       [which](const NeutronTarget&) {
         return std::string("only int8-quantized ops are delegated: ") +
-               (which == QuantInputs::kAll ? "every input" : "the data input") +
+               (which == QuantInputs::kAll ? "every input"
+                                           : which == QuantInputs::kFirst ? "the data input"
+                                                                          : "every input but the bool condition") +
                " and the output must be int8 with per-tensor quantization parameters (float and uint8 ops stay on "
                "the CPU)";
       },
       [which](const RuleInput& in) {
         const Node& n = in.node();
-        const size_t count = which == QuantInputs::kAll ? n.inputs.size() : std::min<size_t>(1, n.inputs.size());
+        const size_t count = which == QuantInputs::kFirst ? std::min<size_t>(1, n.inputs.size()) : n.inputs.size();
         for (size_t i = 0; i < count; ++i) {
           const Tensor* t = in.input(i);
-          if (!t) continue;
+          if (!t || (which == QuantInputs::kAllButCondition && t->dtype == DType::Bool)) continue;
           if (!rules::is_int8_activation(*t))
             return Verdict::fail(str_cat("input ", i, " ", rules::named(*t)));
         }

@@ -82,7 +82,8 @@ struct ContextRule {
 
 // Which inputs the common rule "quant.int8_io" requires to be int8 activations (per-tensor).
 // Weights and biases are checked by the op's own rules.
-enum class QuantInputs { kAll, kFirst };
+// kAllButCondition: every input but a bool condition (Where).
+enum class QuantInputs { kAll, kFirst, kAllButCondition };
 
 struct OpSupport {
   OpKind kind{};

@@ -148,12 +148,15 @@ void convert_uint8_to_int8(Graph& g) {
 // ---------------------------------------------------------------------------------------------
 // 3. Clusters.
 
-enum class Slot { Data, Weight, Bias };
+// Index: an integer or bool operand that selects elements (Gather's indices, Where's condition);
+// it is not quantized and passes through unchanged.
+enum class Slot { Data, Weight, Bias, Index };
 
 Slot slot_of(OpKind k, size_t i) {
   if ((k == OpKind::Conv || k == OpKind::Gemm || k == OpKind::MatMul) && i == 1) return Slot::Weight;
   if ((k == OpKind::Conv || k == OpKind::Gemm) && i == 2) return Slot::Bias;
   if (k == OpKind::LayerNormalization && (i == 1 || i == 2)) return Slot::Weight;  // Scale, B
+  if ((k == OpKind::Gather && i == 1) || (k == OpKind::Where && i == 0)) return Slot::Index;
   return Slot::Data;
 }
 
@@ -214,7 +217,8 @@ bool int8_kernel_accepts(Graph& g, NodeId id, Candidate& c) {
       if (T(t).quant != out_q) return false;
     c.requantize_inputs.clear();
     for (size_t i = 0; i < c.inputs.size(); ++i)
-      if (c.inputs[i] != kNoTensor && T(c.inputs[i]).quant != out_q) c.requantize_inputs.push_back(i);
+      if (c.inputs[i] != kNoTensor && slot_of(k, i) == Slot::Data && T(c.inputs[i]).quant != out_q)
+        c.requantize_inputs.push_back(i);
     return c.requantize_inputs.empty() || k != OpKind::Split;
   }
   if (c.outputs.size() != 1) return false;
@@ -271,6 +275,12 @@ bool try_fold_cluster(Graph& g, NodeId id) {
       cand.inputs.push_back(kNoTensor);
       continue;
     }
+    if (slot_of(n.kind, i) == Slot::Index) {  // not quantized: read as it is
+      const DType dt = g.tensor(t).dtype;
+      if (dt != DType::I64 && dt != DType::I32 && dt != DType::Bool) return false;
+      cand.inputs.push_back(t);
+      continue;
+    }
     const NodeId p = live_producer(g, t);
     if (p < 0 || g.node(p).kind != OpKind::DequantizeLinear || g.node(p).inputs.empty()) return false;
     const TensorId q = g.node(p).inputs[0];
@@ -284,6 +294,8 @@ bool try_fold_cluster(Graph& g, NodeId id) {
         break;
       case Slot::Bias:
         if (qt.dtype != DType::I32 || !qt.is_constant()) return false;
+        break;
+      case Slot::Index:
         break;
     }
     cand.inputs.push_back(q);

@@ -144,6 +144,17 @@ Work work_of(const SimConfig& cfg, const npu::MicrocodeView& mc, const Instructi
       w.weights_bytes = 257 * 8;
       break;
     }
+    case Opcode::kMaskedFill: {
+      // One select per element; the mask (one byte per element) is read with the weights.
+      const auto a = inst.as<npu::MaskedFillArgs>();
+      const TensorDesc out = t(a.output);
+      w.compute = ceil_div(count_of(out), V);
+      w.jobs = rows_of(out);
+      w.act_bytes = uint64_t(t(a.input).size) + out.size;
+      w.weights_offset = a.mask_offset;
+      w.weights_bytes = uint64_t(count_of(out));
+      break;
+    }
     case Opcode::kLayerNorm: {
       // Two passes over each row (sums, then normalize-scale-shift) and one rsqrt per row; the
       // per-element scale and shift (2n doubles) come from the weights.

@@ -312,6 +312,30 @@ TEST(LowerOps, LayerNormalization) {
   }
 }
 
+TEST(LowerOps, WhereAsMaskedFill) {
+  for (uint32_t seed = 1; seed <= 6; ++seed) {
+    std::mt19937 rng(seed);
+    auto ri = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+    const int64_t t = ri(1, 17);
+    const Shape s = {ri(1, 4), t, t};
+    const Shape cs = seed % 2 ? Shape{1, t, t} : Shape{t, t};  // broadcast over the heads
+    TensorData cond(DType::Bool, cs);
+    for (auto& b : cond.bytes) b = uint8_t(ri(0, 1));
+    const QuantParams q = random_act_quant(rng);
+    Operand fill = Operand::constant_of(TensorData::from<int8_t>({}, {int8_t(-128)}), q);
+    Operand x = Operand::input(random_i8(rng, s), q);
+    std::vector<Operand> ops = {Operand::constant_of(cond)};
+    if (seed % 3 == 0) {
+      ops.push_back(x);
+      ops.push_back(fill);
+    } else {
+      ops.push_back(fill);
+      ops.push_back(x);
+    }
+    check_op(OpKind::Where, ops, {}, {OutputSpec{q}}, seed, "where x" + shape_str(s));
+  }
+}
+
 TEST(LowerOps, PadConstantAndReflect) {
   for (uint32_t seed = 1; seed <= 16; ++seed) {
     std::mt19937 rng(seed);

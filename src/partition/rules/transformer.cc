@@ -69,7 +69,35 @@ OpSupport gather_support() {
 }
 
 OpSupport where_support() {
-  return not_delegated(OpKind::Where, "where.not_yet", "Where (select) is not delegated yet");
+  OpSupport s;
+  s.kind = OpKind::Where;
+  s.upstream = "aten.masked_fill.Scalar, aten.where.self";
+  s.neutron_op = "this project's masked_fill kernel (a constant byte mask, one fill value)";
+  s.quant_inputs = QuantInputs::kAllButCondition;
+  s.rules = {Rule{"where.masked_fill",
+                  [](const NeutronTarget&) {
+                    return std::string("the condition must be a constant (a causal or padding mask), one of X and Y a "
+                                       "constant scalar (the fill) and the other have the output's shape; X, Y and the output share "
+                                       "quantization parameters");
+                  },
+                  [](const RuleInput& in) {
+                    const Tensor* c = in.input(0);
+                    const Tensor* x = in.input(1);
+                    const Tensor* y = in.input(2);
+                    if (!c || !x || !y || !c->is_constant()) return Verdict::fail("the condition is computed at run time");
+                    const bool xs = x->is_constant() && num_elements(x->shape) == 1;
+                    const bool ys = y->is_constant() && num_elements(y->shape) == 1;
+                    const Tensor* data = xs ? y : x;
+                    if (!(xs || ys) || data->shape != in.output().shape)
+                      return Verdict::fail(str_cat("X ", shape_str(x->shape), ", Y ", shape_str(y->shape)));
+                    if (!(x->quant == in.output().quant && x->dtype == in.output().dtype) || !(y->quant == in.output().quant && y->dtype == in.output().dtype))
+                      return Verdict::fail(str_cat("X ", qparams_of(*x), ", Y ", qparams_of(*y), ", output ",
+                                                   qparams_of(in.output())));
+                    return Verdict::pass();
+                  }}};
+  s.notes = {"The quantizer turns masked_fill's -inf into the lowest value of the scores' parameters, whose range "
+             "reaches 12 below their maximum, so the Softmax after it gives masked positions ~0."};
+  return s;
 }
 
 }  // namespace neutron
