@@ -118,8 +118,10 @@ def main():
           "the NPU rule wants its input and output parameters shared and the quantizer does not yet share them "
           "(the shared-parameter work of issue 20), so it runs on the CPU between two partitions.",
           "* Not compiled: the decoder's token-embedding Gather reads the int64 token ids of the model input; "
-          "program files take float (quantized at the edge) inputs only, so the lookup stays outside the program "
-          "for now (it runs int8 on the host).",
+          "program files take float or int8 inputs, so the lookup stays outside the program for now (it runs int8 "
+          "on the host). The decoder's body exported from the embedded tokens (blocks, final LayerNorm, head; "
+          "measured by hand, not by this script) compiles to 1 partition with 100 % of its MACs on the NPU, "
+          "32.75 dB, bit-exact with the CPU.",
           "", END]
     path = os.path.join(ROOT, "docs", "accuracy-report.md")
     with open(path) as f:
