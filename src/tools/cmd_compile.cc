@@ -24,19 +24,6 @@
 #include "tools/cli_util.h"
 
 namespace neutron::cli {
-namespace {
-
-constexpr const char* kCompileUsage =
-    "compile: usage: neutron compile MODEL.onnx --target NAME|FILE.json|cpu -o PROGRAM.nprg [--report-json R.json] "
-    "[--calib CALIB.npy|DIR] [--no-delegate OP[,OP...]] [--fetch-constants-to-sram] [--profile] [--listing FILE]";
-
-bool has_qdq(const Graph& g) {
-  for (NodeId id : g.live_nodes()) {
-    const OpKind k = g.node(id).kind;
-    if (k == OpKind::QuantizeLinear || k == OpKind::DequantizeLinear) return true;
-  }
-  return false;
-}
 
 StatusOr<std::vector<OpKind>> parse_op_list(const std::string& list) {
   std::vector<OpKind> ops;
@@ -55,6 +42,16 @@ StatusOr<std::vector<OpKind>> parse_op_list(const std::string& list) {
     start = comma + 1;
   }
   return ops;
+}
+
+namespace {
+
+bool has_qdq(const Graph& g) {
+  for (NodeId id : g.live_nodes()) {
+    const OpKind k = g.node(id).kind;
+    if (k == OpKind::QuantizeLinear || k == OpKind::DequantizeLinear) return true;
+  }
+  return false;
 }
 
 std::string percent(double num, double den) {
@@ -263,36 +260,17 @@ void print_npu_summary(const std::vector<NpuPartitionResult>& npu, const Neutron
 
 }  // namespace
 
-int cmd_compile(const std::vector<std::string>& args) {
-  ArgParser p("compile", args);
-  std::string model, target_name, out_path, json_path, calib_path, no_delegate, listing_path;
-  bool profile = false;
+int cmd_compile(const CompileArgs& a) {
+  const std::string &model = a.model, &target_name = a.target, &out_path = a.output, &json_path = a.json,
+                    &calib_path = a.inputs, &no_delegate = a.no_delegate, &listing_path = a.listing;
+  const bool profile = a.profile;
   compiler::CompileOptions copts;
-  while (p.more()) {
-    if (p.flag("--profile")) {
-      profile = true;
-      continue;
-    }
-    if (p.flag("--fetch-constants-to-sram")) {
-      copts.fetch_constants_to_sram = true;
-      continue;
-    }
-    if (p.option("--target", &target_name) || p.option("-o", &out_path) || p.option("--report-json", &json_path) ||
-        p.option("--calib", &calib_path) || p.option("--no-delegate", &no_delegate) ||
-        p.option("--listing", &listing_path))
-      continue;
-    std::string m;
-    if (!p.positional(&m)) break;
-    if (!model.empty()) return usage_error("compile: more than one model given");
-    model = m;
-  }
-  if (!p.ok()) return p.usage_error();
-  if (model.empty() || target_name.empty() || out_path.empty()) return usage_error(kCompileUsage);
-  if (int rc = check_outputs("compile", {{"the input model", model}, {"--calib", calib_path}, {"--target", target_name}},
-                             {{"-o", out_path}, {"--report-json", json_path}, {"--listing", listing_path}}))
+  copts.fetch_constants_to_sram = a.fetch_constants_to_sram;
+  if (int rc = check_outputs("compile", {{"the input model", model}, {"-i", calib_path}, {"--target", target_name}},
+                             {{"-o", out_path}, {"--json", json_path}, {"--listing", listing_path}}))
     return rc;
   auto deny = parse_op_list(no_delegate);
-  if (!deny.ok()) return fail(deny.status());
+  if (!deny.ok()) return usage_error("compile: --no-delegate: " + deny.status().message());
 
   // --target cpu: no delegation, every op as CPU kernel calls (the comparison program).
   const bool cpu_only = target_name == "cpu";
@@ -301,6 +279,7 @@ int cmd_compile(const std::vector<std::string>& args) {
   Status st = cpu_only ? Status::OK() : check_target_supported(target.value());
   if (!st.ok()) return fail(st);
 
+  step("importing " + model);
   auto g = import_model(model, "compile");
   if (!g.ok()) return fail(g.status());
   Graph graph = std::move(g).value();
@@ -308,22 +287,23 @@ int cmd_compile(const std::vector<std::string>& args) {
     if (calib_path.empty())
       return fail(error(Error::InvalidArgument, model,
                         " is a float model (no QuantizeLinear/DequantizeLinear): the Neutron NPU runs only int8 ops, "
-                        "so nothing would be delegated. Quantize it: add --calib CALIB.npy|DIR to this command, or run "
-                        "`neutron quantize ",
-                        model, " --calib CALIB -o MODEL_int8.onnx` first"));
+                        "so nothing would be delegated. Quantize it: add -i CALIB.npy|DIR (calibration samples) to this "
+                        "command, or run `neutron quantize ",
+                        model, " -i CALIB -o MODEL_int8.onnx` first"));
     st = run_passes(graph, prequant_pipeline());
     if (!st.ok()) return fail(st.with_context(model));
     auto calib = load_calibration_data(calib_path, model_inputs(graph));
     if (!calib.ok()) return fail(calib.status());
     ProgressReporter progress;
     QuantizeOptions qo;
-    qo.progress = progress.callback();
+    if (!quiet()) qo.progress = progress.callback();
+    step(str_cat("quantizing on ", calib->size(), " calibration samples"));
     auto q = quantize_graph(graph, calib.value(), qo);
     progress.finish();
     if (!q.ok()) return fail(q.status().with_context(model));
     graph = std::move(q).value();
   } else if (!calib_path.empty()) {
-    std::fprintf(stderr, "neutron: note: %s is already quantized; --calib is not used\n", model.c_str());
+    note(model + " is already quantized; -i is not used");
   }
   st = run_passes(graph, compile_pipeline());
   if (!st.ok()) return fail(st.with_context(model));
@@ -332,7 +312,7 @@ int cmd_compile(const std::vector<std::string>& args) {
   popts.npu = copts;
   popts.model_name = model.substr(model.find_last_of('/') == std::string::npos ? 0 : model.find_last_of('/') + 1);
   if (cpu_only) {
-    if (!no_delegate.empty()) std::fprintf(stderr, "neutron: note: --target cpu delegates nothing; --no-delegate is not used\n");
+    if (!no_delegate.empty()) note("--target cpu delegates nothing; --no-delegate is not used");
     auto pf = compiler::build_program_file(graph, nullptr, target.value(), popts);
     if (!pf.ok()) return fail(pf.status().with_context(model));
     // All outputs are committed together once everything succeeded.
@@ -352,12 +332,13 @@ int cmd_compile(const std::vector<std::string>& args) {
     }
     st = outputs.commit();
     if (!st.ok()) return fail(st);
-    print_program_summary(pf.value(), out_path);
+    if (!quiet()) print_program_summary(pf.value(), out_path);
     return kExitOk;
   }
 
   PartitionOptions options;
   options.no_delegate = deny.value();
+  step("partitioning for " + target->name);
   auto part = partition_graph(graph, target.value(), options);
   if (!part.ok()) return fail(part.status().with_context(model));
   st = analyze_partition_layout(graph, &part.value());
@@ -365,6 +346,7 @@ int cmd_compile(const std::vector<std::string>& args) {
   auto order = graph.topological_order();
   if (!order.ok()) return fail(order.status());
 
+  step(str_cat("compiling ", part->partitions.size(), " partition(s) into a program"));
   auto pf = compiler::build_program_file(graph, &part.value(), target.value(), popts);
   if (!pf.ok()) return fail(pf.status().with_context(model));
   // The timing model's estimate of each Neutron payload.
@@ -402,6 +384,7 @@ int cmd_compile(const std::vector<std::string>& args) {
   }
   st = outputs.commit();
   if (!st.ok()) return fail(st);
+  if (quiet()) return kExitOk;
   print_report(graph, part.value(), order.value(), target.value());
   print_npu_summary(npu, target.value(), profile);
   print_program_summary(pf.value(), out_path);
@@ -490,18 +473,8 @@ std::string supported_ops_markdown(const NeutronTarget& t) {
 
 }  // namespace
 
-int cmd_supported_ops(const std::vector<std::string>& args) {
-  ArgParser p("supported-ops", args);
-  std::string target_name, out_path;
-  while (p.more()) {
-    if (p.option("--target", &target_name) || p.option("-o", &out_path)) continue;
-    std::string extra;
-    if (!p.positional(&extra)) break;
-    return usage_error("supported-ops: unexpected argument '" + extra + "'");
-  }
-  if (!p.ok()) return p.usage_error();
-  if (target_name.empty())
-    return usage_error("supported-ops: usage: neutron supported-ops --target NAME|FILE.json [-o FILE.md]");
+int cmd_supported_ops(const SupportedOpsArgs& a) {
+  const std::string &target_name = a.target, &out_path = a.output;
   if (int rc = check_outputs("supported-ops", {{"--target", target_name}}, {{"-o", out_path}})) return rc;
   auto target = load_target(target_name);
   if (!target.ok()) return fail(target.status());

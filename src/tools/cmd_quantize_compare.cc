@@ -23,53 +23,24 @@
 
 namespace neutron::cli {
 
-int cmd_quantize(const std::vector<std::string>& args) {
-  ArgParser p("quantize", args);
-  std::string model, calib_path, out_path, observer = "histogram", report_json, threads_arg = "1";
-  double percentile = 99.99;
-  bool percentile_given = false;
-  QuantizeOptions options;
-  std::string bias_correction = bias_correction_name(options.bias_correction);
-  while (p.more()) {
-    if (p.option("--calib", &calib_path) || p.option("-o", &out_path) || p.option("--observer", &observer) ||
-        p.option("--report-json", &report_json) || p.option("--bias-correction", &bias_correction) ||
-        p.option("--threads", &threads_arg))
-      continue;
-    if (p.flag("--no-bias-correction")) {
-      bias_correction = "off";
-      continue;
-    }
-    std::string pct;
-    if (p.option("--percentile", &pct)) {
-      char* end = nullptr;
-      percentile = std::strtod(pct.c_str(), &end);
-      if (pct.empty() || *end != '\0' || !(percentile > 50 && percentile < 100))
-        return usage_error("quantize: --percentile must be a number in (50, 100), got '" + pct + "'");
-      percentile_given = true;
-      continue;
-    }
-    if (!p.positional(&model)) break;
-  }
-  if (!p.ok()) return p.usage_error();
+int cmd_quantize(const QuantizeArgs& a) {
+  const std::string &model = a.model, &calib_path = a.inputs, &out_path = a.output, &report_json = a.json,
+                    &observer = a.observer;
   if (model.empty() || calib_path.empty() || out_path.empty())
-    return usage_error("quantize: usage: neutron quantize MODEL.onnx --calib CALIB -o OUT.onnx "
-                       "[--observer minmax|histogram|percentile] [--percentile P] "
-                       "[--bias-correction off|float|empirical | --no-bias-correction] "
-                       "[--report-json R.json] [--threads N]");
-  long threads = 1;
-  if (!parse_count(threads_arg, 1, 1024, &threads))
-    return usage_error("quantize: --threads takes an integer >= 1, got '" + threads_arg + "'");
-  options.threads = int(threads);
-  if (int rc = check_outputs("quantize", {{"the input model", model}, {"--calib", calib_path}},
-                              {{"-o", out_path}, {"--report-json", report_json}}))
+    return usage_error("quantize: needs MODEL.onnx, -i CALIB.npy|DIR and -o OUT.onnx");
+  QuantizeOptions options;
+  options.threads = int(a.threads);
+  if (int rc = check_outputs("quantize", {{"the input model", model}, {"-i", calib_path}},
+                              {{"-o", out_path}, {"--json", report_json}}))
     return rc;
   auto kind = parse_observer_kind(observer);
   if (!kind.ok()) return fail(kind.status());
-  if (percentile_given && kind.value() != ObserverKind::kPercentile)
+  if (a.percentile_given && kind.value() != ObserverKind::kPercentile)
     return usage_error("quantize: --percentile applies to --observer percentile only");
-  auto bc = parse_bias_correction(bias_correction);
+  auto bc = parse_bias_correction(a.bias_correction);
   if (!bc.ok()) return fail(bc.status());
 
+  step("importing " + model);
   auto g = import_model(model, "quantize");
   if (!g.ok()) return fail(g.status());
   Status st = run_passes(g.value(), prequant_pipeline());
@@ -77,11 +48,12 @@ int cmd_quantize(const std::vector<std::string>& args) {
   auto calib = load_calibration_data(calib_path, model_inputs(g.value()));
   if (!calib.ok()) return fail(calib.status());
 
+  step(str_cat("calibrating on ", calib->size(), " samples, observer ", observer));
   ProgressReporter progress;
   options.observer = kind.value();
   options.bias_correction = bc.value();
-  options.percentile = percentile;
-  options.progress = progress.callback();
+  options.percentile = a.percentile;
+  if (!quiet()) options.progress = progress.callback();
   QuantizeReport report;
   auto q = quantize_graph(g.value(), calib.value(), options, &report);
   progress.finish();
@@ -120,6 +92,7 @@ int cmd_quantize(const std::vector<std::string>& args) {
   st = outputs.commit();
   if (!st.ok()) return fail(st);
 
+  if (quiet()) return kExitOk;
   std::printf("quantized %s -> %s: %zu activation groups, %lld calibration samples, observer %s\n", model.c_str(),
               out_path.c_str(), report.groups.size(), (long long)report.samples, observer.c_str());
   if (report.bias_correction != BiasCorrection::kOff) {
@@ -146,35 +119,15 @@ StatusOr<std::unique_ptr<Executor>> load_for_cpu(const std::string& path) {
 
 }  // namespace
 
-int cmd_compare(const std::vector<std::string>& args) {
-  ArgParser p("compare", args);
-  std::string model_a, model_b, inputs_path, labels_path, json_path, threads_arg = "1";
-  while (p.more()) {
-    if (p.option("--inputs", &inputs_path) || p.option("--labels", &labels_path) || p.option("--json", &json_path) ||
-        p.option("--threads", &threads_arg))
-      continue;
-    std::string m;
-    if (!p.positional(&m)) break;
-    if (model_a.empty()) {
-      model_a = m;
-    } else if (model_b.empty()) {
-      model_b = m;
-    } else {
-      return usage_error("compare: more than two models given");
-    }
-  }
-  if (!p.ok()) return p.usage_error();
-  if (model_a.empty() || model_b.empty() || inputs_path.empty())
-    return usage_error("compare: usage: neutron compare REFERENCE.onnx TEST.onnx --inputs X.npy|DIR "
-                       "[--labels LABELS.npy] [--json R.json] [--threads N]");
+int cmd_compare(const CompareArgs& args) {
+  const std::string &model_a = args.reference, &model_b = args.test, &inputs_path = args.inputs,
+                    &labels_path = args.labels, &json_path = args.json;
+  const long threads = args.threads;
   if (int rc = check_outputs("compare",
-                              {{"the reference model", model_a}, {"the test model", model_b}, {"--inputs", inputs_path},
+                              {{"the reference model", model_a}, {"the test model", model_b}, {"-i", inputs_path},
                                {"--labels", labels_path}},
                               {{"--json", json_path}}))
     return rc;
-  long threads = 1;
-  if (!parse_count(threads_arg, 1, 1024, &threads))
-    return usage_error("compare: --threads takes an integer >= 1, got '" + threads_arg + "'");
   // One executor pair per thread; thread t runs samples t, t + T, ... of each chunk of T.
   std::vector<std::unique_ptr<Executor>> ex_a, ex_b;
   for (long t = 0; t < threads; ++t) {
@@ -237,7 +190,7 @@ int cmd_compare(const std::vector<std::string>& args) {
           correct_a += argmax(oa[t][0], 0, oa[t][0].count()) == label;
           correct_b += argmax(ob[t][0], 0, ob[t][0].count()) == label;
         }
-        progress.update("comparing", s + 1, data->size());
+        if (!quiet()) progress.update("comparing", s + 1, data->size());
         return Status::OK();
       });
   if (!st.ok()) return fail(st);

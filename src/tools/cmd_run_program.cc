@@ -161,8 +161,8 @@ int run_program(const std::string& path, const std::vector<std::string>& inputs,
     auto t = load_target(target_name);
     auto cfg = t.ok() ? sim::sim_config_from_target(t.value()) : StatusOr<sim::SimConfig>(t.status());
     if (cfg.ok()) driver::set_sim_config(cfg.value());
-    else std::fprintf(stderr, "neutron: warning: target '%s' not found (%s); NPU timing uses the default parameters\n",
-                      target_name.c_str(), cfg.status().message().c_str());
+    else note(str_cat("target '", target_name, "' not found (", cfg.status().message(),
+                      "); NPU timing uses the default parameters"));
   }
 
   ps = runner.load(file.data(), file.size(), arena.data(), arena.size(), load_options);
@@ -289,15 +289,15 @@ int run_program(const std::string& path, const std::vector<std::string>& inputs,
   }
   const double load_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
   const double run_ms = std::chrono::duration<double, std::milli>(t2 - t1).count();
-  for (size_t k = 0; k < outs.size(); ++k)
+  for (size_t k = 0; k < outs.size() && !quiet(); ++k)
     std::printf("output %zu '%s': %s%s\n", k, runner.output(k).name, dtype_name(outs[k].dtype),
                 shape_str(outs[k].shape).c_str());
-  std::printf("program %s: target %s%s, %zu instructions (%d on the NPU), arena %zu bytes (plan %llu, lower bound %llu)\n",
+  if (!quiet()) std::printf("program %s: target %s%s, %zu instructions (%d on the NPU), arena %zu bytes (plan %llu, lower bound %llu)\n",
               path.c_str(), target_name.c_str(), delegates_on_cpu ? " (run with --target cpu: NPU partitions on the CPU kernels)" : "",
               runner.num_instructions(), delegates, runner.arena_used(),
               (unsigned long long)prog->plan()->arena_bytes(), (unsigned long long)prog->plan()->lower_bound_bytes());
-  std::printf("time: load %.2f ms, run %.2f ms for %lld sample(s) on the host\n", load_ms, run_ms, (long long)samples);
-  if (delegates)
+  if (!quiet()) std::printf("time: load %.2f ms, run %.2f ms for %lld sample(s) on the host\n", load_ms, run_ms, (long long)samples);
+  if (delegates && !quiet())
     std::printf("simulated NPU time per inference: %.3f ms at %s (%llu cycles, %llu MACs; timing model, docs/npu-model.md)\n",
                 npu_ms, target_name.c_str(), (unsigned long long)npu_cycles, (unsigned long long)npu_macs);
   if (profile) std::fputs(profile_text.str().c_str(), stdout);

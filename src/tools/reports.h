@@ -1,0 +1,27 @@
+// The JSON documents the CLI writes (docs/json-schemas.md), built with nlohmann-json. Every
+// document starts with "schema" (its name), "schema_version" and "tool_version"; doubles are
+// written at full precision (they read back to the same value); inf and NaN become null.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace neutron::cli {
+
+using Json = nlohmann::ordered_json;  // keys in the order we write them
+
+// Bumped when a document's keys or their meaning change.
+constexpr int kJsonSchemaVersion = 1;
+
+// {"schema": name, "schema_version": ..., "tool_version": ...}
+Json json_document(const char* schema);
+
+// The text written to a file: two-space indentation and a final newline.
+std::string json_text(const Json& doc);
+
+// The `inspect` document of a program file that passed the runtime's checks.
+Json describe_program(const std::string& path, const uint8_t* data, size_t size);
+
+}  // namespace neutron::cli
