@@ -52,29 +52,6 @@ inline void note(const std::string& msg) {
   if (!quiet()) std::fprintf(stderr, "neutron: note: %s\n", msg.c_str());
 }
 
-inline std::string json_escape(const std::string& s) {
-  std::string r;
-  for (char c : s) {
-    if (c == '"' || c == '\\') r += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-      r += buf;
-      continue;
-    }
-    r += c;
-  }
-  return r;
-}
-
-// JSON has no inf/nan: those become null.
-inline std::string json_number(double v) {
-  if (!std::isfinite(v)) return "null";
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.9g", v);
-  return buf;
-}
-
 // kExitOk when no output names an input or another output (core/output_files.h); otherwise prints
 // the usage error and returns kExitUsage: `if (int rc = check_outputs(...)) return rc;`.
 inline int check_outputs(const std::string& command, const std::vector<NamedPath>& inputs,

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/progress.h"
+#include "core/version.h"
 #include "ir/printer.h"
 #include "import/onnx/onnx_importer.h"
 #include "partition/op_support.h"
@@ -22,6 +23,7 @@
 #include "sim/timing.h"
 #include "tools/cli.h"
 #include "tools/cli_util.h"
+#include "tools/reports.h"
 
 namespace neutron::cli {
 
@@ -136,9 +138,8 @@ void print_report(const Graph& g, const Partitioning& p, const std::vector<NodeI
   }
 }
 
-std::string report_json(const std::string& model, const Graph& g, const Partitioning& p, const std::vector<NodeId>& order,
-                        const NeutronTarget& t, const std::string& no_delegate) {
-  std::ostringstream j;
+// The delegation part of the compile document (docs/json-schemas.md).
+void add_delegation_json(Json* doc, const Graph& g, const Partitioning& p, const std::vector<NodeId>& order) {
   int npu = 0;
   int64_t macs = 0, npu_macs = 0;
   for (NodeId id : order) {
@@ -148,44 +149,55 @@ std::string report_json(const std::string& model, const Graph& g, const Partitio
       npu_macs += p.nodes[size_t(id)].macs;
     }
   }
-  j << "{\n  \"model\": \"" << json_escape(model) << "\",\n  \"target\": \"" << json_escape(t.name)
-    << "\",\n  \"no_delegate\": \"" << json_escape(no_delegate) << "\",\n";
-  j << "  \"summary\": {\"nodes\": " << order.size() << ", \"npu_nodes\": " << npu << ", \"cpu_nodes\": " << order.size() - npu
-    << ", \"partitions\": " << p.partitions.size() << ", \"macs\": " << macs << ", \"npu_macs\": " << npu_macs
-    << ", \"npu_node_share\": " << json_number(order.empty() ? 0.0 : double(npu) / double(order.size()))
-    << ", \"npu_mac_share\": " << json_number(macs ? double(npu_macs) / double(macs) : 0.0) << "},\n";
-  j << "  \"operators\": [";
-  const auto rows = op_rows(g, p, order);
-  for (size_t i = 0; i < rows.size(); ++i)
-    j << (i ? "," : "") << "\n    {\"op\": \"" << rows[i].op << "\", \"count\": " << rows[i].count << ", \"npu\": " << rows[i].npu
-      << ", \"cpu\": " << rows[i].cpu << "}";
-  j << "\n  ],\n  \"partitions\": [";
-  for (size_t i = 0; i < p.partitions.size(); ++i) {
-    const Partition& part = p.partitions[i];
-    auto names = [&](const std::vector<TensorId>& ts) {
-      std::string r = "[";
-      for (size_t k = 0; k < ts.size(); ++k) r += (k ? ", \"" : "\"") + json_escape(g.tensor(ts[k]).name) + "\"";
-      return r + "]";
-    };
-    j << (i ? "," : "") << "\n    {\"id\": " << part.id << ", \"nodes\": " << part.nodes.size() << ", \"macs\": " << part.macs
-      << ", \"inputs\": " << names(part.inputs) << ", \"outputs\": " << names(part.outputs)
-      << ", \"boundary_transposes\": " << part.boundary_transposes << ", \"internal_transposes\": " << part.internal_transposes
-      << "}";
+  (*doc)["summary"] = Json{{"nodes", order.size()},
+                           {"npu_nodes", npu},
+                           {"cpu_nodes", int64_t(order.size()) - npu},
+                           {"partitions", p.partitions.size()},
+                           {"macs", macs},
+                           {"npu_macs", npu_macs},
+                           {"npu_node_share", order.empty() ? 0.0 : double(npu) / double(order.size())},
+                           {"npu_mac_share", macs ? double(npu_macs) / double(macs) : 0.0}};
+  Json ops = Json::array();
+  for (const OpRow& r : op_rows(g, p, order)) {
+    Json rules = Json::array();
+    for (const auto& [rule, n] : r.rules) rules.push_back(Json{{"rule", rule}, {"count", n}});
+    ops.push_back(Json{{"op", r.op}, {"count", r.count}, {"npu", r.npu}, {"cpu", r.cpu}, {"cpu_rules", rules}});
   }
-  j << "\n  ],\n  \"nodes\": [";
-  for (size_t i = 0; i < order.size(); ++i) {
-    const NodeId id = order[i];
+  (*doc)["operators"] = ops;
+  auto names = [&](const std::vector<TensorId>& ts) {
+    Json a = Json::array();
+    for (TensorId t : ts) a.push_back(g.tensor(t).name);
+    return a;
+  };
+  Json parts = Json::array();
+  for (const Partition& part : p.partitions)
+    parts.push_back(Json{{"id", part.id},
+                         {"nodes", part.nodes.size()},
+                         {"macs", part.macs},
+                         {"inputs", names(part.inputs)},
+                         {"outputs", names(part.outputs)},
+                         {"boundary_transposes", part.boundary_transposes},
+                         {"internal_transposes", part.internal_transposes}});
+  (*doc)["partitions"] = parts;
+  Json nodes = Json::array();
+  for (NodeId id : order) {
     const NodePlacement& pl = p.nodes[size_t(id)];
-    j << (i ? "," : "") << "\n    {\"name\": \"" << json_escape(g.node(id).name) << "\", \"op\": \""
-      << op_kind_name(g.node(id).kind) << "\", \"placement\": \"" << (pl.partition >= 0 ? "NPU" : "CPU")
-      << "\", \"partition\": " << (pl.partition >= 0 ? std::to_string(pl.partition) : "null") << ", \"macs\": " << pl.macs;
-    if (pl.partition < 0 && pl.rejection)
-      j << ", \"rule\": \"" << json_escape(pl.rejection->rule) << "\", \"reason\": \"" << json_escape(pl.rejection->reason)
-        << "\", \"detail\": \"" << json_escape(pl.rejection->detail) << "\"";
-    j << "}";
+    Json n{{"name", g.node(id).name},
+           {"op", op_kind_name(g.node(id).kind)},
+           {"placement", pl.partition >= 0 ? "NPU" : "CPU"},
+           {"partition", pl.partition >= 0 ? Json(pl.partition) : Json(nullptr)},
+           {"macs", pl.macs},
+           {"rule", nullptr},
+           {"reason", nullptr},
+           {"detail", nullptr}};
+    if (pl.partition < 0 && pl.rejection) {
+      n["rule"] = pl.rejection->rule;
+      n["reason"] = pl.rejection->reason;
+      n["detail"] = pl.rejection->detail;
+    }
+    nodes.push_back(std::move(n));
   }
-  j << "\n  ]\n}\n";
-  return j.str();
+  (*doc)["nodes"] = nodes;
 }
 
 struct NpuPartitionResult {
@@ -220,17 +232,44 @@ void print_program_summary(const compiler::ProgramFile& pf, const std::string& p
               pf.lower_bound_bytes ? double(pf.arena_bytes) / double(pf.lower_bound_bytes) : 1.0);
 }
 
-std::string program_json(const compiler::ProgramFile& pf) {
-  std::ostringstream j;
-  j << "{\"bytes\": " << pf.bytes.size() << ", \"arena_bytes\": " << pf.arena_bytes
-    << ", \"lower_bound_bytes\": " << pf.lower_bound_bytes << ", \"instructions\": [";
-  for (size_t i = 0; i < pf.instructions.size(); ++i) {
-    const auto& in = pf.instructions[i];
-    j << (i ? "," : "") << "\n    {\"kind\": \"" << in.kind << "\", \"origin\": \"" << json_escape(in.origin)
-      << "\", \"payload_bytes\": " << in.payload_bytes << ", \"scratch_bytes\": " << in.scratch_bytes << "}";
+Json program_json(const compiler::ProgramFile& pf, const std::string& path) {
+  Json ins = Json::array();
+  for (const auto& in : pf.instructions)
+    ins.push_back(Json{{"kind", in.kind}, {"origin", in.origin}, {"payload_bytes", in.payload_bytes},
+                       {"scratch_bytes", in.scratch_bytes}});
+  return Json{{"file", path},
+              {"bytes", pf.bytes.size()},
+              {"arena_bytes", pf.arena_bytes},
+              {"lower_bound_bytes", pf.lower_bound_bytes},
+              {"instructions", ins}};
+}
+
+Json npu_json(const std::vector<NpuPartitionResult>& npu) {
+  double ms = 0;
+  uint64_t macs = 0, cycles = 0;
+  Json parts = Json::array();
+  for (const auto& r : npu) {
+    ms += r.timing.latency_ms;
+    macs += r.timing.macs;
+    cycles += r.timing.total_cycles;
+    parts.push_back(Json{{"payload_bytes", r.payload.size()},
+                         {"latency_ms", r.timing.latency_ms},
+                         {"cycles", r.timing.total_cycles},
+                         {"macs", r.timing.macs},
+                         {"utilization", r.timing.utilization}});
   }
-  j << "\n  ]}";
-  return j.str();
+  return Json{{"latency_ms", ms}, {"cycles", cycles}, {"macs", macs}, {"partitions", parts}};
+}
+
+// The compile document's common head.
+Json compile_document(const std::string& model, const std::string& target, const std::vector<OpKind>& deny) {
+  Json doc = json_document("compile");
+  doc["model"] = model;
+  doc["target"] = target;
+  Json nd = Json::array();
+  for (OpKind k : deny) nd.push_back(op_kind_name(k));
+  doc["no_delegate"] = nd;
+  return doc;
 }
 
 void print_npu_summary(const std::vector<NpuPartitionResult>& npu, const NeutronTarget& t, bool per_kernel) {
@@ -310,6 +349,7 @@ int cmd_compile(const CompileArgs& a) {
 
   compiler::ProgramFileOptions popts;
   popts.npu = copts;
+  popts.generator = str_cat("neutron ", tool_version());
   popts.model_name = model.substr(model.find_last_of('/') == std::string::npos ? 0 : model.find_last_of('/') + 1);
   if (cpu_only) {
     if (!no_delegate.empty()) note("--target cpu delegates nothing; --no-delegate is not used");
@@ -319,8 +359,15 @@ int cmd_compile(const CompileArgs& a) {
     OutputFiles outputs;
     outputs.add(out_path, std::string(pf->bytes.begin(), pf->bytes.end()));
     if (!json_path.empty()) {
-      outputs.add(json_path, str_cat("{\n  \"model\": \"", json_escape(model), "\",\n  \"target\": \"cpu\",\n  \"program\": ",
-                                     program_json(pf.value()), "\n}\n"));
+      // Same keys as a delegating compile; nothing is partitioned.
+      Json doc = compile_document(model, "cpu", {});
+      doc["summary"] = nullptr;
+      doc["operators"] = Json::array();
+      doc["partitions"] = Json::array();
+      doc["nodes"] = Json::array();
+      doc["program"] = program_json(pf.value(), out_path);
+      doc["npu"] = npu_json({});
+      outputs.add(json_path, json_text(doc));
     }
     if (!listing_path.empty()) {
       std::string text = "# neutron program listing: target cpu\n" + print_graph(graph);
@@ -375,12 +422,11 @@ int cmd_compile(const CompileArgs& a) {
     outputs.add(listing_path, std::move(text));
   }
   if (!json_path.empty()) {
-    std::string j = report_json(model, graph, part.value(), order.value(), target.value(), no_delegate);
-    const size_t close = j.rfind('}');
-    j = j.substr(0, close);
-    while (!j.empty() && (j.back() == '\n' || j.back() == ' ')) j.pop_back();
-    j += ",\n  \"program\": " + program_json(pf.value()) + "\n}\n";
-    outputs.add(json_path, std::move(j));
+    Json doc = compile_document(model, target->name, deny.value());
+    add_delegation_json(&doc, graph, part.value(), order.value());
+    doc["program"] = program_json(pf.value(), out_path);
+    doc["npu"] = npu_json(npu);
+    outputs.add(json_path, json_text(doc));
   }
   st = outputs.commit();
   if (!st.ok()) return fail(st);

@@ -17,6 +17,7 @@
 #include "passes/pipeline.h"
 #include "tools/cli.h"
 #include "tools/cli_util.h"
+#include "tools/reports.h"
 
 namespace neutron::cli {
 
@@ -106,7 +107,6 @@ int cmd_run(const RunArgs& a) {
   };
   const double median_ms = median(latencies);
   const double min_ms = *std::min_element(latencies.begin(), latencies.end());
-  const double cpu_median_ms = median(cpu);
 
   OutputFiles files;
   for (size_t k = 0; k < outs.size() && !outdir.empty(); ++k) {
@@ -125,18 +125,18 @@ int cmd_run(const RunArgs& a) {
   else
     std::printf("time: load+prepare %.2f ms, run %.2f ms (host CPU kernels)\n", prepare_ms, run_ms);
   if (!json_path.empty()) {
-    std::ostringstream j;
-    j << "{\n  \"model\": \"" << json_escape(model) << "\",\n  \"prepare_ms\": " << prepare_ms
-      << ",\n  \"run_ms\": " << run_ms << ",\n  \"latency_ms\": {\"median\": " << json_number(median_ms)
-      << ", \"min\": " << json_number(min_ms) << ", \"cpu_median\": " << json_number(cpu_median_ms) << ", \"repeat\": " << repeat << ", \"warmup\": " << warmup
-      << "},\n  \"outputs\": [";
-    for (size_t k = 0; k < outs.size(); ++k) {
-      const Tensor& t = graph.tensor(graph.outputs[k]);
-      j << (k ? "," : "") << "\n    {\"name\": \"" << json_escape(t.name) << "\", \"dtype\": \"" << dtype_name(outs[k].dtype)
-        << "\", \"shape\": " << str_cat(outs[k].shape) << "}";
-    }
-    j << "\n  ]\n}\n";
-    files.add(json_path, j.str());
+    Json doc = run_document(model, "onnx");
+    doc["target"] = "host";
+    doc["delegates_on_cpu"] = false;
+    doc["samples"] = 1;
+    doc["load_ms"] = prepare_ms;
+    doc["run_ms"] = run_ms;
+    doc["latency_ms"] = latency_json(latencies, cpu, repeat, warmup);
+    for (size_t k = 0; k < outs.size(); ++k)
+      doc["outputs"].push_back(Json{{"name", graph.tensor(graph.outputs[k]).name},
+                                    {"dtype", dtype_name(outs[k].dtype)},
+                                    {"shape", outs[k].shape}});
+    files.add(json_path, json_text(doc));
   }
   st = commit_run_outputs(outdir, &files);
   if (!st.ok()) return fail(st);

@@ -9,6 +9,7 @@
 #include "core/output_files.h"
 #include "core/read_file.h"
 #include "core/strcat.h"
+#include "driver/neutron_driver.h"
 #include "runtime/payload.h"
 #include "runtime/program_runner.h"
 #include "tools/cli.h"
@@ -33,10 +34,12 @@ Json tensor_json(const fb::Program* p, uint32_t index) {
   j["name"] = t->name() ? t->name()->str() : "";
   j["dtype"] = program::dtype_name(t->dtype());
   j["shape"] = index_list(t->shape());
-  j["storage"] = t->storage() == fb::Storage::Arena ? "arena" : "constant";
-  if (t->storage() == fb::Storage::Arena) j["offset"] = t->offset();
-  else j["buffer"] = t->buffer();
+  const bool arena = t->storage() == fb::Storage::Arena;
+  j["storage"] = arena ? "arena" : "constant";
+  j["offset"] = arena ? Json(t->offset()) : Json(nullptr);
+  j["buffer"] = arena ? Json(nullptr) : Json(t->buffer());
   j["bytes"] = t->bytes();
+  j["quant"] = nullptr;
   if (const fb::Quantization* q = t->quant()) {
     Json jq;
     Json scale = Json::array();
@@ -66,6 +69,9 @@ Json instruction_json(const fb::Program* p, uint32_t index) {
   j["index"] = index;
   j["kind"] = op_kind(in->op_type());
   j["origin"] = in->origin() ? in->origin()->str() : "";
+  // Every instruction has every key; what does not apply to its kind is null.
+  for (const char* key : {"backend", "payload", "payload_bytes", "sections", "scratch_offset", "scratch_bytes"})
+    j[key] = nullptr;
   Json inputs = Json::array(), outputs = Json::array();
   auto payload_sections = [&](uint32_t payload) {
     const auto* data = p->payloads()->Get(payload)->data();
@@ -204,7 +210,12 @@ int cmd_inspect(const InspectArgs& a) {
   if (!bytes->empty()) std::memcpy(file.data(), bytes->data(), bytes->size());
   if (!program::is_program_file(file.data(), file.size()))
     return fail(error(Error::InvalidProgram, a.program, ": not a neutron program (no NPRG identifier)"));
-  // The runtime's checks (checksum, FlatBuffers verifier, every index and offset) before reading.
+  // The runtime's checks (checksum, FlatBuffers verifier, every index and offset, each delegate
+  // payload by its backend) before reading.
+  if (neutronInit() != ENONE) return fail(error(Error::DelegateFailed, "neutronInit failed: ", neutronGetLastErrorMessage()));
+  struct Deinit {
+    ~Deinit() { neutronDeinit(); }
+  } deinit;
   size_t need = 0;
   const runtime::ProgramStatus ps = runtime::ProgramRunner::arena_bytes_needed(file.data(), file.size(), &need);
   if (!ps.ok()) return fail(error(ps.error, a.program, ": ", ps.message));
@@ -227,13 +238,13 @@ int cmd_inspect(const InspectArgs& a) {
   for (const auto& t : doc["outputs"]) std::printf("output %s\n", tensor_text(t).c_str());
   std::printf("\ninstructions (%zu):\n", doc["instructions"].size());
   for (const auto& in : doc["instructions"]) {
-    std::printf("  %3u %-11s", in["index"].get<unsigned>(), in["kind"].get<std::string>().c_str());
-    if (in.contains("payload_bytes")) std::printf(" payload %u (%llu B)", in["payload"].get<unsigned>(), in["payload_bytes"].get<unsigned long long>());
-    if (in.contains("scratch_bytes") && in["scratch_bytes"].get<uint64_t>())
-      std::printf(" scratch %llu B at %llu", in["scratch_bytes"].get<unsigned long long>(), in["scratch_offset"].get<unsigned long long>());
+    std::printf("  %3u %s", in["index"].get<unsigned>(), in["kind"].get<std::string>().c_str());
+    if (!in["payload_bytes"].is_null()) std::printf(", payload %u (%llu B)", in["payload"].get<unsigned>(), in["payload_bytes"].get<unsigned long long>());
+    if (!in["scratch_bytes"].is_null() && in["scratch_bytes"].get<uint64_t>())
+      std::printf(", scratch %llu B at %llu", in["scratch_bytes"].get<unsigned long long>(), in["scratch_offset"].get<unsigned long long>());
     std::printf("\n      in: %s\n      out: %s\n", tensor_names(names, in["inputs"]).c_str(),
                 tensor_names(names, in["outputs"]).c_str());
-    if (in.contains("sections")) {
+    if (!in["sections"].is_null()) {
       const Json& s = in["sections"];
       std::printf("      sections: header %llu B, microcode %llu B (%llu instructions), weights %llu B, kernels %llu B\n",
                   s["header_bytes"].get<unsigned long long>(), s["microcode_bytes"].get<unsigned long long>(),

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "core/npy.h"
+#include "core/version.h"
 #include "core/ordered_parallel.h"
 #include "core/progress.h"
 #include "exec/executor.h"
@@ -20,6 +21,7 @@
 #include "quantize/quantizer.h"
 #include "tools/cli.h"
 #include "tools/cli_util.h"
+#include "tools/reports.h"
 
 namespace neutron::cli {
 
@@ -58,36 +60,42 @@ int cmd_quantize(const QuantizeArgs& a) {
   auto q = quantize_graph(g.value(), calib.value(), options, &report);
   progress.finish();
   if (!q.ok()) return fail(q.status().with_context(model));
-  auto onnx_bytes = export_onnx(q.value());
+  OnnxExportOptions export_options;
+  export_options.producer_version = tool_version();
+  auto onnx_bytes = export_onnx(q.value(), export_options);
   if (!onnx_bytes.ok()) return fail(onnx_bytes.status().with_context(out_path));
   // The model and its report are written together, after everything succeeded.
   OutputFiles outputs;
   outputs.add(out_path, std::move(onnx_bytes).value());
   if (!report_json.empty()) {
-    std::ostringstream j;
-    j << "{\n  \"model\": \"" << json_escape(model) << "\",\n  \"output\": \"" << json_escape(out_path)
-      << "\",\n  \"observer\": \"" << observer << "\",\n  \"samples\": " << report.samples << ",\n  \"groups\": [";
-    for (size_t k = 0; k < report.groups.size(); ++k) {
-      const auto& gr = report.groups[k];
-      j << (k ? "," : "") << "\n    {\"tensors\": [";
-      for (size_t t = 0; t < gr.tensors.size(); ++t) j << (t ? ", " : "") << "\"" << json_escape(gr.tensors[t]) << "\"";
-      j << "], \"scale\": " << gr.params.scale[0] << ", \"zero_point\": " << gr.params.zero_point[0]
-        << ", \"observed_min\": " << json_number(gr.observed_min) << ", \"observed_max\": " << json_number(gr.observed_max)
-        << ", \"fixed\": " << (gr.fixed ? "true" : "false") << "}";
+    Json doc = json_document("quantize");
+    doc["model"] = model;
+    doc["output"] = out_path;
+    doc["observer"] = observer;
+    doc["percentile"] = kind.value() == ObserverKind::kPercentile ? Json(a.percentile) : Json(nullptr);
+    doc["samples"] = report.samples;
+    Json groups = Json::array();
+    for (const auto& gr : report.groups) {
+      // Scales are float32 in the model: written as the double of that float, which reads back exactly.
+      groups.push_back(Json{{"tensors", gr.tensors},
+                            {"scale", double(gr.params.scale[0])},
+                            {"zero_point", gr.params.zero_point[0]},
+                            {"observed_min", gr.observed_min},
+                            {"observed_max", gr.observed_max},
+                            {"fixed", gr.fixed}});
     }
-    j << "\n  ],\n  \"bias_correction\": \"" << bias_correction_name(report.bias_correction)
-      << "\",\n  \"bias_correction_passes\": " << report.bias_correction_passes << ",\n  \"corrected_biases\": [";
-    for (size_t k = 0; k < report.corrected_biases.size(); ++k) {
-      const auto& cb = report.corrected_biases[k];
-      j << (k ? "," : "") << "\n    {\"node\": \"" << json_escape(cb.node) << "\", \"channels\": " << cb.channels
-        << ", \"max_abs_shift\": " << json_number(cb.max_abs_shift) << ", \"max_abs_bias\": " << json_number(cb.max_abs_bias)
-        << "}";
-    }
-    j << (report.corrected_biases.empty() ? "" : "\n  ") << "],\n  \"float_nodes\": [";
-    for (size_t k = 0; k < report.float_nodes.size(); ++k)
-      j << (k ? ", " : "") << "\"" << json_escape(report.float_nodes[k]) << "\"";
-    j << "]\n}\n";
-    outputs.add(report_json, j.str());
+    doc["groups"] = groups;
+    doc["bias_correction"] = bias_correction_name(report.bias_correction);
+    doc["bias_correction_passes"] = report.bias_correction_passes;
+    Json corrected = Json::array();
+    for (const auto& cb : report.corrected_biases)
+      corrected.push_back(Json{{"node", cb.node},
+                               {"channels", cb.channels},
+                               {"max_abs_shift", cb.max_abs_shift},
+                               {"max_abs_bias", cb.max_abs_bias}});
+    doc["corrected_biases"] = corrected;
+    doc["float_nodes"] = report.float_nodes;
+    outputs.add(report_json, json_text(doc));
   }
   st = outputs.commit();
   if (!st.ok()) return fail(st);
@@ -207,20 +215,24 @@ int cmd_compare(const CompareArgs& args) {
     std::printf("\naccuracy: reference %.2f%%, test %.2f%% (%lld labelled samples)\n", 100.0 * correct_a / n,
                 100.0 * correct_b / n, (long long)data->size());
   if (!json_path.empty()) {
-    std::ostringstream j;
-    j << "{\n  \"reference\": \"" << json_escape(model_a) << "\",\n  \"test\": \"" << json_escape(model_b)
-      << "\",\n  \"samples\": " << data->size() << ",\n  \"outputs\": [";
+    Json doc = json_document("compare");
+    doc["reference"] = model_a;
+    doc["test"] = model_b;
+    doc["inputs"] = inputs_path;
+    doc["samples"] = data->size();
+    Json outs = Json::array();
     for (size_t k = 0; k < agree.size(); ++k)
-      j << (k ? "," : "") << "\n    {\"name\": \"" << json_escape(ga.tensor(ga.outputs[k]).name)
-        << "\", \"max_abs_error\": " << json_number(agree[k].max_abs_error()) << ", \"mse\": " << json_number(agree[k].mse())
-        << ", \"sqnr_db\": " << json_number(agree[k].sqnr_db()) << ", \"cosine\": " << json_number(agree[k].cosine())
-        << ", \"top1_agreement\": " << json_number(agree[k].top1_agreement()) << "}";
-    j << "\n  ]";
-    if (!labels_path.empty())
-      j << ",\n  \"accuracy\": {\"reference\": " << json_number(correct_a / n) << ", \"test\": " << json_number(correct_b / n)
-        << "}";
-    j << "\n}\n";
-    const Status st = write_file_atomically(json_path, j.str());
+      outs.push_back(Json{{"name", ga.tensor(ga.outputs[k]).name},
+                          {"max_abs_error", agree[k].max_abs_error()},
+                          {"mse", agree[k].mse()},
+                          {"sqnr_db", agree[k].sqnr_db()},
+                          {"cosine", agree[k].cosine()},
+                          {"top1_agreement", agree[k].top1_agreement()}});
+    doc["outputs"] = outs;
+    doc["accuracy"] = labels_path.empty()
+                          ? Json(nullptr)
+                          : Json{{"labels", labels_path}, {"reference", correct_a / n}, {"test", correct_b / n}};
+    const Status st = write_file_atomically(json_path, json_text(doc));
     if (!st.ok()) return fail(st);
   }
   return kExitOk;
