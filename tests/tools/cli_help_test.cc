@@ -142,3 +142,31 @@ TEST(CliHelp, ReadmeAndDocsMatchTheHelp) {
 
 }  // namespace
 }  // namespace neutron
+
+namespace neutron {
+namespace {
+
+// `neutron inspect` reads everything from the program file: copied away from the model, it still
+// names the source nodes; a damaged file is a failure (1), not a crash.
+TEST(CliInspect, DescribesAProgramFromTheFileAlone) {
+  const std::string dir = testing::make_temp_dir("neutron_inspect");
+  const std::string prog = dir + "/p.nprg";
+  ASSERT_EQ(run_cli("compile " + fixture("model_int8.onnx") + " --target imxrt700 -o " + prog + " -q").exit_code, 0);
+  CommandResult r = run_cli("inspect " + prog);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const char* s : {"target imxrt700", "model 'model_int8.onnx'", "input  'input' f32[1,3,32,32]",
+                        "instructions (7):", "1 delegate, payload 0", "sections: header 16 B, microcode",
+                        "source nodes: /inner/Pad,/inner/conv1/Conv,/inner/pool1/MaxPool", "memory plan (",
+                        "constant buffer(s)"})
+    EXPECT_TRUE(has(r.output, s)) << "expected '" << s << "' in:\n" << r.output;
+  std::string bytes = read_file(prog);
+  bytes[bytes.size() / 2] ^= 0x5a;
+  testing::write_file(dir + "/bad.nprg", bytes);
+  r = run_cli("inspect " + dir + "/bad.nprg");
+  EXPECT_FALSE(r.crashed);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_TRUE(has(r.output, "bad.nprg")) << r.output;
+}
+
+}  // namespace
+}  // namespace neutron
