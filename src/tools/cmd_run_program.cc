@@ -308,9 +308,9 @@ int run_program(const std::string& path, const std::vector<std::string>& inputs,
   for (size_t k = 0; k < outs.size() && !quiet(); ++k)
     std::printf("output %zu '%s': %s%s\n", k, runner.output(k).name, dtype_name(outs[k].dtype),
                 shape_str(outs[k].shape).c_str());
-  if (!quiet()) std::printf("program %s: target %s%s, %zu instructions (%d on the NPU), arena %zu bytes (plan %llu, lower bound %llu)\n",
+  if (!quiet()) std::printf("program %s: target %s%s, %zu instructions (%d on the NPU), runtime arena %zu bytes (plan arena %llu, lower bound %llu)\n",
               path.c_str(), target_name.c_str(), delegates_on_cpu ? " (run with --target cpu: NPU partitions on the CPU kernels)" : "",
-              runner.num_instructions(), delegates, runner.arena_used(),
+              runner.num_instructions(), delegates, need,
               (unsigned long long)prog->plan()->arena_bytes(), (unsigned long long)prog->plan()->lower_bound_bytes());
   if (!quiet()) std::printf("time: load %.2f ms, run %.2f ms for %lld sample(s) on the host\n", load_ms, run_ms, (long long)samples);
   if (delegates && !quiet())
