@@ -51,7 +51,7 @@ struct CompileArgs {
 };
 
 struct SupportedOpsArgs {
-  std::string target, output;
+  std::string target, output, json;
 };
 
 struct InspectArgs {

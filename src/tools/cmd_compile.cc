@@ -517,20 +517,68 @@ std::string supported_ops_markdown(const NeutronTarget& t) {
   return md.str();
 }
 
+// The same rule table as a JSON document (docs/json-schemas.md).
+Json supported_ops_json(const NeutronTarget& t) {
+  Json doc = json_document("supported-ops");
+  const Status supported = check_target_supported(t);
+  doc["target"] = Json{{"name", t.name},
+                       {"description", t.description},
+                       {"kind", neutron_kind_name(t.kind)},
+                       {"hw_version", neutron_hw_version_name(t.hw_version)},
+                       {"num_pipes", t.num_pipes},
+                       {"num_macs", t.num_macs},
+                       {"macs_per_cycle", t.macs_per_cycle()},
+                       {"clock_mhz", t.clock_mhz},
+                       {"delegation_supported", supported.ok()},
+                       {"not_supported_reason", supported.ok() ? Json(nullptr) : Json(supported.message())}};
+  Json params = Json::array();
+  for (const auto& f : t.fields)
+    params.push_back(Json{{"name", f.name}, {"value", f.value}, {"provenance", f.provenance}, {"assumption", f.assumption}});
+  doc["parameters"] = params;
+  Json delegated = Json::array(), not_delegated = Json::array();
+  for (const OpSupport& s : op_support_table()) {
+    if (!s.delegable) {
+      not_delegated.push_back(Json{{"op", op_kind_name(s.kind)},
+                                   {"rule", s.rules.front().name},
+                                   {"reason", s.rules.front().reason(t)},
+                                   {"upstream", s.upstream}});
+      continue;
+    }
+    Json rules = Json::array();
+    const Rule common = int8_io_rule(s.quant_inputs);
+    rules.push_back(Json{{"rule", common.name}, {"requirement", common.reason(t)}, {"context", false}});
+    for (const Rule& r : s.rules) rules.push_back(Json{{"rule", r.name}, {"requirement", r.reason(t)}, {"context", false}});
+    for (const ContextRule& r : s.context_rules)
+      rules.push_back(Json{{"rule", r.name}, {"requirement", r.reason(t)}, {"context", true}});
+    delegated.push_back(Json{{"op", op_kind_name(s.kind)},
+                             {"upstream", s.upstream},
+                             {"neutron_op", s.neutron_op},
+                             {"rules", rules},
+                             {"noop_when", s.is_noop ? Json(s.noop_when) : Json(nullptr)},
+                             {"notes", s.notes}});
+  }
+  doc["delegated"] = delegated;
+  doc["not_delegated"] = not_delegated;
+  return doc;
+}
+
 }  // namespace
 
 int cmd_supported_ops(const SupportedOpsArgs& a) {
   const std::string &target_name = a.target, &out_path = a.output;
-  if (int rc = check_outputs("supported-ops", {{"--target", target_name}}, {{"-o", out_path}})) return rc;
+  if (int rc = check_outputs("supported-ops", {{"--target", target_name}}, {{"-o", out_path}, {"--json", a.json}}))
+    return rc;
   auto target = load_target(target_name);
   if (!target.ok()) return fail(target.status());
   const std::string md = supported_ops_markdown(target.value());
-  if (out_path.empty()) {
-    std::fputs(md.c_str(), stdout);
-    return kExitOk;
-  }
-  Status st = write_file_atomically(out_path, md);
-  return st.ok() ? kExitOk : fail(st);
+  OutputFiles outputs;
+  if (!out_path.empty()) outputs.add(out_path, md);
+  if (!a.json.empty()) outputs.add(a.json, json_text(supported_ops_json(target.value())));
+  Status st = outputs.commit();
+  if (!st.ok()) return fail(st);
+  // Markdown on stdout unless it went to -o (or only the JSON was asked for).
+  if (out_path.empty() && a.json.empty()) std::fputs(md.c_str(), stdout);
+  return kExitOk;
 }
 
 }  // namespace neutron::cli

@@ -264,6 +264,7 @@ int main(int argc, char** argv) {
   auto* c_sup = app.add_subcommand("supported-ops", "the NPU delegation rules of a target as markdown (docs/supported-ops.md)");
   c_sup->add_option("--target", sup.target, "target name or target .json file")->required()->type_name("NAME|FILE.json");
   c_sup->add_option("-o,--output", sup.output, "write the markdown to this file instead of stdout")->type_name("FILE.md");
+  add_json_option(c_sup, &sup.json, "write the target and every op's rules as JSON");
 
   InspectArgs insp;
   auto* c_insp = app.add_subcommand(

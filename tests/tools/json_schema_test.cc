@@ -165,6 +165,13 @@ TEST_F(JsonSchemas, CompileRunAndInspect) {
   EXPECT_EQ(c->find("no_delegate")->as_array().at(0).as_string(), "Softmax");
 }
 
+TEST_F(JsonSchemas, SupportedOps) {
+  run_ok("supported-ops --target imxrt700 --json " + path("ops.json"));
+  check_document(path("ops.json"), "supported-ops");
+  run_ok("supported-ops --target imx95 --json " + path("ops95.json"));  // not a delegation target: a reason
+  check_document(path("ops95.json"), "supported-ops");
+}
+
 TEST_F(JsonSchemas, QuantizeAndCompareAtFullPrecision) {
   const std::string f32 = fixture("model_f32.onnx"), calib = fixture("inputs.npy");
   run_ok("quantize " + f32 + " -i " + calib + " -o " + path("q.onnx") + " --json " + path("quantize.json"));
@@ -184,6 +191,9 @@ TEST_F(JsonSchemas, QuantizeAndCompareAtFullPrecision) {
     full_precision += std::strtod(six, nullptr) != s;
   }
   EXPECT_GT(full_precision, 0);
+  // The quantized model names the tool's version as its producer_version.
+  const std::string version = run_cli("--version").output.substr(8);  // "neutron 0.4.0\n"
+  EXPECT_NE(read_file(path("q.onnx")).find(version.substr(0, version.size() - 1)), std::string::npos);
 
   auto labels = TensorData(DType::I64, {100});
   for (int k = 0; k < 100; ++k) reinterpret_cast<int64_t*>(labels.bytes.data())[k] = k % 10;
