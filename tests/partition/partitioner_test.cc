@@ -182,9 +182,14 @@ TEST(Partitioner, LoneClipNeedsAHinge) {
   };
   EXPECT_EQ(rule_of(lone_clip(0.01f, -128, 0, 6), 1), "clip.alone_hinge");  // [0, 2.55]: ReLU6 never bends
   EXPECT_TRUE(lone_clip(0.1f, -128, 0, 6).on_npu(1));                      // 6 -> -68: bends
-  const Partitioning constant = lone_clip(0.01f, 0, 2, 3);                  // above the range: a constant
-  EXPECT_EQ(rule_of(constant, 1), "clip.alone_hinge");
-  EXPECT_NE(constant.nodes[1].rejection->detail.find("the output is constant"), std::string::npos);
+  // RELU-family bounds above the range: a constant, rejected (upstream's is_clamp_preserved...).
+  const Partitioning relu_constant = lone_clip(0.01f, 127, 0, 1);  // [-2.55, 0]: 0 -> 127
+  EXPECT_EQ(rule_of(relu_constant, 1), "clip.alone_hinge");
+  EXPECT_NE(relu_constant.nodes[1].rejection->detail.find("the output is constant"), std::string::npos);
+  // Other bounds (MINIMUM + MAXIMUM) above the range: a constant output, delegated as upstream does
+  // (it rejects a lone clamp only when it is the identity).
+  EXPECT_TRUE(lone_clip(0.01f, 0, 2, 3).on_npu(1));
+  EXPECT_EQ(rule_of(lone_clip(0.01f, 0, -2, 3), 1), "clip.alone_hinge");  // both outside: the identity
 }
 
 TEST(Partitioner, LoneReduceMeanOverUnitDimsIsRejected) {

@@ -437,9 +437,17 @@ TEST(Rules, SoftmaxAxisAndOutputParameters) {
   GraphBuilder nchw;
   add_softmax(nchw, {1, 10, 2, 2}, 1);
   expect_accepted(nchw);
+  // The last axis of a 4-D tensor (upstream's channel dim of a formatless tensor) is accepted too,
+  // with the limits counted along it; a middle axis is not.
   GraphBuilder last;
-  add_softmax(last, {1, 10, 2, 2}, 3);
-  expect_rejected(last, "softmax.axis", "channel dim", "axis 3 of [1,10,2,2]");
+  add_softmax(last, {1, 3, 3, 200}, 3);
+  expect_accepted(last);
+  GraphBuilder last_spatial;
+  add_softmax(last_spatial, {1, 64, 65, 8}, 3);
+  expect_rejected(last_spatial, "softmax.spatial", "must be <= 4096", "non-channel size 4160 in [1,64,65,8]");
+  GraphBuilder middle;
+  add_softmax(middle, {1, 10, 2, 2}, 2);
+  expect_rejected(middle, "softmax.axis", "channel dim", "axis 2 of [1,10,2,2]");
   GraphBuilder q;
   add_softmax(q, {1, 10}, 1, q8(1.0f / 255, -128));
   expect_rejected(q, "softmax.output_qparams", "scale 0.00390625 (1/256), zero point -128", "output q(0.00392157,-128)");
