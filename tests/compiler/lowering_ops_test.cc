@@ -270,15 +270,16 @@ TEST(LowerOps, UnaryTablesAndRequantizingClip) {
 }
 
 TEST(LowerOps, Softmax) {
-  for (uint32_t seed = 1; seed <= 8; ++seed) {
+  for (uint32_t seed = 1; seed <= 12; ++seed) {
     std::mt19937 rng(seed);
     auto ri = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
     Shape s;
     int64_t axis = -1;
-    switch (seed % 3) {
+    switch (seed % 4) {
       case 0: s = {ri(1, 4), ri(1, 30)}; break;
-      case 1: s = {1, ri(1, 5), ri(1, 5), ri(2, 20)}; break;
-      default: s = {ri(1, 3), ri(2, 12), 1, 1}; axis = 1; break;  // NCHW logits after a global pool
+      case 1: s = {ri(1, 2), ri(1, 5), ri(1, 5), ri(2, 20)}; break;  // 4-D, last axis
+      case 2: s = {ri(1, 3), ri(2, 12), 1, 1}; axis = 1; break;  // NCHW logits after a global pool
+      default: s = {ri(1, 2), ri(2, 12), ri(1, 5), ri(1, 5)}; axis = seed % 8 == 3 ? 1 : -3; break;  // channel axis of NCHW
     }
     Attributes a;
     a.set("axis", axis);
