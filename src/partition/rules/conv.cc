@@ -65,7 +65,8 @@ OpSupport conv_support() {
            [](const NeutronTarget&) {
              return std::string(
                  "group must be 1 (regular) or equal to Cin and Cout (depthwise); other grouped convolutions need "
-                 "Split and Concatenation, which Neutron does not run (the split-grouped-conv pass rewrites them)");
+                 "Split and Concatenation, which Neutron does not run (the split-grouped-conv pass rewrites those with 2 to 10 "
+                 "groups and constant weights, a channel multiplier included, as upstream's SplitGroupConvolution does)");
            },
            [](const RuleInput& in) {
              const int64_t group = in.node().attrs.get_int("group", 1);
