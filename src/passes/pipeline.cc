@@ -33,6 +33,7 @@ const std::vector<PassInfo>& prequant_pipeline() {
       {"remove-identity", "remove Identity and Dropout", remove_identity},
       {"fold-constants", "evaluate nodes whose inputs are all constants", fold_constants},
       {"div-to-mul", "turn Div by a constant into Mul by its reciprocal", div_to_mul},
+      {"fuse-hardswish", "turn Mul(x, HardSigmoid(x)) (opset-13 hardswish) into HardSwish", fuse_hardswish},
       {"split-to-slices", "turn Split into one Slice per output", split_to_slices},
       {"fold-batchnorm", "fold BatchNormalization into the preceding Conv, ConvTranspose, Gemm or MatMul", fold_batchnorm},
       {"split-grouped-conv", "split grouped (not depthwise) Conv into per-group Convs and a Concat", split_grouped_conv},
