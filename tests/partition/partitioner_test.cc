@@ -143,6 +143,24 @@ TEST(Partitioner, ArithmeticWithAnIdentityConstantIsANoOp) {
   EXPECT_FALSE(is_noop_on_neutron(s.g, 0));
 }
 
+TEST(Partitioner, FullRangeSliceAloneIsRejectedButJoinsAPartition) {
+  auto slice = [](bool alone, int64_t end) {
+    GraphBuilder b;
+    const TensorId x = b.input("x", {5, 2, 3, 4});
+    const TensorId a = alone ? x : b.node(OpKind::Abs, "abs", {x});
+    b.node(OpKind::Slice, "slice", {a},
+           attrs({{"starts", std::vector<int64_t>{0}}, {"ends", std::vector<int64_t>{end}},
+                  {"axes", std::vector<int64_t>{2}}}));
+    return must_partition(b.done());
+  };
+  const Partitioning full_alone = slice(true, 3);
+  EXPECT_EQ(rule_of(full_alone, 0), "partition.all_no_op");
+  EXPECT_TRUE(slice(true, 2).on_npu(0));  // a real cut
+  const Partitioning with_abs = slice(false, 3);
+  EXPECT_TRUE(with_abs.on_npu(0));
+  EXPECT_TRUE(with_abs.on_npu(1));
+}
+
 TEST(Partitioner, TransposeOfAConstantAloneIsRejected) {
   GraphBuilder b;
   const TensorId c = b.constant("c", DType::I8, {2, 3}, q8(), 1);
