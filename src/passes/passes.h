@@ -43,6 +43,10 @@ Status div_to_mul(Graph& g);
 // opset-13 export of hardswish).
 Status fuse_hardswish(Graph& g);
 
+// gemm-bias: a Gemm's constant bias becomes a per-feature [N] vector (from one value) or an Add
+// after the Gemm (from more than one row), the forms FULLY_CONNECTED takes.
+Status gemm_bias(Graph& g);
+
 // split-to-slices: Split becomes one Slice per output.
 Status split_to_slices(Graph& g);
 

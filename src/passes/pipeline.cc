@@ -38,6 +38,7 @@ const std::vector<PassInfo>& prequant_pipeline() {
       {"fold-batchnorm", "fold BatchNormalization into the preceding Conv, ConvTranspose, Gemm or MatMul", fold_batchnorm},
       {"split-grouped-conv", "split grouped (not depthwise) Conv into per-group Convs and a Concat", split_grouped_conv},
       {"fold-linear-add", "fold an Add of a per-feature constant into the preceding Gemm or MatMul", fold_linear_add},
+      {"gemm-bias", "make a Gemm's constant bias a per-feature vector, or an Add after it", gemm_bias},
       {"dce", "remove nodes whose outputs nobody reads", eliminate_dead_code},
   };
   return kPasses;

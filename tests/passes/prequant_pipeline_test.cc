@@ -13,7 +13,7 @@ TEST(PrequantPipeline, NamesAreUniqueAndEndWithDce) {
   ASSERT_FALSE(prequant_pipeline().empty());
   EXPECT_STREQ(prequant_pipeline().back().name, "dce");
   for (const char* n : {"fold-batchnorm", "fold-constants", "div-to-mul", "fuse-hardswish", "split-to-slices",
-                        "split-grouped-conv", "fold-linear-add", "remove-identity"})
+                        "split-grouped-conv", "fold-linear-add", "gemm-bias", "remove-identity"})
     EXPECT_EQ(names.count(n), 1u) << n;
 }
 
