@@ -189,6 +189,9 @@ StatusOr<Dims> Lowering::dims_of(NodeId id, TensorId t) const {
                   shape_str(g_.tensor(t).shape), " has more than 4 dimensions that are not 1");
   Dims d{{1, 1, 1, 1}};
   for (size_t i = 0; i < s.size(); ++i) {
+    CHECK_OR_RETURN(s[i] != 0, Error::NotSupported, where(id), ": tensor '", g_.tensor(t).name, "' ",
+                    shape_str(g_.tensor(t).shape), " is empty; program files hold no empty tensors (an empty slice "
+                    "is supported only as a Concat input, which is dropped)");
     CHECK_OR_RETURN(s[i] >= 1 && s[i] <= kMaxDim, Error::NotSupported, where(id), ": tensor '",
                     g_.tensor(t).name, "' ", shape_str(g_.tensor(t).shape), " has a dimension outside [1, 2^24]");
     d[4 - s.size() + i] = int32_t(s[i]);

@@ -43,6 +43,9 @@ Status div_to_mul(Graph& g);
 // opset-13 export of hardswish).
 Status fuse_hardswish(Graph& g);
 
+// drop-empty-concat-inputs: Concat inputs with no elements are dropped (at least one input stays).
+Status drop_empty_concat_inputs(Graph& g);
+
 // gemm-bias: a Gemm's constant bias becomes a per-feature [N] vector (from one value) or an Add
 // after the Gemm (from more than one row), the forms FULLY_CONNECTED takes.
 Status gemm_bias(Graph& g);
