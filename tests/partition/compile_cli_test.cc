@@ -183,7 +183,7 @@ TEST(CompileCli, SupportedOpsDocumentIsCurrent) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const std::string committed = read_file(std::string(NEUTRON_FIXTURES_DIR) + "/../docs/supported-ops.md");
   EXPECT_EQ(r.output, committed) << "regenerate: neutron supported-ops --target imxrt700 -o docs/supported-ops.md";
-  EXPECT_NE(r.output.find("`conv.weight_volume` | kH * kW * round_up(Cin per group, 8) must be <= 65535"),
+  EXPECT_NE(r.output.find("`conv.weight_volume` | kH * kW * round_up(Cin, 8) must be <= 65535"),
             std::string::npos);
 }
 
