@@ -111,16 +111,21 @@ bool implicit_im2col(const Conv2DInt8Params& p) {
 }
 int64_t padded_h(const Conv2DInt8Params& p) { return int64_t(p.out_h - 1) * p.stride_h + p.kernel_h; }
 int64_t padded_w(const Conv2DInt8Params& p) { return int64_t(p.out_w - 1) * p.stride_w + p.kernel_w; }
+// The padded image, then room for the rows an AMX block reads past the last output pixel
+// (qgemm_detail::kAmxBlockRows; whatever they hold reaches only dropped rows), then row pointers.
+size_t implicit_image_bytes(const Conv2DInt8Params& p) {
+  return align64(size_t(padded_h(p)) * size_t(padded_w(p)) * size_t(p.in_c) +
+                 size_t(qgemm_detail::kAmxBlockRows) * size_t(p.stride_w) * size_t(p.in_c));
+}
 size_t implicit_scratch_bytes(const Conv2DInt8Params& p) {
-  return align64(size_t(padded_h(p)) * size_t(padded_w(p)) * size_t(p.in_c)) +
-         size_t(kTileRows) * sizeof(const uint8_t*);
+  return implicit_image_bytes(p) + size_t(kTileRows) * sizeof(const uint8_t*);
 }
 
 void conv_implicit(const Conv2DInt8Params& p, const int8_t* in, int8_t* out, uint8_t* scratch, qgemm_detail::Job j,
                    CopyU8Fn copy) {
   const int64_t Hp = padded_h(p), Wp = padded_w(p), C = p.in_c;
   uint8_t* img = scratch;
-  const uint8_t** rows = reinterpret_cast<const uint8_t**>(scratch + align64(size_t(Hp * Wp * C)));
+  const uint8_t** rows = reinterpret_cast<const uint8_t**>(scratch + implicit_image_bytes(p));
   const uint8_t zp = uint8_t(int8_t(p.input_zero_point)) ^ 0x80;
   const int64_t lo = p.pad_left < Wp ? p.pad_left : Wp;
   const int64_t hi_raw = int64_t(p.pad_left) + p.in_w;
@@ -133,6 +138,8 @@ void conv_implicit(const Conv2DInt8Params& p, const int8_t* in, int8_t* out, uin
   j.segment_groups = p.kernel_w * p.in_c / 4;
   j.segment_stride = size_t(Wp * C);
   j.row_ptrs = rows;
+  const bool amx = qgemm_detail::amx_accepts(j);
+  if (amx) std::memset(img + Hp * Wp * C, 0, implicit_image_bytes(p) - size_t(Hp * Wp * C));
   for (int32_t n = 0; n < p.batch; ++n) {
     const int8_t* in_n = in + size_t(n) * size_t(p.in_h) * size_t(p.in_w) * size_t(C);
     for (int64_t py = 0; py < Hp; ++py) {
@@ -147,6 +154,27 @@ void conv_implicit(const Conv2DInt8Params& p, const int8_t* in, int8_t* out, uin
       std::memset(dst + hi * C, zp, size_t((Wp - hi) * C));
     }
     int8_t* out_n = out + size_t(n) * size_t(pixels) * size_t(p.out_c);
+    if (amx) {
+      // Tile loads need equally spaced rows: with stride 1 the pixels over the padded width are
+      // (the Wp - out_w extra ones per row are dropped); otherwise one output row at a time.
+      qgemm_detail::AmxRows r;
+      if (p.stride_h == 1 && p.stride_w == 1) {
+        r.base = img;
+        r.row_stride = size_t(C);
+        r.count = int32_t((p.out_h - 1) * Wp + p.out_w);
+        r.vwidth = int32_t(Wp);
+        r.valid = p.out_w;
+        qgemm_detail::qgemm_amx(j, r, out_n, size_t(p.out_c));
+      } else {
+        r.row_stride = size_t(p.stride_w) * size_t(C);
+        r.count = r.vwidth = r.valid = p.out_w;
+        for (int32_t oy = 0; oy < p.out_h; ++oy) {
+          r.base = img + size_t(oy) * size_t(p.stride_h) * size_t(Wp * C);
+          qgemm_detail::qgemm_amx(j, r, out_n + size_t(oy) * size_t(p.out_w) * size_t(p.out_c), size_t(p.out_c));
+        }
+      }
+      continue;
+    }
     for (int32_t start = 0; start < pixels; start += kTileRows) {
       j.rows = pixels - start < kTileRows ? pixels - start : kTileRows;
       for (int32_t i = 0; i < j.rows; ++i) {
