@@ -56,9 +56,9 @@ CopyU8Fn pick_copy() {
 }
 
 // Writes the im2col row of output pixel (oy, ox) for group g as u8: [ky][kx][ic_in_group] + 128,
-// padding as zi + 128, zero padded from K to round4(K).
+// padding as zi + 128, zero padded from K to row_len.
 void gather_patch(const Conv2DInt8Params& p, const int8_t* in_n, int32_t oy, int32_t ox, int32_t g, uint8_t* row,
-                  CopyU8Fn copy) {
+                  int32_t row_len, CopyU8Fn copy) {
   const int32_t cin_g = p.in_c / p.groups;
   const uint8_t zp = uint8_t(int8_t(p.input_zero_point)) ^ 0x80;
   const size_t row_bytes = size_t(p.kernel_w) * size_t(cin_g);
@@ -94,7 +94,7 @@ void gather_patch(const Conv2DInt8Params& p, const int8_t* in_n, int32_t oy, int
     }
   }
   const int32_t K = patch_size(p);
-  std::memset(row + K, 0, size_t(round4(K) - K));
+  std::memset(row + K, 0, size_t(row_len - K));
 }
 
 // 1x1, stride 1, no padding, one group, channels a multiple of 4: the input rows are A.
@@ -186,6 +186,46 @@ void conv_implicit(const Conv2DInt8Params& p, const int8_t* in, int8_t* out, uin
   }
 }
 
+// The AMX tiles over explicit A rows (qgemm_detail::kAmxChunkRows at a time, round64(K) bytes
+// each): pointwise rows copied as u8, other shapes gathered by gather_patch().
+void conv_amx_explicit(const Conv2DInt8Params& p, const int8_t* in, int8_t* out, uint8_t* tile, qgemm_detail::Job j) {
+  const int32_t cout_g = p.out_c / p.groups;
+  const int32_t K = patch_size(p), Kp = qgemm_detail::round64(K);
+  const size_t group_bytes = qgemm_detail::packed_bytes(K, cout_g);
+  const int8_t* weights = reinterpret_cast<const int8_t*>(p.weights);
+  const CopyU8Fn copy = pick_copy();
+  const bool pointwise = pointwise_in_place(p);
+  const int32_t pixels = p.out_h * p.out_w;
+  constexpr int32_t kChunk = qgemm_detail::kAmxChunkRows;
+  // Rows past the last pixel of a chunk are read by the last tile and dropped; the pointwise
+  // copy leaves the bytes past K zero.
+  std::memset(tile, 0, size_t(kChunk) * size_t(Kp));
+  qgemm_detail::AmxRows r;
+  r.base = tile;
+  r.row_stride = size_t(Kp);
+  for (int32_t n = 0; n < p.batch; ++n) {
+    const int8_t* in_n = in + size_t(n) * size_t(p.in_h) * size_t(p.in_w) * size_t(p.in_c);
+    int8_t* out_n = out + size_t(n) * size_t(pixels) * size_t(p.out_c);
+    for (int32_t start = 0; start < pixels; start += kChunk) {
+      r.count = r.vwidth = r.valid = pixels - start < kChunk ? pixels - start : kChunk;
+      for (int32_t g = 0; g < p.groups; ++g) {
+        for (int32_t i = 0; i < r.count; ++i) {
+          const int32_t pix = start + i;
+          if (pointwise)
+            copy(tile + size_t(i) * size_t(Kp), in_n + size_t(pix) * size_t(K), size_t(K));
+          else
+            gather_patch(p, in_n, pix / p.out_w, pix % p.out_w, g, tile + size_t(i) * size_t(Kp), Kp, copy);
+        }
+        j.weights = weights + size_t(g) * group_bytes;
+        j.bias = p.bias + size_t(g) * size_t(cout_g);
+        j.multipliers = p.multipliers + size_t(g) * size_t(cout_g);
+        qgemm_detail::qgemm_amx(j, r, out_n + size_t(start) * size_t(p.out_c) + size_t(g) * size_t(cout_g),
+                                size_t(p.out_c));
+      }
+    }
+  }
+}
+
 void conv_general(const Conv2DInt8Params& p, const int8_t* in, int8_t* out, uint8_t* tile) {
   const int32_t cout_g = p.out_c / p.groups;
   const int32_t K = patch_size(p), Kp = round4(K);
@@ -198,6 +238,15 @@ void conv_general(const Conv2DInt8Params& p, const int8_t* in, int8_t* out, uint
   j.qmin = p.qmin;
   j.qmax = p.qmax;
   const int32_t pixels = p.out_h * p.out_w;
+  // AMX: the implicit im2col where its runs are whole tiles, else explicit rows.
+  const bool implicit_amx = implicit_im2col(p) && kernel_amx() && (p.kernel_w * p.in_c) % 64 == 0;
+  j.segments = 1;
+  j.segment_groups = qgemm_detail::round64(K) / 4;
+  if (!implicit_amx && qgemm_detail::amx_accepts(j)) {
+    conv_amx_explicit(p, in, out, tile, j);
+    return;
+  }
+  j.segment_groups = 0;
   if (pointwise_in_place(p) && qgemm_detail::accepts_signed_a()) {
     // Pointwise: the input rows are the GEMM's A as they are (no im2col copy).
     j.weights = weights;
@@ -221,7 +270,7 @@ void conv_general(const Conv2DInt8Params& p, const int8_t* in, int8_t* out, uint
       for (int32_t g = 0; g < p.groups; ++g) {
         for (int32_t i = 0; i < j.rows; ++i) {
           const int32_t pix = start + i;
-          gather_patch(p, in_n, pix / p.out_w, pix % p.out_w, g, tile + size_t(i) * size_t(Kp), copy);
+          gather_patch(p, in_n, pix / p.out_w, pix % p.out_w, g, tile + size_t(i) * size_t(Kp), Kp, copy);
         }
         j.weights = weights + size_t(g) * group_bytes;
         j.bias = p.bias + size_t(g) * size_t(cout_g);
@@ -368,7 +417,9 @@ void conv2d_int8_choose_path(Conv2DInt8Params* p) {
 
 size_t conv2d_int8_packed_weights_size(const Conv2DInt8Params& p) {
   if (p.depthwise) return size_t(taps(p)) * size_t(p.out_c) * (sizeof(int32_t) / sizeof(int16_t)) + dw_pair_weights(p);
-  return size_t(p.groups) * qgemm_detail::packed_bytes(patch_size(p), p.out_c / p.groups) / sizeof(int16_t);
+  return (size_t(p.groups) * qgemm_detail::packed_bytes(patch_size(p), p.out_c / p.groups) +
+          qgemm_detail::kAmxWeightSlack) /
+         sizeof(int16_t);
 }
 
 void conv2d_int8_pack(const Conv2DInt8Params& p, const int8_t* w, const int32_t* bias, int16_t* packed,
@@ -411,6 +462,7 @@ void conv2d_int8_pack(const Conv2DInt8Params& p, const int8_t* w, const int32_t*
   const int32_t K = patch_size(p), cout_g = p.out_c / p.groups;
   const size_t group_bytes = qgemm_detail::packed_bytes(K, cout_g);
   int8_t* dst = reinterpret_cast<int8_t*>(packed);
+  std::memset(dst + size_t(p.groups) * group_bytes, 0, qgemm_detail::kAmxWeightSlack);
   for (int32_t g = 0; g < p.groups; ++g) {
     int8_t* pg = dst + size_t(g) * group_bytes;
     qgemm_detail::pack_panels(
@@ -427,7 +479,9 @@ void conv2d_int8_pack(const Conv2DInt8Params& p, const int8_t* w, const int32_t*
 
 size_t conv2d_int8_scratch_bytes(const Conv2DInt8Params& p) {
   if (p.depthwise) return align64(size_t(p.out_w) * size_t(taps(p)) * sizeof(const int8_t*)) + size_t(p.in_c);
-  const size_t tile = size_t(kTileRows) * size_t(round4(patch_size(p)));
+  const size_t tile_vnni = size_t(kTileRows) * size_t(round4(patch_size(p)));
+  const size_t tile_amx = size_t(qgemm_detail::kAmxChunkRows) * size_t(qgemm_detail::round64(patch_size(p)));
+  const size_t tile = tile_vnni > tile_amx ? tile_vnni : tile_amx;
   if (implicit_im2col(p)) {
     const size_t implicit = implicit_scratch_bytes(p);
     return implicit > tile ? implicit : tile;

@@ -81,6 +81,12 @@ struct AmxRows {
 // A block reads up to kAmxBlockRows - 1 rows past `count`; the caller's buffer has room for them
 // (their bytes only reach dropped rows).
 constexpr int32_t kAmxBlockRows = 32;
+// Explicit A for the AMX tiles: kAmxChunkRows u8 rows of round64(K) bytes (zero past K) at a time.
+// The last tile of a row then reads B up to 15 groups past the panel's end, which meet zero A
+// bytes; packed weights used this way carry kAmxWeightSlack bytes after the last panel.
+constexpr int32_t kAmxChunkRows = 64;
+constexpr size_t kAmxWeightSlack = 1024;
+inline int32_t round64(int32_t k) { return (k + 63) & ~63; }
 
 // True when qgemm_amx can run `j`: kernel_amx(), row_ptrs-style segments of whole 64-byte tiles.
 bool amx_accepts(const Job& j);
