@@ -231,26 +231,26 @@ NEUTRON_TARGET_AMX void amx_configure() {
   _tile_loadconfig(&cfg);
 }
 
-// Requantizes the valid rows of one 16 x 16 accumulator tile (stored in `acc`, row stride 16).
-NEUTRON_TARGET_AVX512 void amx_finish(const Job& j, const AmxRows& r, const int32_t* acc, int32_t v0, int32_t n,
-                                      int8_t* c, size_t ldc) {
-  const int32_t ncols = j.cols - n < kPanel ? j.cols - n : kPanel;
-  const __mmask16 mask = __mmask16((1u << ncols) - 1);
-  const Requant16 rq = requant16_setup(j.multipliers + n, ncols, j.output_zero_point, j.qmin, j.qmax);
-  const __m512i bias = _mm512_maskz_loadu_epi32(mask, j.bias + n);
-  for (int32_t i = 0; i < 16; ++i) {
-    const int32_t v = v0 + i;
-    if (v >= r.count) break;
-    const int32_t q = v / r.vwidth, col = v - q * r.vwidth;
-    if (col >= r.valid) continue;
-    const size_t row = size_t(q) * size_t(r.valid) + size_t(col);
-    const __m512i s = _mm512_add_epi32(_mm512_load_si512(acc + size_t(i) * 16), bias);
-    _mm_mask_storeu_epi8(c + row * ldc + size_t(n), mask, requant16_avx512(s, rq));
+// Bias and requantization of the (up to) two panels of a block, set up once per panel pair.
+struct AmxEpilogue {
+  Requant16 rq[2];
+  __m512i bias[2];
+  __mmask16 mask[2];
+};
+
+NEUTRON_TARGET_AVX512 void amx_epilogue_setup(const Job& j, int32_t n0, int nb, AmxEpilogue* e) {
+  for (int b = 0; b < nb; ++b) {
+    const int32_t n = n0 + b * kPanel;
+    const int32_t ncols = j.cols - n < kPanel ? j.cols - n : kPanel;
+    e->mask[b] = __mmask16((1u << ncols) - 1);
+    e->rq[b] = requant16_setup(j.multipliers + n, ncols, j.output_zero_point, j.qmin, j.qmax);
+    e->bias[b] = _mm512_maskz_loadu_epi32(e->mask[b], j.bias + n);
   }
 }
 
 template <int NB>
-NEUTRON_TARGET_AMX void amx_block(const Job& j, const AmxRows& r, int32_t v0, int32_t n0, int8_t* c, size_t ldc) {
+NEUTRON_TARGET_AMX void amx_block(const Job& j, const AmxRows& r, const AmxEpilogue& e, int32_t v0, int32_t n0,
+                                  int8_t* c, size_t ldc) {
   const size_t pb = panel_bytes(j);
   const int8_t* w = j.weights + size_t(n0 / kPanel) * pb;
   const uint8_t* a = r.base + size_t(v0) * r.row_stride;
@@ -279,6 +279,7 @@ NEUTRON_TARGET_AMX void amx_block(const Job& j, const AmxRows& r, int32_t v0, in
       }
     }
   }
+  // acc[h + 2 * b]: rows 16 h.. of panel b, 16 int32 per row.
   alignas(64) int32_t acc[4][16 * 16];
   _tile_stored(0, acc[0], 64);
   _tile_stored(1, acc[1], 64);
@@ -286,20 +287,38 @@ NEUTRON_TARGET_AMX void amx_block(const Job& j, const AmxRows& r, int32_t v0, in
     _tile_stored(2, acc[2], 64);
     _tile_stored(3, acc[3], 64);
   }
-  for (int b = 0; b < 2 * NB; ++b)
-    amx_finish(j, r, acc[b], v0 + (b % 2) * 16, n0 + (b / 2) * kPanel, c, ldc);
+  // Virtual row v -> row q * valid + col of C, stepped without a division per row.
+  int32_t v = v0;
+  int32_t q = v / r.vwidth, col = v - q * r.vwidth;
+  for (int32_t i = 0; i < kAmxBlockRows && v < r.count; ++i, ++v) {
+    if (col < r.valid) {
+      int8_t* crow = c + (size_t(q) * size_t(r.valid) + size_t(col)) * ldc + size_t(n0);
+      const int32_t* ai = acc[i / 16] + size_t(i % 16) * 16;
+      for (int b = 0; b < NB; ++b) {
+        const __m512i sum = _mm512_add_epi32(_mm512_load_si512(ai + size_t(b) * 2 * 256), e.bias[b]);
+        _mm_mask_storeu_epi8(crow + b * kPanel, e.mask[b], requant16_avx512(sum, e.rq[b]));
+      }
+    }
+    if (++col == r.vwidth) {
+      col = 0;
+      ++q;
+    }
+  }
 }
 
 NEUTRON_TARGET_AMX void run_amx(const Job& j, const AmxRows& r, int8_t* c, size_t ldc) {
   amx_configure();
   const int32_t panels = (j.cols + kPanel - 1) / kPanel;
+  AmxEpilogue e;
   for (int32_t p = 0; p < panels; p += 2) {
     const int32_t n0 = p * kPanel;
+    const int nb = panels - p >= 2 ? 2 : 1;
+    amx_epilogue_setup(j, n0, nb, &e);
     for (int32_t v0 = 0; v0 < r.count; v0 += kAmxBlockRows) {
-      if (panels - p >= 2)
-        amx_block<2>(j, r, v0, n0, c, ldc);
+      if (nb == 2)
+        amx_block<2>(j, r, e, v0, n0, c, ldc);
       else
-        amx_block<1>(j, r, v0, n0, c, ldc);
+        amx_block<1>(j, r, e, v0, n0, c, ldc);
     }
   }
   _tile_release();
