@@ -27,13 +27,36 @@ inline void valid_taps(int64_t start, int64_t dilation, int64_t kernel, int64_t 
 
 // ---- im2col + GEMM ----
 
+// Input row ih of image n, from the first channel of group g.
+inline const float* x_row(const Conv2DF32Params& p, const float* x, int64_t n, int64_t ih, int64_t g) {
+  return x + ((n * p.in_h + ih) * p.in_w) * p.in_c + g * p.in_c_group;
+}
+
 size_t group_packed_floats(const Conv2DF32Params& p) { return gemm_f32_packed_b_floats(p.gemm_k, p.out_c_group); }
 
-// Rows [m0, m0 + rows) of the im2col matrix of group g: row = output pixel, column = (kh, kw, ci).
-void im2col_rows(const Conv2DF32Params& p, const float* x, int64_t g, int64_t m0, int64_t rows, float* col) {
+// Columns [k0, k0 + kc) of im2col rows [m0, m0 + rows) of group g, written to dst (row stride kc).
+struct Im2colFill {
+  const Conv2DF32Params* p;
+  const float* x;
+  int64_t g;
+};
+
+inline void copy_or_zero(float* dst, const float* src, int64_t n) {
+  if (n <= 0) return;
+  if (src)
+    std::memcpy(dst, src, sizeof(float) * size_t(n));
+  else
+    std::memset(dst, 0, sizeof(float) * size_t(n));
+}
+
+void im2col_fill(const void* ctx, int64_t m0, int64_t rows, int64_t k0, int64_t kc, float* dst) {
+  const Im2colFill& f = *static_cast<const Im2colFill*>(ctx);
+  const Conv2DF32Params& p = *f.p;
   const int64_t cg = p.in_c_group;
   const int64_t out_hw = p.out_h * p.out_w;
-  const bool contiguous_taps = p.groups == 1 && p.dilation_w == 1;  // kw taps are adjacent in memory
+  const int64_t seg = p.kernel_w * cg;  // one kh row of taps
+  const int64_t k1 = k0 + kc;
+  const bool contiguous_taps = p.groups == 1 && p.dilation_w == 1;
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t m = m0 + r;
     const int64_t n = m / out_hw;
@@ -43,24 +66,30 @@ void im2col_rows(const Conv2DF32Params& p, const float* x, int64_t g, int64_t m0
     const int64_t iw0 = ow * p.stride_w - p.pad_left;
     int64_t kw_lo, kw_hi;
     valid_taps(iw0, p.dilation_w, p.kernel_w, p.in_w, &kw_lo, &kw_hi);
-    float* dst = col + r * p.gemm_k;
-    for (int64_t kh = 0; kh < p.kernel_h; ++kh, dst += p.kernel_w * cg) {
+    float* out = dst + r * kc - k0;  // out[k] for k in [k0, k1)
+    for (int64_t kh = k0 / seg; kh * seg < k1; ++kh) {
+      const int64_t s0 = std::max(kh * seg, k0), s1 = std::min((kh + 1) * seg, k1);
       const int64_t ih = ih0 + kh * p.dilation_h;
       if (ih < 0 || ih >= p.in_h) {
-        std::memset(dst, 0, sizeof(float) * size_t(p.kernel_w * cg));
+        copy_or_zero(out + s0, nullptr, s1 - s0);
         continue;
       }
-      const float* xrow = x + ((n * p.in_h + ih) * p.in_w) * p.in_c + g * cg;
-      std::memset(dst, 0, sizeof(float) * size_t(kw_lo * cg));
-      if (kw_hi == kw_lo) {
-        // no tap of this row is inside the image
-      } else if (contiguous_taps) {
-        std::memcpy(dst + kw_lo * cg, xrow + (iw0 + kw_lo) * p.in_c, sizeof(float) * size_t((kw_hi - kw_lo) * cg));
-      } else {
-        for (int64_t kw = kw_lo; kw < kw_hi; ++kw)
-          std::memcpy(dst + kw * cg, xrow + (iw0 + kw * p.dilation_w) * p.in_c, sizeof(float) * size_t(cg));
+      const float* xrow = x_row(p, f.x, n, ih, f.g);
+      if (contiguous_taps) {
+        // Offset o in the kh row is input float iw0 * in_c + o; valid for o in [kw_lo, kw_hi) * cg.
+        const int64_t v0 = std::min(std::max(kh * seg + kw_lo * cg, s0), s1);
+        const int64_t v1 = std::max(std::min(kh * seg + kw_hi * cg, s1), v0);
+        copy_or_zero(out + s0, nullptr, v0 - s0);
+        copy_or_zero(out + v0, xrow + iw0 * p.in_c + (v0 - kh * seg), v1 - v0);
+        copy_or_zero(out + v1, nullptr, s1 - v1);
+        continue;
       }
-      std::memset(dst + kw_hi * cg, 0, sizeof(float) * size_t((p.kernel_w - kw_hi) * cg));
+      for (int64_t kw = (s0 - kh * seg) / cg; kh * seg + kw * cg < s1; ++kw) {
+        const int64_t t0 = std::max(kh * seg + kw * cg, s0), t1 = std::min(kh * seg + (kw + 1) * cg, s1);
+        const bool inside = kw >= kw_lo && kw < kw_hi;
+        copy_or_zero(out + t0, inside ? xrow + (iw0 + kw * p.dilation_w) * p.in_c + (t0 - kh * seg - kw * cg) : nullptr,
+                     t1 - t0);
+      }
     }
   }
 }
@@ -81,11 +110,16 @@ void conv_gemm(const Conv2DF32Params& p, const float* x, const float* packed_w, 
       gemm_f32(M, p.out_c_group, p.in_c_group, x + g * p.in_c_group, p.in_c, wg, yg, p.out_c, ep);
       continue;
     }
-    for (int64_t m0 = 0; m0 < M; m0 += kGemmMc) {
-      const int64_t rows = std::min<int64_t>(kGemmMc, M - m0);
-      im2col_rows(p, x, g, m0, rows, scratch);
-      gemm_f32(rows, p.out_c_group, p.gemm_k, scratch, p.gemm_k, wg, yg + m0 * p.out_c, p.out_c, ep);
+    if (p.gemm_k == 0) {
+      gemm_f32(M, p.out_c_group, 0, nullptr, 0, wg, yg, p.out_c, ep);
+      continue;
     }
+    const Im2colFill ctx{&p, x, g};
+    GemmF32AFill fill;
+    fill.fill = im2col_fill;
+    fill.ctx = &ctx;
+    fill.scratch = scratch;
+    gemm_f32_filled(M, p.out_c_group, p.gemm_k, fill, wg, yg, p.out_c, ep);
   }
 }
 
@@ -188,7 +222,7 @@ void conv2d_f32_pack_weights(const Conv2DF32Params& p, const float* w, float* pa
 size_t conv2d_f32_scratch_bytes(const Conv2DF32Params& p) {
   if (p.algo != Conv2DAlgo::kIm2colGemm) return 0;
   const int64_t M = p.batch * p.out_h * p.out_w;
-  return sizeof(float) * size_t(std::min<int64_t>(M, kGemmMc) * p.gemm_k);
+  return sizeof(float) * gemm_f32_fill_scratch_floats(M, p.gemm_k);
 }
 
 void conv2d_f32(const Conv2DF32Params& p, const float* x, const float* packed_w, const float* bias, float* y,

@@ -181,9 +181,9 @@ void tiles(int64_t mc, int64_t kc, const float* a, int64_t lda, const float* b, 
 
 }  // namespace
 
-// gemm_f32 for K > 0 (gemm_f32.h).
+// gemm_f32 for K > 0 (gemm_f32.h); with `fill`, A comes block by block from it (gemm_f32_filled).
 void gemm_blocked(int64_t M, int64_t N, int64_t K, const float* a, int64_t lda, const float* packed_b, float* c,
-                  int64_t ldc, const GemmF32Epilogue& ep) {
+                  int64_t ldc, const GemmF32Epilogue& ep, const GemmF32AFill* fill) {
   const bool clamp = ep.min > -std::numeric_limits<float>::infinity() || ep.max < std::numeric_limits<float>::infinity();
   const int64_t panels = (N + kGemmNr - 1) / kGemmNr;
   const int64_t panel_stride = K * kGemmNr;
@@ -194,8 +194,9 @@ void gemm_blocked(int64_t M, int64_t N, int64_t K, const float* a, int64_t lda, 
     const int64_t mc = imin_(kGemmMc, M - m0);
     for (int64_t k0 = 0; k0 < K; k0 += kGemmKc) {
       const int64_t kc = imin_(kGemmKc, K - k0);
-      const float* ap = a + m0 * lda + k0;
-      int64_t ap_ld = lda;
+      const float* ap = fill ? fill->scratch : a + m0 * lda + k0;
+      int64_t ap_ld = fill ? kc : lda;
+      if (fill) fill->fill(fill->ctx, m0, mc, k0, kc, fill->scratch);
       bool packed = false;
 #if defined(__AVX__)
       if (panels >= kPackMinPanels) {

@@ -339,6 +339,19 @@ TEST(Conv2DF32, LargeEnoughToBlock) {
   cases[5].n = 2;
   cases[5].sh = 2;
   cases[5].clamp = true;
+  // K blocks of the implicit im2col (gemm_f32_filled) that split taps: grouped and dilated (tap by
+  // tap), and dilated in height only (kh rows of adjacent taps).
+  cases.push_back(cases[0]);
+  cases[6].groups = 2;
+  cases[6].cin = 2 * 61;
+  cases[6].cout = 2 * 20;
+  cases[6].dh = cases[6].dw = 2;
+  cases[6].pt = cases[6].pl = 2;
+  cases.push_back(cases[0]);
+  cases[7].cin = 97;
+  cases[7].dh = 3;
+  cases[7].pb = 3;
+  cases[7].kw = 4;
   for (size_t i = 0; i < cases.size(); ++i) {
     run_conv(cases[i], uint32_t(7000 + i));
     if (HasFatalFailure()) return;
