@@ -204,6 +204,7 @@ void register_all() {
       ->Args({1, 512, 1000})
       ->Args({1, 1280, 1000})
       ->Args({196, 256, 256})
+      ->Args({960, 256, 512})  // the register tiles alone: A block and B slices in cache
       ->Unit(benchmark::kMicrosecond);
 }
 

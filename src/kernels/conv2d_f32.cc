@@ -94,6 +94,75 @@ void im2col_fill(const void* ctx, int64_t m0, int64_t rows, int64_t k0, int64_t 
   }
 }
 
+// ---- implicit GEMM (stride 1, one group, no width dilation) ----
+// The receptive field of output pixel (oh, ow) in a zero-padded copy of the image (Hp x Wp) is
+// kernel_h runs of kernel_w * C adjacent floats starting at pixel (oh, ow) of the copy. Over the
+// padded width, pixel v = oh * Wp + ow starts v * C floats in, so the GEMM reads A in place with
+// row stride C; the Wp - out_w pixels per row past the output are computed into a dummy row.
+// Same blocks, products and sums as the im2col path.
+
+bool implicit_gemm(const Conv2DF32Params& p) {
+  const int64_t wp = p.out_w + p.kernel_w - 1;
+  return p.algo == Conv2DAlgo::kIm2colGemm && p.groups == 1 && p.dilation_w == 1 && p.stride_h == 1 &&
+         p.stride_w == 1 && (wp - p.out_w) * 12 <= wp;  // at most 1/12 of the rows dropped (else im2col is faster)
+}
+int64_t implicit_hp(const Conv2DF32Params& p) { return p.out_h + (p.kernel_h - 1) * p.dilation_h; }
+int64_t implicit_wp(const Conv2DF32Params& p) { return p.out_w + p.kernel_w - 1; }
+constexpr size_t align64(size_t n) { return (n + 63) & ~size_t(63); }
+size_t implicit_rows_bytes() { return align64(sizeof(float*) * size_t(kGemmMc)); }
+size_t implicit_dummy_bytes(const Conv2DF32Params& p) {
+  return align64(sizeof(float) * size_t((p.out_c + kGemmNr - 1) / kGemmNr * kGemmNr));
+}
+size_t implicit_scratch_bytes(const Conv2DF32Params& p) {
+  return implicit_rows_bytes() + implicit_dummy_bytes(p) +
+         sizeof(float) * size_t(implicit_hp(p) * implicit_wp(p) * p.in_c);
+}
+
+void conv_implicit(const Conv2DF32Params& p, const float* x, const float* packed_w, const float* bias, float* y,
+                   float* scratch) {
+  uint8_t* base = reinterpret_cast<uint8_t*>(scratch);
+  float** crow = reinterpret_cast<float**>(base);
+  float* dummy = reinterpret_cast<float*>(base + implicit_rows_bytes());
+  float* img = reinterpret_cast<float*>(base + implicit_rows_bytes() + implicit_dummy_bytes(p));
+  const int64_t Hp = implicit_hp(p), Wp = implicit_wp(p), C = p.in_c;
+  const int64_t lo = std::min(p.pad_left, Wp), hi = std::max(lo, std::min(p.pad_left + p.in_w, Wp));
+  for (int64_t n = 0; n < p.batch; ++n) {
+    const float* xn = x + n * p.in_h * p.in_w * C;
+    const float* a = img;
+    if (p.pad_top == 0 && p.pad_left == 0 && Hp <= p.in_h && Wp == p.in_w) {
+      a = xn;  // the image needs no padding
+    } else {
+      for (int64_t py = 0; py < Hp; ++py) {
+        float* dst = img + py * Wp * C;
+        const int64_t iy = py - p.pad_top;
+        if (iy < 0 || iy >= p.in_h || hi == lo) {
+          std::memset(dst, 0, sizeof(float) * size_t(Wp * C));
+          continue;
+        }
+        std::memset(dst, 0, sizeof(float) * size_t(lo * C));
+        std::memcpy(dst + lo * C, xn + (iy * p.in_w + lo - p.pad_left) * C, sizeof(float) * size_t((hi - lo) * C));
+        std::memset(dst + hi * C, 0, sizeof(float) * size_t((Wp - hi) * C));
+      }
+    }
+    ConvImplicitRowMap map;
+    map.y = y + n * p.out_h * p.out_w * p.out_c;
+    map.dummy = dummy;
+    map.vwidth = Wp;
+    map.valid = p.out_w;
+    const int64_t count = (p.out_h - 1) * Wp + p.out_w;
+    const int64_t seg_stride = p.dilation_h * Wp * C;
+    switch (kernel_isa()) {
+#if defined(NEUTRON_F32_ISA_FILES)
+      case KernelIsa::kAvx512:
+        f32_avx512::conv_implicit_rows(p, a, C, count, seg_stride, map, packed_w, bias, crow);
+        break;
+      case KernelIsa::kAvx2: f32_avx2::conv_implicit_rows(p, a, C, count, seg_stride, map, packed_w, bias, crow); break;
+#endif
+      default: f32_base::conv_implicit_rows(p, a, C, count, seg_stride, map, packed_w, bias, crow); break;
+    }
+  }
+}
+
 void conv_gemm(const Conv2DF32Params& p, const float* x, const float* packed_w, const float* bias, float* y,
                float* scratch) {
   const int64_t M = p.batch * p.out_h * p.out_w;
@@ -222,7 +291,8 @@ void conv2d_f32_pack_weights(const Conv2DF32Params& p, const float* w, float* pa
 size_t conv2d_f32_scratch_bytes(const Conv2DF32Params& p) {
   if (p.algo != Conv2DAlgo::kIm2colGemm) return 0;
   const int64_t M = p.batch * p.out_h * p.out_w;
-  return sizeof(float) * gemm_f32_fill_scratch_floats(M, p.gemm_k);
+  const size_t fill = sizeof(float) * gemm_f32_fill_scratch_floats(M, p.gemm_k);
+  return implicit_gemm(p) ? std::max(fill, implicit_scratch_bytes(p)) : fill;
 }
 
 void conv2d_f32(const Conv2DF32Params& p, const float* x, const float* packed_w, const float* bias, float* y,
@@ -235,7 +305,12 @@ void conv2d_f32(const Conv2DF32Params& p, const float* x, const float* packed_w,
         depthwise_multiplier(p, x, packed_w, bias, y);
       return;
     case Conv2DAlgo::kGemmDirect:
-    case Conv2DAlgo::kIm2colGemm: conv_gemm(p, x, packed_w, bias, y, scratch); return;
+    case Conv2DAlgo::kIm2colGemm:
+      if (implicit_gemm(p) && p.gemm_k > 0)
+        conv_implicit(p, x, packed_w, bias, y, scratch);
+      else
+        conv_gemm(p, x, packed_w, bias, y, scratch);
+      return;
   }
 }
 

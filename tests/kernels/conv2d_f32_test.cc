@@ -352,6 +352,36 @@ TEST(Conv2DF32, LargeEnoughToBlock) {
   cases[7].dh = 3;
   cases[7].pb = 3;
   cases[7].kw = 4;
+  // The implicit GEMM (stride 1, one group, wide rows): padded, with asymmetric padding and a
+  // fused clamp; dilated in height; unpadded (read in place); two images; K over one block.
+  ConvCase wide;
+  wide.h = 9;
+  wide.w = 30;
+  wide.cin = 37;
+  wide.cout = 45;
+  wide.kh = wide.kw = 3;
+  wide.pt = wide.pl = wide.pb = wide.pr = 1;
+  cases.push_back(wide);
+  wide.pb = 2;
+  wide.pr = 0;
+  wide.pl = 2;
+  wide.clamp = true;
+  cases.push_back(wide);
+  wide = cases[8];
+  wide.dh = 2;
+  wide.kw = 2;
+  wide.h = 11;
+  cases.push_back(wide);
+  wide = cases[8];
+  wide.pt = wide.pl = wide.pb = wide.pr = 0;
+  wide.n = 2;
+  wide.bias = false;
+  cases.push_back(wide);
+  wide.cin = 100;
+  wide.cout = 16;
+  wide.n = 1;
+  wide.pt = 2;
+  cases.push_back(wide);
   for (size_t i = 0; i < cases.size(); ++i) {
     run_conv(cases[i], uint32_t(7000 + i));
     if (HasFatalFailure()) return;
