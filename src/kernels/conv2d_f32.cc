@@ -43,6 +43,10 @@ struct Im2colFill {
 
 inline void copy_or_zero(float* dst, const float* src, int64_t n) {
   if (n <= 0) return;
+  if (n <= 16) {  // few channels (a network's first convolution): no library call per run
+    for (int64_t i = 0; i < n; ++i) dst[i] = src ? src[i] : 0.0f;
+    return;
+  }
   if (src)
     std::memcpy(dst, src, sizeof(float) * size_t(n));
   else
@@ -94,20 +98,28 @@ void im2col_fill(const void* ctx, int64_t m0, int64_t rows, int64_t k0, int64_t 
   }
 }
 
-// ---- implicit GEMM (stride 1, one group, no width dilation) ----
+// ---- implicit GEMM (one group, no width dilation) ----
 // The receptive field of output pixel (oh, ow) in a zero-padded copy of the image (Hp x Wp) is
 // kernel_h runs of kernel_w * C adjacent floats starting at pixel (oh, ow) of the copy. Over the
 // padded width, pixel v = oh * Wp + ow starts v * C floats in, so the GEMM reads A in place with
 // row stride C; the Wp - out_w pixels per row past the output are computed into a dummy row.
 // Same blocks, products and sums as the im2col path.
 
-bool implicit_gemm(const Conv2DF32Params& p) {
-  const int64_t wp = p.out_w + p.kernel_w - 1;
-  return p.algo == Conv2DAlgo::kIm2colGemm && p.groups == 1 && p.dilation_w == 1 && p.stride_h == 1 &&
-         p.stride_w == 1 && (wp - p.out_w) * 12 <= wp;  // at most 1/12 of the rows dropped (else im2col is faster)
+// Otherwise (strides, narrow images) one output row at a time, rows stride_w * C apart: worth it
+// when the row fills whole register tiles and the weights stay in cache across the rows.
+int64_t implicit_hp(const Conv2DF32Params& p) { return (p.out_h - 1) * p.stride_h + (p.kernel_h - 1) * p.dilation_h + 1; }
+int64_t implicit_wp(const Conv2DF32Params& p) { return (p.out_w - 1) * p.stride_w + p.kernel_w; }
+bool implicit_wide(const Conv2DF32Params& p) {
+  const int64_t wp = implicit_wp(p);
+  return p.stride_h == 1 && p.stride_w == 1 && (wp - p.out_w) * 12 <= wp;  // at most 1/12 of the rows dropped
 }
-int64_t implicit_hp(const Conv2DF32Params& p) { return p.out_h + (p.kernel_h - 1) * p.dilation_h; }
-int64_t implicit_wp(const Conv2DF32Params& p) { return p.out_w + p.kernel_w - 1; }
+bool implicit_by_row(const Conv2DF32Params& p) {
+  return p.out_w >= 12 && p.gemm_k * p.out_c * int64_t(sizeof(float)) <= (int64_t(512) << 10);
+}
+bool implicit_gemm(const Conv2DF32Params& p) {
+  return p.algo == Conv2DAlgo::kIm2colGemm && p.groups == 1 && p.dilation_w == 1 &&
+         (implicit_wide(p) || implicit_by_row(p));
+}
 constexpr size_t align64(size_t n) { return (n + 63) & ~size_t(63); }
 size_t implicit_rows_bytes() { return align64(sizeof(float*) * size_t(kGemmMc)); }
 size_t implicit_dummy_bytes(const Conv2DF32Params& p) {
@@ -116,6 +128,19 @@ size_t implicit_dummy_bytes(const Conv2DF32Params& p) {
 size_t implicit_scratch_bytes(const Conv2DF32Params& p) {
   return implicit_rows_bytes() + implicit_dummy_bytes(p) +
          sizeof(float) * size_t(implicit_hp(p) * implicit_wp(p) * p.in_c);
+}
+
+void implicit_rows(const Conv2DF32Params& p, const float* a, int64_t lda, int64_t count, int64_t seg_stride,
+                   const ConvImplicitRowMap& map, const float* packed_w, const float* bias, float** crow) {
+  switch (kernel_isa()) {
+#if defined(NEUTRON_F32_ISA_FILES)
+    case KernelIsa::kAvx512:
+      f32_avx512::conv_implicit_rows(p, a, lda, count, seg_stride, map, packed_w, bias, crow);
+      return;
+    case KernelIsa::kAvx2: f32_avx2::conv_implicit_rows(p, a, lda, count, seg_stride, map, packed_w, bias, crow); return;
+#endif
+    default: f32_base::conv_implicit_rows(p, a, lda, count, seg_stride, map, packed_w, bias, crow); return;
+  }
 }
 
 void conv_implicit(const Conv2DF32Params& p, const float* x, const float* packed_w, const float* bias, float* y,
@@ -144,21 +169,21 @@ void conv_implicit(const Conv2DF32Params& p, const float* x, const float* packed
         std::memset(dst + hi * C, 0, sizeof(float) * size_t((Wp - hi) * C));
       }
     }
-    ConvImplicitRowMap map;
-    map.y = y + n * p.out_h * p.out_w * p.out_c;
-    map.dummy = dummy;
-    map.vwidth = Wp;
-    map.valid = p.out_w;
-    const int64_t count = (p.out_h - 1) * Wp + p.out_w;
+    float* yn = y + n * p.out_h * p.out_w * p.out_c;
     const int64_t seg_stride = p.dilation_h * Wp * C;
-    switch (kernel_isa()) {
-#if defined(NEUTRON_F32_ISA_FILES)
-      case KernelIsa::kAvx512:
-        f32_avx512::conv_implicit_rows(p, a, C, count, seg_stride, map, packed_w, bias, crow);
-        break;
-      case KernelIsa::kAvx2: f32_avx2::conv_implicit_rows(p, a, C, count, seg_stride, map, packed_w, bias, crow); break;
-#endif
-      default: f32_base::conv_implicit_rows(p, a, C, count, seg_stride, map, packed_w, bias, crow); break;
+    ConvImplicitRowMap map;
+    map.dummy = dummy;
+    if (implicit_wide(p)) {
+      map.y = yn;
+      map.vwidth = Wp;
+      map.valid = p.out_w;
+      implicit_rows(p, a, C, (p.out_h - 1) * Wp + p.out_w, seg_stride, map, packed_w, bias, crow);
+      continue;
+    }
+    map.vwidth = map.valid = p.out_w;
+    for (int64_t oh = 0; oh < p.out_h; ++oh) {
+      map.y = yn + oh * p.out_w * p.out_c;
+      implicit_rows(p, a + oh * p.stride_h * Wp * C, p.stride_w * C, p.out_w, seg_stride, map, packed_w, bias, crow);
     }
   }
 }
