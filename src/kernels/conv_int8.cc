@@ -422,12 +422,32 @@ size_t conv2d_int8_packed_weights_size(const Conv2DInt8Params& p) {
          sizeof(int16_t);
 }
 
-void conv2d_int8_pack(const Conv2DInt8Params& p, const int8_t* w, const int32_t* bias, int16_t* packed,
-                      int32_t* bias_out) {
+namespace {
+
+// The GEMM panels of one group (qgemm_detail::pack_panels' layout, gemm_int8_impl.h) over
+// k = (ky, kx, ic): k is split into taps once per k, not once per element.
+template <typename W>
+void pack_gemm_panels(int32_t K, int32_t N, int32_t cin_g, int32_t kw, int32_t oc0, W& w_at, int8_t* packed) {
+  using qgemm_detail::kPanel;
+  const int32_t Kp = round4(K);
+  const int32_t panels = (N + kPanel - 1) / kPanel;
+  for (int32_t pn = 0; pn < panels; ++pn) {
+    int8_t* dst = packed + size_t(pn) * size_t(Kp) * kPanel;
+    for (int32_t k = 0; k < Kp; ++k) {
+      const int32_t tap = k / cin_g, ic = k % cin_g, ky = tap / kw, kx = tap % kw;
+      int8_t* d = dst + size_t(k / 4) * 64 + size_t(k % 4);
+      for (int32_t j = 0; j < kPanel; ++j) {
+        const int32_t n = pn * kPanel + j;
+        d[size_t(j) * 4] = (n < N && k < K) ? w_at(oc0 + n, ic, ky, kx) : int8_t(0);
+      }
+    }
+  }
+}
+
+// Packs weights given by w_at(oc, ic_in_group, ky, kx) (conv2d_int8_pack, conv2d_int8_pack_ohwi).
+template <typename W>
+void pack_conv(const Conv2DInt8Params& p, W&& w_at, const int32_t* bias, int16_t* packed, int32_t* bias_out) {
   const int32_t cin_g = p.in_c / p.groups, kh = p.kernel_h, kw = p.kernel_w;
-  const auto w_at = [&](int32_t oc, int32_t ic, int32_t ky, int32_t kx) {
-    return w[((size_t(oc) * size_t(cin_g) + size_t(ic)) * size_t(kh) + size_t(ky)) * size_t(kw) + size_t(kx)];
-  };
   if (p.depthwise) {
     int32_t* dst = reinterpret_cast<int32_t*>(packed);
     const uint32_t zi = uint32_t(p.input_zero_point);
@@ -465,16 +485,34 @@ void conv2d_int8_pack(const Conv2DInt8Params& p, const int8_t* w, const int32_t*
   std::memset(dst + size_t(p.groups) * group_bytes, 0, qgemm_detail::kAmxWeightSlack);
   for (int32_t g = 0; g < p.groups; ++g) {
     int8_t* pg = dst + size_t(g) * group_bytes;
-    qgemm_detail::pack_panels(
-        K, cout_g,
-        [&](int32_t n, int32_t k) {
-          const int32_t tap = k / cin_g, ic = k % cin_g;
-          return w_at(g * cout_g + n, ic, tap / kw, tap % kw);
-        },
-        pg);
+    pack_gemm_panels(K, cout_g, cin_g, kw, g * cout_g, w_at, pg);
     fold_zero_point_into_bias(reinterpret_cast<const int16_t*>(pg), K, cout_g, bias ? bias + size_t(g) * size_t(cout_g) : nullptr,
                               p.input_zero_point, bias_out + size_t(g) * size_t(cout_g));
   }
+}
+
+}  // namespace
+
+void conv2d_int8_pack(const Conv2DInt8Params& p, const int8_t* w, const int32_t* bias, int16_t* packed,
+                      int32_t* bias_out) {
+  const size_t cin_g = size_t(p.in_c / p.groups), kh = size_t(p.kernel_h), kw = size_t(p.kernel_w);
+  pack_conv(
+      p,
+      [&](int32_t oc, int32_t ic, int32_t ky, int32_t kx) {
+        return w[((size_t(oc) * cin_g + size_t(ic)) * kh + size_t(ky)) * kw + size_t(kx)];
+      },
+      bias, packed, bias_out);
+}
+
+void conv2d_int8_pack_ohwi(const Conv2DInt8Params& p, const int8_t* w, int32_t ic_stride, const int32_t* bias,
+                           int16_t* packed, int32_t* bias_out) {
+  const size_t kh = size_t(p.kernel_h), kw = size_t(p.kernel_w), cs = size_t(ic_stride);
+  pack_conv(
+      p,
+      [&](int32_t oc, int32_t ic, int32_t ky, int32_t kx) {
+        return w[((size_t(oc) * kh + size_t(ky)) * kw + size_t(kx)) * cs + size_t(ic)];
+      },
+      bias, packed, bias_out);
 }
 
 size_t conv2d_int8_scratch_bytes(const Conv2DInt8Params& p) {
