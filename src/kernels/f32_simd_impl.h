@@ -201,7 +201,7 @@ void gemm_blocked(int64_t M, int64_t N, int64_t K, const float* a, int64_t lda, 
       bool packed = false;
 #if defined(__AVX__)
       if (panels >= kPackMinPanels) {
-        pack_a<kMr>(mc, kc, ap, lda, a_block);
+        pack_a<kMr>(mc, kc, ap, ap_ld, a_block);
         ap = a_block;
         ap_ld = kc;  // tiles<> steps i rows as i * kc floats: the packed tile starts
         packed = true;

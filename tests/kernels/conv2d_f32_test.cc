@@ -382,6 +382,14 @@ TEST(Conv2DF32, LargeEnoughToBlock) {
   wide.n = 1;
   wide.pt = 2;
   cases.push_back(wide);
+  // im2col blocks (gemm_f32_filled) packed for the register tiles: N of 5+ panels, K of 3 blocks.
+  wide = ConvCase();
+  wide.h = wide.w = 9;
+  wide.cin = 70;
+  wide.cout = 90;
+  wide.kh = wide.kw = 3;
+  wide.pt = wide.pl = wide.pb = wide.pr = 1;
+  cases.push_back(wide);
   for (size_t i = 0; i < cases.size(); ++i) {
     run_conv(cases[i], uint32_t(7000 + i));
     if (HasFatalFailure()) return;
