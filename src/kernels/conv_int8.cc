@@ -97,6 +97,53 @@ void gather_patch(const Conv2DInt8Params& p, const int8_t* in_n, int32_t oy, int
   std::memset(row + K, 0, size_t(row_len - K));
 }
 
+#if NEUTRON_X86_KERNELS
+// gather_patch for one group, no width dilation and kernel_w * in_c <= 64 (a stem over 3 input
+// channels): each kh row is one masked load merged into the zero point, flipped to u8, and one
+// masked store, instead of a memset and a copy of a few bytes each.
+NEUTRON_TARGET_AVX512 void gather_patch_narrow_avx512(const Conv2DInt8Params& p, const int8_t* in_n, int32_t oy,
+                                                      int32_t ox, uint8_t* row, int32_t row_len) {
+  const int32_t C = p.in_c, row_bytes = p.kernel_w * C;
+  const int32_t ix0 = ox * p.stride_w - p.pad_left;
+  const int32_t lo = ix0 < 0 ? (-ix0 < p.kernel_w ? -ix0 : p.kernel_w) : 0;
+  int32_t hi = p.in_w - ix0 < p.kernel_w ? p.in_w - ix0 : p.kernel_w;
+  if (hi < lo) hi = lo;
+  const __m512i zp = _mm512_set1_epi8(char(p.input_zero_point));
+  const __m512i flip = _mm512_set1_epi8(char(0x80));
+  const __mmask64 all_mask = row_bytes == 64 ? ~__mmask64(0) : __mmask64((uint64_t(1) << row_bytes) - 1);
+  // Bytes [lo * C, hi * C) of a kh row come from the image.
+  const __mmask64 inside = hi > lo ? ((hi * C == 64 ? ~__mmask64(0) : (uint64_t(1) << (hi * C)) - 1) &
+                                      ~((uint64_t(1) << (lo * C)) - 1))
+                                   : __mmask64(0);
+  uint8_t* dst = row;
+  for (int32_t ky = 0; ky < p.kernel_h; ++ky, dst += row_bytes) {
+    const int32_t iy = oy * p.stride_h - p.pad_top + ky * p.dilation_h;
+    __m512i v = zp;
+    if (iy >= 0 && iy < p.in_h && inside) {
+      // The load starts at pixel ix0 (possibly left of the image); masked-off bytes are not read.
+      const uintptr_t base = reinterpret_cast<uintptr_t>(in_n) + uintptr_t((intptr_t(iy) * p.in_w + ix0) * C);
+      v = _mm512_mask_loadu_epi8(zp, inside, reinterpret_cast<const void*>(base));
+    }
+    _mm512_mask_storeu_epi8(dst, all_mask, _mm512_xor_si512(v, flip));
+  }
+  const int32_t K = p.kernel_h * row_bytes;
+  std::memset(row + K, 0, size_t(row_len - K));
+}
+#endif
+
+// gather_patch, or its narrow AVX-512 form where it applies.
+inline void gather(const Conv2DInt8Params& p, bool narrow, const int8_t* in_n, int32_t oy, int32_t ox, int32_t g,
+                   uint8_t* row, int32_t row_len, CopyU8Fn copy) {
+#if NEUTRON_X86_KERNELS
+  if (narrow) return gather_patch_narrow_avx512(p, in_n, oy, ox, row, row_len);
+#endif
+  (void)narrow;
+  gather_patch(p, in_n, oy, ox, g, row, row_len, copy);
+}
+bool narrow_gather(const Conv2DInt8Params& p) {
+  return p.groups == 1 && p.dilation_w == 1 && p.kernel_w * p.in_c <= 64 && kernel_isa() == KernelIsa::kAvx512;
+}
+
 // 1x1, stride 1, no padding, one group, channels a multiple of 4: the input rows are A.
 bool pointwise_in_place(const Conv2DInt8Params& p) {
   return p.groups == 1 && p.in_c % 4 == 0 && p.kernel_h == 1 && p.kernel_w == 1 && p.stride_h == 1 && p.stride_w == 1 &&
@@ -195,6 +242,7 @@ void conv_amx_explicit(const Conv2DInt8Params& p, const int8_t* in, int8_t* out,
   const int8_t* weights = reinterpret_cast<const int8_t*>(p.weights);
   const CopyU8Fn copy = pick_copy();
   const bool pointwise = pointwise_in_place(p);
+  const bool narrow = narrow_gather(p);
   const int32_t pixels = p.out_h * p.out_w;
   constexpr int32_t kChunk = qgemm_detail::kAmxChunkRows;
   // Rows past the last pixel of a chunk are read by the last tile and dropped; the pointwise
@@ -214,7 +262,7 @@ void conv_amx_explicit(const Conv2DInt8Params& p, const int8_t* in, int8_t* out,
           if (pointwise)
             copy(tile + size_t(i) * size_t(Kp), in_n + size_t(pix) * size_t(K), size_t(K));
           else
-            gather_patch(p, in_n, pix / p.out_w, pix % p.out_w, g, tile + size_t(i) * size_t(Kp), Kp, copy);
+            gather(p, narrow, in_n, pix / p.out_w, pix % p.out_w, g, tile + size_t(i) * size_t(Kp), Kp, copy);
         }
         j.weights = weights + size_t(g) * group_bytes;
         j.bias = p.bias + size_t(g) * size_t(cout_g);
@@ -242,7 +290,8 @@ void conv_general(const Conv2DInt8Params& p, const int8_t* in, int8_t* out, uint
   const bool implicit_amx = implicit_im2col(p) && kernel_amx() && (p.kernel_w * p.in_c) % 64 == 0;
   j.segments = 1;
   j.segment_groups = qgemm_detail::round64(K) / 4;
-  if (!implicit_amx && qgemm_detail::amx_accepts(j)) {
+  // Below 64 (a tile's depth) the zero padding costs the tiles more than they gain over VNNI.
+  if (!implicit_amx && K >= 64 && qgemm_detail::amx_accepts(j)) {
     conv_amx_explicit(p, in, out, tile, j);
     return;
   }
@@ -258,6 +307,7 @@ void conv_general(const Conv2DInt8Params& p, const int8_t* in, int8_t* out, uint
     return;
   }
   const CopyU8Fn copy = pick_copy();
+  const bool narrow = narrow_gather(p);
   if (implicit_im2col(p) && qgemm_detail::accepts_signed_a()) {
     conv_implicit(p, in, out, tile, j, copy);
     return;
@@ -270,7 +320,7 @@ void conv_general(const Conv2DInt8Params& p, const int8_t* in, int8_t* out, uint
       for (int32_t g = 0; g < p.groups; ++g) {
         for (int32_t i = 0; i < j.rows; ++i) {
           const int32_t pix = start + i;
-          gather_patch(p, in_n, pix / p.out_w, pix % p.out_w, g, tile + size_t(i) * size_t(Kp), Kp, copy);
+          gather(p, narrow, in_n, pix / p.out_w, pix % p.out_w, g, tile + size_t(i) * size_t(Kp), Kp, copy);
         }
         j.weights = weights + size_t(g) * group_bytes;
         j.bias = p.bias + size_t(g) * size_t(cout_g);
