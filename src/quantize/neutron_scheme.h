@@ -28,11 +28,21 @@ struct OpQuantRule {
   // lowest value of the output's parameters, whose range reaches at least kMaskFillRange below
   // the largest value, so a Softmax after it gives masked positions exp(-kMaskFillRange) ~ 0.
   int mask_fill_input = -1;
+  // A clamp sharing its input's parameters: when it is the input's only reader (and the input is
+  // produced by a node, not a graph input or output), the input's values outside the clamp's
+  // output range never matter, so the shared range is observed on the output alone. Saturating
+  // the input to that range and then clamping gives exactly the clamp's result.
+  bool clamps_input = false;
 };
 
 constexpr double kMaskFillRange = 12.0;
 
 OpQuantRule quant_rule(const Graph& g, NodeId id);
+
+// Clip bounds Neutron runs as one RELU-family op with its own output parameters: (0, inf),
+// (0, 6), (-1, 1), (0, 1) (upstream's RELU_COMPATIBLE_BOUNDS). Other bounds run as MINIMUM +
+// MAXIMUM with the input's parameters, so the quantizer shares them.
+bool is_relu_compatible_clip(const Graph& g, NodeId id);
 
 // True when `act` (a Relu or a Clip with bounds (0, 6) or (0, +inf)) can be fused into the
 // quantization boundary of its producer.
