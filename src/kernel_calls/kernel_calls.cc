@@ -614,7 +614,7 @@ CallStatus setup_pad(const Ctx& c, const Instruction& inst, Arena& ar, const voi
     pads[k] = a.pad_before[k];
     pads[4 + k] = a.pad_after[k];
   }
-  CALL_CHECK(a.mode == 0 || a.mode == 1, "pad: mode must be 0 (constant) or 1 (reflect)");
+  CALL_CHECK(a.mode >= 0 && a.mode <= 2, "pad: mode must be 0 (constant), 1 (reflect) or 2 (edge)");
   const uint32_t es = npu::elem_size(st->in.elem_type);
   uint8_t value[8] = {};
   if (a.mode == 0) {
@@ -632,7 +632,8 @@ CallStatus setup_pad(const Ctx& c, const Instruction& inst, Arena& ar, const voi
     }
   }
   CALL_CHECK(prepare_pad(Span<const int64_t>(shape, 4), Span<const int64_t>(pads, 8),
-                        a.mode == 0 ? PadMode::Constant : PadMode::Reflect, es, value, &st->p),
+                        a.mode == 0 ? PadMode::Constant : a.mode == 1 ? PadMode::Reflect : PadMode::Edge, es, value,
+                        &st->p),
             "pad: unsupported padding");
   *plan = st;
   return CallStatus();
