@@ -48,6 +48,8 @@ constexpr ArgField kReduce[] = {{"input", T, 1}, {"output", T, 1}, {"op", E, 1},
                                 {"axes_mask", U, 1}, {"multiplier", I, 1}, {"shift", I, 1}};
 constexpr ArgField kCopy[] = {{"input", T, 1}, {"output", T, 1}};
 constexpr ArgField kMaskedFill[] = {{"input", T, 1}, {"output", T, 1}, {"mask_offset", O, 1}, {"fill", I, 1}};
+constexpr ArgField kGather[] = {{"input", T, 1}, {"output", T, 1}, {"indices", T, 1}, {"outer", I, 1},
+                                {"axis_dim", I, 1}, {"inner", I, 1}, {"count", I, 1}};
 constexpr ArgField kLayerNorm[] = {{"input", T, 1}, {"output", T, 1}, {"table_offset", O, 1},
                                    {"act_min", I, 1}, {"act_max", I, 1}};
 constexpr ArgField kPrefetch[] = {{"weights_offset", O, 1}, {"size", U, 1}, {"sram_offset", U, 1}, {"channel", U, 1}};
@@ -73,6 +75,7 @@ NEUTRON_FORMAT(kElementwise, ElementwiseArgs)
 NEUTRON_FORMAT(kTable, TableArgs)
 NEUTRON_FORMAT(kLayerNorm, LayerNormArgs)
 NEUTRON_FORMAT(kMaskedFill, MaskedFillArgs)
+NEUTRON_FORMAT(kGather, GatherArgs)
 NEUTRON_FORMAT(kSoftmax, SoftmaxArgs)
 NEUTRON_FORMAT(kPad, PadArgs)
 NEUTRON_FORMAT(kSlice, SliceArgs)
@@ -131,6 +134,7 @@ const ArgsFormat* args_format(Opcode op) {
     case Opcode::kCopy: return &kCopyArgsFormat;
     case Opcode::kLayerNorm: return &kLayerNormArgsFormat;
     case Opcode::kMaskedFill: return &kMaskedFillArgsFormat;
+    case Opcode::kGather: return &kGatherArgsFormat;
     case Opcode::kPrefetch: return &kPrefetchArgsFormat;
     case Opcode::kWaitPrefetch: return &kWaitPrefetchArgsFormat;
   }

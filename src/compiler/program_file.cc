@@ -34,11 +34,17 @@ bool is_output_dequantize(const Graph& g, const Node& n) {
          g.tensor(n.outputs[0]).dtype == DType::F32;
 }
 
-// An int8 op the CPU kernel calls can run: every runtime operand int8.
+// An int8 op the CPU kernel calls can run: every runtime operand int8, except a Gather's int32 or
+// int64 indices (token ids, which the gather kernel checks against the table at run time).
 bool is_int8_op(const Graph& g, const Node& n) {
   if (n.kind == OpKind::QuantizeLinear || n.kind == OpKind::DequantizeLinear) return false;
-  for (TensorId t : n.inputs)
-    if (t != kNoTensor && !g.tensor(t).is_constant() && g.tensor(t).dtype != DType::I8) return false;
+  for (size_t i = 0; i < n.inputs.size(); ++i) {
+    const TensorId t = n.inputs[i];
+    if (t == kNoTensor || g.tensor(t).is_constant()) continue;
+    const DType dt = g.tensor(t).dtype;
+    if (n.kind == OpKind::Gather && i == 1 && (dt == DType::I32 || dt == DType::I64)) continue;
+    if (dt != DType::I8) return false;
+  }
   for (TensorId t : n.outputs)
     if (t != kNoTensor && g.tensor(t).dtype != DType::I8) return false;
   return true;
@@ -50,8 +56,9 @@ StatusOr<fb::DType> program_dtype(const Tensor& t) {
     case DType::I8: return fb::DType::Int8;
     case DType::U8: return fb::DType::UInt8;
     case DType::I32: return fb::DType::Int32;
+    case DType::I64: return fb::DType::Int64;
     default: return error(Error::NotSupported, "tensor '", t.name, "' has type ", dtype_name(t.dtype),
-                          ", which program files do not hold (f32, i8, u8, i32)");
+                          ", which program files do not hold (f32, i8, u8, i32, i64)");
   }
 }
 
@@ -157,8 +164,9 @@ Status Builder::form_units(const Partitioning* partitioning) {
         if (t != kNoTensor && std::find(g_.inputs.begin(), g_.inputs.end(), t) != g_.inputs.end() &&
             (g_.tensor(t).dtype == DType::I64 || g_.tensor(t).dtype == DType::I32))
           return error(Error::NotSupported, describe(g_, id), " reads the integer graph input '", g_.tensor(t).name,
-                       "' (", dtype_name(g_.tensor(t).dtype), "); program files take float or int8 inputs, so an "
-                       "embedding lookup of token ids stays outside the program (feed the embedded tokens)");
+                       "' (", dtype_name(g_.tensor(t).dtype), ") and computes in float; program files read integer inputs only as "
+                       "the indices of an int8 Gather (an embedding lookup over a quantized table): quantize the model "
+                       "(neutron quantize MODEL.onnx --calib CALIB)");
       return error(Error::NotSupported, describe(g_, id),
                    " computes in float on the CPU; program files run int8 kernels, with float only at the model's "
                    "edges (QuantizeLinear of an input, DequantizeLinear of an output). Quantize the whole model "

@@ -198,6 +198,11 @@ struct MaskedFillState {
   const uint8_t* mask;  // in the prepared state
   int8_t fill;
 };
+struct GatherState {
+  TensorDesc in, out, idx;
+  GatherParams p;
+  bool index_is_64;
+};
 struct SoftmaxState {
   TensorDesc in, out;
   SoftmaxInt8Params p;
@@ -640,6 +645,33 @@ CallStatus setup_masked_fill(const Ctx& c, const Instruction& inst, Arena& ar, c
   return CallStatus();
 }
 
+CallStatus setup_gather(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  const npu::GatherArgs a = inst.as<npu::GatherArgs>();
+  GatherState local;
+  GatherState* st = ar.state(&local);
+  st->in = c.mc.tensor(a.input);
+  st->out = c.mc.tensor(a.output);
+  st->idx = c.mc.tensor(a.indices);
+  CALL_CHECK(is_int8(st->in) && is_int8(st->out), "gather: input and output must be int8");
+  CALL_CHECK(st->in.zero_point == st->out.zero_point, "gather: input and output zero points differ");
+  CALL_CHECK(st->idx.elem_type == uint8_t(ElemType::kInt32) || st->idx.elem_type == uint8_t(ElemType::kInt64),
+             "gather: indices must be int32 or int64");
+  CALL_CHECK(a.outer >= 1 && a.axis_dim >= 1 && a.inner >= 1 && a.count >= 1, "gather: sizes must be positive");
+  const int64_t outer = a.outer, axis_dim = a.axis_dim, inner = a.inner, count = a.count;
+  CALL_CHECK(count_of(st->idx) == count, "gather: indices hold a different count");
+  CALL_CHECK(count_of(st->in) == outer * axis_dim * inner, "gather: input size differs from outer x axis_dim x inner");
+  CALL_CHECK(count_of(st->out) == outer * count * inner, "gather: output size differs from outer x count x inner");
+  CALL_CHECK(!overlaps(st->in, st->out) && !overlaps(st->idx, st->out), "gather: output overlaps an operand");
+  st->p.outer = outer;
+  st->p.axis_dim = axis_dim;
+  st->p.inner = inner;
+  st->p.count = count;
+  st->p.elem_size = 1;
+  st->index_is_64 = st->idx.elem_type == uint8_t(ElemType::kInt64);
+  *plan = st;
+  return CallStatus();
+}
+
 CallStatus setup_softmax(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
   const npu::SoftmaxArgs a = inst.as<npu::SoftmaxArgs>();
   SoftmaxState local;
@@ -935,6 +967,7 @@ CallStatus setup(const Ctx& c, const Instruction& inst, Arena& ar, const void** 
     case Opcode::kCopy: return setup_copy(c, inst, ar, plan);
     case Opcode::kLayerNorm: return setup_layer_norm(c, inst, ar, plan);
     case Opcode::kMaskedFill: return setup_masked_fill(c, inst, ar, plan);
+    case Opcode::kGather: return setup_gather(c, inst, ar, plan);
     case Opcode::kPrefetch:
     case Opcode::kWaitPrefetch: return setup_prefetch(c, inst, ar, plan);
   }
@@ -1058,6 +1091,17 @@ CallStatus run_one(const Instruction& inst, const void* plan, const Bufs& r, uin
       SIM_PTR(out, st->out);
       masked_fill_int8(st->mask, st->fill, reinterpret_cast<const int8_t*>(in), reinterpret_cast<int8_t*>(out),
                        size_t(count_of(st->out)));
+      break;
+    }
+    case Opcode::kGather: {
+      const auto* st = static_cast<const GatherState*>(plan);
+      SIM_PTR(in, st->in);
+      SIM_PTR(out, st->out);
+      SIM_PTR(idx, st->idx);
+      // Run-time indices (token ids) are checked before any byte moves.
+      if (!gather_indices_in_range(idx, st->index_is_64, st->p.count, st->p.axis_dim))
+        return bad(Error::InvalidArgument, "gather: an index is outside the table (token id out of range)");
+      gather(st->p, in, idx, st->index_is_64, out);
       break;
     }
     case Opcode::kLayerNorm: {

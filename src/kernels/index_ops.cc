@@ -22,6 +22,14 @@ void gather(const GatherParams& p, const void* data, const void* indices, bool i
   }
 }
 
+bool gather_indices_in_range(const void* indices, bool index_is_64, int64_t count, int64_t axis_dim) {
+  for (int64_t j = 0; j < count; ++j) {
+    const int64_t k = index_is_64 ? static_cast<const int64_t*>(indices)[j] : static_cast<const int32_t*>(indices)[j];
+    if (k < -axis_dim || k >= axis_dim) return false;
+  }
+  return true;
+}
+
 bool prepare_select(Span<const int64_t> out, const Span<const int64_t>* operands, int num_operands, size_t elem_size,
                     SelectParams* p) {
   if (out.size() > size_t(kMaxSelectRank) || num_operands > 3) return false;

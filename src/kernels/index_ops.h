@@ -21,6 +21,9 @@ struct GatherParams {
 // indices are int64 (index_is_64 = true) or int32.
 void gather(const GatherParams& p, const void* data, const void* indices, bool index_is_64, void* out);
 
+// True when every one of `count` indices lies in [-axis_dim, axis_dim) (what gather reads).
+bool gather_indices_in_range(const void* indices, bool index_is_64, int64_t count, int64_t axis_dim);
+
 // Broadcast iteration over an output of rank <= kMaxSelectRank: per operand, the element stride
 // of each output dim (0 where the operand is broadcast).
 struct SelectParams {

@@ -7,7 +7,9 @@ namespace neutron::lowering {
 uint32_t ProgramTensor::bytes() const {
   uint64_t n = 1;
   for (int32_t d : dims) n *= uint64_t(d);
-  const uint32_t es = elem == npu::ElemType::kInt32 ? 4 : (elem == npu::ElemType::kInt16 ? 2 : 1);
+  const uint32_t es = elem == npu::ElemType::kInt64   ? 8
+                      : elem == npu::ElemType::kInt32 ? 4
+                                                      : (elem == npu::ElemType::kInt16 ? 2 : 1);
   return uint32_t(n * es);
 }
 

@@ -164,6 +164,7 @@ class Lowering {
   Status lower_softmax(NodeId id);
   Status lower_layer_norm(NodeId id);
   Status lower_where(NodeId id);
+  Status lower_gather(NodeId id);
   Status lower_pad(NodeId id);
   Status lower_slice(NodeId id, TensorId x, TensorId y, const std::vector<int64_t>& begin);
   Status lower_slice_node(NodeId id);
@@ -182,6 +183,7 @@ class Lowering {
   std::vector<NodeId> nodes_;       // in execution order
   std::vector<TensorId> inputs_, outputs_;  // the program's boundary
   std::vector<bool> skipped_;       // nodes absorbed by the boundary (CPU format conversion)
+  std::vector<char> index_;         // IR tensors read as Gather indices (int32/int64, not quantized)
 };
 
 StatusOr<Dims> Lowering::dims_of(NodeId id, TensorId t) const {
@@ -204,6 +206,26 @@ StatusOr<Dims> Lowering::dims_of(NodeId id, TensorId t) const {
 StatusOr<uint32_t> Lowering::tensor(NodeId id, TensorId t) {
   if (map_[size_t(t)] >= 0) return uint32_t(map_[size_t(t)]);
   const Tensor& x = g_.tensor(t);
+  if ((x.dtype == DType::I32 || x.dtype == DType::I64) && size_t(t) < index_.size() && index_[size_t(t)]) {
+    // Gather indices (token ids): integers as they are, zero point 0.
+    ASSIGN_OR_RETURN(Dims d, dims_of(id, t));
+    ProgramTensor pt;
+    pt.name = x.name;
+    pt.dims = d;
+    pt.elem = x.dtype == DType::I64 ? npu::ElemType::kInt64 : npu::ElemType::kInt32;
+    if (x.is_constant()) {
+      pt.region = Region::kWeights;
+      ConstBlob b;
+      b.name = x.name;
+      b.kind = BlobKind::kConstant;
+      b.data.assign(x.data->bytes.begin(), x.data->bytes.end());
+      p_.blobs.push_back(std::move(b));
+      pt.blob = int32_t(p_.blobs.size() - 1);
+    }
+    const uint32_t i = add_tensor(std::move(pt));
+    map_[size_t(t)] = int32_t(i);
+    return i;
+  }
   CHECK_OR_RETURN(x.dtype == DType::I8 && x.is_quantized() && !x.quant.per_axis(), Error::NotSupported, where(id),
                   ": tensor '", x.name, "' must be int8 with per-tensor quantization on the NPU, got ",
                   dtype_name(x.dtype), x.is_quantized() ? (x.quant.per_axis() ? " (per-axis)" : "") : " (not quantized)");
@@ -285,6 +307,11 @@ Status Lowering::run() {
   p_.name = g_.name;
   CHECK_OR_RETURN(g_.num_nodes() > 0 && !g_.live_nodes().empty(), Error::InvalidArgument, "partition '", g_.name,
                   "' has no nodes");
+  index_.assign(g_.num_tensors(), 0);
+  for (NodeId id : nodes_) {
+    const Node& n = g_.node(id);
+    if (n.kind == OpKind::Gather && n.inputs.size() == 2 && n.inputs[1] != kNoTensor) index_[size_t(n.inputs[1])] = 1;
+  }
   RETURN_IF_ERROR(setup_boundary());
   for (NodeId id : nodes_) {
     if (skipped_[size_t(id)]) continue;
@@ -352,6 +379,7 @@ Status Lowering::lower_node(NodeId id) {
     case OpKind::Softmax: return lower_softmax(id);
     case OpKind::LayerNormalization: return lower_layer_norm(id);
     case OpKind::Where: return lower_where(id);
+    case OpKind::Gather: return lower_gather(id);
     case OpKind::Pad: return lower_pad(id);
     case OpKind::Slice: return lower_slice_node(id);
     case OpKind::Split: return lower_split(id);
@@ -856,6 +884,44 @@ Status Lowering::lower_where(NodeId id) {
   const uint32_t blob = add_blob(id, "mask", BlobKind::kConstant, std::move(mask));
   KernelCall& k = call(Opcode::kMaskedFill, id, a, {a.input}, {a.output});
   ref(k, WORD_OF(MaskedFillArgs, mask_offset), blob);
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gather along one axis with int32/int64 indices (an nn.Embedding lookup of token ids, or a
+// constant index): a byte copy per index, so data and output share their quantization. The
+// kernel checks run-time indices against the table before it reads.
+
+Status Lowering::lower_gather(NodeId id) {
+  const Node& n = g_.node(id);
+  CHECK_OR_RETURN(n.inputs.size() == 2 && n.input(0) != kNoTensor && n.input(1) != kNoTensor && n.outputs.size() == 1,
+                  Error::InvalidModel, describe(g_, id), ": expects data, indices and 1 output");
+  const TensorId x = n.inputs[0], ix = n.inputs[1], y = n.outputs[0];
+  const Tensor& xt = g_.tensor(x);
+  const Tensor& it = g_.tensor(ix);
+  CHECK_OR_RETURN(it.dtype == DType::I32 || it.dtype == DType::I64, Error::NotSupported, describe(g_, id),
+                  ": indices must be int32 or int64, are ", dtype_name(it.dtype));
+  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, x, "data"));
+  RETURN_IF_ERROR(check_same_quant(id, x, y));
+  const int axis = normalize_axis(n.attrs.get_int("axis", 0), xt.shape.size());
+  CHECK_OR_RETURN(axis >= 0, Error::InvalidModel, describe(g_, id), ": axis out of range for ", shape_str(xt.shape));
+  int64_t outer = 1, inner = 1;
+  for (int i = 0; i < axis; ++i) outer *= xt.shape[size_t(i)];
+  for (size_t i = size_t(axis) + 1; i < xt.shape.size(); ++i) inner *= xt.shape[i];
+  const int64_t axis_dim = xt.shape[size_t(axis)], count = num_elements(it.shape);
+  CHECK_OR_RETURN(outer * count * inner == num_elements(g_.tensor(y).shape), Error::InvalidModel, describe(g_, id),
+                  ": output shape ", shape_str(g_.tensor(y).shape), " does not match the gather");
+  CHECK_OR_RETURN(outer <= kMaxDim && axis_dim <= kMaxDim && inner <= kMaxDim && count >= 1 && count <= kMaxDim,
+                  Error::NotSupported, describe(g_, id), ": gather sizes outside [1, 2^24]");
+  npu::GatherArgs a{};
+  ASSIGN_OR_RETURN(a.input, tensor(id, x));
+  ASSIGN_OR_RETURN(a.indices, tensor(id, ix));
+  ASSIGN_OR_RETURN(a.output, tensor(id, y));
+  a.outer = int32_t(outer);
+  a.axis_dim = int32_t(axis_dim);
+  a.inner = int32_t(inner);
+  a.count = int32_t(count);
+  call(Opcode::kGather, id, a, {a.input, a.indices}, {a.output});
   return Status::OK();
 }
 

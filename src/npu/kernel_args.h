@@ -28,6 +28,7 @@ namespace neutron::npu {
   X(Copy, 17, "copy")                    /* reshape / identity between regions */      \
   X(LayerNorm, 18, "layer_norm")         /* over the last dim (transformers) */        \
   X(MaskedFill, 19, "masked_fill")       /* Where with a constant mask and fill */      \
+  X(Gather, 20, "gather")                /* run-time indices (embedding lookups) */     \
   X(Prefetch, 32, "prefetch")            /* flash weights -> SRAM scratch */           \
   X(WaitPrefetch, 33, "wait_prefetch")
 
@@ -172,6 +173,15 @@ struct MaskedFillArgs {  // out[i] = mask[i] ? fill : in[i]; same dims and quant
   uint32_t input, output;
   uint32_t mask_offset;  // uint8 [count of output] in the weights
   int32_t fill;          // int8 value
+};
+
+// Gather along one axis: input viewed as [outer, axis_dim, inner] (int8, activation or a
+// weights-region table), indices int32 or int64 (`count` values, negative counts from the end),
+// output [outer, count, inner] with the input's quantization. An index outside
+// [-axis_dim, axis_dim) fails the run (never an out-of-bounds read).
+struct GatherArgs {
+  uint32_t input, output, indices;
+  int32_t outer, axis_dim, inner, count;
 };
 
 struct CopyArgs {

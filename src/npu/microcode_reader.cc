@@ -62,6 +62,8 @@ uint32_t expected_arg_words(uint16_t opcode) {
       return words_of<LayerNormArgs>();
     case Opcode::kMaskedFill:
       return words_of<MaskedFillArgs>();
+    case Opcode::kGather:
+      return words_of<GatherArgs>();
     case Opcode::kCopy:
       return words_of<CopyArgs>();
     case Opcode::kPrefetch:
@@ -83,6 +85,8 @@ uint32_t elem_size(uint8_t elem_type) {
       return 2;
     case ElemType::kInt32:
       return 4;
+    case ElemType::kInt64:
+      return 8;
   }
   return 0;
 }
@@ -111,6 +115,12 @@ uint32_t tensor_operands(Opcode op, const uint32_t* a, uint32_t* out, uint32_t m
       // Every one of these structs starts with {input, output}.
       tmp[n++] = a[1];
       tmp[n++] = a[0];
+      break;
+    case Opcode::kGather:
+      // {input, output, indices}
+      tmp[n++] = a[1];
+      tmp[n++] = a[0];
+      tmp[n++] = a[2];
       break;
     case Opcode::kBatchMatMul:
     case Opcode::kElementwise:

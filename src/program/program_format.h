@@ -22,6 +22,7 @@ constexpr size_t dtype_size(fb::DType t) {
     case fb::DType::Int8: return 1;
     case fb::DType::UInt8: return 1;
     case fb::DType::Int32: return 4;
+    case fb::DType::Int64: return 8;
   }
   return 0;
 }
@@ -32,6 +33,7 @@ constexpr const char* dtype_name(fb::DType t) {
     case fb::DType::Int8: return "i8";
     case fb::DType::UInt8: return "u8";
     case fb::DType::Int32: return "i32";
+    case fb::DType::Int64: return "i64";
   }
   return "?";
 }

@@ -144,6 +144,16 @@ Work work_of(const SimConfig& cfg, const npu::MicrocodeView& mc, const Instructi
       w.weights_bytes = 257 * 8;
       break;
     }
+    case Opcode::kGather: {
+      // Not delegated (partition rule gather.cpu); costed as a row copy per index in case a
+      // payload carries it: the indices are read, then each row moves.
+      const auto a = inst.as<npu::GatherArgs>();
+      const TensorDesc out = t(a.output);
+      w.compute = ceil_div(count_of(out), V) + uint64_t(pos(a.count));
+      w.jobs = rows_of(out);
+      w.act_bytes = uint64_t(t(a.indices).size) + 2 * uint64_t(out.size);
+      break;
+    }
     case Opcode::kMaskedFill: {
       // One select per element; the mask (one byte per element) is read with the weights.
       const auto a = inst.as<npu::MaskedFillArgs>();

@@ -35,6 +35,7 @@ DType to_dtype(fb::DType t) {
     case fb::DType::Int8: return DType::I8;
     case fb::DType::UInt8: return DType::U8;
     case fb::DType::Int32: return DType::I32;
+    case fb::DType::Int64: return DType::I64;
   }
   return DType::Invalid;
 }

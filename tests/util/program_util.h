@@ -190,6 +190,8 @@ inline DType to_dtype(fb::DType t) {
       return DType::U8;
     case fb::DType::Int32:
       return DType::I32;
+    case fb::DType::Int64:
+      return DType::I64;
   }
   return DType::Invalid;
 }

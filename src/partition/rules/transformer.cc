@@ -63,9 +63,13 @@ OpSupport expand_support() {
 }
 
 OpSupport gather_support() {
-  return not_delegated(OpKind::Gather, "gather.not_yet",
-                       "Gather with run-time indices (embedding lookups) is not delegated yet; a constant index "
-                       "imports as Slice + Reshape, which are delegated");
+  // Placement decision: upstream has no Neutron converter for GATHER (the facts list it only in
+  // LiteRT's shared-q-params check), and a lookup moves bytes without MACs, so it stays a CPU
+  // kernel call that checks the token ids against the table.
+  return not_delegated(OpKind::Gather, "gather.cpu",
+                       "Gather with run-time indices (embedding lookups) runs on the CPU as the gather kernel call "
+                       "(token ids checked against the table at run time): upstream Neutron has no GATHER converter "
+                       "and a lookup has no MACs; a constant index imports as Slice + Reshape, which are delegated");
 }
 
 OpSupport where_support() {
