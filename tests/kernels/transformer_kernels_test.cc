@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <random>
 #include <vector>
 
@@ -69,6 +70,47 @@ TEST(LayerNormF32, NormalizesEachRow) {
   layer_norm_f32(p, x.data(), g.data(), b.data(), y.data());
   EXPECT_EQ(y[4], 0.f);  // a constant row: 0 * (1/sqrt(eps)) * gamma + beta
   EXPECT_EQ(y[7], 1.f);
+}
+
+// The gather kernel call's run-time check and copy against a plain reference on random tables,
+// int32 and int64 indices, with hostile indices rejected before any read.
+TEST(IndexOps, GatherIndicesCheckedAgainstTheTable) {
+  std::mt19937 rng(7);
+  for (int trial = 0; trial < 20; ++trial) {
+    auto ri = [&](int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng); };
+    GatherParams p;
+    p.outer = ri(1, 3);
+    p.axis_dim = ri(1, 50);
+    p.inner = ri(1, 40);
+    p.count = ri(1, 20);
+    std::vector<int8_t> table(size_t(p.outer * p.axis_dim * p.inner));
+    for (auto& v : table) v = int8_t(ri(-128, 127));
+    std::vector<int64_t> i64(size_t(p.count));
+    std::vector<int32_t> i32(size_t(p.count));
+    for (int64_t j = 0; j < p.count; ++j) i32[size_t(j)] = int32_t(i64[size_t(j)] = ri(-p.axis_dim, p.axis_dim - 1));
+    ASSERT_TRUE(gather_indices_in_range(i64.data(), true, p.count, p.axis_dim));
+    ASSERT_TRUE(gather_indices_in_range(i32.data(), false, p.count, p.axis_dim));
+    std::vector<int8_t> a(size_t(p.outer * p.count * p.inner)), b(a.size()), want(a.size());
+    for (int64_t o = 0; o < p.outer; ++o)
+      for (int64_t j = 0; j < p.count; ++j) {
+        const int64_t k = i64[size_t(j)] < 0 ? i64[size_t(j)] + p.axis_dim : i64[size_t(j)];
+        for (int64_t c = 0; c < p.inner; ++c)
+          want[size_t((o * p.count + j) * p.inner + c)] = table[size_t((o * p.axis_dim + k) * p.inner + c)];
+      }
+    gather(p, table.data(), i64.data(), true, a.data());
+    gather(p, table.data(), i32.data(), false, b.data());
+    EXPECT_EQ(a, want);
+    EXPECT_EQ(b, want);
+    const int64_t j = ri(0, p.count - 1);
+    for (int64_t bad : {p.axis_dim, -p.axis_dim - 1, int64_t(INT32_MAX), int64_t(INT32_MIN), INT64_MAX, INT64_MIN}) {
+      i64[size_t(j)] = bad;
+      EXPECT_FALSE(gather_indices_in_range(i64.data(), true, p.count, p.axis_dim)) << bad;
+      if (bad >= INT32_MIN && bad <= INT32_MAX) {
+        i32[size_t(j)] = int32_t(bad);
+        EXPECT_FALSE(gather_indices_in_range(i32.data(), false, p.count, p.axis_dim)) << bad;
+      }
+    }
+  }
 }
 
 TEST(IndexOps, GatherExpandWhere) {
