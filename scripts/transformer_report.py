@@ -117,11 +117,12 @@ def main():
           "* The KWS model's final mean pool (ReduceMean over the frames) shares its input's parameters, as the "
           "NPU rule wants, so the whole model is one partition; with parameters of its own (before the "
           "quantizer shared them) it measured 37.40 dB but ran on the CPU between two partitions.",
-          "* Not compiled: the decoder's token-embedding Gather reads the int64 token ids of the model input; "
-          "program files take float or int8 inputs, so the lookup stays outside the program for now (it runs int8 "
-          "on the host). The decoder's body exported from the embedded tokens (blocks, final LayerNorm, head; "
-          "measured by hand, not by this script) compiles to 1 partition with 100 % of its MACs on the NPU, "
-          "32.75 dB, bit-exact with the CPU.",
+          "* The decoder's token-embedding Gather reads the int64 token ids of the model input: the program takes "
+          "them as an int64 input and runs the lookup as the gather kernel call (opcode 20) over the int8 table, on "
+          "the CPU before the NPU partition (rule `gather.cpu`: upstream Neutron has no GATHER converter, and a "
+          "lookup has no MACs); an out-of-range token id fails `neutron run` instead of reading outside the table. "
+          "The position embedding (a constant index range) is folded to a constant. "
+          "`examples/decoder_loop.py` runs the decoder token by token on the simulated NPU.",
           "", END]
     path = os.path.join(ROOT, "docs", "accuracy-report.md")
     with open(path) as f:
