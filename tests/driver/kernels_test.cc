@@ -568,6 +568,61 @@ TEST(NpuKernels, TableMatchesCpu) {
   }
 }
 
+// Gather (embedding lookup): an int8 table in the weights, int32 or int64 indices from input 1;
+// random shapes against a plain reference; a hostile index fails the run, bad args the prepare.
+TEST(NpuKernels, GatherMatchesReferenceAndChecksIndices) {
+  const uint32_t seed = 1020;
+  std::mt19937 rng(seed);
+  for (int it = 0; it < 12; ++it) {
+    const bool i64 = it % 2 == 0;
+    const int rows = rand_int(rng, 1, 40), inner = rand_int(rng, 1, 33), count = rand_int(rng, 1, 17);
+    const auto table = random_int8(rng, size_t(rows) * inner);
+    std::vector<int64_t> idx(static_cast<size_t>(count));
+    for (auto& v : idx) v = rand_int(rng, -rows, rows - 1);
+    auto build = [&](const std::vector<int64_t>& ids, int32_t count_arg, Case* c) {
+      MicrocodeWriter w;
+      npu::GatherArgs a{};
+      const uint32_t off = w.add_weights(table.data(), table.size());
+      a.input = w.add_tensor(Region::kWeights, 0, off, ElemType::kInt8, {1, 1, rows, inner});
+      a.indices = w.add_tensor(Region::kInput, 0, 0, i64 ? ElemType::kInt64 : ElemType::kInt32, {1, 1, 1, count});
+      a.output = w.add_tensor(Region::kOutput, 0, 0, ElemType::kInt8, {1, 1, count, inner});
+      a.outer = 1;
+      a.axis_dim = rows;
+      a.inner = inner;
+      a.count = count_arg;
+      w.append(Opcode::kGather, a);
+      if (i64) {
+        c->inputs = {bytes_of(ids)};
+      } else {
+        std::vector<int32_t> i32(ids.begin(), ids.end());
+        c->inputs = {bytes_of(i32)};
+      }
+      finish(w, c, 1);
+    };
+    Case c;
+    c.params = "gather rows " + std::to_string(rows) + " inner " + std::to_string(inner) + " count " +
+               std::to_string(count) + (i64 ? " i64" : " i32");
+    for (int64_t k : idx) {
+      const int64_t r = k < 0 ? k + rows : k;
+      for (int j = 0; j < inner; ++j) c.expected.push_back(table[size_t(r * inner + j)]);
+    }
+    build(idx, count, &c);
+    expect_match(c, seed);
+    // Out of range (one past either end): the run fails.
+    std::vector<int64_t> bad = idx;
+    bad[size_t(rand_int(rng, 0, count - 1))] = it % 4 < 2 ? rows : -rows - 1;
+    Case b;
+    build(bad, count, &b);
+    const DriverResult rb = run_on_driver(b.img, b.inputs);
+    EXPECT_EQ(rb.prepare, ENONE) << c.params;
+    EXPECT_NE(rb.run, ENONE) << c.params;
+    // A count that disagrees with the tensors: refused at prepare.
+    Case m;
+    build(idx, count + 1, &m);
+    EXPECT_NE(run_on_driver(m.img, m.inputs).prepare, ENONE) << c.params;
+  }
+}
+
 TEST(NpuKernels, SoftmaxMatchesCpu) {
   const uint32_t seed = 1009;
   std::mt19937 rng(seed);
