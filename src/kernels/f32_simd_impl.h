@@ -549,5 +549,107 @@ void depthwise_m1(const Conv2DF32Params& p, const float* x, const float* w, cons
   }
 }
 
+// Same-shape float Add/Sub with a fused Relu/Clip (binary_f32_act, elementwise.h): per element
+// the sum (or difference) of the Add/Sub kernel, then v > 0 ? v : 0 as the Relu op, then the Clip
+// op's comparisons, so the same floats as the three separate passes.
+namespace {
+template <bool kSub, bool kRelu, bool kClamp>
+void binary_act_impl(int64_t n, const float* a, const float* b, float* out, float lo, float hi) {
+  const Vec zero = Vec{};
+  const Vec vlo = zero + lo, vhi = zero + hi;
+  int64_t i = 0;
+  for (; i + kVecLanes <= n; i += kVecLanes) {
+    Vec r = kSub ? load_vec(a + i) - load_vec(b + i) : load_vec(a + i) + load_vec(b + i);
+    if (kRelu) r = r > zero ? r : zero;
+    if (kClamp) {
+      r = r < vlo ? vlo : r;
+      r = vhi < r ? vhi : r;
+    }
+    store_vec(out + i, r);
+  }
+  for (; i < n; ++i) {
+    float v = kSub ? a[i] - b[i] : a[i] + b[i];
+    if (kRelu) v = v > 0.0f ? v : 0.0f;
+    if (kClamp) {
+      v = v < lo ? lo : v;
+      v = hi < v ? hi : v;
+    }
+    out[i] = v;
+  }
+}
+template <bool kSub>
+void binary_act_op(int64_t n, const float* a, const float* b, float* out, bool relu, float lo, float hi) {
+  const bool clamp = has_clamp(lo, hi);
+  if (relu)
+    clamp ? binary_act_impl<kSub, true, true>(n, a, b, out, lo, hi)
+          : binary_act_impl<kSub, true, false>(n, a, b, out, lo, hi);
+  else
+    clamp ? binary_act_impl<kSub, false, true>(n, a, b, out, lo, hi)
+          : binary_act_impl<kSub, false, false>(n, a, b, out, lo, hi);
+}
+}  // namespace
+
+void binary_act(int64_t n, const float* a, const float* b, float* out, bool sub, bool relu, float lo, float hi) {
+  if (sub)
+    binary_act_op<true>(n, a, b, out, relu, lo, hi);
+  else
+    binary_act_op<false>(n, a, b, out, relu, lo, hi);
+}
+
+// Float max pooling (pool_f32.h), NHWC: per output pixel, kDwVecs vectors of channels at a time
+// held in registers over the window's taps. Per element the same comparisons as the scalar
+// kernel (m < v ? v : m from -inf, so a NaN tap is skipped), hence the same floats.
+void maxpool_nhwc(const Pool2DParams& p, const float* x, float* y) {
+  const int64_t C = p.channels;
+  constexpr int64_t kBlock = kDwVecs * kVecLanes;
+  const Vec neg_inf = Vec{} - std::numeric_limits<float>::infinity();
+  for (int64_t n = 0; n < p.batch; ++n) {
+    const float* xb = x + n * p.in_h * p.in_w * C;
+    for (int64_t oh = 0; oh < p.out_h; ++oh) {
+      const int64_t ih0 = oh * p.stride_h - p.pad_top;
+      int64_t kh_lo, kh_hi;
+      valid_taps(ih0, p.dilation_h, p.kernel_h, p.in_h, &kh_lo, &kh_hi);
+      for (int64_t ow = 0; ow < p.out_w; ++ow) {
+        const int64_t iw0 = ow * p.stride_w - p.pad_left;
+        int64_t kw_lo, kw_hi;
+        valid_taps(iw0, p.dilation_w, p.kernel_w, p.in_w, &kw_lo, &kw_hi);
+        float* yp = y + ((n * p.out_h + oh) * p.out_w + ow) * C;
+        int64_t c = 0;
+        for (; c + kBlock <= C; c += kBlock) {
+          Vec m[kDwVecs];
+          for (int v = 0; v < kDwVecs; ++v) m[v] = neg_inf;
+          for (int64_t kh = kh_lo; kh < kh_hi; ++kh)
+            for (int64_t kw = kw_lo; kw < kw_hi; ++kw) {
+              const float* xp = xb + ((ih0 + kh * p.dilation_h) * p.in_w + iw0 + kw * p.dilation_w) * C + c;
+              for (int v = 0; v < kDwVecs; ++v) {
+                const Vec t = load_vec(xp + v * kVecLanes);
+                m[v] = m[v] < t ? t : m[v];
+              }
+            }
+          for (int v = 0; v < kDwVecs; ++v) store_vec(yp + c + v * kVecLanes, m[v]);
+        }
+        for (; c + kVecLanes <= C; c += kVecLanes) {
+          Vec m = neg_inf;
+          for (int64_t kh = kh_lo; kh < kh_hi; ++kh)
+            for (int64_t kw = kw_lo; kw < kw_hi; ++kw) {
+              const Vec t = load_vec(xb + ((ih0 + kh * p.dilation_h) * p.in_w + iw0 + kw * p.dilation_w) * C + c);
+              m = m < t ? t : m;
+            }
+          store_vec(yp + c, m);
+        }
+        for (; c < C; ++c) {
+          float m = -std::numeric_limits<float>::infinity();
+          for (int64_t kh = kh_lo; kh < kh_hi; ++kh)
+            for (int64_t kw = kw_lo; kw < kw_hi; ++kw) {
+              const float t = xb[((ih0 + kh * p.dilation_h) * p.in_w + iw0 + kw * p.dilation_w) * C + c];
+              m = m < t ? t : m;
+            }
+          yp[c] = m;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace NEUTRON_F32_NS
 }  // namespace neutron

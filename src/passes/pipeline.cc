@@ -9,7 +9,7 @@ const std::vector<PassInfo>& cpu_pipeline() {
   static const std::vector<PassInfo> kPasses = {
       {"fold-qdq", "turn DequantizeLinear -> op -> QuantizeLinear clusters into int8 ops", fold_qdq},
       {"layout-nhwc", "run spatial ops channels-last; sink and cancel the transposes", layout_nhwc},
-      {"fuse-activation", "fold Relu/Clip after a float Conv or Gemm into its output clamp", fuse_activation},
+      {"fuse-activation", "fold Relu/Clip after a float Conv, Gemm or same-shape Add/Sub into its output clamp", fuse_activation},
       {"dce", "remove nodes whose outputs nobody reads", eliminate_dead_code},
   };
   return kPasses;
