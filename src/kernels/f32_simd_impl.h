@@ -117,7 +117,11 @@ void pack_a(int64_t mc, int64_t kc, const float* a, int64_t lda, float* out) {
 // C tile [MR x (NP panels)] = epilogue(A[MR x kc] * B panels[kc x kGemmNr]), panel q at
 // b + q * panel_stride, nr columns in the last panel (the others are full). A is packed (pack_a)
 // when kPackA, else rows of stride lda.
-template <int MR, int NP, bool kPackA>
+// kPrefetch: the first row tile of a pass over a B slice, which meets the slice's lines first
+// (from L3 or memory when the weights outgrow L2, e.g. ResNet-18's 512 x 4608 layers, whose 49
+// output rows give the prefetchers little time): it asks for the lines kPrefetchK rows ahead.
+constexpr int64_t kPrefetchK = 48;
+template <int MR, int NP, bool kPackA, bool kPrefetch = false>
 inline void micro_tile(int64_t kc, const float* __restrict a, int64_t lda, const float* __restrict b,
                        int64_t panel_stride, float* __restrict c, int64_t ldc, int nr, const TileEpilogue& ep) {
   constexpr int kV = NP * kVecsPerRow;
@@ -127,6 +131,8 @@ inline void micro_tile(int64_t kc, const float* __restrict a, int64_t lda, const
   const float* ap[MR];
   for (int i = 0; i < MR; ++i) ap[i] = a + i * lda;
   for (int64_t k = 0; k < kc; ++k) {
+    if (kPrefetch)
+      for (int q = 0; q < NP; ++q) __builtin_prefetch(b + q * panel_stride + (k + kPrefetchK) * kGemmNr);
     Vec bv[kV];
     for (int q = 0; q < NP; ++q)
       for (int v = 0; v < kVecsPerRow; ++v)
@@ -174,6 +180,12 @@ template <int MR, int NP, bool kPackA>
 void tiles(int64_t mc, int64_t kc, const float* a, int64_t lda, const float* b, int64_t panel_stride, float* c,
            int64_t ldc, int nr, const TileEpilogue& ep) {
   int64_t i = 0;
+#if defined(__AVX__)
+  if (MR == kMr && kc >= 2 * kPrefetchK && i + MR <= mc) {
+    micro_tile<MR, NP, kPackA, true>(kc, a, lda, b, panel_stride, c, ldc, nr, ep);
+    i += MR;
+  }
+#endif
   for (; i + MR <= mc; i += MR)
     micro_tile<MR, NP, kPackA>(kc, a + i * lda, lda, b, panel_stride, c + i * ldc, ldc, nr, ep);
   if (i < mc) {
