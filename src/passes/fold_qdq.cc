@@ -151,8 +151,9 @@ void convert_uint8_to_int8(Graph& g) {
 enum class Slot { Data, Weight, Bias };
 
 Slot slot_of(OpKind k, size_t i) {
-  if ((k == OpKind::Conv || k == OpKind::Gemm || k == OpKind::MatMul) && i == 1) return Slot::Weight;
-  if ((k == OpKind::Conv || k == OpKind::Gemm) && i == 2) return Slot::Bias;
+  const bool conv = k == OpKind::Conv || k == OpKind::ConvTranspose;
+  if ((conv || k == OpKind::Gemm || k == OpKind::MatMul) && i == 1) return Slot::Weight;
+  if ((conv || k == OpKind::Gemm) && i == 2) return Slot::Bias;
   return Slot::Data;
 }
 
@@ -164,7 +165,8 @@ bool is_binary(OpKind k) { return op_category(k) == OpCategory::Binary && k != O
 
 // Ops whose int8 lowering honors act_min/act_max.
 bool takes_fused_activation(OpKind k) {
-  return k == OpKind::Conv || k == OpKind::Gemm || k == OpKind::MatMul || is_binary(k) || is_pool(k);
+  return k == OpKind::Conv || k == OpKind::ConvTranspose || k == OpKind::Gemm || k == OpKind::MatMul || is_binary(k) ||
+         is_pool(k);
 }
 
 // Resize nearest copies elements, so it folds like data movement (the Resize binder runs it on
@@ -178,7 +180,7 @@ bool is_reduce(OpKind k) {
 }
 
 bool foldable_kind(OpKind k) {
-  return is_reduce(k) || k == OpKind::Resize || k == OpKind::Conv || k == OpKind::Gemm || k == OpKind::MatMul || k == OpKind::Softmax || is_pool(k) ||
+  return is_reduce(k) || k == OpKind::Resize || k == OpKind::Conv || k == OpKind::ConvTranspose || k == OpKind::Gemm || k == OpKind::MatMul || k == OpKind::Softmax || is_pool(k) ||
          is_binary(k) || is_unary_lut(k) || is_data_movement(k);
 }
 
