@@ -36,6 +36,8 @@ constexpr ArgField kElementwise[] = {{"a", T, 1},          {"b", T, 1},       {"
                                      {"shift", I, 1},      {"act_min", I, 1}, {"act_max", I, 1},
                                      {"table_offset", O, 1}};
 constexpr ArgField kTable[] = {{"input", T, 1}, {"output", T, 1}, {"table_offset", O, 1}};
+constexpr ArgField kChannelTable[] = {{"input", T, 1}, {"output", T, 1}, {"table_offset", O, 1},
+                                      {"channels", I, 1}, {"inner", I, 1}};
 constexpr ArgField kSoftmax[] = {{"input", T, 1}, {"output", T, 1}, {"table_offset", O, 1}, {"reserved", I, 1}};
 constexpr ArgField kPad[] = {{"input", T, 1},      {"output", T, 1}, {"pad_before", I, 4},
                              {"pad_after", I, 4},  {"mode", E, 1},   {"value", I, 1}};
@@ -68,6 +70,7 @@ NEUTRON_FORMAT(kBmm, BatchMatMulArgs)
 NEUTRON_FORMAT(kPool, PoolArgs)
 NEUTRON_FORMAT(kElementwise, ElementwiseArgs)
 NEUTRON_FORMAT(kTable, TableArgs)
+NEUTRON_FORMAT(kChannelTable, ChannelTableArgs)
 NEUTRON_FORMAT(kSoftmax, SoftmaxArgs)
 NEUTRON_FORMAT(kPad, PadArgs)
 NEUTRON_FORMAT(kSlice, SliceArgs)
@@ -116,6 +119,7 @@ const ArgsFormat* args_format(Opcode op) {
     case Opcode::kGlobalAvgPool: return &kPoolArgsFormat;
     case Opcode::kElementwise: return &kElementwiseArgsFormat;
     case Opcode::kTable: return &kTableArgsFormat;
+    case Opcode::kChannelTable: return &kChannelTableArgsFormat;
     case Opcode::kSoftmax: return &kSoftmaxArgsFormat;
     case Opcode::kPad: return &kPadArgsFormat;
     case Opcode::kSlice: return &kSliceArgsFormat;

@@ -187,6 +187,11 @@ struct TableState {
   TensorDesc in, out;
   int8_t table[256];
 };
+struct ChannelTableState {
+  TensorDesc in, out;
+  int64_t channels = 0, inner = 0;
+  const int8_t* tables = nullptr;  // a copy in the prepared state
+};
 struct SoftmaxState {
   TensorDesc in, out;
   SoftmaxInt8Params p;
@@ -583,6 +588,28 @@ CallStatus setup_table(const Ctx& c, const Instruction& inst, Arena& ar, const v
   return CallStatus();
 }
 
+CallStatus setup_channel_table(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  const npu::ChannelTableArgs a = inst.as<npu::ChannelTableArgs>();
+  ChannelTableState local;
+  ChannelTableState* st = ar.state(&local);
+  st->in = c.mc.tensor(a.input);
+  st->out = c.mc.tensor(a.output);
+  CALL_CHECK(is_int8(st->in) && is_int8(st->out), "channel_table: input and output must be int8");
+  CALL_CHECK(count_of(st->in) == count_of(st->out), "channel_table: input and output sizes differ");
+  CALL_CHECK(!overlaps(st->in, st->out) || identical(st->in, st->out), "channel_table: output partially overlaps the input");
+  CALL_CHECK(a.channels >= 1 && a.channels <= (1 << 16) && a.inner >= 1 && int64_t(a.inner) <= count_of(st->in),
+             "channel_table: channels or inner out of range");
+  CALL_CHECK(weights_range_ok(c, a.table_offset, uint64_t(a.channels) * 256, 1),
+             "channel_table: tables outside the weights section");
+  int8_t* tables = ar.alloc<int8_t>(size_t(a.channels) * 256);
+  if (tables) std::memcpy(tables, c.weights + a.table_offset, size_t(a.channels) * 256);
+  st->channels = a.channels;
+  st->inner = a.inner;
+  st->tables = tables;
+  *plan = st;
+  return CallStatus();
+}
+
 CallStatus setup_softmax(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
   const npu::SoftmaxArgs a = inst.as<npu::SoftmaxArgs>();
   SoftmaxState local;
@@ -867,6 +894,7 @@ CallStatus setup(const Ctx& c, const Instruction& inst, Arena& ar, const void** 
     case Opcode::kGlobalAvgPool: return setup_pool(c, inst, ar, plan);
     case Opcode::kElementwise: return setup_elementwise(c, inst, ar, plan);
     case Opcode::kTable: return setup_table(c, inst, ar, plan);
+    case Opcode::kChannelTable: return setup_channel_table(c, inst, ar, plan);
     case Opcode::kSoftmax: return setup_softmax(c, inst, ar, plan);
     case Opcode::kPad: return setup_pad(c, inst, ar, plan);
     case Opcode::kSlice: return setup_slice(c, inst, ar, plan);
@@ -990,6 +1018,14 @@ CallStatus run_one(const Instruction& inst, const void* plan, const Bufs& r, uin
       SIM_PTR(out, st->out);
       unary_int8_lut(st->table, reinterpret_cast<const int8_t*>(in), reinterpret_cast<int8_t*>(out),
                      size_t(count_of(st->in)));
+      break;
+    }
+    case Opcode::kChannelTable: {
+      const auto* st = static_cast<const ChannelTableState*>(plan);
+      SIM_PTR(in, st->in);
+      SIM_PTR(out, st->out);
+      channel_int8_lut(st->tables, st->channels, st->inner, reinterpret_cast<const int8_t*>(in),
+                       reinterpret_cast<int8_t*>(out), size_t(count_of(st->in)));
       break;
     }
     case Opcode::kSoftmax: {

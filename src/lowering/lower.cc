@@ -176,6 +176,7 @@ class Lowering {
   Status lower_pool(NodeId id);
   Status lower_binary(NodeId id);
   Status lower_unary(NodeId id);
+  Status lower_prelu(NodeId id);
   Status lower_softmax(NodeId id);
   Status lower_pad(NodeId id);
   Status lower_slice(NodeId id, TensorId x, TensorId y, const std::vector<int64_t>& begin);
@@ -357,6 +358,7 @@ Status Lowering::lower_node(NodeId id) {
     case OpKind::Log:
     case OpKind::Sqrt:
     case OpKind::Reciprocal: return lower_unary(id);
+    case OpKind::PRelu: return lower_prelu(id);
     case OpKind::Softmax: return lower_softmax(id);
     case OpKind::Pad: return lower_pad(id);
     case OpKind::Slice: return lower_slice_node(id);
@@ -927,6 +929,75 @@ Status Lowering::lower_unary(NodeId id) {
   const uint32_t blob = add_blob(id, "table", BlobKind::kTable, std::vector<uint8_t>(table, table + 256));
   KernelCall& c = call(Opcode::kTable, id, t, {t.input}, {t.output});
   ref(c, WORD_OF(TableArgs, table_offset), blob);
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------------------------------------
+// PRelu with a constant slope: one 256-entry table per slope value of the exact QDQ function
+// Q_out(x < 0 ? slope[c] * x : x), x = DQ_in(q). The slope broadcasts to X and varies along at
+// most one axis (PyTorch's [C, 1, 1]): that axis's channels each get a table (ChannelTable), a
+// single slope a plain Table.
+
+Status Lowering::lower_prelu(NodeId id) {
+  const Node& n = g_.node(id);
+  const TensorId x = n.input(0), s = n.input(1), y = n.outputs.empty() ? kNoTensor : n.outputs[0];
+  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, x, "input"));
+  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, y, "output"));
+  CHECK_OR_RETURN(s != kNoTensor, Error::InvalidModel, describe(g_, id), ": missing slope");
+  const Tensor& st = g_.tensor(s);
+  CHECK_OR_RETURN(st.is_constant() && st.dtype == DType::I8 && st.is_quantized(), Error::NotSupported,
+                  describe(g_, id), ": slope '", st.name, "' must be a constant int8 tensor with quantization parameters");
+  const Shape& xs = g_.tensor(x).shape;
+  CHECK_OR_RETURN(g_.tensor(y).shape == xs && st.shape.size() <= xs.size(), Error::InvalidModel, describe(g_, id),
+                  ": slope ", shape_str(st.shape), " does not broadcast to ", shape_str(xs));
+  // The one axis (of X) along which the slope varies, if any.
+  int axis = -1;
+  const size_t off = xs.size() - st.shape.size();
+  for (size_t i = 0; i < st.shape.size(); ++i) {
+    if (st.shape[i] == 1) continue;
+    CHECK_OR_RETURN(st.shape[i] == xs[off + i] && axis < 0, Error::NotSupported, describe(g_, id), ": slope ",
+                    shape_str(st.shape), " must vary along one axis of ", shape_str(xs));
+    axis = int(off + i);
+  }
+  const int64_t channels = axis < 0 ? 1 : xs[size_t(axis)];
+  int64_t inner = 1;
+  for (size_t i = size_t(axis + 1); axis >= 0 && i < xs.size(); ++i) inner *= xs[i];
+  CHECK_OR_RETURN(channels <= (1 << 16) && inner <= kMaxDim, Error::NotSupported, describe(g_, id),
+                  ": slope with ", channels, " channels is too large");
+  const QuantParams& sq = st.quant;
+  const double sx = int8::scale_of(g_, x), sy = int8::scale_of(g_, y);
+  const int32_t zx = int8::zero_point_of(g_, x), zy = int8::zero_point_of(g_, y);
+  std::vector<uint8_t> tables(size_t(channels) * 256);
+  const int8_t* sv = st.data->data<int8_t>();
+  const int64_t scount = st.data->count();
+  for (int64_t c = 0; c < channels; ++c) {
+    // Per-axis slope parameters are along the slope's only non-1 axis, so index c.
+    const size_t k = sq.per_axis() ? size_t(c) % sq.scale.size() : 0;
+    const double slope = double(int32_t(sv[scount == 1 ? 0 : c]) - sq.zero_point[k]) * double(sq.scale[k]);
+    for (int q = -128; q < 128; ++q) {
+      const double v = sx * double(q - zx);
+      tables[size_t(c) * 256 + size_t(q + 128)] = uint8_t(int8_t(quantize_real(v < 0 ? slope * v : v, sy, zy, -128, 127)));
+    }
+  }
+  ASSIGN_OR_RETURN(const uint32_t ti, tensor(id, x));
+  ASSIGN_OR_RETURN(const uint32_t to, tensor(id, y));
+  if (channels == 1) {
+    npu::TableArgs t{};
+    t.input = ti;
+    t.output = to;
+    const uint32_t blob = add_blob(id, "table", BlobKind::kTable, std::move(tables));
+    KernelCall& c = call(Opcode::kTable, id, t, {ti}, {to});
+    ref(c, WORD_OF(TableArgs, table_offset), blob);
+    return Status::OK();
+  }
+  npu::ChannelTableArgs t{};
+  t.input = ti;
+  t.output = to;
+  t.channels = int32_t(channels);
+  t.inner = int32_t(inner);
+  const uint32_t blob = add_blob(id, "tables", BlobKind::kTable, std::move(tables));
+  KernelCall& c = call(Opcode::kChannelTable, id, t, {ti}, {to});
+  ref(c, WORD_OF(ChannelTableArgs, table_offset), blob);
   return Status::OK();
 }
 

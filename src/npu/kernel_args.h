@@ -26,6 +26,7 @@ namespace neutron::npu {
   X(Resize, 15, "resize")                                                              \
   X(Reduce, 16, "reduce")                                                              \
   X(Copy, 17, "copy")                    /* reshape / identity between regions */      \
+  X(ChannelTable, 24, "channel_table")   /* per-channel int8 lookup: PRelu */          \
   X(Prefetch, 32, "prefetch")            /* flash weights -> SRAM scratch */           \
   X(WaitPrefetch, 33, "wait_prefetch")
 
@@ -108,6 +109,14 @@ struct ElementwiseArgs {  // output NHWC; inputs broadcast per dimension (dims o
 struct TableArgs {  // out[i] = table[in[i] + 128]
   uint32_t input, output;
   uint32_t table_offset;  // int8[256] in the weights section
+};
+
+// out[i] = tables[(i / inner) % channels][in[i] + 128]: a 256-entry table per channel of one
+// axis (PRelu's per-channel slopes; the axis need not be the last: `inner` is the element stride).
+struct ChannelTableArgs {
+  uint32_t input, output;
+  uint32_t table_offset;  // int8[channels][256] in the weights section
+  int32_t channels, inner;
 };
 
 struct SoftmaxArgs {  // over the last (channel) dimension

@@ -160,7 +160,7 @@ Slot slot_of(OpKind k, size_t i) {
 bool is_data_movement(OpKind k) { return op_category(k) == OpCategory::DataMovement; }
 bool is_unary_lut(OpKind k) { return op_category(k) == OpCategory::UnaryMath; }
 bool is_pool(OpKind k) { return op_category(k) == OpCategory::Pool; }
-// Div and PRelu have no int8 kernel.
+// Div has no int8 kernel; PRelu has its own lowering (a table per slope), no fused activation.
 bool is_binary(OpKind k) { return op_category(k) == OpCategory::Binary && k != OpKind::Div && k != OpKind::PRelu; }
 
 // Ops whose int8 lowering honors act_min/act_max.
@@ -180,7 +180,7 @@ bool is_reduce(OpKind k) {
 }
 
 bool foldable_kind(OpKind k) {
-  return is_reduce(k) || k == OpKind::Resize || k == OpKind::Conv || k == OpKind::ConvTranspose || k == OpKind::Gemm || k == OpKind::MatMul || k == OpKind::Softmax || is_pool(k) ||
+  return is_reduce(k) || k == OpKind::Resize || k == OpKind::PRelu || k == OpKind::Conv || k == OpKind::ConvTranspose || k == OpKind::Gemm || k == OpKind::MatMul || k == OpKind::Softmax || is_pool(k) ||
          is_binary(k) || is_unary_lut(k) || is_data_movement(k);
 }
 

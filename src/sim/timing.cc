@@ -133,6 +133,16 @@ Work work_of(const SimConfig& cfg, const npu::MicrocodeView& mc, const Instructi
       w.weights_bytes = 256;
       break;
     }
+    case Opcode::kChannelTable: {
+      const auto a = inst.as<npu::ChannelTableArgs>();
+      const TensorDesc out = t(a.output);
+      w.compute = ceil_div(count_of(out), V);
+      w.jobs = rows_of(out);
+      w.act_bytes = uint64_t(t(a.input).size) + out.size;
+      w.weights_offset = a.table_offset;
+      w.weights_bytes = uint64_t(a.channels > 0 ? a.channels : 0) * 256;
+      break;
+    }
     case Opcode::kSoftmax: {
       // Three passes over each row: max, sum of exponentials, normalization.
       const auto a = inst.as<npu::SoftmaxArgs>();
