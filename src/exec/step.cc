@@ -44,10 +44,12 @@ BindFn find_binder(OpKind kind) {
     case OpKind::Sqrt:
     case OpKind::Reciprocal: return bind_unary;
     case OpKind::Softmax: return bind_softmax;
+    case OpKind::LpNormalization: return bind_lp_normalization;
     case OpKind::ReduceMean:
     case OpKind::ReduceMax:
     case OpKind::ReduceMin:
     case OpKind::ReduceSum: return bind_reduce;
+    case OpKind::ReduceL2: return bind_reduce;
     case OpKind::Concat:
     case OpKind::Reshape:
     case OpKind::Transpose:

@@ -34,6 +34,8 @@
 //   HardSigmoid       X           alpha, beta
 //   PRelu             X, slope    (slope broadcasts to X)
 //   Softmax           X           axis (opset-13 meaning: one axis)
+//   LpNormalization   X           axis, p (2 only), eps (ours, default 0): x / max(||x||_2, eps) along
+//                                 axis (F.normalize; fuse-l2-normalize builds it); a zero vector gives 0
 //   MaxPool, AveragePool  X       kernel_shape[2], strides[2], pads[4], dilations[2] (MaxPool),
 //                     ceil_mode, count_include_pad (AveragePool), channels_last
 //   GlobalAveragePool, GlobalMaxPool  X   channels_last
@@ -48,7 +50,7 @@
 //                     ("constant", "reflect", "edge"), value (float)
 //   Resize            X           mode ("nearest", "linear"), coordinate_transformation_mode,
 //                     nearest_mode, scales[rank] (float); output shape is the tensor's shape.
-//   ReduceMean, ReduceMax, ReduceMin, ReduceSum   X   axes (empty = all), keepdims
+//   ReduceL2, ReduceMean, ReduceMax, ReduceMin, ReduceSum   X   axes (empty = all), keepdims
 //   Cast              X           to (DType as int)
 //   Identity, Dropout X           (inference: copy)
 //   QuantizeLinear    X(f32) -> Y(i8|u8 with quant)

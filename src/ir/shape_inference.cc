@@ -354,6 +354,18 @@ Status rule_softmax(const RuleCtx& c, Outputs* out) {
   return Status::OK();
 }
 
+Status rule_lp_normalization(const RuleCtx& c, Outputs* out) {
+  RETURN_IF_ERROR(check_input_count(c, 1, 1));
+  RETURN_IF_ERROR(require_float_or_quantized(c, 0, "X"));
+  const int64_t axis = c.attrs().get_int("axis", -1);
+  if (normalize_axis(axis, c.in(0).shape.size()) < 0)
+    return c.fail("attribute axis=", axis, " is out of range for input shape ", shape_str(c.in(0).shape));
+  if (c.attrs().get_int("p", 2) != 2) return c.fail("attribute p=", c.attrs().get_int("p", 2), ": only p = 2 is supported");
+  if (!(c.attrs().get_float("eps", 0.0) >= 0.0)) return c.fail("attribute eps must be >= 0");
+  out->push_back({c.in(0).dtype, c.in(0).shape});
+  return Status::OK();
+}
+
 Status rule_prelu(const RuleCtx& c, Outputs* out) {
   RETURN_IF_ERROR(check_input_count(c, 2, 2));
   RETURN_IF_ERROR(require_input(c, 0, "X"));
@@ -683,6 +695,7 @@ RuleFn find_rule(OpKind k) {
     case OpKind::Identity:
     case OpKind::Dropout: return rule_unary;
     case OpKind::Softmax: return rule_softmax;
+    case OpKind::LpNormalization: return rule_lp_normalization;
     case OpKind::PRelu: return rule_prelu;
     case OpKind::Add:
     case OpKind::Sub:
@@ -705,6 +718,7 @@ RuleFn find_rule(OpKind k) {
     case OpKind::ReduceMax:
     case OpKind::ReduceMin:
     case OpKind::ReduceSum: return rule_reduce;
+    case OpKind::ReduceL2: return rule_reduce;
     case OpKind::Cast: return rule_cast;
     case OpKind::QuantizeLinear: return rule_quantize;
     case OpKind::DequantizeLinear: return rule_dequantize;

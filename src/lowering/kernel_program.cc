@@ -21,6 +21,7 @@ const char* blob_kind_name(BlobKind k) {
     case BlobKind::kIndexTable: return "index_table";
     case BlobKind::kSoftmaxTable: return "softmax_table";
     case BlobKind::kConstant: return "constant";
+    case BlobKind::kParams: return "params";
   }
   return "?";
 }

@@ -177,6 +177,7 @@ class Lowering {
   Status lower_binary(NodeId id);
   Status lower_unary(NodeId id);
   Status lower_prelu(NodeId id);
+  Status lower_l2_norm(NodeId id);
   Status lower_softmax(NodeId id);
   Status lower_pad(NodeId id);
   Status lower_slice(NodeId id, TensorId x, TensorId y, const std::vector<int64_t>& begin);
@@ -359,6 +360,7 @@ Status Lowering::lower_node(NodeId id) {
     case OpKind::Sqrt:
     case OpKind::Reciprocal: return lower_unary(id);
     case OpKind::PRelu: return lower_prelu(id);
+    case OpKind::LpNormalization: return lower_l2_norm(id);
     case OpKind::Softmax: return lower_softmax(id);
     case OpKind::Pad: return lower_pad(id);
     case OpKind::Slice: return lower_slice_node(id);
@@ -998,6 +1000,36 @@ Status Lowering::lower_prelu(NodeId id) {
   const uint32_t blob = add_blob(id, "tables", BlobKind::kTable, std::move(tables));
   KernelCall& c = call(Opcode::kChannelTable, id, t, {ti}, {to});
   ref(c, WORD_OF(ChannelTableArgs, table_offset), blob);
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------------------------------------
+// LpNormalization (p = 2): L2Norm over the axis, the input viewed [outer, n, inner].
+
+Status Lowering::lower_l2_norm(NodeId id) {
+  const Node& n = g_.node(id);
+  const TensorId x = n.input(0), y = n.outputs.empty() ? kNoTensor : n.outputs[0];
+  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, x, "input"));
+  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, y, "output"));
+  const Shape& xs = g_.tensor(x).shape;
+  const int axis = normalize_axis(n.attrs.get_int("axis", -1), xs.size());
+  CHECK_OR_RETURN(axis >= 0 && n.attrs.get_int("p", 2) == 2 && g_.tensor(y).shape == xs, Error::InvalidModel,
+                  describe(g_, id), ": axis or p out of range, or the output shape differs");
+  int64_t inner = 1;
+  for (size_t i = size_t(axis) + 1; i < xs.size(); ++i) inner *= xs[i];
+  CHECK_OR_RETURN(xs[size_t(axis)] <= kMaxDim && inner <= kMaxDim, Error::NotSupported, describe(g_, id),
+                  ": normalized axis or inner size above 2^24");
+  const double params[2] = {n.attrs.get_float("eps", 0.0) / int8::scale_of(g_, x), int8::scale_of(g_, y)};
+  npu::L2NormArgs a{};
+  ASSIGN_OR_RETURN(a.input, tensor(id, x));
+  ASSIGN_OR_RETURN(a.output, tensor(id, y));
+  a.n = int32_t(xs[size_t(axis)]);
+  a.inner = int32_t(inner);
+  std::vector<uint8_t> bytes(sizeof(params));
+  std::memcpy(bytes.data(), params, sizeof(params));
+  const uint32_t blob = add_blob(id, "params", BlobKind::kParams, std::move(bytes));
+  KernelCall& c = call(Opcode::kL2Norm, id, a, {a.input}, {a.output});
+  ref(c, WORD_OF(L2NormArgs, params_offset), blob);
   return Status::OK();
 }
 

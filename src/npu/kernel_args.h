@@ -27,6 +27,7 @@ namespace neutron::npu {
   X(Reduce, 16, "reduce")                                                              \
   X(Copy, 17, "copy")                    /* reshape / identity between regions */      \
   X(ChannelTable, 24, "channel_table")   /* per-channel int8 lookup: PRelu */          \
+  X(L2Norm, 25, "l2_norm")               /* x / max(||x||_2, eps) along one axis */    \
   X(Prefetch, 32, "prefetch")            /* flash weights -> SRAM scratch */           \
   X(WaitPrefetch, 33, "wait_prefetch")
 
@@ -117,6 +118,14 @@ struct ChannelTableArgs {
   uint32_t input, output;
   uint32_t table_offset;  // int8[channels][256] in the weights section
   int32_t channels, inner;
+};
+
+// L2 normalization of the input viewed [outer, n, inner] along n (outer = elements / (n * inner)).
+struct L2NormArgs {
+  uint32_t input, output;
+  uint32_t params_offset;  // double[2] in the weights (8-aligned): eps / s_in, s_out
+                           // (kernels/reduce_int8.h L2NormInt8Params)
+  int32_t n, inner;
 };
 
 struct SoftmaxArgs {  // over the last (channel) dimension

@@ -39,6 +39,7 @@
   X(exp)                           \
   X(log)                           \
   X(softmax)                       \
+  X(lp_normalization)              \
   /* data movement */              \
   X(reshape)                       \
   X(identity)                      \
@@ -56,6 +57,7 @@
   X(hard_sigmoid)                  \
   X(sqrt)                          \
   X(reciprocal)                    \
+  X(reduce_l2)                     \
   X(split)                         \
   X(quantize_linear)               \
   X(dequantize_linear)

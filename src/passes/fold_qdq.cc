@@ -180,7 +180,7 @@ bool is_reduce(OpKind k) {
 }
 
 bool foldable_kind(OpKind k) {
-  return is_reduce(k) || k == OpKind::Resize || k == OpKind::PRelu || k == OpKind::Conv || k == OpKind::ConvTranspose || k == OpKind::Gemm || k == OpKind::MatMul || k == OpKind::Softmax || is_pool(k) ||
+  return is_reduce(k) || k == OpKind::Resize || k == OpKind::PRelu || k == OpKind::LpNormalization || k == OpKind::Conv || k == OpKind::ConvTranspose || k == OpKind::Gemm || k == OpKind::MatMul || k == OpKind::Softmax || is_pool(k) ||
          is_binary(k) || is_unary_lut(k) || is_data_movement(k);
 }
 

@@ -89,6 +89,7 @@ OpQuantRule quant_rule(const Graph& g, NodeId id) {
       r.fixed_output = QuantParams::per_tensor(1.0f / 256.0f, -128);
       return r;
     case OpKind::Tanh:
+    case OpKind::LpNormalization:  // in [-1, 1], as TFLite's L2_NORMALIZATION
       r.fixed_output = QuantParams::per_tensor(1.0f / 128.0f, 0);
       return r;
     // Own output parameters. Add/Sub -> ReLU shares one boundary after the activation, as
@@ -112,7 +113,9 @@ OpQuantRule quant_rule(const Graph& g, NodeId id) {
     case OpKind::ReduceMean:
     case OpKind::ReduceSum:
       return r;
-    // Stay float: no int8 meaning in the Neutron scheme (BatchNormalization is folded before).
+    // Stay float: no int8 meaning in the Neutron scheme (BatchNormalization is folded before;
+    // ReduceL2 has no int8 kernel: F.normalize's becomes LpNormalization in fuse-l2-normalize).
+    case OpKind::ReduceL2:
     case OpKind::BatchNormalization:
     case OpKind::Div:
     case OpKind::Cast:

@@ -24,6 +24,8 @@ StatusOr<StepPtr> bind_binary(const Graph& g, NodeId id);
 StatusOr<StepPtr> bind_unary(const Graph& g, NodeId id);
 // softmax.cc
 StatusOr<StepPtr> bind_softmax(const Graph& g, NodeId id);
+// reduce.cc: LpNormalization (p = 2)
+StatusOr<StepPtr> bind_lp_normalization(const Graph& g, NodeId id);
 // reduce.cc: ReduceMean, ReduceMax, ReduceMin, ReduceSum
 StatusOr<StepPtr> bind_reduce(const Graph& g, NodeId id);
 // data_movement.cc: Concat, Reshape, Transpose, Slice, Split, Pad, Identity, Dropout, Cast

@@ -315,6 +315,20 @@ Status map_global_pool(NodeCtx& c) {
   return c.emit(c.op() == "GlobalMaxPool" ? OpKind::GlobalMaxPool : OpKind::GlobalAveragePool, {x}, {}).status();
 }
 
+// LpNormalization: p = 2 only (p = 1 is refused by the shape rule); eps 0 (ONNX has none).
+Status map_lp_normalization(NodeCtx& c) {
+  ASSIGN_OR_RETURN(TensorId x, c.req(0, "input"));
+  const int64_t axis_attr = c.attrs().get_int("axis", -1);
+  const int axis = normalize_axis(axis_attr, c.shape(x).size());
+  if (axis < 0)
+    return c.fail(Error::InvalidModel, "attribute axis=", axis_attr, " is out of range for input shape ",
+                  shape_str(c.shape(x)));
+  Attributes a;
+  a.set("axis", int64_t(axis));
+  a.set("p", c.attrs().get_int("p", 2));
+  return c.emit(OpKind::LpNormalization, {x}, a).status();
+}
+
 Status map_softmax(NodeCtx& c) {
   ASSIGN_OR_RETURN(TensorId x, c.req(0, "input"));
   const Shape xs = c.shape(x);

@@ -33,6 +33,13 @@ OpSupport hard_sigmoid_support() {
   return not_delegated(OpKind::HardSigmoid, "hard_sigmoid.no_converter", "HardSigmoid has no Neutron converter");
 }
 
+OpSupport reduce_l2_support() {
+  return not_delegated(OpKind::ReduceL2, "reduce_l2.no_int8",
+                       "ReduceL2 has no int8 kernel; F.normalize's ReduceL2 -> Clip -> Expand -> Div becomes one "
+                       "LpNormalization (fuse-l2-normalize), which is delegated",
+                       "aten.linalg_vector_norm (not supported alone)");
+}
+
 OpSupport sqrt_support() {
   return not_delegated(OpKind::Sqrt, "sqrt.no_converter",
                        "Sqrt has no Neutron converter; upstream delegates rsqrt as RSQRT, but our IR has no Rsqrt op "
