@@ -358,7 +358,10 @@ Status Lowering::lower_node(NodeId id) {
     case OpKind::Exp:
     case OpKind::Log:
     case OpKind::Sqrt:
-    case OpKind::Reciprocal: return lower_unary(id);
+    case OpKind::Reciprocal:
+    case OpKind::Erf:
+    case OpKind::Gelu:
+    case OpKind::Pow: return lower_unary(id);
     case OpKind::PRelu: return lower_prelu(id);
     case OpKind::LpNormalization: return lower_l2_norm(id);
     case OpKind::Softmax: return lower_softmax(id);

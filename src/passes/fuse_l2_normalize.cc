@@ -4,21 +4,12 @@
 // kernel instead of an int8 norm and an int8 division, which lose the precision of the norm.
 // Only float graphs without quantization parameters, with every intermediate read once.
 #include <cmath>
-#include <cstring>
 #include <limits>
 
 #include "passes/passes.h"
 #include "passes/rewrite_util.h"
 
 namespace neutron {
-
-namespace {
-
-// The importer's Expand (helper "tfm" adds the op); matched by name so this pass does not depend
-// on its enum value.
-bool is_expand(const Node& n) { return std::strcmp(op_kind_name(n.kind), "Expand") == 0; }
-
-}  // namespace
 
 Status fuse_l2_normalize(Graph& g) {
   const auto consumers = g.consumers();
@@ -32,7 +23,7 @@ Status fuse_l2_normalize(Graph& g) {
     TensorId t = div.inputs[1];
     NodeId p = rewrite::live_producer(g, t);
     double eps = 0;
-    if (p >= 0 && is_expand(g.node(p)) && rewrite::has_single_consumer(g, consumers, t)) {
+    if (p >= 0 && g.node(p).kind == OpKind::Expand && rewrite::has_single_consumer(g, consumers, t)) {
       chain.push_back(p);
       t = g.node(p).inputs[0];
       p = rewrite::live_producer(g, t);
