@@ -807,7 +807,18 @@ class SsdLiteHead(nn.Module):
         return torch.cat([b, torch.sigmoid(c)], 2)
 
 
-ISSUE16_ORDER = ["unet_small", "vocoder_1d", "face_embedder", "ssd_head"]
+class RnnKws(nn.Module):
+    # keyword spotting on MFCC frames [B, T, F] (batch_first): nn.GRU or nn.LSTM, the last step, Linear
+    def __init__(self, cell, feats=10, hidden=64, classes=12):
+        super().__init__()
+        self.rnn = (nn.GRU if cell == "gru" else nn.LSTM)(feats, hidden, batch_first=True)
+        self.fc = nn.Linear(hidden, classes)
+    def forward(self, x):
+        y, _ = self.rnn(x)
+        return self.fc(y[:, -1])
+
+
+ISSUE16_ORDER = ["unet_small", "vocoder_1d", "face_embedder", "ssd_head", "gru_kws", "lstm_kws"]
 
 
 def recipe_issue16(name):
@@ -827,6 +838,14 @@ def recipe_issue16(name):
         model = FaceEmbedder()
         inputs, calib = smooth_images(163, 4, 3, 16, 16), smooth_images(164, 32, 3, 16, 16)
         desc = "face embedder: 16x16 RGB, conv/depthwise blocks with per-channel PReLU, Linear 1024 -> 32, F.normalize"
+    elif name in ("gru_kws", "lstm_kws"):
+        cell = name.split("_")[0]
+        model = RnnKws(cell)
+        rng = np.random.RandomState(167 if cell == "gru" else 168)
+        inputs = rng.randn(4, 49, 10).astype(np.float32)
+        calib = rng.randn(16, 49, 10).astype(np.float32)
+        desc = ("keyword spotter: 49 frames of 10 MFCC-like features (standard normal), nn.%s(10, 64, batch_first), "
+                "last step, Linear 64 -> 12" % cell.upper())
     else:
         model = SsdLiteHead()
         inputs, calib = smooth_images(165, 4, 3, 32, 32), smooth_images(166, 8, 3, 32, 32)

@@ -36,6 +36,11 @@
 //   Clip              X           min, max (float; absent = unbounded)
 //   LeakyRelu         X           alpha
 //   HardSigmoid       X           alpha, beta
+//   GRU               X[T,B,I], W[D,3H,I], R[D,3H,H], B?[D,6H], -, initial_h?[D,B,H] -> Y[T,D,B,H], Y_h[D,B,H]
+//                     hidden_size, direction (forward|reverse|bidirectional), linear_before_reset; gates
+//                     z, r, h in ONNX order; default activations only, no clip, layout 0, no sequence_lens
+//   LSTM              X, W[D,4H,I], R[D,4H,H], B?[D,8H], -, initial_h?, initial_c? -> Y, Y_h, Y_c[D,B,H]
+//                     hidden_size, direction; gates i, o, f, c; no peepholes, input_forget 0
 //   PRelu             X, slope    (slope broadcasts to X)
 //   Softmax           X           axis (opset-13 meaning: one axis)
 //   LpNormalization   X           axis, p (2 only), eps (ours, default 0): x / max(||x||_2, eps) along

@@ -66,6 +66,8 @@
   X(sqrt)                          \
   X(reciprocal)                    \
   X(reduce_l2)                     \
+  X(gru)                           \
+  X(lstm)                          \
   X(split)                         \
   X(quantize_linear)               \
   X(dequantize_linear)

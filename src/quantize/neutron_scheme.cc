@@ -120,6 +120,8 @@ OpQuantRule quant_rule(const Graph& g, NodeId id) {
     // Stay float: no int8 meaning in the Neutron scheme (BatchNormalization is folded before;
     // ReduceL2 has no int8 kernel: F.normalize's becomes LpNormalization in fuse-l2-normalize).
     case OpKind::ReduceL2:
+    case OpKind::GRU:  // no int8 recurrent kernel yet
+    case OpKind::LSTM:
     case OpKind::BatchNormalization:
     case OpKind::Div:
     case OpKind::Gather:              // int8 embedding tables and selects: not yet

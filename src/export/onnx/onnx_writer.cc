@@ -374,6 +374,12 @@ Status Writer::write_attrs(NodeId id, onnx::NodeProto* p) {
       break;
     case OpKind::Softmax:
     case OpKind::Concat: a.copy_int("axis"); break;
+    case OpKind::GRU:
+    case OpKind::LSTM:
+      a.copy_int("hidden_size");
+      a.copy_string("direction");
+      a.copy_int("linear_before_reset");
+      break;
     case OpKind::LpNormalization:
       // ONNX LpNormalization has no eps: F.normalize's max(||x||, eps) differs only for vectors whose
       // norm is below eps (our kernels give 0 for a zero vector either way).

@@ -37,6 +37,7 @@ Status map_pool(NodeCtx& c);          // MaxPool, AveragePool
 Status map_global_pool(NodeCtx& c);   // GlobalAveragePool, GlobalMaxPool
 Status map_softmax(NodeCtx& c);
 Status map_lp_normalization(NodeCtx& c);
+Status map_recurrent(NodeCtx& c);  // GRU, LSTM
 Status map_resize(NodeCtx& c);
 Status map_upsample(NodeCtx& c);
 
