@@ -206,6 +206,9 @@ StatusOr<Dims> Lowering::dims_of(NodeId id, TensorId t) const {
                   shape_str(g_.tensor(t).shape), " has more than 4 dimensions that are not 1");
   Dims d{{1, 1, 1, 1}};
   for (size_t i = 0; i < s.size(); ++i) {
+    CHECK_OR_RETURN(s[i] != 0, Error::NotSupported, where(id), ": tensor '", g_.tensor(t).name, "' ",
+                    shape_str(g_.tensor(t).shape), " is empty; program files hold no empty tensors (an empty slice "
+                    "is supported only as a Concat input, which is dropped)");
     CHECK_OR_RETURN(s[i] >= 1 && s[i] <= kMaxDim, Error::NotSupported, where(id), ": tensor '",
                     g_.tensor(t).name, "' ", shape_str(g_.tensor(t).shape), " has a dimension outside [1, 2^24]");
     d[4 - s.size() + i] = int32_t(s[i]);
@@ -1099,8 +1102,9 @@ Status Lowering::lower_pad(NodeId id) {
   RETURN_IF_ERROR(check_same_quant(id, x, y));
   RETURN_IF_ERROR(check_rank4(id, x));
   const std::string mode = n.attrs.get_string("mode", "constant");
-  CHECK_OR_RETURN(mode == "constant" || mode == "reflect", Error::NotSupported, describe(g_, id), ": pad mode '", mode,
-                  "' is not supported on the NPU (constant, reflect)");
+  // edge (replicate) runs on the CPU only: the partition rule keeps it there, as upstream does.
+  CHECK_OR_RETURN(mode == "constant" || mode == "reflect" || mode == "edge", Error::NotSupported, describe(g_, id),
+                  ": pad mode '", mode, "' is not supported (constant, reflect, edge)");
   const size_t rank = g_.tensor(x).shape.size();
   const std::vector<int64_t> pads = n.attrs.get_ints("pads");
   CHECK_OR_RETURN(pads.size() == 2 * rank, Error::InvalidModel, describe(g_, id), ": pads ", pads, " for rank ", rank);
@@ -1116,7 +1120,7 @@ Status Lowering::lower_pad(NodeId id) {
       CHECK_OR_RETURN(pads[i] < g_.tensor(x).shape[i] && pads[rank + i] < g_.tensor(x).shape[i], Error::NotSupported,
                       describe(g_, id), ": reflect pads must be smaller than the dimension");
   }
-  a.mode = mode == "reflect" ? 1 : 0;
+  a.mode = mode == "reflect" ? 1 : mode == "edge" ? 2 : 0;
   const Tensor& xt = g_.tensor(x);
   a.value = mode == "constant"
                 ? quantize_real(n.attrs.get_float("value", 0.0), xt.quant.scale[0], xt.quant.zero_point[0], -128, 127)
