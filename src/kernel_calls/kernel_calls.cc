@@ -198,6 +198,15 @@ struct MaskedFillState {
   const uint8_t* mask;  // in the prepared state
   int8_t fill;
 };
+struct ChannelTableState {
+  TensorDesc in, out;
+  int64_t channels = 0, inner = 0;
+  const int8_t* tables = nullptr;  // a copy in the prepared state
+};
+struct L2NormState {
+  TensorDesc in, out;
+  L2NormInt8Params p;
+};
 struct SoftmaxState {
   TensorDesc in, out;
   SoftmaxInt8Params p;
@@ -619,6 +628,28 @@ CallStatus setup_layer_norm(const Ctx& c, const Instruction& inst, Arena& ar, co
   return CallStatus();
 }
 
+CallStatus setup_channel_table(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  const npu::ChannelTableArgs a = inst.as<npu::ChannelTableArgs>();
+  ChannelTableState local;
+  ChannelTableState* st = ar.state(&local);
+  st->in = c.mc.tensor(a.input);
+  st->out = c.mc.tensor(a.output);
+  CALL_CHECK(is_int8(st->in) && is_int8(st->out), "channel_table: input and output must be int8");
+  CALL_CHECK(count_of(st->in) == count_of(st->out), "channel_table: input and output sizes differ");
+  CALL_CHECK(!overlaps(st->in, st->out) || identical(st->in, st->out), "channel_table: output partially overlaps the input");
+  CALL_CHECK(a.channels >= 1 && a.channels <= (1 << 16) && a.inner >= 1 && int64_t(a.inner) <= count_of(st->in),
+             "channel_table: channels or inner out of range");
+  CALL_CHECK(weights_range_ok(c, a.table_offset, uint64_t(a.channels) * 256, 1),
+             "channel_table: tables outside the weights section");
+  int8_t* tables = ar.alloc<int8_t>(size_t(a.channels) * 256);
+  if (tables) std::memcpy(tables, c.weights + a.table_offset, size_t(a.channels) * 256);
+  st->channels = a.channels;
+  st->inner = a.inner;
+  st->tables = tables;
+  *plan = st;
+  return CallStatus();
+}
+
 CallStatus setup_masked_fill(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
   const npu::MaskedFillArgs a = inst.as<npu::MaskedFillArgs>();
   MaskedFillState local;
@@ -636,6 +667,33 @@ CallStatus setup_masked_fill(const Ctx& c, const Instruction& inst, Arena& ar, c
   if (m) std::memcpy(m, c.weights + a.mask_offset, size_t(n));
   st->mask = m;
   st->fill = int8_t(a.fill);
+  *plan = st;
+  return CallStatus();
+}
+
+CallStatus setup_l2_norm(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  const npu::L2NormArgs a = inst.as<npu::L2NormArgs>();
+  L2NormState local;
+  L2NormState* st = ar.state(&local);
+  st->in = c.mc.tensor(a.input);
+  st->out = c.mc.tensor(a.output);
+  CALL_CHECK(is_int8(st->in) && is_int8(st->out), "l2_norm: input and output must be int8");
+  CALL_CHECK(count_of(st->in) == count_of(st->out), "l2_norm: input and output sizes differ");
+  CALL_CHECK(!overlaps(st->in, st->out), "l2_norm: output overlaps the input");
+  CALL_CHECK(a.n >= 1 && a.inner >= 1 && count_of(st->in) % (int64_t(a.n) * a.inner) == 0,
+             "l2_norm: n * inner does not divide the element count");
+  CALL_CHECK(weights_range_ok(c, a.params_offset, 2 * sizeof(double), 8), "l2_norm: parameters outside the weights section");
+  double v[2];
+  std::memcpy(v, c.weights + a.params_offset, sizeof(v));
+  CALL_CHECK(std::isfinite(v[0]) && v[0] >= 0 && std::isfinite(v[1]) && v[1] > 0, "l2_norm: bad eps or output scale");
+  L2NormInt8Params& p = st->p;
+  p.n = a.n;
+  p.inner = a.inner;
+  p.outer = count_of(st->in) / (int64_t(a.n) * a.inner);
+  p.input_zero_point = st->in.zero_point;
+  p.output_zero_point = st->out.zero_point;
+  p.eps_over_in_scale = v[0];
+  p.out_scale = v[1];
   *plan = st;
   return CallStatus();
 }
@@ -925,6 +983,8 @@ CallStatus setup(const Ctx& c, const Instruction& inst, Arena& ar, const void** 
     case Opcode::kGlobalAvgPool: return setup_pool(c, inst, ar, plan);
     case Opcode::kElementwise: return setup_elementwise(c, inst, ar, plan);
     case Opcode::kTable: return setup_table(c, inst, ar, plan);
+    case Opcode::kChannelTable: return setup_channel_table(c, inst, ar, plan);
+    case Opcode::kL2Norm: return setup_l2_norm(c, inst, ar, plan);
     case Opcode::kSoftmax: return setup_softmax(c, inst, ar, plan);
     case Opcode::kPad: return setup_pad(c, inst, ar, plan);
     case Opcode::kSlice: return setup_slice(c, inst, ar, plan);
@@ -1065,6 +1125,21 @@ CallStatus run_one(const Instruction& inst, const void* plan, const Bufs& r, uin
       SIM_PTR(in, st->in);
       SIM_PTR(out, st->out);
       layer_norm_int8(st->p, reinterpret_cast<const int8_t*>(in), reinterpret_cast<int8_t*>(out));
+      break;
+    }
+    case Opcode::kChannelTable: {
+      const auto* st = static_cast<const ChannelTableState*>(plan);
+      SIM_PTR(in, st->in);
+      SIM_PTR(out, st->out);
+      channel_int8_lut(st->tables, st->channels, st->inner, reinterpret_cast<const int8_t*>(in),
+                       reinterpret_cast<int8_t*>(out), size_t(count_of(st->in)));
+      break;
+    }
+    case Opcode::kL2Norm: {
+      const auto* st = static_cast<const L2NormState*>(plan);
+      SIM_PTR(in, st->in);
+      SIM_PTR(out, st->out);
+      l2_normalize_int8(st->p, reinterpret_cast<const int8_t*>(in), reinterpret_cast<int8_t*>(out));
       break;
     }
     case Opcode::kSoftmax: {

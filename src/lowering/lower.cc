@@ -154,6 +154,21 @@ class Lowering {
   // ---- ops ----
   Status lower_node(NodeId id);
   Status lower_conv(NodeId id);
+  Status lower_conv_transpose(NodeId id);
+  // The shared tail of Conv and ConvTranspose: the kernel call on NHWC tensors ti -> to, weights
+  // logical OHWI [cout][kh][kw][cin_g].
+  struct ConvCall {
+    int32_t kh = 1, kw = 1, stride_h = 1, stride_w = 1, dil_h = 1, dil_w = 1;
+    int32_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+    int32_t group = 1, cout = 0, cin_g = 0;
+    bool depthwise = false;
+  };
+  void emit_conv(NodeId id, uint32_t ti, uint32_t to, TensorId y, const ConvCall& cc, std::vector<uint8_t> ohwi,
+                 const std::vector<int32_t>& bias, const std::vector<FixedMultiplier>& mult);
+  // Conv and ConvTranspose: checks of the quantization and the requantization per output channel
+  // (weight scale of output channel c: wscale[c]).
+  Status conv_requant(NodeId id, TensorId x, TensorId b, TensorId y, const std::vector<double>& wscale,
+                      std::vector<int32_t>* bias, std::vector<FixedMultiplier>* mult);
   Status lower_fc(NodeId id);
   Status lower_batch_matmul(NodeId id);
   Status lower_reduce(NodeId id);
@@ -161,6 +176,8 @@ class Lowering {
   Status lower_pool(NodeId id);
   Status lower_binary(NodeId id);
   Status lower_unary(NodeId id);
+  Status lower_prelu(NodeId id);
+  Status lower_l2_norm(NodeId id);
   Status lower_softmax(NodeId id);
   Status lower_layer_norm(NodeId id);
   Status lower_where(NodeId id);
@@ -319,6 +336,7 @@ Status Lowering::lower_node(NodeId id) {
   const Node& n = g_.node(id);
   switch (n.kind) {
     case OpKind::Conv: return lower_conv(id);
+    case OpKind::ConvTranspose: return lower_conv_transpose(id);
     case OpKind::Gemm: return lower_fc(id);
     case OpKind::MatMul: {
       const TensorId b = n.inputs.size() > 1 ? n.input(1) : kNoTensor;
@@ -349,6 +367,8 @@ Status Lowering::lower_node(NodeId id) {
     case OpKind::Erf:
     case OpKind::Gelu:
     case OpKind::Pow: return lower_unary(id);
+    case OpKind::PRelu: return lower_prelu(id);
+    case OpKind::LpNormalization: return lower_l2_norm(id);
     case OpKind::Softmax: return lower_softmax(id);
     case OpKind::LayerNormalization: return lower_layer_norm(id);
     case OpKind::Where: return lower_where(id);
@@ -409,17 +429,11 @@ Status Lowering::lower_conv(NodeId id) {
                   ": the NPU Conv is 2-D only");
   const bool depthwise = group > 1 && group == in.c && cout % in.c == 0;
 
-  // Requantization: s_in * s_w[c] / s_out per output channel, bias in accumulator units.
-  const double sx = int8::scale_of(g_, x), sy = int8::scale_of(g_, y);
-  std::vector<double> acc_scale(static_cast<size_t>(cout));
-  std::vector<FixedMultiplier> mult(static_cast<size_t>(cout));
-  for (int64_t c = 0; c < cout; ++c) {
-    acc_scale[size_t(c)] = sx * double(wq.scale[wq.per_axis() ? size_t(c) : 0]);
-    RETURN_IF_ERROR(int8::make_multiplier(g_, id, acc_scale[size_t(c)] / sy, str_cat("s_in * s_w[", c, "] / s_out"),
-                                          &mult[size_t(c)]));
-  }
-  std::vector<int32_t> bias(size_t(cout), 0);
-  if (b != kNoTensor) RETURN_IF_ERROR(int8::bias_to_accumulator_units(g_, id, b, acc_scale, 1.0, &bias));
+  std::vector<double> wscale(static_cast<size_t>(cout));
+  for (int64_t c = 0; c < cout; ++c) wscale[size_t(c)] = double(wq.scale[wq.per_axis() ? size_t(c) : 0]);
+  std::vector<int32_t> bias;
+  std::vector<FixedMultiplier> mult;
+  RETURN_IF_ERROR(conv_requant(id, x, b, y, wscale, &bias, &mult));
 
   // OIHW -> OHWI (logical; pack-weights pads the channels).
   const int8_t* src = wt.data->data<int8_t>();
@@ -439,36 +453,225 @@ Status Lowering::lower_conv(NodeId id) {
     ti = to_nhwc(id, ti, in);
     to = nhwc_temp(id, to, out);
   }
+  ConvCall cc;
+  cc.kh = int32_t(kh);
+  cc.kw = int32_t(kw);
+  cc.stride_h = int32_t(st[0]);
+  cc.stride_w = int32_t(st[1]);
+  cc.dil_h = int32_t(dl[0]);
+  cc.dil_w = int32_t(dl[1]);
+  cc.pad_top = int32_t(pads[0]);
+  cc.pad_left = int32_t(pads[1]);
+  cc.pad_bottom = int32_t(pads[2]);
+  cc.pad_right = int32_t(pads[3]);
+  cc.group = int32_t(group);
+  cc.cout = int32_t(cout);
+  cc.cin_g = int32_t(cin_g);
+  cc.depthwise = depthwise;
+  emit_conv(id, ti, to, y, cc, std::move(ohwi), bias, mult);
+  if (!channels_last) from_nhwc(id, to, y_nchw);
+  return Status::OK();
+}
+
+Status Lowering::conv_requant(NodeId id, TensorId x, TensorId b, TensorId y, const std::vector<double>& wscale,
+                              std::vector<int32_t>* bias, std::vector<FixedMultiplier>* mult) {
+  // Requantization: s_in * s_w[c] / s_out per output channel, bias in accumulator units.
+  const double sx = int8::scale_of(g_, x), sy = int8::scale_of(g_, y);
+  const size_t cout = wscale.size();
+  std::vector<double> acc_scale(cout);
+  mult->assign(cout, FixedMultiplier{});
+  for (size_t c = 0; c < cout; ++c) {
+    acc_scale[c] = sx * wscale[c];
+    RETURN_IF_ERROR(int8::make_multiplier(g_, id, acc_scale[c] / sy, str_cat("s_in * s_w[", c, "] / s_out"),
+                                          &(*mult)[c]));
+  }
+  bias->assign(cout, 0);
+  if (b != kNoTensor) RETURN_IF_ERROR(int8::bias_to_accumulator_units(g_, id, b, acc_scale, 1.0, bias));
+  return Status::OK();
+}
+
+void Lowering::emit_conv(NodeId id, uint32_t ti, uint32_t to, TensorId y, const ConvCall& cc, std::vector<uint8_t> ohwi,
+                         const std::vector<int32_t>& bias, const std::vector<FixedMultiplier>& mult) {
   npu::ConvArgs a{};
   a.input = ti;
   a.output = to;
-  a.kernel_h = int32_t(kh);
-  a.kernel_w = int32_t(kw);
-  a.stride_h = int32_t(st[0]);
-  a.stride_w = int32_t(st[1]);
-  a.dilation_h = int32_t(dl[0]);
-  a.dilation_w = int32_t(dl[1]);
-  a.pad_top = int32_t(pads[0]);
-  a.pad_left = int32_t(pads[1]);
-  a.pad_bottom = int32_t(pads[2]);
-  a.pad_right = int32_t(pads[3]);
-  a.groups = int32_t(group);
-  const int32_t pad_i = depthwise ? 1 : opt_.channel_multiple;
-  a.in_c_padded = round_up(int32_t(cin_g), pad_i);
-  a.out_c_padded = round_up(int32_t(cout), opt_.channel_multiple);
+  a.kernel_h = cc.kh;
+  a.kernel_w = cc.kw;
+  a.stride_h = cc.stride_h;
+  a.stride_w = cc.stride_w;
+  a.dilation_h = cc.dil_h;
+  a.dilation_w = cc.dil_w;
+  a.pad_top = cc.pad_top;
+  a.pad_left = cc.pad_left;
+  a.pad_bottom = cc.pad_bottom;
+  a.pad_right = cc.pad_right;
+  a.groups = cc.group;
+  const int32_t pad_i = cc.depthwise ? 1 : opt_.channel_multiple;
+  a.in_c_padded = round_up(cc.cin_g, pad_i);
+  a.out_c_padded = round_up(cc.cout, opt_.channel_multiple);
   int8::fused_activation_range(g_, id, y, &a.act_min, &a.act_max);
   a.tile_rows = 0;
 
   const uint32_t wb = add_blob(id, "weights", BlobKind::kConvWeights, std::move(ohwi));
-  p_.blobs[wb].dims = {int32_t(cout), int32_t(kh), int32_t(kw), int32_t(cin_g)};
+  p_.blobs[wb].dims = {cc.cout, cc.kh, cc.kw, cc.cin_g};
   p_.blobs[wb].pad_o = opt_.channel_multiple;
   p_.blobs[wb].pad_i = pad_i;
   const uint32_t bb = add_blob(id, "bias", BlobKind::kBias, to_bytes(bias));
   const uint32_t mb = add_blob(id, "multipliers", BlobKind::kMultipliers, to_bytes(mult));
-  KernelCall& c = call(depthwise ? Opcode::kDepthwiseConv2D : Opcode::kConv2D, id, a, {ti}, {to});
+  KernelCall& c = call(cc.depthwise ? Opcode::kDepthwiseConv2D : Opcode::kConv2D, id, a, {ti}, {to});
   ref(c, WORD_OF(ConvArgs, weights_offset), wb);
   ref(c, WORD_OF(ConvArgs, bias_offset), bb);
   ref(c, WORD_OF(ConvArgs, multipliers_offset), mb);
+}
+
+// ---------------------------------------------------------------------------------------------
+// ConvTranspose: zero insertion, then a stride-1 Conv with the flipped, transposed kernel, so any
+// stride runs on the Conv kernels (no stride limit) with the same integers as a direct scatter:
+//   y[o] = sum_{i, k: o = i*s - p + k*d} x[i] w[k]  =  conv(u, w[K-1-k]) with u[i*s] = x[i], else 0
+// Zero insertion along W: x viewed [1, N*H*W, 1, C], a Pad of s_w - 1 zero-point columns after each
+// pixel, viewed [N, H, W*s_w, C]; along H likewise on whole rows. The conv's padding is
+// d*(K-1) - pad_begin before and d*(K-1) - pad_end + output_padding - (s - 1) after (the s - 1
+// trailing inserted zeros are already there); a negative one becomes a Slice of the zero-inserted
+// input. Weights [Cin, Cout/g, kH, kW] -> OHWI [Cout][kH][kW][Cin/g], flipped. The zero point
+// stands for the real 0, so inserted and padded positions add nothing to the accumulators.
+
+Status Lowering::lower_conv_transpose(NodeId id) {
+  const Node& n = g_.node(id);
+  const TensorId x = n.input(0), w = n.input(1), b = n.input(2), y = n.outputs.empty() ? kNoTensor : n.outputs[0];
+  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, x, "input"));
+  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, y, "output"));
+  CHECK_OR_RETURN(w != kNoTensor, Error::InvalidModel, describe(g_, id), ": missing weights");
+  const Tensor& wt = g_.tensor(w);
+  CHECK_OR_RETURN(wt.is_constant() && wt.dtype == DType::I8 && wt.is_quantized() && wt.shape.size() == 4,
+                  Error::NotSupported, describe(g_, id), ": weights '", wt.name,
+                  "' must be a constant int8 [Cin, Cout/group, kH, kW] tensor with quantization parameters");
+  const bool channels_last = n.attrs.get_int("channels_last", 0) != 0;
+  CHECK_OR_RETURN(channels_last || opt_.transpose_nchw, Error::NotSupported, describe(g_, id),
+                  ": the NPU runs ConvTranspose channels-last; run layout-nhwc on the partition first");
+  ASSIGN_OR_RETURN(int8::Dims4 in, int8::spatial_dims(g_, id, x, channels_last));
+  ASSIGN_OR_RETURN(int8::Dims4 out, int8::spatial_dims(g_, id, y, channels_last));
+  const int64_t group = n.attrs.get_int("group", 1);
+  const int64_t cin = wt.shape[0], cout_g = wt.shape[1], kh = wt.shape[2], kw = wt.shape[3];
+  CHECK_OR_RETURN(group >= 1 && cin == in.c && cin % group == 0 && cout_g * group == out.c, Error::InvalidModel,
+                  describe(g_, id), ": weights ", shape_str(wt.shape), " with group ", group, " do not fit input channels ",
+                  in.c, " and output channels ", out.c);
+  const int64_t cout = out.c, cin_g = cin / group;
+  // Per output channel: axis 1 with one group; axis 0 when each group has one output channel.
+  const QuantParams& wq = wt.quant;
+  CHECK_OR_RETURN(!wq.per_axis() || (wq.axis == 1 && int64_t(wq.scale.size()) == cout_g && group == 1) ||
+                      (wq.axis == 0 && int64_t(wq.scale.size()) == cin && cout_g == 1 && cin_g == 1),
+                  Error::NotSupported, describe(g_, id), ": weights '", wt.name,
+                  "' must be quantized per tensor or per output channel");
+  for (int32_t z : wq.zero_point)
+    CHECK_OR_RETURN(z == 0, Error::NotSupported, describe(g_, id), ": weights '", wt.name, "' have zero point ", z,
+                    "; the NPU needs symmetric weights");
+  const std::vector<int64_t> st = n.attrs.get_ints("strides", {1, 1});
+  const std::vector<int64_t> dl = n.attrs.get_ints("dilations", {1, 1});
+  const std::vector<int64_t> pads = n.attrs.get_ints("pads", {0, 0, 0, 0});
+  const std::vector<int64_t> op = n.attrs.get_ints("output_padding", {0, 0});
+  CHECK_OR_RETURN(st.size() == 2 && dl.size() == 2 && pads.size() == 4 && op.size() == 2, Error::NotSupported,
+                  describe(g_, id), ": the int8 ConvTranspose is 2-D only");
+  for (int a = 0; a < 2; ++a)
+    CHECK_OR_RETURN(st[size_t(a)] >= 1 && st[size_t(a)] <= 64 && dl[size_t(a)] >= 1 && op[size_t(a)] >= 0 &&
+                        op[size_t(a)] < std::max(st[size_t(a)], dl[size_t(a)]),
+                    Error::NotSupported, describe(g_, id), ": strides ", st, ", dilations ", dl, ", output_padding ", op,
+                    ": output_padding must be below the stride or the dilation, strides within [1, 64]");
+  // Conv geometry over the zero-inserted input [N, H*s_h, W*s_w, C].
+  const int64_t zh = in.h * st[0], zw = in.w * st[1];
+  CHECK_OR_RETURN(zh <= kMaxDim && zw <= kMaxDim && in.n * in.h * in.w <= kMaxDim && in.n * in.h * zw * in.c <= kMaxDim,
+                  Error::NotSupported, describe(g_, id), ": the zero-inserted input is too large");
+  int64_t before[2], after[2];
+  for (int a = 0; a < 2; ++a) {
+    const int64_t span = dl[size_t(a)] * ((a == 0 ? kh : kw) - 1);
+    before[a] = span - pads[size_t(a)];
+    after[a] = span - pads[size_t(a) + 2] + op[size_t(a)] - (st[size_t(a)] - 1);
+  }
+  const int64_t crop_h = std::max<int64_t>(0, -before[0]) + std::max<int64_t>(0, -after[0]);
+  const int64_t crop_w = std::max<int64_t>(0, -before[1]) + std::max<int64_t>(0, -after[1]);
+  CHECK_OR_RETURN(zh - crop_h >= 1 && zw - crop_w >= 1 &&
+                      zh - crop_h + std::max<int64_t>(0, before[0]) + std::max<int64_t>(0, after[0]) -
+                              dl[0] * (kh - 1) ==
+                          out.h &&
+                      zw - crop_w + std::max<int64_t>(0, before[1]) + std::max<int64_t>(0, after[1]) -
+                              dl[1] * (kw - 1) ==
+                          out.w,
+                  Error::InvalidModel, describe(g_, id), ": output ", out.h, "x", out.w,
+                  " does not follow from the attributes");
+
+  std::vector<double> wscale(static_cast<size_t>(cout));
+  for (int64_t c = 0; c < cout; ++c) {
+    size_t k = 0;
+    if (wq.per_axis()) k = wq.axis == 1 ? size_t(c % cout_g) : size_t(c);
+    wscale[size_t(c)] = double(wq.scale[k]);
+  }
+  std::vector<int32_t> bias;
+  std::vector<FixedMultiplier> mult;
+  RETURN_IF_ERROR(conv_requant(id, x, b, y, wscale, &bias, &mult));
+
+  // [Cin][Cout/g][kH][kW] -> OHWI [Cout][kH][kW][Cin/g], taps flipped.
+  const int8_t* src = wt.data->data<int8_t>();
+  std::vector<uint8_t> ohwi(size_t(cout * kh * kw * cin_g));
+  for (int64_t gi = 0; gi < group && !opt_.check_only; ++gi)
+    for (int64_t o = 0; o < cout_g; ++o)
+      for (int64_t i = 0; i < cin_g; ++i)
+        for (int64_t ky = 0; ky < kh; ++ky)
+          for (int64_t kx = 0; kx < kw; ++kx) {
+            const int64_t s = (((gi * cin_g + i) * cout_g + o) * kh + (kh - 1 - ky)) * kw + (kw - 1 - kx);
+            const int64_t d = (((gi * cout_g + o) * kh + ky) * kw + kx) * cin_g + i;
+            ohwi[size_t(d)] = uint8_t(src[s]);
+          }
+
+  ASSIGN_OR_RETURN(uint32_t ti, tensor(id, x));
+  ASSIGN_OR_RETURN(uint32_t to, tensor(id, y));
+  const uint32_t y_nchw = to;
+  if (!channels_last) {
+    ti = to_nhwc(id, ti, in);
+    to = nhwc_temp(id, to, out);
+  }
+  const int32_t N = int32_t(in.n), H = int32_t(in.h), W = int32_t(in.w), C = int32_t(in.c);
+  const int32_t sh = int32_t(st[0]), sw = int32_t(st[1]);
+  const int32_t zp = p_.tensors[ti].zero_point;
+  auto zero_insert = [&](uint32_t from, const Dims& view, const Dims& padded, const Dims& result, const char* what) {
+    const uint32_t v = alias(from, view, std::string(".") + what + "_view");
+    const uint32_t t = temp(id, what, padded, zp);
+    npu::PadArgs pa{};
+    pa.input = v;
+    pa.output = t;
+    pa.pad_after[2] = padded[2] - view[2];
+    pa.mode = 0;
+    pa.value = zp;
+    call(Opcode::kPad, id, pa, {v}, {t});
+    return alias(t, result, "_nhwc");
+  };
+  uint32_t u = ti;
+  if (sw > 1) u = zero_insert(u, Dims{{1, N * H * W, 1, C}}, Dims{{1, N * H * W, sw, C}}, Dims{{N, H, W * sw, C}}, "zero_insert_w");
+  const int32_t ZW = W * sw;
+  if (sh > 1) u = zero_insert(u, Dims{{1, N * H, 1, ZW * C}}, Dims{{1, N * H, sh, ZW * C}}, Dims{{N, H * sh, ZW, C}}, "zero_insert_h");
+  if (crop_h > 0 || crop_w > 0) {
+    const Dims cropped{{N, int32_t(zh - crop_h), int32_t(zw - crop_w), C}};
+    const uint32_t t = temp(id, "crop", cropped, zp);
+    npu::SliceArgs sa{};
+    sa.input = u;
+    sa.output = t;
+    sa.begin[1] = int32_t(std::max<int64_t>(0, -before[0]));
+    sa.begin[2] = int32_t(std::max<int64_t>(0, -before[1]));
+    call(Opcode::kSlice, id, sa, {u}, {t});
+    u = t;
+  }
+  ConvCall cc;
+  cc.kh = int32_t(kh);
+  cc.kw = int32_t(kw);
+  cc.dil_h = int32_t(dl[0]);
+  cc.dil_w = int32_t(dl[1]);
+  cc.pad_top = int32_t(std::max<int64_t>(0, before[0]));
+  cc.pad_left = int32_t(std::max<int64_t>(0, before[1]));
+  cc.pad_bottom = int32_t(std::max<int64_t>(0, after[0]));
+  cc.pad_right = int32_t(std::max<int64_t>(0, after[1]));
+  cc.group = int32_t(group);
+  cc.cout = int32_t(cout);
+  cc.cin_g = int32_t(cin_g);
+  cc.depthwise = group > 1 && group == in.c;
+  emit_conv(id, u, to, y, cc, std::move(ohwi), bias, mult);
   if (!channels_last) from_nhwc(id, to, y_nchw);
   return Status::OK();
 }
@@ -856,6 +1059,104 @@ Status Lowering::lower_where(NodeId id) {
   const uint32_t blob = add_blob(id, "mask", BlobKind::kConstant, std::move(mask));
   KernelCall& k = call(Opcode::kMaskedFill, id, a, {a.input}, {a.output});
   ref(k, WORD_OF(MaskedFillArgs, mask_offset), blob);
+  return Status::OK();
+}
+
+// PRelu with a constant slope: one 256-entry table per slope value of the exact QDQ function
+// Q_out(x < 0 ? slope[c] * x : x), x = DQ_in(q). The slope broadcasts to X and varies along at
+// most one axis (PyTorch's [C, 1, 1]): that axis's channels each get a table (ChannelTable), a
+// single slope a plain Table.
+
+Status Lowering::lower_prelu(NodeId id) {
+  const Node& n = g_.node(id);
+  const TensorId x = n.input(0), s = n.input(1), y = n.outputs.empty() ? kNoTensor : n.outputs[0];
+  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, x, "input"));
+  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, y, "output"));
+  CHECK_OR_RETURN(s != kNoTensor, Error::InvalidModel, describe(g_, id), ": missing slope");
+  const Tensor& st = g_.tensor(s);
+  CHECK_OR_RETURN(st.is_constant() && st.dtype == DType::I8 && st.is_quantized(), Error::NotSupported,
+                  describe(g_, id), ": slope '", st.name, "' must be a constant int8 tensor with quantization parameters");
+  const Shape& xs = g_.tensor(x).shape;
+  CHECK_OR_RETURN(g_.tensor(y).shape == xs && st.shape.size() <= xs.size(), Error::InvalidModel, describe(g_, id),
+                  ": slope ", shape_str(st.shape), " does not broadcast to ", shape_str(xs));
+  // The one axis (of X) along which the slope varies, if any.
+  int axis = -1;
+  const size_t off = xs.size() - st.shape.size();
+  for (size_t i = 0; i < st.shape.size(); ++i) {
+    if (st.shape[i] == 1) continue;
+    CHECK_OR_RETURN(st.shape[i] == xs[off + i] && axis < 0, Error::NotSupported, describe(g_, id), ": slope ",
+                    shape_str(st.shape), " must vary along one axis of ", shape_str(xs));
+    axis = int(off + i);
+  }
+  const int64_t channels = axis < 0 ? 1 : xs[size_t(axis)];
+  int64_t inner = 1;
+  for (size_t i = size_t(axis + 1); axis >= 0 && i < xs.size(); ++i) inner *= xs[i];
+  CHECK_OR_RETURN(channels <= (1 << 16) && inner <= kMaxDim, Error::NotSupported, describe(g_, id),
+                  ": slope with ", channels, " channels is too large");
+  const QuantParams& sq = st.quant;
+  const double sx = int8::scale_of(g_, x), sy = int8::scale_of(g_, y);
+  const int32_t zx = int8::zero_point_of(g_, x), zy = int8::zero_point_of(g_, y);
+  std::vector<uint8_t> tables(size_t(channels) * 256);
+  const int8_t* sv = st.data->data<int8_t>();
+  const int64_t scount = st.data->count();
+  for (int64_t c = 0; c < channels; ++c) {
+    // Per-axis slope parameters are along the slope's only non-1 axis, so index c.
+    const size_t k = sq.per_axis() ? size_t(c) % sq.scale.size() : 0;
+    const double slope = double(int32_t(sv[scount == 1 ? 0 : c]) - sq.zero_point[k]) * double(sq.scale[k]);
+    for (int q = -128; q < 128; ++q) {
+      const double v = sx * double(q - zx);
+      tables[size_t(c) * 256 + size_t(q + 128)] = uint8_t(int8_t(quantize_real(v < 0 ? slope * v : v, sy, zy, -128, 127)));
+    }
+  }
+  ASSIGN_OR_RETURN(const uint32_t ti, tensor(id, x));
+  ASSIGN_OR_RETURN(const uint32_t to, tensor(id, y));
+  if (channels == 1) {
+    npu::TableArgs t{};
+    t.input = ti;
+    t.output = to;
+    const uint32_t blob = add_blob(id, "table", BlobKind::kTable, std::move(tables));
+    KernelCall& c = call(Opcode::kTable, id, t, {ti}, {to});
+    ref(c, WORD_OF(TableArgs, table_offset), blob);
+    return Status::OK();
+  }
+  npu::ChannelTableArgs t{};
+  t.input = ti;
+  t.output = to;
+  t.channels = int32_t(channels);
+  t.inner = int32_t(inner);
+  const uint32_t blob = add_blob(id, "tables", BlobKind::kTable, std::move(tables));
+  KernelCall& c = call(Opcode::kChannelTable, id, t, {ti}, {to});
+  ref(c, WORD_OF(ChannelTableArgs, table_offset), blob);
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------------------------------------
+// LpNormalization (p = 2): L2Norm over the axis, the input viewed [outer, n, inner].
+
+Status Lowering::lower_l2_norm(NodeId id) {
+  const Node& n = g_.node(id);
+  const TensorId x = n.input(0), y = n.outputs.empty() ? kNoTensor : n.outputs[0];
+  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, x, "input"));
+  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, y, "output"));
+  const Shape& xs = g_.tensor(x).shape;
+  const int axis = normalize_axis(n.attrs.get_int("axis", -1), xs.size());
+  CHECK_OR_RETURN(axis >= 0 && n.attrs.get_int("p", 2) == 2 && g_.tensor(y).shape == xs, Error::InvalidModel,
+                  describe(g_, id), ": axis or p out of range, or the output shape differs");
+  int64_t inner = 1;
+  for (size_t i = size_t(axis) + 1; i < xs.size(); ++i) inner *= xs[i];
+  CHECK_OR_RETURN(xs[size_t(axis)] <= kMaxDim && inner <= kMaxDim, Error::NotSupported, describe(g_, id),
+                  ": normalized axis or inner size above 2^24");
+  const double params[2] = {n.attrs.get_float("eps", 0.0) / int8::scale_of(g_, x), int8::scale_of(g_, y)};
+  npu::L2NormArgs a{};
+  ASSIGN_OR_RETURN(a.input, tensor(id, x));
+  ASSIGN_OR_RETURN(a.output, tensor(id, y));
+  a.n = int32_t(xs[size_t(axis)]);
+  a.inner = int32_t(inner);
+  std::vector<uint8_t> bytes(sizeof(params));
+  std::memcpy(bytes.data(), params, sizeof(params));
+  const uint32_t blob = add_blob(id, "params", BlobKind::kParams, std::move(bytes));
+  KernelCall& c = call(Opcode::kL2Norm, id, a, {a.input}, {a.output});
+  ref(c, WORD_OF(L2NormArgs, params_offset), blob);
   return Status::OK();
 }
 

@@ -39,6 +39,7 @@
   X(exp)                           \
   X(log)                           \
   X(softmax)                       \
+  X(lp_normalization)              \
   /* data movement */              \
   X(reshape)                       \
   X(identity)                      \
@@ -64,6 +65,9 @@
   X(hard_sigmoid)                  \
   X(sqrt)                          \
   X(reciprocal)                    \
+  X(reduce_l2)                     \
+  X(gru)                           \
+  X(lstm)                          \
   X(split)                         \
   X(quantize_linear)               \
   X(dequantize_linear)
