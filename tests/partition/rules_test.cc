@@ -260,7 +260,9 @@ void add_conv_transpose(GraphBuilder& b, int64_t k, int64_t stride, int64_t pad,
 TEST(Rules, ConvTransposeLimits) {
   GraphBuilder ok;
   add_conv_transpose(ok, 3, 2, 2);
-  expect_accepted(ok);
+  // Its own rules pass; while ConvTranspose has no int8 lowering, the payload rule keeps it off the NPU.
+  auto r = check(ok);
+  EXPECT_TRUE(!r || r->rule == "npu.payload") << r->rule << " [" << r->detail << "]";
   GraphBuilder s3;
   add_conv_transpose(s3, 3, 3, 0);
   expect_rejected(s3, "conv_transpose.stride", "stride must be <= 2 and <= the kernel size", "stride 3x3, kernel 3x3");
@@ -353,6 +355,21 @@ void add_pool(GraphBuilder& b, OpKind k, Shape x_shape, std::vector<int64_t> ker
   extra.set("strides", strides);
   if (!extra.has("pads")) extra.set("pads", std::vector<int64_t>{0, 0, 0, 0});
   b.node(k, "pool", {x}, extra, out);
+}
+
+// One predicate (issue 20): a node the op's rules accept whose kernel calls the NPU refuses at load
+// stays on the CPU, named by npu.payload. Upstream delegates a 1x5000 max pool (its converter
+// rewrites it); our NPU pool kernel takes windows up to 4096.
+TEST(Rules, PayloadRefusedByTheNpuIsNotDelegated) {
+  GraphBuilder wide;
+  add_pool(wide, OpKind::MaxPool, {1, 4, 1, 5000}, {1, 5000}, {1, 1});
+  auto r = check(wide);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->rule, "npu.payload");
+  EXPECT_NE(r->detail.find("pool: kernel or stride out of range"), std::string::npos) << r->detail;
+  GraphBuilder at_limit;
+  add_pool(at_limit, OpKind::MaxPool, {1, 4, 1, 4096}, {1, 4096}, {1, 1});
+  expect_accepted(at_limit);
 }
 
 TEST(Rules, MaxPoolRules) {
