@@ -66,8 +66,9 @@ class Lowering {
   // most 4 axes without moving an element. An axis of size 1 in every tensor is dropped; two
   // neighbouring axes merge when `can_merge(i, j)` (the op treats them alike) and every tensor
   // either spans both or broadcasts over both. `groups` gets the original axes of each folded axis.
+  // `max_groups` 0: any number of groups (then `folded` is left empty when there are more than 4).
   Status fold_axes(NodeId id, const std::vector<Shape>& shapes, const std::function<bool(size_t, size_t)>& can_merge,
-                   std::vector<Dims>* folded, std::vector<std::vector<size_t>>* groups) const;
+                   std::vector<Dims>* folded, std::vector<std::vector<size_t>>* groups, size_t max_groups = 4) const;
   // tensor(id, t) viewed with `d` (an alias when its own dims differ).
   StatusOr<uint32_t> tensor_as(NodeId id, TensorId t, const Dims& d) {
     ASSIGN_OR_RETURN(uint32_t k, tensor(id, t));
@@ -192,6 +193,8 @@ class Lowering {
   Status lower_split(NodeId id);
   Status lower_concat(NodeId id);
   Status lower_transpose(NodeId id);
+  Status lower_transpose_by_moves(NodeId id, const std::vector<std::vector<size_t>>& groups,
+                                  const std::vector<int64_t>& inv);
   Status lower_copy(NodeId id);
   Status lower_resize(NodeId id);
 
@@ -235,7 +238,7 @@ StatusOr<Dims> Lowering::dims_of(NodeId id, TensorId t) const {
 
 Status Lowering::fold_axes(NodeId id, const std::vector<Shape>& shapes,
                            const std::function<bool(size_t, size_t)>& can_merge, std::vector<Dims>* folded,
-                           std::vector<std::vector<size_t>>* groups) const {
+                           std::vector<std::vector<size_t>>* groups, size_t max_groups) const {
   const size_t rank = shapes.front().size();
   Shape full(rank, 1);
   for (const Shape& s : shapes)
@@ -257,10 +260,11 @@ Status Lowering::fold_axes(NodeId id, const std::vector<Shape>& shapes,
   }
   size_t non_unit = 0;
   for (int64_t v : full) non_unit += v != 1;
-  CHECK_OR_RETURN(groups->size() <= 4, Error::NotSupported, describe(g_, id), ": ", op_kind_name(g_.node(id).kind),
-                  " over rank ", rank, " (", non_unit, " dimensions that are not 1, ", shape_str(full),
-                  ") does not fold to 4 dimensions");
+  CHECK_OR_RETURN(max_groups == 0 || groups->size() <= max_groups, Error::NotSupported, describe(g_, id), ": ",
+                  op_kind_name(g_.node(id).kind), " over rank ", rank, " (", non_unit, " dimensions that are not 1, ",
+                  shape_str(full), ") does not fold to 4 dimensions");
   folded->clear();
+  if (groups->size() > 4) return Status::OK();
   for (const Shape& s : shapes) {
     Dims d{{1, 1, 1, 1}};
     const size_t lead = 4 - groups->size();
@@ -1072,7 +1076,8 @@ Status Lowering::lower_transpose(NodeId id) {
     std::vector<Dims> f;
     std::vector<std::vector<size_t>> groups;
     RETURN_IF_ERROR(fold_axes(id, {xs}, [&](size_t i, size_t j) { return next_kept(size_t(inv[i])) == inv[j]; }, &f,
-                              &groups));
+                              &groups, 0));
+    if (groups.size() > 4) return lower_transpose_by_moves(id, groups, inv);
     // The folded input axes in output order.
     std::vector<size_t> order(groups.size());
     for (size_t k = 0; k < order.size(); ++k) order[k] = k;
@@ -1096,6 +1101,64 @@ Status Lowering::lower_transpose(NodeId id) {
   for (int i = 0; i < lead; ++i) a.perm[i] = i;
   for (size_t i = 0; i < rank; ++i) a.perm[lead + int(i)] = int32_t(perm[i]) + lead;
   call(Opcode::kTranspose, id, a, {a.input}, {a.output});
+  return Status::OK();
+}
+
+// A transpose of more than 4 axis groups (none of them neighbours in both orders): one axis group
+// moved at a time into its place (insertion), each move a 4-block transpose [A][B][x][C] ->
+// [A][x][B][C] through scratch temporaries, the last into the output.
+Status Lowering::lower_transpose_by_moves(NodeId id, const std::vector<std::vector<size_t>>& groups,
+                                          const std::vector<int64_t>& inv) {
+  const Node& n = g_.node(id);
+  const TensorId x = n.input(0), y = n.outputs[0];
+  const Shape& xs = g_.tensor(x).shape;
+  const size_t G = groups.size();
+  std::vector<int64_t> size(G, 1);
+  for (size_t k = 0; k < G; ++k)
+    for (size_t i : groups[k]) size[k] *= xs[i];
+  std::vector<size_t> order(G);  // output position -> group
+  for (size_t k = 0; k < G; ++k) order[k] = k;
+  std::sort(order.begin(), order.end(), [&](size_t p, size_t q) { return inv[groups[p].front()] < inv[groups[q].front()]; });
+  std::vector<std::pair<size_t, size_t>> moves;  // (to, from) positions
+  std::vector<size_t> cur(G);
+  for (size_t k = 0; k < G; ++k) cur[k] = k;
+  for (size_t j = 0; j < G; ++j) {
+    const size_t k = size_t(std::find(cur.begin(), cur.end(), order[j]) - cur.begin());
+    if (k == j) continue;
+    moves.emplace_back(j, k);
+    std::rotate(cur.begin() + std::ptrdiff_t(j), cur.begin() + std::ptrdiff_t(k), cur.begin() + std::ptrdiff_t(k) + 1);
+  }
+  for (size_t k = 0; k < G; ++k) cur[k] = k;
+  ASSIGN_OR_RETURN(uint32_t src, tensor(id, x));
+  const int32_t zp = p_.tensors[src].zero_point;
+  for (size_t m = 0; m < moves.size(); ++m) {
+    const auto [j, k] = moves[m];
+    const auto prod = [&](size_t a, size_t b) {
+      int64_t v = 1;
+      for (size_t t = a; t < b; ++t) v *= size[cur[t]];
+      return v;
+    };
+    const int64_t A = prod(0, j), B = prod(j, k), X = size[cur[k]], C = prod(k + 1, G);
+    for (int64_t v : {A, B, X, C})
+      CHECK_OR_RETURN(v <= kMaxDim, Error::NotSupported, describe(g_, id), ": folded dimension above 2^24");
+    const Dims din{{int32_t(A), int32_t(B), int32_t(X), int32_t(C)}};
+    const Dims dout{{int32_t(A), int32_t(X), int32_t(B), int32_t(C)}};
+    const uint32_t in = p_.tensors[src].dims == din ? src : alias(src, din, ".move");
+    std::rotate(cur.begin() + std::ptrdiff_t(j), cur.begin() + std::ptrdiff_t(k), cur.begin() + std::ptrdiff_t(k) + 1);
+    uint32_t dst;
+    if (m + 1 == moves.size()) {
+      ASSIGN_OR_RETURN(dst, tensor_as(id, y, dout));
+    } else {
+      dst = temp(id, "move" + std::to_string(m), dout, zp);
+    }
+    npu::TransposeArgs a{};
+    a.input = in;
+    a.output = dst;
+    const Dims perm{{0, 2, 1, 3}};
+    for (int i = 0; i < 4; ++i) a.perm[i] = perm[size_t(i)];
+    call(Opcode::kTranspose, id, a, {in}, {dst});
+    src = dst;
+  }
   return Status::OK();
 }
 
@@ -1261,7 +1324,40 @@ Status Lowering::lower_reduce(NodeId id) {
       if (reduced[i]) ks[i] = 1;
     std::vector<Dims> f;
     std::vector<std::vector<size_t>> groups;
-    RETURN_IF_ERROR(fold_axes(id, {xs, ks}, [&](size_t i, size_t j) { return reduced[i] == reduced[j]; }, &f, &groups));
+    const bool max_min = n.kind == OpKind::ReduceMax || n.kind == OpKind::ReduceMin;
+    RETURN_IF_ERROR(fold_axes(id, {xs, ks}, [&](size_t i, size_t j) { return reduced[i] == reduced[j]; }, &f, &groups,
+                              max_min ? 0 : 4));
+    if (groups.size() > 4) {
+      // Max/Min over axes that alternate with kept ones: one axis at a time ([1][before][axis][after],
+      // exact: no requantization in between), the last step into the output.
+      Shape cur = xs;
+      ASSIGN_OR_RETURN(uint32_t src, tensor(id, x));
+      std::vector<size_t> todo;
+      for (size_t i = 0; i < xs.size(); ++i)
+        if (reduced[i] && xs[i] != 1) todo.push_back(i);
+      for (size_t m = 0; m < todo.size(); ++m) {
+        const size_t r = todo[m];
+        int64_t before = 1, after = 1;
+        for (size_t i = 0; i < r; ++i) before *= cur[i];
+        for (size_t i = r + 1; i < cur.size(); ++i) after *= cur[i];
+        CHECK_OR_RETURN(before <= kMaxDim && after <= kMaxDim, Error::NotSupported, describe(g_, id),
+                        ": folded dimension above 2^24");
+        const Dims din{{1, int32_t(before), int32_t(cur[r]), int32_t(after)}};
+        const Dims dout{{1, int32_t(before), 1, int32_t(after)}};
+        npu::ReduceArgs step = a;
+        step.axes_mask = 1 << 2;
+        step.input = p_.tensors[src].dims == din ? src : alias(src, din, ".axis");
+        if (m + 1 == todo.size()) {
+          ASSIGN_OR_RETURN(step.output, tensor_as(id, y, dout));
+        } else {
+          step.output = temp(id, "reduce" + std::to_string(m), dout, p_.tensors[src].zero_point);
+        }
+        call(Opcode::kReduce, id, step, {step.input}, {step.output});
+        src = step.output;
+        cur[r] = 1;
+      }
+      return Status::OK();
+    }
     for (size_t k = 0; k < groups.size(); ++k)
       if (reduced[groups[k].front()]) a.axes_mask |= 1 << int(4 - groups.size() + k);
     ASSIGN_OR_RETURN(a.input, tensor_as(id, x, f[0]));

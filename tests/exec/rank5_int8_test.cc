@@ -45,22 +45,26 @@ void for_each_index(const Shape& shape, Fn fn) {
 
 const QuantParams kQ = QuantParams::per_tensor(0.05f, 3);
 
-TEST(Rank5Int8, TransposeFoldsNeighbouringAxes) {
+// (0 1) and (3 4) stay neighbours: one 3-D transpose. The reversal and the 6-D permutation keep
+// no neighbours: one axis moved at a time (4-block transposes).
+TEST(Rank5Int8, TransposeFoldsNeighbouringAxesOrMovesOneAtATime) {
   std::mt19937 rng(1);
-  const Shape xs{2, 3, 5, 3, 4};
-  TensorData x = random_i8(rng, xs);
-  const std::vector<int64_t> perm{0, 1, 3, 4, 2};  // (0 1) and (3 4) stay neighbours: 3-D
-  Attributes a;
-  a.set("perm", perm);
-  auto r = testing::run_single_op(OpKind::Transpose, {Operand::input(x, kQ)}, a, {OutputSpec{kQ}});
-  ASSERT_TRUE(r.ok()) << r.status().to_string();
-  const TensorData& y = r.value()[0];
-  ASSERT_EQ(y.shape, (Shape{2, 3, 3, 4, 5}));
-  for_each_index(y.shape, [&](const std::vector<int64_t>& o) {
-    std::vector<int64_t> in(5);
-    for (size_t j = 0; j < 5; ++j) in[size_t(perm[j])] = o[j];
-    ASSERT_EQ(y.data<int8_t>()[flat(y.shape, o)], x.data<int8_t>()[flat(xs, in)]);
-  });
+  for (const std::vector<int64_t>& perm :
+       {std::vector<int64_t>{0, 1, 3, 4, 2}, {4, 3, 2, 1, 0}, {0, 2, 1, 4, 3}, {5, 1, 3, 0, 4, 2}}) {
+    const Shape xs = perm.size() == 5 ? Shape{2, 3, 5, 3, 4} : Shape{2, 3, 1, 2, 3, 2};
+    TensorData x = random_i8(rng, xs);
+    Attributes a;
+    a.set("perm", perm);
+    auto r = testing::run_single_op(OpKind::Transpose, {Operand::input(x, kQ)}, a, {OutputSpec{kQ}});
+    ASSERT_TRUE(r.ok()) << r.status().to_string();
+    const TensorData& y = r.value()[0];
+    for (size_t j = 0; j < perm.size(); ++j) ASSERT_EQ(y.shape[j], xs[size_t(perm[j])]);
+    for_each_index(y.shape, [&](const std::vector<int64_t>& o) {
+      std::vector<int64_t> in(perm.size());
+      for (size_t j = 0; j < perm.size(); ++j) in[size_t(perm[j])] = o[j];
+      ASSERT_EQ(y.data<int8_t>()[flat(y.shape, o)], x.data<int8_t>()[flat(xs, in)]) << perm[0] << perm[1];
+    });
+  }
 }
 
 TEST(Rank5Int8, ReduceMaxAndMinOverFoldedAxes) {
@@ -68,7 +72,8 @@ TEST(Rank5Int8, ReduceMaxAndMinOverFoldedAxes) {
   const Shape xs{2, 3, 4, 5, 6};
   TensorData x = random_i8(rng, xs);
   for (OpKind k : {OpKind::ReduceMax, OpKind::ReduceMin})
-    for (const std::vector<int64_t>& axes : {std::vector<int64_t>{0}, {1, 2}, {-1, 0}, {1, 3}}) {
+    // {0, 2, 4}: reduced and kept axes alternate (5 groups): one axis at a time.
+    for (const std::vector<int64_t>& axes : {std::vector<int64_t>{0}, {1, 2}, {-1, 0}, {1, 3}, {0, 2, 4}}) {
       SCOPED_TRACE(str_cat(op_kind_name(k), " axes ", axes[0], axes.size() > 1 ? " ..." : ""));
       Attributes a;
       a.set("axes", axes);
@@ -132,8 +137,11 @@ TEST(Rank5Int8, WhatDoesNotFoldIsNotSupportedWithTheRightCount) {
   std::mt19937 rng(4);
   TensorData x = random_i8(rng, {2, 3, 4, 5, 6});
   Attributes a;
-  a.set("perm", std::vector<int64_t>{4, 3, 2, 1, 0});
-  auto g = testing::make_single_op_graph(OpKind::Transpose, {Operand::input(x, kQ)}, a, {OutputSpec{kQ}});
+  a.set("axes", std::vector<int64_t>{0, 2, 4});  // reduced and kept axes alternate: 5 groups
+  a.set("keepdims", int64_t(1));
+  // A mean would requantize between single-axis steps: not folded that way.
+  auto g = testing::make_single_op_graph(OpKind::ReduceMean, {Operand::input(x, kQ)}, a,
+                                         {OutputSpec{QuantParams::per_tensor(0.01f, 0)}});
   ASSERT_TRUE(g.ok()) << g.status().to_string();
   const Status s = lowering::can_lower(g.value(), g.value().live_nodes()[0]);
   EXPECT_EQ(s.code(), Error::NotSupported);
