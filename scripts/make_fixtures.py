@@ -25,6 +25,7 @@ import copy
 import gzip
 import hashlib
 import json
+import math
 import os
 import platform
 import re
@@ -596,6 +597,148 @@ def log_summary(name, e, seconds):
     log("  done in %.1f s" % seconds)
 
 
+# ----------------------------------------------------------------------------
+# Transformers (issue 15): plain PyTorch (nn.LayerNorm, nn.GELU, attention with @ and softmax,
+# nn.Embedding, a causal masked_fill(-inf)), random weights, exported at opsets 13 and 17.
+# ----------------------------------------------------------------------------
+
+class Attention(nn.Module):
+    def __init__(self, dim, heads, causal=False, ctx=0):
+        super().__init__()
+        self.h = heads; self.d = dim // heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+        self.causal = causal
+        if causal:
+            self.register_buffer("mask", torch.tril(torch.ones(ctx, ctx)).view(1, 1, ctx, ctx))
+    def forward(self, x):
+        B, T, C = x.shape
+        qkv = self.qkv(x).reshape(B, T, 3, self.h, self.d).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv[0], qkv[1], qkv[2]
+        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(self.d))
+        if self.causal:
+            att = att.masked_fill(self.mask[:, :, :T, :T] == 0, float("-inf"))
+        att = att.softmax(dim=-1)
+        y = (att @ v).transpose(1, 2).reshape(B, T, C)
+        return self.proj(y)
+
+class Block(nn.Module):
+    def __init__(self, dim, heads, mlp, causal=False, ctx=0):
+        super().__init__()
+        self.ln1 = nn.LayerNorm(dim); self.attn = Attention(dim, heads, causal, ctx)
+        self.ln2 = nn.LayerNorm(dim)
+        self.mlp = nn.Sequential(nn.Linear(dim, mlp), nn.GELU(), nn.Linear(mlp, dim))
+    def forward(self, x):
+        x = x + self.attn(self.ln1(x))
+        return x + self.mlp(self.ln2(x))
+
+class ViT(nn.Module):
+    def __init__(self, img=32, patch=8, ch=3, dim=64, depth=2, heads=4, mlp=128, classes=10):
+        super().__init__()
+        n = (img // patch) ** 2
+        self.patch = nn.Conv2d(ch, dim, patch, patch)
+        self.cls = nn.Parameter(torch.randn(1, 1, dim) * 0.02)
+        self.pos = nn.Parameter(torch.randn(1, n + 1, dim) * 0.02)
+        self.blocks = nn.Sequential(*[Block(dim, heads, mlp) for _ in range(depth)])
+        self.ln = nn.LayerNorm(dim); self.head = nn.Linear(dim, classes)
+    def forward(self, x):
+        x = self.patch(x).flatten(2).transpose(1, 2)
+        x = torch.cat([self.cls.expand(x.shape[0], -1, -1), x], dim=1) + self.pos
+        x = self.ln(self.blocks(x))
+        return self.head(x[:, 0])
+
+class KWS(nn.Module):
+    # keyword spotting on MFCC frames [B, 1, T, F]: frame embedding, transformer, mean pool
+    def __init__(self, frames=49, feats=10, dim=64, depth=2, heads=4, mlp=128, classes=12):
+        super().__init__()
+        self.embed = nn.Linear(feats, dim)
+        self.pos = nn.Parameter(torch.randn(1, frames, dim) * 0.02)
+        self.blocks = nn.Sequential(*[Block(dim, heads, mlp) for _ in range(depth)])
+        self.ln = nn.LayerNorm(dim); self.head = nn.Linear(dim, classes)
+    def forward(self, x):
+        x = self.embed(x.squeeze(1)) + self.pos
+        x = self.ln(self.blocks(x))
+        return self.head(x.mean(dim=1))
+
+class GPT(nn.Module):
+    def __init__(self, vocab=128, ctx=16, dim=64, depth=2, heads=4, mlp=128):
+        super().__init__()
+        self.tok = nn.Embedding(vocab, dim); self.pos = nn.Embedding(ctx, dim)
+        self.register_buffer("positions", torch.arange(ctx).unsqueeze(0))
+        self.blocks = nn.Sequential(*[Block(dim, heads, mlp, True, ctx) for _ in range(depth)])
+        self.ln = nn.LayerNorm(dim); self.head = nn.Linear(dim, vocab, bias=False)
+    def forward(self, idx):
+        T = idx.shape[1]
+        x = self.tok(idx) + self.pos(self.positions[:, :T])
+        return self.head(self.ln(self.blocks(x)))
+
+
+TRANSFORMER_ORDER = ["vit_tiny", "kws_transformer", "gpt_decoder"]
+TRANSFORMER_OPSETS = [13, 17]
+
+
+def recipe_transformer(name):
+    seed_everything(15)
+    if name == "vit_tiny":
+        model = ViT()
+        inputs = smooth_images(150, 8, 3, 32, 32)
+        calib = smooth_images(151, 16, 3, 32, 32)
+        desc = "ViT: 8x8 patches of a 32x32 RGB image, dim 64, 2 blocks, 4 heads, MLP 128, cls token, 10 classes"
+    elif name == "kws_transformer":
+        model = KWS()
+        rng = np.random.RandomState(152)
+        inputs = rng.randn(8, 1, 49, 10).astype(np.float32)
+        calib = rng.randn(16, 1, 49, 10).astype(np.float32)
+        desc = ("keyword-spotting transformer: 49 frames of 10 MFCC-like features (standard normal), linear "
+                "embedding, dim 64, 2 blocks, 4 heads, MLP 128, mean pool, 12 classes")
+    else:
+        model = GPT()
+        rng = np.random.RandomState(153)
+        inputs = rng.randint(0, 128, size=(8, 16)).astype(np.int64)
+        calib = rng.randint(0, 128, size=(16, 16)).astype(np.int64)
+        desc = ("GPT-style decoder: vocabulary 128, context 16, token and position nn.Embedding, dim 64, 2 blocks "
+                "with causal masked_fill(-inf), 4 heads, MLP 128, final LayerNorm, logits [1, 16, 128]")
+    return dict(model=model.eval(), inputs=inputs, calib=calib, description=desc)
+
+
+def build_transformer(name):
+    t_start = time.perf_counter()
+    log("== %s" % name)
+    r = recipe_transformer(name)
+    model, inputs = r["model"], r["inputs"]
+    out_dir = os.path.join(FIXTURES, name)
+    os.makedirs(out_dir, exist_ok=True)
+    ref_f32 = torch_outputs(model, inputs)
+    example = torch.from_numpy(inputs[:1])
+    ops = {}
+    for opset in TRANSFORMER_OPSETS:
+        path = os.path.join(out_dir, "model_f32_opset%d.onnx" % opset)
+        torch.onnx.export(model, example, path, opset_version=opset, input_names=["input"],
+                          output_names=["output"], do_constant_folding=True)
+        m = onnx.load(path)
+        onnx.checker.check_model(m)
+        ops["opset%d" % opset] = op_counts(m)
+    save_npy(os.path.join(out_dir, "inputs.npy"), inputs)
+    save_npy(os.path.join(out_dir, "calib.npy"), r["calib"])
+    save_npy(os.path.join(out_dir, "ref_f32.npy"), ref_f32)
+    entry = dict(
+        description=r["description"],
+        input_name="input",
+        output_name="output",
+        input_shape=[1] + list(inputs.shape[1:]),
+        input_dtype=str(inputs.dtype),
+        output_shape=[1] + list(ref_f32.shape[1:]),
+        sample_count=int(len(inputs)),
+        calibration="calib.npy, %d samples drawn like inputs.npy" % len(r["calib"]),
+        onnx_ops=ops,
+    )
+    entry["files"] = {f: file_info(os.path.join(out_dir, f)) for f in sorted(os.listdir(out_dir))}
+    log("  ops: %s" % ops)
+    log("  files: %s" % ", ".join("%s %d" % (k, v["bytes"]) for k, v in entry["files"].items()))
+    log("  done in %.1f s" % (time.perf_counter() - t_start))
+    return entry
+
+
 def script_sha256(fname):
     with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), fname), "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()
@@ -603,10 +746,11 @@ def script_sha256(fname):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", choices=MODEL_ORDER, action="append",
+    ap.add_argument("--only", choices=MODEL_ORDER + TRANSFORMER_ORDER, action="append",
                     help="regenerate only this model (repeatable); the manifest keeps the other entries")
     args = ap.parse_args()
     names = [n for n in MODEL_ORDER if not args.only or n in args.only]
+    tnames = [n for n in TRANSFORMER_ORDER if not args.only or n in args.only]
 
     torch.set_num_threads(2)
     os.makedirs(FIXTURES, exist_ok=True)
@@ -616,10 +760,13 @@ def main():
         with open(manifest_path) as f:
             manifest = json.load(f)
     models = manifest.get("models", {})
+    transformers = manifest.get("transformers", {})
 
     t0 = time.perf_counter()
     for name in names:
         models[name] = build(name)
+    for name in tnames:
+        transformers[name] = build_transformer(name)
 
     manifest = dict(
         generator=dict(
@@ -647,6 +794,7 @@ def main():
                          "saturate(round_half_to_even(x / scale) + zp), float ops in between in float64",
         ),
         models={k: models[k] for k in MODEL_ORDER if k in models},
+        transformers={k: transformers[k] for k in TRANSFORMER_ORDER if k in transformers},
     )
     text = json.dumps(manifest, indent=1)
     # keep short numeric lists (shapes, ranges) on one line

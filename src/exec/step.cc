@@ -42,7 +42,11 @@ BindFn find_binder(OpKind kind) {
     case OpKind::Exp:
     case OpKind::Log:
     case OpKind::Sqrt:
-    case OpKind::Reciprocal: return bind_unary;
+    case OpKind::Reciprocal:
+    case OpKind::Erf:
+    case OpKind::Gelu:
+    case OpKind::Pow: return bind_unary;
+    case OpKind::LayerNormalization: return bind_layer_norm;
     case OpKind::Softmax: return bind_softmax;
     case OpKind::ReduceMean:
     case OpKind::ReduceMax:
@@ -56,7 +60,10 @@ BindFn find_binder(OpKind kind) {
     case OpKind::Pad:
     case OpKind::Identity:
     case OpKind::Dropout:
-    case OpKind::Cast: return bind_data_movement;
+    case OpKind::Cast:
+    case OpKind::Expand:
+    case OpKind::Gather:
+    case OpKind::Where: return bind_data_movement;
     case OpKind::QuantizeLinear:
     case OpKind::DequantizeLinear: return bind_quantize;
     case OpKind::kCount: break;

@@ -28,7 +28,11 @@
 //   Gemm              A, B, C?    alpha, beta, transA, transB
 //   MatMul            A, B        (numpy matmul broadcasting)
 //   BatchNormalization X, scale, B, mean, var   epsilon, channels_last
-//   Relu, Sigmoid, Tanh, Abs, Neg, Exp, Log, Sqrt, Reciprocal, HardSwish   X
+//   Relu, Sigmoid, Tanh, Abs, Neg, Exp, Log, Sqrt, Reciprocal, HardSwish, Erf   X
+//   Gelu              X           approximate ("none": 0.5x(1+erf(x/sqrt2)), "tanh")
+//   Pow               X           exponent (float; ONNX Pow with a constant scalar exponent)
+//   LayerNormalization X, Scale, B?   axis (first normalized axis), epsilon; Scale and B broadcast
+//                     to X's trailing dims from axis (ONNX opset 17; the float output only)
 //   Clip              X           min, max (float; absent = unbounded)
 //   LeakyRelu         X           alpha
 //   HardSigmoid       X           alpha, beta
@@ -50,6 +54,9 @@
 //                     nearest_mode, scales[rank] (float); output shape is the tensor's shape.
 //   ReduceMean, ReduceMax, ReduceMin, ReduceSum   X   axes (empty = all), keepdims
 //   Cast              X           to (DType as int)
+//   Expand            X           shape (the output shape, fully resolved)
+//   Gather            X, indices (i32|i64, run-time or constant)   axis
+//   Where             condition (bool), X, Y   (numpy broadcasting of all three)
 //   Identity, Dropout X           (inference: copy)
 //   QuantizeLinear    X(f32) -> Y(i8|u8 with quant)
 //   DequantizeLinear  X(i8|u8|i32 with quant) -> Y(f32)

@@ -660,6 +660,89 @@ Status rule_dequantize(const RuleCtx& c, Outputs* out) {
   return Status::OK();
 }
 
+Status rule_pow(const RuleCtx& c, Outputs* out) {
+  RETURN_IF_ERROR(rule_unary_numeric(c, out));
+  if (!c.attrs().has("exponent")) return c.fail("attribute exponent is required");
+  return Status::OK();
+}
+
+Status rule_gelu(const RuleCtx& c, Outputs* out) {
+  RETURN_IF_ERROR(rule_unary_numeric(c, out));
+  const std::string a = c.attrs().get_string("approximate", "none");
+  if (a != "none" && a != "tanh") return c.fail("attribute approximate must be \"none\" or \"tanh\", is \"", a, "\"");
+  return Status::OK();
+}
+
+Status rule_layer_norm(const RuleCtx& c, Outputs* out) {
+  RETURN_IF_ERROR(check_input_count(c, 2, 3));
+  RETURN_IF_ERROR(require_float_or_quantized(c, 0, "X"));
+  const Shape& x = c.in(0).shape;
+  const int64_t axis_attr = c.attrs().get_int("axis", -1);
+  const int axis = normalize_axis(axis_attr, x.size());
+  if (axis < 0) return c.fail("attribute axis=", axis_attr, " is out of range for input shape ", shape_str(x));
+  const Shape tail(x.begin() + axis, x.end());
+  static const char* kNames[] = {"X", "Scale", "B"};
+  for (size_t i = 1; i < 3; ++i) {
+    if (i == 2 && !c.has_input(2)) continue;
+    RETURN_IF_ERROR(require_input(c, i, kNames[i]));
+    if (!broadcasts_to(c.in(i).shape, tail))
+      return c.fail(operand_name(i, kNames[i]), " '", c.in(i).name, "' shape ", shape_str(c.in(i).shape),
+                    " does not broadcast to the normalized dims ", shape_str(tail));
+  }
+  if (!(c.attrs().get_float("epsilon", 1e-5) >= 0)) return c.fail("attribute epsilon must be non-negative");
+  out->push_back({c.in(0).dtype, x});
+  return Status::OK();
+}
+
+Status rule_expand(const RuleCtx& c, Outputs* out) {
+  RETURN_IF_ERROR(check_input_count(c, 1, 1));
+  RETURN_IF_ERROR(require_input(c, 0, "X"));
+  const auto shape = c.attrs().get_ints("shape");
+  if (!c.attrs().has("shape")) return c.fail("attribute shape is required");
+  const Shape to(shape.begin(), shape.end());
+  if (!broadcasts_to(c.in(0).shape, to))
+    return c.fail("input 0 (X) '", c.in(0).name, "' shape ", shape_str(c.in(0).shape), " does not broadcast to ",
+                  shape_str(to));
+  out->push_back({c.in(0).dtype, to});
+  return Status::OK();
+}
+
+Status rule_gather(const RuleCtx& c, Outputs* out) {
+  RETURN_IF_ERROR(check_input_count(c, 2, 2));
+  RETURN_IF_ERROR(require_input(c, 0, "X"));
+  RETURN_IF_ERROR(require_input(c, 1, "indices"));
+  const Shape& x = c.in(0).shape;
+  const Tensor& idx = c.in(1);
+  if (idx.dtype != DType::I64 && idx.dtype != DType::I32)
+    return c.fail("input 1 (indices) '", idx.name, "' must be i32 or i64, is ", dtype_name(idx.dtype));
+  const int64_t axis_attr = c.attrs().get_int("axis", 0);
+  const int axis = normalize_axis(axis_attr, x.size());
+  if (axis < 0) return c.fail("attribute axis=", axis_attr, " is out of range for input shape ", shape_str(x));
+  Shape r(x.begin(), x.begin() + axis);
+  r.insert(r.end(), idx.shape.begin(), idx.shape.end());
+  r.insert(r.end(), x.begin() + axis + 1, x.end());
+  out->push_back({c.in(0).dtype, r});
+  return Status::OK();
+}
+
+Status rule_where(const RuleCtx& c, Outputs* out) {
+  RETURN_IF_ERROR(check_input_count(c, 3, 3));
+  RETURN_IF_ERROR(require_input(c, 0, "condition"));
+  RETURN_IF_ERROR(require_input(c, 1, "X"));
+  RETURN_IF_ERROR(require_input(c, 2, "Y"));
+  if (c.in(0).dtype != DType::Bool)
+    return c.fail("input 0 (condition) '", c.in(0).name, "' must be bool, is ", dtype_name(c.in(0).dtype));
+  if (c.in(1).dtype != c.in(2).dtype)
+    return c.fail("X '", c.in(1).name, "' is ", dtype_name(c.in(1).dtype), ", Y '", c.in(2).name, "' is ",
+                  dtype_name(c.in(2).dtype), "; they must have the same dtype");
+  Shape xy, r;
+  if (!broadcast_shapes(c.in(1).shape, c.in(2).shape, &xy) || !broadcast_shapes(c.in(0).shape, xy, &r))
+    return c.fail("shapes of condition ", shape_str(c.in(0).shape), ", X ", shape_str(c.in(1).shape), " and Y ",
+                  shape_str(c.in(2).shape), " do not broadcast");
+  out->push_back({c.in(1).dtype, r});
+  return Status::OK();
+}
+
 RuleFn find_rule(OpKind k) {
   switch (k) {
     case OpKind::Conv: return rule_conv;
@@ -678,7 +761,14 @@ RuleFn find_rule(OpKind k) {
     case OpKind::Reciprocal:
     case OpKind::HardSwish:
     case OpKind::LeakyRelu:
-    case OpKind::HardSigmoid: return rule_unary_numeric;
+    case OpKind::HardSigmoid:
+    case OpKind::Erf: return rule_unary_numeric;
+    case OpKind::Gelu: return rule_gelu;
+    case OpKind::Pow: return rule_pow;
+    case OpKind::LayerNormalization: return rule_layer_norm;
+    case OpKind::Expand: return rule_expand;
+    case OpKind::Gather: return rule_gather;
+    case OpKind::Where: return rule_where;
     case OpKind::Clip: return rule_clip;
     case OpKind::Identity:
     case OpKind::Dropout: return rule_unary;

@@ -44,6 +44,17 @@ void unary_f32(const UnaryParams& p, const float* x, float* y, size_t n) {
     case UnaryOp::Log: return map(x, y, n, [](float v) { return std::log(v); });
     case UnaryOp::Sqrt: return map(x, y, n, [](float v) { return std::sqrt(v); });
     case UnaryOp::Reciprocal: return map(x, y, n, [](float v) { return 1.f / v; });
+    case UnaryOp::Erf: return map(x, y, n, [](float v) { return std::erf(v); });
+    // erfc and the sigmoid form avoid the cancellation of 1 + erf / 1 + tanh for negative x.
+    case UnaryOp::Gelu: return map(x, y, n, [](float v) { return 0.5f * v * std::erfc(v * -0.70710678118654752f); });
+    case UnaryOp::GeluTanh:
+      return map(x, y, n, [](float v) {
+        const float u = 0.79788456080286536f * (v + 0.044715f * v * v * v);
+        return v / (1.f + std::exp(-2.f * u));
+      });
+    case UnaryOp::Pow:
+      if (alpha == 2.f) return map(x, y, n, [](float v) { return v * v; });
+      return map(x, y, n, [=](float v) { return std::pow(v, alpha); });
   }
 }
 

@@ -7,7 +7,10 @@
 //   Sigmoid      1 / (1 + exp(-x))
 //   HardSigmoid  max(0, min(1, alpha * x + beta))
 //   HardSwish    x * max(0, min(1, x / 6 + 1/2))   (ONNX: alpha = 1/6, beta = 0.5)
-//   Tanh, Abs, Neg, Exp, Log, Sqrt, Reciprocal     as in <cmath>; NaN/inf as IEEE gives them
+//   Tanh, Abs, Neg, Exp, Log, Sqrt, Reciprocal, Erf   as in <cmath>; NaN/inf as IEEE gives them
+//   Gelu         0.5 * x * (1 + erf(x / sqrt(2)))
+//   GeluTanh     0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x^3)))
+//   Pow          pow(x, alpha)   (ONNX Pow with a constant exponent)
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -27,12 +30,16 @@ enum class UnaryOp : uint8_t {
   Exp,
   Log,
   Sqrt,
-  Reciprocal
+  Reciprocal,
+  Erf,
+  Gelu,
+  GeluTanh,
+  Pow
 };
 
 struct UnaryParams {
   UnaryOp op = UnaryOp::Relu;
-  float alpha = 0;  // LeakyRelu, HardSigmoid
+  float alpha = 0;  // LeakyRelu, HardSigmoid, Pow (the exponent)
   float beta = 0;   // HardSigmoid
   float min = 0;    // Clip (use -INFINITY / +INFINITY for an absent bound)
   float max = 0;

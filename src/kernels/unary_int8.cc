@@ -30,6 +30,10 @@ double unary_reference_f64(const UnaryParams& p, double x) {
     case UnaryOp::Log: return std::log(x);
     case UnaryOp::Sqrt: return std::sqrt(x);
     case UnaryOp::Reciprocal: return 1.0 / x;
+    case UnaryOp::Erf: return std::erf(x);
+    case UnaryOp::Gelu: return 0.5 * x * std::erfc(-x / std::sqrt(2.0));
+    case UnaryOp::GeluTanh: return 0.5 * x * (1.0 + std::tanh(0.79788456080286535588 * (x + 0.044715 * x * x * x)));
+    case UnaryOp::Pow: return std::pow(x, double(p.alpha));
   }
   return x;
 }

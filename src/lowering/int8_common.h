@@ -96,6 +96,12 @@ inline StatusOr<UnaryParams> unary_params(const Graph& g, NodeId id) {
     case OpKind::Log: up.op = UnaryOp::Log; break;
     case OpKind::Sqrt: up.op = UnaryOp::Sqrt; break;
     case OpKind::Reciprocal: up.op = UnaryOp::Reciprocal; break;
+    case OpKind::Erf: up.op = UnaryOp::Erf; break;
+    case OpKind::Gelu: up.op = n.attrs.get_string("approximate", "none") == "tanh" ? UnaryOp::GeluTanh : UnaryOp::Gelu; break;
+    case OpKind::Pow:
+      up.op = UnaryOp::Pow;
+      up.alpha = float(n.attrs.get_float("exponent", 1.0));
+      break;
     default: return error(Error::NotSupported, describe(g, id), ": no int8 kernel for ", op_kind_name(n.kind));
   }
   return up;

@@ -441,7 +441,10 @@ Status Lowering::lower_node(NodeId id) {
     case OpKind::Exp:
     case OpKind::Log:
     case OpKind::Sqrt:
-    case OpKind::Reciprocal: return lower_unary(id);
+    case OpKind::Reciprocal:
+    case OpKind::Erf:
+    case OpKind::Gelu:
+    case OpKind::Pow: return lower_unary(id);
     case OpKind::Softmax: return lower_softmax(id);
     case OpKind::Pad: return lower_pad(id);
     case OpKind::Slice: return lower_slice_node(id);

@@ -52,6 +52,14 @@
   X(pad)                           \
   X(concat)                        \
   X(resize)                        \
+  /* transformers (rules/transformer.cc) */ \
+  X(erf)                           \
+  X(expand)                        \
+  X(gather)                        \
+  X(gelu)                          \
+  X(layer_normalization)           \
+  X(pow)                           \
+  X(where)                         \
   /* never delegated (with the reason) */ \
   X(batch_normalization)           \
   X(cast)                          \

@@ -70,6 +70,7 @@ OpQuantRule quant_rule(const Graph& g, NodeId id) {
     case OpKind::ReduceMin:
     case OpKind::Identity:
     case OpKind::Dropout:
+    case OpKind::Expand:
       r.share = OpQuantRule::Share::kInput0;
       return r;
     case OpKind::Concat:
@@ -103,12 +104,18 @@ OpQuantRule quant_rule(const Graph& g, NodeId id) {
     case OpKind::Log:
     case OpKind::Sqrt:
     case OpKind::Reciprocal:
+    case OpKind::Erf:
+    case OpKind::Gelu:
+    case OpKind::Pow:
     case OpKind::ReduceMean:
     case OpKind::ReduceSum:
       return r;
     // Stay float: no int8 meaning in the Neutron scheme (BatchNormalization is folded before).
     case OpKind::BatchNormalization:
     case OpKind::Div:
+    case OpKind::Gather:              // int8 embedding tables and selects: not yet
+    case OpKind::LayerNormalization:
+    case OpKind::Where:
     case OpKind::Cast:
     case OpKind::QuantizeLinear:
     case OpKind::DequantizeLinear:

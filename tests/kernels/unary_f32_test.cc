@@ -28,13 +28,18 @@ double reference(const UnaryParams& p, double x) {
     case UnaryOp::Log: return std::log(x);
     case UnaryOp::Sqrt: return std::sqrt(x);
     case UnaryOp::Reciprocal: return 1.0 / x;
+    case UnaryOp::Erf: return std::erf(x);
+    case UnaryOp::Gelu: return 0.5 * x * std::erfc(-x / std::sqrt(2.0));
+    case UnaryOp::GeluTanh: return 0.5 * x * (1 + std::tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)));
+    case UnaryOp::Pow: return std::pow(x, double(p.alpha));
   }
   return 0;
 }
 
 const char* name(UnaryOp op) {
   static const char* n[] = {"Relu", "Clip", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh",
-                            "Abs",  "Neg",  "Exp",       "Log",     "Sqrt",        "Reciprocal"};
+                            "Abs",  "Neg",  "Exp",       "Log",     "Sqrt",        "Reciprocal",
+                            "Erf",  "Gelu", "GeluTanh",  "Pow"};
   return n[int(op)];
 }
 
@@ -43,11 +48,12 @@ TEST(UnaryF32, MatchesDoubleReference) {
   std::uniform_real_distribution<float> wide(-12.f, 12.f);
   const UnaryOp ops[] = {UnaryOp::Relu,      UnaryOp::Clip, UnaryOp::LeakyRelu, UnaryOp::Sigmoid, UnaryOp::HardSigmoid,
                          UnaryOp::HardSwish, UnaryOp::Tanh, UnaryOp::Abs,       UnaryOp::Neg,     UnaryOp::Exp,
-                         UnaryOp::Log,       UnaryOp::Sqrt, UnaryOp::Reciprocal};
+                         UnaryOp::Log,       UnaryOp::Sqrt, UnaryOp::Reciprocal, UnaryOp::Erf,   UnaryOp::Gelu,
+                         UnaryOp::GeluTanh,  UnaryOp::Pow};
   for (UnaryOp op : ops) {
     UnaryParams p;
     p.op = op;
-    p.alpha = op == UnaryOp::LeakyRelu ? 0.1f : 0.2f;
+    p.alpha = op == UnaryOp::LeakyRelu ? 0.1f : (op == UnaryOp::Pow ? 3.f : 0.2f);
     p.beta = 0.5f;
     p.min = -1.5f;
     p.max = 6.f;

@@ -14,14 +14,15 @@ namespace {
 TEST(UnaryInt8, AllOpsAllInputsMatchExactQdq) {
   const UnaryOp ops[] = {UnaryOp::Relu, UnaryOp::Clip,  UnaryOp::LeakyRelu, UnaryOp::Sigmoid, UnaryOp::HardSigmoid,
                          UnaryOp::HardSwish, UnaryOp::Tanh, UnaryOp::Abs, UnaryOp::Neg, UnaryOp::Exp,
-                         UnaryOp::Log, UnaryOp::Sqrt, UnaryOp::Reciprocal};
+                         UnaryOp::Log, UnaryOp::Sqrt, UnaryOp::Reciprocal, UnaryOp::Erf, UnaryOp::Gelu,
+                         UnaryOp::GeluTanh, UnaryOp::Pow};
   std::mt19937 rng(5);
   for (int trial = 0; trial < 20; ++trial) {
     for (UnaryOp op : ops) {
       SCOPED_TRACE("trial " + std::to_string(trial) + " op " + std::to_string(int(op)));
       UnaryParams p;
       p.op = op;
-      p.alpha = op == UnaryOp::HardSigmoid ? 0.2f : 0.1f;
+      p.alpha = op == UnaryOp::HardSigmoid ? 0.2f : (op == UnaryOp::Pow ? 2.f : 0.1f);
       p.beta = 0.5f;
       p.min = -0.5f;
       p.max = 1.5f;
@@ -48,6 +49,10 @@ TEST(UnaryInt8, AllOpsAllInputsMatchExactQdq) {
           case UnaryOp::Log: r = std::log(v); break;
           case UnaryOp::Sqrt: r = std::sqrt(v); break;
           case UnaryOp::Reciprocal: r = 1 / v; break;
+          case UnaryOp::Erf: r = std::erf(v); break;
+          case UnaryOp::Gelu: r = v * 0.5 * std::erfc(-v / std::sqrt(2.0)); break;
+          case UnaryOp::GeluTanh: r = v / (1 + std::exp(-2 * 0.7978845608028654 * (v + 0.044715 * v * v * v))); break;
+          case UnaryOp::Pow: r = v * v; break;
         }
         real[i] = r;
       }

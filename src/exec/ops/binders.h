@@ -20,13 +20,16 @@ StatusOr<StepPtr> bind_batchnorm(const Graph& g, NodeId id);
 StatusOr<StepPtr> bind_resize(const Graph& g, NodeId id);
 // elementwise.cc: Add, Sub, Mul, Div, Max, Min, PRelu
 StatusOr<StepPtr> bind_binary(const Graph& g, NodeId id);
-// unary.cc: Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Tanh, Abs, Neg, Exp, Log, Sqrt, Reciprocal
+// unary.cc: Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish, Tanh, Abs, Neg, Exp, Log, Sqrt, Reciprocal,
+// Erf, Gelu, Pow
 StatusOr<StepPtr> bind_unary(const Graph& g, NodeId id);
+// layer_norm.cc
+StatusOr<StepPtr> bind_layer_norm(const Graph& g, NodeId id);
 // softmax.cc
 StatusOr<StepPtr> bind_softmax(const Graph& g, NodeId id);
 // reduce.cc: ReduceMean, ReduceMax, ReduceMin, ReduceSum
 StatusOr<StepPtr> bind_reduce(const Graph& g, NodeId id);
-// data_movement.cc: Concat, Reshape, Transpose, Slice, Split, Pad, Identity, Dropout, Cast
+// data_movement.cc: Concat, Reshape, Transpose, Slice, Split, Pad, Identity, Dropout, Cast, Expand, Gather, Where
 StatusOr<StepPtr> bind_data_movement(const Graph& g, NodeId id);
 // quantize.cc: QuantizeLinear, DequantizeLinear
 StatusOr<StepPtr> bind_quantize(const Graph& g, NodeId id);

@@ -1,8 +1,9 @@
-// Data movement: Concat, Reshape, Identity, Dropout, Transpose, Slice, Split, Pad, Cast.
+// Data movement: Concat, Reshape, Identity, Dropout, Transpose, Slice, Split, Pad, Cast, Expand, Gather, Where.
 // All but Cast move bytes and work for every dtype, including quantized integers as long as every
 // data tensor of the node carries the same quantization (no requantization here). Constant Pad of
 // a quantized tensor pads with quantize(value) (the zero point for 0).
 #include "kernels/data_movement.h"
+#include "kernels/index_ops.h"
 
 #include <cmath>
 #include <cstring>
@@ -329,6 +330,74 @@ StatusOr<StepPtr> bind_cast(const Graph& g, NodeId id) {
   return make_step([=](const RunContext& ctx) { cast(from, to, ctx.raw(xi), ctx.out<void>(yi), count); });
 }
 
+// Expand: a broadcast copy.
+StatusOr<StepPtr> bind_expand(const Graph& g, NodeId id) {
+  Io io;
+  RETURN_IF_ERROR(check_io(g, id, 1, &io));
+  const Tensor& x = g.tensor(io.inputs[0]);
+  const Tensor& y = g.tensor(io.outputs[0]);
+  SelectParams p;
+  const Span<const int64_t> ops[1] = {Span<const int64_t>(x.shape)};
+  CHECK_OR_RETURN(prepare_select(Span<const int64_t>(y.shape), ops, 1, dtype_size(x.dtype), &p), Error::InvalidModel,
+                  describe(g, id), ": input ", shape_str(x.shape), " does not broadcast to ", shape_str(y.shape),
+                  " (or rank > ", kMaxSelectRank, ")");
+  const TensorId xi = io.inputs[0], yi = io.outputs[0];
+  return make_step([=](const RunContext& ctx) { expand(p, ctx.raw(xi), ctx.out<void>(yi)); });
+}
+
+// Gather: data and output share dtype and quantization; indices are i32/i64, run-time or constant.
+StatusOr<StepPtr> bind_gather(const Graph& g, NodeId id) {
+  const Node& n = g.node(id);
+  CHECK_OR_RETURN(n.inputs.size() == 2 && n.input(0) != kNoTensor && n.input(1) != kNoTensor && n.outputs.size() == 1,
+                  Error::InvalidModel, describe(g, id), ": expects data, indices and 1 output");
+  const TensorId xi = n.inputs[0], ii = n.inputs[1], yi = n.outputs[0];
+  const Tensor& x = g.tensor(xi);
+  const Tensor& idx = g.tensor(ii);
+  const Tensor& y = g.tensor(yi);
+  CHECK_OR_RETURN(x.dtype == y.dtype && x.quant == y.quant, Error::NotSupported, describe(g, id), ": data '", x.name,
+                  "' and output '", y.name, "' differ in dtype or quantization");
+  CHECK_OR_RETURN(idx.dtype == DType::I64 || idx.dtype == DType::I32, Error::InvalidModel, describe(g, id),
+                  ": indices must be i32 or i64, are ", dtype_name(idx.dtype));
+  const int axis = normalize_axis(n.attrs.get_int("axis", 0), x.shape.size());
+  CHECK_OR_RETURN(axis >= 0, Error::InvalidModel, describe(g, id), ": axis out of range for ", shape_str(x.shape));
+  GatherParams p;
+  for (int i = 0; i < axis; ++i) p.outer *= x.shape[size_t(i)];
+  p.axis_dim = x.shape[size_t(axis)];
+  for (size_t i = size_t(axis) + 1; i < x.shape.size(); ++i) p.inner *= x.shape[i];
+  p.count = num_elements(idx.shape);
+  p.elem_size = dtype_size(x.dtype);
+  CHECK_OR_RETURN(p.outer * p.count * p.inner == num_elements(y.shape), Error::InvalidModel, describe(g, id),
+                  ": output shape ", shape_str(y.shape), " does not match the gather");
+  const bool i64 = idx.dtype == DType::I64;
+  return make_step([=](const RunContext& ctx) { gather(p, ctx.raw(xi), ctx.raw(ii), i64, ctx.out<void>(yi)); });
+}
+
+// Where: X, Y and the output share dtype and quantization; the condition is bool.
+StatusOr<StepPtr> bind_where(const Graph& g, NodeId id) {
+  const Node& n = g.node(id);
+  CHECK_OR_RETURN(n.inputs.size() == 3 && n.outputs.size() == 1 && n.input(0) != kNoTensor && n.input(1) != kNoTensor &&
+                      n.input(2) != kNoTensor,
+                  Error::InvalidModel, describe(g, id), ": expects condition, X, Y and 1 output");
+  const TensorId ci = n.inputs[0], xi = n.inputs[1], zi = n.inputs[2], yi = n.outputs[0];
+  const Tensor& c = g.tensor(ci);
+  const Tensor& x = g.tensor(xi);
+  const Tensor& z = g.tensor(zi);
+  const Tensor& y = g.tensor(yi);
+  CHECK_OR_RETURN(c.dtype == DType::Bool, Error::InvalidModel, describe(g, id), ": condition must be bool");
+  CHECK_OR_RETURN(x.dtype == y.dtype && z.dtype == y.dtype && x.quant == y.quant && z.quant == y.quant,
+                  Error::NotSupported, describe(g, id), ": X '", x.name, "', Y '", z.name, "' and output '", y.name,
+                  "' differ in dtype or quantization (a requantizing select is not implemented)");
+  SelectParams p;
+  const Span<const int64_t> ops[3] = {Span<const int64_t>(c.shape), Span<const int64_t>(x.shape),
+                                      Span<const int64_t>(z.shape)};
+  CHECK_OR_RETURN(prepare_select(Span<const int64_t>(y.shape), ops, 3, dtype_size(y.dtype), &p), Error::InvalidModel,
+                  describe(g, id), ": operands do not broadcast to ", shape_str(y.shape), " (or rank > ",
+                  kMaxSelectRank, ")");
+  return make_step([=](const RunContext& ctx) {
+    where(p, ctx.in<uint8_t>(ci), ctx.raw(xi), ctx.raw(zi), ctx.out<void>(yi));
+  });
+}
+
 }  // namespace
 
 StatusOr<StepPtr> bind_data_movement(const Graph& g, NodeId id) {
@@ -342,6 +411,9 @@ StatusOr<StepPtr> bind_data_movement(const Graph& g, NodeId id) {
     case OpKind::Split: return bind_split(g, id);
     case OpKind::Pad: return bind_pad(g, id);
     case OpKind::Cast: return bind_cast(g, id);
+    case OpKind::Expand: return bind_expand(g, id);
+    case OpKind::Gather: return bind_gather(g, id);
+    case OpKind::Where: return bind_where(g, id);
     default: return error(Error::Internal, describe(g, id), ": not a data movement op");
   }
 }

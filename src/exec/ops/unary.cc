@@ -24,6 +24,9 @@ bool unary_op_of(OpKind k, UnaryOp* op) {
     case OpKind::Log: *op = UnaryOp::Log; return true;
     case OpKind::Sqrt: *op = UnaryOp::Sqrt; return true;
     case OpKind::Reciprocal: *op = UnaryOp::Reciprocal; return true;
+    case OpKind::Erf: *op = UnaryOp::Erf; return true;
+    case OpKind::Gelu: *op = UnaryOp::Gelu; return true;  // GeluTanh by attribute (below)
+    case OpKind::Pow: *op = UnaryOp::Pow; return true;
     default: return false;
   }
 }
@@ -61,6 +64,10 @@ StatusOr<StepPtr> bind_unary(const Graph& g, NodeId id) {
       p.alpha = float(n.attrs.get_float("alpha", 0.2));
       p.beta = float(n.attrs.get_float("beta", 0.5));
       break;
+    case UnaryOp::Gelu:
+      if (n.attrs.get_string("approximate", "none") == "tanh") p.op = UnaryOp::GeluTanh;
+      break;
+    case UnaryOp::Pow: p.alpha = float(n.attrs.get_float("exponent", 1.0)); break;
     case UnaryOp::Clip:
       CHECK_OR_RETURN(!std::isnan(lo) && !std::isnan(hi), Error::InvalidModel, describe(g, id),
                       ": Clip bounds must not be NaN");

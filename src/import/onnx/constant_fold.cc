@@ -150,6 +150,63 @@ StatusOr<TensorData> fold_gather(const TensorData& data, const TensorData& indic
   return r;
 }
 
+namespace {
+
+// Element offsets into an operand of shape `in` for every element of the broadcast shape `out`
+// (numpy rules; `in` must broadcast to `out`).
+std::vector<int64_t> broadcast_offsets(const Shape& in, const Shape& out) {
+  const size_t rank = out.size();
+  Shape e(rank, 1);
+  for (size_t i = 0; i < in.size(); ++i) e[rank - in.size() + i] = in[i];
+  auto st = strides_of(e);
+  for (size_t i = 0; i < rank; ++i)
+    if (e[i] == 1) st[i] = 0;
+  std::vector<int64_t> r(size_t(num_elements(out)));
+  std::vector<int64_t> idx(rank, 0);
+  int64_t off = 0;
+  for (size_t i = 0; i < r.size(); ++i) {
+    r[i] = off;
+    for (size_t d = rank; d-- > 0;) {
+      off += st[d];
+      if (++idx[d] < out[d]) break;
+      off -= st[d] * out[d];
+      idx[d] = 0;
+    }
+  }
+  return r;
+}
+
+}  // namespace
+
+TensorData fold_where(const TensorData& cond, const TensorData& x, const TensorData& y, const Shape& out) {
+  TensorData r(x.dtype, out);
+  const size_t es = dtype_size(x.dtype);
+  const auto oc = broadcast_offsets(cond.shape, out), ox = broadcast_offsets(x.shape, out),
+             oy = broadcast_offsets(y.shape, out);
+  for (size_t i = 0; i < oc.size(); ++i) {
+    const uint8_t* src = cond.bytes[size_t(oc[i])] ? &x.bytes[size_t(ox[i]) * es] : &y.bytes[size_t(oy[i]) * es];
+    std::memcpy(&r.bytes[i * es], src, es);
+  }
+  return r;
+}
+
+TensorData fold_expand(const TensorData& x, const Shape& out) {
+  TensorData r(x.dtype, out);
+  const size_t es = dtype_size(x.dtype);
+  const auto ox = broadcast_offsets(x.shape, out);
+  for (size_t i = 0; i < ox.size(); ++i) std::memcpy(&r.bytes[i * es], &x.bytes[size_t(ox[i]) * es], es);
+  return r;
+}
+
+TensorData fold_equal(const TensorData& a, const TensorData& b, const Shape& out) {
+  TensorData r(DType::Bool, out);
+  const auto oa = broadcast_offsets(a.shape, out), ob = broadcast_offsets(b.shape, out);
+  const bool integer = is_integer(a.dtype) || a.dtype == DType::Bool;
+  for (size_t i = 0; i < oa.size(); ++i)
+    r.bytes[i] = integer ? a.get_as_int(oa[i]) == b.get_as_int(ob[i]) : a.get_as_double(oa[i]) == b.get_as_double(ob[i]);
+  return r;
+}
+
 StatusOr<TensorData> fold_binary(OpKind kind, const TensorData& a, const TensorData& b) {
   const size_t rank = std::max(a.shape.size(), b.shape.size());
   Shape out(rank), ea(rank, 1), eb(rank, 1);
@@ -223,7 +280,8 @@ StatusOr<std::optional<TensorData>> try_fold_node(const Graph& g, NodeId id) {
   switch (n.kind) {
     case OpKind::Identity: case OpKind::Dropout: case OpKind::Cast: case OpKind::Reshape: case OpKind::Transpose:
     case OpKind::Slice: case OpKind::Concat: case OpKind::Add: case OpKind::Sub: case OpKind::Mul: case OpKind::Div:
-    case OpKind::Max: case OpKind::Min: case OpKind::Neg: case OpKind::Abs:
+    case OpKind::Max: case OpKind::Min: case OpKind::Neg: case OpKind::Abs: case OpKind::Expand: case OpKind::Gather:
+    case OpKind::Where:
       break;
     default:
       return std::optional<TensorData>();
@@ -265,6 +323,13 @@ StatusOr<std::optional<TensorData>> try_fold_node(const Graph& g, NodeId id) {
         steps[ax] = i < st.size() ? st[i] : 1;
       }
       return std::optional<TensorData>(fold_slice(*in[0], starts, ends, steps));
+    }
+    case OpKind::Expand: return std::optional<TensorData>(fold_expand(*in[0], out.shape));
+    case OpKind::Where: return std::optional<TensorData>(fold_where(*in[0], *in[1], *in[2], out.shape));
+    case OpKind::Gather: {
+      ASSIGN_OR_RETURN(TensorData r, fold_gather(*in[0], *in[1], normalize_axis(n.attrs.get_int("axis", 0),
+                                                                                in[0]->shape.size())));
+      return std::optional<TensorData>(std::move(r));
     }
     case OpKind::Concat:
       return std::optional<TensorData>(

@@ -21,11 +21,16 @@ TensorData fold_slice(const TensorData& x, const std::vector<int64_t>& starts, c
 TensorData fold_concat(const std::vector<const TensorData*>& xs, int axis);
 // ONNX Gather (indices may be negative); errors name the offending index.
 StatusOr<TensorData> fold_gather(const TensorData& data, const TensorData& indices, int axis);
+// Where / Expand / Equal with numpy broadcasting to `out` (checked by the caller's shape rule);
+// Equal gives bool.
+TensorData fold_where(const TensorData& cond, const TensorData& x, const TensorData& y, const Shape& out);
+TensorData fold_expand(const TensorData& x, const Shape& out);
+TensorData fold_equal(const TensorData& a, const TensorData& b, const Shape& out);
 // Add, Sub, Mul, Div, Max, Min with numpy broadcasting; a and b have the same dtype.
 StatusOr<TensorData> fold_binary(OpKind kind, const TensorData& a, const TensorData& b);
 
 // Evaluates node `id` when its kind is a cheap one (Identity, Dropout, Cast, Reshape, Transpose,
-// Slice, Concat, Add, Sub, Mul, Div, Max, Min, Neg, Abs) and every input is an unquantized
+// Slice, Concat, Add, Sub, Mul, Div, Max, Min, Neg, Abs, Expand, Gather, Where) and every input is an unquantized
 // constant. Returns nullopt when the node is not folded. Its output types must be inferred already.
 StatusOr<std::optional<TensorData>> try_fold_node(const Graph& g, NodeId id);
 

@@ -12,6 +12,7 @@
 
 #include "core/memory_budget.h"
 #include "core/read_file.h"
+#include "import/onnx/fuse_transformer.h"
 #include "import/onnx/import_context.h"
 #include "import/onnx/onnx_ops.h"
 #include "import/onnx/tensor_proto.h"
@@ -21,7 +22,9 @@
 namespace neutron {
 namespace {
 
-constexpr int kMaxOpset = 17;
+// 18: Split num_outputs, Pad axes, Reduce* axes inputs, Resize antialias/axes; 19-20 add float8
+// types and Gelu (20), which the mappers reject or read.
+constexpr int kMaxOpset = 20;
 
 bool is_default_domain(const std::string& d) { return d.empty() || d == "ai.onnx"; }
 
@@ -244,8 +247,25 @@ StatusOr<Graph> import_model(const onnx::ModelProto& m, const std::string& file,
     return error(Error::NotSupported, file, ": opset ", s.opset, " is newer than the newest supported opset (", kMaxOpset, ")");
   if (!m.has_graph()) return error(Error::InvalidModel, file, ": the model has no graph");
   const onnx::GraphProto& graph = m.graph();
-  // Unsupported operators first: that is the most useful message for a model we cannot import.
-  for (int i = 0; i < graph.node_size(); ++i) RETURN_IF_ERROR(check_node_supported(s, graph.node(i), i));
+  // Unsupported operators first, all of them in one message: that is the most useful message
+  // for a model we cannot import.
+  {
+    std::vector<std::string> problems;
+    for (int i = 0; i < graph.node_size(); ++i) {
+      Status st = check_node_supported(s, graph.node(i), i);
+      if (!st.ok()) problems.push_back(st.message());
+    }
+    if (problems.size() == 1) return error(Error::NotSupported, problems[0]);
+    if (!problems.empty()) {
+      std::string msg = str_cat(file, ": ", problems.size(), " nodes are not supported: ");
+      for (size_t i = 0; i < problems.size(); ++i) {
+        std::string p = problems[i];
+        if (p.compare(0, file.size() + 2, file + ": ") == 0) p = p.substr(file.size() + 2);
+        msg += (i ? "; " : "") + p;
+      }
+      return error(Error::NotSupported, msg);
+    }
+  }
   if (s.opset < 1) return error(Error::InvalidModel, file, ": the model imports no opset of the default ONNX domain");
   s.g.name = graph.name();
 
@@ -265,6 +285,7 @@ StatusOr<Graph> import_model(const onnx::ModelProto& m, const std::string& file,
   ASSIGN_OR_RETURN(auto order, order_nodes(s, graph));
   for (int i : order) RETURN_IF_ERROR(import_node(s, graph.node(i), i));
   RETURN_IF_ERROR(bind_outputs(s, graph));
+  fuse_transformer_patterns(s.g);  // after bind_outputs: a graph output is never fused away
   s.g.compact();
   RETURN_IF_ERROR(verify_graph(s.g).with_context(file + ": imported graph"));
   RETURN_IF_ERROR(check_declared_outputs(s, graph));

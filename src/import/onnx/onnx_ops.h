@@ -67,8 +67,17 @@ Status map_reduce(NodeCtx& c);        // ReduceMean, ReduceMax, ReduceMin, Reduc
 Status map_constant(NodeCtx& c);
 Status map_constant_of_shape(NodeCtx& c);
 Status map_shape(NodeCtx& c);
-Status map_gather(NodeCtx& c);
 Status map_floor_ceil(NodeCtx& c);  // Floor, Ceil (shape arithmetic of interpolate exports)
+
+// ---- ops_transformer.cc ----
+Status map_equal(NodeCtx& c);       // constants only
+Status map_expand(NodeCtx& c);
+Status map_gather(NodeCtx& c);
+Status map_gelu(NodeCtx& c);
+Status map_layer_norm(NodeCtx& c);
+Status map_not(NodeCtx& c);         // constants only
+Status map_pow(NodeCtx& c);
+Status map_where(NodeCtx& c);
 
 // ---- ops_quant.cc ----
 Status map_quantize(NodeCtx& c);

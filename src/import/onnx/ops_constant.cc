@@ -1,5 +1,5 @@
 // Ops that produce constants at import: Constant, ConstantOfShape, Shape (shapes are static), and
-// Gather, Floor and Ceil on constants (the shape arithmetic of exported graphs).
+// Floor and Ceil on constants (the shape arithmetic of exported graphs).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -80,21 +80,6 @@ Status map_floor_ceil(NodeCtx& c) {
   const bool floor = c.op() == "Floor";
   for (int64_t i = 0; i < r.count(); ++i) r.data<float>()[i] = floor ? std::floor(r.data<float>()[i]) : std::ceil(r.data<float>()[i]);
   c.bind_constant(0, std::move(r));
-  return Status::OK();
-}
-
-Status map_gather(NodeCtx& c) {
-  ASSIGN_OR_RETURN(const TensorData* data, c.constant(0, "data"));
-  ASSIGN_OR_RETURN(const TensorData* indices, c.constant(1, "indices"));
-  if (indices->dtype != DType::I64 && indices->dtype != DType::I32)
-    return c.fail(Error::InvalidModel, "input 1 (indices) must be int32 or int64, is ", dtype_name(indices->dtype));
-  const int64_t axis_attr = c.attrs().get_int("axis", 0);
-  const int axis = normalize_axis(axis_attr, data->shape.size());
-  if (axis < 0)
-    return c.fail(Error::InvalidModel, "attribute axis=", axis_attr, " is out of range for shape ", shape_str(data->shape));
-  auto r = fold_gather(*data, *indices, axis);
-  if (!r.ok()) return c.fail(r.status().code(), r.status().message());
-  c.bind_constant(0, std::move(r).value());
   return Status::OK();
 }
 

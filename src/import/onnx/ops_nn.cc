@@ -375,6 +375,11 @@ Status map_resize(NodeCtx& c) {
     ASSIGN_OR_RETURN(auto scales, c.constant_floats(1, "scales"));
     return emit_resize(c, x, mode, "asymmetric", "floor", scales);
   }
+  // Opset 18 additions: only their defaults (an all-axes resize without antialiasing).
+  if (c.attrs().get_int("antialias", 0) != 0) return c.fail(Error::NotSupported, "antialias=1 is not supported");
+  if (c.attrs().has("axes")) return c.fail(Error::NotSupported, "attribute axes is not supported");
+  if (c.attrs().get_string("keep_aspect_ratio_policy", "stretch") != "stretch")
+    return c.fail(Error::NotSupported, "keep_aspect_ratio_policy other than \"stretch\" is not supported");
   const std::string ctm = c.attrs().get_string("coordinate_transformation_mode", "half_pixel");
   static const char* kModes[] = {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nn"};
   if (ctm == "tf_crop_and_resize")

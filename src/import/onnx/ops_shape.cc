@@ -273,6 +273,13 @@ Status map_split(NodeCtx& c) {
   }
   const size_t n = c.num_outputs();
   if (n == 0) return c.fail(Error::InvalidModel, "has no outputs");
+  if (split.empty() && c.opset() >= 18 && c.attrs().has("num_outputs")) {
+    // Opset 18: num_outputs chunks of ceil(d / n), the last one smaller.
+    const int64_t d = xs[size_t(axis)], parts = c.attrs().get_int("num_outputs", 0);
+    if (parts != int64_t(n)) return c.fail(Error::InvalidModel, "num_outputs=", parts, " but the node has ", n, " outputs");
+    const int64_t chunk = (d + parts - 1) / parts;
+    for (int64_t i = 0, left = d; i < parts; ++i, left -= chunk) split.push_back(std::max<int64_t>(0, std::min(chunk, left)));
+  }
   if (split.empty()) {
     if (xs[size_t(axis)] % int64_t(n) != 0)
       return c.fail(Error::InvalidModel, "axis ", axis, " of size ", xs[size_t(axis)], " does not split evenly into ", n,
@@ -332,6 +339,19 @@ Status map_pad(NodeCtx& c) {
       if (v.size() > 1) return c.fail(Error::InvalidModel, "input 2 (constant_value) must be a scalar");
       if (!v.empty()) value = v[0];
     }
+  }
+  if (c.opset() >= 18 && c.has_input(3)) {  // opset 18: pads for the listed axes only
+    ASSIGN_OR_RETURN(auto axes_in, c.constant_ints(3, "axes"));
+    if (pads.size() != 2 * axes_in.size())
+      return c.fail(Error::InvalidModel, "pads ", str_cat(pads), " must have 2 values per axis of ", str_cat(axes_in));
+    std::vector<int64_t> full(2 * xs.size(), 0);
+    for (size_t i = 0; i < axes_in.size(); ++i) {
+      const int ax = normalize_axis(axes_in[i], xs.size());
+      if (ax < 0) return c.fail(Error::InvalidModel, "axes ", str_cat(axes_in), " has an out-of-range axis");
+      full[size_t(ax)] = pads[i];
+      full[size_t(ax) + xs.size()] = pads[i + axes_in.size()];
+    }
+    pads = full;
   }
   if (pads.size() != 2 * xs.size())
     return c.fail(Error::InvalidModel, "pads ", str_cat(pads), " must have ", 2 * xs.size(), " values for input shape ",

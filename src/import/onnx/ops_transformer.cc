@@ -1,0 +1,152 @@
+// Mappers of the ops transformer exports add: Gather (embedding lookups and qkv[0] indexing),
+// Where (masked_fill), Expand, Equal (constant masks and shape arithmetic), Pow with a constant
+// exponent, Erf, Gelu (opset 20) and LayerNormalization (opset 17). Nodes whose inputs are all
+// constant fold at emission (constant_fold.h).
+#include <cmath>
+
+#include "core/memory_budget.h"
+#include "import/onnx/constant_fold.h"
+#include "import/onnx/onnx_ops.h"
+#include "import/onnx/tensor_proto.h"
+
+namespace neutron {
+
+Status map_gather(NodeCtx& c) {
+  ASSIGN_OR_RETURN(TensorId data, c.req(0, "data"));
+  ASSIGN_OR_RETURN(TensorId indices, c.req(1, "indices"));
+  const DType it = c.tensor(indices).dtype;
+  if (it != DType::I64 && it != DType::I32)
+    return c.fail(Error::InvalidModel, "input 1 (indices) must be int32 or int64, is ", dtype_name(it));
+  const int64_t axis_attr = c.attrs().get_int("axis", 0);
+  const int axis = normalize_axis(axis_attr, c.shape(data).size());
+  if (axis < 0)
+    return c.fail(Error::InvalidModel, "attribute axis=", axis_attr, " is out of range for shape ",
+                  shape_str(c.shape(data)));
+  if (c.tensor(indices).is_constant()) {  // constant indices out of range are a model error, not a zero row
+    const TensorData& d = *c.tensor(indices).data;
+    const int64_t dim = c.shape(data)[size_t(axis)];
+    for (int64_t i = 0; i < d.count(); ++i)
+      if (d.get_as_int(i) < -dim || d.get_as_int(i) >= dim)
+        return c.fail(Error::InvalidModel, "index ", d.get_as_int(i), " is out of range for axis ", axis, " of size ",
+                      dim);
+  }
+  Attributes a;
+  a.set("axis", int64_t(axis));
+  return c.emit(OpKind::Gather, {data, indices}, a).status();
+}
+
+Status map_where(NodeCtx& c) {
+  ASSIGN_OR_RETURN(TensorId cond, c.req(0, "condition"));
+  ASSIGN_OR_RETURN(TensorId x, c.req(1, "X"));
+  ASSIGN_OR_RETURN(TensorId y, c.req(2, "Y"));
+  return c.emit(OpKind::Where, {cond, x, y}, {}).status();
+}
+
+Status map_expand(NodeCtx& c) {
+  ASSIGN_OR_RETURN(TensorId x, c.req(0, "input"));
+  ASSIGN_OR_RETURN(auto dims, c.constant_ints(1, "shape"));
+  // ONNX Expand broadcasts the input and the given shape both ways (a 1 in `shape` keeps the
+  // input's dimension).
+  const Shape& xs = c.shape(x);
+  const size_t rank = std::max(xs.size(), dims.size());
+  Shape out(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    const int64_t a = i < rank - xs.size() ? 1 : xs[i - (rank - xs.size())];
+    const int64_t b = i < rank - dims.size() ? 1 : dims[i - (rank - dims.size())];
+    if (a != b && a != 1 && b != 1)
+      return c.fail(Error::InvalidModel, "input shape ", shape_str(xs), " does not broadcast with shape ", str_cat(dims));
+    if (b < 0 || b > kMaxTensorElements) return c.fail(Error::InvalidModel, "shape ", str_cat(dims), " is invalid");
+    out[i] = a == 1 ? b : a;
+  }
+  if (out == xs) {
+    c.bind_output(0, x);
+    return Status::OK();
+  }
+  Attributes a;
+  a.set("shape", std::vector<int64_t>(out.begin(), out.end()));
+  return c.emit(OpKind::Expand, {x}, a).status();
+}
+
+// Equal on constants only (causal masks built from buffers, and the shape arithmetic of
+// Expand/Reshape exports); a run-time Equal has no kernel.
+Status map_equal(NodeCtx& c) {
+  ASSIGN_OR_RETURN(const TensorData* a, c.constant(0, "A"));
+  ASSIGN_OR_RETURN(const TensorData* b, c.constant(1, "B"));
+  if (a->dtype != b->dtype)
+    return c.fail(Error::InvalidModel, "operands have different dtypes ", dtype_name(a->dtype), " and ",
+                  dtype_name(b->dtype));
+  const size_t rank = std::max(a->shape.size(), b->shape.size());
+  Shape out(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    const int64_t x = i < rank - a->shape.size() ? 1 : a->shape[i - (rank - a->shape.size())];
+    const int64_t y = i < rank - b->shape.size() ? 1 : b->shape[i - (rank - b->shape.size())];
+    if (x != y && x != 1 && y != 1)
+      return c.fail(Error::InvalidModel, "shapes ", shape_str(a->shape), " and ", shape_str(b->shape),
+                    " do not broadcast");
+    out[i] = x == 1 ? y : x;
+  }
+  c.bind_constant(0, fold_equal(*a, *b, out));
+  return Status::OK();
+}
+
+// Not on constants only (inverted masks).
+Status map_not(NodeCtx& c) {
+  ASSIGN_OR_RETURN(const TensorData* x, c.constant(0, "X"));
+  if (x->dtype != DType::Bool) return c.fail(Error::InvalidModel, "input 0 (X) must be bool, is ", dtype_name(x->dtype));
+  TensorData r = *x;
+  for (auto& b : r.bytes) b = b ? 0 : 1;
+  c.bind_constant(0, std::move(r));
+  return Status::OK();
+}
+
+Status map_pow(NodeCtx& c) {
+  ASSIGN_OR_RETURN(TensorId x, c.req(0, "X"));
+  ASSIGN_OR_RETURN(auto e, c.constant_floats(1, "Y"));
+  if (e.size() != 1)
+    return c.fail(Error::NotSupported, "input 1 (Y) holds ", e.size(),
+                  " exponents; only a single constant exponent is supported");
+  if (c.tensor(x).dtype != DType::F32)
+    return c.fail(Error::NotSupported, "input 0 (X) is ", dtype_name(c.tensor(x).dtype), "; only float Pow is supported");
+  if (e[0] == 1.0) {
+    c.bind_output(0, x);
+    return Status::OK();
+  }
+  if (e[0] == 0.5) return c.emit(OpKind::Sqrt, {x}, {}).status();
+  Attributes a;
+  a.set("exponent", e[0]);
+  return c.emit(OpKind::Pow, {x}, a).status();
+}
+
+Status map_gelu(NodeCtx& c) {
+  ASSIGN_OR_RETURN(TensorId x, c.req(0, "X"));
+  const std::string approx = c.attrs().get_string("approximate", "none");
+  if (approx != "none" && approx != "tanh")
+    return c.fail(Error::InvalidModel, "attribute approximate must be \"none\" or \"tanh\", is \"", approx, "\"");
+  Attributes a;
+  a.set("approximate", approx);
+  return c.emit(OpKind::Gelu, {x}, a).status();
+}
+
+Status map_layer_norm(NodeCtx& c) {
+  ASSIGN_OR_RETURN(TensorId x, c.req(0, "X"));
+  ASSIGN_OR_RETURN(TensorId scale, c.req(1, "Scale"));
+  const TensorId bias = c.in(2);
+  if (c.output_used(1) || c.output_used(2))
+    return c.fail(Error::NotSupported, "outputs Mean and InvStdDev are not supported (inference uses output 0 only)");
+  for (TensorId t : {scale, bias})
+    if (t != kNoTensor && !c.tensor(t).is_constant())
+      return c.fail(Error::NotSupported, "Scale and B must be constants; '", c.tensor(t).name,
+                    "' is computed at run time");
+  Attributes a;
+  const int64_t axis_attr = c.attrs().get_int("axis", -1);
+  const int axis = normalize_axis(axis_attr, c.shape(x).size());
+  if (axis < 0)
+    return c.fail(Error::InvalidModel, "attribute axis=", axis_attr, " is out of range for shape ", shape_str(c.shape(x)));
+  a.set("axis", int64_t(axis));
+  a.set("epsilon", c.attrs().get_float("epsilon", 1e-5));
+  std::vector<TensorId> ins = {x, scale};
+  if (bias != kNoTensor) ins.push_back(bias);
+  return c.emit(OpKind::LayerNormalization, ins, a).status();
+}
+
+}  // namespace neutron
