@@ -145,12 +145,18 @@ Rule npu_payload_rule() {
                 const npu::ValidationResult v = npu::validate_microcode(p.microcode.data(), p.microcode.size(),
                                                                         p.weights.size(), &mc);
                 if (!v.ok()) return Verdict::fail(str_cat("kernel calls do not validate: ", v.message));
-                AlignedBuffer w;
-                w.resize(p.weights.size());
-                if (!p.weights.empty()) std::memcpy(w.data(), p.weights.data(), p.weights.size());
+                // The executor wants a 16-byte aligned weights section: the vector's own when malloc
+                // aligned it (it does on the hosts we build for), else a copy.
+                const uint8_t* wsec = p.weights.data();
+                AlignedBuffer copy;
+                if (reinterpret_cast<uintptr_t>(wsec) % npu::kAlignment != 0) {
+                  copy.resize(p.weights.size());
+                  std::memcpy(copy.data(), p.weights.data(), p.weights.size());
+                  wsec = copy.data();
+                }
                 size_t bytes = 0;
                 const kernel_calls::CallStatus cs =
-                    kernel_calls::Executor::required_memory(mc, w.data(), &bytes, kernel_calls::Limits::kNpu);
+                    kernel_calls::Executor::required_memory(mc, wsec, &bytes, kernel_calls::Limits::kNpu);
                 if (!cs.ok()) return Verdict::fail(str_cat("the NPU refuses its kernel calls: ", cs.message));
                 return Verdict::pass();
               }};
