@@ -131,8 +131,8 @@ Rule npu_payload_rule() {
   return Rule{"npu.payload",
               [](const NeutronTarget&) {
                 return std::string("the lowering must turn the op into kernel calls within the NPU's limits (kernel, "
-                                   "stride, dilation and padding <= 4096, tensors of at most 4 dimensions that are "
-                                   "not 1)");
+                                   "stride, dilation and padding <= 4096; a tensor of rank above 4 only where the op "
+                                   "folds it to 4 dimensions)");
               },
               [](const RuleInput& in) {
                 lowering::KernelProgram p;
