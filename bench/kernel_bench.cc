@@ -1,5 +1,6 @@
 // Microbenchmarks of the int8 and float conv / GEMM / BatchMatMul kernels on MobileNetV2 and
-// ResNet-18 layer shapes (batch 1, NHWC), for each code path this CPU has (scalar, avx2, avx512).
+// ResNet-18 layer shapes (batch 1, NHWC), for each code path this CPU has (scalar, avx2, avx512,
+// avx512+amx).
 // Counters: MAC/s of the layer.
 #include <benchmark/benchmark.h>
 
@@ -29,6 +30,8 @@ const ConvShape kConvs[] = {
     {"mnv2_pw_112_32to16", 112, 32, 16, 1, 1, 1},   {"mnv2_pw_56_24to144", 56, 24, 144, 1, 1, 1},
     {"mnv2_dw_56x144", 56, 144, 144, 3, 1, 144},    {"mnv2_dw_14x576", 14, 576, 576, 3, 1, 576},
     {"mnv2_pw_14_576to96", 14, 576, 96, 1, 1, 1},   {"mnv2_pw_7_320to1280", 7, 320, 1280, 1, 1, 1},
+    {"mnv2_pw_112_16to96", 112, 16, 96, 1, 1, 1},   {"mnv2_pw_28_32to192", 28, 32, 192, 1, 1, 1},
+    {"mnv2_pw_14_96to576", 14, 96, 576, 1, 1, 1},   {"mnv2_pw_7_960to160", 7, 960, 160, 1, 1, 1},
     {"r18_conv1_7x7s2", 224, 3, 64, 7, 2, 1},       {"r18_56_3x3_64", 56, 64, 64, 3, 1, 1},
     {"r18_28_3x3_128", 28, 128, 128, 3, 1, 1},      {"r18_14_3x3_256", 14, 256, 256, 3, 1, 1},
     {"r18_7_3x3_512", 7, 512, 512, 3, 1, 1},
@@ -52,8 +55,8 @@ std::vector<float> random_f32(size_t n, uint32_t seed) {
 
 int32_t out_size(int32_t in, int32_t k, int32_t stride) { return (in + 2 * (k / 2) - k) / stride + 1; }
 
-void conv_int8(benchmark::State& state, ConvShape s, KernelIsa isa) {
-  if (!set_kernel_isa(isa)) return state.SkipWithError("ISA not supported on this CPU");
+void conv_int8(benchmark::State& state, ConvShape s, KernelIsa isa, bool amx) {
+  if (!set_kernel_isa(isa) || !set_kernel_amx(amx)) return state.SkipWithError("ISA not supported on this CPU");
   Conv2DInt8Params p;
   p.in_h = p.in_w = s.hw;
   p.in_c = s.cin;
@@ -185,9 +188,13 @@ void batch_matmul_int8_bench(benchmark::State& state, KernelIsa isa) {
 void register_all() {
   for (const ConvShape& s : kConvs) {
     for (KernelIsa isa : kIsas)
-      benchmark::RegisterBenchmark((std::string("conv_int8/") + s.name + "/" + kernel_isa_name(isa)).c_str(), conv_int8,
-                                   s, isa)
-          ->Unit(benchmark::kMicrosecond);
+      for (bool amx : {false, true}) {
+        if (amx && isa != KernelIsa::kAvx512) continue;  // AMX tiles: only on top of the AVX-512 path
+        benchmark::RegisterBenchmark(
+            (std::string("conv_int8/") + s.name + "/" + kernel_isa_name(isa) + (amx ? "+amx" : "")).c_str(), conv_int8,
+            s, isa, amx)
+            ->Unit(benchmark::kMicrosecond);
+      }
     benchmark::RegisterBenchmark((std::string("conv_f32/") + s.name).c_str(), conv_f32, s)->Unit(benchmark::kMicrosecond);
   }
   for (KernelIsa isa : kIsas) {
@@ -204,6 +211,7 @@ void register_all() {
       ->Args({1, 512, 1000})
       ->Args({1, 1280, 1000})
       ->Args({196, 256, 256})
+      ->Args({960, 256, 512})  // the register tiles alone: A block and B slices in cache
       ->Unit(benchmark::kMicrosecond);
 }
 

@@ -195,7 +195,7 @@ def run_cli(cmd, what):
 
 
 def neutron_compare(neutron, ref_onnx, test_onnx, inputs, labels, out_json):
-    cmd = [neutron, "compare", ref_onnx, test_onnx, "--inputs", inputs, "--json", out_json]
+    cmd = [neutron, "compare", ref_onnx, test_onnx, "-i", inputs, "--json", out_json]
     if labels:
         cmd += ["--labels", labels]
     _, secs = run_cli(cmd, "neutron compare")
@@ -203,7 +203,7 @@ def neutron_compare(neutron, ref_onnx, test_onnx, inputs, labels, out_json):
         j = json.load(f)
     (o,) = j["outputs"]
     m = {k: o[k] for k in ("max_abs_error", "mse", "sqnr_db", "cosine", "top1_agreement")}
-    if "accuracy" in j:
+    if j.get("accuracy"):  # null without --labels
         m["accuracy"] = j["accuracy"]["test"]
         m["accuracy_float"] = j["accuracy"]["reference"]
     return m, secs
@@ -567,8 +567,8 @@ def evaluate_model(name, args, tmp_root):
         ours = os.path.join(tmp, "ours_%s.onnx" % tag)
         qjson = os.path.join(tmp, "quant_%s.json" % tag)
         try:
-            _, qsecs = run_cli([args.neutron, "quantize", f32_onnx, "--calib", calib_npy, "-o", ours,
-                                "--report-json", qjson] + extra, "neutron quantize")
+            _, qsecs = run_cli([args.neutron, "quantize", f32_onnx, "-i", calib_npy, "-o", ours,
+                                "--json", qjson] + extra, "neutron quantize")
             with open(qjson) as f:
                 quant_reports[label] = json.load(f)
             m, csecs = neutron_compare(args.neutron, f32_onnx, ours, eval_npy, labels_npy,
@@ -711,7 +711,7 @@ def write_markdown(path, report):
              "(Fashion-MNIST models only; the other networks have random weights and no meaningful classes).")
     L.append("* PyTorch: engine `onednn`, `get_default_qconfig_mapping(\"onednn\")` (HistogramObserver uint8 "
              "activations, per-channel symmetric int8 weights), `prepare_fx` / `convert_fx`.")
-    L.append("* Ours: `neutron quantize MODEL --calib calib.npy -o ours.onnx --observer ...` (Neutron scheme: int8 "
+    L.append("* Ours: `neutron quantize MODEL -i calib.npy -o ours.onnx --observer ...` (Neutron scheme: int8 "
              "activations, symmetric [-127, 127] weights, per channel for Conv, per tensor for Gemm), by default "
              "with bias correction from the float model's statistics (`--bias-correction float`): each Conv/Gemm "
              "bias absorbs the mean output shift that weight rounding causes, -(Wq - W) E[x], E[x] the calibration "

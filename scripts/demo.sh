@@ -14,14 +14,14 @@ x = np.load("fixtures/cifarnet/inputs.npy")[:10]
 np.save(sys.argv[1] + "/inputs.npy", np.ascontiguousarray(x))
 PY
 echo "== compile for imxrt700 (quantize, partition, compile to a program file)"
-"$dir/neutron" compile fixtures/cifarnet/model_f32.onnx --calib fixtures/cifarnet/inputs.npy \
-  --target imxrt700 -o "$out/cifarnet.nprg" --report-json "$out/report.json"
+"$dir/neutron" compile fixtures/cifarnet/model_f32.onnx -i fixtures/cifarnet/inputs.npy \
+  --target imxrt700 -o "$out/cifarnet.nprg" --json "$out/report.json"
 echo
 echo "== run the program: NPU partitions on the simulated Neutron N3-64, the rest on CPU kernels"
 "$dir/neutron" run "$out/cifarnet.nprg" -i "$out/inputs.npy" -o "$out/npu" --profile
 echo
 echo "== the same model as CPU kernel calls only (--target cpu), for comparison"
-"$dir/neutron" compile fixtures/cifarnet/model_f32.onnx --calib fixtures/cifarnet/inputs.npy \
+"$dir/neutron" compile fixtures/cifarnet/model_f32.onnx -i fixtures/cifarnet/inputs.npy \
   --target cpu -o "$out/cifarnet_cpu.nprg" > /dev/null
 "$dir/neutron" run "$out/cifarnet_cpu.nprg" -i "$out/inputs.npy" -o "$out/cpu"
 /usr/bin/python3 - "$out" <<'PY'

@@ -96,7 +96,7 @@ prepare_seeds() {
   "$build_dir/fuzz/make_seed_models" "$tmp"
   cp "$tmp/tiny_cnn.onnx" "$seeds/onnx/"
   for t in cpu imxrt700; do
-    "$build_dir/neutron" compile "$tmp/tiny_cnn.onnx" --calib "$tmp/tiny_cnn_calib.npy" --target "$t" \
+    "$build_dir/neutron" compile "$tmp/tiny_cnn.onnx" -i "$tmp/tiny_cnn_calib.npy" --target "$t" \
       -o "$seeds/program/tiny_cnn-$t.nprg" >/dev/null
   done
   for m in fmnist_cnn cifarnet; do

@@ -9,6 +9,7 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 PKGS=(build-essential cmake ninja-build ccache pkg-config
       libprotobuf-dev protobuf-compiler libonnx-dev libonnx-testdata
       libgtest-dev libgmock-dev libbenchmark-dev
+      libcli11-dev nlohmann-json3-dev
       flatbuffers-compiler libflatbuffers-dev
       python3-numpy
       clang libclang-rt-14-dev llvm

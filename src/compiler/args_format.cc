@@ -91,8 +91,8 @@ const char* op_value_name(Opcode op, int32_t v) {
       return v >= 0 && v < 4 ? k[v] : nullptr;
     }
     case Opcode::kPad: {
-      static const char* k[] = {"constant", "reflect"};
-      return v >= 0 && v < 2 ? k[v] : nullptr;
+      static const char* k[] = {"constant", "reflect", "edge"};
+      return v >= 0 && v < 3 ? k[v] : nullptr;
     }
     case Opcode::kResize: {
       static const char* k[] = {"nearest", "bilinear"};

@@ -301,24 +301,14 @@ CallStatus setup_conv(const Ctx& c, const Instruction& inst, Arena& ar, const vo
   int16_t* packed = ar.alloc<int16_t>(packed_n);
   int32_t* bias = ar.alloc<int32_t>(size_t(out_c));
   FixedMultiplier* mult = ar.alloc<FixedMultiplier>(size_t(out_c));
-  const size_t oihw_bytes = size_t(out_c) * size_t(cin_g) * size_t(a.kernel_h) * size_t(a.kernel_w);
-  const size_t raw_bias_off = npu::align16(oihw_bytes);
   ar.need(conv2d_int8_scratch_bytes(p));
-  ar.need(raw_bias_off + size_t(out_c) * 4);
+  ar.need(size_t(out_c) * 4);
   if (!ar.measuring) {
-    // NPU layout [out_c_padded][kh][kw][in_c_padded] -> OIHW [out_c][cin_g][kh][kw] in the workspace.
-    int8_t* oihw = reinterpret_cast<int8_t*>(ar.ws);
+    // Packed straight from the NPU layout [out_c_padded][kh][kw][in_c_padded] (no OIHW copy).
     const int8_t* w = reinterpret_cast<const int8_t*>(c.weights + a.weights_offset);
-    const size_t taps = size_t(a.kernel_h) * size_t(a.kernel_w), cin = size_t(cin_g), cin_p = size_t(a.in_c_padded);
-    for (size_t oc = 0; oc < size_t(out_c); ++oc) {
-      const int8_t* src = w + oc * taps * cin_p;  // [KH][KW][in_c_padded]
-      int8_t* dst = oihw + oc * cin * taps;       // [cin_g][KH][KW]
-      for (size_t t = 0; t < taps; ++t)
-        for (size_t ic = 0; ic < cin; ++ic) dst[ic * taps + t] = src[t * cin_p + ic];
-    }
-    int32_t* raw_bias = reinterpret_cast<int32_t*>(ar.ws + raw_bias_off);
+    int32_t* raw_bias = reinterpret_cast<int32_t*>(ar.ws);
     std::memcpy(raw_bias, c.weights + a.bias_offset, size_t(out_c) * 4);
-    conv2d_int8_pack(p, oihw, raw_bias, packed, bias);
+    conv2d_int8_pack_ohwi(p, w, a.in_c_padded, raw_bias, packed, bias);
     load_multipliers(c, a.multipliers_offset, size_t(out_c), mult);
     p.weights = packed;
     p.bias = bias;
@@ -634,7 +624,7 @@ CallStatus setup_pad(const Ctx& c, const Instruction& inst, Arena& ar, const voi
     pads[k] = a.pad_before[k];
     pads[4 + k] = a.pad_after[k];
   }
-  CALL_CHECK(a.mode == 0 || a.mode == 1, "pad: mode must be 0 (constant) or 1 (reflect)");
+  CALL_CHECK(a.mode >= 0 && a.mode <= 2, "pad: mode must be 0 (constant), 1 (reflect) or 2 (edge)");
   const uint32_t es = npu::elem_size(st->in.elem_type);
   uint8_t value[8] = {};
   if (a.mode == 0) {
@@ -652,7 +642,8 @@ CallStatus setup_pad(const Ctx& c, const Instruction& inst, Arena& ar, const voi
     }
   }
   CALL_CHECK(prepare_pad(Span<const int64_t>(shape, 4), Span<const int64_t>(pads, 8),
-                        a.mode == 0 ? PadMode::Constant : PadMode::Reflect, es, value, &st->p),
+                        a.mode == 0 ? PadMode::Constant : a.mode == 1 ? PadMode::Reflect : PadMode::Edge, es, value,
+                        &st->p),
             "pad: unsupported padding");
   *plan = st;
   return CallStatus();

@@ -56,9 +56,9 @@ CopyU8Fn pick_copy() {
 }
 
 // Writes the im2col row of output pixel (oy, ox) for group g as u8: [ky][kx][ic_in_group] + 128,
-// padding as zi + 128, zero padded from K to round4(K).
+// padding as zi + 128, zero padded from K to row_len.
 void gather_patch(const Conv2DInt8Params& p, const int8_t* in_n, int32_t oy, int32_t ox, int32_t g, uint8_t* row,
-                  CopyU8Fn copy) {
+                  int32_t row_len, CopyU8Fn copy) {
   const int32_t cin_g = p.in_c / p.groups;
   const uint8_t zp = uint8_t(int8_t(p.input_zero_point)) ^ 0x80;
   const size_t row_bytes = size_t(p.kernel_w) * size_t(cin_g);
@@ -94,7 +94,54 @@ void gather_patch(const Conv2DInt8Params& p, const int8_t* in_n, int32_t oy, int
     }
   }
   const int32_t K = patch_size(p);
-  std::memset(row + K, 0, size_t(round4(K) - K));
+  std::memset(row + K, 0, size_t(row_len - K));
+}
+
+#if NEUTRON_X86_KERNELS
+// gather_patch for one group, no width dilation and kernel_w * in_c <= 64 (a stem over 3 input
+// channels): each kh row is one masked load merged into the zero point, flipped to u8, and one
+// masked store, instead of a memset and a copy of a few bytes each.
+NEUTRON_TARGET_AVX512 void gather_patch_narrow_avx512(const Conv2DInt8Params& p, const int8_t* in_n, int32_t oy,
+                                                      int32_t ox, uint8_t* row, int32_t row_len) {
+  const int32_t C = p.in_c, row_bytes = p.kernel_w * C;
+  const int32_t ix0 = ox * p.stride_w - p.pad_left;
+  const int32_t lo = ix0 < 0 ? (-ix0 < p.kernel_w ? -ix0 : p.kernel_w) : 0;
+  int32_t hi = p.in_w - ix0 < p.kernel_w ? p.in_w - ix0 : p.kernel_w;
+  if (hi < lo) hi = lo;
+  const __m512i zp = _mm512_set1_epi8(char(p.input_zero_point));
+  const __m512i flip = _mm512_set1_epi8(char(0x80));
+  const __mmask64 all_mask = row_bytes == 64 ? ~__mmask64(0) : __mmask64((uint64_t(1) << row_bytes) - 1);
+  // Bytes [lo * C, hi * C) of a kh row come from the image.
+  const __mmask64 inside = hi > lo ? ((hi * C == 64 ? ~__mmask64(0) : (uint64_t(1) << (hi * C)) - 1) &
+                                      ~((uint64_t(1) << (lo * C)) - 1))
+                                   : __mmask64(0);
+  uint8_t* dst = row;
+  for (int32_t ky = 0; ky < p.kernel_h; ++ky, dst += row_bytes) {
+    const int32_t iy = oy * p.stride_h - p.pad_top + ky * p.dilation_h;
+    __m512i v = zp;
+    if (iy >= 0 && iy < p.in_h && inside) {
+      // The load starts at pixel ix0 (possibly left of the image); masked-off bytes are not read.
+      const uintptr_t base = reinterpret_cast<uintptr_t>(in_n) + uintptr_t((intptr_t(iy) * p.in_w + ix0) * C);
+      v = _mm512_mask_loadu_epi8(zp, inside, reinterpret_cast<const void*>(base));
+    }
+    _mm512_mask_storeu_epi8(dst, all_mask, _mm512_xor_si512(v, flip));
+  }
+  const int32_t K = p.kernel_h * row_bytes;
+  std::memset(row + K, 0, size_t(row_len - K));
+}
+#endif
+
+// gather_patch, or its narrow AVX-512 form where it applies.
+inline void gather(const Conv2DInt8Params& p, bool narrow, const int8_t* in_n, int32_t oy, int32_t ox, int32_t g,
+                   uint8_t* row, int32_t row_len, CopyU8Fn copy) {
+#if NEUTRON_X86_KERNELS
+  if (narrow) return gather_patch_narrow_avx512(p, in_n, oy, ox, row, row_len);
+#endif
+  (void)narrow;
+  gather_patch(p, in_n, oy, ox, g, row, row_len, copy);
+}
+bool narrow_gather(const Conv2DInt8Params& p) {
+  return p.groups == 1 && p.dilation_w == 1 && p.kernel_w * p.in_c <= 64 && kernel_isa() == KernelIsa::kAvx512;
 }
 
 // 1x1, stride 1, no padding, one group, channels a multiple of 4: the input rows are A.
@@ -111,16 +158,21 @@ bool implicit_im2col(const Conv2DInt8Params& p) {
 }
 int64_t padded_h(const Conv2DInt8Params& p) { return int64_t(p.out_h - 1) * p.stride_h + p.kernel_h; }
 int64_t padded_w(const Conv2DInt8Params& p) { return int64_t(p.out_w - 1) * p.stride_w + p.kernel_w; }
+// The padded image, then room for the rows an AMX block reads past the last output pixel
+// (qgemm_detail::kAmxBlockRows; whatever they hold reaches only dropped rows), then row pointers.
+size_t implicit_image_bytes(const Conv2DInt8Params& p) {
+  return align64(size_t(padded_h(p)) * size_t(padded_w(p)) * size_t(p.in_c) +
+                 size_t(qgemm_detail::kAmxBlockRows) * size_t(p.stride_w) * size_t(p.in_c));
+}
 size_t implicit_scratch_bytes(const Conv2DInt8Params& p) {
-  return align64(size_t(padded_h(p)) * size_t(padded_w(p)) * size_t(p.in_c)) +
-         size_t(kTileRows) * sizeof(const uint8_t*);
+  return implicit_image_bytes(p) + size_t(kTileRows) * sizeof(const uint8_t*);
 }
 
 void conv_implicit(const Conv2DInt8Params& p, const int8_t* in, int8_t* out, uint8_t* scratch, qgemm_detail::Job j,
                    CopyU8Fn copy) {
   const int64_t Hp = padded_h(p), Wp = padded_w(p), C = p.in_c;
   uint8_t* img = scratch;
-  const uint8_t** rows = reinterpret_cast<const uint8_t**>(scratch + align64(size_t(Hp * Wp * C)));
+  const uint8_t** rows = reinterpret_cast<const uint8_t**>(scratch + implicit_image_bytes(p));
   const uint8_t zp = uint8_t(int8_t(p.input_zero_point)) ^ 0x80;
   const int64_t lo = p.pad_left < Wp ? p.pad_left : Wp;
   const int64_t hi_raw = int64_t(p.pad_left) + p.in_w;
@@ -133,6 +185,8 @@ void conv_implicit(const Conv2DInt8Params& p, const int8_t* in, int8_t* out, uin
   j.segment_groups = p.kernel_w * p.in_c / 4;
   j.segment_stride = size_t(Wp * C);
   j.row_ptrs = rows;
+  const bool amx = qgemm_detail::amx_accepts(j);
+  if (amx) std::memset(img + Hp * Wp * C, 0, implicit_image_bytes(p) - size_t(Hp * Wp * C));
   for (int32_t n = 0; n < p.batch; ++n) {
     const int8_t* in_n = in + size_t(n) * size_t(p.in_h) * size_t(p.in_w) * size_t(C);
     for (int64_t py = 0; py < Hp; ++py) {
@@ -147,6 +201,27 @@ void conv_implicit(const Conv2DInt8Params& p, const int8_t* in, int8_t* out, uin
       std::memset(dst + hi * C, zp, size_t((Wp - hi) * C));
     }
     int8_t* out_n = out + size_t(n) * size_t(pixels) * size_t(p.out_c);
+    if (amx) {
+      // Tile loads need equally spaced rows: with stride 1 the pixels over the padded width are
+      // (the Wp - out_w extra ones per row are dropped); otherwise one output row at a time.
+      qgemm_detail::AmxRows r;
+      if (p.stride_h == 1 && p.stride_w == 1) {
+        r.base = img;
+        r.row_stride = size_t(C);
+        r.count = int32_t((p.out_h - 1) * Wp + p.out_w);
+        r.vwidth = int32_t(Wp);
+        r.valid = p.out_w;
+        qgemm_detail::qgemm_amx(j, r, out_n, size_t(p.out_c));
+      } else {
+        r.row_stride = size_t(p.stride_w) * size_t(C);
+        r.count = r.vwidth = r.valid = p.out_w;
+        for (int32_t oy = 0; oy < p.out_h; ++oy) {
+          r.base = img + size_t(oy) * size_t(p.stride_h) * size_t(Wp * C);
+          qgemm_detail::qgemm_amx(j, r, out_n + size_t(oy) * size_t(p.out_w) * size_t(p.out_c), size_t(p.out_c));
+        }
+      }
+      continue;
+    }
     for (int32_t start = 0; start < pixels; start += kTileRows) {
       j.rows = pixels - start < kTileRows ? pixels - start : kTileRows;
       for (int32_t i = 0; i < j.rows; ++i) {
@@ -154,6 +229,47 @@ void conv_implicit(const Conv2DInt8Params& p, const int8_t* in, int8_t* out, uin
         rows[i] = img + (size_t(oy) * size_t(p.stride_h) * size_t(Wp) + size_t(ox) * size_t(p.stride_w)) * size_t(C);
       }
       qgemm_detail::qgemm_u8(j, nullptr, 0, out_n + size_t(start) * size_t(p.out_c), size_t(p.out_c));
+    }
+  }
+}
+
+// The AMX tiles over explicit A rows (qgemm_detail::kAmxChunkRows at a time, round64(K) bytes
+// each): pointwise rows copied as u8, other shapes gathered by gather_patch().
+void conv_amx_explicit(const Conv2DInt8Params& p, const int8_t* in, int8_t* out, uint8_t* tile, qgemm_detail::Job j) {
+  const int32_t cout_g = p.out_c / p.groups;
+  const int32_t K = patch_size(p), Kp = qgemm_detail::round64(K);
+  const size_t group_bytes = qgemm_detail::packed_bytes(K, cout_g);
+  const int8_t* weights = reinterpret_cast<const int8_t*>(p.weights);
+  const CopyU8Fn copy = pick_copy();
+  const bool pointwise = pointwise_in_place(p);
+  const bool narrow = narrow_gather(p);
+  const int32_t pixels = p.out_h * p.out_w;
+  constexpr int32_t kChunk = qgemm_detail::kAmxChunkRows;
+  // Rows past the last pixel of a chunk are read by the last tile and dropped; the pointwise
+  // copy leaves the bytes past K zero.
+  std::memset(tile, 0, size_t(kChunk) * size_t(Kp));
+  qgemm_detail::AmxRows r;
+  r.base = tile;
+  r.row_stride = size_t(Kp);
+  for (int32_t n = 0; n < p.batch; ++n) {
+    const int8_t* in_n = in + size_t(n) * size_t(p.in_h) * size_t(p.in_w) * size_t(p.in_c);
+    int8_t* out_n = out + size_t(n) * size_t(pixels) * size_t(p.out_c);
+    for (int32_t start = 0; start < pixels; start += kChunk) {
+      r.count = r.vwidth = r.valid = pixels - start < kChunk ? pixels - start : kChunk;
+      for (int32_t g = 0; g < p.groups; ++g) {
+        for (int32_t i = 0; i < r.count; ++i) {
+          const int32_t pix = start + i;
+          if (pointwise)
+            copy(tile + size_t(i) * size_t(Kp), in_n + size_t(pix) * size_t(K), size_t(K));
+          else
+            gather(p, narrow, in_n, pix / p.out_w, pix % p.out_w, g, tile + size_t(i) * size_t(Kp), Kp, copy);
+        }
+        j.weights = weights + size_t(g) * group_bytes;
+        j.bias = p.bias + size_t(g) * size_t(cout_g);
+        j.multipliers = p.multipliers + size_t(g) * size_t(cout_g);
+        qgemm_detail::qgemm_amx(j, r, out_n + size_t(start) * size_t(p.out_c) + size_t(g) * size_t(cout_g),
+                                size_t(p.out_c));
+      }
     }
   }
 }
@@ -170,6 +286,16 @@ void conv_general(const Conv2DInt8Params& p, const int8_t* in, int8_t* out, uint
   j.qmin = p.qmin;
   j.qmax = p.qmax;
   const int32_t pixels = p.out_h * p.out_w;
+  // AMX: the implicit im2col where its runs are whole tiles, else explicit rows.
+  const bool implicit_amx = implicit_im2col(p) && kernel_amx() && (p.kernel_w * p.in_c) % 64 == 0;
+  j.segments = 1;
+  j.segment_groups = qgemm_detail::round64(K) / 4;
+  // Below 64 (a tile's depth) the zero padding costs the tiles more than they gain over VNNI.
+  if (!implicit_amx && K >= 64 && qgemm_detail::amx_accepts(j)) {
+    conv_amx_explicit(p, in, out, tile, j);
+    return;
+  }
+  j.segment_groups = 0;
   if (pointwise_in_place(p) && qgemm_detail::accepts_signed_a()) {
     // Pointwise: the input rows are the GEMM's A as they are (no im2col copy).
     j.weights = weights;
@@ -181,6 +307,7 @@ void conv_general(const Conv2DInt8Params& p, const int8_t* in, int8_t* out, uint
     return;
   }
   const CopyU8Fn copy = pick_copy();
+  const bool narrow = narrow_gather(p);
   if (implicit_im2col(p) && qgemm_detail::accepts_signed_a()) {
     conv_implicit(p, in, out, tile, j, copy);
     return;
@@ -193,7 +320,7 @@ void conv_general(const Conv2DInt8Params& p, const int8_t* in, int8_t* out, uint
       for (int32_t g = 0; g < p.groups; ++g) {
         for (int32_t i = 0; i < j.rows; ++i) {
           const int32_t pix = start + i;
-          gather_patch(p, in_n, pix / p.out_w, pix % p.out_w, g, tile + size_t(i) * size_t(Kp), copy);
+          gather(p, narrow, in_n, pix / p.out_w, pix % p.out_w, g, tile + size_t(i) * size_t(Kp), Kp, copy);
         }
         j.weights = weights + size_t(g) * group_bytes;
         j.bias = p.bias + size_t(g) * size_t(cout_g);
@@ -340,15 +467,37 @@ void conv2d_int8_choose_path(Conv2DInt8Params* p) {
 
 size_t conv2d_int8_packed_weights_size(const Conv2DInt8Params& p) {
   if (p.depthwise) return size_t(taps(p)) * size_t(p.out_c) * (sizeof(int32_t) / sizeof(int16_t)) + dw_pair_weights(p);
-  return size_t(p.groups) * qgemm_detail::packed_bytes(patch_size(p), p.out_c / p.groups) / sizeof(int16_t);
+  return (size_t(p.groups) * qgemm_detail::packed_bytes(patch_size(p), p.out_c / p.groups) +
+          qgemm_detail::kAmxWeightSlack) /
+         sizeof(int16_t);
 }
 
-void conv2d_int8_pack(const Conv2DInt8Params& p, const int8_t* w, const int32_t* bias, int16_t* packed,
-                      int32_t* bias_out) {
+namespace {
+
+// The GEMM panels of one group (qgemm_detail::pack_panels' layout, gemm_int8_impl.h) over
+// k = (ky, kx, ic): k is split into taps once per k, not once per element.
+template <typename W>
+void pack_gemm_panels(int32_t K, int32_t N, int32_t cin_g, int32_t kw, int32_t oc0, W& w_at, int8_t* packed) {
+  using qgemm_detail::kPanel;
+  const int32_t Kp = round4(K);
+  const int32_t panels = (N + kPanel - 1) / kPanel;
+  for (int32_t pn = 0; pn < panels; ++pn) {
+    int8_t* dst = packed + size_t(pn) * size_t(Kp) * kPanel;
+    for (int32_t k = 0; k < Kp; ++k) {
+      const int32_t tap = k / cin_g, ic = k % cin_g, ky = tap / kw, kx = tap % kw;
+      int8_t* d = dst + size_t(k / 4) * 64 + size_t(k % 4);
+      for (int32_t j = 0; j < kPanel; ++j) {
+        const int32_t n = pn * kPanel + j;
+        d[size_t(j) * 4] = (n < N && k < K) ? w_at(oc0 + n, ic, ky, kx) : int8_t(0);
+      }
+    }
+  }
+}
+
+// Packs weights given by w_at(oc, ic_in_group, ky, kx) (conv2d_int8_pack, conv2d_int8_pack_ohwi).
+template <typename W>
+void pack_conv(const Conv2DInt8Params& p, W&& w_at, const int32_t* bias, int16_t* packed, int32_t* bias_out) {
   const int32_t cin_g = p.in_c / p.groups, kh = p.kernel_h, kw = p.kernel_w;
-  const auto w_at = [&](int32_t oc, int32_t ic, int32_t ky, int32_t kx) {
-    return w[((size_t(oc) * size_t(cin_g) + size_t(ic)) * size_t(kh) + size_t(ky)) * size_t(kw) + size_t(kx)];
-  };
   if (p.depthwise) {
     int32_t* dst = reinterpret_cast<int32_t*>(packed);
     const uint32_t zi = uint32_t(p.input_zero_point);
@@ -383,23 +532,44 @@ void conv2d_int8_pack(const Conv2DInt8Params& p, const int8_t* w, const int32_t*
   const int32_t K = patch_size(p), cout_g = p.out_c / p.groups;
   const size_t group_bytes = qgemm_detail::packed_bytes(K, cout_g);
   int8_t* dst = reinterpret_cast<int8_t*>(packed);
+  std::memset(dst + size_t(p.groups) * group_bytes, 0, qgemm_detail::kAmxWeightSlack);
   for (int32_t g = 0; g < p.groups; ++g) {
     int8_t* pg = dst + size_t(g) * group_bytes;
-    qgemm_detail::pack_panels(
-        K, cout_g,
-        [&](int32_t n, int32_t k) {
-          const int32_t tap = k / cin_g, ic = k % cin_g;
-          return w_at(g * cout_g + n, ic, tap / kw, tap % kw);
-        },
-        pg);
+    pack_gemm_panels(K, cout_g, cin_g, kw, g * cout_g, w_at, pg);
     fold_zero_point_into_bias(reinterpret_cast<const int16_t*>(pg), K, cout_g, bias ? bias + size_t(g) * size_t(cout_g) : nullptr,
                               p.input_zero_point, bias_out + size_t(g) * size_t(cout_g));
   }
 }
 
+}  // namespace
+
+void conv2d_int8_pack(const Conv2DInt8Params& p, const int8_t* w, const int32_t* bias, int16_t* packed,
+                      int32_t* bias_out) {
+  const size_t cin_g = size_t(p.in_c / p.groups), kh = size_t(p.kernel_h), kw = size_t(p.kernel_w);
+  pack_conv(
+      p,
+      [&](int32_t oc, int32_t ic, int32_t ky, int32_t kx) {
+        return w[((size_t(oc) * cin_g + size_t(ic)) * kh + size_t(ky)) * kw + size_t(kx)];
+      },
+      bias, packed, bias_out);
+}
+
+void conv2d_int8_pack_ohwi(const Conv2DInt8Params& p, const int8_t* w, int32_t ic_stride, const int32_t* bias,
+                           int16_t* packed, int32_t* bias_out) {
+  const size_t kh = size_t(p.kernel_h), kw = size_t(p.kernel_w), cs = size_t(ic_stride);
+  pack_conv(
+      p,
+      [&](int32_t oc, int32_t ic, int32_t ky, int32_t kx) {
+        return w[((size_t(oc) * kh + size_t(ky)) * kw + size_t(kx)) * cs + size_t(ic)];
+      },
+      bias, packed, bias_out);
+}
+
 size_t conv2d_int8_scratch_bytes(const Conv2DInt8Params& p) {
   if (p.depthwise) return align64(size_t(p.out_w) * size_t(taps(p)) * sizeof(const int8_t*)) + size_t(p.in_c);
-  const size_t tile = size_t(kTileRows) * size_t(round4(patch_size(p)));
+  const size_t tile_vnni = size_t(kTileRows) * size_t(round4(patch_size(p)));
+  const size_t tile_amx = size_t(qgemm_detail::kAmxChunkRows) * size_t(qgemm_detail::round64(patch_size(p)));
+  const size_t tile = tile_vnni > tile_amx ? tile_vnni : tile_amx;
   if (implicit_im2col(p)) {
     const size_t implicit = implicit_scratch_bytes(p);
     return implicit > tile ? implicit : tile;

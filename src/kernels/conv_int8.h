@@ -55,6 +55,11 @@ size_t conv2d_int8_packed_weights_size(const Conv2DInt8Params& p);
 void conv2d_int8_pack(const Conv2DInt8Params& p, const int8_t* weights_oihw, const int32_t* bias, int16_t* packed,
                       int32_t* bias_out);
 
+// The same from weights laid out [out_c][kh][kw][ic], input channels ic_stride apart (>= in_c /
+// groups; the NPU's padded layout), without an OIHW copy.
+void conv2d_int8_pack_ohwi(const Conv2DInt8Params& p, const int8_t* weights_ohwi, int32_t ic_stride,
+                           const int32_t* bias, int16_t* packed, int32_t* bias_out);
+
 size_t conv2d_int8_scratch_bytes(const Conv2DInt8Params& p);
 
 // in: [batch][in_h][in_w][in_c], out: [batch][out_h][out_w][out_c].

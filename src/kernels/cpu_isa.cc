@@ -1,5 +1,13 @@
 #include "kernels/cpu_isa.h"
 
+#if NEUTRON_X86_KERNELS
+#include <cpuid.h>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+#endif
+
 namespace neutron {
 namespace {
 
@@ -32,6 +40,38 @@ KernelIsa best_once() {
   return b;
 }
 
+#if NEUTRON_X86_KERNELS
+NEUTRON_TARGET_AVX512 unsigned long long xcr0() {
+  unsigned lo = 0, hi = 0;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  return (static_cast<unsigned long long>(hi) << 32) | lo;
+}
+#endif
+
+// AMX: cpuid leaf 7 EDX bits 24 (AMX-TILE) and 25 (AMX-INT8), OSXSAVE, and on Linux the
+// permission to use the tile data state (XFEATURE 18), which the kernel grants per process.
+bool detect_amx() {
+#if NEUTRON_X86_KERNELS && defined(__linux__)
+  if (!detect(KernelIsa::kAvx512)) return false;
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+  if (!(d & (1u << 24)) || !(d & (1u << 25))) return false;
+  if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27))) return false;  // OSXSAVE: xgetbv works
+  constexpr long kReqXcompPerm = 0x1023, kXtileData = 18;
+  if (syscall(SYS_arch_prctl, kReqXcompPerm, kXtileData) != 0) return false;
+  return (xcr0() & (3ull << 17)) == (3ull << 17);  // TILECFG and TILEDATA enabled
+#else
+  return false;
+#endif
+}
+
+bool amx_once() {
+  static const bool ok = detect_amx();
+  return ok;
+}
+
+bool g_amx_off = false;
+
 // -1: the best path; otherwise forced by set_kernel_isa() (tests, benchmarks), written only
 // while no kernel runs.
 int g_isa = -1;
@@ -48,7 +88,20 @@ bool set_kernel_isa(KernelIsa isa) {
   return true;
 }
 
-void reset_kernel_isa() { g_isa = -1; }
+void reset_kernel_isa() {
+  g_isa = -1;
+  g_amx_off = false;
+}
+
+bool kernel_amx_supported() { return amx_once(); }
+
+bool kernel_amx() { return !g_amx_off && kernel_isa() == KernelIsa::kAvx512 && amx_once(); }
+
+bool set_kernel_amx(bool enabled) {
+  if (enabled && !amx_once()) return false;
+  g_amx_off = !enabled;
+  return true;
+}
 
 const char* kernel_isa_name(KernelIsa isa) {
   switch (isa) {

@@ -28,6 +28,15 @@ void reset_kernel_isa();
 
 const char* kernel_isa_name(KernelIsa isa);
 
+// AMX int8 tiles (Intel AMX-TILE + AMX-INT8, Sapphire Rapids and later) on top of the AVX-512 path:
+// the int8 convolution runs its GEMM on them where the shapes allow. Used only when kernel_isa()
+// is kAvx512, the CPU has AMX and the OS grants its state (Linux arch_prctl, asked once).
+bool kernel_amx_supported();
+bool kernel_amx();
+// Turns the AMX tiles off or back on (tests compare both; benchmarks time both). Returns false and
+// changes nothing when enabling is not supported. Not thread-safe; reset_kernel_isa() re-enables.
+bool set_kernel_amx(bool enabled);
+
 }  // namespace neutron
 
 // Per-function target attributes: only the marked functions use the instructions, so nothing
@@ -36,6 +45,8 @@ const char* kernel_isa_name(KernelIsa isa);
 #define NEUTRON_X86_KERNELS 1
 #define NEUTRON_TARGET_AVX2 __attribute__((target("avx2,fma")))
 #define NEUTRON_TARGET_AVX512 __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512vnni")))
+#define NEUTRON_TARGET_AMX \
+  __attribute__((target("avx2,fma,avx512f,avx512bw,avx512vl,avx512vnni,amx-tile,amx-int8")))
 #else
 #define NEUTRON_X86_KERNELS 0
 #endif

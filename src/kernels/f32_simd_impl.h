@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "kernels/conv2d_f32.h"
+#include "kernels/f32_isa.h"
 #include "kernels/gemm_f32.h"
 
 namespace neutron {
@@ -86,9 +87,11 @@ inline void store_row(const float* t, float* cr, int n, const float* bias, const
 // strided ones, which the L1 prefetchers cannot follow. The tile of rows [i, i + MR) starts at
 // i * kc, whatever the tile sizes of tiles<>, so pack_a mirrors its recursion. Same products and
 // summation order as unpacked A.
-// Only worth its copy when the block is swept by several tiles of B panels (kPackMinPanels), and
-// only in the x86 vector builds (the portable build, used on embedded targets, keeps no buffer).
-constexpr int64_t kPackMinPanels = 5;
+// Only worth its copy when the block is swept by several tiles of B panels (kPackMinPanels: up to
+// 8 panels, e.g. MobileNetV2's 576 -> 96 pointwise convolutions, the unpacked rows measured
+// faster), and only in the x86 vector builds (the portable build, used on embedded targets, keeps
+// no buffer).
+constexpr int64_t kPackMinPanels = 9;
 
 // The next smaller row tile for the rows left over by MR-row tiles: 12 -> 8 -> 4 -> 2 -> 1 (6 -> 4),
 // so a remainder takes at most one 1-row tile (which loads B once per FMA row).
@@ -181,9 +184,9 @@ void tiles(int64_t mc, int64_t kc, const float* a, int64_t lda, const float* b, 
 
 }  // namespace
 
-// gemm_f32 for K > 0 (gemm_f32.h).
+// gemm_f32 for K > 0 (gemm_f32.h); with `fill`, A comes block by block from it (gemm_f32_filled).
 void gemm_blocked(int64_t M, int64_t N, int64_t K, const float* a, int64_t lda, const float* packed_b, float* c,
-                  int64_t ldc, const GemmF32Epilogue& ep) {
+                  int64_t ldc, const GemmF32Epilogue& ep, const GemmF32AFill* fill) {
   const bool clamp = ep.min > -std::numeric_limits<float>::infinity() || ep.max < std::numeric_limits<float>::infinity();
   const int64_t panels = (N + kGemmNr - 1) / kGemmNr;
   const int64_t panel_stride = K * kGemmNr;
@@ -194,12 +197,13 @@ void gemm_blocked(int64_t M, int64_t N, int64_t K, const float* a, int64_t lda, 
     const int64_t mc = imin_(kGemmMc, M - m0);
     for (int64_t k0 = 0; k0 < K; k0 += kGemmKc) {
       const int64_t kc = imin_(kGemmKc, K - k0);
-      const float* ap = a + m0 * lda + k0;
-      int64_t ap_ld = lda;
+      const float* ap = fill ? fill->scratch : a + m0 * lda + k0;
+      int64_t ap_ld = fill ? kc : lda;
+      if (fill) fill->fill(fill->ctx, m0, mc, k0, kc, fill->scratch);
       bool packed = false;
 #if defined(__AVX__)
       if (panels >= kPackMinPanels) {
-        pack_a<kMr>(mc, kc, ap, lda, a_block);
+        pack_a<kMr>(mc, kc, ap, ap_ld, a_block);
         ap = a_block;
         ap_ld = kc;  // tiles<> steps i rows as i * kc floats: the packed tile starts
         packed = true;
@@ -236,6 +240,209 @@ void gemm_blocked(int64_t M, int64_t N, int64_t K, const float* a, int64_t lda, 
   }
 }
 
+
+// ---- implicit-GEMM convolution (conv_implicit): A read in place from a zero-padded image ----
+namespace {
+
+// One tile of MR output pixels: A row i (a pixel's receptive field) is kernel_h runs of seg_len
+// adjacent floats, the first at a + i * lda, each next seg_stride further; columns [k0, k0 + kc)
+// of it meet B (b at column k0 of the first panel). Row i of C at crow[i] + col0. Same products
+// and summation order as micro_tile over the im2col matrix.
+template <int MR, int NP>
+inline void micro_tile_implicit(int64_t k0, int64_t kc, const float* __restrict a, int64_t lda, int64_t seg_len,
+                                int64_t seg_stride, const float* __restrict b, int64_t panel_stride,
+                                float* const* crow, int64_t col0, int nr, const TileEpilogue& ep) {
+  constexpr int kV = NP * kVecsPerRow;
+  Vec acc[MR][kV];
+  for (int i = 0; i < MR; ++i)
+    for (int v = 0; v < kV; ++v) acc[i][v] = Vec{};
+  const int64_t kend = k0 + kc;
+  const float* bk = b;
+  for (int64_t k = k0; k < kend;) {
+    const int64_t s = k / seg_len, off = k - s * seg_len;
+    const int64_t len = imin_(seg_len - off, kend - k);
+    const float* as = a + s * seg_stride + off;
+    for (int64_t kk = 0; kk < len; ++kk) {
+      Vec bv[kV];
+      for (int q = 0; q < NP; ++q)
+        for (int v = 0; v < kVecsPerRow; ++v)
+          std::memcpy(&bv[q * kVecsPerRow + v], bk + q * panel_stride + kk * kGemmNr + v * kVecLanes, sizeof(Vec));
+      for (int i = 0; i < MR; ++i) {
+        const float av = as[i * lda + kk];
+        for (int v = 0; v < kV; ++v) acc[i][v] += bv[v] * av;
+      }
+    }
+    bk += len * kGemmNr;
+    k += len;
+  }
+  const int valid = (NP - 1) * kGemmNr + nr;
+  const int full = valid / kVecLanes;
+  const int rem = valid - full * kVecLanes;
+  const Vec zero = Vec{};
+  const Vec lo = zero + ep.lo, hi = zero + ep.hi;
+  for (int i = 0; i < MR; ++i) {
+    float* cr = crow[i] + col0;
+    for (int v = 0; v < kV; ++v) {
+      if (v < full) {
+        Vec r = acc[i][v];
+        if (ep.load_c)
+          r += load_vec(cr + v * kVecLanes);
+        else if (ep.bias)
+          r += load_vec(ep.bias + v * kVecLanes);
+        if (ep.relu) r = r > zero ? r : zero;
+        if (ep.clamp) {
+          r = r < lo ? lo : r;
+          r = hi < r ? hi : r;
+        }
+        store_vec(cr + v * kVecLanes, r);
+      } else if (v == full && rem > 0) {
+        alignas(64) float t[kVecLanes];
+        const Vec part = acc[i][v];
+        std::memcpy(t, &part, sizeof(Vec));
+        store_row(t, cr + v * kVecLanes, rem, ep.bias ? ep.bias + v * kVecLanes : nullptr, ep);
+      }
+    }
+  }
+}
+
+template <int MR, int NP>
+void tiles_implicit(int64_t mc, int64_t k0, int64_t kc, const float* a, int64_t lda, int64_t seg_len,
+                    int64_t seg_stride, const float* b, int64_t panel_stride, float* const* crow, int64_t col0, int nr,
+                    const TileEpilogue& ep) {
+  int64_t i = 0;
+  for (; i + MR <= mc; i += MR)
+    micro_tile_implicit<MR, NP>(k0, kc, a + i * lda, lda, seg_len, seg_stride, b, panel_stride, crow + i, col0, nr, ep);
+  if (i < mc) {
+    if constexpr (MR > 1)
+      tiles_implicit<next_mr<MR>(), NP>(mc - i, k0, kc, a + i * lda, lda, seg_len, seg_stride, b, panel_stride,
+                                        crow + i, col0, nr, ep);
+  }
+}
+
+}  // namespace
+
+namespace {
+
+// pack_a's layout from implicit rows: row r of the block is kernel_h runs of seg_len floats, the
+// first at rows[r], each next seg_stride further; columns [k0, k0 + kc).
+template <int MR>
+void pack_a_implicit(int64_t mc, int64_t k0, int64_t kc, const float* const* rows, int64_t seg_len,
+                     int64_t seg_stride, float* out) {
+  int64_t i = 0;
+  for (; i + MR <= mc; i += MR) {
+    float* dst = out + i * kc;
+    for (int64_t k = k0; k < k0 + kc;) {
+      const int64_t s = k / seg_len, off = k - s * seg_len;
+      const int64_t len = imin_(seg_len - off, k0 + kc - k);
+      const float* src[MR];
+      for (int r = 0; r < MR; ++r) src[r] = rows[i + r] + s * seg_stride + off;
+      for (int64_t kk = 0; kk < len; ++kk, dst += MR)  // sequential writes; MR read streams
+        for (int r = 0; r < MR; ++r) dst[r] = src[r][kk];
+      k += len;
+    }
+  }
+  if (i < mc) {
+    if constexpr (MR > 1)
+      pack_a_implicit<next_mr<MR>()>(mc - i, k0, kc, rows + i, seg_len, seg_stride, out + i * kc);
+  }
+}
+
+}  // namespace
+
+bool conv_implicit_packed_available() {
+#if defined(__AVX__)
+  return true;
+#else
+  return false;
+#endif
+}
+
+// The implicit GEMM of one image over its padded copy img (row width Wp), A packed per block
+// straight from img: the products, blocks and sums of gemm_blocked's packed path over the im2col
+// matrix. Only in the x86 vector builds.
+void conv_implicit_packed(const Conv2DF32Params& p, const float* img, int64_t Wp, const float* packed_w,
+                          const float* bias, float* y) {
+#if defined(__AVX__)
+  const int64_t N = p.out_c, K = p.gemm_k, C = p.in_c, seg_len = p.kernel_w * C;
+  const int64_t seg_stride = p.dilation_h * Wp * C, count = p.out_h * p.out_w;
+  const float* rows[kGemmMc];
+  const bool clamp = has_clamp(p.act_min, p.act_max);
+  const int64_t panels = (N + kGemmNr - 1) / kGemmNr;
+  const int64_t panel_stride = K * kGemmNr;
+  alignas(64) static thread_local float a_block[kGemmMc * kGemmKc];
+  for (int64_t m0 = 0; m0 < count; m0 += kGemmMc) {
+    const int64_t mc = imin_(kGemmMc, count - m0);
+    for (int64_t i = 0; i < mc; ++i) {
+      const int64_t oh = (m0 + i) / p.out_w, ow = (m0 + i) - oh * p.out_w;
+      rows[i] = img + (oh * p.stride_h * Wp + ow * p.stride_w) * C;
+    }
+    for (int64_t k0 = 0; k0 < K; k0 += kGemmKc) {
+      const int64_t kc = imin_(kGemmKc, K - k0);
+      pack_a_implicit<kMr>(mc, k0, kc, rows, seg_len, seg_stride, a_block);
+      for (int64_t pn = 0; pn < panels;) {
+        const int np = pn + kPanelsPerTile <= panels ? kPanelsPerTile : 1;
+        const int nr = int(imin_(kGemmNr, N - (pn + np - 1) * kGemmNr));
+        TileEpilogue te;
+        te.load_c = k0 != 0;
+        te.bias = k0 == 0 && bias ? bias + pn * kGemmNr : nullptr;
+        te.relu = k0 + kc == K && p.act_relu;
+        te.clamp = k0 + kc == K && clamp;
+        te.lo = p.act_min;
+        te.hi = p.act_max;
+        const float* bp = packed_w + (pn * K + k0) * kGemmNr;
+        float* cp = y + m0 * N + pn * kGemmNr;
+        if (np == 2)
+          tiles<kMr, kPanelsPerTile, true>(mc, kc, a_block, kc, bp, panel_stride, cp, N, nr, te);
+        else
+          tiles<kMr, 1, true>(mc, kc, a_block, kc, bp, panel_stride, cp, N, nr, te);
+        pn += np;
+      }
+    }
+  }
+#else
+  (void)p, (void)img, (void)Wp, (void)packed_w, (void)bias, (void)y;
+#endif
+}
+
+// Rows v in [0, count) of the implicit A: v at a + v * lda; C row of v from row_of(v), or the
+// dummy row when it is dropped. Blocked like gemm_blocked (kGemmMc rows, kGemmKc depth).
+void conv_implicit_rows(const Conv2DF32Params& p, const float* a, int64_t lda, int64_t count, int64_t seg_stride,
+                        const ConvImplicitRowMap& map, const float* packed_w, const float* bias, float** crow) {
+  const int64_t N = p.out_c, K = p.gemm_k, seg_len = p.kernel_w * p.in_c;
+  const bool clamp = has_clamp(p.act_min, p.act_max);
+  const int64_t panels = (N + kGemmNr - 1) / kGemmNr;
+  const int64_t panel_stride = K * kGemmNr;
+  for (int64_t m0 = 0; m0 < count; m0 += kGemmMc) {
+    const int64_t mc = imin_(kGemmMc, count - m0);
+    for (int64_t i = 0; i < mc; ++i) {
+      const int64_t v = m0 + i;
+      const int64_t q = v / map.vwidth, col = v - q * map.vwidth;
+      crow[i] = col < map.valid ? map.y + (q * map.valid + col) * N : map.dummy;
+    }
+    for (int64_t k0 = 0; k0 < K; k0 += kGemmKc) {
+      const int64_t kc = imin_(kGemmKc, K - k0);
+      for (int64_t pn = 0; pn < panels;) {
+        const int np = pn + kPanelsPerTile <= panels ? kPanelsPerTile : 1;
+        const int nr = int(imin_(kGemmNr, N - (pn + np - 1) * kGemmNr));
+        TileEpilogue te;
+        te.load_c = k0 != 0;
+        te.bias = k0 == 0 && bias ? bias + pn * kGemmNr : nullptr;
+        te.relu = k0 + kc == K && p.act_relu;
+        te.clamp = k0 + kc == K && clamp;
+        te.lo = p.act_min;
+        te.hi = p.act_max;
+        const float* bp = packed_w + (pn * K + k0) * kGemmNr;
+        if (np == 2)
+          tiles_implicit<kMr, kPanelsPerTile>(mc, k0, kc, a + m0 * lda, lda, seg_len, seg_stride, bp, panel_stride, crow,
+                                             pn * kGemmNr, nr, te);
+        else
+          tiles_implicit<kMr, 1>(mc, k0, kc, a + m0 * lda, lda, seg_len, seg_stride, bp, panel_stride, crow,
+                                 pn * kGemmNr, nr, te);
+        pn += np;
+      }
+    }
+  }
+}
 
 // kDwPixels adjacent output pixels of one row whose kw taps are all inside the image: each weight
 // vector is loaded once for all of them. Per output the same sum in the same order (bias, then kh,

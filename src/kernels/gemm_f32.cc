@@ -38,4 +38,15 @@ void gemm_f32(int64_t M, int64_t N, int64_t K, const float* a, int64_t lda, cons
   }
 }
 
+void gemm_f32_filled(int64_t M, int64_t N, int64_t K, const GemmF32AFill& a, const float* packed_b, float* c,
+                     int64_t ldc, const GemmF32Epilogue& ep) {
+  switch (kernel_isa()) {
+#if defined(NEUTRON_F32_ISA_FILES)
+    case KernelIsa::kAvx512: f32_avx512::gemm_blocked(M, N, K, nullptr, 0, packed_b, c, ldc, ep, &a); return;
+    case KernelIsa::kAvx2: f32_avx2::gemm_blocked(M, N, K, nullptr, 0, packed_b, c, ldc, ep, &a); return;
+#endif
+    default: f32_base::gemm_blocked(M, N, K, nullptr, 0, packed_b, c, ldc, ep, &a); return;
+  }
+}
+
 }  // namespace neutron

@@ -63,4 +63,19 @@ struct GemmF32Epilogue {
 void gemm_f32(int64_t M, int64_t N, int64_t K, const float* a, int64_t lda, const float* packed_b, float* c,
               int64_t ldc, const GemmF32Epilogue& ep);
 
+// A supplied block by block instead of as a matrix (a convolution's im2col, made one cache block
+// at a time so it stays in L2): fill(ctx, m0, rows, k0, kc, dst) writes A[m0 + r][k0 + k] to
+// dst[r * kc + k] for r < rows, k < kc. Same blocks, products and sums as gemm_f32.
+struct GemmF32AFill {
+  void (*fill)(const void* ctx, int64_t m0, int64_t rows, int64_t k0, int64_t kc, float* dst) = nullptr;
+  const void* ctx = nullptr;
+  float* scratch = nullptr;  // gemm_f32_fill_scratch_floats(M, K) floats
+};
+inline size_t gemm_f32_fill_scratch_floats(int64_t M, int64_t K) {
+  return size_t(M < kGemmMc ? M : kGemmMc) * size_t(K < kGemmKc ? K : kGemmKc);
+}
+// K > 0.
+void gemm_f32_filled(int64_t M, int64_t N, int64_t K, const GemmF32AFill& a, const float* packed_b, float* c,
+                     int64_t ldc, const GemmF32Epilogue& ep);
+
 }  // namespace neutron

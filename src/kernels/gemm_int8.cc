@@ -211,6 +211,119 @@ void run_avx512(const Job& j, const uint8_t* a, size_t lda, int8_t* c, size_t ld
   }
 }
 
+// ---- AMX: 32 rows x 32 columns per block, four int32 accumulator tiles (tmm0-3), two A tiles
+// (tmm4-5: 16 rows x 64 bytes), two B tiles (tmm6-7: 16 groups of 4 k x 16 columns, which is one
+// 1 KiB run of a packed panel). tdpbusd computes sum (u8 a) * (s8 w) exactly like vpdpbusd. ----
+
+struct TileConfig {
+  uint8_t palette = 1, start_row = 0;
+  uint8_t reserved[14] = {};
+  uint16_t colsb[16] = {};
+  uint8_t rows[16] = {};
+};
+
+NEUTRON_TARGET_AMX void amx_configure() {
+  alignas(64) TileConfig cfg;
+  for (int t = 0; t < 8; ++t) {
+    cfg.colsb[t] = 64;
+    cfg.rows[t] = 16;
+  }
+  _tile_loadconfig(&cfg);
+}
+
+// Bias and requantization of the (up to) two panels of a block, set up once per panel pair.
+struct AmxEpilogue {
+  Requant16 rq[2];
+  __m512i bias[2];
+  __mmask16 mask[2];
+};
+
+NEUTRON_TARGET_AVX512 void amx_epilogue_setup(const Job& j, int32_t n0, int nb, AmxEpilogue* e) {
+  for (int b = 0; b < nb; ++b) {
+    const int32_t n = n0 + b * kPanel;
+    const int32_t ncols = j.cols - n < kPanel ? j.cols - n : kPanel;
+    e->mask[b] = __mmask16((1u << ncols) - 1);
+    e->rq[b] = requant16_setup(j.multipliers + n, ncols, j.output_zero_point, j.qmin, j.qmax);
+    e->bias[b] = _mm512_maskz_loadu_epi32(e->mask[b], j.bias + n);
+  }
+}
+
+template <int NB>
+NEUTRON_TARGET_AMX void amx_block(const Job& j, const AmxRows& r, const AmxEpilogue& e, int32_t v0, int32_t n0,
+                                  int8_t* c, size_t ldc) {
+  const size_t pb = panel_bytes(j);
+  const int8_t* w = j.weights + size_t(n0 / kPanel) * pb;
+  const uint8_t* a = r.base + size_t(v0) * r.row_stride;
+  const long sa = long(r.row_stride);
+  const uint8_t* a1 = a + 16 * r.row_stride;
+  const int32_t chunks = j.segment_groups / 16;
+  _tile_zero(0);
+  _tile_zero(1);
+  if (NB == 2) {
+    _tile_zero(2);
+    _tile_zero(3);
+  }
+  for (int32_t s = 0; s < j.segments; ++s) {
+    const size_t seg = size_t(s) * j.segment_stride;
+    for (int32_t ch = 0; ch < chunks; ++ch, w += 1024) {
+      const size_t off = seg + size_t(ch) * 64;
+      _tile_loadd(4, a + off, sa);
+      _tile_loadd(6, w, 64);
+      _tile_loadd(5, a1 + off, sa);
+      _tile_dpbusd(0, 4, 6);
+      _tile_dpbusd(1, 5, 6);
+      if (NB == 2) {
+        _tile_loadd(7, w + pb, 64);
+        _tile_dpbusd(2, 4, 7);
+        _tile_dpbusd(3, 5, 7);
+      }
+    }
+  }
+  // acc[h + 2 * b]: rows 16 h.. of panel b, 16 int32 per row.
+  alignas(64) int32_t acc[4][16 * 16];
+  _tile_stored(0, acc[0], 64);
+  _tile_stored(1, acc[1], 64);
+  if (NB == 2) {
+    _tile_stored(2, acc[2], 64);
+    _tile_stored(3, acc[3], 64);
+  }
+  // Virtual row v -> row q * valid + col of C, stepped without a division per row.
+  int32_t v = v0;
+  int32_t q = v / r.vwidth, col = v - q * r.vwidth;
+  for (int32_t i = 0; i < kAmxBlockRows && v < r.count; ++i, ++v) {
+    if (col < r.valid) {
+      int8_t* crow = c + (size_t(q) * size_t(r.valid) + size_t(col)) * ldc + size_t(n0);
+      const int32_t* ai = acc[i / 16] + size_t(i % 16) * 16;
+      for (int b = 0; b < NB; ++b) {
+        const __m512i sum = _mm512_add_epi32(_mm512_load_si512(ai + size_t(b) * 2 * 256), e.bias[b]);
+        _mm_mask_storeu_epi8(crow + b * kPanel, e.mask[b], requant16_avx512(sum, e.rq[b]));
+      }
+    }
+    if (++col == r.vwidth) {
+      col = 0;
+      ++q;
+    }
+  }
+}
+
+NEUTRON_TARGET_AMX void run_amx(const Job& j, const AmxRows& r, int8_t* c, size_t ldc) {
+  amx_configure();
+  const int32_t panels = (j.cols + kPanel - 1) / kPanel;
+  AmxEpilogue e;
+  for (int32_t p = 0; p < panels; p += 2) {
+    const int32_t n0 = p * kPanel;
+    const int nb = panels - p >= 2 ? 2 : 1;
+    amx_epilogue_setup(j, n0, nb, &e);
+    for (int32_t v0 = 0; v0 < r.count; v0 += kAmxBlockRows) {
+      if (nb == 2)
+        amx_block<2>(j, r, e, v0, n0, c, ldc);
+      else
+        amx_block<1>(j, r, e, v0, n0, c, ldc);
+    }
+  }
+  _tile_release();
+}
+
 #endif  // NEUTRON_X86_KERNELS
 
 }  // namespace
@@ -229,6 +342,19 @@ void column_sums(const int8_t* packed, int32_t K, int32_t N, int32_t* sums) {
 void to_u8_row(const int8_t* src, uint8_t* dst, int32_t K) {
   for (int32_t k = 0; k < K; ++k) dst[k] = uint8_t(src[k]) ^ 0x80;
   for (int32_t k = K; k < round4(K); ++k) dst[k] = 0;
+}
+
+bool amx_accepts(const Job& j) {
+  return kernel_amx() && !j.row_offset && j.segments >= 1 && j.segment_groups > 0 && j.segment_groups % 16 == 0;
+}
+
+void qgemm_amx(const Job& j, const AmxRows& r, int8_t* c, size_t ldc) {
+  if (r.count <= 0 || j.cols <= 0) return;
+#if NEUTRON_X86_KERNELS
+  run_amx(j, r, c, ldc);
+#else
+  (void)j, (void)r, (void)c, (void)ldc;
+#endif
 }
 
 bool accepts_signed_a() { return kernel_isa() == KernelIsa::kAvx512; }

@@ -68,5 +68,29 @@ bool accepts_signed_a();
 // C[m][n] for prepared A: u8 rows with stride lda >= round4(depth).
 void qgemm_u8(const Job& j, const uint8_t* a, size_t lda, int8_t* c, size_t ldc);
 
+// AMX tiles (cpu_isa.h kernel_amx()) for the implicit im2col: A is "virtual rows" v in [0, count);
+// row v is j.segments runs of j.segment_groups * 4 u8 bytes, the first at base + v * row_stride,
+// each next one j.segment_stride further. Virtual row v is row (v / vwidth) * valid + v % vwidth of
+// C when v % vwidth < valid and is dropped otherwise (a convolution computed over the padded width,
+// so that rows are equally spaced for the tile loads).
+struct AmxRows {
+  const uint8_t* base = nullptr;
+  size_t row_stride = 0;
+  int32_t count = 0, vwidth = 1, valid = 1;
+};
+// A block reads up to kAmxBlockRows - 1 rows past `count`; the caller's buffer has room for them
+// (their bytes only reach dropped rows).
+constexpr int32_t kAmxBlockRows = 32;
+// Explicit A for the AMX tiles: kAmxChunkRows u8 rows of round64(K) bytes (zero past K) at a time.
+// The last tile of a row then reads B up to 15 groups past the panel's end, which meet zero A
+// bytes; packed weights used this way carry kAmxWeightSlack bytes after the last panel.
+constexpr int32_t kAmxChunkRows = 64;
+constexpr size_t kAmxWeightSlack = 1024;
+inline int32_t round64(int32_t k) { return (k + 63) & ~63; }
+
+// True when qgemm_amx can run `j`: kernel_amx(), row_ptrs-style segments of whole 64-byte tiles.
+bool amx_accepts(const Job& j);
+void qgemm_amx(const Job& j, const AmxRows& r, int8_t* c, size_t ldc);
+
 }  // namespace qgemm_detail
 }  // namespace neutron

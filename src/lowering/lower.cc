@@ -211,9 +211,13 @@ class Lowering {
 
 StatusOr<Dims> Lowering::dims_of(NodeId id, TensorId t) const {
   Shape s = g_.tensor(t).shape;
-  for (int64_t v : s)
+  for (int64_t v : s) {
+    CHECK_OR_RETURN(v != 0, Error::NotSupported, where(id), ": tensor '", g_.tensor(t).name, "' ",
+                    shape_str(g_.tensor(t).shape), " is empty; program files hold no empty tensors (an empty slice "
+                    "is supported only as a Concat input, which is dropped)");
     CHECK_OR_RETURN(v >= 1 && v <= kMaxDim, Error::NotSupported, where(id), ": tensor '", g_.tensor(t).name, "' ",
                     shape_str(g_.tensor(t).shape), " has a dimension outside [1, 2^24]");
+  }
   // Rank above 4: 1s dropped (leading ones first), then leading dims merged. Memory order is kept,
   // so element-wise ops and copies see the same bytes; ops that read axes fold their own views
   // (fold_axes) or refuse (check_rank4_or_leading_ones).
@@ -914,8 +918,9 @@ Status Lowering::lower_pad(NodeId id) {
   const TensorId x = n.input(0), y = n.outputs[0];
   RETURN_IF_ERROR(check_same_quant(id, x, y));
   const std::string mode = n.attrs.get_string("mode", "constant");
-  CHECK_OR_RETURN(mode == "constant" || mode == "reflect", Error::NotSupported, describe(g_, id), ": pad mode '", mode,
-                  "' is not supported on the NPU (constant, reflect)");
+  // edge (replicate) runs on the CPU only: the partition rule keeps it there, as upstream does.
+  CHECK_OR_RETURN(mode == "constant" || mode == "reflect" || mode == "edge", Error::NotSupported, describe(g_, id),
+                  ": pad mode '", mode, "' is not supported (constant, reflect, edge)");
   const size_t rank = g_.tensor(x).shape.size();
   const std::vector<int64_t> pads = n.attrs.get_ints("pads");
   CHECK_OR_RETURN(pads.size() == 2 * rank, Error::InvalidModel, describe(g_, id), ": pads ", pads, " for rank ", rank);
@@ -951,7 +956,7 @@ Status Lowering::lower_pad(NodeId id) {
       CHECK_OR_RETURN(pads[i] < g_.tensor(x).shape[i] && pads[rank + i] < g_.tensor(x).shape[i], Error::NotSupported,
                       describe(g_, id), ": reflect pads must be smaller than the dimension");
   }
-  a.mode = mode == "reflect" ? 1 : 0;
+  a.mode = mode == "reflect" ? 1 : mode == "edge" ? 2 : 0;
   const Tensor& xt = g_.tensor(x);
   a.value = mode == "constant"
                 ? quantize_real(n.attrs.get_float("value", 0.0), xt.quant.scale[0], xt.quant.zero_point[0], -128, 127)

@@ -120,7 +120,7 @@ struct SoftmaxArgs {  // over the last (channel) dimension
 struct PadArgs {
   uint32_t input, output;
   int32_t pad_before[4], pad_after[4];  // N, H, W, C
-  int32_t mode;   // 0 constant, 1 reflect
+  int32_t mode;   // 0 constant, 1 reflect, 2 edge (replicate)
   int32_t value;  // int8 pad value for constant mode
 };
 

@@ -39,11 +39,22 @@ Status fold_constants(Graph& g);
 // div-to-mul: Div by a constant f32 divisor (no |x| < 1e-12) becomes Mul by its reciprocal.
 Status div_to_mul(Graph& g);
 
+// fuse-hardswish: Mul(x, HardSigmoid(x) with alpha 1/6, beta 1/2) becomes HardSwish(x) (PyTorch's
+// opset-13 export of hardswish).
+Status fuse_hardswish(Graph& g);
+
+// drop-empty-concat-inputs: Concat inputs with no elements are dropped (at least one input stays).
+Status drop_empty_concat_inputs(Graph& g);
+
+// gemm-bias: a Gemm's constant bias becomes a per-feature [N] vector (from one value) or an Add
+// after the Gemm (from more than one row), the forms FULLY_CONNECTED takes.
+Status gemm_bias(Graph& g);
+
 // split-to-slices: Split becomes one Slice per output.
 Status split_to_slices(Graph& g);
 
-// split-grouped-conv: grouped, non-depthwise Conv (2 <= group <= 10, group < Cin) with constant
-// weights becomes per-group Slices, single-group Convs and a Concat on channels.
+// split-grouped-conv: grouped, non-depthwise Conv (2 <= group <= 10, not group = Cin = Cout) with
+// constant weights becomes per-group Slices, single-group Convs and a Concat on channels.
 Status split_grouped_conv(Graph& g);
 
 // fold-linear-add: Gemm (or MatMul with constant 2-D B) followed by an Add of a per-feature

@@ -18,6 +18,7 @@ const std::vector<PassInfo>& cpu_pipeline() {
 const std::vector<PassInfo>& compile_pipeline() {
   static const std::vector<PassInfo> kPasses = {
       {"fold-qdq", "turn DequantizeLinear -> op -> QuantizeLinear clusters into int8 ops", fold_qdq},
+      {"drop-empty-concat-inputs", "drop Concat inputs with no elements (empty slices)", drop_empty_concat_inputs},
       {"quantize-before-pad", "quantize before a float Pad so the Pad runs in int8", quantize_before_pad},
       {"dce", "remove nodes whose outputs nobody reads", eliminate_dead_code},
   };
@@ -33,10 +34,13 @@ const std::vector<PassInfo>& prequant_pipeline() {
       {"remove-identity", "remove Identity and Dropout", remove_identity},
       {"fold-constants", "evaluate nodes whose inputs are all constants", fold_constants},
       {"div-to-mul", "turn Div by a constant into Mul by its reciprocal", div_to_mul},
+      {"fuse-hardswish", "turn Mul(x, HardSigmoid(x)) (opset-13 hardswish) into HardSwish", fuse_hardswish},
       {"split-to-slices", "turn Split into one Slice per output", split_to_slices},
+      {"drop-empty-concat-inputs", "drop Concat inputs with no elements (empty slices)", drop_empty_concat_inputs},
       {"fold-batchnorm", "fold BatchNormalization into the preceding Conv, ConvTranspose, Gemm or MatMul", fold_batchnorm},
       {"split-grouped-conv", "split grouped (not depthwise) Conv into per-group Convs and a Concat", split_grouped_conv},
       {"fold-linear-add", "fold an Add of a per-feature constant into the preceding Gemm or MatMul", fold_linear_add},
+      {"gemm-bias", "make a Gemm's constant bias a per-feature vector, or an Add after it", gemm_bias},
       {"dce", "remove nodes whose outputs nobody reads", eliminate_dead_code},
   };
   return kPasses;

@@ -1,4 +1,5 @@
-// split-grouped-conv: a grouped Conv that is not depthwise (1 < group < Cin) with constant weights
+// split-grouped-conv: a grouped Conv that is not depthwise (group > 1 and not group = Cin = Cout:
+// between 1 and Cin, or group = Cin with a channel multiplier Cout = m * Cin) with constant weights
 // becomes `group` Slices of the input channels, `group` ordinary (group = 1) Convs and a Concat of
 // their outputs on the channel axis (upstream's SplitGroupConvolution): the Neutron converter maps
 // ordinary and depthwise convolutions, not the cases in between.
@@ -32,7 +33,10 @@ bool try_split(Graph& g, NodeId id) {
   const Shape xs = g.tensor(x).shape, ws = g.tensor(w).shape, ys = g.tensor(n.outputs[0]).shape;
   if (xs.size() != 4 || ws.size() != 4 || ys.size() != 4) return false;
   const int64_t cin = xs[axis], cout = ws[0];
-  if (groups < 2 || groups > kMaxGroups || groups >= cin || cin % groups != 0 || cout % groups != 0) return false;
+  // Depthwise (group = Cin = Cout) maps to DEPTHWISE_CONV_2D as it is (upstream's
+  // group_conv_convertible_as_depthwise); a channel multiplier does not, so it is split too.
+  const bool depthwise = groups == cin && cout == cin;
+  if (groups < 2 || groups > kMaxGroups || depthwise || cin % groups != 0 || cout % groups != 0) return false;
   const int64_t cin_g = cin / groups, cout_g = cout / groups;
   const int64_t w_block = cout_g * ws[1] * ws[2] * ws[3];
   const float* wv = g.tensor(w).data->data<float>();

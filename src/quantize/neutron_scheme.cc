@@ -20,6 +20,14 @@ bool is_fusable_activation(const Graph& g, NodeId act) {
   return lo == 0 && (hi == 6 || std::isinf(hi));
 }
 
+bool is_relu_compatible_clip(const Graph& g, NodeId id) {
+  const Node& n = g.node(id);
+  if (n.kind == OpKind::Relu) return true;
+  if (n.kind != OpKind::Clip) return false;
+  const double lo = n.attrs.get_float("min", -INFINITY), hi = n.attrs.get_float("max", INFINITY);
+  return (lo == 0 && (hi == 6 || hi == 1 || std::isinf(hi))) || (lo == -1 && hi == 1);
+}
+
 OpQuantRule quant_rule(const Graph& g, NodeId id) {
   const Node& n = g.node(id);
   OpQuantRule r;
@@ -55,7 +63,9 @@ OpQuantRule quant_rule(const Graph& g, NodeId id) {
       r.weights = {{1, -1}};
       if (!is_constant_input(g, id, 1)) r.annotated = false;
       return r;
-    // Shared input/output parameters (the NPU requires them).
+    // Shared input/output parameters (the NPU requires them; upstream's SharedSpecPattern).
+    // ReduceSum's output may exceed its input's range: the shared observer sees both (as the
+    // shared observer of PT2E does), so neither saturates.
     case OpKind::MaxPool:
     case OpKind::AveragePool:
     case OpKind::GlobalAveragePool:
@@ -68,6 +78,8 @@ OpQuantRule quant_rule(const Graph& g, NodeId id) {
     case OpKind::Resize:
     case OpKind::ReduceMax:
     case OpKind::ReduceMin:
+    case OpKind::ReduceMean:
+    case OpKind::ReduceSum:
     case OpKind::Identity:
     case OpKind::Dropout:
     case OpKind::Expand:
@@ -92,9 +104,16 @@ OpQuantRule quant_rule(const Graph& g, NodeId id) {
     case OpKind::Sub:
       r.fuses_activation = true;
       return r;
+    // Clip/hardtanh/clamp: RELU-family bounds keep their own output parameters; any other bounds
+    // run as MINIMUM + MAXIMUM on the input's parameters (upstream's ClampPattern/HardTanhPattern).
+    case OpKind::Clip:
+      if (!is_relu_compatible_clip(g, id)) {
+        r.share = OpQuantRule::Share::kInput0;
+        r.clamps_input = true;
+      }
+      return r;
     case OpKind::Mul:
     case OpKind::Relu:
-    case OpKind::Clip:
     case OpKind::LeakyRelu:
     case OpKind::HardSwish:
     case OpKind::HardSigmoid:
@@ -107,8 +126,6 @@ OpQuantRule quant_rule(const Graph& g, NodeId id) {
     case OpKind::Erf:
     case OpKind::Gelu:
     case OpKind::Pow:
-    case OpKind::ReduceMean:
-    case OpKind::ReduceSum:
       return r;
     // Stay float: no int8 meaning in the Neutron scheme (BatchNormalization is folded before).
     case OpKind::BatchNormalization:

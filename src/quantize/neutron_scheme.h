@@ -21,9 +21,19 @@ struct OpQuantRule {
   std::vector<std::pair<int, int>> weights;
   int bias_input = -1;   // int32 bias with scale s_in * s_w (zero point 0)
   bool fuses_activation = false;  // Conv/Gemm/MatMul/Add/Sub: a following ReLU/ReLU6 shares its boundary
+  // A clamp sharing its input's parameters: when it is the input's only reader (and the input is
+  // produced by a node, not a graph input or output), the input's values outside the clamp's
+  // output range never matter, so the shared range is observed on the output alone. Saturating
+  // the input to that range and then clamping gives exactly the clamp's result.
+  bool clamps_input = false;
 };
 
 OpQuantRule quant_rule(const Graph& g, NodeId id);
+
+// Clip bounds Neutron runs as one RELU-family op with its own output parameters: (0, inf),
+// (0, 6), (-1, 1), (0, 1) (upstream's RELU_COMPATIBLE_BOUNDS). Other bounds run as MINIMUM +
+// MAXIMUM with the input's parameters, so the quantizer shares them.
+bool is_relu_compatible_clip(const Graph& g, NodeId id);
 
 // True when `act` (a Relu or a Clip with bounds (0, 6) or (0, +inf)) can be fused into the
 // quantization boundary of its producer.

@@ -34,6 +34,7 @@ class Groups {
 struct Plan {
   std::vector<char> boundary;        // per tensor: gets Q -> DQ
   std::vector<char> fused_internal;  // per tensor: conv output inside a fused conv + activation
+  std::vector<char> unobserved;      // per tensor: in a group, but its range comes from the others (clamps_input)
   std::vector<OpQuantRule> rules;    // per node
   std::vector<int> group;            // per tensor: dense group index, -1 if not a boundary
   std::vector<std::vector<TensorId>> group_tensors;
@@ -115,6 +116,16 @@ StatusOr<Plan> make_plan(const Graph& g) {
       if (o != kNoTensor && p.boundary[size_t(o)]) members.push_back(o);
     for (size_t i = 1; i < members.size(); ++i) uf.unite(size_t(members[0]), size_t(members[i]));
   }
+  p.unobserved.assign(nt, 0);
+  for (NodeId id : g.live_nodes()) {
+    const Node& n = g.node(id);
+    if (!p.rules[size_t(id)].annotated || !p.rules[size_t(id)].clamps_input || n.inputs.empty()) continue;
+    const TensorId x = n.inputs[0];
+    if (x == kNoTensor || !p.boundary[size_t(x)] || g.is_graph_output(x) || g.tensor(x).producer < 0 ||
+        consumers[size_t(x)].size() != 1)
+      continue;
+    p.unobserved[size_t(x)] = 1;
+  }
   p.group.assign(nt, -1);
   std::map<size_t, int> root_to_group;
   for (size_t i = 0; i < nt; ++i) {
@@ -182,7 +193,7 @@ StatusOr<std::vector<std::unique_ptr<Observer>>> calibrate(const Graph& g, const
   }
   std::vector<int> group_of(run_graph.num_tensors(), -1);
   for (size_t i = 0; i < g.num_tensors(); ++i) {
-    if (p.group[i] < 0 || g.tensor(TensorId(i)).is_constant()) continue;
+    if (p.group[i] < 0 || g.tensor(TensorId(i)).is_constant() || p.unobserved[i]) continue;
     auto id = run_graph.find_tensor(g.tensor(TensorId(i)).name);
     if (id) group_of[size_t(*id)] = p.group[i];
   }

@@ -12,10 +12,6 @@
 #include "core/json.h"
 #include "core/read_file.h"
 
-#ifndef NEUTRON_DEFAULT_TARGETS_DIR
-#define NEUTRON_DEFAULT_TARGETS_DIR "src/target/targets"
-#endif
-
 namespace neutron {
 
 const char* neutron_kind_name(NeutronKind k) { return k == NeutronKind::kNeutronC ? "neutron-c" : "neutron-s"; }
@@ -240,12 +236,16 @@ StatusOr<NeutronTarget> load_target_file(const std::string& path) {
 
 std::string targets_dir() {
   const char* env = std::getenv("NEUTRON_TARGETS_DIR");
-  if (env && *env) return env;
-  return NEUTRON_DEFAULT_TARGETS_DIR;
+  return env ? env : "";
 }
 
 std::vector<std::string> list_targets(const std::string& dir) {
   std::vector<std::string> names;
+  if (dir.empty()) {
+    for (const BuiltinTarget& b : builtin_targets()) names.push_back(b.name);
+    std::sort(names.begin(), names.end());
+    return names;
+  }
   DIR* d = ::opendir(dir.c_str());
   if (!d) return names;
   while (dirent* e = ::readdir(d)) {
@@ -258,21 +258,58 @@ std::vector<std::string> list_targets(const std::string& dir) {
   return names;
 }
 
+namespace {
+
+bool is_directory(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// A folder given as --target: the one target description in it.
+StatusOr<NeutronTarget> load_target_folder(const std::string& dir) {
+  const std::vector<std::string> names = list_targets(dir);
+  if (names.size() != 1) {
+    std::string known;
+    for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+    std::string d = dir;
+    while (d.size() > 1 && d.back() == '/') d.pop_back();
+    return error(Error::InvalidArgument, d, " is a directory with ", names.size(), " target files (",
+                 known.empty() ? "none" : known, "); a target folder must hold exactly one, else name the file: ", d,
+                 "/NAME.json");
+  }
+  return load_target_file(dir + "/" + names[0] + ".json");
+}
+
+}  // namespace
+
 StatusOr<NeutronTarget> load_target(const std::string& name_or_path) {
   const bool is_path = name_or_path.find('/') != std::string::npos ||
                        (name_or_path.size() > 5 && name_or_path.compare(name_or_path.size() - 5, 5, ".json") == 0);
-  if (is_path) return load_target_file(name_or_path);
+  if (is_path) return is_directory(name_or_path) ? load_target_folder(name_or_path) : load_target_file(name_or_path);
   const std::string dir = targets_dir();
-  const std::string path = dir + "/" + name_or_path + ".json";
-  if (name_or_path.empty() || !file_exists(path)) {
+  auto unknown = [&] {
     std::string known;
     for (const auto& n : list_targets(dir)) known += (known.empty() ? "" : ", ") + n;
-    return error(Error::NotFound, "unknown target '", name_or_path, "'; known targets: ",
-                 known.empty() ? "(none)" : known, " (in ", dir, "; a path to a .json file also works)");
+    return error(Error::NotFound, "unknown target '", name_or_path, "'; known targets: ", known.empty() ? "(none)" : known,
+                 dir.empty() ? std::string(" (built in") : " (in $NEUTRON_TARGETS_DIR " + dir,
+                 "; a path to a .json file also works)");
+  };
+  std::string path;
+  StatusOr<NeutronTarget> t = Status::OK();
+  if (dir.empty()) {
+    const auto& b = builtin_targets();
+    auto it = std::find_if(b.begin(), b.end(), [&](const BuiltinTarget& x) { return name_or_path == x.name; });
+    if (it == b.end()) return unknown();
+    path = "built-in " + name_or_path + ".json";
+    t = parse_target(std::string(it->text, it->size), path);
+  } else {
+    path = dir + "/" + name_or_path + ".json";
+    if (name_or_path.empty() || !file_exists(path)) return unknown();
+    t = load_target_file(path);
   }
-  ASSIGN_OR_RETURN(NeutronTarget t, load_target_file(path));
-  if (t.name != name_or_path)
-    return error(Error::InvalidArgument, path, ": field \"name\" is \"", t.name, "\" but the file is named '",
+  if (!t.ok()) return t.status();
+  if (t->name != name_or_path)
+    return error(Error::InvalidArgument, path, ": field \"name\" is \"", t->name, "\" but the file is named '",
                  name_or_path, ".json'");
   return t;
 }

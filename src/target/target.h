@@ -10,6 +10,7 @@
 // Limits that the facts derive from the datapath are computed here rather than stored (see the
 // methods below), so a target with other pipeline/MAC counts gets consistent limits.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -84,13 +85,22 @@ struct NeutronTarget {
 StatusOr<NeutronTarget> parse_target(const std::string& json_text, const std::string& file);
 StatusOr<NeutronTarget> load_target_file(const std::string& path);
 
-// The directory searched for target names: $NEUTRON_TARGETS_DIR if set, else src/target/targets
-// of the source tree this binary was built from.
+// The target descriptions built into the binary (src/target/targets/*.json at build time), by name.
+struct BuiltinTarget {
+  const char* name;  // "imxrt700"
+  const char* text;  // the file's JSON text
+  size_t size;
+};
+const std::vector<BuiltinTarget>& builtin_targets();
+
+// The directory searched for target names instead of the built-in targets: $NEUTRON_TARGETS_DIR,
+// or "" when unset (names are the built-in targets).
 std::string targets_dir();
-// Target names (file stems of *.json) in `dir`, sorted.
+// Target names (file stems of *.json) in `dir`, sorted; "" lists the built-in targets.
 std::vector<std::string> list_targets(const std::string& dir);
-// `name_or_path`: a path when it contains '/' or ends in ".json", else a name looked up in
-// targets_dir(). An unknown name is NotFound and the message lists the known names.
+// `name_or_path`: a file when it contains '/' or ends in ".json" (a folder holding one .json file
+// also works), else a name: a built-in target, or one in $NEUTRON_TARGETS_DIR when set. An unknown
+// name is NotFound and the message lists the known names.
 StatusOr<NeutronTarget> load_target(const std::string& name_or_path);
 
 }  // namespace neutron

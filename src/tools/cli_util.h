@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -12,6 +13,7 @@
 
 #include "core/output_files.h"
 #include "core/status.h"
+#include "core/strcat.h"
 #include "tools/cli.h"
 
 namespace neutron::cli {
@@ -21,42 +23,33 @@ inline int fail(const Status& s) {
   return kExitFailure;
 }
 
+// How much the commands print besides their results: 0 with -q (errors only), 1 by default, 2 with -v.
+inline int g_verbosity = 1;
+inline bool quiet() { return g_verbosity <= 0; }
+inline bool verbose() { return g_verbosity >= 2; }
+
+// The running command's usage line, printed after every usage error (set by main.cc).
+inline std::string g_usage;
+
+// A usage error found after parsing (an option combination, an output naming an input): the
+// message, the command's usage, exit code 2.
 inline int usage_error(const std::string& msg) {
   std::fprintf(stderr, "neutron: %s\n", msg.c_str());
+  if (!g_usage.empty()) std::fputs(g_usage.c_str(), stderr);
   return kExitUsage;
 }
 
-inline std::string json_escape(const std::string& s) {
-  std::string r;
-  for (char c : s) {
-    if (c == '"' || c == '\\') r += '\\';
-    if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-      r += buf;
-      continue;
-    }
-    r += c;
-  }
-  return r;
+// With -v: what the command does next, with the seconds since it started.
+inline void step(const std::string& msg) {
+  if (!verbose()) return;
+  static const auto t0 = std::chrono::steady_clock::now();
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::fprintf(stderr, "neutron: [%7.3f s] %s\n", s, msg.c_str());
 }
 
-// Parses a count option's value: a decimal integer in [min_value, max_value], else false.
-inline bool parse_count(const std::string& v, long min_value, long max_value, long* out) {
-  char* end = nullptr;
-  errno = 0;
-  const long n = std::strtol(v.c_str(), &end, 10);
-  if (v.empty() || *end != '\0' || errno != 0 || n < min_value || n > max_value) return false;
-  *out = n;
-  return true;
-}
-
-// JSON has no inf/nan: those become null.
-inline std::string json_number(double v) {
-  if (!std::isfinite(v)) return "null";
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.9g", v);
-  return buf;
+// A remark on stderr (an option that is not used, a fallback); silent with -q.
+inline void note(const std::string& msg) {
+  if (!quiet()) std::fprintf(stderr, "neutron: note: %s\n", msg.c_str());
 }
 
 // kExitOk when no output names an input or another output (core/output_files.h); otherwise prints
@@ -95,49 +88,5 @@ inline Status commit_run_outputs(const std::string& outdir, OutputFiles* files) 
   if (!st.ok() && created) ::rmdir(outdir.c_str());
   return st;
 }
-
-// Walks a command's arguments: options with one value, and positionals.
-class ArgParser {
- public:
-  ArgParser(std::string command, const std::vector<std::string>& args) : command_(std::move(command)), args_(args) {}
-  bool more() const { return ok_ && i_ < args_.size(); }
-  bool ok() const { return ok_; }
-  // Consumes `name VALUE` if the current argument is `name`.
-  bool option(const char* name, std::string* value) {
-    if (!more() || args_[i_] != name) return false;
-    if (i_ + 1 >= args_.size()) {
-      error_ = std::string("option ") + name + " needs a value";
-      ok_ = false;
-      return true;
-    }
-    *value = args_[i_ + 1];
-    i_ += 2;
-    return true;
-  }
-  bool flag(const char* name) {
-    if (!more() || args_[i_] != name) return false;
-    ++i_;
-    return true;
-  }
-  // Consumes a positional argument; an unknown option is an error.
-  bool positional(std::string* value) {
-    if (!more()) return false;
-    if (args_[i_].size() > 1 && args_[i_][0] == '-') {
-      error_ = "unknown option '" + args_[i_] + "'";
-      ok_ = false;
-      return false;
-    }
-    *value = args_[i_++];
-    return true;
-  }
-  int usage_error() const { return cli::usage_error(command_ + ": " + error_); }
-
- private:
-  std::string command_;
-  const std::vector<std::string>& args_;
-  size_t i_ = 0;
-  bool ok_ = true;
-  std::string error_;
-};
 
 }  // namespace neutron::cli

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/progress.h"
+#include "core/version.h"
 #include "ir/printer.h"
 #include "import/onnx/onnx_importer.h"
 #include "partition/op_support.h"
@@ -22,21 +23,9 @@
 #include "sim/timing.h"
 #include "tools/cli.h"
 #include "tools/cli_util.h"
+#include "tools/reports.h"
 
 namespace neutron::cli {
-namespace {
-
-constexpr const char* kCompileUsage =
-    "compile: usage: neutron compile MODEL.onnx --target NAME|FILE.json|cpu -o PROGRAM.nprg [--report-json R.json] "
-    "[--calib CALIB.npy|DIR] [--no-delegate OP[,OP...]] [--fetch-constants-to-sram] [--profile] [--listing FILE]";
-
-bool has_qdq(const Graph& g) {
-  for (NodeId id : g.live_nodes()) {
-    const OpKind k = g.node(id).kind;
-    if (k == OpKind::QuantizeLinear || k == OpKind::DequantizeLinear) return true;
-  }
-  return false;
-}
 
 StatusOr<std::vector<OpKind>> parse_op_list(const std::string& list) {
   std::vector<OpKind> ops;
@@ -55,6 +44,16 @@ StatusOr<std::vector<OpKind>> parse_op_list(const std::string& list) {
     start = comma + 1;
   }
   return ops;
+}
+
+namespace {
+
+bool has_qdq(const Graph& g) {
+  for (NodeId id : g.live_nodes()) {
+    const OpKind k = g.node(id).kind;
+    if (k == OpKind::QuantizeLinear || k == OpKind::DequantizeLinear) return true;
+  }
+  return false;
 }
 
 std::string percent(double num, double den) {
@@ -139,9 +138,8 @@ void print_report(const Graph& g, const Partitioning& p, const std::vector<NodeI
   }
 }
 
-std::string report_json(const std::string& model, const Graph& g, const Partitioning& p, const std::vector<NodeId>& order,
-                        const NeutronTarget& t, const std::string& no_delegate) {
-  std::ostringstream j;
+// The delegation part of the compile document (docs/json-schemas.md).
+void add_delegation_json(Json* doc, const Graph& g, const Partitioning& p, const std::vector<NodeId>& order) {
   int npu = 0;
   int64_t macs = 0, npu_macs = 0;
   for (NodeId id : order) {
@@ -151,44 +149,55 @@ std::string report_json(const std::string& model, const Graph& g, const Partitio
       npu_macs += p.nodes[size_t(id)].macs;
     }
   }
-  j << "{\n  \"model\": \"" << json_escape(model) << "\",\n  \"target\": \"" << json_escape(t.name)
-    << "\",\n  \"no_delegate\": \"" << json_escape(no_delegate) << "\",\n";
-  j << "  \"summary\": {\"nodes\": " << order.size() << ", \"npu_nodes\": " << npu << ", \"cpu_nodes\": " << order.size() - npu
-    << ", \"partitions\": " << p.partitions.size() << ", \"macs\": " << macs << ", \"npu_macs\": " << npu_macs
-    << ", \"npu_node_share\": " << json_number(order.empty() ? 0.0 : double(npu) / double(order.size()))
-    << ", \"npu_mac_share\": " << json_number(macs ? double(npu_macs) / double(macs) : 0.0) << "},\n";
-  j << "  \"operators\": [";
-  const auto rows = op_rows(g, p, order);
-  for (size_t i = 0; i < rows.size(); ++i)
-    j << (i ? "," : "") << "\n    {\"op\": \"" << rows[i].op << "\", \"count\": " << rows[i].count << ", \"npu\": " << rows[i].npu
-      << ", \"cpu\": " << rows[i].cpu << "}";
-  j << "\n  ],\n  \"partitions\": [";
-  for (size_t i = 0; i < p.partitions.size(); ++i) {
-    const Partition& part = p.partitions[i];
-    auto names = [&](const std::vector<TensorId>& ts) {
-      std::string r = "[";
-      for (size_t k = 0; k < ts.size(); ++k) r += (k ? ", \"" : "\"") + json_escape(g.tensor(ts[k]).name) + "\"";
-      return r + "]";
-    };
-    j << (i ? "," : "") << "\n    {\"id\": " << part.id << ", \"nodes\": " << part.nodes.size() << ", \"macs\": " << part.macs
-      << ", \"inputs\": " << names(part.inputs) << ", \"outputs\": " << names(part.outputs)
-      << ", \"boundary_transposes\": " << part.boundary_transposes << ", \"internal_transposes\": " << part.internal_transposes
-      << "}";
+  (*doc)["summary"] = Json{{"nodes", order.size()},
+                           {"npu_nodes", npu},
+                           {"cpu_nodes", int64_t(order.size()) - npu},
+                           {"partitions", p.partitions.size()},
+                           {"macs", macs},
+                           {"npu_macs", npu_macs},
+                           {"npu_node_share", order.empty() ? 0.0 : double(npu) / double(order.size())},
+                           {"npu_mac_share", macs ? double(npu_macs) / double(macs) : 0.0}};
+  Json ops = Json::array();
+  for (const OpRow& r : op_rows(g, p, order)) {
+    Json rules = Json::array();
+    for (const auto& [rule, n] : r.rules) rules.push_back(Json{{"rule", rule}, {"count", n}});
+    ops.push_back(Json{{"op", r.op}, {"count", r.count}, {"npu", r.npu}, {"cpu", r.cpu}, {"cpu_rules", rules}});
   }
-  j << "\n  ],\n  \"nodes\": [";
-  for (size_t i = 0; i < order.size(); ++i) {
-    const NodeId id = order[i];
+  (*doc)["operators"] = ops;
+  auto names = [&](const std::vector<TensorId>& ts) {
+    Json a = Json::array();
+    for (TensorId t : ts) a.push_back(g.tensor(t).name);
+    return a;
+  };
+  Json parts = Json::array();
+  for (const Partition& part : p.partitions)
+    parts.push_back(Json{{"id", part.id},
+                         {"nodes", part.nodes.size()},
+                         {"macs", part.macs},
+                         {"inputs", names(part.inputs)},
+                         {"outputs", names(part.outputs)},
+                         {"boundary_transposes", part.boundary_transposes},
+                         {"internal_transposes", part.internal_transposes}});
+  (*doc)["partitions"] = parts;
+  Json nodes = Json::array();
+  for (NodeId id : order) {
     const NodePlacement& pl = p.nodes[size_t(id)];
-    j << (i ? "," : "") << "\n    {\"name\": \"" << json_escape(g.node(id).name) << "\", \"op\": \""
-      << op_kind_name(g.node(id).kind) << "\", \"placement\": \"" << (pl.partition >= 0 ? "NPU" : "CPU")
-      << "\", \"partition\": " << (pl.partition >= 0 ? std::to_string(pl.partition) : "null") << ", \"macs\": " << pl.macs;
-    if (pl.partition < 0 && pl.rejection)
-      j << ", \"rule\": \"" << json_escape(pl.rejection->rule) << "\", \"reason\": \"" << json_escape(pl.rejection->reason)
-        << "\", \"detail\": \"" << json_escape(pl.rejection->detail) << "\"";
-    j << "}";
+    Json n{{"name", g.node(id).name},
+           {"op", op_kind_name(g.node(id).kind)},
+           {"placement", pl.partition >= 0 ? "NPU" : "CPU"},
+           {"partition", pl.partition >= 0 ? Json(pl.partition) : Json(nullptr)},
+           {"macs", pl.macs},
+           {"rule", nullptr},
+           {"reason", nullptr},
+           {"detail", nullptr}};
+    if (pl.partition < 0 && pl.rejection) {
+      n["rule"] = pl.rejection->rule;
+      n["reason"] = pl.rejection->reason;
+      n["detail"] = pl.rejection->detail;
+    }
+    nodes.push_back(std::move(n));
   }
-  j << "\n  ]\n}\n";
-  return j.str();
+  (*doc)["nodes"] = nodes;
 }
 
 struct NpuPartitionResult {
@@ -223,17 +232,44 @@ void print_program_summary(const compiler::ProgramFile& pf, const std::string& p
               pf.lower_bound_bytes ? double(pf.arena_bytes) / double(pf.lower_bound_bytes) : 1.0);
 }
 
-std::string program_json(const compiler::ProgramFile& pf) {
-  std::ostringstream j;
-  j << "{\"bytes\": " << pf.bytes.size() << ", \"arena_bytes\": " << pf.arena_bytes
-    << ", \"lower_bound_bytes\": " << pf.lower_bound_bytes << ", \"instructions\": [";
-  for (size_t i = 0; i < pf.instructions.size(); ++i) {
-    const auto& in = pf.instructions[i];
-    j << (i ? "," : "") << "\n    {\"kind\": \"" << in.kind << "\", \"origin\": \"" << json_escape(in.origin)
-      << "\", \"payload_bytes\": " << in.payload_bytes << ", \"scratch_bytes\": " << in.scratch_bytes << "}";
+Json program_json(const compiler::ProgramFile& pf, const std::string& path) {
+  Json ins = Json::array();
+  for (const auto& in : pf.instructions)
+    ins.push_back(Json{{"kind", in.kind}, {"origin", in.origin}, {"payload_bytes", in.payload_bytes},
+                       {"scratch_bytes", in.scratch_bytes}});
+  return Json{{"file", path},
+              {"bytes", pf.bytes.size()},
+              {"arena_bytes", pf.arena_bytes},
+              {"lower_bound_bytes", pf.lower_bound_bytes},
+              {"instructions", ins}};
+}
+
+Json npu_json(const std::vector<NpuPartitionResult>& npu) {
+  double ms = 0;
+  uint64_t macs = 0, cycles = 0;
+  Json parts = Json::array();
+  for (const auto& r : npu) {
+    ms += r.timing.latency_ms;
+    macs += r.timing.macs;
+    cycles += r.timing.total_cycles;
+    parts.push_back(Json{{"payload_bytes", r.payload.size()},
+                         {"latency_ms", r.timing.latency_ms},
+                         {"cycles", r.timing.total_cycles},
+                         {"macs", r.timing.macs},
+                         {"utilization", r.timing.utilization}});
   }
-  j << "\n  ]}";
-  return j.str();
+  return Json{{"latency_ms", ms}, {"cycles", cycles}, {"macs", macs}, {"partitions", parts}};
+}
+
+// The compile document's common head.
+Json compile_document(const std::string& model, const std::string& target, const std::vector<OpKind>& deny) {
+  Json doc = json_document("compile");
+  doc["model"] = model;
+  doc["target"] = target;
+  Json nd = Json::array();
+  for (OpKind k : deny) nd.push_back(op_kind_name(k));
+  doc["no_delegate"] = nd;
+  return doc;
 }
 
 void print_npu_summary(const std::vector<NpuPartitionResult>& npu, const NeutronTarget& t, bool per_kernel) {
@@ -263,36 +299,17 @@ void print_npu_summary(const std::vector<NpuPartitionResult>& npu, const Neutron
 
 }  // namespace
 
-int cmd_compile(const std::vector<std::string>& args) {
-  ArgParser p("compile", args);
-  std::string model, target_name, out_path, json_path, calib_path, no_delegate, listing_path;
-  bool profile = false;
+int cmd_compile(const CompileArgs& a) {
+  const std::string &model = a.model, &target_name = a.target, &out_path = a.output, &json_path = a.json,
+                    &calib_path = a.inputs, &no_delegate = a.no_delegate, &listing_path = a.listing;
+  const bool profile = a.profile;
   compiler::CompileOptions copts;
-  while (p.more()) {
-    if (p.flag("--profile")) {
-      profile = true;
-      continue;
-    }
-    if (p.flag("--fetch-constants-to-sram")) {
-      copts.fetch_constants_to_sram = true;
-      continue;
-    }
-    if (p.option("--target", &target_name) || p.option("-o", &out_path) || p.option("--report-json", &json_path) ||
-        p.option("--calib", &calib_path) || p.option("--no-delegate", &no_delegate) ||
-        p.option("--listing", &listing_path))
-      continue;
-    std::string m;
-    if (!p.positional(&m)) break;
-    if (!model.empty()) return usage_error("compile: more than one model given");
-    model = m;
-  }
-  if (!p.ok()) return p.usage_error();
-  if (model.empty() || target_name.empty() || out_path.empty()) return usage_error(kCompileUsage);
-  if (int rc = check_outputs("compile", {{"the input model", model}, {"--calib", calib_path}, {"--target", target_name}},
-                             {{"-o", out_path}, {"--report-json", json_path}, {"--listing", listing_path}}))
+  copts.fetch_constants_to_sram = a.fetch_constants_to_sram;
+  if (int rc = check_outputs("compile", {{"the input model", model}, {"-i", calib_path}, {"--target", target_name}},
+                             {{"-o", out_path}, {"--json", json_path}, {"--listing", listing_path}}))
     return rc;
   auto deny = parse_op_list(no_delegate);
-  if (!deny.ok()) return fail(deny.status());
+  if (!deny.ok()) return usage_error("compile: --no-delegate: " + deny.status().message());
 
   // --target cpu: no delegation, every op as CPU kernel calls (the comparison program).
   const bool cpu_only = target_name == "cpu";
@@ -301,6 +318,7 @@ int cmd_compile(const std::vector<std::string>& args) {
   Status st = cpu_only ? Status::OK() : check_target_supported(target.value());
   if (!st.ok()) return fail(st);
 
+  step("importing " + model);
   auto g = import_model(model, "compile");
   if (!g.ok()) return fail(g.status());
   Graph graph = std::move(g).value();
@@ -308,39 +326,48 @@ int cmd_compile(const std::vector<std::string>& args) {
     if (calib_path.empty())
       return fail(error(Error::InvalidArgument, model,
                         " is a float model (no QuantizeLinear/DequantizeLinear): the Neutron NPU runs only int8 ops, "
-                        "so nothing would be delegated. Quantize it: add --calib CALIB.npy|DIR to this command, or run "
-                        "`neutron quantize ",
-                        model, " --calib CALIB -o MODEL_int8.onnx` first"));
+                        "so nothing would be delegated. Quantize it: add -i CALIB.npy|DIR (calibration samples) to this "
+                        "command, or run `neutron quantize ",
+                        model, " -i CALIB -o MODEL_int8.onnx` first"));
     st = run_passes(graph, prequant_pipeline());
     if (!st.ok()) return fail(st.with_context(model));
     auto calib = load_calibration_data(calib_path, model_inputs(graph));
     if (!calib.ok()) return fail(calib.status());
     ProgressReporter progress;
     QuantizeOptions qo;
-    qo.progress = progress.callback();
+    if (!quiet()) qo.progress = progress.callback();
+    step(str_cat("quantizing on ", calib->size(), " calibration samples"));
     auto q = quantize_graph(graph, calib.value(), qo);
     progress.finish();
     if (!q.ok()) return fail(q.status().with_context(model));
     graph = std::move(q).value();
   } else if (!calib_path.empty()) {
-    std::fprintf(stderr, "neutron: note: %s is already quantized; --calib is not used\n", model.c_str());
+    note(model + " is already quantized; -i is not used");
   }
   st = run_passes(graph, compile_pipeline());
   if (!st.ok()) return fail(st.with_context(model));
 
   compiler::ProgramFileOptions popts;
   popts.npu = copts;
+  popts.generator = str_cat("neutron ", tool_version());
   popts.model_name = model.substr(model.find_last_of('/') == std::string::npos ? 0 : model.find_last_of('/') + 1);
   if (cpu_only) {
-    if (!no_delegate.empty()) std::fprintf(stderr, "neutron: note: --target cpu delegates nothing; --no-delegate is not used\n");
+    if (!no_delegate.empty()) note("--target cpu delegates nothing; --no-delegate is not used");
     auto pf = compiler::build_program_file(graph, nullptr, target.value(), popts);
     if (!pf.ok()) return fail(pf.status().with_context(model));
     // All outputs are committed together once everything succeeded.
     OutputFiles outputs;
     outputs.add(out_path, std::string(pf->bytes.begin(), pf->bytes.end()));
     if (!json_path.empty()) {
-      outputs.add(json_path, str_cat("{\n  \"model\": \"", json_escape(model), "\",\n  \"target\": \"cpu\",\n  \"program\": ",
-                                     program_json(pf.value()), "\n}\n"));
+      // Same keys as a delegating compile; nothing is partitioned.
+      Json doc = compile_document(model, "cpu", {});
+      doc["summary"] = nullptr;
+      doc["operators"] = Json::array();
+      doc["partitions"] = Json::array();
+      doc["nodes"] = Json::array();
+      doc["program"] = program_json(pf.value(), out_path);
+      doc["npu"] = npu_json({});
+      outputs.add(json_path, json_text(doc));
     }
     if (!listing_path.empty()) {
       std::string text = "# neutron program listing: target cpu\n" + print_graph(graph);
@@ -352,12 +379,13 @@ int cmd_compile(const std::vector<std::string>& args) {
     }
     st = outputs.commit();
     if (!st.ok()) return fail(st);
-    print_program_summary(pf.value(), out_path);
+    if (!quiet()) print_program_summary(pf.value(), out_path);
     return kExitOk;
   }
 
   PartitionOptions options;
   options.no_delegate = deny.value();
+  step("partitioning for " + target->name);
   auto part = partition_graph(graph, target.value(), options);
   if (!part.ok()) return fail(part.status().with_context(model));
   st = analyze_partition_layout(graph, &part.value());
@@ -365,6 +393,7 @@ int cmd_compile(const std::vector<std::string>& args) {
   auto order = graph.topological_order();
   if (!order.ok()) return fail(order.status());
 
+  step(str_cat("compiling ", part->partitions.size(), " partition(s) into a program"));
   auto pf = compiler::build_program_file(graph, &part.value(), target.value(), popts);
   if (!pf.ok()) return fail(pf.status().with_context(model));
   // The timing model's estimate of each Neutron payload.
@@ -393,15 +422,15 @@ int cmd_compile(const std::vector<std::string>& args) {
     outputs.add(listing_path, std::move(text));
   }
   if (!json_path.empty()) {
-    std::string j = report_json(model, graph, part.value(), order.value(), target.value(), no_delegate);
-    const size_t close = j.rfind('}');
-    j = j.substr(0, close);
-    while (!j.empty() && (j.back() == '\n' || j.back() == ' ')) j.pop_back();
-    j += ",\n  \"program\": " + program_json(pf.value()) + "\n}\n";
-    outputs.add(json_path, std::move(j));
+    Json doc = compile_document(model, target->name, deny.value());
+    add_delegation_json(&doc, graph, part.value(), order.value());
+    doc["program"] = program_json(pf.value(), out_path);
+    doc["npu"] = npu_json(npu);
+    outputs.add(json_path, json_text(doc));
   }
   st = outputs.commit();
   if (!st.ok()) return fail(st);
+  if (quiet()) return kExitOk;
   print_report(graph, part.value(), order.value(), target.value());
   print_npu_summary(npu, target.value(), profile);
   print_program_summary(pf.value(), out_path);
@@ -492,30 +521,68 @@ std::string supported_ops_markdown(const NeutronTarget& t) {
   return md.str();
 }
 
+// The same rule table as a JSON document (docs/json-schemas.md).
+Json supported_ops_json(const NeutronTarget& t) {
+  Json doc = json_document("supported-ops");
+  const Status supported = check_target_supported(t);
+  doc["target"] = Json{{"name", t.name},
+                       {"description", t.description},
+                       {"kind", neutron_kind_name(t.kind)},
+                       {"hw_version", neutron_hw_version_name(t.hw_version)},
+                       {"num_pipes", t.num_pipes},
+                       {"num_macs", t.num_macs},
+                       {"macs_per_cycle", t.macs_per_cycle()},
+                       {"clock_mhz", t.clock_mhz},
+                       {"delegation_supported", supported.ok()},
+                       {"not_supported_reason", supported.ok() ? Json(nullptr) : Json(supported.message())}};
+  Json params = Json::array();
+  for (const auto& f : t.fields)
+    params.push_back(Json{{"name", f.name}, {"value", f.value}, {"provenance", f.provenance}, {"assumption", f.assumption}});
+  doc["parameters"] = params;
+  Json delegated = Json::array(), not_delegated = Json::array();
+  for (const OpSupport& s : op_support_table()) {
+    if (!s.delegable) {
+      not_delegated.push_back(Json{{"op", op_kind_name(s.kind)},
+                                   {"rule", s.rules.front().name},
+                                   {"reason", s.rules.front().reason(t)},
+                                   {"upstream", s.upstream}});
+      continue;
+    }
+    Json rules = Json::array();
+    const Rule common = int8_io_rule(s.quant_inputs);
+    rules.push_back(Json{{"rule", common.name}, {"requirement", common.reason(t)}, {"context", false}});
+    for (const Rule& r : s.rules) rules.push_back(Json{{"rule", r.name}, {"requirement", r.reason(t)}, {"context", false}});
+    for (const ContextRule& r : s.context_rules)
+      rules.push_back(Json{{"rule", r.name}, {"requirement", r.reason(t)}, {"context", true}});
+    delegated.push_back(Json{{"op", op_kind_name(s.kind)},
+                             {"upstream", s.upstream},
+                             {"neutron_op", s.neutron_op},
+                             {"rules", rules},
+                             {"noop_when", s.is_noop ? Json(s.noop_when) : Json(nullptr)},
+                             {"notes", s.notes}});
+  }
+  doc["delegated"] = delegated;
+  doc["not_delegated"] = not_delegated;
+  return doc;
+}
+
 }  // namespace
 
-int cmd_supported_ops(const std::vector<std::string>& args) {
-  ArgParser p("supported-ops", args);
-  std::string target_name, out_path;
-  while (p.more()) {
-    if (p.option("--target", &target_name) || p.option("-o", &out_path)) continue;
-    std::string extra;
-    if (!p.positional(&extra)) break;
-    return usage_error("supported-ops: unexpected argument '" + extra + "'");
-  }
-  if (!p.ok()) return p.usage_error();
-  if (target_name.empty())
-    return usage_error("supported-ops: usage: neutron supported-ops --target NAME|FILE.json [-o FILE.md]");
-  if (int rc = check_outputs("supported-ops", {{"--target", target_name}}, {{"-o", out_path}})) return rc;
+int cmd_supported_ops(const SupportedOpsArgs& a) {
+  const std::string &target_name = a.target, &out_path = a.output;
+  if (int rc = check_outputs("supported-ops", {{"--target", target_name}}, {{"-o", out_path}, {"--json", a.json}}))
+    return rc;
   auto target = load_target(target_name);
   if (!target.ok()) return fail(target.status());
   const std::string md = supported_ops_markdown(target.value());
-  if (out_path.empty()) {
-    std::fputs(md.c_str(), stdout);
-    return kExitOk;
-  }
-  Status st = write_file_atomically(out_path, md);
-  return st.ok() ? kExitOk : fail(st);
+  OutputFiles outputs;
+  if (!out_path.empty()) outputs.add(out_path, md);
+  if (!a.json.empty()) outputs.add(a.json, json_text(supported_ops_json(target.value())));
+  Status st = outputs.commit();
+  if (!st.ok()) return fail(st);
+  // Markdown on stdout unless it went to -o (or only the JSON was asked for).
+  if (out_path.empty() && a.json.empty()) std::fputs(md.c_str(), stdout);
+  return kExitOk;
 }
 
 }  // namespace neutron::cli

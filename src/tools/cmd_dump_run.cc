@@ -17,24 +17,13 @@
 #include "passes/pipeline.h"
 #include "tools/cli.h"
 #include "tools/cli_util.h"
+#include "tools/reports.h"
 
 namespace neutron::cli {
 
-int cmd_dump(const std::vector<std::string>& args) {
-  std::string model;
-  bool after_passes = false;
-  for (const auto& a : args) {
-    if (a == "--after-passes") {
-      after_passes = true;
-    } else if (!a.empty() && a[0] == '-') {
-      return usage_error("dump: unknown option '" + a + "'");
-    } else if (model.empty()) {
-      model = a;
-    } else {
-      return usage_error("dump: more than one model given");
-    }
-  }
-  if (model.empty()) return usage_error("dump: no model given (usage: neutron dump MODEL.onnx)");
+int cmd_dump(const DumpArgs& a) {
+  const std::string& model = a.model;
+  const bool after_passes = a.after_passes;
   auto g = import_model(model, "dump");
   if (!g.ok()) return fail(g.status());
   if (after_passes) {
@@ -45,48 +34,11 @@ int cmd_dump(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
-int cmd_run(const std::vector<std::string>& args) {
-  std::string model, outdir, json_path, target;
-  std::vector<std::string> inputs;
-  bool profile = false;
-  long repeat = 1, warmup = 0, threads = 1;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--profile") {
-      profile = true;
-      continue;
-    }
-    auto value = [&](const char* opt) -> const std::string* {
-      if (i + 1 >= args.size()) return nullptr;
-      (void)opt;
-      return &args[++i];
-    };
-    if (a == "--repeat" || a == "--warmup" || a == "--threads") {
-      const std::string* v = value(a.c_str());
-      if (!v) return usage_error("run: option " + a + " needs a value");
-      long* dst = a == "--repeat" ? &repeat : (a == "--warmup" ? &warmup : &threads);
-      if (!parse_count(*v, a == "--warmup" ? 0 : 1, 1000000, dst))
-        return usage_error("run: " + a + " takes an integer " + (a == "--warmup" ? ">= 0" : ">= 1") + ", got '" + *v + "'");
-      continue;
-    }
-    if (a == "-i" || a == "-o" || a == "--json" || a == "--target") {
-      const std::string* v = value(a.c_str());
-      if (!v) return usage_error("run: option " + a + " needs a value");
-      if (a == "--target") target = *v;
-      if (a == "-i") inputs.push_back(*v);
-      if (a == "-o") outdir = *v;
-      if (a == "--json") json_path = *v;
-    } else if (!a.empty() && a[0] == '-') {
-      return usage_error("run: unknown option '" + a + "'");
-    } else if (model.empty()) {
-      model = a;
-    } else {
-      return usage_error("run: unexpected argument '" + a + "' (inputs are given with -i)");
-    }
-  }
-  if (model.empty())
-    return usage_error("run: no model given (usage: neutron run MODEL.onnx|PROGRAM.nprg -i IN.npy -o OUTDIR [--json R.json] "
-                       "[--profile] [--target cpu])");
+int cmd_run(const RunArgs& a) {
+  const std::string &model = a.model, &outdir = a.outdir, &json_path = a.json, &target = a.target;
+  const std::vector<std::string>& inputs = a.inputs;
+  const bool profile = a.profile;
+  const long repeat = a.repeat, warmup = a.warmup;
   if (!target.empty() && target != "cpu")
     return usage_error("run: --target takes only 'cpu' (run a program's NPU partitions on the CPU kernels); the NPU "
                        "target is chosen at compile time");
@@ -155,7 +107,6 @@ int cmd_run(const std::vector<std::string>& args) {
   };
   const double median_ms = median(latencies);
   const double min_ms = *std::min_element(latencies.begin(), latencies.end());
-  const double cpu_median_ms = median(cpu);
 
   OutputFiles files;
   for (size_t k = 0; k < outs.size() && !outdir.empty(); ++k) {
@@ -163,28 +114,29 @@ int cmd_run(const std::vector<std::string>& args) {
     if (!bytes.ok()) return fail(bytes.status());
     files.add(run_output_file(outdir, k), std::move(bytes).value());
   }
-  for (size_t k = 0; k < outs.size(); ++k) {
+  for (size_t k = 0; k < outs.size() && !quiet(); ++k) {
     const Tensor& t = graph.tensor(graph.outputs[k]);
     std::printf("output %zu '%s': %s%s\n", k, t.name.c_str(), dtype_name(outs[k].dtype), shape_str(outs[k].shape).c_str());
   }
-  if (repeat > 1 || warmup > 0)
+  if (quiet()) {
+  } else if (repeat > 1 || warmup > 0)
     std::printf("time: load+prepare %.2f ms; run x%ld after %ld warmup: median %.3f ms, min %.3f ms (host CPU kernels)\n",
                 prepare_ms, repeat, warmup, median_ms, min_ms);
   else
     std::printf("time: load+prepare %.2f ms, run %.2f ms (host CPU kernels)\n", prepare_ms, run_ms);
   if (!json_path.empty()) {
-    std::ostringstream j;
-    j << "{\n  \"model\": \"" << json_escape(model) << "\",\n  \"prepare_ms\": " << prepare_ms
-      << ",\n  \"run_ms\": " << run_ms << ",\n  \"latency_ms\": {\"median\": " << json_number(median_ms)
-      << ", \"min\": " << json_number(min_ms) << ", \"cpu_median\": " << json_number(cpu_median_ms) << ", \"repeat\": " << repeat << ", \"warmup\": " << warmup
-      << "},\n  \"outputs\": [";
-    for (size_t k = 0; k < outs.size(); ++k) {
-      const Tensor& t = graph.tensor(graph.outputs[k]);
-      j << (k ? "," : "") << "\n    {\"name\": \"" << json_escape(t.name) << "\", \"dtype\": \"" << dtype_name(outs[k].dtype)
-        << "\", \"shape\": " << str_cat(outs[k].shape) << "}";
-    }
-    j << "\n  ]\n}\n";
-    files.add(json_path, j.str());
+    Json doc = run_document(model, "onnx");
+    doc["target"] = "host";
+    doc["delegates_on_cpu"] = false;
+    doc["samples"] = 1;
+    doc["load_ms"] = prepare_ms;
+    doc["run_ms"] = run_ms;
+    doc["latency_ms"] = latency_json(latencies, cpu, repeat, warmup);
+    for (size_t k = 0; k < outs.size(); ++k)
+      doc["outputs"].push_back(Json{{"name", graph.tensor(graph.outputs[k]).name},
+                                    {"dtype", dtype_name(outs[k].dtype)},
+                                    {"shape", outs[k].shape}});
+    files.add(json_path, json_text(doc));
   }
   st = commit_run_outputs(outdir, &files);
   if (!st.ok()) return fail(st);

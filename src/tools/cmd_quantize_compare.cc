@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "core/npy.h"
+#include "core/version.h"
 #include "core/ordered_parallel.h"
 #include "core/progress.h"
 #include "exec/executor.h"
@@ -20,56 +21,28 @@
 #include "quantize/quantizer.h"
 #include "tools/cli.h"
 #include "tools/cli_util.h"
+#include "tools/reports.h"
 
 namespace neutron::cli {
 
-int cmd_quantize(const std::vector<std::string>& args) {
-  ArgParser p("quantize", args);
-  std::string model, calib_path, out_path, observer = "histogram", report_json, threads_arg = "1";
-  double percentile = 99.99;
-  bool percentile_given = false;
-  QuantizeOptions options;
-  std::string bias_correction = bias_correction_name(options.bias_correction);
-  while (p.more()) {
-    if (p.option("--calib", &calib_path) || p.option("-o", &out_path) || p.option("--observer", &observer) ||
-        p.option("--report-json", &report_json) || p.option("--bias-correction", &bias_correction) ||
-        p.option("--threads", &threads_arg))
-      continue;
-    if (p.flag("--no-bias-correction")) {
-      bias_correction = "off";
-      continue;
-    }
-    std::string pct;
-    if (p.option("--percentile", &pct)) {
-      char* end = nullptr;
-      percentile = std::strtod(pct.c_str(), &end);
-      if (pct.empty() || *end != '\0' || !(percentile > 50 && percentile < 100))
-        return usage_error("quantize: --percentile must be a number in (50, 100), got '" + pct + "'");
-      percentile_given = true;
-      continue;
-    }
-    if (!p.positional(&model)) break;
-  }
-  if (!p.ok()) return p.usage_error();
+int cmd_quantize(const QuantizeArgs& a) {
+  const std::string &model = a.model, &calib_path = a.inputs, &out_path = a.output, &report_json = a.json,
+                    &observer = a.observer;
   if (model.empty() || calib_path.empty() || out_path.empty())
-    return usage_error("quantize: usage: neutron quantize MODEL.onnx --calib CALIB -o OUT.onnx "
-                       "[--observer minmax|histogram|percentile] [--percentile P] "
-                       "[--bias-correction off|float|empirical | --no-bias-correction] "
-                       "[--report-json R.json] [--threads N]");
-  long threads = 1;
-  if (!parse_count(threads_arg, 1, 1024, &threads))
-    return usage_error("quantize: --threads takes an integer >= 1, got '" + threads_arg + "'");
-  options.threads = int(threads);
-  if (int rc = check_outputs("quantize", {{"the input model", model}, {"--calib", calib_path}},
-                              {{"-o", out_path}, {"--report-json", report_json}}))
+    return usage_error("quantize: needs MODEL.onnx, -i CALIB.npy|DIR and -o OUT.onnx");
+  QuantizeOptions options;
+  options.threads = int(a.threads);
+  if (int rc = check_outputs("quantize", {{"the input model", model}, {"-i", calib_path}},
+                              {{"-o", out_path}, {"--json", report_json}}))
     return rc;
   auto kind = parse_observer_kind(observer);
   if (!kind.ok()) return fail(kind.status());
-  if (percentile_given && kind.value() != ObserverKind::kPercentile)
+  if (a.percentile_given && kind.value() != ObserverKind::kPercentile)
     return usage_error("quantize: --percentile applies to --observer percentile only");
-  auto bc = parse_bias_correction(bias_correction);
+  auto bc = parse_bias_correction(a.bias_correction);
   if (!bc.ok()) return fail(bc.status());
 
+  step("importing " + model);
   auto g = import_model(model, "quantize");
   if (!g.ok()) return fail(g.status());
   Status st = run_passes(g.value(), prequant_pipeline());
@@ -77,49 +50,57 @@ int cmd_quantize(const std::vector<std::string>& args) {
   auto calib = load_calibration_data(calib_path, model_inputs(g.value()));
   if (!calib.ok()) return fail(calib.status());
 
+  step(str_cat("calibrating on ", calib->size(), " samples, observer ", observer));
   ProgressReporter progress;
   options.observer = kind.value();
   options.bias_correction = bc.value();
-  options.percentile = percentile;
-  options.progress = progress.callback();
+  options.percentile = a.percentile;
+  if (!quiet()) options.progress = progress.callback();
   QuantizeReport report;
   auto q = quantize_graph(g.value(), calib.value(), options, &report);
   progress.finish();
   if (!q.ok()) return fail(q.status().with_context(model));
-  auto onnx_bytes = export_onnx(q.value());
+  OnnxExportOptions export_options;
+  export_options.producer_version = tool_version();
+  auto onnx_bytes = export_onnx(q.value(), export_options);
   if (!onnx_bytes.ok()) return fail(onnx_bytes.status().with_context(out_path));
   // The model and its report are written together, after everything succeeded.
   OutputFiles outputs;
   outputs.add(out_path, std::move(onnx_bytes).value());
   if (!report_json.empty()) {
-    std::ostringstream j;
-    j << "{\n  \"model\": \"" << json_escape(model) << "\",\n  \"output\": \"" << json_escape(out_path)
-      << "\",\n  \"observer\": \"" << observer << "\",\n  \"samples\": " << report.samples << ",\n  \"groups\": [";
-    for (size_t k = 0; k < report.groups.size(); ++k) {
-      const auto& gr = report.groups[k];
-      j << (k ? "," : "") << "\n    {\"tensors\": [";
-      for (size_t t = 0; t < gr.tensors.size(); ++t) j << (t ? ", " : "") << "\"" << json_escape(gr.tensors[t]) << "\"";
-      j << "], \"scale\": " << gr.params.scale[0] << ", \"zero_point\": " << gr.params.zero_point[0]
-        << ", \"observed_min\": " << json_number(gr.observed_min) << ", \"observed_max\": " << json_number(gr.observed_max)
-        << ", \"fixed\": " << (gr.fixed ? "true" : "false") << "}";
+    Json doc = json_document("quantize");
+    doc["model"] = model;
+    doc["output"] = out_path;
+    doc["observer"] = observer;
+    doc["percentile"] = kind.value() == ObserverKind::kPercentile ? Json(a.percentile) : Json(nullptr);
+    doc["samples"] = report.samples;
+    Json groups = Json::array();
+    for (const auto& gr : report.groups) {
+      // Scales are float32 in the model: written as the double of that float, which reads back exactly.
+      groups.push_back(Json{{"tensors", gr.tensors},
+                            {"scale", double(gr.params.scale[0])},
+                            {"zero_point", gr.params.zero_point[0]},
+                            {"observed_min", gr.observed_min},
+                            {"observed_max", gr.observed_max},
+                            {"fixed", gr.fixed}});
     }
-    j << "\n  ],\n  \"bias_correction\": \"" << bias_correction_name(report.bias_correction)
-      << "\",\n  \"bias_correction_passes\": " << report.bias_correction_passes << ",\n  \"corrected_biases\": [";
-    for (size_t k = 0; k < report.corrected_biases.size(); ++k) {
-      const auto& cb = report.corrected_biases[k];
-      j << (k ? "," : "") << "\n    {\"node\": \"" << json_escape(cb.node) << "\", \"channels\": " << cb.channels
-        << ", \"max_abs_shift\": " << json_number(cb.max_abs_shift) << ", \"max_abs_bias\": " << json_number(cb.max_abs_bias)
-        << "}";
-    }
-    j << (report.corrected_biases.empty() ? "" : "\n  ") << "],\n  \"float_nodes\": [";
-    for (size_t k = 0; k < report.float_nodes.size(); ++k)
-      j << (k ? ", " : "") << "\"" << json_escape(report.float_nodes[k]) << "\"";
-    j << "]\n}\n";
-    outputs.add(report_json, j.str());
+    doc["groups"] = groups;
+    doc["bias_correction"] = bias_correction_name(report.bias_correction);
+    doc["bias_correction_passes"] = report.bias_correction_passes;
+    Json corrected = Json::array();
+    for (const auto& cb : report.corrected_biases)
+      corrected.push_back(Json{{"node", cb.node},
+                               {"channels", cb.channels},
+                               {"max_abs_shift", cb.max_abs_shift},
+                               {"max_abs_bias", cb.max_abs_bias}});
+    doc["corrected_biases"] = corrected;
+    doc["float_nodes"] = report.float_nodes;
+    outputs.add(report_json, json_text(doc));
   }
   st = outputs.commit();
   if (!st.ok()) return fail(st);
 
+  if (quiet()) return kExitOk;
   std::printf("quantized %s -> %s: %zu activation groups, %lld calibration samples, observer %s\n", model.c_str(),
               out_path.c_str(), report.groups.size(), (long long)report.samples, observer.c_str());
   if (report.bias_correction != BiasCorrection::kOff) {
@@ -146,35 +127,15 @@ StatusOr<std::unique_ptr<Executor>> load_for_cpu(const std::string& path) {
 
 }  // namespace
 
-int cmd_compare(const std::vector<std::string>& args) {
-  ArgParser p("compare", args);
-  std::string model_a, model_b, inputs_path, labels_path, json_path, threads_arg = "1";
-  while (p.more()) {
-    if (p.option("--inputs", &inputs_path) || p.option("--labels", &labels_path) || p.option("--json", &json_path) ||
-        p.option("--threads", &threads_arg))
-      continue;
-    std::string m;
-    if (!p.positional(&m)) break;
-    if (model_a.empty()) {
-      model_a = m;
-    } else if (model_b.empty()) {
-      model_b = m;
-    } else {
-      return usage_error("compare: more than two models given");
-    }
-  }
-  if (!p.ok()) return p.usage_error();
-  if (model_a.empty() || model_b.empty() || inputs_path.empty())
-    return usage_error("compare: usage: neutron compare REFERENCE.onnx TEST.onnx --inputs X.npy|DIR "
-                       "[--labels LABELS.npy] [--json R.json] [--threads N]");
+int cmd_compare(const CompareArgs& args) {
+  const std::string &model_a = args.reference, &model_b = args.test, &inputs_path = args.inputs,
+                    &labels_path = args.labels, &json_path = args.json;
+  const long threads = args.threads;
   if (int rc = check_outputs("compare",
-                              {{"the reference model", model_a}, {"the test model", model_b}, {"--inputs", inputs_path},
+                              {{"the reference model", model_a}, {"the test model", model_b}, {"-i", inputs_path},
                                {"--labels", labels_path}},
                               {{"--json", json_path}}))
     return rc;
-  long threads = 1;
-  if (!parse_count(threads_arg, 1, 1024, &threads))
-    return usage_error("compare: --threads takes an integer >= 1, got '" + threads_arg + "'");
   // One executor pair per thread; thread t runs samples t, t + T, ... of each chunk of T.
   std::vector<std::unique_ptr<Executor>> ex_a, ex_b;
   for (long t = 0; t < threads; ++t) {
@@ -237,7 +198,7 @@ int cmd_compare(const std::vector<std::string>& args) {
           correct_a += argmax(oa[t][0], 0, oa[t][0].count()) == label;
           correct_b += argmax(ob[t][0], 0, ob[t][0].count()) == label;
         }
-        progress.update("comparing", s + 1, data->size());
+        if (!quiet()) progress.update("comparing", s + 1, data->size());
         return Status::OK();
       });
   if (!st.ok()) return fail(st);
@@ -254,20 +215,24 @@ int cmd_compare(const std::vector<std::string>& args) {
     std::printf("\naccuracy: reference %.2f%%, test %.2f%% (%lld labelled samples)\n", 100.0 * correct_a / n,
                 100.0 * correct_b / n, (long long)data->size());
   if (!json_path.empty()) {
-    std::ostringstream j;
-    j << "{\n  \"reference\": \"" << json_escape(model_a) << "\",\n  \"test\": \"" << json_escape(model_b)
-      << "\",\n  \"samples\": " << data->size() << ",\n  \"outputs\": [";
+    Json doc = json_document("compare");
+    doc["reference"] = model_a;
+    doc["test"] = model_b;
+    doc["inputs"] = inputs_path;
+    doc["samples"] = data->size();
+    Json outs = Json::array();
     for (size_t k = 0; k < agree.size(); ++k)
-      j << (k ? "," : "") << "\n    {\"name\": \"" << json_escape(ga.tensor(ga.outputs[k]).name)
-        << "\", \"max_abs_error\": " << json_number(agree[k].max_abs_error()) << ", \"mse\": " << json_number(agree[k].mse())
-        << ", \"sqnr_db\": " << json_number(agree[k].sqnr_db()) << ", \"cosine\": " << json_number(agree[k].cosine())
-        << ", \"top1_agreement\": " << json_number(agree[k].top1_agreement()) << "}";
-    j << "\n  ]";
-    if (!labels_path.empty())
-      j << ",\n  \"accuracy\": {\"reference\": " << json_number(correct_a / n) << ", \"test\": " << json_number(correct_b / n)
-        << "}";
-    j << "\n}\n";
-    const Status st = write_file_atomically(json_path, j.str());
+      outs.push_back(Json{{"name", ga.tensor(ga.outputs[k]).name},
+                          {"max_abs_error", agree[k].max_abs_error()},
+                          {"mse", agree[k].mse()},
+                          {"sqnr_db", agree[k].sqnr_db()},
+                          {"cosine", agree[k].cosine()},
+                          {"top1_agreement", agree[k].top1_agreement()}});
+    doc["outputs"] = outs;
+    doc["accuracy"] = labels_path.empty()
+                          ? Json(nullptr)
+                          : Json{{"labels", labels_path}, {"reference", correct_a / n}, {"test", correct_b / n}};
+    const Status st = write_file_atomically(json_path, json_text(doc));
     if (!st.ok()) return fail(st);
   }
   return kExitOk;

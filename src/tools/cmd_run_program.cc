@@ -1,6 +1,8 @@
 // `neutron run PROGRAM.nprg`: runs a compiled program through the portable runtime
 // (runtime/program_runner.h) — CPU kernel calls on the host, Neutron partitions through
 // NeutronBackend -> driver -> simulator — and prints the simulated NPU latency.
+#include <time.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -22,6 +24,7 @@
 #include "target/target.h"
 #include "tools/cli.h"
 #include "tools/cli_util.h"
+#include "tools/reports.h"
 
 namespace neutron::cli {
 namespace {
@@ -161,8 +164,8 @@ int run_program(const std::string& path, const std::vector<std::string>& inputs,
     auto t = load_target(target_name);
     auto cfg = t.ok() ? sim::sim_config_from_target(t.value()) : StatusOr<sim::SimConfig>(t.status());
     if (cfg.ok()) driver::set_sim_config(cfg.value());
-    else std::fprintf(stderr, "neutron: warning: target '%s' not found (%s); NPU timing uses the default parameters\n",
-                      target_name.c_str(), cfg.status().message().c_str());
+    else note(str_cat("target '", target_name, "' not found (", cfg.status().message(),
+                      "); NPU timing uses the default parameters"));
   }
 
   ps = runner.load(file.data(), file.size(), arena.data(), arena.size(), load_options);
@@ -228,6 +231,12 @@ int run_program(const std::string& path, const std::vector<std::string>& inputs,
     outs.emplace_back(to_dtype(t.dtype), s);
   }
   const auto t1 = std::chrono::steady_clock::now();
+  const auto cpu_ms = [] {
+    timespec ts{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) * 1e3 + double(ts.tv_nsec) * 1e-6;
+  };
+  std::vector<double> sample_ms, sample_cpu_ms;  // per sample: wall and thread CPU time
   double npu_ms = 0;
   uint64_t npu_cycles = 0, npu_macs = 0;
   for (int64_t s = 0; s < samples; ++s) {
@@ -235,7 +244,11 @@ int run_program(const std::string& path, const std::vector<std::string>& inputs,
       const runtime::TensorInfo t = runner.input(i);
       std::memcpy(t.data, in_data[i].bytes.data() + size_t(s) * t.bytes, t.bytes);
     }
+    const auto r0 = std::chrono::steady_clock::now();
+    const double c0 = cpu_ms();
     ps = runner.run();
+    sample_cpu_ms.push_back(cpu_ms() - c0);
+    sample_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - r0).count());
     if (!ps.ok()) return fail(error(ps.error, path, ": sample ", s, ": ", describe_status(file.data(), ps)));
     for (size_t o = 0; o < outs.size(); ++o) {
       const runtime::TensorInfo t = runner.output(o);
@@ -245,7 +258,8 @@ int run_program(const std::string& path, const std::vector<std::string>& inputs,
   const auto t2 = std::chrono::steady_clock::now();
 
   // Simulated NPU time of the last run, per delegate call.
-  std::ostringstream profile_text, delegates_json;
+  std::ostringstream profile_text;
+  Json delegates_json = Json::array();
   int delegates = 0;
   for (size_t i = 0; i < runner.num_instructions(); ++i) {
     if (runner.instruction_kind(i) != runtime::InstructionKind::kDelegate ||
@@ -257,9 +271,11 @@ int run_program(const std::string& path, const std::vector<std::string>& inputs,
     npu_ms += st.latencyMs;
     npu_cycles += st.totalCycles;
     npu_macs += st.macs;
-    delegates_json << (delegates ? "," : "") << "\n    {\"instruction\": " << i << ", \"latency_ms\": "
-                   << json_number(st.latencyMs) << ", \"cycles\": " << st.totalCycles << ", \"macs\": " << st.macs
-                   << ", \"utilization\": " << json_number(st.utilization) << "}";
+    delegates_json.push_back(Json{{"instruction", i},
+                                  {"latency_ms", st.latencyMs},
+                                  {"cycles", st.totalCycles},
+                                  {"macs", st.macs},
+                                  {"utilization", st.utilization}});
     ++delegates;
     if (!profile) continue;
     std::vector<NeutronKernelRecord> rec(st.kernels);
@@ -289,32 +305,36 @@ int run_program(const std::string& path, const std::vector<std::string>& inputs,
   }
   const double load_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
   const double run_ms = std::chrono::duration<double, std::milli>(t2 - t1).count();
-  for (size_t k = 0; k < outs.size(); ++k)
+  for (size_t k = 0; k < outs.size() && !quiet(); ++k)
     std::printf("output %zu '%s': %s%s\n", k, runner.output(k).name, dtype_name(outs[k].dtype),
                 shape_str(outs[k].shape).c_str());
-  std::printf("program %s: target %s%s, %zu instructions (%d on the NPU), arena %zu bytes (plan %llu, lower bound %llu)\n",
+  if (!quiet()) std::printf("program %s: target %s%s, %zu instructions (%d on the NPU), runtime arena %zu bytes (plan arena %llu, lower bound %llu)\n",
               path.c_str(), target_name.c_str(), delegates_on_cpu ? " (run with --target cpu: NPU partitions on the CPU kernels)" : "",
-              runner.num_instructions(), delegates, runner.arena_used(),
+              runner.num_instructions(), delegates, need,
               (unsigned long long)prog->plan()->arena_bytes(), (unsigned long long)prog->plan()->lower_bound_bytes());
-  std::printf("time: load %.2f ms, run %.2f ms for %lld sample(s) on the host\n", load_ms, run_ms, (long long)samples);
-  if (delegates)
+  if (!quiet()) std::printf("time: load %.2f ms, run %.2f ms for %lld sample(s) on the host\n", load_ms, run_ms, (long long)samples);
+  if (delegates && !quiet())
     std::printf("simulated NPU time per inference: %.3f ms at %s (%llu cycles, %llu MACs; timing model, docs/npu-model.md)\n",
                 npu_ms, target_name.c_str(), (unsigned long long)npu_cycles, (unsigned long long)npu_macs);
   if (profile) std::fputs(profile_text.str().c_str(), stdout);
   if (!json_path.empty()) {
-    std::ostringstream j;
-    j << "{\n  \"program\": \"" << json_escape(path) << "\",\n  \"target\": \"" << json_escape(target_name)
-      << "\",\n  \"samples\": " << samples << ",\n  \"load_ms\": " << json_number(load_ms)
-      << ",\n  \"run_ms\": " << json_number(run_ms) << ",\n  \"arena_bytes\": " << runner.arena_used()
-      << ",\n  \"plan_arena_bytes\": " << prog->plan()->arena_bytes()
-      << ",\n  \"plan_lower_bound_bytes\": " << prog->plan()->lower_bound_bytes()
-      << ",\n  \"npu_latency_ms\": " << json_number(npu_ms) << ",\n  \"npu_cycles\": " << npu_cycles
-      << ",\n  \"delegates\": [" << delegates_json.str() << "\n  ],\n  \"outputs\": [";
+    Json doc = run_document(path, "program");
+    doc["target"] = target_name;
+    doc["delegates_on_cpu"] = delegates_on_cpu;
+    doc["samples"] = samples;
+    doc["load_ms"] = load_ms;
+    doc["run_ms"] = run_ms;
+    doc["latency_ms"] = latency_json(sample_ms, sample_cpu_ms, 1, 0);
+    doc["arena_bytes"] = prog->plan()->arena_bytes();
+    doc["lower_bound_bytes"] = prog->plan()->lower_bound_bytes();
+    doc["runtime_arena_bytes"] = need;  // what the runtime asked for, as inspect reports
+    doc["npu_latency_ms"] = npu_ms;
+    doc["npu_cycles"] = npu_cycles;
+    doc["npu_macs"] = npu_macs;
+    doc["delegates"] = delegates_json;
     for (size_t k = 0; k < outs.size(); ++k)
-      j << (k ? "," : "") << "\n    {\"name\": \"" << json_escape(runner.output(k).name) << "\", \"dtype\": \""
-        << dtype_name(outs[k].dtype) << "\", \"shape\": " << str_cat(outs[k].shape) << "}";
-    j << "\n  ]\n}\n";
-    files.add(json_path, j.str());
+      doc["outputs"].push_back(Json{{"name", runner.output(k).name}, {"dtype", dtype_name(outs[k].dtype)}, {"shape", outs[k].shape}});
+    files.add(json_path, json_text(doc));
   }
   const Status st = commit_run_outputs(outdir, &files);
   if (!st.ok()) return fail(st);

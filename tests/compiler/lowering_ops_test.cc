@@ -270,15 +270,16 @@ TEST(LowerOps, UnaryTablesAndRequantizingClip) {
 }
 
 TEST(LowerOps, Softmax) {
-  for (uint32_t seed = 1; seed <= 8; ++seed) {
+  for (uint32_t seed = 1; seed <= 12; ++seed) {
     std::mt19937 rng(seed);
     auto ri = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
     Shape s;
     int64_t axis = -1;
-    switch (seed % 3) {
+    switch (seed % 4) {
       case 0: s = {ri(1, 4), ri(1, 30)}; break;
-      case 1: s = {1, ri(1, 5), ri(1, 5), ri(2, 20)}; break;
-      default: s = {ri(1, 3), ri(2, 12), 1, 1}; axis = 1; break;  // NCHW logits after a global pool
+      case 1: s = {ri(1, 2), ri(1, 5), ri(1, 5), ri(2, 20)}; break;  // 4-D, last axis
+      case 2: s = {ri(1, 3), ri(2, 12), 1, 1}; axis = 1; break;  // NCHW logits after a global pool
+      default: s = {ri(1, 2), ri(2, 12), ri(1, 5), ri(1, 5)}; axis = seed % 8 == 3 ? 1 : -3; break;  // channel axis of NCHW
     }
     Attributes a;
     a.set("axis", axis);
@@ -287,14 +288,16 @@ TEST(LowerOps, Softmax) {
   }
 }
 
-TEST(LowerOps, PadConstantAndReflect) {
-  for (uint32_t seed = 1; seed <= 16; ++seed) {
+TEST(LowerOps, PadConstantReflectAndEdge) {
+  const char* const kModes[] = {"constant", "reflect", "edge"};
+  for (uint32_t seed = 1; seed <= 24; ++seed) {
     std::mt19937 rng(seed);
     auto ri = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
     const int rank = ri(2, 4);
     Shape s;
     for (int k = 0; k < rank; ++k) s.push_back(ri(1, 7));
-    const bool reflect = seed % 2 == 0;
+    const std::string mode = kModes[seed % 3];
+    const bool reflect = mode == "reflect";
     std::vector<int64_t> pads(static_cast<size_t>(2 * rank), 0);
     for (int k = 0; k < rank; ++k) {
       const int lim = reflect ? int(s[size_t(k)]) - 1 : 3;
@@ -303,11 +306,11 @@ TEST(LowerOps, PadConstantAndReflect) {
     }
     Attributes a;
     a.set("pads", pads);
-    a.set("mode", std::string(reflect ? "reflect" : "constant"));
-    if (!reflect && ri(0, 1)) a.set("value", 0.25);
+    a.set("mode", mode);
+    if (mode == "constant" && ri(0, 1)) a.set("value", 0.25);
     const QuantParams q = random_act_quant(rng);
     check_op(OpKind::Pad, {Operand::input(random_i8(rng, s), q)}, a, {OutputSpec{q}}, seed,
-             str_cat("pad ", reflect ? "reflect" : "constant", " x", shape_str(s), " pads ", pads));
+             str_cat("pad ", mode, " x", shape_str(s), " pads ", pads));
   }
 }
 

@@ -163,14 +163,43 @@ TEST(ImportConvTranspose, OneDimensionalBecomesReshapeConvTranspose2dReshape) {
   EXPECT_EQ(tensor(g, "y").shape, (Shape{1, 3, 13}));  // 2 * (5 - 1) + 1 + 4
 }
 
-TEST(ImportPool, OneDimensionalIsNotSupported) {
+TEST(ImportPool, OneDimensionalBecomesReshapePool2dReshape) {
   OnnxBuilder b;
   b.input("x", kFloat, {1, 2, 9}).output("y");
-  OnnxBuilder::attr(b.node("MaxPool", {"x"}, {"y"}, "pool1d"), "kernel_shape", V{2});
+  auto* n = b.node("AveragePool", {"x"}, {"y"}, "pool1d");
+  OnnxBuilder::attr(n, "kernel_shape", V{3});
+  OnnxBuilder::attr(n, "strides", V{2});
+  OnnxBuilder::attr(n, "pads", V{1, 0});
+  OnnxBuilder::attr(n, "count_include_pad", int64_t(1));
+  Graph g = import_ok(b);
+  const Node& p = only(g, OpKind::AveragePool);
+  EXPECT_EQ(p.attrs.get_ints("kernel_shape"), (V{1, 3}));
+  EXPECT_EQ(p.attrs.get_ints("strides"), (V{1, 2}));
+  EXPECT_EQ(p.attrs.get_ints("pads"), (V{0, 1, 0, 0}));
+  EXPECT_EQ(p.attrs.get_int("count_include_pad", 0), 1);
+  EXPECT_EQ(g.tensor(p.inputs[0]).shape, (Shape{1, 2, 1, 9}));
+  EXPECT_EQ(tensor(g, "y").shape, (Shape{1, 2, 4}));  // (9 + 1 - 3) / 2 + 1
+  EXPECT_EQ(g.node(tensor(g, "y").producer).kind, OpKind::Reshape);
+}
+
+TEST(ImportPool, OneDimensionalGlobalPool) {
+  OnnxBuilder b;
+  b.input("x", kFloat, {2, 3, 7}).output("y");
+  b.node("GlobalMaxPool", {"x"}, {"y"}, "gmp1d");
+  Graph g = import_ok(b);
+  EXPECT_EQ(g.tensor(only(g, OpKind::GlobalMaxPool).inputs[0]).shape, (Shape{2, 3, 1, 7}));
+  EXPECT_EQ(tensor(g, "y").shape, (Shape{2, 3, 1}));
+}
+
+TEST(ImportPool, OneDimensionalWithWrongAttributeSizeIsInvalid) {
+  OnnxBuilder b;
+  b.input("x", kFloat, {1, 2, 9}).output("y");
+  OnnxBuilder::attr(b.node("MaxPool", {"x"}, {"y"}, "pool1d"), "kernel_shape", V{2, 2});
   auto g = b.import();
   ASSERT_FALSE(g.ok());
-  EXPECT_EQ(g.status().code(), Error::NotSupported);
-  EXPECT_NE(g.status().message().find("node 'pool1d' (op MaxPool, opset 13): only 2-D MaxPool"), std::string::npos)
+  EXPECT_EQ(g.status().code(), Error::InvalidModel);
+  EXPECT_NE(g.status().message().find("node 'pool1d' (op MaxPool, opset 13): attribute kernel_shape [2,2] of a 1-D MaxPool"),
+            std::string::npos)
       << g.status().message();
 }
 

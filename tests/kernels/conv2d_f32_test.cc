@@ -339,6 +339,57 @@ TEST(Conv2DF32, LargeEnoughToBlock) {
   cases[5].n = 2;
   cases[5].sh = 2;
   cases[5].clamp = true;
+  // K blocks of the implicit im2col (gemm_f32_filled) that split taps: grouped and dilated (tap by
+  // tap), and dilated in height only (kh rows of adjacent taps).
+  cases.push_back(cases[0]);
+  cases[6].groups = 2;
+  cases[6].cin = 2 * 61;
+  cases[6].cout = 2 * 20;
+  cases[6].dh = cases[6].dw = 2;
+  cases[6].pt = cases[6].pl = 2;
+  cases.push_back(cases[0]);
+  cases[7].cin = 97;
+  cases[7].dh = 3;
+  cases[7].pb = 3;
+  cases[7].kw = 4;
+  // The implicit GEMM (stride 1, one group, wide rows): padded, with asymmetric padding and a
+  // fused clamp; dilated in height; unpadded (read in place); two images; K over one block.
+  ConvCase wide;
+  wide.h = 9;
+  wide.w = 30;
+  wide.cin = 37;
+  wide.cout = 45;
+  wide.kh = wide.kw = 3;
+  wide.pt = wide.pl = wide.pb = wide.pr = 1;
+  cases.push_back(wide);
+  wide.pb = 2;
+  wide.pr = 0;
+  wide.pl = 2;
+  wide.clamp = true;
+  cases.push_back(wide);
+  wide = cases[8];
+  wide.dh = 2;
+  wide.kw = 2;
+  wide.h = 11;
+  cases.push_back(wide);
+  wide = cases[8];
+  wide.pt = wide.pl = wide.pb = wide.pr = 0;
+  wide.n = 2;
+  wide.bias = false;
+  cases.push_back(wide);
+  wide.cin = 100;
+  wide.cout = 16;
+  wide.n = 1;
+  wide.pt = 2;
+  cases.push_back(wide);
+  // im2col blocks (gemm_f32_filled) packed for the register tiles: N of 5+ panels, K of 3 blocks.
+  wide = ConvCase();
+  wide.h = wide.w = 9;
+  wide.cin = 70;
+  wide.cout = 90;
+  wide.kh = wide.kw = 3;
+  wide.pt = wide.pl = wide.pb = wide.pr = 1;
+  cases.push_back(wide);
   for (size_t i = 0; i < cases.size(); ++i) {
     run_conv(cases[i], uint32_t(7000 + i));
     if (HasFatalFailure()) return;

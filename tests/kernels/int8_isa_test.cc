@@ -52,15 +52,20 @@ void expect_same_on_every_path(F&& f, const std::string& what) {
   int checked = 0;
   for (KernelIsa isa : kVectorIsas) {
     if (!set_kernel_isa(isa)) continue;
-    const std::vector<int8_t> got = f();
-    ASSERT_EQ(got.size(), ref.size());
-    size_t first = got.size();
-    for (size_t i = 0; i < got.size() && first == got.size(); ++i)
-      if (got[i] != ref[i]) first = i;
-    EXPECT_EQ(first, got.size()) << what << ": " << kernel_isa_name(isa) << " differs from scalar at " << first << " ("
-                                 << int(got[first < got.size() ? first : 0]) << " vs "
-                                 << int(ref[first < got.size() ? first : 0]) << ")";
-    ++checked;
+    // AVX-512 runs twice where the CPU has AMX: VNNI alone, then with the AMX tiles.
+    for (int amx = 0; amx < (isa == KernelIsa::kAvx512 && kernel_amx_supported() ? 2 : 1); ++amx) {
+      ASSERT_TRUE(set_kernel_amx(amx == 1));
+      const std::vector<int8_t> got = f();
+      ASSERT_EQ(got.size(), ref.size());
+      size_t first = got.size();
+      for (size_t i = 0; i < got.size() && first == got.size(); ++i)
+        if (got[i] != ref[i]) first = i;
+      EXPECT_EQ(first, got.size()) << what << ": " << kernel_isa_name(isa) << (amx ? "+amx" : "")
+                                   << " differs from scalar at " << first << " ("
+                                   << int(got[first < got.size() ? first : 0]) << " vs "
+                                   << int(ref[first < got.size() ? first : 0]) << ")";
+      ++checked;
+    }
   }
   if (checked == 0) GTEST_LOG_(INFO) << "no vector path on this CPU; scalar only";
 }
@@ -171,6 +176,58 @@ TEST(Int8Isa, ConvMatchesScalar) {
     std::ostringstream what;
     what << "conv kind " << kind << " " << p.in_h << "x" << p.in_w << "x" << p.in_c << " -> " << p.out_c << " k"
          << p.kernel_h << "x" << p.kernel_w << " s" << p.stride_h << " g" << p.groups;
+    expect_same_on_every_path(
+        [&] {
+          std::vector<uint8_t> scratch(conv2d_int8_scratch_bytes(p));
+          std::vector<int8_t> y(size_t(p.batch) * p.out_h * p.out_w * p.out_c);
+          conv2d_int8_nhwc(p, x.data(), y.data(), scratch.data());
+          return y;
+        },
+        what.str());
+  }
+}
+
+// Shapes the AMX tiles take (cpu_isa.h kernel_amx()): kernel_w * in_c a multiple of 64, stride 1
+// (rows over the padded width, the extra ones dropped) and stride 2 (row by row), odd panel
+// counts and column tails, row counts off the 32-row blocks.
+TEST(Int8Isa, ConvAmxShapesMatchScalar) {
+  std::mt19937 rng(16);
+  std::uniform_int_distribution<int32_t> dz(-128, 127);
+  struct Shape {
+    int32_t hw, c, oc, k, s, pad;
+  };
+  const Shape shapes[] = {{9, 64, 64, 3, 1, 1},  {7, 64, 40, 3, 1, 1},   {12, 16, 48, 4, 1, 0}, {11, 128, 17, 3, 2, 1},
+                          {6, 64, 96, 1, 2, 0},  {14, 32, 64, 2, 1, 0},  {5, 64, 16, 3, 1, 0},  {33, 64, 32, 3, 1, 1},
+                          {8, 192, 80, 1, 2, 0}, {10, 64, 33, 3, 2, 1}};
+  for (const Shape& sh : shapes) {
+    Conv2DInt8Params p;
+    p.batch = sh.hw % 2 + 1;
+    p.in_h = sh.hw;
+    p.in_w = sh.hw + 3;
+    p.in_c = sh.c;
+    p.out_c = sh.oc;
+    p.kernel_h = p.kernel_w = sh.k;
+    p.stride_h = p.stride_w = sh.s;
+    p.pad_top = p.pad_left = sh.pad;
+    p.out_h = (p.in_h + 2 * sh.pad - sh.k) / sh.s + 1;
+    p.out_w = (p.in_w + 2 * sh.pad - sh.k) / sh.s + 1;
+    p.input_zero_point = dz(rng);
+    p.output_zero_point = dz(rng);
+    p.qmin = sh.oc % 2 ? -128 : -20;
+    conv2d_int8_choose_path(&p);
+    const std::vector<int8_t> w = random_int8(rng, size_t(p.out_c) * p.in_c * p.kernel_h * p.kernel_w);
+    const std::vector<int8_t> x = random_int8(rng, size_t(p.batch) * p.in_h * p.in_w * p.in_c);
+    const std::vector<int32_t> bias = random_bias(rng, p.out_c);
+    const std::vector<FixedMultiplier> mult = random_multipliers(rng, p.out_c, 1e-5, 0.002);
+    std::vector<int16_t> packed(conv2d_int8_packed_weights_size(p));
+    std::vector<int32_t> packed_bias(static_cast<size_t>(p.out_c));
+    conv2d_int8_pack(p, w.data(), bias.data(), packed.data(), packed_bias.data());
+    p.weights = packed.data();
+    p.bias = packed_bias.data();
+    p.multipliers = mult.data();
+    std::ostringstream what;
+    what << "conv " << p.in_h << "x" << p.in_w << "x" << p.in_c << " -> " << p.out_c << " k" << p.kernel_h << " s"
+         << p.stride_h;
     expect_same_on_every_path(
         [&] {
           std::vector<uint8_t> scratch(conv2d_int8_scratch_bytes(p));

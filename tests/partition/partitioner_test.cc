@@ -143,6 +143,24 @@ TEST(Partitioner, ArithmeticWithAnIdentityConstantIsANoOp) {
   EXPECT_FALSE(is_noop_on_neutron(s.g, 0));
 }
 
+TEST(Partitioner, FullRangeSliceAloneIsRejectedButJoinsAPartition) {
+  auto slice = [](bool alone, int64_t end) {
+    GraphBuilder b;
+    const TensorId x = b.input("x", {5, 2, 3, 4});
+    const TensorId a = alone ? x : b.node(OpKind::Abs, "abs", {x});
+    b.node(OpKind::Slice, "slice", {a},
+           attrs({{"starts", std::vector<int64_t>{0}}, {"ends", std::vector<int64_t>{end}},
+                  {"axes", std::vector<int64_t>{2}}}));
+    return must_partition(b.done());
+  };
+  const Partitioning full_alone = slice(true, 3);
+  EXPECT_EQ(rule_of(full_alone, 0), "partition.all_no_op");
+  EXPECT_TRUE(slice(true, 2).on_npu(0));  // a real cut
+  const Partitioning with_abs = slice(false, 3);
+  EXPECT_TRUE(with_abs.on_npu(0));
+  EXPECT_TRUE(with_abs.on_npu(1));
+}
+
 TEST(Partitioner, TransposeOfAConstantAloneIsRejected) {
   GraphBuilder b;
   const TensorId c = b.constant("c", DType::I8, {2, 3}, q8(), 1);
@@ -182,9 +200,14 @@ TEST(Partitioner, LoneClipNeedsAHinge) {
   };
   EXPECT_EQ(rule_of(lone_clip(0.01f, -128, 0, 6), 1), "clip.alone_hinge");  // [0, 2.55]: ReLU6 never bends
   EXPECT_TRUE(lone_clip(0.1f, -128, 0, 6).on_npu(1));                      // 6 -> -68: bends
-  const Partitioning constant = lone_clip(0.01f, 0, 2, 3);                  // above the range: a constant
-  EXPECT_EQ(rule_of(constant, 1), "clip.alone_hinge");
-  EXPECT_NE(constant.nodes[1].rejection->detail.find("the output is constant"), std::string::npos);
+  // RELU-family bounds above the range: a constant, rejected (upstream's is_clamp_preserved...).
+  const Partitioning relu_constant = lone_clip(0.01f, 127, 0, 1);  // [-2.55, 0]: 0 -> 127
+  EXPECT_EQ(rule_of(relu_constant, 1), "clip.alone_hinge");
+  EXPECT_NE(relu_constant.nodes[1].rejection->detail.find("the output is constant"), std::string::npos);
+  // Other bounds (MINIMUM + MAXIMUM) above the range: a constant output, delegated as upstream does
+  // (it rejects a lone clamp only when it is the identity).
+  EXPECT_TRUE(lone_clip(0.01f, 0, 2, 3).on_npu(1));
+  EXPECT_EQ(rule_of(lone_clip(0.01f, 0, -2, 3), 1), "clip.alone_hinge");  // both outside: the identity
 }
 
 TEST(Partitioner, LoneReduceMeanOverUnitDimsIsRejected) {

@@ -134,8 +134,23 @@ TEST(Rules, ConvWeightVolumeAtTheLimit) {
   GraphBuilder over;
   c.cin = 65529;  // rounds up to 65536
   add_conv(over, c);
-  expect_rejected(over, "conv.weight_volume", "kH * kW * round_up(Cin per group, 8) must be <= 65535",
+  expect_rejected(over, "conv.weight_volume", "kH * kW * round_up(Cin, 8) must be <= 65535",
                   "kernel 1x1, Cin 65529: 1 * 1 * 65536 = 65536");
+}
+
+TEST(Rules, DepthwiseWeightVolumeCountsAllInputChannelsAsUpstream) {
+  // Upstream's d_fwd_no_deleg case: 113 channels, kernel 41x15, group 113: 41 * 15 * 120 = 73800.
+  GraphBuilder over;
+  ConvSpec c;
+  c.cin = c.cout = c.group = 113;
+  c.kh = c.h = 41;
+  c.kw = c.w = 15;
+  add_conv(over, c);
+  expect_rejected(over, "conv.weight_volume", "for depthwise convolutions too", "kernel 41x15, Cin 113: 41 * 15 * 120 = 73800");
+  GraphBuilder ok;
+  c.cin = c.cout = c.group = 104;  // 41 * 15 * 104 = 63960
+  add_conv(ok, c);
+  expect_accepted(ok);
 }
 
 TEST(Rules, ConvWeightVolumeFollowsTheTargetsMacCount) {
@@ -153,7 +168,7 @@ TEST(Rules, ConvWeightVolumeFollowsTheTargetsMacCount) {
   c.kh = c.kw = 1;
   c.cin = 65536;
   add_conv(over, c);
-  expect_rejected(over, "conv.weight_volume", "round_up(Cin per group, 1) must be <= 65535",
+  expect_rejected(over, "conv.weight_volume", "round_up(Cin, 1) must be <= 65535",
                   "kernel 1x1, Cin 65536: 1 * 1 * 65536 = 65536", t);
   // 3x3 with Cin 7281 rounds to 7288 on imxrt700: 65592.
   GraphBuilder rt;
@@ -454,9 +469,17 @@ TEST(Rules, SoftmaxAxisAndOutputParameters) {
   GraphBuilder nchw;
   add_softmax(nchw, {1, 10, 2, 2}, 1);
   expect_accepted(nchw);
+  // The last axis of a 4-D tensor (upstream's channel dim of a formatless tensor) is accepted too,
+  // with the limits counted along it; a middle axis is not.
   GraphBuilder last;
-  add_softmax(last, {1, 10, 2, 2}, 3);
-  expect_rejected(last, "softmax.axis", "channel dim", "axis 3 of [1,10,2,2]");
+  add_softmax(last, {1, 3, 3, 200}, 3);
+  expect_accepted(last);
+  GraphBuilder last_spatial;
+  add_softmax(last_spatial, {1, 64, 65, 8}, 3);
+  expect_rejected(last_spatial, "softmax.spatial", "must be <= 4096", "non-channel size 4160 in [1,64,65,8]");
+  GraphBuilder middle;
+  add_softmax(middle, {1, 10, 2, 2}, 2);
+  expect_rejected(middle, "softmax.axis", "channel dim", "axis 2 of [1,10,2,2]");
   GraphBuilder q;
   add_softmax(q, {1, 10}, 1, q8(1.0f / 255, -128));
   expect_rejected(q, "softmax.output_qparams", "scale 0.00390625 (1/256), zero point -128", "output q(0.00392157,-128)");

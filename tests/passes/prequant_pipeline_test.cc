@@ -12,8 +12,8 @@ TEST(PrequantPipeline, NamesAreUniqueAndEndWithDce) {
   for (const PassInfo& p : prequant_pipeline()) EXPECT_TRUE(names.insert(p.name).second) << p.name;
   ASSERT_FALSE(prequant_pipeline().empty());
   EXPECT_STREQ(prequant_pipeline().back().name, "dce");
-  for (const char* n : {"fold-batchnorm", "fold-constants", "div-to-mul", "split-to-slices", "split-grouped-conv",
-                        "fold-linear-add", "remove-identity"})
+  for (const char* n : {"fold-batchnorm", "fold-constants", "div-to-mul", "fuse-hardswish", "split-to-slices",
+                        "split-grouped-conv", "fold-linear-add", "gemm-bias", "remove-identity"})
     EXPECT_EQ(names.count(n), 1u) << n;
 }
 

@@ -30,7 +30,10 @@ std::string temp_dir() {
   return dir;
 }
 
-std::string imxrt700_text() { return read_file(targets_dir() + "/imxrt700.json"); }
+// The target files of the source tree (the binary embeds them; see BuiltinTargetsAreTheSourceFiles).
+std::string source_targets_dir() { return std::string(NEUTRON_TESTS_DIR) + "/../src/target/targets"; }
+
+std::string imxrt700_text() { return read_file(source_targets_dir() + "/imxrt700.json"); }
 
 // imxrt700.json with the first occurrence of `from` replaced by `to`.
 std::string edited(const std::string& from, const std::string& to) {
@@ -48,8 +51,8 @@ std::string parse_error(const std::string& text) {
 }
 
 TEST(Target, ShippedTargetsLoad) {
-  EXPECT_EQ(list_targets(targets_dir()), (std::vector<std::string>{"imx95", "imxrt700", "mcxn94x"}));
-  for (const std::string& name : list_targets(targets_dir())) {
+  EXPECT_EQ(list_targets(source_targets_dir()), (std::vector<std::string>{"imx95", "imxrt700", "mcxn94x"}));
+  for (const std::string& name : list_targets(source_targets_dir())) {
     auto t = load_target(name);
     ASSERT_TRUE(t.ok()) << t.status().to_string();
     EXPECT_EQ(t->name, name);
@@ -104,7 +107,7 @@ TEST(Target, SiblingsMarkTheirAssumptions) {
 }
 
 TEST(Target, LoadsByPath) {
-  auto t = load_target(targets_dir() + "/imxrt700.json");
+  auto t = load_target(source_targets_dir() + "/imxrt700.json");
   ASSERT_TRUE(t.ok()) << t.status().to_string();
   EXPECT_EQ(t->name, "imxrt700");
   const std::string path = temp_dir() + "/custom.json";
@@ -113,6 +116,28 @@ TEST(Target, LoadsByPath) {
   ASSERT_TRUE(t.ok()) << t.status().to_string();
   EXPECT_EQ(t->name, "my-board");
   EXPECT_EQ(t->file, path);
+}
+
+TEST(Target, BuiltinTargetsAreTheSourceFiles) {
+  EXPECT_EQ(list_targets(""), list_targets(source_targets_dir()));
+  for (const BuiltinTarget& b : builtin_targets())
+    EXPECT_EQ(std::string(b.text, b.size), read_file(source_targets_dir() + "/" + b.name + ".json")) << b.name;
+  auto t = load_target("imxrt700");
+  ASSERT_TRUE(t.ok()) << t.status().to_string();
+  EXPECT_EQ(t->file, "built-in imxrt700.json");
+}
+
+TEST(Target, AFolderWithOneTargetFile) {
+  const std::string dir = temp_dir() + "/one";
+  ASSERT_EQ(::mkdir(dir.c_str(), 0777) == 0 || errno == EEXIST, true);
+  std::ofstream(dir + "/board.json") << edited("\"value\": \"imxrt700\"", "\"value\": \"board\"");
+  auto t = load_target(dir);
+  ASSERT_TRUE(t.ok()) << t.status().to_string();
+  EXPECT_EQ(t->name, "board");
+  auto several = load_target(source_targets_dir());
+  ASSERT_FALSE(several.ok());
+  EXPECT_NE(several.status().message().find("is a directory with 3 target files (imx95, imxrt700, mcxn94x)"), std::string::npos)
+      << several.status().message();
 }
 
 TEST(Target, UnknownNameListsTheKnownTargets) {

@@ -171,9 +171,9 @@ TEST(HostileCli, MaxMemoryIsAcceptedByEveryCommand) {
   EXPECT_EQ(ok.exit_code, 0) << ok.output;
   // A bad value is a usage error.
   expect_failure(run_cli("run " + program() + " -i " + one_sample() + " --max-memory 12Q"),
-                 "--max-memory takes a positive size", 2);
+                 "--max-memory: takes a positive size", 2);
   expect_failure(run_cli("dump " + fixture("model_int8.onnx") + " --max-memory"), "--max-memory needs a value", 2);
-  expect_failure(run_cli("dump " + fixture("model_int8.onnx") + " --max-memory 0"), "--max-memory takes", 2);
+  expect_failure(run_cli("dump " + fixture("model_int8.onnx") + " --max-memory 0"), "--max-memory: takes", 2);
 }
 
 // A model whose only node fills 8192 x 8192 floats (256 MiB): within the default budget, above

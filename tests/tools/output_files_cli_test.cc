@@ -70,8 +70,8 @@ TEST(LostFiles, QuantizeReportJsonNamingTheModelIsRefused) {
   Scratch s;
   const std::string model = read_file(s.f32), calib = read_file(s.calib);
   const std::string base = "quantize " + s.f32 + " --calib " + s.calib + " -o " + s.path("q.onnx");
-  expect_refused(s, run_cli(base + " --report-json " + s.f32), s.f32, model, "--report-json");
-  expect_refused(s, run_cli(base + " --report-json " + s.calib), s.calib, calib, "--calib");
+  expect_refused(s, run_cli(base + " --report-json " + s.f32), s.f32, model, "--json");
+  expect_refused(s, run_cli(base + " --report-json " + s.calib), s.calib, calib, "-i ");
   expect_refused(s, run_cli("quantize " + s.f32 + " --calib " + s.calib + " -o " + s.dir + "/./model_f32.onnx"), s.f32,
                  model, "the input model");
   expect_refused(s, run_cli(base + " --report-json " + s.dir + "/../" + s.dir.substr(s.dir.rfind('/') + 1) + "/q.onnx"),
@@ -82,7 +82,7 @@ TEST(LostFiles, CompileCalibAsOutputIsRefused) {
   Scratch s;
   const std::string calib = read_file(s.calib), model = read_file(s.int8);
   expect_refused(s, run_cli("compile " + s.f32 + " --target imxrt700 --calib " + s.calib + " -o " + s.calib), s.calib,
-                 calib, "--calib");
+                 calib, "-i ");
   // Through a symlink, and relative to the working directory.
   ASSERT_EQ(::symlink(s.int8.c_str(), s.path("link.onnx").c_str()), 0);
   CommandResult r = run_cli("compile " + s.path("link.onnx") + " --target imxrt700 -o " + s.int8);
@@ -142,7 +142,7 @@ TEST(LostFiles, CompareJsonNamingTheReferenceIsRefused) {
   const std::string base = "compare " + s.f32 + " " + s.int8 + " --inputs " + s.x;
   expect_refused(s, run_cli(base + " --json " + s.f32), s.f32, model, "the reference model");
   expect_refused(s, run_cli(base + " --json " + s.int8), s.int8, test, "the test model");
-  expect_refused(s, run_cli(base + " --json " + s.x), s.x, x, "--inputs");
+  expect_refused(s, run_cli(base + " --json " + s.x), s.x, x, "-i ");
 }
 
 TEST(LostFiles, SupportedOpsOutputNamingTheTargetIsRefused) {

@@ -1,6 +1,8 @@
 // neutron run --repeat/--warmup (latency in --json) and --threads for run, compare and quantize.
 #include <gtest/gtest.h>
 
+#include "core/json.h"
+
 #include <cstdlib>
 #include <string>
 
@@ -37,8 +39,13 @@ TEST(SpeedCli, RepeatReportsMedianAndMinLatency) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("median"), std::string::npos) << r.output;
   const std::string j = read_file(json);
-  EXPECT_NE(j.find("\"latency_ms\": {\"median\": "), std::string::npos) << j;
-  EXPECT_NE(j.find("\"min\": "), std::string::npos) << j;
+  auto v = parse_json(j, json);
+  ASSERT_TRUE(v.ok()) << v.status().to_string();
+  const JsonValue* lat = v->find("latency_ms");
+  ASSERT_TRUE(lat && lat->is_object()) << j;
+  EXPECT_GT(lat->find("median")->as_number(), 0.0) << j;
+  EXPECT_LE(lat->find("min")->as_number(), lat->find("median")->as_number()) << j;
+  EXPECT_EQ(lat->find("repeat")->as_int(), 5) << j;
 }
 
 TEST(SpeedCli, BadCountsAreUsageErrors) {

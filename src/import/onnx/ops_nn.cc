@@ -1,7 +1,7 @@
 // Mappers of the neural-network ops: Conv, ConvTranspose, Gemm, MatMul, BatchNormalization,
 // pools, Softmax, Resize and Upsample. Spatial ops are 2-D (4-D NCHW tensors) in the IR; 1-D Conv
-// and ConvTranspose import as 2-D ones on an H = 1 image (see emit_1d_as_2d); 1-D pools and all
-// 3-D variants are NotSupported.
+// and ConvTranspose import as 2-D ones on an H = 1 image (see emit_1d_as_2d), 1-D pools likewise
+// (map_pool); all 3-D variants are NotSupported.
 #include <algorithm>
 #include <cmath>
 
@@ -291,28 +291,49 @@ Status map_batchnorm(NodeCtx& c) {
   return c.emit(OpKind::BatchNormalization, inputs, a).status();
 }
 
+// A 1-D pool (X [N, C, L]) runs as the 2-D pool of an H = 1 image, as a 1-D conv does (upstream:
+// unsqueeze -> 2-D pool -> squeeze): Reshape to [N, C, 1, L], the pool with H window 1, Reshape
+// back to [N, C, L'].
 Status map_pool(NodeCtx& c) {
   ASSIGN_OR_RETURN(TensorId x, c.req(0, "X"));
   const bool is_max = c.op() == "MaxPool";
   if (is_max && c.output_used(1))
     return c.fail(Error::NotSupported, "the Indices output '", c.output_name(1), "' is not supported");
+  const Shape xs = c.shape(x);
+  const bool one_d = xs.size() == 3;
+  Attributes attrs = c.attrs();
+  if (one_d) {
+    ASSIGN_OR_RETURN(attrs, lift_1d_attrs(c));
+    ASSIGN_OR_RETURN(x, emit_reshape(c, x, {xs[0], xs[1], 1, xs[2]}, "unsqueeze_h"));
+  }
   RETURN_IF_ERROR(require_2d(c, x));
   Attributes a;
-  RETURN_IF_ERROR(resolve_window(c, c.shape(x), {}, &a));
+  RETURN_IF_ERROR(resolve_window_of(c, attrs, c.shape(x), {}, &a));
   if (!is_max) {
-    if (c.attrs().has("dilations") && a.get_ints("dilations") != std::vector<int64_t>{1, 1})
+    if (attrs.has("dilations") && a.get_ints("dilations") != std::vector<int64_t>{1, 1})
       return c.fail(Error::NotSupported, "AveragePool dilations are not supported");
     a.erase("dilations");
-    a.set("count_include_pad", c.attrs().get_int("count_include_pad", 0));
+    a.set("count_include_pad", attrs.get_int("count_include_pad", 0));
   }
-  a.set("ceil_mode", c.attrs().get_int("ceil_mode", 0));
-  return c.emit(is_max ? OpKind::MaxPool : OpKind::AveragePool, {x}, a).status();
+  a.set("ceil_mode", attrs.get_int("ceil_mode", 0));
+  const OpKind kind = is_max ? OpKind::MaxPool : OpKind::AveragePool;
+  if (!one_d) return c.emit(kind, {x}, a).status();
+  ASSIGN_OR_RETURN(TensorId y4, c.emit_temp(kind, {x}, a, "pool_2d"));
+  const Shape ys = c.shape(y4);
+  return emit_reshape(c, y4, {ys[0], ys[1], ys[3]}).status();
 }
 
 Status map_global_pool(NodeCtx& c) {
   ASSIGN_OR_RETURN(TensorId x, c.req(0, "X"));
+  const OpKind kind = c.op() == "GlobalMaxPool" ? OpKind::GlobalMaxPool : OpKind::GlobalAveragePool;
+  const Shape xs = c.shape(x);
+  if (xs.size() == 3) {  // [N, C, L] -> [N, C, 1, L] -> [N, C, 1, 1] -> [N, C, 1]
+    ASSIGN_OR_RETURN(TensorId x4, emit_reshape(c, x, {xs[0], xs[1], 1, xs[2]}, "unsqueeze_h"));
+    ASSIGN_OR_RETURN(TensorId y4, c.emit_temp(kind, {x4}, {}, "pool_2d"));
+    return emit_reshape(c, y4, {xs[0], xs[1], 1}).status();
+  }
   RETURN_IF_ERROR(require_2d(c, x));
-  return c.emit(c.op() == "GlobalMaxPool" ? OpKind::GlobalMaxPool : OpKind::GlobalAveragePool, {x}, {}).status();
+  return c.emit(kind, {x}, {}).status();
 }
 
 Status map_softmax(NodeCtx& c) {

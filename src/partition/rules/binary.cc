@@ -35,6 +35,12 @@ bool identity_operand_noop(const Graph& g, NodeId id, double identity, bool eith
   return false;
 }
 
+// Why add/sub with alpha differ from upstream.
+const char* const kAlphaNote =
+    "Upstream refuses add/sub with alpha != 1 (its converter maps only alpha = 1). ONNX has no alpha: PyTorch exports "
+    "add(x, y, alpha=a) as Add(x, Mul(y, a)), two ops that are each delegated, bit-exact; so such a model is "
+    "delegated here where upstream keeps it on the CPU.";
+
 OpSupport arithmetic_entry(OpKind kind, const char* upstream, const char* neutron_op) {
   OpSupport s;
   s.kind = kind;
@@ -77,6 +83,7 @@ OpSupport add_support() {
   OpSupport s = arithmetic_entry(OpKind::Add, "aten.add.Tensor", "ADD");
   s.is_noop = [](const Graph& g, NodeId id) { return identity_operand_noop(g, id, 0.0, true); };
   s.noop_when = "one operand is a constant 0 and the other already has the output's shape and q-params";
+  s.notes.push_back(kAlphaNote);
   return s;
 }
 
@@ -84,6 +91,7 @@ OpSupport sub_support() {
   OpSupport s = arithmetic_entry(OpKind::Sub, "aten.sub.Tensor", "SUB");
   s.is_noop = [](const Graph& g, NodeId id) { return identity_operand_noop(g, id, 0.0, false); };
   s.noop_when = "B is a constant 0 and A already has the output's shape and q-params";
+  s.notes.push_back(kAlphaNote);
   return s;
 }
 

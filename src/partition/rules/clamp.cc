@@ -79,10 +79,13 @@ bool takes_requantized_input(const Node& n) {
 Verdict alone_hinge_check(const RuleInput& in, const PartitionContext& pc) {
   const Bounds b = clip_bounds(in.node());
   if (b.unbounded() || !pc.alone(in.id)) return Verdict::pass();
-  // Upstream tests relu-compatible bounds for a preserved hinge and rejects other lone clamps
-  // that are no-ops; the preserved test covers both.
+  // Upstream tests relu-compatible bounds for a preserved hinge (neither identity nor constant);
+  // other bounds (MINIMUM + MAXIMUM) only for the identity: a lone clamp whose output is constant
+  // is still delegated there.
   std::string detail;
-  return clamp_preserved(*in.input(0), b, &detail) ? Verdict::pass() : Verdict::fail(detail);
+  if (clamp_preserved(*in.input(0), b, &detail) || (!relu_compatible(b) && detail.find("constant") != std::string::npos))
+    return Verdict::pass();
+  return Verdict::fail(detail);
 }
 
 }  // namespace
@@ -157,8 +160,9 @@ OpSupport clip_support() {
       ContextRule{"clip.alone_hinge",
                   [](const NeutronTarget&) {
                     return std::string(
-                        "a Clip alone in its partition must keep a hinge: a bound must quantize strictly inside "
-                        "(-128, 127) with the input's parameters, and the output must not be constant");
+                        "a Clip alone in its partition must not be the identity: a bound must quantize strictly inside "
+                        "(-128, 127) with the input's parameters; with RELU-family bounds ((0, inf), (0, 6), (-1, 1), "
+                        "(0, 1)) the output must not be constant either (upstream's is_clamp_preserved_under_quantization)");
                   },
                   alone_hinge_check},
       ContextRule{"clip.requantize_partition",

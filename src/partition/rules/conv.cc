@@ -9,18 +9,27 @@ using namespace rules;
 
 namespace {
 
-// kH * kW * round_up(Cin per group, num_macs): the weights of one output channel, with the input
-// channels blocked by the datapath's MAC count. `cin_axis`: the weight dim holding Cin per group.
+// kH * kW * round_up(Cin, num_macs), with the input channels blocked by the datapath's MAC count.
+// `cin_axis`: the weight dim holding the input channels (ConvTranspose: 0); -1: the input tensor's
+// channel dim (Conv). For a depthwise Conv that counts all input channels, not the one each output
+// channel reads: upstream's converter checks exactly this (Neutron's documented CONV constraint),
+// and without a fact that DEPTHWISE_CONV_2D is exempt we do not delegate more than it does.
 Rule weight_volume_rule(const std::string& name, int cin_axis) {
   return Rule{name,
-              [](const NeutronTarget& t) {
-                return str_cat("kH * kW * round_up(Cin per group, ", t.num_macs, ") must be <= ",
-                               t.max_conv_weight_volume, " (input channels are blocked by num_macs = ", t.num_macs, ")");
+              [cin_axis](const NeutronTarget& t) {
+                return str_cat("kH * kW * round_up(Cin, ", t.num_macs, ") must be <= ", t.max_conv_weight_volume,
+                               " (input channels are blocked by num_macs = ", t.num_macs, ")",
+                               cin_axis < 0 ? "; Cin is the input's channel count, for depthwise convolutions too, as "
+                                              "upstream counts it"
+                                            : "");
               },
               [cin_axis](const RuleInput& in) {
                 const Tensor* w = in.input(1);
+                const Tensor* x = in.input(0);
                 if (!w || w->shape.size() != 4) return Verdict::fail("weights are not 4-D");
-                const int64_t kh = w->shape[2], kw = w->shape[3], cin = w->shape[size_t(cin_axis)];
+                if (cin_axis < 0 && (!x || x->shape.size() != 4)) return Verdict::fail("input is not 4-D");
+                const int64_t kh = w->shape[2], kw = w->shape[3];
+                const int64_t cin = cin_axis < 0 ? x->shape[1] : w->shape[size_t(cin_axis)];
                 const int64_t blocked = round_up(cin, in.target.num_macs);
                 const int64_t volume = kh * kw * blocked;
                 const std::string d = str_cat("kernel ", kh, "x", kw, ", Cin ", cin, ": ", kh, " * ", kw, " * ", blocked,
@@ -65,7 +74,8 @@ OpSupport conv_support() {
            [](const NeutronTarget&) {
              return std::string(
                  "group must be 1 (regular) or equal to Cin and Cout (depthwise); other grouped convolutions need "
-                 "Split and Concatenation, which Neutron does not run (the split-grouped-conv pass rewrites them)");
+                 "Split and Concatenation, which Neutron does not run (the split-grouped-conv pass rewrites those with 2 to 10 "
+                 "groups and constant weights, a channel multiplier included, as upstream's SplitGroupConvolution does)");
            },
            [](const RuleInput& in) {
              const int64_t group = in.node().attrs.get_int("group", 1);
@@ -78,7 +88,7 @@ OpSupport conv_support() {
       kernel_limit_rule("conv.kernel_size"),
       stride_limit_rule("conv.stride"),
       dilation_limit_rule("conv.dilation"),
-      weight_volume_rule("conv.weight_volume", 1),
+      weight_volume_rule("conv.weight_volume", -1),
   };
   s.notes = {
       "Only 2-D convolutions exist in the IR (1-D ones import as Reshape, 2-D Conv, Reshape). Explicit padding is "
@@ -86,7 +96,8 @@ OpSupport conv_support() {
       "disabled upstream.",
       "Upstream quantizes weights per output channel, symmetric int8 in [-127, 127]; the bias is int32 with scale "
       "s_in * s_w and zero point 0.",
-      "For depthwise convolutions Cin per group is 1, so the weight-volume limit is kH * kW * num_macs.",
+      "A depthwise convolution reads one input channel per output channel, yet upstream applies the weight-volume "
+      "limit with all input channels; so do we (the NPU simulator would run the larger ones).",
       std::string(kFusedActivationNote) + " ReLU and ReLU6 fuse into the convolution itself (facts §2.4).",
   };
   return s;

@@ -60,6 +60,9 @@ OpSupport gemm_support() {
   s.notes = {
       "Upstream quantizes fully-connected weights per tensor (symmetric int8); the bias is int32 with scale "
       "s_in * s_w and zero point 0.",
+      "Upstream refuses addmm with a bias of shape [1] or [M, N]; the gemm-bias pass turns the first into the same "
+      "[N] vector and the second into an Add after the Gemm (an elementwise ADD), so both are delegated, bit-exact: "
+      "the limit is the converter's mapping, not the hardware's.",
       kFusedActivationNote,
   };
   return s;

@@ -30,7 +30,9 @@ OpSupport global_max_pool_support() {
 }
 
 OpSupport hard_sigmoid_support() {
-  return not_delegated(OpKind::HardSigmoid, "hard_sigmoid.no_converter", "HardSigmoid has no Neutron converter");
+  return not_delegated(OpKind::HardSigmoid, "hard_sigmoid.no_converter",
+                       "HardSigmoid has no Neutron converter (it runs as an int8 table on the CPU); "
+                       "Mul(x, HardSigmoid(x)), PyTorch's opset-13 hardswish, becomes a delegated HardSwish (fuse-hardswish pass)");
 }
 
 OpSupport sqrt_support() {

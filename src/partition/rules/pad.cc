@@ -1,5 +1,6 @@
 // Pad (facts §2.2 rows 13, 26): mode "constant" -> aten.constant_pad_nd: PAD / PADV2 (the value
-// quantized like the input); mode "reflect" -> aten.pad.default(reflect): MIRROR_PAD.
+// quantized like the input); mode "reflect" -> aten.pad.default(reflect): MIRROR_PAD. Mode "edge"
+// (replicate) stays on the CPU (int8 kernel), as upstream leaves it.
 #include "partition/rules/common.h"
 
 namespace neutron {
@@ -13,7 +14,11 @@ OpSupport pad_support() {
   s.neutron_op = "PAD, PADV2, MIRROR_PAD";
   s.rules = {
       Rule{"pad.mode",
-           [](const NeutronTarget&) { return std::string("mode must be \"constant\" or \"reflect\""); },
+           [](const NeutronTarget&) {
+             return std::string(
+                 "mode must be \"constant\" or \"reflect\" (\"edge\", replicate, runs as an int8 CPU kernel: upstream "
+                 "has no converter for it)");
+           },
            [](const RuleInput& in) {
              const std::string mode = in.node().attrs.get_string("mode", "constant");
              if (mode == "constant" || mode == "reflect") return Verdict::pass();

@@ -38,6 +38,8 @@ OpSupport max_pool_support() {
       "Neutron allows stride 4096 without padding but only 32 with in-op padding; the converter always emits a "
       "separate PAD, so only the 4096 limit applies. The indices output of max_pool2d_with_indices must be unused "
       "(our MaxPool has no indices output).",
+      "1-D pools (max_pool1d, avg_pool1d upstream) import as Reshape, 2-D pool with H = 1, Reshape, like upstream's "
+      "unsqueeze -> 2-D pool -> squeeze.",
       kFusedActivationNote,
   };
   return s;

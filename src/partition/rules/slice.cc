@@ -29,6 +29,16 @@ OpSupport slice_support() {
              return Verdict::fail("output " + shape_str(in.output().shape));
            }},
   };
+  // Upstream drops a full-range slice_copy before partitioning (nothing of it is left to
+  // delegate); ours is a copy, counted as a no-op so that it is never a partition of its own.
+  s.is_noop = [](const Graph& g, NodeId id) {
+    const Node& n = g.node(id);
+    if (n.inputs.empty() || n.outputs.empty()) return false;
+    const Tensor& x = g.tensor(n.inputs[0]);
+    const Tensor& y = g.tensor(n.outputs[0]);
+    return x.shape == y.shape && x.quant == y.quant;
+  };
+  s.noop_when = "it keeps the whole input (every axis full range) with equal q-params";
   return s;
 }
 

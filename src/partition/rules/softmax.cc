@@ -8,8 +8,28 @@ using namespace rules;
 
 namespace {
 
-// The channel dim: 1 for a 4-D (NCHW, channels-first) tensor, the last dim otherwise.
-int channel_axis(const Shape& s) { return s.size() == 4 ? 1 : int(s.size()) - 1; }
+// The softmax axis, normalized (-1 when out of range).
+int softmax_axis(const RuleInput& in) {
+  const Shape& x = in.input(0)->shape;
+  const int64_t r = int64_t(x.size());
+  int64_t axis = in.node().attrs.get_int("axis", r - 1);
+  if (axis < 0) axis += r;
+  return axis >= 0 && axis < r ? int(axis) : -1;
+}
+
+// Upstream's "channel dim" is the last dim of a tensor in its channels-last layout: dim 1 of an
+// NCHW tensor fed by a conv or pool (format inference marks it channels-first), the last dim
+// otherwise. Our partitioner does not infer formats, and the lowering runs either (the last axis
+// directly, axis 1 with a transpose around the kernel), so both are accepted: the limits below
+// are upstream's, counted with C = the softmax axis.
+bool axis_ok(const Shape& x, int axis) {
+  return axis >= 0 && (axis == int(x.size()) - 1 || (x.size() == 4 && axis == 1));
+}
+
+int64_t channels(const RuleInput& in) {
+  const int axis = softmax_axis(in);
+  return axis < 0 ? 1 : in.input(0)->shape[size_t(axis)];
+}
 
 }  // namespace
 
@@ -23,13 +43,13 @@ OpSupport softmax_support() {
       Rule{"softmax.axis",
            [](const NeutronTarget&) {
              return std::string(
-                 "the softmax axis must be the channel dim (1 of a 4-D NCHW tensor, else the last dim)");
+                 "the softmax axis must be a channel dim: the last dim, or dim 1 of a 4-D NCHW tensor (upstream: the "
+                 "last dim of a formatless tensor, dim 1 after a conv or pool; we lower both layouts)");
            },
            [](const RuleInput& in) {
              const Shape& x = in.input(0)->shape;
-             const int64_t axis = in.node().attrs.get_int("axis", int64_t(x.size()) - 1);
-             if (!x.empty() && axis == channel_axis(x)) return Verdict::pass();
-             return Verdict::fail(str_cat("axis ", axis, " of ", shape_str(x)));
+             if (axis_ok(x, softmax_axis(in))) return Verdict::pass();
+             return Verdict::fail(str_cat("axis ", in.node().attrs.get_int("axis", -1), " of ", shape_str(x)));
            }},
       Rule{"softmax.channels",
            [](const NeutronTarget& t) {
@@ -38,7 +58,7 @@ OpSupport softmax_support() {
            },
            [](const RuleInput& in) {
              const Shape& x = in.input(0)->shape;
-             const int64_t c = x[size_t(channel_axis(x))];
+             const int64_t c = channels(in);
              if (c <= in.target.softmax_max_channels()) return Verdict::pass();
              return Verdict::fail(str_cat("C ", c, " in ", shape_str(x)));
            }},
@@ -48,7 +68,7 @@ OpSupport softmax_support() {
            },
            [](const RuleInput& in) {
              const Shape& x = in.input(0)->shape;
-             const int64_t spatial = num_elements(x) / std::max<int64_t>(1, x[size_t(channel_axis(x))]);
+             const int64_t spatial = num_elements(x) / std::max<int64_t>(1, channels(in));
              if (spatial <= in.target.softmax_max_spatial) return Verdict::pass();
              return Verdict::fail(str_cat("non-channel size ", spatial, " in ", shape_str(x)));
            }},

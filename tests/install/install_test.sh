@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# `cmake --install` into a temporary prefix, then: the installed CLI, moved away from the build and
+# source trees, compiles with its built-in targets and inspects the program; a separate CMake
+# project finds the installed runtime with find_package(neutron) and runs the program.
+# Usage: install_test.sh BUILD_DIR SOURCE_DIR
+set -euo pipefail
+build=$1
+src=$2
+tmp=$(mktemp -d /tmp/neutron_install_XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
+# A relocated binary: copied elsewhere, no NEUTRON_TARGETS_DIR.
+mkdir "$tmp/elsewhere"
+cp "$tmp/prefix/bin/neutron" "$tmp/elsewhere/neutron"
+unset NEUTRON_TARGETS_DIR
+cd "$tmp"
+"$tmp/elsewhere/neutron" --version
+"$tmp/elsewhere/neutron" compile "$src/fixtures/cifarnet/model_int8.onnx" --target imxrt700 -o "$tmp/p.nprg" -q
+"$tmp/elsewhere/neutron" supported-ops --target mcxn94x -o "$tmp/ops.md"
+"$tmp/elsewhere/neutron" inspect "$tmp/p.nprg" --json "$tmp/p.json" >/dev/null
+grep -q '"schema": "inspect"' "$tmp/p.json"
+gen=()
+command -v ninja >/dev/null && gen=(-G Ninja)
+cmake -S "$src/tests/install/consumer" -B "$tmp/consumer" "${gen[@]}" -DCMAKE_PREFIX_PATH="$tmp/prefix" \
+      -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$tmp/consumer" >/dev/null
+"$tmp/consumer/consumer" "$tmp/p.nprg"
+echo "install_test: ok"
