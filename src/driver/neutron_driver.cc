@@ -125,7 +125,8 @@ NeutronError check_model(const NeutronModelConfig* mcfg, npu::MicrocodeView* mc,
     return firmware_error(ERROR_CATEGORY_FW_UCODE, v.message, sim_code(v.error, where));
   }
   const kernel_calls::CallStatus s =
-      kernel_calls::Executor::required_memory(*mc, static_cast<const uint8_t*>(mcfg->weights), prepared_bytes);
+      kernel_calls::Executor::required_memory(*mc, static_cast<const uint8_t*>(mcfg->weights), prepared_bytes,
+                                              kernel_calls::Limits::kNpu);
   if (!s.ok()) return from_sim(s);
   return ok();
 }
@@ -283,7 +284,8 @@ NeutronError neutronModelPrepare(const NeutronModelConfig* mcfg, NeutronModelHan
   c->mc = mc;
   c->weights = static_cast<const uint8_t*>(mcfg->weights);
   c->timeout_s = mcfg->timeoutSeconds ? mcfg->timeoutSeconds : 60;
-  const kernel_calls::CallStatus s = c->interp.prepare(mc, c->weights, mem + context_header_bytes(), prepared);
+  const kernel_calls::CallStatus s =
+      c->interp.prepare(mc, c->weights, mem + context_header_bytes(), prepared, kernel_calls::Limits::kNpu);
   if (!s.ok()) {
     c->magic = 0;
     if (heap) std::free(mem);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <functional>
 #include <limits>
 
 #include "lowering/lowering.h"
@@ -61,6 +62,30 @@ class Lowering {
   StatusOr<Dims> dims_of(NodeId id, TensorId t) const;
   // Maps an axis of a rank-`rank` IR tensor to its NHWC index (rank <= 4 only).
   static int nhwc_axis(size_t rank, int64_t axis) { return int(axis) + 4 - int(rank); }
+  // Rank above 4 (5-D and up): the op's tensors, aligned axis by axis (same rank R), folded to at
+  // most 4 axes without moving an element. An axis of size 1 in every tensor is dropped; two
+  // neighbouring axes merge when `can_merge(i, j)` (the op treats them alike) and every tensor
+  // either spans both or broadcasts over both. `groups` gets the original axes of each folded axis.
+  // `max_groups` 0: any number of groups (then `folded` is left empty when there are more than 4).
+  Status fold_axes(NodeId id, const std::vector<Shape>& shapes, const std::function<bool(size_t, size_t)>& can_merge,
+                   std::vector<Dims>* folded, std::vector<std::vector<size_t>>* groups, size_t max_groups = 4) const;
+  // tensor(id, t) viewed with `d` (an alias when its own dims differ).
+  StatusOr<uint32_t> tensor_as(NodeId id, TensorId t, const Dims& d) {
+    ASSIGN_OR_RETURN(uint32_t k, tensor(id, t));
+    return p_.tensors[k].dims == d ? k : alias(k, d, ".4d");
+  }
+  // Ops that read axes from the IR shape take rank > 4 only as leading 1s (dims_of drops them).
+  Status check_rank4_or_leading_ones(NodeId id, TensorId t) const {
+    const Shape& s = g_.tensor(t).shape;
+    size_t non_unit = 0, lead = 0;
+    while (lead < s.size() && s[lead] == 1) ++lead;
+    for (int64_t v : s) non_unit += v != 1;
+    CHECK_OR_RETURN(s.size() <= 4 || s.size() - lead <= 4, Error::NotSupported, describe(g_, id), ": tensor '",
+                    g_.tensor(t).name, "' ", shape_str(s), " has rank ", s.size(), " (", non_unit,
+                    " dimensions that are not 1); ", op_kind_name(g_.node(id).kind),
+                    " is lowered for at most 4 dimensions besides leading 1s");
+    return Status::OK();
+  }
   // The program tensor of an IR tensor: boundary tensors were created by run(); int8 constants get
   // a weights-region tensor; everything else a scratch tensor on first use.
   StatusOr<uint32_t> tensor(NodeId id, TensorId t);
@@ -187,6 +212,8 @@ class Lowering {
   Status lower_split(NodeId id);
   Status lower_concat(NodeId id);
   Status lower_transpose(NodeId id);
+  Status lower_transpose_by_moves(NodeId id, const std::vector<std::vector<size_t>>& groups,
+                                  const std::vector<int64_t>& inv);
   Status lower_copy(NodeId id);
   Status lower_resize(NodeId id);
 
@@ -203,19 +230,76 @@ class Lowering {
 
 StatusOr<Dims> Lowering::dims_of(NodeId id, TensorId t) const {
   Shape s = g_.tensor(t).shape;
-  while (s.size() > 4 && s[0] == 1) s.erase(s.begin());
-  CHECK_OR_RETURN(s.size() <= 4, Error::NotSupported, where(id), ": tensor '", g_.tensor(t).name, "' ",
-                  shape_str(g_.tensor(t).shape), " has more than 4 dimensions that are not 1");
-  Dims d{{1, 1, 1, 1}};
-  for (size_t i = 0; i < s.size(); ++i) {
-    CHECK_OR_RETURN(s[i] != 0, Error::NotSupported, where(id), ": tensor '", g_.tensor(t).name, "' ",
+  for (int64_t v : s) {
+    CHECK_OR_RETURN(v != 0, Error::NotSupported, where(id), ": tensor '", g_.tensor(t).name, "' ",
                     shape_str(g_.tensor(t).shape), " is empty; program files hold no empty tensors (an empty slice "
                     "is supported only as a Concat input, which is dropped)");
-    CHECK_OR_RETURN(s[i] >= 1 && s[i] <= kMaxDim, Error::NotSupported, where(id), ": tensor '",
-                    g_.tensor(t).name, "' ", shape_str(g_.tensor(t).shape), " has a dimension outside [1, 2^24]");
-    d[4 - s.size() + i] = int32_t(s[i]);
+    CHECK_OR_RETURN(v >= 1 && v <= kMaxDim, Error::NotSupported, where(id), ": tensor '", g_.tensor(t).name, "' ",
+                    shape_str(g_.tensor(t).shape), " has a dimension outside [1, 2^24]");
   }
+  // Rank above 4: 1s dropped (leading ones first), then leading dims merged. Memory order is kept,
+  // so element-wise ops and copies see the same bytes; ops that read axes fold their own views
+  // (fold_axes) or refuse (check_rank4_or_leading_ones).
+  while (s.size() > 4 && s[0] == 1) s.erase(s.begin());
+  for (size_t i = 0; s.size() > 4 && i < s.size();) {
+    if (s[i] == 1) {
+      s.erase(s.begin() + std::ptrdiff_t(i));
+    } else {
+      ++i;
+    }
+  }
+  while (s.size() > 4) {
+    s[1] *= s[0];
+    s.erase(s.begin());
+    CHECK_OR_RETURN(s[0] <= kMaxDim, Error::NotSupported, where(id), ": tensor '", g_.tensor(t).name, "' ",
+                    shape_str(g_.tensor(t).shape), " folds to a dimension above 2^24");
+  }
+  Dims d{{1, 1, 1, 1}};
+  for (size_t i = 0; i < s.size(); ++i) d[4 - s.size() + i] = int32_t(s[i]);
   return d;
+}
+
+Status Lowering::fold_axes(NodeId id, const std::vector<Shape>& shapes,
+                           const std::function<bool(size_t, size_t)>& can_merge, std::vector<Dims>* folded,
+                           std::vector<std::vector<size_t>>* groups, size_t max_groups) const {
+  const size_t rank = shapes.front().size();
+  Shape full(rank, 1);
+  for (const Shape& s : shapes)
+    for (size_t i = 0; i < rank; ++i) full[i] = std::max(full[i], s[i]);
+  const auto bcast = [&](const Shape& s, size_t i) { return s[i] == 1 && full[i] != 1; };
+  groups->clear();
+  for (size_t i = 0; i < rank; ++i) {
+    if (full[i] == 1) continue;  // 1 in every tensor
+    if (!groups->empty()) {
+      const size_t j = groups->back().back();
+      bool ok = can_merge(j, i);
+      for (const Shape& s : shapes) ok = ok && bcast(s, j) == bcast(s, i);
+      if (ok) {
+        groups->back().push_back(i);
+        continue;
+      }
+    }
+    groups->push_back({i});
+  }
+  size_t non_unit = 0;
+  for (int64_t v : full) non_unit += v != 1;
+  CHECK_OR_RETURN(max_groups == 0 || groups->size() <= max_groups, Error::NotSupported, describe(g_, id), ": ",
+                  op_kind_name(g_.node(id).kind), " over rank ", rank, " (", non_unit, " dimensions that are not 1, ",
+                  shape_str(full), ") does not fold to 4 dimensions");
+  folded->clear();
+  if (groups->size() > 4) return Status::OK();
+  for (const Shape& s : shapes) {
+    Dims d{{1, 1, 1, 1}};
+    const size_t lead = 4 - groups->size();
+    for (size_t k = 0; k < groups->size(); ++k) {
+      int64_t v = 1;
+      for (size_t i : (*groups)[k]) v *= s[i];
+      CHECK_OR_RETURN(v <= kMaxDim, Error::NotSupported, describe(g_, id), ": folded dimension above 2^24");
+      d[lead + k] = int32_t(v);
+    }
+    folded->push_back(d);
+  }
+  return Status::OK();
 }
 
 StatusOr<uint32_t> Lowering::tensor(NodeId id, TensorId t) {
@@ -334,6 +418,24 @@ Status Lowering::run() {
 
 Status Lowering::lower_node(NodeId id) {
   const Node& n = g_.node(id);
+  switch (n.kind) {
+    // Element-wise ops, copies and Softmax (which reads its axis from the IR shape) take any rank
+    // (dims_of keeps memory order); binary, pad, transpose and reduce fold rank above 4 themselves.
+    case OpKind::Conv:
+    case OpKind::Gemm:
+    case OpKind::MatMul:
+    case OpKind::MaxPool:
+    case OpKind::AveragePool:
+    case OpKind::GlobalAveragePool:
+    case OpKind::GlobalMaxPool:
+    case OpKind::Resize:
+      for (const auto* ts : {&n.inputs, &n.outputs})
+        for (TensorId t : *ts)
+          if (t != kNoTensor && !g_.tensor(t).is_constant()) RETURN_IF_ERROR(check_rank4_or_leading_ones(id, t));
+      break;
+    default:
+      break;
+  }
   switch (n.kind) {
     case OpKind::Conv: return lower_conv(id);
     case OpKind::ConvTranspose: return lower_conv_transpose(id);
@@ -859,10 +961,27 @@ Status Lowering::lower_binary(NodeId id) {
   RETURN_IF_ERROR(int8::check_per_tensor(g_, id, a, "input A"));
   RETURN_IF_ERROR(int8::check_per_tensor(g_, id, b, "input B"));
   RETURN_IF_ERROR(int8::check_per_tensor(g_, id, y, "output"));
-  for (TensorId t : {a, b, y}) RETURN_IF_ERROR(check_rank4(id, t));
-  ASSIGN_OR_RETURN(Dims da, dims_of(id, a));
-  ASSIGN_OR_RETURN(Dims db, dims_of(id, b));
-  ASSIGN_OR_RETURN(Dims dy, dims_of(id, y));
+  Dims da, db, dy;
+  const size_t rank = std::max({g_.tensor(a).shape.size(), g_.tensor(b).shape.size(), g_.tensor(y).shape.size()});
+  if (rank > 4) {
+    // Rank above 4: the three shapes aligned (numpy broadcasting) and folded together.
+    std::vector<Shape> shapes;
+    for (TensorId t : {a, b, y}) {
+      Shape sh = g_.tensor(t).shape;
+      sh.insert(sh.begin(), rank - sh.size(), 1);
+      shapes.push_back(sh);
+    }
+    std::vector<Dims> f;
+    std::vector<std::vector<size_t>> groups;
+    RETURN_IF_ERROR(fold_axes(id, shapes, [](size_t, size_t) { return true; }, &f, &groups));
+    da = f[0];
+    db = f[1];
+    dy = f[2];
+  } else {
+    ASSIGN_OR_RETURN(da, dims_of(id, a));
+    ASSIGN_OR_RETURN(db, dims_of(id, b));
+    ASSIGN_OR_RETURN(dy, dims_of(id, y));
+  }
   for (int k = 0; k < 4; ++k)
     CHECK_OR_RETURN((da[size_t(k)] == dy[size_t(k)] || da[size_t(k)] == 1) && (db[size_t(k)] == dy[size_t(k)] || db[size_t(k)] == 1),
                     Error::InvalidModel, describe(g_, id), ": ", shape_str(g_.tensor(a).shape), " and ",
@@ -871,9 +990,9 @@ Status Lowering::lower_binary(NodeId id) {
   const int32_t za = int8::zero_point_of(g_, a), zb = int8::zero_point_of(g_, b), zy = int8::zero_point_of(g_, y);
 
   npu::ElementwiseArgs e{};
-  ASSIGN_OR_RETURN(e.a, tensor(id, a));
-  ASSIGN_OR_RETURN(e.b, tensor(id, b));
-  ASSIGN_OR_RETURN(e.output, tensor(id, y));
+  ASSIGN_OR_RETURN(e.a, tensor_as(id, a, da));
+  ASSIGN_OR_RETURN(e.b, tensor_as(id, b, db));
+  ASSIGN_OR_RETURN(e.output, tensor_as(id, y, dy));
   int8::fused_activation_range(g_, id, y, &e.act_min, &e.act_max);
   int32_t blob = -1;
   // The CPU kernel's parameters (prepare_binary_int8), read back into the args.
@@ -1221,7 +1340,6 @@ Status Lowering::lower_pad(NodeId id) {
   const Node& n = g_.node(id);
   const TensorId x = n.input(0), y = n.outputs[0];
   RETURN_IF_ERROR(check_same_quant(id, x, y));
-  RETURN_IF_ERROR(check_rank4(id, x));
   const std::string mode = n.attrs.get_string("mode", "constant");
   // edge (replicate) runs on the CPU only: the partition rule keeps it there, as upstream does.
   CHECK_OR_RETURN(mode == "constant" || mode == "reflect" || mode == "edge", Error::NotSupported, describe(g_, id),
@@ -1230,13 +1348,33 @@ Status Lowering::lower_pad(NodeId id) {
   const std::vector<int64_t> pads = n.attrs.get_ints("pads");
   CHECK_OR_RETURN(pads.size() == 2 * rank, Error::InvalidModel, describe(g_, id), ": pads ", pads, " for rank ", rank);
   npu::PadArgs a{};
-  ASSIGN_OR_RETURN(a.input, tensor(id, x));
-  ASSIGN_OR_RETURN(a.output, tensor(id, y));
+  // Folded axes (rank above 4: unpadded neighbours merge, a padded axis stays alone): its first
+  // original axis, for the pads.
+  std::vector<size_t> first_axis;
+  if (rank > 4) {
+    const auto padded = [&](size_t i) { return pads[i] != 0 || pads[rank + i] != 0; };
+    std::vector<Dims> f;
+    std::vector<std::vector<size_t>> groups;
+    RETURN_IF_ERROR(fold_axes(id, {g_.tensor(x).shape, g_.tensor(y).shape},
+                              [&](size_t i, size_t j) { return !padded(i) && !padded(j); }, &f, &groups));
+    ASSIGN_OR_RETURN(a.input, tensor_as(id, x, f[0]));
+    ASSIGN_OR_RETURN(a.output, tensor_as(id, y, f[1]));
+    for (const auto& grp : groups) first_axis.push_back(grp.front());
+  } else {
+    ASSIGN_OR_RETURN(a.input, tensor(id, x));
+    ASSIGN_OR_RETURN(a.output, tensor(id, y));
+  }
   for (size_t i = 0; i < rank; ++i) {
     CHECK_OR_RETURN(pads[i] >= 0 && pads[rank + i] >= 0, Error::NotSupported, describe(g_, id),
                     ": negative pads (cropping) are not supported on the NPU: ", pads);
-    a.pad_before[nhwc_axis(rank, int64_t(i))] = int32_t(pads[i]);
-    a.pad_after[nhwc_axis(rank, int64_t(i))] = int32_t(pads[rank + i]);
+    if (pads[i] == 0 && pads[rank + i] == 0) continue;
+    int ax = nhwc_axis(rank, int64_t(i));
+    if (rank > 4) {
+      const size_t k = size_t(std::find(first_axis.begin(), first_axis.end(), i) - first_axis.begin());
+      ax = int(4 - first_axis.size() + k);
+    }
+    a.pad_before[ax] = int32_t(pads[i]);
+    a.pad_after[ax] = int32_t(pads[rank + i]);
     if (mode == "reflect")
       CHECK_OR_RETURN(pads[i] < g_.tensor(x).shape[i] && pads[rank + i] < g_.tensor(x).shape[i], Error::NotSupported,
                       describe(g_, id), ": reflect pads must be smaller than the dimension");
@@ -1352,17 +1490,106 @@ Status Lowering::lower_transpose(NodeId id) {
   const Node& n = g_.node(id);
   const TensorId x = n.input(0), y = n.outputs[0];
   RETURN_IF_ERROR(check_same_quant(id, x, y));
-  RETURN_IF_ERROR(check_rank4(id, x));
   const size_t rank = g_.tensor(x).shape.size();
   const std::vector<int64_t> perm = n.attrs.get_ints("perm");
   CHECK_OR_RETURN(perm.size() == rank, Error::InvalidModel, describe(g_, id), ": perm ", perm, " for rank ", rank);
   npu::TransposeArgs a{};
+  if (rank > 4) {
+    // Rank above 4: input axes that stay neighbours in the output merge (1s drop out).
+    std::vector<int64_t> inv(rank);
+    for (size_t j = 0; j < rank; ++j) inv[size_t(perm[j])] = int64_t(j);
+    const Shape& xs = g_.tensor(x).shape;
+    const auto next_kept = [&](size_t j) {  // the output position after j that is not a 1
+      for (size_t k = j + 1; k < rank; ++k)
+        if (xs[size_t(perm[k])] != 1) return int64_t(k);
+      return int64_t(-1);
+    };
+    std::vector<Dims> f;
+    std::vector<std::vector<size_t>> groups;
+    RETURN_IF_ERROR(fold_axes(id, {xs}, [&](size_t i, size_t j) { return next_kept(size_t(inv[i])) == inv[j]; }, &f,
+                              &groups, 0));
+    if (groups.size() > 4) return lower_transpose_by_moves(id, groups, inv);
+    // The folded input axes in output order.
+    std::vector<size_t> order(groups.size());
+    for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::sort(order.begin(), order.end(),
+              [&](size_t p, size_t q) { return inv[groups[p].front()] < inv[groups[q].front()]; });
+    const int lead = 4 - int(groups.size());
+    Dims dy{{1, 1, 1, 1}};
+    for (int i = 0; i < lead; ++i) a.perm[i] = i;
+    for (size_t j = 0; j < order.size(); ++j) {
+      a.perm[lead + int(j)] = lead + int(order[j]);
+      dy[size_t(lead) + j] = f[0][size_t(lead) + order[j]];
+    }
+    ASSIGN_OR_RETURN(a.input, tensor_as(id, x, f[0]));
+    ASSIGN_OR_RETURN(a.output, tensor_as(id, y, dy));
+    call(Opcode::kTranspose, id, a, {a.input}, {a.output});
+    return Status::OK();
+  }
   ASSIGN_OR_RETURN(a.input, tensor(id, x));
   ASSIGN_OR_RETURN(a.output, tensor(id, y));
   const int lead = 4 - int(rank);
   for (int i = 0; i < lead; ++i) a.perm[i] = i;
   for (size_t i = 0; i < rank; ++i) a.perm[lead + int(i)] = int32_t(perm[i]) + lead;
   call(Opcode::kTranspose, id, a, {a.input}, {a.output});
+  return Status::OK();
+}
+
+// A transpose of more than 4 axis groups (none of them neighbours in both orders): one axis group
+// moved at a time into its place (insertion), each move a 4-block transpose [A][B][x][C] ->
+// [A][x][B][C] through scratch temporaries, the last into the output.
+Status Lowering::lower_transpose_by_moves(NodeId id, const std::vector<std::vector<size_t>>& groups,
+                                          const std::vector<int64_t>& inv) {
+  const Node& n = g_.node(id);
+  const TensorId x = n.input(0), y = n.outputs[0];
+  const Shape& xs = g_.tensor(x).shape;
+  const size_t G = groups.size();
+  std::vector<int64_t> size(G, 1);
+  for (size_t k = 0; k < G; ++k)
+    for (size_t i : groups[k]) size[k] *= xs[i];
+  std::vector<size_t> order(G);  // output position -> group
+  for (size_t k = 0; k < G; ++k) order[k] = k;
+  std::sort(order.begin(), order.end(), [&](size_t p, size_t q) { return inv[groups[p].front()] < inv[groups[q].front()]; });
+  std::vector<std::pair<size_t, size_t>> moves;  // (to, from) positions
+  std::vector<size_t> cur(G);
+  for (size_t k = 0; k < G; ++k) cur[k] = k;
+  for (size_t j = 0; j < G; ++j) {
+    const size_t k = size_t(std::find(cur.begin(), cur.end(), order[j]) - cur.begin());
+    if (k == j) continue;
+    moves.emplace_back(j, k);
+    std::rotate(cur.begin() + std::ptrdiff_t(j), cur.begin() + std::ptrdiff_t(k), cur.begin() + std::ptrdiff_t(k) + 1);
+  }
+  for (size_t k = 0; k < G; ++k) cur[k] = k;
+  ASSIGN_OR_RETURN(uint32_t src, tensor(id, x));
+  const int32_t zp = p_.tensors[src].zero_point;
+  for (size_t m = 0; m < moves.size(); ++m) {
+    const auto [j, k] = moves[m];
+    const auto prod = [&](size_t a, size_t b) {
+      int64_t v = 1;
+      for (size_t t = a; t < b; ++t) v *= size[cur[t]];
+      return v;
+    };
+    const int64_t A = prod(0, j), B = prod(j, k), X = size[cur[k]], C = prod(k + 1, G);
+    for (int64_t v : {A, B, X, C})
+      CHECK_OR_RETURN(v <= kMaxDim, Error::NotSupported, describe(g_, id), ": folded dimension above 2^24");
+    const Dims din{{int32_t(A), int32_t(B), int32_t(X), int32_t(C)}};
+    const Dims dout{{int32_t(A), int32_t(X), int32_t(B), int32_t(C)}};
+    const uint32_t in = p_.tensors[src].dims == din ? src : alias(src, din, ".move");
+    std::rotate(cur.begin() + std::ptrdiff_t(j), cur.begin() + std::ptrdiff_t(k), cur.begin() + std::ptrdiff_t(k) + 1);
+    uint32_t dst;
+    if (m + 1 == moves.size()) {
+      ASSIGN_OR_RETURN(dst, tensor_as(id, y, dout));
+    } else {
+      dst = temp(id, "move" + std::to_string(m), dout, zp);
+    }
+    npu::TransposeArgs a{};
+    a.input = in;
+    a.output = dst;
+    const Dims perm{{0, 2, 1, 3}};
+    for (int i = 0; i < 4; ++i) a.perm[i] = perm[size_t(i)];
+    call(Opcode::kTranspose, id, a, {in}, {dst});
+    src = dst;
+  }
   return Status::OK();
 }
 
@@ -1517,20 +1744,64 @@ Status Lowering::lower_reduce(NodeId id) {
     for (size_t k = 0; k < rank; ++k)
       if (all || seen[k]) axes.push_back(int64_t(k));
   }
-  // Leading 1s beyond rank 4 are dropped (dims_of); reducing them changes nothing.
   const Shape& xs = g_.tensor(x).shape;
-  size_t drop = 0;
-  while (xs.size() - drop > 4 && xs[drop] == 1) ++drop;
-  CHECK_OR_RETURN(xs.size() - drop <= 4, Error::NotSupported, describe(g_, id), ": input ", shape_str(xs),
-                  " has more than 4 dimensions that are not 1");
-  for (int64_t v : axes)
-    if (size_t(v) >= drop) a.axes_mask |= 1 << nhwc_axis(xs.size() - drop, v - int64_t(drop));
-  ASSIGN_OR_RETURN(a.input, tensor(id, x));
-  ASSIGN_OR_RETURN(a.output, tensor(id, y));
-  Dims dy = p_.tensors[a.input].dims;
-  for (int k = 0; k < 4; ++k)
-    if ((a.axes_mask >> k) & 1) dy[size_t(k)] = 1;
-  if (p_.tensors[a.output].dims != dy) a.output = alias(a.output, dy, ".keepdims");
+  std::vector<char> reduced(xs.size(), 0);
+  for (int64_t v : axes) reduced[size_t(v)] = 1;
+  if (xs.size() > 4) {
+    // Rank above 4: reduced neighbours merge, kept neighbours merge, 1s drop (reducing them
+    // changes nothing); the output is viewed with the folded kept dims.
+    Shape ks = xs;
+    for (size_t i = 0; i < ks.size(); ++i)
+      if (reduced[i]) ks[i] = 1;
+    std::vector<Dims> f;
+    std::vector<std::vector<size_t>> groups;
+    const bool max_min = n.kind == OpKind::ReduceMax || n.kind == OpKind::ReduceMin;
+    RETURN_IF_ERROR(fold_axes(id, {xs, ks}, [&](size_t i, size_t j) { return reduced[i] == reduced[j]; }, &f, &groups,
+                              max_min ? 0 : 4));
+    if (groups.size() > 4) {
+      // Max/Min over axes that alternate with kept ones: one axis at a time ([1][before][axis][after],
+      // exact: no requantization in between), the last step into the output.
+      Shape cur = xs;
+      ASSIGN_OR_RETURN(uint32_t src, tensor(id, x));
+      std::vector<size_t> todo;
+      for (size_t i = 0; i < xs.size(); ++i)
+        if (reduced[i] && xs[i] != 1) todo.push_back(i);
+      for (size_t m = 0; m < todo.size(); ++m) {
+        const size_t r = todo[m];
+        int64_t before = 1, after = 1;
+        for (size_t i = 0; i < r; ++i) before *= cur[i];
+        for (size_t i = r + 1; i < cur.size(); ++i) after *= cur[i];
+        CHECK_OR_RETURN(before <= kMaxDim && after <= kMaxDim, Error::NotSupported, describe(g_, id),
+                        ": folded dimension above 2^24");
+        const Dims din{{1, int32_t(before), int32_t(cur[r]), int32_t(after)}};
+        const Dims dout{{1, int32_t(before), 1, int32_t(after)}};
+        npu::ReduceArgs step = a;
+        step.axes_mask = 1 << 2;
+        step.input = p_.tensors[src].dims == din ? src : alias(src, din, ".axis");
+        if (m + 1 == todo.size()) {
+          ASSIGN_OR_RETURN(step.output, tensor_as(id, y, dout));
+        } else {
+          step.output = temp(id, "reduce" + std::to_string(m), dout, p_.tensors[src].zero_point);
+        }
+        call(Opcode::kReduce, id, step, {step.input}, {step.output});
+        src = step.output;
+        cur[r] = 1;
+      }
+      return Status::OK();
+    }
+    for (size_t k = 0; k < groups.size(); ++k)
+      if (reduced[groups[k].front()]) a.axes_mask |= 1 << int(4 - groups.size() + k);
+    ASSIGN_OR_RETURN(a.input, tensor_as(id, x, f[0]));
+    ASSIGN_OR_RETURN(a.output, tensor_as(id, y, f[1]));
+  } else {
+    for (int64_t v : axes) a.axes_mask |= 1 << nhwc_axis(xs.size(), v);
+    ASSIGN_OR_RETURN(a.input, tensor(id, x));
+    ASSIGN_OR_RETURN(a.output, tensor(id, y));
+    Dims dy = p_.tensors[a.input].dims;
+    for (int k = 0; k < 4; ++k)
+      if ((a.axes_mask >> k) & 1) dy[size_t(k)] = 1;
+    if (p_.tensors[a.output].dims != dy) a.output = alias(a.output, dy, ".keepdims");
+  }
   call(Opcode::kReduce, id, a, {a.input}, {a.output});
   return Status::OK();
 }

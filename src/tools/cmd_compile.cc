@@ -472,6 +472,10 @@ std::string supported_ops_markdown(const NeutronTarget& t) {
   md << "## Partitioning\n\n";
   md << "* `quant.int8_io` (every delegated op first): " << md_escape(int8_io_rule(QuantInputs::kAll).reason(t))
      << ". Ops whose weights are separate inputs (Conv, ConvTranspose, Gemm, MatMul) check only the data input here.\n";
+  md << "* `npu.payload` (every delegated op last): " << md_escape(npu_payload_rule().reason(t))
+     << "; the node is lowered as the compiler lowers it and its kernel calls get the check the NPU runs on a payload "
+        "at load, so the partitioner never delegates what the NPU would refuse (e.g. a max pool wider than 4096). "
+        "Such a node runs as CPU kernel calls, checked against the CPU kernels' own limits.\n";
   md << "* `user.no_delegate`: op types listed in `--no-delegate` stay on the CPU.\n";
   md << "* Partitions are maximal connected groups of delegated nodes that keep the graph acyclic.\n";
   md << "* `partition.all_no_op`: a partition made only of ops that are no-ops on Neutron (Reshape, Identity, "

@@ -377,6 +377,21 @@ void add_pool(GraphBuilder& b, OpKind k, Shape x_shape, std::vector<int64_t> ker
   b.node(k, "pool", {x}, extra, out);
 }
 
+// One predicate (issue 20): a node the op's rules accept whose kernel calls the NPU refuses at load
+// stays on the CPU, named by npu.payload. Upstream delegates a 1x5000 max pool (its converter
+// rewrites it); our NPU pool kernel takes windows up to 4096.
+TEST(Rules, PayloadRefusedByTheNpuIsNotDelegated) {
+  GraphBuilder wide;
+  add_pool(wide, OpKind::MaxPool, {1, 4, 1, 5000}, {1, 5000}, {1, 1});
+  auto r = check(wide);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->rule, "npu.payload");
+  EXPECT_NE(r->detail.find("pool: kernel or stride out of range"), std::string::npos) << r->detail;
+  GraphBuilder at_limit;
+  add_pool(at_limit, OpKind::MaxPool, {1, 4, 1, 4096}, {1, 4096}, {1, 1});
+  expect_accepted(at_limit);
+}
+
 TEST(Rules, MaxPoolRules) {
   GraphBuilder ok;
   add_pool(ok, OpKind::MaxPool, {1, 1, 1, 4096}, {1, 1}, {1, 4096});
