@@ -116,9 +116,24 @@ bool implicit_wide(const Conv2DF32Params& p) {
 bool implicit_by_row(const Conv2DF32Params& p) {
   return p.out_w >= 12 && p.gemm_k * p.out_c * int64_t(sizeof(float)) <= (int64_t(512) << 10);
 }
+// Else, with 5+ panels of output channels (gemm_blocked packs A there), A packed per cache block
+// straight from the padded image (x86 vector builds).
+bool implicit_packed(const Conv2DF32Params& p) {
+  if (p.out_c < 80) return false;
+  switch (kernel_isa()) {
+#if defined(NEUTRON_F32_ISA_FILES)
+    case KernelIsa::kAvx512: return f32_avx512::conv_implicit_packed_available();
+    case KernelIsa::kAvx2: return f32_avx2::conv_implicit_packed_available();
+#endif
+    default: return f32_base::conv_implicit_packed_available();
+  }
+}
+// Scratch is reserved whenever one of the forms may run (whatever the ISA).
+bool implicit_shape(const Conv2DF32Params& p) {
+  return p.algo == Conv2DAlgo::kIm2colGemm && p.groups == 1 && p.dilation_w == 1;
+}
 bool implicit_gemm(const Conv2DF32Params& p) {
-  return p.algo == Conv2DAlgo::kIm2colGemm && p.groups == 1 && p.dilation_w == 1 &&
-         (implicit_wide(p) || implicit_by_row(p));
+  return implicit_shape(p) && (implicit_wide(p) || implicit_by_row(p) || implicit_packed(p));
 }
 constexpr size_t align64(size_t n) { return (n + 63) & ~size_t(63); }
 size_t implicit_rows_bytes() { return align64(sizeof(float*) * size_t(kGemmMc)); }
@@ -178,6 +193,16 @@ void conv_implicit(const Conv2DF32Params& p, const float* x, const float* packed
       map.vwidth = Wp;
       map.valid = p.out_w;
       implicit_rows(p, a, C, (p.out_h - 1) * Wp + p.out_w, seg_stride, map, packed_w, bias, crow);
+      continue;
+    }
+    if (!implicit_by_row(p)) {
+      switch (kernel_isa()) {
+#if defined(NEUTRON_F32_ISA_FILES)
+        case KernelIsa::kAvx512: f32_avx512::conv_implicit_packed(p, a, Wp, packed_w, bias, yn); break;
+        case KernelIsa::kAvx2: f32_avx2::conv_implicit_packed(p, a, Wp, packed_w, bias, yn); break;
+#endif
+        default: f32_base::conv_implicit_packed(p, a, Wp, packed_w, bias, yn); break;
+      }
       continue;
     }
     map.vwidth = map.valid = p.out_w;
@@ -317,7 +342,7 @@ size_t conv2d_f32_scratch_bytes(const Conv2DF32Params& p) {
   if (p.algo != Conv2DAlgo::kIm2colGemm) return 0;
   const int64_t M = p.batch * p.out_h * p.out_w;
   const size_t fill = sizeof(float) * gemm_f32_fill_scratch_floats(M, p.gemm_k);
-  return implicit_gemm(p) ? std::max(fill, implicit_scratch_bytes(p)) : fill;
+  return implicit_shape(p) ? std::max(fill, implicit_scratch_bytes(p)) : fill;
 }
 
 void conv2d_f32(const Conv2DF32Params& p, const float* x, const float* packed_w, const float* bias, float* y,

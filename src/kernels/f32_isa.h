@@ -21,6 +21,9 @@ struct ConvImplicitRowMap {
   void depthwise_m1(const Conv2DF32Params& p, const float* x, const float* w, const float* bias, float* y);       \
   void conv_implicit_rows(const Conv2DF32Params& p, const float* a, int64_t lda, int64_t count, int64_t seg_stride, \
                           const ConvImplicitRowMap& map, const float* packed_w, const float* bias, float** crow);  \
+  bool conv_implicit_packed_available();                                                                        \
+  void conv_implicit_packed(const Conv2DF32Params& p, const float* img, int64_t Wp, const float* packed_w,        \
+                            const float* bias, float* y);                                                       \
   }
 NEUTRON_F32_DECLARE(f32_base)
 NEUTRON_F32_DECLARE(f32_avx2)

@@ -73,8 +73,11 @@ NEUTRON_TARGET_AVX2 static inline void requant8_avx2(__m256i acc, const Requant8
   _mm_storel_epi64(reinterpret_cast<__m128i*>(out), b8);
 }
 
+// 16 columns, kept as even and odd columns in the 64-bit lanes, so that vpmuldq reads the int32
+// accumulators where they are (even: low dword of a lane, odd: high dword shifted down) and the
+// results go back by one shift and blend, with no widening or narrowing shuffles.
 struct Requant16 {
-  __m512i m[2], s[2], h[2];  // per 8 columns
+  __m512i m[2], s[2], h[2];  // [0]: columns 0, 2, .., 14; [1]: columns 1, 3, .., 15
   __m512i lo, hi;            // int64 bounds qmin - zp, qmax - zp
   __m512i zp;                // int32
 };
@@ -83,13 +86,19 @@ NEUTRON_TARGET_AVX512 static inline Requant16 requant16_setup(const FixedMultipl
                                                               int32_t qmin, int32_t qmax) {
   Requant16 q;
   const __m512i one = _mm512_set1_epi64(1);
+  __m512i raw[2];  // columns 0-7 and 8-15 as {multiplier, shift} int64 lanes (0 past count)
   for (int h = 0; h < 2; ++h) {
     const int32_t n = count - 8 * h;
     const __mmask8 mask = n >= 8 ? __mmask8(0xFF) : (n <= 0 ? __mmask8(0) : __mmask8((1u << n) - 1));
-    const __m512i raw = _mm512_maskz_loadu_epi64(mask, reinterpret_cast<const int64_t*>(mult + 8 * h));
-    q.m[h] = raw;
-    q.s[h] = _mm512_srli_epi64(raw, 32);
-    q.h[h] = _mm512_sub_epi64(_mm512_sllv_epi64(one, _mm512_sub_epi64(q.s[h], one)), one);
+    raw[h] = _mm512_maskz_loadu_epi64(mask, reinterpret_cast<const int64_t*>(mult + 8 * h));
+  }
+  const __m512i even = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
+  const __m512i odd = _mm512_setr_epi64(1, 3, 5, 7, 9, 11, 13, 15);
+  for (int e = 0; e < 2; ++e) {
+    const __m512i v = _mm512_permutex2var_epi64(raw[0], e == 0 ? even : odd, raw[1]);
+    q.m[e] = v;  // vpmuldq reads the low dword: the multiplier
+    q.s[e] = _mm512_srli_epi64(v, 32);
+    q.h[e] = _mm512_sub_epi64(_mm512_sllv_epi64(one, _mm512_sub_epi64(q.s[e], one)), one);
   }
   q.lo = _mm512_set1_epi64(int64_t(qmin) - zp);
   q.hi = _mm512_set1_epi64(int64_t(qmax) - zp);
@@ -97,20 +106,21 @@ NEUTRON_TARGET_AVX512 static inline Requant16 requant16_setup(const FixedMultipl
   return q;
 }
 
-NEUTRON_TARGET_AVX512 static inline __m256i requant8_avx512(__m256i acc, const Requant16& q, int h) {
-  __m512i v = _mm512_mul_epi32(_mm512_cvtepi32_epi64(acc), q.m[h]);
-  const __m512i bit = _mm512_and_si512(_mm512_srlv_epi64(v, q.s[h]), _mm512_set1_epi64(1));
-  v = _mm512_srav_epi64(_mm512_add_epi64(_mm512_add_epi64(v, q.h[h]), bit), q.s[h]);
-  v = _mm512_min_epi64(_mm512_max_epi64(v, q.lo), q.hi);
-  return _mm512_cvtepi64_epi32(v);
+// round_half_even(v * m / 2^s) clamped, for the int32 in the low dword of each 64-bit lane.
+NEUTRON_TARGET_AVX512 static inline __m512i requant_lanes_avx512(__m512i v, const Requant16& q, int e) {
+  v = _mm512_mul_epi32(v, q.m[e]);
+  const __m512i bit = _mm512_and_si512(_mm512_srlv_epi64(v, q.s[e]), _mm512_set1_epi64(1));
+  v = _mm512_srav_epi64(_mm512_add_epi64(_mm512_add_epi64(v, q.h[e]), bit), q.s[e]);
+  return _mm512_min_epi64(_mm512_max_epi64(v, q.lo), q.hi);
 }
 
 // 16 int32 accumulators -> 16 int8.
 NEUTRON_TARGET_AVX512 static inline __m128i requant16_avx512(__m512i acc, const Requant16& q) {
-  const __m256i a = requant8_avx512(_mm512_castsi512_si256(acc), q, 0);
-  const __m256i b = requant8_avx512(_mm512_extracti64x4_epi64(acc, 1), q, 1);
-  const __m512i v = _mm512_add_epi32(_mm512_inserti64x4(_mm512_castsi256_si512(a), b, 1), q.zp);
-  return _mm512_cvtepi32_epi8(v);
+  const __m512i ev = requant_lanes_avx512(acc, q, 0);
+  const __m512i od = requant_lanes_avx512(_mm512_srli_epi64(acc, 32), q, 1);
+  // Both fit int32 after the clamp: even results stay in the low dwords, odd ones move up.
+  const __m512i v = _mm512_mask_blend_epi32(__mmask16(0xAAAA), ev, _mm512_slli_epi64(od, 32));
+  return _mm512_cvtepi32_epi8(_mm512_add_epi32(v, q.zp));
 }
 
 }  // namespace
