@@ -2,6 +2,7 @@
 // is the context when the caller passes *hdl == NULL and a trace buffer the caller did not supply.
 #include "driver/neutron_driver.h"
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -27,7 +28,9 @@ struct DriverState {
   bool initialized = false;
   NeutronConfig config = {nullptr, nullptr};
   sim::SimConfig sim = sim::default_sim_config();
-  const char* last_message = "ok";
+  // Written by every call; atomic so that models run on several host threads at once (`neutron
+  // run --threads`) do not race on it (the message may then be another thread's).
+  std::atomic<const char*> last_message{"ok"};
 };
 DriverState g;
 
