@@ -287,15 +287,16 @@ def act_cases():
 
     f = "hardtanh_converter"
     ht = lambda lo, hi: (lambda: nn.Hardtanh(lo, hi))
+    # TestHardTanh.assert_delegated calibrates and tests on RandomDatasetCreator(low=-2, high=2).
     for cid, up, p in each("hardtanh", f, "TestHardTanh.test__qat"):
-        add(cid, up, ht(*p["activation_range"]), [(23,)], ["Clip"], True)
+        add(cid, up, ht(*p["activation_range"]), [(23,)], ["Clip"], True, rng=(-2, 2))
     for cid, up, p in each("hardtanh", f, "TestHardTanh.test__from_relu6__after_conv", "relu6_after_conv"):
-        add(cid, up, lambda: nn.Sequential(nn.Conv2d(3, 2, 3), nn.ReLU6()), [(1, 3, 4, 5)], ["Conv"], True)
+        add(cid, up, lambda: nn.Sequential(nn.Conv2d(3, 2, 3), nn.ReLU6()), [(1, 3, 4, 5)], ["Conv"], True, rng=(-2, 2))
     for cid, up, p in each("hardtanh", f, "TestHardTanh.test__hardtanh__mappable_to_relu__after_conv", "relu_after_conv"):
         add(cid, up, (lambda r=p["activation_range"]: nn.Sequential(nn.Conv2d(3, 2, 3), nn.Hardtanh(*r))),
-            [(1, 3, 4, 5)], ["Conv"], True)
+            [(1, 3, 4, 5)], ["Conv"], True, rng=(-2, 2))
     for cid, up, p in each("hardtanh", f, "TestHardTanh.test__hardtanh__not_mappable_to_relu", "not_mappable"):
-        add(cid, up, ht(*p["activation_range"]), [(23,)], ["Clip"], True)
+        add(cid, up, ht(*p["activation_range"]), [(23,)], ["Clip"], True, rng=(-2, 2))
     add("hardtanh.unsupported_bounds", f"test_{f}::TestHardTanh.test__unsupported_bounds",
         ht(float("-inf"), float("inf")), [(2, 7, 2)], ["Clip"], False, "hardtanh(-inf, inf) is the identity")
     for cid, up, p in each("hardtanh", f, "TestHardTanh.test_convert_clamp__relu_vs_maxmin", "relu_vs_maxmin"):
