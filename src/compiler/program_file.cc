@@ -153,6 +153,12 @@ Status Builder::form_units(const Partitioning* partitioning) {
     } else if (is_int8_op(g_, n)) {
       cpu_kernel[size_t(id)] = 1;
     } else {
+      for (TensorId t : n.inputs)  // e.g. an embedding lookup of int64 token ids
+        if (t != kNoTensor && std::find(g_.inputs.begin(), g_.inputs.end(), t) != g_.inputs.end() &&
+            (g_.tensor(t).dtype == DType::I64 || g_.tensor(t).dtype == DType::I32))
+          return error(Error::NotSupported, describe(g_, id), " reads the integer graph input '", g_.tensor(t).name,
+                       "' (", dtype_name(g_.tensor(t).dtype), "); program files take float or int8 inputs, so an "
+                       "embedding lookup of token ids stays outside the program (feed the embedded tokens)");
       return error(Error::NotSupported, describe(g_, id),
                    " computes in float on the CPU; program files run int8 kernels, with float only at the model's "
                    "edges (QuantizeLinear of an input, DequantizeLinear of an output). Quantize the whole model "

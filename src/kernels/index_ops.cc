@@ -90,4 +90,8 @@ void where(const SelectParams& p, const uint8_t* cond, const void* x, const void
   });
 }
 
+void masked_fill_int8(const uint8_t* mask, int8_t fill, const int8_t* x, int8_t* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = mask[i] ? fill : x[i];
+}
+
 }  // namespace neutron

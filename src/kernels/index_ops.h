@@ -40,4 +40,8 @@ void expand(const SelectParams& p, const void* x, void* out);
 // Where: out[i] = cond[i] ? x[i] : y[i] (operands 0, 1, 2 = cond (1 byte), x, y).
 void where(const SelectParams& p, const uint8_t* cond, const void* x, const void* y, void* out);
 
+// masked_fill on int8 (Where with a constant condition and a constant scalar operand, as the
+// int8 lowering emits it): out[i] = mask[i] ? fill : x[i], mask one byte per element.
+void masked_fill_int8(const uint8_t* mask, int8_t fill, const int8_t* x, int8_t* out, size_t n);
+
 }  // namespace neutron

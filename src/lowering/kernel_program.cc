@@ -20,7 +20,9 @@ const char* blob_kind_name(BlobKind k) {
     case BlobKind::kTable: return "table";
     case BlobKind::kIndexTable: return "index_table";
     case BlobKind::kSoftmaxTable: return "softmax_table";
+    case BlobKind::kNormTable: return "norm_table";
     case BlobKind::kConstant: return "constant";
+    case BlobKind::kParams: return "params";
   }
   return "?";
 }

@@ -26,6 +26,10 @@ namespace neutron::npu {
   X(Resize, 15, "resize")                                                              \
   X(Reduce, 16, "reduce")                                                              \
   X(Copy, 17, "copy")                    /* reshape / identity between regions */      \
+  X(LayerNorm, 18, "layer_norm")         /* over the last dim (transformers) */        \
+  X(MaskedFill, 19, "masked_fill")       /* Where with a constant mask and fill */      \
+  X(ChannelTable, 24, "channel_table")   /* per-channel int8 lookup: PRelu */          \
+  X(L2Norm, 25, "l2_norm")               /* x / max(||x||_2, eps) along one axis */    \
   X(Prefetch, 32, "prefetch")            /* flash weights -> SRAM scratch */           \
   X(WaitPrefetch, 33, "wait_prefetch")
 
@@ -110,6 +114,22 @@ struct TableArgs {  // out[i] = table[in[i] + 128]
   uint32_t table_offset;  // int8[256] in the weights section
 };
 
+// out[i] = tables[(i / inner) % channels][in[i] + 128]: a 256-entry table per channel of one
+// axis (PRelu's per-channel slopes; the axis need not be the last: `inner` is the element stride).
+struct ChannelTableArgs {
+  uint32_t input, output;
+  uint32_t table_offset;  // int8[channels][256] in the weights section
+  int32_t channels, inner;
+};
+
+// L2 normalization of the input viewed [outer, n, inner] along n (outer = elements / (n * inner)).
+struct L2NormArgs {
+  uint32_t input, output;
+  uint32_t params_offset;  // double[2] in the weights (8-aligned): eps / s_in, s_out
+                           // (kernels/reduce_int8.h L2NormInt8Params)
+  int32_t n, inner;
+};
+
 struct SoftmaxArgs {  // over the last (channel) dimension
   uint32_t input, output;
   uint32_t table_offset;  // double[257] in the weights (8-aligned): [d] = exp(-s_in * d) for d in
@@ -158,6 +178,18 @@ struct ReduceArgs {  // output dims: the input's with reduced dims set to 1
   int32_t axes_mask;  // bit i: reduce NHWC dim i
   int32_t multiplier, shift;  // mean: s_in / (s_out * count), sum: s_in / s_out, applied to
                               // sum(q - z_in); max/min: same quantization in and out (copied)
+};
+
+struct LayerNormArgs {  // rows of dims[3] elements (kernels/layer_norm_int8.h)
+  uint32_t input, output;
+  uint32_t table_offset;  // double [2 * n + 1] in the weights (8-aligned): a[n], b[n], eps_q
+  int32_t act_min, act_max;
+};
+
+struct MaskedFillArgs {  // out[i] = mask[i] ? fill : in[i]; same dims and quantization
+  uint32_t input, output;
+  uint32_t mask_offset;  // uint8 [count of output] in the weights
+  int32_t fill;          // int8 value
 };
 
 struct CopyArgs {

@@ -82,7 +82,8 @@ struct ContextRule {
 
 // Which inputs the common rule "quant.int8_io" requires to be int8 activations (per-tensor).
 // Weights and biases are checked by the op's own rules.
-enum class QuantInputs { kAll, kFirst };
+// kAllButCondition: every input but a bool condition (Where).
+enum class QuantInputs { kAll, kFirst, kAllButCondition };
 
 struct OpSupport {
   OpKind kind{};
@@ -105,6 +106,8 @@ const OpSupport* find_op_support(OpKind kind);
 
 // The common rule every delegable entry starts with.
 Rule int8_io_rule(QuantInputs which);
+// The common last rule of every delegable op: its kernel calls pass the NPU's payload check.
+Rule npu_payload_rule();
 
 // Node-level rules for `id`: the first failing rule, or nullopt when the node can be delegated
 // (subject to the context rules).

@@ -148,23 +148,29 @@ void convert_uint8_to_int8(Graph& g) {
 // ---------------------------------------------------------------------------------------------
 // 3. Clusters.
 
-enum class Slot { Data, Weight, Bias };
+// Index: an integer or bool operand that selects elements (Gather's indices, Where's condition);
+// it is not quantized and passes through unchanged.
+enum class Slot { Data, Weight, Bias, Index };
 
 Slot slot_of(OpKind k, size_t i) {
-  if ((k == OpKind::Conv || k == OpKind::Gemm || k == OpKind::MatMul) && i == 1) return Slot::Weight;
-  if ((k == OpKind::Conv || k == OpKind::Gemm) && i == 2) return Slot::Bias;
+  const bool conv = k == OpKind::Conv || k == OpKind::ConvTranspose;
+  if ((conv || k == OpKind::Gemm || k == OpKind::MatMul) && i == 1) return Slot::Weight;
+  if ((conv || k == OpKind::Gemm) && i == 2) return Slot::Bias;
+  if (k == OpKind::LayerNormalization && (i == 1 || i == 2)) return Slot::Weight;  // Scale, B
+  if ((k == OpKind::Gather && i == 1) || (k == OpKind::Where && i == 0)) return Slot::Index;
   return Slot::Data;
 }
 
 bool is_data_movement(OpKind k) { return op_category(k) == OpCategory::DataMovement; }
 bool is_unary_lut(OpKind k) { return op_category(k) == OpCategory::UnaryMath; }
 bool is_pool(OpKind k) { return op_category(k) == OpCategory::Pool; }
-// Div and PRelu have no int8 kernel.
+// Div has no int8 kernel; PRelu has its own lowering (a table per slope), no fused activation.
 bool is_binary(OpKind k) { return op_category(k) == OpCategory::Binary && k != OpKind::Div && k != OpKind::PRelu; }
 
 // Ops whose int8 lowering honors act_min/act_max.
 bool takes_fused_activation(OpKind k) {
-  return k == OpKind::Conv || k == OpKind::Gemm || k == OpKind::MatMul || is_binary(k) || is_pool(k);
+  return k == OpKind::Conv || k == OpKind::ConvTranspose || k == OpKind::Gemm || k == OpKind::MatMul || is_binary(k) ||
+         is_pool(k);
 }
 
 // Resize nearest copies elements, so it folds like data movement (the Resize binder runs it on
@@ -178,7 +184,9 @@ bool is_reduce(OpKind k) {
 }
 
 bool foldable_kind(OpKind k) {
-  return is_reduce(k) || k == OpKind::Resize || k == OpKind::Conv || k == OpKind::Gemm || k == OpKind::MatMul || k == OpKind::Softmax || is_pool(k) ||
+  return is_reduce(k) || k == OpKind::Resize || k == OpKind::PRelu || k == OpKind::LpNormalization || k == OpKind::Conv ||
+         k == OpKind::ConvTranspose || k == OpKind::Gemm || k == OpKind::MatMul || k == OpKind::Softmax || is_pool(k) ||
+         k == OpKind::LayerNormalization ||
          is_binary(k) || is_unary_lut(k) || is_data_movement(k);
 }
 
@@ -212,7 +220,8 @@ bool int8_kernel_accepts(Graph& g, NodeId id, Candidate& c) {
       if (T(t).quant != out_q) return false;
     c.requantize_inputs.clear();
     for (size_t i = 0; i < c.inputs.size(); ++i)
-      if (c.inputs[i] != kNoTensor && T(c.inputs[i]).quant != out_q) c.requantize_inputs.push_back(i);
+      if (c.inputs[i] != kNoTensor && slot_of(k, i) == Slot::Data && T(c.inputs[i]).quant != out_q)
+        c.requantize_inputs.push_back(i);
     return c.requantize_inputs.empty() || k != OpKind::Split;
   }
   if (c.outputs.size() != 1) return false;
@@ -269,6 +278,12 @@ bool try_fold_cluster(Graph& g, NodeId id) {
       cand.inputs.push_back(kNoTensor);
       continue;
     }
+    if (slot_of(n.kind, i) == Slot::Index) {  // not quantized: read as it is
+      const DType dt = g.tensor(t).dtype;
+      if (dt != DType::I64 && dt != DType::I32 && dt != DType::Bool) return false;
+      cand.inputs.push_back(t);
+      continue;
+    }
     const NodeId p = live_producer(g, t);
     if (p < 0 || g.node(p).kind != OpKind::DequantizeLinear || g.node(p).inputs.empty()) return false;
     const TensorId q = g.node(p).inputs[0];
@@ -282,6 +297,8 @@ bool try_fold_cluster(Graph& g, NodeId id) {
         break;
       case Slot::Bias:
         if (qt.dtype != DType::I32 || !qt.is_constant()) return false;
+        break;
+      case Slot::Index:
         break;
     }
     cand.inputs.push_back(q);

@@ -48,17 +48,26 @@ OpQuantRule quant_rule(const Graph& g, NodeId id) {
       if (!is_constant_input(g, id, 1) || n.attrs.get_int("transA", 0) != 0) r.annotated = false;
       return r;
     case OpKind::MatMul:
-      r.weights = {{1, -1}};
       r.fuses_activation = true;
-      if (!is_constant_input(g, id, 1)) r.annotated = false;
+      if (!is_constant_input(g, id, 1)) {  // attention: two activations, zero points 0
+        r.symmetric_inputs = true;
+        return r;
+      }
+      r.weights = {{1, -1}};
       return r;
     case OpKind::ConvTranspose:
-      // Weights [Cin, Cout/group, kH, kW]: per output channel (axis 1) when there is one group.
-      r.weights = {{1, n.attrs.get_int("group", 1) == 1 ? 1 : -1}};
+    {
+      // Weights [Cin, Cout/group, kH, kW]: per output channel is axis 1 with one group, axis 0 when
+      // every group has one input and one output channel (depthwise); per tensor otherwise.
+      const int64_t group = n.attrs.get_int("group", 1);
+      const Tensor* w = n.inputs.size() > 1 && n.inputs[1] != kNoTensor ? &g.tensor(n.inputs[1]) : nullptr;
+      const bool dw = w && w->shape.size() == 4 && group > 1 && w->shape[0] == group && w->shape[1] == 1;
+      r.weights = {{1, group == 1 ? 1 : dw ? 0 : -1}};
       r.bias_input = 2;
       r.fuses_activation = true;
       if (!is_constant_input(g, id, 1)) r.annotated = false;
       return r;
+    }
     case OpKind::PRelu:
       r.weights = {{1, -1}};
       if (!is_constant_input(g, id, 1)) r.annotated = false;
@@ -83,7 +92,19 @@ OpQuantRule quant_rule(const Graph& g, NodeId id) {
     case OpKind::Identity:
     case OpKind::Dropout:
     case OpKind::Expand:
+    case OpKind::Gather:  // an embedding table is quantized per tensor with its output
       r.share = OpQuantRule::Share::kInput0;
+      return r;
+    case OpKind::Where:  // a select: X, Y and the output share parameters (the condition is bool)
+      r.share = OpQuantRule::Share::kAllInputs;
+      for (int i = 1; i <= 2; ++i) {
+        if (!is_constant_input(g, id, size_t(i))) continue;
+        const Tensor& c = g.tensor(n.inputs[size_t(i)]);
+        if (c.dtype == DType::F32 && c.data->count() == 1 && c.data->data<float>()[0] <= -1e4f) r.mask_fill_input = i;
+      }
+      return r;
+    case OpKind::LayerNormalization:
+      r.weights = {{1, -1}, {2, -1}};  // Scale and B symmetric per tensor
       return r;
     case OpKind::Concat:
     case OpKind::Max:
@@ -96,6 +117,7 @@ OpQuantRule quant_rule(const Graph& g, NodeId id) {
       r.fixed_output = QuantParams::per_tensor(1.0f / 256.0f, -128);
       return r;
     case OpKind::Tanh:
+    case OpKind::LpNormalization:  // in [-1, 1], as TFLite's L2_NORMALIZATION
       r.fixed_output = QuantParams::per_tensor(1.0f / 128.0f, 0);
       return r;
     // Own output parameters. Add/Sub -> ReLU shares one boundary after the activation, as
@@ -127,12 +149,13 @@ OpQuantRule quant_rule(const Graph& g, NodeId id) {
     case OpKind::Gelu:
     case OpKind::Pow:
       return r;
-    // Stay float: no int8 meaning in the Neutron scheme (BatchNormalization is folded before).
+    // Stay float: no int8 meaning in the Neutron scheme (BatchNormalization is folded before;
+    // ReduceL2 has no int8 kernel: F.normalize's becomes LpNormalization in fuse-l2-normalize).
+    case OpKind::ReduceL2:
+    case OpKind::GRU:  // no int8 recurrent kernel yet
+    case OpKind::LSTM:
     case OpKind::BatchNormalization:
     case OpKind::Div:
-    case OpKind::Gather:              // int8 embedding tables and selects: not yet
-    case OpKind::LayerNormalization:
-    case OpKind::Where:
     case OpKind::Cast:
     case OpKind::QuantizeLinear:
     case OpKind::DequantizeLinear:

@@ -21,12 +21,21 @@ struct OpQuantRule {
   std::vector<std::pair<int, int>> weights;
   int bias_input = -1;   // int32 bias with scale s_in * s_w (zero point 0)
   bool fuses_activation = false;  // Conv/Gemm/MatMul/Add/Sub: a following ReLU/ReLU6 shares its boundary
+  // Data inputs quantized symmetric (zero point 0): the operands of a MatMul with a run-time B
+  // (Neutron's BATCH_MATMUL needs zero points 0).
+  bool symmetric_inputs = false;
+  // Where's constant fill operand of a masked_fill (-inf or <= -1e4): not observed; it becomes the
+  // lowest value of the output's parameters, whose range reaches at least kMaskFillRange below
+  // the largest value, so a Softmax after it gives masked positions exp(-kMaskFillRange) ~ 0.
+  int mask_fill_input = -1;
   // A clamp sharing its input's parameters: when it is the input's only reader (and the input is
   // produced by a node, not a graph input or output), the input's values outside the clamp's
   // output range never matter, so the shared range is observed on the output alone. Saturating
   // the input to that range and then clamping gives exactly the clamp's result.
   bool clamps_input = false;
 };
+
+constexpr double kMaskFillRange = 12.0;
 
 OpQuantRule quant_rule(const Graph& g, NodeId id);
 

@@ -39,6 +39,8 @@ struct Plan {
   std::vector<int> group;            // per tensor: dense group index, -1 if not a boundary
   std::vector<std::vector<TensorId>> group_tensors;
   std::vector<std::optional<QuantParams>> group_fixed;
+  std::vector<char> group_symmetric;  // feeds a symmetric_inputs op (zero point 0)
+  std::vector<char> group_mask_fill;  // the output of a masked_fill Where
 };
 
 bool is_weight_or_bias(const OpQuantRule& r, size_t input) {
@@ -50,10 +52,24 @@ bool is_weight_or_bias(const OpQuantRule& r, size_t input) {
 
 bool is_float_value(const Tensor& t) { return t.dtype == DType::F32; }
 
-Status check_finite_constants(const Graph& g) {
+// True when t is only read as the mask fill of Where nodes (it may be -inf).
+bool only_mask_fill(const Graph& g, const Plan& p, const std::vector<std::vector<NodeId>>& consumers, TensorId t) {
+  if (consumers[size_t(t)].empty() || g.is_graph_output(t)) return false;
+  for (NodeId c : consumers[size_t(t)]) {
+    const int f = p.rules[size_t(c)].annotated ? p.rules[size_t(c)].mask_fill_input : -1;
+    const Node& n = g.node(c);
+    for (size_t i = 0; i < n.inputs.size(); ++i)
+      if (n.inputs[i] == t && int(i) != f) return false;
+  }
+  return true;
+}
+
+Status check_finite_constants(const Graph& g, const Plan& p) {
+  const auto consumers = g.consumers();
   for (size_t i = 0; i < g.num_tensors(); ++i) {
     const Tensor& t = g.tensor(TensorId(i));
     if (!t.is_constant() || t.dtype != DType::F32) continue;
+    if (only_mask_fill(g, p, consumers, TensorId(i))) continue;
     const float* d = t.data->data<float>();
     for (int64_t k = 0; k < t.data->count(); ++k)
       CHECK_OR_RETURN(std::isfinite(d[k]), Error::InvalidModel, "constant tensor '", t.name, "' contains ",
@@ -101,6 +117,7 @@ StatusOr<Plan> make_plan(const Graph& g) {
     const NodeId prod = tt.producer;
     const bool produced_annotated = prod >= 0 && !g.node(prod).dead && p.rules[size_t(prod)].annotated;
     if (produced_annotated || annotated_consumer(t)) p.boundary[i] = 1;
+    if (tt.is_constant() && only_mask_fill(g, p, consumers, t)) p.boundary[i] = 0;
   }
   // Groups of tensors that share parameters.
   Groups uf(nt);
@@ -108,10 +125,20 @@ StatusOr<Plan> make_plan(const Graph& g) {
     const Node& n = g.node(id);
     const OpQuantRule& r = p.rules[size_t(id)];
     if (!r.annotated || r.share == OpQuantRule::Share::kNone || n.inputs.empty()) continue;
-    std::vector<TensorId> members;
+    std::vector<TensorId> members, fixed_members;
     const size_t data_inputs = r.share == OpQuantRule::Share::kInput0 ? 1 : n.inputs.size();
-    for (size_t i = 0; i < data_inputs; ++i)
-      if (n.inputs[i] != kNoTensor && p.boundary[size_t(n.inputs[i])]) members.push_back(n.inputs[i]);
+    for (size_t i = 0; i < data_inputs; ++i) {
+      const TensorId t = n.inputs[i];
+      if (t == kNoTensor || !p.boundary[size_t(t)]) continue;
+      // An input of Concat/Max/Min with fixed parameters (Sigmoid, Softmax, Tanh, ...) does not
+      // impose its range on the others (SSD's cat([boxes, sigmoid(scores)]) would lose every
+      // negative box offset): it keeps its own, and fold-qdq requantizes it on its own branch.
+      const NodeId prod = g.tensor(t).producer;
+      const bool fixed = r.share == OpQuantRule::Share::kAllInputs && prod >= 0 && !g.node(prod).dead &&
+                         p.rules[size_t(prod)].annotated && p.rules[size_t(prod)].fixed_output.has_value();
+      (fixed ? fixed_members : members).push_back(t);
+    }
+    if (members.empty()) members.swap(fixed_members);  // every input fixed: they share as before
     for (TensorId o : n.outputs)
       if (o != kNoTensor && p.boundary[size_t(o)]) members.push_back(o);
     for (size_t i = 1; i < members.size(); ++i) uf.unite(size_t(members[0]), size_t(members[i]));
@@ -137,6 +164,17 @@ StatusOr<Plan> make_plan(const Graph& g) {
     }
     p.group[i] = it->second;
     p.group_tensors[size_t(it->second)].push_back(TensorId(i));
+  }
+  p.group_symmetric.assign(p.group_tensors.size(), 0);
+  p.group_mask_fill.assign(p.group_tensors.size(), 0);
+  for (NodeId id : g.live_nodes()) {
+    const OpQuantRule& r = p.rules[size_t(id)];
+    const Node& n = g.node(id);
+    if (r.annotated && r.symmetric_inputs)
+      for (TensorId t : n.inputs)
+        if (t != kNoTensor && p.group[size_t(t)] >= 0) p.group_symmetric[size_t(p.group[size_t(t)])] = 1;
+    if (r.annotated && r.mask_fill_input >= 0 && p.group[size_t(n.outputs[0])] >= 0)
+      p.group_mask_fill[size_t(p.group[size_t(n.outputs[0])])] = 1;
   }
   for (NodeId id : g.live_nodes()) {
     const OpQuantRule& r = p.rules[size_t(id)];
@@ -244,7 +282,9 @@ StatusOr<std::vector<std::unique_ptr<Observer>>> calibrate(const Graph& g, const
           if (group_of[size_t(o)] < 0) continue;
           Observer& obs = *observers[size_t(group_of[size_t(o)])];
           obs.update(ob.values.data(), ob.values.size());
-          if (obs.nonfinite_count() != nonfinite_before[size_t(group_of[size_t(o)])] && bad_tensor.empty())
+          // A masked_fill output holds -inf by design; its observer skips non-finite values.
+          if (obs.nonfinite_count() != nonfinite_before[size_t(group_of[size_t(o)])] && bad_tensor.empty() &&
+              !p.group_mask_fill[size_t(group_of[size_t(o)])])
             bad_tensor = run_graph.tensor(o).name;
         }
         CHECK_OR_RETURN(bad_tensor.empty(), Error::InvalidArgument, "calibration ", calib.origin(s, 0), ": tensor '",
@@ -523,6 +563,14 @@ StatusOr<Graph> rewrite(const Graph& input, const Plan& plan, const std::vector<
       continue;
     }
     const Node n = g.node(id);
+    if (r.mask_fill_input >= 0 && plan.group[size_t(n.outputs[0])] >= 0) {
+      // The fill becomes the lowest value of the output's parameters (see kMaskFillRange).
+      const QuantParams& oq = params[size_t(plan.group[size_t(n.outputs[0])])];
+      const TensorId f = n.inputs[size_t(r.mask_fill_input)];
+      const TensorId qt = g.add_constant(g.unique_tensor_name(g.tensor(f).name + "_quantized"),
+                                         TensorData::from<int8_t>(g.tensor(f).shape, {int8_t(-128)}), oq);
+      use_dequantized(g, id, size_t(r.mask_fill_input), qt, g.tensor(f).name, g.tensor(f).shape);
+    }
     std::vector<float> w_scales;
     for (auto [index, axis] : r.weights) {
       TensorId w = n.input(size_t(index));
@@ -677,6 +725,20 @@ StatusOr<std::map<NodeId, std::vector<float>>> bias_correction(const Graph& inpu
   return biases;
 }
 
+// Parameters of a calibrated group: symmetric for BATCH_MATMUL operands; a masked_fill output's
+// range reaches kMaskFillRange below its largest value (the fill quantizes to its lowest value).
+QuantParams group_params(const Plan& p, size_t k, const Observer& obs) {
+  QuantSpec spec = QuantSpec::int8_activation();
+  if (p.group_symmetric[k]) spec.scheme = QScheme::kSymmetric;
+  QuantParams q = obs.qparams(spec);
+  if (!p.group_mask_fill[k] || q.scale.empty()) return q;
+  const float lo = float((-128 - q.zero_point[0]) * double(q.scale[0]));
+  const float hi = float((127 - q.zero_point[0]) * double(q.scale[0]));
+  if (hi - lo >= kMaskFillRange) return q;
+  const ScaleZeroPoint sz = compute_scale_zero_point(float(hi - kMaskFillRange), hi, spec);
+  return QuantParams::per_tensor(sz.scale, sz.zero_point);
+}
+
 }  // namespace
 
 StatusOr<ObserverKind> parse_observer_kind(const std::string& name) {
@@ -713,9 +775,9 @@ const char* bias_correction_name(BiasCorrection b) {
 
 StatusOr<Graph> quantize_graph(const Graph& input, const CalibrationSet& calib, const QuantizeOptions& options,
                                QuantizeReport* report) {
-  RETURN_IF_ERROR(check_finite_constants(input));
-  CHECK_OR_RETURN(calib.size() > 0, Error::InvalidArgument, "the calibration set is empty");
   ASSIGN_OR_RETURN(Plan plan, make_plan(input));
+  RETURN_IF_ERROR(check_finite_constants(input, plan));
+  CHECK_OR_RETURN(calib.size() > 0, Error::InvalidArgument, "the calibration set is empty");
   std::vector<NodeId> layers;
   std::vector<TensorId> layer_inputs;  // sorted, unique
   if (options.bias_correction != BiasCorrection::kOff) {
@@ -738,7 +800,12 @@ StatusOr<Graph> quantize_graph(const Graph& input, const CalibrationSet& calib, 
   rep = QuantizeReport();
   rep.samples = calib.size();
   for (size_t k = 0; k < params.size(); ++k) {
-    params[k] = plan.group_fixed[k] ? *plan.group_fixed[k] : observers[k]->qparams(QuantSpec::int8_activation());
+    params[k] = plan.group_fixed[k] ? *plan.group_fixed[k] : group_params(plan, k, *observers[k]);
+    if (plan.group_fixed[k] && plan.group_symmetric[k] && params[k].zero_point[0] != 0) {
+      // A fixed range (Softmax's [0, 1)) feeding a BATCH_MATMUL: the same largest value with zero point 0.
+      const double hi = (127.0 - params[k].zero_point[0]) * double(params[k].scale[0]);
+      params[k] = QuantParams::per_tensor(float(hi / 127.0), 0);
+    }
     QuantizedGroup qg;
     for (TensorId t : plan.group_tensors[k]) qg.tensors.push_back(input.tensor(t).name);
     qg.params = params[k];

@@ -251,7 +251,7 @@ TEST(LowerOps, BinaryWithBroadcast) {
 TEST(LowerOps, UnaryTablesAndRequantizingClip) {
   const OpKind kinds[] = {OpKind::Relu, OpKind::Clip, OpKind::LeakyRelu, OpKind::Sigmoid, OpKind::HardSigmoid,
                           OpKind::HardSwish, OpKind::Tanh, OpKind::Abs, OpKind::Neg, OpKind::Exp,
-                          OpKind::Log, OpKind::Sqrt, OpKind::Reciprocal};
+                          OpKind::Log, OpKind::Sqrt, OpKind::Reciprocal, OpKind::Erf, OpKind::Gelu, OpKind::Pow};
   uint32_t seed = 0;
   for (OpKind kind : kinds) {
     ++seed;
@@ -263,6 +263,8 @@ TEST(LowerOps, UnaryTablesAndRequantizingClip) {
       a.set("max", 0.9);
     }
     if (kind == OpKind::LeakyRelu) a.set("alpha", 0.1);
+    if (kind == OpKind::Gelu) a.set("approximate", std::string(ri(0, 1) ? "tanh" : "none"));
+    if (kind == OpKind::Pow) a.set("exponent", 2.0);
     const Shape s = {ri(1, 3), ri(1, 9), ri(1, 7), ri(1, 7)};
     check_op(kind, {Operand::input(random_i8(rng, s), random_act_quant(rng))}, a, {OutputSpec{random_act_quant(rng)}},
              seed, str_cat(op_kind_name(kind), " x", shape_str(s)));
@@ -285,6 +287,53 @@ TEST(LowerOps, Softmax) {
     a.set("axis", axis);
     check_op(OpKind::Softmax, {Operand::input(random_i8(rng, s), random_act_quant(rng, 0.02, 0.2))}, a,
              {OutputSpec{q8(1.0 / 256, -128)}}, seed, "softmax x" + shape_str(s));
+  }
+}
+
+TEST(LowerOps, LayerNormalization) {
+  for (uint32_t seed = 1; seed <= 8; ++seed) {
+    std::mt19937 rng(seed);
+    auto ri = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+    const int64_t n = ri(1, 80);
+    Shape s;
+    switch (seed % 3) {
+      case 0: s = {1, ri(1, 20), n}; break;
+      case 1: s = {ri(1, 3), n}; break;
+      default: s = {1, ri(1, 3), ri(1, 5), n}; break;
+    }
+    Attributes a;
+    a.set("axis", int64_t(s.size() - 1));
+    a.set("epsilon", seed % 2 ? 1e-5 : 1e-3);
+    const Shape p = {seed % 4 == 0 ? 1 : n};
+    std::vector<Operand> ops = {Operand::input(random_i8(rng, s), random_act_quant(rng)),
+                                Operand::constant_of(random_i8(rng, p), q8(0.02, 0))};
+    if (seed % 3 != 2) ops.push_back(Operand::constant_of(random_i8(rng, p), q8(0.01, 0)));
+    check_op(OpKind::LayerNormalization, ops, a, {OutputSpec{random_act_quant(rng, 0.01, 0.05)}}, seed,
+             "layer_norm x" + shape_str(s));
+  }
+}
+
+TEST(LowerOps, WhereAsMaskedFill) {
+  for (uint32_t seed = 1; seed <= 6; ++seed) {
+    std::mt19937 rng(seed);
+    auto ri = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+    const int64_t t = ri(1, 17);
+    const Shape s = {ri(1, 4), t, t};
+    const Shape cs = seed % 2 ? Shape{1, t, t} : Shape{t, t};  // broadcast over the heads
+    TensorData cond(DType::Bool, cs);
+    for (auto& b : cond.bytes) b = uint8_t(ri(0, 1));
+    const QuantParams q = random_act_quant(rng);
+    Operand fill = Operand::constant_of(TensorData::from<int8_t>({}, {int8_t(-128)}), q);
+    Operand x = Operand::input(random_i8(rng, s), q);
+    std::vector<Operand> ops = {Operand::constant_of(cond)};
+    if (seed % 3 == 0) {
+      ops.push_back(x);
+      ops.push_back(fill);
+    } else {
+      ops.push_back(fill);
+      ops.push_back(x);
+    }
+    check_op(OpKind::Where, ops, {}, {OutputSpec{q}}, seed, "where x" + shape_str(s));
   }
 }
 

@@ -7,12 +7,18 @@
 namespace neutron {
 namespace {
 
-// `t` (f32 constant) broadcast to `tail`, as a flat vector.
+// A constant `t` broadcast to `tail`, as a flat vector (empty: `t` is computed at run time and must
+// already have the shape `tail`).
 StatusOr<std::vector<float>> broadcast_constant(const Graph& g, NodeId id, TensorId t, const Shape& tail,
                                                 const char* what) {
   const Tensor& c = g.tensor(t);
-  CHECK_OR_RETURN(c.is_constant() && c.dtype == DType::F32 && !c.is_quantized(), Error::NotSupported, describe(g, id),
-                  ": ", what, " '", c.name, "' must be a float constant");
+  CHECK_OR_RETURN(c.dtype == DType::F32 && !c.is_quantized(), Error::NotSupported, describe(g, id), ": ", what, " '",
+                  c.name, "' must be float");
+  if (!c.is_constant()) {
+    CHECK_OR_RETURN(num_elements(c.shape) == num_elements(tail), Error::NotSupported, describe(g, id), ": ", what,
+                    " '", c.name, "' is computed at run time and must have the normalized shape ", shape_str(tail));
+    return std::vector<float>();
+  }
   SelectParams sp;
   const Span<const int64_t> ops[1] = {Span<const int64_t>(c.shape)};
   CHECK_OR_RETURN(prepare_select(Span<const int64_t>(tail), ops, 1, sizeof(float), &sp), Error::InvalidModel,
@@ -42,11 +48,14 @@ StatusOr<StepPtr> bind_layer_norm(const Graph& g, NodeId id) {
   p.epsilon = float(n.attrs.get_float("epsilon", 1e-5));
   ASSIGN_OR_RETURN(std::vector<float> scale, broadcast_constant(g, id, n.inputs[1], tail, "Scale"));
   std::vector<float> bias;
-  if (n.input(2) != kNoTensor) {
-    ASSIGN_OR_RETURN(bias, broadcast_constant(g, id, n.input(2), tail, "B"));
+  const TensorId si = n.inputs[1], bi = n.input(2);
+  if (bi != kNoTensor) {
+    ASSIGN_OR_RETURN(bias, broadcast_constant(g, id, bi, tail, "B"));
   }
   return make_step([=](const RunContext& ctx) {
-    layer_norm_f32(p, ctx.in<float>(xi), scale.data(), bias.empty() ? nullptr : bias.data(), ctx.out<float>(yi));
+    const float* s = scale.empty() ? ctx.in<float>(si) : scale.data();
+    const float* b = bi == kNoTensor ? nullptr : (bias.empty() ? ctx.in<float>(bi) : bias.data());
+    layer_norm_f32(p, ctx.in<float>(xi), s, b, ctx.out<float>(yi));
   });
 }
 

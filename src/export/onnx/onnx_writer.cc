@@ -368,12 +368,39 @@ Status Writer::write_attrs(NodeId id, onnx::NodeProto* p) {
       break;
     }
     case OpKind::LeakyRelu: a.copy_float("alpha"); break;
+    case OpKind::Gather: a.copy_int("axis"); break;
+    case OpKind::Gelu: a.copy_string("approximate"); break;  // opset 20
+    case OpKind::LayerNormalization:  // opset 17
+      a.copy_int("axis");
+      a.copy_float("epsilon");
+      break;
+    case OpKind::Expand:
+      a.consume("shape");
+      operand(1, "shape", ints_1d(a.attrs().get_ints("shape")));
+      break;
+    case OpKind::Pow:
+      a.consume("exponent");
+      operand(1, "exponent", TensorData::from<float>({}, {float(a.attrs().get_float("exponent", 1.0))}));
+      break;
     case OpKind::HardSigmoid:
       a.copy_float("alpha");
       a.copy_float("beta");
       break;
     case OpKind::Softmax:
     case OpKind::Concat: a.copy_int("axis"); break;
+    case OpKind::GRU:
+    case OpKind::LSTM:
+      a.copy_int("hidden_size");
+      a.copy_string("direction");
+      a.copy_int("linear_before_reset");
+      break;
+    case OpKind::LpNormalization:
+      // ONNX LpNormalization has no eps: F.normalize's max(||x||, eps) differs only for vectors whose
+      // norm is below eps (our kernels give 0 for a zero vector either way).
+      a.copy_int("axis");
+      a.copy_int("p");
+      a.consume("eps");
+      break;
     case OpKind::MaxPool:
     case OpKind::AveragePool:
       a.copy_ints("kernel_shape");
@@ -456,6 +483,7 @@ Status Writer::write_attrs(NodeId id, onnx::NodeProto* p) {
       break;
     }
     case OpKind::ReduceSum:
+    case OpKind::ReduceL2:
     case OpKind::ReduceMean:
     case OpKind::ReduceMax:
     case OpKind::ReduceMin: {
@@ -463,8 +491,8 @@ Status Writer::write_attrs(NodeId id, onnx::NodeProto* p) {
       a.consume("axes");
       const auto axes = a.attrs().get_ints("axes");
       if (!axes.empty()) {
-        // Opset 13 takes ReduceSum's axes as an input; the other reductions until opset 18.
-        if (n.kind == OpKind::ReduceSum) operand(1, "axes", ints_1d(axes));
+        // Opset 13 takes ReduceSum's axes as an input; the other reductions from opset 18.
+        if (n.kind == OpKind::ReduceSum || opset_ >= 18) operand(1, "axes", ints_1d(axes));
         else a.put_ints("axes", axes);
       }
       break;
@@ -546,7 +574,12 @@ StatusOr<std::string> Writer::run() {
   ASSIGN_OR_RETURN(std::vector<NodeId> order, g_.topological_order());
   opset_ = opts_.opset;
   for (NodeId id : order)
-    if (g_.node(id).kind == OpKind::HardSwish) opset_ = std::max(opset_, 14);
+    switch (g_.node(id).kind) {
+      case OpKind::HardSwish: opset_ = std::max(opset_, 14); break;
+      case OpKind::LayerNormalization: opset_ = std::max(opset_, 17); break;
+      case OpKind::Gelu: opset_ = std::max(opset_, 20); break;  // the importer reads up to 20
+      default: break;
+    }
 
   model_.set_ir_version(opts_.ir_version);
   model_.set_producer_name(opts_.producer_name);

@@ -157,6 +157,172 @@ class Matcher {
     return false;
   }
 
+  // ---- q, k, v of a fused projection ----
+  // y = Reshape(Slice(Transpose(Reshape(x, [..., S, H, D]), perm), one index k of the S axis))
+  // (qkv.reshape(B, T, 3, heads, d).permute(...)[k]) becomes Transpose(Reshape(Slice(x, the k-th
+  // third of the last axis))): no 5-D tensor, and each of q, k, v is its own slice.
+  bool try_qkv_split(NodeId rid) {
+    const Node& ry = g_.node(rid);
+    if (ry.kind != OpKind::Reshape || ry.inputs.size() != 1) return false;
+    NodeId sid, tid, r0id;
+    const Node* sl = internal(ry.inputs[0], &sid);
+    if (!sl || sl->kind != OpKind::Slice) return false;
+    const Node* tr = producer(sl->inputs[0], &tid);
+    if (!tr || tr->kind != OpKind::Transpose || g_.is_graph_output(tr->outputs[0])) return false;
+    const Node* r0 = producer(tr->inputs[0], &r0id);
+    if (!r0 || r0->kind != OpKind::Reshape || g_.is_graph_output(r0->outputs[0])) return false;
+    const Shape& ts = g_.tensor(tr->outputs[0]).shape;
+    const Shape& rs = g_.tensor(r0->outputs[0]).shape;
+    const TensorId x = r0->inputs[0];
+    const Shape& xs = g_.tensor(x).shape;
+    const auto perm = tr->attrs.get_ints("perm");
+    const auto starts = sl->attrs.get_ints("starts"), ends = sl->attrs.get_ints("ends"),
+               steps = sl->attrs.get_ints("steps");
+    if (perm.size() != ts.size() || starts.size() != ts.size() || ends.size() != ts.size() || steps.size() != ts.size())
+      return false;
+    int a = -1;  // the one sliced axis of the transposed tensor, one element wide
+    for (size_t i = 0; i < ts.size(); ++i) {
+      if (steps[i] != 1) return false;
+      if (starts[i] == 0 && ends[i] == ts[i]) continue;
+      if (a >= 0 || ends[i] != starts[i] + 1) return false;
+      a = int(i);
+    }
+    if (a < 0) return false;
+    const size_t j = size_t(perm[size_t(a)]);  // that axis in the 5-D reshape
+    if (xs.size() != j + 1 || xs.back() != num_elements(Shape(rs.begin() + long(j), rs.end()))) return false;
+    for (size_t i = 0; i < j; ++i)
+      if (xs[i] != rs[i]) return false;
+    const int64_t inner = num_elements(Shape(rs.begin() + long(j) + 1, rs.end()));
+    const int64_t k = starts[size_t(a)];
+    // Slice of x's last axis.
+    std::vector<int64_t> st(xs.size(), 0), en(xs.begin(), xs.end()), ax(xs.size()), sp(xs.size(), 1);
+    for (size_t i = 0; i < xs.size(); ++i) ax[i] = int64_t(i);
+    st.back() = k * inner;
+    en.back() = (k + 1) * inner;
+    Shape sliced = xs;
+    sliced.back() = inner;
+    Shape reduced(rs.begin(), rs.begin() + long(j));
+    reduced.insert(reduced.end(), rs.begin() + long(j) + 1, rs.end());
+    std::vector<int64_t> p2;
+    for (int64_t v : perm)
+      if (v != int64_t(j)) p2.push_back(v > int64_t(j) ? v - 1 : v);
+    const std::string base = g_.node(rid).name;
+    const TensorId y = ry.outputs[0];
+    // add_node() moves nodes: no Node pointer or reference is used below.
+    const TensorId t_out = tr->outputs[0], r_out = r0->outputs[0];
+    const TensorId t1 = add_value(base + "/qkv_slice", g_.tensor(x).dtype, sliced);
+    Attributes sa;
+    sa.set("starts", st);
+    sa.set("ends", en);
+    sa.set("axes", ax);
+    sa.set("steps", sp);
+    bool identity = true;
+    for (size_t i = 0; i < p2.size(); ++i) identity = identity && p2[i] == int64_t(i);
+    g_.remove_node(rid);
+    g_.remove_node(sid);
+    add_node(OpKind::Slice, base + "/qkv_slice", {x}, {t1}, std::move(sa));
+    Attributes ra;
+    ra.set("shape", std::vector<int64_t>(reduced.begin(), reduced.end()));
+    if (identity) {
+      add_node(OpKind::Reshape, base + "/qkv_reshape", {t1}, {y}, std::move(ra));
+    } else {
+      const TensorId t2 = add_value(base + "/qkv_heads", g_.tensor(x).dtype, reduced);
+      add_node(OpKind::Reshape, base + "/qkv_reshape", {t1}, {t2}, std::move(ra));
+      Attributes ta;
+      ta.set("perm", p2);
+      add_node(OpKind::Transpose, base + "/qkv_transpose", {t2}, {y}, std::move(ta));
+    }
+    // The 5-D Reshape and Transpose die with their last reader.
+    if (cons_[size_t(t_out)].size() == 1) {
+      g_.remove_node(tid);
+      if (cons_[size_t(r_out)].size() == 1) g_.remove_node(r0id);
+    }
+    return true;
+  }
+
+  // ---- attention in 3-D ----
+  // MatMul(Q, K^T) -> [Mul by a scalar] -> [Where(constant mask, fill, .)] -> Softmax(last axis)
+  // -> MatMul(., V) on 4-D [1, heads, T, d] tensors runs on [heads, T, d]: a Reshape before Q, K^T
+  // and V, one after the second MatMul (Neutron's BATCH_MATMUL is 3-D; Softmax over the last axis
+  // of a 3-D tensor is its channel axis).
+  bool try_attention_3d(NodeId mm2_id) {
+    const Node& mm2 = g_.node(mm2_id);
+    auto batch1_4d = [&](TensorId t) {
+      const Tensor& x = g_.tensor(t);
+      return !x.is_constant() && x.dtype == DType::F32 && x.shape.size() == 4 && x.shape[0] == 1;
+    };
+    if (mm2.kind != OpKind::MatMul || mm2.inputs.size() != 2 || !batch1_4d(mm2.inputs[0]) || !batch1_4d(mm2.inputs[1]) ||
+        !batch1_4d(mm2.outputs[0]))
+      return false;
+    std::vector<NodeId> chain;  // from the Softmax back to the first MatMul
+    TensorId t = mm2.inputs[0];
+    NodeId mm1_id = -1;
+    for (int steps = 0; steps < 4 && mm1_id < 0; ++steps) {
+      NodeId id;
+      const Node* n = internal(t, &id);
+      if (!n || !batch1_4d(n->outputs[0])) return false;
+      double v;
+      if (n->kind == OpKind::Softmax && steps == 0 && n->attrs.get_int("axis", -1) == 3) {
+        t = n->inputs[0];
+      } else if (n->kind == OpKind::Mul && n->inputs.size() == 2 && (scalar(n->inputs[0], &v) || scalar(n->inputs[1], &v))) {
+        t = scalar(n->inputs[0], &v) ? n->inputs[1] : n->inputs[0];
+      } else if (n->kind == OpKind::Where && n->inputs.size() == 3 && g_.tensor(n->inputs[0]).is_constant() &&
+                 (g_.tensor(n->inputs[0]).shape.size() < 4 || g_.tensor(n->inputs[0]).shape[0] == 1) &&
+                 (scalar(n->inputs[1], &v) || scalar(n->inputs[2], &v))) {
+        t = scalar(n->inputs[1], &v) ? n->inputs[2] : n->inputs[1];
+      } else if (n->kind == OpKind::MatMul && n->inputs.size() == 2 && batch1_4d(n->inputs[0]) &&
+                 batch1_4d(n->inputs[1]) && steps > 0) {
+        mm1_id = id;
+        break;
+      } else {
+        return false;
+      }
+      chain.push_back(id);
+    }
+    if (mm1_id < 0 || g_.node(chain[0]).kind != OpKind::Softmax) return false;
+    auto drop = [](Shape s) {
+      s.erase(s.begin());
+      return s;
+    };
+    // Inputs of the first MatMul and V through new Reshapes.
+    const std::string base = g_.node(mm2_id).name;
+    auto reshaped = [&](TensorId x, const std::string& suffix) {
+      const TensorId r = add_value(base + "/" + suffix, DType::F32, drop(g_.tensor(x).shape));
+      Attributes a;
+      const Shape rs = g_.tensor(r).shape;
+      a.set("shape", std::vector<int64_t>(rs.begin(), rs.end()));
+      add_node(OpKind::Reshape, base + "/" + suffix, {x}, {r}, std::move(a));
+      return r;
+    };
+    const TensorId q = g_.node(mm1_id).inputs[0], kt = g_.node(mm1_id).inputs[1], v = g_.node(mm2_id).inputs[1];
+    const TensorId y = g_.node(mm2_id).outputs[0];
+    const TensorId q3 = reshaped(q, "q3"), kt3 = reshaped(kt, "kt3"), v3 = reshaped(v, "v3");
+    g_.node(mm1_id).inputs = {q3, kt3};
+    Tensor& s1 = g_.tensor(g_.node(mm1_id).outputs[0]);
+    s1.shape = drop(s1.shape);
+    for (NodeId id : chain) {
+      Node& n = g_.node(id);
+      Tensor& o = g_.tensor(n.outputs[0]);
+      o.shape = drop(o.shape);
+      if (n.kind == OpKind::Softmax) n.attrs.set("axis", int64_t(2));
+      if (n.kind == OpKind::Where && g_.tensor(n.inputs[0]).shape.size() == 4) {
+        const Tensor& c = g_.tensor(n.inputs[0]);
+        TensorData d = *c.data;
+        d.shape = drop(d.shape);
+        n.inputs[0] = g_.add_constant(g_.unique_tensor_name(c.name + "_3d"), std::move(d));
+      }
+    }
+    const TensorId y3 = add_value(base + "/y3", DType::F32, drop(g_.tensor(y).shape));
+    g_.node(mm2_id).inputs = {g_.node(mm2_id).inputs[0], v3};
+    g_.node(mm2_id).outputs = {y3};
+    g_.tensor(y3).producer = mm2_id;
+    Attributes a;
+    const Shape ys = g_.tensor(y).shape;
+    a.set("shape", std::vector<int64_t>(ys.begin(), ys.end()));
+    add_node(OpKind::Reshape, base + "/y4", {y3}, {y}, std::move(a));
+    return true;
+  }
+
   // ---- LayerNorm ----
   // y = ((x - mean(x)) / sqrt(mean((x - mean(x))^2) + eps)) [* gamma] [+ beta], the means over
   // the trailing axes with keepdims.
@@ -244,6 +410,24 @@ class Matcher {
   }
 
  private:
+  TensorId add_value(const std::string& base, DType dt, const Shape& shape) {
+    Tensor t;
+    t.name = g_.unique_tensor_name(base);
+    t.dtype = dt;
+    t.shape = shape;
+    return g_.add_tensor(std::move(t));
+  }
+  void add_node(OpKind kind, const std::string& name, std::vector<TensorId> in, std::vector<TensorId> out,
+                Attributes attrs) {
+    Node n;
+    n.kind = kind;
+    n.name = name;
+    n.inputs = std::move(in);
+    n.outputs = std::move(out);
+    n.attrs = std::move(attrs);
+    g_.add_node(std::move(n));
+  }
+
   // `root` (whose output the fused node takes over) and every node in `nodes` die; the new node
   // writes root's output.
   void replace(NodeId root, const std::vector<NodeId>& nodes, OpKind kind, std::vector<TensorId> inputs,
@@ -274,7 +458,7 @@ int fuse_transformer_patterns(Graph& g) {
     const size_t count = g.num_nodes();
     for (NodeId id = 0; id < NodeId(count) && !again; ++id) {
       if (g.node(id).dead) continue;
-      if (m.try_layer_norm(id) || m.try_gelu(id)) {
+      if (m.try_layer_norm(id) || m.try_gelu(id) || m.try_qkv_split(id) || m.try_attention_3d(id)) {
         ++fused;
         again = true;
       }

@@ -2,7 +2,7 @@
 // tanh, every opset before 20) in an imported graph and replaces each by one LayerNormalization
 // or Gelu node. A pattern matches only as a whole: every intermediate value must feed the pattern
 // alone, every constant must have the expected value; otherwise the plain ops stay (never a
-// wrong fusion).
+// wrong fusion). Also splits a fused q/k/v projection before its 5-D reshape (try_qkv_split).
 #pragma once
 #include "ir/graph.h"
 

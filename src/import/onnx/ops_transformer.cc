@@ -30,6 +30,27 @@ Status map_gather(NodeCtx& c) {
         return c.fail(Error::InvalidModel, "index ", d.get_as_int(i), " is out of range for axis ", axis, " of size ",
                       dim);
   }
+  const TensorData* cidx = c.tensor(indices).is_constant() ? c.tensor(indices).data.get() : nullptr;
+  if (cidx && cidx->shape.empty() && !c.tensor(data).is_constant()) {
+    // A constant scalar index (qkv[0], y[:, -1]) is a Slice of one and a Reshape dropping the axis:
+    // data movement every backend already runs.
+    const Shape xs = c.shape(data);  // a copy: emitting adds tensors
+    int64_t k = cidx->get_as_int(0);
+    if (k < 0) k += xs[size_t(axis)];
+    std::vector<int64_t> starts(xs.size(), 0), ends(xs.begin(), xs.end()), axes(xs.size()), steps(xs.size(), 1);
+    for (size_t i = 0; i < xs.size(); ++i) axes[i] = int64_t(i);
+    starts[size_t(axis)] = k;
+    ends[size_t(axis)] = k + 1;
+    Attributes sa;
+    sa.set("starts", starts);
+    sa.set("ends", ends);
+    sa.set("axes", axes);
+    sa.set("steps", steps);
+    ASSIGN_OR_RETURN(TensorId sl, c.emit_temp(OpKind::Slice, {data}, sa, "slice"));
+    Shape out = xs;
+    out.erase(out.begin() + axis);
+    return emit_reshape(c, sl, out).status();
+  }
   Attributes a;
   a.set("axis", int64_t(axis));
   return c.emit(OpKind::Gather, {data, indices}, a).status();
@@ -133,10 +154,6 @@ Status map_layer_norm(NodeCtx& c) {
   const TensorId bias = c.in(2);
   if (c.output_used(1) || c.output_used(2))
     return c.fail(Error::NotSupported, "outputs Mean and InvStdDev are not supported (inference uses output 0 only)");
-  for (TensorId t : {scale, bias})
-    if (t != kNoTensor && !c.tensor(t).is_constant())
-      return c.fail(Error::NotSupported, "Scale and B must be constants; '", c.tensor(t).name,
-                    "' is computed at run time");
   Attributes a;
   const int64_t axis_attr = c.attrs().get_int("axis", -1);
   const int axis = normalize_axis(axis_attr, c.shape(x).size());

@@ -1,5 +1,7 @@
 // Softmax -> aten._softmax.default: SOFTMAX(beta = 1) (facts §2.2 row 33). The channel limit and
 // the total-size limit derive from the datapath (NeutronTarget::softmax_max_channels/_elements).
+#include <cmath>
+
 #include "partition/rules/common.h"
 
 namespace neutron {
@@ -33,13 +35,36 @@ int64_t channels(const RuleInput& in) {
 
 }  // namespace
 
+OpSupport lp_normalization_support() {
+  OpSupport s;
+  s.kind = OpKind::LpNormalization;
+  s.upstream = "aten.linalg_vector_norm + div (F.normalize; fuse-l2-normalize makes one op)";
+  s.neutron_op = "L2_NORMALIZATION (the l2_norm kernel: sum of squares in int64, one division per element)";
+  s.rules = {fixed_output_qparams_rule("lp_normalization.output_qparams", 1.0 / 128, 0)};
+  s.notes = {"Any axis: the input is viewed [outer, n, inner] and normalized along n."};
+  return s;
+}
+
 OpSupport softmax_support() {
   OpSupport s;
   s.kind = OpKind::Softmax;
   s.upstream = "aten._softmax.default";
   s.neutron_op = "SOFTMAX (runs as Pad + Softmax + Slice kernels)";
   s.rules = {
-      fixed_output_qparams_rule("softmax.output_qparams", 1.0 / 256, -128),
+      Rule{"softmax.output_qparams",
+           [](const NeutronTarget&) {
+             return std::string("the output must be quantized with scale 1/256, zero point -128; or, feeding a "
+                                "BATCH_MATMUL (attention), with scale 255/32512 and zero point 0 (the quantizer's "
+                                "choice: the same largest value with the zero point BATCH_MATMUL needs)");
+           },
+           [](const RuleInput& in) {
+             const Tensor& y = in.output();
+             const bool ok = is_int8_activation(y) &&
+                             ((y.quant.zero_point[0] == -128 && std::fabs(double(y.quant.scale[0]) * 256 - 1) <= 1e-6) ||
+                              (y.quant.zero_point[0] == 0 &&
+                               std::fabs(double(y.quant.scale[0]) * 32512 / 255 - 1) <= 1e-6));
+             return ok ? Verdict::pass() : Verdict::fail("output " + qparams_of(y));
+           }},
       Rule{"softmax.axis",
            [](const NeutronTarget&) {
              return std::string(

@@ -1,14 +1,61 @@
-// The ops transformer exports add (issue 15). Not delegated yet, each with its reason; the
-// partitioner keeps them on the CPU.
+// The ops transformer exports add (issue 15). Gelu, Erf and Pow run as the int8 256-entry table
+// kernel like every unary activation; LayerNormalization over the last axis has its own kernel
+// (kernels/layer_norm_int8.h, opcode layer_norm). Gather, Where and Expand are not delegated yet.
 #include "partition/rules/common.h"
 
 namespace neutron {
 
 using namespace rules;
 
-OpSupport erf_support() {
-  return not_delegated(OpKind::Erf, "erf.no_converter",
-                       "Erf has no Neutron converter; the GELU pattern around it is fused into Gelu on import");
+namespace {
+
+OpSupport table_entry(OpKind kind, const char* upstream) {
+  OpSupport s;
+  s.kind = kind;
+  s.upstream = upstream;
+  s.neutron_op = "a 256-entry int8 lookup table (this project's table kernel)";
+  return s;
+}
+
+}  // namespace
+
+OpSupport erf_support() { return table_entry(OpKind::Erf, "aten.erf.default"); }
+
+OpSupport gelu_support() {
+  OpSupport s = table_entry(OpKind::Gelu, "aten.gelu.default");
+  s.notes = {"PyTorch's decomposed GELU (Div, Erf, Add, Mul, Mul; or the tanh form) is fused into one Gelu on "
+             "import, so it is one table instead of five int8 ops."};
+  return s;
+}
+
+OpSupport pow_support() { return table_entry(OpKind::Pow, "aten.pow.Tensor_Scalar"); }
+
+OpSupport layer_normalization_support() {
+  OpSupport s;
+  s.kind = OpKind::LayerNormalization;
+  s.upstream = "aten.layer_norm.default";
+  s.neutron_op = "this project's layer_norm kernel (integer sums, per-element scale and shift)";
+  s.rules = {Rule{"layer_norm.last_axis",
+                  [](const NeutronTarget&) {
+                    return std::string("the normalization must be over the last axis only, with at most 65536 "
+                                       "elements, and Scale and B constant");
+                  },
+                  [](const RuleInput& in) {
+                    const Tensor* x = in.input(0);
+                    if (!x || x->shape.empty()) return Verdict::fail("no input");
+                    const int axis = normalize_axis(in.node().attrs.get_int("axis", -1), x->shape.size());
+                    if (axis != int(x->shape.size()) - 1 || x->shape.back() > 65536)
+                      return Verdict::fail(str_cat("axis ", axis, " of ", shape_str(x->shape)));
+                    for (size_t i = 1; i < 3; ++i) {
+                      const Tensor* p = in.input(i);
+                      if (p && !p->is_constant()) return Verdict::fail(str_cat("input ", i, " is not constant"));
+                    }
+                    return Verdict::pass();
+                  }}};
+  s.quant_inputs = QuantInputs::kFirst;  // Scale and B are weights
+  s.notes = {"PyTorch's opset-13 form (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div, Mul, Add) is fused into "
+             "one LayerNormalization on import."};
+  return s;
 }
 
 OpSupport expand_support() {
@@ -17,25 +64,40 @@ OpSupport expand_support() {
 
 OpSupport gather_support() {
   return not_delegated(OpKind::Gather, "gather.not_yet",
-                       "Gather (embedding lookups, indexing) is not delegated yet: run-time indices need an "
-                       "indirect load the NPU program does not have");
-}
-
-OpSupport gelu_support() {
-  return not_delegated(OpKind::Gelu, "gelu.not_yet", "Gelu is not delegated yet");
-}
-
-OpSupport layer_normalization_support() {
-  return not_delegated(OpKind::LayerNormalization, "layer_normalization.not_yet",
-                       "LayerNormalization is not delegated yet");
-}
-
-OpSupport pow_support() {
-  return not_delegated(OpKind::Pow, "pow.not_yet", "Pow is not delegated yet");
+                       "Gather with run-time indices (embedding lookups) is not delegated yet; a constant index "
+                       "imports as Slice + Reshape, which are delegated");
 }
 
 OpSupport where_support() {
-  return not_delegated(OpKind::Where, "where.not_yet", "Where (select) is not delegated yet");
+  OpSupport s;
+  s.kind = OpKind::Where;
+  s.upstream = "aten.masked_fill.Scalar, aten.where.self";
+  s.neutron_op = "this project's masked_fill kernel (a constant byte mask, one fill value)";
+  s.quant_inputs = QuantInputs::kAllButCondition;
+  s.rules = {Rule{"where.masked_fill",
+                  [](const NeutronTarget&) {
+                    return std::string("the condition must be a constant (a causal or padding mask), one of X and Y a "
+                                       "constant scalar (the fill) and the other have the output's shape; X, Y and the output share "
+                                       "quantization parameters");
+                  },
+                  [](const RuleInput& in) {
+                    const Tensor* c = in.input(0);
+                    const Tensor* x = in.input(1);
+                    const Tensor* y = in.input(2);
+                    if (!c || !x || !y || !c->is_constant()) return Verdict::fail("the condition is computed at run time");
+                    const bool xs = x->is_constant() && num_elements(x->shape) == 1;
+                    const bool ys = y->is_constant() && num_elements(y->shape) == 1;
+                    const Tensor* data = xs ? y : x;
+                    if (!(xs || ys) || data->shape != in.output().shape)
+                      return Verdict::fail(str_cat("X ", shape_str(x->shape), ", Y ", shape_str(y->shape)));
+                    if (!(x->quant == in.output().quant && x->dtype == in.output().dtype) || !(y->quant == in.output().quant && y->dtype == in.output().dtype))
+                      return Verdict::fail(str_cat("X ", qparams_of(*x), ", Y ", qparams_of(*y), ", output ",
+                                                   qparams_of(in.output())));
+                    return Verdict::pass();
+                  }}};
+  s.notes = {"The quantizer turns masked_fill's -inf into the lowest value of the scores' parameters, whose range "
+             "reaches 12 below their maximum, so the Softmax after it gives masked positions ~0."};
+  return s;
 }
 
 }  // namespace neutron
