@@ -13,7 +13,7 @@
 // folded into its producer. The real output is clamped to [act_min, act_max], i.e. the int8 output
 // to [quantize(act_min), quantize(act_max)] in the output's quantization (activation_range_int8()
 // in kernels/requantize.h). Exact: quantization is monotone, so it commutes with the clamp.
-// On float Conv and Gemm the fuse-activation pass (host CPU pipeline) sets act_min/act_max for a
+// On float Conv, Gemm and same-shape Add/Sub the fuse-activation pass (host CPU pipeline) sets act_min/act_max for a
 // following Clip (same comparisons as the Clip kernel, so the same floats) and act_relu (int, 1)
 // for a Relu: v > 0 ? v : 0, which maps NaN and -0 to +0 as the Relu op does.
 //
