@@ -32,6 +32,7 @@ import copy
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -855,6 +856,8 @@ def write_markdown(path, report):
         if floats and floats.get("float_nodes"):
             L.append("\nNodes our quantizer left in float: %s" % "; ".join(floats["float_nodes"]))
         L.append("")
+    if report.get("issue16"):
+        L.extend(issue16_markdown(report["issue16"]))
     load = (", load average %.1f at the end of the run" % g["load_average_end"]) if "load_average_end" in g else ""
     L.append("Total run time %.0f s on %s%s (the 2 training runs of the Fashion-MNIST recipes and torch's "
              "HistogramObserver take most of it)." % (report["seconds"], g["machine"], load))
@@ -867,6 +870,86 @@ def write_markdown(path, report):
             L += ["", old[old.index(begin):old.index(end) + len(end)]]
     with open(path, "w") as f:
         f.write("\n".join(L) + "\n")
+
+
+# Issue 16's networks (fixtures/<name>/ from make_fixtures.py, random weights): ours only (no torch
+# PTQ), quantized with the defaults, compiled for imxrt700 and for the CPU, every sample run through
+# both programs and the quantized ONNX model on the host.
+ISSUE16 = [
+    ("unet_small", "int8 SQNR >= 25 dB", 25.0, None),
+    ("vocoder_1d", "int8 SQNR >= 25 dB", 25.0, None),
+    ("face_embedder", "normalised embedding SQNR >= 13 dB", 13.0, None),
+    ("ssd_head", "box SQNR >= 17 dB", None, 17.0),
+]
+
+
+def sqnr_db(ref, test):
+    ref = np.asarray(ref, np.float64)
+    err = np.sum((ref - np.asarray(test, np.float64)) ** 2)
+    return float(10 * np.log10(np.sum(ref ** 2) / err)) if err > 0 else float("inf")
+
+
+def evaluate_issue16(neutron, tmp_root):
+    fixtures = os.path.join(REPO_ROOT, "fixtures")
+    with open(os.path.join(fixtures, "manifest.json")) as f:
+        manifest = json.load(f).get("issue16", {})
+    out = {}
+    for name, target, min_sqnr, min_box in ISSUE16:
+        d = os.path.join(fixtures, name)
+        if not os.path.exists(os.path.join(d, "model_f32.onnx")):
+            continue
+        log("== %s (issue 16)" % name)
+        tmp = os.path.join(tmp_root, name)
+        os.makedirs(tmp, exist_ok=True)
+        q, npu, cpu = (os.path.join(tmp, f) for f in ("q.onnx", "npu.nprg", "cpu.nprg"))
+        run_cli([neutron, "quantize", os.path.join(d, "model_f32.onnx"), "--calib", os.path.join(d, "calib.npy"),
+                 "-o", q], "neutron quantize")
+        rep, _ = run_cli([neutron, "compile", q, "--target", "imxrt700", "-o", npu], "neutron compile")
+        run_cli([neutron, "compile", q, "--target", "cpu", "-o", cpu], "neutron compile --target cpu")
+        m = re.search(r"MACs on the NPU: (\d+) of (\d+)", rep)
+        macs_on, macs_all = (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+        x = np.load(os.path.join(d, "inputs.npy"))
+        ref = np.load(os.path.join(d, "ref_f32.npy"))
+        runs = {k: [] for k in ("npu", "cpu", "host")}
+        for i in range(len(x)):
+            for k, model in (("npu", npu), ("cpu", cpu), ("host", q)):
+                runs[k].append(neutron_run(neutron, model, x[i:i + 1], tmp, k))
+        o = {k: np.concatenate(v) for k, v in runs.items()}
+        e = dict(description=manifest.get(name, {}).get("description", ""), target=target,
+                 sqnr_db=round(sqnr_db(ref, o["npu"].reshape(ref.shape)), 2),
+                 macs_on_npu=macs_on, macs=macs_all,
+                 npu_equals_cpu_program=bool(np.array_equal(o["npu"], o["cpu"])),
+                 npu_equals_host=bool(np.array_equal(o["npu"], o["host"])), samples=int(len(x)))
+        if min_box is not None:
+            e["box_sqnr_db"] = round(sqnr_db(ref[..., :4], o["npu"].reshape(ref.shape)[..., :4]), 2)
+            e["passed"] = e["box_sqnr_db"] >= min_box
+        else:
+            e["passed"] = e["sqnr_db"] >= min_sqnr
+        e["passed"] = bool(e["passed"] and macs_on == macs_all and e["npu_equals_cpu_program"] and e["npu_equals_host"])
+        out[name] = e
+    return out
+
+
+def issue16_markdown(rows):
+    L = ["## Issue 16 networks: segmentation, speech synthesis, face recognition, detection\n",
+         "Plain PyTorch networks with random weights (`fixtures/<name>/`, `scripts/make_fixtures.py`), ours only: "
+         "`neutron quantize` with the defaults and the fixture's calib.npy, `neutron compile --target imxrt700` and "
+         "`--target cpu`, every sample of inputs.npy run through both programs (NPU partitions on the simulated "
+         "NPU) and the quantized ONNX model on the host; SQNR of the NPU program's output against torch's float "
+         "output (ref_f32.npy). Also a regression test (tests/tools/issue16_models_cli_test.cc).\n",
+         "| model | network | target | int8 vs float SQNR dB | MACs on the NPU | NPU = CPU program = host | result |",
+         "|---|---|---|---:|---:|---|---|"]
+    for name, e in rows.items():
+        sq = "%.2f" % e["sqnr_db"]
+        if "box_sqnr_db" in e:
+            sq += " (boxes %.2f)" % e["box_sqnr_db"]
+        pct = 100.0 * e["macs_on_npu"] / e["macs"] if e["macs"] else 0.0
+        L.append("| %s | %s | %s | %s | %d of %d (%.1f %%) | %s | %s |" % (
+            name, e["description"], e["target"], sq, e["macs_on_npu"], e["macs"], pct,
+            "yes" if e["npu_equals_cpu_program"] and e["npu_equals_host"] else "NO",
+            "**pass**" if e["passed"] else "**FAIL**"))
+    L.append("")
+    return L
 
 
 def git_describe():
@@ -898,6 +981,8 @@ def main():
     ap.add_argument("--render-only", action="store_true",
                     help="only rewrite the Markdown report from the existing JSON report (no runs)")
     ap.add_argument("--keep", metavar="DIR", help="keep the temporary files (calibration, models) in DIR")
+    ap.add_argument("--issue16-only", action="store_true",
+                    help="only (re)measure the issue-16 networks, keep the rest of the existing JSON report, re-render")
     args = ap.parse_args()
     if args.render_only:
         with open(args.json) as f:
@@ -917,6 +1002,17 @@ def main():
         ap.error("%s: no such executable; build it with scripts/build.sh" % args.neutron)
     args.neutron = neutron
 
+    if args.issue16_only:
+        with open(args.json) as f:
+            report = json.load(f)
+        with tempfile.TemporaryDirectory(prefix="accuracy_report_") as tmp:
+            report["issue16"] = evaluate_issue16(neutron, tmp)
+        with open(args.json, "w") as f:
+            f.write(json.dumps(report, indent=1, allow_nan=True) + "\n")
+        write_markdown(args.md, report)
+        log("== wrote the issue-16 section of %s and %s" % (os.path.relpath(args.md), os.path.relpath(args.json)))
+        return
+
     torch.set_num_threads(2)
     t0 = time.perf_counter()
     command = " ".join(["/usr/bin/python3", "scripts/accuracy_report.py"] + sys.argv[1:])
@@ -931,6 +1027,7 @@ def main():
     try:
         for n in names:
             models[n] = evaluate_model(n, args, tmp_root)
+        issue16 = evaluate_issue16(neutron, tmp_root)
     finally:
         if tmp_ctx:
             tmp_ctx.cleanup()
@@ -951,6 +1048,7 @@ def main():
                      accuracy="fraction of samples whose argmax equals the label"),
         targets={k: v["text"] for k, v in TARGETS.items()},
         models=models,
+        issue16=issue16,
         seconds=round(time.perf_counter() - t0, 1),
     )
     os.makedirs(os.path.dirname(args.json), exist_ok=True)

@@ -741,6 +741,156 @@ def build_transformer(name):
     return entry
 
 
+# ----------------------------------------------------------------------------
+# Issue 16: segmentation, speech synthesis, face recognition and detection networks as plain
+# PyTorch writes them (ConvTranspose2d/1d, PReLU, F.normalize, a mixed Concat output), random
+# weights, exported at opset 13. The tests quantize them with calib.npy, compile them for
+# imxrt700 and compare with ref_f32.npy.
+# ----------------------------------------------------------------------------
+
+class UNetSmall(nn.Module):
+    # two-level U-Net: conv encoder, ConvTranspose2d(k=2, s=2) decoder, skip concat, 2 classes
+    def __init__(self):
+        super().__init__()
+        self.e1 = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU())
+        self.e2 = nn.Sequential(nn.Conv2d(8, 16, 3, stride=2, padding=1), nn.BatchNorm2d(16), nn.ReLU())
+        self.mid = nn.Sequential(nn.Conv2d(16, 16, 3, padding=1), nn.ReLU())
+        self.up = nn.ConvTranspose2d(16, 8, 2, stride=2)
+        self.d = nn.Sequential(nn.Conv2d(16, 8, 3, padding=1), nn.ReLU(), nn.Conv2d(8, 2, 1))
+    def forward(self, x):
+        a = self.e1(x)
+        u = torch.relu(self.up(self.mid(self.e2(a))))
+        return self.d(torch.cat([a, u], 1))
+
+class Vocoder1d(nn.Module):
+    # mel [B, 16, T] -> waveform [B, 1, 16 T]: two ConvTranspose1d(k=8, s=4, p=2) upsamplers with
+    # LeakyReLU(0.1), a depthwise ConvTranspose1d, tanh output (a tiny MelGAN-style generator)
+    def __init__(self):
+        super().__init__()
+        self.pre = nn.Conv1d(16, 32, 7, padding=3)
+        self.up1 = nn.ConvTranspose1d(32, 16, 8, stride=4, padding=2)
+        self.up2 = nn.ConvTranspose1d(16, 8, 8, stride=4, padding=2)
+        self.dw = nn.ConvTranspose1d(8, 8, 3, stride=1, padding=1, groups=8)
+        self.post = nn.Conv1d(8, 1, 7, padding=3)
+    def forward(self, x):
+        x = F.leaky_relu(self.pre(x), 0.1)
+        x = F.leaky_relu(self.up1(x), 0.1)
+        x = F.leaky_relu(self.up2(x), 0.1)
+        x = F.leaky_relu(self.dw(x), 0.1)
+        return torch.tanh(self.post(x))
+
+class FaceEmbedder(nn.Module):
+    # MobileFaceNet-style: conv/depthwise blocks with per-channel PReLU, linear embedding, F.normalize
+    def __init__(self):
+        super().__init__()
+        def block(cin, cout, stride, groups=1):
+            return [nn.Conv2d(cin, cout, 3 if groups > 1 or cin == 3 else 1, stride=stride,
+                              padding=1 if groups > 1 or cin == 3 else 0, groups=groups, bias=False),
+                    nn.BatchNorm2d(cout), nn.PReLU(cout)]
+        self.f = nn.Sequential(*block(3, 16, 2), *block(16, 16, 1, 16), *block(16, 32, 1),
+                               *block(32, 32, 2, 32), *block(32, 64, 1))
+        self.emb = nn.Linear(64 * 4 * 4, 32)
+    def forward(self, x):
+        return F.normalize(self.emb(torch.flatten(self.f(x), 1)), dim=1)
+
+class SsdLiteHead(nn.Module):
+    # backbone + box and class heads: cat([boxes, sigmoid(scores)]) as the one output [1, N, 4 + K]
+    def __init__(self, c=32, anchors=3, classes=4):
+        super().__init__()
+        self.backbone = nn.Sequential(nn.Conv2d(3, 16, 3, stride=2, padding=1), nn.ReLU6(),
+                                      nn.Conv2d(16, c, 3, stride=2, padding=1), nn.ReLU6())
+        self.box = nn.Conv2d(c, anchors * 4, 3, padding=1)
+        self.cls = nn.Conv2d(c, anchors * classes, 3, padding=1)
+        self.k = classes
+    def forward(self, x):
+        f = self.backbone(x)
+        b = self.box(f).permute(0, 2, 3, 1).reshape(1, -1, 4)
+        c = self.cls(f).permute(0, 2, 3, 1).reshape(1, -1, self.k)
+        return torch.cat([b, torch.sigmoid(c)], 2)
+
+
+class RnnKws(nn.Module):
+    # keyword spotting on MFCC frames [B, T, F] (batch_first): nn.GRU or nn.LSTM, the last step, Linear
+    def __init__(self, cell, feats=10, hidden=64, classes=12):
+        super().__init__()
+        self.rnn = (nn.GRU if cell == "gru" else nn.LSTM)(feats, hidden, batch_first=True)
+        self.fc = nn.Linear(hidden, classes)
+    def forward(self, x):
+        y, _ = self.rnn(x)
+        return self.fc(y[:, -1])
+
+
+ISSUE16_ORDER = ["unet_small", "vocoder_1d", "face_embedder", "ssd_head", "gru_kws", "lstm_kws"]
+
+
+def recipe_issue16(name):
+    seed_everything(16)
+    if name == "unet_small":
+        model = UNetSmall()
+        inputs, calib = smooth_images(160, 4, 3, 32, 32), smooth_images(161, 8, 3, 32, 32)
+        desc = "U-Net: 32x32 RGB, encoder 8/16 channels, ConvTranspose2d(16, 8, k=2, s=2) decoder, skip concat, 2 classes"
+    elif name == "vocoder_1d":
+        model = Vocoder1d()
+        rng = np.random.RandomState(162)
+        inputs = rng.randn(4, 16, 32).astype(np.float32)
+        calib = rng.randn(16, 16, 32).astype(np.float32)
+        desc = ("1-D vocoder: mel [16, 32] (standard normal) -> waveform [1, 512] through ConvTranspose1d(k=8, s=4, p=2) "
+                "x2 and a depthwise ConvTranspose1d, LeakyReLU(0.1), tanh")
+    elif name == "face_embedder":
+        model = FaceEmbedder()
+        inputs, calib = smooth_images(163, 4, 3, 16, 16), smooth_images(164, 32, 3, 16, 16)
+        desc = "face embedder: 16x16 RGB, conv/depthwise blocks with per-channel PReLU, Linear 1024 -> 32, F.normalize"
+    elif name in ("gru_kws", "lstm_kws"):
+        cell = name.split("_")[0]
+        model = RnnKws(cell)
+        rng = np.random.RandomState(167 if cell == "gru" else 168)
+        inputs = rng.randn(4, 49, 10).astype(np.float32)
+        calib = rng.randn(16, 49, 10).astype(np.float32)
+        desc = ("keyword spotter: 49 frames of 10 MFCC-like features (standard normal), nn.%s(10, 64, batch_first), "
+                "last step, Linear 64 -> 12" % cell.upper())
+    else:
+        model = SsdLiteHead()
+        inputs, calib = smooth_images(165, 4, 3, 32, 32), smooth_images(166, 8, 3, 32, 32)
+        desc = "SSD-lite head: 32x32 RGB, 2-conv backbone, 3 anchors x (4 box offsets, 4 classes), cat([boxes, sigmoid(scores)])"
+    if name in ("unet_small", "face_embedder"):
+        recalibrate_batchnorm(model, inputs.shape[2])
+    model.eval()
+    return dict(model=model, inputs=inputs, calib=calib, description=desc)
+
+
+def build_issue16(name):
+    t_start = time.perf_counter()
+    log("== %s" % name)
+    r = recipe_issue16(name)
+    model, inputs = r["model"], r["inputs"]
+    out_dir = os.path.join(FIXTURES, name)
+    os.makedirs(out_dir, exist_ok=True)
+    ref_f32 = torch_outputs(model, inputs)
+    path = os.path.join(out_dir, "model_f32.onnx")
+    torch.onnx.export(model, torch.from_numpy(inputs[:1]), path, opset_version=OPSET, input_names=["input"],
+                      output_names=["output"], do_constant_folding=True)
+    m = onnx.load(path)
+    onnx.checker.check_model(m)
+    save_npy(os.path.join(out_dir, "inputs.npy"), inputs)
+    save_npy(os.path.join(out_dir, "calib.npy"), r["calib"])
+    save_npy(os.path.join(out_dir, "ref_f32.npy"), ref_f32)
+    entry = dict(
+        description=r["description"],
+        input_name="input",
+        output_name="output",
+        input_shape=[1] + list(inputs.shape[1:]),
+        output_shape=[1] + list(ref_f32.shape[1:]),
+        sample_count=int(len(inputs)),
+        calibration="calib.npy, %d samples drawn like inputs.npy" % len(r["calib"]),
+        onnx_ops=op_counts(m),
+    )
+    entry["files"] = {f: file_info(os.path.join(out_dir, f)) for f in sorted(os.listdir(out_dir))}
+    log("  ops: %s" % entry["onnx_ops"])
+    log("  files: %s" % ", ".join("%s %d" % (k, v["bytes"]) for k, v in entry["files"].items()))
+    log("  done in %.1f s" % (time.perf_counter() - t_start))
+    return entry
+
+
 def script_sha256(fname):
     with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), fname), "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()
@@ -748,11 +898,12 @@ def script_sha256(fname):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", choices=MODEL_ORDER + TRANSFORMER_ORDER, action="append",
+    ap.add_argument("--only", choices=MODEL_ORDER + TRANSFORMER_ORDER + ISSUE16_ORDER, action="append",
                     help="regenerate only this model (repeatable); the manifest keeps the other entries")
     args = ap.parse_args()
     names = [n for n in MODEL_ORDER if not args.only or n in args.only]
     tnames = [n for n in TRANSFORMER_ORDER if not args.only or n in args.only]
+    inames = [n for n in ISSUE16_ORDER if not args.only or n in args.only]
 
     torch.set_num_threads(2)
     os.makedirs(FIXTURES, exist_ok=True)
@@ -763,12 +914,15 @@ def main():
             manifest = json.load(f)
     models = manifest.get("models", {})
     transformers = manifest.get("transformers", {})
+    issue16 = manifest.get("issue16", {})
 
     t0 = time.perf_counter()
     for name in names:
         models[name] = build(name)
     for name in tnames:
         transformers[name] = build_transformer(name)
+    for name in inames:
+        issue16[name] = build_issue16(name)
 
     manifest = dict(
         generator=dict(
@@ -797,6 +951,7 @@ def main():
         ),
         models={k: models[k] for k in MODEL_ORDER if k in models},
         transformers={k: transformers[k] for k in TRANSFORMER_ORDER if k in transformers},
+        issue16={k: issue16[k] for k in ISSUE16_ORDER if k in issue16},
     )
     text = json.dumps(manifest, indent=1)
     # keep short numeric lists (shapes, ranges) on one line

@@ -36,6 +36,10 @@ constexpr ArgField kElementwise[] = {{"a", T, 1},          {"b", T, 1},       {"
                                      {"shift", I, 1},      {"act_min", I, 1}, {"act_max", I, 1},
                                      {"table_offset", O, 1}};
 constexpr ArgField kTable[] = {{"input", T, 1}, {"output", T, 1}, {"table_offset", O, 1}};
+constexpr ArgField kChannelTable[] = {{"input", T, 1}, {"output", T, 1}, {"table_offset", O, 1},
+                                      {"channels", I, 1}, {"inner", I, 1}};
+constexpr ArgField kL2Norm[] = {{"input", T, 1}, {"output", T, 1}, {"params_offset", O, 1}, {"n", I, 1},
+                                {"inner", I, 1}};
 constexpr ArgField kSoftmax[] = {{"input", T, 1}, {"output", T, 1}, {"table_offset", O, 1}, {"reserved", I, 1}};
 constexpr ArgField kPad[] = {{"input", T, 1},      {"output", T, 1}, {"pad_before", I, 4},
                              {"pad_after", I, 4},  {"mode", E, 1},   {"value", I, 1}};
@@ -76,6 +80,8 @@ NEUTRON_FORMAT(kTable, TableArgs)
 NEUTRON_FORMAT(kLayerNorm, LayerNormArgs)
 NEUTRON_FORMAT(kMaskedFill, MaskedFillArgs)
 NEUTRON_FORMAT(kGather, GatherArgs)
+NEUTRON_FORMAT(kChannelTable, ChannelTableArgs)
+NEUTRON_FORMAT(kL2Norm, L2NormArgs)
 NEUTRON_FORMAT(kSoftmax, SoftmaxArgs)
 NEUTRON_FORMAT(kPad, PadArgs)
 NEUTRON_FORMAT(kSlice, SliceArgs)
@@ -124,6 +130,8 @@ const ArgsFormat* args_format(Opcode op) {
     case Opcode::kGlobalAvgPool: return &kPoolArgsFormat;
     case Opcode::kElementwise: return &kElementwiseArgsFormat;
     case Opcode::kTable: return &kTableArgsFormat;
+    case Opcode::kChannelTable: return &kChannelTableArgsFormat;
+    case Opcode::kL2Norm: return &kL2NormArgsFormat;
     case Opcode::kSoftmax: return &kSoftmaxArgsFormat;
     case Opcode::kPad: return &kPadArgsFormat;
     case Opcode::kSlice: return &kSliceArgsFormat;

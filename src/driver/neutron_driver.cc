@@ -2,6 +2,7 @@
 // is the context when the caller passes *hdl == NULL and a trace buffer the caller did not supply.
 #include "driver/neutron_driver.h"
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -27,7 +28,9 @@ struct DriverState {
   bool initialized = false;
   NeutronConfig config = {nullptr, nullptr};
   sim::SimConfig sim = sim::default_sim_config();
-  const char* last_message = "ok";
+  // Written by every call; atomic so that models run on several host threads at once (`neutron
+  // run --threads`) do not race on it (the message may then be another thread's).
+  std::atomic<const char*> last_message{"ok"};
 };
 DriverState g;
 
@@ -125,7 +128,8 @@ NeutronError check_model(const NeutronModelConfig* mcfg, npu::MicrocodeView* mc,
     return firmware_error(ERROR_CATEGORY_FW_UCODE, v.message, sim_code(v.error, where));
   }
   const kernel_calls::CallStatus s =
-      kernel_calls::Executor::required_memory(*mc, static_cast<const uint8_t*>(mcfg->weights), prepared_bytes);
+      kernel_calls::Executor::required_memory(*mc, static_cast<const uint8_t*>(mcfg->weights), prepared_bytes,
+                                              kernel_calls::Limits::kNpu);
   if (!s.ok()) return from_sim(s);
   return ok();
 }
@@ -283,7 +287,8 @@ NeutronError neutronModelPrepare(const NeutronModelConfig* mcfg, NeutronModelHan
   c->mc = mc;
   c->weights = static_cast<const uint8_t*>(mcfg->weights);
   c->timeout_s = mcfg->timeoutSeconds ? mcfg->timeoutSeconds : 60;
-  const kernel_calls::CallStatus s = c->interp.prepare(mc, c->weights, mem + context_header_bytes(), prepared);
+  const kernel_calls::CallStatus s =
+      c->interp.prepare(mc, c->weights, mem + context_header_bytes(), prepared, kernel_calls::Limits::kNpu);
   if (!s.ok()) {
     c->magic = 0;
     if (heap) std::free(mem);

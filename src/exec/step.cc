@@ -48,10 +48,14 @@ BindFn find_binder(OpKind kind) {
     case OpKind::Pow: return bind_unary;
     case OpKind::LayerNormalization: return bind_layer_norm;
     case OpKind::Softmax: return bind_softmax;
+    case OpKind::GRU:
+    case OpKind::LSTM: return bind_recurrent;
+    case OpKind::LpNormalization: return bind_lp_normalization;
     case OpKind::ReduceMean:
     case OpKind::ReduceMax:
     case OpKind::ReduceMin:
     case OpKind::ReduceSum: return bind_reduce;
+    case OpKind::ReduceL2: return bind_reduce;
     case OpKind::Concat:
     case OpKind::Reshape:
     case OpKind::Transpose:

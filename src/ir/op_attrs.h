@@ -13,7 +13,7 @@
 // folded into its producer. The real output is clamped to [act_min, act_max], i.e. the int8 output
 // to [quantize(act_min), quantize(act_max)] in the output's quantization (activation_range_int8()
 // in kernels/requantize.h). Exact: quantization is monotone, so it commutes with the clamp.
-// On float Conv and Gemm the fuse-activation pass (host CPU pipeline) sets act_min/act_max for a
+// On float Conv, Gemm and same-shape Add/Sub the fuse-activation pass (host CPU pipeline) sets act_min/act_max for a
 // following Clip (same comparisons as the Clip kernel, so the same floats) and act_relu (int, 1)
 // for a Relu: v > 0 ? v : 0, which maps NaN and -0 to +0 as the Relu op does.
 //
@@ -36,8 +36,15 @@
 //   Clip              X           min, max (float; absent = unbounded)
 //   LeakyRelu         X           alpha
 //   HardSigmoid       X           alpha, beta
+//   GRU               X[T,B,I], W[D,3H,I], R[D,3H,H], B?[D,6H], -, initial_h?[D,B,H] -> Y[T,D,B,H], Y_h[D,B,H]
+//                     hidden_size, direction (forward|reverse|bidirectional), linear_before_reset; gates
+//                     z, r, h in ONNX order; default activations only, no clip, layout 0, no sequence_lens
+//   LSTM              X, W[D,4H,I], R[D,4H,H], B?[D,8H], -, initial_h?, initial_c? -> Y, Y_h, Y_c[D,B,H]
+//                     hidden_size, direction; gates i, o, f, c; no peepholes, input_forget 0
 //   PRelu             X, slope    (slope broadcasts to X)
 //   Softmax           X           axis (opset-13 meaning: one axis)
+//   LpNormalization   X           axis, p (2 only), eps (ours, default 0): x / max(||x||_2, eps) along
+//                                 axis (F.normalize; fuse-l2-normalize builds it); a zero vector gives 0
 //   MaxPool, AveragePool  X       kernel_shape[2], strides[2], pads[4], dilations[2] (MaxPool),
 //                     ceil_mode, count_include_pad (AveragePool), channels_last
 //   GlobalAveragePool, GlobalMaxPool  X   channels_last
@@ -52,7 +59,7 @@
 //                     ("constant", "reflect", "edge"), value (float)
 //   Resize            X           mode ("nearest", "linear"), coordinate_transformation_mode,
 //                     nearest_mode, scales[rank] (float); output shape is the tensor's shape.
-//   ReduceMean, ReduceMax, ReduceMin, ReduceSum   X   axes (empty = all), keepdims
+//   ReduceL2, ReduceMean, ReduceMax, ReduceMin, ReduceSum   X   axes (empty = all), keepdims
 //   Cast              X           to (DType as int)
 //   Expand            X           shape (the output shape, fully resolved)
 //   Gather            X, indices (i32|i64, run-time or constant)   axis

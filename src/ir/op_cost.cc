@@ -28,6 +28,15 @@ int64_t node_macs(const Graph& g, NodeId id) {
       if (!x || !w || w->shape.size() != 4) return 0;
       return num_elements(x->shape) * w->shape[1] * w->shape[2] * w->shape[3];
     }
+    case OpKind::GRU:
+    case OpKind::LSTM: {
+      // Every step: W [D, G*H, I] and R [D, G*H, H] times one input and one state vector per batch.
+      const Tensor* x = input_tensor(g, n, 0);
+      const Tensor* w = input_tensor(g, n, 1);
+      const Tensor* r = input_tensor(g, n, 2);
+      if (!x || !w || !r || x->shape.size() != 3) return 0;
+      return x->shape[0] * x->shape[1] * (num_elements(w->shape) + num_elements(r->shape));
+    }
     case OpKind::Gemm: {
       const Tensor* a = input_tensor(g, n, 0);
       if (!a || a->shape.size() != 2) return 0;

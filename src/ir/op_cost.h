@@ -3,6 +3,7 @@
 // pooling count; elementwise, activation, softmax and data-movement ops count 0.
 //
 //   Conv            N*OH*OW * Cout * kH*kW * Cin/group    (= output elements * W[1]*W[2]*W[3])
+//   GRU, LSTM       T * B * (|W| + |R|)   (every step, both directions)
 //   ConvTranspose   N*H*W * Cin * kH*kW * Cout/group      (= input elements * W[1]*W[2]*W[3])
 //   Gemm            M * N * K
 //   MatMul          batch * M * N * K                     (= output elements * K)

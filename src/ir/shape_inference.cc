@@ -354,6 +354,55 @@ Status rule_softmax(const RuleCtx& c, Outputs* out) {
   return Status::OK();
 }
 
+Status rule_lp_normalization(const RuleCtx& c, Outputs* out) {
+  RETURN_IF_ERROR(check_input_count(c, 1, 1));
+  RETURN_IF_ERROR(require_float_or_quantized(c, 0, "X"));
+  const int64_t axis = c.attrs().get_int("axis", -1);
+  if (normalize_axis(axis, c.in(0).shape.size()) < 0)
+    return c.fail("attribute axis=", axis, " is out of range for input shape ", shape_str(c.in(0).shape));
+  if (c.attrs().get_int("p", 2) != 2) return c.fail("attribute p=", c.attrs().get_int("p", 2), ": only p = 2 is supported");
+  if (!(c.attrs().get_float("eps", 0.0) >= 0.0)) return c.fail("attribute eps must be >= 0");
+  out->push_back({c.in(0).dtype, c.in(0).shape});
+  return Status::OK();
+}
+
+// GRU (gates 3) and LSTM (gates 4): X [T, B, I] -> Y [T, D, B, H], Y_h (and LSTM's Y_c) [D, B, H].
+Status rule_recurrent(const RuleCtx& c, Outputs* out) {
+  const bool lstm = c.n.kind == OpKind::LSTM;
+  const int64_t gates = lstm ? 4 : 3;
+  RETURN_IF_ERROR(require_input(c, 0, "X"));
+  RETURN_IF_ERROR(require_input(c, 1, "W"));
+  RETURN_IF_ERROR(require_input(c, 2, "R"));
+  if (c.has_input(4)) return c.fail("sequence_lens is not supported (every sequence has the full length)");
+  if (lstm && c.has_input(7)) return c.fail("peephole weights P are not supported");
+  const std::string dir = c.attrs().get_string("direction", "forward");
+  if (dir != "forward" && dir != "reverse" && dir != "bidirectional")
+    return c.fail("attribute direction \"", dir, "\" is not forward, reverse or bidirectional");
+  const int64_t D = dir == "bidirectional" ? 2 : 1;
+  const int64_t H = c.attrs().get_int("hidden_size", 0);
+  const Shape& x = c.in(0).shape;
+  if (x.size() != 3) return c.fail("input 0 (X) must be [seq_length, batch, input_size], has shape ", shape_str(x));
+  if (H <= 0 || H > (1 << 20)) return c.fail("attribute hidden_size ", H, " must be in [1, 2^20]");
+  const Shape w = c.in(1).shape, r = c.in(2).shape;
+  if (w != Shape{D, gates * H, x[2]}) return c.fail("input 1 (W) has shape ", shape_str(w), ", expected ", shape_str(Shape{D, gates * H, x[2]}));
+  if (r != Shape{D, gates * H, H}) return c.fail("input 2 (R) has shape ", shape_str(r), ", expected ", shape_str(Shape{D, gates * H, H}));
+  if (c.has_input(3) && c.in(3).shape != Shape{D, 2 * gates * H})
+    return c.fail("input 3 (B) has shape ", shape_str(c.in(3).shape), ", expected ", shape_str(Shape{D, 2 * gates * H}));
+  for (size_t i : lstm ? std::vector<size_t>{5, 6} : std::vector<size_t>{5})
+    if (c.has_input(i) && c.in(i).shape != Shape{D, x[1], H})
+      return c.fail("input ", i, " (initial state) has shape ", shape_str(c.in(i).shape), ", expected ",
+                    shape_str(Shape{D, x[1], H}));
+  if (c.attrs().get_int("layout", 0) != 0) return c.fail("attribute layout 1 (batch first) is not supported");
+  if (c.attrs().has("clip")) return c.fail("attribute clip is not supported");
+  if (c.attrs().has("activations")) return c.fail("attribute activations is not supported (only the defaults)");
+  if (lstm && c.attrs().get_int("input_forget", 0) != 0) return c.fail("attribute input_forget 1 is not supported");
+  const DType dt = c.in(0).dtype;
+  out->push_back({dt, Shape{x[0], D, x[1], H}});
+  out->push_back({dt, Shape{D, x[1], H}});
+  if (lstm) out->push_back({dt, Shape{D, x[1], H}});
+  return Status::OK();
+}
+
 Status rule_prelu(const RuleCtx& c, Outputs* out) {
   RETURN_IF_ERROR(check_input_count(c, 2, 2));
   RETURN_IF_ERROR(require_input(c, 0, "X"));
@@ -773,6 +822,9 @@ RuleFn find_rule(OpKind k) {
     case OpKind::Identity:
     case OpKind::Dropout: return rule_unary;
     case OpKind::Softmax: return rule_softmax;
+    case OpKind::GRU:
+    case OpKind::LSTM: return rule_recurrent;
+    case OpKind::LpNormalization: return rule_lp_normalization;
     case OpKind::PRelu: return rule_prelu;
     case OpKind::Add:
     case OpKind::Sub:
@@ -795,6 +847,7 @@ RuleFn find_rule(OpKind k) {
     case OpKind::ReduceMax:
     case OpKind::ReduceMin:
     case OpKind::ReduceSum: return rule_reduce;
+    case OpKind::ReduceL2: return rule_reduce;
     case OpKind::Cast: return rule_cast;
     case OpKind::QuantizeLinear: return rule_quantize;
     case OpKind::DequantizeLinear: return rule_dequantize;

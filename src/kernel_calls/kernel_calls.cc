@@ -32,7 +32,8 @@ using npu::TensorDesc;
 
 namespace {
 
-constexpr int32_t kMaxGeometry = 4096;  // kernel, stride, dilation, padding (target limits)
+constexpr int32_t kMaxNpuGeometry = 4096;     // kernel, stride, dilation, padding (the NPU's limits)
+constexpr int32_t kMaxCpuGeometry = 1 << 24;  // the CPU kernels': the tensor dimension limit
 constexpr uint32_t kMaxPrefetchChannels = 16;
 
 CallStatus bad(Error e, const char* message) {
@@ -96,7 +97,7 @@ bool identical(const TensorDesc& a, const TensorDesc& b) {
   return same_buffer(a, b) && a.offset == b.offset && a.size == b.size;
 }
 bool act_range_ok(int32_t lo, int32_t hi) { return lo >= -128 && lo <= hi && hi <= 127; }
-bool geometry_ok(int32_t v, int32_t lo) { return v >= lo && v <= kMaxGeometry; }
+int32_t max_geometry(Limits l) { return l == Limits::kNpu ? kMaxNpuGeometry : kMaxCpuGeometry; }
 
 // Output size of a window op along one axis, or -1.
 int64_t window_out(int64_t in, int64_t k, int64_t stride, int64_t dilation, int64_t pad_sum, bool ceil_mode) {
@@ -108,6 +109,8 @@ int64_t window_out(int64_t in, int64_t k, int64_t stride, int64_t dilation, int6
 struct Ctx {
   const npu::MicrocodeView& mc;
   const uint8_t* weights;
+  Limits limits;
+  bool geometry_ok(int32_t v, int32_t lo) const { return v >= lo && v <= max_geometry(limits); }
 };
 
 // [offset, offset + bytes) inside the weights section and aligned to `align`.
@@ -137,25 +140,30 @@ bool load_multipliers(const Ctx& c, uint32_t offset, size_t n, FixedMultiplier* 
 // Real models are far inside; corrupted weights are rejected instead of overflowing.
 bool accumulators_fit(const Ctx& c, uint32_t weights_offset, size_t row_stride, size_t taps, size_t per_tap,
                       size_t tap_stride, uint32_t bias_offset, int32_t channels, int32_t z_in) {
-  const int64_t K = int64_t(taps) * int64_t(per_tap);
+  // Per channel, with its actual weights (a bound on K alone would refuse every layer with
+  // K = kH * kW * Cin/group above 65793, which the int32 kernels run fine):
+  // |x| <= 128 and |x - z_in| <= 255 bound the products by 128 * sum|w| and 255 * sum|w|.
   const int64_t limit = (int64_t(1) << 31) - 1;
-  if (channels > 0 && K * 255 * 128 > limit) return false;  // the second test below, for any bias
   for (int32_t n = 0; n < channels; ++n) {
     const int8_t* w = reinterpret_cast<const int8_t*>(c.weights + weights_offset + size_t(n) * row_stride);
-    // |sum| <= K * 128 < 2^31 (K * 255 * 128 <= limit above): int32 sums, one contiguous run
-    // when the taps are unpadded (the CPU layout), so the loop vectorizes.
-    int32_t sum = 0;
+    int64_t sum = 0, sum_abs = 0;
     if (per_tap == tap_stride || taps == 1) {
-      for (size_t i = 0; i < taps * per_tap; ++i) sum += w[i];
+      for (size_t i = 0; i < taps * per_tap; ++i) {
+        sum += w[i];
+        sum_abs += w[i] < 0 ? -w[i] : w[i];
+      }
     } else {
       for (size_t t = 0; t < taps; ++t)
-        for (size_t i = 0; i < per_tap; ++i) sum += w[t * tap_stride + i];
+        for (size_t i = 0; i < per_tap; ++i) {
+          sum += w[t * tap_stride + i];
+          sum_abs += w[t * tap_stride + i] < 0 ? -w[t * tap_stride + i] : w[t * tap_stride + i];
+        }
     }
     int32_t b;
     std::memcpy(&b, c.weights + bias_offset + size_t(n) * 4, 4);
     const int64_t folded = int64_t(b) - int64_t(z_in) * sum;
-    if ((folded < 0 ? -folded : folded) + K * 128 * 128 > limit) return false;
-    if ((b < 0 ? -int64_t(b) : int64_t(b)) + K * 255 * 128 > limit) return false;
+    if ((folded < 0 ? -folded : folded) + sum_abs * 128 > limit) return false;
+    if ((b < 0 ? -int64_t(b) : int64_t(b)) + sum_abs * 255 > limit) return false;
   }
   return true;
 }
@@ -202,6 +210,15 @@ struct GatherState {
   TensorDesc in, out, idx;
   GatherParams p;
   bool index_is_64;
+};
+struct ChannelTableState {
+  TensorDesc in, out;
+  int64_t channels = 0, inner = 0;
+  const int8_t* tables = nullptr;  // a copy in the prepared state
+};
+struct L2NormState {
+  TensorDesc in, out;
+  L2NormInt8Params p;
 };
 struct SoftmaxState {
   TensorDesc in, out;
@@ -250,11 +267,11 @@ CallStatus setup_conv(const Ctx& c, const Instruction& inst, Arena& ar, const vo
   CALL_CHECK(is_int8(in) && is_int8(out), "conv: input and output must be int8");
   CALL_CHECK(!overlaps(in, out), "conv: output overlaps the input");
   CALL_CHECK(in.dims[0] == out.dims[0], "conv: batch differs between input and output");
-  CALL_CHECK(geometry_ok(a.kernel_h, 1) && geometry_ok(a.kernel_w, 1) && geometry_ok(a.stride_h, 1) &&
-                geometry_ok(a.stride_w, 1) && geometry_ok(a.dilation_h, 1) && geometry_ok(a.dilation_w, 1),
+  CALL_CHECK(c.geometry_ok(a.kernel_h, 1) && c.geometry_ok(a.kernel_w, 1) && c.geometry_ok(a.stride_h, 1) &&
+                c.geometry_ok(a.stride_w, 1) && c.geometry_ok(a.dilation_h, 1) && c.geometry_ok(a.dilation_w, 1),
             "conv: kernel, stride or dilation out of range");
-  CALL_CHECK(geometry_ok(a.pad_top, 0) && geometry_ok(a.pad_left, 0) && geometry_ok(a.pad_bottom, 0) &&
-                geometry_ok(a.pad_right, 0),
+  CALL_CHECK(c.geometry_ok(a.pad_top, 0) && c.geometry_ok(a.pad_left, 0) && c.geometry_ok(a.pad_bottom, 0) &&
+                c.geometry_ok(a.pad_right, 0),
             "conv: padding out of range");
   const int32_t in_c = in.dims[3], out_c = out.dims[3];
   CALL_CHECK(a.groups >= 1 && in_c % a.groups == 0 && out_c % a.groups == 0, "conv: groups do not divide the channels");
@@ -267,7 +284,9 @@ CallStatus setup_conv(const Ctx& c, const Instruction& inst, Arena& ar, const vo
   const int64_t cin_g = in_c / a.groups;
   CALL_CHECK(a.in_c_padded >= cin_g && a.in_c_padded <= 65536 && a.out_c_padded >= out_c && a.out_c_padded <= (1 << 20),
             "conv: padded channel counts smaller than the channels");
-  CALL_CHECK(int64_t(a.kernel_h) * a.kernel_w * cin_g < 65536, "conv: kernel_h * kernel_w * in_c / groups too large");
+  // The NPU's weight-volume limit; the CPU kernels' bound is the accumulator check below.
+  CALL_CHECK(c.limits == Limits::kCpu || int64_t(a.kernel_h) * a.kernel_w * cin_g < 65536,
+            "conv: kernel_h * kernel_w * in_c / groups too large");
   const uint64_t wbytes = uint64_t(a.out_c_padded) * uint64_t(a.kernel_h) * uint64_t(a.kernel_w) * uint64_t(a.in_c_padded);
   CALL_CHECK(weights_range_ok(c, a.weights_offset, wbytes, 1), "conv: weights outside the weights section");
   CALL_CHECK(weights_range_ok(c, a.bias_offset, uint64_t(out_c) * 4, 4), "conv: bias outside the weights section");
@@ -460,8 +479,8 @@ CallStatus setup_pool(const Ctx& c, const Instruction& inst, Arena& ar, const vo
     *plan = st;
     return CallStatus();
   }
-  CALL_CHECK(geometry_ok(a.kernel_h, 1) && geometry_ok(a.kernel_w, 1) && geometry_ok(a.stride_h, 1) &&
-                geometry_ok(a.stride_w, 1),
+  CALL_CHECK(c.geometry_ok(a.kernel_h, 1) && c.geometry_ok(a.kernel_w, 1) && c.geometry_ok(a.stride_h, 1) &&
+                c.geometry_ok(a.stride_w, 1),
             "pool: kernel or stride out of range");
   CALL_CHECK(a.pad_top >= 0 && a.pad_left >= 0 && a.pad_bottom >= 0 && a.pad_right >= 0 && a.pad_top < a.kernel_h &&
                 a.pad_bottom < a.kernel_h && a.pad_left < a.kernel_w && a.pad_right < a.kernel_w,
@@ -624,6 +643,28 @@ CallStatus setup_layer_norm(const Ctx& c, const Instruction& inst, Arena& ar, co
   return CallStatus();
 }
 
+CallStatus setup_channel_table(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  const npu::ChannelTableArgs a = inst.as<npu::ChannelTableArgs>();
+  ChannelTableState local;
+  ChannelTableState* st = ar.state(&local);
+  st->in = c.mc.tensor(a.input);
+  st->out = c.mc.tensor(a.output);
+  CALL_CHECK(is_int8(st->in) && is_int8(st->out), "channel_table: input and output must be int8");
+  CALL_CHECK(count_of(st->in) == count_of(st->out), "channel_table: input and output sizes differ");
+  CALL_CHECK(!overlaps(st->in, st->out) || identical(st->in, st->out), "channel_table: output partially overlaps the input");
+  CALL_CHECK(a.channels >= 1 && a.channels <= (1 << 16) && a.inner >= 1 && int64_t(a.inner) <= count_of(st->in),
+             "channel_table: channels or inner out of range");
+  CALL_CHECK(weights_range_ok(c, a.table_offset, uint64_t(a.channels) * 256, 1),
+             "channel_table: tables outside the weights section");
+  int8_t* tables = ar.alloc<int8_t>(size_t(a.channels) * 256);
+  if (tables) std::memcpy(tables, c.weights + a.table_offset, size_t(a.channels) * 256);
+  st->channels = a.channels;
+  st->inner = a.inner;
+  st->tables = tables;
+  *plan = st;
+  return CallStatus();
+}
+
 CallStatus setup_masked_fill(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
   const npu::MaskedFillArgs a = inst.as<npu::MaskedFillArgs>();
   MaskedFillState local;
@@ -668,6 +709,33 @@ CallStatus setup_gather(const Ctx& c, const Instruction& inst, Arena& ar, const 
   st->p.count = count;
   st->p.elem_size = 1;
   st->index_is_64 = st->idx.elem_type == uint8_t(ElemType::kInt64);
+  *plan = st;
+  return CallStatus();
+}
+
+CallStatus setup_l2_norm(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  const npu::L2NormArgs a = inst.as<npu::L2NormArgs>();
+  L2NormState local;
+  L2NormState* st = ar.state(&local);
+  st->in = c.mc.tensor(a.input);
+  st->out = c.mc.tensor(a.output);
+  CALL_CHECK(is_int8(st->in) && is_int8(st->out), "l2_norm: input and output must be int8");
+  CALL_CHECK(count_of(st->in) == count_of(st->out), "l2_norm: input and output sizes differ");
+  CALL_CHECK(!overlaps(st->in, st->out), "l2_norm: output overlaps the input");
+  CALL_CHECK(a.n >= 1 && a.inner >= 1 && count_of(st->in) % (int64_t(a.n) * a.inner) == 0,
+             "l2_norm: n * inner does not divide the element count");
+  CALL_CHECK(weights_range_ok(c, a.params_offset, 2 * sizeof(double), 8), "l2_norm: parameters outside the weights section");
+  double v[2];
+  std::memcpy(v, c.weights + a.params_offset, sizeof(v));
+  CALL_CHECK(std::isfinite(v[0]) && v[0] >= 0 && std::isfinite(v[1]) && v[1] > 0, "l2_norm: bad eps or output scale");
+  L2NormInt8Params& p = st->p;
+  p.n = a.n;
+  p.inner = a.inner;
+  p.outer = count_of(st->in) / (int64_t(a.n) * a.inner);
+  p.input_zero_point = st->in.zero_point;
+  p.output_zero_point = st->out.zero_point;
+  p.eps_over_in_scale = v[0];
+  p.out_scale = v[1];
   *plan = st;
   return CallStatus();
 }
@@ -957,6 +1025,8 @@ CallStatus setup(const Ctx& c, const Instruction& inst, Arena& ar, const void** 
     case Opcode::kGlobalAvgPool: return setup_pool(c, inst, ar, plan);
     case Opcode::kElementwise: return setup_elementwise(c, inst, ar, plan);
     case Opcode::kTable: return setup_table(c, inst, ar, plan);
+    case Opcode::kChannelTable: return setup_channel_table(c, inst, ar, plan);
+    case Opcode::kL2Norm: return setup_l2_norm(c, inst, ar, plan);
     case Opcode::kSoftmax: return setup_softmax(c, inst, ar, plan);
     case Opcode::kPad: return setup_pad(c, inst, ar, plan);
     case Opcode::kSlice: return setup_slice(c, inst, ar, plan);
@@ -975,11 +1045,11 @@ CallStatus setup(const Ctx& c, const Instruction& inst, Arena& ar, const void** 
 }
 
 // One pass over the instructions: measuring (sizes only) or filling `plans`.
-CallStatus walk(const npu::MicrocodeView& mc, const uint8_t* weights, Arena& ar, const void** plans) {
+CallStatus walk(const npu::MicrocodeView& mc, const uint8_t* weights, Limits limits, Arena& ar, const void** plans) {
   if (weights == nullptr && mc.weights_size() > 0) return bad(Error::InvalidArgument, "weights are null");
   if (reinterpret_cast<uintptr_t>(weights) % npu::kAlignment != 0)
     return bad(Error::InvalidArgument, "weights are not 16-byte aligned");
-  Ctx c{mc, weights};
+  Ctx c{mc, weights, limits};
   npu::InstructionCursor cur(mc);
   Instruction inst;
   uint32_t i = 0;
@@ -1111,6 +1181,21 @@ CallStatus run_one(const Instruction& inst, const void* plan, const Bufs& r, uin
       layer_norm_int8(st->p, reinterpret_cast<const int8_t*>(in), reinterpret_cast<int8_t*>(out));
       break;
     }
+    case Opcode::kChannelTable: {
+      const auto* st = static_cast<const ChannelTableState*>(plan);
+      SIM_PTR(in, st->in);
+      SIM_PTR(out, st->out);
+      channel_int8_lut(st->tables, st->channels, st->inner, reinterpret_cast<const int8_t*>(in),
+                       reinterpret_cast<int8_t*>(out), size_t(count_of(st->in)));
+      break;
+    }
+    case Opcode::kL2Norm: {
+      const auto* st = static_cast<const L2NormState*>(plan);
+      SIM_PTR(in, st->in);
+      SIM_PTR(out, st->out);
+      l2_normalize_int8(st->p, reinterpret_cast<const int8_t*>(in), reinterpret_cast<int8_t*>(out));
+      break;
+    }
     case Opcode::kSoftmax: {
       const auto* st = static_cast<const SoftmaxState*>(plan);
       SIM_PTR(in, st->in);
@@ -1196,18 +1281,19 @@ CallStatus run_one(const Instruction& inst, const void* plan, const Bufs& r, uin
 
 }  // namespace
 
-CallStatus Executor::required_memory(const npu::MicrocodeView& mc, const uint8_t* weights, size_t* bytes) {
+CallStatus Executor::required_memory(const npu::MicrocodeView& mc, const uint8_t* weights, size_t* bytes,
+                                     Limits limits) {
   size_t ws = 0;
-  CallStatus s = required_memory(mc, weights, bytes, &ws);
+  CallStatus s = required_memory(mc, weights, bytes, &ws, limits);
   if (s.ok()) *bytes += npu::align16(ws);
   return s;
 }
 
 CallStatus Executor::required_memory(const npu::MicrocodeView& mc, const uint8_t* weights, size_t* bytes,
-                                     size_t* workspace_bytes) {
+                                     size_t* workspace_bytes, Limits limits) {
   Arena ar;
   ar.measuring = true;
-  CallStatus s = walk(mc, weights, ar, nullptr);
+  CallStatus s = walk(mc, weights, limits, ar, nullptr);
   if (!s.ok()) return s;
   const size_t plans = (size_t(mc.num_instructions()) * sizeof(void*) + 63) & ~size_t(63);
   *bytes = plans + npu::align16(ar.used);
@@ -1215,18 +1301,19 @@ CallStatus Executor::required_memory(const npu::MicrocodeView& mc, const uint8_t
   return CallStatus();
 }
 
-CallStatus Executor::prepare(const npu::MicrocodeView& mc, const uint8_t* weights, void* memory, size_t bytes) {
-  return prepare_impl(mc, weights, memory, bytes, nullptr, 0);
+CallStatus Executor::prepare(const npu::MicrocodeView& mc, const uint8_t* weights, void* memory, size_t bytes,
+                             Limits limits) {
+  return prepare_impl(mc, weights, memory, bytes, nullptr, 0, limits);
 }
 
 CallStatus Executor::prepare(const npu::MicrocodeView& mc, const uint8_t* weights, void* memory, size_t bytes,
-                             uint8_t* workspace, size_t workspace_bytes) {
+                             uint8_t* workspace, size_t workspace_bytes, Limits limits) {
   if (workspace == nullptr) return bad(Error::InvalidArgument, "workspace is null");
-  return prepare_impl(mc, weights, memory, bytes, workspace, workspace_bytes);
+  return prepare_impl(mc, weights, memory, bytes, workspace, workspace_bytes, limits);
 }
 
 CallStatus Executor::prepare_impl(const npu::MicrocodeView& mc, const uint8_t* weights, void* memory, size_t bytes,
-                                  uint8_t* workspace, size_t workspace_bytes) {
+                                  uint8_t* workspace, size_t workspace_bytes, Limits limits) {
   plans_ = nullptr;
   if (memory == nullptr) return bad(Error::InvalidArgument, "prepare memory is null");
   if (reinterpret_cast<uintptr_t>(memory) % npu::kAlignment != 0)
@@ -1234,7 +1321,7 @@ CallStatus Executor::prepare_impl(const npu::MicrocodeView& mc, const uint8_t* w
   if (workspace != nullptr && reinterpret_cast<uintptr_t>(workspace) % npu::kAlignment != 0)
     return bad(Error::InvalidArgument, "workspace is not 16-byte aligned");
   Arena measure;
-  CallStatus s = walk(mc, weights, measure, nullptr);
+  CallStatus s = walk(mc, weights, limits, measure, nullptr);
   if (!s.ok()) return s;
   // Layout: plan pointers, workspace (at a 64-byte offset) unless the caller supplies it, prepared
   // states.
@@ -1251,7 +1338,7 @@ CallStatus Executor::prepare_impl(const npu::MicrocodeView& mc, const uint8_t* w
   fill.base = base + ws_off + own_ws;
   fill.cap = bytes - (ws_off + own_ws);
   const void** plans = reinterpret_cast<const void**>(base);
-  s = walk(mc, weights, fill, plans);
+  s = walk(mc, weights, limits, fill, plans);
   if (!s.ok()) return s;
   mc_ = mc;
   weights_ = weights;

@@ -21,6 +21,13 @@
 
 namespace neutron::kernel_calls {
 
+// Whose limits prepare() checks the kernels' geometry against. kNpu: the Neutron NPU's (kernel,
+// stride, dilation and padding <= 4096, kH * kW * Cin/group < 65536), for payloads the simulated
+// NPU runs. kCpu: the CPU kernels' own (geometry up to the 2^24 tensor dimension limit, the int32
+// accumulator bound), for CPU kernel calls: they run exactly what the partitioner kept off the NPU
+// because it exceeds an NPU limit.
+enum class Limits : uint8_t { kCpu, kNpu };
+
 struct CallStatus {
   Error error = Error::Ok;
   const char* message = "ok";
@@ -48,11 +55,13 @@ class Executor {
  public:
   // Bytes prepare() needs for this microcode (validates the kernels' arguments as prepare does).
   // `weights` is the weights section (16-byte aligned, header word 7 bytes).
-  static CallStatus required_memory(const npu::MicrocodeView& mc, const uint8_t* weights, size_t* bytes);
+  static CallStatus required_memory(const npu::MicrocodeView& mc, const uint8_t* weights, size_t* bytes,
+                                    Limits limits = Limits::kCpu);
 
   // `memory`: at least required_memory() bytes, 16-byte aligned; it must outlive the executor
   // (as must the microcode and the weights).
-  CallStatus prepare(const npu::MicrocodeView& mc, const uint8_t* weights, void* memory, size_t bytes);
+  CallStatus prepare(const npu::MicrocodeView& mc, const uint8_t* weights, void* memory, size_t bytes,
+                     Limits limits = Limits::kCpu);
 
   // The same with the workspace (the kernels' working memory: im2col tiles, accumulators, and
   // prepare()'s repacking buffer) supplied by the caller: required_memory() then reports it
@@ -60,9 +69,9 @@ class Executor {
   // RunBuffers::workspace, so executors that never run at the same time can share one (the host
   // executor runs one per int8 node).
   static CallStatus required_memory(const npu::MicrocodeView& mc, const uint8_t* weights, size_t* bytes,
-                                    size_t* workspace_bytes);
+                                    size_t* workspace_bytes, Limits limits = Limits::kCpu);
   CallStatus prepare(const npu::MicrocodeView& mc, const uint8_t* weights, void* memory, size_t bytes,
-                     uint8_t* workspace, size_t workspace_bytes);
+                     uint8_t* workspace, size_t workspace_bytes, Limits limits = Limits::kCpu);
 
   // Runs every instruction in order. Buffers must hold what the tensor table says.
   CallStatus run(const RunBuffers& buffers, const PrefetchHooks* hooks) const;
@@ -73,7 +82,7 @@ class Executor {
 
  private:
   CallStatus prepare_impl(const npu::MicrocodeView& mc, const uint8_t* weights, void* memory, size_t bytes,
-                          uint8_t* workspace, size_t workspace_bytes);
+                          uint8_t* workspace, size_t workspace_bytes, Limits limits);
 
   npu::MicrocodeView mc_;
   const uint8_t* weights_ = nullptr;

@@ -60,6 +60,15 @@ inline void for_each_outer(const StridedCopyParams& p, unsigned skip, F f) {
   }
 }
 
+// The tiled transpose when the output's last dim has only N elements (an NCHW image with 1 to 4
+// channels going NHWC): N input streams read in step, one output stream; a loop bound known at
+// compile time, where the generic tiles would spend their time on loop overhead.
+template <int N, typename T>
+void transpose_narrow(int64_t nq, int64_t osq, int64_t s, const T* ib, T* ob) {
+  for (int64_t i = 0; i < nq; ++i)
+    for (int j = 0; j < N; ++j) ob[i * osq + j] = ib[i + j * s];
+}
+
 template <typename T>
 void strided_copy_typed(const StridedCopyParams& p, const T* in, T* out) {
   const int last = p.rank - 1;
@@ -68,6 +77,17 @@ void strided_copy_typed(const StridedCopyParams& p, const T* in, T* out) {
   if (p.tile_dim >= 0) {
     const int q = p.tile_dim;
     const int64_t nq = p.dims[q], osq = p.out_strides[q];
+    if (n <= 4) {
+      for_each_outer(p, (1u << last) | (1u << q), [&](int64_t io, int64_t oo) {
+        switch (n) {
+          case 1: return transpose_narrow<1>(nq, osq, s, in + io, out + oo);
+          case 2: return transpose_narrow<2>(nq, osq, s, in + io, out + oo);
+          case 3: return transpose_narrow<3>(nq, osq, s, in + io, out + oo);
+          default: return transpose_narrow<4>(nq, osq, s, in + io, out + oo);
+        }
+      });
+      return;
+    }
     constexpr int64_t B = sizeof(T) <= 2 ? 32 : 16;
     for_each_outer(p, (1u << last) | (1u << q), [&](int64_t io, int64_t oo) {
       const T* ib = in + io;

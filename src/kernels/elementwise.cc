@@ -2,6 +2,9 @@
 
 #include <type_traits>
 
+#include "kernels/cpu_isa.h"
+#include "kernels/f32_isa.h"
+
 namespace neutron {
 
 bool prepare_broadcast(Span<const int64_t> a, Span<const int64_t> b, BroadcastParams* p) {
@@ -146,6 +149,18 @@ void binary_broadcast(BinaryOp op, const BroadcastParams& p, const T* a, const T
     case BinaryOp::Max: return run_broadcast(p, a, b, out, [](T x, T y) { return x < y ? y : x; });
     case BinaryOp::Min: return run_broadcast(p, a, b, out, [](T x, T y) { return y < x ? y : x; });
     case BinaryOp::PRelu: return run_broadcast(p, a, b, out, [](T x, T y) { return x < T(0) ? mul_op<T>(x, y) : x; });
+  }
+}
+
+void binary_f32_act(BinaryOp op, int64_t n, const float* a, const float* b, float* out, bool relu, float lo,
+                    float hi) {
+  const bool sub = op == BinaryOp::Sub;
+  switch (kernel_isa()) {
+#if defined(NEUTRON_F32_ISA_FILES)
+    case KernelIsa::kAvx512: f32_avx512::binary_act(n, a, b, out, sub, relu, lo, hi); return;
+    case KernelIsa::kAvx2: f32_avx2::binary_act(n, a, b, out, sub, relu, lo, hi); return;
+#endif
+    default: f32_base::binary_act(n, a, b, out, sub, relu, lo, hi); return;
   }
 }
 

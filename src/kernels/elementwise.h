@@ -42,4 +42,12 @@ bool prepare_broadcast(Span<const int64_t> a, Span<const int64_t> b, BroadcastPa
 template <typename T>
 void binary_broadcast(BinaryOp op, const BroadcastParams& p, const T* a, const T* b, T* out);
 
+// Float Add or Sub of two operands of the same shape (n elements) with a fused activation (the
+// fuse-activation pass folds a following Relu/Clip into the node): v = a op b, then if relu
+// v > 0 ? v : 0 (NaN and -0 give +0, as the Relu op), then the Clip op's clamp to [lo, hi] (an
+// infinite bound clamps nothing). The same floats as the separate ops; vectorized per ISA at run
+// time (cpu_isa.h). op must be Add or Sub.
+void binary_f32_act(BinaryOp op, int64_t n, const float* a, const float* b, float* out, bool relu, float lo,
+                    float hi);
+
 }  // namespace neutron

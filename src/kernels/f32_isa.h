@@ -4,6 +4,7 @@
 
 #include "kernels/conv2d_f32.h"
 #include "kernels/gemm_f32.h"
+#include "kernels/pool_f32.h"
 
 namespace neutron {
 // Output rows of the implicit-GEMM convolution: virtual row v is C row (v / vwidth) * valid +
@@ -24,6 +25,8 @@ struct ConvImplicitRowMap {
   bool conv_implicit_packed_available();                                                                        \
   void conv_implicit_packed(const Conv2DF32Params& p, const float* img, int64_t Wp, const float* packed_w,        \
                             const float* bias, float* y);                                                       \
+  void binary_act(int64_t n, const float* a, const float* b, float* out, bool sub, bool relu, float lo, float hi); \
+  void maxpool_nhwc(const Pool2DParams& p, const float* x, float* y);                                             \
   }
 NEUTRON_F32_DECLARE(f32_base)
 NEUTRON_F32_DECLARE(f32_avx2)

@@ -117,7 +117,11 @@ void pack_a(int64_t mc, int64_t kc, const float* a, int64_t lda, float* out) {
 // C tile [MR x (NP panels)] = epilogue(A[MR x kc] * B panels[kc x kGemmNr]), panel q at
 // b + q * panel_stride, nr columns in the last panel (the others are full). A is packed (pack_a)
 // when kPackA, else rows of stride lda.
-template <int MR, int NP, bool kPackA>
+// kPrefetch: the first row tile of a pass over a B slice, which meets the slice's lines first
+// (from L3 or memory when the weights outgrow L2, e.g. ResNet-18's 512 x 4608 layers, whose 49
+// output rows give the prefetchers little time): it asks for the lines kPrefetchK rows ahead.
+constexpr int64_t kPrefetchK = 48;
+template <int MR, int NP, bool kPackA, bool kPrefetch = false>
 inline void micro_tile(int64_t kc, const float* __restrict a, int64_t lda, const float* __restrict b,
                        int64_t panel_stride, float* __restrict c, int64_t ldc, int nr, const TileEpilogue& ep) {
   constexpr int kV = NP * kVecsPerRow;
@@ -127,6 +131,8 @@ inline void micro_tile(int64_t kc, const float* __restrict a, int64_t lda, const
   const float* ap[MR];
   for (int i = 0; i < MR; ++i) ap[i] = a + i * lda;
   for (int64_t k = 0; k < kc; ++k) {
+    if (kPrefetch)
+      for (int q = 0; q < NP; ++q) __builtin_prefetch(b + q * panel_stride + (k + kPrefetchK) * kGemmNr);
     Vec bv[kV];
     for (int q = 0; q < NP; ++q)
       for (int v = 0; v < kVecsPerRow; ++v)
@@ -174,6 +180,12 @@ template <int MR, int NP, bool kPackA>
 void tiles(int64_t mc, int64_t kc, const float* a, int64_t lda, const float* b, int64_t panel_stride, float* c,
            int64_t ldc, int nr, const TileEpilogue& ep) {
   int64_t i = 0;
+#if defined(__AVX__)
+  if (MR == kMr && kc >= 2 * kPrefetchK && i + MR <= mc) {
+    micro_tile<MR, NP, kPackA, true>(kc, a, lda, b, panel_stride, c, ldc, nr, ep);
+    i += MR;
+  }
+#endif
   for (; i + MR <= mc; i += MR)
     micro_tile<MR, NP, kPackA>(kc, a + i * lda, lda, b, panel_stride, c + i * ldc, ldc, nr, ep);
   if (i < mc) {
@@ -544,6 +556,108 @@ void depthwise_m1(const Conv2DF32Params& p, const float* x, const float* w, cons
         if (p.act_relu)
           for (int64_t c = 0; c < C; ++c) yp[c] = yp[c] > 0.0f ? yp[c] : 0.0f;
         if (clamp) clamp_inplace(yp, C, p.act_min, p.act_max);
+      }
+    }
+  }
+}
+
+// Same-shape float Add/Sub with a fused Relu/Clip (binary_f32_act, elementwise.h): per element
+// the sum (or difference) of the Add/Sub kernel, then v > 0 ? v : 0 as the Relu op, then the Clip
+// op's comparisons, so the same floats as the three separate passes.
+namespace {
+template <bool kSub, bool kRelu, bool kClamp>
+void binary_act_impl(int64_t n, const float* a, const float* b, float* out, float lo, float hi) {
+  const Vec zero = Vec{};
+  const Vec vlo = zero + lo, vhi = zero + hi;
+  int64_t i = 0;
+  for (; i + kVecLanes <= n; i += kVecLanes) {
+    Vec r = kSub ? load_vec(a + i) - load_vec(b + i) : load_vec(a + i) + load_vec(b + i);
+    if (kRelu) r = r > zero ? r : zero;
+    if (kClamp) {
+      r = r < vlo ? vlo : r;
+      r = vhi < r ? vhi : r;
+    }
+    store_vec(out + i, r);
+  }
+  for (; i < n; ++i) {
+    float v = kSub ? a[i] - b[i] : a[i] + b[i];
+    if (kRelu) v = v > 0.0f ? v : 0.0f;
+    if (kClamp) {
+      v = v < lo ? lo : v;
+      v = hi < v ? hi : v;
+    }
+    out[i] = v;
+  }
+}
+template <bool kSub>
+void binary_act_op(int64_t n, const float* a, const float* b, float* out, bool relu, float lo, float hi) {
+  const bool clamp = has_clamp(lo, hi);
+  if (relu)
+    clamp ? binary_act_impl<kSub, true, true>(n, a, b, out, lo, hi)
+          : binary_act_impl<kSub, true, false>(n, a, b, out, lo, hi);
+  else
+    clamp ? binary_act_impl<kSub, false, true>(n, a, b, out, lo, hi)
+          : binary_act_impl<kSub, false, false>(n, a, b, out, lo, hi);
+}
+}  // namespace
+
+void binary_act(int64_t n, const float* a, const float* b, float* out, bool sub, bool relu, float lo, float hi) {
+  if (sub)
+    binary_act_op<true>(n, a, b, out, relu, lo, hi);
+  else
+    binary_act_op<false>(n, a, b, out, relu, lo, hi);
+}
+
+// Float max pooling (pool_f32.h), NHWC: per output pixel, kDwVecs vectors of channels at a time
+// held in registers over the window's taps. Per element the same comparisons as the scalar
+// kernel (m < v ? v : m from -inf, so a NaN tap is skipped), hence the same floats.
+void maxpool_nhwc(const Pool2DParams& p, const float* x, float* y) {
+  const int64_t C = p.channels;
+  constexpr int64_t kBlock = kDwVecs * kVecLanes;
+  const Vec neg_inf = Vec{} - std::numeric_limits<float>::infinity();
+  for (int64_t n = 0; n < p.batch; ++n) {
+    const float* xb = x + n * p.in_h * p.in_w * C;
+    for (int64_t oh = 0; oh < p.out_h; ++oh) {
+      const int64_t ih0 = oh * p.stride_h - p.pad_top;
+      int64_t kh_lo, kh_hi;
+      valid_taps(ih0, p.dilation_h, p.kernel_h, p.in_h, &kh_lo, &kh_hi);
+      for (int64_t ow = 0; ow < p.out_w; ++ow) {
+        const int64_t iw0 = ow * p.stride_w - p.pad_left;
+        int64_t kw_lo, kw_hi;
+        valid_taps(iw0, p.dilation_w, p.kernel_w, p.in_w, &kw_lo, &kw_hi);
+        float* yp = y + ((n * p.out_h + oh) * p.out_w + ow) * C;
+        int64_t c = 0;
+        for (; c + kBlock <= C; c += kBlock) {
+          Vec m[kDwVecs];
+          for (int v = 0; v < kDwVecs; ++v) m[v] = neg_inf;
+          for (int64_t kh = kh_lo; kh < kh_hi; ++kh)
+            for (int64_t kw = kw_lo; kw < kw_hi; ++kw) {
+              const float* xp = xb + ((ih0 + kh * p.dilation_h) * p.in_w + iw0 + kw * p.dilation_w) * C + c;
+              for (int v = 0; v < kDwVecs; ++v) {
+                const Vec t = load_vec(xp + v * kVecLanes);
+                m[v] = m[v] < t ? t : m[v];
+              }
+            }
+          for (int v = 0; v < kDwVecs; ++v) store_vec(yp + c + v * kVecLanes, m[v]);
+        }
+        for (; c + kVecLanes <= C; c += kVecLanes) {
+          Vec m = neg_inf;
+          for (int64_t kh = kh_lo; kh < kh_hi; ++kh)
+            for (int64_t kw = kw_lo; kw < kw_hi; ++kw) {
+              const Vec t = load_vec(xb + ((ih0 + kh * p.dilation_h) * p.in_w + iw0 + kw * p.dilation_w) * C + c);
+              m = m < t ? t : m;
+            }
+          store_vec(yp + c, m);
+        }
+        for (; c < C; ++c) {
+          float m = -std::numeric_limits<float>::infinity();
+          for (int64_t kh = kh_lo; kh < kh_hi; ++kh)
+            for (int64_t kw = kw_lo; kw < kw_hi; ++kw) {
+              const float t = xb[((ih0 + kh * p.dilation_h) * p.in_w + iw0 + kw * p.dilation_w) * C + c];
+              m = m < t ? t : m;
+            }
+          yp[c] = m;
+        }
       }
     }
   }

@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <limits>
+#include <type_traits>
+
+#include "kernels/cpu_isa.h"
+#include "kernels/f32_isa.h"
 
 namespace neutron {
 namespace {
@@ -31,6 +35,15 @@ Error pool2d_prepare(const Pool2DParams& p) {
 
 template <typename T>
 void maxpool2d_nhwc(const Pool2DParams& p, const T* x, T* y) {
+  if constexpr (std::is_same<T, float>::value) {  // vectorized per ISA (f32_simd_impl.h), same floats
+    switch (kernel_isa()) {
+#if defined(NEUTRON_F32_ISA_FILES)
+      case KernelIsa::kAvx512: return f32_avx512::maxpool_nhwc(p, x, y);
+      case KernelIsa::kAvx2: return f32_avx2::maxpool_nhwc(p, x, y);
+#endif
+      default: return f32_base::maxpool_nhwc(p, x, y);
+    }
+  }
   const int64_t C = p.channels;
   for (int64_t n = 0; n < p.batch; ++n) {
     const T* xb = x + n * p.in_h * p.in_w * C;

@@ -1,5 +1,7 @@
 #include "kernels/reduce.h"
 
+#include <algorithm>
+#include <cmath>
 #include <limits>
 #include <type_traits>
 
@@ -152,6 +154,24 @@ void reduce(ReduceOp op, const ReduceParams& p, const T* x, T* y) {
       }
       return;
   }
+}
+
+void reduce_l2_f32(const ReduceParams& p, const float* x, float* y, float* scratch) {
+  for (int64_t i = 0; i < p.in_count; ++i) scratch[i] = x[i] * x[i];
+  run_reduce<float, SumOp<float>>(p, scratch, y);
+  for (int64_t i = 0; i < p.out_count; ++i) y[i] = std::sqrt(y[i]);
+}
+
+void l2_normalize_f32(int64_t outer, int64_t n, int64_t inner, double eps, const float* x, float* y) {
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      const float* xr = x + o * n * inner + i;
+      float* yr = y + o * n * inner + i;
+      double ss = 0;
+      for (int64_t k = 0; k < n; ++k) ss += double(xr[k * inner]) * double(xr[k * inner]);
+      const double d = std::max(std::sqrt(ss), eps);
+      for (int64_t k = 0; k < n; ++k) yr[k * inner] = d > 0 ? float(double(xr[k * inner]) / d) : 0.0f;
+    }
 }
 
 template void reduce<float>(ReduceOp, const ReduceParams&, const float*, float*);

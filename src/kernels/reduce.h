@@ -39,4 +39,11 @@ bool prepare_reduce(Span<const int64_t> shape, Span<const int64_t> axes, ReduceP
 template <typename T>
 void reduce(ReduceOp op, const ReduceParams& p, const T* x, T* y);
 
+// ReduceL2: sqrt of the sum of squares; `scratch` holds in_count floats (the squares).
+void reduce_l2_f32(const ReduceParams& p, const float* x, float* y, float* scratch);
+
+// L2 normalization along one axis of [outer, n, inner]: y = x / max(||x||_2, eps), with the norm
+// accumulated in double; a vector whose divisor is 0 (all zeros, eps 0) gives 0.
+void l2_normalize_f32(int64_t outer, int64_t n, int64_t inner, double eps, const float* x, float* y);
+
 }  // namespace neutron

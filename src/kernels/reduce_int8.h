@@ -35,4 +35,17 @@ inline size_t reduce_sum_int8_scratch_bytes(const ReduceInt8Params& p) {
 // Mean and Sum (they differ only in the multiplier). `scratch` holds the accumulators.
 void reduce_sum_int8(const ReduceInt8Params& p, const int8_t* x, int8_t* y, void* scratch);
 
+// L2 normalization along one axis of [outer, n, inner] (LpNormalization p = 2, F.normalize):
+//   ss = sum_k (q_k - z_in)^2                                   exact in int64
+//   y  = quantize_real((q - z_in) / max(sqrt(ss), eps / s_in), s_out, z_out)   in double
+// which is x / max(||x||, eps) of the dequantized x, quantized half to even; a zero divisor gives
+// the zero point. Usual output parameters: s_out = 1/128, z_out = 0 (the result is in [-1, 1]).
+struct L2NormInt8Params {
+  int64_t outer = 1, n = 1, inner = 1;
+  int32_t input_zero_point = 0, output_zero_point = 0;
+  double eps_over_in_scale = 0;  // eps / s_in
+  double out_scale = 1;          // s_out
+};
+void l2_normalize_int8(const L2NormInt8Params& p, const int8_t* x, int8_t* y);
+
 }  // namespace neutron

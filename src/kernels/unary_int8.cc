@@ -1,5 +1,6 @@
 #include "kernels/unary_int8.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "kernels/requantize.h"
@@ -48,6 +49,17 @@ void build_unary_int8_table(const UnaryParams& p, double in_scale, int32_t in_ze
 
 void unary_int8_lut(const int8_t table[256], const int8_t* x, int8_t* y, size_t n) {
   for (size_t i = 0; i < n; ++i) y[i] = table[uint8_t(x[i] + 128)];
+}
+
+void channel_int8_lut(const int8_t* tables, int64_t channels, int64_t inner, const int8_t* x, int8_t* y, size_t n) {
+  size_t i = 0;
+  while (i < n) {  // runs of `inner` elements share one table
+    for (int64_t c = 0; c < channels && i < n; ++c) {
+      const int8_t* t = tables + c * 256;
+      const size_t end = std::min(n, i + size_t(inner));
+      for (; i < end; ++i) y[i] = t[uint8_t(x[i] + 128)];
+    }
+  }
 }
 
 }  // namespace neutron

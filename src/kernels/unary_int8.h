@@ -22,4 +22,8 @@ void build_unary_int8_table(const UnaryParams& p, double in_scale, int32_t in_ze
 // y[i] = table[x[i] + 128]. x and y may be the same buffer.
 void unary_int8_lut(const int8_t table[256], const int8_t* x, int8_t* y, size_t n);
 
+// One table per channel of one axis: y[i] = tables[(i / inner) % channels][x[i] + 128] (PRelu's
+// per-channel slopes). x and y may be the same buffer.
+void channel_int8_lut(const int8_t* tables, int64_t channels, int64_t inner, const int8_t* x, int8_t* y, size_t n);
+
 }  // namespace neutron

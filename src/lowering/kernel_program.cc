@@ -24,6 +24,7 @@ const char* blob_kind_name(BlobKind k) {
     case BlobKind::kSoftmaxTable: return "softmax_table";
     case BlobKind::kNormTable: return "norm_table";
     case BlobKind::kConstant: return "constant";
+    case BlobKind::kParams: return "params";
   }
   return "?";
 }

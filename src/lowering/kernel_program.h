@@ -56,6 +56,7 @@ enum class BlobKind : uint8_t {
   kSoftmaxTable, // float64 [257]: exp(-s_in * d) for d in 0..255, then s_out (kernels/softmax_int8.h)
   kConstant,     // an int8 constant operand (a weights-region tensor), as is
   kNormTable,    // float64 [2n + 1]: LayerNorm a[n], b[n], eps_q (kernels/layer_norm_int8.h)
+  kParams,       // float64 kernel parameters (L2Norm: eps / s_in, s_out)
 };
 const char* blob_kind_name(BlobKind k);
 

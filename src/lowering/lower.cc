@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <functional>
 #include <limits>
 
 #include "lowering/lowering.h"
@@ -61,6 +62,30 @@ class Lowering {
   StatusOr<Dims> dims_of(NodeId id, TensorId t) const;
   // Maps an axis of a rank-`rank` IR tensor to its NHWC index (rank <= 4 only).
   static int nhwc_axis(size_t rank, int64_t axis) { return int(axis) + 4 - int(rank); }
+  // Rank above 4 (5-D and up): the op's tensors, aligned axis by axis (same rank R), folded to at
+  // most 4 axes without moving an element. An axis of size 1 in every tensor is dropped; two
+  // neighbouring axes merge when `can_merge(i, j)` (the op treats them alike) and every tensor
+  // either spans both or broadcasts over both. `groups` gets the original axes of each folded axis.
+  // `max_groups` 0: any number of groups (then `folded` is left empty when there are more than 4).
+  Status fold_axes(NodeId id, const std::vector<Shape>& shapes, const std::function<bool(size_t, size_t)>& can_merge,
+                   std::vector<Dims>* folded, std::vector<std::vector<size_t>>* groups, size_t max_groups = 4) const;
+  // tensor(id, t) viewed with `d` (an alias when its own dims differ).
+  StatusOr<uint32_t> tensor_as(NodeId id, TensorId t, const Dims& d) {
+    ASSIGN_OR_RETURN(uint32_t k, tensor(id, t));
+    return p_.tensors[k].dims == d ? k : alias(k, d, ".4d");
+  }
+  // Ops that read axes from the IR shape take rank > 4 only as leading 1s (dims_of drops them).
+  Status check_rank4_or_leading_ones(NodeId id, TensorId t) const {
+    const Shape& s = g_.tensor(t).shape;
+    size_t non_unit = 0, lead = 0;
+    while (lead < s.size() && s[lead] == 1) ++lead;
+    for (int64_t v : s) non_unit += v != 1;
+    CHECK_OR_RETURN(s.size() <= 4 || s.size() - lead <= 4, Error::NotSupported, describe(g_, id), ": tensor '",
+                    g_.tensor(t).name, "' ", shape_str(s), " has rank ", s.size(), " (", non_unit,
+                    " dimensions that are not 1); ", op_kind_name(g_.node(id).kind),
+                    " is lowered for at most 4 dimensions besides leading 1s");
+    return Status::OK();
+  }
   // The program tensor of an IR tensor: boundary tensors were created by run(); int8 constants get
   // a weights-region tensor; everything else a scratch tensor on first use.
   StatusOr<uint32_t> tensor(NodeId id, TensorId t);
@@ -154,6 +179,21 @@ class Lowering {
   // ---- ops ----
   Status lower_node(NodeId id);
   Status lower_conv(NodeId id);
+  Status lower_conv_transpose(NodeId id);
+  // The shared tail of Conv and ConvTranspose: the kernel call on NHWC tensors ti -> to, weights
+  // logical OHWI [cout][kh][kw][cin_g].
+  struct ConvCall {
+    int32_t kh = 1, kw = 1, stride_h = 1, stride_w = 1, dil_h = 1, dil_w = 1;
+    int32_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+    int32_t group = 1, cout = 0, cin_g = 0;
+    bool depthwise = false;
+  };
+  void emit_conv(NodeId id, uint32_t ti, uint32_t to, TensorId y, const ConvCall& cc, std::vector<uint8_t> ohwi,
+                 const std::vector<int32_t>& bias, const std::vector<FixedMultiplier>& mult);
+  // Conv and ConvTranspose: checks of the quantization and the requantization per output channel
+  // (weight scale of output channel c: wscale[c]).
+  Status conv_requant(NodeId id, TensorId x, TensorId b, TensorId y, const std::vector<double>& wscale,
+                      std::vector<int32_t>* bias, std::vector<FixedMultiplier>* mult);
   Status lower_fc(NodeId id);
   Status lower_batch_matmul(NodeId id);
   Status lower_reduce(NodeId id);
@@ -161,6 +201,8 @@ class Lowering {
   Status lower_pool(NodeId id);
   Status lower_binary(NodeId id);
   Status lower_unary(NodeId id);
+  Status lower_prelu(NodeId id);
+  Status lower_l2_norm(NodeId id);
   Status lower_softmax(NodeId id);
   Status lower_layer_norm(NodeId id);
   Status lower_where(NodeId id);
@@ -171,6 +213,8 @@ class Lowering {
   Status lower_split(NodeId id);
   Status lower_concat(NodeId id);
   Status lower_transpose(NodeId id);
+  Status lower_transpose_by_moves(NodeId id, const std::vector<std::vector<size_t>>& groups,
+                                  const std::vector<int64_t>& inv);
   Status lower_copy(NodeId id);
   Status lower_resize(NodeId id);
 
@@ -188,19 +232,76 @@ class Lowering {
 
 StatusOr<Dims> Lowering::dims_of(NodeId id, TensorId t) const {
   Shape s = g_.tensor(t).shape;
-  while (s.size() > 4 && s[0] == 1) s.erase(s.begin());
-  CHECK_OR_RETURN(s.size() <= 4, Error::NotSupported, where(id), ": tensor '", g_.tensor(t).name, "' ",
-                  shape_str(g_.tensor(t).shape), " has more than 4 dimensions that are not 1");
-  Dims d{{1, 1, 1, 1}};
-  for (size_t i = 0; i < s.size(); ++i) {
-    CHECK_OR_RETURN(s[i] != 0, Error::NotSupported, where(id), ": tensor '", g_.tensor(t).name, "' ",
+  for (int64_t v : s) {
+    CHECK_OR_RETURN(v != 0, Error::NotSupported, where(id), ": tensor '", g_.tensor(t).name, "' ",
                     shape_str(g_.tensor(t).shape), " is empty; program files hold no empty tensors (an empty slice "
                     "is supported only as a Concat input, which is dropped)");
-    CHECK_OR_RETURN(s[i] >= 1 && s[i] <= kMaxDim, Error::NotSupported, where(id), ": tensor '",
-                    g_.tensor(t).name, "' ", shape_str(g_.tensor(t).shape), " has a dimension outside [1, 2^24]");
-    d[4 - s.size() + i] = int32_t(s[i]);
+    CHECK_OR_RETURN(v >= 1 && v <= kMaxDim, Error::NotSupported, where(id), ": tensor '", g_.tensor(t).name, "' ",
+                    shape_str(g_.tensor(t).shape), " has a dimension outside [1, 2^24]");
   }
+  // Rank above 4: 1s dropped (leading ones first), then leading dims merged. Memory order is kept,
+  // so element-wise ops and copies see the same bytes; ops that read axes fold their own views
+  // (fold_axes) or refuse (check_rank4_or_leading_ones).
+  while (s.size() > 4 && s[0] == 1) s.erase(s.begin());
+  for (size_t i = 0; s.size() > 4 && i < s.size();) {
+    if (s[i] == 1) {
+      s.erase(s.begin() + std::ptrdiff_t(i));
+    } else {
+      ++i;
+    }
+  }
+  while (s.size() > 4) {
+    s[1] *= s[0];
+    s.erase(s.begin());
+    CHECK_OR_RETURN(s[0] <= kMaxDim, Error::NotSupported, where(id), ": tensor '", g_.tensor(t).name, "' ",
+                    shape_str(g_.tensor(t).shape), " folds to a dimension above 2^24");
+  }
+  Dims d{{1, 1, 1, 1}};
+  for (size_t i = 0; i < s.size(); ++i) d[4 - s.size() + i] = int32_t(s[i]);
   return d;
+}
+
+Status Lowering::fold_axes(NodeId id, const std::vector<Shape>& shapes,
+                           const std::function<bool(size_t, size_t)>& can_merge, std::vector<Dims>* folded,
+                           std::vector<std::vector<size_t>>* groups, size_t max_groups) const {
+  const size_t rank = shapes.front().size();
+  Shape full(rank, 1);
+  for (const Shape& s : shapes)
+    for (size_t i = 0; i < rank; ++i) full[i] = std::max(full[i], s[i]);
+  const auto bcast = [&](const Shape& s, size_t i) { return s[i] == 1 && full[i] != 1; };
+  groups->clear();
+  for (size_t i = 0; i < rank; ++i) {
+    if (full[i] == 1) continue;  // 1 in every tensor
+    if (!groups->empty()) {
+      const size_t j = groups->back().back();
+      bool ok = can_merge(j, i);
+      for (const Shape& s : shapes) ok = ok && bcast(s, j) == bcast(s, i);
+      if (ok) {
+        groups->back().push_back(i);
+        continue;
+      }
+    }
+    groups->push_back({i});
+  }
+  size_t non_unit = 0;
+  for (int64_t v : full) non_unit += v != 1;
+  CHECK_OR_RETURN(max_groups == 0 || groups->size() <= max_groups, Error::NotSupported, describe(g_, id), ": ",
+                  op_kind_name(g_.node(id).kind), " over rank ", rank, " (", non_unit, " dimensions that are not 1, ",
+                  shape_str(full), ") does not fold to 4 dimensions");
+  folded->clear();
+  if (groups->size() > 4) return Status::OK();
+  for (const Shape& s : shapes) {
+    Dims d{{1, 1, 1, 1}};
+    const size_t lead = 4 - groups->size();
+    for (size_t k = 0; k < groups->size(); ++k) {
+      int64_t v = 1;
+      for (size_t i : (*groups)[k]) v *= s[i];
+      CHECK_OR_RETURN(v <= kMaxDim, Error::NotSupported, describe(g_, id), ": folded dimension above 2^24");
+      d[lead + k] = int32_t(v);
+    }
+    folded->push_back(d);
+  }
+  return Status::OK();
 }
 
 StatusOr<uint32_t> Lowering::tensor(NodeId id, TensorId t) {
@@ -345,7 +446,26 @@ Status Lowering::run() {
 Status Lowering::lower_node(NodeId id) {
   const Node& n = g_.node(id);
   switch (n.kind) {
+    // Element-wise ops, copies and Softmax (which reads its axis from the IR shape) take any rank
+    // (dims_of keeps memory order); binary, pad, transpose and reduce fold rank above 4 themselves.
+    case OpKind::Conv:
+    case OpKind::Gemm:
+    case OpKind::MatMul:
+    case OpKind::MaxPool:
+    case OpKind::AveragePool:
+    case OpKind::GlobalAveragePool:
+    case OpKind::GlobalMaxPool:
+    case OpKind::Resize:
+      for (const auto* ts : {&n.inputs, &n.outputs})
+        for (TensorId t : *ts)
+          if (t != kNoTensor && !g_.tensor(t).is_constant()) RETURN_IF_ERROR(check_rank4_or_leading_ones(id, t));
+      break;
+    default:
+      break;
+  }
+  switch (n.kind) {
     case OpKind::Conv: return lower_conv(id);
+    case OpKind::ConvTranspose: return lower_conv_transpose(id);
     case OpKind::Gemm: return lower_fc(id);
     case OpKind::MatMul: {
       const TensorId b = n.inputs.size() > 1 ? n.input(1) : kNoTensor;
@@ -376,6 +496,8 @@ Status Lowering::lower_node(NodeId id) {
     case OpKind::Erf:
     case OpKind::Gelu:
     case OpKind::Pow: return lower_unary(id);
+    case OpKind::PRelu: return lower_prelu(id);
+    case OpKind::LpNormalization: return lower_l2_norm(id);
     case OpKind::Softmax: return lower_softmax(id);
     case OpKind::LayerNormalization: return lower_layer_norm(id);
     case OpKind::Where: return lower_where(id);
@@ -437,17 +559,11 @@ Status Lowering::lower_conv(NodeId id) {
                   ": the NPU Conv is 2-D only");
   const bool depthwise = group > 1 && group == in.c && cout % in.c == 0;
 
-  // Requantization: s_in * s_w[c] / s_out per output channel, bias in accumulator units.
-  const double sx = int8::scale_of(g_, x), sy = int8::scale_of(g_, y);
-  std::vector<double> acc_scale(static_cast<size_t>(cout));
-  std::vector<FixedMultiplier> mult(static_cast<size_t>(cout));
-  for (int64_t c = 0; c < cout; ++c) {
-    acc_scale[size_t(c)] = sx * double(wq.scale[wq.per_axis() ? size_t(c) : 0]);
-    RETURN_IF_ERROR(int8::make_multiplier(g_, id, acc_scale[size_t(c)] / sy, str_cat("s_in * s_w[", c, "] / s_out"),
-                                          &mult[size_t(c)]));
-  }
-  std::vector<int32_t> bias(size_t(cout), 0);
-  if (b != kNoTensor) RETURN_IF_ERROR(int8::bias_to_accumulator_units(g_, id, b, acc_scale, 1.0, &bias));
+  std::vector<double> wscale(static_cast<size_t>(cout));
+  for (int64_t c = 0; c < cout; ++c) wscale[size_t(c)] = double(wq.scale[wq.per_axis() ? size_t(c) : 0]);
+  std::vector<int32_t> bias;
+  std::vector<FixedMultiplier> mult;
+  RETURN_IF_ERROR(conv_requant(id, x, b, y, wscale, &bias, &mult));
 
   // OIHW -> OHWI (logical; pack-weights pads the channels).
   const int8_t* src = wt.data->data<int8_t>();
@@ -467,36 +583,225 @@ Status Lowering::lower_conv(NodeId id) {
     ti = to_nhwc(id, ti, in);
     to = nhwc_temp(id, to, out);
   }
+  ConvCall cc;
+  cc.kh = int32_t(kh);
+  cc.kw = int32_t(kw);
+  cc.stride_h = int32_t(st[0]);
+  cc.stride_w = int32_t(st[1]);
+  cc.dil_h = int32_t(dl[0]);
+  cc.dil_w = int32_t(dl[1]);
+  cc.pad_top = int32_t(pads[0]);
+  cc.pad_left = int32_t(pads[1]);
+  cc.pad_bottom = int32_t(pads[2]);
+  cc.pad_right = int32_t(pads[3]);
+  cc.group = int32_t(group);
+  cc.cout = int32_t(cout);
+  cc.cin_g = int32_t(cin_g);
+  cc.depthwise = depthwise;
+  emit_conv(id, ti, to, y, cc, std::move(ohwi), bias, mult);
+  if (!channels_last) from_nhwc(id, to, y_nchw);
+  return Status::OK();
+}
+
+Status Lowering::conv_requant(NodeId id, TensorId x, TensorId b, TensorId y, const std::vector<double>& wscale,
+                              std::vector<int32_t>* bias, std::vector<FixedMultiplier>* mult) {
+  // Requantization: s_in * s_w[c] / s_out per output channel, bias in accumulator units.
+  const double sx = int8::scale_of(g_, x), sy = int8::scale_of(g_, y);
+  const size_t cout = wscale.size();
+  std::vector<double> acc_scale(cout);
+  mult->assign(cout, FixedMultiplier{});
+  for (size_t c = 0; c < cout; ++c) {
+    acc_scale[c] = sx * wscale[c];
+    RETURN_IF_ERROR(int8::make_multiplier(g_, id, acc_scale[c] / sy, str_cat("s_in * s_w[", c, "] / s_out"),
+                                          &(*mult)[c]));
+  }
+  bias->assign(cout, 0);
+  if (b != kNoTensor) RETURN_IF_ERROR(int8::bias_to_accumulator_units(g_, id, b, acc_scale, 1.0, bias));
+  return Status::OK();
+}
+
+void Lowering::emit_conv(NodeId id, uint32_t ti, uint32_t to, TensorId y, const ConvCall& cc, std::vector<uint8_t> ohwi,
+                         const std::vector<int32_t>& bias, const std::vector<FixedMultiplier>& mult) {
   npu::ConvArgs a{};
   a.input = ti;
   a.output = to;
-  a.kernel_h = int32_t(kh);
-  a.kernel_w = int32_t(kw);
-  a.stride_h = int32_t(st[0]);
-  a.stride_w = int32_t(st[1]);
-  a.dilation_h = int32_t(dl[0]);
-  a.dilation_w = int32_t(dl[1]);
-  a.pad_top = int32_t(pads[0]);
-  a.pad_left = int32_t(pads[1]);
-  a.pad_bottom = int32_t(pads[2]);
-  a.pad_right = int32_t(pads[3]);
-  a.groups = int32_t(group);
-  const int32_t pad_i = depthwise ? 1 : opt_.channel_multiple;
-  a.in_c_padded = round_up(int32_t(cin_g), pad_i);
-  a.out_c_padded = round_up(int32_t(cout), opt_.channel_multiple);
+  a.kernel_h = cc.kh;
+  a.kernel_w = cc.kw;
+  a.stride_h = cc.stride_h;
+  a.stride_w = cc.stride_w;
+  a.dilation_h = cc.dil_h;
+  a.dilation_w = cc.dil_w;
+  a.pad_top = cc.pad_top;
+  a.pad_left = cc.pad_left;
+  a.pad_bottom = cc.pad_bottom;
+  a.pad_right = cc.pad_right;
+  a.groups = cc.group;
+  const int32_t pad_i = cc.depthwise ? 1 : opt_.channel_multiple;
+  a.in_c_padded = round_up(cc.cin_g, pad_i);
+  a.out_c_padded = round_up(cc.cout, opt_.channel_multiple);
   int8::fused_activation_range(g_, id, y, &a.act_min, &a.act_max);
   a.tile_rows = 0;
 
   const uint32_t wb = add_blob(id, "weights", BlobKind::kConvWeights, std::move(ohwi));
-  p_.blobs[wb].dims = {int32_t(cout), int32_t(kh), int32_t(kw), int32_t(cin_g)};
+  p_.blobs[wb].dims = {cc.cout, cc.kh, cc.kw, cc.cin_g};
   p_.blobs[wb].pad_o = opt_.channel_multiple;
   p_.blobs[wb].pad_i = pad_i;
   const uint32_t bb = add_blob(id, "bias", BlobKind::kBias, to_bytes(bias));
   const uint32_t mb = add_blob(id, "multipliers", BlobKind::kMultipliers, to_bytes(mult));
-  KernelCall& c = call(depthwise ? Opcode::kDepthwiseConv2D : Opcode::kConv2D, id, a, {ti}, {to});
+  KernelCall& c = call(cc.depthwise ? Opcode::kDepthwiseConv2D : Opcode::kConv2D, id, a, {ti}, {to});
   ref(c, WORD_OF(ConvArgs, weights_offset), wb);
   ref(c, WORD_OF(ConvArgs, bias_offset), bb);
   ref(c, WORD_OF(ConvArgs, multipliers_offset), mb);
+}
+
+// ---------------------------------------------------------------------------------------------
+// ConvTranspose: zero insertion, then a stride-1 Conv with the flipped, transposed kernel, so any
+// stride runs on the Conv kernels (no stride limit) with the same integers as a direct scatter:
+//   y[o] = sum_{i, k: o = i*s - p + k*d} x[i] w[k]  =  conv(u, w[K-1-k]) with u[i*s] = x[i], else 0
+// Zero insertion along W: x viewed [1, N*H*W, 1, C], a Pad of s_w - 1 zero-point columns after each
+// pixel, viewed [N, H, W*s_w, C]; along H likewise on whole rows. The conv's padding is
+// d*(K-1) - pad_begin before and d*(K-1) - pad_end + output_padding - (s - 1) after (the s - 1
+// trailing inserted zeros are already there); a negative one becomes a Slice of the zero-inserted
+// input. Weights [Cin, Cout/g, kH, kW] -> OHWI [Cout][kH][kW][Cin/g], flipped. The zero point
+// stands for the real 0, so inserted and padded positions add nothing to the accumulators.
+
+Status Lowering::lower_conv_transpose(NodeId id) {
+  const Node& n = g_.node(id);
+  const TensorId x = n.input(0), w = n.input(1), b = n.input(2), y = n.outputs.empty() ? kNoTensor : n.outputs[0];
+  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, x, "input"));
+  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, y, "output"));
+  CHECK_OR_RETURN(w != kNoTensor, Error::InvalidModel, describe(g_, id), ": missing weights");
+  const Tensor& wt = g_.tensor(w);
+  CHECK_OR_RETURN(wt.is_constant() && wt.dtype == DType::I8 && wt.is_quantized() && wt.shape.size() == 4,
+                  Error::NotSupported, describe(g_, id), ": weights '", wt.name,
+                  "' must be a constant int8 [Cin, Cout/group, kH, kW] tensor with quantization parameters");
+  const bool channels_last = n.attrs.get_int("channels_last", 0) != 0;
+  CHECK_OR_RETURN(channels_last || opt_.transpose_nchw, Error::NotSupported, describe(g_, id),
+                  ": the NPU runs ConvTranspose channels-last; run layout-nhwc on the partition first");
+  ASSIGN_OR_RETURN(int8::Dims4 in, int8::spatial_dims(g_, id, x, channels_last));
+  ASSIGN_OR_RETURN(int8::Dims4 out, int8::spatial_dims(g_, id, y, channels_last));
+  const int64_t group = n.attrs.get_int("group", 1);
+  const int64_t cin = wt.shape[0], cout_g = wt.shape[1], kh = wt.shape[2], kw = wt.shape[3];
+  CHECK_OR_RETURN(group >= 1 && cin == in.c && cin % group == 0 && cout_g * group == out.c, Error::InvalidModel,
+                  describe(g_, id), ": weights ", shape_str(wt.shape), " with group ", group, " do not fit input channels ",
+                  in.c, " and output channels ", out.c);
+  const int64_t cout = out.c, cin_g = cin / group;
+  // Per output channel: axis 1 with one group; axis 0 when each group has one output channel.
+  const QuantParams& wq = wt.quant;
+  CHECK_OR_RETURN(!wq.per_axis() || (wq.axis == 1 && int64_t(wq.scale.size()) == cout_g && group == 1) ||
+                      (wq.axis == 0 && int64_t(wq.scale.size()) == cin && cout_g == 1 && cin_g == 1),
+                  Error::NotSupported, describe(g_, id), ": weights '", wt.name,
+                  "' must be quantized per tensor or per output channel");
+  for (int32_t z : wq.zero_point)
+    CHECK_OR_RETURN(z == 0, Error::NotSupported, describe(g_, id), ": weights '", wt.name, "' have zero point ", z,
+                    "; the NPU needs symmetric weights");
+  const std::vector<int64_t> st = n.attrs.get_ints("strides", {1, 1});
+  const std::vector<int64_t> dl = n.attrs.get_ints("dilations", {1, 1});
+  const std::vector<int64_t> pads = n.attrs.get_ints("pads", {0, 0, 0, 0});
+  const std::vector<int64_t> op = n.attrs.get_ints("output_padding", {0, 0});
+  CHECK_OR_RETURN(st.size() == 2 && dl.size() == 2 && pads.size() == 4 && op.size() == 2, Error::NotSupported,
+                  describe(g_, id), ": the int8 ConvTranspose is 2-D only");
+  for (int a = 0; a < 2; ++a)
+    CHECK_OR_RETURN(st[size_t(a)] >= 1 && st[size_t(a)] <= 64 && dl[size_t(a)] >= 1 && op[size_t(a)] >= 0 &&
+                        op[size_t(a)] < std::max(st[size_t(a)], dl[size_t(a)]),
+                    Error::NotSupported, describe(g_, id), ": strides ", st, ", dilations ", dl, ", output_padding ", op,
+                    ": output_padding must be below the stride or the dilation, strides within [1, 64]");
+  // Conv geometry over the zero-inserted input [N, H*s_h, W*s_w, C].
+  const int64_t zh = in.h * st[0], zw = in.w * st[1];
+  CHECK_OR_RETURN(zh <= kMaxDim && zw <= kMaxDim && in.n * in.h * in.w <= kMaxDim && in.n * in.h * zw * in.c <= kMaxDim,
+                  Error::NotSupported, describe(g_, id), ": the zero-inserted input is too large");
+  int64_t before[2], after[2];
+  for (int a = 0; a < 2; ++a) {
+    const int64_t span = dl[size_t(a)] * ((a == 0 ? kh : kw) - 1);
+    before[a] = span - pads[size_t(a)];
+    after[a] = span - pads[size_t(a) + 2] + op[size_t(a)] - (st[size_t(a)] - 1);
+  }
+  const int64_t crop_h = std::max<int64_t>(0, -before[0]) + std::max<int64_t>(0, -after[0]);
+  const int64_t crop_w = std::max<int64_t>(0, -before[1]) + std::max<int64_t>(0, -after[1]);
+  CHECK_OR_RETURN(zh - crop_h >= 1 && zw - crop_w >= 1 &&
+                      zh - crop_h + std::max<int64_t>(0, before[0]) + std::max<int64_t>(0, after[0]) -
+                              dl[0] * (kh - 1) ==
+                          out.h &&
+                      zw - crop_w + std::max<int64_t>(0, before[1]) + std::max<int64_t>(0, after[1]) -
+                              dl[1] * (kw - 1) ==
+                          out.w,
+                  Error::InvalidModel, describe(g_, id), ": output ", out.h, "x", out.w,
+                  " does not follow from the attributes");
+
+  std::vector<double> wscale(static_cast<size_t>(cout));
+  for (int64_t c = 0; c < cout; ++c) {
+    size_t k = 0;
+    if (wq.per_axis()) k = wq.axis == 1 ? size_t(c % cout_g) : size_t(c);
+    wscale[size_t(c)] = double(wq.scale[k]);
+  }
+  std::vector<int32_t> bias;
+  std::vector<FixedMultiplier> mult;
+  RETURN_IF_ERROR(conv_requant(id, x, b, y, wscale, &bias, &mult));
+
+  // [Cin][Cout/g][kH][kW] -> OHWI [Cout][kH][kW][Cin/g], taps flipped.
+  const int8_t* src = wt.data->data<int8_t>();
+  std::vector<uint8_t> ohwi(size_t(cout * kh * kw * cin_g));
+  for (int64_t gi = 0; gi < group && !opt_.check_only; ++gi)
+    for (int64_t o = 0; o < cout_g; ++o)
+      for (int64_t i = 0; i < cin_g; ++i)
+        for (int64_t ky = 0; ky < kh; ++ky)
+          for (int64_t kx = 0; kx < kw; ++kx) {
+            const int64_t s = (((gi * cin_g + i) * cout_g + o) * kh + (kh - 1 - ky)) * kw + (kw - 1 - kx);
+            const int64_t d = (((gi * cout_g + o) * kh + ky) * kw + kx) * cin_g + i;
+            ohwi[size_t(d)] = uint8_t(src[s]);
+          }
+
+  ASSIGN_OR_RETURN(uint32_t ti, tensor(id, x));
+  ASSIGN_OR_RETURN(uint32_t to, tensor(id, y));
+  const uint32_t y_nchw = to;
+  if (!channels_last) {
+    ti = to_nhwc(id, ti, in);
+    to = nhwc_temp(id, to, out);
+  }
+  const int32_t N = int32_t(in.n), H = int32_t(in.h), W = int32_t(in.w), C = int32_t(in.c);
+  const int32_t sh = int32_t(st[0]), sw = int32_t(st[1]);
+  const int32_t zp = p_.tensors[ti].zero_point;
+  auto zero_insert = [&](uint32_t from, const Dims& view, const Dims& padded, const Dims& result, const char* what) {
+    const uint32_t v = alias(from, view, std::string(".") + what + "_view");
+    const uint32_t t = temp(id, what, padded, zp);
+    npu::PadArgs pa{};
+    pa.input = v;
+    pa.output = t;
+    pa.pad_after[2] = padded[2] - view[2];
+    pa.mode = 0;
+    pa.value = zp;
+    call(Opcode::kPad, id, pa, {v}, {t});
+    return alias(t, result, "_nhwc");
+  };
+  uint32_t u = ti;
+  if (sw > 1) u = zero_insert(u, Dims{{1, N * H * W, 1, C}}, Dims{{1, N * H * W, sw, C}}, Dims{{N, H, W * sw, C}}, "zero_insert_w");
+  const int32_t ZW = W * sw;
+  if (sh > 1) u = zero_insert(u, Dims{{1, N * H, 1, ZW * C}}, Dims{{1, N * H, sh, ZW * C}}, Dims{{N, H * sh, ZW, C}}, "zero_insert_h");
+  if (crop_h > 0 || crop_w > 0) {
+    const Dims cropped{{N, int32_t(zh - crop_h), int32_t(zw - crop_w), C}};
+    const uint32_t t = temp(id, "crop", cropped, zp);
+    npu::SliceArgs sa{};
+    sa.input = u;
+    sa.output = t;
+    sa.begin[1] = int32_t(std::max<int64_t>(0, -before[0]));
+    sa.begin[2] = int32_t(std::max<int64_t>(0, -before[1]));
+    call(Opcode::kSlice, id, sa, {u}, {t});
+    u = t;
+  }
+  ConvCall cc;
+  cc.kh = int32_t(kh);
+  cc.kw = int32_t(kw);
+  cc.dil_h = int32_t(dl[0]);
+  cc.dil_w = int32_t(dl[1]);
+  cc.pad_top = int32_t(std::max<int64_t>(0, before[0]));
+  cc.pad_left = int32_t(std::max<int64_t>(0, before[1]));
+  cc.pad_bottom = int32_t(std::max<int64_t>(0, after[0]));
+  cc.pad_right = int32_t(std::max<int64_t>(0, after[1]));
+  cc.group = int32_t(group);
+  cc.cout = int32_t(cout);
+  cc.cin_g = int32_t(cin_g);
+  cc.depthwise = group > 1 && group == in.c;
+  emit_conv(id, u, to, y, cc, std::move(ohwi), bias, mult);
   if (!channels_last) from_nhwc(id, to, y_nchw);
   return Status::OK();
 }
@@ -684,10 +989,27 @@ Status Lowering::lower_binary(NodeId id) {
   RETURN_IF_ERROR(int8::check_per_tensor(g_, id, a, "input A"));
   RETURN_IF_ERROR(int8::check_per_tensor(g_, id, b, "input B"));
   RETURN_IF_ERROR(int8::check_per_tensor(g_, id, y, "output"));
-  for (TensorId t : {a, b, y}) RETURN_IF_ERROR(check_rank4(id, t));
-  ASSIGN_OR_RETURN(Dims da, dims_of(id, a));
-  ASSIGN_OR_RETURN(Dims db, dims_of(id, b));
-  ASSIGN_OR_RETURN(Dims dy, dims_of(id, y));
+  Dims da, db, dy;
+  const size_t rank = std::max({g_.tensor(a).shape.size(), g_.tensor(b).shape.size(), g_.tensor(y).shape.size()});
+  if (rank > 4) {
+    // Rank above 4: the three shapes aligned (numpy broadcasting) and folded together.
+    std::vector<Shape> shapes;
+    for (TensorId t : {a, b, y}) {
+      Shape sh = g_.tensor(t).shape;
+      sh.insert(sh.begin(), rank - sh.size(), 1);
+      shapes.push_back(sh);
+    }
+    std::vector<Dims> f;
+    std::vector<std::vector<size_t>> groups;
+    RETURN_IF_ERROR(fold_axes(id, shapes, [](size_t, size_t) { return true; }, &f, &groups));
+    da = f[0];
+    db = f[1];
+    dy = f[2];
+  } else {
+    ASSIGN_OR_RETURN(da, dims_of(id, a));
+    ASSIGN_OR_RETURN(db, dims_of(id, b));
+    ASSIGN_OR_RETURN(dy, dims_of(id, y));
+  }
   for (int k = 0; k < 4; ++k)
     CHECK_OR_RETURN((da[size_t(k)] == dy[size_t(k)] || da[size_t(k)] == 1) && (db[size_t(k)] == dy[size_t(k)] || db[size_t(k)] == 1),
                     Error::InvalidModel, describe(g_, id), ": ", shape_str(g_.tensor(a).shape), " and ",
@@ -696,9 +1018,9 @@ Status Lowering::lower_binary(NodeId id) {
   const int32_t za = int8::zero_point_of(g_, a), zb = int8::zero_point_of(g_, b), zy = int8::zero_point_of(g_, y);
 
   npu::ElementwiseArgs e{};
-  ASSIGN_OR_RETURN(e.a, tensor(id, a));
-  ASSIGN_OR_RETURN(e.b, tensor(id, b));
-  ASSIGN_OR_RETURN(e.output, tensor(id, y));
+  ASSIGN_OR_RETURN(e.a, tensor_as(id, a, da));
+  ASSIGN_OR_RETURN(e.b, tensor_as(id, b, db));
+  ASSIGN_OR_RETURN(e.output, tensor_as(id, y, dy));
   int8::fused_activation_range(g_, id, y, &e.act_min, &e.act_max);
   int32_t blob = -1;
   // The CPU kernel's parameters (prepare_binary_int8), read back into the args.
@@ -887,6 +1209,104 @@ Status Lowering::lower_where(NodeId id) {
   return Status::OK();
 }
 
+// PRelu with a constant slope: one 256-entry table per slope value of the exact QDQ function
+// Q_out(x < 0 ? slope[c] * x : x), x = DQ_in(q). The slope broadcasts to X and varies along at
+// most one axis (PyTorch's [C, 1, 1]): that axis's channels each get a table (ChannelTable), a
+// single slope a plain Table.
+
+Status Lowering::lower_prelu(NodeId id) {
+  const Node& n = g_.node(id);
+  const TensorId x = n.input(0), s = n.input(1), y = n.outputs.empty() ? kNoTensor : n.outputs[0];
+  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, x, "input"));
+  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, y, "output"));
+  CHECK_OR_RETURN(s != kNoTensor, Error::InvalidModel, describe(g_, id), ": missing slope");
+  const Tensor& st = g_.tensor(s);
+  CHECK_OR_RETURN(st.is_constant() && st.dtype == DType::I8 && st.is_quantized(), Error::NotSupported,
+                  describe(g_, id), ": slope '", st.name, "' must be a constant int8 tensor with quantization parameters");
+  const Shape& xs = g_.tensor(x).shape;
+  CHECK_OR_RETURN(g_.tensor(y).shape == xs && st.shape.size() <= xs.size(), Error::InvalidModel, describe(g_, id),
+                  ": slope ", shape_str(st.shape), " does not broadcast to ", shape_str(xs));
+  // The one axis (of X) along which the slope varies, if any.
+  int axis = -1;
+  const size_t off = xs.size() - st.shape.size();
+  for (size_t i = 0; i < st.shape.size(); ++i) {
+    if (st.shape[i] == 1) continue;
+    CHECK_OR_RETURN(st.shape[i] == xs[off + i] && axis < 0, Error::NotSupported, describe(g_, id), ": slope ",
+                    shape_str(st.shape), " must vary along one axis of ", shape_str(xs));
+    axis = int(off + i);
+  }
+  const int64_t channels = axis < 0 ? 1 : xs[size_t(axis)];
+  int64_t inner = 1;
+  for (size_t i = size_t(axis + 1); axis >= 0 && i < xs.size(); ++i) inner *= xs[i];
+  CHECK_OR_RETURN(channels <= (1 << 16) && inner <= kMaxDim, Error::NotSupported, describe(g_, id),
+                  ": slope with ", channels, " channels is too large");
+  const QuantParams& sq = st.quant;
+  const double sx = int8::scale_of(g_, x), sy = int8::scale_of(g_, y);
+  const int32_t zx = int8::zero_point_of(g_, x), zy = int8::zero_point_of(g_, y);
+  std::vector<uint8_t> tables(size_t(channels) * 256);
+  const int8_t* sv = st.data->data<int8_t>();
+  const int64_t scount = st.data->count();
+  for (int64_t c = 0; c < channels; ++c) {
+    // Per-axis slope parameters are along the slope's only non-1 axis, so index c.
+    const size_t k = sq.per_axis() ? size_t(c) % sq.scale.size() : 0;
+    const double slope = double(int32_t(sv[scount == 1 ? 0 : c]) - sq.zero_point[k]) * double(sq.scale[k]);
+    for (int q = -128; q < 128; ++q) {
+      const double v = sx * double(q - zx);
+      tables[size_t(c) * 256 + size_t(q + 128)] = uint8_t(int8_t(quantize_real(v < 0 ? slope * v : v, sy, zy, -128, 127)));
+    }
+  }
+  ASSIGN_OR_RETURN(const uint32_t ti, tensor(id, x));
+  ASSIGN_OR_RETURN(const uint32_t to, tensor(id, y));
+  if (channels == 1) {
+    npu::TableArgs t{};
+    t.input = ti;
+    t.output = to;
+    const uint32_t blob = add_blob(id, "table", BlobKind::kTable, std::move(tables));
+    KernelCall& c = call(Opcode::kTable, id, t, {ti}, {to});
+    ref(c, WORD_OF(TableArgs, table_offset), blob);
+    return Status::OK();
+  }
+  npu::ChannelTableArgs t{};
+  t.input = ti;
+  t.output = to;
+  t.channels = int32_t(channels);
+  t.inner = int32_t(inner);
+  const uint32_t blob = add_blob(id, "tables", BlobKind::kTable, std::move(tables));
+  KernelCall& c = call(Opcode::kChannelTable, id, t, {ti}, {to});
+  ref(c, WORD_OF(ChannelTableArgs, table_offset), blob);
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------------------------------------
+// LpNormalization (p = 2): L2Norm over the axis, the input viewed [outer, n, inner].
+
+Status Lowering::lower_l2_norm(NodeId id) {
+  const Node& n = g_.node(id);
+  const TensorId x = n.input(0), y = n.outputs.empty() ? kNoTensor : n.outputs[0];
+  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, x, "input"));
+  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, y, "output"));
+  const Shape& xs = g_.tensor(x).shape;
+  const int axis = normalize_axis(n.attrs.get_int("axis", -1), xs.size());
+  CHECK_OR_RETURN(axis >= 0 && n.attrs.get_int("p", 2) == 2 && g_.tensor(y).shape == xs, Error::InvalidModel,
+                  describe(g_, id), ": axis or p out of range, or the output shape differs");
+  int64_t inner = 1;
+  for (size_t i = size_t(axis) + 1; i < xs.size(); ++i) inner *= xs[i];
+  CHECK_OR_RETURN(xs[size_t(axis)] <= kMaxDim && inner <= kMaxDim, Error::NotSupported, describe(g_, id),
+                  ": normalized axis or inner size above 2^24");
+  const double params[2] = {n.attrs.get_float("eps", 0.0) / int8::scale_of(g_, x), int8::scale_of(g_, y)};
+  npu::L2NormArgs a{};
+  ASSIGN_OR_RETURN(a.input, tensor(id, x));
+  ASSIGN_OR_RETURN(a.output, tensor(id, y));
+  a.n = int32_t(xs[size_t(axis)]);
+  a.inner = int32_t(inner);
+  std::vector<uint8_t> bytes(sizeof(params));
+  std::memcpy(bytes.data(), params, sizeof(params));
+  const uint32_t blob = add_blob(id, "params", BlobKind::kParams, std::move(bytes));
+  KernelCall& c = call(Opcode::kL2Norm, id, a, {a.input}, {a.output});
+  ref(c, WORD_OF(L2NormArgs, params_offset), blob);
+  return Status::OK();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Gather along one axis with int32/int64 indices (an nn.Embedding lookup of token ids, or a
 // constant index): a byte copy per index, so data and output share their quantization. The
@@ -986,7 +1406,6 @@ Status Lowering::lower_pad(NodeId id) {
   const Node& n = g_.node(id);
   const TensorId x = n.input(0), y = n.outputs[0];
   RETURN_IF_ERROR(check_same_quant(id, x, y));
-  RETURN_IF_ERROR(check_rank4(id, x));
   const std::string mode = n.attrs.get_string("mode", "constant");
   // edge (replicate) runs on the CPU only: the partition rule keeps it there, as upstream does.
   CHECK_OR_RETURN(mode == "constant" || mode == "reflect" || mode == "edge", Error::NotSupported, describe(g_, id),
@@ -995,13 +1414,33 @@ Status Lowering::lower_pad(NodeId id) {
   const std::vector<int64_t> pads = n.attrs.get_ints("pads");
   CHECK_OR_RETURN(pads.size() == 2 * rank, Error::InvalidModel, describe(g_, id), ": pads ", pads, " for rank ", rank);
   npu::PadArgs a{};
-  ASSIGN_OR_RETURN(a.input, tensor(id, x));
-  ASSIGN_OR_RETURN(a.output, tensor(id, y));
+  // Folded axes (rank above 4: unpadded neighbours merge, a padded axis stays alone): its first
+  // original axis, for the pads.
+  std::vector<size_t> first_axis;
+  if (rank > 4) {
+    const auto padded = [&](size_t i) { return pads[i] != 0 || pads[rank + i] != 0; };
+    std::vector<Dims> f;
+    std::vector<std::vector<size_t>> groups;
+    RETURN_IF_ERROR(fold_axes(id, {g_.tensor(x).shape, g_.tensor(y).shape},
+                              [&](size_t i, size_t j) { return !padded(i) && !padded(j); }, &f, &groups));
+    ASSIGN_OR_RETURN(a.input, tensor_as(id, x, f[0]));
+    ASSIGN_OR_RETURN(a.output, tensor_as(id, y, f[1]));
+    for (const auto& grp : groups) first_axis.push_back(grp.front());
+  } else {
+    ASSIGN_OR_RETURN(a.input, tensor(id, x));
+    ASSIGN_OR_RETURN(a.output, tensor(id, y));
+  }
   for (size_t i = 0; i < rank; ++i) {
     CHECK_OR_RETURN(pads[i] >= 0 && pads[rank + i] >= 0, Error::NotSupported, describe(g_, id),
                     ": negative pads (cropping) are not supported on the NPU: ", pads);
-    a.pad_before[nhwc_axis(rank, int64_t(i))] = int32_t(pads[i]);
-    a.pad_after[nhwc_axis(rank, int64_t(i))] = int32_t(pads[rank + i]);
+    if (pads[i] == 0 && pads[rank + i] == 0) continue;
+    int ax = nhwc_axis(rank, int64_t(i));
+    if (rank > 4) {
+      const size_t k = size_t(std::find(first_axis.begin(), first_axis.end(), i) - first_axis.begin());
+      ax = int(4 - first_axis.size() + k);
+    }
+    a.pad_before[ax] = int32_t(pads[i]);
+    a.pad_after[ax] = int32_t(pads[rank + i]);
     if (mode == "reflect")
       CHECK_OR_RETURN(pads[i] < g_.tensor(x).shape[i] && pads[rank + i] < g_.tensor(x).shape[i], Error::NotSupported,
                       describe(g_, id), ": reflect pads must be smaller than the dimension");
@@ -1117,17 +1556,106 @@ Status Lowering::lower_transpose(NodeId id) {
   const Node& n = g_.node(id);
   const TensorId x = n.input(0), y = n.outputs[0];
   RETURN_IF_ERROR(check_same_quant(id, x, y));
-  RETURN_IF_ERROR(check_rank4(id, x));
   const size_t rank = g_.tensor(x).shape.size();
   const std::vector<int64_t> perm = n.attrs.get_ints("perm");
   CHECK_OR_RETURN(perm.size() == rank, Error::InvalidModel, describe(g_, id), ": perm ", perm, " for rank ", rank);
   npu::TransposeArgs a{};
+  if (rank > 4) {
+    // Rank above 4: input axes that stay neighbours in the output merge (1s drop out).
+    std::vector<int64_t> inv(rank);
+    for (size_t j = 0; j < rank; ++j) inv[size_t(perm[j])] = int64_t(j);
+    const Shape& xs = g_.tensor(x).shape;
+    const auto next_kept = [&](size_t j) {  // the output position after j that is not a 1
+      for (size_t k = j + 1; k < rank; ++k)
+        if (xs[size_t(perm[k])] != 1) return int64_t(k);
+      return int64_t(-1);
+    };
+    std::vector<Dims> f;
+    std::vector<std::vector<size_t>> groups;
+    RETURN_IF_ERROR(fold_axes(id, {xs}, [&](size_t i, size_t j) { return next_kept(size_t(inv[i])) == inv[j]; }, &f,
+                              &groups, 0));
+    if (groups.size() > 4) return lower_transpose_by_moves(id, groups, inv);
+    // The folded input axes in output order.
+    std::vector<size_t> order(groups.size());
+    for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::sort(order.begin(), order.end(),
+              [&](size_t p, size_t q) { return inv[groups[p].front()] < inv[groups[q].front()]; });
+    const int lead = 4 - int(groups.size());
+    Dims dy{{1, 1, 1, 1}};
+    for (int i = 0; i < lead; ++i) a.perm[i] = i;
+    for (size_t j = 0; j < order.size(); ++j) {
+      a.perm[lead + int(j)] = lead + int(order[j]);
+      dy[size_t(lead) + j] = f[0][size_t(lead) + order[j]];
+    }
+    ASSIGN_OR_RETURN(a.input, tensor_as(id, x, f[0]));
+    ASSIGN_OR_RETURN(a.output, tensor_as(id, y, dy));
+    call(Opcode::kTranspose, id, a, {a.input}, {a.output});
+    return Status::OK();
+  }
   ASSIGN_OR_RETURN(a.input, tensor(id, x));
   ASSIGN_OR_RETURN(a.output, tensor(id, y));
   const int lead = 4 - int(rank);
   for (int i = 0; i < lead; ++i) a.perm[i] = i;
   for (size_t i = 0; i < rank; ++i) a.perm[lead + int(i)] = int32_t(perm[i]) + lead;
   call(Opcode::kTranspose, id, a, {a.input}, {a.output});
+  return Status::OK();
+}
+
+// A transpose of more than 4 axis groups (none of them neighbours in both orders): one axis group
+// moved at a time into its place (insertion), each move a 4-block transpose [A][B][x][C] ->
+// [A][x][B][C] through scratch temporaries, the last into the output.
+Status Lowering::lower_transpose_by_moves(NodeId id, const std::vector<std::vector<size_t>>& groups,
+                                          const std::vector<int64_t>& inv) {
+  const Node& n = g_.node(id);
+  const TensorId x = n.input(0), y = n.outputs[0];
+  const Shape& xs = g_.tensor(x).shape;
+  const size_t G = groups.size();
+  std::vector<int64_t> size(G, 1);
+  for (size_t k = 0; k < G; ++k)
+    for (size_t i : groups[k]) size[k] *= xs[i];
+  std::vector<size_t> order(G);  // output position -> group
+  for (size_t k = 0; k < G; ++k) order[k] = k;
+  std::sort(order.begin(), order.end(), [&](size_t p, size_t q) { return inv[groups[p].front()] < inv[groups[q].front()]; });
+  std::vector<std::pair<size_t, size_t>> moves;  // (to, from) positions
+  std::vector<size_t> cur(G);
+  for (size_t k = 0; k < G; ++k) cur[k] = k;
+  for (size_t j = 0; j < G; ++j) {
+    const size_t k = size_t(std::find(cur.begin(), cur.end(), order[j]) - cur.begin());
+    if (k == j) continue;
+    moves.emplace_back(j, k);
+    std::rotate(cur.begin() + std::ptrdiff_t(j), cur.begin() + std::ptrdiff_t(k), cur.begin() + std::ptrdiff_t(k) + 1);
+  }
+  for (size_t k = 0; k < G; ++k) cur[k] = k;
+  ASSIGN_OR_RETURN(uint32_t src, tensor(id, x));
+  const int32_t zp = p_.tensors[src].zero_point;
+  for (size_t m = 0; m < moves.size(); ++m) {
+    const auto [j, k] = moves[m];
+    const auto prod = [&](size_t a, size_t b) {
+      int64_t v = 1;
+      for (size_t t = a; t < b; ++t) v *= size[cur[t]];
+      return v;
+    };
+    const int64_t A = prod(0, j), B = prod(j, k), X = size[cur[k]], C = prod(k + 1, G);
+    for (int64_t v : {A, B, X, C})
+      CHECK_OR_RETURN(v <= kMaxDim, Error::NotSupported, describe(g_, id), ": folded dimension above 2^24");
+    const Dims din{{int32_t(A), int32_t(B), int32_t(X), int32_t(C)}};
+    const Dims dout{{int32_t(A), int32_t(X), int32_t(B), int32_t(C)}};
+    const uint32_t in = p_.tensors[src].dims == din ? src : alias(src, din, ".move");
+    std::rotate(cur.begin() + std::ptrdiff_t(j), cur.begin() + std::ptrdiff_t(k), cur.begin() + std::ptrdiff_t(k) + 1);
+    uint32_t dst;
+    if (m + 1 == moves.size()) {
+      ASSIGN_OR_RETURN(dst, tensor_as(id, y, dout));
+    } else {
+      dst = temp(id, "move" + std::to_string(m), dout, zp);
+    }
+    npu::TransposeArgs a{};
+    a.input = in;
+    a.output = dst;
+    const Dims perm{{0, 2, 1, 3}};
+    for (int i = 0; i < 4; ++i) a.perm[i] = perm[size_t(i)];
+    call(Opcode::kTranspose, id, a, {in}, {dst});
+    src = dst;
+  }
   return Status::OK();
 }
 
@@ -1282,20 +1810,64 @@ Status Lowering::lower_reduce(NodeId id) {
     for (size_t k = 0; k < rank; ++k)
       if (all || seen[k]) axes.push_back(int64_t(k));
   }
-  // Leading 1s beyond rank 4 are dropped (dims_of); reducing them changes nothing.
   const Shape& xs = g_.tensor(x).shape;
-  size_t drop = 0;
-  while (xs.size() - drop > 4 && xs[drop] == 1) ++drop;
-  CHECK_OR_RETURN(xs.size() - drop <= 4, Error::NotSupported, describe(g_, id), ": input ", shape_str(xs),
-                  " has more than 4 dimensions that are not 1");
-  for (int64_t v : axes)
-    if (size_t(v) >= drop) a.axes_mask |= 1 << nhwc_axis(xs.size() - drop, v - int64_t(drop));
-  ASSIGN_OR_RETURN(a.input, tensor(id, x));
-  ASSIGN_OR_RETURN(a.output, tensor(id, y));
-  Dims dy = p_.tensors[a.input].dims;
-  for (int k = 0; k < 4; ++k)
-    if ((a.axes_mask >> k) & 1) dy[size_t(k)] = 1;
-  if (p_.tensors[a.output].dims != dy) a.output = alias(a.output, dy, ".keepdims");
+  std::vector<char> reduced(xs.size(), 0);
+  for (int64_t v : axes) reduced[size_t(v)] = 1;
+  if (xs.size() > 4) {
+    // Rank above 4: reduced neighbours merge, kept neighbours merge, 1s drop (reducing them
+    // changes nothing); the output is viewed with the folded kept dims.
+    Shape ks = xs;
+    for (size_t i = 0; i < ks.size(); ++i)
+      if (reduced[i]) ks[i] = 1;
+    std::vector<Dims> f;
+    std::vector<std::vector<size_t>> groups;
+    const bool max_min = n.kind == OpKind::ReduceMax || n.kind == OpKind::ReduceMin;
+    RETURN_IF_ERROR(fold_axes(id, {xs, ks}, [&](size_t i, size_t j) { return reduced[i] == reduced[j]; }, &f, &groups,
+                              max_min ? 0 : 4));
+    if (groups.size() > 4) {
+      // Max/Min over axes that alternate with kept ones: one axis at a time ([1][before][axis][after],
+      // exact: no requantization in between), the last step into the output.
+      Shape cur = xs;
+      ASSIGN_OR_RETURN(uint32_t src, tensor(id, x));
+      std::vector<size_t> todo;
+      for (size_t i = 0; i < xs.size(); ++i)
+        if (reduced[i] && xs[i] != 1) todo.push_back(i);
+      for (size_t m = 0; m < todo.size(); ++m) {
+        const size_t r = todo[m];
+        int64_t before = 1, after = 1;
+        for (size_t i = 0; i < r; ++i) before *= cur[i];
+        for (size_t i = r + 1; i < cur.size(); ++i) after *= cur[i];
+        CHECK_OR_RETURN(before <= kMaxDim && after <= kMaxDim, Error::NotSupported, describe(g_, id),
+                        ": folded dimension above 2^24");
+        const Dims din{{1, int32_t(before), int32_t(cur[r]), int32_t(after)}};
+        const Dims dout{{1, int32_t(before), 1, int32_t(after)}};
+        npu::ReduceArgs step = a;
+        step.axes_mask = 1 << 2;
+        step.input = p_.tensors[src].dims == din ? src : alias(src, din, ".axis");
+        if (m + 1 == todo.size()) {
+          ASSIGN_OR_RETURN(step.output, tensor_as(id, y, dout));
+        } else {
+          step.output = temp(id, "reduce" + std::to_string(m), dout, p_.tensors[src].zero_point);
+        }
+        call(Opcode::kReduce, id, step, {step.input}, {step.output});
+        src = step.output;
+        cur[r] = 1;
+      }
+      return Status::OK();
+    }
+    for (size_t k = 0; k < groups.size(); ++k)
+      if (reduced[groups[k].front()]) a.axes_mask |= 1 << int(4 - groups.size() + k);
+    ASSIGN_OR_RETURN(a.input, tensor_as(id, x, f[0]));
+    ASSIGN_OR_RETURN(a.output, tensor_as(id, y, f[1]));
+  } else {
+    for (int64_t v : axes) a.axes_mask |= 1 << nhwc_axis(xs.size(), v);
+    ASSIGN_OR_RETURN(a.input, tensor(id, x));
+    ASSIGN_OR_RETURN(a.output, tensor(id, y));
+    Dims dy = p_.tensors[a.input].dims;
+    for (int k = 0; k < 4; ++k)
+      if ((a.axes_mask >> k) & 1) dy[size_t(k)] = 1;
+    if (p_.tensors[a.output].dims != dy) a.output = alias(a.output, dy, ".keepdims");
+  }
   call(Opcode::kReduce, id, a, {a.input}, {a.output});
   return Status::OK();
 }

@@ -6,6 +6,7 @@
 //
 // Per op (docs/integer-semantics.md):
 //   Conv          multipliers s_in * s_w[c] / s_out, bias in accumulator units s_in * s_w[c]
+//   ConvTranspose as Conv, over the zero-inserted input with the flipped kernel (lower.cc)
 //   Gemm/MatMul   multipliers alpha * s_a * s_b[n] / s_out, bias scaled by beta
 //   pools         MaxPool s_in / s_out (0 when in and out share quantization), AveragePool one
 //                 multiplier per window size s_in / (s_out * c), global s_in / (s_out * H * W)

@@ -29,6 +29,8 @@ namespace neutron::npu {
   X(LayerNorm, 18, "layer_norm")         /* over the last dim (transformers) */        \
   X(MaskedFill, 19, "masked_fill")       /* Where with a constant mask and fill */      \
   X(Gather, 20, "gather")                /* run-time indices (embedding lookups) */     \
+  X(ChannelTable, 24, "channel_table")   /* per-channel int8 lookup: PRelu */          \
+  X(L2Norm, 25, "l2_norm")               /* x / max(||x||_2, eps) along one axis */    \
   X(Prefetch, 32, "prefetch")            /* flash weights -> SRAM scratch */           \
   X(WaitPrefetch, 33, "wait_prefetch")
 
@@ -111,6 +113,22 @@ struct ElementwiseArgs {  // output NHWC; inputs broadcast per dimension (dims o
 struct TableArgs {  // out[i] = table[in[i] + 128]
   uint32_t input, output;
   uint32_t table_offset;  // int8[256] in the weights section
+};
+
+// out[i] = tables[(i / inner) % channels][in[i] + 128]: a 256-entry table per channel of one
+// axis (PRelu's per-channel slopes; the axis need not be the last: `inner` is the element stride).
+struct ChannelTableArgs {
+  uint32_t input, output;
+  uint32_t table_offset;  // int8[channels][256] in the weights section
+  int32_t channels, inner;
+};
+
+// L2 normalization of the input viewed [outer, n, inner] along n (outer = elements / (n * inner)).
+struct L2NormArgs {
+  uint32_t input, output;
+  uint32_t params_offset;  // double[2] in the weights (8-aligned): eps / s_in, s_out
+                           // (kernels/reduce_int8.h L2NormInt8Params)
+  int32_t n, inner;
 };
 
 struct SoftmaxArgs {  // over the last (channel) dimension

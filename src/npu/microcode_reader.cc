@@ -44,6 +44,10 @@ uint32_t expected_arg_words(uint16_t opcode) {
       return words_of<ElementwiseArgs>();
     case Opcode::kTable:
       return words_of<TableArgs>();
+    case Opcode::kChannelTable:
+      return words_of<ChannelTableArgs>();
+    case Opcode::kL2Norm:
+      return words_of<L2NormArgs>();
     case Opcode::kSoftmax:
       return words_of<SoftmaxArgs>();
     case Opcode::kPad:
@@ -103,6 +107,8 @@ uint32_t tensor_operands(Opcode op, const uint32_t* a, uint32_t* out, uint32_t m
     case Opcode::kAvgPool2D:
     case Opcode::kGlobalAvgPool:
     case Opcode::kTable:
+    case Opcode::kChannelTable:
+    case Opcode::kL2Norm:
     case Opcode::kSoftmax:
     case Opcode::kPad:
     case Opcode::kSlice:

@@ -2,6 +2,10 @@
 
 #include <algorithm>
 
+#include "core/aligned_buffer.h"
+#include "kernel_calls/kernel_calls.h"
+#include "lowering/lowering.h"
+#include "npu/microcode_reader.h"
 #include "partition/rules/common.h"
 
 // The registry list: one line per op support entry, each defined in rules/<file>.cc as
@@ -39,6 +43,7 @@
   X(exp)                           \
   X(log)                           \
   X(softmax)                       \
+  X(lp_normalization)              \
   /* data movement */              \
   X(reshape)                       \
   X(identity)                      \
@@ -64,6 +69,9 @@
   X(hard_sigmoid)                  \
   X(sqrt)                          \
   X(reciprocal)                    \
+  X(reduce_l2)                     \
+  X(gru)                           \
+  X(lstm)                          \
   X(split)                         \
   X(quantize_linear)               \
   X(dequantize_linear)
@@ -120,6 +128,46 @@ Rule int8_io_rule(QuantInputs which) {
       }};
 }
 
+// One predicate with the compiler and the NPU: the node's kernel calls, as the lowering makes them,
+// must pass the checks the NPU runs on a payload at load (kernel_calls::Limits::kNpu). A node the
+// rules accept but whose payload the NPU would refuse (a max pool wider than 4096, a 5-D tensor
+// the lowering cannot fold to 4-D) stays on the CPU, where its kernel calls are checked against
+// the CPU kernels' own limits. Weights stay zero (check_only): only shapes and geometry count.
+Rule npu_payload_rule() {
+  return Rule{"npu.payload",
+              [](const NeutronTarget&) {
+                return std::string("the lowering must turn the op into kernel calls within the NPU's limits (kernel, "
+                                   "stride, dilation and padding <= 4096; a tensor of rank above 4 only where the op "
+                                   "folds it to 4 dimensions)");
+              },
+              [](const RuleInput& in) {
+                lowering::KernelProgram p;
+                lowering::LowerOptions o;
+                o.check_only = true;
+                Status st = lowering::lower_node(in.g, in.id, o, &p);
+                if (st.ok()) st = lowering::place_for_cpu(p);
+                if (!st.ok()) return Verdict::fail(st.message());
+                npu::MicrocodeView mc;
+                const npu::ValidationResult v = npu::validate_microcode(p.microcode.data(), p.microcode.size(),
+                                                                        p.weights.size(), &mc);
+                if (!v.ok()) return Verdict::fail(str_cat("kernel calls do not validate: ", v.message));
+                // The executor wants a 16-byte aligned weights section: the vector's own when malloc
+                // aligned it (it does on the hosts we build for), else a copy.
+                const uint8_t* wsec = p.weights.data();
+                AlignedBuffer copy;
+                if (reinterpret_cast<uintptr_t>(wsec) % npu::kAlignment != 0) {
+                  copy.resize(p.weights.size());
+                  std::memcpy(copy.data(), p.weights.data(), p.weights.size());
+                  wsec = copy.data();
+                }
+                size_t bytes = 0;
+                const kernel_calls::CallStatus cs =
+                    kernel_calls::Executor::required_memory(mc, wsec, &bytes, kernel_calls::Limits::kNpu);
+                if (!cs.ok()) return Verdict::fail(str_cat("the NPU refuses its kernel calls: ", cs.message));
+                return Verdict::pass();
+              }};
+}
+
 std::optional<RuleRecord> check_node_support(const Graph& g, NodeId id, const NeutronTarget& target) {
   const Node& n = g.node(id);
   const OpSupport* s = find_op_support(n.kind);
@@ -136,6 +184,12 @@ std::optional<RuleRecord> check_node_support(const Graph& g, NodeId id, const Ne
   for (const Rule& r : s->rules) {
     v = r.check(in);
     if (!v.ok) return RuleRecord{r.name, r.reason(target), v.detail};
+  }
+  // Only ops that become kernel calls of their own (not Q/DQ, which the partition boundary absorbs).
+  if (n.kind != OpKind::QuantizeLinear && n.kind != OpKind::DequantizeLinear) {
+    static const Rule payload = npu_payload_rule();
+    v = payload.check(in);
+    if (!v.ok) return RuleRecord{payload.name, payload.reason(target), v.detail};
   }
   return std::nullopt;
 }

@@ -106,6 +106,8 @@ const OpSupport* find_op_support(OpKind kind);
 
 // The common rule every delegable entry starts with.
 Rule int8_io_rule(QuantInputs which);
+// The common last rule of every delegable op: its kernel calls pass the NPU's payload check.
+Rule npu_payload_rule();
 
 // Node-level rules for `id`: the first failing rule, or nullopt when the node can be delegated
 // (subject to the context rules).

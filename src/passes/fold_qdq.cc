@@ -153,8 +153,9 @@ void convert_uint8_to_int8(Graph& g) {
 enum class Slot { Data, Weight, Bias, Index };
 
 Slot slot_of(OpKind k, size_t i) {
-  if ((k == OpKind::Conv || k == OpKind::Gemm || k == OpKind::MatMul) && i == 1) return Slot::Weight;
-  if ((k == OpKind::Conv || k == OpKind::Gemm) && i == 2) return Slot::Bias;
+  const bool conv = k == OpKind::Conv || k == OpKind::ConvTranspose;
+  if ((conv || k == OpKind::Gemm || k == OpKind::MatMul) && i == 1) return Slot::Weight;
+  if ((conv || k == OpKind::Gemm) && i == 2) return Slot::Bias;
   if (k == OpKind::LayerNormalization && (i == 1 || i == 2)) return Slot::Weight;  // Scale, B
   if ((k == OpKind::Gather && i == 1) || (k == OpKind::Where && i == 0)) return Slot::Index;
   return Slot::Data;
@@ -163,12 +164,13 @@ Slot slot_of(OpKind k, size_t i) {
 bool is_data_movement(OpKind k) { return op_category(k) == OpCategory::DataMovement; }
 bool is_unary_lut(OpKind k) { return op_category(k) == OpCategory::UnaryMath; }
 bool is_pool(OpKind k) { return op_category(k) == OpCategory::Pool; }
-// Div and PRelu have no int8 kernel.
+// Div has no int8 kernel; PRelu has its own lowering (a table per slope), no fused activation.
 bool is_binary(OpKind k) { return op_category(k) == OpCategory::Binary && k != OpKind::Div && k != OpKind::PRelu; }
 
 // Ops whose int8 lowering honors act_min/act_max.
 bool takes_fused_activation(OpKind k) {
-  return k == OpKind::Conv || k == OpKind::Gemm || k == OpKind::MatMul || is_binary(k) || is_pool(k);
+  return k == OpKind::Conv || k == OpKind::ConvTranspose || k == OpKind::Gemm || k == OpKind::MatMul || is_binary(k) ||
+         is_pool(k);
 }
 
 // Resize nearest copies elements, so it folds like data movement (the Resize binder runs it on
@@ -182,7 +184,8 @@ bool is_reduce(OpKind k) {
 }
 
 bool foldable_kind(OpKind k) {
-  return is_reduce(k) || k == OpKind::Resize || k == OpKind::Conv || k == OpKind::Gemm || k == OpKind::MatMul || k == OpKind::Softmax || is_pool(k) ||
+  return is_reduce(k) || k == OpKind::Resize || k == OpKind::PRelu || k == OpKind::LpNormalization || k == OpKind::Conv ||
+         k == OpKind::ConvTranspose || k == OpKind::Gemm || k == OpKind::MatMul || k == OpKind::Softmax || is_pool(k) ||
          k == OpKind::LayerNormalization ||
          is_binary(k) || is_unary_lut(k) || is_data_movement(k);
 }

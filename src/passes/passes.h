@@ -36,6 +36,10 @@ Status fold_batchnorm(Graph& g);
 // with the executor and replaced by constants. Q/DQ, quantized tensors and graph outputs stay.
 Status fold_constants(Graph& g);
 
+// fuse-l2-normalize: F.normalize's ReduceL2 -> Clip(min=eps) -> Expand -> Div(x, .) becomes one
+// LpNormalization(axis, p=2, eps) (src/passes/fuse_l2_normalize.cc).
+Status fuse_l2_normalize(Graph& g);
+
 // div-to-mul: Div by a constant f32 divisor (no |x| < 1e-12) becomes Mul by its reciprocal.
 Status div_to_mul(Graph& g);
 

@@ -9,7 +9,7 @@ const std::vector<PassInfo>& cpu_pipeline() {
   static const std::vector<PassInfo> kPasses = {
       {"fold-qdq", "turn DequantizeLinear -> op -> QuantizeLinear clusters into int8 ops", fold_qdq},
       {"layout-nhwc", "run spatial ops channels-last; sink and cancel the transposes", layout_nhwc},
-      {"fuse-activation", "fold Relu/Clip after a float Conv or Gemm into its output clamp", fuse_activation},
+      {"fuse-activation", "fold Relu/Clip after a float Conv, Gemm or same-shape Add/Sub into its output clamp", fuse_activation},
       {"dce", "remove nodes whose outputs nobody reads", eliminate_dead_code},
   };
   return kPasses;
@@ -33,6 +33,8 @@ const std::vector<PassInfo>& prequant_pipeline() {
   static const std::vector<PassInfo> kPasses = {
       {"remove-identity", "remove Identity and Dropout", remove_identity},
       {"fold-constants", "evaluate nodes whose inputs are all constants", fold_constants},
+      {"fuse-l2-normalize", "turn F.normalize's ReduceL2 -> Clip -> Expand -> Div into one LpNormalization",
+       fuse_l2_normalize},
       {"div-to-mul", "turn Div by a constant into Mul by its reciprocal", div_to_mul},
       {"fuse-hardswish", "turn Mul(x, HardSigmoid(x)) (opset-13 hardswish) into HardSwish", fuse_hardswish},
       {"split-to-slices", "turn Split into one Slice per output", split_to_slices},

@@ -56,12 +56,18 @@ OpQuantRule quant_rule(const Graph& g, NodeId id) {
       r.weights = {{1, -1}};
       return r;
     case OpKind::ConvTranspose:
-      // Weights [Cin, Cout/group, kH, kW]: per output channel (axis 1) when there is one group.
-      r.weights = {{1, n.attrs.get_int("group", 1) == 1 ? 1 : -1}};
+    {
+      // Weights [Cin, Cout/group, kH, kW]: per output channel is axis 1 with one group, axis 0 when
+      // every group has one input and one output channel (depthwise); per tensor otherwise.
+      const int64_t group = n.attrs.get_int("group", 1);
+      const Tensor* w = n.inputs.size() > 1 && n.inputs[1] != kNoTensor ? &g.tensor(n.inputs[1]) : nullptr;
+      const bool dw = w && w->shape.size() == 4 && group > 1 && w->shape[0] == group && w->shape[1] == 1;
+      r.weights = {{1, group == 1 ? 1 : dw ? 0 : -1}};
       r.bias_input = 2;
       r.fuses_activation = true;
       if (!is_constant_input(g, id, 1)) r.annotated = false;
       return r;
+    }
     case OpKind::PRelu:
       r.weights = {{1, -1}};
       if (!is_constant_input(g, id, 1)) r.annotated = false;
@@ -111,6 +117,7 @@ OpQuantRule quant_rule(const Graph& g, NodeId id) {
       r.fixed_output = QuantParams::per_tensor(1.0f / 256.0f, -128);
       return r;
     case OpKind::Tanh:
+    case OpKind::LpNormalization:  // in [-1, 1], as TFLite's L2_NORMALIZATION
       r.fixed_output = QuantParams::per_tensor(1.0f / 128.0f, 0);
       return r;
     // Own output parameters. Add/Sub -> ReLU shares one boundary after the activation, as
@@ -142,7 +149,11 @@ OpQuantRule quant_rule(const Graph& g, NodeId id) {
     case OpKind::Gelu:
     case OpKind::Pow:
       return r;
-    // Stay float: no int8 meaning in the Neutron scheme (BatchNormalization is folded before).
+    // Stay float: no int8 meaning in the Neutron scheme (BatchNormalization is folded before;
+    // ReduceL2 has no int8 kernel: F.normalize's becomes LpNormalization in fuse-l2-normalize).
+    case OpKind::ReduceL2:
+    case OpKind::GRU:  // no int8 recurrent kernel yet
+    case OpKind::LSTM:
     case OpKind::BatchNormalization:
     case OpKind::Div:
     case OpKind::Cast:

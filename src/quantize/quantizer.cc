@@ -125,10 +125,20 @@ StatusOr<Plan> make_plan(const Graph& g) {
     const Node& n = g.node(id);
     const OpQuantRule& r = p.rules[size_t(id)];
     if (!r.annotated || r.share == OpQuantRule::Share::kNone || n.inputs.empty()) continue;
-    std::vector<TensorId> members;
+    std::vector<TensorId> members, fixed_members;
     const size_t data_inputs = r.share == OpQuantRule::Share::kInput0 ? 1 : n.inputs.size();
-    for (size_t i = 0; i < data_inputs; ++i)
-      if (n.inputs[i] != kNoTensor && p.boundary[size_t(n.inputs[i])]) members.push_back(n.inputs[i]);
+    for (size_t i = 0; i < data_inputs; ++i) {
+      const TensorId t = n.inputs[i];
+      if (t == kNoTensor || !p.boundary[size_t(t)]) continue;
+      // An input of Concat/Max/Min with fixed parameters (Sigmoid, Softmax, Tanh, ...) does not
+      // impose its range on the others (SSD's cat([boxes, sigmoid(scores)]) would lose every
+      // negative box offset): it keeps its own, and fold-qdq requantizes it on its own branch.
+      const NodeId prod = g.tensor(t).producer;
+      const bool fixed = r.share == OpQuantRule::Share::kAllInputs && prod >= 0 && !g.node(prod).dead &&
+                         p.rules[size_t(prod)].annotated && p.rules[size_t(prod)].fixed_output.has_value();
+      (fixed ? fixed_members : members).push_back(t);
+    }
+    if (members.empty()) members.swap(fixed_members);  // every input fixed: they share as before
     for (TensorId o : n.outputs)
       if (o != kNoTensor && p.boundary[size_t(o)]) members.push_back(o);
     for (size_t i = 1; i < members.size(); ++i) uf.unite(size_t(members[0]), size_t(members[i]));

@@ -133,6 +133,27 @@ Work work_of(const SimConfig& cfg, const npu::MicrocodeView& mc, const Instructi
       w.weights_bytes = 256;
       break;
     }
+    case Opcode::kChannelTable: {
+      const auto a = inst.as<npu::ChannelTableArgs>();
+      const TensorDesc out = t(a.output);
+      w.compute = ceil_div(count_of(out), V);
+      w.jobs = rows_of(out);
+      w.act_bytes = uint64_t(t(a.input).size) + out.size;
+      w.weights_offset = a.table_offset;
+      w.weights_bytes = uint64_t(a.channels > 0 ? a.channels : 0) * 256;
+      break;
+    }
+    case Opcode::kL2Norm: {
+      // Two passes over each vector: the sum of squares, then the division.
+      const auto a = inst.as<npu::L2NormArgs>();
+      const TensorDesc out = t(a.output);
+      w.compute = 2 * ceil_div(count_of(out), V);
+      w.jobs = rows_of(out);
+      w.act_bytes = uint64_t(t(a.input).size) + out.size;
+      w.weights_offset = a.params_offset;
+      w.weights_bytes = 16;
+      break;
+    }
     case Opcode::kSoftmax: {
       // Three passes over each row: max, sum of exponentials, normalization.
       const auto a = inst.as<npu::SoftmaxArgs>();

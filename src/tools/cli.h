@@ -8,6 +8,10 @@
 #include "core/status.h"
 #include "ir/graph.h"
 
+namespace neutron {
+struct QuantizeOptions;
+}
+
 namespace neutron::cli {
 
 // Exit codes: 0 success, 1 the model/input was rejected or failed, 2 bad command-line usage.
@@ -26,12 +30,13 @@ struct RunArgs {
   std::string outdir;               // -o: output_<k>.npy per model output
   std::string json;
   std::string target;               // "" or "cpu" (programs: NPU partitions on the CPU kernels)
+  std::string labels;               // top-1 accuracy of output 0 over the samples
   bool profile = false;
   long repeat = 1, warmup = 0, threads = 1;
 };
 
-struct QuantizeArgs {
-  std::string model, inputs, output, json;
+// The quantizer's options, shared by `quantize` and `compile -i` (one CLI11 option group).
+struct QuantOptionsArgs {
   std::string observer = "histogram";
   double percentile = 99.99;
   bool percentile_given = false;
@@ -39,13 +44,21 @@ struct QuantizeArgs {
   long threads = 1;
 };
 
+struct QuantizeArgs {
+  std::string model, inputs, output, json;
+  QuantOptionsArgs quant;
+};
+
 struct CompareArgs {
   std::string reference, test, inputs, labels, json;
+  std::string target;  // "" or "cpu": programs' NPU partitions on the CPU kernels
   long threads = 1;
 };
 
 struct CompileArgs {
   std::string model, target, output, inputs, json, no_delegate, listing;
+  QuantOptionsArgs quant;      // with -i (a float model)
+  std::string save_quantized;  // with -i: also write the quantized QDQ ONNX model
   bool fetch_constants_to_sram = false;
   bool profile = false;
 };
@@ -57,6 +70,9 @@ struct SupportedOpsArgs {
 struct InspectArgs {
   std::string program, json;
 };
+
+// QuantizeOptions from the command line's; kExitOk, or the usage error printed and its exit code.
+int quantize_options(const QuantOptionsArgs& a, const char* command, QuantizeOptions* out);
 
 int cmd_dump(const DumpArgs& a);
 int cmd_run(const RunArgs& a);
@@ -71,8 +87,7 @@ bool looks_like_program(const std::string& path);
 // Imports an ONNX model for `command`; a compiled program given instead is named as such (not
 // reported as a damaged ONNX file).
 StatusOr<Graph> import_model(const std::string& path, const char* command);
-int run_program(const std::string& path, const std::vector<std::string>& inputs, const std::string& outdir,
-                const std::string& json_path, bool profile, bool delegates_on_cpu);
+int run_program(const RunArgs& a);
 
 // --no-delegate's value: IR op type names separated by commas (InvalidArgument naming the unknown one).
 StatusOr<std::vector<OpKind>> parse_op_list(const std::string& list);

@@ -7,6 +7,7 @@
 
 #include "core/progress.h"
 #include "core/version.h"
+#include "export/onnx/onnx_writer.h"
 #include "ir/printer.h"
 #include "import/onnx/onnx_importer.h"
 #include "partition/op_support.h"
@@ -306,8 +307,13 @@ int cmd_compile(const CompileArgs& a) {
   compiler::CompileOptions copts;
   copts.fetch_constants_to_sram = a.fetch_constants_to_sram;
   if (int rc = check_outputs("compile", {{"the input model", model}, {"-i", calib_path}, {"--target", target_name}},
-                             {{"-o", out_path}, {"--json", json_path}, {"--listing", listing_path}}))
+                             {{"-o", out_path}, {"--json", json_path}, {"--listing", listing_path},
+                              {"--save-quantized", a.save_quantized}}))
     return rc;
+  QuantizeOptions qo;
+  if (int rc = quantize_options(a.quant, "compile", &qo)) return rc;
+  if (!a.save_quantized.empty() && calib_path.empty())
+    return usage_error("compile: --save-quantized writes the model quantized with -i CALIB (a float model)");
   auto deny = parse_op_list(no_delegate);
   if (!deny.ok()) return usage_error("compile: --no-delegate: " + deny.status().message());
 
@@ -322,6 +328,7 @@ int cmd_compile(const CompileArgs& a) {
   auto g = import_model(model, "compile");
   if (!g.ok()) return fail(g.status());
   Graph graph = std::move(g).value();
+  std::string quantized_onnx;  // --save-quantized
   if (!has_qdq(graph)) {
     if (calib_path.empty())
       return fail(error(Error::InvalidArgument, model,
@@ -334,16 +341,25 @@ int cmd_compile(const CompileArgs& a) {
     auto calib = load_calibration_data(calib_path, model_inputs(graph));
     if (!calib.ok()) return fail(calib.status());
     ProgressReporter progress;
-    QuantizeOptions qo;
     if (!quiet()) qo.progress = progress.callback();
     step(str_cat("quantizing on ", calib->size(), " calibration samples"));
     auto q = quantize_graph(graph, calib.value(), qo);
     progress.finish();
     if (!q.ok()) return fail(q.status().with_context(model));
     graph = std::move(q).value();
+    if (!a.save_quantized.empty()) {
+      // The QDQ model as `neutron quantize` writes it, before the compile passes change it.
+      OnnxExportOptions export_options;
+      export_options.producer_version = tool_version();
+      auto bytes = export_onnx(graph, export_options);
+      if (!bytes.ok()) return fail(bytes.status().with_context(a.save_quantized));
+      quantized_onnx = std::move(bytes).value();
+    }
   } else if (!calib_path.empty()) {
     note(model + " is already quantized; -i is not used");
   }
+  if (!a.save_quantized.empty() && quantized_onnx.empty())
+    return usage_error("compile: --save-quantized: " + model + " is already quantized (nothing to save)");
   st = run_passes(graph, compile_pipeline());
   if (!st.ok()) return fail(st.with_context(model));
 
@@ -358,6 +374,7 @@ int cmd_compile(const CompileArgs& a) {
     // All outputs are committed together once everything succeeded.
     OutputFiles outputs;
     outputs.add(out_path, std::string(pf->bytes.begin(), pf->bytes.end()));
+    if (!a.save_quantized.empty()) outputs.add(a.save_quantized, quantized_onnx);
     if (!json_path.empty()) {
       // Same keys as a delegating compile; nothing is partitioned.
       Json doc = compile_document(model, "cpu", {});
@@ -409,6 +426,7 @@ int cmd_compile(const CompileArgs& a) {
   // All outputs are committed together once everything succeeded: a failed run leaves no new program.
   OutputFiles outputs;
   outputs.add(out_path, std::string(pf->bytes.begin(), pf->bytes.end()));
+  if (!a.save_quantized.empty()) outputs.add(a.save_quantized, quantized_onnx);
   if (!listing_path.empty()) {
     std::string text = "# neutron program listing: the partitioned graph and each payload\n";
     text += "target " + target->name + "\n";
@@ -472,6 +490,10 @@ std::string supported_ops_markdown(const NeutronTarget& t) {
   md << "## Partitioning\n\n";
   md << "* `quant.int8_io` (every delegated op first): " << md_escape(int8_io_rule(QuantInputs::kAll).reason(t))
      << ". Ops whose weights are separate inputs (Conv, ConvTranspose, Gemm, MatMul) check only the data input here.\n";
+  md << "* `npu.payload` (every delegated op last): " << md_escape(npu_payload_rule().reason(t))
+     << "; the node is lowered as the compiler lowers it and its kernel calls get the check the NPU runs on a payload "
+        "at load, so the partitioner never delegates what the NPU would refuse (e.g. a max pool wider than 4096). "
+        "Such a node runs as CPU kernel calls, checked against the CPU kernels' own limits.\n";
   md << "* `user.no_delegate`: op types listed in `--no-delegate` stay on the CPU.\n";
   md << "* Partitions are maximal connected groups of delegated nodes that keep the graph acyclic.\n";
   md << "* `partition.all_no_op`: a partition made only of ops that are no-ops on Neutron (Reshape, Identity, "

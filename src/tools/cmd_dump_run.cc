@@ -18,6 +18,8 @@
 #include "tools/cli.h"
 #include "tools/cli_util.h"
 #include "tools/reports.h"
+#include "tools/sample_model.h"
+#include "quantize/accuracy_metrics.h"
 
 namespace neutron::cli {
 
@@ -47,7 +49,7 @@ int cmd_run(const RunArgs& a) {
   if (int rc = check_outputs("run", run_inputs(model, inputs), run_outputs("", 0, json_path))) return rc;
   if (looks_like_program(model) && (repeat != 1 || warmup != 0))
     return usage_error("run: --repeat and --warmup time ONNX models on the host kernels, not programs");
-  if (looks_like_program(model)) return run_program(model, inputs, outdir, json_path, profile, target == "cpu");
+  if (looks_like_program(model)) return run_program(a);
   if (!target.empty()) return usage_error("run: --target cpu applies to compiled programs; ONNX models always run on the CPU");
   if (profile) return usage_error("run: --profile applies to compiled programs (neutron compile ... -o PROGRAM.nprg)");
   auto t0 = std::chrono::steady_clock::now();
@@ -61,45 +63,55 @@ int cmd_run(const RunArgs& a) {
   if (int rc = check_outputs("run", run_inputs(model, inputs), run_outputs(outdir, graph.outputs.size(), json_path)))
     return rc;
 
-  if (inputs.size() != graph.inputs.size()) {
-    std::string names;
-    for (TensorId t : graph.inputs)
-      names += str_cat(names.empty() ? "" : ", ", "'", graph.tensor(t).name, "' ", dtype_name(graph.tensor(t).dtype),
-                       shape_str(graph.tensor(t).shape));
-    return fail(error(Error::InvalidArgument, model, " has ", graph.inputs.size(), " input(s) (", names, "), but ",
-                      inputs.size(), " -i file(s) were given"));
+  std::vector<ModelInput> model_inputs;
+  for (TensorId t : graph.inputs) model_inputs.push_back({graph.tensor(t).name, graph.tensor(t).dtype, graph.tensor(t).shape});
+  auto in = read_sample_inputs(model, model_inputs, inputs);
+  if (!in.ok()) return fail(in.status());
+  const int64_t samples = in->samples;
+  if (samples > 1 && (repeat != 1 || warmup != 0))
+    return usage_error("run: --repeat and --warmup time one sample; these inputs hold " + std::to_string(samples));
+  TensorData labels;
+  if (!a.labels.empty()) {
+    if (graph.outputs.empty())
+      return fail(error(Error::InvalidArgument, "--labels ", a.labels, ": ", model, " has no outputs to take the predicted class from"));
+    auto l = read_labels(a.labels, samples);
+    if (!l.ok()) return fail(l.status());
+    labels = std::move(l).value();
   }
-  std::vector<TensorData> in_data;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    auto d = read_npy(inputs[i]);
-    if (!d.ok()) return fail(d.status());
-    in_data.push_back(std::move(d).value());
+  // Samples run in parallel, one executor per worker (executors are not thread-safe).
+  std::vector<std::unique_ptr<SampleModel>> models;
+  models.push_back(std::unique_ptr<SampleModel>(new OnnxSampleModel(std::move(ex).value())));
+  const int64_t workers = std::min<int64_t>(a.threads, samples);
+  for (int64_t t = 1; t < workers; ++t) {
+    auto e = Executor::create(g.value());
+    if (!e.ok()) return fail(e.status().with_context(model));
+    models.push_back(std::unique_ptr<SampleModel>(new OnnxSampleModel(std::move(e).value())));
   }
+  std::vector<SampleModel*> w;
+  for (auto& m : models) w.push_back(m.get());
   auto t1 = std::chrono::steady_clock::now();
-  std::vector<TensorData> outs;
-  // One sample: --threads has nothing to split (the kernels run on one thread); it is accepted so
-  // scripts can pass the same options to run, compare and quantize.
-  for (long w = 0; w < warmup; ++w) {
-    st = ex.value()->run(in_data, &outs);
-    if (!st.ok()) return fail(st.with_context(model));
+  SampleRun result;
+  for (long r = 0; r < warmup; ++r) {
+    st = run_samples(w, in->data, in->shapes, samples, model, &result);
+    if (!st.ok()) return fail(st);
   }
-  // Wall time, and the thread's CPU time (what a loaded machine distorts least).
-  const auto cpu_ms = [] {
-    timespec ts{};
-    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return double(ts.tv_sec) * 1e3 + double(ts.tv_nsec) * 1e-6;
-  };
   std::vector<double> latencies, cpu;
+  int64_t correct = 0;
   for (long r = 0; r < repeat; ++r) {
-    const auto r0 = std::chrono::steady_clock::now();
-    const double c0 = cpu_ms();
-    st = ex.value()->run(in_data, &outs);
-    cpu.push_back(cpu_ms() - c0);
-    latencies.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - r0).count());
-    if (!st.ok()) return fail(st.with_context(model));
+    correct = 0;
+    st = run_samples(w, in->data, in->shapes, samples, model, &result,
+                     [&](int64_t s, const std::vector<TensorData>& o) -> Status {
+                       if (!a.labels.empty()) correct += argmax(o[0], 0, o[0].count()) == labels.get_as_int(s);
+                       return Status::OK();
+                     });
+    if (!st.ok()) return fail(st);
+    latencies.insert(latencies.end(), result.wall_ms.begin(), result.wall_ms.end());
+    cpu.insert(cpu.end(), result.cpu_ms.begin(), result.cpu_ms.end());
   }
+  const std::vector<TensorData>& outs = result.outputs;
+  const auto t2 = std::chrono::steady_clock::now();
   const double prepare_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
-  const double run_ms = latencies.front();
+  const double run_ms = samples > 1 ? std::chrono::duration<double, std::milli>(t2 - t1).count() : latencies.front();
   const auto median = [](std::vector<double> v) {
     std::sort(v.begin(), v.end());
     const size_t mid = v.size() / 2;
@@ -118,8 +130,15 @@ int cmd_run(const RunArgs& a) {
     const Tensor& t = graph.tensor(graph.outputs[k]);
     std::printf("output %zu '%s': %s%s\n", k, t.name.c_str(), dtype_name(outs[k].dtype), shape_str(outs[k].shape).c_str());
   }
+  const double n = double(samples);
+  if (!a.labels.empty() && !quiet())
+    std::printf("accuracy: %.2f%% top-1 (%lld of %lld labelled samples)\n", 100.0 * double(correct) / n,
+                (long long)correct, (long long)samples);
   if (quiet()) {
-  } else if (repeat > 1 || warmup > 0)
+  } else if (samples > 1)
+    std::printf("time: load+prepare %.2f ms, run %.2f ms for %lld samples on %lld thread(s) (host CPU kernels)\n",
+                prepare_ms, run_ms, (long long)samples, (long long)workers);
+  else if (repeat > 1 || warmup > 0)
     std::printf("time: load+prepare %.2f ms; run x%ld after %ld warmup: median %.3f ms, min %.3f ms (host CPU kernels)\n",
                 prepare_ms, repeat, warmup, median_ms, min_ms);
   else
@@ -128,7 +147,10 @@ int cmd_run(const RunArgs& a) {
     Json doc = run_document(model, "onnx");
     doc["target"] = "host";
     doc["delegates_on_cpu"] = false;
-    doc["samples"] = 1;
+    doc["samples"] = samples;
+    doc["threads"] = workers;
+    doc["accuracy"] = a.labels.empty() ? Json(nullptr)
+                                       : Json{{"labels", a.labels}, {"top1", double(correct) / n}, {"correct", correct}};
     doc["load_ms"] = prepare_ms;
     doc["run_ms"] = run_ms;
     doc["latency_ms"] = latency_json(latencies, cpu, repeat, warmup);

@@ -22,25 +22,34 @@
 #include "tools/cli.h"
 #include "tools/cli_util.h"
 #include "tools/reports.h"
+#include "tools/sample_model.h"
 
 namespace neutron::cli {
 
+int quantize_options(const QuantOptionsArgs& a, const char* command, QuantizeOptions* out) {
+  auto kind = parse_observer_kind(a.observer);
+  if (!kind.ok()) return usage_error(str_cat(command, ": ", kind.status().message()));
+  if (a.percentile_given && kind.value() != ObserverKind::kPercentile)
+    return usage_error(str_cat(command, ": --percentile applies to --observer percentile only"));
+  auto bc = parse_bias_correction(a.bias_correction);
+  if (!bc.ok()) return usage_error(str_cat(command, ": ", bc.status().message()));
+  out->threads = int(a.threads);
+  out->observer = kind.value();
+  out->bias_correction = bc.value();
+  out->percentile = a.percentile;
+  return kExitOk;
+}
+
 int cmd_quantize(const QuantizeArgs& a) {
   const std::string &model = a.model, &calib_path = a.inputs, &out_path = a.output, &report_json = a.json,
-                    &observer = a.observer;
+                    &observer = a.quant.observer;
   if (model.empty() || calib_path.empty() || out_path.empty())
     return usage_error("quantize: needs MODEL.onnx, -i CALIB.npy|DIR and -o OUT.onnx");
   QuantizeOptions options;
-  options.threads = int(a.threads);
   if (int rc = check_outputs("quantize", {{"the input model", model}, {"-i", calib_path}},
                               {{"-o", out_path}, {"--json", report_json}}))
     return rc;
-  auto kind = parse_observer_kind(observer);
-  if (!kind.ok()) return fail(kind.status());
-  if (a.percentile_given && kind.value() != ObserverKind::kPercentile)
-    return usage_error("quantize: --percentile applies to --observer percentile only");
-  auto bc = parse_bias_correction(a.bias_correction);
-  if (!bc.ok()) return fail(bc.status());
+  if (int rc = quantize_options(a.quant, "quantize", &options)) return rc;
 
   step("importing " + model);
   auto g = import_model(model, "quantize");
@@ -52,9 +61,6 @@ int cmd_quantize(const QuantizeArgs& a) {
 
   step(str_cat("calibrating on ", calib->size(), " samples, observer ", observer));
   ProgressReporter progress;
-  options.observer = kind.value();
-  options.bias_correction = bc.value();
-  options.percentile = a.percentile;
   if (!quiet()) options.progress = progress.callback();
   QuantizeReport report;
   auto q = quantize_graph(g.value(), calib.value(), options, &report);
@@ -72,7 +78,7 @@ int cmd_quantize(const QuantizeArgs& a) {
     doc["model"] = model;
     doc["output"] = out_path;
     doc["observer"] = observer;
-    doc["percentile"] = kind.value() == ObserverKind::kPercentile ? Json(a.percentile) : Json(nullptr);
+    doc["percentile"] = options.observer == ObserverKind::kPercentile ? Json(a.quant.percentile) : Json(nullptr);
     doc["samples"] = report.samples;
     Json groups = Json::array();
     for (const auto& gr : report.groups) {
@@ -115,18 +121,6 @@ int cmd_quantize(const QuantizeArgs& a) {
   return kExitOk;
 }
 
-namespace {
-
-StatusOr<std::unique_ptr<Executor>> load_for_cpu(const std::string& path) {
-  ASSIGN_OR_RETURN(Graph g, import_model(path, "compare"));
-  RETURN_IF_ERROR(run_passes(g, cpu_pipeline()).with_context(path));
-  auto ex = Executor::create(g);
-  if (!ex.ok()) return ex.status().with_context(path);
-  return std::move(ex).value();
-}
-
-}  // namespace
-
 int cmd_compare(const CompareArgs& args) {
   const std::string &model_a = args.reference, &model_b = args.test, &inputs_path = args.inputs,
                     &labels_path = args.labels, &json_path = args.json;
@@ -136,29 +130,36 @@ int cmd_compare(const CompareArgs& args) {
                                {"--labels", labels_path}},
                               {{"--json", json_path}}))
     return rc;
-  // One executor pair per thread; thread t runs samples t, t + T, ... of each chunk of T.
-  std::vector<std::unique_ptr<Executor>> ex_a, ex_b;
+  // Either model may be a compiled program (the artifact that ships): its NPU partitions run on
+  // the simulated NPU, or with --target cpu on the CPU kernels.
+  const bool any_program = looks_like_program(model_a) || looks_like_program(model_b);
+  if (!args.target.empty() && !any_program)
+    return usage_error("compare: --target cpu applies to compiled programs; ONNX models always run on the CPU");
+  DriverSession driver;
+  if (any_program) {
+    if (Status s = driver.init(); !s.ok()) return fail(s);
+  }
+  // One model pair per thread; thread t runs samples t, t + T, ... of each chunk of T.
+  std::vector<std::unique_ptr<SampleModel>> ex_a, ex_b;
   for (long t = 0; t < threads; ++t) {
-    auto a = load_for_cpu(model_a);
+    auto a = load_sample_model(model_a, args.target == "cpu", "compare");
     if (!a.ok()) return fail(a.status());
-    auto b = load_for_cpu(model_b);
+    auto b = load_sample_model(model_b, args.target == "cpu", "compare");
     if (!b.ok()) return fail(b.status());
     ex_a.push_back(std::move(a).value());
     ex_b.push_back(std::move(b).value());
   }
-  const Graph& ga = ex_a[0]->graph();
-  const Graph& gb = ex_b[0]->graph();
-  if (ga.outputs.size() != gb.outputs.size())
-    return fail(error(Error::InvalidArgument, model_a, " has ", ga.outputs.size(), " outputs but ", model_b, " has ",
-                      gb.outputs.size()));
-  std::vector<ModelInput> inputs;
-  for (TensorId t : ga.inputs) inputs.push_back({ga.tensor(t).name, ga.tensor(t).dtype, ga.tensor(t).shape});
+  const std::vector<std::string> names_a = ex_a[0]->output_names(), names_b = ex_b[0]->output_names();
+  if (names_a.size() != names_b.size())
+    return fail(error(Error::InvalidArgument, model_a, " has ", names_a.size(), " outputs but ", model_b, " has ",
+                      names_b.size()));
+  const std::vector<ModelInput> inputs = ex_a[0]->inputs();
   auto data = load_calibration_data(inputs_path, inputs);
   if (!data.ok()) return fail(data.status());
   TensorData labels;
   if (!labels_path.empty()) {
     // Accuracy takes the argmax of the first output.
-    if (ga.outputs.empty())
+    if (names_a.empty())
       return fail(error(Error::InvalidArgument, "--labels ", labels_path, ": ", model_a,
                         " has no outputs to take the predicted class from"));
     auto l = read_npy(labels_path);
@@ -169,7 +170,7 @@ int cmd_compare(const CompareArgs& args) {
       return fail(error(Error::InvalidArgument, labels_path, ": labels must be a 1-D integer array of ", data->size(),
                         " entries (one per input sample), got ", dtype_name(labels.dtype), shape_str(labels.shape)));
   }
-  std::vector<OutputAgreement> agree(ga.outputs.size());
+  std::vector<OutputAgreement> agree(names_a.size());
   int64_t correct_a = 0, correct_b = 0;
   ProgressReporter progress;
   // Samples run in parallel, a chunk of `threads` at a time; the results are folded in sample
@@ -207,7 +208,7 @@ int cmd_compare(const CompareArgs& args) {
   std::printf("reference %s\ntest      %s\nsamples   %lld\n\n", model_a.c_str(), model_b.c_str(), (long long)data->size());
   std::printf("%-24s %12s %12s %10s %10s %8s\n", "output", "max |err|", "MSE", "SQNR dB", "cosine", "top-1");
   for (size_t k = 0; k < agree.size(); ++k)
-    std::printf("%-24s %12.6g %12.6g %10.2f %10.6f %7.2f%%\n", ga.tensor(ga.outputs[k]).name.c_str(),
+    std::printf("%-24s %12.6g %12.6g %10.2f %10.6f %7.2f%%\n", names_a[k].c_str(),
                 agree[k].max_abs_error(), agree[k].mse(), agree[k].sqnr_db(), agree[k].cosine(),
                 100.0 * agree[k].top1_agreement());
   const double n = double(data->size());
@@ -220,9 +221,10 @@ int cmd_compare(const CompareArgs& args) {
     doc["test"] = model_b;
     doc["inputs"] = inputs_path;
     doc["samples"] = data->size();
+    doc["target"] = args.target.empty() ? Json(nullptr) : Json(args.target);
     Json outs = Json::array();
     for (size_t k = 0; k < agree.size(); ++k)
-      outs.push_back(Json{{"name", ga.tensor(ga.outputs[k]).name},
+      outs.push_back(Json{{"name", names_a[k]},
                           {"max_abs_error", agree[k].max_abs_error()},
                           {"mse", agree[k].mse()},
                           {"sqnr_db", agree[k].sqnr_db()},

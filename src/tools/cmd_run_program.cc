@@ -25,45 +25,11 @@
 #include "tools/cli.h"
 #include "tools/cli_util.h"
 #include "tools/reports.h"
+#include "tools/sample_model.h"
+#include "quantize/accuracy_metrics.h"
 
 namespace neutron::cli {
 namespace {
-
-DType to_dtype(fb::DType t) {
-  switch (t) {
-    case fb::DType::Float32: return DType::F32;
-    case fb::DType::Int8: return DType::I8;
-    case fb::DType::UInt8: return DType::U8;
-    case fb::DType::Int32: return DType::I32;
-    case fb::DType::Int64: return DType::I64;
-  }
-  return DType::Invalid;
-}
-
-Shape shape_of(const runtime::TensorInfo& t) { return Shape(t.shape, t.shape + t.rank); }
-
-// The status with the instruction's origin and the tensor's name. Statuses that name an
-// instruction or tensor come from semantic checks, after the FlatBuffers verifier accepted the
-// file, so reading those fields is safe.
-std::string describe_status(const uint8_t* file, const runtime::ProgramStatus& s) {
-  std::string m = s.message;
-  const fb::Program* p = (s.instruction >= 0 || s.tensor >= 0) ? fb::GetProgram(file) : nullptr;
-  if (s.instruction >= 0) {
-    m += str_cat("; instruction ", s.instruction);
-    if (p && p->instructions() && uint32_t(s.instruction) < p->instructions()->size()) {
-      const auto* origin = p->instructions()->Get(uint32_t(s.instruction))->origin();
-      if (origin) m += str_cat(" (", origin->str(), ")");
-    }
-  }
-  if (s.tensor >= 0) {
-    m += str_cat("; tensor ", s.tensor);
-    if (p && p->tensors() && uint32_t(s.tensor) < p->tensors()->size()) {
-      const auto* name = p->tensors()->Get(uint32_t(s.tensor))->name();
-      if (name) m += str_cat(" '", name->str(), "'");
-    }
-  }
-  return m;
-}
 
 }  // namespace
 
@@ -90,16 +56,6 @@ bool flatbuffer_like(std::ifstream& f, uint64_t size, const uint8_t* head) {
   if (!read_at(f, uint64_t(vtable), vt, 4)) return false;
   const uint32_t vt_bytes = uint32_t(vt[0]) | uint32_t(vt[1]) << 8, table_bytes = uint32_t(vt[2]) | uint32_t(vt[3]) << 8;
   return vt_bytes >= 4 && vt_bytes % 2 == 0 && uint64_t(vtable) + vt_bytes <= size && table_bytes >= 4;
-}
-
-std::string printable(const char* bytes, size_t n) {
-  std::string r;
-  for (size_t k = 0; k < n; ++k) {
-    const auto c = static_cast<unsigned char>(bytes[k]);
-    if (c >= 0x20 && c < 0x7f && c != '\'' && c != '\\') r += char(c);
-    else r += str_cat("\\x", "0123456789abcdef"[c >> 4], "0123456789abcdef"[c & 15]);
-  }
-  return r;
 }
 
 }  // namespace
@@ -130,34 +86,24 @@ StatusOr<Graph> import_model(const std::string& path, const char* command) {
   return import_onnx_file(path);
 }
 
-int run_program(const std::string& path, const std::vector<std::string>& inputs, const std::string& outdir,
-                const std::string& json_path, bool profile, bool delegates_on_cpu) {
-  runtime::LoadOptions load_options;
-  load_options.delegates_on_cpu = delegates_on_cpu;
+int run_program(const RunArgs& a) {
+  const std::string &path = a.model, &outdir = a.outdir, &json_path = a.json;
+  const std::vector<std::string>& inputs = a.inputs;
+  const bool profile = a.profile, delegates_on_cpu = a.target == "cpu";
   const auto t0 = std::chrono::steady_clock::now();
-  auto bytes = read_file(path);
-  if (!bytes.ok()) return fail(bytes.status());
-  AlignedBuffer file(bytes->size());
-  if (!bytes->empty()) std::memcpy(file.data(), bytes->data(), bytes->size());
-  bytes = std::string();  // a program is small next to the budget; keep one copy
-  if (file.size() < 8 || !program::is_program_file(file.data(), file.size()))
-    return fail(error(Error::InvalidProgram, path, ": not a neutron program: identifier '",
-                      file.size() < 8 ? printable(reinterpret_cast<const char*>(file.data()), file.size())
-                                    : printable(reinterpret_cast<const char*>(file.data()) + 4, 4),
-                      "' (expected NPRG)"));
-
-  if (neutronInit() != ENONE) return fail(error(Error::DelegateFailed, "neutronInit failed: ", neutronGetLastErrorMessage()));
-  struct Deinit {
-    ~Deinit() { neutronDeinit(); }
-  } deinit;
+  auto file = read_program_file(path);
+  if (!file.ok()) return fail(file.status());
+  DriverSession driver;
+  if (Status s = driver.init(); !s.ok()) return fail(s);
+  const fb::Program* prog = fb::GetProgram(file.value()->data());
   size_t need = 0;
-  runtime::ProgramStatus ps = runtime::ProgramRunner::arena_bytes_needed(file.data(), file.size(), &need, load_options);
-  if (!ps.ok()) return fail(error(ps.error, path, ": ", describe_status(file.data(), ps)));
-  Status budget = check_memory_budget(need, path + ": the program's arena");
-  if (!budget.ok()) return fail(budget);
-  AlignedBuffer arena(need);
-  runtime::ProgramRunner runner;  // destroyed before the arena it lives in
-  const fb::Program* prog = fb::GetProgram(file.data());
+  {
+    runtime::LoadOptions load_options;
+    load_options.delegates_on_cpu = delegates_on_cpu;
+    runtime::ProgramStatus ps =
+        runtime::ProgramRunner::arena_bytes_needed(file.value()->data(), file.value()->size(), &need, load_options);
+    if (!ps.ok()) return fail(error(ps.error, path, ": ", describe_program_status(file.value()->data(), ps)));
+  }
 
   // The simulated driver times kernels with the program's target (defaults if it is unknown).
   const std::string target_name = prog->target() ? prog->target()->str() : "";
@@ -169,104 +115,59 @@ int run_program(const std::string& path, const std::vector<std::string>& inputs,
                       "); NPU timing uses the default parameters"));
   }
 
-  ps = runner.load(file.data(), file.size(), arena.data(), arena.size(), load_options);
-  if (!ps.ok()) return fail(error(ps.error, path, ": ", describe_status(file.data(), ps)));
+  // One runner and arena per worker thread (runners are not thread-safe).
+  std::vector<std::unique_ptr<ProgramModel>> models;
+  auto m0 = ProgramModel::load(file.value(), path, delegates_on_cpu);
+  if (!m0.ok()) return fail(m0.status());
+  models.push_back(std::move(m0).value());
+  const runtime::ProgramRunner& runner = models[0]->runner();
   if (int rc = check_outputs("run", run_inputs(path, inputs), run_outputs(outdir, runner.num_outputs(), json_path)))
     return rc;
-
-  if (inputs.size() != runner.num_inputs()) {
-    std::string names;
-    for (size_t i = 0; i < runner.num_inputs(); ++i) {
-      const runtime::TensorInfo t = runner.input(i);
-      names += str_cat(names.empty() ? "" : ", ", "'", t.name, "' ", program::dtype_name(t.dtype), shape_of(t));
-    }
-    return fail(error(Error::InvalidArgument, path, " has ", runner.num_inputs(), " input(s) (", names, "), but ",
-                      inputs.size(), " -i file(s) were given"));
+  auto in = read_sample_inputs(path, models[0]->inputs(), inputs);
+  if (!in.ok()) return fail(in.status());
+  const int64_t samples = in->samples;
+  TensorData labels;
+  if (!a.labels.empty()) {
+    if (runner.num_outputs() == 0)
+      return fail(error(Error::InvalidArgument, "--labels ", a.labels, ": ", path, " has no outputs to take the predicted class from"));
+    auto l = read_labels(a.labels, samples);
+    if (!l.ok()) return fail(l.status());
+    labels = std::move(l).value();
   }
-  // Each -i file holds one sample of the input's shape, or several along a leading axis (N
-  // instead of a leading 1, or an extra axis in front); every sample is run in turn.
-  std::vector<TensorData> in_data;
-  int64_t samples = -1;
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    auto d = read_npy(inputs[i]);
-    if (!d.ok()) return fail(d.status());
-    const runtime::TensorInfo t = runner.input(i);
-    const Shape want = shape_of(t);
-    if (d->dtype != to_dtype(t.dtype))
-      return fail(error(Error::InvalidArgument, inputs[i], ": dtype ", dtype_name(d->dtype), ", but input '", t.name,
-                        "' of ", path, " is ", program::dtype_name(t.dtype)));
-    int64_t k = -1;
-    const Shape& got = d->shape;
-    if (got == want) k = 1;
-    else if (got.size() == want.size() + 1 && Shape(got.begin() + 1, got.end()) == want) k = got[0];
-    else if (!want.empty() && want[0] == 1 && got.size() == want.size() && Shape(got.begin() + 1, got.end()) == Shape(want.begin() + 1, want.end()))
-      k = got[0];
-    if (k < 0)
-      return fail(error(Error::InvalidArgument, inputs[i], ": shape ", shape_str(got), " does not fit input '", t.name,
-                        "' of shape ", shape_str(want), " (one sample, or samples along a leading axis)"));
-    if (k == 0)
-      return fail(error(Error::InvalidArgument, inputs[i], ": holds no samples for input '", t.name, "' (shape ",
-                        shape_str(got), ")"));
-    if (samples >= 0 && k != samples)
-      return fail(error(Error::InvalidArgument, inputs[i], ": ", k, " samples, but the other inputs have ", samples));
-    // read_npy checked the element count, so this holds; the copy loop below relies on it.
-    int64_t need_bytes = 0;
-    if (!checked_mul(k, int64_t(t.bytes), &need_bytes) || uint64_t(need_bytes) != d->bytes.size())
-      return fail(error(Error::InvalidArgument, inputs[i], ": holds ", d->bytes.size(), " bytes, not ", k,
-                        " samples of ", t.bytes, " bytes"));
-    samples = k;
-    in_data.push_back(std::move(d).value());
+  const int64_t workers = std::min<int64_t>(a.threads, samples);
+  for (int64_t t = 1; t < workers; ++t) {
+    auto m = ProgramModel::load(file.value(), path, delegates_on_cpu);
+    if (!m.ok()) return fail(m.status());
+    models.push_back(std::move(m).value());
   }
-  if (samples < 0) samples = 1;
-
-  std::vector<TensorData> outs;
-  for (size_t o = 0; o < runner.num_outputs(); ++o) {
-    const runtime::TensorInfo t = runner.output(o);
-    Shape s = shape_of(t);
-    if (samples > 1) {
-      if (!s.empty() && s[0] == 1) s[0] = samples;
-      else s.insert(s.begin(), samples);
-    }
-    auto out_bytes = tensor_bytes_within_budget(to_dtype(t.dtype), s, str_cat(path, ": output '", t.name, "'"));
-    if (!out_bytes.ok()) return fail(out_bytes.status());
-    outs.emplace_back(to_dtype(t.dtype), s);
-  }
+  std::vector<SampleModel*> w;
+  for (auto& m : models) w.push_back(m.get());
   const auto t1 = std::chrono::steady_clock::now();
-  const auto cpu_ms = [] {
-    timespec ts{};
-    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return double(ts.tv_sec) * 1e3 + double(ts.tv_nsec) * 1e-6;
-  };
-  std::vector<double> sample_ms, sample_cpu_ms;  // per sample: wall and thread CPU time
+  SampleRun result;
+  int64_t correct = 0;
+  Status st = run_samples(w, in->data, in->shapes, samples, path, &result,
+                          [&](int64_t s, const std::vector<TensorData>& outs) -> Status {
+                            if (!a.labels.empty()) correct += argmax(outs[0], 0, outs[0].count()) == labels.get_as_int(s);
+                            return Status::OK();
+                          });
+  if (!st.ok()) return fail(st);
+  std::vector<TensorData>& outs = result.outputs;
+  const std::vector<double>& sample_ms = result.wall_ms;
+  const std::vector<double>& sample_cpu_ms = result.cpu_ms;
+  const runtime::ProgramRunner& last = models[size_t(result.last_worker)]->runner();
   double npu_ms = 0;
   uint64_t npu_cycles = 0, npu_macs = 0;
-  for (int64_t s = 0; s < samples; ++s) {
-    for (size_t i = 0; i < in_data.size(); ++i) {
-      const runtime::TensorInfo t = runner.input(i);
-      std::memcpy(t.data, in_data[i].bytes.data() + size_t(s) * t.bytes, t.bytes);
-    }
-    const auto r0 = std::chrono::steady_clock::now();
-    const double c0 = cpu_ms();
-    ps = runner.run();
-    sample_cpu_ms.push_back(cpu_ms() - c0);
-    sample_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - r0).count());
-    if (!ps.ok()) return fail(error(ps.error, path, ": sample ", s, ": ", describe_status(file.data(), ps)));
-    for (size_t o = 0; o < outs.size(); ++o) {
-      const runtime::TensorInfo t = runner.output(o);
-      std::memcpy(outs[o].bytes.data() + size_t(s) * t.bytes, t.data, t.bytes);
-    }
-  }
   const auto t2 = std::chrono::steady_clock::now();
 
   // Simulated NPU time of the last run, per delegate call.
   std::ostringstream profile_text;
   Json delegates_json = Json::array();
   int delegates = 0;
-  for (size_t i = 0; i < runner.num_instructions(); ++i) {
-    if (runner.instruction_kind(i) != runtime::InstructionKind::kDelegate ||
-        std::strcmp(runner.delegate_backend(i), "neutron") != 0)
+  for (size_t i = 0; i < last.num_instructions(); ++i) {
+    if (last.instruction_kind(i) != runtime::InstructionKind::kDelegate ||
+        std::strcmp(last.delegate_backend(i), "neutron") != 0)
       continue;
-    auto* backend = static_cast<runtime::NeutronBackend*>(runner.delegate_handle(i));
+    auto* backend = static_cast<runtime::NeutronBackend*>(last.delegate_handle(i));
     NeutronRunStats st;
     if (neutronGetRunStats(backend->driver_handle(), &st) != ENONE) continue;
     npu_ms += st.latencyMs;
@@ -282,7 +183,7 @@ int run_program(const std::string& path, const std::vector<std::string>& inputs,
     std::vector<NeutronKernelRecord> rec(st.kernels);
     uint32_t count = 0;
     if (neutronGetKernelRecords(backend->driver_handle(), rec.data(), uint32_t(rec.size()), &count) != ENONE) continue;
-    std::string origin = runner.instruction_origin(i);
+    std::string origin = last.instruction_origin(i);
     if (origin.size() > 60) origin = origin.substr(0, 57) + "...";
     profile_text << str_cat("instruction ", i, " (NPU: ", origin, "): ", count, " kernels, ", st.totalCycles,
                             " cycles, ", st.latencyMs, " ms\n");
@@ -313,11 +214,16 @@ int run_program(const std::string& path, const std::vector<std::string>& inputs,
               path.c_str(), target_name.c_str(), delegates_on_cpu ? " (run with --target cpu: NPU partitions on the CPU kernels)" : "",
               runner.num_instructions(), delegates, need,
               (unsigned long long)prog->plan()->arena_bytes(), (unsigned long long)prog->plan()->lower_bound_bytes());
-  if (!quiet()) std::printf("time: load %.2f ms, run %.2f ms for %lld sample(s) on the host\n", load_ms, run_ms, (long long)samples);
+  if (!quiet()) std::printf("time: load %.2f ms, run %.2f ms for %lld sample(s) on %lld host thread(s)\n", load_ms, run_ms,
+                            (long long)samples, (long long)workers);
   if (delegates && !quiet())
     std::printf("simulated NPU time per inference: %.3f ms at %s (%llu cycles, %llu MACs; timing model, docs/npu-model.md)\n",
                 npu_ms, target_name.c_str(), (unsigned long long)npu_cycles, (unsigned long long)npu_macs);
   if (profile) std::fputs(profile_text.str().c_str(), stdout);
+  const double n = double(samples);
+  if (!a.labels.empty() && !quiet())
+    std::printf("accuracy: %.2f%% top-1 (%lld of %lld labelled samples)\n", 100.0 * double(correct) / n,
+                (long long)correct, (long long)samples);
   if (!json_path.empty()) {
     Json doc = run_document(path, "program");
     doc["target"] = target_name;
@@ -333,11 +239,14 @@ int run_program(const std::string& path, const std::vector<std::string>& inputs,
     doc["npu_cycles"] = npu_cycles;
     doc["npu_macs"] = npu_macs;
     doc["delegates"] = delegates_json;
+    doc["threads"] = workers;
+    doc["accuracy"] = a.labels.empty() ? Json(nullptr)
+                                       : Json{{"labels", a.labels}, {"top1", double(correct) / n}, {"correct", correct}};
     for (size_t k = 0; k < outs.size(); ++k)
       doc["outputs"].push_back(Json{{"name", runner.output(k).name}, {"dtype", dtype_name(outs[k].dtype)}, {"shape", outs[k].shape}});
     files.add(json_path, json_text(doc));
   }
-  const Status st = commit_run_outputs(outdir, &files);
+  st = commit_run_outputs(outdir, &files);
   if (!st.ok()) return fail(st);
   return kExitOk;
 }

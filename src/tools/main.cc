@@ -65,6 +65,34 @@ void add_common_options(CLI::App* cmd, std::string* max_memory, bool for_docs) {
   cmd->set_help_flag("-h,--help", "print this help and exit");
 }
 
+// The quantizer's options: one group, the same for `quantize` and `compile -i`. Returns the
+// --percentile option (whether it was given is checked after parsing).
+CLI::Option* add_quant_options(CLI::App* cmd, QuantOptionsArgs* q) {
+  const char* group = "Quantization";
+  cmd->add_option("--observer", q->observer, "activation range observer")
+      ->check(CLI::IsMember({"minmax", "histogram", "percentile"}))
+      ->type_name("minmax|histogram|percentile")
+      ->group(group);
+  auto* pct = cmd->add_option("--percentile", q->percentile, "--observer percentile: the percentile kept")
+                  ->check(kPercentile)
+                  ->type_name("P")
+                  ->group(group);
+  auto* bc = cmd->add_option("--bias-correction", q->bias_correction,
+                             "correct the biases for the mean shift int8 weights cause: off, from float statistics, "
+                             "or empirically from runs of the quantized graph")
+                 ->check(CLI::IsMember({"off", "float", "empirical"}))
+                 ->type_name("off|float|empirical")
+                 ->group(group);
+  cmd->add_flag_callback("--no-bias-correction", [q] { q->bias_correction = "off"; }, "same as --bias-correction off")
+      ->excludes(bc)
+      ->group(group);
+  cmd->add_option("--threads", q->threads, "calibration threads (results are the same for any N)")
+      ->check(CLI::Range(1L, 1024L))
+      ->type_name("N")
+      ->group(group);
+  return pct;
+}
+
 // The JSON output of every command has one name.
 CLI::Option* add_json_option(CLI::App* cmd, std::string* path, const char* what) {
   return cmd->add_option("--json", *path, what)->type_name("FILE.json");
@@ -169,8 +197,8 @@ int main(int argc, char** argv) {
              "the simulated NPU)");
   c_run->add_option("model", run.model, "the ONNX model or compiled program")->required()->type_name("MODEL.onnx|PROGRAM.nprg");
   c_run->add_option("-i,--inputs", run.inputs,
-                                       "one .npy per model input, in order (repeat -i); a program takes several samples "
-                                       "along a leading axis")
+                                       "one .npy per model input, in order (repeat -i); several samples along a leading "
+                                       "axis run one by one")
                          ->type_name("IN.npy")
                          ->allow_extra_args(false);
   c_run->add_option("-o,--output", run.outdir, "directory for the outputs: DIR/output_<k>.npy per model output")
@@ -183,7 +211,11 @@ int main(int argc, char** argv) {
   c_run->add_option("--warmup", run.warmup, "ONNX models: untimed runs before the timed ones")
       ->check(CLI::Range(0L, 1000000L))
       ->type_name("N");
-  c_run->add_option("--threads", run.threads, "accepted for symmetry with compare and quantize (one sample runs on one thread)")
+  c_run->add_option("--labels", run.labels,
+                    "class labels (1-D integers, one per sample): top-1 accuracy of the first output")
+      ->type_name("LABELS.npy");
+  c_run->add_option("--threads", run.threads,
+                    "samples run in parallel, one executor or runner per thread (the outputs are the same for any N)")
       ->check(CLI::Range(1L, 1024L))
       ->type_name("N");
   c_run->add_option("--target", run.target,
@@ -203,27 +235,17 @@ int main(int argc, char** argv) {
                     ->required()
                     ->type_name("OUT.onnx");
   add_json_option(c_quant, &quant.json, "write the quantization report (scales, zero points, bias correction)");
-  c_quant->add_option("--observer", quant.observer, "activation range observer")
-                    ->check(CLI::IsMember({"minmax", "histogram", "percentile"}))
-                    ->type_name("minmax|histogram|percentile");
-  auto* q_pct = c_quant->add_option("--percentile", quant.percentile, "--observer percentile: the percentile kept")
-                    ->check(kPercentile)
-                    ->type_name("P");
-  auto* q_bc = c_quant->add_option("--bias-correction", quant.bias_correction,
-                                   "correct the biases for the mean shift int8 weights cause: off, from float statistics, "
-                                   "or empirically from runs of the quantized graph")
-                   ->check(CLI::IsMember({"off", "float", "empirical"}))
-                   ->type_name("off|float|empirical");
-  c_quant->add_flag_callback("--no-bias-correction", [&] { quant.bias_correction = "off"; }, "same as --bias-correction off")
-      ->excludes(q_bc);
-  c_quant->add_option("--threads", quant.threads, "calibration threads (results are the same for any N)")
-      ->check(CLI::Range(1L, 1024L))
-      ->type_name("N");
+  auto* q_pct = add_quant_options(c_quant, &quant.quant);
 
   CompareArgs cmp;
-  auto* c_cmp = app.add_subcommand("compare", "run two ONNX models on the same inputs: error metrics and, with labels, accuracy");
-  c_cmp->add_option("reference", cmp.reference, "the reference model")->required()->type_name("REFERENCE.onnx");
-  c_cmp->add_option("test", cmp.test, "the model compared with it")->required()->type_name("TEST.onnx");
+  auto* c_cmp = app.add_subcommand(
+      "compare", "run two models (ONNX or compiled programs) on the same inputs: error metrics and, with labels, accuracy");
+  c_cmp->add_option("reference", cmp.reference, "the reference model or program")
+      ->required()
+      ->type_name("REFERENCE.onnx|.nprg");
+  c_cmp->add_option("test", cmp.test, "the model or program compared with it (a program's NPU partitions run on the simulated NPU)")
+      ->required()
+      ->type_name("TEST.onnx|.nprg");
   c_cmp->add_option("-i,--inputs", cmp.inputs, "input samples: one .npy (samples along the first axis) or a directory")
       ->required()
       ->type_name("X.npy|DIR");
@@ -233,6 +255,9 @@ int main(int argc, char** argv) {
   c_cmp->add_option("--threads", cmp.threads, "samples run in parallel (the metrics are the same for any N)")
       ->check(CLI::Range(1L, 1024L))
       ->type_name("N");
+  c_cmp->add_option("--target", cmp.target, "programs only: 'cpu' runs their NPU partitions on the CPU kernels")
+      ->check(CLI::IsMember({"cpu"}))
+      ->type_name("cpu");
 
   CompileArgs comp;
   auto* c_comp = app.add_subcommand(
@@ -246,7 +271,7 @@ int main(int argc, char** argv) {
   c_comp->add_option("-o,--output", comp.output, "the program file to write")->required()->type_name("PROGRAM.nprg");
   c_comp->add_option("-i,--inputs", comp.inputs,
                                   "calibration samples for a float model (quantized first, as `neutron quantize` with "
-                                  "its defaults)")
+                                  "the Quantization options)")
                    ->type_name("CALIB.npy|DIR");
   add_json_option(c_comp, &comp.json, "write the delegation report and the program summary as JSON");
   c_comp->add_option("--no-delegate", comp.no_delegate, "keep these IR op types on the CPU (e.g. Softmax,Add)")
@@ -259,6 +284,10 @@ int main(int argc, char** argv) {
   c_comp->add_flag("--profile", comp.profile, "print the simulated NPU time of every kernel");
   c_comp->add_option("--listing", comp.listing, "write the partitioned graph and each payload's disassembly as text")
       ->type_name("FILE");
+  c_comp->add_option("--save-quantized", comp.save_quantized,
+                     "with -i: also write the quantized QDQ ONNX model (what `neutron quantize` writes)")
+      ->type_name("OUT.onnx");
+  auto* comp_pct = add_quant_options(c_comp, &comp.quant);
 
   SupportedOpsArgs sup;
   auto* c_sup = app.add_subcommand("supported-ops", "the NPU delegation rules of a target as markdown (docs/supported-ops.md)");
@@ -324,7 +353,8 @@ int main(int argc, char** argv) {
     parse_byte_size(max_memory, &bytes);  // checked by the validator
     set_memory_budget(bytes);
   }
-  quant.percentile_given = q_pct->count() > 0;
+  quant.quant.percentile_given = q_pct->count() > 0;
+  comp.quant.percentile_given = comp_pct->count() > 0;
 
   // An interrupted command leaves no temporary output files behind.
   remove_temporary_outputs_on_signal();

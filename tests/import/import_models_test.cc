@@ -103,7 +103,9 @@ TEST(ImportModels, FixturesImportCleanly) {
     const Graph& g = r.value();
     ASSERT_EQ(g.inputs.size(), 1u);
     EXPECT_EQ(g.tensor(g.inputs[0]).dtype, DType::F32);
-    EXPECT_EQ(g.tensor(g.inputs[0]).shape.size(), 4u);
+    // Images [1, C, H, W]; the vocoder's mel and the keyword spotters' frames are rank 3.
+    EXPECT_GE(g.tensor(g.inputs[0]).shape.size(), 3u);
+    EXPECT_LE(g.tensor(g.inputs[0]).shape.size(), 4u);
     ASSERT_EQ(g.outputs.size(), 1u);
     const bool int8 = p.find("int8") != std::string::npos;
     int quantize = 0;
@@ -115,7 +117,9 @@ TEST(ImportModels, FixturesImportCleanly) {
       for (TensorId in : n.inputs) {
         if (in == kNoTensor) continue;
         const Tensor& t = g.tensor(in);
-        if (t.is_constant() && t.dtype == DType::I64) ADD_FAILURE() << describe(g, id) << " reads an i64 constant";
+        const bool gather_indices = n.kind == OpKind::Gather && in == n.inputs[1];  // y[:, -1]
+        if (t.is_constant() && t.dtype == DType::I64 && !gather_indices)
+          ADD_FAILURE() << describe(g, id) << " reads an i64 constant";
       }
       if (n.kind == OpKind::QuantizeLinear) {
         ++quantize;

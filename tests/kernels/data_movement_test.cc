@@ -118,6 +118,16 @@ TEST(Transpose, NchwNhwcUseTiles) {
   EXPECT_FALSE(prepare_transpose(Span<const int64_t>(s), Span<const int64_t>(bad), 4, &p));
 }
 
+TEST(Transpose, NarrowChannelsToNhwc) {
+  // 2 to 4 channels (an RGB image going NHWC) take the narrow loop; 5 the generic tiles.
+  for (size_t es : kElemSizes)
+    for (int64_t c : {2, 3, 4, 5}) {
+      const Shape nchw{2, c, 7, 9};
+      check_transpose(nchw, {0, 2, 3, 1}, es, "C=" + std::to_string(c) + " es=" + std::to_string(es));
+      check_transpose(Shape{c, 33}, {1, 0}, es, "2-D C=" + std::to_string(c) + " es=" + std::to_string(es));
+    }
+}
+
 // ---- Slice --------------------------------------------------------------------------------------
 
 TEST(Slice, RandomWithNegativeSteps) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/shape.h"
+#include "kernels/cpu_isa.h"
 
 namespace neutron {
 namespace {
@@ -250,6 +251,50 @@ TEST(Elementwise, PReluPerChannelSlope) {
   binary_broadcast<float>(BinaryOp::PRelu, p, a, slope, y);
   const float want[] = {-0.5f, 2, -1.5f, 4, -0.25f, 2, -0.75f, 4};
   for (int i = 0; i < 8; ++i) EXPECT_EQ(y[i], want[i]) << i;
+}
+
+// binary_f32_act on every ISA path against the separate ops written out (Add/Sub, then the Relu
+// op's v > 0 ? v : 0, then the Clip op's clamp), bit for bit, NaN and signed zeros included, with
+// lengths that leave a tail after every vector width.
+TEST(BinaryF32Act, EveryIsaMatchesTheSeparateOps) {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> dist(-2.0f, 2.0f);
+  const float inf = std::numeric_limits<float>::infinity();
+  struct Bounds {
+    float lo, hi;
+  };
+  const Bounds bounds[] = {{-inf, inf}, {-0.5f, 0.75f}, {-inf, 0.25f}, {0.0f, 0.0f}};
+  for (KernelIsa isa : {KernelIsa::kScalar, KernelIsa::kAvx2, KernelIsa::kAvx512}) {
+    if (!set_kernel_isa(isa)) continue;
+    for (int64_t n : {0, 1, 3, 4, 5, 15, 16, 17, 31, 33, 100}) {
+      std::vector<float> a(size_t(n) + 1), b(size_t(n) + 1);
+      for (int64_t i = 0; i < n; ++i) {
+        a[size_t(i)] = i % 11 == 3 ? NAN : i % 5 == 1 ? -0.0f : dist(rng);
+        b[size_t(i)] = i % 7 == 2 ? 0.0f : i % 13 == 4 ? -a[size_t(i)] : dist(rng);
+      }
+      for (BinaryOp op : {BinaryOp::Add, BinaryOp::Sub})
+        for (bool relu : {false, true})
+          for (const Bounds& bd : bounds) {
+            std::vector<float> got(size_t(n) + 1, 42.0f), want(size_t(n) + 1, 42.0f);
+            binary_f32_act(op, n, a.data(), b.data(), got.data(), relu, bd.lo, bd.hi);
+            for (int64_t i = 0; i < n; ++i) {
+              float v = op == BinaryOp::Add ? a[size_t(i)] + b[size_t(i)] : a[size_t(i)] - b[size_t(i)];
+              if (relu) v = v > 0.0f ? v : 0.0f;
+              v = v < bd.lo ? bd.lo : v;
+              v = v > bd.hi ? bd.hi : v;
+              want[size_t(i)] = v;
+            }
+            // Bit for bit (signed zeros included), except that which NaN a NaN + NaN gives depends
+            // on the compiler's operand order (here and in the Add op alike).
+            for (size_t i = 0; i < got.size(); ++i)
+              if (!(std::isnan(got[i]) && std::isnan(want[i])))
+                ASSERT_EQ(std::memcmp(&got[i], &want[i], sizeof(float)), 0)
+                    << kernel_isa_name(isa) << " n=" << n << " sub=" << (op == BinaryOp::Sub) << " relu=" << relu
+                    << " lo=" << bd.lo << " hi=" << bd.hi << " at " << i << ": " << got[i] << " vs " << want[i];
+          }
+    }
+  }
+  reset_kernel_isa();
 }
 
 }  // namespace

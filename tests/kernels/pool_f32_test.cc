@@ -8,10 +8,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <sstream>
 #include <vector>
+
+#include "kernels/cpu_isa.h"
 
 namespace neutron {
 namespace {
@@ -244,6 +247,52 @@ TEST(PoolF32, MaxPoolInt8) {
   maxpool2d_nhwc<int8_t>(p, x, y);
   EXPECT_EQ(y[0], 127);
   EXPECT_EQ(y[1], 100);
+}
+
+// The vectorized float max pool on every ISA path against the scalar comparisons written out
+// (m < v ? v : m from -inf), bit for bit, with NaN and signed-zero taps and channel counts that
+// leave every block and vector tail.
+TEST(PoolF32, MaxPoolEveryIsaMatchesScalar) {
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> dist(-2.0f, 2.0f);
+  for (KernelIsa isa : {KernelIsa::kScalar, KernelIsa::kAvx2, KernelIsa::kAvx512}) {
+    if (!set_kernel_isa(isa)) continue;
+    for (int64_t C : {1, 3, 4, 5, 16, 17, 63, 64, 65, 80, 130}) {
+      Pool2DParams p;
+      p.batch = 2;
+      p.in_h = 7;
+      p.in_w = 6;
+      p.channels = C;
+      p.kernel_h = p.kernel_w = 3;
+      p.stride_h = p.stride_w = 2;
+      p.pad_top = p.pad_left = 1;
+      p.pad_bottom = p.pad_right = 1;
+      p.out_h = 4;
+      p.out_w = 3;
+      ASSERT_EQ(pool2d_prepare(p), Error::Ok);
+      std::vector<float> x(size_t(p.batch * p.in_h * p.in_w * C));
+      for (size_t i = 0; i < x.size(); ++i) x[i] = i % 13 == 5 ? NAN : i % 9 == 2 ? -0.0f : i % 9 == 3 ? 0.0f : dist(rng);
+      std::vector<float> got(size_t(p.batch * p.out_h * p.out_w * C)), want(got.size());
+      maxpool2d_nhwc<float>(p, x.data(), got.data());
+      for (int64_t n = 0; n < p.batch; ++n)
+        for (int64_t oh = 0; oh < p.out_h; ++oh)
+          for (int64_t ow = 0; ow < p.out_w; ++ow)
+            for (int64_t c = 0; c < C; ++c) {
+              float m = -INFINITY;
+              for (int64_t kh = 0; kh < p.kernel_h; ++kh)
+                for (int64_t kw = 0; kw < p.kernel_w; ++kw) {
+                  const int64_t ih = oh * p.stride_h - p.pad_top + kh, iw = ow * p.stride_w - p.pad_left + kw;
+                  if (ih < 0 || ih >= p.in_h || iw < 0 || iw >= p.in_w) continue;
+                  const float t = x[size_t(((n * p.in_h + ih) * p.in_w + iw) * C + c)];
+                  m = m < t ? t : m;
+                }
+              want[size_t(((n * p.out_h + oh) * p.out_w + ow) * C + c)] = m;
+            }
+      EXPECT_EQ(std::memcmp(got.data(), want.data(), sizeof(float) * got.size()), 0)
+          << kernel_isa_name(isa) << " C=" << C;
+    }
+  }
+  reset_kernel_isa();
 }
 
 }  // namespace

@@ -76,5 +76,16 @@ TEST(FuseActivation, LeavesSharedOutputsAndFusesOnce) {
   expect_identical_bytes(b.finish({r, shared, twice}), 2);
 }
 
+TEST(FuseActivation, ResidualAddAndSubButNotBroadcasts) {
+  GraphBuilder b;
+  TensorId x = b.input("x", {1, 7, 5, 5});  // 175 elements: every ISA's vector loop has a tail
+  TensorId c = b.conv(x, b.random_constant("w", {7, 7, 3, 3}), b.random_constant("b", {7}), 1, 1);
+  TensorId add = b.op(OpKind::Relu, {b.op(OpKind::Add, {c, x})});
+  TensorId sub = b.op(OpKind::Clip, {b.op(OpKind::Sub, {add, x})}, clip(-0.5, 0.75));
+  TensorId lo_only = b.op(OpKind::Clip, {b.op(OpKind::Add, {sub, c})}, clip(-INFINITY, 0.25));
+  TensorId bcast = b.op(OpKind::Relu, {b.op(OpKind::Add, {lo_only, b.random_constant("k", {1, 7, 1, 1})})});
+  expect_identical_bytes(b.finish({bcast}), 1);
+}
+
 }  // namespace
 }  // namespace neutron::testing

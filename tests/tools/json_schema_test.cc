@@ -148,6 +148,19 @@ TEST_F(JsonSchemas, CompileRunAndInspect) {
   check_document(path("run_npu.json"), "run");
   run_ok("run " + path("p.nprg") + " -i " + x + " --target cpu --json " + path("run_cpu.json"));
   check_document(path("run_cpu.json"), "run");
+  // Several samples on several threads, with labels: the accuracy keys.
+  auto labels = TensorData(DType::I64, {100});
+  for (int k = 0; k < 100; ++k) reinterpret_cast<int64_t*>(labels.bytes.data())[k] = k % 10;
+  ASSERT_TRUE(write_npy(path("run_labels.npy"), labels).ok());
+  run_ok("run " + m + " -i " + fixture("inputs.npy") + " --threads 2 --labels " + path("run_labels.npy") + " --json " +
+         path("run_onnx_labels.json"));
+  check_document(path("run_onnx_labels.json"), "run");
+  run_ok("run " + path("p.nprg") + " -i " + fixture("inputs.npy") + " --threads 2 --labels " + path("run_labels.npy") +
+         " --json " + path("run_npu_labels.json"));
+  check_document(path("run_npu_labels.json"), "run");
+  run_ok("compare " + m + " " + path("p.nprg") + " -i " + fixture("inputs.npy") + " --target cpu --json " +
+         path("compare_program.json"));
+  check_document(path("compare_program.json"), "compare");
   run_ok("inspect " + path("p.nprg") + " --json " + path("inspect.json"));
   check_document(path("inspect.json"), "inspect");
   run_ok("inspect " + path("c.nprg") + " --json " + path("inspect_cpu.json"));

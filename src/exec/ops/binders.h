@@ -27,6 +27,10 @@ StatusOr<StepPtr> bind_unary(const Graph& g, NodeId id);
 StatusOr<StepPtr> bind_layer_norm(const Graph& g, NodeId id);
 // softmax.cc
 StatusOr<StepPtr> bind_softmax(const Graph& g, NodeId id);
+// recurrent.cc: GRU, LSTM (float32)
+StatusOr<StepPtr> bind_recurrent(const Graph& g, NodeId id);
+// reduce.cc: LpNormalization (p = 2)
+StatusOr<StepPtr> bind_lp_normalization(const Graph& g, NodeId id);
 // reduce.cc: ReduceMean, ReduceMax, ReduceMin, ReduceSum
 StatusOr<StepPtr> bind_reduce(const Graph& g, NodeId id);
 // data_movement.cc: Concat, Reshape, Transpose, Slice, Split, Pad, Identity, Dropout, Cast, Expand, Gather, Where

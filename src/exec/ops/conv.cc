@@ -194,8 +194,7 @@ StatusOr<StepPtr> bind_conv(const Graph& g, NodeId id) {
 
 StatusOr<StepPtr> bind_conv_transpose(const Graph& g, NodeId id) {
   const Node& n = g.node(id);
-  CHECK_OR_RETURN(!is_int8_node(g, id), Error::NotSupported, describe(g, id),
-                  ": no int8 ConvTranspose kernel (dequantize it)");
+  if (is_int8_node(g, id)) return bind_lowered_int8(g, id);
   CHECK_OR_RETURN(n.inputs.size() >= 2 && n.outputs.size() == 1, Error::InvalidModel, describe(g, id),
                   ": expects inputs X, W, B? and one output");
   const Shape& ys = g.tensor(n.outputs[0]).shape;

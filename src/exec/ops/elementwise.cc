@@ -1,5 +1,10 @@
 // Binary elementwise ops (Add, Sub, Mul, Div, Max, Min, PRelu) on f32 and plain integers.
 // Quantized int8 nodes are lowered and run as kernel calls (bind_lowered_int8).
+// A float Add/Sub may carry a fused activation (act_relu / act_min / act_max, set by the
+// fuse-activation pass for same-shape operands; ir/op_attrs.h), applied in the same pass.
+#include <cmath>
+#include <limits>
+
 #include "kernels/elementwise.h"
 
 #include "exec/ops/binders.h"
@@ -43,6 +48,19 @@ StatusOr<StepPtr> bind_binary(const Graph& g, NodeId id) {
                   " do not broadcast (or rank > ", kMaxBroadcastRank, ")");
   CHECK_OR_RETURN(bp.out_count == num_elements(y.shape), Error::InvalidModel, describe(g, id), ": output shape ",
                   shape_str(y.shape), " is not the broadcast of ", shape_str(a.shape), " and ", shape_str(b.shape));
+  const bool act_relu = n.attrs.get_int("act_relu", 0) != 0;
+  const bool has_act = act_relu || n.attrs.has("act_min") || n.attrs.has("act_max");
+  if (has_act) {
+    const float lo = float(n.attrs.get_float("act_min", -INFINITY)), hi = float(n.attrs.get_float("act_max", INFINITY));
+    CHECK_OR_RETURN(a.dtype == DType::F32 && (op == BinaryOp::Add || op == BinaryOp::Sub) && a.shape == b.shape &&
+                        a.shape == y.shape && !std::isnan(lo) && !std::isnan(hi) && lo <= hi,
+                    Error::InvalidModel, describe(g, id),
+                    ": a fused activation needs a float Add/Sub of same-shape operands and ordered bounds");
+    const int64_t count = bp.out_count;
+    return make_step([=](const RunContext& ctx) {
+      binary_f32_act(op, count, ctx.in<float>(ai), ctx.in<float>(bi), ctx.out<float>(yi), act_relu, lo, hi);
+    });
+  }
   auto make = [&](auto tag) -> StepPtr {
     using T = decltype(tag);
     return make_step(

@@ -388,6 +388,19 @@ Status Writer::write_attrs(NodeId id, onnx::NodeProto* p) {
       break;
     case OpKind::Softmax:
     case OpKind::Concat: a.copy_int("axis"); break;
+    case OpKind::GRU:
+    case OpKind::LSTM:
+      a.copy_int("hidden_size");
+      a.copy_string("direction");
+      a.copy_int("linear_before_reset");
+      break;
+    case OpKind::LpNormalization:
+      // ONNX LpNormalization has no eps: F.normalize's max(||x||, eps) differs only for vectors whose
+      // norm is below eps (our kernels give 0 for a zero vector either way).
+      a.copy_int("axis");
+      a.copy_int("p");
+      a.consume("eps");
+      break;
     case OpKind::MaxPool:
     case OpKind::AveragePool:
       a.copy_ints("kernel_shape");
@@ -470,6 +483,7 @@ Status Writer::write_attrs(NodeId id, onnx::NodeProto* p) {
       break;
     }
     case OpKind::ReduceSum:
+    case OpKind::ReduceL2:
     case OpKind::ReduceMean:
     case OpKind::ReduceMax:
     case OpKind::ReduceMin: {

@@ -36,6 +36,8 @@ Status map_batchnorm(NodeCtx& c);
 Status map_pool(NodeCtx& c);          // MaxPool, AveragePool
 Status map_global_pool(NodeCtx& c);   // GlobalAveragePool, GlobalMaxPool
 Status map_softmax(NodeCtx& c);
+Status map_lp_normalization(NodeCtx& c);
+Status map_recurrent(NodeCtx& c);  // GRU, LSTM
 Status map_resize(NodeCtx& c);
 Status map_upsample(NodeCtx& c);
 
@@ -61,7 +63,7 @@ Status map_slice(NodeCtx& c);
 Status map_split(NodeCtx& c);
 Status map_concat(NodeCtx& c);
 Status map_pad(NodeCtx& c);
-Status map_reduce(NodeCtx& c);        // ReduceMean, ReduceMax, ReduceMin, ReduceSum
+Status map_reduce(NodeCtx& c);        // ReduceL2, ReduceMean, ReduceMax, ReduceMin, ReduceSum
 
 // ---- ops_constant.cc (constant-only ops) ----
 Status map_constant(NodeCtx& c);

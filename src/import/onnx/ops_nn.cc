@@ -336,6 +336,59 @@ Status map_global_pool(NodeCtx& c) {
   return c.emit(kind, {x}, {}).status();
 }
 
+// GRU and LSTM (opset 7+: no `output_sequence`): float recurrent ops with ONNX's inputs and
+// outputs; sequence_lens only when every sequence has the full length (then dropped); no custom
+// activations, clip or batch-first layout (the node and attribute are named).
+Status map_recurrent(NodeCtx& c) {
+  const bool lstm = c.op() == "LSTM";
+  const OpKind kind = lstm ? OpKind::LSTM : OpKind::GRU;
+  ASSIGN_OR_RETURN(TensorId x, c.req(0, "X"));
+  ASSIGN_OR_RETURN(TensorId w, c.req(1, "W"));
+  ASSIGN_OR_RETURN(TensorId r, c.req(2, "R"));
+  for (const char* a : {"activations", "activation_alpha", "activation_beta", "clip"})
+    if (c.has_attr(a))
+      return c.fail(Error::NotSupported, "attribute ", a, " is not supported (default activations, no clip only)");
+  if (c.attrs().get_int("layout", 0) != 0)
+    return c.fail(Error::NotSupported, "attribute layout 1 (batch first) is not supported");
+  if (lstm && c.attrs().get_int("input_forget", 0) != 0)
+    return c.fail(Error::NotSupported, "attribute input_forget 1 is not supported");
+  if (lstm && c.has_input(7)) return c.fail(Error::NotSupported, "input 7 (P, peephole weights) is not supported");
+  if (c.has_input(4)) {
+    ASSIGN_OR_RETURN(auto lens, c.constant_ints(4, "sequence_lens"));
+    const Shape& xs = c.shape(x);
+    for (int64_t v : lens)
+      if (xs.empty() || v != xs[0])
+        return c.fail(Error::NotSupported, "input 4 (sequence_lens) ", str_cat(lens),
+                      " must give every sequence the full length ", xs.empty() ? 0 : xs[0]);
+  }
+  Attributes a;
+  a.set("hidden_size", c.attrs().get_int("hidden_size", 0));
+  a.set("direction", c.attrs().get_string("direction", "forward"));
+  if (!lstm) a.set("linear_before_reset", c.attrs().get_int("linear_before_reset", 0));
+  std::vector<TensorId> inputs = {x, w, r, c.in(3), kNoTensor, c.in(5)};
+  if (lstm) inputs.push_back(c.in(6));
+  std::vector<NodeCtx::Out> outs(lstm ? 3 : 2);
+  for (size_t i = 0; i < outs.size(); ++i)
+    if (c.has_output(i)) outs[i].name = c.output_name(i);
+  ASSIGN_OR_RETURN(auto ts, c.emit_node(kind, inputs, a, outs));
+  for (size_t i = 0; i < ts.size(); ++i) c.bind_output(i, ts[i]);
+  return Status::OK();
+}
+
+// LpNormalization: p = 2 only (p = 1 is refused by the shape rule); eps 0 (ONNX has none).
+Status map_lp_normalization(NodeCtx& c) {
+  ASSIGN_OR_RETURN(TensorId x, c.req(0, "input"));
+  const int64_t axis_attr = c.attrs().get_int("axis", -1);
+  const int axis = normalize_axis(axis_attr, c.shape(x).size());
+  if (axis < 0)
+    return c.fail(Error::InvalidModel, "attribute axis=", axis_attr, " is out of range for input shape ",
+                  shape_str(c.shape(x)));
+  Attributes a;
+  a.set("axis", int64_t(axis));
+  a.set("p", c.attrs().get_int("p", 2));
+  return c.emit(OpKind::LpNormalization, {x}, a).status();
+}
+
 Status map_softmax(NodeCtx& c) {
   ASSIGN_OR_RETURN(TensorId x, c.req(0, "input"));
   const Shape xs = c.shape(x);

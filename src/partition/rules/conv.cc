@@ -107,60 +107,66 @@ OpSupport conv_transpose_support() {
   OpSupport s;
   s.kind = OpKind::ConvTranspose;
   s.upstream = "aten.convolution.default (transposed)";
-  s.neutron_op = "TRANSPOSE_CONV (padding: a larger output and a SLICE after it)";
+  s.neutron_op = "PAD (zero insertion) + CONV_2D / DEPTHWISE_CONV_2D, stride 1, flipped kernel";
   s.quant_inputs = QuantInputs::kFirst;
   s.rules = {
       Rule{"conv_transpose.weights",
            [](const NeutronTarget&) {
              return std::string(
                  "weights must be a constant int8 tensor, quantized per tensor or per output channel (axis 1 of "
-                 "[Cin, Cout, kH, kW])");
+                 "[Cin, Cout, kH, kW]; axis 0 when depthwise with one output channel per group)");
            },
            [](const RuleInput& in) {
              const Tensor* w = in.input(1);
-             if (w && is_int8_weight(*w, 1)) return Verdict::pass();
              if (!w) return Verdict::fail("no weights");
+             const bool dw_axis0 = w->shape.size() == 4 && w->shape[1] == 1 && in.node().attrs.get_int("group", 1) == w->shape[0];
+             if (is_int8_weight(*w, 1) || (dw_axis0 && is_int8_weight(*w, 0))) return Verdict::pass();
              return Verdict::fail(str_cat("weights ", named(*w), w->is_constant() ? "" : " (not constant)"));
            }},
       bias_rule("conv_transpose.bias"),
       Rule{"conv_transpose.groups",
-           [](const NeutronTarget&) { return std::string("group must be 1 (no grouped or depthwise transposed convolution)"); },
+           [](const NeutronTarget&) {
+             return std::string("group must be 1 (regular) or equal to Cin (depthwise); other grouped transposed "
+                                "convolutions are not lowered");
+           },
            [](const RuleInput& in) {
              const int64_t group = in.node().attrs.get_int("group", 1);
-             return group == 1 ? Verdict::pass() : Verdict::fail(str_cat("group ", group));
+             const Tensor* w = in.input(1);
+             const int64_t cin = w && w->shape.size() == 4 ? w->shape[0] : -1;
+             return group == 1 || group == cin ? Verdict::pass() : Verdict::fail(str_cat("group ", group, ", Cin ", cin));
            }},
-      Rule{"conv_transpose.dilation",
-           [](const NeutronTarget&) { return std::string("dilation must be 1"); },
-           [](const RuleInput& in) {
-             const auto d = attr_pair(in.node(), "dilations", 1);
-             return d[0] == 1 && d[1] == 1 ? Verdict::pass() : Verdict::fail("dilation " + dims_str(d));
-           }},
+      dilation_limit_rule("conv_transpose.dilation"),
       kernel_limit_rule("conv_transpose.kernel_size"),
       Rule{"conv_transpose.stride",
            [](const NeutronTarget& t) {
-             return str_cat("stride must be <= ", t.max_transposed_conv_stride, " and <= the kernel size, per axis");
+             return str_cat("stride must be <= 64 per axis; any stride (also above TRANSPOSE_CONV's limit of ",
+                            t.max_transposed_conv_stride,
+                            ") runs as zero insertion (PAD) and a stride-1 CONV_2D");
            },
            [](const RuleInput& in) {
              const auto st = attr_pair(in.node(), "strides", 1);
-             const auto k = attr_pair(in.node(), "kernel_shape", 1);
-             for (int a = 0; a < 2; ++a)
-               if (st[a] > in.target.max_transposed_conv_stride || st[a] > k[a])
-                 return Verdict::fail(str_cat("stride ", dims_str(st), ", kernel ", dims_str(k)));
-             return Verdict::pass();
+             if (st[0] <= 64 && st[1] <= 64) return Verdict::pass();
+             return Verdict::fail(str_cat("stride ", dims_str(st)));
            }},
-      Rule{"conv_transpose.padding",
-           [](const NeutronTarget&) { return std::string("padding must be smaller than the kernel size, per axis"); },
+      Rule{"conv_transpose.output_padding",
+           [](const NeutronTarget&) { return std::string("output_padding must be below the stride or the dilation, per axis"); },
            [](const RuleInput& in) {
-             const auto p = attr_pads(in.node());  // top, left, bottom, right
-             const auto k = attr_pair(in.node(), "kernel_shape", 1);
-             if (p[0] < k[0] && p[2] < k[0] && p[1] < k[1] && p[3] < k[1]) return Verdict::pass();
-             return Verdict::fail(str_cat("pads (top,left,bottom,right) ", dims_str(p), ", kernel ", dims_str(k)));
+             const auto st = attr_pair(in.node(), "strides", 1);
+             const auto d = attr_pair(in.node(), "dilations", 1);
+             const auto op = attr_pair(in.node(), "output_padding", 0);
+             for (int a = 0; a < 2; ++a)
+               if (op[a] >= std::max(st[a], d[a]))
+                 return Verdict::fail(str_cat("output_padding ", dims_str(op), ", stride ", dims_str(st)));
+             return Verdict::pass();
            }},
       weight_volume_rule("conv_transpose.weight_volume", 0),
   };
   s.notes = {
-      "fold-qdq has no int8 ConvTranspose yet (no int8 CPU kernel), so imported models keep it in float and on the "
-      "CPU; the rules apply to int8 graphs.",
+      "Lowered as the transposed convolution's definition: s - 1 zero-point values inserted between input pixels "
+      "(PAD on a reshaped view), the padding d * (k - 1) - pad (a SLICE when negative), then a stride-1 CONV_2D "
+      "with the kernel flipped and its channel axes swapped; integers equal a direct scatter. 1-D ConvTranspose "
+      "imports as 2-D on an H = 1 image.",
+      "The zero-inserted input costs s_h * s_w times the MACs of the transposed convolution in the timing model.",
   };
   return s;
 }

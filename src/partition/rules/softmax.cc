@@ -35,6 +35,16 @@ int64_t channels(const RuleInput& in) {
 
 }  // namespace
 
+OpSupport lp_normalization_support() {
+  OpSupport s;
+  s.kind = OpKind::LpNormalization;
+  s.upstream = "aten.linalg_vector_norm + div (F.normalize; fuse-l2-normalize makes one op)";
+  s.neutron_op = "L2_NORMALIZATION (the l2_norm kernel: sum of squares in int64, one division per element)";
+  s.rules = {fixed_output_qparams_rule("lp_normalization.output_qparams", 1.0 / 128, 0)};
+  s.notes = {"Any axis: the input is viewed [outer, n, inner] and normalized along n."};
+  return s;
+}
+
 OpSupport softmax_support() {
   OpSupport s;
   s.kind = OpKind::Softmax;

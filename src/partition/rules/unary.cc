@@ -43,8 +43,24 @@ OpSupport leaky_relu_support() {
 
 OpSupport prelu_support() {
   OpSupport s = unary_entry(OpKind::PRelu, "aten.prelu.default", "PRELU");
-  s.rules = {broadcast_rule()};
-  s.notes = {"The slope is an int8 input like the data (upstream quantizes it per tensor, symmetric).",
+  s.rules = {broadcast_rule(),
+             Rule{"prelu.slope",
+                  [](const NeutronTarget&) {
+                    return std::string("the slope must be a constant int8 tensor that varies along at most one axis "
+                                       "(one lookup table per slope value)");
+                  },
+                  [](const RuleInput& in) {
+                    const Tensor* s = in.input(1);
+                    if (!s) return Verdict::fail("no slope");
+                    if (s->dtype != DType::I8 || !s->is_constant() || !s->is_quantized())
+                      return Verdict::fail(str_cat("slope ", named(*s), s->is_constant() ? "" : " (not constant)"));
+                    int varying = 0;
+                    for (int64_t d : s->shape) varying += d != 1;
+                    if (varying <= 1) return Verdict::pass();
+                    return Verdict::fail(str_cat("slope ", shape_str(s->shape)));
+                  }}};
+  s.notes = {"The slope is an int8 constant (quantized per tensor, symmetric); each slope value becomes a 256-entry "
+             "table of the exact QDQ function (TABLE, or a per-channel table kernel for PyTorch's [C, 1, 1] slopes).",
              "Upstream delegates it only when prelu is kept un-decomposed (preserve_ops)."};
   return s;
 }
