@@ -84,6 +84,7 @@ Status Executor::run(const std::vector<TensorData>& inputs, std::vector<TensorDa
   ctx.set_scratch(scratch_.data());
   for (size_t s = 0; s < steps_.size(); ++s) {
     steps_[s]->run(ctx);
+    if (!ctx.error().ok()) return ctx.error();
     if (observer) observer(order_[s], ctx);
   }
   outputs->clear();

@@ -5,6 +5,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/status.h"
 #include "ir/graph.h"
 
 namespace neutron {
@@ -29,10 +30,17 @@ class RunContext {
   T* scratch() const {
     return static_cast<T*>(scratch_);
   }
+  // A step that finds run-time values it cannot compute on (an index out of range) records why
+  // here instead of writing a guess; the executor stops after that step and returns the error.
+  void fail(Status s) const {
+    if (error_.ok()) error_ = std::move(s);
+  }
+  const Status& error() const { return error_; }
 
  private:
   std::vector<void*> buffers_;
   void* scratch_ = nullptr;
+  mutable Status error_;
 };
 
 class Step {

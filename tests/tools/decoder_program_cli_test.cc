@@ -125,5 +125,25 @@ TEST(DecoderProgramCli, OutOfRangeTokenIdsFailTheRun) {
   EXPECT_NE(r.exit_code, 0) << r.output;
 }
 
+// The host runs the ONNX model with the same contract: an out-of-range token id fails the run
+// (exit 1, the Gather named), never a zero embedding row.
+TEST(DecoderProgramCli, HostRunRefusesOutOfRangeTokenIds) {
+  auto inputs = read_npy(kFixture + "/inputs.npy");
+  ASSERT_TRUE(inputs.ok());
+  const int64_t t = inputs->shape[1];
+  for (const char* model : {"/model_f32_opset17.onnx", "/model_f32_opset13.onnx"}) {
+    for (int64_t v : {int64_t(128), int64_t(-129), std::numeric_limits<int64_t>::min()}) {
+      SCOPED_TRACE(std::string(model) + " " + std::to_string(v));
+      TensorData x(DType::I64, {1, t});
+      for (int64_t i = 0; i < t; ++i) x.data<int64_t>()[i] = i;
+      x.data<int64_t>()[t / 2] = v;
+      Result r = cli("run " + kFixture + model + " -i " + tokens("host_bad.npy", x) + " -o " + dir() + "/host_bad");
+      EXPECT_FALSE(r.crashed);
+      EXPECT_EQ(r.exit_code, 1) << r.output;
+      EXPECT_NE(r.output.find("index out of range"), std::string::npos) << r.output;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace neutron

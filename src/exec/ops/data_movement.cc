@@ -369,7 +369,17 @@ StatusOr<StepPtr> bind_gather(const Graph& g, NodeId id) {
   CHECK_OR_RETURN(p.outer * p.count * p.inner == num_elements(y.shape), Error::InvalidModel, describe(g, id),
                   ": output shape ", shape_str(y.shape), " does not match the gather");
   const bool i64 = idx.dtype == DType::I64;
-  return make_step([=](const RunContext& ctx) { gather(p, ctx.raw(xi), ctx.raw(ii), i64, ctx.out<void>(yi)); });
+  // ONNX makes an index outside [-axis_dim, axis_dim) an error: fail the run (a token id beyond
+  // the embedding table), as the program's gather kernel call does, never a zero row.
+  const std::string where = describe(g, id);
+  return make_step([=](const RunContext& ctx) {
+    if (!gather_indices_in_range(ctx.raw(ii), i64, p.count, p.axis_dim)) {
+      ctx.fail(Status(Error::InvalidArgument, where + ": index out of range [-" + std::to_string(p.axis_dim) + ", " +
+                                                  std::to_string(p.axis_dim) + ")"));
+      return;
+    }
+    gather(p, ctx.raw(xi), ctx.raw(ii), i64, ctx.out<void>(yi));
+  });
 }
 
 // Where: X, Y and the output share dtype and quantization; the condition is bool.
