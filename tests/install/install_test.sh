@@ -2,10 +2,12 @@
 # `cmake --install` into a temporary prefix, then: the installed CLI, moved away from the build and
 # source trees, compiles with its built-in targets and inspects the program; a separate CMake
 # project finds the installed runtime with find_package(neutron) and runs the program.
-# Usage: install_test.sh BUILD_DIR SOURCE_DIR
+# Usage: install_test.sh BUILD_DIR SOURCE_DIR [CONSUMER_FLAGS]
+#   CONSUMER_FLAGS: compile and link flags the consumer needs (the sanitizers of an instrumented build)
 set -euo pipefail
 build=$1
 src=$2
+flags=${3:-}
 tmp=$(mktemp -d /tmp/neutron_install_XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 cmake --install "$build" --prefix "$tmp/prefix" >/dev/null
@@ -21,8 +23,12 @@ cd "$tmp"
 grep -q '"schema": "inspect"' "$tmp/p.json"
 gen=()
 command -v ninja >/dev/null && gen=(-G Ninja)
-cmake -S "$src/tests/install/consumer" -B "$tmp/consumer" "${gen[@]}" -DCMAKE_PREFIX_PATH="$tmp/prefix" \
-      -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$tmp/consumer" >/dev/null
+# The consumer's configure and build logs are shown only when they fail.
+if ! cmake -S "$src/tests/install/consumer" -B "$tmp/consumer" "${gen[@]}" -DCMAKE_PREFIX_PATH="$tmp/prefix" \
+      -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="$flags" >"$tmp/consumer.log" 2>&1 ||
+   ! cmake --build "$tmp/consumer" >>"$tmp/consumer.log" 2>&1; then
+  cat "$tmp/consumer.log" >&2
+  exit 1
+fi
 "$tmp/consumer/consumer" "$tmp/p.nprg"
 echo "install_test: ok"
