@@ -3,49 +3,27 @@
 // CPU kernel call reading the int64 input), run bit-exact on the simulated NPU and with
 // `--target cpu`; out-of-range token ids fail the run with a message, never a crash.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <cstdint>
-#include <fstream>
-#include <iterator>
 #include <limits>
 #include <string>
 
 #include "core/npy.h"
+#include "util/cli.h"
 
 namespace neutron {
 namespace {
 
-struct Result {
-  int exit_code = -1;
-  bool crashed = false;
-  std::string output;
-};
+using Result = testing::CommandResult;
 
-Result cli(const std::string& args) {
-  Result r;
-  FILE* p = popen((std::string(NEUTRON_BINARY) + " " + args + " 2>&1").c_str(), "r");
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.output.append(buf, n);
-  int status = pclose(p);
-  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
-  r.crashed = WIFSIGNALED(status);
-  return r;
-}
+Result cli(const std::string& args) { return testing::run_cli(args); }
 
 std::string dir() {
-  static std::string d = [] {
-    char tmpl[] = "/tmp/neutron_decoder_cliXXXXXX";
-    return std::string(mkdtemp(tmpl));
-  }();
+  static const std::string d = testing::make_temp_dir("neutron_decoder_cli");
   return d;
 }
 
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(f), {});
-}
+std::string slurp(const std::string& path) { return testing::read_file(path); }
 
 const std::string kFixture = std::string(NEUTRON_FIXTURES_DIR) + "/gpt_decoder";
 
