@@ -121,19 +121,7 @@ StatusOr<Graph> qdq_graph(const Geometry& geo, const Weights& wt, double s_in, i
   Graph g;
   int counter = 0;
   auto add = [&](OpKind k, std::vector<TensorId> ins, DType dt, QuantParams q, Attributes a = {}) {
-    Tensor t;
-    t.name = "t" + std::to_string(counter);
-    t.dtype = dt;
-    t.quant = std::move(q);
-    const TensorId out = g.add_tensor(t);
-    Node n;
-    n.kind = k;
-    n.name = std::string(op_kind_name(k)) + "_" + std::to_string(counter++);
-    n.inputs = std::move(ins);
-    n.outputs = {out};
-    n.attrs = std::move(a);
-    g.add_node(std::move(n));
-    return out;
+    return testing::add_node_with_output(g, counter, k, std::move(ins), dt, std::move(q), std::move(a));
   };
   Tensor xt;
   xt.name = "x";

@@ -31,19 +31,7 @@ struct Builder {
     return id;
   }
   TensorId op(OpKind k, std::vector<TensorId> ins, Attributes a = {}, DType dt = DType::F32, QuantParams q = {}) {
-    Tensor t;
-    t.name = "t" + std::to_string(counter);
-    t.dtype = dt;
-    t.quant = std::move(q);
-    const TensorId out = g.add_tensor(t);
-    Node n;
-    n.kind = k;
-    n.name = std::string(op_kind_name(k)) + "_" + std::to_string(counter++);
-    n.inputs = std::move(ins);
-    n.outputs = {out};
-    n.attrs = std::move(a);
-    g.add_node(std::move(n));
-    return out;
+    return testing::add_node_with_output(g, counter, k, std::move(ins), dt, std::move(q), std::move(a));
   }
   Status finish(std::vector<TensorId> outs) {
     g.outputs = std::move(outs);

@@ -97,6 +97,25 @@ inline Error run_payload(runtime::NeutronBackend& backend, std::vector<TensorDat
   return backend.execute(&alloc, args.data(), args.size());
 }
 
+// Appends a node of kind `k` whose one output is a new tensor "t<counter>" (dtype, quantization;
+// shape left to shape inference) and returns that output; counter numbers tensors and nodes.
+inline TensorId add_node_with_output(Graph& g, int& counter, OpKind k, std::vector<TensorId> ins, DType dt,
+                                     QuantParams q, Attributes a = {}) {
+    Tensor t;
+    t.name = "t" + std::to_string(counter);
+    t.dtype = dt;
+    t.quant = std::move(q);
+    const TensorId out = g.add_tensor(t);
+    Node n;
+    n.kind = k;
+    n.name = std::string(op_kind_name(k)) + "_" + std::to_string(counter++);
+    n.inputs = std::move(ins);
+    n.outputs = {out};
+    n.attrs = std::move(a);
+    g.add_node(std::move(n));
+    return out;
+}
+
 inline TensorData random_int8(const Shape& s, std::mt19937& rng) {
   TensorData t(DType::I8, s);
   std::uniform_int_distribution<int> d(-128, 127);
