@@ -178,6 +178,14 @@ class Lowering {
 
   // ---- ops ----
   Status lower_node(NodeId id);
+  struct ConvOperands {
+    TensorId x = kNoTensor, b = kNoTensor, y = kNoTensor;
+    const Tensor* wt = nullptr;
+    bool channels_last = false;
+    int8::Dims4 in, out;
+    int64_t group = 1;
+  };
+  StatusOr<ConvOperands> conv_operands(NodeId id, const char* weights_layout);
   Status lower_conv(NodeId id);
   Status lower_conv_transpose(NodeId id);
   // The shared tail of Conv and ConvTranspose: the kernel call on NHWC tensors ti -> to, weights
@@ -522,26 +530,47 @@ Status Lowering::lower_node(NodeId id) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The operands Conv and ConvTranspose check alike: per-tensor int8 input and output, constant int8
+// 4-D weights (`weights_layout` names their ONNX layout in the error), channels-last unless the
+// caller transposes NCHW, both NHWC shapes and the group count.
+
+StatusOr<Lowering::ConvOperands> Lowering::conv_operands(NodeId id, const char* weights_layout) {
+  const Node& n = g_.node(id);
+  ConvOperands o;
+  o.x = n.input(0);
+  o.b = n.input(2);
+  o.y = n.outputs.empty() ? kNoTensor : n.outputs[0];
+  const TensorId w = n.input(1);
+  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, o.x, "input"));
+  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, o.y, "output"));
+  CHECK_OR_RETURN(w != kNoTensor, Error::InvalidModel, describe(g_, id), ": missing weights");
+  const Tensor& wt = g_.tensor(w);
+  CHECK_OR_RETURN(wt.is_constant() && wt.dtype == DType::I8 && wt.is_quantized() && wt.shape.size() == 4,
+                  Error::NotSupported, describe(g_, id), ": weights '", wt.name, "' must be a constant int8 ",
+                  weights_layout, " tensor with quantization parameters");
+  o.wt = &wt;
+  o.channels_last = n.attrs.get_int("channels_last", 0) != 0;
+  CHECK_OR_RETURN(o.channels_last || opt_.transpose_nchw, Error::NotSupported, describe(g_, id), ": the NPU runs ",
+                  op_kind_name(n.kind), " channels-last; run layout-nhwc on the partition first");
+  ASSIGN_OR_RETURN(o.in, int8::spatial_dims(g_, id, o.x, o.channels_last));
+  ASSIGN_OR_RETURN(o.out, int8::spatial_dims(g_, id, o.y, o.channels_last));
+  o.group = n.attrs.get_int("group", 1);
+  return o;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Conv: Conv2D (groups >= 1) or DepthwiseConv2D (groups == in_c, out_c a multiple of in_c: the
 // CPU kernel's depthwise path), NHWC. Weights OIHW -> [O][KH][KW][I/groups], padded to num_macs
 // (depthwise: I/groups = 1 is not padded: its MACs run along the output channels).
 
 Status Lowering::lower_conv(NodeId id) {
   const Node& n = g_.node(id);
-  const TensorId x = n.input(0), w = n.input(1), b = n.input(2), y = n.outputs.empty() ? kNoTensor : n.outputs[0];
-  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, x, "input"));
-  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, y, "output"));
-  CHECK_OR_RETURN(w != kNoTensor, Error::InvalidModel, describe(g_, id), ": missing weights");
-  const Tensor& wt = g_.tensor(w);
-  CHECK_OR_RETURN(wt.is_constant() && wt.dtype == DType::I8 && wt.is_quantized() && wt.shape.size() == 4,
-                  Error::NotSupported, describe(g_, id), ": weights '", wt.name,
-                  "' must be a constant int8 OIHW tensor with quantization parameters");
-  const bool channels_last = n.attrs.get_int("channels_last", 0) != 0;
-  CHECK_OR_RETURN(channels_last || opt_.transpose_nchw, Error::NotSupported, describe(g_, id),
-                  ": the NPU runs Conv channels-last; run layout-nhwc on the partition first");
-  ASSIGN_OR_RETURN(int8::Dims4 in, int8::spatial_dims(g_, id, x, channels_last));
-  ASSIGN_OR_RETURN(int8::Dims4 out, int8::spatial_dims(g_, id, y, channels_last));
-  const int64_t group = n.attrs.get_int("group", 1);
+  ASSIGN_OR_RETURN(ConvOperands ops, conv_operands(id, "OIHW"));
+  const TensorId x = ops.x, b = ops.b, y = ops.y;
+  const Tensor& wt = *ops.wt;
+  const bool channels_last = ops.channels_last;
+  const int8::Dims4 in = ops.in, out = ops.out;
+  const int64_t group = ops.group;
   const int64_t cout = wt.shape[0], cin_g = wt.shape[1], kh = wt.shape[2], kw = wt.shape[3];
   CHECK_OR_RETURN(group >= 1 && in.c % group == 0 && cout % group == 0 && cin_g * group == in.c && out.c == cout,
                   Error::InvalidModel, describe(g_, id), ": weights ", shape_str(wt.shape), " with group ", group,
@@ -667,20 +696,12 @@ void Lowering::emit_conv(NodeId id, uint32_t ti, uint32_t to, TensorId y, const 
 
 Status Lowering::lower_conv_transpose(NodeId id) {
   const Node& n = g_.node(id);
-  const TensorId x = n.input(0), w = n.input(1), b = n.input(2), y = n.outputs.empty() ? kNoTensor : n.outputs[0];
-  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, x, "input"));
-  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, y, "output"));
-  CHECK_OR_RETURN(w != kNoTensor, Error::InvalidModel, describe(g_, id), ": missing weights");
-  const Tensor& wt = g_.tensor(w);
-  CHECK_OR_RETURN(wt.is_constant() && wt.dtype == DType::I8 && wt.is_quantized() && wt.shape.size() == 4,
-                  Error::NotSupported, describe(g_, id), ": weights '", wt.name,
-                  "' must be a constant int8 [Cin, Cout/group, kH, kW] tensor with quantization parameters");
-  const bool channels_last = n.attrs.get_int("channels_last", 0) != 0;
-  CHECK_OR_RETURN(channels_last || opt_.transpose_nchw, Error::NotSupported, describe(g_, id),
-                  ": the NPU runs ConvTranspose channels-last; run layout-nhwc on the partition first");
-  ASSIGN_OR_RETURN(int8::Dims4 in, int8::spatial_dims(g_, id, x, channels_last));
-  ASSIGN_OR_RETURN(int8::Dims4 out, int8::spatial_dims(g_, id, y, channels_last));
-  const int64_t group = n.attrs.get_int("group", 1);
+  ASSIGN_OR_RETURN(ConvOperands ops, conv_operands(id, "[Cin, Cout/group, kH, kW]"));
+  const TensorId x = ops.x, b = ops.b, y = ops.y;
+  const Tensor& wt = *ops.wt;
+  const bool channels_last = ops.channels_last;
+  const int8::Dims4 in = ops.in, out = ops.out;
+  const int64_t group = ops.group;
   const int64_t cin = wt.shape[0], cout_g = wt.shape[1], kh = wt.shape[2], kw = wt.shape[3];
   CHECK_OR_RETURN(group >= 1 && cin == in.c && cin % group == 0 && cout_g * group == out.c, Error::InvalidModel,
                   describe(g_, id), ": weights ", shape_str(wt.shape), " with group ", group, " do not fit input channels ",
