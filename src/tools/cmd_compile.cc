@@ -436,7 +436,7 @@ int cmd_compile(const CompileArgs& a) {
       if (!pf->instructions[k].payload.empty())
         text += str_cat("\n# instruction ", k, " ", pf->instructions[k].kind, " payload (",
                         pf->instructions[k].payload.size(), " bytes)\n",
-                        compiler::disassemble_payload(pf->instructions[k].payload));
+                        compiler::disassemble_payload(pf->instructions[k].payload), pf->instructions[k].plan);
     outputs.add(listing_path, std::move(text));
   }
   if (!json_path.empty()) {
