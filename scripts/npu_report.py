@@ -173,6 +173,16 @@ def main():
         else:
             L.append("| %s | %d | %d | %.3f | %.1f%% | %.3f ms, %.1f%% |" % (m, af["parts"], af["macs"], af["ms"],
                                                                             af["util"], aff["ms"], aff["util"]))
+    mv2 = res.get("mobilenet_v2", {}).get("after", {})
+    if "types" in mv2:
+        t = mv2["types"]
+        c, o, _ = mv2["split"]
+        L += ["", "Issue 19's targets for MobileNetV2 (default flags): network %.1f%% (target 50%%), pointwise %s (target"
+              " 80%%), depthwise %s (target 25%%). Not reached: the firmware overhead (%.0f%% of its cycles) depends only"
+              " on output rows and channels under the calibrated model, and the compute and overhead cycles alone cap"
+              " the network at %s; see \"Where the cycles go\"." % (
+                  mv2["util"], util(t["pointwise"][1], t["pointwise"][2]), util(t["depthwise"][1], t["depthwise"][2]),
+                  100.0 * o / mv2["cycles"], util(c + o, mv2["macs"]))]
     L += ["", "## Per layer type (default flags)", "",
           "Cycles of each kernel type, prefetch/wait instructions charged to the kernel they precede; utilization = MACs /"
           " (cycles x 64).", ""]

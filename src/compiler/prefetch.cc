@@ -7,9 +7,10 @@
 // tables: one contiguous range, since pack-weights placed them in call order) are prefetched
 // `distance` kernels ahead into an SRAM buffer:
 //
-//   Prefetch(r0 .. r_d)  WaitPrefetch(r0) k0
-//   Prefetch(r_{d+1})    WaitPrefetch(r1) k1     ...
+//   Prefetch(r0 .. r_d)  ...  WaitPrefetch(r0) k0  Prefetch(r_{d+1})  ...  WaitPrefetch(r1) k1  ...
 //
+// (the first ranges at the start of the partition, each later one right after the kernel whose
+// buffer it may reuse, so copies also overlap the kernels without constants in between).
 // A range's bytes are live in the buffer from the call its prefetch precedes to the end of its
 // kernel; the buffer offsets come from the same greedy-by-size placement as the activations, so
 // ranges in flight never overlap. Channel = range index mod 16 (at most 15 in flight).
@@ -77,15 +78,19 @@ Streaming build(const NpuProgram& p, const std::vector<Range>& ranges, uint32_t 
     return make_call(npu::Opcode::kWaitPrefetch, p.calls[ranges[j].call].origin, &a, sizeof(a));
   };
   s.moved.resize(p.calls.size());
+  // The first d + 1 ranges at the start; then range j right after the kernel of range j - d - 1,
+  // so its copy also overlaps the kernels without constants in between.
   size_t w = 0, issued = 0;
+  for (; issued < n && issued <= d; ++issued) s.calls.push_back(prefetch(issued));
   for (size_t i = 0; i < p.calls.size(); ++i) {
-    if (w < n && ranges[w].call == i) {
-      for (; issued < n && issued <= w + d; ++issued) s.calls.push_back(prefetch(issued));
-      s.calls.push_back(wait(w));
-      ++w;
-    }
+    const bool weighted = w < n && ranges[w].call == i;
+    if (weighted) s.calls.push_back(wait(w));
     s.moved[i] = int(s.calls.size());
     s.calls.push_back(p.calls[i]);
+    if (weighted) {
+      ++w;
+      for (; issued < n && issued <= w + d; ++issued) s.calls.push_back(prefetch(issued));
+    }
   }
   return s;
 }
