@@ -86,6 +86,7 @@ def compile_model(neutron, model, tmp, tag, extra):
     if r.returncode != 0:
         return {"error": (r.stderr or r.stdout).strip().splitlines()[-1]}
     total, parts = parse_profile(r.stdout)
+    arena = re.search(r"memory plan: arena (\d+) bytes", r.stdout)
     listing = parse_listing(open(lst).read())
     by_type = {t: [0, 0, 0] for t in TYPES}  # layers, cycles, MACs
     streaming = 0
@@ -110,7 +111,7 @@ def compile_model(neutron, model, tmp, tag, extra):
             split = [split[0] + int(m.group(2)), split[1] + int(m.group(3)), split[2] + int(m.group(4))]
     return {"ms": float(total.group(1)), "cycles": int(total.group(2)), "macs": int(total.group(3)),
             "util": float(total.group(4)), "parts": len(parts), "types": by_type, "profile": r.stdout,
-            "plan": plan, "streaming": streaming, "split": split}
+            "plan": plan, "streaming": streaming, "split": split, "arena": int(arena.group(1)) if arena else 0}
 
 
 def util(cycles, macs):
@@ -154,9 +155,11 @@ def main():
     if a.before:
         L += ["*before*: the compiler before the cost estimator (no prefetch unless `--fetch-constants-to-sram`, then one"
               " kernel ahead); *after*: weight streaming planned with the estimator (docs/npu-model.md, \"The compiler's"
-              " estimator\"), on by default when the weights are in flash.", ""]
+              " estimator\"), on by default when the weights are in flash. The arena (default flags) includes the SRAM"
+              " buffer of the prefetched weights: the memory the faster schedule costs.", ""]
         L += ["| model | partitions | MACs on NPU | before ms | before util | after ms | after util | "
-              "before, fetch-constants | after, fetch-constants |", "|---|---|---|---|---|---|---|---|---|"]
+              "before, fetch-constants | after, fetch-constants | arena bytes before -> after |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
     else:
         L += ["| model | partitions | MACs on NPU | ms | MAC utilization | fetch-constants ms / util |",
               "|---|---|---|---|---|---|"]
@@ -167,9 +170,9 @@ def main():
             continue
         if a.before:
             b, bf = r["before"], r["before_fetch"]
-            L.append("| %s | %d | %d | %.3f | %.1f%% | %.3f | %.1f%% | %.3f ms, %.1f%% | %.3f ms, %.1f%% |" % (
+            L.append("| %s | %d | %d | %.3f | %.1f%% | %.3f | %.1f%% | %.3f ms, %.1f%% | %.3f ms, %.1f%% | %d -> %d |" % (
                 m, af["parts"], af["macs"], b["ms"], b["util"], af["ms"], af["util"], bf["ms"], bf["util"], aff["ms"],
-                aff["util"]))
+                aff["util"], b["arena"], af["arena"]))
         else:
             L.append("| %s | %d | %d | %.3f | %.1f%% | %.3f ms, %.1f%% |" % (m, af["parts"], af["macs"], af["ms"],
                                                                             af["util"], aff["ms"], aff["util"]))
