@@ -197,6 +197,44 @@ TEST(ImportTransformer, LayerNormOpset13IsOneNodeAndMatchesOpset17) {
   }
 }
 
+// The training outputs Mean and InvStdDev, when a model asks for them, come from the reference's
+// own float steps; an inference export (output 0 only) stays one LayerNormalization node.
+TEST(ImportTransformer, LayerNormalizationStatisticsOutputs) {
+  OnnxBuilder b(17);
+  b.input("x", kFloat, {2, 3, 4}).output("y").output("mean").output("inv");
+  b.init<float>("gamma", {4}, {1.f, 2.f, 0.5f, -1.f});
+  b.node("LayerNormalization", {"x", "gamma"}, {"y", "mean", "inv"}, "ln");
+  Graph g = import_ok(b);
+  EXPECT_EQ(count(g, OpKind::LayerNormalization), 0) << print_graph(g);
+  EXPECT_EQ(count(g, OpKind::ReduceMean), 2) << print_graph(g);
+  const std::vector<float> xv = random_floats(24, 7);
+  auto ex = Executor::create(g);
+  ASSERT_TRUE(ex.ok()) << ex.status().to_string();
+  std::vector<TensorData> outs;
+  ASSERT_TRUE(ex.value()->run({TensorData::from<float>({2, 3, 4}, xv)}, &outs).ok());
+  ASSERT_EQ(outs.size(), 3u);
+  EXPECT_EQ(outs[1].shape, (Shape{2, 3, 1}));
+  EXPECT_EQ(outs[2].shape, (Shape{2, 3, 1}));
+  const std::vector<float> y = outs[0].to_vector<float>(), mean = outs[1].to_vector<float>(),
+                           inv = outs[2].to_vector<float>();
+  const double gamma[4] = {1, 2, 0.5, -1};
+  for (int r = 0; r < 6; ++r) {
+    double m = 0, v = 0;
+    for (int i = 0; i < 4; ++i) m += xv[size_t(r * 4 + i)] / 4.0;
+    for (int i = 0; i < 4; ++i) v += std::pow(xv[size_t(r * 4 + i)] - m, 2) / 4.0;
+    EXPECT_NEAR(mean[size_t(r)], m, 1e-6);
+    EXPECT_NEAR(inv[size_t(r)], 1 / std::sqrt(v + 1e-5), 1e-4 / std::sqrt(v + 1e-5));
+    for (int i = 0; i < 4; ++i)
+      EXPECT_NEAR(y[size_t(r * 4 + i)], (xv[size_t(r * 4 + i)] - m) / std::sqrt(v + 1e-5) * gamma[i], 1e-5);
+  }
+
+  OnnxBuilder inference(17);
+  inference.input("x", kFloat, {2, 3, 4}).output("y");
+  inference.init<float>("gamma", {4}, {1.f, 2.f, 0.5f, -1.f});
+  inference.node("LayerNormalization", {"x", "gamma"}, {"y", "mean", "inv"}, "ln");
+  EXPECT_EQ(count(import_ok(inference), OpKind::LayerNormalization), 1);
+}
+
 TEST(ImportTransformer, PartialLayerNormPatternsStayPlainOps) {
   for (const char* variant : {"pow3", "axis", "extra_use"}) {
     SCOPED_TRACE(variant);
