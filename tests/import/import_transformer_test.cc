@@ -117,7 +117,7 @@ TEST(ImportTransformer, MaskedFillWithConstantMaskAndExpand) {
             (std::vector<float>{1, 1, 1, 2, 2, 2, 1, 1, 1, 2, 2, 2}));
 }
 
-TEST(ImportTransformer, PowWithConstantExponentAndRunTimeExponentMessage) {
+TEST(ImportTransformer, PowWithConstantOrTensorExponent) {
   OnnxBuilder b;
   b.input("x", kFloat, {3}).output("y");
   b.init("e", scalar(3.f));
@@ -126,14 +126,30 @@ TEST(ImportTransformer, PowWithConstantExponentAndRunTimeExponentMessage) {
   EXPECT_EQ(count(g, OpKind::Pow), 1);
   EXPECT_EQ(run1(g, {TensorData::from<float>({3}, {2, -1, 0.5f})}), (std::vector<float>{8, -1, 0.125f}));
 
+  // A run-time exponent broadcast against the base: PowTensor.
   OnnxBuilder r;
-  r.input("x", kFloat, {3}).input("e", kFloat, {1}).output("y");
+  r.input("x", kFloat, {2, 2}).input("e", kFloat, {2}).output("y");
   r.node("Pow", {"x", "e"}, {"y"}, "pw");
-  auto gr = r.import();
-  ASSERT_FALSE(gr.ok());
-  EXPECT_NE(gr.status().message().find("node 'pw' (op Pow, opset 13): input 1 (Y) 'e' must be a constant"),
-            std::string::npos)
-      << gr.status().message();
+  Graph gr = import_ok(r);
+  EXPECT_EQ(count(gr, OpKind::PowTensor), 1) << print_graph(gr);
+  const std::vector<TensorData> in = {TensorData::from<float>({2, 2}, {2, 4, -2, 9}),
+                                      TensorData::from<float>({2}, {3, 0.5f})};
+  EXPECT_EQ(run1(gr, in), (std::vector<float>{8, 2, -8, 3}));
+
+  // An int32 base with float exponents is evaluated in float and cast back (ONNX's output type is
+  // the base's); int64 exponents of a float base are cast to float.
+  OnnxBuilder i;
+  i.input("x", testing::kInt32, {3}).input("e", kFloat, {3}).output("y");
+  i.node("Pow", {"x", "e"}, {"y"}, "ipow");
+  Graph gi = import_ok(i);
+  auto ex = Executor::create(gi);
+  ASSERT_TRUE(ex.ok()) << ex.status().to_string();
+  std::vector<TensorData> outs;
+  ASSERT_TRUE(ex.value()
+                  ->run({TensorData::from<int32_t>({3}, {2, 3, 4}), TensorData::from<float>({3}, {3, 2, 0.5f})}, &outs)
+                  .ok());
+  EXPECT_EQ(outs[0].dtype, DType::I32);
+  EXPECT_EQ(outs[0].to_vector<int32_t>(), (std::vector<int32_t>{8, 9, 2}));
 }
 
 TEST(ImportTransformer, DivByRunTimeTensor) {

@@ -1,6 +1,6 @@
 // Mappers of the ops transformer exports add: Gather (embedding lookups and qkv[0] indexing),
-// Where (masked_fill), Expand, Equal (constant masks and shape arithmetic), Pow with a constant
-// exponent, Erf, Gelu (opset 20) and LayerNormalization (opset 17). Nodes whose inputs are all
+// Where (masked_fill), Expand, Equal (constant masks and shape arithmetic), Pow (one constant
+// exponent, or a tensor of them), Erf, Gelu (opset 20) and LayerNormalization (opset 17). Nodes whose inputs are all
 // constant fold at emission (constant_fold.h).
 #include <cmath>
 
@@ -120,14 +120,44 @@ Status map_not(NodeCtx& c) {
   return Status::OK();
 }
 
+namespace {
+
+bool is_plain_number(DType t) { return t == DType::F32 || t == DType::I32 || t == DType::I64; }
+
+StatusOr<TensorId> cast_to(NodeCtx& c, TensorId t, DType to, const char* suffix) {
+  if (c.tensor(t).dtype == to) return t;
+  Attributes a;
+  a.set("to", int64_t(to));
+  return c.emit_temp(OpKind::Cast, {t}, a, suffix);
+}
+
+// Pow with a tensor of exponents (run-time, or a constant that is not one value): PowTensor on
+// X's dtype, as ONNX's Pow (output of X's type). Y of another type is cast to X's; an integer X with
+// a float Y is evaluated in float and cast back (the reference's pow(x, y).astype(x.dtype)).
+Status emit_pow_tensor(NodeCtx& c, TensorId x, TensorId y) {
+  const DType xt = c.tensor(x).dtype, yt = c.tensor(y).dtype;
+  if (!is_plain_number(xt) || !is_plain_number(yt) || c.tensor(x).is_quantized() || c.tensor(y).is_quantized())
+    return c.fail(Error::NotSupported, "Pow of ", dtype_name(xt), " by ", dtype_name(yt),
+                  " exponents: only f32, i32 and i64 operands are supported");
+  if (xt != DType::F32 && yt == DType::F32) {
+    ASSIGN_OR_RETURN(TensorId xf, cast_to(c, x, DType::F32, "base_f32"));
+    ASSIGN_OR_RETURN(TensorId pf, c.emit_temp(OpKind::PowTensor, {xf, y}, {}, "pow_f32"));
+    Attributes a;
+    a.set("to", int64_t(xt));
+    return c.emit(OpKind::Cast, {pf}, a).status();
+  }
+  ASSIGN_OR_RETURN(TensorId yc, cast_to(c, y, xt, "exponent_cast"));
+  return c.emit(OpKind::PowTensor, {x, yc}, {}).status();
+}
+
+}  // namespace
+
 Status map_pow(NodeCtx& c) {
   ASSIGN_OR_RETURN(TensorId x, c.req(0, "X"));
+  ASSIGN_OR_RETURN(TensorId y, c.req(1, "Y"));
+  const bool one_constant = c.tensor(y).is_constant() && c.tensor(y).data->count() == 1;
+  if (!one_constant || c.tensor(x).dtype != DType::F32) return emit_pow_tensor(c, x, y);
   ASSIGN_OR_RETURN(auto e, c.constant_floats(1, "Y"));
-  if (e.size() != 1)
-    return c.fail(Error::NotSupported, "input 1 (Y) holds ", e.size(),
-                  " exponents; only a single constant exponent is supported");
-  if (c.tensor(x).dtype != DType::F32)
-    return c.fail(Error::NotSupported, "input 0 (X) is ", dtype_name(c.tensor(x).dtype), "; only float Pow is supported");
   if (e[0] == 1.0) {
     c.bind_output(0, x);
     return Status::OK();
