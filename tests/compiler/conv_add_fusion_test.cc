@@ -6,10 +6,13 @@
 
 #include <random>
 
+#include "compiler/estimate.h"
 #include "compiler/npu_test_util.h"
 #include "ir/shape_inference.h"
 #include "passes/passes.h"
 #include "passes/pipeline.h"
+#include "runtime/payload.h"
+#include "sim/sim_config_target.h"
 
 namespace neutron {
 namespace {
@@ -105,6 +108,18 @@ TEST(ConvAddFusion, BitExactWithTheCpuOnRandomShapes) {
       }
     }
     fused += count_op(p.value(), npu::Opcode::kConvAdd);
+    // The estimator costs the fused call as the simulator does, call by call.
+    {
+      auto cfg = sim::sim_config_from_target(testing::npu_target());
+      ASSERT_TRUE(cfg.ok());
+      runtime::PayloadView view;
+      ASSERT_TRUE(runtime::parse_payload(p->payload.data(), p->payload.size(), &view).ok());
+      std::vector<sim::KernelTiming> simulated(view.mc.num_instructions());
+      sim::estimate_timing(cfg.value(), view.mc, simulated.data(), uint32_t(simulated.size()));
+      const compiler::ProgramEstimate e = compiler::estimate_program(cfg.value(), p.value());
+      ASSERT_EQ(e.calls.size(), simulated.size());
+      for (size_t k = 0; k < simulated.size(); ++k) EXPECT_EQ(e.calls[k].cycles, simulated[k].cycles) << "call " << k;
+    }
     const testing::NpuVsCpu r = testing::compare_npu_cpu(g, 3, 100 + uint32_t(trial));
     EXPECT_TRUE(r.error.empty()) << r.error;
     EXPECT_TRUE(r.mismatch.empty()) << r.mismatch;
