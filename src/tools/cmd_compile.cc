@@ -24,7 +24,9 @@
 #include "sim/timing.h"
 #include "tools/cli.h"
 #include "tools/cli_util.h"
+#include "tools/memory_verdict.h"
 #include "tools/reports.h"
+#include "tools/sample_model.h"
 
 namespace neutron::cli {
 
@@ -380,6 +382,10 @@ int cmd_compile(const CompileArgs& a) {
     if (!no_delegate.empty()) note("--target cpu delegates nothing; --no-delegate is not used");
     auto pf = compiler::build_program_file(graph, nullptr, target.value(), popts);
     if (!pf.ok()) return fail(pf.status().with_context(model));
+    DriverSession driver;
+    if (Status ds = driver.init(); !ds.ok()) return fail(ds);
+    auto mem = memory_verdict(pf->bytes, nullptr);
+    if (!mem.ok()) return fail(mem.status().with_context(model));
     // All outputs are committed together once everything succeeded.
     OutputFiles outputs;
     outputs.add(out_path, std::string(pf->bytes.begin(), pf->bytes.end()));
@@ -393,6 +399,7 @@ int cmd_compile(const CompileArgs& a) {
       doc["nodes"] = Json::array();
       doc["program"] = program_json(pf.value(), out_path);
       doc["npu"] = npu_json({});
+      doc["memory"] = memory_json(mem.value(), "cpu");
       outputs.add(json_path, json_text(doc));
     }
     if (!listing_path.empty()) {
@@ -405,7 +412,10 @@ int cmd_compile(const CompileArgs& a) {
     }
     st = outputs.commit();
     if (!st.ok()) return fail(st);
-    if (!quiet()) print_program_summary(pf.value(), out_path);
+    if (!quiet()) {
+      print_program_summary(pf.value(), out_path);
+      print_memory_verdict(mem.value(), "cpu");
+    }
     return kExitOk;
   }
 
@@ -433,6 +443,16 @@ int cmd_compile(const CompileArgs& a) {
     pr->plan = in.plan;
     npu.push_back(std::move(pr).value());
   }
+  // The memory verdict against the target's SRAM: too big is an error unless --allow-oversize.
+  DriverSession driver;
+  if (Status ds = driver.init(); !ds.ok()) return fail(ds);
+  auto mem = memory_verdict(pf->bytes, &target.value());
+  if (!mem.ok()) return fail(mem.status().with_context(model));
+  if (!mem->fits) {
+    const std::string why = oversize_message(mem.value(), model, target->name, !a.allow_oversize);
+    if (!a.allow_oversize) return fail(error(Error::InvalidArgument, why));
+    std::fprintf(stderr, "neutron: warning: %s\n", why.c_str());  // even with -q: the program may not run
+  }
   // All outputs are committed together once everything succeeded: a failed run leaves no new program.
   OutputFiles outputs;
   outputs.add(out_path, std::string(pf->bytes.begin(), pf->bytes.end()));
@@ -454,6 +474,7 @@ int cmd_compile(const CompileArgs& a) {
     add_delegation_json(&doc, graph, part.value(), order.value());
     doc["program"] = program_json(pf.value(), out_path);
     doc["npu"] = npu_json(npu);
+    doc["memory"] = memory_json(mem.value(), target->name);
     outputs.add(json_path, json_text(doc));
   }
   st = outputs.commit();
@@ -462,6 +483,7 @@ int cmd_compile(const CompileArgs& a) {
   print_report(graph, part.value(), order.value(), target.value());
   print_npu_summary(npu, target.value(), profile);
   print_program_summary(pf.value(), out_path);
+  print_memory_verdict(mem.value(), target->name);
   return kExitOk;
 }
 
