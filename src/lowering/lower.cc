@@ -1374,9 +1374,10 @@ Status Lowering::lower_gather(NodeId id) {
 // GRU and LSTM (one direction): one recurrent kernel call over the whole sequence, so W and R are
 // stored once and the state stays in the kernel between steps (kernels/recurrent_int8.h has the
 // integer semantics). X and Y (= every step's h) are int8 per tensor; W and R int8 constants,
-// symmetric, per tensor or per gate row (axis 1); B, initial_h and initial_c float constants that
-// the lowering converts (bias to accumulator units, h0 to Y's parameters, c0 to Q15). Y_h is a
-// slice of Y's last step (same parameters); LSTM's Y_c the kernel's second output.
+// symmetric, per tensor or per gate row (axis 1); initial_h an int8 constant with Y's parameters;
+// B, initial_c (and a float initial_h) float constants that the lowering converts (bias to
+// accumulator units, h0 to Y's parameters, c0 to Q15). Y_h is a slice of Y's last step (same
+// parameters); LSTM's Y_c the kernel's second output.
 
 Status Lowering::lower_recurrent(NodeId id) {
   const Node& n = g_.node(id);
@@ -1420,17 +1421,36 @@ Status Lowering::lower_recurrent(NodeId id) {
                       "' must be quantized symmetrically (zero point 0)");
     for (int64_t r = 0; r < G * H; ++r) (k == 1 ? sw : sr)[size_t(r)] = double(q.scale[per_row ? size_t(r) : 0]);
   }
-  // Float constants the lowering converts.
+  // Constants the lowering converts: float, or int8 per tensor (dequantized here).
+  std::vector<std::vector<float>> held;
   const auto float_const = [&](size_t i, int64_t count, const char* what) -> StatusOr<const float*> {
     const TensorId t = input_or_none(i);
     if (t == kNoTensor) return static_cast<const float*>(nullptr);
     const Tensor& c = g_.tensor(t);
-    CHECK_OR_RETURN(c.is_constant() && c.dtype == DType::F32 && c.data->count() == count, Error::NotSupported,
-                    describe(g_, id), ": ", what, " '", c.name, "' must be a float constant (the lowering converts it)");
-    return c.data->data<float>();
+    const bool q8 = c.dtype == DType::I8 && c.is_quantized() && !c.quant.per_axis();
+    CHECK_OR_RETURN(c.is_constant() && (c.dtype == DType::F32 || q8) && c.data->count() == count, Error::NotSupported,
+                    describe(g_, id), ": ", what, " '", c.name,
+                    "' must be a float or int8 constant (the lowering converts it)");
+    if (!q8) return c.data->data<float>();
+    held.emplace_back(size_t(count));
+    for (int64_t k = 0; k < count; ++k)
+      held.back()[size_t(k)] = float(double(c.quant.scale[0]) * (c.data->data<int8_t>()[k] - c.quant.zero_point[0]));
+    return held.back().data();
   };
+  held.reserve(3);
   ASSIGN_OR_RETURN(const float* bias, float_const(3, 2 * G * H, "B"));
-  ASSIGN_OR_RETURN(const float* h0, float_const(5, B * H, "initial_h"));
+  // initial_h: an int8 constant with Y's parameters (the quantizer puts it in the state's group),
+  // or a float constant quantized here to them.
+  const float* h0 = nullptr;
+  const TensorId h0t = input_or_none(5);
+  const bool h0_int8 = h0t != kNoTensor && g_.tensor(h0t).dtype == DType::I8;
+  if (h0_int8) {
+    const Tensor& t = g_.tensor(h0t);
+    CHECK_OR_RETURN(t.is_constant() && t.quant == g_.tensor(y).quant && t.data->count() == B * H, Error::NotSupported,
+                    describe(g_, id), ": initial_h '", t.name, "' must be a constant with Y's quantization parameters");
+  } else {
+    ASSIGN_OR_RETURN(h0, float_const(5, B * H, "initial_h"));
+  }
   const float* c0 = nullptr;
   if (lstm) {
     ASSIGN_OR_RETURN(c0, float_const(6, B * H, "initial_c"));
@@ -1495,7 +1515,11 @@ Status Lowering::lower_recurrent(NodeId id) {
   ref(k, WORD_OF(RecurrentArgs, weights_offset), b_w);
   ref(k, WORD_OF(RecurrentArgs, params_offset), b_p);
   ref(k, WORD_OF(RecurrentArgs, tables_offset), b_t);
-  if (h0) {
+  if (h0_int8) {
+    const auto& bytes = g_.tensor(h0t).data->bytes;
+    const uint32_t b = add_blob(id, "initial_h", BlobKind::kConstant, std::vector<uint8_t>(bytes.begin(), bytes.end()));
+    ref(p_.calls.back(), WORD_OF(RecurrentArgs, initial_h_offset), b);
+  } else if (h0) {
     std::vector<int8_t> hq(size_t(B * H));
     for (int64_t i = 0; i < B * H; ++i) hq[size_t(i)] = quantize_to_int8(h0[i], sh, zh);
     const uint32_t b = add_blob(id, "initial_h", BlobKind::kConstant, to_bytes(hq));

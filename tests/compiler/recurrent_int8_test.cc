@@ -1,5 +1,6 @@
 // int8 GRU and LSTM as one recurrent kernel call (opcode 40): random shapes, per-tensor and
-// per-gate-row weights, with and without bias and initial states, forward and reverse, both GRU
+// per-gate-row weights, with and without bias and initial states (initial_h int8 or float), forward
+// and reverse, both GRU
 // reset variants. The node is delegated, and its NPU partition equals the CPU executor bit for bit
 // (Y, Y_h and LSTM's Y_c); the weights are in the payload once, whatever the sequence length.
 #include <gtest/gtest.h>
@@ -46,13 +47,17 @@ StatusOr<Graph> rnn_graph(const RnnCase& c, std::mt19937& rng) {
   };
   ops.push_back(c.bias ? floats({1, 2 * GH}, -0.5, 0.5) : Operand::none());
   ops.push_back(Operand::none());  // sequence_lens
-  ops.push_back(c.initial ? floats({1, c.batch, c.hidden}, -0.6, 0.6) : Operand::none());
+  const QuantParams yq = q8(sh, int32_t(uni(-10, 10)));
+  if (c.initial && uni(0, 1) < 0.5) {  // as the quantizer gives it: int8 with Y's parameters
+    ops.push_back(Operand::constant_of(testing::random_int8({1, c.batch, c.hidden}, rng), yq));
+  } else {
+    ops.push_back(c.initial ? floats({1, c.batch, c.hidden}, -0.6, 0.6) : Operand::none());
+  }
   if (c.lstm) ops.push_back(c.initial ? floats({1, c.batch, c.hidden}, -2, 2) : Operand::none());
   Attributes a;
   a.set("hidden_size", c.hidden);
   a.set("direction", std::string(c.reverse ? "reverse" : "forward"));
   if (!c.lstm) a.set("linear_before_reset", int64_t(c.lbr));
-  const QuantParams yq = q8(sh, int32_t(uni(-10, 10)));
   std::vector<OutputSpec> outs = {OutputSpec{yq}, OutputSpec{yq}};
   if (c.lstm) outs.push_back(OutputSpec{q8(uni(0.01, 0.03), int32_t(uni(-5, 5)))});
   return testing::make_single_op_graph(c.lstm ? OpKind::LSTM : OpKind::GRU, ops, a, outs);

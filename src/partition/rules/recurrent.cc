@@ -27,7 +27,7 @@ OpSupport recurrent_entry(OpKind kind, const char* upstream) {
       Rule{"recurrent.weights",
            [](const NeutronTarget&) {
              return std::string("W and R must be constant int8 tensors, symmetric, per tensor or per gate row; B and "
-                                "the initial states absent or float constants");
+                                "the initial states absent or constants (float or int8; initial_h int8 with Y's parameters)");
            },
            [](const RuleInput& in) {
              for (size_t i : {size_t(1), size_t(2)}) {
@@ -36,7 +36,8 @@ OpSupport recurrent_entry(OpKind kind, const char* upstream) {
              }
              for (size_t i : {size_t(3), size_t(5), size_t(6)}) {
                const Tensor* c = in.input(i);
-               if (c && (!c->is_constant() || c->dtype != DType::F32)) return Verdict::fail(str_cat("input ", i, " ", named(*c)));
+               if (c && (!c->is_constant() || (c->dtype != DType::F32 && c->dtype != DType::I8)))
+                 return Verdict::fail(str_cat("input ", i, " ", named(*c)));
              }
              return Verdict::pass();
            }},
