@@ -16,18 +16,18 @@
 namespace neutron::testing {
 namespace {
 
-void check(bool lstm) {
-  SCOPED_TRACE(lstm ? "LSTM" : "GRU");
-  const int64_t T = 6, I = 5, H = 8, G = lstm ? 4 : 3;
+void check(bool lstm, bool bidirectional = false) {
+  SCOPED_TRACE(std::string(lstm ? "LSTM" : "GRU") + (bidirectional ? " bidirectional" : ""));
+  const int64_t T = 6, I = 5, H = 8, G = lstm ? 4 : 3, D = bidirectional ? 2 : 1;
   GraphBuilder b;
   const TensorId x = b.input("x", {T, 1, I});
   Attributes a;
   a.set("hidden_size", H);
-  a.set("direction", std::string("forward"));
+  a.set("direction", std::string(bidirectional ? "bidirectional" : "forward"));
   if (!lstm) a.set("linear_before_reset", int64_t(1));
-  std::vector<TensorId> ins = {x, b.random_constant("W", {1, G * H, I}), b.random_constant("R", {1, G * H, H}),
-                               b.random_constant("B", {1, 2 * G * H}), kNoTensor,
-                               b.random_constant("h0", {1, 1, H}, -0.5f, 0.5f)};
+  std::vector<TensorId> ins = {x, b.random_constant("W", {D, G * H, I}), b.random_constant("R", {D, G * H, H}),
+                               b.random_constant("B", {D, 2 * G * H}), kNoTensor,
+                               b.random_constant("h0", {D, 1, H}, -0.5f, 0.5f)};
   if (lstm) ins.push_back(ins[5]);  // one constant for h0 and c0, as PyTorch exports its zeros
   const auto outs = b.op_n(lstm ? OpKind::LSTM : OpKind::GRU, ins, lstm ? 3 : 2, a);
   // Both Y and Y_h are read (Y_h through a Relu so that it is an activation of its own).
@@ -70,19 +70,24 @@ void check(bool lstm) {
     auto want = run_graph(ref, {in});
     auto got = run_graph(folded, {in});
     ASSERT_TRUE(want.ok() && got.ok()) << want.status().to_string() << got.status().to_string();
-    for (int64_t i = 0; i < want.value()[0].count(); ++i) {
-      const double wv = want.value()[0].data<float>()[i], ov = got.value()[0].data<float>()[i];
-      err += (wv - ov) * (wv - ov);
-      pow += wv * wv;
-    }
+    for (size_t o = 0; o < want.value().size(); ++o)  // Y and Relu(Y_h)
+      for (int64_t i = 0; i < want.value()[o].count(); ++i) {
+        const double wv = want.value()[o].data<float>()[i], ov = got.value()[o].data<float>()[i];
+        err += (wv - ov) * (wv - ov);
+        pow += wv * wv;
+      }
   }
   const double sqnr = 10 * std::log10(pow / err);
-  std::printf("%s Y: int8 vs float SQNR %.1f dB\n", lstm ? "LSTM" : "GRU", sqnr);
+  std::printf("%s%s: int8 vs float SQNR %.1f dB\n", lstm ? "LSTM" : "GRU", bidirectional ? " bidirectional" : "", sqnr);
   EXPECT_GT(sqnr, 25.0);
 }
 
 TEST(RecurrentQuant, GruSharesTheHiddenStateRangeAndFoldsToInt8) { check(false); }
 TEST(RecurrentQuant, LstmSharesTheHiddenStateRangeAndFoldsToInt8) { check(true); }
+TEST(RecurrentQuant, BidirectionalGruAndLstmFoldToInt8) {
+  check(false, true);
+  check(true, true);
+}
 
 }  // namespace
 }  // namespace neutron::testing

@@ -1,5 +1,5 @@
-// GRU and LSTM: one recurrent kernel call per node (kernels/recurrent_int8.h), weights stored once
-// and the state kept on the NPU between steps. Upstream does not delegate aten.gru/aten.lstm (no
+// GRU and LSTM: one recurrent kernel call per direction (kernels/recurrent_int8.h), weights stored
+// once and the state kept on the NPU between steps; a bidirectional op concatenates the two. Upstream does not delegate aten.gru/aten.lstm (no
 // converter); this project's NPU kernel library has its own recurrent kernel.
 #include "partition/rules/common.h"
 
@@ -13,17 +13,9 @@ OpSupport recurrent_entry(OpKind kind, const char* upstream) {
   OpSupport s;
   s.kind = kind;
   s.upstream = upstream;
-  s.neutron_op = "this project's recurrent kernel (the whole sequence in one call; GRU/LSTM are not delegated upstream)";
+  s.neutron_op = "this project's recurrent kernel (the whole sequence in one call per direction; GRU/LSTM are not delegated upstream)";
   s.quant_inputs = QuantInputs::kFirst;  // W and R are weights; B and the initial states float constants
   s.rules = {
-      Rule{"recurrent.direction",
-           [](const NeutronTarget&) {
-             return std::string("direction forward or reverse (a bidirectional op runs on the CPU in float)");
-           },
-           [](const RuleInput& in) {
-             const std::string d = in.node().attrs.get_string("direction", "forward");
-             return d == "forward" || d == "reverse" ? Verdict::pass() : Verdict::fail("direction " + d);
-           }},
       Rule{"recurrent.weights",
            [](const NeutronTarget&) {
              return std::string("W and R must be constant int8 tensors, symmetric, per tensor or per gate row; B and "
