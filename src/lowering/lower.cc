@@ -1481,12 +1481,23 @@ Status Lowering::lower_recurrent(NodeId id) {
   ASSIGN_OR_RETURN(Dims yd, dims_of(id, y));
   CHECK_OR_RETURN(yd == (Dims{{int32_t(T), int32_t(D), int32_t(B), int32_t(H)}}), Error::InvalidModel,
                   describe(g_, id), ": Y must be [seq, directions, batch, hidden]");
-  ASSIGN_OR_RETURN(const uint32_t yhout, tensor_as(id, yh, Dims{{1, int32_t(D), int32_t(B), int32_t(H)}}));
-  uint32_t ycout = UINT32_MAX;
-  if (lstm) {
+  // Y_h and Y_c that nothing reads (not a program output, no consumer) are not computed.
+  const auto consumers = g_.consumers();
+  const auto unread = [&](TensorId t) {
+    if (std::find(outputs_.begin(), outputs_.end(), t) != outputs_.end()) return false;
+    for (NodeId c : consumers[size_t(t)])
+      if (!g_.node(c).dead) return false;
+    return true;
+  };
+  const bool want_h = !unread(yh), want_c = lstm && !unread(yc);
+  uint32_t yhout = UINT32_MAX, ycout = UINT32_MAX;
+  if (want_h) {
+    ASSIGN_OR_RETURN(yhout, tensor_as(id, yh, Dims{{1, int32_t(D), int32_t(B), int32_t(H)}}));
+  }
+  if (want_c) {
     ASSIGN_OR_RETURN(ycout, tensor_as(id, yc, Dims{{1, int32_t(D), int32_t(B), int32_t(H)}}));
   }
-  const int32_t zc = lstm ? p_.tensors[ycout].zero_point : 0;
+  const int32_t zc = want_c ? p_.tensors[ycout].zero_point : 0;
   const Dims step_dims{{1, 1, int32_t(B), int32_t(H)}};
   // Per direction: one recurrent call (into Y itself for one direction, else a [T, 1, B, H]
   // temporary), Y_h's slice of its last step (the first when it runs backwards); two directions
@@ -1499,7 +1510,7 @@ Status Lowering::lower_recurrent(NodeId id) {
     a.output = D == 1 ? yout : temp(id, "y" + sfx, Dims{{int32_t(T), 1, int32_t(B), int32_t(H)}}, zh);
     a.output_c = UINT32_MAX;
     std::vector<uint32_t> writes = {a.output};
-    if (lstm) {
+    if (want_c) {
       a.output_c = D == 1 ? ycout : temp(id, "y_c" + sfx, step_dims, zc);
       writes.push_back(a.output_c);
     }
@@ -1565,14 +1576,16 @@ Status Lowering::lower_recurrent(NodeId id) {
       ref(p_.calls.back(), WORD_OF(RecurrentArgs, initial_c_offset), b);
     }
     // Y_h of this direction: its last step.
-    npu::SliceArgs s{};
-    s.input = a.output;
-    s.output = D == 1 ? yhout : temp(id, "y_h" + sfx, step_dims, zh);
-    s.begin[0] = a.reverse ? 0 : int32_t(T - 1);
-    call(Opcode::kSlice, id, s, {s.input}, {s.output});
+    if (want_h) {
+      npu::SliceArgs s{};
+      s.input = a.output;
+      s.output = D == 1 ? yhout : temp(id, "y_h" + sfx, step_dims, zh);
+      s.begin[0] = a.reverse ? 0 : int32_t(T - 1);
+      call(Opcode::kSlice, id, s, {s.input}, {s.output});
+      yhs.push_back(s.output);
+    }
     ys.push_back(a.output);
-    yhs.push_back(s.output);
-    if (lstm) ycs.push_back(a.output_c);
+    if (want_c) ycs.push_back(a.output_c);
   }
   if (D == 2) {
     const auto concat = [&](const std::vector<uint32_t>& parts, uint32_t out) {
@@ -1585,8 +1598,8 @@ Status Lowering::lower_recurrent(NodeId id) {
       call(Opcode::kConcat, id, c, parts, {out});
     };
     concat(ys, yout);
-    concat(yhs, yhout);
-    if (lstm) concat(ycs, ycout);
+    if (want_h) concat(yhs, yhout);
+    if (want_c) concat(ycs, ycout);
   }
   return Status::OK();
 }
