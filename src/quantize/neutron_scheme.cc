@@ -172,6 +172,7 @@ OpQuantRule quant_rule(const Graph& g, NodeId id) {
     case OpKind::ReduceL2:
     case OpKind::BatchNormalization:
     case OpKind::Div:
+    case OpKind::PowTensor:
     case OpKind::Cast:
     case OpKind::QuantizeLinear:
     case OpKind::DequantizeLinear:
