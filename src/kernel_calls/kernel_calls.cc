@@ -16,6 +16,7 @@
 #include "kernels/layer_norm_int8.h"
 #include "kernels/pool_int8.h"
 #include "kernels/reduce.h"
+#include "kernels/recurrent_int8.h"
 #include "kernels/reduce_int8.h"
 #include "kernels/requantize.h"
 #include "kernels/resize.h"
@@ -277,6 +278,11 @@ struct ReduceState {
 };
 struct PrefetchState {
   npu::PrefetchArgs a;
+};
+struct RecurrentState {
+  TensorDesc in, out, out_c;
+  bool has_c;
+  RecurrentInt8Params p;  // its pointers point into the weights section
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -1039,6 +1045,82 @@ CallStatus setup_reduce(const Ctx& c, const Instruction& inst, Arena& ar, const 
   return CallStatus();
 }
 
+CallStatus setup_recurrent(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  const npu::RecurrentArgs a = inst.as<npu::RecurrentArgs>();
+  RecurrentState local;
+  RecurrentState* st = ar.state(&local);
+  st->in = c.mc.tensor(a.input);
+  st->out = c.mc.tensor(a.output);
+  CALL_CHECK(is_int8(st->in) && is_int8(st->out), "recurrent: input and output must be int8");
+  CALL_CHECK(!overlaps(st->in, st->out), "recurrent: output overlaps the input");
+  CALL_CHECK(a.cell == 0 || a.cell == 1, "recurrent: cell must be 0 (GRU) or 1 (LSTM)");
+  st->has_c = a.output_c != UINT32_MAX;
+  if (st->has_c) {
+    CALL_CHECK(a.cell == 1, "recurrent: only LSTM has a cell state output");
+    st->out_c = c.mc.tensor(a.output_c);
+    CALL_CHECK(is_int8(st->out_c), "recurrent: cell state output must be int8");
+    CALL_CHECK(st->out_c.region == uint8_t(Region::kOutput) || st->out_c.region == uint8_t(Region::kScratch),
+               "recurrent: cell state output outside the outputs and scratch");
+    CALL_CHECK(!overlaps(st->in, st->out_c) && !overlaps(st->out, st->out_c),
+               "recurrent: cell state output overlaps another operand");
+    CALL_CHECK(count_of(st->out_c) == int64_t(a.batch) * a.hidden, "recurrent: cell state output size != batch * hidden");
+  }
+  CALL_CHECK((a.reverse == 0 || a.reverse == 1) && (a.linear_before_reset == 0 || a.linear_before_reset == 1),
+             "recurrent: reverse and linear_before_reset must be 0 or 1");
+  // Sizes keep every accumulator inside int32: |bias| < 2^30 and 32768 * 255 * 128 < 2^30.
+  CALL_CHECK(a.seq >= 1 && a.batch >= 1 && a.input_size >= 1 && a.input_size <= 32768 && a.hidden >= 1 &&
+                 a.hidden <= 32768,
+             "recurrent: seq, batch, input_size or hidden out of range");
+  const int64_t T = a.seq, B = a.batch, I = a.input_size, H = a.hidden, G = a.cell ? 4 : 3;
+  CALL_CHECK(count_of(st->in) == T * B * I, "recurrent: input size != seq * batch * input_size");
+  CALL_CHECK(count_of(st->out) == T * B * H, "recurrent: output size != seq * batch * hidden");
+  const uint64_t gh = uint64_t(G * H);
+  CALL_CHECK(weights_range_ok(c, a.weights_offset, gh * uint64_t(I + H), 1), "recurrent: weights outside the weights section");
+  const uint64_t params_bytes = gh * 8 + (2 * gh + 3) * sizeof(FixedMultiplier);
+  CALL_CHECK(weights_range_ok(c, a.params_offset, params_bytes, 4), "recurrent: parameters outside the weights section");
+  CALL_CHECK(weights_range_ok(c, a.tables_offset, 2 * kRecurrentTableSize * 2, 2),
+             "recurrent: tables outside the weights section");
+  CALL_CHECK(a.initial_h_offset == UINT32_MAX || weights_range_ok(c, a.initial_h_offset, uint64_t(B * H), 1),
+             "recurrent: initial h outside the weights section");
+  CALL_CHECK(a.initial_c_offset == UINT32_MAX || weights_range_ok(c, a.initial_c_offset, uint64_t(B * H) * 4, 4),
+             "recurrent: initial c outside the weights section");
+  const uint8_t* pb = c.weights + a.params_offset;
+  CALL_CHECK(load_multipliers(c, uint32_t(a.params_offset + gh * 8), size_t(2 * gh + 3), nullptr),
+             "recurrent: multiplier shift out of range");
+  for (uint64_t g = 0; g < 2 * gh; ++g) {
+    int32_t b;
+    std::memcpy(&b, pb + g * 4, 4);
+    CALL_CHECK(b > -(1 << 30) && b < (1 << 30), "recurrent: bias outside +-2^30");
+  }
+  RecurrentInt8Params& p = st->p;
+  p.lstm = a.cell == 1;
+  p.reverse = a.reverse == 1;
+  p.linear_before_reset = a.linear_before_reset == 1;
+  p.seq = T;
+  p.batch = B;
+  p.input = I;
+  p.hidden = H;
+  p.x_zero_point = st->in.zero_point;
+  p.h_zero_point = st->out.zero_point;
+  p.w = reinterpret_cast<const int8_t*>(c.weights + a.weights_offset);
+  p.r = p.w + gh * uint64_t(I);
+  p.bias_x = reinterpret_cast<const int32_t*>(pb);
+  p.bias_h = p.bias_x + gh;
+  p.mult_x = reinterpret_cast<const FixedMultiplier*>(pb + gh * 8);
+  p.mult_h = p.mult_x + gh;
+  std::memcpy(&p.h_to_q15, p.mult_h + gh, sizeof(FixedMultiplier));
+  std::memcpy(&p.q15_to_h, p.mult_h + gh + 1, sizeof(FixedMultiplier));
+  std::memcpy(&p.q15_to_c, p.mult_h + gh + 2, sizeof(FixedMultiplier));
+  p.c_zero_point = st->has_c ? st->out_c.zero_point : 0;
+  p.sigmoid = reinterpret_cast<const int16_t*>(c.weights + a.tables_offset);
+  p.tanh = p.sigmoid + kRecurrentTableSize;
+  p.h0 = a.initial_h_offset == UINT32_MAX ? nullptr : reinterpret_cast<const int8_t*>(c.weights + a.initial_h_offset);
+  p.c0 = a.initial_c_offset == UINT32_MAX ? nullptr : reinterpret_cast<const int32_t*>(c.weights + a.initial_c_offset);
+  ar.need(recurrent_int8_scratch_bytes(p));
+  *plan = st;
+  return CallStatus();
+}
+
 CallStatus setup_prefetch(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
   PrefetchState local;
   PrefetchState* st = ar.state(&local);
@@ -1080,6 +1162,7 @@ CallStatus setup(const Ctx& c, const Instruction& inst, Arena& ar, const void** 
     case Opcode::kLayerNorm: return setup_layer_norm(c, inst, ar, plan);
     case Opcode::kMaskedFill: return setup_masked_fill(c, inst, ar, plan);
     case Opcode::kGather: return setup_gather(c, inst, ar, plan);
+    case Opcode::kRecurrent: return setup_recurrent(c, inst, ar, plan);
     case Opcode::kPrefetch:
     case Opcode::kWaitPrefetch: return setup_prefetch(c, inst, ar, plan);
   }
@@ -1223,6 +1306,18 @@ CallStatus run_one(const Instruction& inst, const void* plan, const Bufs& r, uin
       if (!gather_indices_in_range(idx, st->index_is_64, st->p.count, st->p.axis_dim))
         return bad(Error::InvalidArgument, "gather: an index is outside the table (token id out of range)");
       gather(st->p, in, idx, st->index_is_64, out);
+      break;
+    }
+    case Opcode::kRecurrent: {
+      const auto* st = static_cast<const RecurrentState*>(plan);
+      SIM_PTR(in, st->in);
+      SIM_PTR(out, st->out);
+      int8_t* out_c = nullptr;
+      if (st->has_c) {
+        SIM_PTR(oc, st->out_c);
+        out_c = reinterpret_cast<int8_t*>(oc);
+      }
+      recurrent_int8(st->p, reinterpret_cast<const int8_t*>(in), reinterpret_cast<int8_t*>(out), out_c, nullptr, ws);
       break;
     }
     case Opcode::kLayerNorm: {

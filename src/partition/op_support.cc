@@ -61,17 +61,19 @@
   X(layer_normalization)           \
   X(pow)                           \
   X(where)                         \
+  /* recurrent (rules/recurrent.cc) */ \
+  X(gru)                           \
+  X(lstm)                          \
   /* never delegated (with the reason) */ \
   X(batch_normalization)           \
   X(cast)                          \
   X(div)                           \
+  X(pow_tensor)                    \
   X(global_max_pool)               \
   X(hard_sigmoid)                  \
   X(sqrt)                          \
   X(reciprocal)                    \
   X(reduce_l2)                     \
-  X(gru)                           \
-  X(lstm)                          \
   X(split)                         \
   X(quantize_linear)               \
   X(dequantize_linear)

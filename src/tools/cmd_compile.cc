@@ -205,6 +205,7 @@ void add_delegation_json(Json* doc, const Graph& g, const Partitioning& p, const
 
 struct NpuPartitionResult {
   std::vector<uint8_t> payload;
+  std::string plan;  // the compiler's plan (compiler/estimate.h describe_plan)
   sim::TimingSummary timing;
   std::vector<sim::KernelTiming> kernels;
 };
@@ -292,6 +293,14 @@ void print_npu_summary(const std::vector<NpuPartitionResult>& npu, const Neutron
     std::printf("  partition %zu: payload %zu bytes, %.3f ms, utilization %.1f%%\n", k, npu[k].payload.size(),
                 npu[k].timing.latency_ms, 100.0 * npu[k].timing.utilization);
     if (!per_kernel) continue;
+    // The plan's choices (weight streaming); its per-layer estimate is in the listing.
+    for (size_t at = 0; at < npu[k].plan.size();) {
+      size_t end = npu[k].plan.find('\n', at);
+      if (end == std::string::npos) end = npu[k].plan.size();
+      const std::string line = npu[k].plan.substr(at, end - at);
+      if (line.rfind("  weights: ", 0) == 0) std::printf("    plan: %s\n", line.c_str() + 2);
+      at = end + 1;
+    }
     std::printf("    %-4s %-16s %10s %10s %7s  %s\n", "#", "kernel", "cycles", "MACs", "util", "bound");
     for (const auto& kt : npu[k].kernels)
       std::printf("    %-4u %-16s %10llu %10llu %6.1f%%  %s\n", kt.instruction, npu::opcode_name(kt.opcode),
@@ -431,6 +440,7 @@ int cmd_compile(const CompileArgs& a) {
     if (in.kind != "delegate") continue;
     auto pr = time_payload(in.payload, sim_cfg.value());
     if (!pr.ok()) return fail(pr.status().with_context(str_cat(model, ": partition ", in.partition)));
+    pr->plan = in.plan;
     npu.push_back(std::move(pr).value());
   }
   // The memory verdict against the target's SRAM: too big is an error unless --allow-oversize.
@@ -456,7 +466,7 @@ int cmd_compile(const CompileArgs& a) {
       if (!pf->instructions[k].payload.empty())
         text += str_cat("\n# instruction ", k, " ", pf->instructions[k].kind, " payload (",
                         pf->instructions[k].payload.size(), " bytes)\n",
-                        compiler::disassemble_payload(pf->instructions[k].payload));
+                        compiler::disassemble_payload(pf->instructions[k].payload), pf->instructions[k].plan);
     outputs.add(listing_path, std::move(text));
   }
   if (!json_path.empty()) {

@@ -23,6 +23,13 @@ OpSupport div_support() {
                        "aten.div.Tensor (rewritten to mul upstream)");
 }
 
+OpSupport pow_tensor_support() {
+  return not_delegated(OpKind::PowTensor, "pow_tensor.no_int8",
+                       "Pow with a tensor of exponents has no int8 kernel and no Neutron converter (a single "
+                       "constant exponent is delegated as a table); it runs on the CPU in float",
+                       "aten.pow.Tensor_Tensor (not supported)");
+}
+
 OpSupport global_max_pool_support() {
   return not_delegated(OpKind::GlobalMaxPool, "global_max_pool.no_converter",
                        "adaptive max pooling has no Neutron converter (ReduceMax over H and W is delegated)",
@@ -33,18 +40,6 @@ OpSupport hard_sigmoid_support() {
   return not_delegated(OpKind::HardSigmoid, "hard_sigmoid.no_converter",
                        "HardSigmoid has no Neutron converter (it runs as an int8 table on the CPU); "
                        "Mul(x, HardSigmoid(x)), PyTorch's opset-13 hardswish, becomes a delegated HardSwish (fuse-hardswish pass)");
-}
-
-OpSupport gru_support() {
-  return not_delegated(OpKind::GRU, "gru.no_int8",
-                       "GRU has no int8 kernel yet (the quantizer keeps it in float); it runs on the CPU",
-                       "aten.gru.input (LSTM/GRU are not delegated upstream)");
-}
-
-OpSupport lstm_support() {
-  return not_delegated(OpKind::LSTM, "lstm.no_int8",
-                       "LSTM has no int8 kernel yet (the quantizer keeps it in float); it runs on the CPU",
-                       "aten.lstm.input (LSTM/GRU are not delegated upstream)");
 }
 
 OpSupport reduce_l2_support() {
