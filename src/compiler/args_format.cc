@@ -61,7 +61,7 @@ constexpr ArgField kResize[] = {{"input", T, 1}, {"output", T, 1}, {"mode", E, 1
                                 {"half_pixel_centers", I, 1}, {"table_offset", O, 1}};
 constexpr ArgField kReduce[] = {{"input", T, 1}, {"output", T, 1}, {"op", E, 1},
                                 {"axes_mask", U, 1}, {"multiplier", I, 1}, {"shift", I, 1}};
-constexpr ArgField kRecurrent[] = {{"input", T, 1},          {"output", T, 1},           {"output_c", U, 1},
+constexpr ArgField kRecurrent[] = {{"input", T, 1},          {"output", T, 1},           {"output_c", T, 1},
                                    {"weights_offset", O, 1},
                                    {"params_offset", O, 1},   {"tables_offset", O, 1},    {"initial_h_offset", O, 1},
                                    {"initial_c_offset", O, 1}, {"cell", E, 1},            {"seq", I, 1},
@@ -198,6 +198,10 @@ std::string format_args(Opcode op, const uint32_t* words, uint32_t num_words, co
       std::string text;
       if (word_text && word_text(w + k, &text)) {
         os << text;
+        continue;
+      }
+      if (op == Opcode::kRecurrent && v == 0xFFFFFFFFu) {  // an absent optional output or constant
+        os << "none";
         continue;
       }
       switch (field.kind) {

@@ -1076,6 +1076,8 @@ CallStatus setup_recurrent(const Ctx& c, const Instruction& inst, Arena& ar, con
                  a.hidden <= 32768,
              "recurrent: seq, batch, input_size or hidden out of range");
   const int64_t T = a.seq, B = a.batch, I = a.input_size, H = a.hidden, G = a.cell ? 4 : 3;
+  // The state and gate buffers (working memory) stay far below 4 GiB on a 32-bit target.
+  CALL_CHECK(B * H <= (int64_t(1) << 24), "recurrent: batch * hidden above 2^24");
   CALL_CHECK(count_of(st->in) == T * B * I, "recurrent: input size != seq * batch * input_size");
   CALL_CHECK(count_of(st->out) == T * B * H, "recurrent: output size != seq * batch * hidden");
   const uint64_t gh = uint64_t(G * H);

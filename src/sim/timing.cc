@@ -240,6 +240,22 @@ Work work_of(const SimConfig& cfg, const TensorSource& tensors, const Instructio
       w.act_bytes = 2 * uint64_t(out.size);
       break;
     }
+    case Opcode::kRecurrent: {
+      // Per step and batch row: the gate matrices on the MAC array (G*H rows of input + hidden
+      // MACs, one job), then the gate arithmetic on the vector unit (about 8 operations per hidden
+      // unit and gate: requantize, add, table lookup and interpolation, state update). The weights
+      // are read once per call: the state never leaves the NPU between steps.
+      const auto a = inst.as<npu::RecurrentArgs>();
+      const uint64_t steps = pos(a.seq) * pos(a.batch), g = a.cell ? 4 : 3, h = pos(a.hidden), k = pos(a.input_size) + h;
+      w.compute = steps * (ceil_div(g * h, P) * ceil_div(k, M) + ceil_div(8 * g * h, V));
+      w.jobs = steps;
+      w.macs = steps * g * h * k;
+      w.act_bytes = uint64_t(t(a.input).size) + t(a.output).size;
+      w.weights_offset = a.weights_offset;
+      w.weights_bytes = g * h * k;
+      w.extra_bytes = g * h * 24 + 2 * 513 * 2;
+      break;
+    }
     case Opcode::kConvAdd: {
       // Derived from the two kernels' formulas: the conv's MAC work, jobs and weights, plus the
       // Add on the vector path (one element per lane per cycle, not overlapped); the conv's result
@@ -257,22 +273,6 @@ Work work_of(const SimConfig& cfg, const TensorSource& tensors, const Instructio
       const TensorDesc out = t(ea.output);
       w.compute += ceil_div(count_of(out), V);
       w.act_bytes = uint64_t(t(ca.input).size) + t(ea.a == ca.output ? ea.b : ea.a).size + out.size;
-      break;
-    }
-    case Opcode::kRecurrent: {
-      // Per step and batch row: the gate matrices on the MAC array (G*H rows of input + hidden
-      // MACs, one job), then the gate arithmetic on the vector unit (about 8 operations per hidden
-      // unit and gate: requantize, add, table lookup and interpolation, state update). The weights
-      // are read once per call: the state never leaves the NPU between steps.
-      const auto a = inst.as<npu::RecurrentArgs>();
-      const uint64_t steps = pos(a.seq) * pos(a.batch), g = a.cell ? 4 : 3, h = pos(a.hidden), k = pos(a.input_size) + h;
-      w.compute = steps * (ceil_div(g * h, P) * ceil_div(k, M) + ceil_div(8 * g * h, V));
-      w.jobs = steps;
-      w.macs = steps * g * h * k;
-      w.act_bytes = uint64_t(t(a.input).size) + t(a.output).size;
-      w.weights_offset = a.weights_offset;
-      w.weights_bytes = g * h * k;
-      w.extra_bytes = g * h * 24 + 2 * 513 * 2;
       break;
     }
     case Opcode::kPrefetch:
