@@ -114,7 +114,8 @@ def compile_model(neutron, model, tmp, tag, extra):
         if m:
             split = [split[0] + int(m.group(2)), split[1] + int(m.group(3)), split[2] + int(m.group(4))]
     return {"ms": float(total.group(1)), "cycles": int(total.group(2)), "macs": int(total.group(3)),
-            "util": float(total.group(4)), "parts": len(parts), "types": by_type, "profile": r.stdout,
+            "util": float(total.group(4)), "parts": len(parts), "types": by_type,
+            "profile": r.stdout.replace(os.path.join(tmp, ""), ""),  # no temporary paths: a deterministic report
             "plan": plan, "streaming": streaming, "split": split, "arena": int(arena.group(1)) if arena else 0}
 
 
