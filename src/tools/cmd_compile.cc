@@ -24,6 +24,7 @@
 #include "sim/timing.h"
 #include "tools/cli.h"
 #include "tools/cli_util.h"
+#include "tools/perf_report.h"
 #include "tools/reports.h"
 
 namespace neutron::cli {
@@ -273,7 +274,15 @@ Json compile_document(const std::string& model, const std::string& target, const
   return doc;
 }
 
-void print_npu_summary(const std::vector<NpuPartitionResult>& npu, const NeutronTarget& t, bool per_kernel) {
+// The program's whole-model latency and per-layer attribution (tools/perf_report.h), from the
+// bytes just written: what `run` will report for the same file.
+StatusOr<ProgramPerf> program_perf(const std::vector<uint8_t>& bytes) {
+  const fb::Program* p = fb::GetProgram(bytes.data());
+  ASSIGN_OR_RETURN(ProgramTiming timing, program_timing(*p, nullptr));
+  return profile_program(*p, timing);
+}
+
+void print_npu_summary(const std::vector<NpuPartitionResult>& npu, const NeutronTarget& t) {
   double ms = 0;
   uint64_t macs = 0, cycles = 0;
   for (const auto& r : npu) {
@@ -287,14 +296,9 @@ void print_npu_summary(const std::vector<NpuPartitionResult>& npu, const Neutron
     std::printf(", MAC utilization %.1f%%", 100.0 * double(macs) / (double(cycles) * double(t.num_pipes * t.num_macs)));
   std::printf("\n");
   for (size_t k = 0; k < npu.size(); ++k) {
-    std::printf("  partition %zu: payload %zu bytes, %.3f ms, utilization %.1f%%\n", k, npu[k].payload.size(),
-                npu[k].timing.latency_ms, 100.0 * npu[k].timing.utilization);
-    if (!per_kernel) continue;
-    std::printf("    %-4s %-16s %10s %10s %7s  %s\n", "#", "kernel", "cycles", "MACs", "util", "bound");
-    for (const auto& kt : npu[k].kernels)
-      std::printf("    %-4u %-16s %10llu %10llu %6.1f%%  %s\n", kt.instruction, npu::opcode_name(kt.opcode),
-                  (unsigned long long)kt.cycles, (unsigned long long)kt.macs, 100.0 * kt.utilization,
-                  sim::bound_name(kt.bound));
+    std::printf("  partition %zu: payload %zu bytes, %.3f ms, utilization %.1f%%, %zu kernels\n", k,
+                npu[k].payload.size(), npu[k].timing.latency_ms, 100.0 * npu[k].timing.utilization,
+                npu[k].kernels.size());
   }
 }
 
@@ -308,7 +312,7 @@ int cmd_compile(const CompileArgs& a) {
   copts.fetch_constants_to_sram = a.fetch_constants_to_sram;
   if (int rc = check_outputs("compile", {{"the input model", model}, {"-i", calib_path}, {"--target", target_name}},
                              {{"-o", out_path}, {"--json", json_path}, {"--listing", listing_path},
-                              {"--save-quantized", a.save_quantized}}))
+                              {"--save-quantized", a.save_quantized}, {"--perf-csv", a.perf_csv}}))
     return rc;
   QuantizeOptions qo;
   if (int rc = quantize_options(a.quant, "compile", &qo)) return rc;
@@ -371,9 +375,12 @@ int cmd_compile(const CompileArgs& a) {
     if (!no_delegate.empty()) note("--target cpu delegates nothing; --no-delegate is not used");
     auto pf = compiler::build_program_file(graph, nullptr, target.value(), popts);
     if (!pf.ok()) return fail(pf.status().with_context(model));
+    auto perf = program_perf(pf->bytes);
+    if (!perf.ok()) return fail(perf.status().with_context(out_path));
     // All outputs are committed together once everything succeeded.
     OutputFiles outputs;
     outputs.add(out_path, std::string(pf->bytes.begin(), pf->bytes.end()));
+    if (!a.perf_csv.empty()) outputs.add(a.perf_csv, perf_csv(perf.value()));
     if (!a.save_quantized.empty()) outputs.add(a.save_quantized, quantized_onnx);
     if (!json_path.empty()) {
       // Same keys as a delegating compile; nothing is partitioned.
@@ -384,6 +391,7 @@ int cmd_compile(const CompileArgs& a) {
       doc["nodes"] = Json::array();
       doc["program"] = program_json(pf.value(), out_path);
       doc["npu"] = npu_json({});
+      doc["performance"] = perf_json(perf.value());
       outputs.add(json_path, json_text(doc));
     }
     if (!listing_path.empty()) {
@@ -397,6 +405,8 @@ int cmd_compile(const CompileArgs& a) {
     st = outputs.commit();
     if (!st.ok()) return fail(st);
     if (!quiet()) print_program_summary(pf.value(), out_path);
+    if (!quiet()) std::printf("\n%s", perf_summary_text(perf.value()).c_str());
+    if (profile && !quiet()) std::printf("\n%s", perf_table_text(perf.value()).c_str());
     return kExitOk;
   }
 
@@ -423,9 +433,12 @@ int cmd_compile(const CompileArgs& a) {
     if (!pr.ok()) return fail(pr.status().with_context(str_cat(model, ": partition ", in.partition)));
     npu.push_back(std::move(pr).value());
   }
+  auto perf = program_perf(pf->bytes);
+  if (!perf.ok()) return fail(perf.status().with_context(out_path));
   // All outputs are committed together once everything succeeded: a failed run leaves no new program.
   OutputFiles outputs;
   outputs.add(out_path, std::string(pf->bytes.begin(), pf->bytes.end()));
+  if (!a.perf_csv.empty()) outputs.add(a.perf_csv, perf_csv(perf.value()));
   if (!a.save_quantized.empty()) outputs.add(a.save_quantized, quantized_onnx);
   if (!listing_path.empty()) {
     std::string text = "# neutron program listing: the partitioned graph and each payload\n";
@@ -444,14 +457,17 @@ int cmd_compile(const CompileArgs& a) {
     add_delegation_json(&doc, graph, part.value(), order.value());
     doc["program"] = program_json(pf.value(), out_path);
     doc["npu"] = npu_json(npu);
+    doc["performance"] = perf_json(perf.value());
     outputs.add(json_path, json_text(doc));
   }
   st = outputs.commit();
   if (!st.ok()) return fail(st);
   if (quiet()) return kExitOk;
   print_report(graph, part.value(), order.value(), target.value());
-  print_npu_summary(npu, target.value(), profile);
+  print_npu_summary(npu, target.value());
   print_program_summary(pf.value(), out_path);
+  std::printf("\n%s", perf_summary_text(perf.value()).c_str());
+  if (profile) std::printf("\n%s", perf_table_text(perf.value()).c_str());
   return kExitOk;
 }
 
