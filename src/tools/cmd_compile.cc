@@ -399,7 +399,8 @@ int cmd_compile(const CompileArgs& a) {
       for (size_t k = 0; k < pf->instructions.size(); ++k)
         if (!pf->instructions[k].payload.empty())
           text += str_cat("\n# instruction ", k, " ", pf->instructions[k].kind, " payload\n",
-                          compiler::disassemble_payload(pf->instructions[k].payload));
+                          compiler::disassemble_payload(pf->instructions[k].payload), "# kernel calls and their nodes\n",
+                          call_attribution_text(*fb::GetProgram(pf->bytes.data()), uint32_t(k), ""));
       outputs.add(listing_path, std::move(text));
     }
     st = outputs.commit();
@@ -449,7 +450,8 @@ int cmd_compile(const CompileArgs& a) {
       if (!pf->instructions[k].payload.empty())
         text += str_cat("\n# instruction ", k, " ", pf->instructions[k].kind, " payload (",
                         pf->instructions[k].payload.size(), " bytes)\n",
-                        compiler::disassemble_payload(pf->instructions[k].payload));
+                        compiler::disassemble_payload(pf->instructions[k].payload), "# kernel calls and their nodes\n",
+                        call_attribution_text(*fb::GetProgram(pf->bytes.data()), uint32_t(k), ""));
     outputs.add(listing_path, std::move(text));
   }
   if (!json_path.empty()) {

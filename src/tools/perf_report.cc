@@ -493,6 +493,58 @@ Json perf_json(const ProgramPerf& perf) {
               {"top_layers", top}};
 }
 
+Json call_attribution_json(const fb::Program& p, uint32_t index) {
+  Json calls = Json::array();
+  const fb::Instruction* in = p.instructions() && index < p.instructions()->size() ? p.instructions()->Get(index) : nullptr;
+  if (in == nullptr || in->calls() == nullptr) return calls;
+  // The kernels, from the payload's microcode (Quantize/Dequantize have none).
+  std::vector<std::string> kernels;
+  uint32_t payload = UINT32_MAX;
+  if (const auto* d = in->op_as_DelegateCall()) payload = d->payload();
+  if (const auto* c = in->op_as_CpuKernels()) payload = c->payload();
+  if (in->op_type() == fb::Operation::Quantize) kernels.push_back("quantize");
+  if (in->op_type() == fb::Operation::Dequantize) kernels.push_back("dequantize");
+  if (payload != UINT32_MAX && p.payloads() && payload < p.payloads()->size() && p.payloads()->Get(payload)->data()) {
+    const auto* d = p.payloads()->Get(payload)->data();
+    runtime::PayloadView v;
+    if (runtime::parse_payload(d->data(), d->size(), &v).ok()) {
+      npu::InstructionCursor cur(v.mc);
+      npu::Instruction inst;
+      while (cur.next(&inst)) kernels.push_back(npu::opcode_name(inst.opcode));
+    }
+  }
+  for (uint32_t k = 0; k < in->calls()->size(); ++k) {
+    const fb::KernelCallInfo* c = in->calls()->Get(k);
+    Json nodes = Json::array();
+    std::string op;
+    if (c->nodes() && p.nodes())
+      for (uint32_t n : *c->nodes())
+        if (n < p.nodes()->size() && p.nodes()->Get(n)->name()) {
+          nodes.push_back(p.nodes()->Get(n)->name()->str());
+          if (op.empty() && p.nodes()->Get(n)->op()) op = p.nodes()->Get(n)->op()->str();
+        }
+    calls.push_back(Json{{"call", k},
+                         {"kernel", k < kernels.size() ? kernels[k] : std::string("?")},
+                         {"nodes", nodes},
+                         {"op", op},
+                         {"sram_bytes", c->sram_bytes()}});
+  }
+  return calls;
+}
+
+std::string call_attribution_text(const fb::Program& p, uint32_t index, const std::string& indent) {
+  std::string s;
+  for (const Json& c : call_attribution_json(p, index)) {
+    std::string nodes;
+    for (const Json& n : c["nodes"]) nodes += (nodes.empty() ? "" : ", ") + n.get<std::string>();
+    char line[96];
+    std::snprintf(line, sizeof(line), "%4u %-16s", c["call"].get<unsigned>(), c["kernel"].get<std::string>().c_str());
+    s += indent + line + " " + nodes + " (" + c["op"].get<std::string>() + "), SRAM " +
+         std::to_string(c["sram_bytes"].get<uint64_t>()) + " B\n";
+  }
+  return s;
+}
+
 std::string perf_chrome_trace(const ProgramPerf& perf, const std::string& program_name) {
   // Times in microseconds, rounded to nanoseconds once per edge so that back-to-back events on a
   // track meet exactly.

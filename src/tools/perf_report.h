@@ -112,6 +112,12 @@ std::string perf_table_text(const ProgramPerf& perf);
 std::string perf_csv(const ProgramPerf& perf);
 // The `performance` object of the compile and run documents (docs/json-schemas.md).
 Json perf_json(const ProgramPerf& perf);
+// Instruction `index`'s kernel calls with the model nodes they implement (Instruction.calls):
+// [{"call", "kernel", "nodes", "op", "sram_bytes"}] for `inspect`, and as listing text. Empty for
+// files without attribution.
+Json call_attribution_json(const fb::Program& p, uint32_t index);
+std::string call_attribution_text(const fb::Program& p, uint32_t index, const std::string& indent);
+
 // Chrome trace-event JSON: tracks NPU, flash -> SRAM, CPU; events named by layer.
 std::string perf_chrome_trace(const ProgramPerf& perf, const std::string& program_name);
 

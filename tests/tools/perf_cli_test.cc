@@ -138,6 +138,38 @@ TEST_F(PerfCli, EveryNodeIsALayerInTheTableCsvAndJson) {
               doc["performance"]["layers"][top[k].get<size_t>()]["time_us"].get<double>());
 }
 
+TEST_F(PerfCli, InspectAndListingNameTheNodeOfEveryKernelCall) {
+  ok(run_cli("compile " + fixture("model_int8.onnx") + " --target imxrt700 --fetch-constants-to-sram -o " +
+             path("a.nprg") + " --listing " + path("a.txt") + " -q"),
+     "compile");
+  ok(run_cli("inspect " + path("a.nprg") + " --json " + path("a_inspect.json")), "inspect");
+  const json doc = read_json(path("a_inspect.json"));
+  size_t calls = 0, prefetches = 0;
+  for (const json& in : doc["instructions"]) {
+    const size_t want = in["sections"].is_null() ? 1u
+                                                 : in["sections"]["microcode_instructions"].get<size_t>();
+    EXPECT_EQ(in["calls"].size(), want) << in["origin"];
+    std::set<std::string> kernel_nodes;  // nodes of the calls that compute
+    for (const json& c : in["calls"])
+      if (c["kernel"] != "prefetch" && c["kernel"] != "wait_prefetch") kernel_nodes.insert(c["nodes"][0].get<std::string>());
+    for (const json& c : in["calls"]) {
+      ASSERT_EQ(c["nodes"].size(), 1u);
+      EXPECT_FALSE(c["nodes"][0].get<std::string>().empty());
+      EXPECT_FALSE(c["op"].get<std::string>().empty());
+      if (c["kernel"] == "prefetch" || c["kernel"] == "wait_prefetch") {
+        ++prefetches;  // named after the layer whose weights it copies
+        EXPECT_TRUE(kernel_nodes.count(c["nodes"][0].get<std::string>())) << c["nodes"][0];
+      }
+      ++calls;
+    }
+  }
+  EXPECT_GT(calls, 20u);
+  EXPECT_GT(prefetches, 0u);
+  const std::string listing = read_file(path("a.txt"));
+  EXPECT_NE(listing.find("# kernel calls and their nodes"), std::string::npos);
+  EXPECT_NE(listing.find("conv2d           /inner/conv2/Conv (Conv)"), std::string::npos) << listing;
+}
+
 TEST_F(PerfCli, KeepingWorkOnTheCpuIsNeverFaster) {
   auto latency = [&](const std::string& extra, const std::string& name) {
     ok(run_cli("compile " + fixture("model_int8.onnx") + " -o " + path(name + ".nprg") + " --json " +
