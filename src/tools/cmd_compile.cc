@@ -314,6 +314,7 @@ int cmd_compile(const CompileArgs& a) {
                              {{"-o", out_path}, {"--json", json_path}, {"--listing", listing_path},
                               {"--save-quantized", a.save_quantized}, {"--perf-csv", a.perf_csv}}))
     return rc;
+  if (Status s = check_report_path("--perf-csv", a.perf_csv); !s.ok()) return fail(s);
   QuantizeOptions qo;
   if (int rc = quantize_options(a.quant, "compile", &qo)) return rc;
   if (!a.save_quantized.empty() && calib_path.empty())

@@ -17,6 +17,7 @@
 #include "passes/pipeline.h"
 #include "tools/cli.h"
 #include "tools/cli_util.h"
+#include "tools/perf_report.h"
 #include "tools/reports.h"
 #include "tools/sample_model.h"
 #include "quantize/accuracy_metrics.h"
@@ -50,6 +51,8 @@ int cmd_run(const RunArgs& a) {
   early.push_back({"--perf-csv", a.perf_csv});
   early.push_back({"--trace", a.trace});
   if (int rc = check_outputs("run", run_inputs(model, inputs), early)) return rc;
+  for (const auto& [option, p] : {std::pair<const char*, std::string>{"--perf-csv", a.perf_csv}, {"--trace", a.trace}})
+    if (Status s = check_report_path(option, p); !s.ok()) return fail(s);
   if (looks_like_program(model) && (repeat != 1 || warmup != 0))
     return usage_error("run: --repeat and --warmup time ONNX models on the host kernels, not programs");
   if (looks_like_program(model)) return run_program(a);

@@ -1,5 +1,8 @@
 #include "tools/perf_report.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -70,7 +73,10 @@ StatusOr<ProgramTiming> program_timing(const fb::Program& p, std::string* note) 
   ASSIGN_OR_RETURN(r.npu, sim::sim_config_from_target(t));
   ASSIGN_OR_RETURN(sim::CpuConfigFromTarget cpu, sim::cpu_config_from_target(t));
   r.cpu = cpu.config;
-  r.assumptions = cpu.defaulted;
+  // The NPU model's "sim_*" fields the target did not give take their defaults too.
+  for (int i = 0; i < sim::kNumSimFields; ++i)
+    if (t.sim_param(sim::kSimFieldNames[i]) == nullptr) r.assumptions.push_back(sim::kSimFieldNames[i]);
+  for (const std::string& f : cpu.defaulted) r.assumptions.push_back(f);
   return r;
 }
 
@@ -398,8 +404,12 @@ std::string perf_summary_text(const ProgramPerf& perf) {
                           perf.transfer_cycles, " cycles; ", perf.macs, " MACs)\n");
   s += str_cat("  timing parameters: ", t.source == "program" ? "carried by the program" : t.source,
                " (target ", t.target.empty() ? "?" : t.target, "); models: docs/npu-model.md, docs/cpu-model.md");
-  if (!t.assumptions.empty()) s += str_cat("; ", t.assumptions.size(), " CPU model parameters are default assumptions");
   s += "\n";
+  if (!t.assumptions.empty()) {
+    std::string names;
+    for (const std::string& a : t.assumptions) names += (names.empty() ? "" : ", ") + a;
+    s += str_cat("  defaults assumed (the target gives no value): ", names, "\n");
+  }
   if (perf.unmodelled_cpu_kernels) s += "  note: some CPU kernel calls have no model of their own (a generic per-element cost)\n";
   return s;
 }
@@ -491,6 +501,22 @@ Json perf_json(const ProgramPerf& perf) {
               {"layers", layers},
               {"op_types", ops},
               {"top_layers", top}};
+}
+
+Status check_report_path(const char* option, const std::string& path) {
+  if (path.empty() || path == "-") return Status::OK();
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return error(Error::InvalidArgument, option, " ", path, ": is a folder, not a file");
+    if (!S_ISREG(st.st_mode)) return Status::OK();  // a device or pipe, written directly
+  }
+  const size_t slash = path.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return error(Error::NotFound, option, " ", path, ": folder '", dir, "' does not exist");
+  if (::access(dir.c_str(), W_OK) != 0)
+    return error(Error::IoError, option, " ", path, ": folder '", dir, "' is not writable");
+  return Status::OK();
 }
 
 Json call_attribution_json(const fb::Program& p, uint32_t index) {

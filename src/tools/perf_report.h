@@ -112,6 +112,10 @@ std::string perf_table_text(const ProgramPerf& perf);
 std::string perf_csv(const ProgramPerf& perf);
 // The `performance` object of the compile and run documents (docs/json-schemas.md).
 Json perf_json(const ProgramPerf& perf);
+// Fails early (before compiling or running) when `path`, given to `option` (--trace, --perf-csv),
+// cannot be written: a folder, or a folder that does not exist or is not writable. "" is fine.
+Status check_report_path(const char* option, const std::string& path);
+
 // Instruction `index`'s kernel calls with the model nodes they implement (Instruction.calls):
 // [{"call", "kernel", "nodes", "op", "sram_bytes"}] for `inspect`, and as listing text. Empty for
 // files without attribution.

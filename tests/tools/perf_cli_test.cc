@@ -238,8 +238,38 @@ TEST_F(PerfCli, BadPathsFailBeforeAnyWorkAndOnnxModelsAreUsageErrors) {
                            " --perf-csv " + path("missing_dir/b.csv"));
   EXPECT_NE(bad.exit_code, 0) << bad.output;
   EXPECT_FALSE(std::ifstream(path("b.nprg")).good()) << "no program written when an output fails";
+  EXPECT_NE(bad.output.find("--perf-csv"), std::string::npos) << bad.output;
+  EXPECT_EQ(bad.output.find("importing"), std::string::npos) << "fails before compiling:\n" << bad.output;
   const auto same = run_cli("run " + path("t.nprg") + " -i " + path("x1.npy") + " --trace " + path("x1.npy"));
   EXPECT_EQ(same.exit_code, 2) << same.output;
+  const auto folder = run_cli("run " + path("t.nprg") + " -i " + path("x1.npy") + " --trace " + dir_);
+  EXPECT_EQ(folder.exit_code, 1) << folder.output;
+  EXPECT_NE(folder.output.find("is a folder"), std::string::npos) << folder.output;
+}
+
+TEST_F(PerfCli, ATargetWithoutTimingFieldsNamesTheDefaultsAsAssumptions) {
+  // imxrt700.json without any sim_* field.
+  std::istringstream in(read_file(std::string(NEUTRON_TESTS_DIR) + "/../src/target/targets/imxrt700.json"));
+  std::string line, text;
+  while (std::getline(in, line))
+    if (line.find("\"sim_") == std::string::npos) text += line + "\n";
+  const size_t comma = text.find_last_of(',', text.find_last_of('}'));
+  ASSERT_NE(comma, std::string::npos);
+  if (text.find_first_not_of(" \n", comma + 1) == text.find_last_of('}')) text.erase(comma, 1);
+  std::ofstream(path("bare.json")) << text;
+  const auto r = run_cli("compile " + fixture("model_int8.onnx") + " --target " + path("bare.json") + " -o " +
+                         path("bare.nprg") + " --json " + path("bare.json.out"));
+  ok(r, "compile with a bare target");
+  EXPECT_NE(r.output.find("defaults assumed"), std::string::npos) << r.output;
+  const json a = read_json(path("bare.json.out"))["performance"]["assumptions"];
+  std::set<std::string> names(a.begin(), a.end());
+  EXPECT_TRUE(names.count("sim_kernel_overhead_cycles"));
+  EXPECT_TRUE(names.count("sim_cpu_conv_cycles_per_mac"));
+  // The built-in target gives every field.
+  ok(run_cli("compile " + fixture("model_int8.onnx") + " --target imxrt700 -o " + path("full.nprg") + " --json " +
+             path("full.json") + " -q"),
+     "compile");
+  EXPECT_TRUE(read_json(path("full.json"))["performance"]["assumptions"].empty());
 }
 
 }  // namespace
