@@ -4,10 +4,12 @@
 #include <map>
 #include <memory>
 
+#include "compiler/estimate.h"
 #include "compiler/memory_planner.h"
 #include "program/program_format.h"
 #include "runtime/neutron_backend.h"
 #include "runtime/payload.h"
+#include "sim/sim_config_target.h"
 
 namespace neutron::compiler {
 namespace {
@@ -140,6 +142,7 @@ class Builder {
       int step = 0;
     };
     std::vector<Call> calls;
+    std::string plan;  // NPU payloads: the compiler's plan and per-layer estimate (describe_plan)
     // Payload units, between plan-scratch and the remaining stages.
     std::unique_ptr<Graph> graph;
     std::unique_ptr<CompileContext> ctx;
@@ -252,6 +255,7 @@ Status Builder::compile_unit(size_t ui) {
   ASSIGN_OR_RETURN(Graph pg, prepare_partition_graph(g_, part));
   c.graph = std::make_unique<Graph>(std::move(pg));
   CompileOptions cpu_options;  // CPU: transposes as kernel calls, no prefetch, no tiling
+  cpu_options.stream_weights = false;
   const NeutronTarget& t = npu ? target_ : cpu_target_;
   const CompileOptions& o = npu ? options_.npu : cpu_options;
   const std::string what = npu ? str_cat("NPU partition ", part.id) : str_cat("CPU kernels for ", c.origin);
@@ -323,6 +327,10 @@ Status Builder::finish_payload(Compiled& c, const std::vector<uint64_t>& interna
     c.calls.push_back(Compiled::Call{k.origin, it != op_of.end() ? it->second : npu::opcode_name(k.op),
                                      std::min(step, std::max(0, c.live.calls - 1))});
     if (!pf) ++step;
+  }
+  if (c.ctx->options.stream_weights) {  // NPU payloads
+    auto cfg = sim::sim_config_from_target(c.ctx->target);
+    if (cfg.ok()) c.plan = describe_plan(np, cfg.value());
   }
   c.ctx.reset();  // before the graph it refers to
   c.graph.reset();
@@ -540,6 +548,7 @@ StatusOr<ProgramFile> Builder::build(const Partitioning* partitioning) {
     info.scratch_bytes = compiled_[u].scratch_bytes;
     info.partition = units_[u].kind == UnitKind::kDelegate ? parts_[size_t(units_[u].partition)].id : -1;
     info.payload = compiled_[u].payload;
+    info.plan = compiled_[u].plan;
     result_.instructions.push_back(std::move(info));
   }
   return std::move(result_);

@@ -63,6 +63,19 @@ CpuKernelTiming estimate_cpu_kernel(const CpuConfig& cfg, const npu::MicrocodeVi
                  double(b * m * n) * cfg.requant_cycles_per_output;
       break;
     }
+    case Opcode::kRecurrent: {
+      // GRU / LSTM over the sequence: per step the gate matrix-vector products (FC rate), each
+      // gate pre-activation requantized twice (input and recurrent parts), a table lookup per
+      // gate element and the state update per hidden element.
+      const auto a = inst.as<npu::RecurrentArgs>();
+      const uint64_t g = a.cell == 1 ? 4 : 3, steps = pos(a.seq) * pos(a.batch), h = pos(a.hidden);
+      k.macs = steps * g * h * (pos(a.input_size) + h);
+      compute += double(k.macs) * cfg.fc_cycles_per_mac +
+                 double(steps * g * h) * (2 * cfg.requant_cycles_per_output + cfg.table_cycles_per_element) +
+                 double(steps * h) * cfg.elementwise_cycles_per_element;
+      k.weight_bytes = g * h * (pos(a.input_size) + h) + g * h * 24 + 2 * 513 * 2;
+      break;
+    }
     case Opcode::kMaxPool2D:
     case Opcode::kAvgPool2D:
     case Opcode::kGlobalAvgPool: {

@@ -64,6 +64,7 @@ struct CompileArgs {
   bool fetch_constants_to_sram = false;
   bool profile = false;
   std::string perf_csv;  // the per-layer table as CSV
+  bool allow_oversize = false;  // a model above the target's SRAM is a warning, not an error
 };
 
 struct SupportedOpsArgs {

@@ -25,7 +25,9 @@
 #include "tools/cli.h"
 #include "tools/cli_util.h"
 #include "tools/perf_report.h"
+#include "tools/memory_verdict.h"
 #include "tools/reports.h"
+#include "tools/sample_model.h"
 
 namespace neutron::cli {
 
@@ -204,6 +206,7 @@ void add_delegation_json(Json* doc, const Graph& g, const Partitioning& p, const
 
 struct NpuPartitionResult {
   std::vector<uint8_t> payload;
+  std::string plan;  // the compiler's plan (compiler/estimate.h describe_plan)
   sim::TimingSummary timing;
   std::vector<sim::KernelTiming> kernels;
 };
@@ -282,7 +285,7 @@ StatusOr<ProgramPerf> program_perf(const std::vector<uint8_t>& bytes) {
   return profile_program(*p, timing);
 }
 
-void print_npu_summary(const std::vector<NpuPartitionResult>& npu, const NeutronTarget& t) {
+void print_npu_summary(const std::vector<NpuPartitionResult>& npu, const NeutronTarget& t, bool per_kernel) {
   double ms = 0;
   uint64_t macs = 0, cycles = 0;
   for (const auto& r : npu) {
@@ -299,6 +302,16 @@ void print_npu_summary(const std::vector<NpuPartitionResult>& npu, const Neutron
     std::printf("  partition %zu: payload %zu bytes, %.3f ms, utilization %.1f%%, %zu kernels\n", k,
                 npu[k].payload.size(), npu[k].timing.latency_ms, 100.0 * npu[k].timing.utilization,
                 npu[k].kernels.size());
+    if (!per_kernel) continue;
+    // The plan's choices (weight streaming); its per-layer estimate is in the listing, the
+    // per-layer times in the table below (--profile).
+    for (size_t at = 0; at < npu[k].plan.size();) {
+      size_t end = npu[k].plan.find('\n', at);
+      if (end == std::string::npos) end = npu[k].plan.size();
+      const std::string line = npu[k].plan.substr(at, end - at);
+      if (line.rfind("  weights: ", 0) == 0) std::printf("    plan: %s\n", line.c_str() + 2);
+      at = end + 1;
+    }
   }
 }
 
@@ -378,6 +391,10 @@ int cmd_compile(const CompileArgs& a) {
     if (!pf.ok()) return fail(pf.status().with_context(model));
     auto perf = program_perf(pf->bytes);
     if (!perf.ok()) return fail(perf.status().with_context(out_path));
+    DriverSession driver;
+    if (Status ds = driver.init(); !ds.ok()) return fail(ds);
+    auto mem = memory_verdict(pf->bytes, nullptr);
+    if (!mem.ok()) return fail(mem.status().with_context(model));
     // All outputs are committed together once everything succeeded.
     OutputFiles outputs;
     outputs.add(out_path, std::string(pf->bytes.begin(), pf->bytes.end()));
@@ -393,6 +410,7 @@ int cmd_compile(const CompileArgs& a) {
       doc["program"] = program_json(pf.value(), out_path);
       doc["npu"] = npu_json({});
       doc["performance"] = perf_json(perf.value());
+      doc["memory"] = memory_json(mem.value(), "cpu");
       outputs.add(json_path, json_text(doc));
     }
     if (!listing_path.empty()) {
@@ -406,9 +424,12 @@ int cmd_compile(const CompileArgs& a) {
     }
     st = outputs.commit();
     if (!st.ok()) return fail(st);
-    if (!quiet()) print_program_summary(pf.value(), out_path);
-    if (!quiet()) std::printf("\n%s", perf_summary_text(perf.value()).c_str());
-    if (profile && !quiet()) std::printf("\n%s", perf_table_text(perf.value()).c_str());
+    if (!quiet()) {
+      print_program_summary(pf.value(), out_path);
+      print_memory_verdict(mem.value(), "cpu");
+      std::printf("\n%s", perf_summary_text(perf.value()).c_str());
+      if (profile) std::printf("\n%s", perf_table_text(perf.value()).c_str());
+    }
     return kExitOk;
   }
 
@@ -433,10 +454,21 @@ int cmd_compile(const CompileArgs& a) {
     if (in.kind != "delegate") continue;
     auto pr = time_payload(in.payload, sim_cfg.value());
     if (!pr.ok()) return fail(pr.status().with_context(str_cat(model, ": partition ", in.partition)));
+    pr->plan = in.plan;
     npu.push_back(std::move(pr).value());
   }
   auto perf = program_perf(pf->bytes);
   if (!perf.ok()) return fail(perf.status().with_context(out_path));
+  // The memory verdict against the target's SRAM: too big is an error unless --allow-oversize.
+  DriverSession driver;
+  if (Status ds = driver.init(); !ds.ok()) return fail(ds);
+  auto mem = memory_verdict(pf->bytes, &target.value());
+  if (!mem.ok()) return fail(mem.status().with_context(model));
+  if (!mem->fits) {
+    const std::string why = oversize_message(mem.value(), model, target->name, !a.allow_oversize);
+    if (!a.allow_oversize) return fail(error(Error::InvalidArgument, why));
+    std::fprintf(stderr, "neutron: warning: %s\n", why.c_str());  // even with -q: the program may not run
+  }
   // All outputs are committed together once everything succeeded: a failed run leaves no new program.
   OutputFiles outputs;
   outputs.add(out_path, std::string(pf->bytes.begin(), pf->bytes.end()));
@@ -451,7 +483,8 @@ int cmd_compile(const CompileArgs& a) {
       if (!pf->instructions[k].payload.empty())
         text += str_cat("\n# instruction ", k, " ", pf->instructions[k].kind, " payload (",
                         pf->instructions[k].payload.size(), " bytes)\n",
-                        compiler::disassemble_payload(pf->instructions[k].payload), "# kernel calls and their nodes\n",
+                        compiler::disassemble_payload(pf->instructions[k].payload), pf->instructions[k].plan,
+                        "# kernel calls and their nodes\n",
                         call_attribution_text(*fb::GetProgram(pf->bytes.data()), uint32_t(k), ""));
     outputs.add(listing_path, std::move(text));
   }
@@ -461,14 +494,16 @@ int cmd_compile(const CompileArgs& a) {
     doc["program"] = program_json(pf.value(), out_path);
     doc["npu"] = npu_json(npu);
     doc["performance"] = perf_json(perf.value());
+    doc["memory"] = memory_json(mem.value(), target->name);
     outputs.add(json_path, json_text(doc));
   }
   st = outputs.commit();
   if (!st.ok()) return fail(st);
   if (quiet()) return kExitOk;
   print_report(graph, part.value(), order.value(), target.value());
-  print_npu_summary(npu, target.value());
+  print_npu_summary(npu, target.value(), profile);
   print_program_summary(pf.value(), out_path);
+  print_memory_verdict(mem.value(), target->name);
   std::printf("\n%s", perf_summary_text(perf.value()).c_str());
   if (profile) std::printf("\n%s", perf_table_text(perf.value()).c_str());
   return kExitOk;

@@ -292,6 +292,9 @@ int main(int argc, char** argv) {
                    "print the per-layer table (node, op, NPU or CPU, cycles, MACs, utilization, bound, share, SRAM), "
                    "the per-op-type summary and the top 10 layers");
   c_comp->add_option("--perf-csv", comp.perf_csv, "write the per-layer table as CSV")->type_name("FILE.csv");
+  c_comp->add_flag("--allow-oversize", comp.allow_oversize,
+                   "write the program even when it needs more SRAM than the target has (sram_bytes); a warning "
+                   "instead of an error");
   c_comp->add_option("--listing", comp.listing, "write the partitioned graph and each payload's disassembly as text")
       ->type_name("FILE");
   c_comp->add_option("--save-quantized", comp.save_quantized,
