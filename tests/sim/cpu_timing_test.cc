@@ -129,6 +129,30 @@ TEST(CpuTiming, MoreWorkNeverCostsLess) {
   EXPECT_GT(double(t.cycles) / double(t.macs), 1.0);
 }
 
+TEST(CpuTiming, RecurrentWorkedByHand) {
+  // A GRU (3 gates), 5 steps, batch 1, 8 inputs, hidden 16.
+  MicrocodeWriter w;
+  npu::RecurrentArgs a{};
+  a.input = w.add_tensor(Region::kInput, 0, 0, ElemType::kInt8, {1, 5, 1, 8});
+  a.output = w.add_tensor(Region::kOutput, 0, 0, ElemType::kInt8, {1, 5, 1, 16});
+  a.output_c = a.output;
+  a.cell = 0;
+  a.seq = 5;
+  a.batch = 1;
+  a.input_size = 8;
+  a.hidden = 16;
+  a.weights_offset = w.reserve_weights(48 * (8 + 16));
+  a.params_offset = w.reserve_weights(48 * 24 + 12);
+  a.tables_offset = w.reserve_weights(2 * 513 * 2);
+  a.initial_h_offset = a.initial_c_offset = UINT32_MAX;
+  w.append(Opcode::kRecurrent, a);
+  const Image im = finish(w);
+  const CpuKernelTiming t = time_first(sram_config(), im);
+  EXPECT_TRUE(t.modelled);
+  EXPECT_EQ(t.macs, 5u * 48 * 24);
+  EXPECT_EQ(t.cycles, 300 + uint64_t(std::ceil(5 * 48 * 24 * 1.7 + 5 * 48 * (2 * 12.0 + 3) + 5 * 16 * 10.0)));
+}
+
 TEST(CpuTiming, EdgeConversions) {
   const CpuConfig c;
   EXPECT_EQ(cpu_quantize_cycles(c, 100), 300u + 1500);
