@@ -256,6 +256,7 @@ Status Builder::compile_unit(size_t ui) {
   c.graph = std::make_unique<Graph>(std::move(pg));
   CompileOptions cpu_options;  // CPU: transposes as kernel calls, no prefetch, no tiling
   cpu_options.stream_weights = false;
+  cpu_options.fuse_kernels = false;
   const NeutronTarget& t = npu ? target_ : cpu_target_;
   const CompileOptions& o = npu ? options_.npu : cpu_options;
   const std::string what = npu ? str_cat("NPU partition ", part.id) : str_cat("CPU kernels for ", c.origin);
