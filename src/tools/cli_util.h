@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdarg>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -21,6 +22,29 @@ namespace neutron::cli {
 inline int fail(const Status& s) {
   std::fprintf(stderr, "neutron: %s\n", s.to_string().c_str());
   return kExitFailure;
+}
+
+// printf into a string: the command functions (tools/commands.h) build the text the CLI prints.
+__attribute__((format(printf, 2, 3))) inline void appendf(std::string* out, const char* fmt, ...) {
+  char buf[512];
+  va_list ap;
+  va_start(ap, fmt);
+  va_list ap2;
+  va_copy(ap2, ap);
+  const int n = std::vsnprintf(buf, sizeof(buf), fmt, ap);
+  va_end(ap);
+  if (n < 0) {
+    va_end(ap2);
+    return;
+  }
+  if (size_t(n) < sizeof(buf)) {
+    out->append(buf, size_t(n));
+  } else {
+    std::string big(size_t(n) + 1, '\0');
+    std::vsnprintf(&big[0], big.size(), fmt, ap2);
+    out->append(big.data(), size_t(n));
+  }
+  va_end(ap2);
 }
 
 // How much the commands print besides their results: 0 with -q (errors only), 1 by default, 2 with -v.
