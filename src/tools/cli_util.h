@@ -51,6 +51,9 @@ __attribute__((format(printf, 2, 3))) inline void appendf(std::string* out, cons
 inline int g_verbosity = 1;
 inline bool quiet() { return g_verbosity <= 0; }
 inline bool verbose() { return g_verbosity >= 2; }
+// Progress lines of long steps (calibration, compare) on stderr; the Python module turns them off.
+inline bool g_progress = true;
+inline bool show_progress() { return !quiet() && g_progress; }
 
 // The running command's usage line, printed after every usage error (set by main.cc).
 inline std::string g_usage;

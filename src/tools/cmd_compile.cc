@@ -342,7 +342,7 @@ CommandResult<CompileResult> compile_command(const CompileArgs& a, const InMemor
                              : load_calibration_data(calib_path, model_inputs(graph));
     if (!calib.ok()) return calib.status();
     ProgressReporter progress;
-    if (!quiet()) qo.progress = progress.callback();
+    if (show_progress()) qo.progress = progress.callback();
     step(str_cat("quantizing on ", calib->size(), " calibration samples"));
     auto q = quantize_graph(graph, calib.value(), qo);
     progress.finish();

@@ -58,7 +58,7 @@ CommandResult<QuantizeResult> quantize_command(const QuantizeArgs& a, const InMe
 
   step(str_cat("calibrating on ", calib->size(), " samples, observer ", observer));
   ProgressReporter progress;
-  if (!quiet()) options.progress = progress.callback();
+  if (show_progress()) options.progress = progress.callback();
   QuantizeReport report;
   auto q = quantize_graph(g.value(), calib.value(), options, &report);
   progress.finish();
@@ -210,7 +210,7 @@ CommandResult<CompareResult> compare_command(const CompareArgs& args, const InMe
           correct_a += argmax(oa[t][0], 0, oa[t][0].count()) == label;
           correct_b += argmax(ob[t][0], 0, ob[t][0].count()) == label;
         }
-        if (!quiet()) progress.update("comparing", s + 1, data->size());
+        if (show_progress()) progress.update("comparing", s + 1, data->size());
         return Status::OK();
       });
   if (!st.ok()) return st;
