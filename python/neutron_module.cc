@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/dtype.h"
+#include "core/memory_budget.h"
 #include "core/version.h"
 #include "tools/cli_util.h"
 #include "tools/commands.h"
@@ -175,6 +176,29 @@ PYBIND11_MODULE(_neutron, m) {
   });
   g_progress = false;  // a library prints no progress unless asked
   m.def("verbosity", [] { return g_verbosity; });
+
+  m.def("set_max_memory", [](const std::string& size) {
+    uint64_t bytes = 0;
+    if (!parse_byte_size(size, &bytes))
+      throw CommandFailure{g_invalid_argument, "max_memory takes a positive size in bytes with an optional K, M, G "
+                                               "or T suffix (powers of 1024), got '" + size + "'"};
+    set_memory_budget(bytes);
+  });
+  m.def("max_memory", [] { return memory_budget(); });
+
+  m.def("dump", [](const std::string& model, py::object model_bytes, bool after_passes) {
+    DumpArgs a;
+    a.model = model;
+    a.after_passes = after_passes;
+    const Source src = to_source(model, model_bytes);
+    InMemory mem;
+    if (src.in_memory) mem.model = &src.bytes;
+    return [&] {
+      py::gil_scoped_release release;
+      std::lock_guard<std::mutex> lock(g_command_mutex);
+      return take(dump_command(a, mem));
+    }();
+  });
 
   m.def("quantize",
         [](const std::string& model, py::object model_bytes, py::object samples, const std::string& calibration_path,

@@ -27,8 +27,8 @@ __version__ = _neutron.version()
 
 __all__ = [
     "Model", "Program", "Outputs", "Report", "NeutronError", "InvalidArgumentError", "NotFoundError",
-    "quantize", "compile", "run", "compare", "inspect", "supported_ops", "load", "from_torch", "set_verbosity",
-    "__version__",
+    "quantize", "compile", "run", "compare", "inspect", "supported_ops", "dump", "load", "from_torch", "set_verbosity",
+    "set_max_memory", "max_memory", "__version__",
 ]
 
 _DTYPES = (np.float32, np.int8, np.uint8, np.int16, np.int32, np.int64, np.bool_)
@@ -39,6 +39,17 @@ def set_verbosity(level, progress=False):
     """What the commands print on stderr: 0 nothing but errors, 1 notes (default), 2 also every step;
     progress=True adds the progress lines of calibration and compare (as the CLI prints them)."""
     _neutron.set_verbosity(int(level), bool(progress))
+
+
+def set_max_memory(size):
+    """The memory budget for what the input decides (a tensor, the calibration set, the activations), as
+    the CLI's --max-memory: bytes, or a string with a K, M, G or T suffix ("2G"). Process-wide."""
+    _neutron.set_max_memory(str(size))
+
+
+def max_memory():
+    """The memory budget in bytes (default: the smaller of 16 GiB and half the physical memory)."""
+    return _neutron.max_memory()
 
 
 class Report(dict):
@@ -387,6 +398,12 @@ def supported_ops(target, *, markdown=False):
     markdown of docs/supported-ops.md."""
     report, md = _neutron.supported_ops(str(target))
     return md if markdown else Report(report)
+
+
+def dump(model, *, after_passes=False):
+    """The graph IR of an ONNX model as text (``neutron dump``); after_passes: after the CPU pipeline."""
+    name, data = _source(model, "model")
+    return _neutron.dump(name, data, bool(after_passes))
 
 
 def from_torch(module, example_inputs, target, *, calibration=None, opset=17, input_names=None, output_names=None,

@@ -25,16 +25,22 @@
 
 namespace neutron::cli {
 
-int cmd_dump(const DumpArgs& a) {
+CommandResult<std::string> dump_command(const DumpArgs& a, const InMemory& mem) {
   const std::string& model = a.model;
   const bool after_passes = a.after_passes;
-  auto g = import_model(model, "dump");
-  if (!g.ok()) return fail(g.status());
+  auto g = import_model(model, "dump", mem.model);
+  if (!g.ok()) return g.status();
   if (after_passes) {
     Status s = run_passes(g.value(), cpu_pipeline());
-    if (!s.ok()) return fail(s.with_context(model));
+    if (!s.ok()) return s.with_context(model);
   }
-  std::fputs(print_graph(g.value()).c_str(), stdout);
+  return print_graph(g.value());
+}
+
+int cmd_dump(const DumpArgs& a) {
+  auto r = dump_command(a);
+  if (!r.ok()) return report_failure(r);
+  std::fputs(r.value().c_str(), stdout);
   return kExitOk;
 }
 

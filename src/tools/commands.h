@@ -68,6 +68,9 @@ struct InMemory {
   const CalibrationArray* labels = nullptr;  // run, compare: one integer class per sample
 };
 
+// The graph IR as text (`neutron dump`).
+CommandResult<std::string> dump_command(const DumpArgs& a, const InMemory& mem = {});
+
 struct QuantizeResult {
   std::string onnx;  // the QDQ ONNX model (what -o gets)
   Json report;       // the `quantize` document (what --json gets)

@@ -158,6 +158,16 @@ with tempfile.TemporaryDirectory() as tmp:
     check(neutron.supported_ops("imxrt700", markdown=True) == neutron_cli("supported-ops", "--target", "imxrt700"),
           "supported_ops: markdown differs")
 
+    # dump and the memory budget.
+    check(neutron.dump(f32) == neutron_cli("dump", f32), "dump: text differs from the CLI's")
+    check(neutron.dump(q, after_passes=True) == neutron_cli("dump", t("q_cli.onnx"), "--after-passes"), "dump: passes")
+    budget = neutron.max_memory()
+    neutron.set_max_memory("1K")
+    raises(neutron.NeutronError, lambda: neutron.run(f32, x), "memory budget")
+    neutron.set_max_memory(budget)
+    check(neutron.max_memory() == budget, "set_max_memory")
+    raises(ValueError, lambda: neutron.set_max_memory("lots"), "max_memory")
+
     # Errors: Python exceptions with the tool's message, naming the argument.
     raises(neutron.NotFoundError, lambda: neutron.quantize(t("missing.onnx"), x), "missing.onnx")
     raises(FileNotFoundError, lambda: neutron.run(t("missing.nprg"), x), "missing.nprg")
