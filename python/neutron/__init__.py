@@ -260,6 +260,12 @@ def _inputs(inputs):
     return [(f"inputs[{i}]", _array(x, f"inputs[{i}]")) for i, x in enumerate(inputs)]
 
 
+def _check_target(command, target):
+    if target not in (None, "", "npu", "cpu"):
+        raise InvalidArgumentError(f"{command}: target takes None (programs: the simulated NPU) or 'cpu', got "
+                                   f"{target!r}")
+
+
 def _labels(labels):
     """(array or None, name): labels as an array, or a .npy path the tool reads."""
     if labels is None:
@@ -360,8 +366,7 @@ def run(model, inputs, *, target=None, labels=None, profile=False, repeat=1, war
     Returns :class:`Outputs`: the output arrays, with ``report`` the ``run`` document.
     """
     name, data = _source(model, "model")
-    if target not in (None, "", "npu", "cpu"):
-        raise InvalidArgumentError(f"run: target takes None (programs: the simulated NPU) or 'cpu', got {target!r}")
+    _check_target("run", target)
     label_array, labels_name = _labels(labels)
     outs, names, report, text = _neutron.run(name, data, _inputs(inputs), "cpu" if target == "cpu" else "",
                                              label_array, labels_name, bool(profile), int(repeat), int(warmup),
@@ -377,6 +382,7 @@ def compare(reference, test, inputs, *, labels=None, target=None, threads=1):
     both). target="cpu": programs' NPU partitions on the CPU kernels. threads: samples in parallel.
     Returns the ``compare`` document (max_abs_error, mse, sqnr_db, cosine, top1_agreement per output).
     """
+    _check_target("compare", target)
     ref_name, ref_data = _source(reference, "reference")
     test_name, test_data = _source(test, "test")
     samples, path = _samples(inputs, "inputs")

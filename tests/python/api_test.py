@@ -179,6 +179,8 @@ with tempfile.TemporaryDirectory() as tmp:
     raises(ValueError, lambda: prog.run([x, x]), "2 array(s)")
     raises(ValueError, lambda: prog.run(x, labels=labels[:3]), "labels")
     raises(ValueError, lambda: prog.run(x, target="gpu"), "target")
+    raises(ValueError, lambda: neutron.compare(f32, prog, x, target="gpu"), "target")
+    raises(ValueError, lambda: neutron.compare(f32, int8, x, target="cpu"), "applies to compiled programs")
     raises(neutron.NeutronError, lambda: neutron.compile(q, "no_such_target"), "no_such_target")
     raises(ValueError, lambda: neutron.compile(f32, "imxrt700"), "float model")
     raises(ValueError, lambda: neutron.compile(q, "imxrt700", no_delegate=["Bogus"]), "Bogus")
