@@ -35,6 +35,17 @@ constexpr ArgField kElementwise[] = {{"a", T, 1},          {"b", T, 1},       {"
                                      {"op", E, 1},         {"multiplier_a", I, 1}, {"multiplier_b", I, 1},
                                      {"shift", I, 1},      {"act_min", I, 1}, {"act_max", I, 1},
                                      {"table_offset", O, 1}};
+constexpr ArgField kConvAdd[] = {{"input", T, 1},        {"output", T, 1},     {"weights_offset", O, 1},
+                                 {"bias_offset", O, 1},  {"multipliers_offset", O, 1},
+                                 {"kernel_h", I, 1},     {"kernel_w", I, 1},   {"stride_h", I, 1},
+                                 {"stride_w", I, 1},     {"dilation_h", I, 1}, {"dilation_w", I, 1},
+                                 {"pad_top", I, 1},      {"pad_left", I, 1},   {"pad_bottom", I, 1},
+                                 {"pad_right", I, 1},    {"groups", I, 1},     {"in_c_padded", I, 1},
+                                 {"out_c_padded", I, 1}, {"act_min", I, 1},    {"act_max", I, 1},
+                                 {"tile_rows", U, 1},    {"add_a", T, 1},      {"add_b", T, 1},
+                                 {"add_output", T, 1},   {"add_op", E, 1},     {"multiplier_a", I, 1},
+                                 {"multiplier_b", I, 1}, {"shift", I, 1},      {"add_act_min", I, 1},
+                                 {"add_act_max", I, 1},  {"add_table_offset", O, 1}};
 constexpr ArgField kTable[] = {{"input", T, 1}, {"output", T, 1}, {"table_offset", O, 1}};
 constexpr ArgField kChannelTable[] = {{"input", T, 1}, {"output", T, 1}, {"table_offset", O, 1},
                                       {"channels", I, 1}, {"inner", I, 1}};
@@ -50,6 +61,12 @@ constexpr ArgField kResize[] = {{"input", T, 1}, {"output", T, 1}, {"mode", E, 1
                                 {"half_pixel_centers", I, 1}, {"table_offset", O, 1}};
 constexpr ArgField kReduce[] = {{"input", T, 1}, {"output", T, 1}, {"op", E, 1},
                                 {"axes_mask", U, 1}, {"multiplier", I, 1}, {"shift", I, 1}};
+constexpr ArgField kRecurrent[] = {{"input", T, 1},          {"output", T, 1},           {"output_c", T, 1},
+                                   {"weights_offset", O, 1},
+                                   {"params_offset", O, 1},   {"tables_offset", O, 1},    {"initial_h_offset", O, 1},
+                                   {"initial_c_offset", O, 1}, {"cell", E, 1},            {"seq", I, 1},
+                                   {"batch", I, 1},           {"input_size", I, 1},       {"hidden", I, 1},
+                                   {"reverse", I, 1},         {"linear_before_reset", I, 1}};
 constexpr ArgField kCopy[] = {{"input", T, 1}, {"output", T, 1}};
 constexpr ArgField kMaskedFill[] = {{"input", T, 1}, {"output", T, 1}, {"mask_offset", O, 1}, {"fill", I, 1}};
 constexpr ArgField kGather[] = {{"input", T, 1}, {"output", T, 1}, {"indices", T, 1}, {"outer", I, 1},
@@ -77,6 +94,7 @@ NEUTRON_FORMAT(kBmm, BatchMatMulArgs)
 NEUTRON_FORMAT(kPool, PoolArgs)
 NEUTRON_FORMAT(kElementwise, ElementwiseArgs)
 NEUTRON_FORMAT(kTable, TableArgs)
+NEUTRON_FORMAT(kConvAdd, ConvAddArgs)
 NEUTRON_FORMAT(kLayerNorm, LayerNormArgs)
 NEUTRON_FORMAT(kMaskedFill, MaskedFillArgs)
 NEUTRON_FORMAT(kGather, GatherArgs)
@@ -90,13 +108,15 @@ NEUTRON_FORMAT(kTranspose, TransposeArgs)
 NEUTRON_FORMAT(kResize, ResizeArgs)
 NEUTRON_FORMAT(kReduce, ReduceArgs)
 NEUTRON_FORMAT(kCopy, CopyArgs)
+NEUTRON_FORMAT(kRecurrent, RecurrentArgs)
 NEUTRON_FORMAT(kPrefetch, PrefetchArgs)
 NEUTRON_FORMAT(kWait, WaitPrefetchArgs)
 #undef NEUTRON_FORMAT
 
 const char* op_value_name(Opcode op, int32_t v) {
   switch (op) {
-    case Opcode::kElementwise: {
+    case Opcode::kElementwise:
+    case Opcode::kConvAdd: {
       static const char* k[] = {"add", "sub", "mul", "max", "min"};
       return v >= 0 && v < 5 ? k[v] : nullptr;
     }
@@ -110,6 +130,10 @@ const char* op_value_name(Opcode op, int32_t v) {
     }
     case Opcode::kResize: {
       static const char* k[] = {"nearest", "bilinear"};
+      return v >= 0 && v < 2 ? k[v] : nullptr;
+    }
+    case Opcode::kRecurrent: {
+      static const char* k[] = {"gru", "lstm"};
       return v >= 0 && v < 2 ? k[v] : nullptr;
     }
     default:
@@ -129,9 +153,11 @@ const ArgsFormat* args_format(Opcode op) {
     case Opcode::kAvgPool2D:
     case Opcode::kGlobalAvgPool: return &kPoolArgsFormat;
     case Opcode::kElementwise: return &kElementwiseArgsFormat;
+    case Opcode::kConvAdd: return &kConvAddArgsFormat;
     case Opcode::kTable: return &kTableArgsFormat;
     case Opcode::kChannelTable: return &kChannelTableArgsFormat;
     case Opcode::kL2Norm: return &kL2NormArgsFormat;
+    case Opcode::kRecurrent: return &kRecurrentArgsFormat;
     case Opcode::kSoftmax: return &kSoftmaxArgsFormat;
     case Opcode::kPad: return &kPadArgsFormat;
     case Opcode::kSlice: return &kSliceArgsFormat;
@@ -172,6 +198,10 @@ std::string format_args(Opcode op, const uint32_t* words, uint32_t num_words, co
       std::string text;
       if (word_text && word_text(w + k, &text)) {
         os << text;
+        continue;
+      }
+      if (op == Opcode::kRecurrent && v == 0xFFFFFFFFu) {  // an absent optional output or constant
+        os << "none";
         continue;
       }
       switch (field.kind) {

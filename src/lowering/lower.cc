@@ -12,6 +12,7 @@
 #include "lowering/int8_setup.h"
 #include "lowering/resize_attrs.h"
 #include "kernels/elementwise_int8.h"
+#include "kernels/recurrent_int8.h"
 #include "kernels/requantize.h"
 #include "kernels/resize.h"
 #include "kernels/softmax_int8.h"
@@ -215,6 +216,7 @@ class Lowering {
   Status lower_layer_norm(NodeId id);
   Status lower_where(NodeId id);
   Status lower_gather(NodeId id);
+  Status lower_recurrent(NodeId id);
   Status lower_pad(NodeId id);
   Status lower_slice(NodeId id, TensorId x, TensorId y, const std::vector<int64_t>& begin);
   Status lower_slice_node(NodeId id);
@@ -510,6 +512,8 @@ Status Lowering::lower_node(NodeId id) {
     case OpKind::LayerNormalization: return lower_layer_norm(id);
     case OpKind::Where: return lower_where(id);
     case OpKind::Gather: return lower_gather(id);
+    case OpKind::GRU:
+    case OpKind::LSTM: return lower_recurrent(id);
     case OpKind::Pad: return lower_pad(id);
     case OpKind::Slice: return lower_slice_node(id);
     case OpKind::Split: return lower_split(id);
@@ -1363,6 +1367,240 @@ Status Lowering::lower_gather(NodeId id) {
   a.inner = int32_t(inner);
   a.count = int32_t(count);
   call(Opcode::kGather, id, a, {a.input, a.indices}, {a.output});
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------------------------------------
+// GRU and LSTM: one recurrent kernel call per direction over the whole sequence, so W and R are
+// stored once and the state stays in the kernel between steps (kernels/recurrent_int8.h has the
+// integer semantics). X and Y (= every step's h) are int8 per tensor; W and R int8 constants,
+// symmetric, per tensor or per gate row (axis 1); initial_h an int8 constant with Y's parameters;
+// B, initial_c (and a float initial_h) float constants that the lowering converts (bias to
+// accumulator units, h0 to Y's parameters, c0 to Q15). Y_h is a slice of Y's last step (same
+// parameters); LSTM's Y_c the kernel's second output. Bidirectional: two calls (the second runs
+// backwards) and a Concat of each output along its direction axis.
+
+Status Lowering::lower_recurrent(NodeId id) {
+  const Node& n = g_.node(id);
+  const bool lstm = n.kind == OpKind::LSTM;
+  const int64_t G = lstm ? 4 : 3;
+  CHECK_OR_RETURN(n.inputs.size() >= 3 && n.outputs.size() == size_t(lstm ? 3 : 2), Error::InvalidModel,
+                  describe(g_, id), ": expects X, W, R and ", lstm ? 3 : 2, " outputs");
+  const std::string dir = n.attrs.get_string("direction", "forward");
+  CHECK_OR_RETURN(dir == "forward" || dir == "reverse" || dir == "bidirectional", Error::InvalidModel,
+                  describe(g_, id), ": bad direction \"", dir, "\"");
+  const int64_t D = dir == "bidirectional" ? 2 : 1;
+  const auto input_or_none = [&](size_t i) { return i < n.inputs.size() ? n.inputs[i] : kNoTensor; };
+  CHECK_OR_RETURN(input_or_none(4) == kNoTensor, Error::NotSupported, describe(g_, id), ": sequence_lens is not supported");
+  const TensorId x = n.inputs[0], y = n.outputs[0], yh = n.outputs[1], yc = lstm ? n.outputs[2] : kNoTensor;
+  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, x, "X"));
+  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, y, "Y"));
+  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, yh, "Y_h"));
+  if (lstm) RETURN_IF_ERROR(int8::check_per_tensor(g_, id, yc, "Y_c"));
+  CHECK_OR_RETURN(g_.tensor(y).quant == g_.tensor(yh).quant, Error::NotSupported, describe(g_, id),
+                  ": Y and Y_h must share quantization parameters (both are the hidden state)");
+  const Shape& xs = g_.tensor(x).shape;
+  const int64_t H = n.attrs.get_int("hidden_size", 0);
+  CHECK_OR_RETURN(xs.size() == 3 && H >= 1, Error::InvalidModel, describe(g_, id), ": bad X shape or hidden_size");
+  const int64_t T = xs[0], B = xs[1], I = xs[2];
+  CHECK_OR_RETURN(T <= kMaxDim && B <= kMaxDim && I <= 32768 && H <= 32768, Error::NotSupported, describe(g_, id),
+                  ": input_size and hidden_size above 32768 (the kernel's int32 accumulator bound)");
+  // Weights: int8 constants, zero point 0, per tensor or one scale per gate row (shared by the
+  // directions).
+  std::vector<double> sw(size_t(G * H)), sr(size_t(G * H));
+  for (int k = 1; k <= 2; ++k) {
+    const TensorId wt = n.inputs[size_t(k)];
+    const Tensor& w = g_.tensor(wt);
+    const QuantParams& q = w.quant;
+    CHECK_OR_RETURN(w.is_constant() && w.dtype == DType::I8 && w.is_quantized() && w.shape.size() == 3 && w.shape[0] == D,
+                    Error::NotSupported, describe(g_, id), ": ", k == 1 ? "W" : "R", " '", w.name,
+                    "' must be a constant int8 tensor with quantization parameters");
+    const bool per_row = q.per_axis();
+    CHECK_OR_RETURN(!per_row || (q.axis == 1 && int64_t(q.scale.size()) == G * H), Error::NotSupported,
+                    describe(g_, id), ": ", k == 1 ? "W" : "R", " '", w.name,
+                    "' must be quantized per tensor or per gate row (axis 1)");
+    for (int32_t z : q.zero_point)
+      CHECK_OR_RETURN(z == 0, Error::NotSupported, describe(g_, id), ": ", k == 1 ? "W" : "R", " '", w.name,
+                      "' must be quantized symmetrically (zero point 0)");
+    for (int64_t r = 0; r < G * H; ++r) (k == 1 ? sw : sr)[size_t(r)] = double(q.scale[per_row ? size_t(r) : 0]);
+  }
+  // Constants the lowering converts: float, or int8 per tensor (dequantized here).
+  std::vector<std::vector<float>> held;
+  const auto float_const = [&](size_t i, int64_t count, const char* what) -> StatusOr<const float*> {
+    const TensorId t = input_or_none(i);
+    if (t == kNoTensor) return static_cast<const float*>(nullptr);
+    const Tensor& c = g_.tensor(t);
+    const bool q8 = c.dtype == DType::I8 && c.is_quantized() && !c.quant.per_axis();
+    CHECK_OR_RETURN(c.is_constant() && (c.dtype == DType::F32 || q8) && c.data->count() == count, Error::NotSupported,
+                    describe(g_, id), ": ", what, " '", c.name,
+                    "' must be a float or int8 constant (the lowering converts it)");
+    if (!q8) return c.data->data<float>();
+    held.emplace_back(size_t(count));
+    for (int64_t k = 0; k < count; ++k)
+      held.back()[size_t(k)] = float(double(c.quant.scale[0]) * (c.data->data<int8_t>()[k] - c.quant.zero_point[0]));
+    return held.back().data();
+  };
+  ASSIGN_OR_RETURN(const float* bias, float_const(3, D * 2 * G * H, "B"));
+  // initial_h: an int8 constant with Y's parameters (the quantizer puts it in the state's group),
+  // or a float constant quantized here to them.
+  const float* h0 = nullptr;
+  const TensorId h0t = input_or_none(5);
+  const bool h0_int8 = h0t != kNoTensor && g_.tensor(h0t).dtype == DType::I8;
+  if (h0_int8) {
+    const Tensor& t = g_.tensor(h0t);
+    CHECK_OR_RETURN(t.is_constant() && t.quant == g_.tensor(y).quant && t.data->count() == D * B * H,
+                    Error::NotSupported, describe(g_, id), ": initial_h '", t.name,
+                    "' must be a constant with Y's quantization parameters");
+  } else {
+    ASSIGN_OR_RETURN(h0, float_const(5, D * B * H, "initial_h"));
+  }
+  const float* c0 = nullptr;
+  if (lstm) {
+    ASSIGN_OR_RETURN(c0, float_const(6, D * B * H, "initial_c"));
+  }
+
+  const double sx = int8::scale_of(g_, x), sh = int8::scale_of(g_, y);
+  const int32_t zh = int8::zero_point_of(g_, y);
+  const double q12 = double(1 << kRecurrentPreShift), q15 = double(1 << kRecurrentStateShift);
+  std::vector<FixedMultiplier> mult(size_t(2 * G * H + 3));
+  for (int64_t r = 0; r < G * H; ++r) {
+    RETURN_IF_ERROR(
+        int8::make_multiplier(g_, id, sx * sw[size_t(r)] * q12, str_cat("s_x * s_w[", r, "] * 2^12"), &mult[size_t(r)]));
+    RETURN_IF_ERROR(int8::make_multiplier(g_, id, sh * sr[size_t(r)] * q12, str_cat("s_h * s_r[", r, "] * 2^12"),
+                                          &mult[size_t(G * H + r)]));
+  }
+  RETURN_IF_ERROR(int8::make_multiplier(g_, id, sh * q15, "s_h * 2^15", &mult[size_t(2 * G * H)]));
+  RETURN_IF_ERROR(int8::make_multiplier(g_, id, 1.0 / (q15 * sh), "2^-15 / s_h", &mult[size_t(2 * G * H + 1)]));
+  const double sc = lstm ? int8::scale_of(g_, yc) : sh;
+  RETURN_IF_ERROR(int8::make_multiplier(g_, id, 1.0 / (q15 * sc), "2^-15 / s_c", &mult[size_t(2 * G * H + 2)]));
+  std::vector<int16_t> tables(2 * kRecurrentTableSize);
+  recurrent_int8_tables(tables.data(), tables.data() + kRecurrentTableSize);
+
+  ASSIGN_OR_RETURN(const uint32_t xin, tensor(id, x));
+  ASSIGN_OR_RETURN(const uint32_t yout, tensor(id, y));
+  ASSIGN_OR_RETURN(Dims yd, dims_of(id, y));
+  CHECK_OR_RETURN(yd == (Dims{{int32_t(T), int32_t(D), int32_t(B), int32_t(H)}}), Error::InvalidModel,
+                  describe(g_, id), ": Y must be [seq, directions, batch, hidden]");
+  // Y_h and Y_c that nothing reads (not a program output, no consumer) are not computed.
+  const auto consumers = g_.consumers();
+  const auto unread = [&](TensorId t) {
+    if (std::find(outputs_.begin(), outputs_.end(), t) != outputs_.end()) return false;
+    for (NodeId c : consumers[size_t(t)])
+      if (!g_.node(c).dead) return false;
+    return true;
+  };
+  const bool want_h = !unread(yh), want_c = lstm && !unread(yc);
+  uint32_t yhout = UINT32_MAX, ycout = UINT32_MAX;
+  if (want_h) {
+    ASSIGN_OR_RETURN(yhout, tensor_as(id, yh, Dims{{1, int32_t(D), int32_t(B), int32_t(H)}}));
+  }
+  if (want_c) {
+    ASSIGN_OR_RETURN(ycout, tensor_as(id, yc, Dims{{1, int32_t(D), int32_t(B), int32_t(H)}}));
+  }
+  const int32_t zc = want_c ? p_.tensors[ycout].zero_point : 0;
+  const Dims step_dims{{1, 1, int32_t(B), int32_t(H)}};
+  // Per direction: one recurrent call (into Y itself for one direction, else a [T, 1, B, H]
+  // temporary), Y_h's slice of its last step (the first when it runs backwards); two directions
+  // are concatenated along axis 1 of Y, Y_h and Y_c.
+  std::vector<uint32_t> ys, yhs, ycs;
+  for (int64_t d = 0; d < D; ++d) {
+    const std::string sfx = D > 1 ? (d == 0 ? "_fwd" : "_bwd") : "";
+    npu::RecurrentArgs a{};
+    a.input = xin;
+    a.output = D == 1 ? yout : temp(id, "y" + sfx, Dims{{int32_t(T), 1, int32_t(B), int32_t(H)}}, zh);
+    a.output_c = UINT32_MAX;
+    std::vector<uint32_t> writes = {a.output};
+    if (want_c) {
+      a.output_c = D == 1 ? ycout : temp(id, "y_c" + sfx, step_dims, zc);
+      writes.push_back(a.output_c);
+    }
+    a.cell = lstm ? 1 : 0;
+    a.seq = int32_t(T);
+    a.batch = int32_t(B);
+    a.input_size = int32_t(I);
+    a.hidden = int32_t(H);
+    a.reverse = dir == "reverse" || d == 1 ? 1 : 0;
+    a.linear_before_reset = !lstm && n.attrs.get_int("linear_before_reset", 0) != 0 ? 1 : 0;
+    a.initial_h_offset = UINT32_MAX;
+    a.initial_c_offset = UINT32_MAX;
+    // W_d then R_d; the parameters: biases of this direction, then the multipliers.
+    std::vector<uint8_t> wr;
+    for (int k = 1; k <= 2; ++k) {
+      const auto& bytes = g_.tensor(n.inputs[size_t(k)]).data->bytes;
+      const size_t per = bytes.size() / size_t(D);
+      wr.insert(wr.end(), bytes.begin() + std::ptrdiff_t(per * size_t(d)), bytes.begin() + std::ptrdiff_t(per * size_t(d + 1)));
+    }
+    std::vector<int32_t> biases(size_t(2 * G * H), 0);
+    if (bias) {
+      const auto to_acc = [](double v, double scale) {
+        if (!(scale > 0)) return int32_t(0);
+        const double q = std::nearbyint(v / scale), lim = double((1 << 30) - 1);
+        return int32_t(q < -lim ? -lim : (q > lim ? lim : q));
+      };
+      const float* bd = bias + d * 2 * G * H;
+      for (int64_t r = 0; r < G * H; ++r) {
+        biases[size_t(r)] = to_acc(bd[r], sx * sw[size_t(r)]);
+        biases[size_t(G * H + r)] = to_acc(bd[G * H + r], sh * sr[size_t(r)]);
+      }
+    }
+    std::vector<uint8_t> params = to_bytes(biases);
+    const std::vector<uint8_t> mb = to_bytes(mult);
+    params.insert(params.end(), mb.begin(), mb.end());
+    const uint32_t b_w = add_blob(id, "weights" + sfx, BlobKind::kConstant, std::move(wr));
+    const uint32_t b_p = add_blob(id, "params" + sfx, BlobKind::kMultipliers, std::move(params));
+    const uint32_t b_t = add_blob(id, "tables", BlobKind::kTable, to_bytes(tables));
+    KernelCall& k = call(Opcode::kRecurrent, id, a, {a.input}, writes);
+    ref(k, WORD_OF(RecurrentArgs, weights_offset), b_w);
+    ref(k, WORD_OF(RecurrentArgs, params_offset), b_p);
+    ref(k, WORD_OF(RecurrentArgs, tables_offset), b_t);
+    const int64_t at = d * B * H;
+    if (h0_int8) {
+      const auto& bytes = g_.tensor(h0t).data->bytes;
+      const uint32_t b = add_blob(id, "initial_h" + sfx, BlobKind::kConstant,
+                                  std::vector<uint8_t>(bytes.begin() + std::ptrdiff_t(at),
+                                                       bytes.begin() + std::ptrdiff_t(at + B * H)));
+      ref(p_.calls.back(), WORD_OF(RecurrentArgs, initial_h_offset), b);
+    } else if (h0) {
+      std::vector<int8_t> hq(size_t(B * H));
+      for (int64_t i = 0; i < B * H; ++i) hq[size_t(i)] = quantize_to_int8(h0[at + i], sh, zh);
+      const uint32_t b = add_blob(id, "initial_h" + sfx, BlobKind::kConstant, to_bytes(hq));
+      ref(p_.calls.back(), WORD_OF(RecurrentArgs, initial_h_offset), b);
+    }
+    if (c0) {
+      std::vector<int32_t> cq(size_t(B * H));
+      for (int64_t i = 0; i < B * H; ++i) {
+        const double v = std::nearbyint(double(c0[at + i]) * q15), lim = 2147483647.0;
+        cq[size_t(i)] = int32_t(v < -lim ? -lim : (v > lim ? lim : v));
+      }
+      const uint32_t b = add_blob(id, "initial_c" + sfx, BlobKind::kConstant, to_bytes(cq));
+      ref(p_.calls.back(), WORD_OF(RecurrentArgs, initial_c_offset), b);
+    }
+    // Y_h of this direction: its last step.
+    if (want_h) {
+      npu::SliceArgs s{};
+      s.input = a.output;
+      s.output = D == 1 ? yhout : temp(id, "y_h" + sfx, step_dims, zh);
+      s.begin[0] = a.reverse ? 0 : int32_t(T - 1);
+      call(Opcode::kSlice, id, s, {s.input}, {s.output});
+      yhs.push_back(s.output);
+    }
+    ys.push_back(a.output);
+    if (want_c) ycs.push_back(a.output_c);
+  }
+  if (D == 2) {
+    const auto concat = [&](const std::vector<uint32_t>& parts, uint32_t out) {
+      npu::ConcatArgs c{};
+      c.output = out;
+      c.axis = 1;
+      c.num_inputs = 2;
+      c.inputs[0] = parts[0];
+      c.inputs[1] = parts[1];
+      call(Opcode::kConcat, id, c, parts, {out});
+    };
+    concat(ys, yout);
+    if (want_h) concat(yhs, yhout);
+    if (want_c) concat(ycs, ycout);
+  }
   return Status::OK();
 }
 

@@ -31,7 +31,9 @@ namespace neutron::npu {
   X(Gather, 20, "gather")                /* run-time indices (embedding lookups) */     \
   X(ChannelTable, 24, "channel_table")   /* per-channel int8 lookup: PRelu */          \
   X(L2Norm, 25, "l2_norm")               /* x / max(||x||_2, eps) along one axis */    \
+  X(Recurrent, 40, "recurrent")          /* GRU / LSTM over a whole sequence */         \
   X(Prefetch, 32, "prefetch")            /* flash weights -> SRAM scratch */           \
+  X(ConvAdd, 64, "conv2d_add")           /* a conv and the Add of its output: one call */ \
   X(WaitPrefetch, 33, "wait_prefetch")
 
 enum class Opcode : uint16_t {
@@ -108,6 +110,15 @@ struct ElementwiseArgs {  // output NHWC; inputs broadcast per dimension (dims o
   uint32_t table_offset;  // Max/Min: int8 table_a[256] then table_b[256] in the weights: each input
                           // value (index q + 128) quantized to the output parameters
                           // (kernels/elementwise_int8.h prepare_binary_int8)
+};
+
+// A conv (or depthwise conv) and the elementwise Add/Sub that reads its output, in one call: the
+// conv's int8 result (conv.output's quantization) is stored where add.output is (the same storage:
+// region, offset and dims), then add combines it with the other operand in place. Bit-exact with
+// the two calls it replaces; saves a call and the result's round trip.
+struct ConvAddArgs {
+  ConvArgs conv;
+  ElementwiseArgs add;  // add.a or add.b is conv.output; no broadcast; the other never overlaps add.output
 };
 
 struct TableArgs {  // out[i] = table[in[i] + 128]
@@ -200,6 +211,23 @@ struct MaskedFillArgs {  // out[i] = mask[i] ? fill : in[i]; same dims and quant
 struct GatherArgs {
   uint32_t input, output, indices;
   int32_t outer, axis_dim, inner, count;
+};
+
+// GRU or LSTM of one direction over the whole sequence (kernels/recurrent_int8.h): the state
+// stays in the kernel's working memory between steps. Input X int8 [seq][batch][input_size],
+// output Y int8 [seq][batch][hidden] (the hidden state of every step, with its parameters);
+// output_c: LSTM's final cell state Y_c int8 [batch][hidden] with its own parameters, or UINT32_MAX.
+struct RecurrentArgs {
+  uint32_t input, output, output_c;
+  uint32_t weights_offset;    // int8 W [G*H][input_size], then R [G*H][hidden] (G = 3 GRU, 4 LSTM)
+  uint32_t params_offset;     // int32 bias_x[G*H], bias_h[G*H], then FixedMultiplier mult_x[G*H],
+                              // mult_h[G*H], h_to_q15, q15_to_h, q15_to_c
+  uint32_t tables_offset;     // int16 sigmoid[513], tanh[513] (Q15)
+  uint32_t initial_h_offset;  // int8 [batch][hidden], or UINT32_MAX: h = 0
+  uint32_t initial_c_offset;  // int32 Q15 [batch][hidden] (LSTM), or UINT32_MAX: c = 0
+  int32_t cell;               // 0 GRU, 1 LSTM
+  int32_t seq, batch, input_size, hidden;
+  int32_t reverse, linear_before_reset;
 };
 
 struct CopyArgs {

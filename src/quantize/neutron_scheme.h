@@ -33,6 +33,15 @@ struct OpQuantRule {
   // output range never matter, so the shared range is observed on the output alone. Saturating
   // the input to that range and then clamping gives exactly the clamp's result.
   bool clamps_input = false;
+  // Constant float inputs that stay float: the int8 lowering converts them itself (GRU/LSTM's B,
+  // which holds biases of two scales, and the initial states).
+  std::vector<int> float_inputs;
+  // Outputs [0, shared_outputs) share one parameter set (GRU/LSTM: Y and Y_h are both the hidden
+  // state; Y_h is a slice of Y).
+  int shared_outputs = 0;
+  // A data input in the shared outputs' group (GRU/LSTM initial_h: the state's first value), so
+  // the state's range covers it.
+  int state_input = -1;
 };
 
 constexpr double kMaskFillRange = 12.0;

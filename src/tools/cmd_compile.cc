@@ -25,7 +25,9 @@
 #include "tools/cli.h"
 #include "tools/cli_util.h"
 #include "tools/commands.h"
+#include "tools/memory_verdict.h"
 #include "tools/reports.h"
+#include "tools/sample_model.h"
 
 namespace neutron::cli {
 
@@ -205,6 +207,7 @@ void add_delegation_json(Json* doc, const Graph& g, const Partitioning& p, const
 
 struct NpuPartitionResult {
   std::vector<uint8_t> payload;
+  std::string plan;  // the compiler's plan (compiler/estimate.h describe_plan)
   sim::TimingSummary timing;
   std::vector<sim::KernelTiming> kernels;
 };
@@ -293,6 +296,14 @@ void print_npu_summary(std::string* out, const std::vector<NpuPartitionResult>& 
     appendf(out, "  partition %zu: payload %zu bytes, %.3f ms, utilization %.1f%%\n", k, npu[k].payload.size(),
                 npu[k].timing.latency_ms, 100.0 * npu[k].timing.utilization);
     if (!per_kernel) continue;
+    // The plan's choices (weight streaming); its per-layer estimate is in the listing.
+    for (size_t at = 0; at < npu[k].plan.size();) {
+      size_t end = npu[k].plan.find('\n', at);
+      if (end == std::string::npos) end = npu[k].plan.size();
+      const std::string line = npu[k].plan.substr(at, end - at);
+      if (line.rfind("  weights: ", 0) == 0) appendf(out, "    plan: %s\n", line.c_str() + 2);
+      at = end + 1;
+    }
     appendf(out, "    %-4s %-16s %10s %10s %7s  %s\n", "#", "kernel", "cycles", "MACs", "util", "bound");
     for (const auto& kt : npu[k].kernels)
       appendf(out, "    %-4u %-16s %10llu %10llu %6.1f%%  %s\n", kt.instruction, npu::opcode_name(kt.opcode),
@@ -303,13 +314,13 @@ void print_npu_summary(std::string* out, const std::vector<NpuPartitionResult>& 
 
 }  // namespace
 
-CommandResult<CompileResult> compile_command(const CompileArgs& a, const InMemory& mem) {
+CommandResult<CompileResult> compile_command(const CompileArgs& a, const InMemory& inmem) {
   const std::string &model = a.model, &target_name = a.target, &out_path = a.output,
                     &calib_path = a.inputs, &no_delegate = a.no_delegate, &listing_path = a.listing;
   const bool profile = a.profile;
   compiler::CompileOptions copts;
   copts.fetch_constants_to_sram = a.fetch_constants_to_sram;
-  const bool calibrate = !calib_path.empty() || mem.samples;
+  const bool calibrate = !calib_path.empty() || inmem.samples;
   QuantizeOptions qo;
   if (Status s = quantize_options(a.quant, "compile", &qo); !s.ok()) return UsageError{s.message()};
   if (!a.save_quantized.empty() && !calibrate)
@@ -325,7 +336,7 @@ CommandResult<CompileResult> compile_command(const CompileArgs& a, const InMemor
   if (!st.ok()) return st;
 
   step("importing " + model);
-  auto g = import_model(model, "compile", mem.model);
+  auto g = import_model(model, "compile", inmem.model);
   if (!g.ok()) return g.status();
   Graph graph = std::move(g).value();
   std::string quantized_onnx;  // --save-quantized
@@ -338,7 +349,7 @@ CommandResult<CompileResult> compile_command(const CompileArgs& a, const InMemor
                         model, " -i CALIB -o MODEL_int8.onnx` first");
     st = run_passes(graph, prequant_pipeline());
     if (!st.ok()) return st.with_context(model);
-    auto calib = mem.samples ? make_calibration_set(model_inputs(graph), *mem.samples)
+    auto calib = inmem.samples ? make_calibration_set(model_inputs(graph), *inmem.samples)
                              : load_calibration_data(calib_path, model_inputs(graph));
     if (!calib.ok()) return calib.status();
     ProgressReporter progress;
@@ -372,6 +383,10 @@ CommandResult<CompileResult> compile_command(const CompileArgs& a, const InMemor
     if (!no_delegate.empty()) note("--target cpu delegates nothing; --no-delegate is not used");
     auto pf = compiler::build_program_file(graph, nullptr, target.value(), popts);
     if (!pf.ok()) return pf.status().with_context(model);
+    DriverSession driver;
+    if (Status ds = driver.init(); !ds.ok()) return ds;
+    auto mem = memory_verdict(pf->bytes, nullptr);
+    if (!mem.ok()) return mem.status().with_context(model);
     CompileResult r;
     r.program.assign(pf->bytes.begin(), pf->bytes.end());
     r.quantized_onnx = std::move(quantized_onnx);
@@ -383,6 +398,7 @@ CommandResult<CompileResult> compile_command(const CompileArgs& a, const InMemor
     doc["nodes"] = Json::array();
     doc["program"] = program_json(pf.value(), out_path);
     doc["npu"] = npu_json({});
+    doc["memory"] = memory_json(mem.value(), "cpu");
     r.report = std::move(doc);
     if (!listing_path.empty()) {
       std::string text = "# neutron program listing: target cpu\n" + print_graph(graph);
@@ -392,7 +408,10 @@ CommandResult<CompileResult> compile_command(const CompileArgs& a, const InMemor
                           compiler::disassemble_payload(pf->instructions[k].payload));
       r.listing = std::move(text);
     }
-    if (!quiet()) print_program_summary(&r.text, pf.value(), out_path);
+    if (!quiet()) {
+      print_program_summary(&r.text, pf.value(), out_path);
+      print_memory_verdict(&r.text, mem.value(), "cpu");
+    }
     return r;
   }
 
@@ -417,7 +436,18 @@ CommandResult<CompileResult> compile_command(const CompileArgs& a, const InMemor
     if (in.kind != "delegate") continue;
     auto pr = time_payload(in.payload, sim_cfg.value());
     if (!pr.ok()) return pr.status().with_context(str_cat(model, ": partition ", in.partition));
+    pr->plan = in.plan;
     npu.push_back(std::move(pr).value());
+  }
+  // The memory verdict against the target's SRAM: too big is an error unless --allow-oversize.
+  DriverSession driver;
+  if (Status ds = driver.init(); !ds.ok()) return ds;
+  auto mem = memory_verdict(pf->bytes, &target.value());
+  if (!mem.ok()) return mem.status().with_context(model);
+  if (!mem->fits) {
+    const std::string why = oversize_message(mem.value(), model, target->name, !a.allow_oversize);
+    if (!a.allow_oversize) return error(Error::InvalidArgument, why);
+    std::fprintf(stderr, "neutron: warning: %s\n", why.c_str());  // even with -q: the program may not run
   }
   CompileResult r;
   r.program.assign(pf->bytes.begin(), pf->bytes.end());
@@ -431,18 +461,20 @@ CommandResult<CompileResult> compile_command(const CompileArgs& a, const InMemor
       if (!pf->instructions[k].payload.empty())
         text += str_cat("\n# instruction ", k, " ", pf->instructions[k].kind, " payload (",
                         pf->instructions[k].payload.size(), " bytes)\n",
-                        compiler::disassemble_payload(pf->instructions[k].payload));
+                        compiler::disassemble_payload(pf->instructions[k].payload), pf->instructions[k].plan);
     r.listing = std::move(text);
   }
   Json doc = compile_document(model, target->name, deny.value());
   add_delegation_json(&doc, graph, part.value(), order.value());
   doc["program"] = program_json(pf.value(), out_path);
   doc["npu"] = npu_json(npu);
+  doc["memory"] = memory_json(mem.value(), target->name);
   r.report = std::move(doc);
   if (quiet()) return r;
   print_report(&r.text, graph, part.value(), order.value(), target.value());
   print_npu_summary(&r.text, npu, target.value(), profile);
   print_program_summary(&r.text, pf.value(), out_path);
+  print_memory_verdict(&r.text, mem.value(), target->name);
   return r;
 }
 

@@ -87,12 +87,12 @@ StatusOr<Graph> import_model(const std::string& path, const char* command, const
   return bytes ? import_onnx_bytes(*bytes, path) : import_onnx_file(path);
 }
 
-CommandResult<RunResult> run_program(const RunArgs& a, const InMemory& mem,
+CommandResult<RunResult> run_program(const RunArgs& a, const InMemory& inmem,
                                      const std::function<Status(size_t)>& check_outputs) {
   const std::string& path = a.model;
-  const bool profile = a.profile, delegates_on_cpu = a.target == "cpu", has_labels = !a.labels.empty() || mem.labels;
+  const bool profile = a.profile, delegates_on_cpu = a.target == "cpu", has_labels = !a.labels.empty() || inmem.labels;
   const auto t0 = std::chrono::steady_clock::now();
-  auto file = mem.model ? program_from_bytes(*mem.model, path) : read_program_file(path);
+  auto file = inmem.model ? program_from_bytes(*inmem.model, path) : read_program_file(path);
   if (!file.ok()) return file.status();
   DriverSession driver;
   if (Status s = driver.init(); !s.ok()) return s;
@@ -125,7 +125,7 @@ CommandResult<RunResult> run_program(const RunArgs& a, const InMemory& mem,
   if (check_outputs) {
     if (Status s = check_outputs(runner.num_outputs()); !s.ok()) return UsageError{"run: " + s.message()};
   }
-  auto in = mem.inputs ? sample_inputs(path, models[0]->inputs(), *mem.inputs)
+  auto in = inmem.inputs ? sample_inputs(path, models[0]->inputs(), *inmem.inputs)
                        : read_sample_inputs(path, models[0]->inputs(), a.inputs);
   if (!in.ok()) return in.status();
   const int64_t samples = in->samples;
@@ -133,7 +133,7 @@ CommandResult<RunResult> run_program(const RunArgs& a, const InMemory& mem,
   if (has_labels) {
     if (runner.num_outputs() == 0)
       return error(Error::InvalidArgument, "--labels ", a.labels, ": ", path, " has no outputs to take the predicted class from");
-    auto l = mem.labels ? check_labels(mem.labels->origin, mem.labels->data, samples) : read_labels(a.labels, samples);
+    auto l = inmem.labels ? check_labels(inmem.labels->origin, inmem.labels->data, samples) : read_labels(a.labels, samples);
     if (!l.ok()) return l.status();
     labels = std::move(l).value();
   }
@@ -210,10 +210,12 @@ CommandResult<RunResult> run_program(const RunArgs& a, const InMemory& mem,
   for (size_t k = 0; k < outs.size() && !quiet(); ++k)
     appendf(&text, "output %zu '%s': %s%s\n", k, runner.output(k).name, dtype_name(outs[k].dtype),
                 shape_str(outs[k].shape).c_str());
-  if (!quiet()) appendf(&text, "program %s: target %s%s, %zu instructions (%d on the NPU), runtime arena %zu bytes (plan arena %llu, lower bound %llu)\n",
+  const runtime::MemoryFigures& mem = models[0]->memory();
+  if (!quiet()) appendf(&text, "program %s: target %s%s, %zu instructions (%d on the NPU), runtime arena %zu bytes (plan arena %llu + runtime state %zu; lower bound %llu); host-only state %zu bytes\n",
               path.c_str(), target_name.c_str(), delegates_on_cpu ? " (run with --target cpu: NPU partitions on the CPU kernels)" : "",
               runner.num_instructions(), delegates, need,
-              (unsigned long long)prog->plan()->arena_bytes(), (unsigned long long)prog->plan()->lower_bound_bytes());
+              (unsigned long long)prog->plan()->arena_bytes(), mem.runtime_bytes, (unsigned long long)prog->plan()->lower_bound_bytes(),
+              mem.host_bytes);
   if (!quiet()) appendf(&text, "time: load %.2f ms, run %.2f ms for %lld sample(s) on %lld host thread(s)\n", load_ms, run_ms,
                             (long long)samples, (long long)workers);
   if (delegates && !quiet())
@@ -235,6 +237,8 @@ CommandResult<RunResult> run_program(const RunArgs& a, const InMemory& mem,
     doc["arena_bytes"] = prog->plan()->arena_bytes();
     doc["lower_bound_bytes"] = prog->plan()->lower_bound_bytes();
     doc["runtime_arena_bytes"] = need;  // what the runtime asked for, as inspect reports
+    doc["runtime_state_bytes"] = mem.runtime_bytes;  // runtime_arena_bytes - arena_bytes
+    doc["host_only_bytes"] = mem.host_bytes;         // the host's repacked weights, not device memory
     doc["npu_latency_ms"] = npu_ms;
     doc["npu_cycles"] = npu_cycles;
     doc["npu_macs"] = npu_macs;
