@@ -25,6 +25,7 @@
 #include "tools/cli.h"
 #include "tools/cli_util.h"
 #include "tools/commands.h"
+#include "tools/perf_report.h"
 #include "tools/memory_verdict.h"
 #include "tools/reports.h"
 #include "tools/sample_model.h"
@@ -278,6 +279,14 @@ Json compile_document(const std::string& model, const std::string& target, const
   return doc;
 }
 
+// The program's whole-model latency and per-layer attribution (tools/perf_report.h), from the
+// bytes just written: what `run` will report for the same file.
+StatusOr<ProgramPerf> program_perf(const std::vector<uint8_t>& bytes) {
+  const fb::Program* p = fb::GetProgram(bytes.data());
+  ASSIGN_OR_RETURN(ProgramTiming timing, program_timing(*p, nullptr));
+  return profile_program(*p, timing);
+}
+
 void print_npu_summary(std::string* out, const std::vector<NpuPartitionResult>& npu, const NeutronTarget& t,
                        bool per_kernel) {
   double ms = 0;
@@ -293,10 +302,12 @@ void print_npu_summary(std::string* out, const std::vector<NpuPartitionResult>& 
     appendf(out, ", MAC utilization %.1f%%", 100.0 * double(macs) / (double(cycles) * double(t.num_pipes * t.num_macs)));
   appendf(out, "\n");
   for (size_t k = 0; k < npu.size(); ++k) {
-    appendf(out, "  partition %zu: payload %zu bytes, %.3f ms, utilization %.1f%%\n", k, npu[k].payload.size(),
-                npu[k].timing.latency_ms, 100.0 * npu[k].timing.utilization);
+    appendf(out, "  partition %zu: payload %zu bytes, %.3f ms, utilization %.1f%%, %zu kernels\n", k,
+                npu[k].payload.size(), npu[k].timing.latency_ms, 100.0 * npu[k].timing.utilization,
+                npu[k].kernels.size());
     if (!per_kernel) continue;
-    // The plan's choices (weight streaming); its per-layer estimate is in the listing.
+    // The plan's choices (weight streaming); its per-layer estimate is in the listing, the
+    // per-layer times in the table below (--profile).
     for (size_t at = 0; at < npu[k].plan.size();) {
       size_t end = npu[k].plan.find('\n', at);
       if (end == std::string::npos) end = npu[k].plan.size();
@@ -304,11 +315,6 @@ void print_npu_summary(std::string* out, const std::vector<NpuPartitionResult>& 
       if (line.rfind("  weights: ", 0) == 0) appendf(out, "    plan: %s\n", line.c_str() + 2);
       at = end + 1;
     }
-    appendf(out, "    %-4s %-16s %10s %10s %7s  %s\n", "#", "kernel", "cycles", "MACs", "util", "bound");
-    for (const auto& kt : npu[k].kernels)
-      appendf(out, "    %-4u %-16s %10llu %10llu %6.1f%%  %s\n", kt.instruction, npu::opcode_name(kt.opcode),
-                  (unsigned long long)kt.cycles, (unsigned long long)kt.macs, 100.0 * kt.utilization,
-                  sim::bound_name(kt.bound));
   }
 }
 
@@ -383,6 +389,8 @@ CommandResult<CompileResult> compile_command(const CompileArgs& a, const InMemor
     if (!no_delegate.empty()) note("--target cpu delegates nothing; --no-delegate is not used");
     auto pf = compiler::build_program_file(graph, nullptr, target.value(), popts);
     if (!pf.ok()) return pf.status().with_context(model);
+    auto perf = program_perf(pf->bytes);
+    if (!perf.ok()) return perf.status().with_context(out_path);
     DriverSession driver;
     if (Status ds = driver.init(); !ds.ok()) return ds;
     auto mem = memory_verdict(pf->bytes, nullptr);
@@ -390,6 +398,7 @@ CommandResult<CompileResult> compile_command(const CompileArgs& a, const InMemor
     CompileResult r;
     r.program.assign(pf->bytes.begin(), pf->bytes.end());
     r.quantized_onnx = std::move(quantized_onnx);
+    if (!a.perf_csv.empty()) r.perf_csv = perf_csv(perf.value());
     // Same keys as a delegating compile; nothing is partitioned.
     Json doc = compile_document(model, "cpu", {});
     doc["summary"] = nullptr;
@@ -398,6 +407,7 @@ CommandResult<CompileResult> compile_command(const CompileArgs& a, const InMemor
     doc["nodes"] = Json::array();
     doc["program"] = program_json(pf.value(), out_path);
     doc["npu"] = npu_json({});
+    doc["performance"] = perf_json(perf.value());
     doc["memory"] = memory_json(mem.value(), "cpu");
     r.report = std::move(doc);
     if (!listing_path.empty()) {
@@ -405,12 +415,15 @@ CommandResult<CompileResult> compile_command(const CompileArgs& a, const InMemor
       for (size_t k = 0; k < pf->instructions.size(); ++k)
         if (!pf->instructions[k].payload.empty())
           text += str_cat("\n# instruction ", k, " ", pf->instructions[k].kind, " payload\n",
-                          compiler::disassemble_payload(pf->instructions[k].payload));
+                          compiler::disassemble_payload(pf->instructions[k].payload), "# kernel calls and their nodes\n",
+                          call_attribution_text(*fb::GetProgram(pf->bytes.data()), uint32_t(k), ""));
       r.listing = std::move(text);
     }
     if (!quiet()) {
       print_program_summary(&r.text, pf.value(), out_path);
       print_memory_verdict(&r.text, mem.value(), "cpu");
+      appendf(&r.text, "\n%s", perf_summary_text(perf.value()).c_str());
+      if (profile) appendf(&r.text, "\n%s", perf_table_text(perf.value()).c_str());
     }
     return r;
   }
@@ -439,6 +452,8 @@ CommandResult<CompileResult> compile_command(const CompileArgs& a, const InMemor
     pr->plan = in.plan;
     npu.push_back(std::move(pr).value());
   }
+  auto perf = program_perf(pf->bytes);
+  if (!perf.ok()) return perf.status().with_context(out_path);
   // The memory verdict against the target's SRAM: too big is an error unless --allow-oversize.
   DriverSession driver;
   if (Status ds = driver.init(); !ds.ok()) return ds;
@@ -452,6 +467,7 @@ CommandResult<CompileResult> compile_command(const CompileArgs& a, const InMemor
   CompileResult r;
   r.program.assign(pf->bytes.begin(), pf->bytes.end());
   r.quantized_onnx = std::move(quantized_onnx);
+  if (!a.perf_csv.empty()) r.perf_csv = perf_csv(perf.value());
   if (!listing_path.empty()) {
     std::string text = "# neutron program listing: the partitioned graph and each payload\n";
     text += "target " + target->name + "\n";
@@ -461,13 +477,16 @@ CommandResult<CompileResult> compile_command(const CompileArgs& a, const InMemor
       if (!pf->instructions[k].payload.empty())
         text += str_cat("\n# instruction ", k, " ", pf->instructions[k].kind, " payload (",
                         pf->instructions[k].payload.size(), " bytes)\n",
-                        compiler::disassemble_payload(pf->instructions[k].payload), pf->instructions[k].plan);
+                        compiler::disassemble_payload(pf->instructions[k].payload), pf->instructions[k].plan,
+                        "# kernel calls and their nodes\n",
+                        call_attribution_text(*fb::GetProgram(pf->bytes.data()), uint32_t(k), ""));
     r.listing = std::move(text);
   }
   Json doc = compile_document(model, target->name, deny.value());
   add_delegation_json(&doc, graph, part.value(), order.value());
   doc["program"] = program_json(pf.value(), out_path);
   doc["npu"] = npu_json(npu);
+  doc["performance"] = perf_json(perf.value());
   doc["memory"] = memory_json(mem.value(), target->name);
   r.report = std::move(doc);
   if (quiet()) return r;
@@ -475,19 +494,23 @@ CommandResult<CompileResult> compile_command(const CompileArgs& a, const InMemor
   print_npu_summary(&r.text, npu, target.value(), profile);
   print_program_summary(&r.text, pf.value(), out_path);
   print_memory_verdict(&r.text, mem.value(), target->name);
+  appendf(&r.text, "\n%s", perf_summary_text(perf.value()).c_str());
+  if (profile) appendf(&r.text, "\n%s", perf_table_text(perf.value()).c_str());
   return r;
 }
 
 int cmd_compile(const CompileArgs& a) {
   if (int rc = check_outputs("compile", {{"the input model", a.model}, {"-i", a.inputs}, {"--target", a.target}},
                              {{"-o", a.output}, {"--json", a.json}, {"--listing", a.listing},
-                              {"--save-quantized", a.save_quantized}}))
+                              {"--save-quantized", a.save_quantized}, {"--perf-csv", a.perf_csv}}))
     return rc;
+  if (Status s = check_report_path("--perf-csv", a.perf_csv); !s.ok()) return fail(s);
   auto r = compile_command(a);
   if (!r.ok()) return report_failure(r);
   // All outputs are committed together once everything succeeded: a failed run leaves no new program.
   OutputFiles outputs;
   outputs.add(a.output, std::move(r->program));
+  if (!a.perf_csv.empty()) outputs.add(a.perf_csv, std::move(r->perf_csv));
   if (!a.save_quantized.empty()) outputs.add(a.save_quantized, std::move(r->quantized_onnx));
   // (the order the files are committed in, as before: --target cpu wrote the JSON before the listing)
   if (a.target == "cpu" && !a.json.empty()) outputs.add(a.json, json_text(r->report));

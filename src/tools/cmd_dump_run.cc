@@ -19,6 +19,7 @@
 #include "tools/cli.h"
 #include "tools/cli_util.h"
 #include "tools/commands.h"
+#include "tools/perf_report.h"
 #include "tools/reports.h"
 #include "tools/sample_model.h"
 #include "quantize/accuracy_metrics.h"
@@ -59,6 +60,8 @@ CommandResult<RunResult> run_command(const RunArgs& a, const InMemory& mem,
   if (program) return run_program(a, mem, check_outputs);
   if (!target.empty()) return UsageError{"run: --target cpu applies to compiled programs; ONNX models always run on the CPU"};
   if (profile) return UsageError{"run: --profile applies to compiled programs (neutron compile ... -o PROGRAM.nprg)"};
+  if (!a.perf_csv.empty() || !a.trace.empty())
+    return UsageError{"run: --perf-csv and --trace apply to compiled programs (neutron compile ... -o PROGRAM.nprg)"};
   auto t0 = std::chrono::steady_clock::now();
   auto g = mem.model ? import_onnx_bytes(*mem.model, model) : import_onnx_file(model);
   if (!g.ok()) return g.status();
@@ -173,9 +176,17 @@ int cmd_run(const RunArgs& a) {
     return usage_error("run: --target takes only 'cpu' (run a program's NPU partitions on the CPU kernels); the NPU "
                        "target is chosen at compile time");
   // Never overwrite a file the user gave us; the files in -o DIR are checked once the output count is known.
-  if (int rc = check_outputs("run", run_inputs(model, a.inputs), run_outputs("", 0, json_path))) return rc;
+  std::vector<NamedPath> early = run_outputs("", 0, json_path);
+  early.push_back({"--perf-csv", a.perf_csv});
+  early.push_back({"--trace", a.trace});
+  if (int rc = check_outputs("run", run_inputs(model, a.inputs), early)) return rc;
+  for (const auto& [option, p] : {std::pair<const char*, std::string>{"--perf-csv", a.perf_csv}, {"--trace", a.trace}})
+    if (Status s = check_report_path(option, p); !s.ok()) return fail(s);
   auto r = run_command(a, {}, [&](size_t outputs) {
-    return check_output_paths(run_inputs(model, a.inputs), run_outputs(outdir, outputs, json_path));
+    std::vector<NamedPath> out = run_outputs(outdir, outputs, json_path);
+    out.push_back({"--perf-csv", a.perf_csv});
+    out.push_back({"--trace", a.trace});
+    return check_output_paths(run_inputs(model, a.inputs), out);
   });
   if (!r.ok()) return report_failure(r);
   OutputFiles files;
@@ -185,6 +196,8 @@ int cmd_run(const RunArgs& a) {
     files.add(run_output_file(outdir, k), std::move(bytes).value());
   }
   std::fputs(r->text.c_str(), stdout);
+  if (!a.perf_csv.empty()) files.add(a.perf_csv, std::move(r->perf_csv));
+  if (!a.trace.empty()) files.add(a.trace, std::move(r->trace));
   if (!json_path.empty()) files.add(json_path, json_text(r->report));
   const Status st = commit_run_outputs(outdir, &files);
   if (!st.ok()) return fail(st);

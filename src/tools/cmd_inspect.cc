@@ -15,6 +15,7 @@
 #include "tools/cli.h"
 #include "tools/cli_util.h"
 #include "tools/commands.h"
+#include "tools/perf_report.h"
 #include "tools/reports.h"
 
 namespace neutron::cli {
@@ -109,6 +110,7 @@ Json instruction_json(const fb::Program* p, uint32_t index) {
   }
   j["inputs"] = inputs;
   j["outputs"] = outputs;
+  j["calls"] = call_attribution_json(*p, index);
   return j;
 }
 
@@ -250,6 +252,10 @@ CommandResult<InspectResult> inspect_command(const InspectArgs& a, const InMemor
                   s["kernels_bytes"].get<unsigned long long>());
     }
     appendf(&text, "      source nodes: %s\n", in["origin"].get<std::string>().c_str());
+    if (!in["calls"].empty()) {
+      appendf(&text, "      kernel calls (node, op, SRAM in use):\n");
+      text += call_attribution_text(*p, in["index"].get<uint32_t>(), "      ");
+    }
   }
   const Json& sec = doc["sections"];
   appendf(&text, "\nsections: %zu payload(s), %llu B; %zu constant buffer(s), %llu B\n", sec["payload_bytes"].size(),

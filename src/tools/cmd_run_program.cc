@@ -25,6 +25,7 @@
 #include "tools/cli.h"
 #include "tools/cli_util.h"
 #include "tools/commands.h"
+#include "tools/perf_report.h"
 #include "tools/reports.h"
 #include "tools/sample_model.h"
 #include "quantize/accuracy_metrics.h"
@@ -106,15 +107,14 @@ CommandResult<RunResult> run_program(const RunArgs& a, const InMemory& inmem,
     if (!ps.ok()) return error(ps.error, path, ": ", describe_program_status(file.value()->data(), ps));
   }
 
-  // The simulated driver times kernels with the program's target (defaults if it is unknown).
+  // The simulated driver times kernels with the timing parameters the program carries (older
+  // files: its target by name; defaults if that is unknown), as compile did.
   const std::string target_name = prog->target() ? prog->target()->str() : "";
-  if (!target_name.empty() && target_name != "cpu") {
-    auto t = load_target(target_name);
-    auto cfg = t.ok() ? sim::sim_config_from_target(t.value()) : StatusOr<sim::SimConfig>(t.status());
-    if (cfg.ok()) driver::set_sim_config(cfg.value());
-    else note(str_cat("target '", target_name, "' not found (", cfg.status().message(),
-                      "); NPU timing uses the default parameters"));
-  }
+  std::string timing_note;
+  auto timing = program_timing(*prog, &timing_note);
+  if (!timing.ok()) return timing.status().with_context(path);
+  if (!timing_note.empty()) note(timing_note);
+  if (!target_name.empty() && target_name != "cpu") driver::set_sim_config(timing->npu);
 
   // One runner and arena per worker thread (runners are not thread-safe).
   std::vector<std::unique_ptr<ProgramModel>> models;
@@ -164,6 +164,7 @@ CommandResult<RunResult> run_program(const RunArgs& a, const InMemory& inmem,
 
   // Simulated NPU time of the last run, per delegate call.
   std::ostringstream profile_text;
+  std::vector<uint64_t> driver_cycles;
   Json delegates_json = Json::array();
   int delegates = 0;
   for (size_t i = 0; i < last.num_instructions(); ++i) {
@@ -182,25 +183,19 @@ CommandResult<RunResult> run_program(const RunArgs& a, const InMemory& inmem,
                                   {"macs", st.macs},
                                   {"utilization", st.utilization}});
     ++delegates;
+    driver_cycles.push_back(st.totalCycles);
     if (!profile) continue;
-    std::vector<NeutronKernelRecord> rec(st.kernels);
-    uint32_t count = 0;
-    if (neutronGetKernelRecords(backend->driver_handle(), rec.data(), uint32_t(rec.size()), &count) != ENONE) continue;
     std::string origin = last.instruction_origin(i);
     if (origin.size() > 60) origin = origin.substr(0, 57) + "...";
-    profile_text << str_cat("instruction ", i, " (NPU: ", origin, "): ", count, " kernels, ", st.totalCycles,
-                            " cycles, ", st.latencyMs, " ms\n");
-    char line[160];
-    std::snprintf(line, sizeof(line), "  %-4s %-16s %10s %10s %7s  %s\n", "#", "kernel", "cycles", "MACs", "util", "bound");
-    profile_text << line;
-    for (uint32_t k = 0; k < count && k < rec.size(); ++k) {
-      std::snprintf(line, sizeof(line), "  %-4u %-16s %10llu %10llu %6.1f%%  %s\n", rec[k].instruction,
-                    npu::opcode_name(npu::Opcode(rec[k].opcode)), (unsigned long long)rec[k].cycles,
-                    (unsigned long long)rec[k].macs, 100.0 * rec[k].utilization,
-                    sim::bound_name(sim::Bound(rec[k].bound)));
-      profile_text << line;
-    }
+    profile_text << str_cat("instruction ", i, " (NPU: ", origin, "): ", st.kernels, " kernels, ", st.totalCycles,
+                            " cycles, ", st.latencyMs, " ms (the driver's trace records)\n");
   }
+  // Whole-model latency and per-layer attribution: the NPU from the same timing model the driver
+  // ran (its totals must agree), the CPU from the Cortex-M33 model.
+  auto perf = profile_program(*prog, timing.value(), delegates_on_cpu);
+  if (!perf.ok()) return perf.status().with_context(path);
+  if (!delegates_on_cpu && driver_cycles != perf->delegate_cycles)
+    note("the per-layer NPU times differ from the driver's trace records (timing parameters changed?)");
 
   const double load_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
   const double run_ms = std::chrono::duration<double, std::milli>(t2 - t1).count();
@@ -221,7 +216,10 @@ CommandResult<RunResult> run_program(const RunArgs& a, const InMemory& inmem,
   if (delegates && !quiet())
     appendf(&text, "simulated NPU time per inference: %.3f ms at %s (%llu cycles, %llu MACs; timing model, docs/npu-model.md)\n",
                 npu_ms, target_name.c_str(), (unsigned long long)npu_cycles, (unsigned long long)npu_macs);
-  if (profile) text += profile_text.str();
+  if (!quiet()) appendf(&text, "%s", perf_summary_text(perf.value()).c_str());
+  if (profile) appendf(&text, "%s\n%s", profile_text.str().c_str(), perf_table_text(perf.value()).c_str());
+  if (!a.perf_csv.empty()) r.perf_csv = perf_csv(perf.value());
+  if (!a.trace.empty()) r.trace = perf_chrome_trace(perf.value(), path);
   const double n = double(samples);
   if (has_labels && !quiet())
     appendf(&text, "accuracy: %.2f%% top-1 (%lld of %lld labelled samples)\n", 100.0 * double(correct) / n,
@@ -243,6 +241,7 @@ CommandResult<RunResult> run_program(const RunArgs& a, const InMemory& inmem,
     doc["npu_cycles"] = npu_cycles;
     doc["npu_macs"] = npu_macs;
     doc["delegates"] = delegates_json;
+    doc["performance"] = perf_json(perf.value());
     doc["threads"] = workers;
     doc["accuracy"] = !has_labels ? Json(nullptr)
                                        : Json{{"labels", a.labels}, {"top1", double(correct) / n}, {"correct", correct}};

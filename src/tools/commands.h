@@ -82,6 +82,7 @@ struct CompileResult {
   std::string program;         // the program file (-o)
   std::string quantized_onnx;  // a float model quantized here: the QDQ model (--save-quantized)
   std::string listing;         // with a.listing non-empty: the listing (--listing)
+  std::string perf_csv;        // with a.perf_csv non-empty: the per-layer table (--perf-csv)
   Json report;                 // the `compile` document (--json)
   std::string text;            // what the command prints
 };
@@ -92,6 +93,7 @@ struct RunResult {
   std::vector<std::string> output_names;
   Json report;                       // the `run` document (--json)
   std::string text;                  // what the command prints
+  std::string perf_csv, trace;       // programs, with a.perf_csv / a.trace set: --perf-csv, --trace
 };
 // `check_outputs(n)` (optional) runs once the model's output count n is known, before any sample
 // runs: the CLI's check that no output file names an input; its error is a usage error.
