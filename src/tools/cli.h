@@ -75,8 +75,8 @@ struct InspectArgs {
   std::string program, json;
 };
 
-// QuantizeOptions from the command line's; kExitOk, or the usage error printed and its exit code.
-int quantize_options(const QuantOptionsArgs& a, const char* command, QuantizeOptions* out);
+// QuantizeOptions from the command line's; an error here is a usage error (an option's value).
+Status quantize_options(const QuantOptionsArgs& a, const char* command, QuantizeOptions* out);
 
 int cmd_dump(const DumpArgs& a);
 int cmd_run(const RunArgs& a);
@@ -90,8 +90,8 @@ int cmd_inspect(const InspectArgs& a);
 bool looks_like_program(const std::string& path);
 // Imports an ONNX model for `command`; a compiled program given instead is named as such (not
 // reported as a damaged ONNX file).
-StatusOr<Graph> import_model(const std::string& path, const char* command);
-int run_program(const RunArgs& a);
+// With `bytes`, the model is those bytes and `path` only names it.
+StatusOr<Graph> import_model(const std::string& path, const char* command, const std::string* bytes = nullptr);
 
 // --no-delegate's value: IR op type names separated by commas (InvalidArgument naming the unknown one).
 StatusOr<std::vector<OpKind>> parse_op_list(const std::string& list);
