@@ -906,7 +906,9 @@ def evaluate_issue16(neutron, tmp_root):
         q, npu, cpu = (os.path.join(tmp, f) for f in ("q.onnx", "npu.nprg", "cpu.nprg"))
         run_cli([neutron, "quantize", os.path.join(d, "model_f32.onnx"), "--calib", os.path.join(d, "calib.npy"),
                  "-o", q], "neutron quantize")
-        rep, _ = run_cli([neutron, "compile", q, "--target", "imxrt700", "-o", npu], "neutron compile")
+        # --allow-oversize: ResNet-18's weights exceed the RT700's SRAM without prefetch; accuracy only.
+        rep, _ = run_cli([neutron, "compile", q, "--target", "imxrt700", "-o", npu, "--allow-oversize"],
+                         "neutron compile")
         run_cli([neutron, "compile", q, "--target", "cpu", "-o", cpu], "neutron compile --target cpu")
         m = re.search(r"MACs on the NPU: (\d+) of (\d+)", rep)
         macs_on, macs_all = (int(m.group(1)), int(m.group(2))) if m else (0, 0)

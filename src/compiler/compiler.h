@@ -6,11 +6,15 @@
 //                    requantization: the shared int8 lowering (lowering/lowering.h) the host and
 //                    CPU instructions use too, so the NPU computes the CPU's integers bit for bit;
 //                    weights' channels padded to the target's num_macs
+//   fuse             a conv and the residual Add/Sub right after it that alone reads its result ->
+//                    one conv2d_add call (bit-exact: the same integer steps in one call)
 //   pack-weights     weights padded to num_macs channels (lowering::place_constants), biases, multipliers and tables placed in
 //                    the weights section (16-byte aligned); args get their offsets
 //   plan-scratch     liveness over the kernel sequence, greedy placement in the activation scratch
 //                    (16-byte aligned); conv row tiling when a layer exceeds the SRAM budget
-//   prefetch         (fetch_constants_to_sram) Prefetch/WaitPrefetch around each kernel with weights
+//   prefetch         weights in flash: Prefetch/WaitPrefetch ahead of the kernels, the distance and
+//                    the SRAM buffer chosen with the cost estimator (compiler/estimate.h); with
+//                    fetch_constants_to_sram every kernel's constants are prefetched
 //   emit             microcode and weights through npu::MicrocodeWriter
 //   compose-payload  header (IO counts, channels-last flags, IO maps, version) + sections
 //
@@ -39,6 +43,14 @@ struct CompileOptions {
   // Activation bytes one kernel may keep in SRAM before its rows are tiled; 0 = the target's
   // sram_bytes.
   int64_t sram_budget_bytes = 0;
+  // SRAM for prefetched weights (stage prefetch); 0 = twice the largest kernel's constants (the
+  // double buffer of one-ahead prefetching).
+  int64_t weights_sram_budget_bytes = 0;
+  // Plan weight streaming (stage prefetch) for a target whose weights stay in flash; off for CPU
+  // kernel calls, which read their constants in place.
+  bool stream_weights = true;
+  // Stage fuse: a conv and the residual Add reading its output become one conv2d_add call.
+  bool fuse_kernels = true;
 };
 
 struct CompileContext {
@@ -71,6 +83,7 @@ StatusOr<Graph> prepare_partition_graph(const Graph& g, const Partition& partiti
 
 // Stage functions (also reachable through compile_stages()).
 Status lower_graph(CompileContext& ctx);
+Status fuse_kernels(CompileContext& ctx);
 Status pack_weights(CompileContext& ctx);
 Status plan_scratch(CompileContext& ctx);
 Status insert_prefetch(CompileContext& ctx);

@@ -11,6 +11,7 @@
 #include "kernels/elementwise.h"
 #include "kernels/elementwise_int8.h"
 #include "kernels/gemm_int8.h"
+#include "kernels/in_place_int8.h"
 #include "kernels/index_ops.h"
 #include "kernels/layer_norm_int8.h"
 #include "kernels/pool_int8.h"
@@ -51,13 +52,32 @@ CallStatus unsupported(const char* message) { return bad(Error::NotSupported, me
   } while (0)
 
 // Bump allocator over the prepared-state memory. In the measuring pass it only counts.
+// Host mode (`host`): conv and FC weights are repacked for the host's SIMD kernels into a second,
+// host-only memory (host_alloc) instead of being read in place; the device memory (alloc) is laid
+// out the same in both modes, so its size is what a device needs whatever the host does.
 struct Arena {
   uint8_t* base = nullptr;
   size_t cap = 0;
   size_t used = 0;
   bool measuring = true;
-  size_t workspace = 0;   // largest working memory any kernel asked for
-  uint8_t* ws = nullptr;  // the workspace (fill pass)
+  size_t workspace = 0;   // largest working memory any kernel asked for (in-place paths)
+  uint8_t* ws = nullptr;  // the workspace (fill pass; the host workspace in host mode)
+  bool host = false;
+  uint8_t* host_base = nullptr;
+  size_t host_cap = 0;
+  size_t host_used = 0;
+  size_t host_workspace = 0;  // largest working memory of the repacked paths
+
+  template <typename T>
+  T* host_alloc(size_t n) {
+    const size_t off = npu::align16(host_used);
+    host_used = off + n * sizeof(T);
+    if (measuring || host_used > host_cap) return nullptr;
+    return reinterpret_cast<T*>(host_base + off);
+  }
+  void host_need(size_t bytes) {
+    if (bytes > host_workspace) host_workspace = bytes;
+  }
 
   template <typename T>
   T* alloc(size_t n) {
@@ -175,10 +195,15 @@ bool accumulators_fit(const Ctx& c, uint32_t weights_offset, size_t row_stride, 
 struct ConvState {
   TensorDesc in, out;
   Conv2DInt8Params p;
+  bool in_place = true;  // else p's packed weights (host memory)
+  const int8_t* weights = nullptr;  // in place: [out_c_padded][kh][kw][ic_stride] in the weights section
+  int32_t ic_stride = 0;
 };
 struct FcState {
   TensorDesc in, out;
   QGemmInt8Params p;
+  bool in_place = true;  // else p's packed weights (host memory)
+  FullyConnectedInt8InPlace ip;
 };
 struct BatchMatMulState {
   TensorDesc a, b, out;
@@ -194,9 +219,13 @@ struct ElementwiseState {
   BroadcastParams bp;
   BinaryInt8Params p;
 };
+struct ConvAddState {  // the two kernels' own states, run one after the other
+  const void* conv;
+  const void* add;
+};
 struct TableState {
   TensorDesc in, out;
-  int8_t table[256];
+  const int8_t* table;  // in the weights section
 };
 struct LayerNormState {
   TensorDesc in, out;
@@ -204,7 +233,7 @@ struct LayerNormState {
 };
 struct MaskedFillState {
   TensorDesc in, out;
-  const uint8_t* mask;  // in the prepared state
+  const uint8_t* mask;  // in the weights section
   int8_t fill;
 };
 struct GatherState {
@@ -215,7 +244,7 @@ struct GatherState {
 struct ChannelTableState {
   TensorDesc in, out;
   int64_t channels = 0, inner = 0;
-  const int8_t* tables = nullptr;  // a copy in the prepared state
+  const int8_t* tables = nullptr;  // in the weights section
 };
 struct L2NormState {
   TensorDesc in, out;
@@ -327,13 +356,22 @@ CallStatus setup_conv(const Ctx& c, const Instruction& inst, Arena& ar, const vo
   p.qmin = a.act_min;
   p.qmax = a.act_max;
   conv2d_int8_choose_path(&p);
+  st->in_place = !ar.host;
+  if (st->in_place) {  // read where they lie: weights, bias and multipliers in the weights section
+    st->weights = reinterpret_cast<const int8_t*>(c.weights + a.weights_offset);
+    st->ic_stride = a.in_c_padded;
+    p.bias = reinterpret_cast<const int32_t*>(c.weights + a.bias_offset);
+    p.multipliers = reinterpret_cast<const FixedMultiplier*>(c.weights + a.multipliers_offset);
+    *plan = st;
+    return CallStatus();
+  }
 
   const size_t packed_n = conv2d_int8_packed_weights_size(p);
-  int16_t* packed = ar.alloc<int16_t>(packed_n);
-  int32_t* bias = ar.alloc<int32_t>(size_t(out_c));
-  FixedMultiplier* mult = ar.alloc<FixedMultiplier>(size_t(out_c));
-  ar.need(conv2d_int8_scratch_bytes(p));
-  ar.need(size_t(out_c) * 4);
+  int16_t* packed = ar.host_alloc<int16_t>(packed_n);
+  int32_t* bias = ar.host_alloc<int32_t>(size_t(out_c));
+  FixedMultiplier* mult = ar.host_alloc<FixedMultiplier>(size_t(out_c));
+  ar.host_need(conv2d_int8_scratch_bytes(p));
+  ar.host_need(size_t(out_c) * 4);
   if (!ar.measuring) {
     // Packed straight from the NPU layout [out_c_padded][kh][kw][in_c_padded] (no OIHW copy).
     const int8_t* w = reinterpret_cast<const int8_t*>(c.weights + a.weights_offset);
@@ -385,12 +423,30 @@ CallStatus setup_fc(const Ctx& c, const Instruction& inst, Arena& ar, const void
   p.output_zero_point = st->out.zero_point;
   p.qmin = a.act_min;
   p.qmax = a.act_max;
-  int16_t* packed = ar.alloc<int16_t>(qgemm_int8_packed_size(K, N));
-  int32_t* bias = ar.alloc<int32_t>(size_t(N));
-  FixedMultiplier* mult = ar.alloc<FixedMultiplier>(size_t(N));
+  st->in_place = !ar.host;
+  if (st->in_place) {  // read where they lie
+    FullyConnectedInt8InPlace& ip = st->ip;
+    ip.rows = a.rows;
+    ip.in_features = K;
+    ip.out_features = N;
+    ip.weights = reinterpret_cast<const int8_t*>(c.weights + a.weights_offset);
+    ip.row_stride = a.in_features_padded;
+    ip.bias = reinterpret_cast<const int32_t*>(c.weights + a.bias_offset);
+    ip.multipliers = reinterpret_cast<const FixedMultiplier*>(c.weights + a.multipliers_offset);
+    ip.per_channel = a.per_channel != 0;
+    ip.input_zero_point = st->in.zero_point;
+    ip.output_zero_point = st->out.zero_point;
+    ip.qmin = a.act_min;
+    ip.qmax = a.act_max;
+    *plan = st;
+    return CallStatus();
+  }
+  int16_t* packed = ar.host_alloc<int16_t>(qgemm_int8_packed_size(K, N));
+  int32_t* bias = ar.host_alloc<int32_t>(size_t(N));
+  FixedMultiplier* mult = ar.host_alloc<FixedMultiplier>(size_t(N));
   const size_t tmp_bias_off = npu::align16(size_t(N) * size_t(K));
-  ar.need(qgemm_int8_scratch_bytes(K));
-  ar.need(tmp_bias_off + size_t(N) * 4);
+  ar.host_need(qgemm_int8_scratch_bytes(K));
+  ar.host_need(tmp_bias_off + size_t(N) * 4);
   if (!ar.measuring) {
     int8_t* nk = reinterpret_cast<int8_t*>(ar.ws);
     const int8_t* w = reinterpret_cast<const int8_t*>(c.weights + a.weights_offset);
@@ -522,12 +578,8 @@ CallStatus setup_pool(const Ctx& c, const Instruction& inst, Arena& ar, const vo
   // Entry 0 is never used by the kernel; check the rest.
   CALL_CHECK(load_multipliers(c, a.multipliers_offset + uint32_t(sizeof(FixedMultiplier)), n - 1, nullptr),
             "avgpool2d: multiplier shift out of range");
-  FixedMultiplier* mult = ar.alloc<FixedMultiplier>(n);
-  if (!ar.measuring) {
-    mult[0] = FixedMultiplier{0, 1};
-    load_multipliers(c, a.multipliers_offset + uint32_t(sizeof(FixedMultiplier)), n - 1, mult + 1);
-    p.count_multipliers = mult;
-  }
+  // In place (entry 0, unchecked, is never read).
+  p.count_multipliers = reinterpret_cast<const FixedMultiplier*>(c.weights + a.multipliers_offset);
   ar.need(pool_int8_scratch_bytes(p));
   *plan = st;
   return CallStatus();
@@ -609,7 +661,7 @@ CallStatus setup_table(const Ctx& c, const Instruction& inst, Arena& ar, const v
   CALL_CHECK(count_of(st->in) == count_of(st->out), "table: input and output sizes differ");
   CALL_CHECK(!overlaps(st->in, st->out) || identical(st->in, st->out), "table: output partially overlaps the input");
   CALL_CHECK(weights_range_ok(c, a.table_offset, 256, 1), "table: table outside the weights section");
-  std::memcpy(st->table, c.weights + a.table_offset, 256);
+  st->table = reinterpret_cast<const int8_t*>(c.weights + a.table_offset);
   *plan = st;
   return CallStatus();
 }
@@ -630,18 +682,17 @@ CallStatus setup_layer_norm(const Ctx& c, const Instruction& inst, Arena& ar, co
   CALL_CHECK(p.n > 0 && p.n <= (1 << 16), "layer_norm: row length must be in [1, 65536]");
   CALL_CHECK(weights_range_ok(c, a.table_offset, (2 * uint64_t(p.n) + 1) * sizeof(double), 8),
              "layer_norm: table outside the weights section");
-  // The table is copied into the prepared state: run() reads no weights.
-  double* t = ar.alloc<double>(size_t(2 * p.n));
+  // Read in place (8-byte aligned, checked above).
+  const double* t = reinterpret_cast<const double*>(c.weights + a.table_offset);
   for (int64_t i = 0; i < 2 * p.n + 1; ++i) {
     double v;
     std::memcpy(&v, c.weights + a.table_offset + size_t(i) * sizeof(double), sizeof(double));
     CALL_CHECK(std::isfinite(v), "layer_norm: table entry not finite");
     if (i == 2 * p.n) p.eps_q = v;
-    else if (t) t[i] = v;
   }
   CALL_CHECK(p.eps_q >= 0, "layer_norm: negative epsilon");
   p.a = t;
-  p.b = t ? t + p.n : nullptr;
+  p.b = t + p.n;
   p.in_zero_point = st->in.zero_point;
   p.act_min = a.act_min;
   p.act_max = a.act_max;
@@ -662,11 +713,9 @@ CallStatus setup_channel_table(const Ctx& c, const Instruction& inst, Arena& ar,
              "channel_table: channels or inner out of range");
   CALL_CHECK(weights_range_ok(c, a.table_offset, uint64_t(a.channels) * 256, 1),
              "channel_table: tables outside the weights section");
-  int8_t* tables = ar.alloc<int8_t>(size_t(a.channels) * 256);
-  if (tables) std::memcpy(tables, c.weights + a.table_offset, size_t(a.channels) * 256);
   st->channels = a.channels;
   st->inner = a.inner;
-  st->tables = tables;
+  st->tables = reinterpret_cast<const int8_t*>(c.weights + a.table_offset);
   *plan = st;
   return CallStatus();
 }
@@ -683,10 +732,7 @@ CallStatus setup_masked_fill(const Ctx& c, const Instruction& inst, Arena& ar, c
   CALL_CHECK(a.fill >= -128 && a.fill <= 127, "masked_fill: fill out of the int8 range");
   const uint64_t n = uint64_t(count_of(st->out));
   CALL_CHECK(weights_range_ok(c, a.mask_offset, n, 1), "masked_fill: mask outside the weights section");
-  // The mask is copied into the prepared state: run() reads no weights.
-  uint8_t* m = ar.alloc<uint8_t>(size_t(n));
-  if (m) std::memcpy(m, c.weights + a.mask_offset, size_t(n));
-  st->mask = m;
+  st->mask = c.weights + a.mask_offset;  // in place
   st->fill = int8_t(a.fill);
   *plan = st;
   return CallStatus();
@@ -1098,8 +1144,47 @@ CallStatus setup_prefetch(const Ctx& c, const Instruction& inst, Arena& ar, cons
   return CallStatus();
 }
 
+// The parts of a conv2d_add call as instructions of their own (the args are the two structs, in order).
+Instruction conv_part(const Instruction& inst) {
+  Instruction sub = inst;
+  sub.opcode = Opcode::kConv2D;
+  sub.arg_words = uint16_t(sizeof(npu::ConvArgs) / 4);
+  return sub;
+}
+Instruction add_part(const Instruction& inst) {
+  Instruction sub = inst;
+  sub.opcode = Opcode::kElementwise;
+  sub.arg_words = uint16_t(sizeof(npu::ElementwiseArgs) / 4);
+  sub.args = inst.args + sizeof(npu::ConvArgs);
+  return sub;
+}
+
+CallStatus setup_conv_add(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  const npu::ConvAddArgs a = inst.as<npu::ConvAddArgs>();
+  ConvAddState local;
+  ConvAddState* st = ar.state(&local);
+  const TensorDesc conv_out = c.mc.tensor(a.conv.output), out = c.mc.tensor(a.add.output);
+  const bool a_is_conv = a.add.a == a.conv.output, b_is_conv = a.add.b == a.conv.output;
+  CALL_CHECK(a_is_conv != b_is_conv, "conv2d_add: exactly one add operand must be the conv's output");
+  const TensorDesc other = c.mc.tensor(a_is_conv ? a.add.b : a.add.a);
+  CALL_CHECK(conv_out.region == out.region && conv_out.index == out.index && conv_out.offset == out.offset &&
+                 same_dims(conv_out, out),
+             "conv2d_add: the conv's output must be the add output's storage");
+  CALL_CHECK(same_dims(other, out), "conv2d_add: the other add operand must have the output's dims");
+  CALL_CHECK(!overlaps(other, out), "conv2d_add: the other add operand overlaps the output");
+  CALL_CHECK(a.add.op == int32_t(npu::ElementwiseOp::kAdd) || a.add.op == int32_t(npu::ElementwiseOp::kSub),
+             "conv2d_add: the elementwise op must be add or sub");
+  CallStatus s = setup_conv(c, conv_part(inst), ar, &st->conv);
+  if (!s.ok()) return s;
+  s = setup_elementwise(c, add_part(inst), ar, &st->add);
+  if (!s.ok()) return s;
+  *plan = st;
+  return CallStatus();
+}
+
 CallStatus setup(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
   switch (inst.opcode) {
+    case Opcode::kConvAdd: return setup_conv_add(c, inst, ar, plan);
     case Opcode::kConv2D:
     case Opcode::kDepthwiseConv2D: return setup_conv(c, inst, ar, plan);
     case Opcode::kFullyConnected: return setup_fc(c, inst, ar, plan);
@@ -1146,7 +1231,8 @@ CallStatus walk(const npu::MicrocodeView& mc, const uint8_t* weights, Limits lim
       return s;
     }
     if (!ar.measuring) {
-      if (ar.used > ar.cap) return bad(Error::OutOfMemory, "prepared state larger than measured");
+      if (ar.used > ar.cap || ar.host_used > ar.host_cap)
+        return bad(Error::OutOfMemory, "prepared state larger than measured");
       plans[i] = plan;
     }
     ++i;
@@ -1181,18 +1267,32 @@ uint8_t* resolve(const TensorDesc& d, const Bufs& r) {
 
 CallStatus run_one(const Instruction& inst, const void* plan, const Bufs& r, uint8_t* ws, const PrefetchHooks* hooks) {
   switch (inst.opcode) {
+    case Opcode::kConvAdd: {
+      const auto* st = static_cast<const ConvAddState*>(plan);
+      const CallStatus s = run_one(conv_part(inst), st->conv, r, ws, hooks);
+      if (!s.ok()) return s;
+      return run_one(add_part(inst), st->add, r, ws, hooks);
+    }
     case Opcode::kConv2D:
     case Opcode::kDepthwiseConv2D: {
       const auto* st = static_cast<const ConvState*>(plan);
       SIM_PTR(in, st->in);
       SIM_PTR(out, st->out);
-      conv2d_int8_nhwc(st->p, reinterpret_cast<const int8_t*>(in), reinterpret_cast<int8_t*>(out), ws);
+      if (st->in_place)
+        conv2d_int8_nhwc_in_place(st->p, st->weights, st->ic_stride, st->p.bias, st->p.multipliers,
+                                  reinterpret_cast<const int8_t*>(in), reinterpret_cast<int8_t*>(out));
+      else
+        conv2d_int8_nhwc(st->p, reinterpret_cast<const int8_t*>(in), reinterpret_cast<int8_t*>(out), ws);
       break;
     }
     case Opcode::kFullyConnected: {
       const auto* st = static_cast<const FcState*>(plan);
       SIM_PTR(in, st->in);
       SIM_PTR(out, st->out);
+      if (st->in_place) {
+        fully_connected_int8_in_place(st->ip, reinterpret_cast<const int8_t*>(in), reinterpret_cast<int8_t*>(out));
+        break;
+      }
       QGemmInt8Params p = st->p;
       p.scratch = reinterpret_cast<int16_t*>(ws);
       qgemm_int8(p, reinterpret_cast<const int8_t*>(in), size_t(p.depth), reinterpret_cast<int8_t*>(out), size_t(p.cols));
@@ -1378,69 +1478,109 @@ CallStatus run_one(const Instruction& inst, const void* plan, const Bufs& r, uin
 
 }  // namespace
 
+CallStatus Executor::measure(const npu::MicrocodeView& mc, const uint8_t* weights, Limits limits, bool host,
+                             MemoryNeeds* needs) {
+  Arena ar;
+  ar.measuring = true;
+  ar.host = host;
+  CallStatus s = walk(mc, weights, limits, ar, nullptr);
+  if (!s.ok()) return s;
+  MemoryNeeds n;
+  n.state = ((size_t(mc.num_instructions()) * sizeof(void*) + 63) & ~size_t(63)) + npu::align16(ar.used);
+  n.workspace = ar.workspace;
+  if (host) {
+    n.host = npu::align16(ar.host_used);
+    // The repacked kernels run on the host workspace, which serves the in-place ones too.
+    n.host_workspace = ar.host_workspace > ar.workspace ? ar.host_workspace : ar.workspace;
+  }
+  *needs = n;
+  return CallStatus();
+}
+
 CallStatus Executor::required_memory(const npu::MicrocodeView& mc, const uint8_t* weights, size_t* bytes,
                                      Limits limits) {
-  size_t ws = 0;
-  CallStatus s = required_memory(mc, weights, bytes, &ws, limits);
-  if (s.ok()) *bytes += npu::align16(ws);
+  MemoryNeeds n;
+  CallStatus s = measure(mc, weights, limits, false, &n);
+  if (s.ok()) *bytes = n.state + npu::align16(n.workspace);
   return s;
 }
 
 CallStatus Executor::required_memory(const npu::MicrocodeView& mc, const uint8_t* weights, size_t* bytes,
                                      size_t* workspace_bytes, Limits limits) {
-  Arena ar;
-  ar.measuring = true;
-  CallStatus s = walk(mc, weights, limits, ar, nullptr);
+  MemoryNeeds n;
+  CallStatus s = measure(mc, weights, limits, false, &n);
   if (!s.ok()) return s;
-  const size_t plans = (size_t(mc.num_instructions()) * sizeof(void*) + 63) & ~size_t(63);
-  *bytes = plans + npu::align16(ar.used);
-  *workspace_bytes = ar.workspace;
+  *bytes = n.state;
+  *workspace_bytes = n.workspace;
   return CallStatus();
 }
 
-CallStatus Executor::prepare(const npu::MicrocodeView& mc, const uint8_t* weights, void* memory, size_t bytes,
-                             Limits limits) {
-  return prepare_impl(mc, weights, memory, bytes, nullptr, 0, limits);
+CallStatus Executor::host_memory_needed(const npu::MicrocodeView& mc, const uint8_t* weights, size_t* bytes,
+                                        Limits limits) {
+  MemoryNeeds n;
+  CallStatus s = measure(mc, weights, limits, true, &n);
+  if (s.ok()) *bytes = n.host + npu::align16(n.host_workspace);
+  return s;
 }
 
 CallStatus Executor::prepare(const npu::MicrocodeView& mc, const uint8_t* weights, void* memory, size_t bytes,
-                             uint8_t* workspace, size_t workspace_bytes, Limits limits) {
+                             Limits limits, HostMemory host) {
+  return prepare_impl(mc, weights, memory, bytes, nullptr, 0, limits, host);
+}
+
+CallStatus Executor::prepare(const npu::MicrocodeView& mc, const uint8_t* weights, void* memory, size_t bytes,
+                             uint8_t* workspace, size_t workspace_bytes, Limits limits, HostMemory host) {
   if (workspace == nullptr) return bad(Error::InvalidArgument, "workspace is null");
-  return prepare_impl(mc, weights, memory, bytes, workspace, workspace_bytes, limits);
+  return prepare_impl(mc, weights, memory, bytes, workspace, workspace_bytes, limits, host);
 }
 
 CallStatus Executor::prepare_impl(const npu::MicrocodeView& mc, const uint8_t* weights, void* memory, size_t bytes,
-                                  uint8_t* workspace, size_t workspace_bytes, Limits limits) {
+                                  uint8_t* workspace, size_t workspace_bytes, Limits limits, HostMemory host) {
   plans_ = nullptr;
   if (memory == nullptr) return bad(Error::InvalidArgument, "prepare memory is null");
   if (reinterpret_cast<uintptr_t>(memory) % npu::kAlignment != 0)
     return bad(Error::InvalidArgument, "prepare memory is not 16-byte aligned");
   if (workspace != nullptr && reinterpret_cast<uintptr_t>(workspace) % npu::kAlignment != 0)
     return bad(Error::InvalidArgument, "workspace is not 16-byte aligned");
-  Arena measure;
-  CallStatus s = walk(mc, weights, limits, measure, nullptr);
+  if (host.data != nullptr && reinterpret_cast<uintptr_t>(host.data) % npu::kAlignment != 0)
+    return bad(Error::InvalidArgument, "host memory is not 16-byte aligned");
+  const bool host_mode = host.data != nullptr;
+  MemoryNeeds need;
+  CallStatus s = measure(mc, weights, limits, host_mode, &need);
   if (!s.ok()) return s;
-  // Layout: plan pointers, workspace (at a 64-byte offset) unless the caller supplies it, prepared
-  // states.
+  // Device layout (the same in both modes): plan pointers, workspace (at a 64-byte offset) unless
+  // the caller supplies it, prepared states. Host layout: host workspace unless the caller supplies
+  // it, repacked weights.
   uint8_t* base = static_cast<uint8_t*>(memory);
   const size_t ws_off = (size_t(mc.num_instructions()) * sizeof(void*) + 63) & ~size_t(63);
-  const size_t own_ws = workspace != nullptr ? 0 : npu::align16(measure.workspace);
-  if (workspace != nullptr && workspace_bytes < measure.workspace)
+  const size_t own_ws = workspace != nullptr ? 0 : npu::align16(need.workspace);
+  const size_t ws_need = host_mode ? need.host_workspace : need.workspace;
+  if (workspace != nullptr && workspace_bytes < ws_need)
     return bad(Error::OutOfMemory, "workspace smaller than required_memory()");
-  if (bytes < ws_off || bytes - ws_off < own_ws + npu::align16(measure.used))
-    return bad(Error::OutOfMemory, "prepare memory smaller than required_memory()");
+  if (bytes < need.state + own_ws) return bad(Error::OutOfMemory, "prepare memory smaller than required_memory()");
+  const size_t own_host_ws = host_mode && workspace == nullptr ? npu::align16(need.host_workspace) : 0;
+  if (host_mode && host.bytes < own_host_ws + need.host)
+    return bad(Error::OutOfMemory, "host memory smaller than host_memory_needed()");
   Arena fill;
   fill.measuring = false;
-  fill.ws = workspace != nullptr ? workspace : base + ws_off;
+  fill.host = host_mode;
+  uint8_t* dev_ws = workspace != nullptr ? workspace : base + ws_off;
+  uint8_t* host_ws = workspace != nullptr ? workspace : host.data;
+  fill.ws = host_mode ? host_ws : dev_ws;
   fill.base = base + ws_off + own_ws;
   fill.cap = bytes - (ws_off + own_ws);
+  if (host_mode) {
+    fill.host_base = host.data + own_host_ws;
+    fill.host_cap = host.bytes - own_host_ws;
+  }
   const void** plans = reinterpret_cast<const void**>(base);
   s = walk(mc, weights, limits, fill, plans);
   if (!s.ok()) return s;
   mc_ = mc;
   weights_ = weights;
-  workspace_ = workspace != nullptr ? nullptr : fill.ws;
-  workspace_bytes_ = measure.workspace;
+  workspace_ = workspace != nullptr ? nullptr : (host_mode ? host_ws : dev_ws);
+  workspace_bytes_ = ws_need;
+  host_bytes_ = host_mode ? own_host_ws + need.host : 0;
   plans_ = plans;
   return CallStatus();
 }

@@ -35,13 +35,13 @@ struct Work {
   uint64_t extra_bytes = 0;    // bias and multipliers, read with the weights
 };
 
-Work work_of(const SimConfig& cfg, const npu::MicrocodeView& mc, const Instruction& inst) {
+Work work_of(const SimConfig& cfg, const TensorSource& tensors, const Instruction& inst) {
   const uint64_t P = uint64_t(cfg.num_pipes > 0 ? cfg.num_pipes : 1);
   const uint64_t M = uint64_t(cfg.num_macs > 0 ? cfg.num_macs : 1);
   // Clamped before the conversion (a double at or above 2^64, or NaN, has no uint64_t value).
   const double vpc = cfg.vector_elements_per_cycle;
   const uint64_t V = uint64_t(vpc >= 1 ? (vpc < 65536 ? vpc : 65536) : 1);
-  auto t = [&](uint32_t i) { return i < mc.num_tensors() ? mc.tensor(i) : TensorDesc{}; };
+  auto t = [&](uint32_t i) { return tensors.get(i); };
   Work w;
   switch (inst.opcode) {
     case Opcode::kConv2D:
@@ -256,38 +256,31 @@ Work work_of(const SimConfig& cfg, const npu::MicrocodeView& mc, const Instructi
       w.extra_bytes = g * h * 24 + 2 * 513 * 2;
       break;
     }
+    case Opcode::kConvAdd: {
+      // Derived from the two kernels' formulas: the conv's MAC work, jobs and weights, plus the
+      // Add on the vector path (one element per lane per cycle, not overlapped); the conv's result
+      // is combined as each job retires its rows, so it is never written out and read back: the
+      // traffic is the conv's input, the other operand and the output.
+      Instruction conv = inst, add = inst;
+      conv.opcode = Opcode::kConv2D;
+      conv.arg_words = uint16_t(sizeof(npu::ConvArgs) / 4);
+      add.opcode = Opcode::kElementwise;
+      add.arg_words = uint16_t(sizeof(npu::ElementwiseArgs) / 4);
+      add.args = inst.args + sizeof(npu::ConvArgs);
+      w = work_of(cfg, tensors, conv);
+      const auto ea = add.as<npu::ElementwiseArgs>();
+      const auto ca = conv.as<npu::ConvArgs>();
+      const TensorDesc out = t(ea.output);
+      w.compute += ceil_div(count_of(out), V);
+      w.act_bytes = uint64_t(t(ca.input).size) + t(ea.a == ca.output ? ea.b : ea.a).size + out.size;
+      break;
+    }
     case Opcode::kPrefetch:
     case Opcode::kWaitPrefetch:
       break;
   }
   return w;
 }
-
-constexpr int kMaxRanges = 64;
-constexpr uint32_t kChannels = 16;
-
-// The prefetched weight ranges and when each is in SRAM.
-struct PrefetchState {
-  uint32_t begin[kMaxRanges], end[kMaxRanges];
-  uint64_t ready[kMaxRanges];
-  int n = 0, next = 0;
-  uint64_t flash_free = 0;
-  uint64_t channel_done[kChannels] = {};
-
-  void add(uint32_t b, uint32_t e, uint64_t at) {
-    const int i = n < kMaxRanges ? n++ : next;
-    next = (i + 1) % kMaxRanges;
-    begin[i] = b;
-    end[i] = e;
-    ready[i] = at;
-  }
-  // When [b, e) is in SRAM, or -1 if it was not prefetched.
-  int64_t covered(uint32_t b, uint64_t e) const {
-    for (int i = 0; i < n; ++i)
-      if (begin[i] <= b && e <= end[i]) return int64_t(ready[i]);
-    return -1;
-  }
-};
 
 uint64_t cycles_for(double bytes, double bytes_per_cycle) {
   if (!(bytes > 0)) return 0;
@@ -300,12 +293,12 @@ uint64_t cycles_for(double bytes, double bytes_per_cycle) {
 }
 
 // Times one kernel starting at `now` (prefetch state may be null: no prefetch).
-KernelTiming time_kernel(const SimConfig& cfg, const npu::MicrocodeView& mc, const Instruction& inst, uint64_t now,
+KernelTiming time_kernel(const SimConfig& cfg, const TensorSource& tensors, const Instruction& inst, uint64_t now,
                          PrefetchState* pf, bool force_sram) {
   KernelTiming k;
   k.opcode = inst.opcode;
   k.start_cycle = now;
-  const Work w = work_of(cfg, mc, inst);
+  const Work w = work_of(cfg, tensors, inst);
   k.macs = w.macs;
   k.jobs = w.jobs;
   k.compute_cycles = w.compute;
@@ -339,6 +332,11 @@ KernelTiming time_kernel(const SimConfig& cfg, const npu::MicrocodeView& mc, con
   const uint64_t busy = k.compute_cycles > mem ? k.compute_cycles : mem;
   k.cycles = k.stall_cycles + k.overhead_cycles + fetch + busy;
   if (pf && fetch) pf->flash_free = now + k.stall_cycles + fetch;
+  if (fetch) {  // for traces: the synchronous copy, after any stall
+    k.copy_start_cycle = now + k.stall_cycles;
+    k.copy_cycles = fetch;
+    k.copy_bytes = wbytes;
+  }
   const double peak = double(cfg.macs_per_cycle() > 0 ? cfg.macs_per_cycle() : 1);
   k.utilization = k.cycles ? double(k.macs) / (double(k.cycles) * peak) : 0;
   if (k.compute_cycles >= k.memory_cycles && k.compute_cycles >= k.overhead_cycles)
@@ -354,7 +352,12 @@ KernelTiming time_kernel(const SimConfig& cfg, const npu::MicrocodeView& mc, con
 
 KernelTiming estimate_kernel(const SimConfig& cfg, const npu::MicrocodeView& mc, const Instruction& inst,
                              bool weights_in_sram) {
-  return time_kernel(cfg, mc, inst, 0, nullptr, weights_in_sram);
+  return time_kernel(cfg, MicrocodeTensors(mc), inst, 0, nullptr, weights_in_sram);
+}
+
+KernelTiming estimate_kernel(const SimConfig& cfg, const TensorSource& tensors, const Instruction& inst,
+                             bool weights_in_sram) {
+  return time_kernel(cfg, tensors, inst, 0, nullptr, weights_in_sram);
 }
 
 namespace {
@@ -375,58 +378,89 @@ TimingSummary estimate_timing(const SimConfig& cfg, const npu::MicrocodeView& mc
 }
 
 TimingSummary estimate_timing_each(const SimConfig& cfg, const npu::MicrocodeView& mc, TimingSink sink, void* context) {
-  TimingSummary s;
-  PrefetchState pf;
-  uint64_t now = 0;
-  const double copy_bpc =
-      cfg.weights_memory == WeightsMemory::kFlash ? cfg.flash_bytes_per_cycle() : cfg.sram_bytes_per_cycle;
+  const MicrocodeTensors tensors(mc);
+  Timeline tl(cfg);
   npu::InstructionCursor cur(mc);
   Instruction inst;
-  uint32_t i = 0;
   while (cur.next(&inst)) {
-    KernelTiming k;
-    if (inst.opcode == Opcode::kPrefetch) {
-      const auto a = inst.as<npu::PrefetchArgs>();
-      k.opcode = inst.opcode;
-      k.start_cycle = now;
-      k.overhead_cycles = cfg.prefetch_issue_cycles;
-      k.cycles = k.overhead_cycles;
-      k.bound = Bound::kOverhead;
-      const uint64_t start = (pf.flash_free > now ? pf.flash_free : now) + cfg.prefetch_issue_cycles;
-      const uint64_t done = start + cfg.copy_setup_cycles + cycles_for(double(a.size), copy_bpc);
-      pf.flash_free = done;
-      const uint32_t ch = a.channel % kChannels;
-      if (done > pf.channel_done[ch]) pf.channel_done[ch] = done;
-      pf.add(a.weights_offset, uint32_t(uint64_t(a.weights_offset) + a.size), done);
-      if (cfg.weights_memory == WeightsMemory::kFlash) s.flash_bytes += a.size;
-    } else if (inst.opcode == Opcode::kWaitPrefetch) {
-      const uint32_t ch = inst.as<npu::WaitPrefetchArgs>().channel % kChannels;
-      k.opcode = inst.opcode;
-      k.start_cycle = now;
-      k.overhead_cycles = cfg.prefetch_issue_cycles;
-      k.stall_cycles = pf.channel_done[ch] > now + k.overhead_cycles ? pf.channel_done[ch] - now - k.overhead_cycles : 0;
-      k.cycles = k.overhead_cycles + k.stall_cycles;
-      k.bound = k.stall_cycles > k.overhead_cycles ? Bound::kMemory : Bound::kOverhead;
-    } else {
-      k = time_kernel(cfg, mc, inst, now, &pf, false);
-      s.flash_bytes += k.flash_bytes;
-      ++s.kernels;
-    }
-    k.instruction = i;
-    now += k.cycles;
-    s.macs += k.macs;
-    s.compute_cycles += k.compute_cycles;
-    s.memory_cycles += k.memory_cycles;
-    s.overhead_cycles += k.overhead_cycles;
-    s.stall_cycles += k.stall_cycles;
+    const KernelTiming k = tl.step(tensors, inst);
     if (sink) sink(context, k);
-    ++i;
   }
-  s.total_cycles = now;
-  s.latency_ms = cfg.clock_mhz > 0 ? double(now) / (cfg.clock_mhz * 1000.0) : 0;
-  const double peak = double(cfg.macs_per_cycle() > 0 ? cfg.macs_per_cycle() : 1);
-  s.utilization = now ? double(s.macs) / (double(now) * peak) : 0;
+  return tl.summary();
+}
+
+Timeline::Timeline(const SimConfig& cfg) : cfg_(cfg) {}
+
+KernelTiming Timeline::step(const TensorSource& tensors, const Instruction& inst) {
+  const SimConfig& cfg = cfg_;
+  PrefetchState& pf = pf_;
+  TimingSummary& s = s_;
+  const uint64_t now = s.total_cycles;
+  const double copy_bpc =
+      cfg.weights_memory == WeightsMemory::kFlash ? cfg.flash_bytes_per_cycle() : cfg.sram_bytes_per_cycle;
+  KernelTiming k;
+  if (inst.opcode == Opcode::kPrefetch) {
+    const auto a = inst.as<npu::PrefetchArgs>();
+    k.opcode = inst.opcode;
+    k.start_cycle = now;
+    k.overhead_cycles = cfg.prefetch_issue_cycles;
+    k.cycles = k.overhead_cycles;
+    k.bound = Bound::kOverhead;
+    const uint64_t start = (pf.flash_free > now ? pf.flash_free : now) + cfg.prefetch_issue_cycles;
+    const uint64_t done = start + cfg.copy_setup_cycles + cycles_for(double(a.size), copy_bpc);
+    pf.flash_free = done;
+    k.copy_start_cycle = start;  // for traces
+    k.copy_cycles = done - start;
+    k.copy_bytes = a.size;
+    const uint32_t ch = a.channel % PrefetchState::kChannels;
+    if (done > pf.channel_done[ch]) pf.channel_done[ch] = done;
+    pf.add(a.weights_offset, uint32_t(uint64_t(a.weights_offset) + a.size), done);
+    if (cfg.weights_memory == WeightsMemory::kFlash) s.flash_bytes += a.size;
+  } else if (inst.opcode == Opcode::kWaitPrefetch) {
+    const uint32_t ch = inst.as<npu::WaitPrefetchArgs>().channel % PrefetchState::kChannels;
+    k.opcode = inst.opcode;
+    k.start_cycle = now;
+    k.overhead_cycles = cfg.prefetch_issue_cycles;
+    k.stall_cycles = pf.channel_done[ch] > now + k.overhead_cycles ? pf.channel_done[ch] - now - k.overhead_cycles : 0;
+    k.cycles = k.overhead_cycles + k.stall_cycles;
+    k.bound = k.stall_cycles > k.overhead_cycles ? Bound::kMemory : Bound::kOverhead;
+  } else {
+    k = time_kernel(cfg, tensors, inst, now, &pf, false);
+    s.flash_bytes += k.flash_bytes;
+    ++s.kernels;
+  }
+  k.instruction = instructions_++;
+  s.total_cycles = now + k.cycles;
+  s.macs += k.macs;
+  s.compute_cycles += k.compute_cycles;
+  s.memory_cycles += k.memory_cycles;
+  s.overhead_cycles += k.overhead_cycles;
+  s.stall_cycles += k.stall_cycles;
+  return k;
+}
+
+TimingSummary Timeline::summary() const {
+  TimingSummary s = s_;
+  s.latency_ms = cfg_.clock_mhz > 0 ? double(s.total_cycles) / (cfg_.clock_mhz * 1000.0) : 0;
+  const double peak = double(cfg_.macs_per_cycle() > 0 ? cfg_.macs_per_cycle() : 1);
+  s.utilization = s.total_cycles ? double(s.macs) / (double(s.total_cycles) * peak) : 0;
   return s;
 }
+
+void PrefetchState::add(uint32_t b, uint32_t e, uint64_t at) {
+  const int i = n < kMaxRanges ? n++ : next;
+  next = (i + 1) % kMaxRanges;
+  begin[i] = b;
+  end[i] = e;
+  ready[i] = at;
+}
+
+int64_t PrefetchState::covered(uint32_t b, uint64_t e) const {
+  for (int i = 0; i < n; ++i)
+    if (begin[i] <= b && e <= end[i]) return int64_t(ready[i]);
+  return -1;
+}
+
+npu::TensorDesc MicrocodeTensors::get(uint32_t i) const { return i < mc_.num_tensors() ? mc_.tensor(i) : npu::TensorDesc{}; }
 
 }  // namespace neutron::sim

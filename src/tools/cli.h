@@ -32,6 +32,8 @@ struct RunArgs {
   std::string target;               // "" or "cpu" (programs: NPU partitions on the CPU kernels)
   std::string labels;               // top-1 accuracy of output 0 over the samples
   bool profile = false;
+  std::string perf_csv;  // programs: the per-layer table as CSV
+  std::string trace;     // programs: Chrome trace-event JSON of one inference
   long repeat = 1, warmup = 0, threads = 1;
 };
 
@@ -61,6 +63,8 @@ struct CompileArgs {
   std::string save_quantized;  // with -i: also write the quantized QDQ ONNX model
   bool fetch_constants_to_sram = false;
   bool profile = false;
+  std::string perf_csv;  // the per-layer table as CSV
+  bool allow_oversize = false;  // a model above the target's SRAM is a warning, not an error
 };
 
 struct SupportedOpsArgs {

@@ -24,7 +24,10 @@
 #include "sim/timing.h"
 #include "tools/cli.h"
 #include "tools/cli_util.h"
+#include "tools/perf_report.h"
+#include "tools/memory_verdict.h"
 #include "tools/reports.h"
+#include "tools/sample_model.h"
 
 namespace neutron::cli {
 
@@ -203,6 +206,7 @@ void add_delegation_json(Json* doc, const Graph& g, const Partitioning& p, const
 
 struct NpuPartitionResult {
   std::vector<uint8_t> payload;
+  std::string plan;  // the compiler's plan (compiler/estimate.h describe_plan)
   sim::TimingSummary timing;
   std::vector<sim::KernelTiming> kernels;
 };
@@ -273,6 +277,14 @@ Json compile_document(const std::string& model, const std::string& target, const
   return doc;
 }
 
+// The program's whole-model latency and per-layer attribution (tools/perf_report.h), from the
+// bytes just written: what `run` will report for the same file.
+StatusOr<ProgramPerf> program_perf(const std::vector<uint8_t>& bytes) {
+  const fb::Program* p = fb::GetProgram(bytes.data());
+  ASSIGN_OR_RETURN(ProgramTiming timing, program_timing(*p, nullptr));
+  return profile_program(*p, timing);
+}
+
 void print_npu_summary(const std::vector<NpuPartitionResult>& npu, const NeutronTarget& t, bool per_kernel) {
   double ms = 0;
   uint64_t macs = 0, cycles = 0;
@@ -287,14 +299,19 @@ void print_npu_summary(const std::vector<NpuPartitionResult>& npu, const Neutron
     std::printf(", MAC utilization %.1f%%", 100.0 * double(macs) / (double(cycles) * double(t.num_pipes * t.num_macs)));
   std::printf("\n");
   for (size_t k = 0; k < npu.size(); ++k) {
-    std::printf("  partition %zu: payload %zu bytes, %.3f ms, utilization %.1f%%\n", k, npu[k].payload.size(),
-                npu[k].timing.latency_ms, 100.0 * npu[k].timing.utilization);
+    std::printf("  partition %zu: payload %zu bytes, %.3f ms, utilization %.1f%%, %zu kernels\n", k,
+                npu[k].payload.size(), npu[k].timing.latency_ms, 100.0 * npu[k].timing.utilization,
+                npu[k].kernels.size());
     if (!per_kernel) continue;
-    std::printf("    %-4s %-16s %10s %10s %7s  %s\n", "#", "kernel", "cycles", "MACs", "util", "bound");
-    for (const auto& kt : npu[k].kernels)
-      std::printf("    %-4u %-16s %10llu %10llu %6.1f%%  %s\n", kt.instruction, npu::opcode_name(kt.opcode),
-                  (unsigned long long)kt.cycles, (unsigned long long)kt.macs, 100.0 * kt.utilization,
-                  sim::bound_name(kt.bound));
+    // The plan's choices (weight streaming); its per-layer estimate is in the listing, the
+    // per-layer times in the table below (--profile).
+    for (size_t at = 0; at < npu[k].plan.size();) {
+      size_t end = npu[k].plan.find('\n', at);
+      if (end == std::string::npos) end = npu[k].plan.size();
+      const std::string line = npu[k].plan.substr(at, end - at);
+      if (line.rfind("  weights: ", 0) == 0) std::printf("    plan: %s\n", line.c_str() + 2);
+      at = end + 1;
+    }
   }
 }
 
@@ -308,8 +325,9 @@ int cmd_compile(const CompileArgs& a) {
   copts.fetch_constants_to_sram = a.fetch_constants_to_sram;
   if (int rc = check_outputs("compile", {{"the input model", model}, {"-i", calib_path}, {"--target", target_name}},
                              {{"-o", out_path}, {"--json", json_path}, {"--listing", listing_path},
-                              {"--save-quantized", a.save_quantized}}))
+                              {"--save-quantized", a.save_quantized}, {"--perf-csv", a.perf_csv}}))
     return rc;
+  if (Status s = check_report_path("--perf-csv", a.perf_csv); !s.ok()) return fail(s);
   QuantizeOptions qo;
   if (int rc = quantize_options(a.quant, "compile", &qo)) return rc;
   if (!a.save_quantized.empty() && calib_path.empty())
@@ -371,9 +389,16 @@ int cmd_compile(const CompileArgs& a) {
     if (!no_delegate.empty()) note("--target cpu delegates nothing; --no-delegate is not used");
     auto pf = compiler::build_program_file(graph, nullptr, target.value(), popts);
     if (!pf.ok()) return fail(pf.status().with_context(model));
+    auto perf = program_perf(pf->bytes);
+    if (!perf.ok()) return fail(perf.status().with_context(out_path));
+    DriverSession driver;
+    if (Status ds = driver.init(); !ds.ok()) return fail(ds);
+    auto mem = memory_verdict(pf->bytes, nullptr);
+    if (!mem.ok()) return fail(mem.status().with_context(model));
     // All outputs are committed together once everything succeeded.
     OutputFiles outputs;
     outputs.add(out_path, std::string(pf->bytes.begin(), pf->bytes.end()));
+    if (!a.perf_csv.empty()) outputs.add(a.perf_csv, perf_csv(perf.value()));
     if (!a.save_quantized.empty()) outputs.add(a.save_quantized, quantized_onnx);
     if (!json_path.empty()) {
       // Same keys as a delegating compile; nothing is partitioned.
@@ -384,6 +409,8 @@ int cmd_compile(const CompileArgs& a) {
       doc["nodes"] = Json::array();
       doc["program"] = program_json(pf.value(), out_path);
       doc["npu"] = npu_json({});
+      doc["performance"] = perf_json(perf.value());
+      doc["memory"] = memory_json(mem.value(), "cpu");
       outputs.add(json_path, json_text(doc));
     }
     if (!listing_path.empty()) {
@@ -391,12 +418,18 @@ int cmd_compile(const CompileArgs& a) {
       for (size_t k = 0; k < pf->instructions.size(); ++k)
         if (!pf->instructions[k].payload.empty())
           text += str_cat("\n# instruction ", k, " ", pf->instructions[k].kind, " payload\n",
-                          compiler::disassemble_payload(pf->instructions[k].payload));
+                          compiler::disassemble_payload(pf->instructions[k].payload), "# kernel calls and their nodes\n",
+                          call_attribution_text(*fb::GetProgram(pf->bytes.data()), uint32_t(k), ""));
       outputs.add(listing_path, std::move(text));
     }
     st = outputs.commit();
     if (!st.ok()) return fail(st);
-    if (!quiet()) print_program_summary(pf.value(), out_path);
+    if (!quiet()) {
+      print_program_summary(pf.value(), out_path);
+      print_memory_verdict(mem.value(), "cpu");
+      std::printf("\n%s", perf_summary_text(perf.value()).c_str());
+      if (profile) std::printf("\n%s", perf_table_text(perf.value()).c_str());
+    }
     return kExitOk;
   }
 
@@ -421,11 +454,25 @@ int cmd_compile(const CompileArgs& a) {
     if (in.kind != "delegate") continue;
     auto pr = time_payload(in.payload, sim_cfg.value());
     if (!pr.ok()) return fail(pr.status().with_context(str_cat(model, ": partition ", in.partition)));
+    pr->plan = in.plan;
     npu.push_back(std::move(pr).value());
+  }
+  auto perf = program_perf(pf->bytes);
+  if (!perf.ok()) return fail(perf.status().with_context(out_path));
+  // The memory verdict against the target's SRAM: too big is an error unless --allow-oversize.
+  DriverSession driver;
+  if (Status ds = driver.init(); !ds.ok()) return fail(ds);
+  auto mem = memory_verdict(pf->bytes, &target.value());
+  if (!mem.ok()) return fail(mem.status().with_context(model));
+  if (!mem->fits) {
+    const std::string why = oversize_message(mem.value(), model, target->name, !a.allow_oversize);
+    if (!a.allow_oversize) return fail(error(Error::InvalidArgument, why));
+    std::fprintf(stderr, "neutron: warning: %s\n", why.c_str());  // even with -q: the program may not run
   }
   // All outputs are committed together once everything succeeded: a failed run leaves no new program.
   OutputFiles outputs;
   outputs.add(out_path, std::string(pf->bytes.begin(), pf->bytes.end()));
+  if (!a.perf_csv.empty()) outputs.add(a.perf_csv, perf_csv(perf.value()));
   if (!a.save_quantized.empty()) outputs.add(a.save_quantized, quantized_onnx);
   if (!listing_path.empty()) {
     std::string text = "# neutron program listing: the partitioned graph and each payload\n";
@@ -436,7 +483,9 @@ int cmd_compile(const CompileArgs& a) {
       if (!pf->instructions[k].payload.empty())
         text += str_cat("\n# instruction ", k, " ", pf->instructions[k].kind, " payload (",
                         pf->instructions[k].payload.size(), " bytes)\n",
-                        compiler::disassemble_payload(pf->instructions[k].payload));
+                        compiler::disassemble_payload(pf->instructions[k].payload), pf->instructions[k].plan,
+                        "# kernel calls and their nodes\n",
+                        call_attribution_text(*fb::GetProgram(pf->bytes.data()), uint32_t(k), ""));
     outputs.add(listing_path, std::move(text));
   }
   if (!json_path.empty()) {
@@ -444,6 +493,8 @@ int cmd_compile(const CompileArgs& a) {
     add_delegation_json(&doc, graph, part.value(), order.value());
     doc["program"] = program_json(pf.value(), out_path);
     doc["npu"] = npu_json(npu);
+    doc["performance"] = perf_json(perf.value());
+    doc["memory"] = memory_json(mem.value(), target->name);
     outputs.add(json_path, json_text(doc));
   }
   st = outputs.commit();
@@ -452,6 +503,9 @@ int cmd_compile(const CompileArgs& a) {
   print_report(graph, part.value(), order.value(), target.value());
   print_npu_summary(npu, target.value(), profile);
   print_program_summary(pf.value(), out_path);
+  print_memory_verdict(mem.value(), target->name);
+  std::printf("\n%s", perf_summary_text(perf.value()).c_str());
+  if (profile) std::printf("\n%s", perf_table_text(perf.value()).c_str());
   return kExitOk;
 }
 

@@ -17,6 +17,7 @@
 #include "passes/pipeline.h"
 #include "tools/cli.h"
 #include "tools/cli_util.h"
+#include "tools/perf_report.h"
 #include "tools/reports.h"
 #include "tools/sample_model.h"
 #include "quantize/accuracy_metrics.h"
@@ -46,12 +47,19 @@ int cmd_run(const RunArgs& a) {
                        "target is chosen at compile time");
 
   // Never overwrite a file the user gave us; the files in -o DIR are checked once the output count is known.
-  if (int rc = check_outputs("run", run_inputs(model, inputs), run_outputs("", 0, json_path))) return rc;
+  std::vector<NamedPath> early = run_outputs("", 0, json_path);
+  early.push_back({"--perf-csv", a.perf_csv});
+  early.push_back({"--trace", a.trace});
+  if (int rc = check_outputs("run", run_inputs(model, inputs), early)) return rc;
+  for (const auto& [option, p] : {std::pair<const char*, std::string>{"--perf-csv", a.perf_csv}, {"--trace", a.trace}})
+    if (Status s = check_report_path(option, p); !s.ok()) return fail(s);
   if (looks_like_program(model) && (repeat != 1 || warmup != 0))
     return usage_error("run: --repeat and --warmup time ONNX models on the host kernels, not programs");
   if (looks_like_program(model)) return run_program(a);
   if (!target.empty()) return usage_error("run: --target cpu applies to compiled programs; ONNX models always run on the CPU");
   if (profile) return usage_error("run: --profile applies to compiled programs (neutron compile ... -o PROGRAM.nprg)");
+  if (!a.perf_csv.empty() || !a.trace.empty())
+    return usage_error("run: --perf-csv and --trace apply to compiled programs (neutron compile ... -o PROGRAM.nprg)");
   auto t0 = std::chrono::steady_clock::now();
   auto g = import_onnx_file(model);
   if (!g.ok()) return fail(g.status());

@@ -14,6 +14,7 @@
 #include "runtime/program_runner.h"
 #include "tools/cli.h"
 #include "tools/cli_util.h"
+#include "tools/perf_report.h"
 #include "tools/reports.h"
 
 namespace neutron::cli {
@@ -108,6 +109,7 @@ Json instruction_json(const fb::Program* p, uint32_t index) {
   }
   j["inputs"] = inputs;
   j["outputs"] = outputs;
+  j["calls"] = call_attribution_json(*p, index);
   return j;
 }
 
@@ -252,6 +254,10 @@ int cmd_inspect(const InspectArgs& a) {
                   s["kernels_bytes"].get<unsigned long long>());
     }
     std::printf("      source nodes: %s\n", in["origin"].get<std::string>().c_str());
+    if (!in["calls"].empty()) {
+      std::printf("      kernel calls (node, op, SRAM in use):\n");
+      std::fputs(call_attribution_text(*p, in["index"].get<uint32_t>(), "      ").c_str(), stdout);
+    }
   }
   const Json& sec = doc["sections"];
   std::printf("\nsections: %zu payload(s), %llu B; %zu constant buffer(s), %llu B\n", sec["payload_bytes"].size(),

@@ -24,6 +24,7 @@
 #include "target/target.h"
 #include "tools/cli.h"
 #include "tools/cli_util.h"
+#include "tools/perf_report.h"
 #include "tools/reports.h"
 #include "tools/sample_model.h"
 #include "quantize/accuracy_metrics.h"
@@ -105,15 +106,14 @@ int run_program(const RunArgs& a) {
     if (!ps.ok()) return fail(error(ps.error, path, ": ", describe_program_status(file.value()->data(), ps)));
   }
 
-  // The simulated driver times kernels with the program's target (defaults if it is unknown).
+  // The simulated driver times kernels with the timing parameters the program carries (older
+  // files: its target by name; defaults if that is unknown), as compile did.
   const std::string target_name = prog->target() ? prog->target()->str() : "";
-  if (!target_name.empty() && target_name != "cpu") {
-    auto t = load_target(target_name);
-    auto cfg = t.ok() ? sim::sim_config_from_target(t.value()) : StatusOr<sim::SimConfig>(t.status());
-    if (cfg.ok()) driver::set_sim_config(cfg.value());
-    else note(str_cat("target '", target_name, "' not found (", cfg.status().message(),
-                      "); NPU timing uses the default parameters"));
-  }
+  std::string timing_note;
+  auto timing = program_timing(*prog, &timing_note);
+  if (!timing.ok()) return fail(timing.status().with_context(path));
+  if (!timing_note.empty()) note(timing_note);
+  if (!target_name.empty() && target_name != "cpu") driver::set_sim_config(timing->npu);
 
   // One runner and arena per worker thread (runners are not thread-safe).
   std::vector<std::unique_ptr<ProgramModel>> models;
@@ -121,8 +121,10 @@ int run_program(const RunArgs& a) {
   if (!m0.ok()) return fail(m0.status());
   models.push_back(std::move(m0).value());
   const runtime::ProgramRunner& runner = models[0]->runner();
-  if (int rc = check_outputs("run", run_inputs(path, inputs), run_outputs(outdir, runner.num_outputs(), json_path)))
-    return rc;
+  std::vector<NamedPath> outputs = run_outputs(outdir, runner.num_outputs(), json_path);
+  outputs.push_back({"--perf-csv", a.perf_csv});
+  outputs.push_back({"--trace", a.trace});
+  if (int rc = check_outputs("run", run_inputs(path, inputs), outputs)) return rc;
   auto in = read_sample_inputs(path, models[0]->inputs(), inputs);
   if (!in.ok()) return fail(in.status());
   const int64_t samples = in->samples;
@@ -161,6 +163,7 @@ int run_program(const RunArgs& a) {
 
   // Simulated NPU time of the last run, per delegate call.
   std::ostringstream profile_text;
+  std::vector<uint64_t> driver_cycles;
   Json delegates_json = Json::array();
   int delegates = 0;
   for (size_t i = 0; i < last.num_instructions(); ++i) {
@@ -179,25 +182,19 @@ int run_program(const RunArgs& a) {
                                   {"macs", st.macs},
                                   {"utilization", st.utilization}});
     ++delegates;
+    driver_cycles.push_back(st.totalCycles);
     if (!profile) continue;
-    std::vector<NeutronKernelRecord> rec(st.kernels);
-    uint32_t count = 0;
-    if (neutronGetKernelRecords(backend->driver_handle(), rec.data(), uint32_t(rec.size()), &count) != ENONE) continue;
     std::string origin = last.instruction_origin(i);
     if (origin.size() > 60) origin = origin.substr(0, 57) + "...";
-    profile_text << str_cat("instruction ", i, " (NPU: ", origin, "): ", count, " kernels, ", st.totalCycles,
-                            " cycles, ", st.latencyMs, " ms\n");
-    char line[160];
-    std::snprintf(line, sizeof(line), "  %-4s %-16s %10s %10s %7s  %s\n", "#", "kernel", "cycles", "MACs", "util", "bound");
-    profile_text << line;
-    for (uint32_t k = 0; k < count && k < rec.size(); ++k) {
-      std::snprintf(line, sizeof(line), "  %-4u %-16s %10llu %10llu %6.1f%%  %s\n", rec[k].instruction,
-                    npu::opcode_name(npu::Opcode(rec[k].opcode)), (unsigned long long)rec[k].cycles,
-                    (unsigned long long)rec[k].macs, 100.0 * rec[k].utilization,
-                    sim::bound_name(sim::Bound(rec[k].bound)));
-      profile_text << line;
-    }
+    profile_text << str_cat("instruction ", i, " (NPU: ", origin, "): ", st.kernels, " kernels, ", st.totalCycles,
+                            " cycles, ", st.latencyMs, " ms (the driver's trace records)\n");
   }
+  // Whole-model latency and per-layer attribution: the NPU from the same timing model the driver
+  // ran (its totals must agree), the CPU from the Cortex-M33 model.
+  auto perf = profile_program(*prog, timing.value(), delegates_on_cpu);
+  if (!perf.ok()) return fail(perf.status().with_context(path));
+  if (!delegates_on_cpu && driver_cycles != perf->delegate_cycles)
+    note("the per-layer NPU times differ from the driver's trace records (timing parameters changed?)");
 
   OutputFiles files;
   for (size_t k = 0; k < outs.size() && !outdir.empty(); ++k) {
@@ -210,16 +207,21 @@ int run_program(const RunArgs& a) {
   for (size_t k = 0; k < outs.size() && !quiet(); ++k)
     std::printf("output %zu '%s': %s%s\n", k, runner.output(k).name, dtype_name(outs[k].dtype),
                 shape_str(outs[k].shape).c_str());
-  if (!quiet()) std::printf("program %s: target %s%s, %zu instructions (%d on the NPU), runtime arena %zu bytes (plan arena %llu, lower bound %llu)\n",
+  const runtime::MemoryFigures& mem = models[0]->memory();
+  if (!quiet()) std::printf("program %s: target %s%s, %zu instructions (%d on the NPU), runtime arena %zu bytes (plan arena %llu + runtime state %zu; lower bound %llu); host-only state %zu bytes\n",
               path.c_str(), target_name.c_str(), delegates_on_cpu ? " (run with --target cpu: NPU partitions on the CPU kernels)" : "",
               runner.num_instructions(), delegates, need,
-              (unsigned long long)prog->plan()->arena_bytes(), (unsigned long long)prog->plan()->lower_bound_bytes());
+              (unsigned long long)prog->plan()->arena_bytes(), mem.runtime_bytes, (unsigned long long)prog->plan()->lower_bound_bytes(),
+              mem.host_bytes);
   if (!quiet()) std::printf("time: load %.2f ms, run %.2f ms for %lld sample(s) on %lld host thread(s)\n", load_ms, run_ms,
                             (long long)samples, (long long)workers);
   if (delegates && !quiet())
     std::printf("simulated NPU time per inference: %.3f ms at %s (%llu cycles, %llu MACs; timing model, docs/npu-model.md)\n",
                 npu_ms, target_name.c_str(), (unsigned long long)npu_cycles, (unsigned long long)npu_macs);
-  if (profile) std::fputs(profile_text.str().c_str(), stdout);
+  if (!quiet()) std::printf("%s", perf_summary_text(perf.value()).c_str());
+  if (profile) std::printf("%s\n%s", profile_text.str().c_str(), perf_table_text(perf.value()).c_str());
+  if (!a.perf_csv.empty()) files.add(a.perf_csv, perf_csv(perf.value()));
+  if (!a.trace.empty()) files.add(a.trace, perf_chrome_trace(perf.value(), path));
   const double n = double(samples);
   if (!a.labels.empty() && !quiet())
     std::printf("accuracy: %.2f%% top-1 (%lld of %lld labelled samples)\n", 100.0 * double(correct) / n,
@@ -235,10 +237,13 @@ int run_program(const RunArgs& a) {
     doc["arena_bytes"] = prog->plan()->arena_bytes();
     doc["lower_bound_bytes"] = prog->plan()->lower_bound_bytes();
     doc["runtime_arena_bytes"] = need;  // what the runtime asked for, as inspect reports
+    doc["runtime_state_bytes"] = mem.runtime_bytes;  // runtime_arena_bytes - arena_bytes
+    doc["host_only_bytes"] = mem.host_bytes;         // the host's repacked weights, not device memory
     doc["npu_latency_ms"] = npu_ms;
     doc["npu_cycles"] = npu_cycles;
     doc["npu_macs"] = npu_macs;
     doc["delegates"] = delegates_json;
+    doc["performance"] = perf_json(perf.value());
     doc["threads"] = workers;
     doc["accuracy"] = a.labels.empty() ? Json(nullptr)
                                        : Json{{"labels", a.labels}, {"top1", double(correct) / n}, {"correct", correct}};
