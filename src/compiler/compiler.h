@@ -39,6 +39,9 @@ struct CompileOptions {
   // Activation bytes one kernel may keep in SRAM before its rows are tiled; 0 = the target's
   // sram_bytes.
   int64_t sram_budget_bytes = 0;
+  // A program's CPU kernel calls: float ops and QuantizeLinear / DequantizeLinear become float
+  // kernel calls (lowering::LowerOptions::float_kernel_calls). Never for NPU partitions.
+  bool float_kernel_calls = false;
 };
 
 struct CompileContext {

@@ -15,6 +15,7 @@
 #include "kernels/requantize.h"
 #include "kernels/resize.h"
 #include "kernels/softmax_int8.h"
+#include "kernels/unary_f32.h"
 #include "kernels/unary_int8.h"
 
 namespace neutron::lowering {
@@ -94,11 +95,13 @@ class Lowering {
     return uint32_t(p_.tensors.size() - 1);
   }
   // A scratch tensor the lowering adds (chained concat, requantized operands).
-  uint32_t temp(NodeId id, const std::string& purpose, const Dims& dims, int32_t zero_point) {
+  uint32_t temp(NodeId id, const std::string& purpose, const Dims& dims, int32_t zero_point,
+                npu::ElemType elem = npu::ElemType::kInt8) {
     ProgramTensor t;
     t.name = g_.node(id).name + "." + purpose;
     t.dims = dims;
     t.zero_point = zero_point;
+    t.elem = elem;
     return add_tensor(std::move(t));
   }
   // Another view (dims) of tensor `of`'s storage.
@@ -228,6 +231,20 @@ class Lowering {
 
   Status setup_boundary();
 
+  // ---- float kernel calls (opcodes 48-63): ops a program keeps in float ----
+  // A node that computes in float: not Quantize/Dequantize, and a runtime operand is float32.
+  bool is_float_node(NodeId id) const;
+  Status lower_quantize(NodeId id);  // QuantizeLinear / DequantizeLinear inside a program
+  Status lower_float(NodeId id);
+  Status lower_float_binary(NodeId id);
+  Status lower_float_unary(NodeId id);
+  Status lower_float_softmax(NodeId id);
+  Status lower_float_gemm(NodeId id);
+  Status lower_float_conv(NodeId id);
+  Status lower_float_recurrent(NodeId id);
+  // A constant float32 operand of a float kernel call as a weights blob.
+  StatusOr<uint32_t> float_blob(NodeId id, TensorId t, const char* purpose, int64_t count);
+
   const Graph& g_;
   const LowerOptions& opt_;
   KernelProgram& p_;
@@ -327,6 +344,26 @@ StatusOr<uint32_t> Lowering::tensor(NodeId id, TensorId t) {
       ConstBlob b;
       b.name = x.name;
       b.kind = BlobKind::kConstant;
+      b.data.assign(x.data->bytes.begin(), x.data->bytes.end());
+      p_.blobs.push_back(std::move(b));
+      pt.blob = int32_t(p_.blobs.size() - 1);
+    }
+    const uint32_t i = add_tensor(std::move(pt));
+    map_[size_t(t)] = int32_t(i);
+    return i;
+  }
+  if (x.dtype == DType::F32 && !x.is_quantized()) {
+    // A float kernel call's operand (or the float side of a Quantize / Dequantize call).
+    ASSIGN_OR_RETURN(Dims d, dims_of(id, t));
+    ProgramTensor pt;
+    pt.name = x.name;
+    pt.dims = d;
+    pt.elem = npu::ElemType::kFloat32;
+    if (x.is_constant()) {
+      pt.region = Region::kWeights;
+      ConstBlob b;
+      b.name = x.name;
+      b.kind = BlobKind::kFloat32;
       b.data.assign(x.data->bytes.begin(), x.data->bytes.end());
       p_.blobs.push_back(std::move(b));
       pt.blob = int32_t(p_.blobs.size() - 1);
@@ -453,6 +490,11 @@ Status Lowering::run() {
 
 Status Lowering::lower_node(NodeId id) {
   const Node& n = g_.node(id);
+  if (n.kind == OpKind::QuantizeLinear || n.kind == OpKind::DequantizeLinear || is_float_node(id)) {
+    CHECK_OR_RETURN(opt_.float_kernel_calls, Error::NotSupported, describe(g_, id),
+                    ": computes in float; the NPU runs int8 ops only (float ops run as CPU kernel calls)");
+    return n.kind == OpKind::QuantizeLinear || n.kind == OpKind::DequantizeLinear ? lower_quantize(id) : lower_float(id);
+  }
   switch (n.kind) {
     // Element-wise ops, copies and Softmax (which reads its axis from the IR shape) take any rank
     // (dims_of keeps memory order); binary, pad, transpose and reduce fold rank above 4 themselves.
@@ -1468,9 +1510,14 @@ Status Lowering::lower_pad(NodeId id) {
   }
   a.mode = mode == "reflect" ? 1 : mode == "edge" ? 2 : 0;
   const Tensor& xt = g_.tensor(x);
-  a.value = mode == "constant"
-                ? quantize_real(n.attrs.get_float("value", 0.0), xt.quant.scale[0], xt.quant.zero_point[0], -128, 127)
-                : 0;
+  if (xt.dtype == DType::F32) {  // a float Pad: the value's bits
+    const float v = float(n.attrs.get_float("value", 0.0));
+    std::memcpy(&a.value, &v, 4);
+  } else {
+    a.value = mode == "constant"
+                  ? quantize_real(n.attrs.get_float("value", 0.0), xt.quant.scale[0], xt.quant.zero_point[0], -128, 127)
+                  : 0;
+  }
   call(Opcode::kPad, id, a, {a.input}, {a.output});
   return Status::OK();
 }
@@ -1561,7 +1608,7 @@ Status Lowering::lower_concat(NodeId id) {
       Dims d = p_.tensors[list[0]].dims;
       d[size_t(ax)] = 0;
       for (uint32_t t : list) d[size_t(ax)] += p_.tensors[t].dims[size_t(ax)];
-      dst = temp(id, "part" + std::to_string(part++), d, p_.tensors[out].zero_point);
+      dst = temp(id, "part" + std::to_string(part++), d, p_.tensors[out].zero_point, p_.tensors[out].elem);
     }
     a.output = dst;
     a.num_inputs = uint32_t(list.size());
@@ -1667,7 +1714,7 @@ Status Lowering::lower_transpose_by_moves(NodeId id, const std::vector<std::vect
     if (m + 1 == moves.size()) {
       ASSIGN_OR_RETURN(dst, tensor_as(id, y, dout));
     } else {
-      dst = temp(id, "move" + std::to_string(m), dout, zp);
+      dst = temp(id, "move" + std::to_string(m), dout, zp, p_.tensors[src].elem);
     }
     npu::TransposeArgs a{};
     a.input = in;
@@ -1924,6 +1971,392 @@ Status Lowering::lower_resize_linear(NodeId id) {
   return Status::OK();
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// Float kernel calls: an op a program keeps in float (no int8 kernel, or kept in float by the
+// user) runs on the CPU's float kernels with the parameters the host executor's binders give
+// them (src/exec/ops), so the program computes the host's floats bit for bit. Its edges are
+// Quantize / Dequantize calls. CPU only: the partitioner never delegates a float op.
+
+uint32_t float_bits(double v) {
+  const float f = float(v);
+  uint32_t b;
+  std::memcpy(&b, &f, 4);
+  return b;
+}
+
+bool Lowering::is_float_node(NodeId id) const {
+  const Node& n = g_.node(id);
+  if (n.kind == OpKind::QuantizeLinear || n.kind == OpKind::DequantizeLinear) return false;
+  for (TensorId t : n.inputs)
+    if (t != kNoTensor && !g_.tensor(t).is_constant() && g_.tensor(t).dtype == DType::F32) return true;
+  for (TensorId t : n.outputs)
+    if (t != kNoTensor && g_.tensor(t).dtype == DType::F32) return true;
+  return false;
+}
+
+Status Lowering::lower_quantize(NodeId id) {
+  const Node& n = g_.node(id);
+  CHECK_OR_RETURN(n.inputs.size() >= 1 && n.input(0) != kNoTensor && n.outputs.size() == 1, Error::InvalidModel,
+                  describe(g_, id), ": expects 1 input and 1 output");
+  const bool q = n.kind == OpKind::QuantizeLinear;
+  const TensorId x = n.input(0), y = n.outputs[0];
+  const Tensor& qt = g_.tensor(q ? y : x);
+  const Tensor& ft = g_.tensor(q ? x : y);
+  CHECK_OR_RETURN(ft.dtype == DType::F32 && !ft.is_constant() && qt.dtype == DType::I8 && qt.is_quantized() &&
+                      !qt.quant.per_axis(),
+                  Error::NotSupported, describe(g_, id), ": program files ", q ? "quantize" : "dequantize",
+                  " float32 activations to int8 with per-tensor parameters (got ", dtype_name(ft.dtype), " <-> ",
+                  dtype_name(qt.dtype), qt.quant.per_axis() ? ", per-axis" : "", ")");
+  CHECK_OR_RETURN(g_.tensor(x).shape == g_.tensor(y).shape, Error::InvalidModel, describe(g_, id),
+                  ": input and output shapes differ");
+  npu::QuantizeArgs a{};
+  ASSIGN_OR_RETURN(a.input, tensor(id, x));
+  ASSIGN_OR_RETURN(a.output, tensor(id, y));
+  a.scale_bits = float_bits(qt.quant.scale[0]);
+  call(q ? Opcode::kQuantize : Opcode::kDequantize, id, a, {a.input}, {a.output});
+  return Status::OK();
+}
+
+StatusOr<uint32_t> Lowering::float_blob(NodeId id, TensorId t, const char* purpose, int64_t count) {
+  const Tensor& x = g_.tensor(t);
+  CHECK_OR_RETURN(x.is_constant() && x.dtype == DType::F32 && num_elements(x.shape) == count, Error::NotSupported,
+                  describe(g_, id), ": the float kernel call needs its ", purpose, " '", x.name, "' as a float32 constant of ",
+                  count, " values, got ", dtype_name(x.dtype), shape_str(x.shape), x.is_constant() ? "" : " computed at run time");
+  return add_blob(id, purpose, BlobKind::kFloat32, x.data->bytes);
+}
+
+Status Lowering::lower_float(NodeId id) {
+  const Node& n = g_.node(id);
+  for (TensorId t : n.inputs)
+    if (t != kNoTensor && !g_.tensor(t).is_constant())
+      CHECK_OR_RETURN(g_.tensor(t).dtype == DType::F32 && !g_.tensor(t).is_quantized(), Error::NotSupported,
+                      describe(g_, id), ": computes in float but its input '", g_.tensor(t).name, "' is ",
+                      dtype_name(g_.tensor(t).dtype), "; float kernel calls read float32 only");
+  for (TensorId t : n.outputs)
+    if (t != kNoTensor)
+      CHECK_OR_RETURN(g_.tensor(t).dtype == DType::F32, Error::NotSupported, describe(g_, id),
+                      ": computes in float but its output '", g_.tensor(t).name, "' is ",
+                      dtype_name(g_.tensor(t).dtype), "; float kernel calls write float32 only");
+  switch (n.kind) {
+    case OpKind::Add:
+    case OpKind::Sub:
+    case OpKind::Mul:
+    case OpKind::Div:
+    case OpKind::Max:
+    case OpKind::Min:
+    case OpKind::PRelu: return lower_float_binary(id);
+    case OpKind::Relu:
+    case OpKind::Clip:
+    case OpKind::LeakyRelu:
+    case OpKind::Sigmoid:
+    case OpKind::HardSigmoid:
+    case OpKind::HardSwish:
+    case OpKind::Tanh:
+    case OpKind::Abs:
+    case OpKind::Neg:
+    case OpKind::Exp:
+    case OpKind::Log:
+    case OpKind::Sqrt:
+    case OpKind::Reciprocal:
+    case OpKind::Erf:
+    case OpKind::Gelu:
+    case OpKind::Pow: return lower_float_unary(id);
+    case OpKind::Softmax: return lower_float_softmax(id);
+    case OpKind::Gemm:
+    case OpKind::MatMul: return lower_float_gemm(id);
+    case OpKind::Conv:
+    case OpKind::ConvTranspose: return lower_float_conv(id);
+    case OpKind::GRU:
+    case OpKind::LSTM: return lower_float_recurrent(id);
+    // Data movement is the same kernel call for any element size.
+    case OpKind::Pad: return lower_pad(id);
+    case OpKind::Slice: return lower_slice_node(id);
+    case OpKind::Split: return lower_split(id);
+    case OpKind::Concat: return lower_concat(id);
+    case OpKind::Transpose: return lower_transpose(id);
+    case OpKind::Reshape:
+    case OpKind::Identity:
+    case OpKind::Dropout: return lower_copy(id);
+    default:
+      return error(Error::NotSupported, describe(g_, id), ": no float kernel call for ", op_kind_name(n.kind),
+                   " (a program runs float ops with the elementwise, unary, softmax, gemm, conv and recurrent float "
+                   "kernels and data movement); quantize it, or run the ONNX model with `neutron run MODEL.onnx`");
+  }
+}
+
+Status Lowering::lower_float_binary(NodeId id) {
+  const Node& n = g_.node(id);
+  CHECK_OR_RETURN(n.inputs.size() == 2 && n.input(0) != kNoTensor && n.input(1) != kNoTensor && n.outputs.size() == 1,
+                  Error::InvalidModel, describe(g_, id), ": expects 2 inputs and 1 output");
+  const TensorId ai = n.input(0), bi = n.input(1), yi = n.outputs[0];
+  for (TensorId t : {ai, bi, yi}) {
+    CHECK_OR_RETURN(g_.tensor(t).dtype == DType::F32, Error::NotSupported, describe(g_, id), ": operand '",
+                    g_.tensor(t).name, "' is ", dtype_name(g_.tensor(t).dtype), ", the float kernel needs float32");
+    RETURN_IF_ERROR(check_rank4(id, t));
+  }
+  const size_t rank = g_.tensor(yi).shape.size();
+  CHECK_OR_RETURN(g_.tensor(ai).shape.size() <= rank && g_.tensor(bi).shape.size() <= rank, Error::InvalidModel,
+                  describe(g_, id), ": an operand has a higher rank than the output");
+  CHECK_OR_RETURN(!n.attrs.has("act_min") && !n.attrs.has("act_max") && n.attrs.get_int("act_relu", 0) == 0,
+                  Error::NotSupported, describe(g_, id), ": a fused activation on a float binary op is host-only");
+  npu::ElementwiseF32Args a{};
+  ASSIGN_OR_RETURN(a.a, tensor(id, ai));
+  ASSIGN_OR_RETURN(a.b, tensor(id, bi));
+  ASSIGN_OR_RETURN(a.output, tensor(id, yi));
+  switch (n.kind) {
+    case OpKind::Add: a.op = int32_t(npu::ElementwiseF32Op::kAdd); break;
+    case OpKind::Sub: a.op = int32_t(npu::ElementwiseF32Op::kSub); break;
+    case OpKind::Mul: a.op = int32_t(npu::ElementwiseF32Op::kMul); break;
+    case OpKind::Div: a.op = int32_t(npu::ElementwiseF32Op::kDiv); break;
+    case OpKind::Max: a.op = int32_t(npu::ElementwiseF32Op::kMax); break;
+    case OpKind::Min: a.op = int32_t(npu::ElementwiseF32Op::kMin); break;
+    default: a.op = int32_t(npu::ElementwiseF32Op::kPRelu); break;
+  }
+  call(Opcode::kElementwiseF32, id, a, {a.a, a.b}, {a.output});
+  return Status::OK();
+}
+
+Status Lowering::lower_float_unary(NodeId id) {
+  const Node& n = g_.node(id);
+  CHECK_OR_RETURN(n.inputs.size() >= 1 && n.input(0) != kNoTensor && n.outputs.size() == 1, Error::InvalidModel,
+                  describe(g_, id), ": expects 1 input and 1 output");
+  const TensorId x = n.input(0), y = n.outputs[0];
+  CHECK_OR_RETURN(g_.tensor(x).shape == g_.tensor(y).shape, Error::InvalidModel, describe(g_, id),
+                  ": output shape differs from the input's");
+  // The parameters of bind_unary (src/exec/ops/unary.cc).
+  UnaryOp op = UnaryOp::Relu;
+  double alpha = 0, beta = 0, lo = 0, hi = 0;
+  switch (n.kind) {
+    case OpKind::Relu: op = UnaryOp::Relu; break;
+    case OpKind::Clip:
+      op = UnaryOp::Clip;
+      lo = n.attrs.get_float("min", -INFINITY);
+      hi = n.attrs.get_float("max", INFINITY);
+      CHECK_OR_RETURN(!std::isnan(lo) && !std::isnan(hi), Error::InvalidModel, describe(g_, id),
+                      ": Clip bounds must not be NaN");
+      break;
+    case OpKind::LeakyRelu: op = UnaryOp::LeakyRelu, alpha = n.attrs.get_float("alpha", 0.01); break;
+    case OpKind::Sigmoid: op = UnaryOp::Sigmoid; break;
+    case OpKind::HardSigmoid:
+      op = UnaryOp::HardSigmoid, alpha = n.attrs.get_float("alpha", 0.2), beta = n.attrs.get_float("beta", 0.5);
+      break;
+    case OpKind::HardSwish: op = UnaryOp::HardSwish; break;
+    case OpKind::Tanh: op = UnaryOp::Tanh; break;
+    case OpKind::Abs: op = UnaryOp::Abs; break;
+    case OpKind::Neg: op = UnaryOp::Neg; break;
+    case OpKind::Exp: op = UnaryOp::Exp; break;
+    case OpKind::Log: op = UnaryOp::Log; break;
+    case OpKind::Sqrt: op = UnaryOp::Sqrt; break;
+    case OpKind::Reciprocal: op = UnaryOp::Reciprocal; break;
+    case OpKind::Erf: op = UnaryOp::Erf; break;
+    case OpKind::Gelu:
+      op = n.attrs.get_string("approximate", "none") == "tanh" ? UnaryOp::GeluTanh : UnaryOp::Gelu;
+      break;
+    default: op = UnaryOp::Pow, alpha = n.attrs.get_float("exponent", 1.0); break;
+  }
+  npu::UnaryF32Args a{};
+  ASSIGN_OR_RETURN(a.input, tensor(id, x));
+  ASSIGN_OR_RETURN(a.output, tensor(id, y));
+  a.op = int32_t(op);
+  a.alpha_bits = float_bits(alpha);
+  a.beta_bits = float_bits(beta);
+  a.min_bits = float_bits(lo);
+  a.max_bits = float_bits(hi);
+  call(Opcode::kUnaryF32, id, a, {a.input}, {a.output});
+  return Status::OK();
+}
+
+Status Lowering::lower_float_softmax(NodeId id) {
+  const Node& n = g_.node(id);
+  const TensorId x = n.input(0), y = n.outputs[0];
+  const Shape& xs = g_.tensor(x).shape;
+  CHECK_OR_RETURN(xs == g_.tensor(y).shape, Error::InvalidModel, describe(g_, id), ": output shape differs from the input's");
+  const int axis = normalize_axis(n.attrs.get_int("axis", -1), xs.size());
+  CHECK_OR_RETURN(axis >= 0, Error::InvalidModel, describe(g_, id), ": axis out of range");
+  npu::SoftmaxF32Args a{};
+  int64_t outer = 1, inner = 1;
+  for (int i = 0; i < axis; ++i) outer *= xs[size_t(i)];
+  for (size_t i = size_t(axis) + 1; i < xs.size(); ++i) inner *= xs[i];
+  CHECK_OR_RETURN(outer <= INT32_MAX && inner <= INT32_MAX && xs[size_t(axis)] <= INT32_MAX, Error::NotSupported,
+                  describe(g_, id), ": softmax view too large");
+  a.outer = int32_t(outer);
+  a.axis = int32_t(xs[size_t(axis)]);
+  a.inner = int32_t(inner);
+  ASSIGN_OR_RETURN(a.input, tensor(id, x));
+  ASSIGN_OR_RETURN(a.output, tensor(id, y));
+  call(Opcode::kSoftmaxF32, id, a, {a.input}, {a.output});
+  return Status::OK();
+}
+
+// Gemm (A [M, K], constant B, transA 0, C a constant row or absent) and MatMul by a constant 2-D B
+// (A's leading dims are rows), as bind_gemm / bind_matmul compute them: B packed with alpha,
+// bias = beta * C.
+Status Lowering::lower_float_gemm(NodeId id) {
+  const Node& n = g_.node(id);
+  CHECK_OR_RETURN(n.inputs.size() >= 2 && n.input(0) != kNoTensor && n.input(1) != kNoTensor && n.outputs.size() == 1,
+                  Error::InvalidModel, describe(g_, id), ": expects inputs A, B");
+  const TensorId ai = n.input(0), bi = n.input(1), yi = n.outputs[0];
+  const Tensor& bt = g_.tensor(bi);
+  const Shape& as = g_.tensor(ai).shape;
+  CHECK_OR_RETURN(bt.is_constant() && bt.dtype == DType::F32 && bt.shape.size() == 2, Error::NotSupported,
+                  describe(g_, id), ": the float gemm kernel call needs a constant 2-D float32 B, got '", bt.name, "' ",
+                  dtype_name(bt.dtype), shape_str(bt.shape), bt.is_constant() ? "" : " computed at run time");
+  const bool gemm = n.kind == OpKind::Gemm;
+  const bool trans_b = gemm && n.attrs.get_int("transB", 0) != 0;
+  CHECK_OR_RETURN(!gemm || n.attrs.get_int("transA", 0) == 0, Error::NotSupported, describe(g_, id),
+                  ": transA is not supported by the float gemm kernel call");
+  const int64_t K = trans_b ? bt.shape[1] : bt.shape[0], N = trans_b ? bt.shape[0] : bt.shape[1];
+  CHECK_OR_RETURN(!as.empty() && as.back() == K && (!gemm || as.size() == 2), Error::InvalidModel, describe(g_, id),
+                  ": A ", shape_str(as), " and B ", shape_str(bt.shape), " do not fit together");
+  const int64_t rows = num_elements(as) / K;
+  CHECK_OR_RETURN(num_elements(g_.tensor(yi).shape) == rows * N, Error::InvalidModel, describe(g_, id),
+                  ": output size differs from rows x N");
+  CHECK_OR_RETURN(rows <= INT32_MAX && K <= (1 << 24) && N <= (1 << 24), Error::NotSupported, describe(g_, id),
+                  ": gemm too large");
+  npu::GemmF32Args a{};
+  ASSIGN_OR_RETURN(a.input, tensor(id, ai));
+  ASSIGN_OR_RETURN(a.output, tensor(id, yi));
+  a.rows = int32_t(rows);
+  a.in_features = int32_t(K);
+  a.out_features = int32_t(N);
+  a.trans_b = trans_b ? 1 : 0;
+  a.alpha_bits = float_bits(gemm ? n.attrs.get_float("alpha", 1.0) : 1.0);
+  a.act_relu = n.attrs.get_int("act_relu", 0) != 0 ? 1 : 0;
+  a.act_min_bits = float_bits(n.attrs.get_float("act_min", -INFINITY));
+  a.act_max_bits = float_bits(n.attrs.get_float("act_max", INFINITY));
+  a.bias_offset = npu::kNoOperand;
+  uint32_t bias_blob = UINT32_MAX;
+  const float beta = float(gemm ? n.attrs.get_float("beta", 1.0) : 1.0);
+  const TensorId c = gemm ? n.input(2) : kNoTensor;
+  if (c != kNoTensor && beta != 0.0f) {
+    const Tensor& ct = g_.tensor(c);
+    Shape cs = ct.shape;
+    while (cs.size() < 2) cs.insert(cs.begin(), 1);
+    CHECK_OR_RETURN(ct.is_constant() && ct.dtype == DType::F32 && cs.size() == 2 && cs[0] == 1 &&
+                        (cs[1] == 1 || cs[1] == N),
+                    Error::NotSupported, describe(g_, id), ": the float gemm kernel call needs C as a constant row, got '",
+                    ct.name, "' ", shape_str(ct.shape));
+    std::vector<float> bias(static_cast<size_t>(N));
+    for (int64_t j = 0; j < N; ++j) bias[size_t(j)] = beta * ct.data->data<float>()[cs[1] == 1 ? 0 : j];
+    bias_blob = add_blob(id, "bias", BlobKind::kFloat32, to_bytes(bias));
+  }
+  const uint32_t wblob = add_blob(id, "weights", BlobKind::kFloat32, bt.data->bytes);
+  KernelCall& k = call(Opcode::kGemmF32, id, a, {a.input}, {a.output});
+  ref(k, WORD_OF(GemmF32Args, weights_offset), wblob);
+  if (bias_blob != UINT32_MAX) ref(k, WORD_OF(GemmF32Args, bias_offset), bias_blob);
+  return Status::OK();
+}
+
+Status Lowering::lower_float_conv(NodeId id) {
+  const Node& n = g_.node(id);
+  const bool transposed = n.kind == OpKind::ConvTranspose;
+  CHECK_OR_RETURN(n.inputs.size() >= 2 && n.input(0) != kNoTensor && n.input(1) != kNoTensor && n.outputs.size() == 1,
+                  Error::InvalidModel, describe(g_, id), ": expects inputs X, W, B? and one output");
+  CHECK_OR_RETURN(n.attrs.get_int("channels_last", 0) == 1, Error::NotSupported, describe(g_, id),
+                  ": NCHW data; the float conv kernel call runs channels-last (layout-nhwc)");
+  const TensorId x = n.input(0), y = n.outputs[0];
+  const Tensor& w = g_.tensor(n.input(1));
+  const Shape& xs = g_.tensor(x).shape;
+  const Shape& ys = g_.tensor(y).shape;
+  CHECK_OR_RETURN(xs.size() == 4 && ys.size() == 4 && w.shape.size() == 4, Error::NotSupported, describe(g_, id),
+                  ": only 2-D convolutions become float conv kernel calls");
+  const auto ks = n.attrs.get_ints("kernel_shape", {w.shape[2], w.shape[3]});
+  const auto st = n.attrs.get_ints("strides", {1, 1});
+  const auto dl = n.attrs.get_ints("dilations", {1, 1});
+  const auto pads = n.attrs.get_ints("pads", {0, 0, 0, 0});
+  CHECK_OR_RETURN(ks.size() == 2 && st.size() == 2 && dl.size() == 2 && pads.size() == 4 && ks[0] == w.shape[2] &&
+                      ks[1] == w.shape[3],
+                  Error::NotSupported, describe(g_, id), ": only 2-D convolutions become float conv kernel calls");
+  for (int64_t v : {ks[0], ks[1], st[0], st[1], dl[0], dl[1], pads[0], pads[1], pads[2], pads[3]})
+    CHECK_OR_RETURN(v >= 0 && v <= kMaxDim, Error::NotSupported, describe(g_, id), ": geometry out of range");
+  const int64_t group = n.attrs.get_int("group", 1);
+  CHECK_OR_RETURN(group >= 1 && group <= kMaxDim, Error::InvalidModel, describe(g_, id), ": group ", group);
+  npu::ConvF32Args a{};
+  ASSIGN_OR_RETURN(a.input, tensor(id, x));
+  ASSIGN_OR_RETURN(a.output, tensor(id, y));
+  a.kernel_h = int32_t(ks[0]);
+  a.kernel_w = int32_t(ks[1]);
+  a.stride_h = int32_t(st[0]);
+  a.stride_w = int32_t(st[1]);
+  a.dilation_h = int32_t(dl[0]);
+  a.dilation_w = int32_t(dl[1]);
+  a.pad_top = int32_t(pads[0]);
+  a.pad_left = int32_t(pads[1]);
+  a.pad_bottom = int32_t(pads[2]);
+  a.pad_right = int32_t(pads[3]);
+  a.groups = int32_t(group);
+  a.transposed = transposed ? 1 : 0;
+  a.act_relu = n.attrs.get_int("act_relu", 0) != 0 ? 1 : 0;
+  a.act_min_bits = float_bits(n.attrs.get_float("act_min", -INFINITY));
+  a.act_max_bits = float_bits(n.attrs.get_float("act_max", INFINITY));
+  a.bias_offset = npu::kNoOperand;
+  ASSIGN_OR_RETURN(uint32_t wblob, float_blob(id, n.input(1), "weights", num_elements(w.shape)));
+  uint32_t bblob = UINT32_MAX;
+  if (n.input(2) != kNoTensor) {
+    ASSIGN_OR_RETURN(bblob, float_blob(id, n.input(2), "bias", ys[3]));
+  }
+  KernelCall& k = call(Opcode::kConvF32, id, a, {a.input}, {a.output});
+  ref(k, WORD_OF(ConvF32Args, weights_offset), wblob);
+  if (bblob != UINT32_MAX) ref(k, WORD_OF(ConvF32Args, bias_offset), bblob);
+  return Status::OK();
+}
+
+Status Lowering::lower_float_recurrent(NodeId id) {
+  const Node& n = g_.node(id);
+  const bool lstm = n.kind == OpKind::LSTM;
+  CHECK_OR_RETURN(n.inputs.size() >= 3 && n.input(0) != kNoTensor && n.input(1) != kNoTensor && n.input(2) != kNoTensor,
+                  Error::InvalidModel, describe(g_, id), ": expects inputs X, W, R");
+  CHECK_OR_RETURN(n.input(4) == kNoTensor, Error::NotSupported, describe(g_, id), ": sequence_lens is not supported");
+  CHECK_OR_RETURN(!lstm || n.input(7) == kNoTensor, Error::NotSupported, describe(g_, id),
+                  ": LSTM peepholes (input P) are not supported");
+  const Shape& xs = g_.tensor(n.input(0)).shape;
+  CHECK_OR_RETURN(xs.size() == 3, Error::InvalidModel, describe(g_, id), ": X must be [seq, batch, input]");
+  const int64_t H = n.attrs.get_int("hidden_size", 0);
+  const std::string dir = n.attrs.get_string("direction", "forward");
+  const int64_t D = dir == "bidirectional" ? 2 : 1, G = lstm ? 4 : 3;
+  CHECK_OR_RETURN(H >= 1 && H <= (1 << 20) && xs[0] <= kMaxDim && xs[1] <= kMaxDim && xs[2] <= kMaxDim, Error::NotSupported,
+                  describe(g_, id), ": hidden_size ", H, " or X ", shape_str(xs), " out of range");
+  npu::RecurrentF32Args a{};
+  a.y = a.y_h = a.y_c = a.initial_h = a.initial_c = npu::kNoOperand;
+  a.b_offset = npu::kNoOperand;
+  ASSIGN_OR_RETURN(a.input, tensor(id, n.input(0)));
+  std::vector<uint32_t> reads{a.input}, writes;
+  if (n.input(5) != kNoTensor) {
+    ASSIGN_OR_RETURN(a.initial_h, tensor(id, n.input(5)));
+    reads.push_back(a.initial_h);
+  }
+  if (lstm && n.input(6) != kNoTensor) {
+    ASSIGN_OR_RETURN(a.initial_c, tensor(id, n.input(6)));
+    reads.push_back(a.initial_c);
+  }
+  uint32_t* outs[3] = {&a.y, &a.y_h, &a.y_c};
+  for (size_t i = 0; i < n.outputs.size() && i < 3; ++i) {
+    if (n.outputs[i] == kNoTensor) continue;
+    ASSIGN_OR_RETURN(*outs[i], tensor(id, n.outputs[i]));
+    writes.push_back(*outs[i]);
+  }
+  CHECK_OR_RETURN(!writes.empty(), Error::InvalidModel, describe(g_, id), ": no output is used");
+  a.lstm = lstm ? 1 : 0;
+  a.seq = int32_t(xs[0]);
+  a.batch = int32_t(xs[1]);
+  a.input_size = int32_t(xs[2]);
+  a.hidden = int32_t(H);
+  a.directions = int32_t(D);
+  a.reverse = dir == "reverse" ? 1 : 0;
+  a.linear_before_reset = n.attrs.get_int("linear_before_reset", 0) != 0 ? 1 : 0;
+  ASSIGN_OR_RETURN(uint32_t wb, float_blob(id, n.input(1), "W", D * G * H * xs[2]));
+  ASSIGN_OR_RETURN(uint32_t rb, float_blob(id, n.input(2), "R", D * G * H * H));
+  uint32_t bb = UINT32_MAX;
+  if (n.input(3) != kNoTensor) {
+    ASSIGN_OR_RETURN(bb, float_blob(id, n.input(3), "B", D * 2 * G * H));
+  }
+  KernelCall& k = call(Opcode::kRecurrentF32, id, a, reads, writes);
+  ref(k, WORD_OF(RecurrentF32Args, w_offset), wb);
+  ref(k, WORD_OF(RecurrentF32Args, r_offset), rb);
+  if (bb != UINT32_MAX) ref(k, WORD_OF(RecurrentF32Args, b_offset), bb);
+  return Status::OK();
+}
 }  // namespace
 
 Status lower_graph(const Graph& g, const LowerOptions& options, KernelProgram* out) {
@@ -1936,6 +2369,13 @@ Status lower_graph(const Graph& g, const LowerOptions& options, KernelProgram* o
 }
 
 Status can_lower(const Graph& g, NodeId id) {
+  // fold-qdq asks about int8 ops; a node with a float runtime operand is not one (programs lower
+  // those as float kernel calls, not as the int8 op fold-qdq would make).
+  const Node& n = g.node(id);
+  for (const auto* ts : {&n.inputs, &n.outputs})
+    for (TensorId t : *ts)
+      if (t != kNoTensor && !g.tensor(t).is_constant() && g.tensor(t).dtype == DType::F32)
+        return error(Error::NotSupported, describe(g, id), ": computes in float");
   KernelProgram scratch;
   LowerOptions o;
   o.check_only = true;
