@@ -253,6 +253,9 @@ class Lowering {
   std::vector<TensorId> inputs_, outputs_;  // the program's boundary
   std::vector<bool> skipped_;       // nodes absorbed by the boundary (CPU format conversion)
   std::vector<char> index_;         // IR tensors read as Gather indices (int32/int64, not quantized)
+  // Per node: the requantizing Clip folded into this max pool (-1: none). See fold_requantizations().
+  std::vector<NodeId> folded_;
+  void fold_requantizations();
 };
 
 StatusOr<Dims> Lowering::dims_of(NodeId id, TensorId t) const {
@@ -459,6 +462,7 @@ Status Lowering::run() {
     if (n.kind == OpKind::Gather && n.inputs.size() == 2 && n.inputs[1] != kNoTensor) index_[size_t(n.inputs[1])] = 1;
   }
   RETURN_IF_ERROR(setup_boundary());
+  fold_requantizations();
   for (NodeId id : nodes_) {
     if (skipped_[size_t(id)]) continue;
     RETURN_IF_ERROR(lower_node(id));
@@ -486,6 +490,57 @@ Status Lowering::run() {
   }
   CHECK_OR_RETURN(!p_.calls.empty(), Error::InvalidArgument, "partition '", g_.name, "' lowers to no kernel calls");
   return Status::OK();
+}
+
+// A max pool whose only reader is a requantizing Clip (fold-qdq's unbounded Clip, e.g. before a
+// Pad with its own parameters) writes the requantized values itself: max commutes with the
+// monotone requantization, so pool(q) requantized by the pool's multiplier equals the Clip's table
+// applied to pool(q) wherever the multiplier and the table agree on all 256 values, which is
+// checked here; otherwise nothing is folded. One kernel call instead of two, the same bytes. Only
+// inside a lowered region (NPU partition, CPU group); a lone node (the host) keeps both calls.
+void Lowering::fold_requantizations() {
+  folded_.assign(g_.num_nodes(), -1);
+  if (nodes_.size() < 2) return;
+  std::vector<char> here(g_.num_nodes(), 0);
+  for (NodeId id : nodes_) here[size_t(id)] = 1;
+  const auto consumers = g_.consumers();
+  const auto per_tensor_int8 = [&](TensorId t) {
+    const Tensor& x = g_.tensor(t);
+    return x.dtype == DType::I8 && x.is_quantized() && !x.quant.per_axis() && !x.is_constant();
+  };
+  const auto no_act = [](const Node& n) {
+    return !n.attrs.has("act_min") && !n.attrs.has("act_max") && n.attrs.get_int("act_relu", 0) == 0;
+  };
+  for (NodeId id : nodes_) {
+    const Node& n = g_.node(id);
+    if ((n.kind != OpKind::MaxPool && n.kind != OpKind::GlobalMaxPool) || skipped_[size_t(id)] || n.outputs.size() != 1 ||
+        n.inputs.empty() || !no_act(n))
+      continue;
+    const TensorId x = n.input(0), y = n.outputs[0];
+    if (map_[size_t(y)] >= 0 || g_.is_graph_output(y) || consumers[size_t(y)].size() != 1) continue;
+    const NodeId c = consumers[size_t(y)][0];
+    const Node& cn = g_.node(c);
+    if (!here[size_t(c)] || skipped_[size_t(c)] || cn.kind != OpKind::Clip || cn.outputs.size() != 1 || !no_act(cn) ||
+        std::isfinite(cn.attrs.get_float("min", -INFINITY)) || std::isfinite(cn.attrs.get_float("max", INFINITY)))
+      continue;
+    const TensorId z = cn.outputs[0];
+    if (!per_tensor_int8(x) || !per_tensor_int8(y) || !per_tensor_int8(z) || g_.tensor(x).quant != g_.tensor(y).quant ||
+        g_.tensor(y).quant == g_.tensor(z).quant || g_.tensor(y).shape != g_.tensor(z).shape)
+      continue;
+    auto up = int8::unary_params(g_, c);
+    FixedMultiplier m;
+    if (!up.ok() || !int8::make_multiplier(g_, id, int8::scale_of(g_, y) / int8::scale_of(g_, z), "s_in / s_out", &m).ok())
+      continue;
+    int8_t table[256];
+    build_unary_int8_table(up.value(), int8::scale_of(g_, y), int8::zero_point_of(g_, y), int8::scale_of(g_, z),
+                           int8::zero_point_of(g_, z), table, -128, 127);
+    bool exact = true;
+    for (int v = -128; v < 128 && exact; ++v)
+      exact = table[v + 128] == requantize_to_int8(v - int8::zero_point_of(g_, y), m, int8::zero_point_of(g_, z));
+    if (!exact) continue;
+    folded_[size_t(id)] = c;
+    skipped_[size_t(c)] = true;
+  }
 }
 
 Status Lowering::lower_node(NodeId id) {
@@ -956,7 +1011,11 @@ Status Lowering::lower_fc(NodeId id) {
 
 Status Lowering::lower_pool(NodeId id) {
   const Node& n = g_.node(id);
-  const TensorId x = n.input(0), y = n.outputs.empty() ? kNoTensor : n.outputs[0];
+  const TensorId x = n.input(0);
+  // A requantizing Clip folded into the max pool: the pool writes the Clip's output directly.
+  const TensorId y = n.outputs.empty()                      ? kNoTensor
+                     : size_t(id) < folded_.size() && folded_[size_t(id)] >= 0 ? g_.node(folded_[size_t(id)]).outputs[0]
+                                                                                 : n.outputs[0];
   RETURN_IF_ERROR(int8::check_per_tensor(g_, id, x, "input"));
   RETURN_IF_ERROR(int8::check_per_tensor(g_, id, y, "output"));
   CHECK_OR_RETURN(n.outputs.size() == 1, Error::NotSupported, describe(g_, id), ": MaxPool Indices are not supported");
