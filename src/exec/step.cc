@@ -27,6 +27,7 @@ BindFn find_binder(OpKind kind) {
     case OpKind::Sub:
     case OpKind::Mul:
     case OpKind::Div:
+    case OpKind::PowTensor:
     case OpKind::Max:
     case OpKind::Min:
     case OpKind::PRelu: return bind_binary;

@@ -830,6 +830,7 @@ RuleFn find_rule(OpKind k) {
     case OpKind::Sub:
     case OpKind::Mul:
     case OpKind::Div:
+    case OpKind::PowTensor:
     case OpKind::Max:
     case OpKind::Min: return rule_binary;
     case OpKind::MaxPool:

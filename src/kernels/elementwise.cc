@@ -1,5 +1,6 @@
 #include "kernels/elementwise.h"
 
+#include <cmath>
 #include <type_traits>
 
 #include "kernels/cpu_isa.h"
@@ -87,6 +88,25 @@ inline T mul_op(T a, T b) {
     return a * b;
   }
 }
+// Integer powers wrap like Mul (square-and-multiply in unsigned); a negative exponent gives the
+// truncated 1 / a^|b| (1 for a = 1, +-1 for a = -1, else 0), so no input traps.
+template <typename T>
+inline T pow_op(T a, T b) {
+  if constexpr (std::is_integral<T>::value) {
+    if constexpr (std::is_signed<T>::value) {
+      if (b < 0) return a == T(1) ? T(1) : a == T(-1) ? T((b & 1) ? -1 : 1) : T(0);
+    }
+    using W = WideUnsigned<T>;
+    W r = 1, base = W(a);
+    for (W e = W(b); e != 0; e >>= 1) {
+      if (e & 1) r *= base;
+      base *= base;
+    }
+    return T(r);
+  } else {
+    return std::pow(a, b);
+  }
+}
 template <typename T>
 inline T div_op(T a, T b) {
   if constexpr (std::is_integral<T>::value) {
@@ -148,6 +168,7 @@ void binary_broadcast(BinaryOp op, const BroadcastParams& p, const T* a, const T
     case BinaryOp::Div: return run_broadcast(p, a, b, out, [](T x, T y) { return div_op<T>(x, y); });
     case BinaryOp::Max: return run_broadcast(p, a, b, out, [](T x, T y) { return x < y ? y : x; });
     case BinaryOp::Min: return run_broadcast(p, a, b, out, [](T x, T y) { return y < x ? y : x; });
+    case BinaryOp::Pow: return run_broadcast(p, a, b, out, [](T x, T y) { return pow_op<T>(x, y); });
     case BinaryOp::PRelu: return run_broadcast(p, a, b, out, [](T x, T y) { return x < T(0) ? mul_op<T>(x, y) : x; });
   }
 }

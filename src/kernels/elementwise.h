@@ -1,4 +1,4 @@
-// Binary elementwise kernels with numpy broadcasting: Add, Sub, Mul, Div, Max, Min, PRelu.
+// Binary elementwise kernels with numpy broadcasting: Add, Sub, Mul, Div, Max, Min, PRelu, Pow.
 //
 // prepare_broadcast() turns the two operand shapes into a collapsed iteration space once:
 // operands are right-aligned (numpy rules), output dims of size 1 are dropped and adjacent dims
@@ -11,7 +11,8 @@
 //   per-channel, NCHW     -> [N, C, H*W]: inner vector-scalar
 //
 // Integer semantics (no quantization here; quantized int8 has its own kernels): Add, Sub and Mul
-// wrap around (two's complement), Div truncates toward zero. Division by zero gives 0 and
+// wrap around (two's complement), Div truncates toward zero, Pow multiplies with wrap-around (a
+// negative exponent truncates 1 / a^|b|). Division by zero gives 0 and
 // INT_MIN / -1 wraps, so no input can trap.
 #pragma once
 #include <cstddef>
@@ -21,7 +22,7 @@
 
 namespace neutron {
 
-enum class BinaryOp : uint8_t { Add, Sub, Mul, Div, Max, Min, PRelu };
+enum class BinaryOp : uint8_t { Add, Sub, Mul, Div, Max, Min, PRelu, Pow };
 
 constexpr int kMaxBroadcastRank = 8;
 

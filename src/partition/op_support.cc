@@ -65,6 +65,7 @@
   X(batch_normalization)           \
   X(cast)                          \
   X(div)                           \
+  X(pow_tensor)                    \
   X(global_max_pool)               \
   X(hard_sigmoid)                  \
   X(sqrt)                          \

@@ -156,6 +156,7 @@ OpQuantRule quant_rule(const Graph& g, NodeId id) {
     case OpKind::LSTM:
     case OpKind::BatchNormalization:
     case OpKind::Div:
+    case OpKind::PowTensor:
     case OpKind::Cast:
     case OpKind::QuantizeLinear:
     case OpKind::DequantizeLinear:

@@ -184,6 +184,7 @@ TEST(OnnxWriterOps, BinaryWithBroadcastAndConstants) {
   t = b.op(OpKind::Div, "div", {t, b.constant("two", TensorData::from<float>({1}, {2.0f}))});
   t = b.op(OpKind::Max, "max", {t, y});
   t = b.op(OpKind::Min, "min", {t, x});
+  t = b.op(OpKind::PowTensor, "pow", {t, y});  // ONNX Pow with a run-time exponent
   b.output(t);
   expect_round_trip(b.g);
 }

@@ -117,7 +117,7 @@ TEST(ImportTransformer, MaskedFillWithConstantMaskAndExpand) {
             (std::vector<float>{1, 1, 1, 2, 2, 2, 1, 1, 1, 2, 2, 2}));
 }
 
-TEST(ImportTransformer, PowWithConstantExponentAndRunTimeExponentMessage) {
+TEST(ImportTransformer, PowWithConstantOrTensorExponent) {
   OnnxBuilder b;
   b.input("x", kFloat, {3}).output("y");
   b.init("e", scalar(3.f));
@@ -126,14 +126,30 @@ TEST(ImportTransformer, PowWithConstantExponentAndRunTimeExponentMessage) {
   EXPECT_EQ(count(g, OpKind::Pow), 1);
   EXPECT_EQ(run1(g, {TensorData::from<float>({3}, {2, -1, 0.5f})}), (std::vector<float>{8, -1, 0.125f}));
 
+  // A run-time exponent broadcast against the base: PowTensor.
   OnnxBuilder r;
-  r.input("x", kFloat, {3}).input("e", kFloat, {1}).output("y");
+  r.input("x", kFloat, {2, 2}).input("e", kFloat, {2}).output("y");
   r.node("Pow", {"x", "e"}, {"y"}, "pw");
-  auto gr = r.import();
-  ASSERT_FALSE(gr.ok());
-  EXPECT_NE(gr.status().message().find("node 'pw' (op Pow, opset 13): input 1 (Y) 'e' must be a constant"),
-            std::string::npos)
-      << gr.status().message();
+  Graph gr = import_ok(r);
+  EXPECT_EQ(count(gr, OpKind::PowTensor), 1) << print_graph(gr);
+  const std::vector<TensorData> in = {TensorData::from<float>({2, 2}, {2, 4, -2, 9}),
+                                      TensorData::from<float>({2}, {3, 0.5f})};
+  EXPECT_EQ(run1(gr, in), (std::vector<float>{8, 2, -8, 3}));
+
+  // An int32 base with float exponents is evaluated in float and cast back (ONNX's output type is
+  // the base's); int64 exponents of a float base are cast to float.
+  OnnxBuilder i;
+  i.input("x", testing::kInt32, {3}).input("e", kFloat, {3}).output("y");
+  i.node("Pow", {"x", "e"}, {"y"}, "ipow");
+  Graph gi = import_ok(i);
+  auto ex = Executor::create(gi);
+  ASSERT_TRUE(ex.ok()) << ex.status().to_string();
+  std::vector<TensorData> outs;
+  ASSERT_TRUE(ex.value()
+                  ->run({TensorData::from<int32_t>({3}, {2, 3, 4}), TensorData::from<float>({3}, {3, 2, 0.5f})}, &outs)
+                  .ok());
+  EXPECT_EQ(outs[0].dtype, DType::I32);
+  EXPECT_EQ(outs[0].to_vector<int32_t>(), (std::vector<int32_t>{8, 9, 2}));
 }
 
 TEST(ImportTransformer, DivByRunTimeTensor) {
@@ -195,6 +211,44 @@ TEST(ImportTransformer, LayerNormOpset13IsOneNodeAndMatchesOpset17) {
     for (int i = 0; i < 4; ++i)
       EXPECT_NEAR(y[size_t(r * 4 + i)], (xv[size_t(r * 4 + i)] - mean) / std::sqrt(var + 1e-5) * gamma[i] + beta[i], 1e-5);
   }
+}
+
+// The training outputs Mean and InvStdDev, when a model asks for them, come from the reference's
+// own float steps; an inference export (output 0 only) stays one LayerNormalization node.
+TEST(ImportTransformer, LayerNormalizationStatisticsOutputs) {
+  OnnxBuilder b(17);
+  b.input("x", kFloat, {2, 3, 4}).output("y").output("mean").output("inv");
+  b.init<float>("gamma", {4}, {1.f, 2.f, 0.5f, -1.f});
+  b.node("LayerNormalization", {"x", "gamma"}, {"y", "mean", "inv"}, "ln");
+  Graph g = import_ok(b);
+  EXPECT_EQ(count(g, OpKind::LayerNormalization), 0) << print_graph(g);
+  EXPECT_EQ(count(g, OpKind::ReduceMean), 2) << print_graph(g);
+  const std::vector<float> xv = random_floats(24, 7);
+  auto ex = Executor::create(g);
+  ASSERT_TRUE(ex.ok()) << ex.status().to_string();
+  std::vector<TensorData> outs;
+  ASSERT_TRUE(ex.value()->run({TensorData::from<float>({2, 3, 4}, xv)}, &outs).ok());
+  ASSERT_EQ(outs.size(), 3u);
+  EXPECT_EQ(outs[1].shape, (Shape{2, 3, 1}));
+  EXPECT_EQ(outs[2].shape, (Shape{2, 3, 1}));
+  const std::vector<float> y = outs[0].to_vector<float>(), mean = outs[1].to_vector<float>(),
+                           inv = outs[2].to_vector<float>();
+  const double gamma[4] = {1, 2, 0.5, -1};
+  for (int r = 0; r < 6; ++r) {
+    double m = 0, v = 0;
+    for (int i = 0; i < 4; ++i) m += xv[size_t(r * 4 + i)] / 4.0;
+    for (int i = 0; i < 4; ++i) v += std::pow(xv[size_t(r * 4 + i)] - m, 2) / 4.0;
+    EXPECT_NEAR(mean[size_t(r)], m, 1e-6);
+    EXPECT_NEAR(inv[size_t(r)], 1 / std::sqrt(v + 1e-5), 1e-4 / std::sqrt(v + 1e-5));
+    for (int i = 0; i < 4; ++i)
+      EXPECT_NEAR(y[size_t(r * 4 + i)], (xv[size_t(r * 4 + i)] - m) / std::sqrt(v + 1e-5) * gamma[i], 1e-5);
+  }
+
+  OnnxBuilder inference(17);
+  inference.input("x", kFloat, {2, 3, 4}).output("y");
+  inference.init<float>("gamma", {4}, {1.f, 2.f, 0.5f, -1.f});
+  inference.node("LayerNormalization", {"x", "gamma"}, {"y", "mean", "inv"}, "ln");
+  EXPECT_EQ(count(import_ok(inference), OpKind::LayerNormalization), 1);
 }
 
 TEST(ImportTransformer, PartialLayerNormPatternsStayPlainOps) {

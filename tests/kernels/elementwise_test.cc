@@ -55,6 +55,7 @@ T ref_op(BinaryOp op, T a, T b) {
       case BinaryOp::Max: return std::max(a, b);
       case BinaryOp::Min: return std::min(a, b);
       case BinaryOp::PRelu: return a < 0 ? a * b : a;
+      case BinaryOp::Pow: return std::pow(a, b);
     }
   } else {
     // int64 arithmetic is exact for our operand ranges except int64 itself, which we compute in
@@ -78,13 +79,25 @@ T ref_op(BinaryOp op, T a, T b) {
       case BinaryOp::Max: return a > b ? a : b;
       case BinaryOp::Min: return a < b ? a : b;
       case BinaryOp::PRelu: return int64_t(a) < 0 ? wrap(ua * ub) : a;
+      case BinaryOp::Pow: {
+        if (std::is_signed<T>::value && int64_t(b) < 0)  // truncated 1 / a^|b|
+          return int64_t(a) == 1 ? T(1) : int64_t(a) == -1 ? T((int64_t(b) & 1) ? -1 : 1) : T(0);
+        // Left-to-right square-and-multiply over the exponent's bits, wrapping modulo 2^64.
+        const uint64_t e = uint64_t(int64_t(b));
+        uint64_t r = 1;
+        for (int bit = 63; bit >= 0; --bit) {
+          r *= r;
+          if ((e >> bit) & 1) r *= ua;
+        }
+        return wrap(r);
+      }
     }
   }
   return T(0);
 }
 
 const char* op_name(BinaryOp op) {
-  static const char* names[] = {"Add", "Sub", "Mul", "Div", "Max", "Min", "PRelu"};
+  static const char* names[] = {"Add", "Sub", "Mul", "Div", "Max", "Min", "PRelu", "Pow"};
   return names[int(op)];
 }
 
@@ -120,6 +133,10 @@ void check_case(BinaryOp op, const Shape& as, const Shape& bs, std::mt19937& rng
     const T x = a[size_t(broadcast_index(os, as, i))], y = b[size_t(broadcast_index(os, bs, i))];
     const T want = ref_op<T>(op, x, y);
     if (std::is_floating_point<T>::value) {
+      if (std::isnan(want)) {  // Pow of a negative base by a fractional exponent
+        ASSERT_TRUE(std::isnan(out[size_t(i)])) << ctx << " element " << i << " a=" << +x << " b=" << +y;
+        continue;
+      }
       ASSERT_EQ(out[size_t(i)], want) << ctx << " element " << i << " a=" << +x << " b=" << +y;
     } else {
       ASSERT_EQ(int64_t(out[size_t(i)]), int64_t(want)) << ctx << " element " << i << " a=" << +x << " b=" << +y;
@@ -149,7 +166,7 @@ template <typename T>
 void random_test(uint32_t seed, int iterations) {
   std::mt19937 rng(seed);
   const BinaryOp ops[] = {BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul,  BinaryOp::Div,
-                          BinaryOp::Max, BinaryOp::Min, BinaryOp::PRelu};
+                          BinaryOp::Max, BinaryOp::Min, BinaryOp::PRelu, BinaryOp::Pow};
   for (int it = 0; it < iterations; ++it) {
     Shape as, bs;
     random_shapes(rng, &as, &bs);

@@ -1,4 +1,4 @@
-// Binary elementwise ops (Add, Sub, Mul, Div, Max, Min, PRelu) on f32 and plain integers.
+// Binary elementwise ops (Add, Sub, Mul, Div, Max, Min, PRelu, PowTensor) on f32 and plain integers.
 // Quantized int8 nodes are lowered and run as kernel calls (bind_lowered_int8).
 // A float Add/Sub may carry a fused activation (act_relu / act_min / act_max, set by the
 // fuse-activation pass for same-shape operands; ir/op_attrs.h), applied in the same pass.
@@ -21,6 +21,7 @@ bool binary_op_of(OpKind k, BinaryOp* op) {
     case OpKind::Max: *op = BinaryOp::Max; return true;
     case OpKind::Min: *op = BinaryOp::Min; return true;
     case OpKind::PRelu: *op = BinaryOp::PRelu; return true;
+    case OpKind::PowTensor: *op = BinaryOp::Pow; return true;
     default: return false;
   }
 }

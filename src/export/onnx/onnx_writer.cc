@@ -518,7 +518,8 @@ Status Writer::write_node(NodeId id) {
   RETURN_IF_ERROR(check_node(id));
   onnx::NodeProto* p = gp_->add_node();
   p->set_name(n.name.empty() ? str_cat(op_kind_name(n.kind), "_", id) : n.name);
-  p->set_op_type(op_kind_name(n.kind));
+  // PowTensor is ONNX Pow with a tensor exponent; every other IR op is the ONNX op of its name.
+  p->set_op_type(n.kind == OpKind::PowTensor ? "Pow" : op_kind_name(n.kind));
   for (TensorId t : n.inputs) p->add_input(t == kNoTensor ? std::string() : name_of(t));
   for (TensorId t : n.outputs) p->add_output(t == kNoTensor ? std::string() : name_of(t));
   // Trailing omitted inputs and outputs are left out (ONNX allows both spellings).

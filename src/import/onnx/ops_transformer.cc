@@ -1,6 +1,6 @@
 // Mappers of the ops transformer exports add: Gather (embedding lookups and qkv[0] indexing),
-// Where (masked_fill), Expand, Equal (constant masks and shape arithmetic), Pow with a constant
-// exponent, Erf, Gelu (opset 20) and LayerNormalization (opset 17). Nodes whose inputs are all
+// Where (masked_fill), Expand, Equal (constant masks and shape arithmetic), Pow (one constant
+// exponent, or a tensor of them), Erf, Gelu (opset 20) and LayerNormalization (opset 17). Nodes whose inputs are all
 // constant fold at emission (constant_fold.h).
 #include <cmath>
 
@@ -120,14 +120,44 @@ Status map_not(NodeCtx& c) {
   return Status::OK();
 }
 
+namespace {
+
+bool is_plain_number(DType t) { return t == DType::F32 || t == DType::I32 || t == DType::I64; }
+
+StatusOr<TensorId> cast_to(NodeCtx& c, TensorId t, DType to, const char* suffix) {
+  if (c.tensor(t).dtype == to) return t;
+  Attributes a;
+  a.set("to", int64_t(to));
+  return c.emit_temp(OpKind::Cast, {t}, a, suffix);
+}
+
+// Pow with a tensor of exponents (run-time, or a constant that is not one value): PowTensor on
+// X's dtype, as ONNX's Pow (output of X's type). Y of another type is cast to X's; an integer X with
+// a float Y is evaluated in float and cast back (the reference's pow(x, y).astype(x.dtype)).
+Status emit_pow_tensor(NodeCtx& c, TensorId x, TensorId y) {
+  const DType xt = c.tensor(x).dtype, yt = c.tensor(y).dtype;
+  if (!is_plain_number(xt) || !is_plain_number(yt) || c.tensor(x).is_quantized() || c.tensor(y).is_quantized())
+    return c.fail(Error::NotSupported, "Pow of ", dtype_name(xt), " by ", dtype_name(yt),
+                  " exponents: only f32, i32 and i64 operands are supported");
+  if (xt != DType::F32 && yt == DType::F32) {
+    ASSIGN_OR_RETURN(TensorId xf, cast_to(c, x, DType::F32, "base_f32"));
+    ASSIGN_OR_RETURN(TensorId pf, c.emit_temp(OpKind::PowTensor, {xf, y}, {}, "pow_f32"));
+    Attributes a;
+    a.set("to", int64_t(xt));
+    return c.emit(OpKind::Cast, {pf}, a).status();
+  }
+  ASSIGN_OR_RETURN(TensorId yc, cast_to(c, y, xt, "exponent_cast"));
+  return c.emit(OpKind::PowTensor, {x, yc}, {}).status();
+}
+
+}  // namespace
+
 Status map_pow(NodeCtx& c) {
   ASSIGN_OR_RETURN(TensorId x, c.req(0, "X"));
+  ASSIGN_OR_RETURN(TensorId y, c.req(1, "Y"));
+  const bool one_constant = c.tensor(y).is_constant() && c.tensor(y).data->count() == 1;
+  if (!one_constant || c.tensor(x).dtype != DType::F32) return emit_pow_tensor(c, x, y);
   ASSIGN_OR_RETURN(auto e, c.constant_floats(1, "Y"));
-  if (e.size() != 1)
-    return c.fail(Error::NotSupported, "input 1 (Y) holds ", e.size(),
-                  " exponents; only a single constant exponent is supported");
-  if (c.tensor(x).dtype != DType::F32)
-    return c.fail(Error::NotSupported, "input 0 (X) is ", dtype_name(c.tensor(x).dtype), "; only float Pow is supported");
   if (e[0] == 1.0) {
     c.bind_output(0, x);
     return Status::OK();
@@ -148,19 +178,55 @@ Status map_gelu(NodeCtx& c) {
   return c.emit(OpKind::Gelu, {x}, a).status();
 }
 
+namespace {
+
+// LayerNormalization whose training outputs Mean and InvStdDev are used: the reference's own
+// float steps as IR nodes (mean, x - mean, mean of squares, 1 / sqrt(var + epsilon), then scale and
+// bias), so every output is exact to the reference's float32 arithmetic (stash_type 1). Models
+// exported for inference use output 0 only and get one LayerNormalization node.
+Status emit_layer_norm_with_statistics(NodeCtx& c, TensorId x, TensorId scale, TensorId bias, int axis,
+                                       double epsilon) {
+  if (c.tensor(x).dtype != DType::F32)
+    return c.fail(Error::NotSupported, "outputs Mean and InvStdDev need a float input X, is ",
+                  dtype_name(c.tensor(x).dtype));
+  if (c.attrs().get_int("stash_type", 1) != 1)
+    return c.fail(Error::NotSupported, "outputs Mean and InvStdDev are computed in float32 (stash_type 1) only");
+  std::vector<int64_t> axes;
+  for (size_t i = size_t(axis); i < c.shape(x).size(); ++i) axes.push_back(int64_t(i));
+  Attributes ra;
+  ra.set("axes", axes);
+  ra.set("keepdims", int64_t(1));
+  ASSIGN_OR_RETURN(TensorId mean, c.output_used(1) ? c.emit(OpKind::ReduceMean, {x}, ra, 1)
+                                                   : c.emit_temp(OpKind::ReduceMean, {x}, ra, "mean"));
+  ASSIGN_OR_RETURN(TensorId diff, c.emit_temp(OpKind::Sub, {x, mean}, {}, "diff"));
+  ASSIGN_OR_RETURN(TensorId square, c.emit_temp(OpKind::Mul, {diff, diff}, {}, "square"));
+  ASSIGN_OR_RETURN(TensorId var, c.emit_temp(OpKind::ReduceMean, {square}, ra, "variance"));
+  const TensorId eps = c.add_constant("epsilon", TensorData::from<float>({}, {float(epsilon)}));
+  ASSIGN_OR_RETURN(TensorId var_eps, c.emit_temp(OpKind::Add, {var, eps}, {}, "variance_eps"));
+  ASSIGN_OR_RETURN(TensorId std_dev, c.emit_temp(OpKind::Sqrt, {var_eps}, {}, "std_dev"));
+  ASSIGN_OR_RETURN(TensorId inv, c.output_used(2) ? c.emit(OpKind::Reciprocal, {std_dev}, {}, 2)
+                                                  : c.emit_temp(OpKind::Reciprocal, {std_dev}, {}, "inv_std_dev"));
+  ASSIGN_OR_RETURN(TensorId normalized, c.emit_temp(OpKind::Mul, {diff, inv}, {}, "normalized"));
+  if (bias == kNoTensor) return c.emit(OpKind::Mul, {normalized, scale}, {}).status();
+  ASSIGN_OR_RETURN(TensorId scaled, c.emit_temp(OpKind::Mul, {normalized, scale}, {}, "scaled"));
+  return c.emit(OpKind::Add, {scaled, bias}, {}).status();
+}
+
+}  // namespace
+
 Status map_layer_norm(NodeCtx& c) {
   ASSIGN_OR_RETURN(TensorId x, c.req(0, "X"));
   ASSIGN_OR_RETURN(TensorId scale, c.req(1, "Scale"));
   const TensorId bias = c.in(2);
-  if (c.output_used(1) || c.output_used(2))
-    return c.fail(Error::NotSupported, "outputs Mean and InvStdDev are not supported (inference uses output 0 only)");
   Attributes a;
   const int64_t axis_attr = c.attrs().get_int("axis", -1);
   const int axis = normalize_axis(axis_attr, c.shape(x).size());
   if (axis < 0)
     return c.fail(Error::InvalidModel, "attribute axis=", axis_attr, " is out of range for shape ", shape_str(c.shape(x)));
+  const double epsilon = c.attrs().get_float("epsilon", 1e-5);
+  if (c.output_used(1) || c.output_used(2)) return emit_layer_norm_with_statistics(c, x, scale, bias, axis, epsilon);
   a.set("axis", int64_t(axis));
-  a.set("epsilon", c.attrs().get_float("epsilon", 1e-5));
+  a.set("epsilon", epsilon);
   std::vector<TensorId> ins = {x, scale};
   if (bias != kNoTensor) ins.push_back(bias);
   return c.emit(OpKind::LayerNormalization, ins, a).status();

@@ -23,6 +23,13 @@ OpSupport div_support() {
                        "aten.div.Tensor (rewritten to mul upstream)");
 }
 
+OpSupport pow_tensor_support() {
+  return not_delegated(OpKind::PowTensor, "pow_tensor.no_int8",
+                       "Pow with a tensor of exponents has no int8 kernel and no Neutron converter (a single "
+                       "constant exponent is delegated as a table); it runs on the CPU in float",
+                       "aten.pow.Tensor_Tensor (not supported)");
+}
+
 OpSupport global_max_pool_support() {
   return not_delegated(OpKind::GlobalMaxPool, "global_max_pool.no_converter",
                        "adaptive max pooling has no Neutron converter (ReduceMax over H and W is delegated)",
