@@ -191,6 +191,27 @@ class Lowering {
   StatusOr<ConvOperands> conv_operands(NodeId id, const char* weights_layout);
   Status lower_conv(NodeId id);
   Status lower_conv_transpose(NodeId id);
+  // ConvTranspose as stride_h * stride_w phase convolutions over the input and an interleave of
+  // their outputs (instead of one convolution over the zero-inserted input). False: not applicable
+  // (a phase without taps, or more than 8 phases per axis); the caller then inserts zeros.
+  struct TransposePhases {
+    uint32_t ti = 0, to = 0;  // NHWC input and output tensors
+    TensorId y = kNoTensor;
+    int8::Dims4 in, out;
+    int64_t stride[2] = {1, 1}, dil[2] = {1, 1}, k[2] = {1, 1}, before[2] = {0, 0};
+    int64_t group = 1, cout = 0, cin_g = 0;
+    bool depthwise = false;
+    const std::vector<uint8_t>* ohwi = nullptr;  // flipped kernel [cout][kh][kw][cin_g]
+    const std::vector<int32_t>* bias = nullptr;
+    const std::vector<FixedMultiplier>* mult = nullptr;
+  };
+  StatusOr<bool> lower_conv_transpose_phases(NodeId id, const TransposePhases& tp);
+  // The phases of a group-1 ConvTranspose as ONE convolution with stride_h * stride_w * Cout output
+  // channels over the union of their input windows (zero weights where a phase has no tap), then a
+  // transpose that interleaves them (none for a 1-D stride). False: the windows do not align.
+  template <typename PhaseT>
+  StatusOr<bool> lower_conv_transpose_stacked(NodeId id, const TransposePhases& tp, const std::vector<PhaseT> (&phases)[2],
+                                              const int64_t (&rows)[2]);
   // The shared tail of Conv and ConvTranspose: the kernel call on NHWC tensors ti -> to, weights
   // logical OHWI [cout][kh][kw][cin_g].
   struct ConvCall {
@@ -875,6 +896,33 @@ Status Lowering::lower_conv_transpose(NodeId id) {
   if (!channels_last) {
     ti = to_nhwc(id, ti, in);
     to = nhwc_temp(id, to, out);
+  }
+  if ((st[0] > 1 || st[1] > 1) && opt_.conv_transpose_phases) {
+    TransposePhases tp;
+    tp.ti = ti;
+    tp.to = to;
+    tp.y = y;
+    tp.in = in;
+    tp.out = out;
+    tp.group = group;
+    tp.cout = cout;
+    tp.cin_g = cin_g;
+    tp.depthwise = group > 1 && group == in.c;
+    tp.ohwi = &ohwi;
+    tp.bias = &bias;
+    tp.mult = &mult;
+    for (int a = 0; a < 2; ++a) {
+      tp.stride[a] = st[size_t(a)];
+      tp.dil[a] = dl[size_t(a)];
+      tp.before[a] = before[a];
+    }
+    tp.k[0] = kh;
+    tp.k[1] = kw;
+    ASSIGN_OR_RETURN(const bool done, lower_conv_transpose_phases(id, tp));
+    if (done) {
+      if (!channels_last) from_nhwc(id, to, y_nchw);
+      return Status::OK();
+    }
   }
   const int32_t N = int32_t(in.n), H = int32_t(in.h), W = int32_t(in.w), C = int32_t(in.c);
   const int32_t sh = int32_t(st[0]), sw = int32_t(st[1]);
@@ -2031,6 +2079,256 @@ Status Lowering::lower_resize_linear(NodeId id) {
 }
 
 
+
+// The zero-inserted convolution reads input pixel i at output o through tap k when
+// o + d * k - before == s * i. Output row o = s * m + p (phase p) thus sees only the taps with
+// (p + d * k - before) = 0 mod s, every s / gcd(d, s)-th tap from the first, k0, reading
+// i = m + c0 + t * (d / gcd(d, s)) with c0 = (p + d * k0 - before) / s: a stride-1 convolution of the
+// input itself with those taps. Per axis every phase computes ceil(out / s) rows (the last row of a
+// shorter phase is padding and cut off); the phases are interleaved by two concatenations (along W
+// in [N * Mh, Mw, sw, C] views, then along H in [N * Mh, sh, Mw * sw, C]) and sliced to the output.
+// The same int32 sums as the zero-inserted convolution (its inserted zeros are the input zero
+// point, which adds nothing), so the same bytes, with stride_h * stride_w times fewer MACs.
+StatusOr<bool> Lowering::lower_conv_transpose_phases(NodeId id, const TransposePhases& tp) {
+  struct Phase {
+    std::vector<int64_t> taps;
+    int64_t dd = 1, c0 = 0, start = 0, end = 0, pad_before = 0, pad_after = 0;
+  };
+  std::vector<Phase> phases[2];
+  int64_t rows[2];
+  const int64_t in_len[2] = {tp.in.h, tp.in.w}, out_len[2] = {tp.out.h, tp.out.w};
+  for (int a = 0; a < 2; ++a) {
+    const int64_t s = tp.stride[a], d = tp.dil[a];
+    if (s > 8) return false;
+    rows[a] = (out_len[a] + s - 1) / s;
+    for (int64_t p = 0; p < s; ++p) {
+      Phase ph;
+      for (int64_t k = 0; k < tp.k[a]; ++k)
+        if ((((p + d * k - tp.before[a]) % s) + s) % s == 0) ph.taps.push_back(k);
+      if (ph.taps.empty()) return false;
+      const int64_t q = ph.taps.size() > 1 ? ph.taps[1] - ph.taps[0] : s;
+      ph.dd = ph.taps.size() > 1 ? d * q / s : 1;  // one tap: no dilation
+      for (size_t t = 1; t < ph.taps.size(); ++t)
+        if (ph.taps[t] - ph.taps[t - 1] != q || (d * q) % s != 0) return false;  // (never: number theory)
+      const int64_t c0 = (p + d * ph.taps[0] - tp.before[a]) / s;  // exact
+      ph.c0 = c0;
+      const int64_t last = rows[a] - 1 + c0 + int64_t(ph.taps.size() - 1) * ph.dd;
+      ph.start = std::max<int64_t>(0, c0);
+      ph.end = std::min<int64_t>(in_len[a], last + 1);
+      if (ph.end <= ph.start) return false;
+      ph.pad_before = std::max<int64_t>(0, -c0);
+      ph.pad_after = std::max<int64_t>(0, last + 1 - in_len[a]);
+      if (ph.pad_before > kMaxDim || ph.pad_after > kMaxDim) return false;
+      phases[a].push_back(std::move(ph));
+    }
+  }
+  const int64_t sh = tp.stride[0], sw = tp.stride[1], Mh = rows[0], Mw = rows[1];
+  const int64_t N = tp.in.n, C = tp.in.c, O = tp.cout;
+  if (N * Mh * sh > kMaxDim || Mw * sw > kMaxDim || N * Mh * Mw * sw * O > (int64_t(1) << 31)) return false;
+  if (tp.group == 1) {
+    ASSIGN_OR_RETURN(const bool stacked, lower_conv_transpose_stacked(id, tp, phases, rows));
+    if (stacked) return true;
+  }
+  const int32_t zx = p_.tensors[tp.ti].zero_point, zy = p_.tensors[tp.to].zero_point;
+  const auto d32 = [](int64_t a, int64_t b, int64_t c, int64_t e) {
+    return Dims{{int32_t(a), int32_t(b), int32_t(c), int32_t(e)}};
+  };
+  const std::vector<uint8_t>& w = *tp.ohwi;
+  // The last concatenation writes a scratch output in place when nothing is cut off.
+  const bool direct = Mh * sh == tp.out.h && Mw * sw == tp.out.w && p_.tensors[tp.to].region == Region::kScratch;
+  std::vector<uint32_t> row_parts;  // per H phase: its W phases interleaved, [N * Mh, 1, Mw * sw, O]
+  for (int64_t ph = 0; ph < sh; ++ph) {
+    std::vector<uint32_t> cols;  // per W phase: [N * Mh, Mw, 1, O]
+    for (int64_t pw = 0; pw < sw; ++pw) {
+      const Phase& a = phases[0][size_t(ph)];
+      const Phase& b = phases[1][size_t(pw)];
+      uint32_t src = tp.ti;
+      if (a.start > 0 || b.start > 0 || a.end < in_len[0] || b.end < in_len[1]) {
+        src = temp(id, str_cat("phase", ph, "_", pw, "_in"), d32(N, a.end - a.start, b.end - b.start, C), zx);
+        npu::SliceArgs sa{};
+        sa.input = tp.ti;
+        sa.output = src;
+        sa.begin[1] = int32_t(a.start);
+        sa.begin[2] = int32_t(b.start);
+        call(Opcode::kSlice, id, sa, {tp.ti}, {src});
+      }
+      const int64_t th = int64_t(a.taps.size()), tw = int64_t(b.taps.size());
+      std::vector<uint8_t> sub(size_t(O * th * tw * tp.cin_g));
+      if (!opt_.check_only)
+        for (int64_t o = 0; o < O; ++o)
+          for (int64_t y = 0; y < th; ++y)
+            for (int64_t x = 0; x < tw; ++x)
+              std::memcpy(&sub[size_t(((o * th + y) * tw + x) * tp.cin_g)],
+                          &w[size_t(((o * tp.k[0] + a.taps[size_t(y)]) * tp.k[1] + b.taps[size_t(x)]) * tp.cin_g)],
+                          size_t(tp.cin_g));
+      const uint32_t out = temp(id, str_cat("phase", ph, "_", pw), d32(N, Mh, Mw, O), zy);
+      ConvCall cc;
+      cc.kh = int32_t(th);
+      cc.kw = int32_t(tw);
+      cc.dil_h = int32_t(a.dd);
+      cc.dil_w = int32_t(b.dd);
+      cc.pad_top = int32_t(a.pad_before);
+      cc.pad_bottom = int32_t(a.pad_after);
+      cc.pad_left = int32_t(b.pad_before);
+      cc.pad_right = int32_t(b.pad_after);
+      cc.group = int32_t(tp.group);
+      cc.cout = int32_t(O);
+      cc.cin_g = int32_t(tp.cin_g);
+      cc.depthwise = tp.depthwise;
+      emit_conv(id, src, out, tp.y, cc, std::move(sub), *tp.bias, *tp.mult);
+      cols.push_back(sw > 1 ? alias(out, d32(N * Mh, Mw, 1, O), ".cols") : out);
+    }
+    if (sw == 1) {
+      row_parts.push_back(alias(cols[0], d32(N * Mh, 1, Mw, O), ".rows"));
+      continue;
+    }
+    const uint32_t t = sh == 1 && direct ? alias(tp.to, d32(N * Mh, Mw, sw, O), ".phases")
+                                         : temp(id, str_cat("phase", ph, "_w"), d32(N * Mh, Mw, sw, O), zy);
+    npu::ConcatArgs ca{};
+    ca.output = t;
+    ca.axis = 2;
+    ca.num_inputs = uint32_t(cols.size());
+    for (size_t i = 0; i < cols.size(); ++i) ca.inputs[i] = cols[i];
+    call(Opcode::kConcat, id, ca, cols, {t});
+    row_parts.push_back(alias(t, d32(N * Mh, 1, Mw * sw, O), ".rows"));
+  }
+  uint32_t full = row_parts[0];
+  if (sh > 1) {
+    full = direct ? alias(tp.to, d32(N * Mh, sh, Mw * sw, O), ".phases") : temp(id, "phases", d32(N * Mh, sh, Mw * sw, O), zy);
+    npu::ConcatArgs ca{};
+    ca.output = full;
+    ca.axis = 1;
+    ca.num_inputs = uint32_t(row_parts.size());
+    for (size_t i = 0; i < row_parts.size(); ++i) ca.inputs[i] = row_parts[i];
+    call(Opcode::kConcat, id, ca, row_parts, {full});
+  }
+  if (direct) return true;  // the last concatenation wrote the output
+  // [N, Mh * sh, Mw * sw, O] cut to the output: a slice (a copy when nothing is cut).
+  const uint32_t view = alias(full, d32(N, Mh * sh, Mw * sw, O), ".nhwc");
+  if (Mh * sh == tp.out.h && Mw * sw == tp.out.w) {
+    call(Opcode::kCopy, id, npu::CopyArgs{view, tp.to}, {view}, {tp.to});
+  } else {
+    npu::SliceArgs sa{};
+    sa.input = view;
+    sa.output = tp.to;
+    call(Opcode::kSlice, id, sa, {view}, {tp.to});
+  }
+  return true;
+}
+
+template <typename PhaseT>
+StatusOr<bool> Lowering::lower_conv_transpose_stacked(NodeId id, const TransposePhases& tp,
+                                                      const std::vector<PhaseT> (&phases)[2], const int64_t (&rows)[2]) {
+  const int64_t in_len[2] = {tp.in.h, tp.in.w};
+  int64_t dd[2], cmin[2], tu[2], start[2], end[2], pb[2], pa[2];
+  std::vector<int64_t> off[2];  // per phase: its first tap's position in the union window
+  for (int a = 0; a < 2; ++a) {
+    dd[a] = 1;
+    for (const PhaseT& p : phases[a])
+      if (p.taps.size() > 1) dd[a] = p.dd;
+    for (const PhaseT& p : phases[a])
+      if (p.taps.size() > 1 && p.dd != dd[a]) return false;
+    cmin[a] = INT64_MAX;
+    int64_t cmax = INT64_MIN;
+    for (const PhaseT& p : phases[a]) {
+      cmin[a] = std::min(cmin[a], p.c0);
+      cmax = std::max(cmax, p.c0 + int64_t(p.taps.size() - 1) * dd[a]);
+    }
+    for (const PhaseT& p : phases[a]) {
+      if ((p.c0 - cmin[a]) % dd[a] != 0) return false;
+      off[a].push_back((p.c0 - cmin[a]) / dd[a]);
+    }
+    tu[a] = (cmax - cmin[a]) / dd[a] + 1;
+    const int64_t last = rows[a] - 1 + cmax;
+    start[a] = std::max<int64_t>(0, cmin[a]);
+    end[a] = std::min<int64_t>(in_len[a], last + 1);
+    if (end[a] <= start[a] || tu[a] > kMaxDim) return false;
+    pb[a] = std::max<int64_t>(0, -cmin[a]);
+    pa[a] = std::max<int64_t>(0, last + 1 - in_len[a]);
+    if (pb[a] > kMaxDim || pa[a] > kMaxDim) return false;
+  }
+  const int64_t sh = tp.stride[0], sw = tp.stride[1], Mh = rows[0], Mw = rows[1];
+  const int64_t N = tp.in.n, C = tp.in.c, O = tp.cout, P = sh * sw, cin = tp.cin_g;
+  if (P * O > kMaxDim || sw * O > kMaxDim || N * Mh > kMaxDim) return false;
+  const int32_t zx = p_.tensors[tp.ti].zero_point, zy = p_.tensors[tp.to].zero_point;
+  const auto d32 = [](int64_t a, int64_t b, int64_t c, int64_t e) {
+    return Dims{{int32_t(a), int32_t(b), int32_t(c), int32_t(e)}};
+  };
+  uint32_t src = tp.ti;
+  if (start[0] > 0 || start[1] > 0 || end[0] < in_len[0] || end[1] < in_len[1]) {
+    src = temp(id, "phases_in", d32(N, end[0] - start[0], end[1] - start[1], C), zx);
+    npu::SliceArgs sa{};
+    sa.input = tp.ti;
+    sa.output = src;
+    sa.begin[1] = int32_t(start[0]);
+    sa.begin[2] = int32_t(start[1]);
+    call(Opcode::kSlice, id, sa, {tp.ti}, {src});
+  }
+  // Output channel (ph * sw + pw) * O + o holds phase (ph, pw) of channel o.
+  std::vector<uint8_t> wst(size_t(P * O * tu[0] * tu[1] * cin), 0);
+  std::vector<int32_t> bias;
+  std::vector<FixedMultiplier> mult;
+  const std::vector<uint8_t>& w = *tp.ohwi;
+  for (int64_t ph = 0; ph < sh; ++ph)
+    for (int64_t pw = 0; pw < sw; ++pw) {
+      const PhaseT& a = phases[0][size_t(ph)];
+      const PhaseT& b = phases[1][size_t(pw)];
+      for (int64_t o = 0; o < O; ++o) {
+        bias.push_back((*tp.bias)[size_t(o)]);
+        mult.push_back((*tp.mult)[size_t(o)]);
+        const int64_t oc = (ph * sw + pw) * O + o;
+        for (size_t y = 0; y < a.taps.size() && !opt_.check_only; ++y)
+          for (size_t x = 0; x < b.taps.size(); ++x) {
+            const int64_t uy = off[0][size_t(ph)] + int64_t(y), ux = off[1][size_t(pw)] + int64_t(x);
+            std::memcpy(&wst[size_t(((oc * tu[0] + uy) * tu[1] + ux) * cin)],
+                        &w[size_t(((o * tp.k[0] + a.taps[y]) * tp.k[1] + b.taps[x]) * cin)], size_t(cin));
+          }
+      }
+    }
+  const bool exact = Mh * sh == tp.out.h && Mw * sw == tp.out.w;
+  const bool in_place = exact && p_.tensors[tp.to].region == Region::kScratch;
+  // sh == 1: the conv output [N, Mh, Mw, sw * O] is already the interleaved [N, Mh, Mw * sw, O].
+  const uint32_t conv_out = sh == 1 && in_place ? alias(tp.to, d32(N, Mh, Mw, P * O), ".phases")
+                                                : temp(id, "phases", d32(N, Mh, Mw, P * O), zy);
+  ConvCall cc;
+  cc.kh = int32_t(tu[0]);
+  cc.kw = int32_t(tu[1]);
+  cc.dil_h = int32_t(dd[0]);
+  cc.dil_w = int32_t(dd[1]);
+  cc.pad_top = int32_t(pb[0]);
+  cc.pad_bottom = int32_t(pa[0]);
+  cc.pad_left = int32_t(pb[1]);
+  cc.pad_right = int32_t(pa[1]);
+  cc.group = 1;
+  cc.cout = int32_t(P * O);
+  cc.cin_g = int32_t(cin);
+  emit_conv(id, src, conv_out, tp.y, cc, std::move(wst), bias, mult);
+  if (sh == 1 && in_place) return true;
+  uint32_t full = alias(conv_out, d32(N, Mh, Mw * sw, O), ".nhwc");
+  if (sh > 1) {
+    // [N * Mh, Mw, sh, sw * O] -> [N * Mh, sh, Mw, sw * O] = [N, Mh * sh, Mw * sw, O].
+    const uint32_t v = alias(conv_out, d32(N * Mh, Mw, sh, sw * O), ".by_row_phase");
+    const uint32_t t = in_place ? alias(tp.to, d32(N * Mh, sh, Mw, sw * O), ".interleaved")
+                                : temp(id, "interleaved", d32(N * Mh, sh, Mw, sw * O), zy);
+    npu::TransposeArgs ta{};
+    ta.input = v;
+    ta.output = t;
+    const Dims perm{{0, 2, 1, 3}};
+    for (int i = 0; i < 4; ++i) ta.perm[i] = perm[size_t(i)];
+    call(Opcode::kTranspose, id, ta, {v}, {t});
+    if (in_place) return true;
+    full = alias(t, d32(N, Mh * sh, Mw * sw, O), ".nhwc");
+  }
+  if (exact) {
+    call(Opcode::kCopy, id, npu::CopyArgs{full, tp.to}, {full}, {tp.to});
+  } else {
+    npu::SliceArgs sa{};
+    sa.input = full;
+    sa.output = tp.to;
+    call(Opcode::kSlice, id, sa, {full}, {tp.to});
+  }
+  return true;
+}
 // ---------------------------------------------------------------------------------------------
 // Float kernel calls: an op a program keeps in float (no int8 kernel, or kept in float by the
 // user) runs on the CPU's float kernels with the parameters the host executor's binders give
