@@ -323,3 +323,116 @@ TEST(RequantizeOnNpu, CifarNetIsOnePartitionWithTheRequantizationsFoldedIntoTheP
 
 }  // namespace
 }  // namespace neutron::testing
+
+namespace neutron::testing {
+namespace {
+
+// Issue 16's regressions, as tiny models built here (random weights): a TCN (dilated causal
+// Conv1d, as 2-D on H = 1 with left padding) and a convolutional autoencoder (strided Conv down,
+// ConvTranspose up, Sigmoid). Quantized, compiled for imxrt700 and the CPU: every MAC on the NPU,
+// both programs equal the host executor bit for bit, close to the float model.
+struct RegressionResult {
+  double sqnr = 0;
+  int64_t npu_macs = 0, macs = 0;
+  size_t partitions = 0;
+};
+
+RegressionResult check_regression(const Graph& g, const Shape& in_shape, uint32_t seed) {
+  RegressionResult res;
+  std::mt19937 rng(seed);
+  Shape calib_shape = in_shape;
+  calib_shape.insert(calib_shape.begin(), 16);
+  auto q = quantize(g, random_input(calib_shape, rng), {});
+  EXPECT_TRUE(q.ok()) << q.status().to_string();
+  if (!q.ok()) return res;
+  auto npu = compile(q.value(), "imxrt700", {});
+  auto cpu = compile(q.value(), "cpu", {});
+  EXPECT_TRUE(npu.ok() && cpu.ok()) << npu.status().to_string() << cpu.status().to_string();
+  if (!npu.ok() || !cpu.ok()) return res;
+  res.partitions = npu->part.partitions.size();
+  for (NodeId id : npu->graph.live_nodes()) {
+    res.macs += npu->part.nodes[size_t(id)].macs;
+    if (npu->part.on_npu(id)) res.npu_macs += npu->part.nodes[size_t(id)].macs;
+  }
+  double sig = 0, err = 0;
+  for (int s = 0; s < 3; ++s) {
+    const std::vector<TensorData> in = {random_input(in_shape, rng)};
+    const auto host = run_on_cpu(q.value(), in);
+    const auto a = run_program(npu->file, in);
+    const auto c = run_program(cpu->file, in);
+    const auto want = run_on_cpu(g, in);
+    EXPECT_EQ(host.size(), 1u);
+    EXPECT_EQ(a.size(), 1u);
+    EXPECT_EQ(c.size(), 1u);
+    EXPECT_EQ(want.size(), 1u);
+    if (host.size() != 1 || a.size() != 1 || c.size() != 1 || want.size() != 1) return res;
+    EXPECT_EQ(a[0].bytes, host[0].bytes) << "sample " << s;
+    EXPECT_EQ(c[0].bytes, host[0].bytes) << "sample " << s;
+    for (int64_t i = 0; i < want[0].count(); ++i) {
+      const double w = want[0].data<float>()[i], o = a[0].data<float>()[i];
+      sig += w * w;
+      err += (w - o) * (w - o);
+    }
+  }
+  res.sqnr = 10 * std::log10(sig / std::max(err, 1e-30));
+  return res;
+}
+
+TEST(Regressions, TcnDilatedCausalConv1d) {
+  GraphBuilder b(21);
+  const int64_t C = 8, T = 32, K = 3;
+  TensorId h = b.input("x", {1, C, 1, T});
+  for (int64_t d : {1, 2, 4}) {  // causal: pad (K - 1) * d on the left of the time axis only
+    Attributes a;
+    a.set("kernel_shape", std::vector<int64_t>{1, K});
+    a.set("dilations", std::vector<int64_t>{1, d});
+    a.set("pads", std::vector<int64_t>{0, (K - 1) * d, 0, 0});
+    const TensorId c = b.op(OpKind::Conv, {h, b.random_constant("w" + std::to_string(d), {C, C, 1, K}, -0.4f, 0.4f),
+                                           b.random_constant("b" + std::to_string(d), {C}, -0.1f, 0.1f)},
+                            a);
+    h = b.op(OpKind::Add, {b.op(OpKind::Relu, {c}), h});  // residual
+  }
+  const Graph g = b.finish({h});
+  const RegressionResult r = check_regression(g, {1, C, 1, T}, 3);
+  std::printf("TCN: %zu partition(s), MACs on the NPU %lld of %lld, int8 vs float SQNR %.1f dB\n", r.partitions,
+              (long long)r.npu_macs, (long long)r.macs, r.sqnr);
+  EXPECT_EQ(r.npu_macs, r.macs);
+  EXPECT_GT(r.macs, 0);
+  EXPECT_GT(r.sqnr, 25.0);
+}
+
+TEST(Regressions, ConvAutoencoder) {
+  GraphBuilder b(22);
+  const TensorId x = b.input("x", {1, 1, 16, 16});
+  auto conv = [&](TensorId in, int64_t cin, int64_t cout, const std::string& name) {
+    Attributes a;
+    a.set("kernel_shape", std::vector<int64_t>{3, 3});
+    a.set("strides", std::vector<int64_t>{2, 2});
+    a.set("pads", std::vector<int64_t>{1, 1, 1, 1});
+    return b.op(OpKind::Relu, {b.op(OpKind::Conv, {in, b.random_constant(name + "_w", {cout, cin, 3, 3}, -0.5f, 0.5f),
+                                                   b.random_constant(name + "_b", {cout}, -0.1f, 0.1f)},
+                                    a)});
+  };
+  auto up = [&](TensorId in, int64_t cin, int64_t cout, const std::string& name) {
+    Attributes a;
+    a.set("kernel_shape", std::vector<int64_t>{2, 2});
+    a.set("strides", std::vector<int64_t>{2, 2});
+    return b.op(OpKind::ConvTranspose, {in, b.random_constant(name + "_w", {cin, cout, 2, 2}, -0.5f, 0.5f),
+                                        b.random_constant(name + "_b", {cout}, -0.1f, 0.1f)},
+                a);
+  };
+  const TensorId e1 = conv(x, 1, 8, "enc1");
+  const TensorId e2 = conv(e1, 8, 16, "enc2");
+  const TensorId d1 = b.op(OpKind::Relu, {up(e2, 16, 8, "dec1")});
+  const TensorId y = b.op(OpKind::Sigmoid, {up(d1, 8, 1, "dec2")});
+  const Graph g = b.finish({y});
+  const RegressionResult r = check_regression(g, {1, 1, 16, 16}, 4);
+  std::printf("conv autoencoder: %zu partition(s), MACs on the NPU %lld of %lld, int8 vs float SQNR %.1f dB\n",
+              r.partitions, (long long)r.npu_macs, (long long)r.macs, r.sqnr);
+  EXPECT_EQ(r.npu_macs, r.macs);
+  EXPECT_EQ(r.partitions, 1u);
+  EXPECT_GT(r.sqnr, 25.0);
+}
+
+}  // namespace
+}  // namespace neutron::testing
