@@ -78,6 +78,11 @@ constexpr ArgField kRecurrentF32[] = {{"input", T, 1},     {"y", T, 1},         
                                       {"lstm", I, 1},      {"seq", I, 1},        {"batch", I, 1},
                                       {"input_size", I, 1}, {"hidden", I, 1},    {"directions", I, 1},
                                       {"reverse", I, 1},   {"linear_before_reset", I, 1}};
+constexpr ArgField kPoolF32[] = {{"input", T, 1},      {"output", T, 1},     {"op", E, 1},
+                                 {"kernel_h", I, 1},   {"kernel_w", I, 1},   {"stride_h", I, 1},
+                                 {"stride_w", I, 1},   {"dilation_h", I, 1}, {"dilation_w", I, 1},
+                                 {"pad_top", I, 1},    {"pad_left", I, 1},   {"pad_bottom", I, 1},
+                                 {"pad_right", I, 1},  {"count_include_pad", I, 1}};
 constexpr ArgField kPrefetch[] = {{"weights_offset", O, 1}, {"size", U, 1}, {"sram_offset", U, 1}, {"channel", U, 1}};
 constexpr ArgField kWait[] = {{"channel", U, 1}};
 
@@ -121,6 +126,7 @@ NEUTRON_FORMAT(kSoftmaxF32, SoftmaxF32Args)
 NEUTRON_FORMAT(kGemmF32, GemmF32Args)
 NEUTRON_FORMAT(kConvF32, ConvF32Args)
 NEUTRON_FORMAT(kRecurrentF32, RecurrentF32Args)
+NEUTRON_FORMAT(kPoolF32, PoolF32Args)
 #undef NEUTRON_FORMAT
 
 const char* op_value_name(Opcode op, int32_t v) {
@@ -144,6 +150,10 @@ const char* op_value_name(Opcode op, int32_t v) {
     case Opcode::kElementwiseF32: {
       static const char* k[] = {"add", "sub", "mul", "div", "max", "min", "prelu"};
       return v >= 0 && v < 7 ? k[v] : nullptr;
+    }
+    case Opcode::kPoolF32: {
+      static const char* k[] = {"max", "average", "global_max", "global_average"};
+      return v >= 0 && v < 4 ? k[v] : nullptr;
     }
     case Opcode::kUnaryF32: {
       static const char* k[] = {"relu", "clip", "leaky_relu", "sigmoid", "hard_sigmoid", "hard_swish",
@@ -192,6 +202,7 @@ const ArgsFormat* args_format(Opcode op) {
     case Opcode::kGemmF32: return &kGemmF32ArgsFormat;
     case Opcode::kConvF32: return &kConvF32ArgsFormat;
     case Opcode::kRecurrentF32: return &kRecurrentF32ArgsFormat;
+    case Opcode::kPoolF32: return &kPoolF32ArgsFormat;
   }
   return nullptr;
 }

@@ -16,6 +16,7 @@
 #include "kernels/gemm_int8.h"
 #include "kernels/index_ops.h"
 #include "kernels/layer_norm_int8.h"
+#include "kernels/pool_f32.h"
 #include "kernels/pool_int8.h"
 #include "kernels/quantize.h"
 #include "kernels/recurrent_f32.h"
@@ -292,6 +293,11 @@ struct ConvF32State {
   ConvTranspose2DF32Params tp;
   const float* packed = nullptr;  // prepared state
   const float* bias = nullptr;    // in the weights, or null
+};
+struct PoolF32State {
+  TensorDesc in, out;
+  int32_t op;
+  Pool2DParams p;
 };
 struct RecurrentF32State {
   TensorDesc in, y, y_h, y_c, h0, c0;
@@ -1310,6 +1316,59 @@ CallStatus setup_conv_f32(const Ctx& c, const Instruction& inst, Arena& ar, cons
   return CallStatus();
 }
 
+
+CallStatus setup_pool_f32(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  if (c.limits == Limits::kNpu) return unsupported("float kernel calls run on the CPU only");
+  const npu::PoolF32Args a = inst.as<npu::PoolF32Args>();
+  PoolF32State local;
+  PoolF32State* st = ar.state(&local);
+  st->in = c.mc.tensor(a.input);
+  st->out = c.mc.tensor(a.output);
+  const TensorDesc &in = st->in, &out = st->out;
+  CALL_CHECK(is_f32(in) && is_f32(out), "pool_f32: input and output must be float32");
+  CALL_CHECK(!overlaps(in, out), "pool_f32: output overlaps the input");
+  CALL_CHECK(in.dims[0] == out.dims[0] && in.dims[3] == out.dims[3], "pool_f32: batch or channels differ");
+  CALL_CHECK(a.op >= 0 && a.op <= 3, "pool_f32: unknown op");
+  st->op = a.op;
+  Pool2DParams& p = st->p;
+  p.batch = in.dims[0];
+  p.in_h = in.dims[1];
+  p.in_w = in.dims[2];
+  p.channels = in.dims[3];
+  p.out_h = out.dims[1];
+  p.out_w = out.dims[2];
+  if (a.op >= 2) {
+    CALL_CHECK(out.dims[1] == 1 && out.dims[2] == 1, "pool_f32: a global pool's output is not 1x1");
+    *plan = st;
+    return CallStatus();
+  }
+  CALL_CHECK(c.geometry_ok(a.kernel_h, 1) && c.geometry_ok(a.kernel_w, 1) && c.geometry_ok(a.stride_h, 1) &&
+                 c.geometry_ok(a.stride_w, 1) && c.geometry_ok(a.dilation_h, 1) && c.geometry_ok(a.dilation_w, 1) &&
+                 c.geometry_ok(a.pad_top, 0) && c.geometry_ok(a.pad_left, 0) && c.geometry_ok(a.pad_bottom, 0) &&
+                 c.geometry_ok(a.pad_right, 0) && (a.count_include_pad == 0 || a.count_include_pad == 1),
+             "pool_f32: kernel, stride, dilation or padding out of range");
+  p.kernel_h = a.kernel_h;
+  p.kernel_w = a.kernel_w;
+  p.stride_h = a.stride_h;
+  p.stride_w = a.stride_w;
+  p.dilation_h = a.dilation_h;
+  p.dilation_w = a.dilation_w;
+  p.pad_top = a.pad_top;
+  p.pad_left = a.pad_left;
+  p.pad_bottom = a.pad_bottom;
+  p.pad_right = a.pad_right;
+  p.count_include_pad = a.count_include_pad != 0;
+  const int64_t fh = window_out(p.in_h, a.kernel_h, a.stride_h, a.dilation_h, int64_t(a.pad_top) + a.pad_bottom, false);
+  const int64_t ch = window_out(p.in_h, a.kernel_h, a.stride_h, a.dilation_h, int64_t(a.pad_top) + a.pad_bottom, true);
+  const int64_t fw = window_out(p.in_w, a.kernel_w, a.stride_w, a.dilation_w, int64_t(a.pad_left) + a.pad_right, false);
+  const int64_t cw = window_out(p.in_w, a.kernel_w, a.stride_w, a.dilation_w, int64_t(a.pad_left) + a.pad_right, true);
+  CALL_CHECK(fh > 0 && fw > 0 && (p.out_h == fh || p.out_h == ch) && (p.out_w == fw || p.out_w == cw),
+             "pool_f32: output height/width do not follow from the input and the geometry");
+  CALL_CHECK(pool2d_prepare(p) == Error::Ok, "pool_f32: invalid pooling geometry");
+  *plan = st;
+  return CallStatus();
+}
+
 CallStatus setup_recurrent_f32(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
   if (c.limits == Limits::kNpu) return unsupported("float kernel calls run on the CPU only");
   const npu::RecurrentF32Args a = inst.as<npu::RecurrentF32Args>();
@@ -1410,6 +1469,7 @@ CallStatus setup(const Ctx& c, const Instruction& inst, Arena& ar, const void** 
     case Opcode::kGemmF32: return setup_gemm_f32(c, inst, ar, plan);
     case Opcode::kConvF32: return setup_conv_f32(c, inst, ar, plan);
     case Opcode::kRecurrentF32: return setup_recurrent_f32(c, inst, ar, plan);
+    case Opcode::kPoolF32: return setup_pool_f32(c, inst, ar, plan);
   }
   return invalid("unknown opcode");
 }
@@ -1714,6 +1774,23 @@ CallStatus run_one(const Instruction& inst, const void* plan, const Bufs& r, uin
       }
       recurrent_f32(st->p, reinterpret_cast<const float*>(in), st->w, st->r, st->b, h0, c0, y, yh, yc,
                     reinterpret_cast<float*>(ws));
+      break;
+    }
+    case Opcode::kPoolF32: {
+      const auto* st = static_cast<const PoolF32State*>(plan);
+      SIM_PTR(in, st->in);
+      SIM_PTR(out, st->out);
+      const float* x = reinterpret_cast<const float*>(in);
+      float* y = reinterpret_cast<float*>(out);
+      const Pool2DParams& p = st->p;
+      if (st->op == 0)
+        maxpool2d_nhwc<float>(p, x, y);
+      else if (st->op == 1)
+        avgpool2d_nhwc_f32(p, x, y);
+      else if (st->op == 2)
+        global_maxpool_nhwc<float>(p.batch, p.in_h * p.in_w, p.channels, x, y);
+      else
+        global_avgpool_nhwc_f32(p.batch, p.in_h * p.in_w, p.channels, x, y);
       break;
     }
     case Opcode::kPrefetch: {

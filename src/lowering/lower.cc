@@ -263,6 +263,7 @@ class Lowering {
   Status lower_float_gemm(NodeId id);
   Status lower_float_conv(NodeId id);
   Status lower_float_recurrent(NodeId id);
+  Status lower_float_pool(NodeId id);
   // A constant float32 operand of a float kernel call as a weights blob.
   StatusOr<uint32_t> float_blob(NodeId id, TensorId t, const char* purpose, int64_t count);
 
@@ -2426,6 +2427,10 @@ Status Lowering::lower_float(NodeId id) {
     case OpKind::ConvTranspose: return lower_float_conv(id);
     case OpKind::GRU:
     case OpKind::LSTM: return lower_float_recurrent(id);
+    case OpKind::MaxPool:
+    case OpKind::AveragePool:
+    case OpKind::GlobalMaxPool:
+    case OpKind::GlobalAveragePool: return lower_float_pool(id);
     // Data movement is the same kernel call for any element size.
     case OpKind::Pad: return lower_pad(id);
     case OpKind::Slice: return lower_slice_node(id);
@@ -2656,6 +2661,51 @@ Status Lowering::lower_float_conv(NodeId id) {
   KernelCall& k = call(Opcode::kConvF32, id, a, {a.input}, {a.output});
   ref(k, WORD_OF(ConvF32Args, weights_offset), wblob);
   if (bblob != UINT32_MAX) ref(k, WORD_OF(ConvF32Args, bias_offset), bblob);
+  return Status::OK();
+}
+
+
+Status Lowering::lower_float_pool(NodeId id) {
+  const Node& n = g_.node(id);
+  CHECK_OR_RETURN(n.inputs.size() == 1 && n.input(0) != kNoTensor && n.outputs.size() == 1, Error::NotSupported,
+                  describe(g_, id), ": expects one input and one output (no MaxPool Indices)");
+  CHECK_OR_RETURN(n.attrs.get_int("channels_last", 0) == 1, Error::NotSupported, describe(g_, id),
+                  ": NCHW data; the float pool kernel call runs channels-last (layout-nhwc)");
+  const TensorId x = n.input(0), y = n.outputs[0];
+  CHECK_OR_RETURN(g_.tensor(x).shape.size() == 4 && g_.tensor(y).shape.size() == 4, Error::NotSupported,
+                  describe(g_, id), ": only 2-D pools become float pool kernel calls");
+  npu::PoolF32Args a{};
+  ASSIGN_OR_RETURN(a.input, tensor(id, x));
+  ASSIGN_OR_RETURN(a.output, tensor(id, y));
+  a.kernel_h = a.kernel_w = a.stride_h = a.stride_w = a.dilation_h = a.dilation_w = 1;
+  switch (n.kind) {
+    case OpKind::MaxPool: a.op = 0; break;
+    case OpKind::AveragePool: a.op = 1; break;
+    case OpKind::GlobalMaxPool: a.op = 2; break;
+    default: a.op = 3; break;
+  }
+  if (a.op < 2) {
+    const auto ks = n.attrs.get_ints("kernel_shape");
+    const auto st = n.attrs.get_ints("strides", {1, 1});
+    const auto dl = n.attrs.get_ints("dilations", {1, 1});
+    const auto pads = n.attrs.get_ints("pads", {0, 0, 0, 0});
+    CHECK_OR_RETURN(ks.size() == 2 && st.size() == 2 && dl.size() == 2 && pads.size() == 4, Error::NotSupported,
+                    describe(g_, id), ": only 2-D pools become float pool kernel calls");
+    for (int64_t v : {ks[0], ks[1], st[0], st[1], dl[0], dl[1], pads[0], pads[1], pads[2], pads[3]})
+      CHECK_OR_RETURN(v >= 0 && v <= kMaxDim, Error::NotSupported, describe(g_, id), ": geometry out of range");
+    a.kernel_h = int32_t(ks[0]);
+    a.kernel_w = int32_t(ks[1]);
+    a.stride_h = int32_t(st[0]);
+    a.stride_w = int32_t(st[1]);
+    a.dilation_h = int32_t(dl[0]);
+    a.dilation_w = int32_t(dl[1]);
+    a.pad_top = int32_t(pads[0]);
+    a.pad_left = int32_t(pads[1]);
+    a.pad_bottom = int32_t(pads[2]);
+    a.pad_right = int32_t(pads[3]);
+    a.count_include_pad = n.attrs.get_int("count_include_pad", 0) != 0 ? 1 : 0;
+  }
+  call(Opcode::kPoolF32, id, a, {a.input}, {a.output});
   return Status::OK();
 }
 

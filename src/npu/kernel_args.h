@@ -40,6 +40,7 @@ namespace neutron::npu {
   X(GemmF32, 53, "gemm_f32")             /* float Gemm / MatMul, constant B */          \
   X(ConvF32, 54, "conv_f32")             /* float Conv / ConvTranspose, NHWC */         \
   X(RecurrentF32, 55, "recurrent_f32")   /* float GRU / LSTM */                         \
+  X(PoolF32, 56, "pool_f32")             /* float max / average pools, NHWC */          \
   X(WaitPrefetch, 33, "wait_prefetch")
 
 enum class Opcode : uint16_t {
@@ -284,6 +285,17 @@ struct RecurrentF32Args {
   uint32_t input, y, y_h, y_c, initial_h, initial_c;
   uint32_t w_offset, r_offset, b_offset;
   int32_t lstm, seq, batch, input_size, hidden, directions, reverse, linear_before_reset;
+};
+
+// Max or average pooling on NHWC tensors (kernels/pool_f32.h): op 0 MaxPool, 1 AveragePool,
+// 2 GlobalMaxPool, 3 GlobalAveragePool (window fields unused). The output size follows from the
+// geometry with floor or ceil rounding.
+struct PoolF32Args {
+  uint32_t input, output;
+  int32_t op;
+  int32_t kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w;
+  int32_t pad_top, pad_left, pad_bottom, pad_right;
+  int32_t count_include_pad;
 };
 
 constexpr uint32_t kNoOperand = 0xFFFFFFFFu;  // an absent optional tensor or weights offset

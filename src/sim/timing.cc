@@ -252,6 +252,7 @@ Work work_of(const SimConfig& cfg, const npu::MicrocodeView& mc, const Instructi
     case Opcode::kGemmF32:
     case Opcode::kConvF32:
     case Opcode::kRecurrentF32:
+    case Opcode::kPoolF32:
       break;
   }
   return w;

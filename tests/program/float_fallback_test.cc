@@ -436,3 +436,53 @@ TEST(Regressions, ConvAutoencoder) {
 
 }  // namespace
 }  // namespace neutron::testing
+
+namespace neutron::testing {
+namespace {
+
+// An op whose int8 lowering is refused: a MaxPool with dilation 2 is quantized (it shares its input's
+// parameters), but the int8 pools have no dilation, so fold-qdq leaves it in float; the program
+// runs it as a float pool_f32 call between dequantize and quantize, and the report says why.
+TEST(FloatFallback, AnOpWhoseInt8LoweringIsRefusedRunsInFloat) {
+  GraphBuilder b(31);
+  const TensorId x = b.input("x", {1, 4, 6, 6});
+  const TensorId c = b.conv(x, b.random_constant("w1", {4, 4, 3, 3}, -0.5f, 0.5f), b.random_constant("b1", {4}));
+  Attributes a;
+  a.set("kernel_shape", std::vector<int64_t>{2, 2});
+  a.set("dilations", std::vector<int64_t>{2, 2});
+  const TensorId mp = b.op(OpKind::MaxPool, {c}, a);
+  const TensorId y = b.conv(mp, b.random_constant("w2", {4, 4, 3, 3}, -0.5f, 0.5f), b.random_constant("b2", {4}));
+  const Graph g = b.finish({y});
+  std::mt19937 rng(8);
+  auto q = quantize(g, random_input({16, 1, 4, 6, 6}, rng), {});
+  ASSERT_TRUE(q.ok()) << q.status().to_string();
+  auto npu = compile(q.value(), "imxrt700", {});
+  ASSERT_TRUE(npu.ok()) << npu.status().to_string();
+  auto cpu = compile(q.value(), "cpu", {});
+  ASSERT_TRUE(cpu.ok()) << cpu.status().to_string();
+  int float_pools = 0;
+  for (NodeId id : npu->graph.live_nodes())
+    if (npu->graph.node(id).kind == OpKind::MaxPool) {
+      ASSERT_TRUE(npu->part.nodes[size_t(id)].rejection.has_value());
+      EXPECT_EQ(npu->part.nodes[size_t(id)].rejection->rule, "float.no_int8_kernel");
+      ++float_pools;
+    }
+  EXPECT_EQ(float_pools, 1);
+  const std::string calls = opcodes_of(npu->file);
+  EXPECT_NE(calls.find("pool_f32"), std::string::npos) << calls;
+  EXPECT_NE(calls.find("dilation_h=2"), std::string::npos) << calls;
+  for (int s = 0; s < 3; ++s) {
+    const std::vector<TensorData> in = {random_input({1, 4, 6, 6}, rng)};
+    const auto host = run_on_cpu(q.value(), in);
+    const auto a_out = run_program(npu->file, in);
+    const auto c_out = run_program(cpu->file, in);
+    ASSERT_EQ(host.size(), 1u);
+    ASSERT_EQ(a_out.size(), 1u);
+    ASSERT_EQ(c_out.size(), 1u);
+    EXPECT_EQ(a_out[0].bytes, host[0].bytes) << "sample " << s;
+    EXPECT_EQ(c_out[0].bytes, host[0].bytes) << "sample " << s;
+  }
+}
+
+}  // namespace
+}  // namespace neutron::testing
