@@ -486,3 +486,81 @@ TEST(FloatFallback, AnOpWhoseInt8LoweringIsRefusedRunsInFloat) {
 
 }  // namespace
 }  // namespace neutron::testing
+
+namespace neutron::testing {
+namespace {
+
+// Float kernel calls are untrusted bytes too: random edits of the CPU payloads of programs with
+// float calls (the GRU spotter and a kept-float CNN), resealed so they pass the checksum, are
+// either refused at load or run; never a crash or an out-of-bounds access (ASan builds check).
+TEST(FloatFallback, MutatedFloatKernelCallsAreRefusedOrRun) {
+  std::vector<std::pair<std::vector<uint8_t>, TensorData>> corpus;
+  {
+    auto f = import_onnx_file(fixture_path("gru_kws", "model_f32.onnx"));
+    ASSERT_TRUE(f.ok());
+    Graph g = std::move(f).value();
+    ASSERT_TRUE(run_passes(g, prequant_pipeline()).ok());
+    auto calib = read_npy(fixture_path("gru_kws", "calib.npy"));
+    ASSERT_TRUE(calib.ok());
+    auto q = quantize(g, calib.value(), {});
+    ASSERT_TRUE(q.ok());
+    auto c = compile(q.value(), "cpu", {});
+    ASSERT_TRUE(c.ok());
+    auto in = read_npy(fixture_path("gru_kws", "inputs.npy"));
+    ASSERT_TRUE(in.ok());
+    Shape xs = in->shape;
+    xs[0] = 1;
+    TensorData x(DType::F32, xs);
+    std::memcpy(x.bytes.data(), in->bytes.data(), x.bytes.size());
+    corpus.emplace_back(c->file.bytes, x);
+  }
+  {
+    GraphBuilder b(41);
+    const TensorId x = b.input("x", {1, 3, 6, 6});
+    const TensorId c1 = b.conv(x, b.random_constant("w1", {4, 3, 3, 3}), b.random_constant("b1", {4}));
+    const TensorId s = b.op(OpKind::Sigmoid, {c1});
+    const TensorId c2 = b.conv(s, b.random_constant("w2", {4, 4, 3, 3}), b.random_constant("b2", {4}));
+    Attributes pa;
+    pa.set("kernel_shape", std::vector<int64_t>{2, 2});
+    const TensorId p = b.op(OpKind::AveragePool, {c2}, pa);
+    const Graph g = b.finish({b.op(OpKind::Softmax, {p})});
+    std::mt19937 rng(1);
+    auto q = quantize(g, random_input({8, 1, 3, 6, 6}, rng), {"Sigmoid", "Conv", "AveragePool", "Softmax"});
+    ASSERT_TRUE(q.ok()) << q.status().to_string();
+    auto c = compile(q.value(), "cpu", {});
+    ASSERT_TRUE(c.ok()) << c.status().to_string();
+    corpus.emplace_back(c->file.bytes, random_input({1, 3, 6, 6}, rng));
+  }
+  std::mt19937 rng(20261206);
+  int loaded = 0, ran = 0, total = 0;
+  for (const auto& [bytes, input] : corpus) {
+    ASSERT_TRUE(load_program(bytes)->status.ok());
+    const fb::Program* p = fb::GetProgram(bytes.data());
+    std::vector<std::pair<size_t, size_t>> ranges;
+    for (const fb::Payload* pl : *p->payloads())
+      ranges.emplace_back(size_t(pl->data()->data() - bytes.data()), size_t(pl->data()->size()));
+    ASSERT_FALSE(ranges.empty());
+    for (int m = 0; m < (kSanitized ? 150 : 400); ++m) {
+      std::vector<uint8_t> mutant = bytes;
+      const auto [at, n] = ranges[rng() % ranges.size()];
+      // Mostly the microcode (header, tensor table, args) at the payload's start.
+      const size_t span = std::min<size_t>(n, (rng() % 2) ? 1024 : n);
+      for (int e = 0, edits = 1 + int(rng() % 3); e < edits; ++e) {
+        uint8_t& byte = mutant[at + rng() % span];
+        byte = rng() % 2 ? uint8_t(rng()) : uint8_t(byte ^ (1u << (rng() % 8)));
+      }
+      mutant = reseal_program(mutant);
+      auto lp = load_program(mutant.data(), mutant.size(), size_t(64) << 20);
+      ++total;
+      if (!lp->status.ok()) continue;
+      ++loaded;
+      std::vector<TensorData> outs;
+      if (run_sample(lp->runner, {input}, &outs).ok()) ++ran;
+    }
+  }
+  std::printf("float kernel-call mutants: %d, %d loaded, %d ran\n", total, loaded, ran);
+  EXPECT_LT(loaded, total);
+}
+
+}  // namespace
+}  // namespace neutron::testing
