@@ -53,8 +53,10 @@ int main() {
     board_print("neutronInit failed\n");
     return 1;
   }
-  size_t need = 0;
-  ProgramStatus s = ProgramRunner::arena_bytes_needed(program.data, program.size, &need);
+  // Weights are read in place from the program (flash): the arena is the compile-time plan plus
+  // the runtime state, and there is no host-only state on the device.
+  neutron::runtime::MemoryFigures mem;
+  ProgramStatus s = ProgramRunner::memory_needed(program.data, program.size, &mem);
   if (!s.ok()) {
     print_status("program rejected", s);
     return 1;
@@ -62,9 +64,16 @@ int main() {
   board_print("program ");
   board_print_uint(program.size);
   board_print(" bytes, arena needed ");
-  board_print_uint(need);
+  board_print_uint(mem.arena_bytes);
   board_print(" of ");
   board_print_uint(sizeof(g_arena));
+  board_print("\n");
+  board_print("memory: plan ");
+  board_print_uint(mem.plan_bytes);
+  board_print(" runtime state ");
+  board_print_uint(mem.runtime_bytes);
+  board_print(" arena ");
+  board_print_uint(mem.arena_bytes);
   board_print("\n");
 
   static ProgramRunner runner;  // no heap: the runner is a few words, its state is in the arena

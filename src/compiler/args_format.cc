@@ -50,6 +50,12 @@ constexpr ArgField kResize[] = {{"input", T, 1}, {"output", T, 1}, {"mode", E, 1
                                 {"half_pixel_centers", I, 1}, {"table_offset", O, 1}};
 constexpr ArgField kReduce[] = {{"input", T, 1}, {"output", T, 1}, {"op", E, 1},
                                 {"axes_mask", U, 1}, {"multiplier", I, 1}, {"shift", I, 1}};
+constexpr ArgField kRecurrent[] = {{"input", T, 1},          {"output", T, 1},           {"output_c", U, 1},
+                                   {"weights_offset", O, 1},
+                                   {"params_offset", O, 1},   {"tables_offset", O, 1},    {"initial_h_offset", O, 1},
+                                   {"initial_c_offset", O, 1}, {"cell", E, 1},            {"seq", I, 1},
+                                   {"batch", I, 1},           {"input_size", I, 1},       {"hidden", I, 1},
+                                   {"reverse", I, 1},         {"linear_before_reset", I, 1}};
 constexpr ArgField kCopy[] = {{"input", T, 1}, {"output", T, 1}};
 constexpr ArgField kMaskedFill[] = {{"input", T, 1}, {"output", T, 1}, {"mask_offset", O, 1}, {"fill", I, 1}};
 constexpr ArgField kGather[] = {{"input", T, 1}, {"output", T, 1}, {"indices", T, 1}, {"outer", I, 1},
@@ -117,6 +123,7 @@ NEUTRON_FORMAT(kTranspose, TransposeArgs)
 NEUTRON_FORMAT(kResize, ResizeArgs)
 NEUTRON_FORMAT(kReduce, ReduceArgs)
 NEUTRON_FORMAT(kCopy, CopyArgs)
+NEUTRON_FORMAT(kRecurrent, RecurrentArgs)
 NEUTRON_FORMAT(kPrefetch, PrefetchArgs)
 NEUTRON_FORMAT(kWait, WaitPrefetchArgs)
 NEUTRON_FORMAT(kQuantize, QuantizeArgs)
@@ -161,6 +168,10 @@ const char* op_value_name(Opcode op, int32_t v) {
                                 "gelu_tanh", "pow"};
       return v >= 0 && v < 17 ? k[v] : nullptr;
     }
+    case Opcode::kRecurrent: {
+      static const char* k[] = {"gru", "lstm"};
+      return v >= 0 && v < 2 ? k[v] : nullptr;
+    }
     default:
       return nullptr;
   }
@@ -181,6 +192,7 @@ const ArgsFormat* args_format(Opcode op) {
     case Opcode::kTable: return &kTableArgsFormat;
     case Opcode::kChannelTable: return &kChannelTableArgsFormat;
     case Opcode::kL2Norm: return &kL2NormArgsFormat;
+    case Opcode::kRecurrent: return &kRecurrentArgsFormat;
     case Opcode::kSoftmax: return &kSoftmaxArgsFormat;
     case Opcode::kPad: return &kPadArgsFormat;
     case Opcode::kSlice: return &kSliceArgsFormat;

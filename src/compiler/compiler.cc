@@ -11,7 +11,7 @@ const std::vector<CompileStage>& compile_stages() {
       {"lower", "IR nodes -> kernel calls with fused activations and requantization (the shared int8 lowering)", lower_graph},
       {"pack-weights", "pad weights to num_macs channels and place every constant in the weights section", pack_weights},
       {"plan-scratch", "liveness and greedy placement of activations in the scratch; conv row tiling", plan_scratch},
-      {"prefetch", "Prefetch/WaitPrefetch of each kernel's constants into SRAM (fetch_constants_to_sram)",
+      {"prefetch", "weight streaming: Prefetch/WaitPrefetch ahead of the kernels, planned with the cost estimator",
        insert_prefetch},
       {"emit", "microcode and weights through the microcode writer", emit_microcode},
       {"compose-payload", "payload header, microcode, weights and kernels, 16-byte aligned", compose_payload},

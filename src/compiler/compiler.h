@@ -10,7 +10,9 @@
 //                    the weights section (16-byte aligned); args get their offsets
 //   plan-scratch     liveness over the kernel sequence, greedy placement in the activation scratch
 //                    (16-byte aligned); conv row tiling when a layer exceeds the SRAM budget
-//   prefetch         (fetch_constants_to_sram) Prefetch/WaitPrefetch around each kernel with weights
+//   prefetch         weights in flash: Prefetch/WaitPrefetch ahead of the kernels, the distance and
+//                    the SRAM buffer chosen with the cost estimator (compiler/estimate.h); with
+//                    fetch_constants_to_sram every kernel's constants are prefetched
 //   emit             microcode and weights through npu::MicrocodeWriter
 //   compose-payload  header (IO counts, channels-last flags, IO maps, version) + sections
 //
@@ -42,6 +44,12 @@ struct CompileOptions {
   // A program's CPU kernel calls: float ops and QuantizeLinear / DequantizeLinear become float
   // kernel calls (lowering::LowerOptions::float_kernel_calls). Never for NPU partitions.
   bool float_kernel_calls = false;
+  // SRAM for prefetched weights (stage prefetch); 0 = twice the largest kernel's constants (the
+  // double buffer of one-ahead prefetching).
+  int64_t weights_sram_budget_bytes = 0;
+  // Plan weight streaming (stage prefetch) for a target whose weights stay in flash; off for CPU
+  // kernel calls, which read their constants in place.
+  bool stream_weights = true;
 };
 
 struct CompileContext {

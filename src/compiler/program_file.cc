@@ -4,10 +4,12 @@
 #include <map>
 #include <memory>
 
+#include "compiler/estimate.h"
 #include "compiler/memory_planner.h"
 #include "program/program_format.h"
 #include "runtime/neutron_backend.h"
 #include "runtime/payload.h"
+#include "sim/sim_config_target.h"
 
 namespace neutron::compiler {
 namespace {
@@ -136,6 +138,7 @@ class Builder {
     uint64_t activations_offset = 0;                 // the payload's scratch region in the arena
     PayloadLiveness live;
     std::string origin;
+    std::string plan;  // NPU payloads: the compiler's plan and per-layer estimate (describe_plan)
     // Payload units, between plan-scratch and the remaining stages.
     std::unique_ptr<Graph> graph;
     std::unique_ptr<CompileContext> ctx;
@@ -243,6 +246,7 @@ Status Builder::compile_unit(size_t ui) {
   ASSIGN_OR_RETURN(Graph pg, prepare_partition_graph(g_, part));
   c.graph = std::make_unique<Graph>(std::move(pg));
   CompileOptions cpu_options;  // CPU: transposes as kernel calls, no prefetch, no tiling, float ops
+  cpu_options.stream_weights = false;
   cpu_options.float_kernel_calls = true;
   const NeutronTarget& t = npu ? target_ : cpu_target_;
   const CompileOptions& o = npu ? options_.npu : cpu_options;
@@ -304,6 +308,10 @@ Status Builder::finish_payload(Compiled& c, const std::vector<uint64_t>& interna
     if (std::string(st.name) == "plan-scratch") after = true;
   }
   c.payload = std::move(np.payload);
+  if (c.ctx->options.stream_weights) {  // NPU payloads
+    auto cfg = sim::sim_config_from_target(c.ctx->target);
+    if (cfg.ok()) c.plan = describe_plan(np, cfg.value());
+  }
   c.ctx.reset();  // before the graph it refers to
   c.graph.reset();
   return Status::OK();
@@ -480,6 +488,7 @@ StatusOr<ProgramFile> Builder::build(const Partitioning* partitioning) {
     info.scratch_bytes = compiled_[u].scratch_bytes;
     info.partition = units_[u].kind == UnitKind::kDelegate ? parts_[size_t(units_[u].partition)].id : -1;
     info.payload = compiled_[u].payload;
+    info.plan = compiled_[u].plan;
     result_.instructions.push_back(std::move(info));
   }
   return std::move(result_);

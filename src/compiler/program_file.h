@@ -39,6 +39,7 @@ struct ProgramInstructionInfo {
   uint64_t scratch_bytes = 0;
   int partition = -1;  // NPU partition id for delegates
   std::vector<uint8_t> payload;  // for delegates and CPU kernels (a copy, for reports)
+  std::string plan;              // delegates: the compiler's plan and per-layer estimate (listing)
 };
 
 struct ProgramFile {

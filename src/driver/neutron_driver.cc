@@ -258,6 +258,18 @@ NeutronError neutronGetModelContextSizeForModel(const NeutronModelConfig* mcfg, 
   return ok();
 }
 
+NeutronError neutronGetModelHostStateSize(const NeutronModelConfig* mcfg, size_t* size) {
+  if (size == nullptr) return driver_error(ERROR_CATEGORY_DRIVER_INVALID, "size is null");
+  npu::MicrocodeView mc;
+  size_t prepared = 0;
+  const NeutronError e = check_model(mcfg, &mc, &prepared);
+  if (e != ENONE) return e;
+  const kernel_calls::CallStatus s = kernel_calls::Executor::host_memory_needed(
+      mc, static_cast<const uint8_t*>(mcfg->weights), size, kernel_calls::Limits::kNpu);
+  if (!s.ok()) return from_sim(s);
+  return ok();
+}
+
 NeutronError neutronModelPrepare(const NeutronModelConfig* mcfg, NeutronModelHandle* hdl) {
   if (hdl == nullptr) return driver_error(ERROR_CATEGORY_DRIVER_INVALID, "handle pointer is null");
   npu::MicrocodeView mc;
@@ -267,6 +279,12 @@ NeutronError neutronModelPrepare(const NeutronModelConfig* mcfg, NeutronModelHan
   const size_t need = context_header_bytes() + prepared;
   uint8_t* mem = static_cast<uint8_t*>(*hdl);
   bool heap = false;
+  kernel_calls::HostMemory host;
+  if (mcfg->hostState != nullptr) {
+    if (!aligned16(mcfg->hostState)) return driver_error(ERROR_CATEGORY_DRIVER_INVALID, "host state must be 16-byte aligned");
+    host.data = static_cast<uint8_t*>(mcfg->hostState);
+    host.bytes = mcfg->hostStateSize;
+  }
   if (mem != nullptr) {
     if (!aligned16(mem)) return driver_error(ERROR_CATEGORY_DRIVER_INVALID, "context memory must be 16-byte aligned");
     const size_t have = mcfg->contextSize ? mcfg->contextSize : context_header_bytes();
@@ -277,8 +295,19 @@ NeutronError neutronModelPrepare(const NeutronModelConfig* mcfg, NeutronModelHan
 #if NEUTRON_NO_HEAP
     return driver_error(ERROR_CATEGORY_DRIVER_NO_MEMORY, "no context memory given (this build has no heap)");
 #else
-    mem = static_cast<uint8_t*>(::aligned_alloc(npu::kAlignment, npu::align16(need)));
+    // A heap context is a host's: the repacked weights go after it unless the caller gave a block.
+    size_t host_bytes = 0;
+    if (host.data == nullptr) {
+      const kernel_calls::CallStatus hs = kernel_calls::Executor::host_memory_needed(
+          mc, static_cast<const uint8_t*>(mcfg->weights), &host_bytes, kernel_calls::Limits::kNpu);
+      if (!hs.ok()) return from_sim(hs);
+    }
+    mem = static_cast<uint8_t*>(::aligned_alloc(npu::kAlignment, npu::align16(need) + npu::align16(host_bytes + 1)));
     if (mem == nullptr) return driver_error(ERROR_CATEGORY_DRIVER_NO_MEMORY, "cannot allocate the model context");
+    if (host.data == nullptr) {
+      host.data = mem + npu::align16(need);
+      host.bytes = host_bytes;
+    }
     heap = true;
 #endif
   }
@@ -288,7 +317,7 @@ NeutronError neutronModelPrepare(const NeutronModelConfig* mcfg, NeutronModelHan
   c->weights = static_cast<const uint8_t*>(mcfg->weights);
   c->timeout_s = mcfg->timeoutSeconds ? mcfg->timeoutSeconds : 60;
   const kernel_calls::CallStatus s =
-      c->interp.prepare(mc, c->weights, mem + context_header_bytes(), prepared, kernel_calls::Limits::kNpu);
+      c->interp.prepare(mc, c->weights, mem + context_header_bytes(), prepared, kernel_calls::Limits::kNpu, host);
   if (!s.ok()) {
     c->magic = 0;
     if (heap) std::free(mem);

@@ -7,7 +7,9 @@
  * (no heap): the block must be 16-byte aligned and hold neutronGetModelContextSizeForModel()
  * bytes, announced in NeutronModelConfig.contextSize (0 means neutronGetModelContextSize(), enough
  * only for models whose kernels need no prepared state). The context holds the kernels' prepared
- * parameters and the weights repacked for the simulator's kernels. With *hdl == NULL the driver
+ * parameters; the kernels read the weights in place. Extension: a host-only block
+ * (NeutronModelConfig.hostState, neutronGetModelHostStateSize() bytes) makes the simulator repack
+ * conv and FC weights there for the host's SIMD kernels (same results, faster). With *hdl == NULL the driver
  * allocates the context from the heap.
  *
  * Run: NeutronDataConfig.outputs has num_outputs + 3 entries (payload version 1, as upstream's
@@ -92,6 +94,8 @@ typedef struct {
   size_t microcodeSize;     /* bytes of the microcode buffer; 0 = trust header word 6 */
   size_t weightsSize;       /* bytes of the weights buffer; 0 = trust header word 7 */
   size_t contextSize;       /* bytes at *hdl when the caller supplies the context */
+  void* hostState;          /* host-only block for repacked weights, 16-byte aligned; NULL = in place */
+  size_t hostStateSize;     /* its bytes (neutronGetModelHostStateSize()) */
 } NeutronModelConfig;
 
 typedef struct {
@@ -143,6 +147,8 @@ NeutronError neutronDataSetup(NeutronModelHandle hdl, NeutronDataConfig* dcfg);
 int neutronIsInitialized(void);
 /* The context size neutronModelPrepare() needs for this model (validates the microcode). */
 NeutronError neutronGetModelContextSizeForModel(const NeutronModelConfig* mcfg, size_t* size);
+/* The host-only block size for NeutronModelConfig.hostState (repacked weights; not device memory). */
+NeutronError neutronGetModelHostStateSize(const NeutronModelConfig* mcfg, size_t* size);
 
 /* One kernel of the last run, from the timing model (kernel-level trace record). */
 typedef struct {

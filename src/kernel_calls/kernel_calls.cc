@@ -14,6 +14,7 @@
 #include "kernels/elementwise_int8.h"
 #include "kernels/gemm_f32.h"
 #include "kernels/gemm_int8.h"
+#include "kernels/in_place_int8.h"
 #include "kernels/index_ops.h"
 #include "kernels/layer_norm_int8.h"
 #include "kernels/pool_f32.h"
@@ -21,6 +22,7 @@
 #include "kernels/quantize.h"
 #include "kernels/recurrent_f32.h"
 #include "kernels/reduce.h"
+#include "kernels/recurrent_int8.h"
 #include "kernels/reduce_int8.h"
 #include "kernels/requantize.h"
 #include "kernels/resize.h"
@@ -58,13 +60,32 @@ CallStatus unsupported(const char* message) { return bad(Error::NotSupported, me
   } while (0)
 
 // Bump allocator over the prepared-state memory. In the measuring pass it only counts.
+// Host mode (`host`): conv and FC weights are repacked for the host's SIMD kernels into a second,
+// host-only memory (host_alloc) instead of being read in place; the device memory (alloc) is laid
+// out the same in both modes, so its size is what a device needs whatever the host does.
 struct Arena {
   uint8_t* base = nullptr;
   size_t cap = 0;
   size_t used = 0;
   bool measuring = true;
-  size_t workspace = 0;   // largest working memory any kernel asked for
-  uint8_t* ws = nullptr;  // the workspace (fill pass)
+  size_t workspace = 0;   // largest working memory any kernel asked for (in-place paths)
+  uint8_t* ws = nullptr;  // the workspace (fill pass; the host workspace in host mode)
+  bool host = false;
+  uint8_t* host_base = nullptr;
+  size_t host_cap = 0;
+  size_t host_used = 0;
+  size_t host_workspace = 0;  // largest working memory of the repacked paths
+
+  template <typename T>
+  T* host_alloc(size_t n) {
+    const size_t off = npu::align16(host_used);
+    host_used = off + n * sizeof(T);
+    if (measuring || host_used > host_cap) return nullptr;
+    return reinterpret_cast<T*>(host_base + off);
+  }
+  void host_need(size_t bytes) {
+    if (bytes > host_workspace) host_workspace = bytes;
+  }
 
   template <typename T>
   T* alloc(size_t n) {
@@ -182,10 +203,15 @@ bool accumulators_fit(const Ctx& c, uint32_t weights_offset, size_t row_stride, 
 struct ConvState {
   TensorDesc in, out;
   Conv2DInt8Params p;
+  bool in_place = true;  // else p's packed weights (host memory)
+  const int8_t* weights = nullptr;  // in place: [out_c_padded][kh][kw][ic_stride] in the weights section
+  int32_t ic_stride = 0;
 };
 struct FcState {
   TensorDesc in, out;
   QGemmInt8Params p;
+  bool in_place = true;  // else p's packed weights (host memory)
+  FullyConnectedInt8InPlace ip;
 };
 struct BatchMatMulState {
   TensorDesc a, b, out;
@@ -203,7 +229,7 @@ struct ElementwiseState {
 };
 struct TableState {
   TensorDesc in, out;
-  int8_t table[256];
+  const int8_t* table;  // in the weights section
 };
 struct LayerNormState {
   TensorDesc in, out;
@@ -211,7 +237,7 @@ struct LayerNormState {
 };
 struct MaskedFillState {
   TensorDesc in, out;
-  const uint8_t* mask;  // in the prepared state
+  const uint8_t* mask;  // in the weights section
   int8_t fill;
 };
 struct GatherState {
@@ -222,7 +248,7 @@ struct GatherState {
 struct ChannelTableState {
   TensorDesc in, out;
   int64_t channels = 0, inner = 0;
-  const int8_t* tables = nullptr;  // a copy in the prepared state
+  const int8_t* tables = nullptr;  // in the weights section
 };
 struct L2NormState {
   TensorDesc in, out;
@@ -305,6 +331,11 @@ struct RecurrentF32State {
   RecurrentF32Params p;
   const float *w, *r, *b;  // in the weights, where they lie
 };
+struct RecurrentState {
+  TensorDesc in, out, out_c;
+  bool has_c;
+  RecurrentInt8Params p;  // its pointers point into the weights section
+};
 
 // ---------------------------------------------------------------------------------------------
 // Setup: validate the args against the kernel's semantics and fill its state.
@@ -373,13 +404,22 @@ CallStatus setup_conv(const Ctx& c, const Instruction& inst, Arena& ar, const vo
   p.qmin = a.act_min;
   p.qmax = a.act_max;
   conv2d_int8_choose_path(&p);
+  st->in_place = !ar.host;
+  if (st->in_place) {  // read where they lie: weights, bias and multipliers in the weights section
+    st->weights = reinterpret_cast<const int8_t*>(c.weights + a.weights_offset);
+    st->ic_stride = a.in_c_padded;
+    p.bias = reinterpret_cast<const int32_t*>(c.weights + a.bias_offset);
+    p.multipliers = reinterpret_cast<const FixedMultiplier*>(c.weights + a.multipliers_offset);
+    *plan = st;
+    return CallStatus();
+  }
 
   const size_t packed_n = conv2d_int8_packed_weights_size(p);
-  int16_t* packed = ar.alloc<int16_t>(packed_n);
-  int32_t* bias = ar.alloc<int32_t>(size_t(out_c));
-  FixedMultiplier* mult = ar.alloc<FixedMultiplier>(size_t(out_c));
-  ar.need(conv2d_int8_scratch_bytes(p));
-  ar.need(size_t(out_c) * 4);
+  int16_t* packed = ar.host_alloc<int16_t>(packed_n);
+  int32_t* bias = ar.host_alloc<int32_t>(size_t(out_c));
+  FixedMultiplier* mult = ar.host_alloc<FixedMultiplier>(size_t(out_c));
+  ar.host_need(conv2d_int8_scratch_bytes(p));
+  ar.host_need(size_t(out_c) * 4);
   if (!ar.measuring) {
     // Packed straight from the NPU layout [out_c_padded][kh][kw][in_c_padded] (no OIHW copy).
     const int8_t* w = reinterpret_cast<const int8_t*>(c.weights + a.weights_offset);
@@ -431,12 +471,30 @@ CallStatus setup_fc(const Ctx& c, const Instruction& inst, Arena& ar, const void
   p.output_zero_point = st->out.zero_point;
   p.qmin = a.act_min;
   p.qmax = a.act_max;
-  int16_t* packed = ar.alloc<int16_t>(qgemm_int8_packed_size(K, N));
-  int32_t* bias = ar.alloc<int32_t>(size_t(N));
-  FixedMultiplier* mult = ar.alloc<FixedMultiplier>(size_t(N));
+  st->in_place = !ar.host;
+  if (st->in_place) {  // read where they lie
+    FullyConnectedInt8InPlace& ip = st->ip;
+    ip.rows = a.rows;
+    ip.in_features = K;
+    ip.out_features = N;
+    ip.weights = reinterpret_cast<const int8_t*>(c.weights + a.weights_offset);
+    ip.row_stride = a.in_features_padded;
+    ip.bias = reinterpret_cast<const int32_t*>(c.weights + a.bias_offset);
+    ip.multipliers = reinterpret_cast<const FixedMultiplier*>(c.weights + a.multipliers_offset);
+    ip.per_channel = a.per_channel != 0;
+    ip.input_zero_point = st->in.zero_point;
+    ip.output_zero_point = st->out.zero_point;
+    ip.qmin = a.act_min;
+    ip.qmax = a.act_max;
+    *plan = st;
+    return CallStatus();
+  }
+  int16_t* packed = ar.host_alloc<int16_t>(qgemm_int8_packed_size(K, N));
+  int32_t* bias = ar.host_alloc<int32_t>(size_t(N));
+  FixedMultiplier* mult = ar.host_alloc<FixedMultiplier>(size_t(N));
   const size_t tmp_bias_off = npu::align16(size_t(N) * size_t(K));
-  ar.need(qgemm_int8_scratch_bytes(K));
-  ar.need(tmp_bias_off + size_t(N) * 4);
+  ar.host_need(qgemm_int8_scratch_bytes(K));
+  ar.host_need(tmp_bias_off + size_t(N) * 4);
   if (!ar.measuring) {
     int8_t* nk = reinterpret_cast<int8_t*>(ar.ws);
     const int8_t* w = reinterpret_cast<const int8_t*>(c.weights + a.weights_offset);
@@ -568,12 +626,8 @@ CallStatus setup_pool(const Ctx& c, const Instruction& inst, Arena& ar, const vo
   // Entry 0 is never used by the kernel; check the rest.
   CALL_CHECK(load_multipliers(c, a.multipliers_offset + uint32_t(sizeof(FixedMultiplier)), n - 1, nullptr),
             "avgpool2d: multiplier shift out of range");
-  FixedMultiplier* mult = ar.alloc<FixedMultiplier>(n);
-  if (!ar.measuring) {
-    mult[0] = FixedMultiplier{0, 1};
-    load_multipliers(c, a.multipliers_offset + uint32_t(sizeof(FixedMultiplier)), n - 1, mult + 1);
-    p.count_multipliers = mult;
-  }
+  // In place (entry 0, unchecked, is never read).
+  p.count_multipliers = reinterpret_cast<const FixedMultiplier*>(c.weights + a.multipliers_offset);
   ar.need(pool_int8_scratch_bytes(p));
   *plan = st;
   return CallStatus();
@@ -655,7 +709,7 @@ CallStatus setup_table(const Ctx& c, const Instruction& inst, Arena& ar, const v
   CALL_CHECK(count_of(st->in) == count_of(st->out), "table: input and output sizes differ");
   CALL_CHECK(!overlaps(st->in, st->out) || identical(st->in, st->out), "table: output partially overlaps the input");
   CALL_CHECK(weights_range_ok(c, a.table_offset, 256, 1), "table: table outside the weights section");
-  std::memcpy(st->table, c.weights + a.table_offset, 256);
+  st->table = reinterpret_cast<const int8_t*>(c.weights + a.table_offset);
   *plan = st;
   return CallStatus();
 }
@@ -676,18 +730,17 @@ CallStatus setup_layer_norm(const Ctx& c, const Instruction& inst, Arena& ar, co
   CALL_CHECK(p.n > 0 && p.n <= (1 << 16), "layer_norm: row length must be in [1, 65536]");
   CALL_CHECK(weights_range_ok(c, a.table_offset, (2 * uint64_t(p.n) + 1) * sizeof(double), 8),
              "layer_norm: table outside the weights section");
-  // The table is copied into the prepared state: run() reads no weights.
-  double* t = ar.alloc<double>(size_t(2 * p.n));
+  // Read in place (8-byte aligned, checked above).
+  const double* t = reinterpret_cast<const double*>(c.weights + a.table_offset);
   for (int64_t i = 0; i < 2 * p.n + 1; ++i) {
     double v;
     std::memcpy(&v, c.weights + a.table_offset + size_t(i) * sizeof(double), sizeof(double));
     CALL_CHECK(std::isfinite(v), "layer_norm: table entry not finite");
     if (i == 2 * p.n) p.eps_q = v;
-    else if (t) t[i] = v;
   }
   CALL_CHECK(p.eps_q >= 0, "layer_norm: negative epsilon");
   p.a = t;
-  p.b = t ? t + p.n : nullptr;
+  p.b = t + p.n;
   p.in_zero_point = st->in.zero_point;
   p.act_min = a.act_min;
   p.act_max = a.act_max;
@@ -708,11 +761,9 @@ CallStatus setup_channel_table(const Ctx& c, const Instruction& inst, Arena& ar,
              "channel_table: channels or inner out of range");
   CALL_CHECK(weights_range_ok(c, a.table_offset, uint64_t(a.channels) * 256, 1),
              "channel_table: tables outside the weights section");
-  int8_t* tables = ar.alloc<int8_t>(size_t(a.channels) * 256);
-  if (tables) std::memcpy(tables, c.weights + a.table_offset, size_t(a.channels) * 256);
   st->channels = a.channels;
   st->inner = a.inner;
-  st->tables = tables;
+  st->tables = reinterpret_cast<const int8_t*>(c.weights + a.table_offset);
   *plan = st;
   return CallStatus();
 }
@@ -729,10 +780,7 @@ CallStatus setup_masked_fill(const Ctx& c, const Instruction& inst, Arena& ar, c
   CALL_CHECK(a.fill >= -128 && a.fill <= 127, "masked_fill: fill out of the int8 range");
   const uint64_t n = uint64_t(count_of(st->out));
   CALL_CHECK(weights_range_ok(c, a.mask_offset, n, 1), "masked_fill: mask outside the weights section");
-  // The mask is copied into the prepared state: run() reads no weights.
-  uint8_t* m = ar.alloc<uint8_t>(size_t(n));
-  if (m) std::memcpy(m, c.weights + a.mask_offset, size_t(n));
-  st->mask = m;
+  st->mask = c.weights + a.mask_offset;  // in place
   st->fill = int8_t(a.fill);
   *plan = st;
   return CallStatus();
@@ -1049,6 +1097,82 @@ CallStatus setup_reduce(const Ctx& c, const Instruction& inst, Arena& ar, const 
   return CallStatus();
 }
 
+CallStatus setup_recurrent(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  const npu::RecurrentArgs a = inst.as<npu::RecurrentArgs>();
+  RecurrentState local;
+  RecurrentState* st = ar.state(&local);
+  st->in = c.mc.tensor(a.input);
+  st->out = c.mc.tensor(a.output);
+  CALL_CHECK(is_int8(st->in) && is_int8(st->out), "recurrent: input and output must be int8");
+  CALL_CHECK(!overlaps(st->in, st->out), "recurrent: output overlaps the input");
+  CALL_CHECK(a.cell == 0 || a.cell == 1, "recurrent: cell must be 0 (GRU) or 1 (LSTM)");
+  st->has_c = a.output_c != UINT32_MAX;
+  if (st->has_c) {
+    CALL_CHECK(a.cell == 1, "recurrent: only LSTM has a cell state output");
+    st->out_c = c.mc.tensor(a.output_c);
+    CALL_CHECK(is_int8(st->out_c), "recurrent: cell state output must be int8");
+    CALL_CHECK(st->out_c.region == uint8_t(Region::kOutput) || st->out_c.region == uint8_t(Region::kScratch),
+               "recurrent: cell state output outside the outputs and scratch");
+    CALL_CHECK(!overlaps(st->in, st->out_c) && !overlaps(st->out, st->out_c),
+               "recurrent: cell state output overlaps another operand");
+    CALL_CHECK(count_of(st->out_c) == int64_t(a.batch) * a.hidden, "recurrent: cell state output size != batch * hidden");
+  }
+  CALL_CHECK((a.reverse == 0 || a.reverse == 1) && (a.linear_before_reset == 0 || a.linear_before_reset == 1),
+             "recurrent: reverse and linear_before_reset must be 0 or 1");
+  // Sizes keep every accumulator inside int32: |bias| < 2^30 and 32768 * 255 * 128 < 2^30.
+  CALL_CHECK(a.seq >= 1 && a.batch >= 1 && a.input_size >= 1 && a.input_size <= 32768 && a.hidden >= 1 &&
+                 a.hidden <= 32768,
+             "recurrent: seq, batch, input_size or hidden out of range");
+  const int64_t T = a.seq, B = a.batch, I = a.input_size, H = a.hidden, G = a.cell ? 4 : 3;
+  CALL_CHECK(count_of(st->in) == T * B * I, "recurrent: input size != seq * batch * input_size");
+  CALL_CHECK(count_of(st->out) == T * B * H, "recurrent: output size != seq * batch * hidden");
+  const uint64_t gh = uint64_t(G * H);
+  CALL_CHECK(weights_range_ok(c, a.weights_offset, gh * uint64_t(I + H), 1), "recurrent: weights outside the weights section");
+  const uint64_t params_bytes = gh * 8 + (2 * gh + 3) * sizeof(FixedMultiplier);
+  CALL_CHECK(weights_range_ok(c, a.params_offset, params_bytes, 4), "recurrent: parameters outside the weights section");
+  CALL_CHECK(weights_range_ok(c, a.tables_offset, 2 * kRecurrentTableSize * 2, 2),
+             "recurrent: tables outside the weights section");
+  CALL_CHECK(a.initial_h_offset == UINT32_MAX || weights_range_ok(c, a.initial_h_offset, uint64_t(B * H), 1),
+             "recurrent: initial h outside the weights section");
+  CALL_CHECK(a.initial_c_offset == UINT32_MAX || weights_range_ok(c, a.initial_c_offset, uint64_t(B * H) * 4, 4),
+             "recurrent: initial c outside the weights section");
+  const uint8_t* pb = c.weights + a.params_offset;
+  CALL_CHECK(load_multipliers(c, uint32_t(a.params_offset + gh * 8), size_t(2 * gh + 3), nullptr),
+             "recurrent: multiplier shift out of range");
+  for (uint64_t g = 0; g < 2 * gh; ++g) {
+    int32_t b;
+    std::memcpy(&b, pb + g * 4, 4);
+    CALL_CHECK(b > -(1 << 30) && b < (1 << 30), "recurrent: bias outside +-2^30");
+  }
+  RecurrentInt8Params& p = st->p;
+  p.lstm = a.cell == 1;
+  p.reverse = a.reverse == 1;
+  p.linear_before_reset = a.linear_before_reset == 1;
+  p.seq = T;
+  p.batch = B;
+  p.input = I;
+  p.hidden = H;
+  p.x_zero_point = st->in.zero_point;
+  p.h_zero_point = st->out.zero_point;
+  p.w = reinterpret_cast<const int8_t*>(c.weights + a.weights_offset);
+  p.r = p.w + gh * uint64_t(I);
+  p.bias_x = reinterpret_cast<const int32_t*>(pb);
+  p.bias_h = p.bias_x + gh;
+  p.mult_x = reinterpret_cast<const FixedMultiplier*>(pb + gh * 8);
+  p.mult_h = p.mult_x + gh;
+  std::memcpy(&p.h_to_q15, p.mult_h + gh, sizeof(FixedMultiplier));
+  std::memcpy(&p.q15_to_h, p.mult_h + gh + 1, sizeof(FixedMultiplier));
+  std::memcpy(&p.q15_to_c, p.mult_h + gh + 2, sizeof(FixedMultiplier));
+  p.c_zero_point = st->has_c ? st->out_c.zero_point : 0;
+  p.sigmoid = reinterpret_cast<const int16_t*>(c.weights + a.tables_offset);
+  p.tanh = p.sigmoid + kRecurrentTableSize;
+  p.h0 = a.initial_h_offset == UINT32_MAX ? nullptr : reinterpret_cast<const int8_t*>(c.weights + a.initial_h_offset);
+  p.c0 = a.initial_c_offset == UINT32_MAX ? nullptr : reinterpret_cast<const int32_t*>(c.weights + a.initial_c_offset);
+  ar.need(recurrent_int8_scratch_bytes(p));
+  *plan = st;
+  return CallStatus();
+}
+
 CallStatus setup_prefetch(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
   PrefetchState local;
   PrefetchState* st = ar.state(&local);
@@ -1187,26 +1311,21 @@ CallStatus setup_gemm_f32(const Ctx& c, const Instruction& inst, Arena& ar, cons
              "gemm_f32: bad rows, features or trans_b");
   CALL_CHECK(count_of(st->in) == int64_t(a.rows) * a.in_features && count_of(st->out) == int64_t(a.rows) * a.out_features,
              "gemm_f32: tensor sizes differ from rows x features");
-  const uint64_t kn = uint64_t(a.in_features) * uint64_t(a.out_features);
-  CALL_CHECK(f32_weights_ok(c, a.weights_offset, kn), "gemm_f32: weights outside the weights section");
+  // B packed at compile time (gemm_f32_pack_b's panels, alpha folded), read in place.
+  const uint64_t packed_n = uint64_t(gemm_f32_packed_b_floats(a.in_features, a.out_features));
+  CALL_CHECK(f32_weights_ok(c, a.weights_offset, packed_n), "gemm_f32: weights outside the weights section");
   CALL_CHECK(a.bias_offset == npu::kNoOperand || f32_weights_ok(c, a.bias_offset, uint64_t(a.out_features)),
              "gemm_f32: bias outside the weights section");
   st->ep.relu = a.act_relu != 0;
   st->ep.min = float_of(a.act_min_bits);
   st->ep.max = float_of(a.act_max_bits);
   CALL_CHECK(clamp_ok(st->ep.min, st->ep.max), "gemm_f32: bad output clamp");
-  const float alpha = float_of(a.alpha_bits);
-  CALL_CHECK(std::isfinite(alpha), "gemm_f32: alpha not finite");
+  CALL_CHECK(std::isfinite(float_of(a.alpha_bits)), "gemm_f32: alpha not finite");
   st->rows = a.rows;
   st->k = a.in_features;
   st->n = a.out_features;
   st->ep.bias = a.bias_offset == npu::kNoOperand ? nullptr : weights_f32(c, a.bias_offset);
-  float* packed = ar.alloc<float>(gemm_f32_packed_b_floats(st->k, st->n));
-  if (!ar.measuring) {
-    gemm_f32_pack_b(weights_f32(c, a.weights_offset), a.trans_b ? st->k : st->n, a.trans_b != 0, st->k, st->n, alpha,
-                    packed);
-    st->packed = packed;
-  }
+  st->packed = weights_f32(c, a.weights_offset);
   *plan = st;
   return CallStatus();
 }
@@ -1232,11 +1351,6 @@ CallStatus setup_conv_f32(const Ctx& c, const Instruction& inst, Arena& ar, cons
   CALL_CHECK(a.groups >= 1 && in_c % a.groups == 0 && out_c % a.groups == 0, "conv_f32: groups do not divide the channels");
   const float lo = float_of(a.act_min_bits), hi = float_of(a.act_max_bits);
   CALL_CHECK(clamp_ok(lo, hi), "conv_f32: bad output clamp");
-  const uint64_t taps = uint64_t(a.kernel_h) * uint64_t(a.kernel_w);
-  const uint64_t wcount = a.transposed ? uint64_t(in_c) * uint64_t(out_c / a.groups) * taps
-                                       : uint64_t(out_c) * uint64_t(in_c / a.groups) * taps;
-  CALL_CHECK(wcount < (uint64_t(1) << 31), "conv_f32: weights too large");
-  CALL_CHECK(f32_weights_ok(c, a.weights_offset, wcount), "conv_f32: weights outside the weights section");
   CALL_CHECK(a.bias_offset == npu::kNoOperand || f32_weights_ok(c, a.bias_offset, uint64_t(out_c)),
              "conv_f32: bias outside the weights section");
   st->bias = a.bias_offset == npu::kNoOperand ? nullptr : weights_f32(c, a.bias_offset);
@@ -1304,14 +1418,11 @@ CallStatus setup_conv_f32(const Ctx& c, const Instruction& inst, Arena& ar, cons
     packed_n = conv_transpose2d_f32_packed_weights_floats(p);
     ar.need(conv_transpose2d_f32_scratch_bytes(p));
   }
-  float* packed = ar.alloc<float>(packed_n);
-  if (!ar.measuring) {
-    if (st->transposed)
-      conv_transpose2d_f32_pack_weights(st->tp, weights_f32(c, a.weights_offset), packed);
-    else
-      conv2d_f32_pack_weights(st->p, weights_f32(c, a.weights_offset), packed);
-    st->packed = packed;
-  }
+  // Packed at compile time for this geometry's algorithm (conv2d_f32_pack_weights /
+  // conv_transpose2d_f32_pack_weights), read in place.
+  CALL_CHECK(packed_n < (size_t(1) << 30) && f32_weights_ok(c, a.weights_offset, uint64_t(packed_n)),
+             "conv_f32: weights outside the weights section");
+  st->packed = weights_f32(c, a.weights_offset);
   *plan = st;
   return CallStatus();
 }
@@ -1459,6 +1570,7 @@ CallStatus setup(const Ctx& c, const Instruction& inst, Arena& ar, const void** 
     case Opcode::kLayerNorm: return setup_layer_norm(c, inst, ar, plan);
     case Opcode::kMaskedFill: return setup_masked_fill(c, inst, ar, plan);
     case Opcode::kGather: return setup_gather(c, inst, ar, plan);
+    case Opcode::kRecurrent: return setup_recurrent(c, inst, ar, plan);
     case Opcode::kPrefetch:
     case Opcode::kWaitPrefetch: return setup_prefetch(c, inst, ar, plan);
     case Opcode::kQuantize:
@@ -1491,7 +1603,8 @@ CallStatus walk(const npu::MicrocodeView& mc, const uint8_t* weights, Limits lim
       return s;
     }
     if (!ar.measuring) {
-      if (ar.used > ar.cap) return bad(Error::OutOfMemory, "prepared state larger than measured");
+      if (ar.used > ar.cap || ar.host_used > ar.host_cap)
+        return bad(Error::OutOfMemory, "prepared state larger than measured");
       plans[i] = plan;
     }
     ++i;
@@ -1531,13 +1644,21 @@ CallStatus run_one(const Instruction& inst, const void* plan, const Bufs& r, uin
       const auto* st = static_cast<const ConvState*>(plan);
       SIM_PTR(in, st->in);
       SIM_PTR(out, st->out);
-      conv2d_int8_nhwc(st->p, reinterpret_cast<const int8_t*>(in), reinterpret_cast<int8_t*>(out), ws);
+      if (st->in_place)
+        conv2d_int8_nhwc_in_place(st->p, st->weights, st->ic_stride, st->p.bias, st->p.multipliers,
+                                  reinterpret_cast<const int8_t*>(in), reinterpret_cast<int8_t*>(out));
+      else
+        conv2d_int8_nhwc(st->p, reinterpret_cast<const int8_t*>(in), reinterpret_cast<int8_t*>(out), ws);
       break;
     }
     case Opcode::kFullyConnected: {
       const auto* st = static_cast<const FcState*>(plan);
       SIM_PTR(in, st->in);
       SIM_PTR(out, st->out);
+      if (st->in_place) {
+        fully_connected_int8_in_place(st->ip, reinterpret_cast<const int8_t*>(in), reinterpret_cast<int8_t*>(out));
+        break;
+      }
       QGemmInt8Params p = st->p;
       p.scratch = reinterpret_cast<int16_t*>(ws);
       qgemm_int8(p, reinterpret_cast<const int8_t*>(in), size_t(p.depth), reinterpret_cast<int8_t*>(out), size_t(p.cols));
@@ -1602,6 +1723,18 @@ CallStatus run_one(const Instruction& inst, const void* plan, const Bufs& r, uin
       if (!gather_indices_in_range(idx, st->index_is_64, st->p.count, st->p.axis_dim))
         return bad(Error::InvalidArgument, "gather: an index is outside the table (token id out of range)");
       gather(st->p, in, idx, st->index_is_64, out);
+      break;
+    }
+    case Opcode::kRecurrent: {
+      const auto* st = static_cast<const RecurrentState*>(plan);
+      SIM_PTR(in, st->in);
+      SIM_PTR(out, st->out);
+      int8_t* out_c = nullptr;
+      if (st->has_c) {
+        SIM_PTR(oc, st->out_c);
+        out_c = reinterpret_cast<int8_t*>(oc);
+      }
+      recurrent_int8(st->p, reinterpret_cast<const int8_t*>(in), reinterpret_cast<int8_t*>(out), out_c, nullptr, ws);
       break;
     }
     case Opcode::kLayerNorm: {
@@ -1816,69 +1949,109 @@ CallStatus run_one(const Instruction& inst, const void* plan, const Bufs& r, uin
 
 }  // namespace
 
+CallStatus Executor::measure(const npu::MicrocodeView& mc, const uint8_t* weights, Limits limits, bool host,
+                             MemoryNeeds* needs) {
+  Arena ar;
+  ar.measuring = true;
+  ar.host = host;
+  CallStatus s = walk(mc, weights, limits, ar, nullptr);
+  if (!s.ok()) return s;
+  MemoryNeeds n;
+  n.state = ((size_t(mc.num_instructions()) * sizeof(void*) + 63) & ~size_t(63)) + npu::align16(ar.used);
+  n.workspace = ar.workspace;
+  if (host) {
+    n.host = npu::align16(ar.host_used);
+    // The repacked kernels run on the host workspace, which serves the in-place ones too.
+    n.host_workspace = ar.host_workspace > ar.workspace ? ar.host_workspace : ar.workspace;
+  }
+  *needs = n;
+  return CallStatus();
+}
+
 CallStatus Executor::required_memory(const npu::MicrocodeView& mc, const uint8_t* weights, size_t* bytes,
                                      Limits limits) {
-  size_t ws = 0;
-  CallStatus s = required_memory(mc, weights, bytes, &ws, limits);
-  if (s.ok()) *bytes += npu::align16(ws);
+  MemoryNeeds n;
+  CallStatus s = measure(mc, weights, limits, false, &n);
+  if (s.ok()) *bytes = n.state + npu::align16(n.workspace);
   return s;
 }
 
 CallStatus Executor::required_memory(const npu::MicrocodeView& mc, const uint8_t* weights, size_t* bytes,
                                      size_t* workspace_bytes, Limits limits) {
-  Arena ar;
-  ar.measuring = true;
-  CallStatus s = walk(mc, weights, limits, ar, nullptr);
+  MemoryNeeds n;
+  CallStatus s = measure(mc, weights, limits, false, &n);
   if (!s.ok()) return s;
-  const size_t plans = (size_t(mc.num_instructions()) * sizeof(void*) + 63) & ~size_t(63);
-  *bytes = plans + npu::align16(ar.used);
-  *workspace_bytes = ar.workspace;
+  *bytes = n.state;
+  *workspace_bytes = n.workspace;
   return CallStatus();
 }
 
-CallStatus Executor::prepare(const npu::MicrocodeView& mc, const uint8_t* weights, void* memory, size_t bytes,
-                             Limits limits) {
-  return prepare_impl(mc, weights, memory, bytes, nullptr, 0, limits);
+CallStatus Executor::host_memory_needed(const npu::MicrocodeView& mc, const uint8_t* weights, size_t* bytes,
+                                        Limits limits) {
+  MemoryNeeds n;
+  CallStatus s = measure(mc, weights, limits, true, &n);
+  if (s.ok()) *bytes = n.host + npu::align16(n.host_workspace);
+  return s;
 }
 
 CallStatus Executor::prepare(const npu::MicrocodeView& mc, const uint8_t* weights, void* memory, size_t bytes,
-                             uint8_t* workspace, size_t workspace_bytes, Limits limits) {
+                             Limits limits, HostMemory host) {
+  return prepare_impl(mc, weights, memory, bytes, nullptr, 0, limits, host);
+}
+
+CallStatus Executor::prepare(const npu::MicrocodeView& mc, const uint8_t* weights, void* memory, size_t bytes,
+                             uint8_t* workspace, size_t workspace_bytes, Limits limits, HostMemory host) {
   if (workspace == nullptr) return bad(Error::InvalidArgument, "workspace is null");
-  return prepare_impl(mc, weights, memory, bytes, workspace, workspace_bytes, limits);
+  return prepare_impl(mc, weights, memory, bytes, workspace, workspace_bytes, limits, host);
 }
 
 CallStatus Executor::prepare_impl(const npu::MicrocodeView& mc, const uint8_t* weights, void* memory, size_t bytes,
-                                  uint8_t* workspace, size_t workspace_bytes, Limits limits) {
+                                  uint8_t* workspace, size_t workspace_bytes, Limits limits, HostMemory host) {
   plans_ = nullptr;
   if (memory == nullptr) return bad(Error::InvalidArgument, "prepare memory is null");
   if (reinterpret_cast<uintptr_t>(memory) % npu::kAlignment != 0)
     return bad(Error::InvalidArgument, "prepare memory is not 16-byte aligned");
   if (workspace != nullptr && reinterpret_cast<uintptr_t>(workspace) % npu::kAlignment != 0)
     return bad(Error::InvalidArgument, "workspace is not 16-byte aligned");
-  Arena measure;
-  CallStatus s = walk(mc, weights, limits, measure, nullptr);
+  if (host.data != nullptr && reinterpret_cast<uintptr_t>(host.data) % npu::kAlignment != 0)
+    return bad(Error::InvalidArgument, "host memory is not 16-byte aligned");
+  const bool host_mode = host.data != nullptr;
+  MemoryNeeds need;
+  CallStatus s = measure(mc, weights, limits, host_mode, &need);
   if (!s.ok()) return s;
-  // Layout: plan pointers, workspace (at a 64-byte offset) unless the caller supplies it, prepared
-  // states.
+  // Device layout (the same in both modes): plan pointers, workspace (at a 64-byte offset) unless
+  // the caller supplies it, prepared states. Host layout: host workspace unless the caller supplies
+  // it, repacked weights.
   uint8_t* base = static_cast<uint8_t*>(memory);
   const size_t ws_off = (size_t(mc.num_instructions()) * sizeof(void*) + 63) & ~size_t(63);
-  const size_t own_ws = workspace != nullptr ? 0 : npu::align16(measure.workspace);
-  if (workspace != nullptr && workspace_bytes < measure.workspace)
+  const size_t own_ws = workspace != nullptr ? 0 : npu::align16(need.workspace);
+  const size_t ws_need = host_mode ? need.host_workspace : need.workspace;
+  if (workspace != nullptr && workspace_bytes < ws_need)
     return bad(Error::OutOfMemory, "workspace smaller than required_memory()");
-  if (bytes < ws_off || bytes - ws_off < own_ws + npu::align16(measure.used))
-    return bad(Error::OutOfMemory, "prepare memory smaller than required_memory()");
+  if (bytes < need.state + own_ws) return bad(Error::OutOfMemory, "prepare memory smaller than required_memory()");
+  const size_t own_host_ws = host_mode && workspace == nullptr ? npu::align16(need.host_workspace) : 0;
+  if (host_mode && host.bytes < own_host_ws + need.host)
+    return bad(Error::OutOfMemory, "host memory smaller than host_memory_needed()");
   Arena fill;
   fill.measuring = false;
-  fill.ws = workspace != nullptr ? workspace : base + ws_off;
+  fill.host = host_mode;
+  uint8_t* dev_ws = workspace != nullptr ? workspace : base + ws_off;
+  uint8_t* host_ws = workspace != nullptr ? workspace : host.data;
+  fill.ws = host_mode ? host_ws : dev_ws;
   fill.base = base + ws_off + own_ws;
   fill.cap = bytes - (ws_off + own_ws);
+  if (host_mode) {
+    fill.host_base = host.data + own_host_ws;
+    fill.host_cap = host.bytes - own_host_ws;
+  }
   const void** plans = reinterpret_cast<const void**>(base);
   s = walk(mc, weights, limits, fill, plans);
   if (!s.ok()) return s;
   mc_ = mc;
   weights_ = weights;
-  workspace_ = workspace != nullptr ? nullptr : fill.ws;
-  workspace_bytes_ = measure.workspace;
+  workspace_ = workspace != nullptr ? nullptr : (host_mode ? host_ws : dev_ws);
+  workspace_bytes_ = ws_need;
+  host_bytes_ = host_mode ? own_host_ws + need.host : 0;
   plans_ = plans;
   return CallStatus();
 }

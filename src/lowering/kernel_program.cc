@@ -1,5 +1,7 @@
 #include "lowering/kernel_program.h"
 
+#include <unordered_map>
+
 #include "npu/microcode_writer.h"
 
 namespace neutron::lowering {
@@ -74,10 +76,26 @@ Status place_constants(KernelProgram& p) {
   }
   for (uint32_t b = 0; b < p.blobs.size(); ++b) take(b);
 
+  // Identical packed blobs (one weight matrix read by every step of an unrolled recurrence, the
+  // same table in several nodes) are stored once: a later one takes the first one's offset.
+  // Deterministic: the first in placement order keeps its place.
+  std::unordered_map<uint64_t, std::vector<uint32_t>> by_hash;
   uint64_t at = 0;
   for (uint32_t b : order) {
     ConstBlob& blob = p.blobs[b];
     pack_blob(blob);
+    uint64_t h = 1469598103934665603ull;  // FNV-1a over the packed bytes
+    for (uint8_t byte : blob.data) h = (h ^ byte) * 1099511628211ull;
+    bool shared = false;
+    for (uint32_t other : by_hash[h]) {
+      if (p.blobs[other].data == blob.data) {
+        blob.offset = p.blobs[other].offset;
+        shared = true;
+        break;
+      }
+    }
+    if (shared) continue;
+    by_hash[h].push_back(b);
     at = npu::align16(at);
     blob.offset = uint32_t(at);
     at += blob.data.size();

@@ -110,6 +110,7 @@ struct KernelProgram {
   uint32_t scratch_size = 0;       // plan-scratch
   uint64_t scratch_lower_bound = 0;  // plan-scratch: the most scratch bytes live at one call
   uint32_t sram_scratch_size = 0;  // prefetch
+  std::vector<std::string> plan_notes;  // the NPU compiler's planning choices, for the listing
   // Set by emit and compose-payload.
   std::vector<uint8_t> microcode, weights, payload;
 };

@@ -11,7 +11,10 @@
 #include "lowering/int8_common.h"
 #include "lowering/int8_setup.h"
 #include "lowering/resize_attrs.h"
+#include "kernels/conv2d_f32.h"
 #include "kernels/elementwise_int8.h"
+#include "kernels/gemm_f32.h"
+#include "kernels/recurrent_int8.h"
 #include "kernels/requantize.h"
 #include "kernels/resize.h"
 #include "kernels/softmax_int8.h"
@@ -239,6 +242,7 @@ class Lowering {
   Status lower_layer_norm(NodeId id);
   Status lower_where(NodeId id);
   Status lower_gather(NodeId id);
+  Status lower_recurrent(NodeId id);
   Status lower_pad(NodeId id);
   Status lower_slice(NodeId id, TensorId x, TensorId y, const std::vector<int64_t>& begin);
   Status lower_slice_node(NodeId id);
@@ -629,6 +633,8 @@ Status Lowering::lower_node(NodeId id) {
     case OpKind::LayerNormalization: return lower_layer_norm(id);
     case OpKind::Where: return lower_where(id);
     case OpKind::Gather: return lower_gather(id);
+    case OpKind::GRU:
+    case OpKind::LSTM: return lower_recurrent(id);
     case OpKind::Pad: return lower_pad(id);
     case OpKind::Slice: return lower_slice_node(id);
     case OpKind::Split: return lower_split(id);
@@ -1513,6 +1519,158 @@ Status Lowering::lower_gather(NodeId id) {
   a.inner = int32_t(inner);
   a.count = int32_t(count);
   call(Opcode::kGather, id, a, {a.input, a.indices}, {a.output});
+  return Status::OK();
+}
+
+// ---------------------------------------------------------------------------------------------
+// GRU and LSTM (one direction): one recurrent kernel call over the whole sequence, so W and R are
+// stored once and the state stays in the kernel between steps (kernels/recurrent_int8.h has the
+// integer semantics). X and Y (= every step's h) are int8 per tensor; W and R int8 constants,
+// symmetric, per tensor or per gate row (axis 1); B, initial_h and initial_c float constants that
+// the lowering converts (bias to accumulator units, h0 to Y's parameters, c0 to Q15). Y_h is a
+// slice of Y's last step (same parameters); LSTM's Y_c the kernel's second output.
+
+Status Lowering::lower_recurrent(NodeId id) {
+  const Node& n = g_.node(id);
+  const bool lstm = n.kind == OpKind::LSTM;
+  const int64_t G = lstm ? 4 : 3;
+  CHECK_OR_RETURN(n.inputs.size() >= 3 && n.outputs.size() == size_t(lstm ? 3 : 2), Error::InvalidModel,
+                  describe(g_, id), ": expects X, W, R and ", lstm ? 3 : 2, " outputs");
+  const std::string dir = n.attrs.get_string("direction", "forward");
+  CHECK_OR_RETURN(dir == "forward" || dir == "reverse", Error::NotSupported, describe(g_, id), ": direction \"", dir,
+                  "\" has no int8 kernel (one direction per recurrent kernel call)");
+  const auto input_or_none = [&](size_t i) { return i < n.inputs.size() ? n.inputs[i] : kNoTensor; };
+  CHECK_OR_RETURN(input_or_none(4) == kNoTensor, Error::NotSupported, describe(g_, id), ": sequence_lens is not supported");
+  const TensorId x = n.inputs[0], y = n.outputs[0], yh = n.outputs[1], yc = lstm ? n.outputs[2] : kNoTensor;
+  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, x, "X"));
+  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, y, "Y"));
+  RETURN_IF_ERROR(int8::check_per_tensor(g_, id, yh, "Y_h"));
+  if (lstm) RETURN_IF_ERROR(int8::check_per_tensor(g_, id, yc, "Y_c"));
+  CHECK_OR_RETURN(g_.tensor(y).quant == g_.tensor(yh).quant, Error::NotSupported, describe(g_, id),
+                  ": Y and Y_h must share quantization parameters (both are the hidden state)");
+  const Shape& xs = g_.tensor(x).shape;
+  const int64_t H = n.attrs.get_int("hidden_size", 0);
+  CHECK_OR_RETURN(xs.size() == 3 && H >= 1, Error::InvalidModel, describe(g_, id), ": bad X shape or hidden_size");
+  const int64_t T = xs[0], B = xs[1], I = xs[2];
+  CHECK_OR_RETURN(T <= kMaxDim && B <= kMaxDim && I <= 32768 && H <= 32768, Error::NotSupported, describe(g_, id),
+                  ": input_size and hidden_size above 32768 (the kernel's int32 accumulator bound)");
+  // Weights: int8 constants, zero point 0, per tensor or one scale per gate row.
+  std::vector<double> sw(size_t(G * H)), sr(size_t(G * H));
+  for (int k = 1; k <= 2; ++k) {
+    const TensorId wt = n.inputs[size_t(k)];
+    const Tensor& w = g_.tensor(wt);
+    const QuantParams& q = w.quant;
+    CHECK_OR_RETURN(w.is_constant() && w.dtype == DType::I8 && w.is_quantized() && w.shape.size() == 3 && w.shape[0] == 1,
+                    Error::NotSupported, describe(g_, id), ": ", k == 1 ? "W" : "R", " '", w.name,
+                    "' must be a constant int8 tensor with quantization parameters");
+    const bool per_row = q.per_axis();
+    CHECK_OR_RETURN(!per_row || (q.axis == 1 && int64_t(q.scale.size()) == G * H), Error::NotSupported,
+                    describe(g_, id), ": ", k == 1 ? "W" : "R", " '", w.name,
+                    "' must be quantized per tensor or per gate row (axis 1)");
+    for (int32_t z : q.zero_point)
+      CHECK_OR_RETURN(z == 0, Error::NotSupported, describe(g_, id), ": ", k == 1 ? "W" : "R", " '", w.name,
+                      "' must be quantized symmetrically (zero point 0)");
+    for (int64_t r = 0; r < G * H; ++r) (k == 1 ? sw : sr)[size_t(r)] = double(q.scale[per_row ? size_t(r) : 0]);
+  }
+  // Float constants the lowering converts.
+  const auto float_const = [&](size_t i, int64_t count, const char* what) -> StatusOr<const float*> {
+    const TensorId t = input_or_none(i);
+    if (t == kNoTensor) return static_cast<const float*>(nullptr);
+    const Tensor& c = g_.tensor(t);
+    CHECK_OR_RETURN(c.is_constant() && c.dtype == DType::F32 && c.data->count() == count, Error::NotSupported,
+                    describe(g_, id), ": ", what, " '", c.name, "' must be a float constant (the lowering converts it)");
+    return c.data->data<float>();
+  };
+  ASSIGN_OR_RETURN(const float* bias, float_const(3, 2 * G * H, "B"));
+  ASSIGN_OR_RETURN(const float* h0, float_const(5, B * H, "initial_h"));
+  const float* c0 = nullptr;
+  if (lstm) {
+    ASSIGN_OR_RETURN(c0, float_const(6, B * H, "initial_c"));
+  }
+
+  const double sx = int8::scale_of(g_, x), sh = int8::scale_of(g_, y);
+  const int32_t zh = int8::zero_point_of(g_, y);
+  const double q12 = double(1 << kRecurrentPreShift), q15 = double(1 << kRecurrentStateShift);
+  std::vector<int32_t> biases(size_t(2 * G * H), 0);
+  std::vector<FixedMultiplier> mult(size_t(2 * G * H + 3));
+  for (int64_t r = 0; r < G * H; ++r) {
+    const double ax = sx * sw[size_t(r)], ah = sh * sr[size_t(r)];
+    RETURN_IF_ERROR(int8::make_multiplier(g_, id, ax * q12, str_cat("s_x * s_w[", r, "] * 2^12"), &mult[size_t(r)]));
+    RETURN_IF_ERROR(
+        int8::make_multiplier(g_, id, ah * q12, str_cat("s_h * s_r[", r, "] * 2^12"), &mult[size_t(G * H + r)]));
+    if (!bias) continue;
+    const auto to_acc = [](double v, double scale) {
+      if (!(scale > 0)) return int32_t(0);
+      const double q = std::nearbyint(v / scale), lim = double((1 << 30) - 1);
+      return int32_t(q < -lim ? -lim : (q > lim ? lim : q));
+    };
+    biases[size_t(r)] = to_acc(bias[r], ax);
+    biases[size_t(G * H + r)] = to_acc(bias[G * H + r], ah);
+  }
+  RETURN_IF_ERROR(int8::make_multiplier(g_, id, sh * q15, "s_h * 2^15", &mult[size_t(2 * G * H)]));
+  RETURN_IF_ERROR(int8::make_multiplier(g_, id, 1.0 / (q15 * sh), "2^-15 / s_h", &mult[size_t(2 * G * H + 1)]));
+  const double sc = lstm ? int8::scale_of(g_, yc) : sh;
+  RETURN_IF_ERROR(int8::make_multiplier(g_, id, 1.0 / (q15 * sc), "2^-15 / s_c", &mult[size_t(2 * G * H + 2)]));
+
+  npu::RecurrentArgs a{};
+  ASSIGN_OR_RETURN(a.input, tensor(id, x));
+  ASSIGN_OR_RETURN(a.output, tensor(id, y));
+  a.output_c = UINT32_MAX;
+  std::vector<uint32_t> writes = {a.output};
+  if (lstm) {
+    ASSIGN_OR_RETURN(a.output_c, tensor(id, yc));
+    writes.push_back(a.output_c);
+  }
+  a.cell = lstm ? 1 : 0;
+  a.seq = int32_t(T);
+  a.batch = int32_t(B);
+  a.input_size = int32_t(I);
+  a.hidden = int32_t(H);
+  a.reverse = dir == "reverse" ? 1 : 0;
+  a.linear_before_reset = !lstm && n.attrs.get_int("linear_before_reset", 0) != 0 ? 1 : 0;
+  a.initial_h_offset = UINT32_MAX;
+  a.initial_c_offset = UINT32_MAX;
+  std::vector<uint8_t> wr;
+  for (int k = 1; k <= 2; ++k) {
+    const auto& bytes = g_.tensor(n.inputs[size_t(k)]).data->bytes;
+    wr.insert(wr.end(), bytes.begin(), bytes.end());
+  }
+  std::vector<uint8_t> params = to_bytes(biases);
+  const std::vector<uint8_t> mb = to_bytes(mult);
+  params.insert(params.end(), mb.begin(), mb.end());
+  std::vector<int16_t> tables(2 * kRecurrentTableSize);
+  recurrent_int8_tables(tables.data(), tables.data() + kRecurrentTableSize);
+  const uint32_t b_w = add_blob(id, "weights", BlobKind::kConstant, std::move(wr));
+  const uint32_t b_p = add_blob(id, "params", BlobKind::kMultipliers, std::move(params));
+  const uint32_t b_t = add_blob(id, "tables", BlobKind::kTable, to_bytes(tables));
+  KernelCall& k = call(Opcode::kRecurrent, id, a, {a.input}, writes);
+  ref(k, WORD_OF(RecurrentArgs, weights_offset), b_w);
+  ref(k, WORD_OF(RecurrentArgs, params_offset), b_p);
+  ref(k, WORD_OF(RecurrentArgs, tables_offset), b_t);
+  if (h0) {
+    std::vector<int8_t> hq(size_t(B * H));
+    for (int64_t i = 0; i < B * H; ++i) hq[size_t(i)] = quantize_to_int8(h0[i], sh, zh);
+    const uint32_t b = add_blob(id, "initial_h", BlobKind::kConstant, to_bytes(hq));
+    ref(p_.calls.back(), WORD_OF(RecurrentArgs, initial_h_offset), b);
+  }
+  if (c0) {
+    std::vector<int32_t> cq(size_t(B * H));
+    for (int64_t i = 0; i < B * H; ++i) {
+      const double v = std::nearbyint(double(c0[i]) * q15), lim = 2147483647.0;
+      cq[size_t(i)] = int32_t(v < -lim ? -lim : (v > lim ? lim : v));
+    }
+    const uint32_t b = add_blob(id, "initial_c", BlobKind::kConstant, to_bytes(cq));
+    ref(p_.calls.back(), WORD_OF(RecurrentArgs, initial_c_offset), b);
+  }
+  // Y_h: Y's last step (the first for a reverse direction).
+  npu::SliceArgs s{};
+  s.input = a.output;
+  ASSIGN_OR_RETURN(s.output, tensor_as(id, yh, Dims{{1, 1, int32_t(B), int32_t(H)}}));
+  ASSIGN_OR_RETURN(Dims yd, dims_of(id, y));
+  CHECK_OR_RETURN(yd == (Dims{{int32_t(T), 1, int32_t(B), int32_t(H)}}), Error::InvalidModel, describe(g_, id),
+                  ": Y must be [seq, 1, batch, hidden]");
+  s.begin[0] = a.reverse ? 0 : int32_t(T - 1);
+  call(Opcode::kSlice, id, s, {s.input}, {s.output});
   return Status::OK();
 }
 
@@ -2603,7 +2761,12 @@ Status Lowering::lower_float_gemm(NodeId id) {
     for (int64_t j = 0; j < N; ++j) bias[size_t(j)] = beta * ct.data->data<float>()[cs[1] == 1 ? 0 : j];
     bias_blob = add_blob(id, "bias", BlobKind::kFloat32, to_bytes(bias));
   }
-  const uint32_t wblob = add_blob(id, "weights", BlobKind::kFloat32, bt.data->bytes);
+  // B packed here, as bind_gemm / bind_matmul pack it (alpha folded): the runtime reads it in place.
+  std::vector<float> packed(gemm_f32_packed_b_floats(K, N), 0.0f);
+  if (!opt_.check_only)
+    gemm_f32_pack_b(bt.data->data<float>(), trans_b ? K : N, trans_b, K, N, float(gemm ? n.attrs.get_float("alpha", 1.0) : 1.0),
+                    packed.data());
+  const uint32_t wblob = add_blob(id, "weights", BlobKind::kFloat32, to_bytes(packed));
   KernelCall& k = call(Opcode::kGemmF32, id, a, {a.input}, {a.output});
   ref(k, WORD_OF(GemmF32Args, weights_offset), wblob);
   if (bias_blob != UINT32_MAX) ref(k, WORD_OF(GemmF32Args, bias_offset), bias_blob);
@@ -2653,7 +2816,36 @@ Status Lowering::lower_float_conv(NodeId id) {
   a.act_min_bits = float_bits(n.attrs.get_float("act_min", -INFINITY));
   a.act_max_bits = float_bits(n.attrs.get_float("act_max", INFINITY));
   a.bias_offset = npu::kNoOperand;
-  ASSIGN_OR_RETURN(uint32_t wblob, float_blob(id, n.input(1), "weights", num_elements(w.shape)));
+  CHECK_OR_RETURN(w.is_constant() && w.dtype == DType::F32, Error::NotSupported, describe(g_, id),
+                  ": the float conv kernel call needs float32 constant weights, got '", w.name, "'");
+  // The weights packed here for the kernel's algorithm (a function of the geometry only), as the
+  // host binders pack them: the runtime reads them in place.
+  std::vector<float> packed;
+  if (!transposed) {
+    Conv2DF32Params p;
+    p.batch = xs[0], p.in_h = xs[1], p.in_w = xs[2], p.in_c = xs[3];
+    p.out_h = ys[1], p.out_w = ys[2], p.out_c = ys[3];
+    p.kernel_h = ks[0], p.kernel_w = ks[1], p.stride_h = st[0], p.stride_w = st[1];
+    p.dilation_h = dl[0], p.dilation_w = dl[1], p.pad_top = pads[0], p.pad_left = pads[1];
+    p.groups = group;
+    CHECK_OR_RETURN(conv2d_f32_prepare(&p) == Error::Ok && w.shape[0] == p.out_c && w.shape[1] * group == p.in_c,
+                    Error::InvalidModel, describe(g_, id), ": invalid convolution geometry");
+    packed.assign(conv2d_f32_packed_weights_floats(p), 0.0f);
+    if (!opt_.check_only) conv2d_f32_pack_weights(p, w.data->data<float>(), packed.data());
+  } else {
+    ConvTranspose2DF32Params p;
+    p.batch = xs[0], p.in_h = xs[1], p.in_w = xs[2], p.in_c = xs[3];
+    p.out_h = ys[1], p.out_w = ys[2], p.out_c = ys[3];
+    p.kernel_h = ks[0], p.kernel_w = ks[1], p.stride_h = st[0], p.stride_w = st[1];
+    p.dilation_h = dl[0], p.dilation_w = dl[1], p.pad_top = pads[0], p.pad_left = pads[1];
+    p.groups = group;
+    CHECK_OR_RETURN(conv_transpose2d_f32_prepare(&p) == Error::Ok && w.shape[0] == p.in_c &&
+                        w.shape[1] * group == p.out_c,
+                    Error::InvalidModel, describe(g_, id), ": invalid transposed convolution geometry");
+    packed.assign(conv_transpose2d_f32_packed_weights_floats(p), 0.0f);
+    if (!opt_.check_only) conv_transpose2d_f32_pack_weights(p, w.data->data<float>(), packed.data());
+  }
+  const uint32_t wblob = add_blob(id, "weights", BlobKind::kFloat32, to_bytes(packed));
   uint32_t bblob = UINT32_MAX;
   if (n.input(2) != kNoTensor) {
     ASSIGN_OR_RETURN(bblob, float_blob(id, n.input(2), "bias", ys[3]));

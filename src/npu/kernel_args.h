@@ -31,6 +31,7 @@ namespace neutron::npu {
   X(Gather, 20, "gather")                /* run-time indices (embedding lookups) */     \
   X(ChannelTable, 24, "channel_table")   /* per-channel int8 lookup: PRelu */          \
   X(L2Norm, 25, "l2_norm")               /* x / max(||x||_2, eps) along one axis */    \
+  X(Recurrent, 40, "recurrent")          /* GRU / LSTM over a whole sequence */         \
   X(Prefetch, 32, "prefetch")            /* flash weights -> SRAM scratch */           \
   X(Quantize, 48, "quantize")            /* float32 -> int8 (CPU: float ops' edges) */ \
   X(Dequantize, 49, "dequantize")        /* int8 -> float32 */                          \
@@ -211,6 +212,23 @@ struct GatherArgs {
   int32_t outer, axis_dim, inner, count;
 };
 
+// GRU or LSTM of one direction over the whole sequence (kernels/recurrent_int8.h): the state
+// stays in the kernel's working memory between steps. Input X int8 [seq][batch][input_size],
+// output Y int8 [seq][batch][hidden] (the hidden state of every step, with its parameters);
+// output_c: LSTM's final cell state Y_c int8 [batch][hidden] with its own parameters, or UINT32_MAX.
+struct RecurrentArgs {
+  uint32_t input, output, output_c;
+  uint32_t weights_offset;    // int8 W [G*H][input_size], then R [G*H][hidden] (G = 3 GRU, 4 LSTM)
+  uint32_t params_offset;     // int32 bias_x[G*H], bias_h[G*H], then FixedMultiplier mult_x[G*H],
+                              // mult_h[G*H], h_to_q15, q15_to_h, q15_to_c
+  uint32_t tables_offset;     // int16 sigmoid[513], tanh[513] (Q15)
+  uint32_t initial_h_offset;  // int8 [batch][hidden], or UINT32_MAX: h = 0
+  uint32_t initial_c_offset;  // int32 Q15 [batch][hidden] (LSTM), or UINT32_MAX: c = 0
+  int32_t cell;               // 0 GRU, 1 LSTM
+  int32_t seq, batch, input_size, hidden;
+  int32_t reverse, linear_before_reset;
+};
+
 struct CopyArgs {
   uint32_t input, output;
 };
@@ -219,8 +237,8 @@ struct CopyArgs {
 // Float32 kernel calls (opcodes 48-63): ops a program keeps in float (no int8 kernel, or kept in
 // float by the user) run on the CPU's float kernels, between Quantize and Dequantize calls. Never
 // delegated to the NPU. Float parameters travel as their IEEE-754 bits (`*_bits` words); float
-// weights are float32 arrays in the weights section (4-aligned), read where they lie or packed
-// once at prepare. Tensors are ElemType::kFloat32 (zero point 0) except the int8 side of
+// weights are float32 arrays in the weights section (4-aligned), read in place (gemm and conv
+// weights packed for their kernel at compile time): no repacking at load. Tensors are ElemType::kFloat32 (zero point 0) except the int8 side of
 // Quantize / Dequantize.
 
 // Quantize: out = saturate(round_half_even(in / scale) + z_out); Dequantize: out = (in - z_in) *
@@ -252,9 +270,11 @@ struct SoftmaxF32Args {
   int32_t outer, axis, inner;
 };
 
-// out[rows][N] = in[rows][K] x (alpha * B) + bias, B float [K][N] (trans_b 0) or [N][K] (1) in the
-// weights, bias float [N] or absent (bias_offset 0xFFFFFFFF); then the clamp (act_relu: Relu's
-// NaN and -0 handling, kernels/gemm_f32.h GemmF32Epilogue).
+// out[rows][N] = in[rows][K] x (alpha * B) + bias; B (float [K][N], trans_b 0, or [N][K], 1) is in
+// the weights packed at compile time by gemm_f32_pack_b (kernels/gemm_f32.h, alpha folded; an
+// ISA-independent panel format), read in place; bias float [N] or absent (bias_offset 0xFFFFFFFF);
+// then the clamp (act_relu: Relu's NaN and -0 handling, GemmF32Epilogue). alpha and trans_b record
+// how B was packed.
 struct GemmF32Args {
   uint32_t input, output;
   uint32_t weights_offset, bias_offset;
@@ -264,10 +284,12 @@ struct GemmF32Args {
   uint32_t act_min_bits, act_max_bits;
 };
 
-// Conv (transposed 0: weights float OIHW [out_c][in_c/groups][kh][kw]) or ConvTranspose
-// (transposed 1: IOHW [in_c][out_c/groups][kh][kw]) on NHWC tensors, bias float [out_c] or absent
-// (0xFFFFFFFF), then the clamp (kernels/conv2d_f32.h). ConvTranspose's output padding follows
-// from the output dims.
+// Conv (transposed 0: ONNX weights OIHW [out_c][in_c/groups][kh][kw]) or ConvTranspose
+// (transposed 1: IOHW [in_c][out_c/groups][kh][kw]) on NHWC tensors; the weights are packed at
+// compile time by conv2d_f32_pack_weights / conv_transpose2d_f32_pack_weights for this geometry
+// (kernels/conv2d_f32.h; the layout depends on the geometry only) and read in place; bias float
+// [out_c] or absent (0xFFFFFFFF), then the clamp. ConvTranspose's output padding follows from the
+// output dims.
 struct ConvF32Args {
   uint32_t input, output;
   uint32_t weights_offset, bias_offset;

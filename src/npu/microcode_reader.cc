@@ -68,6 +68,8 @@ uint32_t expected_arg_words(uint16_t opcode) {
       return words_of<MaskedFillArgs>();
     case Opcode::kGather:
       return words_of<GatherArgs>();
+    case Opcode::kRecurrent:
+      return words_of<RecurrentArgs>();
     case Opcode::kCopy:
       return words_of<CopyArgs>();
     case Opcode::kPrefetch:
@@ -146,6 +148,12 @@ uint32_t tensor_operands(Opcode op, const uint32_t* a, uint32_t* out, uint32_t m
       // Every one of these structs starts with {input, output}.
       tmp[n++] = a[1];
       tmp[n++] = a[0];
+      break;
+    case Opcode::kRecurrent:
+      // {input, output, output_c}: output_c (optional) is written too; setup checks its region.
+      tmp[n++] = a[1];
+      tmp[n++] = a[0];
+      if (a[2] != 0xFFFFFFFFu) tmp[n++] = a[2];
       break;
     case Opcode::kGather:
       // {input, output, indices}

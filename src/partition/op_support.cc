@@ -61,6 +61,9 @@
   X(layer_normalization)           \
   X(pow)                           \
   X(where)                         \
+  /* recurrent (rules/recurrent.cc) */ \
+  X(gru)                           \
+  X(lstm)                          \
   /* never delegated (with the reason) */ \
   X(batch_normalization)           \
   X(cast)                          \
@@ -71,8 +74,6 @@
   X(sqrt)                          \
   X(reciprocal)                    \
   X(reduce_l2)                     \
-  X(gru)                           \
-  X(lstm)                          \
   X(split)                         \
   X(quantize_linear)               \
   X(dequantize_linear)

@@ -150,9 +150,14 @@ void convert_uint8_to_int8(Graph& g) {
 
 // Index: an integer or bool operand that selects elements (Gather's indices, Where's condition);
 // it is not quantized and passes through unchanged.
-enum class Slot { Data, Weight, Bias, Index };
+// Const: a float constant the int8 lowering converts itself (GRU/LSTM's B and initial states).
+enum class Slot { Data, Weight, Bias, Index, Const };
+
+bool is_recurrent(OpKind k) { return k == OpKind::GRU || k == OpKind::LSTM; }
 
 Slot slot_of(OpKind k, size_t i) {
+  if (is_recurrent(k) && (i == 1 || i == 2)) return Slot::Weight;  // W, R
+  if (is_recurrent(k) && i >= 3) return Slot::Const;               // B, (sequence_lens), initial_h, initial_c
   const bool conv = k == OpKind::Conv || k == OpKind::ConvTranspose;
   if ((conv || k == OpKind::Gemm || k == OpKind::MatMul) && i == 1) return Slot::Weight;
   if ((conv || k == OpKind::Gemm) && i == 2) return Slot::Bias;
@@ -188,7 +193,7 @@ bool is_reduce(OpKind k) {
 bool foldable_kind(OpKind k) {
   return is_reduce(k) || k == OpKind::Resize || k == OpKind::PRelu || k == OpKind::LpNormalization || k == OpKind::Conv ||
          k == OpKind::ConvTranspose || k == OpKind::Gemm || k == OpKind::MatMul || k == OpKind::Softmax || is_pool(k) ||
-         k == OpKind::LayerNormalization ||
+         k == OpKind::LayerNormalization || is_recurrent(k) ||
          is_binary(k) || is_unary_lut(k) || is_data_movement(k);
 }
 
@@ -211,7 +216,7 @@ bool int8_kernel_accepts(Graph& g, NodeId id, Candidate& c) {
   for (size_t i = 0; i < c.inputs.size(); ++i)
     if (c.inputs[i] != kNoTensor && slot_of(k, i) == Slot::Data && !is_q8_per_tensor(T(c.inputs[i]))) return false;
   for (TensorId o : c.outputs)
-    if (!is_q8_per_tensor(T(o))) return false;
+    if (o == kNoTensor || !is_q8_per_tensor(T(o))) return false;
   if (c.inputs.empty() || c.inputs[0] == kNoTensor || c.outputs.empty()) return false;
 
   if (is_data_movement(k) || is_nearest_resize(n) || k == OpKind::ReduceMax || k == OpKind::ReduceMin) {
@@ -226,7 +231,7 @@ bool int8_kernel_accepts(Graph& g, NodeId id, Candidate& c) {
         c.requantize_inputs.push_back(i);
     return c.requantize_inputs.empty() || k != OpKind::Split;
   }
-  if (c.outputs.size() != 1) return false;
+  if (c.outputs.size() != 1 && !is_recurrent(k)) return false;
   // Ask the lowering about the rewired node (the producers of the int8 tensors do not matter to it).
   Node& m = g.node(id);
   std::swap(m.inputs, c.inputs);
@@ -280,6 +285,11 @@ bool try_fold_cluster(Graph& g, NodeId id) {
       cand.inputs.push_back(kNoTensor);
       continue;
     }
+    if (slot_of(n.kind, i) == Slot::Const) {  // a float constant the lowering converts
+      if (!g.tensor(t).is_constant() || g.tensor(t).dtype != DType::F32) return false;
+      cand.inputs.push_back(t);
+      continue;
+    }
     if (slot_of(n.kind, i) == Slot::Index) {  // not quantized: read as it is
       const DType dt = g.tensor(t).dtype;
       if (dt != DType::I64 && dt != DType::I32 && dt != DType::Bool) return false;
@@ -301,6 +311,7 @@ bool try_fold_cluster(Graph& g, NodeId id) {
         if (qt.dtype != DType::I32 || !qt.is_constant()) return false;
         break;
       case Slot::Index:
+      case Slot::Const:
         break;
     }
     cand.inputs.push_back(q);
@@ -309,13 +320,36 @@ bool try_fold_cluster(Graph& g, NodeId id) {
   std::vector<NodeId> q_nodes;
   Fusion fusion;
   const bool allow_act = takes_fused_activation(n.kind) && n.outputs.size() == 1;
-  for (TensorId o : n.outputs) {
+  // GRU/LSTM outputs nobody reads (Y_h, Y_c, or Y) become int8 in place: Y and Y_h with the other
+  // one's parameters (the hidden state), Y_c with a Q15-sized range; restored if the fold fails.
+  std::vector<std::pair<TensorId, Tensor>> unused;
+  for (size_t k = 0; k < n.outputs.size(); ++k) {
+    const TensorId o = n.outputs[k];
     NodeId q;
+    if (is_recurrent(n.kind) && o != kNoTensor && cons[size_t(o)].empty() && !g.is_graph_output(o)) {
+      unused.emplace_back(o, g.tensor(o));
+      cand.outputs.push_back(o);
+      continue;
+    }
     if (o == kNoTensor || !find_sink(g, cons, o, allow_act, &q, &fusion)) return false;
     q_nodes.push_back(q);
     cand.outputs.push_back(g.node(q).outputs[0]);
   }
-  if (!int8_kernel_accepts(g, id, cand)) return false;
+  for (auto& [o, old] : unused) {
+    const size_t k = size_t(std::find(n.outputs.begin(), n.outputs.end(), o) - n.outputs.begin());
+    QuantParams q = QuantParams::per_tensor(1.0f / 16, 0);
+    if (k < 2) {
+      const TensorId other = cand.outputs[1 - k];
+      if (g.tensor(other).dtype != DType::I8 || !g.tensor(other).is_quantized()) return false;  // neither is read
+      q = g.tensor(other).quant;
+    }
+    g.tensor(o).dtype = DType::I8;
+    g.tensor(o).quant = q;
+  }
+  if (!int8_kernel_accepts(g, id, cand)) {
+    for (auto& [o, old] : unused) g.tensor(o) = old;
+    return false;
+  }
 
   for (size_t i : cand.requantize_inputs) {
     const TensorId src = cand.inputs[i];

@@ -33,6 +33,12 @@ struct OpQuantRule {
   // output range never matter, so the shared range is observed on the output alone. Saturating
   // the input to that range and then clamping gives exactly the clamp's result.
   bool clamps_input = false;
+  // Constant float inputs that stay float: the int8 lowering converts them itself (GRU/LSTM's B,
+  // which holds biases of two scales, and the initial states).
+  std::vector<int> float_inputs;
+  // Outputs [0, shared_outputs) share one parameter set (GRU/LSTM: Y and Y_h are both the hidden
+  // state; Y_h is a slice of Y).
+  int shared_outputs = 0;
 };
 
 constexpr double kMaskFillRange = 12.0;

@@ -48,6 +48,8 @@ bool is_weight_or_bias(const OpQuantRule& r, size_t input) {
   if (int(input) == r.bias_input) return true;
   for (auto& w : r.weights)
     if (w.first == int(input)) return true;
+  for (int f : r.float_inputs)
+    if (f == int(input)) return true;
   return false;
 }
 
@@ -161,6 +163,15 @@ StatusOr<Plan> make_plan(const Graph& g, const std::vector<std::string>& keep_fl
     if (members.empty()) members.swap(fixed_members);  // every input fixed: they share as before
     for (TensorId o : n.outputs)
       if (o != kNoTensor && p.boundary[size_t(o)]) members.push_back(o);
+    for (size_t i = 1; i < members.size(); ++i) uf.unite(size_t(members[0]), size_t(members[i]));
+  }
+  for (NodeId id : g.live_nodes()) {  // outputs that are one state (GRU/LSTM Y and Y_h)
+    const Node& n = g.node(id);
+    const OpQuantRule& r = p.rules[size_t(id)];
+    if (!r.annotated || r.shared_outputs < 2) continue;
+    std::vector<TensorId> members;
+    for (size_t i = 0; i < size_t(r.shared_outputs) && i < n.outputs.size(); ++i)
+      if (n.outputs[i] != kNoTensor && p.boundary[size_t(n.outputs[i])]) members.push_back(n.outputs[i]);
     for (size_t i = 1; i < members.size(); ++i) uf.unite(size_t(members[0]), size_t(members[i]));
   }
   p.unobserved.assign(nt, 0);

@@ -85,12 +85,17 @@ const char* NeutronDelegate::payload_error(const uint8_t* payload, size_t size) 
   return check_payload(payload, size, &context, &message) != Error::Ok ? message : "ok";
 }
 
-Error NeutronDelegate::init(const uint8_t* payload, size_t size, MemoryAllocator* persistent, void** handle) const {
+Error NeutronDelegate::host_bytes(const uint8_t* payload, size_t size, size_t* bytes) const {
+  return NeutronBackend::host_bytes_for(payload, size, bytes);
+}
+
+Error NeutronDelegate::init(const uint8_t* payload, size_t size, MemoryAllocator* persistent, MemoryAllocator* host,
+                            void** handle) const {
   void* mem = persistent->allocate(sizeof(NeutronBackend), 16);
   if (mem == nullptr) return Error::OutOfMemory;
   auto* b = new (mem) NeutronBackend();
   *handle = b;
-  return b->init(payload, size, persistent);
+  return b->init(payload, size, persistent, host);
 }
 
 Error NeutronDelegate::activation_bytes(const uint8_t* payload, size_t size, size_t* bytes) const {

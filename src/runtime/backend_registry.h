@@ -14,9 +14,18 @@ class Backend {
  public:
   // Persistent bytes init() takes from its allocator for this payload (upper bound).
   virtual Error persistent_bytes(const uint8_t* payload, size_t size, size_t* bytes) const = 0;
+  // Host-only bytes init() takes from its `host` allocator (state a device would not hold, such
+  // as a simulator's repacked weights); 0 by default.
+  virtual Error host_bytes(const uint8_t* payload, size_t size, size_t* bytes) const {
+    (void)payload;
+    (void)size;
+    *bytes = 0;
+    return Error::Ok;
+  }
   // Parses and prepares one compiled partition; `*handle` identifies it afterwards. The payload
-  // must stay alive and 16-byte aligned until destroy().
-  virtual Error init(const uint8_t* payload, size_t size, MemoryAllocator* persistent, void** handle) const = 0;
+  // must stay alive and 16-byte aligned until destroy(). `host` (may be null) is for host-only state.
+  virtual Error init(const uint8_t* payload, size_t size, MemoryAllocator* persistent, MemoryAllocator* host,
+                     void** handle) const = 0;
   // Bytes of activation memory the partition needs at once (planned by the compiler).
   virtual Error activation_bytes(const uint8_t* payload, size_t size, size_t* bytes) const = 0;
   // InvalidProgram when the per-call working memory [working_offset, + working_bytes) overlaps
@@ -60,7 +69,9 @@ void register_builtin_backends();
 class NeutronDelegate final : public Backend {
  public:
   Error persistent_bytes(const uint8_t* payload, size_t size, size_t* bytes) const override;
-  Error init(const uint8_t* payload, size_t size, MemoryAllocator* persistent, void** handle) const override;
+  Error host_bytes(const uint8_t* payload, size_t size, size_t* bytes) const override;
+  Error init(const uint8_t* payload, size_t size, MemoryAllocator* persistent, MemoryAllocator* host,
+             void** handle) const override;
   Error activation_bytes(const uint8_t* payload, size_t size, size_t* bytes) const override;
   Error check_working_memory(const uint8_t* payload, size_t size, uint64_t activations_offset, uint64_t working_offset,
                              uint64_t working_bytes) const override;

@@ -132,7 +132,7 @@ TensorArg make_tensor_arg(void* data, uint32_t elem_size, const int32_t* sizes, 
   return t;
 }
 
-Error NeutronBackend::init(const uint8_t* payload, size_t size, MemoryAllocator* allocator) {
+Error NeutronBackend::init(const uint8_t* payload, size_t size, MemoryAllocator* allocator, MemoryAllocator* host) {
   if (handle_ != nullptr) return fail(Error::InvalidArgument, "backend already initialized");
   if (allocator == nullptr) return fail(Error::InvalidArgument, "no allocator for the model context");
   PayloadView v;
@@ -153,12 +153,37 @@ Error NeutronBackend::init(const uint8_t* payload, size_t size, MemoryAllocator*
   void* memory = allocator->allocate(context < 16 ? 16 : context, 16);
   if (memory == nullptr) return fail(Error::OutOfMemory, "allocator cannot hold the driver's model context");
   mcfg.contextSize = context;
+  if (host != nullptr) {  // the simulator's weights repacked for the host's SIMD kernels
+    size_t host_bytes = 0;
+    ne = neutronGetModelHostStateSize(&mcfg, &host_bytes);
+    if (ne != ENONE) return fail(Error::InvalidProgram, neutronGetLastErrorMessage(), ne);
+    mcfg.hostState = host->allocate(host_bytes, 16);
+    mcfg.hostStateSize = host_bytes;
+    if (mcfg.hostState == nullptr) return fail(Error::OutOfMemory, "host allocator cannot hold the repacked weights");
+  }
   NeutronModelHandle h = memory;
   ne = neutronModelPrepare(&mcfg, &h);
   if (ne != ENONE) return fail(Error::InvalidProgram, neutronGetLastErrorMessage(), ne);
   handle_ = h;
   view_ = v;
   return fail(Error::Ok, "ok");
+}
+
+Error NeutronBackend::host_bytes_for(const uint8_t* payload, size_t size, size_t* bytes) {
+  PayloadView v;
+  const PayloadStatus st = parse_payload(payload, size, &v);
+  if (!st.ok()) return st.error;
+  NeutronModelConfig mcfg;
+  std::memset(&mcfg, 0, sizeof(mcfg));
+  mcfg.microcode = v.microcode;
+  mcfg.weights = v.weights;
+  mcfg.kernels = v.kernels_size ? v.kernels : nullptr;
+  mcfg.microcodeSize = v.microcode_size;
+  mcfg.weightsSize = v.weights_size;
+  size_t n = 0;
+  if (neutronGetModelHostStateSize(&mcfg, &n) != ENONE) return neutronIsInitialized() ? Error::InvalidProgram : Error::DelegateFailed;
+  *bytes = align_up(n, 16) + 16;
+  return Error::Ok;
 }
 
 size_t NeutronBackend::temp_bytes_needed(const TensorArg* args, size_t num_args) const {

@@ -68,10 +68,14 @@ class NeutronBackend {
   ~NeutronBackend() { destroy(); }
 
   // Parses and validates the payload (which must stay alive, 16-byte aligned), allocates the
-  // driver's model context from `allocator` and prepares the model. Errors: InvalidArgument,
+  // driver's model context from `allocator` and prepares the model. With `host`, the simulator's
+  // conv and FC weights are repacked for the host's SIMD kernels into memory from it (host-only
+  // state, host_bytes_for() bytes); without, they are read in place. Errors: InvalidArgument,
   // InvalidModel / InvalidProgram (payload), OutOfMemory (allocator), DelegateFailed (driver;
   // last_driver_error() has its code).
-  Error init(const uint8_t* payload, size_t size, MemoryAllocator* allocator);
+  Error init(const uint8_t* payload, size_t size, MemoryAllocator* allocator, MemoryAllocator* host = nullptr);
+  // Host-only bytes init() takes from `host` for this payload (upper bound, alignment included).
+  static Error host_bytes_for(const uint8_t* payload, size_t size, size_t* bytes);
 
   // Runs one inference. Errors: InvalidArgument (args that do not match the payload), OutOfMemory
   // (temp allocator), DelegateFailed (driver), InvalidProgram when not initialized.

@@ -187,7 +187,7 @@ const fb::Payload* payload_of(const Tables& tb, uint32_t index) {
 // payload's scratch and prefetched-weights regions.
 ProgramStatus check_kernel_payload(const Tables& tb, uint32_t payload, const flatbuffers::Vector<uint32_t>* ins,
                                    const flatbuffers::Vector<uint32_t>* outs, uint64_t activation_bytes,
-                                   uint64_t sram_bytes, int32_t ii, size_t* persistent) {
+                                   uint64_t sram_bytes, int32_t ii, size_t* persistent, size_t* host) {
   const fb::Payload* pl = payload_of(tb, payload);
   if (pl == nullptr) return bad(Error::InvalidProgram, "kernel calls name a missing or misaligned payload", ii);
   PayloadView v;
@@ -215,20 +215,23 @@ ProgramStatus check_kernel_payload(const Tables& tb, uint32_t payload, const fla
     return bad(Error::InvalidProgram, "no room for the payload's prefetched weights", ii);
   if (v.mc.scratch_size() > activation_bytes)
     return bad(Error::InvalidProgram, "instruction's activation memory is smaller than its payload needs", ii);
-  size_t mem = 0;
-  const kernel_calls::CallStatus ss = kernel_calls::Executor::required_memory(v.mc, v.weights, &mem);
+  size_t mem = 0, host_mem = 0;
+  kernel_calls::CallStatus ss = kernel_calls::Executor::required_memory(v.mc, v.weights, &mem);
+  if (ss.ok()) ss = kernel_calls::Executor::host_memory_needed(v.mc, v.weights, &host_mem);
   if (!ss.ok()) return bad(ss.error, ss.message, ii);
   *persistent = align_up(sizeof(kernel_calls::Executor)) + align_up(mem) + align_up(sizeof(void*) * (v.num_inputs + 1)) +
                 align_up(sizeof(void*) * (v.num_outputs + 1));
+  *host = align_up(host_mem);
   return ProgramStatus{};
 }
 
 // The persistent bytes one instruction needs (Step state excluded), after checking it.
-ProgramStatus check_instruction(const Tables& tb, uint32_t i, size_t* persistent) {
+ProgramStatus check_instruction(const Tables& tb, uint32_t i, size_t* persistent, size_t* host) {
   const int32_t ii = int32_t(i);
   const fb::Instruction* ins = tb.p->instructions()->Get(i);
   if (ins == nullptr) return bad(Error::InvalidProgram, "instruction entry missing", ii);
   *persistent = 0;
+  *host = 0;
   switch (ins->op_type()) {
     case fb::Operation::Quantize:
     case fb::Operation::Dequantize: {
@@ -296,8 +299,12 @@ ProgramStatus check_instruction(const Tables& tb, uint32_t i, size_t* persistent
         return bad(Error::InvalidProgram, "delegate working memory overlaps one of its activation tensors", ii);
       if (tb.delegates_on_cpu)
         return check_kernel_payload(tb, d->payload(), d->inputs(), d->outputs(), activations, d->scratch_bytes(), ii,
-                                    persistent);
+                                    persistent, host);
+      size_t host_bytes = 0;
+      e = be->host_bytes(pl->data()->data(), pl->data()->size(), &host_bytes);
+      if (e != Error::Ok) return bad(e, be->payload_error(pl->data()->data(), pl->data()->size()), ii);
       *persistent = align_up(bytes) + align_up(sizeof(TensorArg) * (d->inputs()->size() + d->outputs()->size() + 1));
+      *host = align_up(host_bytes);
       return ProgramStatus{};
     }
     case fb::Operation::CpuKernels: {
@@ -307,7 +314,8 @@ ProgramStatus check_instruction(const Tables& tb, uint32_t i, size_t* persistent
       if (s.ok()) s = check_indices(tb, c->outputs(), true, ii);
       if (s.ok()) s = check_scratch(tb, c->scratch_offset(), c->scratch_bytes(), ii);
       if (!s.ok()) return s;
-      return check_kernel_payload(tb, c->payload(), c->inputs(), c->outputs(), c->scratch_bytes(), 0, ii, persistent);
+      return check_kernel_payload(tb, c->payload(), c->inputs(), c->outputs(), c->scratch_bytes(), 0, ii, persistent,
+                                  host);
     }
     default: return bad(Error::InvalidProgram, "instruction has an unknown operation", ii);
   }
@@ -315,7 +323,8 @@ ProgramStatus check_instruction(const Tables& tb, uint32_t i, size_t* persistent
 
 // Structure (FlatBuffers verifier, identifier, version, required tables), every tensor and every
 // instruction. `persistent` = runtime state bytes after the planned arena.
-ProgramStatus check_program(const void* data, size_t size, const LoadOptions& options, Tables* tb, size_t* persistent) {
+ProgramStatus check_program(const void* data, size_t size, const LoadOptions& options, Tables* tb, size_t* persistent,
+                            size_t* host) {
   tb->delegates_on_cpu = options.delegates_on_cpu;
   if (data == nullptr) return bad(Error::InvalidArgument, "program data is null");
   if (!aligned16(data)) return bad(Error::InvalidArgument, "program data must be 16-byte aligned");
@@ -361,13 +370,16 @@ ProgramStatus check_program(const void* data, size_t size, const LoadOptions& op
       if (t >= tb->num_tensors || p->tensors()->Get(t)->storage() != fb::Storage::Arena)
         return bad(Error::InvalidProgram, "program input or output is not an arena tensor");
   size_t total = align_up(sizeof(void*) * (tb->num_tensors + 1)) + kAlign;  // tensor table
+  size_t host_total = kAlign;  // base alignment slack
   for (uint32_t i = 0; i < p->instructions()->size(); ++i) {
-    size_t bytes = 0;
-    ProgramStatus s = check_instruction(*tb, i, &bytes);
+    size_t bytes = 0, host_bytes = 0;
+    ProgramStatus s = check_instruction(*tb, i, &bytes, &host_bytes);
     if (!s.ok()) return s;
     total += bytes;
+    host_total += host_bytes;
   }
   *persistent = total;
+  *host = host_total;
   return ProgramStatus{};
 }
 
@@ -376,33 +388,54 @@ ProgramStatus check_program(const void* data, size_t size, const LoadOptions& op
 ProgramStatus ProgramRunner::verify(const void* data, size_t size, const LoadOptions& options) {
   register_builtin_backends();
   Tables tb;
-  size_t persistent = 0;
-  return check_program(data, size, options, &tb, &persistent);
+  size_t persistent = 0, host = 0;
+  return check_program(data, size, options, &tb, &persistent, &host);
+}
+
+ProgramStatus ProgramRunner::memory_needed(const void* data, size_t size, MemoryFigures* figures,
+                                           const LoadOptions& options) {
+  register_builtin_backends();
+  Tables tb;
+  size_t persistent = 0, host = 0;
+  ProgramStatus s = check_program(data, size, options, &tb, &persistent, &host);
+  if (!s.ok()) return s;
+  const size_t steps = align_up(sizeof(Step) * (tb.p->instructions()->size() + 1));
+  MemoryFigures f;
+  f.plan_bytes = size_t(tb.arena_bytes);
+  f.arena_bytes = align_up(size_t(tb.arena_bytes)) + persistent + steps + kAlign;  // + base alignment slack
+  f.runtime_bytes = f.arena_bytes - f.plan_bytes;
+  f.host_bytes = host;
+  *figures = f;
+  return s;
 }
 
 ProgramStatus ProgramRunner::arena_bytes_needed(const void* data, size_t size, size_t* bytes, const LoadOptions& options) {
-  register_builtin_backends();
-  Tables tb;
-  size_t persistent = 0;
-  ProgramStatus s = check_program(data, size, options, &tb, &persistent);
-  if (!s.ok()) return s;
-  const size_t steps = align_up(sizeof(Step) * (tb.p->instructions()->size() + 1));
-  *bytes = align_up(size_t(tb.arena_bytes)) + persistent + steps + kAlign;  // + base alignment slack
+  MemoryFigures f;
+  ProgramStatus s = memory_needed(data, size, &f, options);
+  if (s.ok()) *bytes = f.arena_bytes;
   return s;
 }
 
 ProgramStatus ProgramRunner::prepare_kernel_calls(Step* st, const fb::Payload* pl, const flatbuffers::Vector<uint32_t>* ins,
                                                   const flatbuffers::Vector<uint32_t>* outs, uint8_t* activations,
-                                                  uint8_t* sram, MemoryAllocator* persistent, int32_t ii) {
+                                                  uint8_t* sram, MemoryAllocator* persistent, MemoryAllocator* host,
+                                                  int32_t ii) {
   st->kind = InstructionKind::kCpuKernels;
   st->activations = activations;
   st->sram = sram;
   PayloadView v;
   const PayloadStatus ps = parse_payload(pl->data()->data(), pl->data()->size(), &v);
   if (!ps.ok()) return bad(ps.error, ps.message, ii);
-  size_t mem = 0;
+  size_t mem = 0, host_mem = 0;
   kernel_calls::CallStatus ss = kernel_calls::Executor::required_memory(v.mc, v.weights, &mem);
+  if (ss.ok() && host != nullptr) ss = kernel_calls::Executor::host_memory_needed(v.mc, v.weights, &host_mem);
   if (!ss.ok()) return bad(ss.error, ss.message, ii);
+  kernel_calls::HostMemory hm;
+  if (host != nullptr) {
+    hm.data = static_cast<uint8_t*>(host->allocate(host_mem, kAlign));
+    hm.bytes = host_mem;
+    if (hm.data == nullptr) return bad(Error::OutOfMemory, "host state cannot hold the repacked CPU kernel weights", ii);
+  }
   void* obj = persistent->allocate(sizeof(kernel_calls::Executor), kAlign);
   void* prep = persistent->allocate(mem ? mem : 1, kAlign);
   st->cpu_inputs = static_cast<const uint8_t**>(persistent->allocate(sizeof(void*) * (v.num_inputs + 1), kAlign));
@@ -410,7 +443,7 @@ ProgramStatus ProgramRunner::prepare_kernel_calls(Step* st, const fb::Payload* p
   if (obj == nullptr || prep == nullptr || st->cpu_inputs == nullptr || st->cpu_outputs == nullptr)
     return bad(Error::OutOfMemory, "arena cannot hold the prepared CPU kernels", ii);
   st->cpu = new (obj) kernel_calls::Executor();
-  ss = st->cpu->prepare(v.mc, v.weights, prep, mem);
+  ss = st->cpu->prepare(v.mc, v.weights, prep, mem, kernel_calls::Limits::kCpu, hm);
   if (!ss.ok()) return bad(ss.error, ss.message, ii);
   for (uint32_t k = 0; k < v.num_inputs; ++k)
     st->cpu_inputs[k] = static_cast<const uint8_t*>(tensor_data_[ins->Get(v.input_map[k])]);
@@ -429,11 +462,14 @@ ProgramStatus ProgramRunner::load(const void* data, size_t size, void* arena, si
 
 ProgramStatus ProgramRunner::load_steps(const void* data, size_t size, void* arena, size_t arena_size,
                                         const LoadOptions& options) {
-  size_t need = 0;
-  ProgramStatus s = arena_bytes_needed(data, size, &need, options);
+  MemoryFigures fig;
+  ProgramStatus s = memory_needed(data, size, &fig, options);
   if (!s.ok()) return s;
   if (arena == nullptr) return bad(Error::InvalidArgument, "arena is null");
-  if (arena_size < need) return bad(Error::OutOfMemory, "arena is smaller than the program needs (arena_bytes_needed)");
+  if (arena_size < fig.arena_bytes)
+    return bad(Error::OutOfMemory, "arena is smaller than the program needs (arena_bytes_needed)");
+  if (options.host_state != nullptr && (!aligned16(options.host_state) || options.host_state_bytes < fig.host_bytes))
+    return bad(Error::OutOfMemory, "host state is misaligned or smaller than memory_needed().host_bytes");
   const fb::Program* p = fb::GetProgram(data);
 
   // Activations at their planned offsets from a 16-byte aligned base; runtime state after them.
@@ -442,6 +478,9 @@ ProgramStatus ProgramRunner::load_steps(const void* data, size_t size, void* are
   uint8_t* act = base + skew;
   const size_t act_bytes = align_up(size_t(p->plan()->arena_bytes()));
   MemoryAllocator persistent(act + act_bytes, arena_size - skew - act_bytes);
+  // Host-only state (repacked weights) apart from the arena, when the caller gives memory for it.
+  MemoryAllocator host_alloc(options.host_state, options.host_state_bytes);
+  MemoryAllocator* host = options.host_state != nullptr ? &host_alloc : nullptr;
 
   const uint32_t nt = p->tensors()->size();
   const uint32_t ni = p->instructions()->size();
@@ -488,7 +527,8 @@ ProgramStatus ProgramRunner::load_steps(const void* data, size_t size, void* are
         if (options.delegates_on_cpu) {
           // The partition's kernel calls on the CPU kernels; prefetched weights (if any) in the
           // instruction's working memory.
-          s = prepare_kernel_calls(st, pl, d->inputs(), d->outputs(), st->activations, st->scratch, &persistent, ii);
+          s = prepare_kernel_calls(st, pl, d->inputs(), d->outputs(), st->activations, st->scratch, &persistent, host,
+                                   ii);
           if (!s.ok()) return s;
           break;
         }
@@ -507,7 +547,7 @@ ProgramStatus ProgramRunner::load_steps(const void* data, size_t size, void* are
             new (&st->args[a++]) TensorArg(make_tensor_arg(tensor_data_[t], uint32_t(program::dtype_size(x->dtype())),
                                                            sizes, rank));
           }
-        const Error e = st->backend->init(pl->data()->data(), pl->data()->size(), &persistent, &st->handle);
+        const Error e = st->backend->init(pl->data()->data(), pl->data()->size(), &persistent, host, &st->handle);
         if (e != Error::Ok) return bad(e, st->backend->last_error(st->handle), ii);
         break;
       }
@@ -515,7 +555,7 @@ ProgramStatus ProgramRunner::load_steps(const void* data, size_t size, void* are
         const fb::CpuKernels* c = ins->op_as_CpuKernels();
         uint8_t* region = act + c->scratch_offset();
         s = prepare_kernel_calls(st, p->payloads()->Get(c->payload()), c->inputs(), c->outputs(), region, nullptr,
-                                 &persistent, ii);
+                                 &persistent, host, ii);
         if (!s.ok()) return s;
         break;
       }
@@ -523,6 +563,7 @@ ProgramStatus ProgramRunner::load_steps(const void* data, size_t size, void* are
     }
   }
   arena_used_ = skew + act_bytes + persistent.used();
+  host_used_ = host_alloc.used();
   return ProgramStatus{};
 }
 
@@ -572,6 +613,7 @@ void ProgramRunner::unload() {
   steps_ = nullptr;
   num_instructions_ = 0;
   arena_used_ = 0;
+  host_used_ = 0;
 }
 
 TensorInfo ProgramRunner::info(uint32_t t) const {

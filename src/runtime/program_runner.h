@@ -60,6 +60,20 @@ struct LoadOptions {
   // docs/architecture.md). A device that verifies its flash image itself (secure boot, a CRC
   // engine) may set it false; the trailer's shape is checked either way.
   bool verify_checksum = true;
+  // Host-only memory (16-byte aligned, memory_needed().host_bytes): the host repacks conv and FC
+  // weights there for its SIMD kernels (CPU kernel calls and the simulated NPU's). Null: every
+  // kernel reads its weights in place from the program, as on a device. Never part of the arena.
+  void* host_state = nullptr;
+  size_t host_state_bytes = 0;
+};
+
+// The memory a program needs (ProgramRunner::memory_needed()).
+struct MemoryFigures {
+  size_t plan_bytes = 0;     // the compile-time memory plan (activations, scratch, delegate working memory)
+  size_t runtime_bytes = 0;  // runtime state after it: tensor table, instruction steps, the kernels'
+                             // prepared params, delegate contexts, alignment slack
+  size_t arena_bytes = 0;    // plan_bytes + runtime_bytes = arena_bytes_needed(): what a device needs
+  size_t host_bytes = 0;     // host-only state for LoadOptions::host_state (not device memory)
 };
 
 class ProgramRunner {
@@ -72,7 +86,11 @@ class ProgramRunner {
   // Checks the whole file without running anything (as load() does). `data` 16-byte aligned.
   static ProgramStatus verify(const void* data, size_t size, const LoadOptions& options = {});
   // Arena bytes load() needs: the memory plan's arena plus the runtime state.
+  // Weights are read in place from the program, so this is the plan plus a small runtime state.
   static ProgramStatus arena_bytes_needed(const void* data, size_t size, size_t* bytes, const LoadOptions& options = {});
+  // The arena split into plan and runtime state, and the host-only state.
+  static ProgramStatus memory_needed(const void* data, size_t size, MemoryFigures* figures,
+                                     const LoadOptions& options = {});
 
   // The file and the arena must outlive the runner (it keeps pointers into both).
   ProgramStatus load(const void* data, size_t size, void* arena, size_t arena_size, const LoadOptions& options = {});
@@ -94,6 +112,8 @@ class ProgramRunner {
   const char* tensor_name(int32_t t) const;
   const fb::Program* program() const { return program_; }
   size_t arena_used() const { return arena_used_; }
+  // Host-only bytes load() took from LoadOptions::host_state.
+  size_t host_used() const { return host_used_; }
 
  private:
   struct Step;
@@ -101,7 +121,7 @@ class ProgramRunner {
   ProgramStatus load_steps(const void* data, size_t size, void* arena, size_t arena_size, const LoadOptions& options);
   ProgramStatus prepare_kernel_calls(Step* st, const fb::Payload* pl, const flatbuffers::Vector<uint32_t>* ins,
                                      const flatbuffers::Vector<uint32_t>* outs, uint8_t* activations, uint8_t* sram,
-                                     MemoryAllocator* persistent, int32_t ii);
+                                     MemoryAllocator* persistent, MemoryAllocator* host, int32_t ii);
 
   const fb::Program* program_ = nullptr;
   uint8_t* arena_ = nullptr;
@@ -109,6 +129,7 @@ class ProgramRunner {
   Step* steps_ = nullptr;
   size_t num_instructions_ = 0;
   size_t arena_used_ = 0;
+  size_t host_used_ = 0;
 };
 
 }  // namespace neutron::runtime

@@ -35,13 +35,13 @@ struct Work {
   uint64_t extra_bytes = 0;    // bias and multipliers, read with the weights
 };
 
-Work work_of(const SimConfig& cfg, const npu::MicrocodeView& mc, const Instruction& inst) {
+Work work_of(const SimConfig& cfg, const TensorSource& tensors, const Instruction& inst) {
   const uint64_t P = uint64_t(cfg.num_pipes > 0 ? cfg.num_pipes : 1);
   const uint64_t M = uint64_t(cfg.num_macs > 0 ? cfg.num_macs : 1);
   // Clamped before the conversion (a double at or above 2^64, or NaN, has no uint64_t value).
   const double vpc = cfg.vector_elements_per_cycle;
   const uint64_t V = uint64_t(vpc >= 1 ? (vpc < 65536 ? vpc : 65536) : 1);
-  auto t = [&](uint32_t i) { return i < mc.num_tensors() ? mc.tensor(i) : TensorDesc{}; };
+  auto t = [&](uint32_t i) { return tensors.get(i); };
   Work w;
   switch (inst.opcode) {
     case Opcode::kConv2D:
@@ -240,6 +240,22 @@ Work work_of(const SimConfig& cfg, const npu::MicrocodeView& mc, const Instructi
       w.act_bytes = 2 * uint64_t(out.size);
       break;
     }
+    case Opcode::kRecurrent: {
+      // Per step and batch row: the gate matrices on the MAC array (G*H rows of input + hidden
+      // MACs, one job), then the gate arithmetic on the vector unit (about 8 operations per hidden
+      // unit and gate: requantize, add, table lookup and interpolation, state update). The weights
+      // are read once per call: the state never leaves the NPU between steps.
+      const auto a = inst.as<npu::RecurrentArgs>();
+      const uint64_t steps = pos(a.seq) * pos(a.batch), g = a.cell ? 4 : 3, h = pos(a.hidden), k = pos(a.input_size) + h;
+      w.compute = steps * (ceil_div(g * h, P) * ceil_div(k, M) + ceil_div(8 * g * h, V));
+      w.jobs = steps;
+      w.macs = steps * g * h * k;
+      w.act_bytes = uint64_t(t(a.input).size) + t(a.output).size;
+      w.weights_offset = a.weights_offset;
+      w.weights_bytes = g * h * k;
+      w.extra_bytes = g * h * 24 + 2 * 513 * 2;
+      break;
+    }
     case Opcode::kPrefetch:
     case Opcode::kWaitPrefetch:
       break;
@@ -258,32 +274,6 @@ Work work_of(const SimConfig& cfg, const npu::MicrocodeView& mc, const Instructi
   return w;
 }
 
-constexpr int kMaxRanges = 64;
-constexpr uint32_t kChannels = 16;
-
-// The prefetched weight ranges and when each is in SRAM.
-struct PrefetchState {
-  uint32_t begin[kMaxRanges], end[kMaxRanges];
-  uint64_t ready[kMaxRanges];
-  int n = 0, next = 0;
-  uint64_t flash_free = 0;
-  uint64_t channel_done[kChannels] = {};
-
-  void add(uint32_t b, uint32_t e, uint64_t at) {
-    const int i = n < kMaxRanges ? n++ : next;
-    next = (i + 1) % kMaxRanges;
-    begin[i] = b;
-    end[i] = e;
-    ready[i] = at;
-  }
-  // When [b, e) is in SRAM, or -1 if it was not prefetched.
-  int64_t covered(uint32_t b, uint64_t e) const {
-    for (int i = 0; i < n; ++i)
-      if (begin[i] <= b && e <= end[i]) return int64_t(ready[i]);
-    return -1;
-  }
-};
-
 uint64_t cycles_for(double bytes, double bytes_per_cycle) {
   if (!(bytes > 0)) return 0;
   if (!(bytes_per_cycle > 0)) return 0;
@@ -295,12 +285,12 @@ uint64_t cycles_for(double bytes, double bytes_per_cycle) {
 }
 
 // Times one kernel starting at `now` (prefetch state may be null: no prefetch).
-KernelTiming time_kernel(const SimConfig& cfg, const npu::MicrocodeView& mc, const Instruction& inst, uint64_t now,
+KernelTiming time_kernel(const SimConfig& cfg, const TensorSource& tensors, const Instruction& inst, uint64_t now,
                          PrefetchState* pf, bool force_sram) {
   KernelTiming k;
   k.opcode = inst.opcode;
   k.start_cycle = now;
-  const Work w = work_of(cfg, mc, inst);
+  const Work w = work_of(cfg, tensors, inst);
   k.macs = w.macs;
   k.jobs = w.jobs;
   k.compute_cycles = w.compute;
@@ -349,7 +339,12 @@ KernelTiming time_kernel(const SimConfig& cfg, const npu::MicrocodeView& mc, con
 
 KernelTiming estimate_kernel(const SimConfig& cfg, const npu::MicrocodeView& mc, const Instruction& inst,
                              bool weights_in_sram) {
-  return time_kernel(cfg, mc, inst, 0, nullptr, weights_in_sram);
+  return time_kernel(cfg, MicrocodeTensors(mc), inst, 0, nullptr, weights_in_sram);
+}
+
+KernelTiming estimate_kernel(const SimConfig& cfg, const TensorSource& tensors, const Instruction& inst,
+                             bool weights_in_sram) {
+  return time_kernel(cfg, tensors, inst, 0, nullptr, weights_in_sram);
 }
 
 namespace {
@@ -370,58 +365,86 @@ TimingSummary estimate_timing(const SimConfig& cfg, const npu::MicrocodeView& mc
 }
 
 TimingSummary estimate_timing_each(const SimConfig& cfg, const npu::MicrocodeView& mc, TimingSink sink, void* context) {
-  TimingSummary s;
-  PrefetchState pf;
-  uint64_t now = 0;
-  const double copy_bpc =
-      cfg.weights_memory == WeightsMemory::kFlash ? cfg.flash_bytes_per_cycle() : cfg.sram_bytes_per_cycle;
+  const MicrocodeTensors tensors(mc);
+  Timeline tl(cfg);
   npu::InstructionCursor cur(mc);
   Instruction inst;
-  uint32_t i = 0;
   while (cur.next(&inst)) {
-    KernelTiming k;
-    if (inst.opcode == Opcode::kPrefetch) {
-      const auto a = inst.as<npu::PrefetchArgs>();
-      k.opcode = inst.opcode;
-      k.start_cycle = now;
-      k.overhead_cycles = cfg.prefetch_issue_cycles;
-      k.cycles = k.overhead_cycles;
-      k.bound = Bound::kOverhead;
-      const uint64_t start = (pf.flash_free > now ? pf.flash_free : now) + cfg.prefetch_issue_cycles;
-      const uint64_t done = start + cfg.copy_setup_cycles + cycles_for(double(a.size), copy_bpc);
-      pf.flash_free = done;
-      const uint32_t ch = a.channel % kChannels;
-      if (done > pf.channel_done[ch]) pf.channel_done[ch] = done;
-      pf.add(a.weights_offset, uint32_t(uint64_t(a.weights_offset) + a.size), done);
-      if (cfg.weights_memory == WeightsMemory::kFlash) s.flash_bytes += a.size;
-    } else if (inst.opcode == Opcode::kWaitPrefetch) {
-      const uint32_t ch = inst.as<npu::WaitPrefetchArgs>().channel % kChannels;
-      k.opcode = inst.opcode;
-      k.start_cycle = now;
-      k.overhead_cycles = cfg.prefetch_issue_cycles;
-      k.stall_cycles = pf.channel_done[ch] > now + k.overhead_cycles ? pf.channel_done[ch] - now - k.overhead_cycles : 0;
-      k.cycles = k.overhead_cycles + k.stall_cycles;
-      k.bound = k.stall_cycles > k.overhead_cycles ? Bound::kMemory : Bound::kOverhead;
-    } else {
-      k = time_kernel(cfg, mc, inst, now, &pf, false);
-      s.flash_bytes += k.flash_bytes;
-      ++s.kernels;
-    }
-    k.instruction = i;
-    now += k.cycles;
-    s.macs += k.macs;
-    s.compute_cycles += k.compute_cycles;
-    s.memory_cycles += k.memory_cycles;
-    s.overhead_cycles += k.overhead_cycles;
-    s.stall_cycles += k.stall_cycles;
+    const KernelTiming k = tl.step(tensors, inst);
     if (sink) sink(context, k);
-    ++i;
   }
-  s.total_cycles = now;
-  s.latency_ms = cfg.clock_mhz > 0 ? double(now) / (cfg.clock_mhz * 1000.0) : 0;
-  const double peak = double(cfg.macs_per_cycle() > 0 ? cfg.macs_per_cycle() : 1);
-  s.utilization = now ? double(s.macs) / (double(now) * peak) : 0;
+  return tl.summary();
+}
+
+Timeline::Timeline(const SimConfig& cfg) : cfg_(cfg) {}
+
+KernelTiming Timeline::step(const TensorSource& tensors, const Instruction& inst) {
+  const SimConfig& cfg = cfg_;
+  PrefetchState& pf = pf_;
+  TimingSummary& s = s_;
+  const uint64_t now = s.total_cycles;
+  const double copy_bpc =
+      cfg.weights_memory == WeightsMemory::kFlash ? cfg.flash_bytes_per_cycle() : cfg.sram_bytes_per_cycle;
+  KernelTiming k;
+  if (inst.opcode == Opcode::kPrefetch) {
+    const auto a = inst.as<npu::PrefetchArgs>();
+    k.opcode = inst.opcode;
+    k.start_cycle = now;
+    k.overhead_cycles = cfg.prefetch_issue_cycles;
+    k.cycles = k.overhead_cycles;
+    k.bound = Bound::kOverhead;
+    const uint64_t start = (pf.flash_free > now ? pf.flash_free : now) + cfg.prefetch_issue_cycles;
+    const uint64_t done = start + cfg.copy_setup_cycles + cycles_for(double(a.size), copy_bpc);
+    pf.flash_free = done;
+    const uint32_t ch = a.channel % PrefetchState::kChannels;
+    if (done > pf.channel_done[ch]) pf.channel_done[ch] = done;
+    pf.add(a.weights_offset, uint32_t(uint64_t(a.weights_offset) + a.size), done);
+    if (cfg.weights_memory == WeightsMemory::kFlash) s.flash_bytes += a.size;
+  } else if (inst.opcode == Opcode::kWaitPrefetch) {
+    const uint32_t ch = inst.as<npu::WaitPrefetchArgs>().channel % PrefetchState::kChannels;
+    k.opcode = inst.opcode;
+    k.start_cycle = now;
+    k.overhead_cycles = cfg.prefetch_issue_cycles;
+    k.stall_cycles = pf.channel_done[ch] > now + k.overhead_cycles ? pf.channel_done[ch] - now - k.overhead_cycles : 0;
+    k.cycles = k.overhead_cycles + k.stall_cycles;
+    k.bound = k.stall_cycles > k.overhead_cycles ? Bound::kMemory : Bound::kOverhead;
+  } else {
+    k = time_kernel(cfg, tensors, inst, now, &pf, false);
+    s.flash_bytes += k.flash_bytes;
+    ++s.kernels;
+  }
+  k.instruction = instructions_++;
+  s.total_cycles = now + k.cycles;
+  s.macs += k.macs;
+  s.compute_cycles += k.compute_cycles;
+  s.memory_cycles += k.memory_cycles;
+  s.overhead_cycles += k.overhead_cycles;
+  s.stall_cycles += k.stall_cycles;
+  return k;
+}
+
+TimingSummary Timeline::summary() const {
+  TimingSummary s = s_;
+  s.latency_ms = cfg_.clock_mhz > 0 ? double(s.total_cycles) / (cfg_.clock_mhz * 1000.0) : 0;
+  const double peak = double(cfg_.macs_per_cycle() > 0 ? cfg_.macs_per_cycle() : 1);
+  s.utilization = s.total_cycles ? double(s.macs) / (double(s.total_cycles) * peak) : 0;
   return s;
 }
+
+void PrefetchState::add(uint32_t b, uint32_t e, uint64_t at) {
+  const int i = n < kMaxRanges ? n++ : next;
+  next = (i + 1) % kMaxRanges;
+  begin[i] = b;
+  end[i] = e;
+  ready[i] = at;
+}
+
+int64_t PrefetchState::covered(uint32_t b, uint64_t e) const {
+  for (int i = 0; i < n; ++i)
+    if (begin[i] <= b && e <= end[i]) return int64_t(ready[i]);
+  return -1;
+}
+
+npu::TensorDesc MicrocodeTensors::get(uint32_t i) const { return i < mc_.num_tensors() ? mc_.tensor(i) : npu::TensorDesc{}; }
 
 }  // namespace neutron::sim

@@ -55,6 +55,56 @@ struct TimingSummary {
   double utilization = 0;    // macs / (total_cycles * P * M)
 };
 
+// Where the cost model reads tensor descriptors (shapes, sizes): a payload's microcode, or the
+// compiler's program before it is emitted (compiler/estimate.h), so both cost the same way.
+class TensorSource {
+ public:
+  virtual npu::TensorDesc get(uint32_t index) const = 0;  // a zero descriptor when out of range
+
+ protected:
+  ~TensorSource() = default;
+};
+
+class MicrocodeTensors final : public TensorSource {
+ public:
+  explicit MicrocodeTensors(const npu::MicrocodeView& mc) : mc_(mc) {}
+  npu::TensorDesc get(uint32_t index) const override;
+
+ private:
+  const npu::MicrocodeView& mc_;
+};
+
+// The prefetched weight ranges and when each is in SRAM (one flash port, 16 channels).
+struct PrefetchState {
+  static constexpr int kMaxRanges = 64;
+  static constexpr uint32_t kChannels = 16;
+  uint32_t begin[kMaxRanges] = {}, end[kMaxRanges] = {};
+  uint64_t ready[kMaxRanges] = {};
+  int n = 0, next = 0;
+  uint64_t flash_free = 0;
+  uint64_t channel_done[kChannels] = {};
+
+  void add(uint32_t b, uint32_t e, uint64_t at);
+  int64_t covered(uint32_t b, uint64_t e) const;  // when [b, e) is in SRAM, or -1 if not prefetched
+};
+
+// The timeline of one payload run: each instruction in order, prefetches overlapping the kernels
+// that follow. estimate_timing() runs it over a microcode; the compiler's estimator runs the same
+// steps over its program, so their numbers agree by construction.
+class Timeline {
+ public:
+  explicit Timeline(const SimConfig& cfg);
+  KernelTiming step(const TensorSource& tensors, const npu::Instruction& inst);
+  uint64_t now() const { return s_.total_cycles; }
+  TimingSummary summary() const;
+
+ private:
+  SimConfig cfg_;
+  PrefetchState pf_;
+  TimingSummary s_;
+  uint32_t instructions_ = 0;
+};
+
 // Times every instruction in order. Writes up to `max_records` records (one per instruction,
 // prefetch instructions included); `records` may be null.
 TimingSummary estimate_timing(const SimConfig& cfg, const npu::MicrocodeView& mc, KernelTiming* records,
@@ -67,6 +117,8 @@ TimingSummary estimate_timing_each(const SimConfig& cfg, const npu::MicrocodeVie
 // One kernel in isolation, its weights in SRAM (`weights_in_sram`) or where cfg says, no
 // prefetch state: for a compiler choosing tilings, and for tests.
 KernelTiming estimate_kernel(const SimConfig& cfg, const npu::MicrocodeView& mc, const npu::Instruction& inst,
+                             bool weights_in_sram);
+KernelTiming estimate_kernel(const SimConfig& cfg, const TensorSource& tensors, const npu::Instruction& inst,
                              bool weights_in_sram);
 
 }  // namespace neutron::sim

@@ -62,6 +62,7 @@ struct CompileArgs {
   std::string save_quantized;  // with -i: also write the quantized QDQ ONNX model
   bool fetch_constants_to_sram = false;
   bool profile = false;
+  bool allow_oversize = false;  // a model above the target's SRAM is a warning, not an error
 };
 
 struct SupportedOpsArgs {

@@ -24,7 +24,9 @@
 #include "sim/timing.h"
 #include "tools/cli.h"
 #include "tools/cli_util.h"
+#include "tools/memory_verdict.h"
 #include "tools/reports.h"
+#include "tools/sample_model.h"
 
 namespace neutron::cli {
 
@@ -203,6 +205,7 @@ void add_delegation_json(Json* doc, const Graph& g, const Partitioning& p, const
 
 struct NpuPartitionResult {
   std::vector<uint8_t> payload;
+  std::string plan;  // the compiler's plan (compiler/estimate.h describe_plan)
   sim::TimingSummary timing;
   std::vector<sim::KernelTiming> kernels;
 };
@@ -290,6 +293,14 @@ void print_npu_summary(const std::vector<NpuPartitionResult>& npu, const Neutron
     std::printf("  partition %zu: payload %zu bytes, %.3f ms, utilization %.1f%%\n", k, npu[k].payload.size(),
                 npu[k].timing.latency_ms, 100.0 * npu[k].timing.utilization);
     if (!per_kernel) continue;
+    // The plan's choices (weight streaming); its per-layer estimate is in the listing.
+    for (size_t at = 0; at < npu[k].plan.size();) {
+      size_t end = npu[k].plan.find('\n', at);
+      if (end == std::string::npos) end = npu[k].plan.size();
+      const std::string line = npu[k].plan.substr(at, end - at);
+      if (line.rfind("  weights: ", 0) == 0) std::printf("    plan: %s\n", line.c_str() + 2);
+      at = end + 1;
+    }
     std::printf("    %-4s %-16s %10s %10s %7s  %s\n", "#", "kernel", "cycles", "MACs", "util", "bound");
     for (const auto& kt : npu[k].kernels)
       std::printf("    %-4u %-16s %10llu %10llu %6.1f%%  %s\n", kt.instruction, npu::opcode_name(kt.opcode),
@@ -374,6 +385,10 @@ int cmd_compile(const CompileArgs& a) {
     if (!no_delegate.empty()) note("--target cpu delegates nothing; --no-delegate is not used");
     auto pf = compiler::build_program_file(graph, nullptr, target.value(), popts);
     if (!pf.ok()) return fail(pf.status().with_context(model));
+    DriverSession driver;
+    if (Status ds = driver.init(); !ds.ok()) return fail(ds);
+    auto mem = memory_verdict(pf->bytes, nullptr);
+    if (!mem.ok()) return fail(mem.status().with_context(model));
     // All outputs are committed together once everything succeeded.
     OutputFiles outputs;
     outputs.add(out_path, std::string(pf->bytes.begin(), pf->bytes.end()));
@@ -387,6 +402,7 @@ int cmd_compile(const CompileArgs& a) {
       doc["nodes"] = Json::array();
       doc["program"] = program_json(pf.value(), out_path);
       doc["npu"] = npu_json({});
+      doc["memory"] = memory_json(mem.value(), "cpu");
       outputs.add(json_path, json_text(doc));
     }
     if (!listing_path.empty()) {
@@ -399,7 +415,10 @@ int cmd_compile(const CompileArgs& a) {
     }
     st = outputs.commit();
     if (!st.ok()) return fail(st);
-    if (!quiet()) print_program_summary(pf.value(), out_path);
+    if (!quiet()) {
+      print_program_summary(pf.value(), out_path);
+      print_memory_verdict(mem.value(), "cpu");
+    }
     return kExitOk;
   }
 
@@ -425,7 +444,18 @@ int cmd_compile(const CompileArgs& a) {
     if (in.kind != "delegate") continue;
     auto pr = time_payload(in.payload, sim_cfg.value());
     if (!pr.ok()) return fail(pr.status().with_context(str_cat(model, ": partition ", in.partition)));
+    pr->plan = in.plan;
     npu.push_back(std::move(pr).value());
+  }
+  // The memory verdict against the target's SRAM: too big is an error unless --allow-oversize.
+  DriverSession driver;
+  if (Status ds = driver.init(); !ds.ok()) return fail(ds);
+  auto mem = memory_verdict(pf->bytes, &target.value());
+  if (!mem.ok()) return fail(mem.status().with_context(model));
+  if (!mem->fits) {
+    const std::string why = oversize_message(mem.value(), model, target->name, !a.allow_oversize);
+    if (!a.allow_oversize) return fail(error(Error::InvalidArgument, why));
+    std::fprintf(stderr, "neutron: warning: %s\n", why.c_str());  // even with -q: the program may not run
   }
   // All outputs are committed together once everything succeeded: a failed run leaves no new program.
   OutputFiles outputs;
@@ -440,7 +470,7 @@ int cmd_compile(const CompileArgs& a) {
       if (!pf->instructions[k].payload.empty())
         text += str_cat("\n# instruction ", k, " ", pf->instructions[k].kind, " payload (",
                         pf->instructions[k].payload.size(), " bytes)\n",
-                        compiler::disassemble_payload(pf->instructions[k].payload));
+                        compiler::disassemble_payload(pf->instructions[k].payload), pf->instructions[k].plan);
     outputs.add(listing_path, std::move(text));
   }
   if (!json_path.empty()) {
@@ -448,6 +478,7 @@ int cmd_compile(const CompileArgs& a) {
     add_delegation_json(&doc, graph, part.value(), order.value());
     doc["program"] = program_json(pf.value(), out_path);
     doc["npu"] = npu_json(npu);
+    doc["memory"] = memory_json(mem.value(), target->name);
     outputs.add(json_path, json_text(doc));
   }
   st = outputs.commit();
@@ -456,6 +487,7 @@ int cmd_compile(const CompileArgs& a) {
   print_report(graph, part.value(), order.value(), target.value());
   print_npu_summary(npu, target.value(), profile);
   print_program_summary(pf.value(), out_path);
+  print_memory_verdict(mem.value(), target->name);
   return kExitOk;
 }
 

@@ -210,10 +210,12 @@ int run_program(const RunArgs& a) {
   for (size_t k = 0; k < outs.size() && !quiet(); ++k)
     std::printf("output %zu '%s': %s%s\n", k, runner.output(k).name, dtype_name(outs[k].dtype),
                 shape_str(outs[k].shape).c_str());
-  if (!quiet()) std::printf("program %s: target %s%s, %zu instructions (%d on the NPU), runtime arena %zu bytes (plan arena %llu, lower bound %llu)\n",
+  const runtime::MemoryFigures& mem = models[0]->memory();
+  if (!quiet()) std::printf("program %s: target %s%s, %zu instructions (%d on the NPU), runtime arena %zu bytes (plan arena %llu + runtime state %zu; lower bound %llu); host-only state %zu bytes\n",
               path.c_str(), target_name.c_str(), delegates_on_cpu ? " (run with --target cpu: NPU partitions on the CPU kernels)" : "",
               runner.num_instructions(), delegates, need,
-              (unsigned long long)prog->plan()->arena_bytes(), (unsigned long long)prog->plan()->lower_bound_bytes());
+              (unsigned long long)prog->plan()->arena_bytes(), mem.runtime_bytes, (unsigned long long)prog->plan()->lower_bound_bytes(),
+              mem.host_bytes);
   if (!quiet()) std::printf("time: load %.2f ms, run %.2f ms for %lld sample(s) on %lld host thread(s)\n", load_ms, run_ms,
                             (long long)samples, (long long)workers);
   if (delegates && !quiet())
@@ -235,6 +237,8 @@ int run_program(const RunArgs& a) {
     doc["arena_bytes"] = prog->plan()->arena_bytes();
     doc["lower_bound_bytes"] = prog->plan()->lower_bound_bytes();
     doc["runtime_arena_bytes"] = need;  // what the runtime asked for, as inspect reports
+    doc["runtime_state_bytes"] = mem.runtime_bytes;  // runtime_arena_bytes - arena_bytes
+    doc["host_only_bytes"] = mem.host_bytes;         // the host's repacked weights, not device memory
     doc["npu_latency_ms"] = npu_ms;
     doc["npu_cycles"] = npu_cycles;
     doc["npu_macs"] = npu_macs;

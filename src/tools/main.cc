@@ -287,6 +287,9 @@ int main(int argc, char** argv) {
                    "(double-buffered Prefetch instructions), for models whose weights do not fit in SRAM; as "
                    "upstream's fetch_constants_to_sram");
   c_comp->add_flag("--profile", comp.profile, "print the simulated NPU time of every kernel");
+  c_comp->add_flag("--allow-oversize", comp.allow_oversize,
+                   "write the program even when it needs more SRAM than the target has (sram_bytes); a warning "
+                   "instead of an error");
   c_comp->add_option("--listing", comp.listing, "write the partitioned graph and each payload's disassembly as text")
       ->type_name("FILE");
   c_comp->add_option("--save-quantized", comp.save_quantized,

@@ -95,14 +95,19 @@ StatusOr<std::unique_ptr<ProgramModel>> ProgramModel::load(std::shared_ptr<const
                                                            const std::string& path, bool delegates_on_cpu) {
   runtime::LoadOptions options;
   options.delegates_on_cpu = delegates_on_cpu;
-  size_t need = 0;
-  runtime::ProgramStatus ps = runtime::ProgramRunner::arena_bytes_needed(file->data(), file->size(), &need, options);
+  runtime::MemoryFigures fig;
+  runtime::ProgramStatus ps = runtime::ProgramRunner::memory_needed(file->data(), file->size(), &fig, options);
   if (!ps.ok()) return error(ps.error, path, ": ", describe_program_status(file->data(), ps));
-  RETURN_IF_ERROR(check_memory_budget(need, path + ": the program's arena"));
+  RETURN_IF_ERROR(check_memory_budget(fig.arena_bytes + fig.host_bytes, path + ": the program's arena and host state"));
   std::unique_ptr<ProgramModel> m(new ProgramModel());
   m->file_ = std::move(file);
   m->path_ = path;
-  m->arena_.resize(need);
+  m->arena_.resize(fig.arena_bytes);
+  // The host's repacked weights (its SIMD kernels), apart from the device arena.
+  m->host_.resize(fig.host_bytes);
+  options.host_state = m->host_.data();
+  options.host_state_bytes = m->host_.size();
+  m->figures_ = fig;
   ps = m->runner_.load(m->file_->data(), m->file_->size(), m->arena_.data(), m->arena_.size(), options);
   if (!ps.ok()) return error(ps.error, path, ": ", describe_program_status(m->file_->data(), ps));
   return m;

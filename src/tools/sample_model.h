@@ -59,6 +59,8 @@ class ProgramModel : public SampleModel {
   runtime::ProgramRunner& runner() { return runner_; }
   const runtime::ProgramRunner& runner() const { return runner_; }
   size_t arena_bytes() const { return arena_.size(); }
+  // The arena split into plan and runtime state, and the host-only state (repacked weights).
+  const runtime::MemoryFigures& memory() const { return figures_; }
   const uint8_t* file() const { return file_->data(); }
 
  private:
@@ -66,6 +68,8 @@ class ProgramModel : public SampleModel {
   std::shared_ptr<const AlignedBuffer> file_;
   std::string path_;
   AlignedBuffer arena_;
+  AlignedBuffer host_;  // host-only state (LoadOptions::host_state)
+  runtime::MemoryFigures figures_;
   runtime::ProgramRunner runner_;  // declared after the arena: destroyed before it
 };
 

@@ -67,19 +67,26 @@ inline runtime::TensorArg arg_of(TensorData& t, bool channels_last = false) {
 // A prepared backend over an owned copy of the payload.
 struct LoadedPayload {
   AlignedBuffer payload;
-  AlignedBuffer context;
-  std::unique_ptr<runtime::MemoryAllocator> allocator;
+  AlignedBuffer context, host;
+  std::unique_ptr<runtime::MemoryAllocator> allocator, host_allocator;
   runtime::NeutronBackend backend;
 };
 
 inline Error load_payload(const std::vector<uint8_t>& bytes, LoadedPayload* lp) {
   ensure_neutron_init();
   lp->payload.assign(bytes);
+  // The simulator's weights repacked for the host's kernels (host-only state), as `neutron run` does.
+  size_t host = 0;
+  if (runtime::NeutronBackend::host_bytes_for(lp->payload.data(), lp->payload.size(), &host) != Error::Ok) host = 0;
+  lp->host.resize(host + 16);
+  lp->host_allocator = std::make_unique<runtime::MemoryAllocator>(lp->host.data(), lp->host.size());
   size_t ctx = 1 << 20;
   while (true) {
     lp->context.resize(ctx);
     lp->allocator = std::make_unique<runtime::MemoryAllocator>(lp->context.data(), lp->context.size());
-    const Error e = lp->backend.init(lp->payload.data(), lp->payload.size(), lp->allocator.get());
+    lp->host_allocator->reset();
+    const Error e =
+        lp->backend.init(lp->payload.data(), lp->payload.size(), lp->allocator.get(), lp->host_allocator.get());
     if (e != Error::OutOfMemory || ctx > (size_t(1) << 31)) return e;
     ctx *= 4;
   }

@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """firmware_qemu_cifarnet: compile CifarNet for imxrt700 on the host, run the program on the host
 (`neutron run`) and on the Cortex-M33 firmware under QEMU mps2-an505 (scripts/firmware.sh, image
-neutron_fw_runner), and require bit-identical outputs.
+neutron_fw_runner), and require bit-identical outputs. The firmware reads the weights in place from
+the program (flash), so its arena must be the compile-time plan (`neutron inspect`) plus the small
+runtime state it reports.
 
 usage: qemu_program.py NEUTRON FIRMWARE_SH BUILD_DIR FIXTURES_DIR [SAMPLES]
 """
+import json
 import re
 import subprocess
 import sys
@@ -48,6 +51,23 @@ def main():
             print("FAIL: sample %d differs:\n  host     %s\n  firmware %s" %
                   (k, [hex(v) for v in bits[k]], [hex(v) for v in got[k]]))
             return 1
+    subprocess.run([neutron, "inspect", program, "--json", work + "/inspect.json"], check=True, stdout=subprocess.DEVNULL)
+    with open(work + "/inspect.json") as f:
+        host_plan = json.load(f)["memory_plan"]["arena_bytes"]
+    m = re.search(r"^memory: plan (\d+) runtime state (\d+) arena (\d+)$", fw.stdout, re.M)
+    u = re.search(r"arena used (\d+) bytes", fw.stdout)
+    if not m or not u:
+        print("FAIL: the firmware did not report its memory figures")
+        return 1
+    plan, state, arena, used = int(m.group(1)), int(m.group(2)), int(m.group(3)), int(u.group(1))
+    print("firmware arena: plan %d + runtime state %d = %d bytes (used %d); compile-time plan %d" %
+          (plan, state, arena, used, host_plan))
+    if plan != host_plan or arena != plan + state or used > arena or arena - used > 1024:
+        print("FAIL: the firmware's arena is not the compile-time plan plus its runtime state")
+        return 1
+    if state > max(plan // 10, 64 * 1024):
+        print("FAIL: runtime state %d bytes is not small next to the plan (%d bytes)" % (state, plan))
+        return 1
     print("firmware_qemu_cifarnet: %d samples bit-identical to the host runtime" % samples)
     return 0
 

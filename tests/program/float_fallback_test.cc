@@ -145,9 +145,12 @@ TEST(FloatFallback, OpsKeptInFloatAndOpsWithoutInt8KernelRunAsFloatKernelCalls) 
     const OpKind k = npu->graph.node(id).kind;
     if (pl.partition >= 0) ++on_npu;
     if (!pl.rejection) continue;
-    if (k == OpKind::Sigmoid || k == OpKind::Softmax || k == OpKind::ConvTranspose)
+    if (k == OpKind::Sigmoid || k == OpKind::Softmax || k == OpKind::ConvTranspose) {
       EXPECT_EQ(pl.rejection->rule, "user.keep_float") << describe(npu->graph, id);
-    if (k == OpKind::Div) EXPECT_EQ(pl.rejection->rule, "div.no_converter") << describe(npu->graph, id);
+    }
+    if (k == OpKind::Div) {
+      EXPECT_EQ(pl.rejection->rule, "div.no_converter") << describe(npu->graph, id);
+    }
     kept += pl.rejection->rule == "user.keep_float";
   }
   EXPECT_EQ(kept, 5);
@@ -230,24 +233,26 @@ TEST(FloatFallback, TheNpuRefusesFloatKernelCalls) {
   EXPECT_EQ(got[0].bytes, host[0].bytes);
 }
 
-// The GRU keyword spotter: the GRU has no int8 kernel on main today (the quantizer keeps it in
-// float); the program runs it as a recurrent float kernel call. Bit-exact with the host executor
-// whatever the GRU's lowering becomes; close to torch's float output.
-TEST(FloatFallback, GruKeywordSpotterRunsAsAProgram) {
-  auto f = import_onnx_file(fixture_path("gru_kws", "model_f32.onnx"));
+// The GRU and LSTM keyword spotters with the recurrent op kept in float (--keep-float GRU / LSTM;
+// before the int8 recurrent kernel they stayed float anyway): the program runs it as a
+// recurrent_f32 call, bit-exact with the host executor, close to torch's float output.
+void check_recurrent_fixture(const std::string& fixture, const std::string& op) {
+  SCOPED_TRACE(fixture);
+  auto f = import_onnx_file(fixture_path(fixture, "model_f32.onnx"));
   ASSERT_TRUE(f.ok()) << f.status().to_string();
   Graph g = std::move(f).value();
   ASSERT_TRUE(run_passes(g, prequant_pipeline()).ok());
-  auto calib_array = read_npy(fixture_path("gru_kws", "calib.npy"));
+  auto calib_array = read_npy(fixture_path(fixture, "calib.npy"));
   ASSERT_TRUE(calib_array.ok());
-  auto q = quantize(g, calib_array.value(), {});
+  auto q = quantize(g, calib_array.value(), {op});
   ASSERT_TRUE(q.ok()) << q.status().to_string();
-  auto npu = compile(q.value(), "imxrt700", {});
+  auto npu = compile(q.value(), "imxrt700", {op});
   ASSERT_TRUE(npu.ok()) << npu.status().to_string();
-  auto cpu = compile(q.value(), "cpu", {});
+  auto cpu = compile(q.value(), "cpu", {op});
   ASSERT_TRUE(cpu.ok()) << cpu.status().to_string();
-  auto inputs = read_npy(fixture_path("gru_kws", "inputs.npy"));
-  auto ref = read_npy(fixture_path("gru_kws", "ref_f32.npy"));
+  EXPECT_NE(opcodes_of(npu->file).find("recurrent_f32"), std::string::npos);
+  auto inputs = read_npy(fixture_path(fixture, "inputs.npy"));
+  auto ref = read_npy(fixture_path(fixture, "ref_f32.npy"));
   ASSERT_TRUE(inputs.ok() && ref.ok());
   const int64_t samples = inputs->shape[0], per_in = inputs->count() / samples, per_out = ref->count() / samples;
   double sig = 0, err = 0;
@@ -271,8 +276,13 @@ TEST(FloatFallback, GruKeywordSpotterRunsAsAProgram) {
     }
   }
   const double sqnr = 10 * std::log10(sig / std::max(err, 1e-30));
-  std::printf("gru_kws program vs torch float: SQNR %.1f dB\n", sqnr);
+  std::printf("%s (%s in float) program vs torch float: SQNR %.1f dB\n", fixture.c_str(), op.c_str(), sqnr);
   EXPECT_GT(sqnr, 25.0);
+}
+
+TEST(FloatFallback, GruAndLstmKeptInFloatRunAsRecurrentFloatCalls) {
+  check_recurrent_fixture("gru_kws", "GRU");
+  check_recurrent_fixture("lstm_kws", "LSTM");
 }
 
 }  // namespace
@@ -502,7 +512,7 @@ TEST(FloatFallback, MutatedFloatKernelCallsAreRefusedOrRun) {
     ASSERT_TRUE(run_passes(g, prequant_pipeline()).ok());
     auto calib = read_npy(fixture_path("gru_kws", "calib.npy"));
     ASSERT_TRUE(calib.ok());
-    auto q = quantize(g, calib.value(), {});
+    auto q = quantize(g, calib.value(), {"GRU"});
     ASSERT_TRUE(q.ok());
     auto c = compile(q.value(), "cpu", {});
     ASSERT_TRUE(c.ok());

@@ -96,6 +96,8 @@ TEST(Issue16Models, UNetWithConvTranspose2d) { check_model("unet_small", 25); }
 TEST(Issue16Models, VocoderWithConvTranspose1dStride4) { check_model("vocoder_1d", 25); }
 TEST(Issue16Models, FaceEmbedderWithPReluAndNormalize) { check_model("face_embedder", 13); }
 TEST(Issue16Models, SsdHeadWithSigmoidInTheConcat) { check_model("ssd_head", 25, 17); }
+TEST(Issue16Models, GruKeywordSpotter) { check_model("gru_kws", 25); }
+TEST(Issue16Models, LstmKeywordSpotter) { check_model("lstm_kws", 25); }
 
 }  // namespace
 }  // namespace neutron::testing

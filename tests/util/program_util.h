@@ -155,7 +155,7 @@ inline std::string describe(const runtime::ProgramStatus& s) {
 
 // A program file copy, an arena of arena_bytes_needed() bytes and the runner over both.
 struct LoadedProgram {
-  ExactBuffer file, arena;
+  ExactBuffer file, arena, host;  // host: host-only state (repacked weights), as `neutron run` gives
   runtime::ProgramRunner runner;  // declared last: unloaded before the buffers go
   runtime::ProgramStatus status;  // of arena_bytes_needed, then load
   size_t need = 0;
@@ -165,14 +165,22 @@ struct LoadedProgram {
 // files can ask for a lot); load() must then say OutOfMemory.
 inline std::unique_ptr<LoadedProgram> load_program(const uint8_t* bytes, size_t size,
                                                    size_t max_arena = size_t(1) << 30,
-                                                   const runtime::LoadOptions& options = {}) {
+                                                   const runtime::LoadOptions& options = {}, bool host_state = true) {
   init_neutron_driver();
   auto lp = std::make_unique<LoadedProgram>();
   lp->file = ExactBuffer(bytes, size);
-  lp->status = runtime::ProgramRunner::arena_bytes_needed(lp->file.data(), size, &lp->need, options);
+  runtime::MemoryFigures fig;
+  lp->status = runtime::ProgramRunner::memory_needed(lp->file.data(), size, &fig, options);
   if (!lp->status.ok()) return lp;
+  lp->need = fig.arena_bytes;
   lp->arena = ExactBuffer(std::min(lp->need, max_arena));
-  lp->status = lp->runner.load(lp->file.data(), size, lp->arena.data(), lp->arena.size(), options);
+  runtime::LoadOptions o = options;
+  if (host_state && o.host_state == nullptr && fig.host_bytes <= max_arena) {
+    lp->host = ExactBuffer(fig.host_bytes);
+    o.host_state = lp->host.data();
+    o.host_state_bytes = lp->host.size();
+  }
+  lp->status = lp->runner.load(lp->file.data(), size, lp->arena.data(), lp->arena.size(), o);
   return lp;
 }
 inline std::unique_ptr<LoadedProgram> load_program(const std::vector<uint8_t>& bytes,

@@ -21,7 +21,7 @@ class LoweredStep final : public Step {
   std::vector<TensorId> inputs, outputs;
   std::vector<uint8_t> microcode;
   std::vector<uint8_t> weights_kept;
-  AlignedBuffer weights, prepared;
+  AlignedBuffer weights, prepared, host;  // host: repacked conv and FC weights
   npu::MicrocodeView mc;
   kernel_calls::Executor calls;
   size_t scratch = 0;    // the program's scratch (temporaries), then the kernels' workspace
@@ -78,13 +78,17 @@ StatusOr<StepPtr> bind_lowered_int8(const Graph& g, NodeId id) {
   CHECK_OR_RETURN(v.ok(), Error::Internal, describe(g, id), ": lowered kernel calls do not validate: ", v.message);
   // The kernels' workspace is the executor's shared scratch (after this node's temporaries); prepare
   // repacks through a temporary one.
-  size_t mem = 0, ws = 0;
-  kernel_calls::CallStatus s = kernel_calls::Executor::required_memory(step->mc, wsec, &mem, &ws);
+  // Host mode: conv and FC weights repacked for the host's SIMD kernels (step->host).
+  kernel_calls::MemoryNeeds need;
+  kernel_calls::CallStatus s = kernel_calls::Executor::measure(step->mc, wsec, kernel_calls::Limits::kCpu, true, &need);
   CHECK_OR_RETURN(s.ok(), s.error, describe(g, id), ": ", s.message);
+  const size_t mem = need.state, ws = need.host_workspace;
   step->prepared.resize(mem);
+  step->host.resize(need.host + 16);
   AlignedBuffer repack;
   repack.resize(ws);
-  s = step->calls.prepare(step->mc, wsec, step->prepared.data(), mem, repack.data(), ws);
+  s = step->calls.prepare(step->mc, wsec, step->prepared.data(), mem, repack.data(), ws, kernel_calls::Limits::kCpu,
+                          kernel_calls::HostMemory{step->host.data(), step->host.size()});
   CHECK_OR_RETURN(s.ok(), s.error, describe(g, id), ": ", s.message);
   step->workspace_at = npu::align16(size_t(p.scratch_size)) + 64;
   step->scratch = step->workspace_at + ws;

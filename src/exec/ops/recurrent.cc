@@ -1,11 +1,12 @@
-// Binder of the float32 GRU and LSTM (kernels/recurrent_f32.h). int8 recurrent ops have no kernel:
-// the quantizer leaves them in float.
+// Binder of the float32 GRU and LSTM (kernels/recurrent_f32.h); int8 ones are lowered to the
+// recurrent kernel call (kernels/recurrent_int8.h) and run as kernel calls.
 #include "exec/ops/binders.h"
 #include "kernels/recurrent_f32.h"
 
 namespace neutron {
 
 StatusOr<StepPtr> bind_recurrent(const Graph& g, NodeId id) {
+  if (is_int8_node(g, id)) return bind_lowered_int8(g, id);
   const Node& n = g.node(id);
   const bool lstm = n.kind == OpKind::LSTM;
   const size_t outs = lstm ? 3 : 2;

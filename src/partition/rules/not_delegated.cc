@@ -42,18 +42,6 @@ OpSupport hard_sigmoid_support() {
                        "Mul(x, HardSigmoid(x)), PyTorch's opset-13 hardswish, becomes a delegated HardSwish (fuse-hardswish pass)");
 }
 
-OpSupport gru_support() {
-  return not_delegated(OpKind::GRU, "gru.no_int8",
-                       "GRU has no int8 kernel yet (the quantizer keeps it in float); it runs on the CPU",
-                       "aten.gru.input (LSTM/GRU are not delegated upstream)");
-}
-
-OpSupport lstm_support() {
-  return not_delegated(OpKind::LSTM, "lstm.no_int8",
-                       "LSTM has no int8 kernel yet (the quantizer keeps it in float); it runs on the CPU",
-                       "aten.lstm.input (LSTM/GRU are not delegated upstream)");
-}
-
 OpSupport reduce_l2_support() {
   return not_delegated(OpKind::ReduceL2, "reduce_l2.no_int8",
                        "ReduceL2 has no int8 kernel; F.normalize's ReduceL2 -> Clip -> Expand -> Div becomes one "

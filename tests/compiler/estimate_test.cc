@@ -1,0 +1,112 @@
+// The compiler's cost estimator (compiler/estimate.h) against the simulator's timing model: every
+// layer of every NPU partition of the int8 fixtures within 10 % (network within 5 %), and the
+// weight-streaming plan the estimator chooses never slower than no prefetch.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+
+#include "compiler/estimate.h"
+#include "compiler/npu_test_util.h"
+#include "import/onnx/onnx_importer.h"
+#include "partition/partitioner.h"
+#include "passes/passes.h"
+#include "passes/pipeline.h"
+#include "runtime/payload.h"
+#include "sim/sim_config_target.h"
+
+namespace neutron {
+namespace {
+
+struct Compiled {
+  compiler::NpuProgram program;
+  std::vector<sim::KernelTiming> simulated;
+  sim::TimingSummary simulated_total;
+};
+
+std::vector<Graph> fixture_partitions(const std::string& model) {
+  std::vector<Graph> out;
+  auto g = import_onnx_file(std::string(NEUTRON_FIXTURES_DIR) + "/" + model + "/model_int8.onnx");
+  EXPECT_TRUE(g.ok()) << g.status().to_string();
+  if (!g.ok()) return out;
+  static const std::vector<PassInfo> kFold = {{"fold-qdq", "", fold_qdq}, {"dce", "", eliminate_dead_code}};
+  EXPECT_TRUE(run_passes(g.value(), kFold).ok());
+  auto p = partition_graph(g.value(), testing::npu_target());
+  EXPECT_TRUE(p.ok()) << p.status().to_string();
+  if (!p.ok()) return out;
+  for (const Partition& part : p->partitions) {
+    auto sub = compiler::prepare_partition_graph(g.value(), part);
+    EXPECT_TRUE(sub.ok()) << sub.status().to_string();
+    if (sub.ok()) out.push_back(std::move(sub).value());
+  }
+  return out;
+}
+
+Compiled compile_and_simulate(const Graph& g, const compiler::CompileOptions& o, const sim::SimConfig& cfg) {
+  Compiled c;
+  auto p = compiler::compile_program(g, testing::npu_target(), o);
+  EXPECT_TRUE(p.ok()) << p.status().to_string();
+  if (!p.ok()) return c;
+  c.program = std::move(p).value();
+  runtime::PayloadView view;
+  const runtime::PayloadStatus ps = runtime::parse_payload(c.program.payload.data(), c.program.payload.size(), &view);
+  EXPECT_TRUE(ps.ok()) << ps.message;
+  if (!ps.ok()) return c;
+  c.simulated.resize(view.mc.num_instructions());
+  c.simulated_total = sim::estimate_timing(cfg, view.mc, c.simulated.data(), uint32_t(c.simulated.size()));
+  return c;
+}
+
+class EstimatorAgrees : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(EstimatorAgrees, WithTheSimulatorPerLayerOnEveryPartition) {
+  auto cfg = sim::sim_config_from_target(testing::npu_target());
+  ASSERT_TRUE(cfg.ok());
+  for (bool forced : {false, true}) {
+    compiler::CompileOptions o;
+    o.fetch_constants_to_sram = forced;
+    for (const Graph& g : fixture_partitions(GetParam())) {
+      SCOPED_TRACE(g.name + (forced ? " (fetch_constants_to_sram)" : ""));
+      const Compiled c = compile_and_simulate(g, o, cfg.value());
+      ASSERT_EQ(c.simulated.size(), c.program.calls.size());
+      const compiler::ProgramEstimate e = compiler::estimate_program(cfg.value(), c.program);
+      const auto est = compiler::group_layers(c.program, e.calls, cfg->macs_per_cycle());
+      const auto sim = compiler::group_layers(c.program, c.simulated, cfg->macs_per_cycle());
+      ASSERT_EQ(est.size(), sim.size());
+      for (size_t i = 0; i < est.size(); ++i) {
+        SCOPED_TRACE(est[i].origin);
+        EXPECT_LE(std::fabs(double(est[i].cycles) - double(sim[i].cycles)), 0.10 * double(sim[i].cycles));
+        EXPECT_EQ(est[i].macs, sim[i].macs);
+      }
+      EXPECT_LE(std::fabs(double(e.summary.total_cycles) - double(c.simulated_total.total_cycles)),
+                0.05 * double(c.simulated_total.total_cycles));
+    }
+  }
+}
+
+TEST_P(EstimatorAgrees, AndTheChosenWeightStreamingIsNeverSlowerThanNone) {
+  auto cfg = sim::sim_config_from_target(testing::npu_target());
+  ASSERT_TRUE(cfg.ok());
+  for (const Graph& g : fixture_partitions(GetParam())) {
+    SCOPED_TRACE(g.name);
+    compiler::CompileOptions o;
+    const Compiled planned = compile_and_simulate(g, o, cfg.value());
+    o.stream_weights = false;  // every kernel copies its constants itself
+    const Compiled none = compile_and_simulate(g, o, cfg.value());
+    EXPECT_LE(planned.simulated_total.total_cycles, none.simulated_total.total_cycles);
+    EXPECT_FALSE(planned.program.plan_notes.empty());
+    if (planned.program.sram_scratch_size > 0) {
+      // The budget: twice the largest kernel's constants.
+      uint64_t largest = 0;
+      for (const compiler::KernelCall& c : planned.program.calls)
+        if (c.op == npu::Opcode::kPrefetch) largest = std::max<uint64_t>(largest, npu::align16(c.as<npu::PrefetchArgs>().size));
+      EXPECT_LE(planned.program.sram_scratch_size, 2 * largest);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Fixtures, EstimatorAgrees,
+                         ::testing::Values("cifarnet", "fmnist_cnn", "mobilenet_v1_025", "mobilenet_v2", "resnet18"));
+
+}  // namespace
+}  // namespace neutron
