@@ -26,6 +26,10 @@ TYPES = ["pointwise", "depthwise", "conv", "fully_connected", "batch_matmul", "p
 def kernel_type(op, args):
     if op == "dwconv2d":
         return "depthwise"
+    if op == "conv2d_add":  # a conv and its residual Add in one call: counted under the conv's type
+        if args.get("groups", "1") != "1":
+            return "depthwise" if args.get("groups") == args.get("out_c_padded") else "conv"
+        return "pointwise" if args.get("kernel_h") == "1" and args.get("kernel_w") == "1" else "conv"
     if op == "conv2d":
         if args.get("groups", "1") != "1":
             return "conv"
@@ -106,7 +110,7 @@ def compile_model(neutron, model, tmp, tag, extra):
     # The compiler's per-layer estimate (listing plan tables; absent in older binaries).
     split = [0, 0, 0]  # compute, firmware overhead, memory + stall (per layer, before max(compute, memory))
     for l in open(lst).read().splitlines():
-        m = re.match(r"  \d+\s+\w+\s+[\w ]+?\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+[0-9.]+%", l)
+        m = re.match(r"  \d+\s+\w+\s+\S+\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+[0-9.]+%", l)
         if m:
             split = [split[0] + int(m.group(2)), split[1] + int(m.group(3)), split[2] + int(m.group(4))]
     return {"ms": float(total.group(1)), "cycles": int(total.group(2)), "macs": int(total.group(3)),
@@ -187,7 +191,8 @@ def main():
                   mv2["util"], util(t["pointwise"][1], t["pointwise"][2]), util(t["depthwise"][1], t["depthwise"][2]),
                   100.0 * o / mv2["cycles"], util(c + o, mv2["macs"]))]
     L += ["", "## Per layer type (default flags)", "",
-          "Cycles of each kernel type, prefetch/wait instructions charged to the kernel they precede; utilization = MACs /"
+          "Cycles of each kernel type, prefetch/wait instructions charged to the kernel they precede; a conv2d_add call"
+          " (a conv and its residual Add) counts under its conv's type, its Add included; utilization = MACs /"
           " (cycles x 64).", ""]
     if a.before:
         L += ["| model | type | layers | MACs | before cycles | before util | after cycles | after util |",

@@ -35,6 +35,17 @@ constexpr ArgField kElementwise[] = {{"a", T, 1},          {"b", T, 1},       {"
                                      {"op", E, 1},         {"multiplier_a", I, 1}, {"multiplier_b", I, 1},
                                      {"shift", I, 1},      {"act_min", I, 1}, {"act_max", I, 1},
                                      {"table_offset", O, 1}};
+constexpr ArgField kConvAdd[] = {{"input", T, 1},        {"output", T, 1},     {"weights_offset", O, 1},
+                                 {"bias_offset", O, 1},  {"multipliers_offset", O, 1},
+                                 {"kernel_h", I, 1},     {"kernel_w", I, 1},   {"stride_h", I, 1},
+                                 {"stride_w", I, 1},     {"dilation_h", I, 1}, {"dilation_w", I, 1},
+                                 {"pad_top", I, 1},      {"pad_left", I, 1},   {"pad_bottom", I, 1},
+                                 {"pad_right", I, 1},    {"groups", I, 1},     {"in_c_padded", I, 1},
+                                 {"out_c_padded", I, 1}, {"act_min", I, 1},    {"act_max", I, 1},
+                                 {"tile_rows", U, 1},    {"add_a", T, 1},      {"add_b", T, 1},
+                                 {"add_output", T, 1},   {"add_op", E, 1},     {"multiplier_a", I, 1},
+                                 {"multiplier_b", I, 1}, {"shift", I, 1},      {"add_act_min", I, 1},
+                                 {"add_act_max", I, 1},  {"add_table_offset", O, 1}};
 constexpr ArgField kTable[] = {{"input", T, 1}, {"output", T, 1}, {"table_offset", O, 1}};
 constexpr ArgField kChannelTable[] = {{"input", T, 1}, {"output", T, 1}, {"table_offset", O, 1},
                                       {"channels", I, 1}, {"inner", I, 1}};
@@ -50,7 +61,7 @@ constexpr ArgField kResize[] = {{"input", T, 1}, {"output", T, 1}, {"mode", E, 1
                                 {"half_pixel_centers", I, 1}, {"table_offset", O, 1}};
 constexpr ArgField kReduce[] = {{"input", T, 1}, {"output", T, 1}, {"op", E, 1},
                                 {"axes_mask", U, 1}, {"multiplier", I, 1}, {"shift", I, 1}};
-constexpr ArgField kRecurrent[] = {{"input", T, 1},          {"output", T, 1},           {"output_c", U, 1},
+constexpr ArgField kRecurrent[] = {{"input", T, 1},          {"output", T, 1},           {"output_c", T, 1},
                                    {"weights_offset", O, 1},
                                    {"params_offset", O, 1},   {"tables_offset", O, 1},    {"initial_h_offset", O, 1},
                                    {"initial_c_offset", O, 1}, {"cell", E, 1},            {"seq", I, 1},
@@ -110,6 +121,7 @@ NEUTRON_FORMAT(kBmm, BatchMatMulArgs)
 NEUTRON_FORMAT(kPool, PoolArgs)
 NEUTRON_FORMAT(kElementwise, ElementwiseArgs)
 NEUTRON_FORMAT(kTable, TableArgs)
+NEUTRON_FORMAT(kConvAdd, ConvAddArgs)
 NEUTRON_FORMAT(kLayerNorm, LayerNormArgs)
 NEUTRON_FORMAT(kMaskedFill, MaskedFillArgs)
 NEUTRON_FORMAT(kGather, GatherArgs)
@@ -138,7 +150,8 @@ NEUTRON_FORMAT(kPoolF32, PoolF32Args)
 
 const char* op_value_name(Opcode op, int32_t v) {
   switch (op) {
-    case Opcode::kElementwise: {
+    case Opcode::kElementwise:
+    case Opcode::kConvAdd: {
       static const char* k[] = {"add", "sub", "mul", "max", "min"};
       return v >= 0 && v < 5 ? k[v] : nullptr;
     }
@@ -189,6 +202,7 @@ const ArgsFormat* args_format(Opcode op) {
     case Opcode::kAvgPool2D:
     case Opcode::kGlobalAvgPool: return &kPoolArgsFormat;
     case Opcode::kElementwise: return &kElementwiseArgsFormat;
+    case Opcode::kConvAdd: return &kConvAddArgsFormat;
     case Opcode::kTable: return &kTableArgsFormat;
     case Opcode::kChannelTable: return &kChannelTableArgsFormat;
     case Opcode::kL2Norm: return &kL2NormArgsFormat;
@@ -242,6 +256,10 @@ std::string format_args(Opcode op, const uint32_t* words, uint32_t num_words, co
       std::string text;
       if (word_text && word_text(w + k, &text)) {
         os << text;
+        continue;
+      }
+      if (op == Opcode::kRecurrent && v == 0xFFFFFFFFu) {  // an absent optional output or constant
+        os << "none";
         continue;
       }
       switch (field.kind) {

@@ -9,6 +9,7 @@ namespace neutron::compiler {
 const std::vector<CompileStage>& compile_stages() {
   static const std::vector<CompileStage> kStages = {
       {"lower", "IR nodes -> kernel calls with fused activations and requantization (the shared int8 lowering)", lower_graph},
+      {"fuse", "a conv and the residual Add that alone reads its result -> one conv2d_add call", fuse_kernels},
       {"pack-weights", "pad weights to num_macs channels and place every constant in the weights section", pack_weights},
       {"plan-scratch", "liveness and greedy placement of activations in the scratch; conv row tiling", plan_scratch},
       {"prefetch", "weight streaming: Prefetch/WaitPrefetch ahead of the kernels, planned with the cost estimator",

@@ -6,6 +6,8 @@
 //                    requantization: the shared int8 lowering (lowering/lowering.h) the host and
 //                    CPU instructions use too, so the NPU computes the CPU's integers bit for bit;
 //                    weights' channels padded to the target's num_macs
+//   fuse             a conv and the residual Add/Sub right after it that alone reads its result ->
+//                    one conv2d_add call (bit-exact: the same integer steps in one call)
 //   pack-weights     weights padded to num_macs channels (lowering::place_constants), biases, multipliers and tables placed in
 //                    the weights section (16-byte aligned); args get their offsets
 //   plan-scratch     liveness over the kernel sequence, greedy placement in the activation scratch
@@ -50,6 +52,8 @@ struct CompileOptions {
   // Plan weight streaming (stage prefetch) for a target whose weights stay in flash; off for CPU
   // kernel calls, which read their constants in place.
   bool stream_weights = true;
+  // Stage fuse: a conv and the residual Add reading its output become one conv2d_add call.
+  bool fuse_kernels = true;
 };
 
 struct CompileContext {
@@ -82,6 +86,7 @@ StatusOr<Graph> prepare_partition_graph(const Graph& g, const Partition& partiti
 
 // Stage functions (also reachable through compile_stages()).
 Status lower_graph(CompileContext& ctx);
+Status fuse_kernels(CompileContext& ctx);
 Status pack_weights(CompileContext& ctx);
 Status plan_scratch(CompileContext& ctx);
 Status insert_prefetch(CompileContext& ctx);

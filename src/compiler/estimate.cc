@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <sstream>
 
 namespace neutron::compiler {
@@ -97,11 +98,13 @@ std::string layer_kind(const NpuProgram& p, const LayerEstimate& l) {
   if (l.main_call >= p.calls.size()) return npu::opcode_name(l.opcode);
   const KernelCall& c = p.calls[l.main_call];
   if (c.op == npu::Opcode::kDepthwiseConv2D) return "depthwise";
-  if (c.op == npu::Opcode::kConv2D) {
-    const auto a = c.as<npu::ConvArgs>();
+  if (c.op == npu::Opcode::kConv2D || c.op == npu::Opcode::kConvAdd) {
+    npu::ConvArgs a;  // conv2d_add args start with the conv's
+    std::memcpy(&a, c.args.data(), std::min(sizeof(a), c.args.size() * 4));
     const int32_t cin = a.input < p.tensors.size() ? p.tensors[a.input].dims[3] : 0;
-    if (a.groups > 1 && a.groups == cin) return "depthwise";
-    return a.kernel_h == 1 && a.kernel_w == 1 && a.groups == 1 ? "pointwise" : "conv";
+    const std::string add = c.op == npu::Opcode::kConvAdd ? "+add" : "";
+    if (a.groups > 1 && a.groups == cin) return "depthwise" + add;
+    return (a.kernel_h == 1 && a.kernel_w == 1 && a.groups == 1 ? "pointwise" : "conv") + add;
   }
   return npu::opcode_name(c.op);
 }

@@ -59,8 +59,9 @@ Status tile_convs(CompileContext& ctx) {
   NpuProgram& p = ctx.program;
   const int64_t budget = ctx.options.sram_budget_bytes > 0 ? ctx.options.sram_budget_bytes : ctx.target.sram_bytes;
   for (KernelCall& c : p.calls) {
-    if (c.op != npu::Opcode::kConv2D && c.op != npu::Opcode::kDepthwiseConv2D) continue;
-    npu::ConvArgs a = c.as<npu::ConvArgs>();
+    if (c.op != npu::Opcode::kConv2D && c.op != npu::Opcode::kDepthwiseConv2D && c.op != npu::Opcode::kConvAdd) continue;
+    npu::ConvArgs a;  // conv2d_add args start with the conv's
+    std::memcpy(&a, c.args.data(), sizeof(a));
     const ProgramTensor& in = p.tensors[a.input];
     const ProgramTensor& out = p.tensors[a.output];
     const int64_t in_row = int64_t(in.dims[2]) * in.dims[3], out_row = int64_t(out.dims[2]) * out.dims[3];

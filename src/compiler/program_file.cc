@@ -248,6 +248,7 @@ Status Builder::compile_unit(size_t ui) {
   CompileOptions cpu_options;  // CPU: transposes as kernel calls, no prefetch, no tiling, float ops
   cpu_options.stream_weights = false;
   cpu_options.float_kernel_calls = true;
+  cpu_options.fuse_kernels = false;
   const NeutronTarget& t = npu ? target_ : cpu_target_;
   const CompileOptions& o = npu ? options_.npu : cpu_options;
   const std::string what = npu ? str_cat("NPU partition ", part.id) : str_cat("CPU kernels for ", c.origin);

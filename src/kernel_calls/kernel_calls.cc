@@ -227,6 +227,10 @@ struct ElementwiseState {
   BroadcastParams bp;
   BinaryInt8Params p;
 };
+struct ConvAddState {  // the two kernels' own states, run one after the other
+  const void* conv;
+  const void* add;
+};
 struct TableState {
   TensorDesc in, out;
   const int8_t* table;  // in the weights section
@@ -1124,6 +1128,8 @@ CallStatus setup_recurrent(const Ctx& c, const Instruction& inst, Arena& ar, con
                  a.hidden <= 32768,
              "recurrent: seq, batch, input_size or hidden out of range");
   const int64_t T = a.seq, B = a.batch, I = a.input_size, H = a.hidden, G = a.cell ? 4 : 3;
+  // The state and gate buffers (working memory) stay far below 4 GiB on a 32-bit target.
+  CALL_CHECK(B * H <= (int64_t(1) << 24), "recurrent: batch * hidden above 2^24");
   CALL_CHECK(count_of(st->in) == T * B * I, "recurrent: input size != seq * batch * input_size");
   CALL_CHECK(count_of(st->out) == T * B * H, "recurrent: output size != seq * batch * hidden");
   const uint64_t gh = uint64_t(G * H);
@@ -1546,8 +1552,47 @@ CallStatus setup_recurrent_f32(const Ctx& c, const Instruction& inst, Arena& ar,
   return CallStatus();
 }
 
+// The parts of a conv2d_add call as instructions of their own (the args are the two structs, in order).
+Instruction conv_part(const Instruction& inst) {
+  Instruction sub = inst;
+  sub.opcode = Opcode::kConv2D;
+  sub.arg_words = uint16_t(sizeof(npu::ConvArgs) / 4);
+  return sub;
+}
+Instruction add_part(const Instruction& inst) {
+  Instruction sub = inst;
+  sub.opcode = Opcode::kElementwise;
+  sub.arg_words = uint16_t(sizeof(npu::ElementwiseArgs) / 4);
+  sub.args = inst.args + sizeof(npu::ConvArgs);
+  return sub;
+}
+
+CallStatus setup_conv_add(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  const npu::ConvAddArgs a = inst.as<npu::ConvAddArgs>();
+  ConvAddState local;
+  ConvAddState* st = ar.state(&local);
+  const TensorDesc conv_out = c.mc.tensor(a.conv.output), out = c.mc.tensor(a.add.output);
+  const bool a_is_conv = a.add.a == a.conv.output, b_is_conv = a.add.b == a.conv.output;
+  CALL_CHECK(a_is_conv != b_is_conv, "conv2d_add: exactly one add operand must be the conv's output");
+  const TensorDesc other = c.mc.tensor(a_is_conv ? a.add.b : a.add.a);
+  CALL_CHECK(conv_out.region == out.region && conv_out.index == out.index && conv_out.offset == out.offset &&
+                 same_dims(conv_out, out),
+             "conv2d_add: the conv's output must be the add output's storage");
+  CALL_CHECK(same_dims(other, out), "conv2d_add: the other add operand must have the output's dims");
+  CALL_CHECK(!overlaps(other, out), "conv2d_add: the other add operand overlaps the output");
+  CALL_CHECK(a.add.op == int32_t(npu::ElementwiseOp::kAdd) || a.add.op == int32_t(npu::ElementwiseOp::kSub),
+             "conv2d_add: the elementwise op must be add or sub");
+  CallStatus s = setup_conv(c, conv_part(inst), ar, &st->conv);
+  if (!s.ok()) return s;
+  s = setup_elementwise(c, add_part(inst), ar, &st->add);
+  if (!s.ok()) return s;
+  *plan = st;
+  return CallStatus();
+}
+
 CallStatus setup(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
   switch (inst.opcode) {
+    case Opcode::kConvAdd: return setup_conv_add(c, inst, ar, plan);
     case Opcode::kConv2D:
     case Opcode::kDepthwiseConv2D: return setup_conv(c, inst, ar, plan);
     case Opcode::kFullyConnected: return setup_fc(c, inst, ar, plan);
@@ -1639,6 +1684,12 @@ uint8_t* resolve(const TensorDesc& d, const Bufs& r) {
 
 CallStatus run_one(const Instruction& inst, const void* plan, const Bufs& r, uint8_t* ws, const PrefetchHooks* hooks) {
   switch (inst.opcode) {
+    case Opcode::kConvAdd: {
+      const auto* st = static_cast<const ConvAddState*>(plan);
+      const CallStatus s = run_one(conv_part(inst), st->conv, r, ws, hooks);
+      if (!s.ok()) return s;
+      return run_one(add_part(inst), st->add, r, ws, hooks);
+    }
     case Opcode::kConv2D:
     case Opcode::kDepthwiseConv2D: {
       const auto* st = static_cast<const ConvState*>(plan);

@@ -13,6 +13,9 @@
 // memory (HostMemory, host_memory_needed() bytes), prepare() instead repacks conv and FC weights
 // for the host's SIMD kernels there: host-only state, apart from the device memory, whose size
 // and layout do not change. run() then only reads the prepared state: no allocation, no repacking.
+// A new kernel family keeps to this: its setup points into the weights section (c.weights +
+// offset, checked with weights_range_ok) and, only when Arena::host is set, may repack into
+// Arena::host_alloc / host_need (host-only), never into the device state.
 //
 // Embedded-grade: no heap, no exceptions; errors are neutron::Error with a static message and the
 // index of the instruction. Depends on npu (the microcode reader) and kernels only, never on ir.

@@ -1523,12 +1523,14 @@ Status Lowering::lower_gather(NodeId id) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// GRU and LSTM (one direction): one recurrent kernel call over the whole sequence, so W and R are
+// GRU and LSTM: one recurrent kernel call per direction over the whole sequence, so W and R are
 // stored once and the state stays in the kernel between steps (kernels/recurrent_int8.h has the
 // integer semantics). X and Y (= every step's h) are int8 per tensor; W and R int8 constants,
-// symmetric, per tensor or per gate row (axis 1); B, initial_h and initial_c float constants that
-// the lowering converts (bias to accumulator units, h0 to Y's parameters, c0 to Q15). Y_h is a
-// slice of Y's last step (same parameters); LSTM's Y_c the kernel's second output.
+// symmetric, per tensor or per gate row (axis 1); initial_h an int8 constant with Y's parameters;
+// B, initial_c (and a float initial_h) float constants that the lowering converts (bias to
+// accumulator units, h0 to Y's parameters, c0 to Q15). Y_h is a slice of Y's last step (same
+// parameters); LSTM's Y_c the kernel's second output. Bidirectional: two calls (the second runs
+// backwards) and a Concat of each output along its direction axis.
 
 Status Lowering::lower_recurrent(NodeId id) {
   const Node& n = g_.node(id);
@@ -1537,8 +1539,9 @@ Status Lowering::lower_recurrent(NodeId id) {
   CHECK_OR_RETURN(n.inputs.size() >= 3 && n.outputs.size() == size_t(lstm ? 3 : 2), Error::InvalidModel,
                   describe(g_, id), ": expects X, W, R and ", lstm ? 3 : 2, " outputs");
   const std::string dir = n.attrs.get_string("direction", "forward");
-  CHECK_OR_RETURN(dir == "forward" || dir == "reverse", Error::NotSupported, describe(g_, id), ": direction \"", dir,
-                  "\" has no int8 kernel (one direction per recurrent kernel call)");
+  CHECK_OR_RETURN(dir == "forward" || dir == "reverse" || dir == "bidirectional", Error::InvalidModel,
+                  describe(g_, id), ": bad direction \"", dir, "\"");
+  const int64_t D = dir == "bidirectional" ? 2 : 1;
   const auto input_or_none = [&](size_t i) { return i < n.inputs.size() ? n.inputs[i] : kNoTensor; };
   CHECK_OR_RETURN(input_or_none(4) == kNoTensor, Error::NotSupported, describe(g_, id), ": sequence_lens is not supported");
   const TensorId x = n.inputs[0], y = n.outputs[0], yh = n.outputs[1], yc = lstm ? n.outputs[2] : kNoTensor;
@@ -1554,13 +1557,14 @@ Status Lowering::lower_recurrent(NodeId id) {
   const int64_t T = xs[0], B = xs[1], I = xs[2];
   CHECK_OR_RETURN(T <= kMaxDim && B <= kMaxDim && I <= 32768 && H <= 32768, Error::NotSupported, describe(g_, id),
                   ": input_size and hidden_size above 32768 (the kernel's int32 accumulator bound)");
-  // Weights: int8 constants, zero point 0, per tensor or one scale per gate row.
+  // Weights: int8 constants, zero point 0, per tensor or one scale per gate row (shared by the
+  // directions).
   std::vector<double> sw(size_t(G * H)), sr(size_t(G * H));
   for (int k = 1; k <= 2; ++k) {
     const TensorId wt = n.inputs[size_t(k)];
     const Tensor& w = g_.tensor(wt);
     const QuantParams& q = w.quant;
-    CHECK_OR_RETURN(w.is_constant() && w.dtype == DType::I8 && w.is_quantized() && w.shape.size() == 3 && w.shape[0] == 1,
+    CHECK_OR_RETURN(w.is_constant() && w.dtype == DType::I8 && w.is_quantized() && w.shape.size() == 3 && w.shape[0] == D,
                     Error::NotSupported, describe(g_, id), ": ", k == 1 ? "W" : "R", " '", w.name,
                     "' must be a constant int8 tensor with quantization parameters");
     const bool per_row = q.per_axis();
@@ -1572,105 +1576,183 @@ Status Lowering::lower_recurrent(NodeId id) {
                       "' must be quantized symmetrically (zero point 0)");
     for (int64_t r = 0; r < G * H; ++r) (k == 1 ? sw : sr)[size_t(r)] = double(q.scale[per_row ? size_t(r) : 0]);
   }
-  // Float constants the lowering converts.
+  // Constants the lowering converts: float, or int8 per tensor (dequantized here).
+  std::vector<std::vector<float>> held;
   const auto float_const = [&](size_t i, int64_t count, const char* what) -> StatusOr<const float*> {
     const TensorId t = input_or_none(i);
     if (t == kNoTensor) return static_cast<const float*>(nullptr);
     const Tensor& c = g_.tensor(t);
-    CHECK_OR_RETURN(c.is_constant() && c.dtype == DType::F32 && c.data->count() == count, Error::NotSupported,
-                    describe(g_, id), ": ", what, " '", c.name, "' must be a float constant (the lowering converts it)");
-    return c.data->data<float>();
+    const bool q8 = c.dtype == DType::I8 && c.is_quantized() && !c.quant.per_axis();
+    CHECK_OR_RETURN(c.is_constant() && (c.dtype == DType::F32 || q8) && c.data->count() == count, Error::NotSupported,
+                    describe(g_, id), ": ", what, " '", c.name,
+                    "' must be a float or int8 constant (the lowering converts it)");
+    if (!q8) return c.data->data<float>();
+    held.emplace_back(size_t(count));
+    for (int64_t k = 0; k < count; ++k)
+      held.back()[size_t(k)] = float(double(c.quant.scale[0]) * (c.data->data<int8_t>()[k] - c.quant.zero_point[0]));
+    return held.back().data();
   };
-  ASSIGN_OR_RETURN(const float* bias, float_const(3, 2 * G * H, "B"));
-  ASSIGN_OR_RETURN(const float* h0, float_const(5, B * H, "initial_h"));
+  ASSIGN_OR_RETURN(const float* bias, float_const(3, D * 2 * G * H, "B"));
+  // initial_h: an int8 constant with Y's parameters (the quantizer puts it in the state's group),
+  // or a float constant quantized here to them.
+  const float* h0 = nullptr;
+  const TensorId h0t = input_or_none(5);
+  const bool h0_int8 = h0t != kNoTensor && g_.tensor(h0t).dtype == DType::I8;
+  if (h0_int8) {
+    const Tensor& t = g_.tensor(h0t);
+    CHECK_OR_RETURN(t.is_constant() && t.quant == g_.tensor(y).quant && t.data->count() == D * B * H,
+                    Error::NotSupported, describe(g_, id), ": initial_h '", t.name,
+                    "' must be a constant with Y's quantization parameters");
+  } else {
+    ASSIGN_OR_RETURN(h0, float_const(5, D * B * H, "initial_h"));
+  }
   const float* c0 = nullptr;
   if (lstm) {
-    ASSIGN_OR_RETURN(c0, float_const(6, B * H, "initial_c"));
+    ASSIGN_OR_RETURN(c0, float_const(6, D * B * H, "initial_c"));
   }
 
   const double sx = int8::scale_of(g_, x), sh = int8::scale_of(g_, y);
   const int32_t zh = int8::zero_point_of(g_, y);
   const double q12 = double(1 << kRecurrentPreShift), q15 = double(1 << kRecurrentStateShift);
-  std::vector<int32_t> biases(size_t(2 * G * H), 0);
   std::vector<FixedMultiplier> mult(size_t(2 * G * H + 3));
   for (int64_t r = 0; r < G * H; ++r) {
-    const double ax = sx * sw[size_t(r)], ah = sh * sr[size_t(r)];
-    RETURN_IF_ERROR(int8::make_multiplier(g_, id, ax * q12, str_cat("s_x * s_w[", r, "] * 2^12"), &mult[size_t(r)]));
     RETURN_IF_ERROR(
-        int8::make_multiplier(g_, id, ah * q12, str_cat("s_h * s_r[", r, "] * 2^12"), &mult[size_t(G * H + r)]));
-    if (!bias) continue;
-    const auto to_acc = [](double v, double scale) {
-      if (!(scale > 0)) return int32_t(0);
-      const double q = std::nearbyint(v / scale), lim = double((1 << 30) - 1);
-      return int32_t(q < -lim ? -lim : (q > lim ? lim : q));
-    };
-    biases[size_t(r)] = to_acc(bias[r], ax);
-    biases[size_t(G * H + r)] = to_acc(bias[G * H + r], ah);
+        int8::make_multiplier(g_, id, sx * sw[size_t(r)] * q12, str_cat("s_x * s_w[", r, "] * 2^12"), &mult[size_t(r)]));
+    RETURN_IF_ERROR(int8::make_multiplier(g_, id, sh * sr[size_t(r)] * q12, str_cat("s_h * s_r[", r, "] * 2^12"),
+                                          &mult[size_t(G * H + r)]));
   }
   RETURN_IF_ERROR(int8::make_multiplier(g_, id, sh * q15, "s_h * 2^15", &mult[size_t(2 * G * H)]));
   RETURN_IF_ERROR(int8::make_multiplier(g_, id, 1.0 / (q15 * sh), "2^-15 / s_h", &mult[size_t(2 * G * H + 1)]));
   const double sc = lstm ? int8::scale_of(g_, yc) : sh;
   RETURN_IF_ERROR(int8::make_multiplier(g_, id, 1.0 / (q15 * sc), "2^-15 / s_c", &mult[size_t(2 * G * H + 2)]));
-
-  npu::RecurrentArgs a{};
-  ASSIGN_OR_RETURN(a.input, tensor(id, x));
-  ASSIGN_OR_RETURN(a.output, tensor(id, y));
-  a.output_c = UINT32_MAX;
-  std::vector<uint32_t> writes = {a.output};
-  if (lstm) {
-    ASSIGN_OR_RETURN(a.output_c, tensor(id, yc));
-    writes.push_back(a.output_c);
-  }
-  a.cell = lstm ? 1 : 0;
-  a.seq = int32_t(T);
-  a.batch = int32_t(B);
-  a.input_size = int32_t(I);
-  a.hidden = int32_t(H);
-  a.reverse = dir == "reverse" ? 1 : 0;
-  a.linear_before_reset = !lstm && n.attrs.get_int("linear_before_reset", 0) != 0 ? 1 : 0;
-  a.initial_h_offset = UINT32_MAX;
-  a.initial_c_offset = UINT32_MAX;
-  std::vector<uint8_t> wr;
-  for (int k = 1; k <= 2; ++k) {
-    const auto& bytes = g_.tensor(n.inputs[size_t(k)]).data->bytes;
-    wr.insert(wr.end(), bytes.begin(), bytes.end());
-  }
-  std::vector<uint8_t> params = to_bytes(biases);
-  const std::vector<uint8_t> mb = to_bytes(mult);
-  params.insert(params.end(), mb.begin(), mb.end());
   std::vector<int16_t> tables(2 * kRecurrentTableSize);
   recurrent_int8_tables(tables.data(), tables.data() + kRecurrentTableSize);
-  const uint32_t b_w = add_blob(id, "weights", BlobKind::kConstant, std::move(wr));
-  const uint32_t b_p = add_blob(id, "params", BlobKind::kMultipliers, std::move(params));
-  const uint32_t b_t = add_blob(id, "tables", BlobKind::kTable, to_bytes(tables));
-  KernelCall& k = call(Opcode::kRecurrent, id, a, {a.input}, writes);
-  ref(k, WORD_OF(RecurrentArgs, weights_offset), b_w);
-  ref(k, WORD_OF(RecurrentArgs, params_offset), b_p);
-  ref(k, WORD_OF(RecurrentArgs, tables_offset), b_t);
-  if (h0) {
-    std::vector<int8_t> hq(size_t(B * H));
-    for (int64_t i = 0; i < B * H; ++i) hq[size_t(i)] = quantize_to_int8(h0[i], sh, zh);
-    const uint32_t b = add_blob(id, "initial_h", BlobKind::kConstant, to_bytes(hq));
-    ref(p_.calls.back(), WORD_OF(RecurrentArgs, initial_h_offset), b);
-  }
-  if (c0) {
-    std::vector<int32_t> cq(size_t(B * H));
-    for (int64_t i = 0; i < B * H; ++i) {
-      const double v = std::nearbyint(double(c0[i]) * q15), lim = 2147483647.0;
-      cq[size_t(i)] = int32_t(v < -lim ? -lim : (v > lim ? lim : v));
-    }
-    const uint32_t b = add_blob(id, "initial_c", BlobKind::kConstant, to_bytes(cq));
-    ref(p_.calls.back(), WORD_OF(RecurrentArgs, initial_c_offset), b);
-  }
-  // Y_h: Y's last step (the first for a reverse direction).
-  npu::SliceArgs s{};
-  s.input = a.output;
-  ASSIGN_OR_RETURN(s.output, tensor_as(id, yh, Dims{{1, 1, int32_t(B), int32_t(H)}}));
+
+  ASSIGN_OR_RETURN(const uint32_t xin, tensor(id, x));
+  ASSIGN_OR_RETURN(const uint32_t yout, tensor(id, y));
   ASSIGN_OR_RETURN(Dims yd, dims_of(id, y));
-  CHECK_OR_RETURN(yd == (Dims{{int32_t(T), 1, int32_t(B), int32_t(H)}}), Error::InvalidModel, describe(g_, id),
-                  ": Y must be [seq, 1, batch, hidden]");
-  s.begin[0] = a.reverse ? 0 : int32_t(T - 1);
-  call(Opcode::kSlice, id, s, {s.input}, {s.output});
+  CHECK_OR_RETURN(yd == (Dims{{int32_t(T), int32_t(D), int32_t(B), int32_t(H)}}), Error::InvalidModel,
+                  describe(g_, id), ": Y must be [seq, directions, batch, hidden]");
+  // Y_h and Y_c that nothing reads (not a program output, no consumer) are not computed.
+  const auto consumers = g_.consumers();
+  const auto unread = [&](TensorId t) {
+    if (std::find(outputs_.begin(), outputs_.end(), t) != outputs_.end()) return false;
+    for (NodeId c : consumers[size_t(t)])
+      if (!g_.node(c).dead) return false;
+    return true;
+  };
+  const bool want_h = !unread(yh), want_c = lstm && !unread(yc);
+  uint32_t yhout = UINT32_MAX, ycout = UINT32_MAX;
+  if (want_h) {
+    ASSIGN_OR_RETURN(yhout, tensor_as(id, yh, Dims{{1, int32_t(D), int32_t(B), int32_t(H)}}));
+  }
+  if (want_c) {
+    ASSIGN_OR_RETURN(ycout, tensor_as(id, yc, Dims{{1, int32_t(D), int32_t(B), int32_t(H)}}));
+  }
+  const int32_t zc = want_c ? p_.tensors[ycout].zero_point : 0;
+  const Dims step_dims{{1, 1, int32_t(B), int32_t(H)}};
+  // Per direction: one recurrent call (into Y itself for one direction, else a [T, 1, B, H]
+  // temporary), Y_h's slice of its last step (the first when it runs backwards); two directions
+  // are concatenated along axis 1 of Y, Y_h and Y_c.
+  std::vector<uint32_t> ys, yhs, ycs;
+  for (int64_t d = 0; d < D; ++d) {
+    const std::string sfx = D > 1 ? (d == 0 ? "_fwd" : "_bwd") : "";
+    npu::RecurrentArgs a{};
+    a.input = xin;
+    a.output = D == 1 ? yout : temp(id, "y" + sfx, Dims{{int32_t(T), 1, int32_t(B), int32_t(H)}}, zh);
+    a.output_c = UINT32_MAX;
+    std::vector<uint32_t> writes = {a.output};
+    if (want_c) {
+      a.output_c = D == 1 ? ycout : temp(id, "y_c" + sfx, step_dims, zc);
+      writes.push_back(a.output_c);
+    }
+    a.cell = lstm ? 1 : 0;
+    a.seq = int32_t(T);
+    a.batch = int32_t(B);
+    a.input_size = int32_t(I);
+    a.hidden = int32_t(H);
+    a.reverse = dir == "reverse" || d == 1 ? 1 : 0;
+    a.linear_before_reset = !lstm && n.attrs.get_int("linear_before_reset", 0) != 0 ? 1 : 0;
+    a.initial_h_offset = UINT32_MAX;
+    a.initial_c_offset = UINT32_MAX;
+    // W_d then R_d; the parameters: biases of this direction, then the multipliers.
+    std::vector<uint8_t> wr;
+    for (int k = 1; k <= 2; ++k) {
+      const auto& bytes = g_.tensor(n.inputs[size_t(k)]).data->bytes;
+      const size_t per = bytes.size() / size_t(D);
+      wr.insert(wr.end(), bytes.begin() + std::ptrdiff_t(per * size_t(d)), bytes.begin() + std::ptrdiff_t(per * size_t(d + 1)));
+    }
+    std::vector<int32_t> biases(size_t(2 * G * H), 0);
+    if (bias) {
+      const auto to_acc = [](double v, double scale) {
+        if (!(scale > 0)) return int32_t(0);
+        const double q = std::nearbyint(v / scale), lim = double((1 << 30) - 1);
+        return int32_t(q < -lim ? -lim : (q > lim ? lim : q));
+      };
+      const float* bd = bias + d * 2 * G * H;
+      for (int64_t r = 0; r < G * H; ++r) {
+        biases[size_t(r)] = to_acc(bd[r], sx * sw[size_t(r)]);
+        biases[size_t(G * H + r)] = to_acc(bd[G * H + r], sh * sr[size_t(r)]);
+      }
+    }
+    std::vector<uint8_t> params = to_bytes(biases);
+    const std::vector<uint8_t> mb = to_bytes(mult);
+    params.insert(params.end(), mb.begin(), mb.end());
+    const uint32_t b_w = add_blob(id, "weights" + sfx, BlobKind::kConstant, std::move(wr));
+    const uint32_t b_p = add_blob(id, "params" + sfx, BlobKind::kMultipliers, std::move(params));
+    const uint32_t b_t = add_blob(id, "tables", BlobKind::kTable, to_bytes(tables));
+    KernelCall& k = call(Opcode::kRecurrent, id, a, {a.input}, writes);
+    ref(k, WORD_OF(RecurrentArgs, weights_offset), b_w);
+    ref(k, WORD_OF(RecurrentArgs, params_offset), b_p);
+    ref(k, WORD_OF(RecurrentArgs, tables_offset), b_t);
+    const int64_t at = d * B * H;
+    if (h0_int8) {
+      const auto& bytes = g_.tensor(h0t).data->bytes;
+      const uint32_t b = add_blob(id, "initial_h" + sfx, BlobKind::kConstant,
+                                  std::vector<uint8_t>(bytes.begin() + std::ptrdiff_t(at),
+                                                       bytes.begin() + std::ptrdiff_t(at + B * H)));
+      ref(p_.calls.back(), WORD_OF(RecurrentArgs, initial_h_offset), b);
+    } else if (h0) {
+      std::vector<int8_t> hq(size_t(B * H));
+      for (int64_t i = 0; i < B * H; ++i) hq[size_t(i)] = quantize_to_int8(h0[at + i], sh, zh);
+      const uint32_t b = add_blob(id, "initial_h" + sfx, BlobKind::kConstant, to_bytes(hq));
+      ref(p_.calls.back(), WORD_OF(RecurrentArgs, initial_h_offset), b);
+    }
+    if (c0) {
+      std::vector<int32_t> cq(size_t(B * H));
+      for (int64_t i = 0; i < B * H; ++i) {
+        const double v = std::nearbyint(double(c0[at + i]) * q15), lim = 2147483647.0;
+        cq[size_t(i)] = int32_t(v < -lim ? -lim : (v > lim ? lim : v));
+      }
+      const uint32_t b = add_blob(id, "initial_c" + sfx, BlobKind::kConstant, to_bytes(cq));
+      ref(p_.calls.back(), WORD_OF(RecurrentArgs, initial_c_offset), b);
+    }
+    // Y_h of this direction: its last step.
+    if (want_h) {
+      npu::SliceArgs s{};
+      s.input = a.output;
+      s.output = D == 1 ? yhout : temp(id, "y_h" + sfx, step_dims, zh);
+      s.begin[0] = a.reverse ? 0 : int32_t(T - 1);
+      call(Opcode::kSlice, id, s, {s.input}, {s.output});
+      yhs.push_back(s.output);
+    }
+    ys.push_back(a.output);
+    if (want_c) ycs.push_back(a.output_c);
+  }
+  if (D == 2) {
+    const auto concat = [&](const std::vector<uint32_t>& parts, uint32_t out) {
+      npu::ConcatArgs c{};
+      c.output = out;
+      c.axis = 1;
+      c.num_inputs = 2;
+      c.inputs[0] = parts[0];
+      c.inputs[1] = parts[1];
+      call(Opcode::kConcat, id, c, parts, {out});
+    };
+    concat(ys, yout);
+    if (want_h) concat(yhs, yhout);
+    if (want_c) concat(ycs, ycout);
+  }
   return Status::OK();
 }
 

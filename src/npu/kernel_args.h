@@ -42,6 +42,7 @@ namespace neutron::npu {
   X(ConvF32, 54, "conv_f32")             /* float Conv / ConvTranspose, NHWC */         \
   X(RecurrentF32, 55, "recurrent_f32")   /* float GRU / LSTM */                         \
   X(PoolF32, 56, "pool_f32")             /* float max / average pools, NHWC */          \
+  X(ConvAdd, 64, "conv2d_add")           /* a conv and the Add of its output: one call */ \
   X(WaitPrefetch, 33, "wait_prefetch")
 
 enum class Opcode : uint16_t {
@@ -118,6 +119,15 @@ struct ElementwiseArgs {  // output NHWC; inputs broadcast per dimension (dims o
   uint32_t table_offset;  // Max/Min: int8 table_a[256] then table_b[256] in the weights: each input
                           // value (index q + 128) quantized to the output parameters
                           // (kernels/elementwise_int8.h prepare_binary_int8)
+};
+
+// A conv (or depthwise conv) and the elementwise Add/Sub that reads its output, in one call: the
+// conv's int8 result (conv.output's quantization) is stored where add.output is (the same storage:
+// region, offset and dims), then add combines it with the other operand in place. Bit-exact with
+// the two calls it replaces; saves a call and the result's round trip.
+struct ConvAddArgs {
+  ConvArgs conv;
+  ElementwiseArgs add;  // add.a or add.b is conv.output; no broadcast; the other never overlaps add.output
 };
 
 struct TableArgs {  // out[i] = table[in[i] + 128]

@@ -72,6 +72,8 @@ uint32_t expected_arg_words(uint16_t opcode) {
       return words_of<RecurrentArgs>();
     case Opcode::kCopy:
       return words_of<CopyArgs>();
+    case Opcode::kConvAdd:
+      return words_of<ConvAddArgs>();
     case Opcode::kPrefetch:
       return words_of<PrefetchArgs>();
     case Opcode::kWaitPrefetch:
@@ -184,6 +186,17 @@ uint32_t tensor_operands(Opcode op, const uint32_t* a, uint32_t* out, uint32_t m
       tmp[n++] = a[0];
       tmp[n++] = a[1];
       break;
+    case Opcode::kConvAdd: {
+      // {conv {input, output, ...}, add {a, b, output, ...}}: writes add.output (conv.output is the
+      // same storage, checked by the executor), reads the conv input and the add's operands.
+      constexpr uint32_t k = sizeof(ConvArgs) / 4;
+      tmp[n++] = a[k + 2];
+      tmp[n++] = a[0];
+      tmp[n++] = a[1];
+      tmp[n++] = a[k + 0];
+      tmp[n++] = a[k + 1];
+      break;
+    }
     case Opcode::kConcat: {
       // {output, axis, num_inputs, inputs[8]}
       tmp[n++] = a[0];
@@ -295,9 +308,9 @@ ValidationResult validate_microcode(const uint8_t* mc, size_t mc_size, size_t we
     const uint64_t args = pos + sizeof(head);
     if (args + uint64_t(want) * 4 > size)
       return fail(Error::InvalidModel, "instruction arguments outside the microcode", i);
-    uint32_t words[32];
-    static_assert(sizeof(ConcatArgs) / 4 <= 32 && sizeof(ConvArgs) / 4 <= 32, "arg buffer");
-    if (want > 32) return fail(Error::Internal, "args struct larger than the reader's buffer", i);
+    uint32_t words[48];
+    static_assert(sizeof(ConcatArgs) / 4 <= 48 && sizeof(ConvAddArgs) / 4 <= 48, "arg buffer");
+    if (want > 48) return fail(Error::Internal, "args struct larger than the reader's buffer", i);
     std::memcpy(words, mc + args, size_t(want) * 4);
     const Opcode op = static_cast<Opcode>(head.opcode);
     if (op == Opcode::kConcat && (words[2] < 1 || words[2] > 8))

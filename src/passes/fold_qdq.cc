@@ -150,14 +150,15 @@ void convert_uint8_to_int8(Graph& g) {
 
 // Index: an integer or bool operand that selects elements (Gather's indices, Where's condition);
 // it is not quantized and passes through unchanged.
-// Const: a float constant the int8 lowering converts itself (GRU/LSTM's B and initial states).
+// Const: a constant the int8 lowering converts itself (GRU/LSTM's B and initial_c): float, or an
+// int8 per-tensor constant when the same constant is also a quantized operand.
 enum class Slot { Data, Weight, Bias, Index, Const };
 
 bool is_recurrent(OpKind k) { return k == OpKind::GRU || k == OpKind::LSTM; }
 
 Slot slot_of(OpKind k, size_t i) {
   if (is_recurrent(k) && (i == 1 || i == 2)) return Slot::Weight;  // W, R
-  if (is_recurrent(k) && i >= 3) return Slot::Const;               // B, (sequence_lens), initial_h, initial_c
+  if (is_recurrent(k) && (i == 3 || i == 6)) return Slot::Const;   // B, initial_c (initial_h: Y's parameters)
   const bool conv = k == OpKind::Conv || k == OpKind::ConvTranspose;
   if ((conv || k == OpKind::Gemm || k == OpKind::MatMul) && i == 1) return Slot::Weight;
   if ((conv || k == OpKind::Gemm) && i == 2) return Slot::Bias;
@@ -285,9 +286,17 @@ bool try_fold_cluster(Graph& g, NodeId id) {
       cand.inputs.push_back(kNoTensor);
       continue;
     }
-    if (slot_of(n.kind, i) == Slot::Const) {  // a float constant the lowering converts
-      if (!g.tensor(t).is_constant() || g.tensor(t).dtype != DType::F32) return false;
-      cand.inputs.push_back(t);
+    if (slot_of(n.kind, i) == Slot::Const) {  // a constant the lowering converts: float, or DQ of int8
+      if (g.tensor(t).is_constant() && g.tensor(t).dtype == DType::F32) {
+        cand.inputs.push_back(t);
+        continue;
+      }
+      // The same constant may also be a quantized operand (PyTorch's zeros for both h0 and c0).
+      const NodeId p = live_producer(g, t);
+      if (p < 0 || g.node(p).kind != OpKind::DequantizeLinear || g.node(p).inputs.empty()) return false;
+      const TensorId q = g.node(p).inputs[0];
+      if (!g.tensor(q).is_constant() || !is_q8_per_tensor(g.tensor(q))) return false;
+      cand.inputs.push_back(q);
       continue;
     }
     if (slot_of(n.kind, i) == Slot::Index) {  // not quantized: read as it is

@@ -151,21 +151,22 @@ OpQuantRule quant_rule(const Graph& g, NodeId id) {
       return r;
     // Stay float: no int8 meaning in the Neutron scheme (BatchNormalization is folded before;
     // ReduceL2 has no int8 kernel: F.normalize's becomes LpNormalization in fuse-l2-normalize).
-    // GRU/LSTM (one direction): W and R symmetric per gate row; the hidden state's observed range
-    // (Y and Y_h share it, the kernel re-quantizes h to it every step); the gates have fixed
-    // ranges inside the kernel (sigmoid/tanh tables over Q12 pre-activations, Q15 outputs).
+    // GRU/LSTM: W and R symmetric per gate row (both directions share a row's scale); the hidden state's observed range
+    // (Y, Y_h and initial_h share it, the kernel re-quantizes h to it every step); B and initial_c
+    // stay float for the lowering; the gates have fixed ranges inside the kernel (sigmoid/tanh
+    // tables over Q12 pre-activations, Q15 outputs).
     case OpKind::GRU:
     case OpKind::LSTM: {
-      const std::string dir = n.attrs.get_string("direction", "forward");
       const bool seq_lens = n.inputs.size() > 4 && n.inputs[4] != kNoTensor;
-      if (dir == "bidirectional" || seq_lens || !is_constant_input(g, id, 1) || !is_constant_input(g, id, 2)) break;
+      if (seq_lens || !is_constant_input(g, id, 1) || !is_constant_input(g, id, 2)) break;
       for (int i : {3, 5, 6})
         if (size_t(i) < n.inputs.size() && n.inputs[size_t(i)] != kNoTensor && !is_constant_input(g, id, size_t(i)))
           r.annotated = false;
       if (!r.annotated) return r;
       r.weights = {{1, 1}, {2, 1}};
-      r.float_inputs = {3, 5, 6};
+      r.float_inputs = {3, 6};
       r.shared_outputs = 2;
+      r.state_input = 5;
       return r;
     }
     case OpKind::ReduceL2:

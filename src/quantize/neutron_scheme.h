@@ -39,6 +39,9 @@ struct OpQuantRule {
   // Outputs [0, shared_outputs) share one parameter set (GRU/LSTM: Y and Y_h are both the hidden
   // state; Y_h is a slice of Y).
   int shared_outputs = 0;
+  // A data input in the shared outputs' group (GRU/LSTM initial_h: the state's first value), so
+  // the state's range covers it.
+  int state_input = -1;
 };
 
 constexpr double kMaskFillRange = 12.0;

@@ -165,13 +165,15 @@ StatusOr<Plan> make_plan(const Graph& g, const std::vector<std::string>& keep_fl
       if (o != kNoTensor && p.boundary[size_t(o)]) members.push_back(o);
     for (size_t i = 1; i < members.size(); ++i) uf.unite(size_t(members[0]), size_t(members[i]));
   }
-  for (NodeId id : g.live_nodes()) {  // outputs that are one state (GRU/LSTM Y and Y_h)
+  for (NodeId id : g.live_nodes()) {  // outputs that are one state (GRU/LSTM Y, Y_h and initial_h)
     const Node& n = g.node(id);
     const OpQuantRule& r = p.rules[size_t(id)];
     if (!r.annotated || r.shared_outputs < 2) continue;
     std::vector<TensorId> members;
     for (size_t i = 0; i < size_t(r.shared_outputs) && i < n.outputs.size(); ++i)
       if (n.outputs[i] != kNoTensor && p.boundary[size_t(n.outputs[i])]) members.push_back(n.outputs[i]);
+    const TensorId s = r.state_input >= 0 ? n.input(size_t(r.state_input)) : kNoTensor;
+    if (s != kNoTensor && p.boundary[size_t(s)]) members.push_back(s);
     for (size_t i = 1; i < members.size(); ++i) uf.unite(size_t(members[0]), size_t(members[i]));
   }
   p.unobserved.assign(nt, 0);

@@ -58,6 +58,7 @@ struct Tables {
   uint32_t num_tensors = 0;
   uint64_t arena_bytes = 0;
   bool delegates_on_cpu = false;
+  bool want_host = false;  // also measure the host-only state (an extra pass over the kernel calls)
 };
 
 bool valid_dtype(fb::DType t) { return uint8_t(t) <= uint8_t(fb::DType::MAX); }
@@ -217,7 +218,7 @@ ProgramStatus check_kernel_payload(const Tables& tb, uint32_t payload, const fla
     return bad(Error::InvalidProgram, "instruction's activation memory is smaller than its payload needs", ii);
   size_t mem = 0, host_mem = 0;
   kernel_calls::CallStatus ss = kernel_calls::Executor::required_memory(v.mc, v.weights, &mem);
-  if (ss.ok()) ss = kernel_calls::Executor::host_memory_needed(v.mc, v.weights, &host_mem);
+  if (ss.ok() && tb.want_host) ss = kernel_calls::Executor::host_memory_needed(v.mc, v.weights, &host_mem);
   if (!ss.ok()) return bad(ss.error, ss.message, ii);
   *persistent = align_up(sizeof(kernel_calls::Executor)) + align_up(mem) + align_up(sizeof(void*) * (v.num_inputs + 1)) +
                 align_up(sizeof(void*) * (v.num_outputs + 1));
@@ -301,7 +302,7 @@ ProgramStatus check_instruction(const Tables& tb, uint32_t i, size_t* persistent
         return check_kernel_payload(tb, d->payload(), d->inputs(), d->outputs(), activations, d->scratch_bytes(), ii,
                                     persistent, host);
       size_t host_bytes = 0;
-      e = be->host_bytes(pl->data()->data(), pl->data()->size(), &host_bytes);
+      if (tb.want_host) e = be->host_bytes(pl->data()->data(), pl->data()->size(), &host_bytes);
       if (e != Error::Ok) return bad(e, be->payload_error(pl->data()->data(), pl->data()->size()), ii);
       *persistent = align_up(bytes) + align_up(sizeof(TensorArg) * (d->inputs()->size() + d->outputs()->size() + 1));
       *host = align_up(host_bytes);
@@ -326,6 +327,7 @@ ProgramStatus check_instruction(const Tables& tb, uint32_t i, size_t* persistent
 ProgramStatus check_program(const void* data, size_t size, const LoadOptions& options, Tables* tb, size_t* persistent,
                             size_t* host) {
   tb->delegates_on_cpu = options.delegates_on_cpu;
+  tb->want_host = tb->want_host || options.host_state != nullptr;
   if (data == nullptr) return bad(Error::InvalidArgument, "program data is null");
   if (!aligned16(data)) return bad(Error::InvalidArgument, "program data must be 16-byte aligned");
   if (size < 8 || !program::is_program_file(data, size))
@@ -394,8 +396,14 @@ ProgramStatus ProgramRunner::verify(const void* data, size_t size, const LoadOpt
 
 ProgramStatus ProgramRunner::memory_needed(const void* data, size_t size, MemoryFigures* figures,
                                            const LoadOptions& options) {
+  return figures_impl(data, size, figures, options, true);
+}
+
+ProgramStatus ProgramRunner::figures_impl(const void* data, size_t size, MemoryFigures* figures,
+                                          const LoadOptions& options, bool want_host) {
   register_builtin_backends();
   Tables tb;
+  tb.want_host = want_host;
   size_t persistent = 0, host = 0;
   ProgramStatus s = check_program(data, size, options, &tb, &persistent, &host);
   if (!s.ok()) return s;
@@ -404,14 +412,14 @@ ProgramStatus ProgramRunner::memory_needed(const void* data, size_t size, Memory
   f.plan_bytes = size_t(tb.arena_bytes);
   f.arena_bytes = align_up(size_t(tb.arena_bytes)) + persistent + steps + kAlign;  // + base alignment slack
   f.runtime_bytes = f.arena_bytes - f.plan_bytes;
-  f.host_bytes = host;
+  f.host_bytes = want_host ? host : 0;
   *figures = f;
   return s;
 }
 
 ProgramStatus ProgramRunner::arena_bytes_needed(const void* data, size_t size, size_t* bytes, const LoadOptions& options) {
   MemoryFigures f;
-  ProgramStatus s = memory_needed(data, size, &f, options);
+  ProgramStatus s = figures_impl(data, size, &f, options, false);
   if (s.ok()) *bytes = f.arena_bytes;
   return s;
 }
@@ -462,8 +470,8 @@ ProgramStatus ProgramRunner::load(const void* data, size_t size, void* arena, si
 
 ProgramStatus ProgramRunner::load_steps(const void* data, size_t size, void* arena, size_t arena_size,
                                         const LoadOptions& options) {
-  MemoryFigures fig;
-  ProgramStatus s = memory_needed(data, size, &fig, options);
+  MemoryFigures fig;  // host_bytes only when there is host state to fill
+  ProgramStatus s = figures_impl(data, size, &fig, options, options.host_state != nullptr);
   if (!s.ok()) return s;
   if (arena == nullptr) return bad(Error::InvalidArgument, "arena is null");
   if (arena_size < fig.arena_bytes)

@@ -88,7 +88,8 @@ class ProgramRunner {
   // Arena bytes load() needs: the memory plan's arena plus the runtime state.
   // Weights are read in place from the program, so this is the plan plus a small runtime state.
   static ProgramStatus arena_bytes_needed(const void* data, size_t size, size_t* bytes, const LoadOptions& options = {});
-  // The arena split into plan and runtime state, and the host-only state.
+  // The arena split into plan and runtime state, and the host-only state (arena_bytes_needed()
+  // skips measuring that).
   static ProgramStatus memory_needed(const void* data, size_t size, MemoryFigures* figures,
                                      const LoadOptions& options = {});
 
@@ -118,6 +119,8 @@ class ProgramRunner {
  private:
   struct Step;
   TensorInfo info(uint32_t t) const;
+  static ProgramStatus figures_impl(const void* data, size_t size, MemoryFigures* figures, const LoadOptions& options,
+                                    bool want_host);
   ProgramStatus load_steps(const void* data, size_t size, void* arena, size_t arena_size, const LoadOptions& options);
   ProgramStatus prepare_kernel_calls(Step* st, const fb::Payload* pl, const flatbuffers::Vector<uint32_t>* ins,
                                      const flatbuffers::Vector<uint32_t>* outs, uint8_t* activations, uint8_t* sram,

@@ -256,6 +256,25 @@ Work work_of(const SimConfig& cfg, const TensorSource& tensors, const Instructio
       w.extra_bytes = g * h * 24 + 2 * 513 * 2;
       break;
     }
+    case Opcode::kConvAdd: {
+      // Derived from the two kernels' formulas: the conv's MAC work, jobs and weights, plus the
+      // Add on the vector path (one element per lane per cycle, not overlapped); the conv's result
+      // is combined as each job retires its rows, so it is never written out and read back: the
+      // traffic is the conv's input, the other operand and the output.
+      Instruction conv = inst, add = inst;
+      conv.opcode = Opcode::kConv2D;
+      conv.arg_words = uint16_t(sizeof(npu::ConvArgs) / 4);
+      add.opcode = Opcode::kElementwise;
+      add.arg_words = uint16_t(sizeof(npu::ElementwiseArgs) / 4);
+      add.args = inst.args + sizeof(npu::ConvArgs);
+      w = work_of(cfg, tensors, conv);
+      const auto ea = add.as<npu::ElementwiseArgs>();
+      const auto ca = conv.as<npu::ConvArgs>();
+      const TensorDesc out = t(ea.output);
+      w.compute += ceil_div(count_of(out), V);
+      w.act_bytes = uint64_t(t(ca.input).size) + t(ea.a == ca.output ? ea.b : ea.a).size + out.size;
+      break;
+    }
     case Opcode::kPrefetch:
     case Opcode::kWaitPrefetch:
       break;

@@ -2,10 +2,12 @@
 // dequantized x, W, R and biases, exact sigmoid/tanh, the state h re-quantized to Y's parameters
 // each step. The kernel runs one step at a time from the previous step's int8 h (and Q15 c), so
 // each step is compared with the reference from the same state: within 1 output LSB (the kernel's
-// Q12/Q15 fixed point is far finer than an int8 step, so only values near a rounding tie differ).
+// Q12/Q15 fixed point is far finer than an int8 step, so only values near a rounding tie differ:
+// about 1 % of them).
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <random>
 #include <vector>
 
@@ -156,15 +158,19 @@ void check_case(const Case& c, uint32_t seed) {
     h = yk;  // teacher forcing: the next step starts from the kernel's state
     cst = ck;
   }
+  std::printf("%s lbr %d: %d of %d outputs 1 LSB from the reference\n", c.lstm ? "LSTM" : "GRU", int(c.lbr), diffs,
+              int(T * B * H * (c.lstm ? 2 : 1)));
   EXPECT_LE(worst, 1);
-  EXPECT_LE(diffs, int(T * B * H * (c.lstm ? 2 : 1) / 20 + 1)) << "outputs off by one LSB";
+  // Off by one only near a rounding tie (the Q12 pre-activations and the interpolated tables are
+  // within about 0.02 of an output step): measured 0 to 1.4 % of the outputs.
+  EXPECT_LE(diffs, int(T * B * H * (c.lstm ? 2 : 1) / 50 + 1)) << "outputs off by one LSB";
 }
 
 TEST(RecurrentInt8, StepsWithinOneLsbOfTheFloatReference) {
   const std::vector<Case> cases = {
-      {false, true, 1, 10, 16, 6, false},  {false, true, 2, 7, 9, 5, true}, {false, false, 1, 5, 12, 6, false},
-      {false, false, 3, 4, 5, 4, true},    {true, false, 1, 10, 16, 6, false}, {true, false, 2, 3, 11, 5, true},
-      {true, false, 1, 33, 40, 3, false},  {false, true, 1, 33, 64, 3, false},
+      {false, true, 1, 10, 16, 30, false}, {false, true, 2, 7, 9, 25, true}, {false, false, 1, 5, 12, 30, false},
+      {false, false, 3, 4, 5, 20, true},   {true, false, 1, 10, 16, 30, false}, {true, false, 2, 3, 11, 25, true},
+      {true, false, 1, 33, 40, 12, false}, {false, true, 1, 33, 64, 12, false},
   };
   uint32_t seed = 0;
   for (const Case& c : cases) check_case(c, ++seed);

@@ -1,5 +1,5 @@
-// GRU and LSTM: one recurrent kernel call per node (kernels/recurrent_int8.h), weights stored once
-// and the state kept on the NPU between steps. Upstream does not delegate aten.gru/aten.lstm (no
+// GRU and LSTM: one recurrent kernel call per direction (kernels/recurrent_int8.h), weights stored
+// once and the state kept on the NPU between steps; a bidirectional op concatenates the two. Upstream does not delegate aten.gru/aten.lstm (no
 // converter); this project's NPU kernel library has its own recurrent kernel.
 #include "partition/rules/common.h"
 
@@ -13,21 +13,13 @@ OpSupport recurrent_entry(OpKind kind, const char* upstream) {
   OpSupport s;
   s.kind = kind;
   s.upstream = upstream;
-  s.neutron_op = "this project's recurrent kernel (the whole sequence in one call; GRU/LSTM are not delegated upstream)";
+  s.neutron_op = "this project's recurrent kernel (the whole sequence in one call per direction; GRU/LSTM are not delegated upstream)";
   s.quant_inputs = QuantInputs::kFirst;  // W and R are weights; B and the initial states float constants
   s.rules = {
-      Rule{"recurrent.direction",
-           [](const NeutronTarget&) {
-             return std::string("direction forward or reverse (a bidirectional op runs on the CPU in float)");
-           },
-           [](const RuleInput& in) {
-             const std::string d = in.node().attrs.get_string("direction", "forward");
-             return d == "forward" || d == "reverse" ? Verdict::pass() : Verdict::fail("direction " + d);
-           }},
       Rule{"recurrent.weights",
            [](const NeutronTarget&) {
              return std::string("W and R must be constant int8 tensors, symmetric, per tensor or per gate row; B and "
-                                "the initial states absent or float constants");
+                                "the initial states absent or constants (float or int8; initial_h int8 with Y's parameters)");
            },
            [](const RuleInput& in) {
              for (size_t i : {size_t(1), size_t(2)}) {
@@ -36,7 +28,8 @@ OpSupport recurrent_entry(OpKind kind, const char* upstream) {
              }
              for (size_t i : {size_t(3), size_t(5), size_t(6)}) {
                const Tensor* c = in.input(i);
-               if (c && (!c->is_constant() || c->dtype != DType::F32)) return Verdict::fail(str_cat("input ", i, " ", named(*c)));
+               if (c && (!c->is_constant() || (c->dtype != DType::F32 && c->dtype != DType::I8)))
+                 return Verdict::fail(str_cat("input ", i, " ", named(*c)));
              }
              return Verdict::pass();
            }},
