@@ -43,6 +43,18 @@ def kernel_type(op, args):
     return "other"
 
 
+def plan_type(kind):
+    """The type of a layer of the listing's plan table (its `kind` column)."""
+    kind = kind.split("+")[0]  # pointwise+add: a conv2d_add call counts under its conv
+    if kind in ("pointwise", "depthwise", "conv", "fully_connected", "batch_matmul", "elementwise"):
+        return kind
+    if kind in ("maxpool2d", "avgpool2d", "global_avgpool"):
+        return "pool"
+    if kind in ("transpose", "pad", "slice", "concat", "copy", "resize"):
+        return "data movement"
+    return "other"
+
+
 def parse_listing(text):
     """Per delegate payload: [(opcode, {arg: value})] in instruction order."""
     payloads, cur, in_delegate = [], None, False
@@ -107,15 +119,32 @@ def compile_model(neutron, model, tmp, tag, extra):
             by_type[t][2] += macs
             pending = 0
     plan = [l for l in open(lst).read().splitlines() if l.startswith("  weights: in ")]
-    # The compiler's per-layer estimate (listing plan tables; absent in older binaries).
+    # The compiler's per-layer estimate (listing plan tables; absent in older binaries), which the
+    # per-type table prefers: one row per layer with its kind.
     split = [0, 0, 0]  # compute, firmware overhead, memory + stall (per layer, before max(compute, memory))
+    plan_types = {t: [0, 0, 0] for t in TYPES}
+    plan_text, in_plan = [], False
     for l in open(lst).read().splitlines():
-        m = re.match(r"  \d+\s+\w+\s+\S+\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+[0-9.]+%", l)
+        if l.startswith("plan: "):
+            in_plan = True
+            plan_text.append(l)
+        elif in_plan and l.startswith("  ") and not l.startswith("   "):
+            plan_text.append(l)
+        else:
+            in_plan = False
+        m = re.match(r"  \d+\s+\w+\s+(\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+[0-9.]+%", l)
         if m:
-            split = [split[0] + int(m.group(2)), split[1] + int(m.group(3)), split[2] + int(m.group(4))]
+            split = [split[0] + int(m.group(4)), split[1] + int(m.group(5)), split[2] + int(m.group(6))]
+            t = plan_type(m.group(1))
+            plan_types[t][0] += 1
+            plan_types[t][1] += int(m.group(2))
+            plan_types[t][2] += int(m.group(3))
+    if split[0]:
+        by_type = plan_types
     return {"ms": float(total.group(1)), "cycles": int(total.group(2)), "macs": int(total.group(3)),
-            "util": float(total.group(4)), "parts": len(parts), "types": by_type, "profile": r.stdout,
-            "plan": plan, "streaming": streaming, "split": split, "arena": int(arena.group(1)) if arena else 0}
+            "util": float(total.group(4)), "parts": len(parts), "types": by_type,
+            "profile": r.stdout.replace(os.path.join(tmp, ""), ""),  # no temporary paths: a deterministic report
+            "plan": plan, "streaming": streaming, "split": split, "plan_text": plan_text, "arena": int(arena.group(1)) if arena else 0}
 
 
 def util(cycles, macs):
@@ -235,10 +264,11 @@ def main():
         if "error" in af:
             continue
         L += ["", "## %s" % m, ""]
-        for p in af["plan"]:
-            L.append("Weight streaming:%s" % p[len("  weights:"):])
-            L.append("")
-        L += ["```"] + af["profile"][af["profile"].index("simulated NPU time"):].rstrip().splitlines() + ["```"]
+        prof = af["profile"][af["profile"].index("simulated NPU time"):].splitlines()
+        if af["plan_text"]:  # the compiler's plan and per-layer estimate (listing), then the summary
+            L += ["```"] + [l for l in af["plan_text"] if l.strip()] + ["```", ""]
+            prof = [l for l in prof if l.startswith("simulated NPU time") or l.startswith("  partition ")]
+        L += ["```"] + [l.rstrip() for l in prof if l.strip()] + ["```"]
     with open(a.output, "w") as f:
         f.write("\n".join(L) + "\n")
     print("wrote %s" % a.output, file=sys.stderr)

@@ -11,7 +11,7 @@ PKGS=(build-essential cmake ninja-build ccache pkg-config
       libgtest-dev libgmock-dev libbenchmark-dev
       libcli11-dev nlohmann-json3-dev
       flatbuffers-compiler libflatbuffers-dev
-      python3-numpy
+      python3-numpy pybind11-dev python3-dev
       clang libclang-rt-14-dev llvm
       gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm)
 # Node.js and npm run ONNX Runtime for bench/host_vs_ort.py. A machine may already have them from

@@ -118,12 +118,13 @@ std::string describe_plan(const NpuProgram& p, const sim::SimConfig& cfg) {
   std::snprintf(line, sizeof(line), "  estimate: %llu cycles, %.3f ms, MAC utilization %.1f%% (compiler estimator = timing model)\n",
                 (unsigned long long)e.summary.total_cycles, e.summary.latency_ms, 100.0 * e.summary.utilization);
   os << line;
-  std::snprintf(line, sizeof(line), "  %-5s %-16s %-15s %10s %10s %10s %10s %7s  %-8s %s\n", "call", "kernel", "kind",
-                "est_cycles", "compute", "overhead", "mem+stall", "util", "bound", "layer");
+  std::snprintf(line, sizeof(line), "  %-5s %-16s %-15s %10s %11s %10s %10s %10s %7s  %-8s %s\n", "call", "kernel",
+                "kind", "est_cycles", "MACs", "compute", "overhead", "mem+stall", "util", "bound", "layer");
   os << line;
   for (const LayerEstimate& l : group_layers(p, e.calls, cfg.macs_per_cycle())) {
-    std::snprintf(line, sizeof(line), "  %-5u %-16s %-15s %10llu %10llu %10llu %10llu %6.1f%%  %-8s ", l.first_call,
-                  npu::opcode_name(l.opcode), layer_kind(p, l).c_str(), (unsigned long long)l.cycles, (unsigned long long)l.compute,
+    std::snprintf(line, sizeof(line), "  %-5u %-16s %-15s %10llu %11llu %10llu %10llu %10llu %6.1f%%  %-8s ", l.first_call,
+                  npu::opcode_name(l.opcode), layer_kind(p, l).c_str(), (unsigned long long)l.cycles,
+                  (unsigned long long)l.macs, (unsigned long long)l.compute,
                   (unsigned long long)l.overhead, (unsigned long long)(l.memory + l.stall), 100.0 * l.utilization,
                   sim::bound_name(l.bound));
     os << line << l.origin << "\n";

@@ -4,8 +4,9 @@
 // access to FLASH"), so constants kept in flash reach SRAM either by a synchronous copy when the
 // kernel starts (no prefetch) or by Prefetch instructions issued ahead, whose copies run on the
 // flash port while earlier kernels compute. Each kernel's constants (weights, bias, multipliers,
-// tables: one contiguous range, since pack-weights placed them in call order) are prefetched
-// `distance` kernels ahead into an SRAM buffer:
+// tables: usually one contiguous range, since pack-weights places them in call order; more parts
+// when a blob is shared with an earlier kernel, stored once) are prefetched `distance` kernels
+// ahead into an SRAM buffer, one Prefetch per part, all on the kernel's channel:
 //
 //   Prefetch(r0 .. r_d)  ...  WaitPrefetch(r0) k0  Prefetch(r_{d+1})  ...  WaitPrefetch(r1) k1  ...
 //
@@ -15,7 +16,7 @@
 // kernel; the buffer offsets come from the same greedy-by-size placement as the activations, so
 // ranges in flight never overlap. Channel = range index mod 16 (at most 15 in flight).
 //
-// The plan: every distance in kCandidates (and, unless fetch_constants_to_sram forces prefetching,
+// The plan: every distance in kDistances (and, unless fetch_constants_to_sram forces prefetching,
 // no prefetch at all) is built and costed by the estimator; the fastest whose buffer fits the
 // weights SRAM budget wins (within 0.5 % of the fastest, the smallest buffer, then the smallest
 // distance). The kernels' args keep their weights-section offsets (the copy holds the same bytes;
@@ -34,15 +35,23 @@ namespace {
 constexpr uint32_t kDistances[] = {1, 2, 3, 4, 6, 8, 12, 15};
 constexpr uint32_t kChannels = 16;
 
+// One kernel's constants: the weights-section intervals of its blobs, merged where they touch
+// (pack-weights places a kernel's blobs together, but a blob identical to an earlier one is stored
+// once, at the earlier place).
 struct Range {
   size_t call;
-  uint32_t begin, end;
+  std::vector<std::pair<uint32_t, uint32_t>> parts;  // [begin, end), sorted, disjoint
+  uint64_t bytes() const {
+    uint64_t n = 0;
+    for (const auto& q : parts) n += npu::align16(q.second - q.first);
+    return n;
+  }
 };
 
 struct Streaming {
   uint32_t distance = 0;  // 0: no prefetch (synchronous copies)
   uint64_t buffer = 0;    // SRAM bytes
-  std::vector<uint64_t> offsets;  // per range
+  std::vector<uint64_t> offsets;  // per part, ranges in order
   std::vector<KernelCall> calls;
   std::vector<int> moved;  // old call index -> new
   uint64_t cycles = 0;
@@ -63,15 +72,23 @@ Streaming build(const NpuProgram& p, const std::vector<Range>& ranges, uint32_t 
   s.distance = d;
   const size_t n = ranges.size();
   std::vector<LiveRange> live;
-  for (size_t j = 0; j < n; ++j)
-    live.push_back(LiveRange{npu::align16(ranges[j].end - ranges[j].begin), int(j > d ? j - d : 0), int(j)});
+  std::vector<size_t> first_part(n + 1, 0);
+  for (size_t j = 0; j < n; ++j) {
+    first_part[j] = live.size();
+    for (const auto& q : ranges[j].parts)
+      live.push_back(LiveRange{npu::align16(q.second - q.first), int(j > d ? j - d : 0), int(j)});
+  }
+  first_part[n] = live.size();
   const MemoryPlan plan = plan_greedy_by_size(live);
   s.buffer = npu::align16(plan.size);
   s.offsets = plan.offsets;
-  auto prefetch = [&](size_t j) {
+  auto prefetch = [&](size_t j, std::vector<KernelCall>* out) {
     const Range& r = ranges[j];
-    const npu::PrefetchArgs a{r.begin, r.end - r.begin, uint32_t(s.offsets[j]), uint32_t(j % kChannels)};
-    return make_call(npu::Opcode::kPrefetch, p.calls[r.call].origin, &a, sizeof(a));
+    for (size_t k = 0; k < r.parts.size(); ++k) {
+      const npu::PrefetchArgs a{r.parts[k].first, r.parts[k].second - r.parts[k].first,
+                                uint32_t(s.offsets[first_part[j] + k]), uint32_t(j % kChannels)};
+      out->push_back(make_call(npu::Opcode::kPrefetch, p.calls[r.call].origin, &a, sizeof(a)));
+    }
   };
   auto wait = [&](size_t j) {
     const npu::WaitPrefetchArgs a{uint32_t(j % kChannels)};
@@ -81,7 +98,7 @@ Streaming build(const NpuProgram& p, const std::vector<Range>& ranges, uint32_t 
   // The first d + 1 ranges at the start; then range j right after the kernel of range j - d - 1,
   // so its copy also overlaps the kernels without constants in between.
   size_t w = 0, issued = 0;
-  for (; issued < n && issued <= d; ++issued) s.calls.push_back(prefetch(issued));
+  for (; issued < n && issued <= d; ++issued) prefetch(issued, &s.calls);
   for (size_t i = 0; i < p.calls.size(); ++i) {
     const bool weighted = w < n && ranges[w].call == i;
     if (weighted) s.calls.push_back(wait(w));
@@ -89,7 +106,7 @@ Streaming build(const NpuProgram& p, const std::vector<Range>& ranges, uint32_t 
     s.calls.push_back(p.calls[i]);
     if (weighted) {
       ++w;
-      for (; issued < n && issued <= w + d; ++issued) s.calls.push_back(prefetch(issued));
+      for (; issued < n && issued <= w + d; ++issued) prefetch(issued, &s.calls);
     }
   }
   return s;
@@ -111,13 +128,22 @@ Status insert_prefetch(CompileContext& ctx) {
   for (size_t i = 0; i < p.calls.size(); ++i) {
     const KernelCall& c = p.calls[i];
     if (c.blob_refs.empty()) continue;
-    uint32_t b = UINT32_MAX, e = 0;
-    for (const BlobRef& r : c.blob_refs) {
-      const ConstBlob& blob = p.blobs[r.blob];
-      b = std::min(b, blob.offset);
-      e = std::max(e, blob.offset + uint32_t(blob.data.size()));
+    Range r{i, {}};
+    for (const BlobRef& ref : c.blob_refs) {
+      const ConstBlob& blob = p.blobs[ref.blob];
+      if (!blob.data.empty()) r.parts.push_back({blob.offset, blob.offset + uint32_t(blob.data.size())});
     }
-    ranges.push_back(Range{i, b, e});
+    if (r.parts.empty()) continue;
+    std::sort(r.parts.begin(), r.parts.end());
+    std::vector<std::pair<uint32_t, uint32_t>> merged;
+    for (const auto& q : r.parts) {
+      if (!merged.empty() && q.first <= npu::align16(merged.back().second))
+        merged.back().second = std::max(merged.back().second, q.second);
+      else
+        merged.push_back(q);
+    }
+    r.parts = std::move(merged);
+    ranges.push_back(std::move(r));
   }
   if (ranges.empty() || (!ctx.options.stream_weights && !ctx.options.fetch_constants_to_sram)) return Status::OK();
   ASSIGN_OR_RETURN(const sim::SimConfig cfg, sim::sim_config_from_target(ctx.target));
@@ -128,7 +154,7 @@ Status insert_prefetch(CompileContext& ctx) {
     return Status::OK();
   }
   uint64_t largest = 0;
-  for (const Range& r : ranges) largest = std::max<uint64_t>(largest, npu::align16(r.end - r.begin));
+  for (const Range& r : ranges) largest = std::max<uint64_t>(largest, r.bytes());
   // The default budget is the double buffer of the largest range: what one-ahead prefetching needs.
   const uint64_t budget = ctx.options.weights_sram_budget_bytes > 0 ? uint64_t(ctx.options.weights_sram_budget_bytes)
                                                                      : 2 * largest;

@@ -138,6 +138,13 @@ class Builder {
     uint64_t activations_offset = 0;                 // the payload's scratch region in the arena
     PayloadLiveness live;
     std::string origin;
+    // Per microcode instruction: the node it implements, its op type and the plan step it runs
+    // at (Prefetch/WaitPrefetch: the step of the kernel they serve).
+    struct Call {
+      std::string node, op;
+      int step = 0;
+    };
+    std::vector<Call> calls;
     std::string plan;  // NPU payloads: the compiler's plan and per-layer estimate (describe_plan)
     // Payload units, between plan-scratch and the remaining stages.
     std::unique_ptr<Graph> graph;
@@ -145,6 +152,8 @@ class Builder {
   };
   Status finish_payload(Compiled& c, const std::vector<uint64_t>& internal_offsets);
   std::vector<Compiled> compiled_;
+  std::vector<int> unit_base_;        // per unit: its first plan step
+  std::vector<uint64_t> step_live_;   // per plan step: arena bytes live (16-byte rounded)
   ProgramFile result_;
 };
 
@@ -236,6 +245,7 @@ Status Builder::compile_unit(size_t ui) {
     c.inputs = {uint32_t(tensor_index(n.inputs[0]))};
     c.outputs = {uint32_t(tensor_index(n.outputs[0]))};
     c.origin = n.name;
+    c.calls.push_back(Compiled::Call{n.name, op_kind_name(n.kind), 0});
     return Status::OK();
   }
   const Partition& part = parts_[size_t(u.partition)];
@@ -309,6 +319,18 @@ Status Builder::finish_payload(Compiled& c, const std::vector<uint64_t>& interna
     if (std::string(st.name) == "plan-scratch") after = true;
   }
   c.payload = std::move(np.payload);
+  // Attribution: each call's node and op type (from the partition graph, which holds the
+  // transposes layout-nhwc added too); prefetches take the step of the kernel they serve.
+  std::map<std::string, std::string> op_of;
+  for (NodeId id : c.graph->live_nodes()) op_of[c.graph->node(id).name] = op_kind_name(c.graph->node(id).kind);
+  int step = 0;
+  for (const lowering::KernelCall& k : np.calls) {
+    const bool pf = k.op == npu::Opcode::kPrefetch || k.op == npu::Opcode::kWaitPrefetch;
+    auto it = op_of.find(k.origin);
+    c.calls.push_back(Compiled::Call{k.origin, it != op_of.end() ? it->second : npu::opcode_name(k.op),
+                                     std::min(step, std::max(0, c.live.calls - 1))});
+    if (!pf) ++step;
+  }
   if (c.ctx->options.stream_weights) {  // NPU payloads
     auto cfg = sim::sim_config_from_target(c.ctx->target);
     if (cfg.ok()) c.plan = describe_plan(np, cfg.value());
@@ -389,6 +411,16 @@ Status Builder::plan_memory() {
   }
   result_.arena_bytes = plan.size;
   result_.lower_bound_bytes = max_live_bytes(buffers);
+  // Bytes live at each step (what the per-layer reports call SRAM in use).
+  unit_base_ = base;
+  step_live_.assign(size_t(steps) + 1, 0);
+  for (const LiveRange& r : buffers) {
+    if (r.first < 0 || r.last < r.first || r.first >= steps) continue;
+    const uint64_t bytes = (r.bytes + 15) / 16 * 16;
+    step_live_[size_t(r.first)] += bytes;
+    step_live_[size_t(std::min(r.last, steps - 1)) + 1] -= bytes;
+  }
+  for (size_t k = 1; k < step_live_.size(); ++k) step_live_[k] += step_live_[k - 1];
   return Status::OK();
 }
 
@@ -412,6 +444,12 @@ StatusOr<std::vector<uint8_t>> Builder::serialize() {
   }
   std::vector<flatbuffers::Offset<fb::Payload>> payloads;
   std::vector<flatbuffers::Offset<fb::Instruction>> instructions;
+  std::map<std::string, uint32_t> node_index;
+  struct NodeRef {
+    std::string name, op;
+    int instruction;
+  };
+  std::vector<NodeRef> node_names;  // first call naming each node, in order
   for (size_t i = 0; i < units_.size(); ++i) {
     const Compiled& c = compiled_[i];
     flatbuffers::Offset<void> op;
@@ -442,7 +480,15 @@ StatusOr<std::vector<uint8_t>> Builder::serialize() {
         break;
       }
     }
-    instructions.push_back(fb::CreateInstruction(b, type, op, b.CreateString(c.origin)));
+    std::vector<flatbuffers::Offset<fb::KernelCallInfo>> calls;
+    for (const Compiled::Call& k : c.calls) {
+      auto [it, added] = node_index.emplace(k.node, uint32_t(node_names.size()));
+      if (added) node_names.push_back(NodeRef{k.node, k.op, int(i)});
+      const std::vector<uint32_t> nodes{it->second};
+      const size_t s = size_t(unit_base_[i] + k.step);
+      calls.push_back(fb::CreateKernelCallInfoDirect(b, &nodes, s < step_live_.size() ? step_live_[s] : 0));
+    }
+    instructions.push_back(fb::CreateInstruction(b, type, op, b.CreateString(c.origin), b.CreateVector(calls)));
   }
   std::vector<uint32_t> inputs, outputs;
   for (TensorId t : g_.inputs) {
@@ -457,9 +503,25 @@ StatusOr<std::vector<uint8_t>> Builder::serialize() {
     outputs.push_back(uint32_t(index_[size_t(t)]));
   }
   auto plan = fb::CreateMemoryPlanDirect(b, result_.arena_bytes, result_.lower_bound_bytes, "greedy-by-size");
+  // The model's nodes that no call names (views, no-ops), with the instruction they belong to.
+  for (size_t i = 0; i < units_.size(); ++i) {
+    if (units_[i].partition < 0) continue;
+    for (NodeId n : parts_[size_t(units_[i].partition)].nodes)
+      if (node_index.emplace(g_.node(n).name, uint32_t(node_names.size())).second)
+        node_names.push_back(NodeRef{g_.node(n).name, op_kind_name(g_.node(n).kind), int(i)});
+  }
+  std::vector<flatbuffers::Offset<fb::NodeInfo>> nodes;
+  for (const NodeRef& k : node_names)
+    nodes.push_back(fb::CreateNodeInfoDirect(b, k.name.c_str(), k.op.c_str(), k.instruction));
+  // The target's timing parameters, as its file gives them (sim/sim_config_target.h reads them back).
+  std::vector<flatbuffers::Offset<fb::TimingParam>> params;
+  for (const auto& [name, value] : target_.sim_params) params.push_back(fb::CreateTimingParamDirect(b, name.c_str(), value));
+  auto timing = fb::CreateTimingParamsDirect(b, target_.name.c_str(), target_.file.empty() ? "built-in" : target_.file.c_str(),
+                                             target_.clock_mhz, target_.num_pipes, target_.num_macs,
+                                             target_.flash_bandwidth_mb_s, target_.npu_reads_flash, &params);
   auto root = fb::CreateProgramDirect(b, program::kProgramVersion, options_.generator.c_str(), target_.name.c_str(),
                                       options_.model_name.c_str(), &tensors, &inputs, &outputs, &instructions, &payloads,
-                                      nullptr, plan);
+                                      nullptr, plan, &nodes, timing);
   b.Finish(root, fb::ProgramIdentifier());
   CHECK_OR_RETURN(b.GetSize() <= 0xffffffffu, Error::NotSupported, "program of ", b.GetSize(),
                   " bytes is above the format's 4 GiB");

@@ -31,7 +31,7 @@ StatusOr<SimConfig> sim_config_from_target(const NeutronTarget& t) {
   c.flash_bandwidth_mb_s = t.flash_bandwidth_mb_s;
   c.npu_reads_flash = t.npu_reads_flash;
   for (const auto& [name, value] : t.sim_params) {
-    bool known = false;
+    bool known = name.rfind("sim_cpu_", 0) == 0;  // the CPU model's (sim/cpu_config_target.h)
     for (int i = 0; i < kNumSimFields; ++i) known |= name == kSimFieldNames[i];
     if (!known) return error(Error::InvalidArgument, t.file, ": unknown timing-model field \"", name, "\"");
   }

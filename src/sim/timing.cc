@@ -343,6 +343,11 @@ KernelTiming time_kernel(const SimConfig& cfg, const TensorSource& tensors, cons
   const uint64_t busy = k.compute_cycles > mem ? k.compute_cycles : mem;
   k.cycles = k.stall_cycles + k.overhead_cycles + fetch + busy;
   if (pf && fetch) pf->flash_free = now + k.stall_cycles + fetch;
+  if (fetch) {  // for traces: the synchronous copy, after any stall
+    k.copy_start_cycle = now + k.stall_cycles;
+    k.copy_cycles = fetch;
+    k.copy_bytes = wbytes;
+  }
   const double peak = double(cfg.macs_per_cycle() > 0 ? cfg.macs_per_cycle() : 1);
   k.utilization = k.cycles ? double(k.macs) / (double(k.cycles) * peak) : 0;
   if (k.compute_cycles >= k.memory_cycles && k.compute_cycles >= k.overhead_cycles)
@@ -415,6 +420,9 @@ KernelTiming Timeline::step(const TensorSource& tensors, const Instruction& inst
     const uint64_t start = (pf.flash_free > now ? pf.flash_free : now) + cfg.prefetch_issue_cycles;
     const uint64_t done = start + cfg.copy_setup_cycles + cycles_for(double(a.size), copy_bpc);
     pf.flash_free = done;
+    k.copy_start_cycle = start;  // for traces
+    k.copy_cycles = done - start;
+    k.copy_bytes = a.size;
     const uint32_t ch = a.channel % PrefetchState::kChannels;
     if (done > pf.channel_done[ch]) pf.channel_done[ch] = done;
     pf.add(a.weights_offset, uint32_t(uint64_t(a.weights_offset) + a.size), done);

@@ -43,6 +43,9 @@ struct KernelTiming {
   uint64_t flash_bytes = 0;      // weights fetched from flash by this kernel (not prefetched)
   double utilization = 0;        // macs / (cycles * P * M)
   Bound bound = Bound::kOverhead;
+  // The flash -> SRAM copy this record started (a Prefetch's asynchronous copy, or a kernel's
+  // synchronous fetch), for traces; copy_cycles 0: none. Not part of the formulas above.
+  uint64_t copy_start_cycle = 0, copy_cycles = 0, copy_bytes = 0;
 };
 
 struct TimingSummary {

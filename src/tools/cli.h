@@ -32,6 +32,8 @@ struct RunArgs {
   std::string target;               // "" or "cpu" (programs: NPU partitions on the CPU kernels)
   std::string labels;               // top-1 accuracy of output 0 over the samples
   bool profile = false;
+  std::string perf_csv;  // programs: the per-layer table as CSV
+  std::string trace;     // programs: Chrome trace-event JSON of one inference
   long repeat = 1, warmup = 0, threads = 1;
 };
 
@@ -62,6 +64,7 @@ struct CompileArgs {
   std::string save_quantized;  // with -i: also write the quantized QDQ ONNX model
   bool fetch_constants_to_sram = false;
   bool profile = false;
+  std::string perf_csv;  // the per-layer table as CSV
   bool allow_oversize = false;  // a model above the target's SRAM is a warning, not an error
 };
 
@@ -73,8 +76,8 @@ struct InspectArgs {
   std::string program, json;
 };
 
-// QuantizeOptions from the command line's; kExitOk, or the usage error printed and its exit code.
-int quantize_options(const QuantOptionsArgs& a, const char* command, QuantizeOptions* out);
+// QuantizeOptions from the command line's; an error here is a usage error (an option's value).
+Status quantize_options(const QuantOptionsArgs& a, const char* command, QuantizeOptions* out);
 
 int cmd_dump(const DumpArgs& a);
 int cmd_run(const RunArgs& a);
@@ -88,8 +91,8 @@ int cmd_inspect(const InspectArgs& a);
 bool looks_like_program(const std::string& path);
 // Imports an ONNX model for `command`; a compiled program given instead is named as such (not
 // reported as a damaged ONNX file).
-StatusOr<Graph> import_model(const std::string& path, const char* command);
-int run_program(const RunArgs& a);
+// With `bytes`, the model is those bytes and `path` only names it.
+StatusOr<Graph> import_model(const std::string& path, const char* command, const std::string* bytes = nullptr);
 
 // --no-delegate's value: IR op type names separated by commas (InvalidArgument naming the unknown one).
 StatusOr<std::vector<OpKind>> parse_op_list(const std::string& list);

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdarg>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -23,10 +24,36 @@ inline int fail(const Status& s) {
   return kExitFailure;
 }
 
+// printf into a string: the command functions (tools/commands.h) build the text the CLI prints.
+__attribute__((format(printf, 2, 3))) inline void appendf(std::string* out, const char* fmt, ...) {
+  char buf[512];
+  va_list ap;
+  va_start(ap, fmt);
+  va_list ap2;
+  va_copy(ap2, ap);
+  const int n = std::vsnprintf(buf, sizeof(buf), fmt, ap);
+  va_end(ap);
+  if (n < 0) {
+    va_end(ap2);
+    return;
+  }
+  if (size_t(n) < sizeof(buf)) {
+    out->append(buf, size_t(n));
+  } else {
+    std::string big(size_t(n) + 1, '\0');
+    std::vsnprintf(&big[0], big.size(), fmt, ap2);
+    out->append(big.data(), size_t(n));
+  }
+  va_end(ap2);
+}
+
 // How much the commands print besides their results: 0 with -q (errors only), 1 by default, 2 with -v.
 inline int g_verbosity = 1;
 inline bool quiet() { return g_verbosity <= 0; }
 inline bool verbose() { return g_verbosity >= 2; }
+// Progress lines of long steps (calibration, compare) on stderr; the Python module turns them off.
+inline bool g_progress = true;
+inline bool show_progress() { return !quiet() && g_progress; }
 
 // The running command's usage line, printed after every usage error (set by main.cc).
 inline std::string g_usage;

@@ -24,6 +24,8 @@
 #include "sim/timing.h"
 #include "tools/cli.h"
 #include "tools/cli_util.h"
+#include "tools/commands.h"
+#include "tools/perf_report.h"
 #include "tools/memory_verdict.h"
 #include "tools/reports.h"
 #include "tools/sample_model.h"
@@ -103,10 +105,11 @@ std::string rules_cell(const OpRow& row) {
   return s;
 }
 
-void print_report(const Graph& g, const Partitioning& p, const std::vector<NodeId>& order, const NeutronTarget& t) {
+void print_report(std::string* out, const Graph& g, const Partitioning& p, const std::vector<NodeId>& order,
+                  const NeutronTarget& t) {
   const auto rows = op_rows(g, p, order);
-  std::printf("%-20s %6s %6s %6s  %s\n", "Operator", "Count", "NPU", "CPU", "Reason (rules that kept nodes on the CPU)");
-  for (const auto& r : rows) std::printf("%-20s %6d %6d %6d  %s\n", r.op.c_str(), r.count, r.npu, r.cpu, rules_cell(r).c_str());
+  appendf(out, "%-20s %6s %6s %6s  %s\n", "Operator", "Count", "NPU", "CPU", "Reason (rules that kept nodes on the CPU)");
+  for (const auto& r : rows) appendf(out, "%-20s %6d %6d %6d  %s\n", r.op.c_str(), r.count, r.npu, r.cpu, rules_cell(r).c_str());
 
   int npu = 0, compute = 0, compute_npu = 0;
   int64_t macs = 0, npu_macs = 0;
@@ -120,13 +123,13 @@ void print_report(const Graph& g, const Partitioning& p, const std::vector<NodeI
       compute_npu += m > 0;
     }
   }
-  std::printf("\ntarget %s (%s): %zu partition(s)\n", t.name.c_str(), t.description.c_str(), p.partitions.size());
-  std::printf("ops on the NPU:  %d of %zu (%s); ops with MACs (conv, matmul, pools): %d of %d (%s)\n", npu, order.size(),
+  appendf(out, "\ntarget %s (%s): %zu partition(s)\n", t.name.c_str(), t.description.c_str(), p.partitions.size());
+  appendf(out, "ops on the NPU:  %d of %zu (%s); ops with MACs (conv, matmul, pools): %d of %d (%s)\n", npu, order.size(),
               percent(npu, double(order.size())).c_str(), compute_npu, compute, percent(compute_npu, compute).c_str());
-  std::printf("MACs on the NPU: %lld of %lld (%s)\n", (long long)npu_macs, (long long)macs,
+  appendf(out, "MACs on the NPU: %lld of %lld (%s)\n", (long long)npu_macs, (long long)macs,
               percent(double(npu_macs), double(macs)).c_str());
   for (const Partition& part : p.partitions)
-    std::printf("  partition %d: %zu nodes, %zu inputs, %zu outputs, %lld MACs, transposes after layout-nhwc: %d at the "
+    appendf(out, "  partition %d: %zu nodes, %zu inputs, %zu outputs, %lld MACs, transposes after layout-nhwc: %d at the "
                 "boundary, %d inside\n",
                 part.id, part.nodes.size(), part.inputs.size(), part.outputs.size(), (long long)part.macs,
                 part.boundary_transposes, part.internal_transposes);
@@ -134,9 +137,9 @@ void print_report(const Graph& g, const Partitioning& p, const std::vector<NodeI
   for (NodeId id : order) {
     const auto& rej = p.nodes[size_t(id)].rejection;
     if (p.on_npu(id) || !rej) continue;
-    if (!header) std::printf("\nCPU nodes:\n");
+    if (!header) appendf(out, "\nCPU nodes:\n");
     header = true;
-    std::printf("  %s: %s: %s%s%s\n", describe(g, id).c_str(), rej->rule.c_str(), rej->reason.c_str(),
+    appendf(out, "  %s: %s: %s%s%s\n", describe(g, id).c_str(), rej->rule.c_str(), rej->reason.c_str(),
                 rej->detail.empty() ? "" : " [", rej->detail.empty() ? "" : (rej->detail + "]").c_str());
   }
 }
@@ -221,16 +224,16 @@ StatusOr<NpuPartitionResult> time_payload(const std::vector<uint8_t>& payload, c
   return r;
 }
 
-void print_program_summary(const compiler::ProgramFile& pf, const std::string& path) {
-  std::printf("\nprogram %s: %zu bytes, %zu instructions\n", path.c_str(), pf.bytes.size(), pf.instructions.size());
+void print_program_summary(std::string* out, const compiler::ProgramFile& pf, const std::string& path) {
+  appendf(out, "\nprogram %s: %zu bytes, %zu instructions\n", path.c_str(), pf.bytes.size(), pf.instructions.size());
   for (size_t i = 0; i < pf.instructions.size(); ++i) {
     const auto& in = pf.instructions[i];
     std::string origin = in.origin;
     if (origin.size() > 70) origin = origin.substr(0, 67) + "...";
-    std::printf("  %3zu %-12s payload %8zu B, scratch %8llu B  %s\n", i, in.kind.c_str(), in.payload_bytes,
+    appendf(out, "  %3zu %-12s payload %8zu B, scratch %8llu B  %s\n", i, in.kind.c_str(), in.payload_bytes,
                 (unsigned long long)in.scratch_bytes, origin.c_str());
   }
-  std::printf("memory plan: arena %llu bytes (greedy by size); lower bound %llu bytes (most bytes live at one kernel "
+  appendf(out, "memory plan: arena %llu bytes (greedy by size); lower bound %llu bytes (most bytes live at one kernel "
               "call); ratio %.3f\n",
               (unsigned long long)pf.arena_bytes, (unsigned long long)pf.lower_bound_bytes,
               pf.lower_bound_bytes ? double(pf.arena_bytes) / double(pf.lower_bound_bytes) : 1.0);
@@ -241,7 +244,7 @@ Json program_json(const compiler::ProgramFile& pf, const std::string& path) {
   for (const auto& in : pf.instructions)
     ins.push_back(Json{{"kind", in.kind}, {"origin", in.origin}, {"payload_bytes", in.payload_bytes},
                        {"scratch_bytes", in.scratch_bytes}});
-  return Json{{"file", path},
+  return Json{{"file", path.empty() ? Json(nullptr) : Json(path)},
               {"bytes", pf.bytes.size()},
               {"arena_bytes", pf.arena_bytes},
               {"lower_bound_bytes", pf.lower_bound_bytes},
@@ -276,7 +279,16 @@ Json compile_document(const std::string& model, const std::string& target, const
   return doc;
 }
 
-void print_npu_summary(const std::vector<NpuPartitionResult>& npu, const NeutronTarget& t, bool per_kernel) {
+// The program's whole-model latency and per-layer attribution (tools/perf_report.h), from the
+// bytes just written: what `run` will report for the same file.
+StatusOr<ProgramPerf> program_perf(const std::vector<uint8_t>& bytes) {
+  const fb::Program* p = fb::GetProgram(bytes.data());
+  ASSIGN_OR_RETURN(ProgramTiming timing, program_timing(*p, nullptr));
+  return profile_program(*p, timing);
+}
+
+void print_npu_summary(std::string* out, const std::vector<NpuPartitionResult>& npu, const NeutronTarget& t,
+                       bool per_kernel) {
   double ms = 0;
   uint64_t macs = 0, cycles = 0;
   for (const auto& r : npu) {
@@ -284,98 +296,93 @@ void print_npu_summary(const std::vector<NpuPartitionResult>& npu, const Neutron
     macs += r.timing.macs;
     cycles += r.timing.total_cycles;
   }
-  std::printf("\nsimulated NPU time (timing model, docs/npu-model.md): %.3f ms at %s, %llu cycles, %llu MACs",
+  appendf(out, "\nsimulated NPU time (timing model, docs/npu-model.md): %.3f ms at %s, %llu cycles, %llu MACs",
               ms, t.name.c_str(), (unsigned long long)cycles, (unsigned long long)macs);
   if (cycles)
-    std::printf(", MAC utilization %.1f%%", 100.0 * double(macs) / (double(cycles) * double(t.num_pipes * t.num_macs)));
-  std::printf("\n");
+    appendf(out, ", MAC utilization %.1f%%", 100.0 * double(macs) / (double(cycles) * double(t.num_pipes * t.num_macs)));
+  appendf(out, "\n");
   for (size_t k = 0; k < npu.size(); ++k) {
-    std::printf("  partition %zu: payload %zu bytes, %.3f ms, utilization %.1f%%\n", k, npu[k].payload.size(),
-                npu[k].timing.latency_ms, 100.0 * npu[k].timing.utilization);
+    appendf(out, "  partition %zu: payload %zu bytes, %.3f ms, utilization %.1f%%, %zu kernels\n", k,
+                npu[k].payload.size(), npu[k].timing.latency_ms, 100.0 * npu[k].timing.utilization,
+                npu[k].kernels.size());
     if (!per_kernel) continue;
-    // The plan's choices (weight streaming); its per-layer estimate is in the listing.
+    // The plan's choices (weight streaming); its per-layer estimate is in the listing, the
+    // per-layer times in the table below (--profile).
     for (size_t at = 0; at < npu[k].plan.size();) {
       size_t end = npu[k].plan.find('\n', at);
       if (end == std::string::npos) end = npu[k].plan.size();
       const std::string line = npu[k].plan.substr(at, end - at);
-      if (line.rfind("  weights: ", 0) == 0) std::printf("    plan: %s\n", line.c_str() + 2);
+      if (line.rfind("  weights: ", 0) == 0) appendf(out, "    plan: %s\n", line.c_str() + 2);
       at = end + 1;
     }
-    std::printf("    %-4s %-16s %10s %10s %7s  %s\n", "#", "kernel", "cycles", "MACs", "util", "bound");
-    for (const auto& kt : npu[k].kernels)
-      std::printf("    %-4u %-16s %10llu %10llu %6.1f%%  %s\n", kt.instruction, npu::opcode_name(kt.opcode),
-                  (unsigned long long)kt.cycles, (unsigned long long)kt.macs, 100.0 * kt.utilization,
-                  sim::bound_name(kt.bound));
   }
 }
 
 }  // namespace
 
-int cmd_compile(const CompileArgs& a) {
-  const std::string &model = a.model, &target_name = a.target, &out_path = a.output, &json_path = a.json,
+CommandResult<CompileResult> compile_command(const CompileArgs& a, const InMemory& inmem) {
+  const std::string &model = a.model, &target_name = a.target, &out_path = a.output,
                     &calib_path = a.inputs, &no_delegate = a.no_delegate, &listing_path = a.listing;
   const bool profile = a.profile;
   compiler::CompileOptions copts;
   copts.fetch_constants_to_sram = a.fetch_constants_to_sram;
-  if (int rc = check_outputs("compile", {{"the input model", model}, {"-i", calib_path}, {"--target", target_name}},
-                             {{"-o", out_path}, {"--json", json_path}, {"--listing", listing_path},
-                              {"--save-quantized", a.save_quantized}}))
-    return rc;
+  const bool calibrate = !calib_path.empty() || inmem.samples;
   QuantizeOptions qo;
-  if (int rc = quantize_options(a.quant, "compile", &qo)) return rc;
-  if (!a.save_quantized.empty() && calib_path.empty())
-    return usage_error("compile: --save-quantized writes the model quantized with -i CALIB (a float model)");
+  if (Status s = quantize_options(a.quant, "compile", &qo); !s.ok()) return UsageError{s.message()};
+  if (!a.save_quantized.empty() && !calibrate)
+    return UsageError{"compile: --save-quantized writes the model quantized with -i CALIB (a float model)"};
   auto deny = parse_op_list(no_delegate);
-  if (!deny.ok()) return usage_error("compile: --no-delegate: " + deny.status().message());
+  if (!deny.ok()) return UsageError{"compile: --no-delegate: " + deny.status().message()};
 
   // --target cpu: no delegation, every op as CPU kernel calls (the comparison program).
   const bool cpu_only = target_name == "cpu";
   auto target = cpu_only ? StatusOr<NeutronTarget>(compiler::cpu_kernel_target()) : load_target(target_name);
-  if (!target.ok()) return fail(target.status());
+  if (!target.ok()) return target.status();
   Status st = cpu_only ? Status::OK() : check_target_supported(target.value());
-  if (!st.ok()) return fail(st);
+  if (!st.ok()) return st;
 
   step("importing " + model);
-  auto g = import_model(model, "compile");
-  if (!g.ok()) return fail(g.status());
+  auto g = import_model(model, "compile", inmem.model);
+  if (!g.ok()) return g.status();
   Graph graph = std::move(g).value();
   std::string quantized_onnx;  // --save-quantized
   if (!has_qdq(graph)) {
-    if (calib_path.empty())
-      return fail(error(Error::InvalidArgument, model,
+    if (!calibrate)
+      return error(Error::InvalidArgument, model,
                         " is a float model (no QuantizeLinear/DequantizeLinear): the Neutron NPU runs only int8 ops, "
                         "so nothing would be delegated. Quantize it: add -i CALIB.npy|DIR (calibration samples) to this "
                         "command, or run `neutron quantize ",
-                        model, " -i CALIB -o MODEL_int8.onnx` first"));
+                        model, " -i CALIB -o MODEL_int8.onnx` first");
     st = run_passes(graph, prequant_pipeline());
-    if (!st.ok()) return fail(st.with_context(model));
-    auto calib = load_calibration_data(calib_path, model_inputs(graph));
-    if (!calib.ok()) return fail(calib.status());
+    if (!st.ok()) return st.with_context(model);
+    auto calib = inmem.samples ? make_calibration_set(model_inputs(graph), *inmem.samples)
+                             : load_calibration_data(calib_path, model_inputs(graph));
+    if (!calib.ok()) return calib.status();
     ProgressReporter progress;
-    if (!quiet()) qo.progress = progress.callback();
+    if (show_progress()) qo.progress = progress.callback();
     step(str_cat("quantizing on ", calib->size(), " calibration samples"));
     auto q = quantize_graph(graph, calib.value(), qo);
     progress.finish();
-    if (!q.ok()) return fail(q.status().with_context(model));
+    if (!q.ok()) return q.status().with_context(model);
     graph = std::move(q).value();
     if (!a.save_quantized.empty()) {
       // The QDQ model as `neutron quantize` writes it, before the compile passes change it.
       OnnxExportOptions export_options;
       export_options.producer_version = tool_version();
       auto bytes = export_onnx(graph, export_options);
-      if (!bytes.ok()) return fail(bytes.status().with_context(a.save_quantized));
+      if (!bytes.ok()) return bytes.status().with_context(a.save_quantized);
       quantized_onnx = std::move(bytes).value();
     }
-  } else if (!calib_path.empty()) {
+  } else if (calibrate) {
     note(model + " is already quantized; -i is not used");
   }
   if (!qo.keep_float.empty() && calib_path.empty())
     note("--keep-float applies when quantizing a float model (-i CALIB); " + model +
          " is quantized already: its float ops stay float as they are");
   if (!a.save_quantized.empty() && quantized_onnx.empty())
-    return usage_error("compile: --save-quantized: " + model + " is already quantized (nothing to save)");
+    return UsageError{"compile: --save-quantized: " + model + " is already quantized (nothing to save)"};
   st = run_passes(graph, compile_pipeline());
-  if (!st.ok()) return fail(st.with_context(model));
+  if (!st.ok()) return st.with_context(model);
 
   compiler::ProgramFileOptions popts;
   popts.npu = copts;
@@ -384,42 +391,44 @@ int cmd_compile(const CompileArgs& a) {
   if (cpu_only) {
     if (!no_delegate.empty()) note("--target cpu delegates nothing; --no-delegate is not used");
     auto pf = compiler::build_program_file(graph, nullptr, target.value(), popts);
-    if (!pf.ok()) return fail(pf.status().with_context(model));
+    if (!pf.ok()) return pf.status().with_context(model);
+    auto perf = program_perf(pf->bytes);
+    if (!perf.ok()) return perf.status().with_context(out_path);
     DriverSession driver;
-    if (Status ds = driver.init(); !ds.ok()) return fail(ds);
+    if (Status ds = driver.init(); !ds.ok()) return ds;
     auto mem = memory_verdict(pf->bytes, nullptr);
-    if (!mem.ok()) return fail(mem.status().with_context(model));
-    // All outputs are committed together once everything succeeded.
-    OutputFiles outputs;
-    outputs.add(out_path, std::string(pf->bytes.begin(), pf->bytes.end()));
-    if (!a.save_quantized.empty()) outputs.add(a.save_quantized, quantized_onnx);
-    if (!json_path.empty()) {
-      // Same keys as a delegating compile; nothing is partitioned.
-      Json doc = compile_document(model, "cpu", {});
-      doc["summary"] = nullptr;
-      doc["operators"] = Json::array();
-      doc["partitions"] = Json::array();
-      doc["nodes"] = Json::array();
-      doc["program"] = program_json(pf.value(), out_path);
-      doc["npu"] = npu_json({});
-      doc["memory"] = memory_json(mem.value(), "cpu");
-      outputs.add(json_path, json_text(doc));
-    }
+    if (!mem.ok()) return mem.status().with_context(model);
+    CompileResult r;
+    r.program.assign(pf->bytes.begin(), pf->bytes.end());
+    r.quantized_onnx = std::move(quantized_onnx);
+    if (!a.perf_csv.empty()) r.perf_csv = perf_csv(perf.value());
+    // Same keys as a delegating compile; nothing is partitioned.
+    Json doc = compile_document(model, "cpu", {});
+    doc["summary"] = nullptr;
+    doc["operators"] = Json::array();
+    doc["partitions"] = Json::array();
+    doc["nodes"] = Json::array();
+    doc["program"] = program_json(pf.value(), out_path);
+    doc["npu"] = npu_json({});
+    doc["performance"] = perf_json(perf.value());
+    doc["memory"] = memory_json(mem.value(), "cpu");
+    r.report = std::move(doc);
     if (!listing_path.empty()) {
       std::string text = "# neutron program listing: target cpu\n" + print_graph(graph);
       for (size_t k = 0; k < pf->instructions.size(); ++k)
         if (!pf->instructions[k].payload.empty())
           text += str_cat("\n# instruction ", k, " ", pf->instructions[k].kind, " payload\n",
-                          compiler::disassemble_payload(pf->instructions[k].payload));
-      outputs.add(listing_path, std::move(text));
+                          compiler::disassemble_payload(pf->instructions[k].payload), "# kernel calls and their nodes\n",
+                          call_attribution_text(*fb::GetProgram(pf->bytes.data()), uint32_t(k), ""));
+      r.listing = std::move(text);
     }
-    st = outputs.commit();
-    if (!st.ok()) return fail(st);
     if (!quiet()) {
-      print_program_summary(pf.value(), out_path);
-      print_memory_verdict(mem.value(), "cpu");
+      print_program_summary(&r.text, pf.value(), out_path);
+      print_memory_verdict(&r.text, mem.value(), "cpu");
+      appendf(&r.text, "\n%s", perf_summary_text(perf.value()).c_str());
+      if (profile) appendf(&r.text, "\n%s", perf_table_text(perf.value()).c_str());
     }
-    return kExitOk;
+    return r;
   }
 
   PartitionOptions options;
@@ -427,40 +436,42 @@ int cmd_compile(const CompileArgs& a) {
   options.keep_float = qo.keep_float;
   step("partitioning for " + target->name);
   auto part = partition_graph(graph, target.value(), options);
-  if (!part.ok()) return fail(part.status().with_context(model));
+  if (!part.ok()) return part.status().with_context(model);
   st = analyze_partition_layout(graph, &part.value());
-  if (!st.ok()) return fail(st.with_context(model));
+  if (!st.ok()) return st.with_context(model);
   auto order = graph.topological_order();
-  if (!order.ok()) return fail(order.status());
+  if (!order.ok()) return order.status();
 
   step(str_cat("compiling ", part->partitions.size(), " partition(s) into a program"));
   auto pf = compiler::build_program_file(graph, &part.value(), target.value(), popts);
-  if (!pf.ok()) return fail(pf.status().with_context(model));
+  if (!pf.ok()) return pf.status().with_context(model);
   // The timing model's estimate of each Neutron payload.
   auto sim_cfg = sim::sim_config_from_target(target.value());
-  if (!sim_cfg.ok()) return fail(sim_cfg.status());
+  if (!sim_cfg.ok()) return sim_cfg.status();
   std::vector<NpuPartitionResult> npu;
   for (const auto& in : pf->instructions) {
     if (in.kind != "delegate") continue;
     auto pr = time_payload(in.payload, sim_cfg.value());
-    if (!pr.ok()) return fail(pr.status().with_context(str_cat(model, ": partition ", in.partition)));
+    if (!pr.ok()) return pr.status().with_context(str_cat(model, ": partition ", in.partition));
     pr->plan = in.plan;
     npu.push_back(std::move(pr).value());
   }
+  auto perf = program_perf(pf->bytes);
+  if (!perf.ok()) return perf.status().with_context(out_path);
   // The memory verdict against the target's SRAM: too big is an error unless --allow-oversize.
   DriverSession driver;
-  if (Status ds = driver.init(); !ds.ok()) return fail(ds);
+  if (Status ds = driver.init(); !ds.ok()) return ds;
   auto mem = memory_verdict(pf->bytes, &target.value());
-  if (!mem.ok()) return fail(mem.status().with_context(model));
+  if (!mem.ok()) return mem.status().with_context(model);
   if (!mem->fits) {
     const std::string why = oversize_message(mem.value(), model, target->name, !a.allow_oversize);
-    if (!a.allow_oversize) return fail(error(Error::InvalidArgument, why));
+    if (!a.allow_oversize) return error(Error::InvalidArgument, why);
     std::fprintf(stderr, "neutron: warning: %s\n", why.c_str());  // even with -q: the program may not run
   }
-  // All outputs are committed together once everything succeeded: a failed run leaves no new program.
-  OutputFiles outputs;
-  outputs.add(out_path, std::string(pf->bytes.begin(), pf->bytes.end()));
-  if (!a.save_quantized.empty()) outputs.add(a.save_quantized, quantized_onnx);
+  CompileResult r;
+  r.program.assign(pf->bytes.begin(), pf->bytes.end());
+  r.quantized_onnx = std::move(quantized_onnx);
+  if (!a.perf_csv.empty()) r.perf_csv = perf_csv(perf.value());
   if (!listing_path.empty()) {
     std::string text = "# neutron program listing: the partitioned graph and each payload\n";
     text += "target " + target->name + "\n";
@@ -470,24 +481,48 @@ int cmd_compile(const CompileArgs& a) {
       if (!pf->instructions[k].payload.empty())
         text += str_cat("\n# instruction ", k, " ", pf->instructions[k].kind, " payload (",
                         pf->instructions[k].payload.size(), " bytes)\n",
-                        compiler::disassemble_payload(pf->instructions[k].payload), pf->instructions[k].plan);
-    outputs.add(listing_path, std::move(text));
+                        compiler::disassemble_payload(pf->instructions[k].payload), pf->instructions[k].plan,
+                        "# kernel calls and their nodes\n",
+                        call_attribution_text(*fb::GetProgram(pf->bytes.data()), uint32_t(k), ""));
+    r.listing = std::move(text);
   }
-  if (!json_path.empty()) {
-    Json doc = compile_document(model, target->name, deny.value());
-    add_delegation_json(&doc, graph, part.value(), order.value());
-    doc["program"] = program_json(pf.value(), out_path);
-    doc["npu"] = npu_json(npu);
-    doc["memory"] = memory_json(mem.value(), target->name);
-    outputs.add(json_path, json_text(doc));
-  }
-  st = outputs.commit();
+  Json doc = compile_document(model, target->name, deny.value());
+  add_delegation_json(&doc, graph, part.value(), order.value());
+  doc["program"] = program_json(pf.value(), out_path);
+  doc["npu"] = npu_json(npu);
+  doc["performance"] = perf_json(perf.value());
+  doc["memory"] = memory_json(mem.value(), target->name);
+  r.report = std::move(doc);
+  if (quiet()) return r;
+  print_report(&r.text, graph, part.value(), order.value(), target.value());
+  print_npu_summary(&r.text, npu, target.value(), profile);
+  print_program_summary(&r.text, pf.value(), out_path);
+  print_memory_verdict(&r.text, mem.value(), target->name);
+  appendf(&r.text, "\n%s", perf_summary_text(perf.value()).c_str());
+  if (profile) appendf(&r.text, "\n%s", perf_table_text(perf.value()).c_str());
+  return r;
+}
+
+int cmd_compile(const CompileArgs& a) {
+  if (int rc = check_outputs("compile", {{"the input model", a.model}, {"-i", a.inputs}, {"--target", a.target}},
+                             {{"-o", a.output}, {"--json", a.json}, {"--listing", a.listing},
+                              {"--save-quantized", a.save_quantized}, {"--perf-csv", a.perf_csv}}))
+    return rc;
+  if (Status s = check_report_path("--perf-csv", a.perf_csv); !s.ok()) return fail(s);
+  auto r = compile_command(a);
+  if (!r.ok()) return report_failure(r);
+  // All outputs are committed together once everything succeeded: a failed run leaves no new program.
+  OutputFiles outputs;
+  outputs.add(a.output, std::move(r->program));
+  if (!a.perf_csv.empty()) outputs.add(a.perf_csv, std::move(r->perf_csv));
+  if (!a.save_quantized.empty()) outputs.add(a.save_quantized, std::move(r->quantized_onnx));
+  // (the order the files are committed in, as before: --target cpu wrote the JSON before the listing)
+  if (a.target == "cpu" && !a.json.empty()) outputs.add(a.json, json_text(r->report));
+  if (!a.listing.empty()) outputs.add(a.listing, std::move(r->listing));
+  if (a.target != "cpu" && !a.json.empty()) outputs.add(a.json, json_text(r->report));
+  const Status st = outputs.commit();
   if (!st.ok()) return fail(st);
-  if (quiet()) return kExitOk;
-  print_report(graph, part.value(), order.value(), target.value());
-  print_npu_summary(npu, target.value(), profile);
-  print_program_summary(pf.value(), out_path);
-  print_memory_verdict(mem.value(), target->name);
+  std::fputs(r->text.c_str(), stdout);
   return kExitOk;
 }
 
@@ -627,16 +662,25 @@ Json supported_ops_json(const NeutronTarget& t) {
 
 }  // namespace
 
+CommandResult<SupportedOpsResult> supported_ops_command(const SupportedOpsArgs& a) {
+  auto target = load_target(a.target);
+  if (!target.ok()) return target.status();
+  SupportedOpsResult r;
+  r.markdown = supported_ops_markdown(target.value());
+  r.report = supported_ops_json(target.value());
+  return r;
+}
+
 int cmd_supported_ops(const SupportedOpsArgs& a) {
   const std::string &target_name = a.target, &out_path = a.output;
   if (int rc = check_outputs("supported-ops", {{"--target", target_name}}, {{"-o", out_path}, {"--json", a.json}}))
     return rc;
-  auto target = load_target(target_name);
-  if (!target.ok()) return fail(target.status());
-  const std::string md = supported_ops_markdown(target.value());
+  auto r = supported_ops_command(a);
+  if (!r.ok()) return report_failure(r);
+  const std::string& md = r->markdown;
   OutputFiles outputs;
   if (!out_path.empty()) outputs.add(out_path, md);
-  if (!a.json.empty()) outputs.add(a.json, json_text(supported_ops_json(target.value())));
+  if (!a.json.empty()) outputs.add(a.json, json_text(r->report));
   Status st = outputs.commit();
   if (!st.ok()) return fail(st);
   // Markdown on stdout unless it went to -o (or only the JSON was asked for).

@@ -14,6 +14,8 @@
 #include "runtime/program_runner.h"
 #include "tools/cli.h"
 #include "tools/cli_util.h"
+#include "tools/commands.h"
+#include "tools/perf_report.h"
 #include "tools/reports.h"
 
 namespace neutron::cli {
@@ -108,6 +110,7 @@ Json instruction_json(const fb::Program* p, uint32_t index) {
   }
   j["inputs"] = inputs;
   j["outputs"] = outputs;
+  j["calls"] = call_attribution_json(*p, index);
   return j;
 }
 
@@ -202,68 +205,82 @@ std::string tensor_names(const Json& program_tensors_by_index, const Json& indic
 
 }  // namespace
 
-int cmd_inspect(const InspectArgs& a) {
-  if (int rc = check_outputs("inspect", {{"the program", a.program}}, {{"--json", a.json}})) return rc;
-  auto bytes = read_file(a.program);
-  if (!bytes.ok()) return fail(bytes.status());
+CommandResult<InspectResult> inspect_command(const InspectArgs& a, const InMemory& mem) {
+  auto bytes = mem.model ? StatusOr<std::string>(*mem.model) : read_file(a.program);
+  if (!bytes.ok()) return bytes.status();
   AlignedBuffer file(bytes->size());
   if (!bytes->empty()) std::memcpy(file.data(), bytes->data(), bytes->size());
   if (!program::is_program_file(file.data(), file.size()))
-    return fail(error(Error::InvalidProgram, a.program, ": not a neutron program (no NPRG identifier)"));
+    return error(Error::InvalidProgram, a.program, ": not a neutron program (no NPRG identifier)");
   // The runtime's checks (checksum, FlatBuffers verifier, every index and offset, each delegate
   // payload by its backend) before reading.
-  if (neutronInit() != ENONE) return fail(error(Error::DelegateFailed, "neutronInit failed: ", neutronGetLastErrorMessage()));
+  if (neutronInit() != ENONE) return error(Error::DelegateFailed, "neutronInit failed: ", neutronGetLastErrorMessage());
   struct Deinit {
     ~Deinit() { neutronDeinit(); }
   } deinit;
   size_t need = 0;
   const runtime::ProgramStatus ps = runtime::ProgramRunner::arena_bytes_needed(file.data(), file.size(), &need);
-  if (!ps.ok()) return fail(error(ps.error, a.program, ": ", ps.message));
+  if (!ps.ok()) return error(ps.error, a.program, ": ", ps.message);
   Json doc = describe_program(a.program, file.data(), file.size());
   doc["memory_plan"]["runtime_arena_bytes"] = need;
 
-  if (!a.json.empty()) {
-    const Status st = write_file_atomically(a.json, json_text(doc));
-    if (!st.ok()) return fail(st);
-  }
+  InspectResult r;
+  std::string& text = r.text;
   const fb::Program* p = fb::GetProgram(file.data());
   Json names;  // tensor index -> name, for the instruction lines
   for (uint32_t t = 0; p->tensors() && t < p->tensors()->size(); ++t)
     names[std::to_string(t)] = p->tensors()->Get(t)->name() ? p->tensors()->Get(t)->name()->str() : "";
-  std::printf("program %s: %llu bytes, format version %u, generator '%s', target %s, model '%s'\n", a.program.c_str(),
+  appendf(&text, "program %s: %llu bytes, format version %u, generator '%s', target %s, model '%s'\n", a.program.c_str(),
               (unsigned long long)file.size(), doc["format_version"].get<unsigned>(),
               doc["generator"].get<std::string>().c_str(), doc["target"].get<std::string>().c_str(),
               doc["model"].get<std::string>().c_str());
-  for (const auto& t : doc["inputs"]) std::printf("input  %s\n", tensor_text(t).c_str());
-  for (const auto& t : doc["outputs"]) std::printf("output %s\n", tensor_text(t).c_str());
-  std::printf("\ninstructions (%zu):\n", doc["instructions"].size());
+  for (const auto& t : doc["inputs"]) appendf(&text, "input  %s\n", tensor_text(t).c_str());
+  for (const auto& t : doc["outputs"]) appendf(&text, "output %s\n", tensor_text(t).c_str());
+  appendf(&text, "\ninstructions (%zu):\n", doc["instructions"].size());
   for (const auto& in : doc["instructions"]) {
-    std::printf("  %3u %s", in["index"].get<unsigned>(), in["kind"].get<std::string>().c_str());
-    if (!in["payload_bytes"].is_null()) std::printf(", payload %u (%llu B)", in["payload"].get<unsigned>(), in["payload_bytes"].get<unsigned long long>());
+    appendf(&text, "  %3u %s", in["index"].get<unsigned>(), in["kind"].get<std::string>().c_str());
+    if (!in["payload_bytes"].is_null()) appendf(&text, ", payload %u (%llu B)", in["payload"].get<unsigned>(), in["payload_bytes"].get<unsigned long long>());
     if (!in["scratch_bytes"].is_null() && in["scratch_bytes"].get<uint64_t>())
-      std::printf(", scratch %llu B at %llu", in["scratch_bytes"].get<unsigned long long>(), in["scratch_offset"].get<unsigned long long>());
-    std::printf("\n      in: %s\n      out: %s\n", tensor_names(names, in["inputs"]).c_str(),
+      appendf(&text, ", scratch %llu B at %llu", in["scratch_bytes"].get<unsigned long long>(), in["scratch_offset"].get<unsigned long long>());
+    appendf(&text, "\n      in: %s\n      out: %s\n", tensor_names(names, in["inputs"]).c_str(),
                 tensor_names(names, in["outputs"]).c_str());
     if (!in["sections"].is_null()) {
       const Json& s = in["sections"];
-      std::printf("      sections: header %llu B, microcode %llu B (%llu instructions), weights %llu B, kernels %llu B\n",
+      appendf(&text, "      sections: header %llu B, microcode %llu B (%llu instructions), weights %llu B, kernels %llu B\n",
                   s["header_bytes"].get<unsigned long long>(), s["microcode_bytes"].get<unsigned long long>(),
                   s["microcode_instructions"].get<unsigned long long>(), s["weights_bytes"].get<unsigned long long>(),
                   s["kernels_bytes"].get<unsigned long long>());
     }
-    std::printf("      source nodes: %s\n", in["origin"].get<std::string>().c_str());
+    appendf(&text, "      source nodes: %s\n", in["origin"].get<std::string>().c_str());
+    if (!in["calls"].empty()) {
+      appendf(&text, "      kernel calls (node, op, SRAM in use):\n");
+      text += call_attribution_text(*p, in["index"].get<uint32_t>(), "      ");
+    }
   }
   const Json& sec = doc["sections"];
-  std::printf("\nsections: %zu payload(s), %llu B; %zu constant buffer(s), %llu B\n", sec["payload_bytes"].size(),
+  appendf(&text, "\nsections: %zu payload(s), %llu B; %zu constant buffer(s), %llu B\n", sec["payload_bytes"].size(),
               sec["payload_total_bytes"].get<unsigned long long>(), sec["buffer_bytes"].size(),
               sec["buffer_total_bytes"].get<unsigned long long>());
   const Json& plan = doc["memory_plan"];
-  std::printf("memory plan (%s): arena %llu B, lower bound %llu B, runtime arena %llu B (with the runtime's state)\n",
+  appendf(&text, "memory plan (%s): arena %llu B, lower bound %llu B, runtime arena %llu B (with the runtime's state)\n",
               plan["algorithm"].get<std::string>().c_str(), plan["arena_bytes"].get<unsigned long long>(),
               plan["lower_bound_bytes"].get<unsigned long long>(), plan["runtime_arena_bytes"].get<unsigned long long>());
   for (const auto& t : plan["tensors"])
-    std::printf("  %10llu +%-9llu %s\n", t["offset"].get<unsigned long long>(), t["bytes"].get<unsigned long long>(),
+    appendf(&text, "  %10llu +%-9llu %s\n", t["offset"].get<unsigned long long>(), t["bytes"].get<unsigned long long>(),
                 t["name"].get<std::string>().c_str());
+  r.report = std::move(doc);
+  return r;
+}
+
+int cmd_inspect(const InspectArgs& a) {
+  if (int rc = check_outputs("inspect", {{"the program", a.program}}, {{"--json", a.json}})) return rc;
+  auto r = inspect_command(a);
+  if (!r.ok()) return report_failure(r);
+  if (!a.json.empty()) {
+    const Status st = write_file_atomically(a.json, json_text(r->report));
+    if (!st.ok()) return fail(st);
+  }
+  std::fputs(r->text.c_str(), stdout);
   return kExitOk;
 }
 

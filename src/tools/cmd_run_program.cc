@@ -24,6 +24,8 @@
 #include "target/target.h"
 #include "tools/cli.h"
 #include "tools/cli_util.h"
+#include "tools/commands.h"
+#include "tools/perf_report.h"
 #include "tools/reports.h"
 #include "tools/sample_model.h"
 #include "quantize/accuracy_metrics.h"
@@ -79,22 +81,22 @@ bool looks_like_program(const std::string& path) {
   return flatbuffer_like(f, size, head);
 }
 
-StatusOr<Graph> import_model(const std::string& path, const char* command) {
-  if (looks_like_program(path))
+StatusOr<Graph> import_model(const std::string& path, const char* command, const std::string* bytes) {
+  if (bytes ? program::is_program_file(bytes->data(), bytes->size()) : looks_like_program(path))
     return error(Error::InvalidArgument, path, ": this is a compiled neutron program; `neutron ", command,
                  "` takes an ONNX model (run a program with `neutron run ", path, "`)");
-  return import_onnx_file(path);
+  return bytes ? import_onnx_bytes(*bytes, path) : import_onnx_file(path);
 }
 
-int run_program(const RunArgs& a) {
-  const std::string &path = a.model, &outdir = a.outdir, &json_path = a.json;
-  const std::vector<std::string>& inputs = a.inputs;
-  const bool profile = a.profile, delegates_on_cpu = a.target == "cpu";
+CommandResult<RunResult> run_program(const RunArgs& a, const InMemory& inmem,
+                                     const std::function<Status(size_t)>& check_outputs) {
+  const std::string& path = a.model;
+  const bool profile = a.profile, delegates_on_cpu = a.target == "cpu", has_labels = !a.labels.empty() || inmem.labels;
   const auto t0 = std::chrono::steady_clock::now();
-  auto file = read_program_file(path);
-  if (!file.ok()) return fail(file.status());
+  auto file = inmem.model ? program_from_bytes(*inmem.model, path) : read_program_file(path);
+  if (!file.ok()) return file.status();
   DriverSession driver;
-  if (Status s = driver.init(); !s.ok()) return fail(s);
+  if (Status s = driver.init(); !s.ok()) return s;
   const fb::Program* prog = fb::GetProgram(file.value()->data());
   size_t need = 0;
   {
@@ -102,42 +104,43 @@ int run_program(const RunArgs& a) {
     load_options.delegates_on_cpu = delegates_on_cpu;
     runtime::ProgramStatus ps =
         runtime::ProgramRunner::arena_bytes_needed(file.value()->data(), file.value()->size(), &need, load_options);
-    if (!ps.ok()) return fail(error(ps.error, path, ": ", describe_program_status(file.value()->data(), ps)));
+    if (!ps.ok()) return error(ps.error, path, ": ", describe_program_status(file.value()->data(), ps));
   }
 
-  // The simulated driver times kernels with the program's target (defaults if it is unknown).
+  // The simulated driver times kernels with the timing parameters the program carries (older
+  // files: its target by name; defaults if that is unknown), as compile did.
   const std::string target_name = prog->target() ? prog->target()->str() : "";
-  if (!target_name.empty() && target_name != "cpu") {
-    auto t = load_target(target_name);
-    auto cfg = t.ok() ? sim::sim_config_from_target(t.value()) : StatusOr<sim::SimConfig>(t.status());
-    if (cfg.ok()) driver::set_sim_config(cfg.value());
-    else note(str_cat("target '", target_name, "' not found (", cfg.status().message(),
-                      "); NPU timing uses the default parameters"));
-  }
+  std::string timing_note;
+  auto timing = program_timing(*prog, &timing_note);
+  if (!timing.ok()) return timing.status().with_context(path);
+  if (!timing_note.empty()) note(timing_note);
+  if (!target_name.empty() && target_name != "cpu") driver::set_sim_config(timing->npu);
 
   // One runner and arena per worker thread (runners are not thread-safe).
   std::vector<std::unique_ptr<ProgramModel>> models;
   auto m0 = ProgramModel::load(file.value(), path, delegates_on_cpu);
-  if (!m0.ok()) return fail(m0.status());
+  if (!m0.ok()) return m0.status();
   models.push_back(std::move(m0).value());
   const runtime::ProgramRunner& runner = models[0]->runner();
-  if (int rc = check_outputs("run", run_inputs(path, inputs), run_outputs(outdir, runner.num_outputs(), json_path)))
-    return rc;
-  auto in = read_sample_inputs(path, models[0]->inputs(), inputs);
-  if (!in.ok()) return fail(in.status());
+  if (check_outputs) {
+    if (Status s = check_outputs(runner.num_outputs()); !s.ok()) return UsageError{"run: " + s.message()};
+  }
+  auto in = inmem.inputs ? sample_inputs(path, models[0]->inputs(), *inmem.inputs)
+                       : read_sample_inputs(path, models[0]->inputs(), a.inputs);
+  if (!in.ok()) return in.status();
   const int64_t samples = in->samples;
   TensorData labels;
-  if (!a.labels.empty()) {
+  if (has_labels) {
     if (runner.num_outputs() == 0)
-      return fail(error(Error::InvalidArgument, "--labels ", a.labels, ": ", path, " has no outputs to take the predicted class from"));
-    auto l = read_labels(a.labels, samples);
-    if (!l.ok()) return fail(l.status());
+      return error(Error::InvalidArgument, "--labels ", a.labels, ": ", path, " has no outputs to take the predicted class from");
+    auto l = inmem.labels ? check_labels(inmem.labels->origin, inmem.labels->data, samples) : read_labels(a.labels, samples);
+    if (!l.ok()) return l.status();
     labels = std::move(l).value();
   }
   const int64_t workers = std::min<int64_t>(a.threads, samples);
   for (int64_t t = 1; t < workers; ++t) {
     auto m = ProgramModel::load(file.value(), path, delegates_on_cpu);
-    if (!m.ok()) return fail(m.status());
+    if (!m.ok()) return m.status();
     models.push_back(std::move(m).value());
   }
   std::vector<SampleModel*> w;
@@ -147,10 +150,10 @@ int run_program(const RunArgs& a) {
   int64_t correct = 0;
   Status st = run_samples(w, in->data, in->shapes, samples, path, &result,
                           [&](int64_t s, const std::vector<TensorData>& outs) -> Status {
-                            if (!a.labels.empty()) correct += argmax(outs[0], 0, outs[0].count()) == labels.get_as_int(s);
+                            if (has_labels) correct += argmax(outs[0], 0, outs[0].count()) == labels.get_as_int(s);
                             return Status::OK();
                           });
-  if (!st.ok()) return fail(st);
+  if (!st.ok()) return st;
   std::vector<TensorData>& outs = result.outputs;
   const std::vector<double>& sample_ms = result.wall_ms;
   const std::vector<double>& sample_cpu_ms = result.cpu_ms;
@@ -161,6 +164,7 @@ int run_program(const RunArgs& a) {
 
   // Simulated NPU time of the last run, per delegate call.
   std::ostringstream profile_text;
+  std::vector<uint64_t> driver_cycles;
   Json delegates_json = Json::array();
   int delegates = 0;
   for (size_t i = 0; i < last.num_instructions(); ++i) {
@@ -179,54 +183,48 @@ int run_program(const RunArgs& a) {
                                   {"macs", st.macs},
                                   {"utilization", st.utilization}});
     ++delegates;
+    driver_cycles.push_back(st.totalCycles);
     if (!profile) continue;
-    std::vector<NeutronKernelRecord> rec(st.kernels);
-    uint32_t count = 0;
-    if (neutronGetKernelRecords(backend->driver_handle(), rec.data(), uint32_t(rec.size()), &count) != ENONE) continue;
     std::string origin = last.instruction_origin(i);
     if (origin.size() > 60) origin = origin.substr(0, 57) + "...";
-    profile_text << str_cat("instruction ", i, " (NPU: ", origin, "): ", count, " kernels, ", st.totalCycles,
-                            " cycles, ", st.latencyMs, " ms\n");
-    char line[160];
-    std::snprintf(line, sizeof(line), "  %-4s %-16s %10s %10s %7s  %s\n", "#", "kernel", "cycles", "MACs", "util", "bound");
-    profile_text << line;
-    for (uint32_t k = 0; k < count && k < rec.size(); ++k) {
-      std::snprintf(line, sizeof(line), "  %-4u %-16s %10llu %10llu %6.1f%%  %s\n", rec[k].instruction,
-                    npu::opcode_name(npu::Opcode(rec[k].opcode)), (unsigned long long)rec[k].cycles,
-                    (unsigned long long)rec[k].macs, 100.0 * rec[k].utilization,
-                    sim::bound_name(sim::Bound(rec[k].bound)));
-      profile_text << line;
-    }
+    profile_text << str_cat("instruction ", i, " (NPU: ", origin, "): ", st.kernels, " kernels, ", st.totalCycles,
+                            " cycles, ", st.latencyMs, " ms (the driver's trace records)\n");
   }
+  // Whole-model latency and per-layer attribution: the NPU from the same timing model the driver
+  // ran (its totals must agree), the CPU from the Cortex-M33 model.
+  auto perf = profile_program(*prog, timing.value(), delegates_on_cpu);
+  if (!perf.ok()) return perf.status().with_context(path);
+  if (!delegates_on_cpu && driver_cycles != perf->delegate_cycles)
+    note("the per-layer NPU times differ from the driver's trace records (timing parameters changed?)");
 
-  OutputFiles files;
-  for (size_t k = 0; k < outs.size() && !outdir.empty(); ++k) {
-    auto bytes = encode_npy(outs[k], run_output_file(outdir, k));
-    if (!bytes.ok()) return fail(bytes.status());
-    files.add(run_output_file(outdir, k), std::move(bytes).value());
-  }
   const double load_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
   const double run_ms = std::chrono::duration<double, std::milli>(t2 - t1).count();
+  RunResult r;
+  std::string& text = r.text;
+  for (size_t k = 0; k < outs.size(); ++k) r.output_names.push_back(runner.output(k).name);
   for (size_t k = 0; k < outs.size() && !quiet(); ++k)
-    std::printf("output %zu '%s': %s%s\n", k, runner.output(k).name, dtype_name(outs[k].dtype),
+    appendf(&text, "output %zu '%s': %s%s\n", k, runner.output(k).name, dtype_name(outs[k].dtype),
                 shape_str(outs[k].shape).c_str());
   const runtime::MemoryFigures& mem = models[0]->memory();
-  if (!quiet()) std::printf("program %s: target %s%s, %zu instructions (%d on the NPU), runtime arena %zu bytes (plan arena %llu + runtime state %zu; lower bound %llu); host-only state %zu bytes\n",
+  if (!quiet()) appendf(&text, "program %s: target %s%s, %zu instructions (%d on the NPU), runtime arena %zu bytes (plan arena %llu + runtime state %zu; lower bound %llu); host-only state %zu bytes\n",
               path.c_str(), target_name.c_str(), delegates_on_cpu ? " (run with --target cpu: NPU partitions on the CPU kernels)" : "",
               runner.num_instructions(), delegates, need,
               (unsigned long long)prog->plan()->arena_bytes(), mem.runtime_bytes, (unsigned long long)prog->plan()->lower_bound_bytes(),
               mem.host_bytes);
-  if (!quiet()) std::printf("time: load %.2f ms, run %.2f ms for %lld sample(s) on %lld host thread(s)\n", load_ms, run_ms,
+  if (!quiet()) appendf(&text, "time: load %.2f ms, run %.2f ms for %lld sample(s) on %lld host thread(s)\n", load_ms, run_ms,
                             (long long)samples, (long long)workers);
   if (delegates && !quiet())
-    std::printf("simulated NPU time per inference: %.3f ms at %s (%llu cycles, %llu MACs; timing model, docs/npu-model.md)\n",
+    appendf(&text, "simulated NPU time per inference: %.3f ms at %s (%llu cycles, %llu MACs; timing model, docs/npu-model.md)\n",
                 npu_ms, target_name.c_str(), (unsigned long long)npu_cycles, (unsigned long long)npu_macs);
-  if (profile) std::fputs(profile_text.str().c_str(), stdout);
+  if (!quiet()) appendf(&text, "%s", perf_summary_text(perf.value()).c_str());
+  if (profile) appendf(&text, "%s\n%s", profile_text.str().c_str(), perf_table_text(perf.value()).c_str());
+  if (!a.perf_csv.empty()) r.perf_csv = perf_csv(perf.value());
+  if (!a.trace.empty()) r.trace = perf_chrome_trace(perf.value(), path);
   const double n = double(samples);
-  if (!a.labels.empty() && !quiet())
-    std::printf("accuracy: %.2f%% top-1 (%lld of %lld labelled samples)\n", 100.0 * double(correct) / n,
+  if (has_labels && !quiet())
+    appendf(&text, "accuracy: %.2f%% top-1 (%lld of %lld labelled samples)\n", 100.0 * double(correct) / n,
                 (long long)correct, (long long)samples);
-  if (!json_path.empty()) {
+  {
     Json doc = run_document(path, "program");
     doc["target"] = target_name;
     doc["delegates_on_cpu"] = delegates_on_cpu;
@@ -243,16 +241,16 @@ int run_program(const RunArgs& a) {
     doc["npu_cycles"] = npu_cycles;
     doc["npu_macs"] = npu_macs;
     doc["delegates"] = delegates_json;
+    doc["performance"] = perf_json(perf.value());
     doc["threads"] = workers;
-    doc["accuracy"] = a.labels.empty() ? Json(nullptr)
+    doc["accuracy"] = !has_labels ? Json(nullptr)
                                        : Json{{"labels", a.labels}, {"top1", double(correct) / n}, {"correct", correct}};
     for (size_t k = 0; k < outs.size(); ++k)
       doc["outputs"].push_back(Json{{"name", runner.output(k).name}, {"dtype", dtype_name(outs[k].dtype)}, {"shape", outs[k].shape}});
-    files.add(json_path, json_text(doc));
+    r.report = std::move(doc);
   }
-  st = commit_run_outputs(outdir, &files);
-  if (!st.ok()) return fail(st);
-  return kExitOk;
+  r.outputs = std::move(outs);
+  return r;
 }
 
 }  // namespace neutron::cli

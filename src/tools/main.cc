@@ -209,7 +209,14 @@ int main(int argc, char** argv) {
   c_run->add_option("-o,--output", run.outdir, "directory for the outputs: DIR/output_<k>.npy per model output")
       ->type_name("DIR");
   add_json_option(c_run, &run.json, "write timings, output shapes (and for programs the NPU time and memory) as JSON");
-  c_run->add_flag("--profile", run.profile, "programs: print the simulated NPU time of every kernel");
+  c_run->add_flag("--profile", run.profile,
+                  "programs: print the per-layer table (node, op, NPU or CPU, cycles, MACs, utilization, bound, share, "
+                  "SRAM), the per-op-type summary and the top 10 layers");
+  c_run->add_option("--perf-csv", run.perf_csv, "programs: write the per-layer table as CSV")->type_name("FILE.csv");
+  c_run->add_option("--trace", run.trace,
+                    "programs: write one inference as Chrome trace-event JSON (Perfetto, chrome://tracing): NPU, "
+                    "flash-to-SRAM copies and CPU tracks, named by layer")
+      ->type_name("FILE.json");
   c_run->add_option("--repeat", run.repeat, "ONNX models: run N times and report the median and min latency")
       ->check(CLI::Range(1L, 1000000L))
       ->type_name("N");
@@ -286,7 +293,10 @@ int main(int argc, char** argv) {
                    "keep the weights in flash and copy each kernel's weights to an SRAM scratch one kernel ahead "
                    "(double-buffered Prefetch instructions), for models whose weights do not fit in SRAM; as "
                    "upstream's fetch_constants_to_sram");
-  c_comp->add_flag("--profile", comp.profile, "print the simulated NPU time of every kernel");
+  c_comp->add_flag("--profile", comp.profile,
+                   "print the per-layer table (node, op, NPU or CPU, cycles, MACs, utilization, bound, share, SRAM), "
+                   "the per-op-type summary and the top 10 layers");
+  c_comp->add_option("--perf-csv", comp.perf_csv, "write the per-layer table as CSV")->type_name("FILE.csv");
   c_comp->add_flag("--allow-oversize", comp.allow_oversize,
                    "write the program even when it needs more SRAM than the target has (sram_bytes); a warning "
                    "instead of an error");

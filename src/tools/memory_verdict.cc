@@ -10,6 +10,7 @@
 #include "program/program_format.h"
 #include "runtime/payload.h"
 #include "runtime/program_runner.h"
+#include "tools/cli_util.h"
 
 namespace neutron::cli {
 namespace {
@@ -121,30 +122,30 @@ Json memory_json(const MemoryVerdict& v, const std::string& target) {
       {"over_by_bytes", v.fits ? 0 : v.sram_bytes - uint64_t(v.sram_limit)}};
 }
 
-void print_memory_verdict(const MemoryVerdict& v, const std::string& target) {
-  std::printf("\nmemory on %s:\n", target.c_str());
-  std::printf("  flash %s bytes (the program): NPU microcode %s, NPU weights %s, CPU weights %s, tables %s, other %s; "
+void print_memory_verdict(std::string* out, const MemoryVerdict& v, const std::string& target) {
+  appendf(out, "\nmemory on %s:\n", target.c_str());
+  appendf(out, "  flash %s bytes (the program): NPU microcode %s, NPU weights %s, CPU weights %s, tables %s, other %s; "
               "no flash size in the target description\n",
               grouped(v.program_bytes).c_str(), grouped(v.npu_microcode).c_str(), grouped(v.npu_weights).c_str(),
               grouped(v.cpu_weights).c_str(), grouped(v.tables).c_str(), grouped(v.other).c_str());
-  std::printf("  SRAM %s bytes", grouped(v.sram_bytes).c_str());
+  appendf(out, "  SRAM %s bytes", grouped(v.sram_bytes).c_str());
   if (v.sram_limit > 0)
-    std::printf(" of %s (%.1f%%)", grouped(uint64_t(v.sram_limit)).c_str(),
+    appendf(out, " of %s (%.1f%%)", grouped(uint64_t(v.sram_limit)).c_str(),
                 100.0 * double(v.sram_bytes) / double(v.sram_limit));
-  std::printf(": arena %s (plan %s, of it the largest delegate working memory %s; runtime state %s)",
+  appendf(out, ": arena %s (plan %s, of it the largest delegate working memory %s; runtime state %s)",
               grouped(v.arena_bytes).c_str(), grouped(v.plan_bytes).c_str(), grouped(v.delegate_working).c_str(),
               grouped(v.runtime_state).c_str());
   if (v.npu_weights_in_sram)
-    std::printf(" + NPU weights resident in SRAM %s (the NPU cannot read flash; --fetch-constants-to-sram streams them)",
+    appendf(out, " + NPU weights resident in SRAM %s (the NPU cannot read flash; --fetch-constants-to-sram streams them)",
                 grouped(v.npu_weights_in_sram).c_str());
-  std::printf("; stack not estimated\n");
+  appendf(out, "; stack not estimated\n");
   if (v.sram_limit <= 0)
-    std::printf("  verdict: no SRAM limit for this target\n");
+    appendf(out, "  verdict: no SRAM limit for this target\n");
   else if (v.fits)
-    std::printf("  verdict: fits (%s bytes of SRAM to spare)\n", grouped(uint64_t(v.sram_limit) - v.sram_bytes).c_str());
+    appendf(out, "  verdict: fits (%s bytes of SRAM to spare)\n", grouped(uint64_t(v.sram_limit) - v.sram_bytes).c_str());
   else
-    std::printf("  verdict: DOES NOT FIT (%s bytes over the SRAM)\n", grouped(v.sram_bytes - uint64_t(v.sram_limit)).c_str());
-  std::printf("  host-only state (repacked weights for the host's kernels, not on the device): %s bytes\n",
+    appendf(out, "  verdict: DOES NOT FIT (%s bytes over the SRAM)\n", grouped(v.sram_bytes - uint64_t(v.sram_limit)).c_str());
+  appendf(out, "  host-only state (repacked weights for the host's kernels, not on the device): %s bytes\n",
               grouped(v.host_only).c_str());
 }
 

@@ -40,7 +40,8 @@ struct MemoryVerdict {
 StatusOr<MemoryVerdict> memory_verdict(const std::vector<uint8_t>& program, const NeutronTarget* target);
 
 Json memory_json(const MemoryVerdict& v, const std::string& target);
-void print_memory_verdict(const MemoryVerdict& v, const std::string& target);
+// The verdict as `neutron compile` prints it, appended to `out`.
+void print_memory_verdict(std::string* out, const MemoryVerdict& v, const std::string& target);
 // "MODEL does not fit TARGET's SRAM: ..." with the numbers and what to try (`as_error`: also
 // name --allow-oversize).
 std::string oversize_message(const MemoryVerdict& v, const std::string& model, const std::string& target,

@@ -24,7 +24,8 @@ Json run_document(const std::string& model, const char* kind) {
   j["model"] = model;
   j["kind"] = kind;
   for (const char* key : {"target", "delegates_on_cpu", "samples", "load_ms", "run_ms", "latency_ms", "arena_bytes",
-                          "lower_bound_bytes", "runtime_arena_bytes", "runtime_state_bytes", "host_only_bytes", "npu_latency_ms", "npu_cycles", "npu_macs", "threads", "accuracy"})
+                          "lower_bound_bytes", "runtime_arena_bytes", "runtime_state_bytes", "host_only_bytes", "npu_latency_ms", "npu_cycles", "npu_macs", "threads", "accuracy",
+                          "performance"})
     j[key] = nullptr;
   j["delegates"] = Json::array();
   j["outputs"] = Json::array();

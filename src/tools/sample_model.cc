@@ -81,6 +81,10 @@ std::string describe_program_status(const uint8_t* file, const runtime::ProgramS
 
 StatusOr<std::shared_ptr<const AlignedBuffer>> read_program_file(const std::string& path) {
   ASSIGN_OR_RETURN(std::string bytes, read_file(path));
+  return program_from_bytes(bytes, path);
+}
+
+StatusOr<std::shared_ptr<const AlignedBuffer>> program_from_bytes(const std::string& bytes, const std::string& path) {
   auto file = std::make_shared<AlignedBuffer>(bytes.size());
   if (!bytes.empty()) std::memcpy(file->data(), bytes.data(), bytes.size());
   if (file->size() < 8 || !program::is_program_file(file->data(), file->size()))
@@ -163,13 +167,13 @@ DriverSession::~DriverSession() {
 }
 
 StatusOr<std::unique_ptr<SampleModel>> load_sample_model(const std::string& path, bool delegates_on_cpu,
-                                                         const char* command) {
-  if (looks_like_program(path)) {
-    ASSIGN_OR_RETURN(auto file, read_program_file(path));
+                                                         const char* command, const std::string* bytes) {
+  if (bytes ? program::is_program_file(bytes->data(), bytes->size()) : looks_like_program(path)) {
+    ASSIGN_OR_RETURN(auto file, bytes ? program_from_bytes(*bytes, path) : read_program_file(path));
     ASSIGN_OR_RETURN(auto m, ProgramModel::load(std::move(file), path, delegates_on_cpu));
     return std::unique_ptr<SampleModel>(std::move(m));
   }
-  ASSIGN_OR_RETURN(Graph g, import_model(path, command));
+  ASSIGN_OR_RETURN(Graph g, import_model(path, command, bytes));
   RETURN_IF_ERROR(run_passes(g, cpu_pipeline()).with_context(path));
   auto ex = Executor::create(g);
   if (!ex.ok()) return ex.status().with_context(path);
@@ -247,51 +251,77 @@ Status run_samples(const std::vector<SampleModel*>& workers, const std::vector<T
       });
 }
 
+namespace {
+// One input's array (read from `origin`) checked against the model input and added to `r`.
+Status add_sample_input(SampleInputs* r, int64_t* samples, const std::string& model, const ModelInput& in,
+                        const std::string& origin, TensorData d) {
+  if (d.dtype != in.dtype)
+    return error(Error::InvalidArgument, origin, ": dtype ", dtype_name(d.dtype), ", but input '", in.name, "' of ",
+                 model, " is ", dtype_name(in.dtype));
+  const int64_t k = samples_in(d.shape, in.shape);
+  if (k < 0)
+    return error(Error::InvalidArgument, origin, ": shape ", shape_str(d.shape), " does not fit input '", in.name,
+                 "' of shape ", shape_str(in.shape), " (one sample, or samples along a leading axis)");
+  if (k == 0)
+    return error(Error::InvalidArgument, origin, ": holds no samples for input '", in.name, "' (shape ",
+                 shape_str(d.shape), ")");
+  if (*samples >= 0 && k != *samples)
+    return error(Error::InvalidArgument, origin, ": ", k, " samples, but the other inputs have ", *samples);
+  // read_npy checked the element count, so this holds; the sample slicing relies on it.
+  const TensorData one(in.dtype, in.shape);
+  int64_t need = 0;
+  if (!checked_mul(k, int64_t(one.bytes.size()), &need) || uint64_t(need) != d.bytes.size())
+    return error(Error::InvalidArgument, origin, ": holds ", d.bytes.size(), " bytes, not ", k, " samples of ",
+                 one.bytes.size(), " bytes");
+  *samples = k;
+  r->data.push_back(std::move(d));
+  r->shapes.push_back(in.shape);
+  return Status::OK();
+}
+}  // namespace
+
+Status input_count_error(const std::string& model, const std::vector<ModelInput>& inputs, size_t given,
+                         const char* what) {
+  std::string names;
+  for (const ModelInput& in : inputs)
+    names += str_cat(names.empty() ? "" : ", ", "'", in.name, "' ", dtype_name(in.dtype), shape_str(in.shape));
+  return error(Error::InvalidArgument, model, " has ", inputs.size(), " input(s) (", names, "), but ", given, " ", what,
+               " were given");
+}
+
 StatusOr<SampleInputs> read_sample_inputs(const std::string& model, const std::vector<ModelInput>& inputs,
                                           const std::vector<std::string>& files) {
-  if (files.size() != inputs.size()) {
-    std::string names;
-    for (const ModelInput& in : inputs)
-      names += str_cat(names.empty() ? "" : ", ", "'", in.name, "' ", dtype_name(in.dtype), shape_str(in.shape));
-    return error(Error::InvalidArgument, model, " has ", inputs.size(), " input(s) (", names, "), but ", files.size(),
-                 " -i file(s) were given");
-  }
+  if (files.size() != inputs.size()) return input_count_error(model, inputs, files.size(), "-i file(s)");
   SampleInputs r;
   int64_t samples = -1;
   for (size_t i = 0; i < files.size(); ++i) {
     ASSIGN_OR_RETURN(TensorData d, read_npy(files[i]));
-    const ModelInput& in = inputs[i];
-    if (d.dtype != in.dtype)
-      return error(Error::InvalidArgument, files[i], ": dtype ", dtype_name(d.dtype), ", but input '", in.name, "' of ",
-                   model, " is ", dtype_name(in.dtype));
-    const int64_t k = samples_in(d.shape, in.shape);
-    if (k < 0)
-      return error(Error::InvalidArgument, files[i], ": shape ", shape_str(d.shape), " does not fit input '", in.name,
-                   "' of shape ", shape_str(in.shape), " (one sample, or samples along a leading axis)");
-    if (k == 0)
-      return error(Error::InvalidArgument, files[i], ": holds no samples for input '", in.name, "' (shape ",
-                   shape_str(d.shape), ")");
-    if (samples >= 0 && k != samples)
-      return error(Error::InvalidArgument, files[i], ": ", k, " samples, but the other inputs have ", samples);
-    // read_npy checked the element count, so this holds; the sample slicing relies on it.
-    const TensorData one(in.dtype, in.shape);
-    int64_t need = 0;
-    if (!checked_mul(k, int64_t(one.bytes.size()), &need) || uint64_t(need) != d.bytes.size())
-      return error(Error::InvalidArgument, files[i], ": holds ", d.bytes.size(), " bytes, not ", k, " samples of ",
-                   one.bytes.size(), " bytes");
-    samples = k;
-    r.data.push_back(std::move(d));
-    r.shapes.push_back(in.shape);
+    RETURN_IF_ERROR(add_sample_input(&r, &samples, model, inputs[i], files[i], std::move(d)));
   }
+  r.samples = samples < 0 ? 1 : samples;
+  return r;
+}
+
+StatusOr<SampleInputs> sample_inputs(const std::string& model, const std::vector<ModelInput>& inputs,
+                                     std::vector<CalibrationArray> arrays) {
+  if (arrays.size() != inputs.size()) return input_count_error(model, inputs, arrays.size(), "array(s)");
+  SampleInputs r;
+  int64_t samples = -1;
+  for (size_t i = 0; i < arrays.size(); ++i)
+    RETURN_IF_ERROR(add_sample_input(&r, &samples, model, inputs[i], arrays[i].origin, std::move(arrays[i].data)));
   r.samples = samples < 0 ? 1 : samples;
   return r;
 }
 
 StatusOr<TensorData> read_labels(const std::string& path, int64_t samples) {
   ASSIGN_OR_RETURN(TensorData l, read_npy(path));
+  return check_labels(path, std::move(l), samples);
+}
+
+StatusOr<TensorData> check_labels(const std::string& origin, TensorData l, int64_t samples) {
   if (l.shape.size() != 1 || l.shape[0] != samples ||
       (l.dtype != DType::I64 && l.dtype != DType::I32 && l.dtype != DType::U8))
-    return error(Error::InvalidArgument, path, ": labels must be a 1-D integer array of ", samples,
+    return error(Error::InvalidArgument, origin, ": labels must be a 1-D integer array of ", samples,
                  " entries (one per input sample), got ", dtype_name(l.dtype), shape_str(l.shape));
   return l;
 }

@@ -42,6 +42,8 @@ class OnnxSampleModel : public SampleModel {
 
 // A program file read and checked (identifier) once, shared by the workers' runners.
 StatusOr<std::shared_ptr<const AlignedBuffer>> read_program_file(const std::string& path);
+// The same for a program already in memory; `path` names it in messages.
+StatusOr<std::shared_ptr<const AlignedBuffer>> program_from_bytes(const std::string& bytes, const std::string& path);
 
 // The runtime's status with the instruction's origin and the tensor's name.
 std::string describe_program_status(const uint8_t* file, const runtime::ProgramStatus& s);
@@ -84,9 +86,10 @@ class DriverSession {
   bool initialized_ = false;
 };
 
-// An ONNX model (compare) or a program file, by its contents. `command` names the command in messages.
+// An ONNX model (compare) or a program file, by its contents. `command` names the command in
+// messages. With `bytes`, the model is those bytes and `path` only names it.
 StatusOr<std::unique_ptr<SampleModel>> load_sample_model(const std::string& path, bool delegates_on_cpu,
-                                                         const char* command);
+                                                         const char* command, const std::string* bytes = nullptr);
 
 // How many samples a tensor of shape `got` holds for an input of shape `want`: 1 when equal, N
 // with an extra leading axis [N, ...want] or N instead of a leading 1; -1 when it does not fit.
@@ -120,8 +123,15 @@ struct SampleInputs {
 };
 StatusOr<SampleInputs> read_sample_inputs(const std::string& model, const std::vector<ModelInput>& inputs,
                                           const std::vector<std::string>& files);
+// The same checks on arrays in memory, each named by its origin in messages.
+StatusOr<SampleInputs> sample_inputs(const std::string& model, const std::vector<ModelInput>& inputs,
+                                     std::vector<CalibrationArray> arrays);
+// "MODEL has N input(s) ('x' f32[1, 3], ...), but K <what> were given".
+Status input_count_error(const std::string& model, const std::vector<ModelInput>& inputs, size_t given,
+                         const char* what);
 
 // --labels: a 1-D integer array with one class per sample.
 StatusOr<TensorData> read_labels(const std::string& path, int64_t samples);
+StatusOr<TensorData> check_labels(const std::string& origin, TensorData labels, int64_t samples);
 
 }  // namespace neutron::cli

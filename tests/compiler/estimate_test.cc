@@ -96,10 +96,18 @@ TEST_P(EstimatorAgrees, AndTheChosenWeightStreamingIsNeverSlowerThanNone) {
     EXPECT_LE(planned.simulated_total.total_cycles, none.simulated_total.total_cycles);
     EXPECT_FALSE(planned.program.plan_notes.empty());
     if (planned.program.sram_scratch_size > 0) {
-      // The budget: twice the largest kernel's constants.
-      uint64_t largest = 0;
-      for (const compiler::KernelCall& c : planned.program.calls)
-        if (c.op == npu::Opcode::kPrefetch) largest = std::max<uint64_t>(largest, npu::align16(c.as<npu::PrefetchArgs>().size));
+      // The budget: twice the largest kernel's constants (all parts its prefetches copy).
+      uint64_t largest = 0, group[16] = {};
+      for (const compiler::KernelCall& c : planned.program.calls) {
+        if (c.op == npu::Opcode::kPrefetch) {
+          const auto a = c.as<npu::PrefetchArgs>();
+          group[a.channel % 16] += npu::align16(a.size);
+        } else if (c.op == npu::Opcode::kWaitPrefetch) {
+          const uint32_t ch = c.as<npu::WaitPrefetchArgs>().channel % 16;
+          largest = std::max(largest, group[ch]);
+          group[ch] = 0;
+        }
+      }
       EXPECT_LE(planned.program.sram_scratch_size, 2 * largest);
     }
   }

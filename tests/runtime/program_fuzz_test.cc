@@ -92,7 +92,16 @@ std::vector<uint8_t> rebuild_with_defaults(const std::vector<uint8_t>& bytes) {
       op = fb::CreateDequantize(b, q->input(), q->output()).Union();
     }
     const auto origin = str(ins->origin());
-    is.push_back(fb::CreateInstruction(b, ins->op_type(), op, origin));
+    Offset<flatbuffers::Vector<Offset<fb::KernelCallInfo>>> calls = 0;
+    if (ins->calls()) {
+      std::vector<Offset<fb::KernelCallInfo>> cs;
+      for (const fb::KernelCallInfo* c : *ins->calls()) {
+        const auto nodes = vec(c->nodes());
+        cs.push_back(fb::CreateKernelCallInfo(b, nodes, c->sram_bytes()));
+      }
+      calls = b.CreateVector(cs);
+    }
+    is.push_back(fb::CreateInstruction(b, ins->op_type(), op, origin, calls));
   }
   std::vector<Offset<fb::Payload>> ps;
   if (p->payloads())
@@ -117,8 +126,27 @@ std::vector<uint8_t> rebuild_with_defaults(const std::vector<uint8_t>& bytes) {
   const auto instructions = b.CreateVector(is);
   const auto payloads = p->payloads() ? b.CreateVector(ps) : Offset<flatbuffers::Vector<Offset<fb::Payload>>>();
   const auto buffers = p->buffers() ? b.CreateVector(bs) : Offset<flatbuffers::Vector<Offset<fb::Buffer>>>();
+  Offset<flatbuffers::Vector<Offset<fb::NodeInfo>>> nodes = 0;
+  if (p->nodes()) {
+    std::vector<Offset<fb::NodeInfo>> ns;
+    for (const fb::NodeInfo* n : *p->nodes()) {
+      const auto name = str(n->name()), op = str(n->op());
+      ns.push_back(fb::CreateNodeInfo(b, name, op, n->instruction()));
+    }
+    nodes = b.CreateVector(ns);
+  }
+  Offset<fb::TimingParams> timing = 0;
+  if (const fb::TimingParams* t = p->timing()) {
+    std::vector<Offset<fb::TimingParam>> params;
+    if (t->params())
+      for (const fb::TimingParam* q : *t->params()) params.push_back(fb::CreateTimingParam(b, str(q->name()), q->value()));
+    const auto tname = str(t->target()), source = str(t->source());
+    const auto pv = b.CreateVector(params);
+    timing = fb::CreateTimingParams(b, tname, source, t->clock_mhz(), t->num_pipes(), t->num_macs(),
+                                    t->flash_bandwidth_mb_s(), t->npu_reads_flash(), pv);
+  }
   auto root = fb::CreateProgram(b, p->version(), generator, target, model, tensors, inputs, outputs, instructions,
-                                payloads, buffers, plan);
+                                payloads, buffers, plan, nodes, timing);
   b.Finish(root, fb::ProgramIdentifier());
   return testing::seal_program(std::vector<uint8_t>(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize()));
 }
