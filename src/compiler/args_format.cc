@@ -8,7 +8,7 @@ namespace {
 
 using npu::Opcode;
 constexpr FieldKind T = FieldKind::kTensor, O = FieldKind::kOffset, I = FieldKind::kInt, U = FieldKind::kUint,
-                    E = FieldKind::kOp;
+                    E = FieldKind::kOp, F = FieldKind::kFloat;
 
 constexpr ArgField kConv[] = {{"input", T, 1},        {"output", T, 1},     {"weights_offset", O, 1},
                               {"bias_offset", O, 1},  {"multipliers_offset", O, 1},
@@ -73,6 +73,33 @@ constexpr ArgField kGather[] = {{"input", T, 1}, {"output", T, 1}, {"indices", T
                                 {"axis_dim", I, 1}, {"inner", I, 1}, {"count", I, 1}};
 constexpr ArgField kLayerNorm[] = {{"input", T, 1}, {"output", T, 1}, {"table_offset", O, 1},
                                    {"act_min", I, 1}, {"act_max", I, 1}};
+constexpr ArgField kQuantize[] = {{"input", T, 1}, {"output", T, 1}, {"scale_bits", F, 1}, {"reserved", I, 1}};
+constexpr ArgField kElementwiseF32[] = {{"a", T, 1}, {"b", T, 1}, {"output", T, 1}, {"op", E, 1}};
+constexpr ArgField kUnaryF32[] = {{"input", T, 1},    {"output", T, 1},  {"op", E, 1},       {"alpha", F, 1},
+                                  {"beta", F, 1},     {"min", F, 1},     {"max", F, 1}};
+constexpr ArgField kSoftmaxF32[] = {{"input", T, 1}, {"output", T, 1}, {"outer", I, 1}, {"axis", I, 1}, {"inner", I, 1}};
+constexpr ArgField kGemmF32[] = {{"input", T, 1},        {"output", T, 1},      {"weights_offset", O, 1},
+                                 {"bias_offset", O, 1},  {"rows", I, 1},        {"in_features", I, 1},
+                                 {"out_features", I, 1}, {"trans_b", I, 1},     {"alpha", F, 1},
+                                 {"act_relu", I, 1},     {"act_min", F, 1},     {"act_max", F, 1}};
+constexpr ArgField kConvF32[] = {{"input", T, 1},      {"output", T, 1},     {"weights_offset", O, 1},
+                                 {"bias_offset", O, 1}, {"kernel_h", I, 1},   {"kernel_w", I, 1},
+                                 {"stride_h", I, 1},    {"stride_w", I, 1},   {"dilation_h", I, 1},
+                                 {"dilation_w", I, 1},  {"pad_top", I, 1},    {"pad_left", I, 1},
+                                 {"pad_bottom", I, 1},  {"pad_right", I, 1},  {"groups", I, 1},
+                                 {"transposed", I, 1},  {"act_relu", I, 1},   {"act_min", F, 1},
+                                 {"act_max", F, 1}};
+constexpr ArgField kRecurrentF32[] = {{"input", T, 1},     {"y", T, 1},          {"y_h", T, 1},
+                                      {"y_c", T, 1},       {"initial_h", T, 1},  {"initial_c", T, 1},
+                                      {"w_offset", O, 1},  {"r_offset", O, 1},   {"b_offset", O, 1},
+                                      {"lstm", I, 1},      {"seq", I, 1},        {"batch", I, 1},
+                                      {"input_size", I, 1}, {"hidden", I, 1},    {"directions", I, 1},
+                                      {"reverse", I, 1},   {"linear_before_reset", I, 1}};
+constexpr ArgField kPoolF32[] = {{"input", T, 1},      {"output", T, 1},     {"op", E, 1},
+                                 {"kernel_h", I, 1},   {"kernel_w", I, 1},   {"stride_h", I, 1},
+                                 {"stride_w", I, 1},   {"dilation_h", I, 1}, {"dilation_w", I, 1},
+                                 {"pad_top", I, 1},    {"pad_left", I, 1},   {"pad_bottom", I, 1},
+                                 {"pad_right", I, 1},  {"count_include_pad", I, 1}};
 constexpr ArgField kPrefetch[] = {{"weights_offset", O, 1}, {"size", U, 1}, {"sram_offset", U, 1}, {"channel", U, 1}};
 constexpr ArgField kWait[] = {{"channel", U, 1}};
 
@@ -111,6 +138,14 @@ NEUTRON_FORMAT(kCopy, CopyArgs)
 NEUTRON_FORMAT(kRecurrent, RecurrentArgs)
 NEUTRON_FORMAT(kPrefetch, PrefetchArgs)
 NEUTRON_FORMAT(kWait, WaitPrefetchArgs)
+NEUTRON_FORMAT(kQuantize, QuantizeArgs)
+NEUTRON_FORMAT(kElementwiseF32, ElementwiseF32Args)
+NEUTRON_FORMAT(kUnaryF32, UnaryF32Args)
+NEUTRON_FORMAT(kSoftmaxF32, SoftmaxF32Args)
+NEUTRON_FORMAT(kGemmF32, GemmF32Args)
+NEUTRON_FORMAT(kConvF32, ConvF32Args)
+NEUTRON_FORMAT(kRecurrentF32, RecurrentF32Args)
+NEUTRON_FORMAT(kPoolF32, PoolF32Args)
 #undef NEUTRON_FORMAT
 
 const char* op_value_name(Opcode op, int32_t v) {
@@ -131,6 +166,20 @@ const char* op_value_name(Opcode op, int32_t v) {
     case Opcode::kResize: {
       static const char* k[] = {"nearest", "bilinear"};
       return v >= 0 && v < 2 ? k[v] : nullptr;
+    }
+    case Opcode::kElementwiseF32: {
+      static const char* k[] = {"add", "sub", "mul", "div", "max", "min", "prelu"};
+      return v >= 0 && v < 7 ? k[v] : nullptr;
+    }
+    case Opcode::kPoolF32: {
+      static const char* k[] = {"max", "average", "global_max", "global_average"};
+      return v >= 0 && v < 4 ? k[v] : nullptr;
+    }
+    case Opcode::kUnaryF32: {
+      static const char* k[] = {"relu", "clip", "leaky_relu", "sigmoid", "hard_sigmoid", "hard_swish",
+                                "tanh", "abs", "neg", "exp", "log", "sqrt", "reciprocal", "erf", "gelu",
+                                "gelu_tanh", "pow"};
+      return v >= 0 && v < 17 ? k[v] : nullptr;
     }
     case Opcode::kRecurrent: {
       static const char* k[] = {"gru", "lstm"};
@@ -171,6 +220,15 @@ const ArgsFormat* args_format(Opcode op) {
     case Opcode::kGather: return &kGatherArgsFormat;
     case Opcode::kPrefetch: return &kPrefetchArgsFormat;
     case Opcode::kWaitPrefetch: return &kWaitPrefetchArgsFormat;
+    case Opcode::kQuantize:
+    case Opcode::kDequantize: return &kQuantizeArgsFormat;
+    case Opcode::kElementwiseF32: return &kElementwiseF32ArgsFormat;
+    case Opcode::kUnaryF32: return &kUnaryF32ArgsFormat;
+    case Opcode::kSoftmaxF32: return &kSoftmaxF32ArgsFormat;
+    case Opcode::kGemmF32: return &kGemmF32ArgsFormat;
+    case Opcode::kConvF32: return &kConvF32ArgsFormat;
+    case Opcode::kRecurrentF32: return &kRecurrentF32ArgsFormat;
+    case Opcode::kPoolF32: return &kPoolF32ArgsFormat;
   }
   return nullptr;
 }
@@ -209,6 +267,12 @@ std::string format_args(Opcode op, const uint32_t* words, uint32_t num_words, co
         case FieldKind::kOffset: os << "@" << v; break;
         case FieldKind::kInt: os << int32_t(v); break;
         case FieldKind::kUint: os << v; break;
+        case FieldKind::kFloat: {
+          float f;
+          std::memcpy(&f, &v, 4);
+          os << f;
+          break;
+        }
         case FieldKind::kOp: {
           const char* name = op_value_name(op, int32_t(v));
           if (name) os << name;

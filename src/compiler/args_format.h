@@ -16,6 +16,7 @@ enum class FieldKind : uint8_t {
   kInt,      // signed integer
   kUint,     // unsigned integer
   kOp,       // ElementwiseOp / reduce op / pad mode / resize mode: printed by name
+  kFloat,    // IEEE-754 float bits (float kernel calls)
 };
 
 struct ArgField {

@@ -26,6 +26,7 @@ Status lower_graph(CompileContext& ctx) {
   o.channel_multiple = ctx.target.num_macs;
   o.use_neutron_for_format_conversion = ctx.options.use_neutron_for_format_conversion;
   o.transpose_nchw = false;
+  o.float_kernel_calls = ctx.options.float_kernel_calls;
   return lowering::lower_graph(ctx.graph, o, &ctx.program);
 }
 

@@ -43,6 +43,9 @@ struct CompileOptions {
   // Activation bytes one kernel may keep in SRAM before its rows are tiled; 0 = the target's
   // sram_bytes.
   int64_t sram_budget_bytes = 0;
+  // A program's CPU kernel calls: float ops and QuantizeLinear / DequantizeLinear become float
+  // kernel calls (lowering::LowerOptions::float_kernel_calls). Never for NPU partitions.
+  bool float_kernel_calls = false;
   // SRAM for prefetched weights (stage prefetch); 0 = twice the largest kernel's constants (the
   // double buffer of one-ahead prefetching).
   int64_t weights_sram_budget_bytes = 0;

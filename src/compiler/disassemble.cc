@@ -16,8 +16,8 @@ const char* region_text(uint8_t r) {
   return r < 5 ? k[r] : "?";
 }
 const char* elem_text(uint8_t e) {
-  static const char* k[] = {"i8", "i32", "i16", "u8", "i64"};
-  return e < 5 ? k[e] : "?";
+  static const char* k[] = {"i8", "i32", "i16", "u8", "i64", "f32"};
+  return e < 6 ? k[e] : "?";
 }
 std::string hex32(uint32_t v) {
   char b[16];

@@ -24,16 +24,19 @@ struct Unit {
 
 bool per_tensor_int8(const Tensor& t) { return t.dtype == DType::I8 && t.quant.scale.size() == 1; }
 
+// Quantize / Dequantize instructions: at the model's edges only (a QuantizeLinear of a graph input,
+// a DequantizeLinear of a graph output). Inside the model, QuantizeLinear / DequantizeLinear are the
+// edges of ops that stay in float and join the CPU kernel calls (quantize / dequantize calls).
 bool is_input_quantize(const Graph& g, const Node& n) {
   return n.kind == OpKind::QuantizeLinear && !n.inputs.empty() && n.outputs.size() == 1 &&
          g.tensor(n.inputs[0]).dtype == DType::F32 && !g.tensor(n.inputs[0]).is_constant() &&
-         per_tensor_int8(g.tensor(n.outputs[0]));
+         g.tensor(n.inputs[0]).producer < 0 && per_tensor_int8(g.tensor(n.outputs[0]));
 }
 
 bool is_output_dequantize(const Graph& g, const Node& n) {
   return n.kind == OpKind::DequantizeLinear && !n.inputs.empty() && n.outputs.size() == 1 &&
          per_tensor_int8(g.tensor(n.inputs[0])) && !g.tensor(n.inputs[0]).is_constant() &&
-         g.tensor(n.outputs[0]).dtype == DType::F32;
+         g.tensor(n.outputs[0]).dtype == DType::F32 && g.is_graph_output(n.outputs[0]);
 }
 
 // An int8 op the CPU kernel calls can run: every runtime operand int8, except a Gather's int32 or
@@ -169,20 +172,18 @@ Status Builder::form_units(const Partitioning* partitioning) {
     const Node& n = g_.node(id);
     if (is_input_quantize(g_, n) || is_output_dequantize(g_, n)) {
       edge_nodes.push_back(id);
-    } else if (is_int8_op(g_, n)) {
-      cpu_kernel[size_t(id)] = 1;
     } else {
-      for (TensorId t : n.inputs)  // e.g. an embedding lookup of int64 token ids
-        if (t != kNoTensor && std::find(g_.inputs.begin(), g_.inputs.end(), t) != g_.inputs.end() &&
-            (g_.tensor(t).dtype == DType::I64 || g_.tensor(t).dtype == DType::I32))
-          return error(Error::NotSupported, describe(g_, id), " reads the integer graph input '", g_.tensor(t).name,
-                       "' (", dtype_name(g_.tensor(t).dtype), ") and computes in float; program files read integer inputs only as "
-                       "the indices of an int8 Gather (an embedding lookup over a quantized table): quantize the model "
-                       "(neutron quantize MODEL.onnx --calib CALIB)");
-      return error(Error::NotSupported, describe(g_, id),
-                   " computes in float on the CPU; program files run int8 kernels, with float only at the model's "
-                   "edges (QuantizeLinear of an input, DequantizeLinear of an output). Quantize the whole model "
-                   "(neutron quantize MODEL.onnx --calib CALIB) or run the ONNX model with `neutron run MODEL.onnx`");
+      if (!is_int8_op(g_, n))
+        for (TensorId t : n.inputs)  // e.g. an embedding lookup of int64 token ids
+          if (t != kNoTensor && std::find(g_.inputs.begin(), g_.inputs.end(), t) != g_.inputs.end() &&
+              (g_.tensor(t).dtype == DType::I64 || g_.tensor(t).dtype == DType::I32))
+            return error(Error::NotSupported, describe(g_, id), " reads the integer graph input '", g_.tensor(t).name,
+                         "' (", dtype_name(g_.tensor(t).dtype), ") and computes in float; program files read integer inputs only as "
+                         "the indices of an int8 Gather (an embedding lookup over a quantized table): quantize the model "
+                         "(neutron quantize MODEL.onnx --calib CALIB)");
+      // int8 ops, and ops that stay in float (float kernel calls between quantize / dequantize
+      // calls); the lowering names a node it cannot lower.
+      cpu_kernel[size_t(id)] = 1;
     }
   }
   // CPU kernel groups: maximal acyclic groups, unless contracting them together with the NPU
@@ -254,8 +255,9 @@ Status Builder::compile_unit(size_t ui) {
   for (NodeId n : part.nodes) c.origin += (c.origin.empty() ? "" : ",") + g_.node(n).name;
   ASSIGN_OR_RETURN(Graph pg, prepare_partition_graph(g_, part));
   c.graph = std::make_unique<Graph>(std::move(pg));
-  CompileOptions cpu_options;  // CPU: transposes as kernel calls, no prefetch, no tiling
+  CompileOptions cpu_options;  // CPU: transposes as kernel calls, no prefetch, no tiling, float ops
   cpu_options.stream_weights = false;
+  cpu_options.float_kernel_calls = true;
   cpu_options.fuse_kernels = false;
   const NeutronTarget& t = npu ? target_ : cpu_target_;
   const CompileOptions& o = npu ? options_.npu : cpu_options;

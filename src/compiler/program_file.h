@@ -3,10 +3,13 @@
 //
 //   1. Schedule: partitions and CPU nodes in execution order (partitioner's execution_order).
 //   2. Instructions: each NPU partition compiles to a Neutron payload (DelegateCall, backend
-//      "neutron"); float -> int8 QuantizeLinear and int8 -> float DequantizeLinear at the model's
-//      edges become Quantize / Dequantize; the other int8 CPU ops are grouped (maximal acyclic
-//      groups) and lowered to CPU kernel calls (CpuKernels) with the same lowering as the NPU,
-//      without channel padding. Float ops other than those are refused with the node's name.
+//      "neutron"); float -> int8 QuantizeLinear of a graph input and int8 -> float
+//      DequantizeLinear of a graph output become Quantize / Dequantize; the other CPU ops are
+//      grouped (maximal acyclic groups) and lowered to CPU kernel calls (CpuKernels) with the same
+//      lowering as the NPU, without channel padding: int8 ops as int8 kernel calls, ops that stay
+//      in float (no int8 kernel, or kept in float by the user) as float kernel calls with
+//      quantize / dequantize calls at their edges. A node the lowering cannot lower (no float
+//      kernel call either) is refused with its name.
 //   3. Memory plan: every tensor passed between instructions, and each instruction's working
 //      memory, gets an arena offset (greedy by size over instruction live ranges). The lower
 //      bound is the most bytes live at any kernel call, looking inside partitions too.

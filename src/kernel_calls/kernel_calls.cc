@@ -1,27 +1,35 @@
 #include "kernel_calls/kernel_calls.h"
 
+#include <algorithm>
 #include <climits>
 #include <cmath>
 #include <cstring>
 #include <new>
 
 #include "kernels/batch_matmul_int8.h"
+#include "kernels/conv2d_f32.h"
 #include "kernels/conv_int8.h"
 #include "kernels/data_movement.h"
 #include "kernels/elementwise.h"
 #include "kernels/elementwise_int8.h"
+#include "kernels/gemm_f32.h"
 #include "kernels/gemm_int8.h"
 #include "kernels/in_place_int8.h"
 #include "kernels/index_ops.h"
 #include "kernels/layer_norm_int8.h"
+#include "kernels/pool_f32.h"
 #include "kernels/pool_int8.h"
+#include "kernels/quantize.h"
+#include "kernels/recurrent_f32.h"
 #include "kernels/reduce.h"
 #include "kernels/recurrent_int8.h"
 #include "kernels/reduce_int8.h"
 #include "kernels/requantize.h"
 #include "kernels/resize.h"
 #include "kernels/resize_int8.h"
+#include "kernels/softmax_f32.h"
 #include "kernels/softmax_int8.h"
+#include "kernels/unary_f32.h"
 #include "kernels/unary_int8.h"
 
 namespace neutron::kernel_calls {
@@ -282,6 +290,50 @@ struct ReduceState {
 };
 struct PrefetchState {
   npu::PrefetchArgs a;
+};
+// Float kernel calls.
+struct QuantizeState {
+  TensorDesc in, out;
+  float scale;
+  int32_t zero_point;
+};
+struct ElementwiseF32State {
+  TensorDesc a, b, out;
+  BroadcastParams bp;
+  BinaryOp op;
+};
+struct UnaryF32State {
+  TensorDesc in, out;
+  UnaryParams p;
+};
+struct SoftmaxF32State {
+  TensorDesc in, out;
+  SoftmaxParams p;
+};
+struct GemmF32State {
+  TensorDesc in, out;
+  int64_t rows = 0, n = 0, k = 0;
+  const float* packed = nullptr;  // prepared state
+  GemmF32Epilogue ep;             // bias read from the weights where it lies
+};
+struct ConvF32State {
+  TensorDesc in, out;
+  bool transposed = false;
+  Conv2DF32Params p;
+  ConvTranspose2DF32Params tp;
+  const float* packed = nullptr;  // prepared state
+  const float* bias = nullptr;    // in the weights, or null
+};
+struct PoolF32State {
+  TensorDesc in, out;
+  int32_t op;
+  Pool2DParams p;
+};
+struct RecurrentF32State {
+  TensorDesc in, y, y_h, y_c, h0, c0;
+  bool has_y, has_y_h, has_y_c, has_h0, has_c0;
+  RecurrentF32Params p;
+  const float *w, *r, *b;  // in the weights, where they lie
 };
 struct RecurrentState {
   TensorDesc in, out, out_c;
@@ -1144,6 +1196,362 @@ CallStatus setup_prefetch(const Ctx& c, const Instruction& inst, Arena& ar, cons
   return CallStatus();
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// Float kernel calls (CPU only): ops a program keeps in float, and the Quantize / Dequantize
+// calls at their edges.
+
+bool is_f32(const TensorDesc& d) { return d.elem_type == uint8_t(ElemType::kFloat32); }
+float float_of(uint32_t bits) {
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+const float* weights_f32(const Ctx& c, uint32_t offset) { return reinterpret_cast<const float*>(c.weights + offset); }
+// A float array of `n` values in the weights section, 4-aligned (weights are 16-aligned).
+bool f32_weights_ok(const Ctx& c, uint32_t offset, uint64_t n) { return weights_range_ok(c, offset, n * 4, 4); }
+// The clamp of a fused activation: not NaN, ordered.
+bool clamp_ok(float lo, float hi) { return !std::isnan(lo) && !std::isnan(hi) && lo <= hi; }
+
+CallStatus setup_quantize(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  if (c.limits == Limits::kNpu) return unsupported("float kernel calls run on the CPU only");
+  const npu::QuantizeArgs a = inst.as<npu::QuantizeArgs>();
+  QuantizeState local;
+  QuantizeState* st = ar.state(&local);
+  st->in = c.mc.tensor(a.input);
+  st->out = c.mc.tensor(a.output);
+  const bool q = inst.opcode == Opcode::kQuantize;
+  CALL_CHECK(q ? (is_f32(st->in) && is_int8(st->out)) : (is_int8(st->in) && is_f32(st->out)),
+             "quantize: float32 -> int8 (dequantize: int8 -> float32)");
+  CALL_CHECK(count_of(st->in) == count_of(st->out), "quantize: input and output sizes differ");
+  CALL_CHECK(!overlaps(st->in, st->out), "quantize: output overlaps the input");
+  st->scale = float_of(a.scale_bits);
+  CALL_CHECK(std::isfinite(st->scale) && st->scale > 0, "quantize: scale must be finite and positive");
+  st->zero_point = q ? st->out.zero_point : st->in.zero_point;
+  *plan = st;
+  return CallStatus();
+}
+
+CallStatus setup_elementwise_f32(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  if (c.limits == Limits::kNpu) return unsupported("float kernel calls run on the CPU only");
+  const npu::ElementwiseF32Args a = inst.as<npu::ElementwiseF32Args>();
+  ElementwiseF32State local;
+  ElementwiseF32State* st = ar.state(&local);
+  st->a = c.mc.tensor(a.a);
+  st->b = c.mc.tensor(a.b);
+  st->out = c.mc.tensor(a.output);
+  CALL_CHECK(is_f32(st->a) && is_f32(st->b) && is_f32(st->out), "elementwise_f32: operands must be float32");
+  CALL_CHECK(!overlaps(st->a, st->out) || (identical(st->a, st->out) && same_dims(st->a, st->out)),
+             "elementwise_f32: output partially overlaps input a");
+  CALL_CHECK(!overlaps(st->b, st->out) || (identical(st->b, st->out) && same_dims(st->b, st->out)),
+             "elementwise_f32: output partially overlaps input b");
+  CALL_CHECK(a.op >= 0 && a.op <= int32_t(npu::ElementwiseF32Op::kPRelu), "elementwise_f32: unknown op");
+  const int64_t ad[4] = {st->a.dims[0], st->a.dims[1], st->a.dims[2], st->a.dims[3]};
+  const int64_t bd[4] = {st->b.dims[0], st->b.dims[1], st->b.dims[2], st->b.dims[3]};
+  for (int k = 0; k < 4; ++k)
+    CALL_CHECK((ad[k] == st->out.dims[k] || ad[k] == 1) && (bd[k] == st->out.dims[k] || bd[k] == 1),
+               "elementwise_f32: inputs do not broadcast to the output");
+  CALL_CHECK(prepare_broadcast(Span<const int64_t>(ad, 4), Span<const int64_t>(bd, 4), &st->bp) &&
+                 st->bp.out_count == count_of(st->out),
+             "elementwise_f32: inputs do not broadcast to the output");
+  static const BinaryOp kOps[] = {BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Div,
+                                  BinaryOp::Max, BinaryOp::Min, BinaryOp::PRelu};
+  st->op = kOps[a.op];
+  *plan = st;
+  return CallStatus();
+}
+
+CallStatus setup_unary_f32(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  if (c.limits == Limits::kNpu) return unsupported("float kernel calls run on the CPU only");
+  const npu::UnaryF32Args a = inst.as<npu::UnaryF32Args>();
+  UnaryF32State local;
+  UnaryF32State* st = ar.state(&local);
+  st->in = c.mc.tensor(a.input);
+  st->out = c.mc.tensor(a.output);
+  CALL_CHECK(is_f32(st->in) && is_f32(st->out), "unary_f32: input and output must be float32");
+  CALL_CHECK(count_of(st->in) == count_of(st->out), "unary_f32: input and output sizes differ");
+  CALL_CHECK(!overlaps(st->in, st->out) || identical(st->in, st->out), "unary_f32: output partially overlaps the input");
+  CALL_CHECK(a.op >= 0 && a.op <= int32_t(UnaryOp::Pow), "unary_f32: unknown op");
+  st->p.op = static_cast<UnaryOp>(a.op);
+  st->p.alpha = float_of(a.alpha_bits);
+  st->p.beta = float_of(a.beta_bits);
+  st->p.min = float_of(a.min_bits);
+  st->p.max = float_of(a.max_bits);
+  CALL_CHECK(st->p.op != UnaryOp::Clip || (!std::isnan(st->p.min) && !std::isnan(st->p.max)),
+             "unary_f32: clip bounds are NaN");
+  *plan = st;
+  return CallStatus();
+}
+
+CallStatus setup_softmax_f32(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  if (c.limits == Limits::kNpu) return unsupported("float kernel calls run on the CPU only");
+  const npu::SoftmaxF32Args a = inst.as<npu::SoftmaxF32Args>();
+  SoftmaxF32State local;
+  SoftmaxF32State* st = ar.state(&local);
+  st->in = c.mc.tensor(a.input);
+  st->out = c.mc.tensor(a.output);
+  CALL_CHECK(is_f32(st->in) && is_f32(st->out), "softmax_f32: input and output must be float32");
+  CALL_CHECK(!overlaps(st->in, st->out), "softmax_f32: output overlaps the input");
+  CALL_CHECK(a.outer >= 1 && a.axis >= 1 && a.inner >= 1 && count_of(st->in) == count_of(st->out) &&
+                 int64_t(a.outer) * a.axis * a.inner == count_of(st->in),
+             "softmax_f32: outer x axis x inner differs from the element count");
+  st->p.outer = a.outer;
+  st->p.axis = a.axis;
+  st->p.inner = a.inner;
+  ar.need(softmax_f32_scratch_bytes(st->p));
+  *plan = st;
+  return CallStatus();
+}
+
+CallStatus setup_gemm_f32(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  if (c.limits == Limits::kNpu) return unsupported("float kernel calls run on the CPU only");
+  const npu::GemmF32Args a = inst.as<npu::GemmF32Args>();
+  GemmF32State local;
+  GemmF32State* st = ar.state(&local);
+  st->in = c.mc.tensor(a.input);
+  st->out = c.mc.tensor(a.output);
+  CALL_CHECK(is_f32(st->in) && is_f32(st->out), "gemm_f32: input and output must be float32");
+  CALL_CHECK(!overlaps(st->in, st->out), "gemm_f32: output overlaps the input");
+  CALL_CHECK(a.rows >= 1 && a.in_features >= 1 && a.out_features >= 1 && a.in_features <= (1 << 24) &&
+                 a.out_features <= (1 << 24) && (a.trans_b == 0 || a.trans_b == 1),
+             "gemm_f32: bad rows, features or trans_b");
+  CALL_CHECK(count_of(st->in) == int64_t(a.rows) * a.in_features && count_of(st->out) == int64_t(a.rows) * a.out_features,
+             "gemm_f32: tensor sizes differ from rows x features");
+  // B packed at compile time (gemm_f32_pack_b's panels, alpha folded), read in place.
+  const uint64_t packed_n = uint64_t(gemm_f32_packed_b_floats(a.in_features, a.out_features));
+  CALL_CHECK(f32_weights_ok(c, a.weights_offset, packed_n), "gemm_f32: weights outside the weights section");
+  CALL_CHECK(a.bias_offset == npu::kNoOperand || f32_weights_ok(c, a.bias_offset, uint64_t(a.out_features)),
+             "gemm_f32: bias outside the weights section");
+  st->ep.relu = a.act_relu != 0;
+  st->ep.min = float_of(a.act_min_bits);
+  st->ep.max = float_of(a.act_max_bits);
+  CALL_CHECK(clamp_ok(st->ep.min, st->ep.max), "gemm_f32: bad output clamp");
+  CALL_CHECK(std::isfinite(float_of(a.alpha_bits)), "gemm_f32: alpha not finite");
+  st->rows = a.rows;
+  st->k = a.in_features;
+  st->n = a.out_features;
+  st->ep.bias = a.bias_offset == npu::kNoOperand ? nullptr : weights_f32(c, a.bias_offset);
+  st->packed = weights_f32(c, a.weights_offset);
+  *plan = st;
+  return CallStatus();
+}
+
+CallStatus setup_conv_f32(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  if (c.limits == Limits::kNpu) return unsupported("float kernel calls run on the CPU only");
+  const npu::ConvF32Args a = inst.as<npu::ConvF32Args>();
+  ConvF32State local;
+  ConvF32State* st = ar.state(&local);
+  st->in = c.mc.tensor(a.input);
+  st->out = c.mc.tensor(a.output);
+  const TensorDesc &in = st->in, &out = st->out;
+  CALL_CHECK(is_f32(in) && is_f32(out), "conv_f32: input and output must be float32");
+  CALL_CHECK(!overlaps(in, out), "conv_f32: output overlaps the input");
+  CALL_CHECK(in.dims[0] == out.dims[0], "conv_f32: batch differs between input and output");
+  CALL_CHECK(c.geometry_ok(a.kernel_h, 1) && c.geometry_ok(a.kernel_w, 1) && c.geometry_ok(a.stride_h, 1) &&
+                 c.geometry_ok(a.stride_w, 1) && c.geometry_ok(a.dilation_h, 1) && c.geometry_ok(a.dilation_w, 1) &&
+                 c.geometry_ok(a.pad_top, 0) && c.geometry_ok(a.pad_left, 0) && c.geometry_ok(a.pad_bottom, 0) &&
+                 c.geometry_ok(a.pad_right, 0),
+             "conv_f32: kernel, stride, dilation or padding out of range");
+  CALL_CHECK(a.transposed == 0 || a.transposed == 1, "conv_f32: transposed must be 0 or 1");
+  const int32_t in_c = in.dims[3], out_c = out.dims[3];
+  CALL_CHECK(a.groups >= 1 && in_c % a.groups == 0 && out_c % a.groups == 0, "conv_f32: groups do not divide the channels");
+  const float lo = float_of(a.act_min_bits), hi = float_of(a.act_max_bits);
+  CALL_CHECK(clamp_ok(lo, hi), "conv_f32: bad output clamp");
+  CALL_CHECK(a.bias_offset == npu::kNoOperand || f32_weights_ok(c, a.bias_offset, uint64_t(out_c)),
+             "conv_f32: bias outside the weights section");
+  st->bias = a.bias_offset == npu::kNoOperand ? nullptr : weights_f32(c, a.bias_offset);
+  st->transposed = a.transposed != 0;
+  size_t packed_n = 0;
+  if (!st->transposed) {
+    CALL_CHECK(window_out(in.dims[1], a.kernel_h, a.stride_h, a.dilation_h, int64_t(a.pad_top) + a.pad_bottom, false) ==
+                       out.dims[1] &&
+                   window_out(in.dims[2], a.kernel_w, a.stride_w, a.dilation_w, int64_t(a.pad_left) + a.pad_right,
+                              false) == out.dims[2],
+               "conv_f32: output height/width do not follow from the input and the geometry");
+    Conv2DF32Params& p = st->p;
+    p.batch = in.dims[0];
+    p.in_h = in.dims[1];
+    p.in_w = in.dims[2];
+    p.in_c = in_c;
+    p.out_h = out.dims[1];
+    p.out_w = out.dims[2];
+    p.out_c = out_c;
+    p.kernel_h = a.kernel_h;
+    p.kernel_w = a.kernel_w;
+    p.stride_h = a.stride_h;
+    p.stride_w = a.stride_w;
+    p.dilation_h = a.dilation_h;
+    p.dilation_w = a.dilation_w;
+    p.pad_top = a.pad_top;
+    p.pad_left = a.pad_left;
+    p.groups = a.groups;
+    p.act_min = lo;
+    p.act_max = hi;
+    p.act_relu = a.act_relu != 0;
+    CALL_CHECK(conv2d_f32_prepare(&p) == Error::Ok, "conv_f32: invalid convolution geometry");
+    packed_n = conv2d_f32_packed_weights_floats(p);
+    ar.need(conv2d_f32_scratch_bytes(p));
+  } else {
+    CALL_CHECK(a.act_relu == 0, "conv_f32: a transposed convolution has no fused Relu");
+    // out = (in - 1) * stride + (k - 1) * dilation + 1 - pads + output_padding, 0 <= output_padding < stride.
+    const int64_t bh = (int64_t(in.dims[1]) - 1) * a.stride_h + int64_t(a.kernel_h - 1) * a.dilation_h + 1 -
+                       a.pad_top - a.pad_bottom;
+    const int64_t bw = (int64_t(in.dims[2]) - 1) * a.stride_w + int64_t(a.kernel_w - 1) * a.dilation_w + 1 -
+                       a.pad_left - a.pad_right;
+    CALL_CHECK(out.dims[1] >= bh && out.dims[1] - bh < std::max(a.stride_h, a.dilation_h) && out.dims[2] >= bw &&
+                   out.dims[2] - bw < std::max(a.stride_w, a.dilation_w),
+               "conv_f32: output height/width do not follow from the input and the geometry");
+    ConvTranspose2DF32Params& p = st->tp;
+    p.batch = in.dims[0];
+    p.in_h = in.dims[1];
+    p.in_w = in.dims[2];
+    p.in_c = in_c;
+    p.out_h = out.dims[1];
+    p.out_w = out.dims[2];
+    p.out_c = out_c;
+    p.kernel_h = a.kernel_h;
+    p.kernel_w = a.kernel_w;
+    p.stride_h = a.stride_h;
+    p.stride_w = a.stride_w;
+    p.dilation_h = a.dilation_h;
+    p.dilation_w = a.dilation_w;
+    p.pad_top = a.pad_top;
+    p.pad_left = a.pad_left;
+    p.groups = a.groups;
+    p.act_min = lo;
+    p.act_max = hi;
+    CALL_CHECK(conv_transpose2d_f32_prepare(&p) == Error::Ok, "conv_f32: invalid transposed convolution geometry");
+    packed_n = conv_transpose2d_f32_packed_weights_floats(p);
+    ar.need(conv_transpose2d_f32_scratch_bytes(p));
+  }
+  // Packed at compile time for this geometry's algorithm (conv2d_f32_pack_weights /
+  // conv_transpose2d_f32_pack_weights), read in place.
+  CALL_CHECK(packed_n < (size_t(1) << 30) && f32_weights_ok(c, a.weights_offset, uint64_t(packed_n)),
+             "conv_f32: weights outside the weights section");
+  st->packed = weights_f32(c, a.weights_offset);
+  *plan = st;
+  return CallStatus();
+}
+
+
+CallStatus setup_pool_f32(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  if (c.limits == Limits::kNpu) return unsupported("float kernel calls run on the CPU only");
+  const npu::PoolF32Args a = inst.as<npu::PoolF32Args>();
+  PoolF32State local;
+  PoolF32State* st = ar.state(&local);
+  st->in = c.mc.tensor(a.input);
+  st->out = c.mc.tensor(a.output);
+  const TensorDesc &in = st->in, &out = st->out;
+  CALL_CHECK(is_f32(in) && is_f32(out), "pool_f32: input and output must be float32");
+  CALL_CHECK(!overlaps(in, out), "pool_f32: output overlaps the input");
+  CALL_CHECK(in.dims[0] == out.dims[0] && in.dims[3] == out.dims[3], "pool_f32: batch or channels differ");
+  CALL_CHECK(a.op >= 0 && a.op <= 3, "pool_f32: unknown op");
+  st->op = a.op;
+  Pool2DParams& p = st->p;
+  p.batch = in.dims[0];
+  p.in_h = in.dims[1];
+  p.in_w = in.dims[2];
+  p.channels = in.dims[3];
+  p.out_h = out.dims[1];
+  p.out_w = out.dims[2];
+  if (a.op >= 2) {
+    CALL_CHECK(out.dims[1] == 1 && out.dims[2] == 1, "pool_f32: a global pool's output is not 1x1");
+    *plan = st;
+    return CallStatus();
+  }
+  CALL_CHECK(c.geometry_ok(a.kernel_h, 1) && c.geometry_ok(a.kernel_w, 1) && c.geometry_ok(a.stride_h, 1) &&
+                 c.geometry_ok(a.stride_w, 1) && c.geometry_ok(a.dilation_h, 1) && c.geometry_ok(a.dilation_w, 1) &&
+                 c.geometry_ok(a.pad_top, 0) && c.geometry_ok(a.pad_left, 0) && c.geometry_ok(a.pad_bottom, 0) &&
+                 c.geometry_ok(a.pad_right, 0) && (a.count_include_pad == 0 || a.count_include_pad == 1),
+             "pool_f32: kernel, stride, dilation or padding out of range");
+  p.kernel_h = a.kernel_h;
+  p.kernel_w = a.kernel_w;
+  p.stride_h = a.stride_h;
+  p.stride_w = a.stride_w;
+  p.dilation_h = a.dilation_h;
+  p.dilation_w = a.dilation_w;
+  p.pad_top = a.pad_top;
+  p.pad_left = a.pad_left;
+  p.pad_bottom = a.pad_bottom;
+  p.pad_right = a.pad_right;
+  p.count_include_pad = a.count_include_pad != 0;
+  const int64_t fh = window_out(p.in_h, a.kernel_h, a.stride_h, a.dilation_h, int64_t(a.pad_top) + a.pad_bottom, false);
+  const int64_t ch = window_out(p.in_h, a.kernel_h, a.stride_h, a.dilation_h, int64_t(a.pad_top) + a.pad_bottom, true);
+  const int64_t fw = window_out(p.in_w, a.kernel_w, a.stride_w, a.dilation_w, int64_t(a.pad_left) + a.pad_right, false);
+  const int64_t cw = window_out(p.in_w, a.kernel_w, a.stride_w, a.dilation_w, int64_t(a.pad_left) + a.pad_right, true);
+  CALL_CHECK(fh > 0 && fw > 0 && (p.out_h == fh || p.out_h == ch) && (p.out_w == fw || p.out_w == cw),
+             "pool_f32: output height/width do not follow from the input and the geometry");
+  CALL_CHECK(pool2d_prepare(p) == Error::Ok, "pool_f32: invalid pooling geometry");
+  *plan = st;
+  return CallStatus();
+}
+
+CallStatus setup_recurrent_f32(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  if (c.limits == Limits::kNpu) return unsupported("float kernel calls run on the CPU only");
+  const npu::RecurrentF32Args a = inst.as<npu::RecurrentF32Args>();
+  RecurrentF32State local;
+  RecurrentF32State* st = ar.state(&local);
+  CALL_CHECK(a.lstm == 0 || a.lstm == 1, "recurrent_f32: lstm must be 0 or 1");
+  CALL_CHECK(a.seq >= 1 && a.batch >= 1 && a.input_size >= 1 && a.hidden >= 1 && a.seq <= (1 << 24) &&
+                 a.input_size <= (1 << 24) && a.hidden <= (1 << 20) && (a.directions == 1 || a.directions == 2) &&
+                 (a.reverse == 0 || a.reverse == 1) && (a.linear_before_reset == 0 || a.linear_before_reset == 1),
+             "recurrent_f32: bad sizes or flags");
+  const int64_t G = a.lstm ? 4 : 3, H = a.hidden, B = a.batch, D = a.directions;
+  st->in = c.mc.tensor(a.input);
+  CALL_CHECK(is_f32(st->in) && count_of(st->in) == int64_t(a.seq) * B * a.input_size,
+             "recurrent_f32: input must be float32 [seq][batch][input]");
+  const int64_t state_count = D * B * H;
+  struct Opt {
+    uint32_t index;
+    TensorDesc* desc;
+    bool* has;
+    int64_t count;
+    bool written;
+  } opts[] = {{a.y, &st->y, &st->has_y, int64_t(a.seq) * state_count, true},
+              {a.y_h, &st->y_h, &st->has_y_h, state_count, true},
+              {a.y_c, &st->y_c, &st->has_y_c, state_count, true},
+              {a.initial_h, &st->h0, &st->has_h0, state_count, false},
+              {a.initial_c, &st->c0, &st->has_c0, state_count, false}};
+  for (const Opt& o : opts) {
+    *o.has = o.index != npu::kNoOperand;
+    if (!*o.has) continue;
+    *o.desc = c.mc.tensor(o.index);  // indices checked by the reader
+    CALL_CHECK(is_f32(*o.desc) && count_of(*o.desc) == o.count, "recurrent_f32: an operand has the wrong type or size");
+    if (o.written) {
+      CALL_CHECK(o.desc->region == uint8_t(Region::kOutput) || o.desc->region == uint8_t(Region::kScratch),
+                 "recurrent_f32: an output outside the outputs and scratch");
+      CALL_CHECK(!overlaps(*o.desc, st->in), "recurrent_f32: an output overlaps the input");
+    }
+  }
+  CALL_CHECK(a.lstm == 1 || (!st->has_y_c && !st->has_c0), "recurrent_f32: a GRU has no cell state");
+  CALL_CHECK(st->has_y || st->has_y_h || st->has_y_c, "recurrent_f32: no output");
+  // Outputs overlap neither each other nor the initial states (read once per direction).
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 5; ++j)
+      if (i != j && *opts[i].has && *opts[j].has)
+        CALL_CHECK(!overlaps(*opts[i].desc, *opts[j].desc), "recurrent_f32: operands overlap");
+  CALL_CHECK(f32_weights_ok(c, a.w_offset, uint64_t(D * G * H) * uint64_t(a.input_size)),
+             "recurrent_f32: W outside the weights section");
+  CALL_CHECK(f32_weights_ok(c, a.r_offset, uint64_t(D * G * H) * uint64_t(H)), "recurrent_f32: R outside the weights section");
+  CALL_CHECK(a.b_offset == npu::kNoOperand || f32_weights_ok(c, a.b_offset, uint64_t(D * 2 * G * H)),
+             "recurrent_f32: B outside the weights section");
+  RecurrentF32Params& p = st->p;
+  p.lstm = a.lstm != 0;
+  p.seq = a.seq;
+  p.batch = B;
+  p.input = a.input_size;
+  p.hidden = H;
+  p.directions = D;
+  p.reverse = a.reverse != 0;
+  p.linear_before_reset = a.linear_before_reset != 0;
+  st->w = weights_f32(c, a.w_offset);
+  st->r = weights_f32(c, a.r_offset);
+  st->b = a.b_offset == npu::kNoOperand ? nullptr : weights_f32(c, a.b_offset);
+  ar.need(recurrent_f32_scratch_floats(p) * sizeof(float));
+  *plan = st;
+  return CallStatus();
+}
+
 // The parts of a conv2d_add call as instructions of their own (the args are the two structs, in order).
 Instruction conv_part(const Instruction& inst) {
   Instruction sub = inst;
@@ -1210,6 +1618,15 @@ CallStatus setup(const Ctx& c, const Instruction& inst, Arena& ar, const void** 
     case Opcode::kRecurrent: return setup_recurrent(c, inst, ar, plan);
     case Opcode::kPrefetch:
     case Opcode::kWaitPrefetch: return setup_prefetch(c, inst, ar, plan);
+    case Opcode::kQuantize:
+    case Opcode::kDequantize: return setup_quantize(c, inst, ar, plan);
+    case Opcode::kElementwiseF32: return setup_elementwise_f32(c, inst, ar, plan);
+    case Opcode::kUnaryF32: return setup_unary_f32(c, inst, ar, plan);
+    case Opcode::kSoftmaxF32: return setup_softmax_f32(c, inst, ar, plan);
+    case Opcode::kGemmF32: return setup_gemm_f32(c, inst, ar, plan);
+    case Opcode::kConvF32: return setup_conv_f32(c, inst, ar, plan);
+    case Opcode::kRecurrentF32: return setup_recurrent_f32(c, inst, ar, plan);
+    case Opcode::kPoolF32: return setup_pool_f32(c, inst, ar, plan);
   }
   return invalid("unknown opcode");
 }
@@ -1453,6 +1870,111 @@ CallStatus run_one(const Instruction& inst, const void* plan, const Bufs& r, uin
         reduce<int8_t>(st->op == 1 ? ReduceOp::Max : ReduceOp::Min, st->p.shape, x, y);
       else
         reduce_sum_int8(st->p, x, y, ws);
+      break;
+    }
+    case Opcode::kQuantize:
+    case Opcode::kDequantize: {
+      const auto* st = static_cast<const QuantizeState*>(plan);
+      SIM_PTR(in, st->in);
+      SIM_PTR(out, st->out);
+      QuantizeParams p;
+      p.scales = &st->scale;
+      p.zero_points = &st->zero_point;
+      p.inner = count_of(st->in);
+      if (inst.opcode == Opcode::kQuantize)
+        quantize_linear<int8_t>(p, reinterpret_cast<const float*>(in), reinterpret_cast<int8_t*>(out));
+      else
+        dequantize_linear<int8_t>(p, reinterpret_cast<const int8_t*>(in), reinterpret_cast<float*>(out));
+      break;
+    }
+    case Opcode::kElementwiseF32: {
+      const auto* st = static_cast<const ElementwiseF32State*>(plan);
+      SIM_PTR(a, st->a);
+      SIM_PTR(b, st->b);
+      SIM_PTR(out, st->out);
+      binary_broadcast<float>(st->op, st->bp, reinterpret_cast<const float*>(a), reinterpret_cast<const float*>(b),
+                              reinterpret_cast<float*>(out));
+      break;
+    }
+    case Opcode::kUnaryF32: {
+      const auto* st = static_cast<const UnaryF32State*>(plan);
+      SIM_PTR(in, st->in);
+      SIM_PTR(out, st->out);
+      unary_f32(st->p, reinterpret_cast<const float*>(in), reinterpret_cast<float*>(out), size_t(count_of(st->in)));
+      break;
+    }
+    case Opcode::kSoftmaxF32: {
+      const auto* st = static_cast<const SoftmaxF32State*>(plan);
+      SIM_PTR(in, st->in);
+      SIM_PTR(out, st->out);
+      softmax_f32(st->p, reinterpret_cast<const float*>(in), reinterpret_cast<float*>(out), reinterpret_cast<float*>(ws));
+      break;
+    }
+    case Opcode::kGemmF32: {
+      const auto* st = static_cast<const GemmF32State*>(plan);
+      SIM_PTR(in, st->in);
+      SIM_PTR(out, st->out);
+      gemm_f32(st->rows, st->n, st->k, reinterpret_cast<const float*>(in), st->k, st->packed,
+               reinterpret_cast<float*>(out), st->n, st->ep);
+      break;
+    }
+    case Opcode::kConvF32: {
+      const auto* st = static_cast<const ConvF32State*>(plan);
+      SIM_PTR(in, st->in);
+      SIM_PTR(out, st->out);
+      const float* x = reinterpret_cast<const float*>(in);
+      float* y = reinterpret_cast<float*>(out);
+      if (st->transposed)
+        conv_transpose2d_f32(st->tp, x, st->packed, st->bias, y, reinterpret_cast<float*>(ws));
+      else
+        conv2d_f32(st->p, x, st->packed, st->bias, y, reinterpret_cast<float*>(ws));
+      break;
+    }
+    case Opcode::kRecurrentF32: {
+      const auto* st = static_cast<const RecurrentF32State*>(plan);
+      SIM_PTR(in, st->in);
+      const float* h0 = nullptr;
+      const float* c0 = nullptr;
+      float *y = nullptr, *yh = nullptr, *yc = nullptr;
+      if (st->has_h0) {
+        SIM_PTR(p, st->h0);
+        h0 = reinterpret_cast<const float*>(p);
+      }
+      if (st->has_c0) {
+        SIM_PTR(p, st->c0);
+        c0 = reinterpret_cast<const float*>(p);
+      }
+      if (st->has_y) {
+        SIM_PTR(p, st->y);
+        y = reinterpret_cast<float*>(p);
+      }
+      if (st->has_y_h) {
+        SIM_PTR(p, st->y_h);
+        yh = reinterpret_cast<float*>(p);
+      }
+      if (st->has_y_c) {
+        SIM_PTR(p, st->y_c);
+        yc = reinterpret_cast<float*>(p);
+      }
+      recurrent_f32(st->p, reinterpret_cast<const float*>(in), st->w, st->r, st->b, h0, c0, y, yh, yc,
+                    reinterpret_cast<float*>(ws));
+      break;
+    }
+    case Opcode::kPoolF32: {
+      const auto* st = static_cast<const PoolF32State*>(plan);
+      SIM_PTR(in, st->in);
+      SIM_PTR(out, st->out);
+      const float* x = reinterpret_cast<const float*>(in);
+      float* y = reinterpret_cast<float*>(out);
+      const Pool2DParams& p = st->p;
+      if (st->op == 0)
+        maxpool2d_nhwc<float>(p, x, y);
+      else if (st->op == 1)
+        avgpool2d_nhwc_f32(p, x, y);
+      else if (st->op == 2)
+        global_maxpool_nhwc<float>(p.batch, p.in_h * p.in_w, p.channels, x, y);
+      else
+        global_avgpool_nhwc_f32(p.batch, p.in_h * p.in_w, p.channels, x, y);
       break;
     }
     case Opcode::kPrefetch: {

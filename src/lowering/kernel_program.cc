@@ -10,7 +10,7 @@ uint32_t ProgramTensor::bytes() const {
   uint64_t n = 1;
   for (int32_t d : dims) n *= uint64_t(d);
   const uint32_t es = elem == npu::ElemType::kInt64   ? 8
-                      : elem == npu::ElemType::kInt32 ? 4
+                      : (elem == npu::ElemType::kInt32 || elem == npu::ElemType::kFloat32) ? 4
                                                       : (elem == npu::ElemType::kInt16 ? 2 : 1);
   return uint32_t(n * es);
 }
@@ -27,6 +27,7 @@ const char* blob_kind_name(BlobKind k) {
     case BlobKind::kNormTable: return "norm_table";
     case BlobKind::kConstant: return "constant";
     case BlobKind::kParams: return "params";
+    case BlobKind::kFloat32: return "f32";
   }
   return "?";
 }

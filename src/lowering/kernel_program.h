@@ -57,6 +57,7 @@ enum class BlobKind : uint8_t {
   kConstant,     // an int8 constant operand (a weights-region tensor), as is
   kNormTable,    // float64 [2n + 1]: LayerNorm a[n], b[n], eps_q (kernels/layer_norm_int8.h)
   kParams,       // float64 kernel parameters (L2Norm: eps / s_in, s_out)
+  kFloat32,      // float32 weights, biases and constant operands of float kernel calls, as is
 };
 const char* blob_kind_name(BlobKind k);
 

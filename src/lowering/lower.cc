@@ -11,11 +11,14 @@
 #include "lowering/int8_common.h"
 #include "lowering/int8_setup.h"
 #include "lowering/resize_attrs.h"
+#include "kernels/conv2d_f32.h"
 #include "kernels/elementwise_int8.h"
+#include "kernels/gemm_f32.h"
 #include "kernels/recurrent_int8.h"
 #include "kernels/requantize.h"
 #include "kernels/resize.h"
 #include "kernels/softmax_int8.h"
+#include "kernels/unary_f32.h"
 #include "kernels/unary_int8.h"
 
 namespace neutron::lowering {
@@ -95,11 +98,13 @@ class Lowering {
     return uint32_t(p_.tensors.size() - 1);
   }
   // A scratch tensor the lowering adds (chained concat, requantized operands).
-  uint32_t temp(NodeId id, const std::string& purpose, const Dims& dims, int32_t zero_point) {
+  uint32_t temp(NodeId id, const std::string& purpose, const Dims& dims, int32_t zero_point,
+                npu::ElemType elem = npu::ElemType::kInt8) {
     ProgramTensor t;
     t.name = g_.node(id).name + "." + purpose;
     t.dims = dims;
     t.zero_point = zero_point;
+    t.elem = elem;
     return add_tensor(std::move(t));
   }
   // Another view (dims) of tensor `of`'s storage.
@@ -189,6 +194,27 @@ class Lowering {
   StatusOr<ConvOperands> conv_operands(NodeId id, const char* weights_layout);
   Status lower_conv(NodeId id);
   Status lower_conv_transpose(NodeId id);
+  // ConvTranspose as stride_h * stride_w phase convolutions over the input and an interleave of
+  // their outputs (instead of one convolution over the zero-inserted input). False: not applicable
+  // (a phase without taps, or more than 8 phases per axis); the caller then inserts zeros.
+  struct TransposePhases {
+    uint32_t ti = 0, to = 0;  // NHWC input and output tensors
+    TensorId y = kNoTensor;
+    int8::Dims4 in, out;
+    int64_t stride[2] = {1, 1}, dil[2] = {1, 1}, k[2] = {1, 1}, before[2] = {0, 0};
+    int64_t group = 1, cout = 0, cin_g = 0;
+    bool depthwise = false;
+    const std::vector<uint8_t>* ohwi = nullptr;  // flipped kernel [cout][kh][kw][cin_g]
+    const std::vector<int32_t>* bias = nullptr;
+    const std::vector<FixedMultiplier>* mult = nullptr;
+  };
+  StatusOr<bool> lower_conv_transpose_phases(NodeId id, const TransposePhases& tp);
+  // The phases of a group-1 ConvTranspose as ONE convolution with stride_h * stride_w * Cout output
+  // channels over the union of their input windows (zero weights where a phase has no tap), then a
+  // transpose that interleaves them (none for a 1-D stride). False: the windows do not align.
+  template <typename PhaseT>
+  StatusOr<bool> lower_conv_transpose_stacked(NodeId id, const TransposePhases& tp, const std::vector<PhaseT> (&phases)[2],
+                                              const int64_t (&rows)[2]);
   // The shared tail of Conv and ConvTranspose: the kernel call on NHWC tensors ti -> to, weights
   // logical OHWI [cout][kh][kw][cin_g].
   struct ConvCall {
@@ -230,6 +256,21 @@ class Lowering {
 
   Status setup_boundary();
 
+  // ---- float kernel calls (opcodes 48-63): ops a program keeps in float ----
+  // A node that computes in float: not Quantize/Dequantize, and a runtime operand is float32.
+  bool is_float_node(NodeId id) const;
+  Status lower_quantize(NodeId id);  // QuantizeLinear / DequantizeLinear inside a program
+  Status lower_float(NodeId id);
+  Status lower_float_binary(NodeId id);
+  Status lower_float_unary(NodeId id);
+  Status lower_float_softmax(NodeId id);
+  Status lower_float_gemm(NodeId id);
+  Status lower_float_conv(NodeId id);
+  Status lower_float_recurrent(NodeId id);
+  Status lower_float_pool(NodeId id);
+  // A constant float32 operand of a float kernel call as a weights blob.
+  StatusOr<uint32_t> float_blob(NodeId id, TensorId t, const char* purpose, int64_t count);
+
   const Graph& g_;
   const LowerOptions& opt_;
   KernelProgram& p_;
@@ -238,6 +279,9 @@ class Lowering {
   std::vector<TensorId> inputs_, outputs_;  // the program's boundary
   std::vector<bool> skipped_;       // nodes absorbed by the boundary (CPU format conversion)
   std::vector<char> index_;         // IR tensors read as Gather indices (int32/int64, not quantized)
+  // Per node: the requantizing Clip folded into this max pool (-1: none). See fold_requantizations().
+  std::vector<NodeId> folded_;
+  void fold_requantizations();
 };
 
 StatusOr<Dims> Lowering::dims_of(NodeId id, TensorId t) const {
@@ -337,6 +381,26 @@ StatusOr<uint32_t> Lowering::tensor(NodeId id, TensorId t) {
     map_[size_t(t)] = int32_t(i);
     return i;
   }
+  if (x.dtype == DType::F32 && !x.is_quantized()) {
+    // A float kernel call's operand (or the float side of a Quantize / Dequantize call).
+    ASSIGN_OR_RETURN(Dims d, dims_of(id, t));
+    ProgramTensor pt;
+    pt.name = x.name;
+    pt.dims = d;
+    pt.elem = npu::ElemType::kFloat32;
+    if (x.is_constant()) {
+      pt.region = Region::kWeights;
+      ConstBlob b;
+      b.name = x.name;
+      b.kind = BlobKind::kFloat32;
+      b.data.assign(x.data->bytes.begin(), x.data->bytes.end());
+      p_.blobs.push_back(std::move(b));
+      pt.blob = int32_t(p_.blobs.size() - 1);
+    }
+    const uint32_t i = add_tensor(std::move(pt));
+    map_[size_t(t)] = int32_t(i);
+    return i;
+  }
   CHECK_OR_RETURN(x.dtype == DType::I8 && x.is_quantized() && !x.quant.per_axis(), Error::NotSupported, where(id),
                   ": tensor '", x.name, "' must be int8 with per-tensor quantization on the NPU, got ",
                   dtype_name(x.dtype), x.is_quantized() ? (x.quant.per_axis() ? " (per-axis)" : "") : " (not quantized)");
@@ -424,6 +488,7 @@ Status Lowering::run() {
     if (n.kind == OpKind::Gather && n.inputs.size() == 2 && n.inputs[1] != kNoTensor) index_[size_t(n.inputs[1])] = 1;
   }
   RETURN_IF_ERROR(setup_boundary());
+  fold_requantizations();
   for (NodeId id : nodes_) {
     if (skipped_[size_t(id)]) continue;
     RETURN_IF_ERROR(lower_node(id));
@@ -453,8 +518,64 @@ Status Lowering::run() {
   return Status::OK();
 }
 
+// A max pool whose only reader is a requantizing Clip (fold-qdq's unbounded Clip, e.g. before a
+// Pad with its own parameters) writes the requantized values itself: max commutes with the
+// monotone requantization, so pool(q) requantized by the pool's multiplier equals the Clip's table
+// applied to pool(q) wherever the multiplier and the table agree on all 256 values, which is
+// checked here; otherwise nothing is folded. One kernel call instead of two, the same bytes. Only
+// inside a lowered region (NPU partition, CPU group); a lone node (the host) keeps both calls.
+void Lowering::fold_requantizations() {
+  folded_.assign(g_.num_nodes(), -1);
+  if (nodes_.size() < 2) return;
+  std::vector<char> here(g_.num_nodes(), 0);
+  for (NodeId id : nodes_) here[size_t(id)] = 1;
+  const auto consumers = g_.consumers();
+  const auto per_tensor_int8 = [&](TensorId t) {
+    const Tensor& x = g_.tensor(t);
+    return x.dtype == DType::I8 && x.is_quantized() && !x.quant.per_axis() && !x.is_constant();
+  };
+  const auto no_act = [](const Node& n) {
+    return !n.attrs.has("act_min") && !n.attrs.has("act_max") && n.attrs.get_int("act_relu", 0) == 0;
+  };
+  for (NodeId id : nodes_) {
+    const Node& n = g_.node(id);
+    if ((n.kind != OpKind::MaxPool && n.kind != OpKind::GlobalMaxPool) || skipped_[size_t(id)] || n.outputs.size() != 1 ||
+        n.inputs.empty() || !no_act(n))
+      continue;
+    const TensorId x = n.input(0), y = n.outputs[0];
+    if (map_[size_t(y)] >= 0 || g_.is_graph_output(y) || consumers[size_t(y)].size() != 1) continue;
+    const NodeId c = consumers[size_t(y)][0];
+    const Node& cn = g_.node(c);
+    if (!here[size_t(c)] || skipped_[size_t(c)] || cn.kind != OpKind::Clip || cn.outputs.size() != 1 || !no_act(cn) ||
+        std::isfinite(cn.attrs.get_float("min", -INFINITY)) || std::isfinite(cn.attrs.get_float("max", INFINITY)))
+      continue;
+    const TensorId z = cn.outputs[0];
+    if (!per_tensor_int8(x) || !per_tensor_int8(y) || !per_tensor_int8(z) || g_.tensor(x).quant != g_.tensor(y).quant ||
+        g_.tensor(y).quant == g_.tensor(z).quant || g_.tensor(y).shape != g_.tensor(z).shape)
+      continue;
+    auto up = int8::unary_params(g_, c);
+    FixedMultiplier m;
+    if (!up.ok() || !int8::make_multiplier(g_, id, int8::scale_of(g_, y) / int8::scale_of(g_, z), "s_in / s_out", &m).ok())
+      continue;
+    int8_t table[256];
+    build_unary_int8_table(up.value(), int8::scale_of(g_, y), int8::zero_point_of(g_, y), int8::scale_of(g_, z),
+                           int8::zero_point_of(g_, z), table, -128, 127);
+    bool exact = true;
+    for (int v = -128; v < 128 && exact; ++v)
+      exact = table[v + 128] == requantize_to_int8(v - int8::zero_point_of(g_, y), m, int8::zero_point_of(g_, z));
+    if (!exact) continue;
+    folded_[size_t(id)] = c;
+    skipped_[size_t(c)] = true;
+  }
+}
+
 Status Lowering::lower_node(NodeId id) {
   const Node& n = g_.node(id);
+  if (n.kind == OpKind::QuantizeLinear || n.kind == OpKind::DequantizeLinear || is_float_node(id)) {
+    CHECK_OR_RETURN(opt_.float_kernel_calls, Error::NotSupported, describe(g_, id),
+                    ": computes in float; the NPU runs int8 ops only (float ops run as CPU kernel calls)");
+    return n.kind == OpKind::QuantizeLinear || n.kind == OpKind::DequantizeLinear ? lower_quantize(id) : lower_float(id);
+  }
   switch (n.kind) {
     // Element-wise ops, copies and Softmax (which reads its axis from the IR shape) take any rank
     // (dims_of keeps memory order); binary, pad, transpose and reduce fold rank above 4 themselves.
@@ -783,6 +904,33 @@ Status Lowering::lower_conv_transpose(NodeId id) {
     ti = to_nhwc(id, ti, in);
     to = nhwc_temp(id, to, out);
   }
+  if ((st[0] > 1 || st[1] > 1) && opt_.conv_transpose_phases) {
+    TransposePhases tp;
+    tp.ti = ti;
+    tp.to = to;
+    tp.y = y;
+    tp.in = in;
+    tp.out = out;
+    tp.group = group;
+    tp.cout = cout;
+    tp.cin_g = cin_g;
+    tp.depthwise = group > 1 && group == in.c;
+    tp.ohwi = &ohwi;
+    tp.bias = &bias;
+    tp.mult = &mult;
+    for (int a = 0; a < 2; ++a) {
+      tp.stride[a] = st[size_t(a)];
+      tp.dil[a] = dl[size_t(a)];
+      tp.before[a] = before[a];
+    }
+    tp.k[0] = kh;
+    tp.k[1] = kw;
+    ASSIGN_OR_RETURN(const bool done, lower_conv_transpose_phases(id, tp));
+    if (done) {
+      if (!channels_last) from_nhwc(id, to, y_nchw);
+      return Status::OK();
+    }
+  }
   const int32_t N = int32_t(in.n), H = int32_t(in.h), W = int32_t(in.w), C = int32_t(in.c);
   const int32_t sh = int32_t(st[0]), sw = int32_t(st[1]);
   const int32_t zp = p_.tensors[ti].zero_point;
@@ -918,7 +1066,11 @@ Status Lowering::lower_fc(NodeId id) {
 
 Status Lowering::lower_pool(NodeId id) {
   const Node& n = g_.node(id);
-  const TensorId x = n.input(0), y = n.outputs.empty() ? kNoTensor : n.outputs[0];
+  const TensorId x = n.input(0);
+  // A requantizing Clip folded into the max pool: the pool writes the Clip's output directly.
+  const TensorId y = n.outputs.empty()                      ? kNoTensor
+                     : size_t(id) < folded_.size() && folded_[size_t(id)] >= 0 ? g_.node(folded_[size_t(id)]).outputs[0]
+                                                                                 : n.outputs[0];
   RETURN_IF_ERROR(int8::check_per_tensor(g_, id, x, "input"));
   RETURN_IF_ERROR(int8::check_per_tensor(g_, id, y, "output"));
   CHECK_OR_RETURN(n.outputs.size() == 1, Error::NotSupported, describe(g_, id), ": MaxPool Indices are not supported");
@@ -1706,9 +1858,14 @@ Status Lowering::lower_pad(NodeId id) {
   }
   a.mode = mode == "reflect" ? 1 : mode == "edge" ? 2 : 0;
   const Tensor& xt = g_.tensor(x);
-  a.value = mode == "constant"
-                ? quantize_real(n.attrs.get_float("value", 0.0), xt.quant.scale[0], xt.quant.zero_point[0], -128, 127)
-                : 0;
+  if (xt.dtype == DType::F32) {  // a float Pad: the value's bits
+    const float v = float(n.attrs.get_float("value", 0.0));
+    std::memcpy(&a.value, &v, 4);
+  } else {
+    a.value = mode == "constant"
+                  ? quantize_real(n.attrs.get_float("value", 0.0), xt.quant.scale[0], xt.quant.zero_point[0], -128, 127)
+                  : 0;
+  }
   call(Opcode::kPad, id, a, {a.input}, {a.output});
   return Status::OK();
 }
@@ -1799,7 +1956,7 @@ Status Lowering::lower_concat(NodeId id) {
       Dims d = p_.tensors[list[0]].dims;
       d[size_t(ax)] = 0;
       for (uint32_t t : list) d[size_t(ax)] += p_.tensors[t].dims[size_t(ax)];
-      dst = temp(id, "part" + std::to_string(part++), d, p_.tensors[out].zero_point);
+      dst = temp(id, "part" + std::to_string(part++), d, p_.tensors[out].zero_point, p_.tensors[out].elem);
     }
     a.output = dst;
     a.num_inputs = uint32_t(list.size());
@@ -1905,7 +2062,7 @@ Status Lowering::lower_transpose_by_moves(NodeId id, const std::vector<std::vect
     if (m + 1 == moves.size()) {
       ASSIGN_OR_RETURN(dst, tensor_as(id, y, dout));
     } else {
-      dst = temp(id, "move" + std::to_string(m), dout, zp);
+      dst = temp(id, "move" + std::to_string(m), dout, zp, p_.tensors[src].elem);
     }
     npu::TransposeArgs a{};
     a.input = in;
@@ -2162,6 +2319,725 @@ Status Lowering::lower_resize_linear(NodeId id) {
   return Status::OK();
 }
 
+
+
+// The zero-inserted convolution reads input pixel i at output o through tap k when
+// o + d * k - before == s * i. Output row o = s * m + p (phase p) thus sees only the taps with
+// (p + d * k - before) = 0 mod s, every s / gcd(d, s)-th tap from the first, k0, reading
+// i = m + c0 + t * (d / gcd(d, s)) with c0 = (p + d * k0 - before) / s: a stride-1 convolution of the
+// input itself with those taps. Per axis every phase computes ceil(out / s) rows (the last row of a
+// shorter phase is padding and cut off); the phases are interleaved by two concatenations (along W
+// in [N * Mh, Mw, sw, C] views, then along H in [N * Mh, sh, Mw * sw, C]) and sliced to the output.
+// The same int32 sums as the zero-inserted convolution (its inserted zeros are the input zero
+// point, which adds nothing), so the same bytes, with stride_h * stride_w times fewer MACs.
+StatusOr<bool> Lowering::lower_conv_transpose_phases(NodeId id, const TransposePhases& tp) {
+  struct Phase {
+    std::vector<int64_t> taps;
+    int64_t dd = 1, c0 = 0, start = 0, end = 0, pad_before = 0, pad_after = 0;
+  };
+  std::vector<Phase> phases[2];
+  int64_t rows[2];
+  const int64_t in_len[2] = {tp.in.h, tp.in.w}, out_len[2] = {tp.out.h, tp.out.w};
+  for (int a = 0; a < 2; ++a) {
+    const int64_t s = tp.stride[a], d = tp.dil[a];
+    if (s > 8) return false;
+    rows[a] = (out_len[a] + s - 1) / s;
+    for (int64_t p = 0; p < s; ++p) {
+      Phase ph;
+      for (int64_t k = 0; k < tp.k[a]; ++k)
+        if ((((p + d * k - tp.before[a]) % s) + s) % s == 0) ph.taps.push_back(k);
+      if (ph.taps.empty()) return false;
+      const int64_t q = ph.taps.size() > 1 ? ph.taps[1] - ph.taps[0] : s;
+      ph.dd = ph.taps.size() > 1 ? d * q / s : 1;  // one tap: no dilation
+      for (size_t t = 1; t < ph.taps.size(); ++t)
+        if (ph.taps[t] - ph.taps[t - 1] != q || (d * q) % s != 0) return false;  // (never: number theory)
+      const int64_t c0 = (p + d * ph.taps[0] - tp.before[a]) / s;  // exact
+      ph.c0 = c0;
+      const int64_t last = rows[a] - 1 + c0 + int64_t(ph.taps.size() - 1) * ph.dd;
+      ph.start = std::max<int64_t>(0, c0);
+      ph.end = std::min<int64_t>(in_len[a], last + 1);
+      if (ph.end <= ph.start) return false;
+      ph.pad_before = std::max<int64_t>(0, -c0);
+      ph.pad_after = std::max<int64_t>(0, last + 1 - in_len[a]);
+      if (ph.pad_before > kMaxDim || ph.pad_after > kMaxDim) return false;
+      phases[a].push_back(std::move(ph));
+    }
+  }
+  const int64_t sh = tp.stride[0], sw = tp.stride[1], Mh = rows[0], Mw = rows[1];
+  const int64_t N = tp.in.n, C = tp.in.c, O = tp.cout;
+  if (N * Mh * sh > kMaxDim || Mw * sw > kMaxDim || N * Mh * Mw * sw * O > (int64_t(1) << 31)) return false;
+  if (tp.group == 1) {
+    ASSIGN_OR_RETURN(const bool stacked, lower_conv_transpose_stacked(id, tp, phases, rows));
+    if (stacked) return true;
+  }
+  const int32_t zx = p_.tensors[tp.ti].zero_point, zy = p_.tensors[tp.to].zero_point;
+  const auto d32 = [](int64_t a, int64_t b, int64_t c, int64_t e) {
+    return Dims{{int32_t(a), int32_t(b), int32_t(c), int32_t(e)}};
+  };
+  const std::vector<uint8_t>& w = *tp.ohwi;
+  // The last concatenation writes a scratch output in place when nothing is cut off.
+  const bool direct = Mh * sh == tp.out.h && Mw * sw == tp.out.w && p_.tensors[tp.to].region == Region::kScratch;
+  std::vector<uint32_t> row_parts;  // per H phase: its W phases interleaved, [N * Mh, 1, Mw * sw, O]
+  for (int64_t ph = 0; ph < sh; ++ph) {
+    std::vector<uint32_t> cols;  // per W phase: [N * Mh, Mw, 1, O]
+    for (int64_t pw = 0; pw < sw; ++pw) {
+      const Phase& a = phases[0][size_t(ph)];
+      const Phase& b = phases[1][size_t(pw)];
+      uint32_t src = tp.ti;
+      if (a.start > 0 || b.start > 0 || a.end < in_len[0] || b.end < in_len[1]) {
+        src = temp(id, str_cat("phase", ph, "_", pw, "_in"), d32(N, a.end - a.start, b.end - b.start, C), zx);
+        npu::SliceArgs sa{};
+        sa.input = tp.ti;
+        sa.output = src;
+        sa.begin[1] = int32_t(a.start);
+        sa.begin[2] = int32_t(b.start);
+        call(Opcode::kSlice, id, sa, {tp.ti}, {src});
+      }
+      const int64_t th = int64_t(a.taps.size()), tw = int64_t(b.taps.size());
+      std::vector<uint8_t> sub(size_t(O * th * tw * tp.cin_g));
+      if (!opt_.check_only)
+        for (int64_t o = 0; o < O; ++o)
+          for (int64_t y = 0; y < th; ++y)
+            for (int64_t x = 0; x < tw; ++x)
+              std::memcpy(&sub[size_t(((o * th + y) * tw + x) * tp.cin_g)],
+                          &w[size_t(((o * tp.k[0] + a.taps[size_t(y)]) * tp.k[1] + b.taps[size_t(x)]) * tp.cin_g)],
+                          size_t(tp.cin_g));
+      const uint32_t out = temp(id, str_cat("phase", ph, "_", pw), d32(N, Mh, Mw, O), zy);
+      ConvCall cc;
+      cc.kh = int32_t(th);
+      cc.kw = int32_t(tw);
+      cc.dil_h = int32_t(a.dd);
+      cc.dil_w = int32_t(b.dd);
+      cc.pad_top = int32_t(a.pad_before);
+      cc.pad_bottom = int32_t(a.pad_after);
+      cc.pad_left = int32_t(b.pad_before);
+      cc.pad_right = int32_t(b.pad_after);
+      cc.group = int32_t(tp.group);
+      cc.cout = int32_t(O);
+      cc.cin_g = int32_t(tp.cin_g);
+      cc.depthwise = tp.depthwise;
+      emit_conv(id, src, out, tp.y, cc, std::move(sub), *tp.bias, *tp.mult);
+      cols.push_back(sw > 1 ? alias(out, d32(N * Mh, Mw, 1, O), ".cols") : out);
+    }
+    if (sw == 1) {
+      row_parts.push_back(alias(cols[0], d32(N * Mh, 1, Mw, O), ".rows"));
+      continue;
+    }
+    const uint32_t t = sh == 1 && direct ? alias(tp.to, d32(N * Mh, Mw, sw, O), ".phases")
+                                         : temp(id, str_cat("phase", ph, "_w"), d32(N * Mh, Mw, sw, O), zy);
+    npu::ConcatArgs ca{};
+    ca.output = t;
+    ca.axis = 2;
+    ca.num_inputs = uint32_t(cols.size());
+    for (size_t i = 0; i < cols.size(); ++i) ca.inputs[i] = cols[i];
+    call(Opcode::kConcat, id, ca, cols, {t});
+    row_parts.push_back(alias(t, d32(N * Mh, 1, Mw * sw, O), ".rows"));
+  }
+  uint32_t full = row_parts[0];
+  if (sh > 1) {
+    full = direct ? alias(tp.to, d32(N * Mh, sh, Mw * sw, O), ".phases") : temp(id, "phases", d32(N * Mh, sh, Mw * sw, O), zy);
+    npu::ConcatArgs ca{};
+    ca.output = full;
+    ca.axis = 1;
+    ca.num_inputs = uint32_t(row_parts.size());
+    for (size_t i = 0; i < row_parts.size(); ++i) ca.inputs[i] = row_parts[i];
+    call(Opcode::kConcat, id, ca, row_parts, {full});
+  }
+  if (direct) return true;  // the last concatenation wrote the output
+  // [N, Mh * sh, Mw * sw, O] cut to the output: a slice (a copy when nothing is cut).
+  const uint32_t view = alias(full, d32(N, Mh * sh, Mw * sw, O), ".nhwc");
+  if (Mh * sh == tp.out.h && Mw * sw == tp.out.w) {
+    call(Opcode::kCopy, id, npu::CopyArgs{view, tp.to}, {view}, {tp.to});
+  } else {
+    npu::SliceArgs sa{};
+    sa.input = view;
+    sa.output = tp.to;
+    call(Opcode::kSlice, id, sa, {view}, {tp.to});
+  }
+  return true;
+}
+
+template <typename PhaseT>
+StatusOr<bool> Lowering::lower_conv_transpose_stacked(NodeId id, const TransposePhases& tp,
+                                                      const std::vector<PhaseT> (&phases)[2], const int64_t (&rows)[2]) {
+  const int64_t in_len[2] = {tp.in.h, tp.in.w};
+  int64_t dd[2], cmin[2], tu[2], start[2], end[2], pb[2], pa[2];
+  std::vector<int64_t> off[2];  // per phase: its first tap's position in the union window
+  for (int a = 0; a < 2; ++a) {
+    dd[a] = 1;
+    for (const PhaseT& p : phases[a])
+      if (p.taps.size() > 1) dd[a] = p.dd;
+    for (const PhaseT& p : phases[a])
+      if (p.taps.size() > 1 && p.dd != dd[a]) return false;
+    cmin[a] = INT64_MAX;
+    int64_t cmax = INT64_MIN;
+    for (const PhaseT& p : phases[a]) {
+      cmin[a] = std::min(cmin[a], p.c0);
+      cmax = std::max(cmax, p.c0 + int64_t(p.taps.size() - 1) * dd[a]);
+    }
+    for (const PhaseT& p : phases[a]) {
+      if ((p.c0 - cmin[a]) % dd[a] != 0) return false;
+      off[a].push_back((p.c0 - cmin[a]) / dd[a]);
+    }
+    tu[a] = (cmax - cmin[a]) / dd[a] + 1;
+    const int64_t last = rows[a] - 1 + cmax;
+    start[a] = std::max<int64_t>(0, cmin[a]);
+    end[a] = std::min<int64_t>(in_len[a], last + 1);
+    if (end[a] <= start[a] || tu[a] > kMaxDim) return false;
+    pb[a] = std::max<int64_t>(0, -cmin[a]);
+    pa[a] = std::max<int64_t>(0, last + 1 - in_len[a]);
+    if (pb[a] > kMaxDim || pa[a] > kMaxDim) return false;
+  }
+  const int64_t sh = tp.stride[0], sw = tp.stride[1], Mh = rows[0], Mw = rows[1];
+  const int64_t N = tp.in.n, C = tp.in.c, O = tp.cout, P = sh * sw, cin = tp.cin_g;
+  if (P * O > kMaxDim || sw * O > kMaxDim || N * Mh > kMaxDim) return false;
+  const int32_t zx = p_.tensors[tp.ti].zero_point, zy = p_.tensors[tp.to].zero_point;
+  const auto d32 = [](int64_t a, int64_t b, int64_t c, int64_t e) {
+    return Dims{{int32_t(a), int32_t(b), int32_t(c), int32_t(e)}};
+  };
+  uint32_t src = tp.ti;
+  if (start[0] > 0 || start[1] > 0 || end[0] < in_len[0] || end[1] < in_len[1]) {
+    src = temp(id, "phases_in", d32(N, end[0] - start[0], end[1] - start[1], C), zx);
+    npu::SliceArgs sa{};
+    sa.input = tp.ti;
+    sa.output = src;
+    sa.begin[1] = int32_t(start[0]);
+    sa.begin[2] = int32_t(start[1]);
+    call(Opcode::kSlice, id, sa, {tp.ti}, {src});
+  }
+  // Output channel (ph * sw + pw) * O + o holds phase (ph, pw) of channel o.
+  std::vector<uint8_t> wst(size_t(P * O * tu[0] * tu[1] * cin), 0);
+  std::vector<int32_t> bias;
+  std::vector<FixedMultiplier> mult;
+  const std::vector<uint8_t>& w = *tp.ohwi;
+  for (int64_t ph = 0; ph < sh; ++ph)
+    for (int64_t pw = 0; pw < sw; ++pw) {
+      const PhaseT& a = phases[0][size_t(ph)];
+      const PhaseT& b = phases[1][size_t(pw)];
+      for (int64_t o = 0; o < O; ++o) {
+        bias.push_back((*tp.bias)[size_t(o)]);
+        mult.push_back((*tp.mult)[size_t(o)]);
+        const int64_t oc = (ph * sw + pw) * O + o;
+        for (size_t y = 0; y < a.taps.size() && !opt_.check_only; ++y)
+          for (size_t x = 0; x < b.taps.size(); ++x) {
+            const int64_t uy = off[0][size_t(ph)] + int64_t(y), ux = off[1][size_t(pw)] + int64_t(x);
+            std::memcpy(&wst[size_t(((oc * tu[0] + uy) * tu[1] + ux) * cin)],
+                        &w[size_t(((o * tp.k[0] + a.taps[y]) * tp.k[1] + b.taps[x]) * cin)], size_t(cin));
+          }
+      }
+    }
+  const bool exact = Mh * sh == tp.out.h && Mw * sw == tp.out.w;
+  const bool in_place = exact && p_.tensors[tp.to].region == Region::kScratch;
+  // sh == 1: the conv output [N, Mh, Mw, sw * O] is already the interleaved [N, Mh, Mw * sw, O].
+  const uint32_t conv_out = sh == 1 && in_place ? alias(tp.to, d32(N, Mh, Mw, P * O), ".phases")
+                                                : temp(id, "phases", d32(N, Mh, Mw, P * O), zy);
+  ConvCall cc;
+  cc.kh = int32_t(tu[0]);
+  cc.kw = int32_t(tu[1]);
+  cc.dil_h = int32_t(dd[0]);
+  cc.dil_w = int32_t(dd[1]);
+  cc.pad_top = int32_t(pb[0]);
+  cc.pad_bottom = int32_t(pa[0]);
+  cc.pad_left = int32_t(pb[1]);
+  cc.pad_right = int32_t(pa[1]);
+  cc.group = 1;
+  cc.cout = int32_t(P * O);
+  cc.cin_g = int32_t(cin);
+  emit_conv(id, src, conv_out, tp.y, cc, std::move(wst), bias, mult);
+  if (sh == 1 && in_place) return true;
+  uint32_t full = alias(conv_out, d32(N, Mh, Mw * sw, O), ".nhwc");
+  if (sh > 1) {
+    // [N * Mh, Mw, sh, sw * O] -> [N * Mh, sh, Mw, sw * O] = [N, Mh * sh, Mw * sw, O].
+    const uint32_t v = alias(conv_out, d32(N * Mh, Mw, sh, sw * O), ".by_row_phase");
+    const uint32_t t = in_place ? alias(tp.to, d32(N * Mh, sh, Mw, sw * O), ".interleaved")
+                                : temp(id, "interleaved", d32(N * Mh, sh, Mw, sw * O), zy);
+    npu::TransposeArgs ta{};
+    ta.input = v;
+    ta.output = t;
+    const Dims perm{{0, 2, 1, 3}};
+    for (int i = 0; i < 4; ++i) ta.perm[i] = perm[size_t(i)];
+    call(Opcode::kTranspose, id, ta, {v}, {t});
+    if (in_place) return true;
+    full = alias(t, d32(N, Mh * sh, Mw * sw, O), ".nhwc");
+  }
+  if (exact) {
+    call(Opcode::kCopy, id, npu::CopyArgs{full, tp.to}, {full}, {tp.to});
+  } else {
+    npu::SliceArgs sa{};
+    sa.input = full;
+    sa.output = tp.to;
+    call(Opcode::kSlice, id, sa, {full}, {tp.to});
+  }
+  return true;
+}
+// ---------------------------------------------------------------------------------------------
+// Float kernel calls: an op a program keeps in float (no int8 kernel, or kept in float by the
+// user) runs on the CPU's float kernels with the parameters the host executor's binders give
+// them (src/exec/ops), so the program computes the host's floats bit for bit. Its edges are
+// Quantize / Dequantize calls. CPU only: the partitioner never delegates a float op.
+
+uint32_t float_bits(double v) {
+  const float f = float(v);
+  uint32_t b;
+  std::memcpy(&b, &f, 4);
+  return b;
+}
+
+bool Lowering::is_float_node(NodeId id) const {
+  const Node& n = g_.node(id);
+  if (n.kind == OpKind::QuantizeLinear || n.kind == OpKind::DequantizeLinear) return false;
+  for (TensorId t : n.inputs)
+    if (t != kNoTensor && !g_.tensor(t).is_constant() && g_.tensor(t).dtype == DType::F32) return true;
+  for (TensorId t : n.outputs)
+    if (t != kNoTensor && g_.tensor(t).dtype == DType::F32) return true;
+  return false;
+}
+
+Status Lowering::lower_quantize(NodeId id) {
+  const Node& n = g_.node(id);
+  CHECK_OR_RETURN(n.inputs.size() >= 1 && n.input(0) != kNoTensor && n.outputs.size() == 1, Error::InvalidModel,
+                  describe(g_, id), ": expects 1 input and 1 output");
+  const bool q = n.kind == OpKind::QuantizeLinear;
+  const TensorId x = n.input(0), y = n.outputs[0];
+  const Tensor& qt = g_.tensor(q ? y : x);
+  const Tensor& ft = g_.tensor(q ? x : y);
+  CHECK_OR_RETURN(ft.dtype == DType::F32 && !ft.is_constant() && qt.dtype == DType::I8 && qt.is_quantized() &&
+                      !qt.quant.per_axis(),
+                  Error::NotSupported, describe(g_, id), ": program files ", q ? "quantize" : "dequantize",
+                  " float32 activations to int8 with per-tensor parameters (got ", dtype_name(ft.dtype), " <-> ",
+                  dtype_name(qt.dtype), qt.quant.per_axis() ? ", per-axis" : "", ")");
+  CHECK_OR_RETURN(g_.tensor(x).shape == g_.tensor(y).shape, Error::InvalidModel, describe(g_, id),
+                  ": input and output shapes differ");
+  npu::QuantizeArgs a{};
+  ASSIGN_OR_RETURN(a.input, tensor(id, x));
+  ASSIGN_OR_RETURN(a.output, tensor(id, y));
+  a.scale_bits = float_bits(qt.quant.scale[0]);
+  call(q ? Opcode::kQuantize : Opcode::kDequantize, id, a, {a.input}, {a.output});
+  return Status::OK();
+}
+
+StatusOr<uint32_t> Lowering::float_blob(NodeId id, TensorId t, const char* purpose, int64_t count) {
+  const Tensor& x = g_.tensor(t);
+  CHECK_OR_RETURN(x.is_constant() && x.dtype == DType::F32 && num_elements(x.shape) == count, Error::NotSupported,
+                  describe(g_, id), ": the float kernel call needs its ", purpose, " '", x.name, "' as a float32 constant of ",
+                  count, " values, got ", dtype_name(x.dtype), shape_str(x.shape), x.is_constant() ? "" : " computed at run time");
+  return add_blob(id, purpose, BlobKind::kFloat32, x.data->bytes);
+}
+
+Status Lowering::lower_float(NodeId id) {
+  const Node& n = g_.node(id);
+  for (TensorId t : n.inputs)
+    if (t != kNoTensor && !g_.tensor(t).is_constant())
+      CHECK_OR_RETURN(g_.tensor(t).dtype == DType::F32 && !g_.tensor(t).is_quantized(), Error::NotSupported,
+                      describe(g_, id), ": computes in float but its input '", g_.tensor(t).name, "' is ",
+                      dtype_name(g_.tensor(t).dtype), "; float kernel calls read float32 only");
+  for (TensorId t : n.outputs)
+    if (t != kNoTensor)
+      CHECK_OR_RETURN(g_.tensor(t).dtype == DType::F32, Error::NotSupported, describe(g_, id),
+                      ": computes in float but its output '", g_.tensor(t).name, "' is ",
+                      dtype_name(g_.tensor(t).dtype), "; float kernel calls write float32 only");
+  switch (n.kind) {
+    case OpKind::Add:
+    case OpKind::Sub:
+    case OpKind::Mul:
+    case OpKind::Div:
+    case OpKind::Max:
+    case OpKind::Min:
+    case OpKind::PRelu: return lower_float_binary(id);
+    case OpKind::Relu:
+    case OpKind::Clip:
+    case OpKind::LeakyRelu:
+    case OpKind::Sigmoid:
+    case OpKind::HardSigmoid:
+    case OpKind::HardSwish:
+    case OpKind::Tanh:
+    case OpKind::Abs:
+    case OpKind::Neg:
+    case OpKind::Exp:
+    case OpKind::Log:
+    case OpKind::Sqrt:
+    case OpKind::Reciprocal:
+    case OpKind::Erf:
+    case OpKind::Gelu:
+    case OpKind::Pow: return lower_float_unary(id);
+    case OpKind::Softmax: return lower_float_softmax(id);
+    case OpKind::Gemm:
+    case OpKind::MatMul: return lower_float_gemm(id);
+    case OpKind::Conv:
+    case OpKind::ConvTranspose: return lower_float_conv(id);
+    case OpKind::GRU:
+    case OpKind::LSTM: return lower_float_recurrent(id);
+    case OpKind::MaxPool:
+    case OpKind::AveragePool:
+    case OpKind::GlobalMaxPool:
+    case OpKind::GlobalAveragePool: return lower_float_pool(id);
+    // Data movement is the same kernel call for any element size.
+    case OpKind::Pad: return lower_pad(id);
+    case OpKind::Slice: return lower_slice_node(id);
+    case OpKind::Split: return lower_split(id);
+    case OpKind::Concat: return lower_concat(id);
+    case OpKind::Transpose: return lower_transpose(id);
+    case OpKind::Reshape:
+    case OpKind::Identity:
+    case OpKind::Dropout: return lower_copy(id);
+    default:
+      return error(Error::NotSupported, describe(g_, id), ": no float kernel call for ", op_kind_name(n.kind),
+                   " (a program runs float ops with the elementwise, unary, softmax, gemm, conv and recurrent float "
+                   "kernels and data movement); quantize it, or run the ONNX model with `neutron run MODEL.onnx`");
+  }
+}
+
+Status Lowering::lower_float_binary(NodeId id) {
+  const Node& n = g_.node(id);
+  CHECK_OR_RETURN(n.inputs.size() == 2 && n.input(0) != kNoTensor && n.input(1) != kNoTensor && n.outputs.size() == 1,
+                  Error::InvalidModel, describe(g_, id), ": expects 2 inputs and 1 output");
+  const TensorId ai = n.input(0), bi = n.input(1), yi = n.outputs[0];
+  for (TensorId t : {ai, bi, yi}) {
+    CHECK_OR_RETURN(g_.tensor(t).dtype == DType::F32, Error::NotSupported, describe(g_, id), ": operand '",
+                    g_.tensor(t).name, "' is ", dtype_name(g_.tensor(t).dtype), ", the float kernel needs float32");
+    RETURN_IF_ERROR(check_rank4(id, t));
+  }
+  const size_t rank = g_.tensor(yi).shape.size();
+  CHECK_OR_RETURN(g_.tensor(ai).shape.size() <= rank && g_.tensor(bi).shape.size() <= rank, Error::InvalidModel,
+                  describe(g_, id), ": an operand has a higher rank than the output");
+  CHECK_OR_RETURN(!n.attrs.has("act_min") && !n.attrs.has("act_max") && n.attrs.get_int("act_relu", 0) == 0,
+                  Error::NotSupported, describe(g_, id), ": a fused activation on a float binary op is host-only");
+  npu::ElementwiseF32Args a{};
+  ASSIGN_OR_RETURN(a.a, tensor(id, ai));
+  ASSIGN_OR_RETURN(a.b, tensor(id, bi));
+  ASSIGN_OR_RETURN(a.output, tensor(id, yi));
+  switch (n.kind) {
+    case OpKind::Add: a.op = int32_t(npu::ElementwiseF32Op::kAdd); break;
+    case OpKind::Sub: a.op = int32_t(npu::ElementwiseF32Op::kSub); break;
+    case OpKind::Mul: a.op = int32_t(npu::ElementwiseF32Op::kMul); break;
+    case OpKind::Div: a.op = int32_t(npu::ElementwiseF32Op::kDiv); break;
+    case OpKind::Max: a.op = int32_t(npu::ElementwiseF32Op::kMax); break;
+    case OpKind::Min: a.op = int32_t(npu::ElementwiseF32Op::kMin); break;
+    default: a.op = int32_t(npu::ElementwiseF32Op::kPRelu); break;
+  }
+  call(Opcode::kElementwiseF32, id, a, {a.a, a.b}, {a.output});
+  return Status::OK();
+}
+
+Status Lowering::lower_float_unary(NodeId id) {
+  const Node& n = g_.node(id);
+  CHECK_OR_RETURN(n.inputs.size() >= 1 && n.input(0) != kNoTensor && n.outputs.size() == 1, Error::InvalidModel,
+                  describe(g_, id), ": expects 1 input and 1 output");
+  const TensorId x = n.input(0), y = n.outputs[0];
+  CHECK_OR_RETURN(g_.tensor(x).shape == g_.tensor(y).shape, Error::InvalidModel, describe(g_, id),
+                  ": output shape differs from the input's");
+  // The parameters of bind_unary (src/exec/ops/unary.cc).
+  UnaryOp op = UnaryOp::Relu;
+  double alpha = 0, beta = 0, lo = 0, hi = 0;
+  switch (n.kind) {
+    case OpKind::Relu: op = UnaryOp::Relu; break;
+    case OpKind::Clip:
+      op = UnaryOp::Clip;
+      lo = n.attrs.get_float("min", -INFINITY);
+      hi = n.attrs.get_float("max", INFINITY);
+      CHECK_OR_RETURN(!std::isnan(lo) && !std::isnan(hi), Error::InvalidModel, describe(g_, id),
+                      ": Clip bounds must not be NaN");
+      break;
+    case OpKind::LeakyRelu: op = UnaryOp::LeakyRelu, alpha = n.attrs.get_float("alpha", 0.01); break;
+    case OpKind::Sigmoid: op = UnaryOp::Sigmoid; break;
+    case OpKind::HardSigmoid:
+      op = UnaryOp::HardSigmoid, alpha = n.attrs.get_float("alpha", 0.2), beta = n.attrs.get_float("beta", 0.5);
+      break;
+    case OpKind::HardSwish: op = UnaryOp::HardSwish; break;
+    case OpKind::Tanh: op = UnaryOp::Tanh; break;
+    case OpKind::Abs: op = UnaryOp::Abs; break;
+    case OpKind::Neg: op = UnaryOp::Neg; break;
+    case OpKind::Exp: op = UnaryOp::Exp; break;
+    case OpKind::Log: op = UnaryOp::Log; break;
+    case OpKind::Sqrt: op = UnaryOp::Sqrt; break;
+    case OpKind::Reciprocal: op = UnaryOp::Reciprocal; break;
+    case OpKind::Erf: op = UnaryOp::Erf; break;
+    case OpKind::Gelu:
+      op = n.attrs.get_string("approximate", "none") == "tanh" ? UnaryOp::GeluTanh : UnaryOp::Gelu;
+      break;
+    default: op = UnaryOp::Pow, alpha = n.attrs.get_float("exponent", 1.0); break;
+  }
+  npu::UnaryF32Args a{};
+  ASSIGN_OR_RETURN(a.input, tensor(id, x));
+  ASSIGN_OR_RETURN(a.output, tensor(id, y));
+  a.op = int32_t(op);
+  a.alpha_bits = float_bits(alpha);
+  a.beta_bits = float_bits(beta);
+  a.min_bits = float_bits(lo);
+  a.max_bits = float_bits(hi);
+  call(Opcode::kUnaryF32, id, a, {a.input}, {a.output});
+  return Status::OK();
+}
+
+Status Lowering::lower_float_softmax(NodeId id) {
+  const Node& n = g_.node(id);
+  const TensorId x = n.input(0), y = n.outputs[0];
+  const Shape& xs = g_.tensor(x).shape;
+  CHECK_OR_RETURN(xs == g_.tensor(y).shape, Error::InvalidModel, describe(g_, id), ": output shape differs from the input's");
+  const int axis = normalize_axis(n.attrs.get_int("axis", -1), xs.size());
+  CHECK_OR_RETURN(axis >= 0, Error::InvalidModel, describe(g_, id), ": axis out of range");
+  npu::SoftmaxF32Args a{};
+  int64_t outer = 1, inner = 1;
+  for (int i = 0; i < axis; ++i) outer *= xs[size_t(i)];
+  for (size_t i = size_t(axis) + 1; i < xs.size(); ++i) inner *= xs[i];
+  CHECK_OR_RETURN(outer <= INT32_MAX && inner <= INT32_MAX && xs[size_t(axis)] <= INT32_MAX, Error::NotSupported,
+                  describe(g_, id), ": softmax view too large");
+  a.outer = int32_t(outer);
+  a.axis = int32_t(xs[size_t(axis)]);
+  a.inner = int32_t(inner);
+  ASSIGN_OR_RETURN(a.input, tensor(id, x));
+  ASSIGN_OR_RETURN(a.output, tensor(id, y));
+  call(Opcode::kSoftmaxF32, id, a, {a.input}, {a.output});
+  return Status::OK();
+}
+
+// Gemm (A [M, K], constant B, transA 0, C a constant row or absent) and MatMul by a constant 2-D B
+// (A's leading dims are rows), as bind_gemm / bind_matmul compute them: B packed with alpha,
+// bias = beta * C.
+Status Lowering::lower_float_gemm(NodeId id) {
+  const Node& n = g_.node(id);
+  CHECK_OR_RETURN(n.inputs.size() >= 2 && n.input(0) != kNoTensor && n.input(1) != kNoTensor && n.outputs.size() == 1,
+                  Error::InvalidModel, describe(g_, id), ": expects inputs A, B");
+  const TensorId ai = n.input(0), bi = n.input(1), yi = n.outputs[0];
+  const Tensor& bt = g_.tensor(bi);
+  const Shape& as = g_.tensor(ai).shape;
+  CHECK_OR_RETURN(bt.is_constant() && bt.dtype == DType::F32 && bt.shape.size() == 2, Error::NotSupported,
+                  describe(g_, id), ": the float gemm kernel call needs a constant 2-D float32 B, got '", bt.name, "' ",
+                  dtype_name(bt.dtype), shape_str(bt.shape), bt.is_constant() ? "" : " computed at run time");
+  const bool gemm = n.kind == OpKind::Gemm;
+  const bool trans_b = gemm && n.attrs.get_int("transB", 0) != 0;
+  CHECK_OR_RETURN(!gemm || n.attrs.get_int("transA", 0) == 0, Error::NotSupported, describe(g_, id),
+                  ": transA is not supported by the float gemm kernel call");
+  const int64_t K = trans_b ? bt.shape[1] : bt.shape[0], N = trans_b ? bt.shape[0] : bt.shape[1];
+  CHECK_OR_RETURN(!as.empty() && as.back() == K && (!gemm || as.size() == 2), Error::InvalidModel, describe(g_, id),
+                  ": A ", shape_str(as), " and B ", shape_str(bt.shape), " do not fit together");
+  const int64_t rows = num_elements(as) / K;
+  CHECK_OR_RETURN(num_elements(g_.tensor(yi).shape) == rows * N, Error::InvalidModel, describe(g_, id),
+                  ": output size differs from rows x N");
+  CHECK_OR_RETURN(rows <= INT32_MAX && K <= (1 << 24) && N <= (1 << 24), Error::NotSupported, describe(g_, id),
+                  ": gemm too large");
+  npu::GemmF32Args a{};
+  ASSIGN_OR_RETURN(a.input, tensor(id, ai));
+  ASSIGN_OR_RETURN(a.output, tensor(id, yi));
+  a.rows = int32_t(rows);
+  a.in_features = int32_t(K);
+  a.out_features = int32_t(N);
+  a.trans_b = trans_b ? 1 : 0;
+  a.alpha_bits = float_bits(gemm ? n.attrs.get_float("alpha", 1.0) : 1.0);
+  a.act_relu = n.attrs.get_int("act_relu", 0) != 0 ? 1 : 0;
+  a.act_min_bits = float_bits(n.attrs.get_float("act_min", -INFINITY));
+  a.act_max_bits = float_bits(n.attrs.get_float("act_max", INFINITY));
+  a.bias_offset = npu::kNoOperand;
+  uint32_t bias_blob = UINT32_MAX;
+  const float beta = float(gemm ? n.attrs.get_float("beta", 1.0) : 1.0);
+  const TensorId c = gemm ? n.input(2) : kNoTensor;
+  if (c != kNoTensor && beta != 0.0f) {
+    const Tensor& ct = g_.tensor(c);
+    Shape cs = ct.shape;
+    while (cs.size() < 2) cs.insert(cs.begin(), 1);
+    CHECK_OR_RETURN(ct.is_constant() && ct.dtype == DType::F32 && cs.size() == 2 && cs[0] == 1 &&
+                        (cs[1] == 1 || cs[1] == N),
+                    Error::NotSupported, describe(g_, id), ": the float gemm kernel call needs C as a constant row, got '",
+                    ct.name, "' ", shape_str(ct.shape));
+    std::vector<float> bias(static_cast<size_t>(N));
+    for (int64_t j = 0; j < N; ++j) bias[size_t(j)] = beta * ct.data->data<float>()[cs[1] == 1 ? 0 : j];
+    bias_blob = add_blob(id, "bias", BlobKind::kFloat32, to_bytes(bias));
+  }
+  // B packed here, as bind_gemm / bind_matmul pack it (alpha folded): the runtime reads it in place.
+  std::vector<float> packed(gemm_f32_packed_b_floats(K, N), 0.0f);
+  if (!opt_.check_only)
+    gemm_f32_pack_b(bt.data->data<float>(), trans_b ? K : N, trans_b, K, N, float(gemm ? n.attrs.get_float("alpha", 1.0) : 1.0),
+                    packed.data());
+  const uint32_t wblob = add_blob(id, "weights", BlobKind::kFloat32, to_bytes(packed));
+  KernelCall& k = call(Opcode::kGemmF32, id, a, {a.input}, {a.output});
+  ref(k, WORD_OF(GemmF32Args, weights_offset), wblob);
+  if (bias_blob != UINT32_MAX) ref(k, WORD_OF(GemmF32Args, bias_offset), bias_blob);
+  return Status::OK();
+}
+
+Status Lowering::lower_float_conv(NodeId id) {
+  const Node& n = g_.node(id);
+  const bool transposed = n.kind == OpKind::ConvTranspose;
+  CHECK_OR_RETURN(n.inputs.size() >= 2 && n.input(0) != kNoTensor && n.input(1) != kNoTensor && n.outputs.size() == 1,
+                  Error::InvalidModel, describe(g_, id), ": expects inputs X, W, B? and one output");
+  CHECK_OR_RETURN(n.attrs.get_int("channels_last", 0) == 1, Error::NotSupported, describe(g_, id),
+                  ": NCHW data; the float conv kernel call runs channels-last (layout-nhwc)");
+  const TensorId x = n.input(0), y = n.outputs[0];
+  const Tensor& w = g_.tensor(n.input(1));
+  const Shape& xs = g_.tensor(x).shape;
+  const Shape& ys = g_.tensor(y).shape;
+  CHECK_OR_RETURN(xs.size() == 4 && ys.size() == 4 && w.shape.size() == 4, Error::NotSupported, describe(g_, id),
+                  ": only 2-D convolutions become float conv kernel calls");
+  const auto ks = n.attrs.get_ints("kernel_shape", {w.shape[2], w.shape[3]});
+  const auto st = n.attrs.get_ints("strides", {1, 1});
+  const auto dl = n.attrs.get_ints("dilations", {1, 1});
+  const auto pads = n.attrs.get_ints("pads", {0, 0, 0, 0});
+  CHECK_OR_RETURN(ks.size() == 2 && st.size() == 2 && dl.size() == 2 && pads.size() == 4 && ks[0] == w.shape[2] &&
+                      ks[1] == w.shape[3],
+                  Error::NotSupported, describe(g_, id), ": only 2-D convolutions become float conv kernel calls");
+  for (int64_t v : {ks[0], ks[1], st[0], st[1], dl[0], dl[1], pads[0], pads[1], pads[2], pads[3]})
+    CHECK_OR_RETURN(v >= 0 && v <= kMaxDim, Error::NotSupported, describe(g_, id), ": geometry out of range");
+  const int64_t group = n.attrs.get_int("group", 1);
+  CHECK_OR_RETURN(group >= 1 && group <= kMaxDim, Error::InvalidModel, describe(g_, id), ": group ", group);
+  npu::ConvF32Args a{};
+  ASSIGN_OR_RETURN(a.input, tensor(id, x));
+  ASSIGN_OR_RETURN(a.output, tensor(id, y));
+  a.kernel_h = int32_t(ks[0]);
+  a.kernel_w = int32_t(ks[1]);
+  a.stride_h = int32_t(st[0]);
+  a.stride_w = int32_t(st[1]);
+  a.dilation_h = int32_t(dl[0]);
+  a.dilation_w = int32_t(dl[1]);
+  a.pad_top = int32_t(pads[0]);
+  a.pad_left = int32_t(pads[1]);
+  a.pad_bottom = int32_t(pads[2]);
+  a.pad_right = int32_t(pads[3]);
+  a.groups = int32_t(group);
+  a.transposed = transposed ? 1 : 0;
+  a.act_relu = n.attrs.get_int("act_relu", 0) != 0 ? 1 : 0;
+  a.act_min_bits = float_bits(n.attrs.get_float("act_min", -INFINITY));
+  a.act_max_bits = float_bits(n.attrs.get_float("act_max", INFINITY));
+  a.bias_offset = npu::kNoOperand;
+  CHECK_OR_RETURN(w.is_constant() && w.dtype == DType::F32, Error::NotSupported, describe(g_, id),
+                  ": the float conv kernel call needs float32 constant weights, got '", w.name, "'");
+  // The weights packed here for the kernel's algorithm (a function of the geometry only), as the
+  // host binders pack them: the runtime reads them in place.
+  std::vector<float> packed;
+  if (!transposed) {
+    Conv2DF32Params p;
+    p.batch = xs[0], p.in_h = xs[1], p.in_w = xs[2], p.in_c = xs[3];
+    p.out_h = ys[1], p.out_w = ys[2], p.out_c = ys[3];
+    p.kernel_h = ks[0], p.kernel_w = ks[1], p.stride_h = st[0], p.stride_w = st[1];
+    p.dilation_h = dl[0], p.dilation_w = dl[1], p.pad_top = pads[0], p.pad_left = pads[1];
+    p.groups = group;
+    CHECK_OR_RETURN(conv2d_f32_prepare(&p) == Error::Ok && w.shape[0] == p.out_c && w.shape[1] * group == p.in_c,
+                    Error::InvalidModel, describe(g_, id), ": invalid convolution geometry");
+    packed.assign(conv2d_f32_packed_weights_floats(p), 0.0f);
+    if (!opt_.check_only) conv2d_f32_pack_weights(p, w.data->data<float>(), packed.data());
+  } else {
+    ConvTranspose2DF32Params p;
+    p.batch = xs[0], p.in_h = xs[1], p.in_w = xs[2], p.in_c = xs[3];
+    p.out_h = ys[1], p.out_w = ys[2], p.out_c = ys[3];
+    p.kernel_h = ks[0], p.kernel_w = ks[1], p.stride_h = st[0], p.stride_w = st[1];
+    p.dilation_h = dl[0], p.dilation_w = dl[1], p.pad_top = pads[0], p.pad_left = pads[1];
+    p.groups = group;
+    CHECK_OR_RETURN(conv_transpose2d_f32_prepare(&p) == Error::Ok && w.shape[0] == p.in_c &&
+                        w.shape[1] * group == p.out_c,
+                    Error::InvalidModel, describe(g_, id), ": invalid transposed convolution geometry");
+    packed.assign(conv_transpose2d_f32_packed_weights_floats(p), 0.0f);
+    if (!opt_.check_only) conv_transpose2d_f32_pack_weights(p, w.data->data<float>(), packed.data());
+  }
+  const uint32_t wblob = add_blob(id, "weights", BlobKind::kFloat32, to_bytes(packed));
+  uint32_t bblob = UINT32_MAX;
+  if (n.input(2) != kNoTensor) {
+    ASSIGN_OR_RETURN(bblob, float_blob(id, n.input(2), "bias", ys[3]));
+  }
+  KernelCall& k = call(Opcode::kConvF32, id, a, {a.input}, {a.output});
+  ref(k, WORD_OF(ConvF32Args, weights_offset), wblob);
+  if (bblob != UINT32_MAX) ref(k, WORD_OF(ConvF32Args, bias_offset), bblob);
+  return Status::OK();
+}
+
+
+Status Lowering::lower_float_pool(NodeId id) {
+  const Node& n = g_.node(id);
+  CHECK_OR_RETURN(n.inputs.size() == 1 && n.input(0) != kNoTensor && n.outputs.size() == 1, Error::NotSupported,
+                  describe(g_, id), ": expects one input and one output (no MaxPool Indices)");
+  CHECK_OR_RETURN(n.attrs.get_int("channels_last", 0) == 1, Error::NotSupported, describe(g_, id),
+                  ": NCHW data; the float pool kernel call runs channels-last (layout-nhwc)");
+  const TensorId x = n.input(0), y = n.outputs[0];
+  CHECK_OR_RETURN(g_.tensor(x).shape.size() == 4 && g_.tensor(y).shape.size() == 4, Error::NotSupported,
+                  describe(g_, id), ": only 2-D pools become float pool kernel calls");
+  npu::PoolF32Args a{};
+  ASSIGN_OR_RETURN(a.input, tensor(id, x));
+  ASSIGN_OR_RETURN(a.output, tensor(id, y));
+  a.kernel_h = a.kernel_w = a.stride_h = a.stride_w = a.dilation_h = a.dilation_w = 1;
+  switch (n.kind) {
+    case OpKind::MaxPool: a.op = 0; break;
+    case OpKind::AveragePool: a.op = 1; break;
+    case OpKind::GlobalMaxPool: a.op = 2; break;
+    default: a.op = 3; break;
+  }
+  if (a.op < 2) {
+    const auto ks = n.attrs.get_ints("kernel_shape");
+    const auto st = n.attrs.get_ints("strides", {1, 1});
+    const auto dl = n.attrs.get_ints("dilations", {1, 1});
+    const auto pads = n.attrs.get_ints("pads", {0, 0, 0, 0});
+    CHECK_OR_RETURN(ks.size() == 2 && st.size() == 2 && dl.size() == 2 && pads.size() == 4, Error::NotSupported,
+                    describe(g_, id), ": only 2-D pools become float pool kernel calls");
+    for (int64_t v : {ks[0], ks[1], st[0], st[1], dl[0], dl[1], pads[0], pads[1], pads[2], pads[3]})
+      CHECK_OR_RETURN(v >= 0 && v <= kMaxDim, Error::NotSupported, describe(g_, id), ": geometry out of range");
+    a.kernel_h = int32_t(ks[0]);
+    a.kernel_w = int32_t(ks[1]);
+    a.stride_h = int32_t(st[0]);
+    a.stride_w = int32_t(st[1]);
+    a.dilation_h = int32_t(dl[0]);
+    a.dilation_w = int32_t(dl[1]);
+    a.pad_top = int32_t(pads[0]);
+    a.pad_left = int32_t(pads[1]);
+    a.pad_bottom = int32_t(pads[2]);
+    a.pad_right = int32_t(pads[3]);
+    a.count_include_pad = n.attrs.get_int("count_include_pad", 0) != 0 ? 1 : 0;
+  }
+  call(Opcode::kPoolF32, id, a, {a.input}, {a.output});
+  return Status::OK();
+}
+
+Status Lowering::lower_float_recurrent(NodeId id) {
+  const Node& n = g_.node(id);
+  const bool lstm = n.kind == OpKind::LSTM;
+  CHECK_OR_RETURN(n.inputs.size() >= 3 && n.input(0) != kNoTensor && n.input(1) != kNoTensor && n.input(2) != kNoTensor,
+                  Error::InvalidModel, describe(g_, id), ": expects inputs X, W, R");
+  CHECK_OR_RETURN(n.input(4) == kNoTensor, Error::NotSupported, describe(g_, id), ": sequence_lens is not supported");
+  CHECK_OR_RETURN(!lstm || n.input(7) == kNoTensor, Error::NotSupported, describe(g_, id),
+                  ": LSTM peepholes (input P) are not supported");
+  const Shape& xs = g_.tensor(n.input(0)).shape;
+  CHECK_OR_RETURN(xs.size() == 3, Error::InvalidModel, describe(g_, id), ": X must be [seq, batch, input]");
+  const int64_t H = n.attrs.get_int("hidden_size", 0);
+  const std::string dir = n.attrs.get_string("direction", "forward");
+  const int64_t D = dir == "bidirectional" ? 2 : 1, G = lstm ? 4 : 3;
+  CHECK_OR_RETURN(H >= 1 && H <= (1 << 20) && xs[0] <= kMaxDim && xs[1] <= kMaxDim && xs[2] <= kMaxDim, Error::NotSupported,
+                  describe(g_, id), ": hidden_size ", H, " or X ", shape_str(xs), " out of range");
+  npu::RecurrentF32Args a{};
+  a.y = a.y_h = a.y_c = a.initial_h = a.initial_c = npu::kNoOperand;
+  a.b_offset = npu::kNoOperand;
+  ASSIGN_OR_RETURN(a.input, tensor(id, n.input(0)));
+  std::vector<uint32_t> reads{a.input}, writes;
+  if (n.input(5) != kNoTensor) {
+    ASSIGN_OR_RETURN(a.initial_h, tensor(id, n.input(5)));
+    reads.push_back(a.initial_h);
+  }
+  if (lstm && n.input(6) != kNoTensor) {
+    ASSIGN_OR_RETURN(a.initial_c, tensor(id, n.input(6)));
+    reads.push_back(a.initial_c);
+  }
+  uint32_t* outs[3] = {&a.y, &a.y_h, &a.y_c};
+  for (size_t i = 0; i < n.outputs.size() && i < 3; ++i) {
+    if (n.outputs[i] == kNoTensor) continue;
+    ASSIGN_OR_RETURN(*outs[i], tensor(id, n.outputs[i]));
+    writes.push_back(*outs[i]);
+  }
+  CHECK_OR_RETURN(!writes.empty(), Error::InvalidModel, describe(g_, id), ": no output is used");
+  a.lstm = lstm ? 1 : 0;
+  a.seq = int32_t(xs[0]);
+  a.batch = int32_t(xs[1]);
+  a.input_size = int32_t(xs[2]);
+  a.hidden = int32_t(H);
+  a.directions = int32_t(D);
+  a.reverse = dir == "reverse" ? 1 : 0;
+  a.linear_before_reset = n.attrs.get_int("linear_before_reset", 0) != 0 ? 1 : 0;
+  ASSIGN_OR_RETURN(uint32_t wb, float_blob(id, n.input(1), "W", D * G * H * xs[2]));
+  ASSIGN_OR_RETURN(uint32_t rb, float_blob(id, n.input(2), "R", D * G * H * H));
+  uint32_t bb = UINT32_MAX;
+  if (n.input(3) != kNoTensor) {
+    ASSIGN_OR_RETURN(bb, float_blob(id, n.input(3), "B", D * 2 * G * H));
+  }
+  KernelCall& k = call(Opcode::kRecurrentF32, id, a, reads, writes);
+  ref(k, WORD_OF(RecurrentF32Args, w_offset), wb);
+  ref(k, WORD_OF(RecurrentF32Args, r_offset), rb);
+  if (bb != UINT32_MAX) ref(k, WORD_OF(RecurrentF32Args, b_offset), bb);
+  return Status::OK();
+}
 }  // namespace
 
 Status lower_graph(const Graph& g, const LowerOptions& options, KernelProgram* out) {
@@ -2174,6 +3050,13 @@ Status lower_graph(const Graph& g, const LowerOptions& options, KernelProgram* o
 }
 
 Status can_lower(const Graph& g, NodeId id) {
+  // fold-qdq asks about int8 ops; a node with a float runtime operand is not one (programs lower
+  // those as float kernel calls, not as the int8 op fold-qdq would make).
+  const Node& n = g.node(id);
+  for (const auto* ts : {&n.inputs, &n.outputs})
+    for (TensorId t : *ts)
+      if (t != kNoTensor && !g.tensor(t).is_constant() && g.tensor(t).dtype == DType::F32)
+        return error(Error::NotSupported, describe(g, id), ": computes in float");
   KernelProgram scratch;
   LowerOptions o;
   o.check_only = true;

@@ -6,7 +6,7 @@
 //
 // Per op (docs/integer-semantics.md):
 //   Conv          multipliers s_in * s_w[c] / s_out, bias in accumulator units s_in * s_w[c]
-//   ConvTranspose as Conv, over the zero-inserted input with the flipped kernel (lower.cc)
+//   ConvTranspose as Conv per output phase of the zero-inserted input with the flipped kernel (lower.cc)
 //   Gemm/MatMul   multipliers alpha * s_a * s_b[n] / s_out, bias scaled by beta
 //   pools         MaxPool s_in / s_out (0 when in and out share quantization), AveragePool one
 //                 multiplier per window size s_in / (s_out * c), global s_in / (s_out * H * W)
@@ -39,6 +39,13 @@ struct LowerOptions {
   bool transpose_nchw = true;
   // can_lower(): every check, but the weights are not reordered (their blobs stay zero).
   bool check_only = false;
+  // Float ops and QuantizeLinear / DequantizeLinear become float kernel calls (opcodes 48-63):
+  // programs' CPU kernel calls only. Off (NPU partitions, the host's int8 nodes), they are
+  // NotSupported.
+  bool float_kernel_calls = false;
+  // ConvTranspose with a stride above 1 as phase convolutions and an interleave (stride_h *
+  // stride_w times fewer MACs, the same bytes); off: one convolution over the zero-inserted input.
+  bool conv_transpose_phases = true;
 };
 
 // Every node of `g` (a partition or CPU group: its inputs and outputs are the program's).

@@ -33,6 +33,15 @@ namespace neutron::npu {
   X(L2Norm, 25, "l2_norm")               /* x / max(||x||_2, eps) along one axis */    \
   X(Recurrent, 40, "recurrent")          /* GRU / LSTM over a whole sequence */         \
   X(Prefetch, 32, "prefetch")            /* flash weights -> SRAM scratch */           \
+  X(Quantize, 48, "quantize")            /* float32 -> int8 (CPU: float ops' edges) */ \
+  X(Dequantize, 49, "dequantize")        /* int8 -> float32 */                          \
+  X(ElementwiseF32, 50, "elementwise_f32")  /* float binary ops with broadcast */       \
+  X(UnaryF32, 51, "unary_f32")           /* float unary ops (kernels/unary_f32.h) */   \
+  X(SoftmaxF32, 52, "softmax_f32")                                                     \
+  X(GemmF32, 53, "gemm_f32")             /* float Gemm / MatMul, constant B */          \
+  X(ConvF32, 54, "conv_f32")             /* float Conv / ConvTranspose, NHWC */         \
+  X(RecurrentF32, 55, "recurrent_f32")   /* float GRU / LSTM */                         \
+  X(PoolF32, 56, "pool_f32")             /* float max / average pools, NHWC */          \
   X(ConvAdd, 64, "conv2d_add")           /* a conv and the Add of its output: one call */ \
   X(WaitPrefetch, 33, "wait_prefetch")
 
@@ -233,6 +242,95 @@ struct RecurrentArgs {
 struct CopyArgs {
   uint32_t input, output;
 };
+
+// ---------------------------------------------------------------------------------------------
+// Float32 kernel calls (opcodes 48-63): ops a program keeps in float (no int8 kernel, or kept in
+// float by the user) run on the CPU's float kernels, between Quantize and Dequantize calls. Never
+// delegated to the NPU. Float parameters travel as their IEEE-754 bits (`*_bits` words); float
+// weights are float32 arrays in the weights section (4-aligned), read in place (gemm and conv
+// weights packed for their kernel at compile time): no repacking at load. Tensors are ElemType::kFloat32 (zero point 0) except the int8 side of
+// Quantize / Dequantize.
+
+// Quantize: out = saturate(round_half_even(in / scale) + z_out); Dequantize: out = (in - z_in) *
+// scale (kernels/quantize.h, as the program's Quantize / Dequantize instructions). The zero point
+// is the int8 tensor's.
+struct QuantizeArgs {
+  uint32_t input, output;
+  uint32_t scale_bits;  // float
+  int32_t reserved;
+};
+
+// out = op(a, b), numpy broadcasting over the 4-D dims (kernels/elementwise.h).
+enum class ElementwiseF32Op : int32_t { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3, kMax = 4, kMin = 5, kPRelu = 6 };
+struct ElementwiseF32Args {
+  uint32_t a, b, output;
+  int32_t op;  // ElementwiseF32Op
+};
+
+// out = op(in) (kernels/unary_f32.h UnaryOp values, UnaryParams fields as bits).
+struct UnaryF32Args {
+  uint32_t input, output;
+  int32_t op;  // UnaryOp
+  uint32_t alpha_bits, beta_bits, min_bits, max_bits;
+};
+
+// Softmax of the input viewed [outer, axis, inner] along axis (kernels/softmax_f32.h).
+struct SoftmaxF32Args {
+  uint32_t input, output;
+  int32_t outer, axis, inner;
+};
+
+// out[rows][N] = in[rows][K] x (alpha * B) + bias; B (float [K][N], trans_b 0, or [N][K], 1) is in
+// the weights packed at compile time by gemm_f32_pack_b (kernels/gemm_f32.h, alpha folded; an
+// ISA-independent panel format), read in place; bias float [N] or absent (bias_offset 0xFFFFFFFF);
+// then the clamp (act_relu: Relu's NaN and -0 handling, GemmF32Epilogue). alpha and trans_b record
+// how B was packed.
+struct GemmF32Args {
+  uint32_t input, output;
+  uint32_t weights_offset, bias_offset;
+  int32_t rows, in_features, out_features, trans_b;
+  uint32_t alpha_bits;
+  int32_t act_relu;
+  uint32_t act_min_bits, act_max_bits;
+};
+
+// Conv (transposed 0: ONNX weights OIHW [out_c][in_c/groups][kh][kw]) or ConvTranspose
+// (transposed 1: IOHW [in_c][out_c/groups][kh][kw]) on NHWC tensors; the weights are packed at
+// compile time by conv2d_f32_pack_weights / conv_transpose2d_f32_pack_weights for this geometry
+// (kernels/conv2d_f32.h; the layout depends on the geometry only) and read in place; bias float
+// [out_c] or absent (0xFFFFFFFF), then the clamp. ConvTranspose's output padding follows from the
+// output dims.
+struct ConvF32Args {
+  uint32_t input, output;
+  uint32_t weights_offset, bias_offset;
+  int32_t kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w;
+  int32_t pad_top, pad_left, pad_bottom, pad_right;
+  int32_t groups, transposed;
+  int32_t act_relu;
+  uint32_t act_min_bits, act_max_bits;
+};
+
+// GRU (lstm 0) or LSTM (1) in ONNX semantics (kernels/recurrent_f32.h): X [seq][batch][input];
+// W, R, B float in the weights in ONNX layout; optional tensors are 0xFFFFFFFF (b_offset too).
+// Outputs Y [seq][dirs][batch][hidden], Y_h / Y_c [dirs][batch][hidden].
+struct RecurrentF32Args {
+  uint32_t input, y, y_h, y_c, initial_h, initial_c;
+  uint32_t w_offset, r_offset, b_offset;
+  int32_t lstm, seq, batch, input_size, hidden, directions, reverse, linear_before_reset;
+};
+
+// Max or average pooling on NHWC tensors (kernels/pool_f32.h): op 0 MaxPool, 1 AveragePool,
+// 2 GlobalMaxPool, 3 GlobalAveragePool (window fields unused). The output size follows from the
+// geometry with floor or ceil rounding.
+struct PoolF32Args {
+  uint32_t input, output;
+  int32_t op;
+  int32_t kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w;
+  int32_t pad_top, pad_left, pad_bottom, pad_right;
+  int32_t count_include_pad;
+};
+
+constexpr uint32_t kNoOperand = 0xFFFFFFFFu;  // an absent optional tensor or weights offset
 
 struct PrefetchArgs {  // copies weights [offset, offset + size) to SRAM scratch at sram_offset
   uint32_t weights_offset, size, sram_offset, channel;

@@ -78,6 +78,23 @@ uint32_t expected_arg_words(uint16_t opcode) {
       return words_of<PrefetchArgs>();
     case Opcode::kWaitPrefetch:
       return words_of<WaitPrefetchArgs>();
+    case Opcode::kQuantize:
+    case Opcode::kDequantize:
+      return words_of<QuantizeArgs>();
+    case Opcode::kElementwiseF32:
+      return words_of<ElementwiseF32Args>();
+    case Opcode::kUnaryF32:
+      return words_of<UnaryF32Args>();
+    case Opcode::kSoftmaxF32:
+      return words_of<SoftmaxF32Args>();
+    case Opcode::kGemmF32:
+      return words_of<GemmF32Args>();
+    case Opcode::kConvF32:
+      return words_of<ConvF32Args>();
+    case Opcode::kRecurrentF32:
+      return words_of<RecurrentF32Args>();
+    case Opcode::kPoolF32:
+      return words_of<PoolF32Args>();
   }
   return 0;
 }
@@ -92,6 +109,7 @@ uint32_t elem_size(uint8_t elem_type) {
     case ElemType::kInt16:
       return 2;
     case ElemType::kInt32:
+    case ElemType::kFloat32:
       return 4;
     case ElemType::kInt64:
       return 8;
@@ -122,6 +140,13 @@ uint32_t tensor_operands(Opcode op, const uint32_t* a, uint32_t* out, uint32_t m
     case Opcode::kCopy:
     case Opcode::kLayerNorm:
     case Opcode::kMaskedFill:
+    case Opcode::kQuantize:
+    case Opcode::kDequantize:
+    case Opcode::kUnaryF32:
+    case Opcode::kSoftmaxF32:
+    case Opcode::kGemmF32:
+    case Opcode::kConvF32:
+    case Opcode::kPoolF32:
       // Every one of these structs starts with {input, output}.
       tmp[n++] = a[1];
       tmp[n++] = a[0];
@@ -138,8 +163,24 @@ uint32_t tensor_operands(Opcode op, const uint32_t* a, uint32_t* out, uint32_t m
       tmp[n++] = a[0];
       tmp[n++] = a[2];
       break;
+    case Opcode::kRecurrentF32: {
+      // {input, y, y_h, y_c, initial_h, initial_c}: the first output present is out[0]; absent
+      // optional operands (kNoOperand) are skipped. The executor checks every written one.
+      const uint32_t outs[3] = {a[1], a[2], a[3]};
+      uint32_t first = kNoOperand;
+      for (uint32_t v : outs)
+        if (v != kNoOperand && first == kNoOperand) first = v;
+      tmp[n++] = first;  // kNoOperand (no output at all) fails the index check
+      tmp[n++] = a[0];
+      for (uint32_t v : outs)
+        if (v != kNoOperand && v != first) tmp[n++] = v;
+      if (a[4] != kNoOperand) tmp[n++] = a[4];
+      if (a[5] != kNoOperand) tmp[n++] = a[5];
+      break;
+    }
     case Opcode::kBatchMatMul:
     case Opcode::kElementwise:
+    case Opcode::kElementwiseF32:
       // {a, b, output}
       tmp[n++] = a[2];
       tmp[n++] = a[0];

@@ -110,7 +110,7 @@ std::string dump_microcode(const uint8_t* microcode, size_t size) {
      << v.sram_scratch_size() << ", inputs " << v.num_inputs() << ", outputs " << v.num_outputs()
      << "\n";
   static const char* kRegions[] = {"input", "output", "scratch", "weights", "sram"};
-  static const char* kTypes[] = {"i8", "i32", "i16", "u8"};
+  static const char* kTypes[] = {"i8", "i32", "i16", "u8", "i64", "f32"};
   for (uint32_t i = 0; i < v.num_tensors(); ++i) {
     TensorDesc d = v.tensor(i);
     os << "  t" << i << ": " << kRegions[d.region] << "[" << d.index << "]+" << d.offset << " "

@@ -177,6 +177,29 @@ Status check_target_supported(const NeutronTarget& t) {
   return Status::OK();
 }
 
+// A node that computes in float: not Quantize/Dequantize, a runtime operand float32.
+static bool computes_in_float(const Graph& g, NodeId id) {
+  const Node& n = g.node(id);
+  if (n.kind == OpKind::QuantizeLinear || n.kind == OpKind::DequantizeLinear) return false;
+  for (const auto* ts : {&n.inputs, &n.outputs})
+    for (TensorId t : *ts)
+      if (t != kNoTensor && !g.tensor(t).is_constant() && g.tensor(t).dtype == DType::F32) return true;
+  return false;
+}
+
+// Every runtime input of the node comes from a DequantizeLinear: the model quantized what it
+// reads, so it stays in float only because nothing made it an int8 op.
+static bool reads_dequantized(const Graph& g, NodeId id) {
+  bool any = false;
+  for (TensorId t : g.node(id).inputs) {
+    if (t == kNoTensor || g.tensor(t).is_constant()) continue;
+    const NodeId p = g.tensor(t).producer;
+    if (p < 0 || g.node(p).kind != OpKind::DequantizeLinear) return false;
+    any = true;
+  }
+  return any;
+}
+
 StatusOr<Partitioning> partition_graph(const Graph& g, const NeutronTarget& target, const PartitionOptions& options) {
   RETURN_IF_ERROR(check_target_supported(target));
   RETURN_IF_ERROR(verify_graph(g).with_context("partition: input graph"));
@@ -199,7 +222,24 @@ StatusOr<Partitioning> partition_graph(const Graph& g, const NeutronTarget& targ
                                 std::string(op_kind_name(k)) + " is in the deny list"};
       continue;
     }
+    const Node& node = g.node(id);
+    const bool kept = std::any_of(options.keep_float.begin(), options.keep_float.end(), [&](const std::string& k) {
+      return k == node.name || k == op_kind_name(node.kind);
+    });
+    if (kept && computes_in_float(g, id)) {
+      pl.rejection = RuleRecord{"user.keep_float",
+                                "kept in float by the user (--keep-float): it runs on the CPU as float kernel calls, "
+                                "with quantize / dequantize calls at its edges",
+                                describe(g, id) + " computes in float"};
+      continue;
+    }
     pl.rejection = check_node_support(g, id, target);
+    if (pl.rejection && pl.rejection->rule == "quant.int8_io" && computes_in_float(g, id) && reads_dequantized(g, id))
+      pl.rejection = RuleRecord{"float.no_int8_kernel",
+                                str_cat("no int8 kernel for ", op_kind_name(node.kind),
+                                        " (the quantizer or the int8 lowering keeps it in float): it runs on the CPU "
+                                        "as float kernel calls, with quantize / dequantize calls at its edges"),
+                                pl.rejection->detail};
     candidate[size_t(id)] = !pl.rejection.has_value();
   }
 

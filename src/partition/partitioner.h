@@ -37,6 +37,10 @@ namespace neutron {
 
 struct PartitionOptions {
   std::vector<OpKind> no_delegate;  // op types never delegated (--no-delegate)
+  // Op type names or node names the user kept in float when quantizing (--keep-float): reported
+  // as rule "user.keep_float". Other float ops are reported with their op's rule, else as
+  // "float.no_int8_kernel"; programs run both as float CPU kernel calls.
+  std::vector<std::string> keep_float;
 };
 
 struct Partition {

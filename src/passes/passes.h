@@ -16,6 +16,10 @@ Status fold_qdq(Graph& g);
 // which becomes int8 (exact; see quantize_before_pad.cc).
 Status quantize_before_pad(Graph& g);
 
+// dequantize-constants: a DequantizeLinear of an int8 constant left by fold-qdq (its reader stays
+// in float) becomes the float32 constant it computes (see dequantize_constants.cc).
+Status dequantize_constants(Graph& g);
+
 // Gives spatial ops (Conv, ConvTranspose, pools, BatchNormalization, Resize) channels_last=1 with
 // NCHW<->NHWC transposes around them, then sinks transposes through layout-agnostic ops and
 // removes pairs that cancel, so a CNN runs NHWC from its first conv to its classifier.

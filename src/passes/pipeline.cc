@@ -20,6 +20,7 @@ const std::vector<PassInfo>& compile_pipeline() {
       {"fold-qdq", "turn DequantizeLinear -> op -> QuantizeLinear clusters into int8 ops", fold_qdq},
       {"drop-empty-concat-inputs", "drop Concat inputs with no elements (empty slices)", drop_empty_concat_inputs},
       {"quantize-before-pad", "quantize before a float Pad so the Pad runs in int8", quantize_before_pad},
+      {"dequantize-constants", "dequantize int8 constants read by ops that stay in float", dequantize_constants},
       {"dce", "remove nodes whose outputs nobody reads", eliminate_dead_code},
   };
   return kPasses;

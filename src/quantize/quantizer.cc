@@ -41,6 +41,7 @@ struct Plan {
   std::vector<std::optional<QuantParams>> group_fixed;
   std::vector<char> group_symmetric;  // feeds a symmetric_inputs op (zero point 0)
   std::vector<char> group_mask_fill;  // the output of a masked_fill Where
+  std::vector<char> kept_float;       // per node: kept in float by the user (QuantizeOptions::keep_float)
 };
 
 bool is_weight_or_bias(const OpQuantRule& r, size_t input) {
@@ -80,8 +81,23 @@ Status check_finite_constants(const Graph& g, const Plan& p) {
   return Status::OK();
 }
 
-StatusOr<Plan> make_plan(const Graph& g) {
+// Whether the user keeps node `id` in float: `keep` names its op type or the node.
+bool kept_in_float(const Graph& g, NodeId id, const std::vector<std::string>& keep) {
+  const Node& n = g.node(id);
+  for (const std::string& k : keep)
+    if (k == n.name || k == op_kind_name(n.kind)) return true;
+  return false;
+}
+
+StatusOr<Plan> make_plan(const Graph& g, const std::vector<std::string>& keep_float) {
+  for (const std::string& k : keep_float) {
+    bool found = false;
+    for (NodeId id : g.live_nodes()) found = found || kept_in_float(g, id, {k});
+    CHECK_OR_RETURN(found, Error::InvalidArgument, "--keep-float: '", k,
+                    "' names no op type (e.g. Softmax) or node of the model");
+  }
   Plan p;
+  p.kept_float.assign(g.num_nodes(), 0);
   const size_t nt = g.num_tensors();
   p.boundary.assign(nt, 0);
   p.fused_internal.assign(nt, 0);
@@ -92,6 +108,10 @@ StatusOr<Plan> make_plan(const Graph& g) {
     CHECK_OR_RETURN(k != OpKind::QuantizeLinear && k != OpKind::DequantizeLinear, Error::InvalidArgument,
                     "the model is already quantized (", describe(g, id), "); quantize the float model instead");
     p.rules[size_t(id)] = quant_rule(g, id);
+    if (kept_in_float(g, id, keep_float)) {  // no int8 rule: its float operands get Q/DQ edges
+      p.rules[size_t(id)] = OpQuantRule();
+      p.kept_float[size_t(id)] = 1;
+    }
   }
   // Conv/Gemm -> ReLU/ReLU6: one boundary after the activation.
   for (NodeId id : g.live_nodes()) {
@@ -572,7 +592,9 @@ StatusOr<Graph> rewrite(const Graph& input, const Plan& plan, const std::vector<
   for (NodeId id : input.live_nodes()) {
     const OpQuantRule& r = plan.rules[size_t(id)];
     if (!r.annotated) {
-      if (float_nodes) float_nodes->push_back(describe(input, id) + ": no int8 rule, stays float");
+      if (float_nodes)
+        float_nodes->push_back(describe(input, id) + (plan.kept_float[size_t(id)] ? ": kept in float by the user"
+                                                                                   : ": no int8 rule, stays float"));
       continue;
     }
     const Node n = g.node(id);
@@ -788,7 +810,7 @@ const char* bias_correction_name(BiasCorrection b) {
 
 StatusOr<Graph> quantize_graph(const Graph& input, const CalibrationSet& calib, const QuantizeOptions& options,
                                QuantizeReport* report) {
-  ASSIGN_OR_RETURN(Plan plan, make_plan(input));
+  ASSIGN_OR_RETURN(Plan plan, make_plan(input, options.keep_float));
   RETURN_IF_ERROR(check_finite_constants(input, plan));
   CHECK_OR_RETURN(calib.size() > 0, Error::InvalidArgument, "the calibration set is empty");
   std::vector<NodeId> layers;

@@ -45,6 +45,9 @@ struct QuantizeOptions {
   // Calibration samples run on this many threads (>= 1); the observers still see every tensor in
   // sample order, so the quantized model is the same for any count.
   int threads = 1;
+  // Ops kept in float: op type names (e.g. "Softmax") or node names. They get no int8 rule; their
+  // float operands and results get Q/DQ edges, and a program runs them as float kernel calls.
+  std::vector<std::string> keep_float;
 };
 
 // One layer whose bias was corrected, for reports.

@@ -70,7 +70,8 @@ PayloadStatus parse_payload(const uint8_t* data, size_t size, PayloadView* out) 
       case npu::ElemType::kUint8: ok = z >= 0 && z <= 255; break;
       case npu::ElemType::kInt16: ok = z >= -32768 && z <= 32767; break;
       case npu::ElemType::kInt32:
-      case npu::ElemType::kInt64: ok = z == 0; break;
+      case npu::ElemType::kInt64:
+      case npu::ElemType::kFloat32: ok = z == 0; break;
     }
     if (!ok) return fail(Error::InvalidModel, "tensor zero point outside its element's range");
   }

@@ -278,6 +278,17 @@ Work work_of(const SimConfig& cfg, const TensorSource& tensors, const Instructio
     case Opcode::kPrefetch:
     case Opcode::kWaitPrefetch:
       break;
+    // Float kernel calls run on the CPU only (the NPU's executor refuses them at prepare).
+    case Opcode::kQuantize:
+    case Opcode::kDequantize:
+    case Opcode::kElementwiseF32:
+    case Opcode::kUnaryF32:
+    case Opcode::kSoftmaxF32:
+    case Opcode::kGemmF32:
+    case Opcode::kConvF32:
+    case Opcode::kRecurrentF32:
+    case Opcode::kPoolF32:
+      break;
   }
   return w;
 }

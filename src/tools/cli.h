@@ -44,6 +44,7 @@ struct QuantOptionsArgs {
   bool percentile_given = false;
   std::string bias_correction = "float";
   long threads = 1;
+  std::string keep_float;  // op types or node names, comma separated
 };
 
 struct QuantizeArgs {

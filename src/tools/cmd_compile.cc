@@ -376,6 +376,9 @@ CommandResult<CompileResult> compile_command(const CompileArgs& a, const InMemor
   } else if (calibrate) {
     note(model + " is already quantized; -i is not used");
   }
+  if (!qo.keep_float.empty() && calib_path.empty())
+    note("--keep-float applies when quantizing a float model (-i CALIB); " + model +
+         " is quantized already: its float ops stay float as they are");
   if (!a.save_quantized.empty() && quantized_onnx.empty())
     return UsageError{"compile: --save-quantized: " + model + " is already quantized (nothing to save)"};
   st = run_passes(graph, compile_pipeline());
@@ -430,6 +433,7 @@ CommandResult<CompileResult> compile_command(const CompileArgs& a, const InMemor
 
   PartitionOptions options;
   options.no_delegate = deny.value();
+  options.keep_float = qo.keep_float;
   step("partitioning for " + target->name);
   auto part = partition_graph(graph, target.value(), options);
   if (!part.ok()) return part.status().with_context(model);
@@ -562,6 +566,11 @@ std::string supported_ops_markdown(const NeutronTarget& t) {
         "at load, so the partitioner never delegates what the NPU would refuse (e.g. a max pool wider than 4096). "
         "Such a node runs as CPU kernel calls, checked against the CPU kernels' own limits.\n";
   md << "* `user.no_delegate`: op types listed in `--no-delegate` stay on the CPU.\n";
+  md << "* `user.keep_float`: op types or node names listed in `--keep-float` (with `-i CALIB`) stay in float; the "
+        "program runs them as float CPU kernel calls with quantize / dequantize calls at their edges.\n";
+  md << "* `float.no_int8_kernel`: a node reading dequantized tensors that is still float after fold-qdq (no int8 "
+        "kernel took it) runs as float CPU kernel calls too; `compile` never fails because one node cannot be "
+        "quantized.\n";
   md << "* Partitions are maximal connected groups of delegated nodes that keep the graph acyclic.\n";
   md << "* `partition.all_no_op`: a partition made only of ops that are no-ops on Neutron (Reshape, Identity, "
         "Dropout, single-input Concat, Transpose of a constant or identity permutation, Add/Sub of zero, Mul by one, "

@@ -39,6 +39,14 @@ Status quantize_options(const QuantOptionsArgs& a, const char* command, Quantize
   out->observer = kind.value();
   out->bias_correction = bc.value();
   out->percentile = a.percentile;
+  out->keep_float.clear();
+  for (size_t at = 0; at <= a.keep_float.size() && !a.keep_float.empty();) {
+    const size_t comma = std::min(a.keep_float.find(',', at), a.keep_float.size());
+    const std::string name = a.keep_float.substr(at, comma - at);
+    if (name.empty()) return error(Error::InvalidArgument, command, ": --keep-float: empty name in '", a.keep_float, "'");
+    out->keep_float.push_back(name);
+    at = comma + 1;
+  }
   return Status::OK();
 }
 

@@ -90,6 +90,11 @@ CLI::Option* add_quant_options(CLI::App* cmd, QuantOptionsArgs* q) {
       ->check(CLI::Range(1L, 1024L))
       ->type_name("N")
       ->group(group);
+  cmd->add_option("--keep-float", q->keep_float,
+                  "keep these op types (e.g. Softmax) or node names in float: a program runs them as float CPU "
+                  "kernel calls")
+      ->type_name("OP|NODE[,...]")
+      ->group(group);
   return pct;
 }
 

@@ -82,23 +82,24 @@ TEST(FixtureDelegation, MobileNetV2MacsAllOnTheNpu) {
 TEST(FixtureDelegation, CifarNet) {
   // torch's FX quantization gives each Pad its own output parameters. fold-qdq expresses that
   // as an unbounded requantizing Clip before the Pad; upstream's constant_pad_nd needs shared
-  // parameters, so these two requantizations stay on the CPU and split the network in three.
+  // parameters, so upstream leaves these two requantizations on the CPU and splits the network
+  // in three. Here they run on the NPU as table calls (issue 16): one partition, no CPU round trip.
   // The Pad on the float graph input (before the first QuantizeLinear) is float: CPU.
   const Result r = partition_fixture("cifarnet");
   expect_all_compute_delegated(r);
   EXPECT_EQ(cpu_nodes(r), (std::vector<std::string>{"Pad:quant.int8_io", "QuantizeLinear:quantize_linear.float_boundary",
-                                                    "Clip:clip.requantize", "Clip:clip.requantize",
                                                     "DequantizeLinear:dequantize_linear.float_boundary"}));
-  EXPECT_EQ(r.p.partitions.size(), 3u);
-  // The requantization before the Reshape (upstream: a view_copy with its own parameters) is delegated.
+  EXPECT_EQ(r.p.partitions.size(), 1u);
+  // Every requantization is delegated: before the two Pads and before the Reshape.
   int delegated_clips = 0;
   for (NodeId id : r.g.live_nodes()) delegated_clips += r.g.node(id).kind == OpKind::Clip && r.p.on_npu(id);
-  EXPECT_EQ(delegated_clips, 1);
-  // Softmax and Gemm run in the last partition with the third conv.
-  const Partition& last = r.p.partitions.back();
+  EXPECT_EQ(delegated_clips, 3);
+  // Everything after the first (float) Pad and QuantizeLinear in one partition.
+  const Partition& only = r.p.partitions.back();
   std::vector<std::string> ops;
-  for (NodeId id : last.nodes) ops.push_back(op_kind_name(r.g.node(id).kind));
-  EXPECT_EQ(ops, (std::vector<std::string>{"Pad", "Conv", "MaxPool", "Clip", "Reshape", "Gemm", "Softmax"}));
+  for (NodeId id : only.nodes) ops.push_back(op_kind_name(r.g.node(id).kind));
+  EXPECT_EQ(ops, (std::vector<std::string>{"Conv", "MaxPool", "Clip", "Pad", "Conv", "MaxPool", "Clip", "Pad", "Conv",
+                                           "MaxPool", "Clip", "Reshape", "Gemm", "Softmax"}));
 }
 
 }  // namespace

@@ -58,24 +58,6 @@ bool clamp_preserved(const Tensor& x, const Bounds& b, std::string* detail) {
   return true;
 }
 
-// Ops upstream accepts with input and output q-params that differ, i.e. where a requantization
-// is part of the op: view_copy (Reshape, Flatten...), clone (Identity, Dropout), slice_copy,
-// upsample_* (Resize) and pad.default (reflect Pad).
-bool takes_requantized_input(const Node& n) {
-  switch (n.kind) {
-    case OpKind::Reshape:
-    case OpKind::Identity:
-    case OpKind::Dropout:
-    case OpKind::Slice:
-    case OpKind::Resize:
-      return true;
-    case OpKind::Pad:
-      return n.attrs.get_string("mode", "constant") == "reflect";
-    default:
-      return false;
-  }
-}
-
 Verdict alone_hinge_check(const RuleInput& in, const PartitionContext& pc) {
   const Bounds b = clip_bounds(in.node());
   if (b.unbounded() || !pc.alone(in.id)) return Verdict::pass();
@@ -119,8 +101,9 @@ OpSupport clip_support() {
            [](const NeutronTarget&) {
              return std::string(
                  "a Clip without bounds is delegated only as a requantization (input and output q-params differ) "
-                 "feeding ops that upstream lets change q-params: Reshape, Identity, Dropout, Slice, Resize, reflect "
-                 "Pad. Before Transpose, Concat, constant Pad and the pools upstream requires shared q-params, and a "
+                 "feeding other ops; it runs on the NPU as a table kernel call in its consumers' partition, also "
+                 "before ops that upstream requires to share q-params (Transpose, Concat, constant Pad, the pools), "
+                 "where upstream would leave it on the CPU (a deviation: no CPU round trip between two NPU ops). A "
                  "Clip without bounds and without requantization is the identity, which upstream rejects");
            },
            [](const RuleInput& in) {
@@ -129,16 +112,8 @@ OpSupport clip_support() {
              const Tensor& x = *in.input(0);
              const Tensor& y = in.output();
              if (x.quant == y.quant) return Verdict::fail("no bounds and equal q-params " + qparams_of(y) + ": the identity");
-             const std::vector<NodeId> consumers = in.g.consumers()[size_t(in.node().outputs[0])];
              if (in.g.is_graph_output(in.node().outputs[0]))
                return Verdict::fail("a requantization that is a graph output");
-             for (NodeId c : consumers)
-               if (!takes_requantized_input(in.g.node(c)))
-                 return Verdict::fail(str_cat("requantizes ", qparams_of(x), " -> ", qparams_of(y), " for ",
-                                              describe(in.g, c),
-                                              in.g.node(c).kind == OpKind::Pad
-                                                  ? str_cat(" (mode ", in.g.node(c).attrs.get_string("mode", "constant"), ")")
-                                                  : std::string()));
              return Verdict::pass();
            }},
       Rule{"clip.qparams",

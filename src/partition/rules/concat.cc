@@ -27,8 +27,9 @@ OpSupport concat_support() {
   };
   s.is_noop = [](const Graph& g, NodeId id) { return g.node(id).inputs.size() == 1; };
   s.noop_when = "it has a single input";
-  s.notes = {"fold-qdq requantizes Concat inputs whose parameters differ with an unbounded Clip; that Clip is not "
-             "delegated (upstream's cat needs equal parameters)."};
+  s.notes = {"fold-qdq requantizes Concat inputs whose parameters differ with an unbounded Clip; that Clip runs on "
+             "the NPU as a table call in the Concat's partition (upstream's cat needs equal parameters and leaves the "
+             "requantization on the CPU)."};
   return s;
 }
 

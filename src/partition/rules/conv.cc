@@ -107,7 +107,8 @@ OpSupport conv_transpose_support() {
   OpSupport s;
   s.kind = OpKind::ConvTranspose;
   s.upstream = "aten.convolution.default (transposed)";
-  s.neutron_op = "PAD (zero insertion) + CONV_2D / DEPTHWISE_CONV_2D, stride 1, flipped kernel";
+  s.neutron_op = "CONV_2D over the stride phases stacked as output channels + TRANSPOSE (interleave); depthwise: "
+                 "one DEPTHWISE_CONV_2D per phase + CONCATENATION";
   s.quant_inputs = QuantInputs::kFirst;
   s.rules = {
       Rule{"conv_transpose.weights",
@@ -141,7 +142,8 @@ OpSupport conv_transpose_support() {
            [](const NeutronTarget& t) {
              return str_cat("stride must be <= 64 per axis; any stride (also above TRANSPOSE_CONV's limit of ",
                             t.max_transposed_conv_stride,
-                            ") runs as zero insertion (PAD) and a stride-1 CONV_2D");
+                            ") runs as stride-1 convolutions of its output phases (or zero insertion and one "
+                            "stride-1 CONV_2D where the phases do not apply)");
            },
            [](const RuleInput& in) {
              const auto st = attr_pair(in.node(), "strides", 1);
@@ -162,11 +164,16 @@ OpSupport conv_transpose_support() {
       weight_volume_rule("conv_transpose.weight_volume", 0),
   };
   s.notes = {
-      "Lowered as the transposed convolution's definition: s - 1 zero-point values inserted between input pixels "
-      "(PAD on a reshaped view), the padding d * (k - 1) - pad (a SLICE when negative), then a stride-1 CONV_2D "
-      "with the kernel flipped and its channel axes swapped; integers equal a direct scatter. 1-D ConvTranspose "
+      "Lowered by output phase: output row s * m + p of the zero-inserted convolution (s - 1 zero-point values "
+      "between input pixels, the kernel flipped) reads only every s-th tap, so each of the s_h * s_w phases is a "
+      "stride-1 convolution of the input itself. With group 1 the phases are one CONV_2D (s_h * s_w * Cout output "
+      "channels over the union of their windows, zero weights where a phase has no tap) and one TRANSPOSE that "
+      "interleaves them (none for a 1-D stride); depthwise, one DEPTHWISE_CONV_2D per phase and CONCATENATIONs. The "
+      "integers equal the zero-insertion path (PAD on a reshaped view, the padding d * (k - 1) - pad, a SLICE when "
+      "negative, a stride-1 CONV_2D), which remains for strides above 8 or a phase without taps. 1-D ConvTranspose "
       "imports as 2-D on an H = 1 image.",
-      "The zero-inserted input costs s_h * s_w times the MACs of the transposed convolution in the timing model.",
+      "Zero insertion costs s_h * s_w times the MACs of the transposed convolution in the timing model; the phases "
+      "cost the MACs of their union windows (vocoder_1d k8 s4: 3 taps instead of 8).",
   };
   return s;
 }

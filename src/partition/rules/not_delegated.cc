@@ -72,15 +72,17 @@ OpSupport split_support() {
 
 OpSupport quantize_linear_support() {
   return not_delegated(OpKind::QuantizeLinear, "quantize_linear.float_boundary",
-                       "QuantizeLinear converts float to int8 at a float/int8 boundary (the model input); it runs on "
-                       "the CPU (upstream: removed by RemoveIOQuantOpsPass or kept outside the delegate)",
+                       "QuantizeLinear converts float to int8 at a float/int8 boundary (the model input, or the "
+                       "result of an op that stays in float); it runs on the CPU (upstream: removed by "
+                       "RemoveIOQuantOpsPass or kept outside the delegate)",
                        "quantize_per_tensor (cluster boundary)");
 }
 
 OpSupport dequantize_linear_support() {
   return not_delegated(OpKind::DequantizeLinear, "dequantize_linear.float_boundary",
-                       "DequantizeLinear converts int8 to float at a float/int8 boundary (the model output); it runs "
-                       "on the CPU (upstream: removed by RemoveIOQuantOpsPass or kept outside the delegate)",
+                       "DequantizeLinear converts int8 to float at a float/int8 boundary (the model output, or the "
+                       "input of an op that stays in float); it runs on the CPU (upstream: removed by "
+                       "RemoveIOQuantOpsPass or kept outside the delegate)",
                        "dequantize_per_tensor (cluster boundary)");
 }
 
