@@ -35,6 +35,8 @@ constexpr ArgField kElementwise[] = {{"a", T, 1},          {"b", T, 1},       {"
                                      {"op", E, 1},         {"multiplier_a", I, 1}, {"multiplier_b", I, 1},
                                      {"shift", I, 1},      {"act_min", I, 1}, {"act_max", I, 1},
                                      {"table_offset", O, 1}};
+constexpr ArgField kDiv[] = {{"a", T, 1},     {"b", T, 1},       {"output", T, 1},  {"multiplier", I, 1},
+                             {"shift", I, 1}, {"act_min", I, 1}, {"act_max", I, 1}};
 constexpr ArgField kConvAdd[] = {{"input", T, 1},        {"output", T, 1},     {"weights_offset", O, 1},
                                  {"bias_offset", O, 1},  {"multipliers_offset", O, 1},
                                  {"kernel_h", I, 1},     {"kernel_w", I, 1},   {"stride_h", I, 1},
@@ -120,6 +122,7 @@ NEUTRON_FORMAT(kFc, FullyConnectedArgs)
 NEUTRON_FORMAT(kBmm, BatchMatMulArgs)
 NEUTRON_FORMAT(kPool, PoolArgs)
 NEUTRON_FORMAT(kElementwise, ElementwiseArgs)
+NEUTRON_FORMAT(kDiv, DivArgs)
 NEUTRON_FORMAT(kTable, TableArgs)
 NEUTRON_FORMAT(kConvAdd, ConvAddArgs)
 NEUTRON_FORMAT(kLayerNorm, LayerNormArgs)
@@ -202,6 +205,7 @@ const ArgsFormat* args_format(Opcode op) {
     case Opcode::kAvgPool2D:
     case Opcode::kGlobalAvgPool: return &kPoolArgsFormat;
     case Opcode::kElementwise: return &kElementwiseArgsFormat;
+    case Opcode::kDiv: return &kDivArgsFormat;
     case Opcode::kConvAdd: return &kConvAddArgsFormat;
     case Opcode::kTable: return &kTableArgsFormat;
     case Opcode::kChannelTable: return &kChannelTableArgsFormat;

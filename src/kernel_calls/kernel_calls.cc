@@ -637,6 +637,44 @@ CallStatus setup_pool(const Ctx& c, const Instruction& inst, Arena& ar, const vo
   return CallStatus();
 }
 
+// Div shares Elementwise's state and kernel (binary_int8 with BinaryInt8Op::Div).
+CallStatus setup_div(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  // Upstream has no Div converter, so the partitioner keeps Div on the CPU (rules/not_delegated.cc).
+  if (c.limits == Limits::kNpu) return unsupported("div runs on the CPU only (no Neutron converter)");
+  const npu::DivArgs a = inst.as<npu::DivArgs>();
+  ElementwiseState local;
+  ElementwiseState* st = ar.state(&local);
+  st->a = c.mc.tensor(a.a);
+  st->b = c.mc.tensor(a.b);
+  st->out = c.mc.tensor(a.output);
+  CALL_CHECK(is_int8(st->a) && is_int8(st->b) && is_int8(st->out), "div: operands must be int8");
+  CALL_CHECK(!overlaps(st->a, st->out) || (identical(st->a, st->out) && same_dims(st->a, st->out)),
+            "div: output partially overlaps input a");
+  CALL_CHECK(!overlaps(st->b, st->out) || (identical(st->b, st->out) && same_dims(st->b, st->out)),
+            "div: output partially overlaps input b");
+  for (int k = 0; k < 4; ++k)
+    CALL_CHECK((st->a.dims[k] == st->out.dims[k] || st->a.dims[k] == 1) &&
+                  (st->b.dims[k] == st->out.dims[k] || st->b.dims[k] == 1),
+              "div: inputs do not broadcast to the output");
+  const int64_t ad[4] = {st->a.dims[0], st->a.dims[1], st->a.dims[2], st->a.dims[3]};
+  const int64_t bd[4] = {st->b.dims[0], st->b.dims[1], st->b.dims[2], st->b.dims[3]};
+  CALL_CHECK(prepare_broadcast(Span<const int64_t>(ad, 4), Span<const int64_t>(bd, 4), &st->bp) &&
+                st->bp.out_count == count_of(st->out),
+            "div: inputs do not broadcast to the output");
+  CALL_CHECK(act_range_ok(a.act_min, a.act_max), "div: activation range outside int8");
+  BinaryInt8Params& p = st->p;
+  p.op = BinaryInt8Op::Div;
+  p.a_zero_point = st->a.zero_point;
+  p.b_zero_point = st->b.zero_point;
+  p.output_zero_point = st->out.zero_point;
+  p.qmin = a.act_min;
+  p.qmax = a.act_max;
+  p.multiplier = FixedMultiplier{a.multiplier, a.shift};
+  CALL_CHECK(multiplier_ok(p.multiplier), "div: multiplier shift out of range");
+  *plan = st;
+  return CallStatus();
+}
+
 CallStatus setup_elementwise(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
   const npu::ElementwiseArgs a = inst.as<npu::ElementwiseArgs>();
   ElementwiseState local;
@@ -1601,6 +1639,7 @@ CallStatus setup(const Ctx& c, const Instruction& inst, Arena& ar, const void** 
     case Opcode::kAvgPool2D:
     case Opcode::kGlobalAvgPool: return setup_pool(c, inst, ar, plan);
     case Opcode::kElementwise: return setup_elementwise(c, inst, ar, plan);
+    case Opcode::kDiv: return setup_div(c, inst, ar, plan);
     case Opcode::kTable: return setup_table(c, inst, ar, plan);
     case Opcode::kChannelTable: return setup_channel_table(c, inst, ar, plan);
     case Opcode::kL2Norm: return setup_l2_norm(c, inst, ar, plan);
@@ -1740,7 +1779,8 @@ CallStatus run_one(const Instruction& inst, const void* plan, const Bufs& r, uin
         global_average_pool_int8_nhwc(st->p, x, y, ws);
       break;
     }
-    case Opcode::kElementwise: {
+    case Opcode::kElementwise:
+    case Opcode::kDiv: {
       const auto* st = static_cast<const ElementwiseState*>(plan);
       SIM_PTR(a, st->a);
       SIM_PTR(b, st->b);

@@ -63,6 +63,27 @@ struct MulFn {
     return requantize_to_int8(acc, p.multiplier, p.output_zero_point, p.qmin, p.qmax);
   }
 };
+// Exact: |m * (a - za)| < 2^39 and (b - zb) << shift fits int64 for shift <= 54; beyond that
+// the quotient is below 2^-15 and rounds to 0.
+inline int64_t div_round_half_even(int64_t num, int32_t den, int shift) {
+  if (shift > 54) return 0;
+  const bool neg = (num < 0) != (den < 0);
+  const uint64_t n = uint64_t(num < 0 ? -num : num), d = uint64_t(den < 0 ? -int64_t(den) : int64_t(den)) << shift;
+  uint64_t q = n / d;
+  const uint64_t r = n % d;
+  if (2 * r > d || (2 * r == d && (q & 1))) ++q;
+  return neg ? -int64_t(q) : int64_t(q);
+}
+struct DivFn {
+  const BinaryInt8Params& p;
+  inline int8_t operator()(int8_t a, int8_t b) const {
+    const int32_t x = int32_t(a) - p.a_zero_point, y = int32_t(b) - p.b_zero_point;
+    if (y == 0) return int8_t(x > 0 ? p.qmax : x < 0 ? p.qmin : clamp_i32(p.output_zero_point, p.qmin, p.qmax));
+    const int64_t q = div_round_half_even(int64_t(x) * p.multiplier.multiplier, y, p.multiplier.shift);
+    const int64_t v = q + p.output_zero_point;
+    return int8_t(v < p.qmin ? p.qmin : v > p.qmax ? p.qmax : v);
+  }
+};
 struct MaxFn {
   const BinaryInt8Params& p;
   inline int8_t operator()(int8_t a, int8_t b) const {
@@ -143,6 +164,8 @@ bool prepare_binary_int8(BinaryInt8Op op, double a_scale, int32_t a_zero_point, 
     }
     case BinaryInt8Op::Mul:
       return quantize_multiplier(a_scale * b_scale / out_scale, &p->multiplier);
+    case BinaryInt8Op::Div:
+      return quantize_multiplier(a_scale / (b_scale * out_scale), &p->multiplier);
     case BinaryInt8Op::Max:
     case BinaryInt8Op::Min:
       for (int q = -128; q < 128; ++q) {
@@ -161,6 +184,7 @@ void binary_int8(const BinaryInt8Params& p, const BroadcastParams& bp, const int
     case BinaryInt8Op::Mul: run_broadcast(bp, a, b, out, MulFn{p}); break;
     case BinaryInt8Op::Max: run_broadcast(bp, a, b, out, MaxFn{p}); break;
     case BinaryInt8Op::Min: run_broadcast(bp, a, b, out, MinFn{p}); break;
+    case BinaryInt8Op::Div: run_broadcast(bp, a, b, out, DivFn{p}); break;
   }
 }
 

@@ -9,6 +9,10 @@
 //   Max/Min  each input is quantized to the output parameters first (a 256-entry table computed
 //            exactly in double: quantize_real((q - z) * s, so, zo)), then max/min. Quantization is
 //            monotone, so this equals quantizing max/min of the real values.
+//   Div      out = clamp(zo + round_half_even(M * (a - za) / (b - zb)), qmin, qmax), M = sa/(sb*so)
+//            as FixedMultiplier m / 2^shift: the quotient m*(a-za) / ((b-zb) << shift) is rounded
+//            by exact int64 division (no reciprocal approximation). b - zb = 0 (division by a real
+//            zero) saturates to the sign of a - za: qmax for > 0, qmin for < 0, clamp(zo) for 0/0.
 // [qmin, qmax] is the fused activation range (activation_range_int8), [-128, 127] without one.
 #pragma once
 #include <cstdint>
@@ -18,7 +22,7 @@
 
 namespace neutron {
 
-enum class BinaryInt8Op : uint8_t { Add, Sub, Mul, Max, Min };
+enum class BinaryInt8Op : uint8_t { Add, Sub, Mul, Max, Min, Div };
 
 struct BinaryInt8Params {
   BinaryInt8Op op = BinaryInt8Op::Add;
@@ -29,7 +33,7 @@ struct BinaryInt8Params {
   int64_t table_a[256] = {};
   int64_t table_b[256] = {};
   int32_t shift = 1;
-  FixedMultiplier multiplier;  // Mul
+  FixedMultiplier multiplier;  // Mul: sa*sb/so; Div: sa/(sb*so)
 };
 
 // Fills the tables and multipliers. Returns false when a multiplier is outside

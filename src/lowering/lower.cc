@@ -609,6 +609,7 @@ Status Lowering::lower_node(NodeId id) {
     case OpKind::Add:
     case OpKind::Sub:
     case OpKind::Mul:
+    case OpKind::Div:
     case OpKind::Max:
     case OpKind::Min: return lower_binary(id);
     case OpKind::Relu:
@@ -1158,7 +1159,7 @@ Status Lowering::lower_pool(NodeId id) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Add, Sub, Mul, Max, Min with per-dimension broadcasting of the right-aligned 4-D dims.
+// Add, Sub, Mul, Div, Max, Min with per-dimension broadcasting of the right-aligned 4-D dims.
 
 Status Lowering::lower_binary(NodeId id) {
   const Node& n = g_.node(id);
@@ -1199,6 +1200,21 @@ Status Lowering::lower_binary(NodeId id) {
   ASSIGN_OR_RETURN(e.b, tensor_as(id, b, db));
   ASSIGN_OR_RETURN(e.output, tensor_as(id, y, dy));
   int8::fused_activation_range(g_, id, y, &e.act_min, &e.act_max);
+  if (n.kind == OpKind::Div) {
+    // Its own opcode: exact int64 division by b - zb (kernels/elementwise_int8.h).
+    npu::DivArgs d{};
+    d.a = e.a;
+    d.b = e.b;
+    d.output = e.output;
+    d.act_min = e.act_min;
+    d.act_max = e.act_max;
+    FixedMultiplier m;
+    RETURN_IF_ERROR(int8::make_multiplier(g_, id, sa / (sb * sy), "s_a / (s_b * s_out)", &m));
+    d.multiplier = m.multiplier;
+    d.shift = m.shift;
+    call(Opcode::kDiv, id, d, {d.a, d.b}, {d.output});
+    return Status::OK();
+  }
   int32_t blob = -1;
   // The CPU kernel's parameters (prepare_binary_int8), read back into the args.
   BinaryInt8Op op;

@@ -42,6 +42,7 @@ namespace neutron::npu {
   X(ConvF32, 54, "conv_f32")             /* float Conv / ConvTranspose, NHWC */         \
   X(RecurrentF32, 55, "recurrent_f32")   /* float GRU / LSTM */                         \
   X(PoolF32, 56, "pool_f32")             /* float max / average pools, NHWC */          \
+  X(Div, 72, "div")                      /* int8 a / b, run-time b, with broadcast */   \
   X(ConvAdd, 64, "conv2d_add")           /* a conv and the Add of its output: one call */ \
   X(WaitPrefetch, 33, "wait_prefetch")
 
@@ -119,6 +120,15 @@ struct ElementwiseArgs {  // output NHWC; inputs broadcast per dimension (dims o
   uint32_t table_offset;  // Max/Min: int8 table_a[256] then table_b[256] in the weights: each input
                           // value (index q + 128) quantized to the output parameters
                           // (kernels/elementwise_int8.h prepare_binary_int8)
+};
+
+// int8 a / b with a run-time b (kernels/elementwise_int8.h, BinaryInt8Op::Div): exact int64
+// division of m * (a - za) by (b - zb) << shift, M = sa / (sb * so) = m / 2^shift; b - zb = 0
+// saturates to the sign of a - za (docs/integer-semantics.md). Broadcast as ElementwiseArgs.
+struct DivArgs {
+  uint32_t a, b, output;
+  int32_t multiplier, shift;
+  int32_t act_min, act_max;
 };
 
 // A conv (or depthwise conv) and the elementwise Add/Sub that reads its output, in one call: the

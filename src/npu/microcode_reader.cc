@@ -42,6 +42,8 @@ uint32_t expected_arg_words(uint16_t opcode) {
       return words_of<PoolArgs>();
     case Opcode::kElementwise:
       return words_of<ElementwiseArgs>();
+    case Opcode::kDiv:
+      return words_of<DivArgs>();
     case Opcode::kTable:
       return words_of<TableArgs>();
     case Opcode::kChannelTable:
@@ -181,6 +183,7 @@ uint32_t tensor_operands(Opcode op, const uint32_t* a, uint32_t* out, uint32_t m
     case Opcode::kBatchMatMul:
     case Opcode::kElementwise:
     case Opcode::kElementwiseF32:
+    case Opcode::kDiv:
       // {a, b, output}
       tmp[n++] = a[2];
       tmp[n++] = a[0];

@@ -170,9 +170,9 @@ Slot slot_of(OpKind k, size_t i) {
 bool is_data_movement(OpKind k) { return op_category(k) == OpCategory::DataMovement; }
 bool is_unary_lut(OpKind k) { return op_category(k) == OpCategory::UnaryMath; }
 bool is_pool(OpKind k) { return op_category(k) == OpCategory::Pool; }
-// Div and PowTensor have no int8 kernel; PRelu has its own lowering (a table per slope), no fused activation.
+// PowTensor has no int8 kernel; PRelu has its own lowering (a table per slope), no fused activation.
 bool is_binary(OpKind k) {
-  return op_category(k) == OpCategory::Binary && k != OpKind::Div && k != OpKind::PowTensor && k != OpKind::PRelu;
+  return op_category(k) == OpCategory::Binary && k != OpKind::PowTensor && k != OpKind::PRelu;
 }
 
 // Ops whose int8 lowering honors act_min/act_max.

@@ -135,6 +135,7 @@ OpQuantRule quant_rule(const Graph& g, NodeId id) {
       }
       return r;
     case OpKind::Mul:
+    case OpKind::Div:  // by a run-time tensor (div-to-mul took constant divisors): int8 Div kernel
     case OpKind::Relu:
     case OpKind::LeakyRelu:
     case OpKind::HardSwish:
@@ -171,7 +172,6 @@ OpQuantRule quant_rule(const Graph& g, NodeId id) {
     }
     case OpKind::ReduceL2:
     case OpKind::BatchNormalization:
-    case OpKind::Div:
     case OpKind::PowTensor:
     case OpKind::Cast:
     case OpKind::QuantizeLinear:

@@ -90,6 +90,9 @@ CpuKernelTiming estimate_cpu_kernel(const CpuConfig& cfg, const npu::MicrocodeVi
       if (inst.opcode == Opcode::kAvgPool2D) k.weight_bytes = (taps + 1) * 8;
       break;
     }
+    case Opcode::kDiv:  // an int64 division per element: about four elementwise ops
+      compute += double(count_of(t(inst.as<npu::DivArgs>().output))) * 4 * cfg.elementwise_cycles_per_element;
+      break;
     case Opcode::kElementwise: {
       const auto a = inst.as<npu::ElementwiseArgs>();
       const bool table = a.op == int32_t(npu::ElementwiseOp::kMax) || a.op == int32_t(npu::ElementwiseOp::kMin);

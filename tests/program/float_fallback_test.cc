@@ -99,8 +99,8 @@ double max_abs_diff(const TensorData& a, const TensorData& b) {
   return m;
 }
 
-// A CNN with ops kept in float by the user (by op type and by node name) and a Div by a run-time
-// tensor, which has no int8 kernel:
+// A CNN with ops kept in float by the user (by op type and by node name; Div, which has an int8
+// kernel now, kept in float too, to keep its float call covered):
 //   x -> Conv -> Sigmoid* -> ConvTranspose* (stride 2) -> Conv* -> Relu -> Div(., Sigmoid) ->
 //   MaxPool -> GlobalAveragePool -> Reshape -> Gemm* -> Softmax*      (* kept in float)
 TEST(FloatFallback, OpsKeptInFloatAndOpsWithoutInt8KernelRunAsFloatKernelCalls) {
@@ -115,7 +115,7 @@ TEST(FloatFallback, OpsKeptInFloatAndOpsWithoutInt8KernelRunAsFloatKernelCalls) 
   const std::string conv2 = b.g.node(b.g.tensor(c2).producer).name;
   const TensorId r = b.op(OpKind::Relu, {c2});
   const TensorId mp = b.op(OpKind::MaxPool, {r}, ints("kernel_shape", {2, 2}, ints("strides", {2, 2})));
-  const TensorId d = b.op(OpKind::Div, {mp, s});  // run-time divisor in (0, 1): no int8 kernel
+  const TensorId d = b.op(OpKind::Div, {mp, s});  // run-time divisor in (0, 1)
   const TensorId gp = b.op(OpKind::GlobalAveragePool, {d});
   const TensorId f = b.op(OpKind::Reshape, {gp}, ints("shape", {1, 8}));
   Attributes tb;
@@ -127,7 +127,7 @@ TEST(FloatFallback, OpsKeptInFloatAndOpsWithoutInt8KernelRunAsFloatKernelCalls) 
 
   std::mt19937 rng(5);
   const TensorData calib = random_input({16, 1, 3, 8, 8}, rng);
-  const std::vector<std::string> keep = {"Sigmoid", "Softmax", "ConvTranspose", conv2, gemm};
+  const std::vector<std::string> keep = {"Sigmoid", "Softmax", "ConvTranspose", "Div", conv2, gemm};
   auto q = quantize(g, calib, keep);
   ASSERT_TRUE(q.ok()) << q.status().to_string();
 
@@ -145,15 +145,12 @@ TEST(FloatFallback, OpsKeptInFloatAndOpsWithoutInt8KernelRunAsFloatKernelCalls) 
     const OpKind k = npu->graph.node(id).kind;
     if (pl.partition >= 0) ++on_npu;
     if (!pl.rejection) continue;
-    if (k == OpKind::Sigmoid || k == OpKind::Softmax || k == OpKind::ConvTranspose) {
+    if (k == OpKind::Sigmoid || k == OpKind::Softmax || k == OpKind::ConvTranspose || k == OpKind::Div) {
       EXPECT_EQ(pl.rejection->rule, "user.keep_float") << describe(npu->graph, id);
-    }
-    if (k == OpKind::Div) {
-      EXPECT_EQ(pl.rejection->rule, "div.no_converter") << describe(npu->graph, id);
     }
     kept += pl.rejection->rule == "user.keep_float";
   }
-  EXPECT_EQ(kept, 5);
+  EXPECT_EQ(kept, 6);
   EXPECT_GE(on_npu, 2) << "the int8 Conv, Relu, MaxPool and pool still go to the NPU";
 
   // The CPU instructions hold float kernel calls and the quantize / dequantize calls at their edges.
@@ -187,6 +184,61 @@ TEST(FloatFallback, OpsKeptInFloatAndOpsWithoutInt8KernelRunAsFloatKernelCalls) 
   const double sqnr = 10 * std::log10(sig / std::max(err, 1e-30));
   std::printf("float fallback CNN program vs the float model: SQNR %.1f dB\n", sqnr);
   EXPECT_GT(sqnr, 15.0);
+}
+
+// Div by a run-time tensor with int8 QDQ operands is an int8 op: one `div` kernel call on the CPU
+// (no Neutron converter: rule div.no_converter), bit-exact between the host executor, the cpu
+// program and the imxrt700 program, no float call, close to the float model.
+TEST(Int8Div, DivByARuntimeTensorIsOneInt8KernelCall) {
+  GraphBuilder b(13);
+  const TensorId x = b.input("x", {1, 3, 8, 8});
+  const TensorId c1 = b.conv(x, b.random_constant("w1", {8, 3, 3, 3}, -0.5f, 0.5f), b.random_constant("b1", {8}));
+  const TensorId c2 = b.conv(x, b.random_constant("w2", {8, 3, 3, 3}, -0.5f, 0.5f), b.random_constant("b2", {8}));
+  const TensorId s = b.op(OpKind::Sigmoid, {c2});
+  const TensorId gp = b.op(OpKind::GlobalAveragePool, {s});  // a broadcast divisor [1, 8, 1, 1]
+  const TensorId half = b.op(OpKind::Add, {gp, b.constant("h", {}, {0.5f})});
+  const TensorId y = b.op(OpKind::Div, {c1, half});
+  const Graph g = b.finish({y});
+
+  std::mt19937 rng(7);
+  const TensorData calib = random_input({16, 1, 3, 8, 8}, rng);
+  auto q = quantize(g, calib, {});
+  ASSERT_TRUE(q.ok()) << q.status().to_string();
+  auto npu = compile(q.value(), "imxrt700", {});
+  ASSERT_TRUE(npu.ok()) << npu.status().to_string();
+  auto cpu = compile(q.value(), "cpu", {});
+  ASSERT_TRUE(cpu.ok()) << cpu.status().to_string();
+  for (NodeId id : npu->graph.live_nodes())
+    if (npu->graph.node(id).kind == OpKind::Div) {
+      ASSERT_TRUE(npu->part.nodes[size_t(id)].rejection.has_value());
+      EXPECT_EQ(npu->part.nodes[size_t(id)].rejection->rule, "div.no_converter");
+      EXPECT_EQ(npu->graph.tensor(npu->graph.node(id).outputs[0]).dtype, DType::I8);
+    }
+  const std::string calls = opcodes_of(npu->file);
+  EXPECT_NE(calls.find(" div "), std::string::npos) << calls;
+  EXPECT_EQ(calls.find("elementwise_f32"), std::string::npos) << calls;
+
+  double sig = 0, err = 0;
+  for (int sample = 0; sample < 4; ++sample) {
+    const std::vector<TensorData> in = {random_input({1, 3, 8, 8}, rng)};
+    const std::vector<TensorData> host = run_on_cpu(q.value(), in);
+    ASSERT_EQ(host.size(), 1u);
+    const auto on_npu_out = run_program(npu->file, in);
+    const auto on_cpu_out = run_program(cpu->file, in);
+    ASSERT_EQ(on_npu_out.size(), 1u);
+    ASSERT_EQ(on_cpu_out.size(), 1u);
+    EXPECT_EQ(on_npu_out[0].bytes, host[0].bytes) << "imxrt700 program differs from the host executor, sample " << sample;
+    EXPECT_EQ(on_cpu_out[0].bytes, host[0].bytes) << "cpu program differs from the host executor, sample " << sample;
+    const std::vector<TensorData> want = run_on_cpu(g, in);
+    for (int64_t i = 0; i < want[0].count(); ++i) {
+      const double w = want[0].data<float>()[i], o = host[0].data<float>()[i];
+      sig += w * w;
+      err += (w - o) * (w - o);
+    }
+  }
+  const double sqnr = 10 * std::log10(sig / std::max(err, 1e-30));
+  std::printf("int8 Div program vs the float model: SQNR %.1f dB\n", sqnr);
+  EXPECT_GT(sqnr, 25.0);
 }
 
 // Quantize / dequantize calls refuse the NPU: float kernel calls run on the CPU only.

@@ -19,7 +19,8 @@ OpSupport cast_support() {
 OpSupport div_support() {
   return not_delegated(OpKind::Div, "div.no_converter",
                        "Div has no Neutron converter; division by a constant becomes Mul by its reciprocal "
-                       "(div-to-mul pass), which is delegated",
+                       "(div-to-mul pass), which is delegated; Div by a run-time tensor runs on the CPU (int8 "
+                       "div kernel call when quantized, exact integer division; float otherwise)",
                        "aten.div.Tensor (rewritten to mul upstream)");
 }
 
