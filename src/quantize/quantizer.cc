@@ -89,7 +89,10 @@ bool kept_in_float(const Graph& g, NodeId id, const std::vector<std::string>& ke
   return false;
 }
 
-StatusOr<Plan> make_plan(const Graph& g, const std::vector<std::string>& keep_float) {
+// `own_params` (per tensor, may be empty): Concat inputs whose observed range is far from the
+// others' (far_concat_members); they keep their own parameters like fixed-parameter inputs.
+StatusOr<Plan> make_plan(const Graph& g, const std::vector<std::string>& keep_float,
+                         const std::vector<char>& own_params = {}) {
   for (const std::string& k : keep_float) {
     bool found = false;
     for (NodeId id : g.live_nodes()) found = found || kept_in_float(g, id, {k});
@@ -156,8 +159,10 @@ StatusOr<Plan> make_plan(const Graph& g, const std::vector<std::string>& keep_fl
       // impose its range on the others (SSD's cat([boxes, sigmoid(scores)]) would lose every
       // negative box offset): it keeps its own, and fold-qdq requantizes it on its own branch.
       const NodeId prod = g.tensor(t).producer;
-      const bool fixed = r.share == OpQuantRule::Share::kAllInputs && prod >= 0 && !g.node(prod).dead &&
-                         p.rules[size_t(prod)].annotated && p.rules[size_t(prod)].fixed_output.has_value();
+      const bool fixed = r.share == OpQuantRule::Share::kAllInputs &&
+                         ((prod >= 0 && !g.node(prod).dead && p.rules[size_t(prod)].annotated &&
+                           p.rules[size_t(prod)].fixed_output.has_value()) ||
+                          (!own_params.empty() && own_params[size_t(t)]));
       (fixed ? fixed_members : members).push_back(t);
     }
     if (members.empty()) members.swap(fixed_members);  // every input fixed: they share as before
@@ -218,6 +223,53 @@ StatusOr<Plan> make_plan(const Graph& g, const std::vector<std::string>& keep_fl
   return p;
 }
 
+// The finite [min, max] one tensor took during calibration (empty when it was not observed).
+struct TensorRange {
+  float min = INFINITY, max = -INFINITY;
+  bool empty() const { return !(min <= max); }
+  void update(const float* v, size_t n) {
+    for (size_t i = 0; i < n; ++i)
+      if (std::isfinite(v[i])) {
+        min = std::min(min, v[i]);
+        max = std::max(max, v[i]);
+      }
+  }
+};
+
+// A Concat input whose observed span is below 1/kFarSpanRatio of its group's (sharing would cost it
+// 3+ bits, e.g. boxes next to a wide branch) keeps its own parameters, requantized on its branch.
+constexpr double kFarSpanRatio = 8;
+
+// The Concat inputs (not constants) of `p`'s groups that are far from their group (see kFarSpanRatio).
+std::vector<char> far_concat_members(const Graph& g, const Plan& p, const std::vector<TensorRange>& ranges) {
+  std::vector<TensorRange> group_range(p.group_tensors.size());
+  for (size_t i = 0; i < ranges.size(); ++i)
+    if (p.group[i] >= 0 && !ranges[i].empty()) {
+      const float v[2] = {ranges[i].min, ranges[i].max};
+      group_range[size_t(p.group[i])].update(v, 2);
+    }
+  std::vector<char> far;
+  for (NodeId id : g.live_nodes()) {
+    const Node& n = g.node(id);
+    if (n.kind != OpKind::Concat || !p.rules[size_t(id)].annotated || n.outputs.empty() ||
+        p.group[size_t(n.outputs[0])] < 0)
+      continue;
+    const int k = p.group[size_t(n.outputs[0])];
+    if (p.group_fixed[size_t(k)]) continue;
+    const double union_span = double(group_range[size_t(k)].max) - group_range[size_t(k)].min;
+    for (TensorId t : n.inputs) {
+      if (t == kNoTensor || p.group[size_t(t)] != k || g.tensor(t).is_constant() || ranges[size_t(t)].empty())
+        continue;
+      const double span = double(ranges[size_t(t)].max) - ranges[size_t(t)].min;
+      if (span > 0 && span * kFarSpanRatio < union_span) {
+        far.resize(g.num_tensors(), 0);
+        far[size_t(t)] = 1;
+      }
+    }
+  }
+  return far;
+}
+
 std::unique_ptr<Observer> make_observer(const QuantizeOptions& o) {
   switch (o.observer) {
     case ObserverKind::kMinMax:
@@ -242,14 +294,18 @@ std::unique_ptr<Observer> make_observer(const QuantizeOptions& o) {
 StatusOr<std::vector<std::unique_ptr<Observer>>> calibrate(const Graph& g, const Plan& p, const CalibrationSet& calib,
                                                            const QuantizeOptions& options,
                                                            const std::vector<TensorId>& mean_tensors,
-                                                           std::vector<TensorMean>* means) {
+                                                           std::vector<TensorMean>* means,
+                                                           std::vector<TensorRange>* ranges) {
   std::vector<std::unique_ptr<Observer>> observers;
   for (size_t k = 0; k < p.group_tensors.size(); ++k) observers.push_back(make_observer(options));
+  ranges->assign(g.num_tensors(), TensorRange());
   // Constants in groups (e.g. the constant operand of an Add) are observed once.
   for (size_t i = 0; i < g.num_tensors(); ++i) {
     const Tensor& t = g.tensor(TensorId(i));
-    if (p.group[i] >= 0 && t.is_constant())
+    if (p.group[i] >= 0 && t.is_constant()) {
       observers[size_t(p.group[i])]->update(t.data->data<float>(), size_t(t.data->count()));
+      (*ranges)[i].update(t.data->data<float>(), size_t(t.data->count()));
+    }
   }
   // Spatial kernels run NHWC: wrap them in transposes; every original tensor keeps its name.
   Graph run_graph = g;
@@ -263,10 +319,14 @@ StatusOr<std::vector<std::unique_ptr<Observer>>> calibrate(const Graph& g, const
     executors.push_back(std::move(ex).value());
   }
   std::vector<int> group_of(run_graph.num_tensors(), -1);
+  std::vector<TensorId> original(run_graph.num_tensors(), kNoTensor);  // run_graph id -> id of g
   for (size_t i = 0; i < g.num_tensors(); ++i) {
     if (p.group[i] < 0 || g.tensor(TensorId(i)).is_constant() || p.unobserved[i]) continue;
     auto id = run_graph.find_tensor(g.tensor(TensorId(i)).name);
-    if (id) group_of[size_t(*id)] = p.group[i];
+    if (id) {
+      group_of[size_t(*id)] = p.group[i];
+      original[size_t(*id)] = TensorId(i);
+    }
   }
   std::vector<int> mean_of(run_graph.num_tensors(), -1);
   means->clear();
@@ -303,7 +363,11 @@ StatusOr<std::vector<std::unique_ptr<Observer>>> calibrate(const Graph& g, const
       [&](size_t t, int64_t s) -> Status {
         for (size_t k = 0; k < inputs[t].size(); ++k) {
           int grp = group_of[size_t(run_graph.inputs[k])];
-          if (grp >= 0) observers[size_t(grp)]->update(inputs[t][k].data<float>(), size_t(inputs[t][k].count()));
+          if (grp >= 0) {
+            observers[size_t(grp)]->update(inputs[t][k].data<float>(), size_t(inputs[t][k].count()));
+            (*ranges)[size_t(original[size_t(run_graph.inputs[k])])].update(inputs[t][k].data<float>(),
+                                                                             size_t(inputs[t][k].count()));
+          }
           int m = mean_of[size_t(run_graph.inputs[k])];
           if (m >= 0) (*means)[size_t(m)].add(inputs[t][k].data<float>());
         }
@@ -315,6 +379,7 @@ StatusOr<std::vector<std::unique_ptr<Observer>>> calibrate(const Graph& g, const
           if (group_of[size_t(o)] < 0) continue;
           Observer& obs = *observers[size_t(group_of[size_t(o)])];
           obs.update(ob.values.data(), ob.values.size());
+          (*ranges)[size_t(original[size_t(o)])].update(ob.values.data(), ob.values.size());
           // A masked_fill output holds -inf by design; its observer skips non-finite values.
           if (obs.nonfinite_count() != nonfinite_before[size_t(group_of[size_t(o)])] && bad_tensor.empty() &&
               !p.group_mask_fill[size_t(group_of[size_t(o)])])
@@ -774,6 +839,47 @@ QuantParams group_params(const Plan& p, size_t k, const Observer& obs) {
   return QuantParams::per_tensor(sz.scale, sz.zero_point);
 }
 
+// Every member of every group against the range it was observed in: a member may lie outside its
+// group's representable range by half a step, plus what the group's observer chose to clip of
+// everything the group saw (histogram, percentile); a fixed group (Sigmoid's [0, 1)) also by one
+// step at each end (the op's nominal range). Clamp inputs (clamps_input) are not observed: allowed.
+std::vector<ClampedMember> check_groups(const Graph& g, const Plan& p, const std::vector<QuantParams>& params,
+                                        const std::vector<TensorRange>& ranges) {
+  std::vector<ClampedMember> r;
+  for (size_t k = 0; k < p.group_tensors.size(); ++k) {
+    const QuantParams& q = params[k];
+    if (q.scale.empty()) continue;
+    const double s = q.scale[0], lo = (-128.0 - q.zero_point[0]) * s, hi = (127.0 - q.zero_point[0]) * s;
+    double seen_lo = INFINITY, seen_hi = -INFINITY;
+    for (TensorId t : p.group_tensors[k])
+      if (!ranges[size_t(t)].empty()) {
+        seen_lo = std::min(seen_lo, double(ranges[size_t(t)].min));
+        seen_hi = std::max(seen_hi, double(ranges[size_t(t)].max));
+      }
+    double allow_lo = 0.5 * s, allow_hi = 0.5 * s;
+    if (p.group_fixed[k]) {
+      allow_lo += s;
+      allow_hi += s;
+    } else if (seen_lo <= seen_hi) {  // the observer's own clipping of the union
+      allow_lo = std::max(allow_lo, lo - seen_lo);
+      allow_hi = std::max(allow_hi, seen_hi - hi);
+    }
+    for (TensorId t : p.group_tensors[k]) {
+      const TensorRange& tr = ranges[size_t(t)];
+      if (tr.empty() || (lo - tr.min <= allow_lo && tr.max - hi <= allow_hi)) continue;
+      ClampedMember c;
+      c.tensor = g.tensor(t).name;
+      c.observed_min = tr.min;
+      c.observed_max = tr.max;
+      c.range_min = float(lo);
+      c.range_max = float(hi);
+      for (TensorId m : p.group_tensors[k]) c.group.push_back(g.tensor(m).name);
+      r.push_back(std::move(c));
+    }
+  }
+  return r;
+}
+
 }  // namespace
 
 StatusOr<ObserverKind> parse_observer_kind(const std::string& name) {
@@ -822,7 +928,13 @@ StatusOr<Graph> quantize_graph(const Graph& input, const CalibrationSet& calib, 
     layer_inputs.erase(std::unique(layer_inputs.begin(), layer_inputs.end()), layer_inputs.end());
   }
   std::vector<TensorMean> means;  // per layer input: E[x] in the float model
-  ASSIGN_OR_RETURN(auto observers, calibrate(input, plan, calib, options, layer_inputs, &means));
+  std::vector<TensorRange> ranges;  // per tensor
+  ASSIGN_OR_RETURN(auto observers, calibrate(input, plan, calib, options, layer_inputs, &means, &ranges));
+  const std::vector<char> far = far_concat_members(input, plan, ranges);
+  if (!far.empty()) {  // plan again with the far members on their own, and calibrate the new groups
+    ASSIGN_OR_RETURN(plan, make_plan(input, options.keep_float, far));
+    ASSIGN_OR_RETURN(observers, calibrate(input, plan, calib, options, layer_inputs, &means, &ranges));
+  }
   std::vector<std::vector<double>> input_means;  // per layer
   for (NodeId id : layers) {
     const auto it = std::lower_bound(layer_inputs.begin(), layer_inputs.end(), input.node(id).inputs[0]);
@@ -849,6 +961,9 @@ StatusOr<Graph> quantize_graph(const Graph& input, const CalibrationSet& calib, 
     qg.fixed = plan.group_fixed[k].has_value();
     rep.groups.push_back(std::move(qg));
   }
+  for (size_t i = 0; i < far.size(); ++i)
+    if (far[i]) rep.own_params.push_back(input.tensor(TensorId(i)).name);
+  rep.clamped_members = check_groups(input, plan, params, ranges);
   std::map<NodeId, std::vector<float>> biases;
   if (options.bias_correction != BiasCorrection::kOff) {
     ASSIGN_OR_RETURN(biases, bias_correction(input, plan, params, layers, input_means, calib, options, &rep));

@@ -66,8 +66,20 @@ struct QuantizedGroup {
   bool fixed = false;
 };
 
+// A group member whose observed range lies outside its group's parameters by more than half a
+// step (more than the group's observer chose to clip): the quantized model clamps it to a range it
+// did not see. Reported as a warning.
+struct ClampedMember {
+  std::string tensor;
+  float observed_min = 0, observed_max = 0;
+  float range_min = 0, range_max = 0;  // what the group's parameters represent
+  std::vector<std::string> group;      // the group's tensors
+};
+
 struct QuantizeReport {
   std::vector<QuantizedGroup> groups;
+  std::vector<std::string> own_params;        // Concat inputs far from the others: own parameters, requantized
+  std::vector<ClampedMember> clamped_members;  // warnings (see ClampedMember)
   std::vector<std::string> float_nodes;  // nodes left in float, with the reason
   int64_t samples = 0;
   BiasCorrection bias_correction = BiasCorrection::kOff;

@@ -104,6 +104,16 @@ CommandResult<QuantizeResult> quantize_command(const QuantizeArgs& a, const InMe
                              {"max_abs_bias", cb.max_abs_bias}});
   doc["corrected_biases"] = corrected;
   doc["float_nodes"] = report.float_nodes;
+  doc["own_params"] = report.own_params;
+  Json clamped = Json::array();
+  for (const auto& c : report.clamped_members)
+    clamped.push_back(Json{{"tensor", c.tensor},
+                           {"observed_min", c.observed_min},
+                           {"observed_max", c.observed_max},
+                           {"range_min", c.range_min},
+                           {"range_max", c.range_max},
+                           {"group", c.group}});
+  doc["clamped_members"] = clamped;
   r.report = std::move(doc);
 
   if (quiet()) return r;
@@ -119,6 +129,16 @@ CommandResult<QuantizeResult> quantize_command(const QuantizeArgs& a, const InMe
     appendf(&text, "\n");
   }
   for (const auto& f : report.float_nodes) appendf(&text, "  float: %s\n", f.c_str());
+  for (const auto& t : report.own_params)
+    appendf(&text, "  own parameters: '%s' (its range is far from the rest of its Concat; requantized on its branch)\n",
+            t.c_str());
+  for (const auto& c : report.clamped_members) {
+    std::string group;
+    for (const auto& m : c.group) group += (group.empty() ? "'" : ", '") + m + "'";
+    appendf(&text, "  warning: tensor '%s' was observed in [%g, %g] but its group (%s) represents [%g, %g]: it is clamped\n",
+            c.tensor.c_str(), double(c.observed_min), double(c.observed_max), group.c_str(), double(c.range_min),
+            double(c.range_max));
+  }
   return r;
 }
 
