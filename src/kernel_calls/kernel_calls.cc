@@ -324,6 +324,11 @@ struct ConvF32State {
   const float* packed = nullptr;  // prepared state
   const float* bias = nullptr;    // in the weights, or null
 };
+struct ReduceF32State {
+  TensorDesc in, out;
+  ReduceOp op;
+  ReduceParams p;
+};
 struct PoolF32State {
   TensorDesc in, out;
   int32_t op;
@@ -1486,6 +1491,37 @@ CallStatus setup_pool_f32(const Ctx& c, const Instruction& inst, Arena& ar, cons
   return CallStatus();
 }
 
+// Same collapse as the int8 reduce (and as the host binder: prepare_reduce drops unit dims), so
+// the float sums run in the host executor's order.
+CallStatus setup_reduce_f32(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  if (c.limits == Limits::kNpu) return unsupported("float kernel calls run on the CPU only");
+  const npu::ReduceF32Args a = inst.as<npu::ReduceF32Args>();
+  ReduceF32State local;
+  ReduceF32State* st = ar.state(&local);
+  st->in = c.mc.tensor(a.input);
+  st->out = c.mc.tensor(a.output);
+  CALL_CHECK(is_f32(st->in) && is_f32(st->out), "reduce_f32: input and output must be float32");
+  CALL_CHECK(!overlaps(st->in, st->out), "reduce_f32: output overlaps the input");
+  CALL_CHECK(a.op >= 0 && a.op <= 3, "reduce_f32: unknown op");
+  CALL_CHECK(a.axes_mask >= 0 && a.axes_mask < 16, "reduce_f32: axes mask out of range");
+  static const ReduceOp kOps[] = {ReduceOp::Mean, ReduceOp::Max, ReduceOp::Min, ReduceOp::Sum};
+  st->op = kOps[a.op];
+  // A unit dimension in front, always reduced: prepare_reduce() reads no axes as "all axes", and
+  // an empty mask must reduce nothing.
+  int64_t shape[5] = {1, 0, 0, 0, 0}, axes[5] = {0, 0, 0, 0, 0};
+  int n_axes = 1;
+  for (int k = 0; k < 4; ++k) {
+    const bool r = (a.axes_mask >> k) & 1;
+    CALL_CHECK(st->out.dims[k] == (r ? 1 : st->in.dims[k]), "reduce_f32: output dims do not match the reduction");
+    shape[k + 1] = st->in.dims[k];
+    if (r) axes[n_axes++] = k + 1;
+  }
+  CALL_CHECK(prepare_reduce(Span<const int64_t>(shape, 5), Span<const int64_t>(axes, size_t(n_axes)), &st->p),
+             "reduce_f32: unsupported");
+  *plan = st;
+  return CallStatus();
+}
+
 CallStatus setup_recurrent_f32(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
   if (c.limits == Limits::kNpu) return unsupported("float kernel calls run on the CPU only");
   const npu::RecurrentF32Args a = inst.as<npu::RecurrentF32Args>();
@@ -1627,6 +1663,7 @@ CallStatus setup(const Ctx& c, const Instruction& inst, Arena& ar, const void** 
     case Opcode::kConvF32: return setup_conv_f32(c, inst, ar, plan);
     case Opcode::kRecurrentF32: return setup_recurrent_f32(c, inst, ar, plan);
     case Opcode::kPoolF32: return setup_pool_f32(c, inst, ar, plan);
+    case Opcode::kReduceF32: return setup_reduce_f32(c, inst, ar, plan);
   }
   return invalid("unknown opcode");
 }
@@ -1958,6 +1995,13 @@ CallStatus run_one(const Instruction& inst, const void* plan, const Bufs& r, uin
       }
       recurrent_f32(st->p, reinterpret_cast<const float*>(in), st->w, st->r, st->b, h0, c0, y, yh, yc,
                     reinterpret_cast<float*>(ws));
+      break;
+    }
+    case Opcode::kReduceF32: {
+      const auto* st = static_cast<const ReduceF32State*>(plan);
+      SIM_PTR(in, st->in);
+      SIM_PTR(out, st->out);
+      reduce<float>(st->op, st->p, reinterpret_cast<const float*>(in), reinterpret_cast<float*>(out));
       break;
     }
     case Opcode::kPoolF32: {

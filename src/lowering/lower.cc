@@ -268,6 +268,7 @@ class Lowering {
   Status lower_float_conv(NodeId id);
   Status lower_float_recurrent(NodeId id);
   Status lower_float_pool(NodeId id);
+  Status lower_float_reduce(NodeId id);
   // A constant float32 operand of a float kernel call as a weights blob.
   StatusOr<uint32_t> float_blob(NodeId id, TensorId t, const char* purpose, int64_t count);
 
@@ -2671,6 +2672,10 @@ Status Lowering::lower_float(NodeId id) {
     case OpKind::AveragePool:
     case OpKind::GlobalMaxPool:
     case OpKind::GlobalAveragePool: return lower_float_pool(id);
+    case OpKind::ReduceMean:
+    case OpKind::ReduceMax:
+    case OpKind::ReduceMin:
+    case OpKind::ReduceSum: return lower_float_reduce(id);
     // Data movement is the same kernel call for any element size.
     case OpKind::Pad: return lower_pad(id);
     case OpKind::Slice: return lower_slice_node(id);
@@ -2682,8 +2687,8 @@ Status Lowering::lower_float(NodeId id) {
     case OpKind::Dropout: return lower_copy(id);
     default:
       return error(Error::NotSupported, describe(g_, id), ": no float kernel call for ", op_kind_name(n.kind),
-                   " (a program runs float ops with the elementwise, unary, softmax, gemm, conv and recurrent float "
-                   "kernels and data movement); quantize it, or run the ONNX model with `neutron run MODEL.onnx`");
+                   " (a program runs float ops with the elementwise, unary, softmax, gemm, conv, pool, reduce and "
+                   "recurrent float kernels and data movement); quantize it, or run the ONNX model with `neutron run MODEL.onnx`");
   }
 }
 
@@ -2980,6 +2985,55 @@ Status Lowering::lower_float_pool(NodeId id) {
     a.count_include_pad = n.attrs.get_int("count_include_pad", 0) != 0 ? 1 : 0;
   }
   call(Opcode::kPoolF32, id, a, {a.input}, {a.output});
+  return Status::OK();
+}
+
+// The axes as the host binder reads them (none: all), as a mask over the right-aligned NHWC dims;
+// rank above 4 folds reduced and kept neighbours (at most 4 groups).
+Status Lowering::lower_float_reduce(NodeId id) {
+  const Node& n = g_.node(id);
+  CHECK_OR_RETURN(n.inputs.size() == 1 && n.input(0) != kNoTensor && n.outputs.size() == 1, Error::InvalidModel,
+                  describe(g_, id), ": expects 1 input and 1 output");
+  const TensorId x = n.input(0), y = n.outputs[0];
+  npu::ReduceF32Args a{};
+  switch (n.kind) {
+    case OpKind::ReduceMean: a.op = 0; break;
+    case OpKind::ReduceMax: a.op = 1; break;
+    case OpKind::ReduceMin: a.op = 2; break;
+    default: a.op = 3; break;
+  }
+  const Shape& xs = g_.tensor(x).shape;
+  std::vector<char> reduced(xs.size(), 0);
+  bool any = false;
+  for (int64_t v : n.attrs.get_ints("axes")) {
+    const int ax = normalize_axis(v, xs.size());
+    CHECK_OR_RETURN(ax >= 0, Error::InvalidModel, describe(g_, id), ": axis ", v, " out of range");
+    reduced[size_t(ax)] = 1;
+    any = true;
+  }
+  if (!any) std::fill(reduced.begin(), reduced.end(), 1);
+  if (xs.size() > 4) {
+    Shape ks = xs;
+    for (size_t i = 0; i < ks.size(); ++i)
+      if (reduced[i]) ks[i] = 1;
+    std::vector<Dims> f;
+    std::vector<std::vector<size_t>> groups;
+    RETURN_IF_ERROR(fold_axes(id, {xs, ks}, [&](size_t i, size_t j) { return reduced[i] == reduced[j]; }, &f, &groups, 4));
+    for (size_t k = 0; k < groups.size(); ++k)
+      if (reduced[groups[k].front()]) a.axes_mask |= 1 << int(4 - groups.size() + k);
+    ASSIGN_OR_RETURN(a.input, tensor_as(id, x, f[0]));
+    ASSIGN_OR_RETURN(a.output, tensor_as(id, y, f[1]));
+  } else {
+    for (size_t k = 0; k < xs.size(); ++k)
+      if (reduced[k]) a.axes_mask |= 1 << nhwc_axis(xs.size(), int64_t(k));
+    ASSIGN_OR_RETURN(a.input, tensor(id, x));
+    ASSIGN_OR_RETURN(a.output, tensor(id, y));
+    Dims dy = p_.tensors[a.input].dims;
+    for (int k = 0; k < 4; ++k)
+      if ((a.axes_mask >> k) & 1) dy[size_t(k)] = 1;
+    if (p_.tensors[a.output].dims != dy) a.output = alias(a.output, dy, ".keepdims");
+  }
+  call(Opcode::kReduceF32, id, a, {a.input}, {a.output});
   return Status::OK();
 }
 

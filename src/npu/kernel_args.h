@@ -42,6 +42,7 @@ namespace neutron::npu {
   X(ConvF32, 54, "conv_f32")             /* float Conv / ConvTranspose, NHWC */         \
   X(RecurrentF32, 55, "recurrent_f32")   /* float GRU / LSTM */                         \
   X(PoolF32, 56, "pool_f32")             /* float max / average pools, NHWC */          \
+  X(ReduceF32, 76, "reduce_f32")         /* float ReduceMean/Max/Min/Sum */             \
   X(ConvAdd, 64, "conv2d_add")           /* a conv and the Add of its output: one call */ \
   X(WaitPrefetch, 33, "wait_prefetch")
 
@@ -328,6 +329,14 @@ struct PoolF32Args {
   int32_t kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w;
   int32_t pad_top, pad_left, pad_bottom, pad_right;
   int32_t count_include_pad;
+};
+
+// ReduceMean (op 0), Max (1), Min (2) or Sum (3) over the NHWC dims in axes_mask (bit i: dim i)
+// (kernels/reduce.h); the output's dims are the input's with the reduced dims set to 1.
+struct ReduceF32Args {
+  uint32_t input, output;
+  int32_t op;
+  int32_t axes_mask;
 };
 
 constexpr uint32_t kNoOperand = 0xFFFFFFFFu;  // an absent optional tensor or weights offset

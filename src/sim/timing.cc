@@ -288,6 +288,7 @@ Work work_of(const SimConfig& cfg, const TensorSource& tensors, const Instructio
     case Opcode::kConvF32:
     case Opcode::kRecurrentF32:
     case Opcode::kPoolF32:
+    case Opcode::kReduceF32:
       break;
   }
   return w;
