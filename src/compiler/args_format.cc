@@ -101,6 +101,7 @@ constexpr ArgField kPoolF32[] = {{"input", T, 1},      {"output", T, 1},     {"o
                                  {"pad_top", I, 1},    {"pad_left", I, 1},   {"pad_bottom", I, 1},
                                  {"pad_right", I, 1},  {"count_include_pad", I, 1}};
 constexpr ArgField kReduceF32[] = {{"input", T, 1}, {"output", T, 1}, {"op", E, 1}, {"axes_mask", I, 1}};
+constexpr ArgField kResizeF32[] = {{"input", T, 1}, {"output", T, 1}, {"mode", E, 1}, {"table_offset", O, 1}};
 constexpr ArgField kPrefetch[] = {{"weights_offset", O, 1}, {"size", U, 1}, {"sram_offset", U, 1}, {"channel", U, 1}};
 constexpr ArgField kWait[] = {{"channel", U, 1}};
 
@@ -148,6 +149,7 @@ NEUTRON_FORMAT(kConvF32, ConvF32Args)
 NEUTRON_FORMAT(kRecurrentF32, RecurrentF32Args)
 NEUTRON_FORMAT(kPoolF32, PoolF32Args)
 NEUTRON_FORMAT(kReduceF32, ReduceF32Args)
+NEUTRON_FORMAT(kResizeF32, ResizeF32Args)
 #undef NEUTRON_FORMAT
 
 const char* op_value_name(Opcode op, int32_t v) {
@@ -172,6 +174,10 @@ const char* op_value_name(Opcode op, int32_t v) {
     case Opcode::kElementwiseF32: {
       static const char* k[] = {"add", "sub", "mul", "div", "max", "min", "prelu"};
       return v >= 0 && v < 7 ? k[v] : nullptr;
+    }
+    case Opcode::kResizeF32: {
+      static const char* k[] = {"nearest", "linear"};
+      return v >= 0 && v < 2 ? k[v] : nullptr;
     }
     case Opcode::kReduceF32: {
       static const char* k[] = {"mean", "max", "min", "sum"};
@@ -236,6 +242,7 @@ const ArgsFormat* args_format(Opcode op) {
     case Opcode::kRecurrentF32: return &kRecurrentF32ArgsFormat;
     case Opcode::kPoolF32: return &kPoolF32ArgsFormat;
     case Opcode::kReduceF32: return &kReduceF32ArgsFormat;
+    case Opcode::kResizeF32: return &kResizeF32ArgsFormat;
   }
   return nullptr;
 }

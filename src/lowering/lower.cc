@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstring>
 #include <functional>
 #include <limits>
 
@@ -269,6 +270,7 @@ class Lowering {
   Status lower_float_recurrent(NodeId id);
   Status lower_float_pool(NodeId id);
   Status lower_float_reduce(NodeId id);
+  Status lower_float_resize(NodeId id);
   // A constant float32 operand of a float kernel call as a weights blob.
   StatusOr<uint32_t> float_blob(NodeId id, TensorId t, const char* purpose, int64_t count);
 
@@ -2676,6 +2678,7 @@ Status Lowering::lower_float(NodeId id) {
     case OpKind::ReduceMax:
     case OpKind::ReduceMin:
     case OpKind::ReduceSum: return lower_float_reduce(id);
+    case OpKind::Resize: return lower_float_resize(id);
     // Data movement is the same kernel call for any element size.
     case OpKind::Pad: return lower_pad(id);
     case OpKind::Slice: return lower_slice_node(id);
@@ -2687,8 +2690,8 @@ Status Lowering::lower_float(NodeId id) {
     case OpKind::Dropout: return lower_copy(id);
     default:
       return error(Error::NotSupported, describe(g_, id), ": no float kernel call for ", op_kind_name(n.kind),
-                   " (a program runs float ops with the elementwise, unary, softmax, gemm, conv, pool, reduce and "
-                   "recurrent float kernels and data movement); quantize it, or run the ONNX model with `neutron run MODEL.onnx`");
+                   " (a program runs float ops with the elementwise, unary, softmax, gemm, conv, pool, reduce, resize "
+                   "and recurrent float kernels and data movement); quantize it, or run the ONNX model with `neutron run MODEL.onnx`");
   }
 }
 
@@ -3034,6 +3037,63 @@ Status Lowering::lower_float_reduce(NodeId id) {
     if (p_.tensors[a.output].dims != dy) a.output = alias(a.output, dy, ".keepdims");
   }
   call(Opcode::kReduceF32, id, a, {a.input}, {a.output});
+  return Status::OK();
+}
+
+// Per-axis tables exactly as bind_resize computes them, on the tensor right-aligned to 4 axes (the
+// leading unit axes get identity tables).
+Status Lowering::lower_float_resize(NodeId id) {
+  const Node& n = g_.node(id);
+  CHECK_OR_RETURN(!n.inputs.empty() && n.input(0) != kNoTensor && n.outputs.size() == 1, Error::InvalidModel,
+                  describe(g_, id), ": expects one input X and one output");
+  const std::string mode = n.attrs.get_string("mode", "nearest");
+  CHECK_OR_RETURN(mode == "nearest" || mode == "linear", Error::NotSupported, describe(g_, id), ": mode '", mode,
+                  "' is not supported (nearest, linear)");
+  CHECK_OR_RETURN(n.attrs.get_int("antialias", 0) == 0, Error::NotSupported, describe(g_, id),
+                  ": antialias is not supported");
+  const TensorId x = n.input(0), y = n.outputs[0];
+  const Shape& xs = g_.tensor(x).shape;
+  const Shape& ys = g_.tensor(y).shape;
+  CHECK_OR_RETURN(xs.size() == ys.size() && !xs.empty() && xs.size() <= 4, Error::NotSupported, describe(g_, id),
+                  ": the float resize kernel call takes equal ranks 1 to 4, got ", shape_str(xs), " -> ", shape_str(ys));
+  for (size_t k = 0; k < xs.size(); ++k)
+    CHECK_OR_RETURN(xs[k] >= 1 && ys[k] >= 1 && xs[k] <= kMaxDim && ys[k] <= kMaxDim, Error::NotSupported,
+                    describe(g_, id), ": empty or too large tensors");
+  ASSIGN_OR_RETURN(const ResizeAttrs attrs, resize_attrs(g_, id, xs, ys));
+  const bool linear = mode == "linear";
+  const size_t lead = 4 - xs.size();
+  std::vector<int32_t> table;  // int32 words: nearest index, or linear {i0, i1, w1 bits}
+  Dims dx{{1, 1, 1, 1}}, dy{{1, 1, 1, 1}};
+  for (size_t k = 0; k < lead; ++k) {
+    table.push_back(0);
+    if (linear) table.insert(table.end(), {0, 0});
+  }
+  for (size_t k = 0; k < xs.size(); ++k) {
+    dx[lead + k] = int32_t(xs[k]);
+    dy[lead + k] = int32_t(ys[k]);
+    if (linear) {
+      std::vector<ResizeLinearTap> t(size_t(ys[k]));
+      resize_linear_table(attrs.coord, xs[k], ys[k], attrs.scales[k], t.data());
+      for (const ResizeLinearTap& tap : t) {
+        int32_t w;
+        std::memcpy(&w, &tap.w1, 4);
+        table.insert(table.end(), {int32_t(tap.i0), int32_t(tap.i1), w});
+      }
+    } else {
+      std::vector<int64_t> t(size_t(ys[k]));
+      resize_nearest_table(attrs.coord, attrs.nearest, xs[k], ys[k], attrs.scales[k], t.data());
+      for (int64_t v : t) table.push_back(int32_t(v));
+    }
+  }
+  npu::ResizeF32Args a{};
+  a.mode = linear ? 1 : 0;
+  ASSIGN_OR_RETURN(a.input, tensor(id, x));
+  ASSIGN_OR_RETURN(a.output, tensor(id, y));
+  if (p_.tensors[a.input].dims != dx) a.input = alias(a.input, dx, ".4d");
+  if (p_.tensors[a.output].dims != dy) a.output = alias(a.output, dy, ".4d");
+  const uint32_t blob = add_blob(id, linear ? "linear_table" : "index_table", BlobKind::kIndexTable, to_bytes(table));
+  KernelCall& c = call(Opcode::kResizeF32, id, a, {a.input}, {a.output});
+  ref(c, WORD_OF(ResizeF32Args, table_offset), blob);
   return Status::OK();
 }
 

@@ -43,6 +43,7 @@ namespace neutron::npu {
   X(RecurrentF32, 55, "recurrent_f32")   /* float GRU / LSTM */                         \
   X(PoolF32, 56, "pool_f32")             /* float max / average pools, NHWC */          \
   X(ReduceF32, 76, "reduce_f32")         /* float ReduceMean/Max/Min/Sum */             \
+  X(ResizeF32, 77, "resize_f32")         /* float Resize nearest / linear, any 4 axes */ \
   X(ConvAdd, 64, "conv2d_add")           /* a conv and the Add of its output: one call */ \
   X(WaitPrefetch, 33, "wait_prefetch")
 
@@ -337,6 +338,15 @@ struct ReduceF32Args {
   uint32_t input, output;
   int32_t op;
   int32_t axes_mask;
+};
+
+// Resize nearest (mode 0) or linear (mode 1) of a dense 4-D tensor, every axis independently
+// (kernels/resize.h). The table (weights, 4-aligned) has one entry per output index of axis 0,
+// then of axis 1, 2 and 3: nearest int32 source index; linear {int32 i0, int32 i1, float w1}.
+struct ResizeF32Args {
+  uint32_t input, output;
+  int32_t mode;
+  uint32_t table_offset;
 };
 
 constexpr uint32_t kNoOperand = 0xFFFFFFFFu;  // an absent optional tensor or weights offset

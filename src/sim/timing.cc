@@ -289,6 +289,7 @@ Work work_of(const SimConfig& cfg, const TensorSource& tensors, const Instructio
     case Opcode::kRecurrentF32:
     case Opcode::kPoolF32:
     case Opcode::kReduceF32:
+    case Opcode::kResizeF32:
       break;
   }
   return w;

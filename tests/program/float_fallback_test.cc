@@ -647,5 +647,33 @@ TEST(FloatFallback, ReducesKeptInFloatRunAsReduceFloatCalls) {
                    {"op=mean", "op=max", "op=min", "op=sum"});
 }
 
+// Resize kept in float: nearest (asymmetric, floor) x2 and linear (half_pixel) to 11x13, and a
+// linear align_corners resize of a 3-D tensor: resize_f32 calls with tables in the weights. (A
+// nearest resize between int8 ops is folded to int8 by fold-qdq even when kept: exact.)
+TEST(FloatFallback, ResizesKeptInFloatRunAsResizeFloatCalls) {
+  GraphBuilder b(43);
+  const TensorId x = b.input("x", {1, 3, 5, 6});
+  const TensorId c = b.conv(x, b.random_constant("w1", {4, 3, 3, 3}, -0.5f, 0.5f), b.random_constant("b1", {4}));
+  Attributes nearest;
+  nearest.set("mode", std::string("nearest"));
+  nearest.set("coordinate_transformation_mode", std::string("asymmetric"));
+  nearest.set("nearest_mode", std::string("floor"));
+  nearest.set("scales", std::vector<double>{1, 1, 2, 2});
+  const TensorId up = b.op(OpKind::Resize, {c}, nearest);
+  Attributes lin;
+  lin.set("mode", std::string("linear"));
+  lin.set("coordinate_transformation_mode", std::string("half_pixel"));
+  lin.set("scales", std::vector<double>{1, 1, 2.2, 2.17});  // to 11 x 13
+  const TensorId y2 = b.op(OpKind::Resize, {c}, lin);
+  const TensorId r3 = b.op(OpKind::Reshape, {c}, ints("shape", {4, 5, 6}));
+  Attributes ac;
+  ac.set("mode", std::string("linear"));
+  ac.set("coordinate_transformation_mode", std::string("align_corners"));
+  ac.set("scales", std::vector<double>{1, 1.6, 0.5});
+  const TensorId y3 = b.op(OpKind::Resize, {r3}, ac);
+  const Graph g = b.finish({up, y2, y3});
+  check_kept_float(g, {"Resize"}, {1, 3, 5, 6}, "resize_f32", 43, {"mode=nearest", "mode=linear"});
+}
+
 }  // namespace
 }  // namespace neutron::testing
