@@ -102,6 +102,8 @@ constexpr ArgField kPoolF32[] = {{"input", T, 1},      {"output", T, 1},     {"o
                                  {"pad_right", I, 1},  {"count_include_pad", I, 1}};
 constexpr ArgField kReduceF32[] = {{"input", T, 1}, {"output", T, 1}, {"op", E, 1}, {"axes_mask", I, 1}};
 constexpr ArgField kResizeF32[] = {{"input", T, 1}, {"output", T, 1}, {"mode", E, 1}, {"table_offset", O, 1}};
+constexpr ArgField kLayerNormF32[] = {{"input", T, 1},        {"output", T, 1},      {"scale_offset", O, 1},
+                                      {"bias_offset", O, 1}, {"epsilon", F, 1}};
 constexpr ArgField kPrefetch[] = {{"weights_offset", O, 1}, {"size", U, 1}, {"sram_offset", U, 1}, {"channel", U, 1}};
 constexpr ArgField kWait[] = {{"channel", U, 1}};
 
@@ -150,6 +152,7 @@ NEUTRON_FORMAT(kRecurrentF32, RecurrentF32Args)
 NEUTRON_FORMAT(kPoolF32, PoolF32Args)
 NEUTRON_FORMAT(kReduceF32, ReduceF32Args)
 NEUTRON_FORMAT(kResizeF32, ResizeF32Args)
+NEUTRON_FORMAT(kLayerNormF32, LayerNormF32Args)
 #undef NEUTRON_FORMAT
 
 const char* op_value_name(Opcode op, int32_t v) {
@@ -243,6 +246,7 @@ const ArgsFormat* args_format(Opcode op) {
     case Opcode::kPoolF32: return &kPoolF32ArgsFormat;
     case Opcode::kReduceF32: return &kReduceF32ArgsFormat;
     case Opcode::kResizeF32: return &kResizeF32ArgsFormat;
+    case Opcode::kLayerNormF32: return &kLayerNormF32ArgsFormat;
   }
   return nullptr;
 }

@@ -16,6 +16,7 @@
 #include "kernels/gemm_int8.h"
 #include "kernels/in_place_int8.h"
 #include "kernels/index_ops.h"
+#include "kernels/layer_norm_f32.h"
 #include "kernels/layer_norm_int8.h"
 #include "kernels/pool_f32.h"
 #include "kernels/pool_int8.h"
@@ -323,6 +324,12 @@ struct ConvF32State {
   ConvTranspose2DF32Params tp;
   const float* packed = nullptr;  // prepared state
   const float* bias = nullptr;    // in the weights, or null
+};
+struct LayerNormF32State {
+  TensorDesc in, out;
+  LayerNormParams p;
+  const float* scale = nullptr;  // in the weights
+  const float* bias = nullptr;   // in the weights, or null
 };
 struct ResizeF32State {
   TensorDesc in, out;
@@ -1496,6 +1503,29 @@ CallStatus setup_pool_f32(const Ctx& c, const Instruction& inst, Arena& ar, cons
   return CallStatus();
 }
 
+CallStatus setup_layer_norm_f32(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  if (c.limits == Limits::kNpu) return unsupported("float kernel calls run on the CPU only");
+  const npu::LayerNormF32Args a = inst.as<npu::LayerNormF32Args>();
+  LayerNormF32State local;
+  LayerNormF32State* st = ar.state(&local);
+  st->in = c.mc.tensor(a.input);
+  st->out = c.mc.tensor(a.output);
+  CALL_CHECK(is_f32(st->in) && is_f32(st->out), "layer_norm_f32: input and output must be float32");
+  CALL_CHECK(!overlaps(st->in, st->out), "layer_norm_f32: output overlaps the input");
+  for (int k = 0; k < 4; ++k) CALL_CHECK(st->in.dims[k] == st->out.dims[k], "layer_norm_f32: input and output dims differ");
+  const int64_t n = st->in.dims[3];
+  CALL_CHECK(f32_weights_ok(c, a.scale_offset, uint64_t(n)), "layer_norm_f32: scale outside the weights section");
+  CALL_CHECK(a.bias_offset == npu::kNoOperand || f32_weights_ok(c, a.bias_offset, uint64_t(n)),
+             "layer_norm_f32: bias outside the weights section");
+  st->p.n = n;
+  st->p.rows = int64_t(st->in.dims[0]) * st->in.dims[1] * st->in.dims[2];
+  st->p.epsilon = float_of(a.epsilon_bits);
+  st->scale = weights_f32(c, a.scale_offset);
+  st->bias = a.bias_offset == npu::kNoOperand ? nullptr : weights_f32(c, a.bias_offset);
+  *plan = st;
+  return CallStatus();
+}
+
 // Tables per axis from the weights, every index checked; an identity axis gets no table, as in
 // the host binder, so the linear passes (and their roundings) are the host's.
 CallStatus setup_resize_f32(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
@@ -1731,6 +1761,7 @@ CallStatus setup(const Ctx& c, const Instruction& inst, Arena& ar, const void** 
     case Opcode::kPoolF32: return setup_pool_f32(c, inst, ar, plan);
     case Opcode::kReduceF32: return setup_reduce_f32(c, inst, ar, plan);
     case Opcode::kResizeF32: return setup_resize_f32(c, inst, ar, plan);
+    case Opcode::kLayerNormF32: return setup_layer_norm_f32(c, inst, ar, plan);
   }
   return invalid("unknown opcode");
 }
@@ -2062,6 +2093,13 @@ CallStatus run_one(const Instruction& inst, const void* plan, const Bufs& r, uin
       }
       recurrent_f32(st->p, reinterpret_cast<const float*>(in), st->w, st->r, st->b, h0, c0, y, yh, yc,
                     reinterpret_cast<float*>(ws));
+      break;
+    }
+    case Opcode::kLayerNormF32: {
+      const auto* st = static_cast<const LayerNormF32State*>(plan);
+      SIM_PTR(in, st->in);
+      SIM_PTR(out, st->out);
+      layer_norm_f32(st->p, reinterpret_cast<const float*>(in), st->scale, st->bias, reinterpret_cast<float*>(out));
       break;
     }
     case Opcode::kResizeF32: {

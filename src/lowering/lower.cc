@@ -15,6 +15,7 @@
 #include "kernels/conv2d_f32.h"
 #include "kernels/elementwise_int8.h"
 #include "kernels/gemm_f32.h"
+#include "kernels/index_ops.h"
 #include "kernels/recurrent_int8.h"
 #include "kernels/requantize.h"
 #include "kernels/resize.h"
@@ -271,6 +272,7 @@ class Lowering {
   Status lower_float_pool(NodeId id);
   Status lower_float_reduce(NodeId id);
   Status lower_float_resize(NodeId id);
+  Status lower_float_layer_norm(NodeId id);
   // A constant float32 operand of a float kernel call as a weights blob.
   StatusOr<uint32_t> float_blob(NodeId id, TensorId t, const char* purpose, int64_t count);
 
@@ -2679,6 +2681,7 @@ Status Lowering::lower_float(NodeId id) {
     case OpKind::ReduceMin:
     case OpKind::ReduceSum: return lower_float_reduce(id);
     case OpKind::Resize: return lower_float_resize(id);
+    case OpKind::LayerNormalization: return lower_float_layer_norm(id);
     // Data movement is the same kernel call for any element size.
     case OpKind::Pad: return lower_pad(id);
     case OpKind::Slice: return lower_slice_node(id);
@@ -2690,8 +2693,8 @@ Status Lowering::lower_float(NodeId id) {
     case OpKind::Dropout: return lower_copy(id);
     default:
       return error(Error::NotSupported, describe(g_, id), ": no float kernel call for ", op_kind_name(n.kind),
-                   " (a program runs float ops with the elementwise, unary, softmax, gemm, conv, pool, reduce, resize "
-                   "and recurrent float kernels and data movement); quantize it, or run the ONNX model with `neutron run MODEL.onnx`");
+                   " (a program runs float ops with the elementwise, unary, softmax, gemm, conv, pool, reduce, resize, "
+                   "layer-norm and recurrent float kernels and data movement); quantize it, or run the ONNX model with `neutron run MODEL.onnx`");
   }
 }
 
@@ -3037,6 +3040,55 @@ Status Lowering::lower_float_reduce(NodeId id) {
     if (p_.tensors[a.output].dims != dy) a.output = alias(a.output, dy, ".keepdims");
   }
   call(Opcode::kReduceF32, id, a, {a.input}, {a.output});
+  return Status::OK();
+}
+
+// Rows of the normalized dims (axis to the end); Scale and B constants broadcast to them at
+// compile time as bind_layer_norm does.
+Status Lowering::lower_float_layer_norm(NodeId id) {
+  const Node& n = g_.node(id);
+  CHECK_OR_RETURN(n.inputs.size() >= 2 && n.input(0) != kNoTensor && n.input(1) != kNoTensor && n.outputs.size() == 1,
+                  Error::NotSupported, describe(g_, id), ": expects X, Scale, B? and 1 output (no Mean/InvStdDev)");
+  const TensorId x = n.input(0), y = n.outputs[0];
+  const Shape& xs = g_.tensor(x).shape;
+  const int axis = normalize_axis(n.attrs.get_int("axis", -1), xs.size());
+  CHECK_OR_RETURN(axis >= 0, Error::InvalidModel, describe(g_, id), ": axis out of range");
+  const Shape tail(xs.begin() + axis, xs.end());
+  const int64_t cols = num_elements(tail), rows = cols == 0 ? 0 : num_elements(xs) / cols;
+  CHECK_OR_RETURN(cols >= 1 && rows >= 1 && cols <= kMaxDim && rows <= kMaxDim, Error::NotSupported,
+                  describe(g_, id), ": empty or too large rows");
+  auto broadcast = [&](TensorId t, const char* what) -> StatusOr<std::vector<float>> {
+    const Tensor& c = g_.tensor(t);
+    CHECK_OR_RETURN(c.is_constant() && c.dtype == DType::F32 && !c.is_quantized(), Error::NotSupported,
+                    describe(g_, id), ": the float layer_norm kernel call needs ", what, " '", c.name,
+                    "' as a float32 constant");
+    SelectParams sp;
+    const Span<const int64_t> ops[1] = {Span<const int64_t>(c.shape)};
+    CHECK_OR_RETURN(prepare_select(Span<const int64_t>(tail), ops, 1, sizeof(float), &sp), Error::InvalidModel,
+                    describe(g_, id), ": ", what, " ", shape_str(c.shape), " does not broadcast to ", shape_str(tail));
+    std::vector<float> out(static_cast<size_t>(cols));
+    expand(sp, c.data->data<float>(), out.data());
+    return out;
+  };
+  npu::LayerNormF32Args a{};
+  ASSIGN_OR_RETURN(std::vector<float> scale, broadcast(n.input(1), "Scale"));
+  std::vector<float> bias;
+  if (n.input(2) != kNoTensor) {
+    ASSIGN_OR_RETURN(bias, broadcast(n.input(2), "B"));
+  }
+  const float eps = float(n.attrs.get_float("epsilon", 1e-5));
+  std::memcpy(&a.epsilon_bits, &eps, 4);
+  const Dims d{{1, 1, int32_t(rows), int32_t(cols)}};
+  ASSIGN_OR_RETURN(a.input, tensor(id, x));
+  ASSIGN_OR_RETURN(a.output, tensor(id, y));
+  if (p_.tensors[a.input].dims != d) a.input = alias(a.input, d, ".rows");
+  if (p_.tensors[a.output].dims != d) a.output = alias(a.output, d, ".rows");
+  a.bias_offset = npu::kNoOperand;
+  const uint32_t sblob = add_blob(id, "scale", BlobKind::kFloat32, to_bytes(scale));
+  const uint32_t bblob = bias.empty() ? 0 : add_blob(id, "bias", BlobKind::kFloat32, to_bytes(bias));
+  KernelCall& c = call(Opcode::kLayerNormF32, id, a, {a.input}, {a.output});
+  ref(c, WORD_OF(LayerNormF32Args, scale_offset), sblob);
+  if (!bias.empty()) ref(c, WORD_OF(LayerNormF32Args, bias_offset), bblob);
   return Status::OK();
 }
 

@@ -44,6 +44,7 @@ namespace neutron::npu {
   X(PoolF32, 56, "pool_f32")             /* float max / average pools, NHWC */          \
   X(ReduceF32, 76, "reduce_f32")         /* float ReduceMean/Max/Min/Sum */             \
   X(ResizeF32, 77, "resize_f32")         /* float Resize nearest / linear, any 4 axes */ \
+  X(LayerNormF32, 78, "layer_norm_f32")  /* float LayerNormalization over dims[3] */    \
   X(ConvAdd, 64, "conv2d_add")           /* a conv and the Add of its output: one call */ \
   X(WaitPrefetch, 33, "wait_prefetch")
 
@@ -347,6 +348,15 @@ struct ResizeF32Args {
   uint32_t input, output;
   int32_t mode;
   uint32_t table_offset;
+};
+
+// LayerNormalization of rows of dims[3] elements (the input's other dims are the rows;
+// kernels/layer_norm_f32.h): scale and bias float [dims[3]] in the weights (broadcast at compile
+// time), read in place; bias absent: bias_offset kNoOperand.
+struct LayerNormF32Args {
+  uint32_t input, output;
+  uint32_t scale_offset, bias_offset;
+  uint32_t epsilon_bits;
 };
 
 constexpr uint32_t kNoOperand = 0xFFFFFFFFu;  // an absent optional tensor or weights offset

@@ -99,6 +99,8 @@ uint32_t expected_arg_words(uint16_t opcode) {
       return words_of<ReduceF32Args>();
     case Opcode::kResizeF32:
       return words_of<ResizeF32Args>();
+    case Opcode::kLayerNormF32:
+      return words_of<LayerNormF32Args>();
   }
   return 0;
 }
@@ -153,6 +155,7 @@ uint32_t tensor_operands(Opcode op, const uint32_t* a, uint32_t* out, uint32_t m
     case Opcode::kPoolF32:
     case Opcode::kReduceF32:
     case Opcode::kResizeF32:
+    case Opcode::kLayerNormF32:
       // Every one of these structs starts with {input, output}.
       tmp[n++] = a[1];
       tmp[n++] = a[0];

@@ -290,6 +290,7 @@ Work work_of(const SimConfig& cfg, const TensorSource& tensors, const Instructio
     case Opcode::kPoolF32:
     case Opcode::kReduceF32:
     case Opcode::kResizeF32:
+    case Opcode::kLayerNormF32:
       break;
   }
   return w;

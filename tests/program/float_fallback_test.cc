@@ -675,5 +675,24 @@ TEST(FloatFallback, ResizesKeptInFloatRunAsResizeFloatCalls) {
   check_kept_float(g, {"Resize"}, {1, 3, 5, 6}, "resize_f32", 43, {"mode=nearest", "mode=linear"});
 }
 
+// LayerNormalization kept in float: over the last axis (Scale and B per element) between int8
+// convs, and over C, H, W with a Scale broadcast from [C, 1, 1] and no B: layer_norm_f32 calls.
+TEST(FloatFallback, LayerNormsKeptInFloatRunAsLayerNormFloatCalls) {
+  GraphBuilder b(47);
+  const TensorId x = b.input("x", {1, 3, 5, 6});
+  const TensorId c = b.conv(x, b.random_constant("w1", {4, 3, 3, 3}, -0.5f, 0.5f), b.random_constant("b1", {4}));
+  Attributes last;
+  last.set("axis", int64_t(-1));
+  last.set("epsilon", 1e-3);
+  const TensorId ln1 = b.op(OpKind::LayerNormalization,
+                            {c, b.random_constant("s1", {6}, 0.5f, 1.5f), b.random_constant("bias1", {6})}, last);
+  const TensorId y1 = b.conv(ln1, b.random_constant("w2", {2, 4, 3, 3}, -0.5f, 0.5f), b.random_constant("b2", {2}));
+  Attributes chw;
+  chw.set("axis", int64_t(1));
+  const TensorId y2 = b.op(OpKind::LayerNormalization, {c, b.random_constant("s2", {4, 1, 1}, 0.5f, 1.5f)}, chw);
+  const Graph g = b.finish({y1, y2});
+  check_kept_float(g, {"LayerNormalization"}, {1, 3, 5, 6}, "layer_norm_f32", 47);
+}
+
 }  // namespace
 }  // namespace neutron::testing
