@@ -102,6 +102,10 @@ constexpr ArgField kPoolF32[] = {{"input", T, 1},      {"output", T, 1},     {"o
                                  {"stride_w", I, 1},   {"dilation_h", I, 1}, {"dilation_w", I, 1},
                                  {"pad_top", I, 1},    {"pad_left", I, 1},   {"pad_bottom", I, 1},
                                  {"pad_right", I, 1},  {"count_include_pad", I, 1}};
+constexpr ArgField kReduceF32[] = {{"input", T, 1}, {"output", T, 1}, {"op", E, 1}, {"axes_mask", I, 1}};
+constexpr ArgField kResizeF32[] = {{"input", T, 1}, {"output", T, 1}, {"mode", E, 1}, {"table_offset", O, 1}};
+constexpr ArgField kLayerNormF32[] = {{"input", T, 1},        {"output", T, 1},      {"scale_offset", O, 1},
+                                      {"bias_offset", O, 1}, {"epsilon", F, 1}};
 constexpr ArgField kPrefetch[] = {{"weights_offset", O, 1}, {"size", U, 1}, {"sram_offset", U, 1}, {"channel", U, 1}};
 constexpr ArgField kWait[] = {{"channel", U, 1}};
 
@@ -149,6 +153,9 @@ NEUTRON_FORMAT(kGemmF32, GemmF32Args)
 NEUTRON_FORMAT(kConvF32, ConvF32Args)
 NEUTRON_FORMAT(kRecurrentF32, RecurrentF32Args)
 NEUTRON_FORMAT(kPoolF32, PoolF32Args)
+NEUTRON_FORMAT(kReduceF32, ReduceF32Args)
+NEUTRON_FORMAT(kResizeF32, ResizeF32Args)
+NEUTRON_FORMAT(kLayerNormF32, LayerNormF32Args)
 #undef NEUTRON_FORMAT
 
 const char* op_value_name(Opcode op, int32_t v) {
@@ -173,6 +180,14 @@ const char* op_value_name(Opcode op, int32_t v) {
     case Opcode::kElementwiseF32: {
       static const char* k[] = {"add", "sub", "mul", "div", "max", "min", "prelu"};
       return v >= 0 && v < 7 ? k[v] : nullptr;
+    }
+    case Opcode::kResizeF32: {
+      static const char* k[] = {"nearest", "linear"};
+      return v >= 0 && v < 2 ? k[v] : nullptr;
+    }
+    case Opcode::kReduceF32: {
+      static const char* k[] = {"mean", "max", "min", "sum"};
+      return v >= 0 && v < 4 ? k[v] : nullptr;
     }
     case Opcode::kPoolF32: {
       static const char* k[] = {"max", "average", "global_max", "global_average"};
@@ -233,6 +248,9 @@ const ArgsFormat* args_format(Opcode op) {
     case Opcode::kConvF32: return &kConvF32ArgsFormat;
     case Opcode::kRecurrentF32: return &kRecurrentF32ArgsFormat;
     case Opcode::kPoolF32: return &kPoolF32ArgsFormat;
+    case Opcode::kReduceF32: return &kReduceF32ArgsFormat;
+    case Opcode::kResizeF32: return &kResizeF32ArgsFormat;
+    case Opcode::kLayerNormF32: return &kLayerNormF32ArgsFormat;
   }
   return nullptr;
 }

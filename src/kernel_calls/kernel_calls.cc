@@ -16,6 +16,7 @@
 #include "kernels/gemm_int8.h"
 #include "kernels/in_place_int8.h"
 #include "kernels/index_ops.h"
+#include "kernels/layer_norm_f32.h"
 #include "kernels/layer_norm_int8.h"
 #include "kernels/pool_f32.h"
 #include "kernels/pool_int8.h"
@@ -323,6 +324,22 @@ struct ConvF32State {
   ConvTranspose2DF32Params tp;
   const float* packed = nullptr;  // prepared state
   const float* bias = nullptr;    // in the weights, or null
+};
+struct LayerNormF32State {
+  TensorDesc in, out;
+  LayerNormParams p;
+  const float* scale = nullptr;  // in the weights
+  const float* bias = nullptr;   // in the weights, or null
+};
+struct ResizeF32State {
+  TensorDesc in, out;
+  int32_t mode;
+  ResizeParams p;
+};
+struct ReduceF32State {
+  TensorDesc in, out;
+  ReduceOp op;
+  ReduceParams p;
 };
 struct PoolF32State {
   TensorDesc in, out;
@@ -1524,6 +1541,121 @@ CallStatus setup_pool_f32(const Ctx& c, const Instruction& inst, Arena& ar, cons
   return CallStatus();
 }
 
+CallStatus setup_layer_norm_f32(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  if (c.limits == Limits::kNpu) return unsupported("float kernel calls run on the CPU only");
+  const npu::LayerNormF32Args a = inst.as<npu::LayerNormF32Args>();
+  LayerNormF32State local;
+  LayerNormF32State* st = ar.state(&local);
+  st->in = c.mc.tensor(a.input);
+  st->out = c.mc.tensor(a.output);
+  CALL_CHECK(is_f32(st->in) && is_f32(st->out), "layer_norm_f32: input and output must be float32");
+  CALL_CHECK(!overlaps(st->in, st->out), "layer_norm_f32: output overlaps the input");
+  for (int k = 0; k < 4; ++k) CALL_CHECK(st->in.dims[k] == st->out.dims[k], "layer_norm_f32: input and output dims differ");
+  const int64_t n = st->in.dims[3];
+  CALL_CHECK(f32_weights_ok(c, a.scale_offset, uint64_t(n)), "layer_norm_f32: scale outside the weights section");
+  CALL_CHECK(a.bias_offset == npu::kNoOperand || f32_weights_ok(c, a.bias_offset, uint64_t(n)),
+             "layer_norm_f32: bias outside the weights section");
+  st->p.n = n;
+  st->p.rows = int64_t(st->in.dims[0]) * st->in.dims[1] * st->in.dims[2];
+  st->p.epsilon = float_of(a.epsilon_bits);
+  st->scale = weights_f32(c, a.scale_offset);
+  st->bias = a.bias_offset == npu::kNoOperand ? nullptr : weights_f32(c, a.bias_offset);
+  *plan = st;
+  return CallStatus();
+}
+
+// Tables per axis from the weights, every index checked; an identity axis gets no table, as in
+// the host binder, so the linear passes (and their roundings) are the host's.
+CallStatus setup_resize_f32(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  if (c.limits == Limits::kNpu) return unsupported("float kernel calls run on the CPU only");
+  const npu::ResizeF32Args a = inst.as<npu::ResizeF32Args>();
+  ResizeF32State local;
+  ResizeF32State* st = ar.state(&local);
+  st->in = c.mc.tensor(a.input);
+  st->out = c.mc.tensor(a.output);
+  CALL_CHECK(is_f32(st->in) && is_f32(st->out), "resize_f32: input and output must be float32");
+  CALL_CHECK(!overlaps(st->in, st->out), "resize_f32: output overlaps the input");
+  CALL_CHECK(a.mode == 0 || a.mode == 1, "resize_f32: unknown mode (0 nearest, 1 linear)");
+  st->mode = a.mode;
+  const uint64_t entry = a.mode == 0 ? 4 : 12;
+  uint64_t entries = 0;
+  for (int k = 0; k < 4; ++k) entries += uint64_t(st->out.dims[k]);
+  CALL_CHECK(weights_range_ok(c, a.table_offset, entries * entry, 4), "resize_f32: tables outside the weights section");
+  ResizeParams& p = st->p;
+  ResizeParams sizing;  // non-null taps on the resized axes, for the scratch size
+  static const ResizeLinearTap kDummy;
+  p.rank = sizing.rank = 4;
+  const uint8_t* src = c.weights + a.table_offset;
+  for (int k = 0; k < 4; ++k) {
+    const int64_t in_len = st->in.dims[k], out_len = st->out.dims[k];
+    p.in_shape[k] = sizing.in_shape[k] = in_len;
+    p.out_shape[k] = sizing.out_shape[k] = out_len;
+    bool identity = in_len == out_len;
+    int64_t* idx = a.mode == 0 ? ar.alloc<int64_t>(size_t(out_len)) : nullptr;
+    ResizeLinearTap* taps = a.mode == 1 ? ar.alloc<ResizeLinearTap>(size_t(out_len)) : nullptr;
+    for (int64_t o = 0; o < out_len; ++o, src += entry) {
+      int32_t i0, i1 = 0;
+      float w1 = 0.0f;
+      std::memcpy(&i0, src, 4);
+      if (a.mode == 1) {
+        std::memcpy(&i1, src + 4, 4);
+        std::memcpy(&w1, src + 8, 4);
+      }
+      CALL_CHECK(i0 >= 0 && i0 < in_len && i1 >= 0 && i1 < in_len, "resize_f32: source index out of range");
+      // resize_*_table_is_identity: every output reads its own index (linear: with weight 0).
+      identity = identity && i0 == o && (a.mode == 0 || w1 == 0.0f || i1 == o);
+      if (ar.measuring) continue;
+      if (a.mode == 0) {
+        idx[o] = i0;
+      } else {
+        taps[o].i0 = i0;
+        taps[o].i1 = i1;
+        taps[o].w1 = w1;
+      }
+    }
+    if (identity) continue;
+    if (a.mode == 0)
+      p.nearest[k] = idx;
+    else
+      p.linear[k] = taps;
+    sizing.linear[k] = &kDummy;
+  }
+  if (a.mode == 1) ar.need(resize_linear_f32_scratch_floats(sizing) * sizeof(float));
+  *plan = st;
+  return CallStatus();
+}
+
+// Same collapse as the int8 reduce (and as the host binder: prepare_reduce drops unit dims), so
+// the float sums run in the host executor's order.
+CallStatus setup_reduce_f32(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  if (c.limits == Limits::kNpu) return unsupported("float kernel calls run on the CPU only");
+  const npu::ReduceF32Args a = inst.as<npu::ReduceF32Args>();
+  ReduceF32State local;
+  ReduceF32State* st = ar.state(&local);
+  st->in = c.mc.tensor(a.input);
+  st->out = c.mc.tensor(a.output);
+  CALL_CHECK(is_f32(st->in) && is_f32(st->out), "reduce_f32: input and output must be float32");
+  CALL_CHECK(!overlaps(st->in, st->out), "reduce_f32: output overlaps the input");
+  CALL_CHECK(a.op >= 0 && a.op <= 3, "reduce_f32: unknown op");
+  CALL_CHECK(a.axes_mask >= 0 && a.axes_mask < 16, "reduce_f32: axes mask out of range");
+  static const ReduceOp kOps[] = {ReduceOp::Mean, ReduceOp::Max, ReduceOp::Min, ReduceOp::Sum};
+  st->op = kOps[a.op];
+  // A unit dimension in front, always reduced: prepare_reduce() reads no axes as "all axes", and
+  // an empty mask must reduce nothing.
+  int64_t shape[5] = {1, 0, 0, 0, 0}, axes[5] = {0, 0, 0, 0, 0};
+  int n_axes = 1;
+  for (int k = 0; k < 4; ++k) {
+    const bool r = (a.axes_mask >> k) & 1;
+    CALL_CHECK(st->out.dims[k] == (r ? 1 : st->in.dims[k]), "reduce_f32: output dims do not match the reduction");
+    shape[k + 1] = st->in.dims[k];
+    if (r) axes[n_axes++] = k + 1;
+  }
+  CALL_CHECK(prepare_reduce(Span<const int64_t>(shape, 5), Span<const int64_t>(axes, size_t(n_axes)), &st->p),
+             "reduce_f32: unsupported");
+  *plan = st;
+  return CallStatus();
+}
+
 CallStatus setup_recurrent_f32(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
   if (c.limits == Limits::kNpu) return unsupported("float kernel calls run on the CPU only");
   const npu::RecurrentF32Args a = inst.as<npu::RecurrentF32Args>();
@@ -1666,6 +1798,9 @@ CallStatus setup(const Ctx& c, const Instruction& inst, Arena& ar, const void** 
     case Opcode::kConvF32: return setup_conv_f32(c, inst, ar, plan);
     case Opcode::kRecurrentF32: return setup_recurrent_f32(c, inst, ar, plan);
     case Opcode::kPoolF32: return setup_pool_f32(c, inst, ar, plan);
+    case Opcode::kReduceF32: return setup_reduce_f32(c, inst, ar, plan);
+    case Opcode::kResizeF32: return setup_resize_f32(c, inst, ar, plan);
+    case Opcode::kLayerNormF32: return setup_layer_norm_f32(c, inst, ar, plan);
   }
   return invalid("unknown opcode");
 }
@@ -1998,6 +2133,31 @@ CallStatus run_one(const Instruction& inst, const void* plan, const Bufs& r, uin
       }
       recurrent_f32(st->p, reinterpret_cast<const float*>(in), st->w, st->r, st->b, h0, c0, y, yh, yc,
                     reinterpret_cast<float*>(ws));
+      break;
+    }
+    case Opcode::kLayerNormF32: {
+      const auto* st = static_cast<const LayerNormF32State*>(plan);
+      SIM_PTR(in, st->in);
+      SIM_PTR(out, st->out);
+      layer_norm_f32(st->p, reinterpret_cast<const float*>(in), st->scale, st->bias, reinterpret_cast<float*>(out));
+      break;
+    }
+    case Opcode::kResizeF32: {
+      const auto* st = static_cast<const ResizeF32State*>(plan);
+      SIM_PTR(in, st->in);
+      SIM_PTR(out, st->out);
+      if (st->mode == 0)
+        resize_nearest<int32_t>(st->p, reinterpret_cast<const int32_t*>(in), reinterpret_cast<int32_t*>(out));
+      else
+        resize_linear_f32(st->p, reinterpret_cast<const float*>(in), reinterpret_cast<float*>(out),
+                          reinterpret_cast<float*>(ws));
+      break;
+    }
+    case Opcode::kReduceF32: {
+      const auto* st = static_cast<const ReduceF32State*>(plan);
+      SIM_PTR(in, st->in);
+      SIM_PTR(out, st->out);
+      reduce<float>(st->op, st->p, reinterpret_cast<const float*>(in), reinterpret_cast<float*>(out));
       break;
     }
     case Opcode::kPoolF32: {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstring>
 #include <functional>
 #include <limits>
 
@@ -14,6 +15,7 @@
 #include "kernels/conv2d_f32.h"
 #include "kernels/elementwise_int8.h"
 #include "kernels/gemm_f32.h"
+#include "kernels/index_ops.h"
 #include "kernels/recurrent_int8.h"
 #include "kernels/requantize.h"
 #include "kernels/resize.h"
@@ -268,6 +270,9 @@ class Lowering {
   Status lower_float_conv(NodeId id);
   Status lower_float_recurrent(NodeId id);
   Status lower_float_pool(NodeId id);
+  Status lower_float_reduce(NodeId id);
+  Status lower_float_resize(NodeId id);
+  Status lower_float_layer_norm(NodeId id);
   // A constant float32 operand of a float kernel call as a weights blob.
   StatusOr<uint32_t> float_blob(NodeId id, TensorId t, const char* purpose, int64_t count);
 
@@ -2687,6 +2692,12 @@ Status Lowering::lower_float(NodeId id) {
     case OpKind::AveragePool:
     case OpKind::GlobalMaxPool:
     case OpKind::GlobalAveragePool: return lower_float_pool(id);
+    case OpKind::ReduceMean:
+    case OpKind::ReduceMax:
+    case OpKind::ReduceMin:
+    case OpKind::ReduceSum: return lower_float_reduce(id);
+    case OpKind::Resize: return lower_float_resize(id);
+    case OpKind::LayerNormalization: return lower_float_layer_norm(id);
     // Data movement is the same kernel call for any element size.
     case OpKind::Pad: return lower_pad(id);
     case OpKind::Slice: return lower_slice_node(id);
@@ -2698,8 +2709,8 @@ Status Lowering::lower_float(NodeId id) {
     case OpKind::Dropout: return lower_copy(id);
     default:
       return error(Error::NotSupported, describe(g_, id), ": no float kernel call for ", op_kind_name(n.kind),
-                   " (a program runs float ops with the elementwise, unary, softmax, gemm, conv and recurrent float "
-                   "kernels and data movement); quantize it, or run the ONNX model with `neutron run MODEL.onnx`");
+                   " (a program runs float ops with the elementwise, unary, softmax, gemm, conv, pool, reduce, resize, "
+                   "layer-norm and recurrent float kernels and data movement); quantize it, or run the ONNX model with `neutron run MODEL.onnx`");
   }
 }
 
@@ -2996,6 +3007,161 @@ Status Lowering::lower_float_pool(NodeId id) {
     a.count_include_pad = n.attrs.get_int("count_include_pad", 0) != 0 ? 1 : 0;
   }
   call(Opcode::kPoolF32, id, a, {a.input}, {a.output});
+  return Status::OK();
+}
+
+// The axes as the host binder reads them (none: all), as a mask over the right-aligned NHWC dims;
+// rank above 4 folds reduced and kept neighbours (at most 4 groups).
+Status Lowering::lower_float_reduce(NodeId id) {
+  const Node& n = g_.node(id);
+  CHECK_OR_RETURN(n.inputs.size() == 1 && n.input(0) != kNoTensor && n.outputs.size() == 1, Error::InvalidModel,
+                  describe(g_, id), ": expects 1 input and 1 output");
+  const TensorId x = n.input(0), y = n.outputs[0];
+  npu::ReduceF32Args a{};
+  switch (n.kind) {
+    case OpKind::ReduceMean: a.op = 0; break;
+    case OpKind::ReduceMax: a.op = 1; break;
+    case OpKind::ReduceMin: a.op = 2; break;
+    default: a.op = 3; break;
+  }
+  const Shape& xs = g_.tensor(x).shape;
+  std::vector<char> reduced(xs.size(), 0);
+  bool any = false;
+  for (int64_t v : n.attrs.get_ints("axes")) {
+    const int ax = normalize_axis(v, xs.size());
+    CHECK_OR_RETURN(ax >= 0, Error::InvalidModel, describe(g_, id), ": axis ", v, " out of range");
+    reduced[size_t(ax)] = 1;
+    any = true;
+  }
+  if (!any) std::fill(reduced.begin(), reduced.end(), 1);
+  if (xs.size() > 4) {
+    Shape ks = xs;
+    for (size_t i = 0; i < ks.size(); ++i)
+      if (reduced[i]) ks[i] = 1;
+    std::vector<Dims> f;
+    std::vector<std::vector<size_t>> groups;
+    RETURN_IF_ERROR(fold_axes(id, {xs, ks}, [&](size_t i, size_t j) { return reduced[i] == reduced[j]; }, &f, &groups, 4));
+    for (size_t k = 0; k < groups.size(); ++k)
+      if (reduced[groups[k].front()]) a.axes_mask |= 1 << int(4 - groups.size() + k);
+    ASSIGN_OR_RETURN(a.input, tensor_as(id, x, f[0]));
+    ASSIGN_OR_RETURN(a.output, tensor_as(id, y, f[1]));
+  } else {
+    for (size_t k = 0; k < xs.size(); ++k)
+      if (reduced[k]) a.axes_mask |= 1 << nhwc_axis(xs.size(), int64_t(k));
+    ASSIGN_OR_RETURN(a.input, tensor(id, x));
+    ASSIGN_OR_RETURN(a.output, tensor(id, y));
+    Dims dy = p_.tensors[a.input].dims;
+    for (int k = 0; k < 4; ++k)
+      if ((a.axes_mask >> k) & 1) dy[size_t(k)] = 1;
+    if (p_.tensors[a.output].dims != dy) a.output = alias(a.output, dy, ".keepdims");
+  }
+  call(Opcode::kReduceF32, id, a, {a.input}, {a.output});
+  return Status::OK();
+}
+
+// Rows of the normalized dims (axis to the end); Scale and B constants broadcast to them at
+// compile time as bind_layer_norm does.
+Status Lowering::lower_float_layer_norm(NodeId id) {
+  const Node& n = g_.node(id);
+  CHECK_OR_RETURN(n.inputs.size() >= 2 && n.input(0) != kNoTensor && n.input(1) != kNoTensor && n.outputs.size() == 1,
+                  Error::NotSupported, describe(g_, id), ": expects X, Scale, B? and 1 output (no Mean/InvStdDev)");
+  const TensorId x = n.input(0), y = n.outputs[0];
+  const Shape& xs = g_.tensor(x).shape;
+  const int axis = normalize_axis(n.attrs.get_int("axis", -1), xs.size());
+  CHECK_OR_RETURN(axis >= 0, Error::InvalidModel, describe(g_, id), ": axis out of range");
+  const Shape tail(xs.begin() + axis, xs.end());
+  const int64_t cols = num_elements(tail), rows = cols == 0 ? 0 : num_elements(xs) / cols;
+  CHECK_OR_RETURN(cols >= 1 && rows >= 1 && cols <= kMaxDim && rows <= kMaxDim, Error::NotSupported,
+                  describe(g_, id), ": empty or too large rows");
+  auto broadcast = [&](TensorId t, const char* what) -> StatusOr<std::vector<float>> {
+    const Tensor& c = g_.tensor(t);
+    CHECK_OR_RETURN(c.is_constant() && c.dtype == DType::F32 && !c.is_quantized(), Error::NotSupported,
+                    describe(g_, id), ": the float layer_norm kernel call needs ", what, " '", c.name,
+                    "' as a float32 constant");
+    SelectParams sp;
+    const Span<const int64_t> ops[1] = {Span<const int64_t>(c.shape)};
+    CHECK_OR_RETURN(prepare_select(Span<const int64_t>(tail), ops, 1, sizeof(float), &sp), Error::InvalidModel,
+                    describe(g_, id), ": ", what, " ", shape_str(c.shape), " does not broadcast to ", shape_str(tail));
+    std::vector<float> out(static_cast<size_t>(cols));
+    expand(sp, c.data->data<float>(), out.data());
+    return out;
+  };
+  npu::LayerNormF32Args a{};
+  ASSIGN_OR_RETURN(std::vector<float> scale, broadcast(n.input(1), "Scale"));
+  std::vector<float> bias;
+  if (n.input(2) != kNoTensor) {
+    ASSIGN_OR_RETURN(bias, broadcast(n.input(2), "B"));
+  }
+  const float eps = float(n.attrs.get_float("epsilon", 1e-5));
+  std::memcpy(&a.epsilon_bits, &eps, 4);
+  const Dims d{{1, 1, int32_t(rows), int32_t(cols)}};
+  ASSIGN_OR_RETURN(a.input, tensor(id, x));
+  ASSIGN_OR_RETURN(a.output, tensor(id, y));
+  if (p_.tensors[a.input].dims != d) a.input = alias(a.input, d, ".rows");
+  if (p_.tensors[a.output].dims != d) a.output = alias(a.output, d, ".rows");
+  a.bias_offset = npu::kNoOperand;
+  const uint32_t sblob = add_blob(id, "scale", BlobKind::kFloat32, to_bytes(scale));
+  const uint32_t bblob = bias.empty() ? 0 : add_blob(id, "bias", BlobKind::kFloat32, to_bytes(bias));
+  KernelCall& c = call(Opcode::kLayerNormF32, id, a, {a.input}, {a.output});
+  ref(c, WORD_OF(LayerNormF32Args, scale_offset), sblob);
+  if (!bias.empty()) ref(c, WORD_OF(LayerNormF32Args, bias_offset), bblob);
+  return Status::OK();
+}
+
+// Per-axis tables exactly as bind_resize computes them, on the tensor right-aligned to 4 axes (the
+// leading unit axes get identity tables).
+Status Lowering::lower_float_resize(NodeId id) {
+  const Node& n = g_.node(id);
+  CHECK_OR_RETURN(!n.inputs.empty() && n.input(0) != kNoTensor && n.outputs.size() == 1, Error::InvalidModel,
+                  describe(g_, id), ": expects one input X and one output");
+  const std::string mode = n.attrs.get_string("mode", "nearest");
+  CHECK_OR_RETURN(mode == "nearest" || mode == "linear", Error::NotSupported, describe(g_, id), ": mode '", mode,
+                  "' is not supported (nearest, linear)");
+  CHECK_OR_RETURN(n.attrs.get_int("antialias", 0) == 0, Error::NotSupported, describe(g_, id),
+                  ": antialias is not supported");
+  const TensorId x = n.input(0), y = n.outputs[0];
+  const Shape& xs = g_.tensor(x).shape;
+  const Shape& ys = g_.tensor(y).shape;
+  CHECK_OR_RETURN(xs.size() == ys.size() && !xs.empty() && xs.size() <= 4, Error::NotSupported, describe(g_, id),
+                  ": the float resize kernel call takes equal ranks 1 to 4, got ", shape_str(xs), " -> ", shape_str(ys));
+  for (size_t k = 0; k < xs.size(); ++k)
+    CHECK_OR_RETURN(xs[k] >= 1 && ys[k] >= 1 && xs[k] <= kMaxDim && ys[k] <= kMaxDim, Error::NotSupported,
+                    describe(g_, id), ": empty or too large tensors");
+  ASSIGN_OR_RETURN(const ResizeAttrs attrs, resize_attrs(g_, id, xs, ys));
+  const bool linear = mode == "linear";
+  const size_t lead = 4 - xs.size();
+  std::vector<int32_t> table;  // int32 words: nearest index, or linear {i0, i1, w1 bits}
+  Dims dx{{1, 1, 1, 1}}, dy{{1, 1, 1, 1}};
+  for (size_t k = 0; k < lead; ++k) {
+    table.push_back(0);
+    if (linear) table.insert(table.end(), {0, 0});
+  }
+  for (size_t k = 0; k < xs.size(); ++k) {
+    dx[lead + k] = int32_t(xs[k]);
+    dy[lead + k] = int32_t(ys[k]);
+    if (linear) {
+      std::vector<ResizeLinearTap> t(size_t(ys[k]));
+      resize_linear_table(attrs.coord, xs[k], ys[k], attrs.scales[k], t.data());
+      for (const ResizeLinearTap& tap : t) {
+        int32_t w;
+        std::memcpy(&w, &tap.w1, 4);
+        table.insert(table.end(), {int32_t(tap.i0), int32_t(tap.i1), w});
+      }
+    } else {
+      std::vector<int64_t> t(size_t(ys[k]));
+      resize_nearest_table(attrs.coord, attrs.nearest, xs[k], ys[k], attrs.scales[k], t.data());
+      for (int64_t v : t) table.push_back(int32_t(v));
+    }
+  }
+  npu::ResizeF32Args a{};
+  a.mode = linear ? 1 : 0;
+  ASSIGN_OR_RETURN(a.input, tensor(id, x));
+  ASSIGN_OR_RETURN(a.output, tensor(id, y));
+  if (p_.tensors[a.input].dims != dx) a.input = alias(a.input, dx, ".4d");
+  if (p_.tensors[a.output].dims != dy) a.output = alias(a.output, dy, ".4d");
+  const uint32_t blob = add_blob(id, linear ? "linear_table" : "index_table", BlobKind::kIndexTable, to_bytes(table));
+  KernelCall& c = call(Opcode::kResizeF32, id, a, {a.input}, {a.output});
+  ref(c, WORD_OF(ResizeF32Args, table_offset), blob);
   return Status::OK();
 }
 

@@ -43,6 +43,9 @@ namespace neutron::npu {
   X(RecurrentF32, 55, "recurrent_f32")   /* float GRU / LSTM */                         \
   X(PoolF32, 56, "pool_f32")             /* float max / average pools, NHWC */          \
   X(Div, 72, "div")                      /* int8 a / b, run-time b, with broadcast */   \
+  X(ReduceF32, 76, "reduce_f32")         /* float ReduceMean/Max/Min/Sum */             \
+  X(ResizeF32, 77, "resize_f32")         /* float Resize nearest / linear, any 4 axes */ \
+  X(LayerNormF32, 78, "layer_norm_f32")  /* float LayerNormalization over dims[3] */    \
   X(ConvAdd, 64, "conv2d_add")           /* a conv and the Add of its output: one call */ \
   X(WaitPrefetch, 33, "wait_prefetch")
 
@@ -338,6 +341,32 @@ struct PoolF32Args {
   int32_t kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w;
   int32_t pad_top, pad_left, pad_bottom, pad_right;
   int32_t count_include_pad;
+};
+
+// ReduceMean (op 0), Max (1), Min (2) or Sum (3) over the NHWC dims in axes_mask (bit i: dim i)
+// (kernels/reduce.h); the output's dims are the input's with the reduced dims set to 1.
+struct ReduceF32Args {
+  uint32_t input, output;
+  int32_t op;
+  int32_t axes_mask;
+};
+
+// Resize nearest (mode 0) or linear (mode 1) of a dense 4-D tensor, every axis independently
+// (kernels/resize.h). The table (weights, 4-aligned) has one entry per output index of axis 0,
+// then of axis 1, 2 and 3: nearest int32 source index; linear {int32 i0, int32 i1, float w1}.
+struct ResizeF32Args {
+  uint32_t input, output;
+  int32_t mode;
+  uint32_t table_offset;
+};
+
+// LayerNormalization of rows of dims[3] elements (the input's other dims are the rows;
+// kernels/layer_norm_f32.h): scale and bias float [dims[3]] in the weights (broadcast at compile
+// time), read in place; bias absent: bias_offset kNoOperand.
+struct LayerNormF32Args {
+  uint32_t input, output;
+  uint32_t scale_offset, bias_offset;
+  uint32_t epsilon_bits;
 };
 
 constexpr uint32_t kNoOperand = 0xFFFFFFFFu;  // an absent optional tensor or weights offset

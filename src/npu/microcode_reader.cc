@@ -97,6 +97,12 @@ uint32_t expected_arg_words(uint16_t opcode) {
       return words_of<RecurrentF32Args>();
     case Opcode::kPoolF32:
       return words_of<PoolF32Args>();
+    case Opcode::kReduceF32:
+      return words_of<ReduceF32Args>();
+    case Opcode::kResizeF32:
+      return words_of<ResizeF32Args>();
+    case Opcode::kLayerNormF32:
+      return words_of<LayerNormF32Args>();
   }
   return 0;
 }
@@ -149,6 +155,9 @@ uint32_t tensor_operands(Opcode op, const uint32_t* a, uint32_t* out, uint32_t m
     case Opcode::kGemmF32:
     case Opcode::kConvF32:
     case Opcode::kPoolF32:
+    case Opcode::kReduceF32:
+    case Opcode::kResizeF32:
+    case Opcode::kLayerNormF32:
       // Every one of these structs starts with {input, output}.
       tmp[n++] = a[1];
       tmp[n++] = a[0];

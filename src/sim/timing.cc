@@ -289,6 +289,9 @@ Work work_of(const SimConfig& cfg, const TensorSource& tensors, const Instructio
     case Opcode::kRecurrentF32:
     case Opcode::kPoolF32:
     case Opcode::kDiv:  // int8 Div is CPU-only (no Neutron converter; rules/not_delegated.cc)
+    case Opcode::kReduceF32:
+    case Opcode::kResizeF32:
+    case Opcode::kLayerNormF32:
       break;
   }
   return w;

@@ -626,3 +626,125 @@ TEST(FloatFallback, MutatedFloatKernelCallsAreRefusedOrRun) {
 
 }  // namespace
 }  // namespace neutron::testing
+
+namespace neutron::testing {
+namespace {
+
+// Compiles `g` with the ops in `keep` kept in float for imxrt700 and --target cpu; each program
+// holds `opcode` and computes the host executor's bytes on every output; the kept nodes are
+// reported user.keep_float.
+void check_kept_float(const Graph& g, const std::vector<std::string>& keep, const Shape& in_shape,
+                      const std::string& opcode, uint32_t seed, const std::vector<std::string>& also = {}) {
+  std::mt19937 rng(seed);
+  Shape calib_shape = in_shape;
+  calib_shape.insert(calib_shape.begin(), 8);
+  auto q = quantize(g, random_input(calib_shape, rng), keep);
+  ASSERT_TRUE(q.ok()) << q.status().to_string();
+  auto npu = compile(q.value(), "imxrt700", keep);
+  ASSERT_TRUE(npu.ok()) << npu.status().to_string();
+  auto cpu = compile(q.value(), "cpu", keep);
+  ASSERT_TRUE(cpu.ok()) << cpu.status().to_string();
+  int kept = 0;
+  for (NodeId id : npu->graph.live_nodes())
+    for (const std::string& k : keep)
+      if (op_kind_name(npu->graph.node(id).kind) == k &&
+          npu->graph.tensor(npu->graph.node(id).outputs[0]).dtype == DType::F32) {
+        ASSERT_TRUE(npu->part.nodes[size_t(id)].rejection.has_value()) << describe(npu->graph, id);
+        EXPECT_EQ(npu->part.nodes[size_t(id)].rejection->rule, "user.keep_float") << describe(npu->graph, id);
+        ++kept;
+      }
+  EXPECT_GT(kept, 0);
+  const std::string calls = opcodes_of(npu->file);
+  EXPECT_NE(calls.find(opcode), std::string::npos) << calls;
+  for (const std::string& want : also) EXPECT_NE(calls.find(want), std::string::npos) << want << " missing in\n" << calls;
+  EXPECT_NE(opcodes_of(cpu->file).find(opcode), std::string::npos);
+  for (int s = 0; s < 3; ++s) {
+    const std::vector<TensorData> in = {random_input(in_shape, rng)};
+    const auto host = run_on_cpu(q.value(), in);
+    const auto a = run_program(npu->file, in);
+    const auto c = run_program(cpu->file, in);
+    ASSERT_EQ(host.size(), g.outputs.size());
+    ASSERT_EQ(a.size(), host.size());
+    ASSERT_EQ(c.size(), host.size());
+    for (size_t o = 0; o < host.size(); ++o) {
+      EXPECT_EQ(a[o].bytes, host[o].bytes) << "imxrt700 program, output " << o << ", sample " << s;
+      EXPECT_EQ(c[o].bytes, host[o].bytes) << "cpu program, output " << o << ", sample " << s;
+    }
+  }
+}
+
+Attributes reduce_attrs(std::vector<int64_t> axes, int64_t keepdims) {
+  Attributes a;
+  if (!axes.empty()) a.set("axes", std::move(axes));
+  a.set("keepdims", keepdims);
+  return a;
+}
+
+// ReduceMean/Max/Min/Sum kept in float: reduce_f32 calls over NCHW axes (spatial, channels,
+// all), with and without keepdims, on a 4-D and a 5-D tensor. (A ReduceMax/Min between int8 ops
+// is folded to int8 by fold-qdq even when kept: exact, max/min commute with the quantization.)
+TEST(FloatFallback, ReducesKeptInFloatRunAsReduceFloatCalls) {
+  GraphBuilder b(41);
+  const TensorId x = b.input("x", {1, 4, 6, 6});
+  const TensorId c = b.conv(x, b.random_constant("w1", {6, 4, 3, 3}, -0.5f, 0.5f), b.random_constant("b1", {6}));
+  const TensorId mean = b.op(OpKind::ReduceMean, {c}, reduce_attrs({2, 3}, 1));     // [1,6,1,1]
+  const TensorId mx = b.op(OpKind::ReduceMax, {c}, reduce_attrs({1}, 1));           // [1,1,6,6]
+  const TensorId mn = b.op(OpKind::ReduceMin, {c}, reduce_attrs({-1}, 0));          // [1,6,6]
+  const TensorId sum = b.op(OpKind::ReduceSum, {c}, reduce_attrs({}, 0));           // scalar
+  const TensorId r5 = b.op(OpKind::Reshape, {c}, ints("shape", {1, 2, 3, 6, 6}));
+  const TensorId sum5 = b.op(OpKind::ReduceSum, {r5}, reduce_attrs({1, 3}, 1));    // [1,1,3,1,6]
+  const TensorId y = b.conv(mean, b.random_constant("w2", {2, 6, 1, 1}, -0.5f, 0.5f), b.random_constant("b2", {2}), 1, 0);
+  const Graph g = b.finish({y, mx, mn, sum, sum5});
+  check_kept_float(g, {"ReduceMean", "ReduceMax", "ReduceMin", "ReduceSum"}, {1, 4, 6, 6}, "reduce_f32", 41,
+                   {"op=mean", "op=max", "op=min", "op=sum"});
+}
+
+// Resize kept in float: nearest (asymmetric, floor) x2 and linear (half_pixel) to 11x13, and a
+// linear align_corners resize of a 3-D tensor: resize_f32 calls with tables in the weights. (A
+// nearest resize between int8 ops is folded to int8 by fold-qdq even when kept: exact.)
+TEST(FloatFallback, ResizesKeptInFloatRunAsResizeFloatCalls) {
+  GraphBuilder b(43);
+  const TensorId x = b.input("x", {1, 3, 5, 6});
+  const TensorId c = b.conv(x, b.random_constant("w1", {4, 3, 3, 3}, -0.5f, 0.5f), b.random_constant("b1", {4}));
+  Attributes nearest;
+  nearest.set("mode", std::string("nearest"));
+  nearest.set("coordinate_transformation_mode", std::string("asymmetric"));
+  nearest.set("nearest_mode", std::string("floor"));
+  nearest.set("scales", std::vector<double>{1, 1, 2, 2});
+  const TensorId up = b.op(OpKind::Resize, {c}, nearest);
+  Attributes lin;
+  lin.set("mode", std::string("linear"));
+  lin.set("coordinate_transformation_mode", std::string("half_pixel"));
+  lin.set("scales", std::vector<double>{1, 1, 2.2, 2.17});  // to 11 x 13
+  const TensorId y2 = b.op(OpKind::Resize, {c}, lin);
+  const TensorId r3 = b.op(OpKind::Reshape, {c}, ints("shape", {4, 5, 6}));
+  Attributes ac;
+  ac.set("mode", std::string("linear"));
+  ac.set("coordinate_transformation_mode", std::string("align_corners"));
+  ac.set("scales", std::vector<double>{1, 1.6, 0.5});
+  const TensorId y3 = b.op(OpKind::Resize, {r3}, ac);
+  const Graph g = b.finish({up, y2, y3});
+  check_kept_float(g, {"Resize"}, {1, 3, 5, 6}, "resize_f32", 43, {"mode=nearest", "mode=linear"});
+}
+
+// LayerNormalization kept in float: over the last axis (Scale and B per element) between int8
+// convs, and over C, H, W with a Scale broadcast from [C, 1, 1] and no B: layer_norm_f32 calls.
+TEST(FloatFallback, LayerNormsKeptInFloatRunAsLayerNormFloatCalls) {
+  GraphBuilder b(47);
+  const TensorId x = b.input("x", {1, 3, 5, 6});
+  const TensorId c = b.conv(x, b.random_constant("w1", {4, 3, 3, 3}, -0.5f, 0.5f), b.random_constant("b1", {4}));
+  Attributes last;
+  last.set("axis", int64_t(-1));
+  last.set("epsilon", 1e-3);
+  const TensorId ln1 = b.op(OpKind::LayerNormalization,
+                            {c, b.random_constant("s1", {6}, 0.5f, 1.5f), b.random_constant("bias1", {6})}, last);
+  const TensorId y1 = b.conv(ln1, b.random_constant("w2", {2, 4, 3, 3}, -0.5f, 0.5f), b.random_constant("b2", {2}));
+  Attributes chw;
+  chw.set("axis", int64_t(1));
+  const TensorId y2 = b.op(OpKind::LayerNormalization, {c, b.random_constant("s2", {4, 1, 1}, 0.5f, 1.5f)}, chw);
+  const Graph g = b.finish({y1, y2});
+  check_kept_float(g, {"LayerNormalization"}, {1, 3, 5, 6}, "layer_norm_f32", 47);
+}
+
+}  // namespace
+}  // namespace neutron::testing
