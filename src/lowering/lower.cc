@@ -3140,7 +3140,7 @@ Status Lowering::lower_float_resize(NodeId id) {
     dx[lead + k] = int32_t(xs[k]);
     dy[lead + k] = int32_t(ys[k]);
     if (linear) {
-      std::vector<ResizeLinearTap> t(size_t(ys[k]));
+      std::vector<ResizeLinearTap> t(static_cast<size_t>(ys[k]));
       resize_linear_table(attrs.coord, xs[k], ys[k], attrs.scales[k], t.data());
       for (const ResizeLinearTap& tap : t) {
         int32_t w;
@@ -3148,7 +3148,7 @@ Status Lowering::lower_float_resize(NodeId id) {
         table.insert(table.end(), {int32_t(tap.i0), int32_t(tap.i1), w});
       }
     } else {
-      std::vector<int64_t> t(size_t(ys[k]));
+      std::vector<int64_t> t(static_cast<size_t>(ys[k]));
       resize_nearest_table(attrs.coord, attrs.nearest, xs[k], ys[k], attrs.scales[k], t.data());
       for (int64_t v : t) table.push_back(int32_t(v));
     }
