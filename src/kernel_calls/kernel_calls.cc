@@ -654,6 +654,49 @@ CallStatus setup_pool(const Ctx& c, const Instruction& inst, Arena& ar, const vo
   return CallStatus();
 }
 
+// The messages of one binary call family's operand checks (they name the family).
+struct BinaryCheckText {
+  const char *int8, *overlap_a, *overlap_b, *broadcast, *act;
+};
+constexpr BinaryCheckText kElementwiseText = {
+    "elementwise: operands must be int8", "elementwise: output partially overlaps input a",
+    "elementwise: output partially overlaps input b", "elementwise: inputs do not broadcast to the output",
+    "elementwise: activation range outside int8"};
+constexpr BinaryCheckText kDivText = {"div: operands must be int8", "div: output partially overlaps input a",
+                                      "div: output partially overlaps input b",
+                                      "div: inputs do not broadcast to the output",
+                                      "div: activation range outside int8"};
+
+// Operands of a broadcasting int8 binary call (Elementwise, Div): int8 tensors, an output that
+// overlaps an input only when identical, 4-D broadcast to the output, an int8 activation range.
+// Fills the state's tensors, broadcast plan and zero points / clamp.
+CallStatus setup_binary_operands(const Ctx& c, uint32_t a, uint32_t b, uint32_t output, int32_t act_min,
+                                 int32_t act_max, const BinaryCheckText& text, ElementwiseState* st) {
+  st->a = c.mc.tensor(a);
+  st->b = c.mc.tensor(b);
+  st->out = c.mc.tensor(output);
+  CALL_CHECK(is_int8(st->a) && is_int8(st->b) && is_int8(st->out), text.int8);
+  CALL_CHECK(!overlaps(st->a, st->out) || (identical(st->a, st->out) && same_dims(st->a, st->out)), text.overlap_a);
+  CALL_CHECK(!overlaps(st->b, st->out) || (identical(st->b, st->out) && same_dims(st->b, st->out)), text.overlap_b);
+  for (int k = 0; k < 4; ++k)
+    CALL_CHECK((st->a.dims[k] == st->out.dims[k] || st->a.dims[k] == 1) &&
+                  (st->b.dims[k] == st->out.dims[k] || st->b.dims[k] == 1),
+              text.broadcast);
+  const int64_t ad[4] = {st->a.dims[0], st->a.dims[1], st->a.dims[2], st->a.dims[3]};
+  const int64_t bd[4] = {st->b.dims[0], st->b.dims[1], st->b.dims[2], st->b.dims[3]};
+  CALL_CHECK(prepare_broadcast(Span<const int64_t>(ad, 4), Span<const int64_t>(bd, 4), &st->bp) &&
+                st->bp.out_count == count_of(st->out),
+            text.broadcast);
+  CALL_CHECK(act_range_ok(act_min, act_max), text.act);
+  BinaryInt8Params& p = st->p;
+  p.a_zero_point = st->a.zero_point;
+  p.b_zero_point = st->b.zero_point;
+  p.output_zero_point = st->out.zero_point;
+  p.qmin = act_min;
+  p.qmax = act_max;
+  return CallStatus();
+}
+
 // Div shares Elementwise's state and kernel (binary_int8 with BinaryInt8Op::Div).
 CallStatus setup_div(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
   // Upstream has no Div converter, so the partitioner keeps Div on the CPU (rules/not_delegated.cc).
@@ -661,31 +704,10 @@ CallStatus setup_div(const Ctx& c, const Instruction& inst, Arena& ar, const voi
   const npu::DivArgs a = inst.as<npu::DivArgs>();
   ElementwiseState local;
   ElementwiseState* st = ar.state(&local);
-  st->a = c.mc.tensor(a.a);
-  st->b = c.mc.tensor(a.b);
-  st->out = c.mc.tensor(a.output);
-  CALL_CHECK(is_int8(st->a) && is_int8(st->b) && is_int8(st->out), "div: operands must be int8");
-  CALL_CHECK(!overlaps(st->a, st->out) || (identical(st->a, st->out) && same_dims(st->a, st->out)),
-            "div: output partially overlaps input a");
-  CALL_CHECK(!overlaps(st->b, st->out) || (identical(st->b, st->out) && same_dims(st->b, st->out)),
-            "div: output partially overlaps input b");
-  for (int k = 0; k < 4; ++k)
-    CALL_CHECK((st->a.dims[k] == st->out.dims[k] || st->a.dims[k] == 1) &&
-                  (st->b.dims[k] == st->out.dims[k] || st->b.dims[k] == 1),
-              "div: inputs do not broadcast to the output");
-  const int64_t ad[4] = {st->a.dims[0], st->a.dims[1], st->a.dims[2], st->a.dims[3]};
-  const int64_t bd[4] = {st->b.dims[0], st->b.dims[1], st->b.dims[2], st->b.dims[3]};
-  CALL_CHECK(prepare_broadcast(Span<const int64_t>(ad, 4), Span<const int64_t>(bd, 4), &st->bp) &&
-                st->bp.out_count == count_of(st->out),
-            "div: inputs do not broadcast to the output");
-  CALL_CHECK(act_range_ok(a.act_min, a.act_max), "div: activation range outside int8");
+  const CallStatus operands = setup_binary_operands(c, a.a, a.b, a.output, a.act_min, a.act_max, kDivText, st);
+  if (!operands.ok()) return operands;
   BinaryInt8Params& p = st->p;
   p.op = BinaryInt8Op::Div;
-  p.a_zero_point = st->a.zero_point;
-  p.b_zero_point = st->b.zero_point;
-  p.output_zero_point = st->out.zero_point;
-  p.qmin = a.act_min;
-  p.qmax = a.act_max;
   p.multiplier = FixedMultiplier{a.multiplier, a.shift};
   CALL_CHECK(multiplier_ok(p.multiplier), "div: multiplier shift out of range");
   *plan = st;
@@ -696,30 +718,10 @@ CallStatus setup_elementwise(const Ctx& c, const Instruction& inst, Arena& ar, c
   const npu::ElementwiseArgs a = inst.as<npu::ElementwiseArgs>();
   ElementwiseState local;
   ElementwiseState* st = ar.state(&local);
-  st->a = c.mc.tensor(a.a);
-  st->b = c.mc.tensor(a.b);
-  st->out = c.mc.tensor(a.output);
-  CALL_CHECK(is_int8(st->a) && is_int8(st->b) && is_int8(st->out), "elementwise: operands must be int8");
-  CALL_CHECK(!overlaps(st->a, st->out) || (identical(st->a, st->out) && same_dims(st->a, st->out)),
-            "elementwise: output partially overlaps input a");
-  CALL_CHECK(!overlaps(st->b, st->out) || (identical(st->b, st->out) && same_dims(st->b, st->out)),
-            "elementwise: output partially overlaps input b");
-  for (int k = 0; k < 4; ++k)
-    CALL_CHECK((st->a.dims[k] == st->out.dims[k] || st->a.dims[k] == 1) &&
-                  (st->b.dims[k] == st->out.dims[k] || st->b.dims[k] == 1),
-              "elementwise: inputs do not broadcast to the output");
-  const int64_t ad[4] = {st->a.dims[0], st->a.dims[1], st->a.dims[2], st->a.dims[3]};
-  const int64_t bd[4] = {st->b.dims[0], st->b.dims[1], st->b.dims[2], st->b.dims[3]};
-  CALL_CHECK(prepare_broadcast(Span<const int64_t>(ad, 4), Span<const int64_t>(bd, 4), &st->bp) &&
-                st->bp.out_count == count_of(st->out),
-            "elementwise: inputs do not broadcast to the output");
-  CALL_CHECK(act_range_ok(a.act_min, a.act_max), "elementwise: activation range outside int8");
+  const CallStatus operands =
+      setup_binary_operands(c, a.a, a.b, a.output, a.act_min, a.act_max, kElementwiseText, st);
+  if (!operands.ok()) return operands;
   BinaryInt8Params& p = st->p;
-  p.a_zero_point = st->a.zero_point;
-  p.b_zero_point = st->b.zero_point;
-  p.output_zero_point = st->out.zero_point;
-  p.qmin = a.act_min;
-  p.qmax = a.act_max;
   switch (static_cast<npu::ElementwiseOp>(a.op)) {
     case npu::ElementwiseOp::kAdd:
     case npu::ElementwiseOp::kSub: {
