@@ -10,7 +10,9 @@
 #include <cstring>
 #include <random>
 
+#include "compiler/args_format.h"
 #include "compiler/compiler.h"
+#include "core/npy.h"
 #include "passes/prequant_test_util.h"
 #include "quantize/calibration_data.h"
 #include "quantize/quantizer.h"
@@ -405,6 +407,208 @@ TEST(FloatFallbackOps, CastsAndConditionsProgramsCannotHoldAreRefusedByName) {
     // The Cast to bool is the first node a program cannot hold.
     EXPECT_NE(p.status().message().find(g.node(g.tensor(cond).producer).name), std::string::npos)
         << p.status().to_string();
+  }
+}
+
+// ---- Mutated float kernel calls ----------------------------------------------------------------
+
+bool is_float_opcode(npu::Opcode op) {
+  const int v = int(op);
+  return (v >= 48 && v <= 63) || (v >= 76 && v <= 83);
+}
+
+// The bytes of a program's CPU payloads a mutation aims at: per float kernel call, where its args
+// lie in the file, the tensor-table entries it names and the weights its offset fields point at.
+struct CallSite {
+  npu::Opcode op;
+  size_t args = 0;  // file offset of the first argument word
+  uint32_t words = 0;
+  std::vector<size_t> tensors;  // file offsets of the TensorDescs its tensor fields name
+  std::vector<size_t> weights;  // file offsets of weights its offset fields point at
+};
+
+std::vector<CallSite> float_call_sites(const std::vector<uint8_t>& file) {
+  std::vector<CallSite> sites;
+  const fb::Program* p = fb::GetProgram(file.data());
+  for (const fb::Payload* pl : *p->payloads()) {
+    const size_t base = size_t(pl->data()->data() - file.data());
+    ExactBuffer copy(pl->data()->data(), pl->data()->size());
+    runtime::PayloadView v;
+    if (!runtime::parse_payload(copy.data(), copy.size(), &v).ok()) continue;
+    const size_t table = size_t(v.microcode - copy.data()) + v.mc.header[npu::kWordTensorTableOffset];
+    const size_t weights = size_t(v.weights - copy.data());
+    npu::InstructionCursor cur(v.mc);
+    npu::Instruction inst;
+    while (cur.next(&inst)) {
+      if (!is_float_opcode(inst.opcode)) continue;
+      CallSite c;
+      c.op = inst.opcode;
+      c.args = base + size_t(inst.args - copy.data());
+      c.words = inst.arg_words;
+      const compiler::ArgsFormat* f = compiler::args_format(inst.opcode);
+      uint32_t w = 0;
+      for (uint32_t k = 0; f && k < f->num_fields; ++k)
+        for (uint32_t j = 0; j < f->fields[k].count; ++j, ++w) {
+          uint32_t value;
+          std::memcpy(&value, inst.args + 4 * w, 4);
+          if (f->fields[k].kind == compiler::FieldKind::kTensor && value < v.mc.num_tensors())
+            c.tensors.push_back(base + table + size_t(value) * sizeof(npu::TensorDesc));
+          if (f->fields[k].kind == compiler::FieldKind::kOffset && value < v.weights_size)
+            c.weights.push_back(base + weights + value);
+        }
+      sites.push_back(std::move(c));
+    }
+  }
+  return sites;
+}
+
+uint32_t mutated_word(uint32_t old, std::mt19937& rng) {
+  static const uint32_t kSpecial[] = {0u, 1u, 2u, 3u, 4u, 7u, 0xFFFFFFFFu, 0x7FFFFFFFu, 0x80000000u,
+                                      0xFFFFFFFEu, 1u << 24, (1u << 24) + 1, 0x3F800000u /* 1.0f */,
+                                      0x7F800000u /* inf */, 0x7FC00000u /* NaN */, 0xFF800000u /* -inf */};
+  switch (rng() % 5) {
+    case 0: return kSpecial[rng() % (sizeof(kSpecial) / sizeof(kSpecial[0]))];
+    case 1: return old ^ (1u << (rng() % 32));
+    case 2: return old + uint32_t(int32_t(rng() % 9) - 4);
+    case 3: return old * 2 + 1;
+    default: return uint32_t(rng());
+  }
+}
+
+// Structure-aware edits of one float kernel call (an argument word, a field of a tensor it names,
+// a word of the weights it reads) or, now and then, random bytes of its payload.
+std::vector<uint8_t> mutate_call(const std::vector<uint8_t>& file, const CallSite& c, std::mt19937& rng) {
+  std::vector<uint8_t> m = file;
+  auto poke = [&](size_t at) {
+    if (at + 4 > m.size()) return;
+    uint32_t w;
+    std::memcpy(&w, m.data() + at, 4);
+    w = mutated_word(w, rng);
+    std::memcpy(m.data() + at, &w, 4);
+  };
+  for (int e = 0, edits = 1 + int(rng() % 2); e < edits; ++e) {
+    const unsigned what = rng() % 10;
+    if (what < 6 || (c.tensors.empty() && c.weights.empty())) {
+      poke(c.args + 4 * (rng() % c.words));
+    } else if (what < 8 && !c.tensors.empty()) {
+      // region/elem_type/index (word 0), offset, size, dims[4], zero point: words 0-7.
+      const size_t desc = c.tensors[rng() % c.tensors.size()];
+      if (rng() % 4 == 0) {
+        m[desc + 1] = uint8_t(rng() % 8);  // the element type
+      } else {
+        poke(desc + 4 * (rng() % (sizeof(npu::TensorDesc) / 4)));
+      }
+    } else if (!c.weights.empty()) {
+      poke(c.weights[rng() % c.weights.size()] + 4 * (rng() % 8));
+    } else {
+      m[c.args + rng() % (4 * c.words)] = uint8_t(rng());
+    }
+  }
+  return reseal_program(m);
+}
+
+// Programs holding every float opcode (48-56, 76-82): the older float ops kept in float, the GRU
+// spotter (recurrent_f32), the attention block, Where with Pow, and the embedding with Casts.
+std::vector<std::pair<std::vector<uint8_t>, std::vector<TensorData>>> float_call_corpus() {
+  std::vector<std::pair<std::vector<uint8_t>, std::vector<TensorData>>> corpus;
+  std::mt19937 rng(7);
+  auto add = [&](const Graph& g, const std::vector<Sampler>& samplers, const std::vector<std::string>& keep) {
+    auto q = quantize(g, samplers, rng, keep);
+    EXPECT_TRUE(q.ok()) << q.status().to_string();
+    if (!q.ok()) return;
+    auto c = compile(q.value(), "cpu");
+    EXPECT_TRUE(c.ok()) << c.status().to_string();
+    if (!c.ok()) return;
+    std::vector<TensorData> in;
+    for (size_t i = 0; i < g.inputs.size(); ++i) in.push_back(samplers[i](g.tensor(g.inputs[i]).shape, rng));
+    corpus.emplace_back(c->file.bytes, std::move(in));
+  };
+  {
+    GraphBuilder b(121);
+    const TensorId x = b.input("x", {1, 3, 6, 6});
+    const TensorId c1 = b.conv(x, b.random_constant("w1", {4, 3, 3, 3}, -0.5f, 0.5f), b.random_constant("b1", {4}));
+    const TensorId s = b.op(OpKind::Sigmoid, {c1});
+    const TensorId c2 = b.conv(s, b.random_constant("w2", {4, 4, 3, 3}, -0.5f, 0.5f), b.random_constant("b2", {4}));
+    const TensorId d = b.op(OpKind::Div, {c2, b.op(OpKind::Add, {s, b.constant("h", {}, {0.5f})})});
+    const TensorId p = b.op(OpKind::AveragePool, {d}, ints("kernel_shape", {2, 2}));
+    Attributes lin;
+    lin.set("mode", std::string("linear"));
+    lin.set("scales", std::vector<double>{1.0, 1.0, 1.5, 2.0});
+    const TensorId r = b.op(OpKind::Resize, {p}, lin);
+    const TensorId ln = b.op(OpKind::LayerNormalization, {r, b.random_constant("s", {10}, 0.5f, 1.5f)}, int_attr("axis", -1));
+    Attributes red;
+    red.set("axes", std::vector<int64_t>{2});
+    red.set("keepdims", int64_t(1));
+    const TensorId mean = b.op(OpKind::ReduceMean, {ln}, red);
+    const TensorId y = b.op(OpKind::Softmax, {mean}, int_attr("axis", -1));
+    add(b.finish({y}), {float_sampler},
+        {"Sigmoid", "Conv", "Div", "AveragePool", "Resize", "LayerNormalization", "ReduceMean", "Softmax"});
+  }
+  {
+    auto f = import_onnx_file(fixture_path("gru_kws", "model_f32.onnx"));
+    EXPECT_TRUE(f.ok());
+    if (f.ok()) {
+      Graph g = std::move(f).value();
+      EXPECT_TRUE(run_passes(g, prequant_pipeline()).ok());
+      add(g, {[](const Shape& s, std::mt19937& r) { return random_input(s, r); }}, {"GRU"});
+    }
+  }
+  add(attention_block(), {float_sampler}, {"MatMul"});
+  {
+    GraphBuilder b(122);
+    const TensorId x = b.input("x", {1, 4, 6});
+    std::vector<uint8_t> mask(6);
+    for (int j = 0; j < 6; ++j) mask[size_t(j)] = j % 3 != 0;
+    const TensorId sg = b.op(OpKind::Sigmoid, {x});
+    const TensorId w = b.op(OpKind::Where, {bool_constant(b, "mask", {6}, mask), x, b.random_constant("k", {4, 1})});
+    add(b.finish({b.op(OpKind::PowTensor, {sg, w})}), {float_sampler}, {"Where"});
+  }
+  {
+    const Sampler ids = [](const Shape& s, std::mt19937& r) { return random_ids(s, r, 0, 10); };
+    add(embedding_model(), {ids, float_sampler}, {"Gather"});
+    GraphBuilder b(123);
+    const TensorId pos = int64_input(b, "pos", {1, 6});
+    const TensorId x = b.input("x", {1, 6});
+    const TensorId pf = b.op(OpKind::Cast, {pos}, int_attr("to", int64_t(DType::F32)));
+    const TensorId t = b.op(OpKind::Cast, {b.op(OpKind::Add, {pf, x})}, int_attr("to", int64_t(DType::I32)));
+    add(b.finish({b.op(OpKind::Cast, {t}, int_attr("to", int64_t(DType::F32)))}),
+        {[](const Shape& s, std::mt19937& r) { return random_ids(s, r, 0, 6); }, float_sampler}, {});
+  }
+  return corpus;
+}
+
+// Mutated arguments (and the tensors and weights they name) of every float kernel call, resealed
+// so they pass the checksum: refused at load, or run; never a crash or an out-of-bounds access
+// (the ASan build checks). Every float opcode is mutated.
+TEST(FloatFallbackOps, MutatedArgsOfEveryFloatKernelCallAreRefusedOrRun) {
+  const auto corpus = float_call_corpus();
+  ASSERT_EQ(corpus.size(), 6u);
+  std::map<int, int> mutated, loaded, ran;
+  std::mt19937 rng(20261206);
+  const int per_site = kSanitized ? 60 : 250;
+  for (const auto& [bytes, input] : corpus) {
+    auto clean = load_program(bytes);
+    ASSERT_TRUE(clean->status.ok()) << describe(clean->status);
+    std::vector<TensorData> outs;
+    ASSERT_TRUE(run_sample(clean->runner, input, &outs).ok());
+    for (const CallSite& site : float_call_sites(bytes)) {
+      for (int m = 0; m < per_site; ++m) {
+        const std::vector<uint8_t> mutant = mutate_call(bytes, site, rng);
+        auto lp = load_program(mutant.data(), mutant.size(), size_t(64) << 20);
+        ++mutated[int(site.op)];
+        if (!lp->status.ok()) continue;
+        ++loaded[int(site.op)];
+        if (run_sample(lp->runner, input, &outs).ok()) ++ran[int(site.op)];
+      }
+    }
+  }
+  std::string summary;
+  for (const auto& [op, n] : mutated)
+    summary += str_cat(npu::opcode_name(npu::Opcode(op)), " ", n, "/", loaded[op], "/", ran[op], "  ");
+  std::printf("float kernel-call mutants (mutated/loaded/ran): %s\n", summary.c_str());
+  for (int op : {48, 49, 50, 51, 52, 53, 54, 55, 56, 76, 77, 78, 79, 80, 81, 82}) {
+    EXPECT_GT(mutated[op], 0) << npu::opcode_name(npu::Opcode(op)) << " was not mutated";
+    EXPECT_LT(loaded[op], mutated[op]) << npu::opcode_name(npu::Opcode(op)) << ": no mutant refused";
   }
 }
 
