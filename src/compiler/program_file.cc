@@ -259,6 +259,7 @@ Status Builder::compile_unit(size_t ui) {
   cpu_options.stream_weights = false;
   cpu_options.float_kernel_calls = true;
   cpu_options.fuse_kernels = false;
+  cpu_options.conv_transpose_depthwise_phases = true;
   const NeutronTarget& t = npu ? target_ : cpu_target_;
   const CompileOptions& o = npu ? options_.npu : cpu_options;
   const std::string what = npu ? str_cat("NPU partition ", part.id) : str_cat("CPU kernels for ", c.origin);
