@@ -884,8 +884,11 @@ CallStatus setup_gather(const Ctx& c, const Instruction& inst, Arena& ar, const 
   CALL_CHECK(a.outer >= 1 && a.axis_dim >= 1 && a.inner >= 1 && a.count >= 1, "gather: sizes must be positive");
   const int64_t outer = a.outer, axis_dim = a.axis_dim, inner = a.inner, count = a.count;
   CALL_CHECK(count_of(st->idx) == count, "gather: indices hold a different count");
-  CALL_CHECK(count_of(st->in) == outer * axis_dim * inner, "gather: input size differs from outer x axis_dim x inner");
-  CALL_CHECK(count_of(st->out) == outer * count * inner, "gather: output size differs from outer x count x inner");
+  // Two factors first (each below 2^31, so at most 2^62): the full products cannot overflow then.
+  CALL_CHECK(outer * axis_dim <= count_of(st->in) && count_of(st->in) == outer * axis_dim * inner,
+             "gather: input size differs from outer x axis_dim x inner");
+  CALL_CHECK(outer * count <= count_of(st->out) && count_of(st->out) == outer * count * inner,
+             "gather: output size differs from outer x count x inner");
   CALL_CHECK(!overlaps(st->in, st->out) && !overlaps(st->idx, st->out), "gather: output overlaps an operand");
   st->p.outer = outer;
   st->p.axis_dim = axis_dim;
@@ -1372,7 +1375,9 @@ CallStatus setup_softmax_f32(const Ctx& c, const Instruction& inst, Arena& ar, c
   st->out = c.mc.tensor(a.output);
   CALL_CHECK(is_f32(st->in) && is_f32(st->out), "softmax_f32: input and output must be float32");
   CALL_CHECK(!overlaps(st->in, st->out), "softmax_f32: output overlaps the input");
+  // outer x axis first (at most 2^62): the product of all three cannot overflow once it fits.
   CALL_CHECK(a.outer >= 1 && a.axis >= 1 && a.inner >= 1 && count_of(st->in) == count_of(st->out) &&
+                 int64_t(a.outer) * a.axis <= count_of(st->in) &&
                  int64_t(a.outer) * a.axis * a.inner == count_of(st->in),
              "softmax_f32: outer x axis x inner differs from the element count");
   st->p.outer = a.outer;

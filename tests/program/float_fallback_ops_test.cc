@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 
@@ -584,8 +585,11 @@ TEST(FloatFallbackOps, MutatedArgsOfEveryFloatKernelCallAreRefusedOrRun) {
   const auto corpus = float_call_corpus();
   ASSERT_EQ(corpus.size(), 6u);
   std::map<int, int> mutated, loaded, ran;
-  std::mt19937 rng(20261206);
-  const int per_site = kSanitized ? 60 : 250;
+  // NEUTRON_FUZZ_SEED and NEUTRON_FUZZ_MUTATIONS (mutants per call) override, for longer runs.
+  const char* seed = std::getenv("NEUTRON_FUZZ_SEED");
+  const char* count = std::getenv("NEUTRON_FUZZ_MUTATIONS");
+  std::mt19937 rng(seed ? uint32_t(std::strtoul(seed, nullptr, 10)) : 20261206u);
+  const int per_site = count ? std::max(1, std::atoi(count)) : kSanitized ? 60 : 250;
   for (const auto& [bytes, input] : corpus) {
     auto clean = load_program(bytes);
     ASSERT_TRUE(clean->status.ok()) << describe(clean->status);
