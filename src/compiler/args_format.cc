@@ -164,6 +164,7 @@ NEUTRON_FORMAT(kLayerNormF32, LayerNormF32Args)
 NEUTRON_FORMAT(kBatchMatMulF32, BatchMatMulF32Args)
 NEUTRON_FORMAT(kWhereF32, WhereF32Args)
 NEUTRON_FORMAT(kCast, CastArgs)
+NEUTRON_FORMAT(kCast, ExpandArgs)
 #undef NEUTRON_FORMAT
 
 const char* op_value_name(Opcode op, int32_t v) {
@@ -263,6 +264,7 @@ const ArgsFormat* args_format(Opcode op) {
     case Opcode::kWhereF32: return &kWhereF32ArgsFormat;
     case Opcode::kGatherF32: return &kGatherArgsFormat;
     case Opcode::kCast: return &kCastArgsFormat;
+    case Opcode::kExpand: return &kExpandArgsFormat;
   }
   return nullptr;
 }

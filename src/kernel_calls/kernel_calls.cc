@@ -331,6 +331,10 @@ struct CastState {
   TensorDesc in, out;
   DType from, to;
 };
+struct ExpandState {
+  TensorDesc in, out;
+  SelectParams p;
+};
 struct ConvF32State {
   TensorDesc in, out;
   bool transposed = false;
@@ -1694,6 +1698,29 @@ CallStatus setup_cast(const Ctx& c, const Instruction& inst, Arena& ar, const vo
   return CallStatus();
 }
 
+// A broadcast copy on the right-aligned 4-D dims, as the host's Expand binder does on the IR
+// shapes (the same bytes): int8 with one zero point, or float32.
+CallStatus setup_expand(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  if (c.limits == Limits::kNpu) return unsupported("expand runs on the CPU only");
+  const npu::ExpandArgs a = inst.as<npu::ExpandArgs>();
+  ExpandState local;
+  ExpandState* st = ar.state(&local);
+  st->in = c.mc.tensor(a.input);
+  st->out = c.mc.tensor(a.output);
+  CALL_CHECK((is_int8(st->in) && is_int8(st->out) && st->in.zero_point == st->out.zero_point) ||
+                 (is_f32(st->in) && is_f32(st->out)),
+             "expand: input and output must be int8 with one zero point, or float32");
+  CALL_CHECK(!overlaps(st->in, st->out), "expand: output overlaps the input");
+  const int64_t od[4] = {st->out.dims[0], st->out.dims[1], st->out.dims[2], st->out.dims[3]};
+  const int64_t id[4] = {st->in.dims[0], st->in.dims[1], st->in.dims[2], st->in.dims[3]};
+  const Span<const int64_t> ops[1] = {Span<const int64_t>(id, 4)};
+  CALL_CHECK(prepare_select(Span<const int64_t>(od, 4), ops, 1, is_f32(st->in) ? 4 : 1, &st->p) &&
+                 st->p.count == count_of(st->out),
+             "expand: the input does not broadcast to the output");
+  *plan = st;
+  return CallStatus();
+}
+
 // Tables per axis from the weights, every index checked; an identity axis gets no table, as in
 // the host binder, so the linear passes (and their roundings) are the host's.
 CallStatus setup_resize_f32(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
@@ -1935,6 +1962,7 @@ CallStatus setup(const Ctx& c, const Instruction& inst, Arena& ar, const void** 
     case Opcode::kWhereF32: return setup_where_f32(c, inst, ar, plan);
     case Opcode::kGatherF32: return setup_gather(c, inst, ar, plan);
     case Opcode::kCast: return setup_cast(c, inst, ar, plan);
+    case Opcode::kExpand: return setup_expand(c, inst, ar, plan);
   }
   return invalid("unknown opcode");
 }
@@ -2294,6 +2322,13 @@ CallStatus run_one(const Instruction& inst, const void* plan, const Bufs& r, uin
       SIM_PTR(y, st->y);
       SIM_PTR(out, st->out);
       where(st->p, cond, x, y, out);
+      break;
+    }
+    case Opcode::kExpand: {
+      const auto* st = static_cast<const ExpandState*>(plan);
+      SIM_PTR(in, st->in);
+      SIM_PTR(out, st->out);
+      expand(st->p, in, out);
       break;
     }
     case Opcode::kCast: {

@@ -278,6 +278,7 @@ class Lowering {
   Status lower_float_where(NodeId id);
   Status lower_float_gather(NodeId id);
   Status lower_cast(NodeId id);
+  Status lower_expand(NodeId id);
   // A constant float32 operand of a float kernel call as a weights blob.
   StatusOr<uint32_t> float_blob(NodeId id, TensorId t, const char* purpose, int64_t count);
 
@@ -671,6 +672,7 @@ Status Lowering::lower_node(NodeId id) {
     case OpKind::LayerNormalization: return lower_layer_norm(id);
     case OpKind::Where: return lower_where(id);
     case OpKind::Gather: return lower_gather(id);
+    case OpKind::Expand: return lower_expand(id);
     case OpKind::GRU:
     case OpKind::LSTM: return lower_recurrent(id);
     case OpKind::Pad: return lower_pad(id);
@@ -2743,6 +2745,7 @@ Status Lowering::lower_float(NodeId id) {
     case OpKind::LayerNormalization: return lower_float_layer_norm(id);
     case OpKind::Where: return lower_float_where(id);
     case OpKind::Gather: return lower_float_gather(id);
+    case OpKind::Expand: return lower_expand(id);
     // Data movement is the same kernel call for any element size.
     case OpKind::Pad: return lower_pad(id);
     case OpKind::Slice: return lower_slice_node(id);
@@ -2755,7 +2758,7 @@ Status Lowering::lower_float(NodeId id) {
     default:
       return error(Error::NotSupported, describe(g_, id), ": no float kernel call for ", op_kind_name(n.kind),
                    " (a program runs float ops with the elementwise, unary, softmax, gemm, batch-matmul, conv, pool, "
-                   "reduce, resize, layer-norm, recurrent, where, gather and cast kernels and data movement); quantize "
+                   "reduce, resize, layer-norm, recurrent, where, gather, cast and expand kernels and data movement); quantize "
                    "it, or run the ONNX model with `neutron run MODEL.onnx`");
   }
 }
@@ -3242,6 +3245,31 @@ Status Lowering::lower_cast(NodeId id) {
   ASSIGN_OR_RETURN(a.input, tensor(id, x));
   ASSIGN_OR_RETURN(a.output, tensor(id, y));
   call(Opcode::kCast, id, a, {a.input}, {a.output});
+  return Status::OK();
+}
+
+// Expand, a broadcast copy of an int8 (same parameters in and out) or float32 tensor: one expand
+// call on the shapes right-aligned to 4 dims (numpy broadcasting, as the host's binder does).
+Status Lowering::lower_expand(NodeId id) {
+  const Node& n = g_.node(id);
+  CHECK_OR_RETURN(!n.inputs.empty() && n.input(0) != kNoTensor && n.outputs.size() == 1, Error::InvalidModel,
+                  describe(g_, id), ": expects 1 input and 1 output");
+  const TensorId x = n.input(0), y = n.outputs[0];
+  const Tensor& xt = g_.tensor(x);
+  const Tensor& yt = g_.tensor(y);
+  if (xt.dtype == DType::F32 || yt.dtype == DType::F32) {
+    CHECK_OR_RETURN(xt.dtype == DType::F32 && yt.dtype == DType::F32 && !xt.is_quantized() && !yt.is_quantized(),
+                    Error::NotSupported, describe(g_, id), ": the expand kernel call needs float32 in and out, got ",
+                    dtype_name(xt.dtype), " -> ", dtype_name(yt.dtype));
+  } else {
+    RETURN_IF_ERROR(check_same_quant(id, x, y));
+  }
+  RETURN_IF_ERROR(check_rank4_or_leading_ones(id, x));
+  RETURN_IF_ERROR(check_rank4_or_leading_ones(id, y));
+  npu::ExpandArgs a{};
+  ASSIGN_OR_RETURN(a.input, tensor(id, x));
+  ASSIGN_OR_RETURN(a.output, tensor(id, y));
+  call(Opcode::kExpand, id, a, {a.input}, {a.output});
   return Status::OK();
 }
 

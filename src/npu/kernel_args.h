@@ -50,6 +50,7 @@ namespace neutron::npu {
   X(WhereF32, 80, "where_f32")           /* float select by a byte condition */        \
   X(GatherF32, 81, "gather_f32")         /* float Gather, run-time indices checked */  \
   X(Cast, 82, "cast")                    /* float32 / int32 / int64 conversions */     \
+  X(Expand, 83, "expand")                /* broadcast copy, int8 or float32 (CPU) */   \
   X(ConvAdd, 64, "conv2d_add")           /* a conv and the Add of its output: one call */ \
   X(WaitPrefetch, 33, "wait_prefetch")
 
@@ -405,6 +406,13 @@ struct WhereF32Args {
 // truncates toward zero, NaN gives 0, out-of-range values saturate; integer -> integer wraps).
 // The element types are the tensors' own; the counts are equal.
 struct CastArgs {
+  uint32_t input, output;
+};
+
+// Expand (ONNX: a broadcast copy) of an int8 (same zero point in and out) or float32 tensor: the
+// input broadcast to the output's 4 dims by numpy rules (kernels/index_ops.h expand()). Runs on
+// the CPU only (not delegated); an int8 expand is an int8 op like the data movement above.
+struct ExpandArgs {
   uint32_t input, output;
 };
 

@@ -111,6 +111,8 @@ uint32_t expected_arg_words(uint16_t opcode) {
       return words_of<GatherArgs>();
     case Opcode::kCast:
       return words_of<CastArgs>();
+    case Opcode::kExpand:
+      return words_of<ExpandArgs>();
   }
   return 0;
 }
@@ -167,6 +169,7 @@ uint32_t tensor_operands(Opcode op, const uint32_t* a, uint32_t* out, uint32_t m
     case Opcode::kResizeF32:
     case Opcode::kLayerNormF32:
     case Opcode::kCast:
+    case Opcode::kExpand:
       // Every one of these structs starts with {input, output}.
       tmp[n++] = a[1];
       tmp[n++] = a[0];

@@ -296,6 +296,7 @@ Work work_of(const SimConfig& cfg, const TensorSource& tensors, const Instructio
     case Opcode::kWhereF32:
     case Opcode::kGatherF32:
     case Opcode::kCast:
+    case Opcode::kExpand:  // CPU only (rule expand.not_yet)
       break;
   }
   return w;

@@ -411,6 +411,32 @@ TEST(FloatFallbackOps, CastsAndConditionsProgramsCannotHoldAreRefusedByName) {
   }
 }
 
+// A run-time Expand (a broadcast copy: a pooled [1, C, 1, 1] back to [1, C, H, W]) as an int8 op
+// between int8 ops and kept in float: an `expand` call on either element type.
+Graph expand_model() {
+  GraphBuilder b(131);
+  const TensorId x = b.input("x", {1, 3, 6, 6});
+  const TensorId c = b.conv(x, b.random_constant("w1", {4, 3, 3, 3}, -0.5f, 0.5f), b.random_constant("b1", {4}));
+  const TensorId e = b.op(OpKind::Expand, {b.op(OpKind::GlobalAveragePool, {c})}, ints("shape", {1, 4, 6, 6}));
+  const TensorId rows = b.op(OpKind::Expand, {b.random_constant("row", {6}, -1.0f, 1.0f)}, ints("shape", {1, 4, 6, 6}));
+  const TensorId y = b.conv(b.op(OpKind::Add, {b.op(OpKind::Add, {c, e}), rows}),
+                            b.random_constant("w2", {2, 4, 3, 3}, -0.5f, 0.5f), b.random_constant("b2", {2}));
+  return b.finish({y});
+}
+
+TEST(FloatFallbackOps, ExpandRunsAsExpandCallsInInt8AndInFloat) {
+  const Graph g = expand_model();
+  auto int8 = check_float_ops(g, {float_sampler}, {}, {"expand"}, OpKind::Expand, "expand.not_yet", 131);
+  ASSERT_NE(int8, nullptr);
+  for (NodeId id : int8->npu.graph.live_nodes()) {
+    if (int8->npu.graph.node(id).kind == OpKind::Expand) {
+      EXPECT_EQ(int8->npu.graph.tensor(int8->npu.graph.node(id).outputs[0]).dtype, DType::I8);
+    }
+  }
+  auto kept = check_float_ops(g, {float_sampler}, {"Expand"}, {"expand"}, OpKind::Expand, "user.keep_float", 132);
+  ASSERT_NE(kept, nullptr);
+}
+
 // ---- Mutated float kernel calls ----------------------------------------------------------------
 
 bool is_float_opcode(npu::Opcode op) {
@@ -508,8 +534,9 @@ std::vector<uint8_t> mutate_call(const std::vector<uint8_t>& file, const CallSit
   return reseal_program(m);
 }
 
-// Programs holding every float opcode (48-56, 76-82): the older float ops kept in float, the GRU
-// spotter (recurrent_f32), the attention block, Where with Pow, and the embedding with Casts.
+// Programs holding every float opcode (48-56, 76-83): the older float ops kept in float, the GRU
+// spotter (recurrent_f32), the attention block, Where with Pow, the embedding with Casts, and the
+// Expand model (int8 and float expand calls).
 std::vector<std::pair<std::vector<uint8_t>, std::vector<TensorData>>> float_call_corpus() {
   std::vector<std::pair<std::vector<uint8_t>, std::vector<TensorData>>> corpus;
   std::mt19937 rng(7);
@@ -575,6 +602,8 @@ std::vector<std::pair<std::vector<uint8_t>, std::vector<TensorData>>> float_call
     add(b.finish({b.op(OpKind::Cast, {t}, int_attr("to", int64_t(DType::F32)))}),
         {[](const Shape& s, std::mt19937& r) { return random_ids(s, r, 0, 6); }, float_sampler}, {});
   }
+  add(expand_model(), {float_sampler}, {});          // int8 expand
+  add(expand_model(), {float_sampler}, {"Expand"});  // float expand
   return corpus;
 }
 
@@ -583,7 +612,7 @@ std::vector<std::pair<std::vector<uint8_t>, std::vector<TensorData>>> float_call
 // (the ASan build checks). Every float opcode is mutated.
 TEST(FloatFallbackOps, MutatedArgsOfEveryFloatKernelCallAreRefusedOrRun) {
   const auto corpus = float_call_corpus();
-  ASSERT_EQ(corpus.size(), 6u);
+  ASSERT_EQ(corpus.size(), 8u);
   std::map<int, int> mutated, loaded, ran;
   // NEUTRON_FUZZ_SEED and NEUTRON_FUZZ_MUTATIONS (mutants per call) override, for longer runs.
   const char* seed = std::getenv("NEUTRON_FUZZ_SEED");
@@ -610,7 +639,7 @@ TEST(FloatFallbackOps, MutatedArgsOfEveryFloatKernelCallAreRefusedOrRun) {
   for (const auto& [op, n] : mutated)
     summary += str_cat(npu::opcode_name(npu::Opcode(op)), " ", n, "/", loaded[op], "/", ran[op], "  ");
   std::printf("float kernel-call mutants (mutated/loaded/ran): %s\n", summary.c_str());
-  for (int op : {48, 49, 50, 51, 52, 53, 54, 55, 56, 76, 77, 78, 79, 80, 81, 82}) {
+  for (int op : {48, 49, 50, 51, 52, 53, 54, 55, 56, 76, 77, 78, 79, 80, 81, 82, 83}) {
     EXPECT_GT(mutated[op], 0) << npu::opcode_name(npu::Opcode(op)) << " was not mutated";
     EXPECT_LT(loaded[op], mutated[op]) << npu::opcode_name(npu::Opcode(op)) << ": no mutant refused";
   }

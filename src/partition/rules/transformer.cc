@@ -59,7 +59,9 @@ OpSupport layer_normalization_support() {
 }
 
 OpSupport expand_support() {
-  return not_delegated(OpKind::Expand, "expand.not_yet", "Expand (broadcast copy) is not delegated yet");
+  return not_delegated(OpKind::Expand, "expand.not_yet",
+                       "Expand (broadcast copy) is not delegated yet; it runs on the CPU as the expand kernel call "
+                       "(int8 or float)");
 }
 
 OpSupport gather_support() {
