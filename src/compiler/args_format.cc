@@ -195,8 +195,8 @@ const char* op_value_name(Opcode op, int32_t v) {
       return v >= 0 && v < 2 ? k[v] : nullptr;
     }
     case Opcode::kReduceF32: {
-      static const char* k[] = {"mean", "max", "min", "sum"};
-      return v >= 0 && v < 4 ? k[v] : nullptr;
+      static const char* k[] = {"mean", "max", "min", "sum", "l2"};
+      return v >= 0 && v < 5 ? k[v] : nullptr;
     }
     case Opcode::kPoolF32: {
       static const char* k[] = {"max", "average", "global_max", "global_average"};

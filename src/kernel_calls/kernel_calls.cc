@@ -357,6 +357,7 @@ struct ResizeF32State {
 struct ReduceF32State {
   TensorDesc in, out;
   ReduceOp op;
+  bool l2 = false;  // ReduceL2: reduce_l2_f32 (op Sum over the squares)
   ReduceParams p;
 };
 struct PoolF32State {
@@ -1793,10 +1794,12 @@ CallStatus setup_reduce_f32(const Ctx& c, const Instruction& inst, Arena& ar, co
   st->out = c.mc.tensor(a.output);
   CALL_CHECK(is_f32(st->in) && is_f32(st->out), "reduce_f32: input and output must be float32");
   CALL_CHECK(!overlaps(st->in, st->out), "reduce_f32: output overlaps the input");
-  CALL_CHECK(a.op >= 0 && a.op <= 3, "reduce_f32: unknown op");
+  CALL_CHECK(a.op >= 0 && a.op <= 4, "reduce_f32: unknown op");
   CALL_CHECK(a.axes_mask >= 0 && a.axes_mask < 16, "reduce_f32: axes mask out of range");
-  static const ReduceOp kOps[] = {ReduceOp::Mean, ReduceOp::Max, ReduceOp::Min, ReduceOp::Sum};
+  static const ReduceOp kOps[] = {ReduceOp::Mean, ReduceOp::Max, ReduceOp::Min, ReduceOp::Sum, ReduceOp::Sum};
   st->op = kOps[a.op];
+  st->l2 = a.op == 4;
+  if (st->l2) ar.need(size_t(count_of(st->in)) * sizeof(float));
   // A unit dimension in front, always reduced: prepare_reduce() reads no axes as "all axes", and
   // an empty mask must reduce nothing.
   int64_t shape[5] = {1, 0, 0, 0, 0}, axes[5] = {0, 0, 0, 0, 0};
@@ -2360,7 +2363,11 @@ CallStatus run_one(const Instruction& inst, const void* plan, const Bufs& r, uin
       const auto* st = static_cast<const ReduceF32State*>(plan);
       SIM_PTR(in, st->in);
       SIM_PTR(out, st->out);
-      reduce<float>(st->op, st->p, reinterpret_cast<const float*>(in), reinterpret_cast<float*>(out));
+      if (st->l2)
+        reduce_l2_f32(st->p, reinterpret_cast<const float*>(in), reinterpret_cast<float*>(out),
+                      reinterpret_cast<float*>(ws));
+      else
+        reduce<float>(st->op, st->p, reinterpret_cast<const float*>(in), reinterpret_cast<float*>(out));
       break;
     }
     case Opcode::kPoolF32: {

@@ -2740,7 +2740,8 @@ Status Lowering::lower_float(NodeId id) {
     case OpKind::ReduceMean:
     case OpKind::ReduceMax:
     case OpKind::ReduceMin:
-    case OpKind::ReduceSum: return lower_float_reduce(id);
+    case OpKind::ReduceSum:
+    case OpKind::ReduceL2: return lower_float_reduce(id);
     case OpKind::Resize: return lower_float_resize(id);
     case OpKind::LayerNormalization: return lower_float_layer_norm(id);
     case OpKind::Where: return lower_float_where(id);
@@ -3072,6 +3073,7 @@ Status Lowering::lower_float_reduce(NodeId id) {
     case OpKind::ReduceMean: a.op = 0; break;
     case OpKind::ReduceMax: a.op = 1; break;
     case OpKind::ReduceMin: a.op = 2; break;
+    case OpKind::ReduceL2: a.op = 4; break;
     default: a.op = 3; break;
   }
   const Shape& xs = g_.tensor(x).shape;

@@ -352,8 +352,9 @@ struct PoolF32Args {
   int32_t count_include_pad;
 };
 
-// ReduceMean (op 0), Max (1), Min (2) or Sum (3) over the NHWC dims in axes_mask (bit i: dim i)
-// (kernels/reduce.h); the output's dims are the input's with the reduced dims set to 1.
+// ReduceMean (op 0), Max (1), Min (2), Sum (3) or L2 (4: sqrt of the sum of squares, the squares in
+// the working memory) over the NHWC dims in axes_mask (bit i: dim i) (kernels/reduce.h); the
+// output's dims are the input's with the reduced dims set to 1.
 struct ReduceF32Args {
   uint32_t input, output;
   int32_t op;

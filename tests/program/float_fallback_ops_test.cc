@@ -437,6 +437,27 @@ TEST(FloatFallbackOps, ExpandRunsAsExpandCallsInInt8AndInFloat) {
   ASSERT_NE(kept, nullptr);
 }
 
+// A standalone ReduceL2 (no int8 kernel; torch.norm(x, dim=...) exports it) over the spatial axes
+// and over channels: reduce_f32 op=l2 calls between int8 convs.
+TEST(FloatFallbackOps, ReduceL2RunsAsReduceFloatCall) {
+  GraphBuilder b(141);
+  const TensorId x = b.input("x", {1, 3, 6, 6});
+  const TensorId c = b.conv(x, b.random_constant("w1", {4, 3, 3, 3}, -0.5f, 0.5f), b.random_constant("b1", {4}));
+  Attributes spatial;
+  spatial.set("axes", std::vector<int64_t>{2, 3});
+  spatial.set("keepdims", int64_t(1));
+  const TensorId n1 = b.op(OpKind::ReduceL2, {c}, spatial);
+  Attributes channels;
+  channels.set("axes", std::vector<int64_t>{1});
+  channels.set("keepdims", int64_t(0));
+  const TensorId n2 = b.op(OpKind::ReduceL2, {c}, channels);
+  const TensorId y = b.conv(b.op(OpKind::Mul, {c, n1}), b.random_constant("w2", {2, 4, 3, 3}, -0.5f, 0.5f),
+                            b.random_constant("b2", {2}));
+  const Graph g = b.finish({y, n2});
+  auto r = check_float_ops(g, {float_sampler}, {}, {"reduce_f32", "op=l2"}, OpKind::ReduceL2, "reduce_l2.no_int8", 141);
+  ASSERT_NE(r, nullptr);
+}
+
 // ---- Mutated float kernel calls ----------------------------------------------------------------
 
 bool is_float_opcode(npu::Opcode op) {
@@ -569,7 +590,8 @@ std::vector<std::pair<std::vector<uint8_t>, std::vector<TensorData>>> float_call
     red.set("keepdims", int64_t(1));
     const TensorId mean = b.op(OpKind::ReduceMean, {ln}, red);
     const TensorId y = b.op(OpKind::Softmax, {mean}, int_attr("axis", -1));
-    add(b.finish({y}), {float_sampler},
+    const TensorId l2 = b.op(OpKind::ReduceL2, {ln}, red);
+    add(b.finish({y, l2}), {float_sampler},
         {"Sigmoid", "Conv", "Div", "AveragePool", "Resize", "LayerNormalization", "ReduceMean", "Softmax"});
   }
   {

@@ -48,7 +48,8 @@ OpSupport hard_sigmoid_support() {
 OpSupport reduce_l2_support() {
   return not_delegated(OpKind::ReduceL2, "reduce_l2.no_int8",
                        "ReduceL2 has no int8 kernel; F.normalize's ReduceL2 -> Clip -> Expand -> Div becomes one "
-                       "LpNormalization (fuse-l2-normalize), which is delegated",
+                       "LpNormalization (fuse-l2-normalize), which is delegated; alone it runs on the CPU in float "
+                       "(reduce_f32 l2)",
                        "aten.linalg_vector_norm (not supported alone)");
 }
 
