@@ -103,6 +103,14 @@ uint32_t expected_arg_words(uint16_t opcode) {
       return words_of<ResizeF32Args>();
     case Opcode::kLayerNormF32:
       return words_of<LayerNormF32Args>();
+    case Opcode::kBatchMatMulF32:
+      return words_of<BatchMatMulF32Args>();
+    case Opcode::kWhereF32:
+      return words_of<WhereF32Args>();
+    case Opcode::kGatherF32:
+      return words_of<GatherArgs>();
+    case Opcode::kCast:
+      return words_of<CastArgs>();
   }
   return 0;
 }
@@ -158,6 +166,7 @@ uint32_t tensor_operands(Opcode op, const uint32_t* a, uint32_t* out, uint32_t m
     case Opcode::kReduceF32:
     case Opcode::kResizeF32:
     case Opcode::kLayerNormF32:
+    case Opcode::kCast:
       // Every one of these structs starts with {input, output}.
       tmp[n++] = a[1];
       tmp[n++] = a[0];
@@ -169,6 +178,7 @@ uint32_t tensor_operands(Opcode op, const uint32_t* a, uint32_t* out, uint32_t m
       if (a[2] != 0xFFFFFFFFu) tmp[n++] = a[2];
       break;
     case Opcode::kGather:
+    case Opcode::kGatherF32:
       // {input, output, indices}
       tmp[n++] = a[1];
       tmp[n++] = a[0];
@@ -189,7 +199,15 @@ uint32_t tensor_operands(Opcode op, const uint32_t* a, uint32_t* out, uint32_t m
       if (a[5] != kNoOperand) tmp[n++] = a[5];
       break;
     }
+    case Opcode::kWhereF32:
+      // {condition, x, y, output}
+      tmp[n++] = a[3];
+      tmp[n++] = a[0];
+      tmp[n++] = a[1];
+      tmp[n++] = a[2];
+      break;
     case Opcode::kBatchMatMul:
+    case Opcode::kBatchMatMulF32:
     case Opcode::kElementwise:
     case Opcode::kElementwiseF32:
     case Opcode::kDiv:

@@ -21,7 +21,8 @@
 //     bounds (exact: a table of Q_out(DQ_in(q))). Split needs identical parameters. ReduceMax
 //     and ReduceMin fold the same way (max/min commute with the monotone requantization).
 //     Every other op folds when the int8 lowering accepts it (lowering::can_lower): the host, CPU
-//     programs and the NPU run exactly what it lowers.
+//     programs and the NPU run exactly what it lowers. A node the user kept in float (attribute
+//     keep_float, set by the quantizer) is never folded.
 //  4. DequantizeLinear -> QuantizeLinear with identical parameters: the Q's users read the DQ's
 //     input directly.
 //  5. int8 Conv/Gemm/MatMul/Add/Sub/Mul/pools -> int8 Relu/Clip with identical input and output
@@ -445,7 +446,8 @@ Status fold_qdq(Graph& g) {
   convert_uint8_to_int8(g);
   ASSIGN_OR_RETURN(std::vector<NodeId> order, g.topological_order());
   for (NodeId id : order)
-    if (!g.node(id).dead && foldable_kind(g.node(id).kind)) try_fold_cluster(g, id);
+    if (!g.node(id).dead && foldable_kind(g.node(id).kind) && g.node(id).attrs.get_int("keep_float", 0) == 0)
+      try_fold_cluster(g, id);
   // Orphaned DQ nodes still read the int8 tensors; drop them so that consumer counts are real.
   RETURN_IF_ERROR(eliminate_dead_code(g));
   fold_dq_q_pairs(g);

@@ -657,6 +657,8 @@ StatusOr<Graph> rewrite(const Graph& input, const Plan& plan, const std::vector<
   for (NodeId id : input.live_nodes()) {
     const OpQuantRule& r = plan.rules[size_t(id)];
     if (!r.annotated) {
+      // Marked, so that fold-qdq leaves it in float even between int8 ops (ir/op_attrs.h keep_float).
+      if (plan.kept_float[size_t(id)]) g.node(id).attrs.set("keep_float", int64_t(1));
       if (float_nodes)
         float_nodes->push_back(describe(input, id) + (plan.kept_float[size_t(id)] ? ": kept in float by the user"
                                                                                    : ": no int8 rule, stays float"));

@@ -292,6 +292,10 @@ Work work_of(const SimConfig& cfg, const TensorSource& tensors, const Instructio
     case Opcode::kReduceF32:
     case Opcode::kResizeF32:
     case Opcode::kLayerNormF32:
+    case Opcode::kBatchMatMulF32:
+    case Opcode::kWhereF32:
+    case Opcode::kGatherF32:
+    case Opcode::kCast:
       break;
   }
   return w;
