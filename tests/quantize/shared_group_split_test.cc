@@ -272,5 +272,30 @@ TEST(SharedGroupSplit, SumOfSigmoidsGetsItsOwnRange) {
   EXPECT_GT(r[0].after, r[0].before + 20);
 }
 
+// A constant Pad of a Sigmoid with a value outside [0, 1) (-1 marks the border): the Pad's output
+// gets its own range, the Sigmoid keeps its set and is requantized before the Pad.
+TEST(SharedGroupSplit, PadValueOutsideTheFixedRangeGetsItsOwnRange) {
+  GraphBuilder b;
+  const TensorId x = b.input("x", {1, 16});
+  const TensorId s = b.op(OpKind::Sigmoid, {x});
+  Attributes a;
+  a.set("pads", std::vector<int64_t>{0, 2, 0, 2});
+  a.set("mode", std::string("constant"));
+  a.set("value", -1.0);
+  const TensorId y = b.op(OpKind::Pad, {s}, a);
+  const Graph g = b.finish({y});
+  const TensorData samples = normal_samples(16, 1.0f, 11);
+  QuantizeReport report;
+  auto q = quantize(g, samples, &report);
+  ASSERT_TRUE(q.ok()) << q.status().to_string();
+  EXPECT_TRUE(report.clamped_members.empty());
+  EXPECT_EQ(report.own_params, std::vector<std::string>{g.tensor(s).name});
+  EXPECT_EQ(params_of(q.value(), g.tensor(s).name), kSigmoidParams);
+  const auto r = measure(g, q.value(), samples, {{"padded", 0, 0, 20, kSigmoidParams, 35.0}}, "Pad(sigmoid, -1)");
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_GT(r[0].after, r[0].before + 10);
+  EXPECT_EQ(expect_delegated(q.value(), {OpKind::Pad, OpKind::Clip}), 2) << "the Pad and the sigmoid's requantization";
+}
+
 }  // namespace
 }  // namespace neutron::testing
