@@ -94,9 +94,15 @@ OpQuantRule quant_rule(const Graph& g, NodeId id) {
     case OpKind::Expand:
     case OpKind::Gather:  // an embedding table is quantized per tensor with its output
       r.share = OpQuantRule::Share::kInput0;
+      // The two whose output can leave the input's range (a constant Pad value, a sum): a fixed
+      // input (Sigmoid's [0, 1)) would clamp them, so it keeps its parameters and the output gets
+      // its own. The others' outputs stay inside their input's range.
+      r.input_may_keep_params = (n.kind == OpKind::Pad && n.attrs.get_string("mode", "constant") == "constant") ||
+                                n.kind == OpKind::ReduceSum;
       return r;
     case OpKind::Where:  // a select: X, Y and the output share parameters (the condition is bool)
       r.share = OpQuantRule::Share::kAllInputs;
+      r.input_may_keep_params = true;
       for (int i = 1; i <= 2; ++i) {
         if (!is_constant_input(g, id, size_t(i))) continue;
         const Tensor& c = g.tensor(n.inputs[size_t(i)]);
@@ -110,6 +116,7 @@ OpQuantRule quant_rule(const Graph& g, NodeId id) {
     case OpKind::Max:
     case OpKind::Min:
       r.share = OpQuantRule::Share::kAllInputs;
+      r.input_may_keep_params = true;
       return r;
     // Fixed output parameters.
     case OpKind::Sigmoid:
