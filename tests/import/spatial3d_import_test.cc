@@ -1,4 +1,4 @@
-// 3-D MaxPool, AveragePool and ConvTranspose (X [N, C, D, H, W]) import as exact decompositions
+// 3-D MaxPool, AveragePool, ConvTranspose and global pools (X [N, C, D, H, W]) import as exact decompositions
 // into 2-D ops (src/import/onnx/ops_nn.cc: map_pool_3d, map_conv_transpose_3d). On random shapes
 // and attributes (kernel, strides, pads begin/end per axis, dilations, ceil_mode, auto_pad,
 // count_include_pad, output_padding, output_shape, group; opsets 7 to 18) the host executor's
@@ -245,6 +245,34 @@ TEST(Import3d, CeilModeThatAddsNoWindowIsDropped) {
   for (const Node* n : testing::nodes_of(g.value()))
     if (n->kind == OpKind::MaxPool) ceil.push_back(n->attrs.get_int("ceil_mode", -1));
   EXPECT_EQ(ceil, (V{1, 0}));  // the (H, W) pool keeps it, the D pool drops it
+}
+
+TEST(Import3d, GlobalPoolsAre2dGlobalPoolsOnFoldedDepth) {
+  std::mt19937 rng(304);
+  for (const char* op : {"GlobalMaxPool", "GlobalAveragePool"}) {
+    const Shape xs = {2, 3, 4, 2, 5};
+    OnnxBuilder b;
+    b.input("x", kFloat, xs).output("y");
+    b.node(op, {"x"}, {"y"}, "gp3d");
+    const std::vector<float> xv = random_floats(rng, num_elements(xs));
+    Graph g;
+    auto out = run_model(b, {TensorData::from<float>(xs, xv)}, &g);
+    ASSERT_TRUE(out.ok()) << out.status().to_string();
+    const TensorData& y = out.value()[0];
+    ASSERT_EQ(y.shape, (Shape{2, 3, 1, 1, 1}));
+    for (int64_t nc = 0; nc < 6; ++nc) {
+      double m = -1e30, sum = 0;
+      for (int64_t i = 0; i < 40; ++i) {
+        m = std::max(m, double(xv[size_t(nc * 40 + i)]));
+        sum += xv[size_t(nc * 40 + i)];
+      }
+      if (std::string(op) == "GlobalMaxPool") {
+        EXPECT_EQ(y.data<float>()[nc], float(m));
+      } else {
+        EXPECT_NEAR(y.data<float>()[nc], sum / 40, 1e-6);
+      }
+    }
+  }
 }
 
 // ---- ConvTranspose --------------------------------------------------------------------------------
@@ -558,6 +586,14 @@ TEST(Import3d, BadAttributesNameTheNode) {
   has(import_error(ct({2, 2, 2, 2, 2}, [](onnx::NodeProto* n) { OnnxBuilder::attr(n, "output_shape", V{4, 4}); }),
                    Error::InvalidModel),
       "node 'ct3' (op ConvTranspose, opset 13): attribute output_shape [4,4] must give the 3 spatial sizes");
+
+  OnnxBuilder conv;  // 3-D Conv has no decomposition here
+  conv.input("x", kFloat, {1, 2, 3, 3, 3}).output("y");
+  conv.init("w", TensorData(DType::F32, {2, 2, 2, 2, 2}));
+  conv.node("Conv", {"x", "w"}, {"y"}, "conv3");
+  has(import_error(conv, Error::NotSupported),
+      "node 'conv3' (op Conv, opset 13): only 2-D Conv (4-D NCHW input) is supported; input X 'x' has shape "
+      "[1,2,3,3,3] (3-D)");
 }
 
 }  // namespace

@@ -2,7 +2,8 @@
 // pools, Softmax, Resize and Upsample. Spatial ops are 2-D (4-D NCHW tensors) in the IR; 1-D Conv
 // and ConvTranspose import as 2-D ones on an H = 1 image (see emit_1d_as_2d), 1-D pools likewise
 // (map_pool); 3-D MaxPool, AveragePool and ConvTranspose as exact decompositions into 2-D ops
-// (map_pool_3d, map_conv_transpose_3d); the other 3-D ops are NotSupported.
+// (map_pool_3d, map_conv_transpose_3d), 3-D global pools as 2-D ones on [N, C, D*H, W]; the
+// other 3-D ops (Conv) are NotSupported.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -595,6 +596,11 @@ Status map_global_pool(NodeCtx& c) {
     ASSIGN_OR_RETURN(TensorId x4, emit_reshape(c, x, {xs[0], xs[1], 1, xs[2]}, "unsqueeze_h"));
     ASSIGN_OR_RETURN(TensorId y4, c.emit_temp(kind, {x4}, {}, "pool_2d"));
     return emit_reshape(c, y4, {xs[0], xs[1], 1}).status();
+  }
+  if (xs.size() == 5) {  // [N, C, D, H, W] -> [N, C, D*H, W]: the same pixels in the same order
+    ASSIGN_OR_RETURN(TensorId x4, emit_reshape(c, x, {xs[0], xs[1], xs[2] * xs[3], xs[4]}, "fold_d"));
+    ASSIGN_OR_RETURN(TensorId y4, c.emit_temp(kind, {x4}, {}, "pool_2d"));
+    return emit_reshape(c, y4, {xs[0], xs[1], 1, 1, 1}).status();
   }
   RETURN_IF_ERROR(require_2d(c, x));
   return c.emit(kind, {x}, {}).status();
