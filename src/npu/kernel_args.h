@@ -46,6 +46,7 @@ namespace neutron::npu {
   X(ReduceF32, 76, "reduce_f32")         /* float ReduceMean/Max/Min/Sum */             \
   X(ResizeF32, 77, "resize_f32")         /* float Resize nearest / linear, any 4 axes */ \
   X(LayerNormF32, 78, "layer_norm_f32")  /* float LayerNormalization over dims[3] */    \
+  X(RecurrentPeepholeF32, 84, "recurrent_peephole_f32")  /* float LSTM with peepholes */ \
   X(ConvAdd, 64, "conv2d_add")           /* a conv and the Add of its output: one call */ \
   X(WaitPrefetch, 33, "wait_prefetch")
 
@@ -330,6 +331,16 @@ struct RecurrentF32Args {
   uint32_t input, y, y_h, y_c, initial_h, initial_c;
   uint32_t w_offset, r_offset, b_offset;
   int32_t lstm, seq, batch, input_size, hidden, directions, reverse, linear_before_reset;
+};
+
+// An LSTM with peepholes: RecurrentF32Args's words (lstm 1), then the byte offset of P
+// [dirs][3 * hidden] (gates i, o, f) in the weights. A separate opcode keeps recurrent_f32's
+// argument size, so programs written before it still load.
+struct RecurrentPeepholeF32Args {
+  uint32_t input, y, y_h, y_c, initial_h, initial_c;
+  uint32_t w_offset, r_offset, b_offset;
+  int32_t lstm, seq, batch, input_size, hidden, directions, reverse, linear_before_reset;
+  uint32_t p_offset;
 };
 
 // Max or average pooling on NHWC tensors (kernels/pool_f32.h): op 0 MaxPool, 1 AveragePool,

@@ -3,6 +3,7 @@
 // and ConvTranspose import as 2-D ones on an H = 1 image (see emit_1d_as_2d), 1-D pools likewise
 // (map_pool); all 3-D variants are NotSupported.
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
 #include "import/onnx/onnx_ops.h"
@@ -337,41 +338,119 @@ Status map_global_pool(NodeCtx& c) {
 }
 
 // GRU and LSTM (opset 7+: no `output_sequence`): float recurrent ops with ONNX's inputs and
-// outputs; sequence_lens only when every sequence has the full length (then dropped); no custom
-// activations, clip or batch-first layout (the node and attribute are named).
+// outputs; sequence_lens only when every sequence has the full length (then dropped). Activations
+// only when they are the defaults (spelled out or not); clip and input_forget are refused naming
+// the node and attribute. Layout 1 (batch first, opset 14) imports as the layout-0 op between
+// exact permutations of X, the initial states and the outputs (reshapes when only unit
+// dimensions move, e.g. batch 1). LSTM peepholes (input P) are kept (float kernels only).
+namespace {
+
+std::string join_strings(const std::vector<std::string>& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + v[i];
+  return s + "]";
+}
+
+// x permuted by perm: a Reshape when the non-unit dimensions keep their order (the data does not
+// move), else a Transpose. `output_index` >= 0 binds that ONNX output, else the result is a temporary.
+StatusOr<TensorId> emit_permute(NodeCtx& c, TensorId x, const std::vector<int64_t>& perm, int output_index,
+                                const std::string& suffix) {
+  const Shape& xs = c.shape(x);
+  Shape ys;
+  for (int64_t p : perm) ys.push_back(xs[size_t(p)]);
+  std::vector<int64_t> moved;  // source axes of the non-unit dimensions, in output order
+  for (int64_t p : perm)
+    if (xs[size_t(p)] != 1) moved.push_back(p);
+  Attributes a;
+  OpKind kind = OpKind::Transpose;
+  if (std::is_sorted(moved.begin(), moved.end())) {
+    kind = OpKind::Reshape;
+    a.set("shape", ys);
+  } else {
+    a.set("perm", perm);
+  }
+  if (output_index >= 0) return c.emit(kind, {x}, a, size_t(output_index));
+  return c.emit_temp(kind, {x}, a, suffix);
+}
+
+}  // namespace
+
 Status map_recurrent(NodeCtx& c) {
   const bool lstm = c.op() == "LSTM";
   const OpKind kind = lstm ? OpKind::LSTM : OpKind::GRU;
   ASSIGN_OR_RETURN(TensorId x, c.req(0, "X"));
   ASSIGN_OR_RETURN(TensorId w, c.req(1, "W"));
   ASSIGN_OR_RETURN(TensorId r, c.req(2, "R"));
-  for (const char* a : {"activations", "activation_alpha", "activation_beta", "clip"})
+  const std::string dir = c.attrs().get_string("direction", "forward");
+  if (c.has_attr("activations")) {
+    // The defaults spelled out: f, g (and LSTM's h) per direction.
+    std::vector<std::string> want = lstm ? std::vector<std::string>{"sigmoid", "tanh", "tanh"}
+                                         : std::vector<std::string>{"sigmoid", "tanh"};
+    if (dir == "bidirectional") {
+      const std::vector<std::string> one = want;
+      want.insert(want.end(), one.begin(), one.end());
+    }
+    std::vector<std::string> got = c.strings_attr("activations");
+    for (auto& s : got) std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return char(std::tolower(ch)); });
+    if (got != want)
+      return c.fail(Error::NotSupported, "attribute activations ", join_strings(c.strings_attr("activations")),
+                    " is not supported (only the defaults: ", lstm ? "Sigmoid, Tanh, Tanh" : "Sigmoid, Tanh",
+                    " per direction)");
+  }
+  for (const char* a : {"activation_alpha", "activation_beta", "clip"})
     if (c.has_attr(a))
       return c.fail(Error::NotSupported, "attribute ", a, " is not supported (default activations, no clip only)");
-  if (c.attrs().get_int("layout", 0) != 0)
-    return c.fail(Error::NotSupported, "attribute layout 1 (batch first) is not supported");
+  const int64_t layout = c.attrs().get_int("layout", 0);
+  if (layout != 0 && layout != 1) return c.fail(Error::InvalidModel, "attribute layout ", layout, " is not 0 or 1");
   if (lstm && c.attrs().get_int("input_forget", 0) != 0)
     return c.fail(Error::NotSupported, "attribute input_forget 1 is not supported");
-  if (lstm && c.has_input(7)) return c.fail(Error::NotSupported, "input 7 (P, peephole weights) is not supported");
+  if (layout == 1 && c.shape(x).size() != 3)
+    return c.fail(Error::InvalidModel, "input 0 (X) must be [batch_size, seq_length, input_size] (layout 1), has shape ",
+                  shape_str(c.shape(x)));
   if (c.has_input(4)) {
     ASSIGN_OR_RETURN(auto lens, c.constant_ints(4, "sequence_lens"));
     const Shape& xs = c.shape(x);
+    const int64_t seq = xs.size() == 3 ? xs[size_t(layout)] : 0;
     for (int64_t v : lens)
-      if (xs.empty() || v != xs[0])
+      if (v != seq)
         return c.fail(Error::NotSupported, "input 4 (sequence_lens) ", str_cat(lens),
-                      " must give every sequence the full length ", xs.empty() ? 0 : xs[0]);
+                      " must give every sequence the full length ", seq);
   }
   Attributes a;
   a.set("hidden_size", c.attrs().get_int("hidden_size", 0));
-  a.set("direction", c.attrs().get_string("direction", "forward"));
+  a.set("direction", dir);
   if (!lstm) a.set("linear_before_reset", c.attrs().get_int("linear_before_reset", 0));
-  std::vector<TensorId> inputs = {x, w, r, c.in(3), kNoTensor, c.in(5)};
-  if (lstm) inputs.push_back(c.in(6));
+  TensorId h0 = c.in(5), c0 = lstm ? c.in(6) : kNoTensor;
+  if (layout == 1) {  // [B, T, I] -> [T, B, I]; initial states [B, D, H] -> [D, B, H]
+    ASSIGN_OR_RETURN(x, emit_permute(c, x, {1, 0, 2}, -1, "X_seq_first"));
+    for (TensorId* s : {&h0, &c0}) {
+      if (*s == kNoTensor) continue;
+      if (c.shape(*s).size() != 3)
+        return c.fail(Error::InvalidModel, "initial state '", c.tensor(*s).name, "' must be [batch_size, num_directions, "
+                      "hidden_size] (layout 1), has shape ", shape_str(c.shape(*s)));
+      ASSIGN_OR_RETURN(*s, emit_permute(c, *s, {1, 0, 2}, -1, s == &h0 ? "initial_h_dir_first" : "initial_c_dir_first"));
+    }
+  }
+  std::vector<TensorId> inputs = {x, w, r, c.in(3), kNoTensor, h0};
+  if (lstm) {
+    inputs.push_back(c0);
+    if (c.has_input(7)) inputs.push_back(c.in(7));
+  }
   std::vector<NodeCtx::Out> outs(lstm ? 3 : 2);
-  for (size_t i = 0; i < outs.size(); ++i)
-    if (c.has_output(i)) outs[i].name = c.output_name(i);
+  if (layout == 0)
+    for (size_t i = 0; i < outs.size(); ++i)
+      if (c.has_output(i)) outs[i].name = c.output_name(i);
   ASSIGN_OR_RETURN(auto ts, c.emit_node(kind, inputs, a, outs));
-  for (size_t i = 0; i < ts.size(); ++i) c.bind_output(i, ts[i]);
+  if (layout == 0) {
+    for (size_t i = 0; i < ts.size(); ++i) c.bind_output(i, ts[i]);
+    return Status::OK();
+  }
+  // Y [T, D, B, H] -> [B, T, D, H]; Y_h, Y_c [D, B, H] -> [B, D, H].
+  for (size_t i = 0; i < ts.size(); ++i) {
+    if (!c.has_output(i)) continue;
+    const std::vector<int64_t> perm = i == 0 ? std::vector<int64_t>{2, 0, 1, 3} : std::vector<int64_t>{1, 0, 2};
+    RETURN_IF_ERROR(emit_permute(c, ts[i], perm, int(i), "").status());
+  }
   return Status::OK();
 }
 
