@@ -203,13 +203,15 @@ StatusOr<TensorId> emit_conv_transpose_2d(NodeCtx& c, const Attributes& attrs, T
   }
   if (!target.empty()) {
     // ONNX: total_padding = stride*(in-1) + output_padding + eff_kernel - output_shape, split
-    // begin = total/2 for SAME_UPPER, begin = total - total/2 otherwise. A negative total (a larger
-    // requested output) becomes extra output padding at the end.
+    // begin = total/2 for SAME_UPPER, begin = total - total/2 otherwise (ConvTranspose-11); before
+    // opset 11 the other way round (ConvTranspose-1: begin = total/2 unless SAME_UPPER). A negative
+    // total (a larger requested output) becomes extra output padding at the end.
+    const bool small_begin = c.opset() >= 11 ? ap == AutoPad::kSameUpper : ap != AutoPad::kSameUpper;
     for (int i = 0; i < 2; ++i) {
       const int64_t natural = strides[i] * (xs[size_t(2 + i)] - 1) + output_padding[i] + (k[i] - 1) * dil[i] + 1;
       const int64_t total = natural - target[i];
       if (total >= 0) {
-        pads[size_t(i)] = ap == AutoPad::kSameUpper ? total / 2 : total - total / 2;
+        pads[size_t(i)] = small_begin ? total / 2 : total - total / 2;
         pads[size_t(i + 2)] = total - pads[size_t(i)];
       } else {
         pads[size_t(i)] = pads[size_t(i + 2)] = 0;
@@ -528,11 +530,27 @@ Status map_resize(NodeCtx& c) {
     ASSIGN_OR_RETURN(auto scales, c.constant_floats(1, "scales"));
     return emit_resize(c, x, mode, "asymmetric", "floor", scales);
   }
-  // Opset 18 additions: only their defaults (an all-axes resize without antialiasing).
+  // Opset 18 additions: antialias only off; axes (scales or sizes of the listed axes only, the
+  // others kept); keep_aspect_ratio_policy with sizes when the output it asks for is the one the
+  // IR's scales give (floor(in * scale)): else refused naming the policy.
   if (c.attrs().get_int("antialias", 0) != 0) return c.fail(Error::NotSupported, "antialias=1 is not supported");
-  if (c.attrs().has("axes")) return c.fail(Error::NotSupported, "attribute axes is not supported");
-  if (c.attrs().get_string("keep_aspect_ratio_policy", "stretch") != "stretch")
-    return c.fail(Error::NotSupported, "keep_aspect_ratio_policy other than \"stretch\" is not supported");
+  const size_t rank = xs.size();
+  std::vector<size_t> axes;
+  if (c.attrs().has("axes")) {
+    for (int64_t a : c.attrs().get_ints("axes")) {
+      const int ax = normalize_axis(a, rank);
+      if (ax < 0 || std::find(axes.begin(), axes.end(), size_t(ax)) != axes.end())
+        return c.fail(Error::InvalidModel, "attribute axes ", str_cat(c.attrs().get_ints("axes")),
+                      " has an out-of-range or repeated axis ", a, " for rank ", rank);
+      axes.push_back(size_t(ax));
+    }
+  } else {
+    for (size_t i = 0; i < rank; ++i) axes.push_back(i);
+  }
+  if (axes.empty()) return c.fail(Error::InvalidModel, "attribute axes is empty");
+  const std::string policy = c.attrs().get_string("keep_aspect_ratio_policy", "stretch");
+  if (policy != "stretch" && policy != "not_larger" && policy != "not_smaller")
+    return c.fail(Error::InvalidModel, "attribute keep_aspect_ratio_policy has unknown value \"", policy, "\"");
   const std::string ctm = c.attrs().get_string("coordinate_transformation_mode", "half_pixel");
   static const char* kModes[] = {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nn"};
   if (ctm == "tf_crop_and_resize")
@@ -542,23 +560,41 @@ Status map_resize(NodeCtx& c) {
   const std::string nearest = c.attrs().get_string("nearest_mode", "round_prefer_floor");
   if (nearest != "round_prefer_floor" && nearest != "round_prefer_ceil" && nearest != "floor" && nearest != "ceil")
     return c.fail(Error::InvalidModel, "attribute nearest_mode has unknown value \"", nearest, "\"");
-  std::vector<double> scales;
+  std::vector<double> given;
   if (c.has_input(2)) {
-    ASSIGN_OR_RETURN(scales, c.constant_floats(2, "scales"));
+    ASSIGN_OR_RETURN(given, c.constant_floats(2, "scales"));
   }
-  if (scales.empty()) {
+  std::vector<double> scales(rank, 1.0);
+  if (given.empty()) {
     if (!c.has_input(3)) return c.fail(Error::InvalidModel, "needs a non-empty scales or sizes input");
     ASSIGN_OR_RETURN(auto sizes, c.constant_ints(3, "sizes"));
-    if (sizes.size() != xs.size())
-      return c.fail(Error::InvalidModel, "input 3 (sizes) ", str_cat(sizes), " must have one value per input axis (",
-                    xs.size(), ")");
-    for (size_t i = 0; i < xs.size(); ++i) {
-      if (xs[i] <= 0 || sizes[i] <= 0)
+    if (sizes.size() != axes.size())
+      return c.fail(Error::InvalidModel, "input 3 (sizes) ", str_cat(sizes), " must have one value per resized axis (",
+                    axes.size(), ")");
+    for (size_t i = 0; i < axes.size(); ++i) {
+      if (xs[axes[i]] <= 0 || sizes[i] <= 0)
         return c.fail(Error::InvalidModel, "sizes ", str_cat(sizes), " must be positive for input shape ", shape_str(xs));
-      scales.push_back(double(sizes[i]) / double(xs[i]));
+      scales[axes[i]] = double(sizes[i]) / double(xs[axes[i]]);
     }
-  } else if (c.has_input(3) && c.tensor(c.in(3)).shape != Shape{0} && num_elements(c.tensor(c.in(3)).shape) != 0) {
-    return c.fail(Error::InvalidModel, "has both scales and sizes");
+    if (policy != "stretch") {
+      double s = scales[axes[0]];
+      for (size_t a : axes) s = policy == "not_larger" ? std::min(s, scales[a]) : std::max(s, scales[a]);
+      for (size_t a : axes) {
+        scales[a] = s;
+        const double want = std::floor(s * double(xs[a]) + 0.5);  // ONNX: round(scale * in)
+        if (std::floor(double(xs[a]) * s + 1e-9) != want)
+          return c.fail(Error::NotSupported, "keep_aspect_ratio_policy \"", policy, "\" with sizes ", str_cat(sizes),
+                        " gives axis ", a, " the size ", want, ", which a scale of ", s,
+                        " does not (only sizes whose rounding is exact are supported)");
+      }
+    }
+  } else {
+    if (c.has_input(3) && c.tensor(c.in(3)).shape != Shape{0} && num_elements(c.tensor(c.in(3)).shape) != 0)
+      return c.fail(Error::InvalidModel, "has both scales and sizes");
+    if (given.size() != axes.size())
+      return c.fail(Error::InvalidModel, "scales ", str_cat(given), " must have one value per resized axis (", axes.size(),
+                    ")");
+    for (size_t i = 0; i < axes.size(); ++i) scales[axes[i]] = given[i];
   }
   return emit_resize(c, x, mode, ctm, nearest, scales);
 }
