@@ -238,19 +238,33 @@ void compile_and_check(const OnnxBuilder& m, const RnnSpec& s, Compiled* npu_out
   *npu_out = std::move(npu).value();
 }
 
-TEST(RecurrentLayout1, Int8KeywordSpotterStaysOnTheNpu) {
-  for (bool lstm : {false, true}) {
-    SCOPED_TRACE(lstm ? "LSTM" : "GRU");
-    RnnSpec s;
-    s.lstm = lstm;
-    Compiled npu;
-    compile_and_check(rnn_model(s, 5), s, &npu);
-    if (::testing::Test::HasFatalFailure()) return;
-    const NodePlacement* p = placement_of(npu, lstm ? OpKind::LSTM : OpKind::GRU);
-    ASSERT_NE(p, nullptr);
-    EXPECT_FALSE(p->rejection.has_value()) << p->rejection->rule << ": " << p->rejection->detail;
-    EXPECT_EQ(count(npu.graph, OpKind::Transpose), 0);
-  }
+// Batch 1 (a keyword spotter): reshapes only. Batch 2, bidirectional: int8 Transposes around the
+// op, on the NPU too.
+TEST(RecurrentLayout1, Int8RecurrentOpStaysOnTheNpu) {
+  for (bool lstm : {false, true})
+    for (int64_t batch : {1, 2}) {
+      SCOPED_TRACE(::testing::Message() << (lstm ? "LSTM" : "GRU") << " batch " << batch);
+      RnnSpec s;
+      s.lstm = lstm;
+      s.batch = batch;
+      s.bidirectional = batch == 2;
+      Compiled npu;
+      compile_and_check(rnn_model(s, 5), s, &npu);
+      if (::testing::Test::HasFatalFailure()) return;
+      const NodePlacement* p = placement_of(npu, lstm ? OpKind::LSTM : OpKind::GRU);
+      ASSERT_NE(p, nullptr);
+      EXPECT_FALSE(p->rejection.has_value()) << p->rejection->rule << ": " << p->rejection->detail;
+      if (batch == 1) {
+        EXPECT_EQ(count(npu.graph, OpKind::Transpose), 0);
+      } else {
+        EXPECT_GT(count(npu.graph, OpKind::Transpose), 0);
+      }
+      for (NodeId id : npu.graph.live_nodes())
+        if (npu.graph.node(id).kind == OpKind::Transpose) {
+          const auto& r = npu.part.nodes[size_t(id)].rejection;
+          EXPECT_FALSE(r.has_value()) << npu.graph.node(id).name << ": " << r->rule << ": " << r->detail;
+        }
+    }
 }
 
 TEST(LstmPeepholes, RunInFloatAsRecurrentPeepholeCallsBitExactWithTheHost) {
