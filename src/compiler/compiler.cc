@@ -27,6 +27,7 @@ Status lower_graph(CompileContext& ctx) {
   o.use_neutron_for_format_conversion = ctx.options.use_neutron_for_format_conversion;
   o.transpose_nchw = false;
   o.float_kernel_calls = ctx.options.float_kernel_calls;
+  o.conv_transpose_depthwise_phases = ctx.options.conv_transpose_depthwise_phases;
   return lowering::lower_graph(ctx.graph, o, &ctx.program);
 }
 

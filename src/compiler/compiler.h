@@ -54,6 +54,10 @@ struct CompileOptions {
   bool stream_weights = true;
   // Stage fuse: a conv and the residual Add reading its output become one conv2d_add call.
   bool fuse_kernels = true;
+  // A strided depthwise ConvTranspose as phase convolutions (CPU kernel calls: s_h * s_w times
+  // fewer MACs) or over the zero-inserted input (NPU: one depthwise call beats s_h * s_w of them
+  // plus their interleave, since each NPU call and job has a fixed cost; see docs/npu-model.md).
+  bool conv_transpose_depthwise_phases = false;
 };
 
 struct CompileContext {

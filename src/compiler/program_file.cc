@@ -259,6 +259,7 @@ Status Builder::compile_unit(size_t ui) {
   cpu_options.stream_weights = false;
   cpu_options.float_kernel_calls = true;
   cpu_options.fuse_kernels = false;
+  cpu_options.conv_transpose_depthwise_phases = true;
   const NeutronTarget& t = npu ? target_ : cpu_target_;
   const CompileOptions& o = npu ? options_.npu : cpu_options;
   const std::string what = npu ? str_cat("NPU partition ", part.id) : str_cat("CPU kernels for ", c.origin);
@@ -321,8 +322,14 @@ Status Builder::finish_payload(Compiled& c, const std::vector<uint64_t>& interna
   c.payload = std::move(np.payload);
   // Attribution: each call's node and op type (from the partition graph, which holds the
   // transposes layout-nhwc added too); prefetches take the step of the kernel they serve.
+  // Several IR nodes can carry one ONNX node's name (a 1-D Conv imports as Reshape, Conv, Reshape):
+  // the name's op type is the node's own op, not the views around it.
   std::map<std::string, std::string> op_of;
-  for (NodeId id : c.graph->live_nodes()) op_of[c.graph->node(id).name] = op_kind_name(c.graph->node(id).kind);
+  for (NodeId id : c.graph->live_nodes()) {
+    const Node& n = c.graph->node(id);
+    auto [it, added] = op_of.emplace(n.name, op_kind_name(n.kind));
+    if (!added && it->second == op_kind_name(OpKind::Reshape)) it->second = op_kind_name(n.kind);
+  }
   int step = 0;
   for (const lowering::KernelCall& k : np.calls) {
     const bool pf = k.op == npu::Opcode::kPrefetch || k.op == npu::Opcode::kWaitPrefetch;

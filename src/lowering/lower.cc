@@ -910,7 +910,8 @@ Status Lowering::lower_conv_transpose(NodeId id) {
     ti = to_nhwc(id, ti, in);
     to = nhwc_temp(id, to, out);
   }
-  if ((st[0] > 1 || st[1] > 1) && opt_.conv_transpose_phases) {
+  const bool depthwise = group > 1 && group == in.c;
+  if ((st[0] > 1 || st[1] > 1) && opt_.conv_transpose_phases && (!depthwise || opt_.conv_transpose_depthwise_phases)) {
     TransposePhases tp;
     tp.ti = ti;
     tp.to = to;
@@ -920,7 +921,7 @@ Status Lowering::lower_conv_transpose(NodeId id) {
     tp.group = group;
     tp.cout = cout;
     tp.cin_g = cin_g;
-    tp.depthwise = group > 1 && group == in.c;
+    tp.depthwise = depthwise;
     tp.ohwi = &ohwi;
     tp.bias = &bias;
     tp.mult = &mult;

@@ -46,6 +46,9 @@ struct LowerOptions {
   // ConvTranspose with a stride above 1 as phase convolutions and an interleave (stride_h *
   // stride_w times fewer MACs, the same bytes); off: one convolution over the zero-inserted input.
   bool conv_transpose_phases = true;
+  // The same for a depthwise ConvTranspose (the NPU compiler turns it off: per-call costs make
+  // s_h * s_w depthwise calls and their interleave slower than one over the zero-inserted input).
+  bool conv_transpose_depthwise_phases = true;
 };
 
 // Every node of `g` (a partition or CPU group: its inputs and outputs are the program's).

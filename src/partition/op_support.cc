@@ -146,6 +146,7 @@ Rule npu_payload_rule() {
                 lowering::KernelProgram p;
                 lowering::LowerOptions o;
                 o.check_only = true;
+                o.conv_transpose_depthwise_phases = false;  // as compiler.cc lowers NPU partitions
                 Status st = lowering::lower_node(in.g, in.id, o, &p);
                 if (st.ok()) st = lowering::place_for_cpu(p);
                 if (!st.ok()) return Verdict::fail(st.message());

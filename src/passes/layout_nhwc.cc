@@ -186,6 +186,34 @@ TensorId permute_constant_operand(Graph& g, TensorId c, const Perm& perm) {
   return g.add_constant(g.unique_tensor_name(t.name + "_permuted"), std::move(out), t.quant);
 }
 
+// Reshape(Transpose(a, P)) where the reshape only inserts or removes size-1 dims is
+// Transpose(Reshape(a), Q): the reshape keeps a's non-unit dims in a's order, at the positions
+// the original output has non-unit dims, and Q moves them where P had put them. A 1-D conv
+// imports as Reshape-Conv-Reshape, so this lets its layout transposes meet and cancel.
+// Returns false (no rewrite) when the reshape merges or splits dims.
+bool reshape_through_transpose(const Shape& a, const Perm& p, const Shape& out, Shape* a_reshaped, Perm* q) {
+  std::vector<size_t> b_axes;  // the transposed tensor's non-unit positions, as axes of a
+  for (size_t i = 0; i < p.size(); ++i)
+    if (a[size_t(p[i])] != 1) b_axes.push_back(size_t(p[i]));
+  std::vector<size_t> out_pos;  // non-unit positions of the reshape's output
+  for (size_t i = 0; i < out.size(); ++i)
+    if (out[i] != 1) out_pos.push_back(i);
+  if (out_pos.size() != b_axes.size()) return false;
+  for (size_t j = 0; j < b_axes.size(); ++j)
+    if (a[b_axes[j]] != out[out_pos[j]]) return false;
+  std::vector<size_t> a_order = b_axes;  // the same axes in a's order
+  std::sort(a_order.begin(), a_order.end());
+  *a_reshaped = Shape(out.size(), 1);
+  for (size_t j = 0; j < out_pos.size(); ++j) (*a_reshaped)[out_pos[j]] = a[a_order[j]];
+  q->assign(out.size(), 0);
+  for (size_t i = 0; i < out.size(); ++i) (*q)[i] = int64_t(i);
+  for (size_t j = 0; j < out_pos.size(); ++j) {
+    const size_t k = size_t(std::find(a_order.begin(), a_order.end(), b_axes[j]) - a_order.begin());
+    (*q)[out_pos[j]] = int64_t(out_pos[k]);
+  }
+  return true;
+}
+
 bool try_sink(Graph& g, NodeId id) {
   Node& n = g.node(id);
   if (n.inputs.empty()) return false;
@@ -227,6 +255,19 @@ bool try_sink(Graph& g, NodeId id) {
       return true;
     }
     return false;
+  }
+  if (n.kind == OpKind::Reshape && n.inputs.size() == 1) {
+    NodeId tp = transpose_producer(g, n.inputs[0]);
+    if (tp < 0 || g.tensor(n.outputs[0]).quant.per_axis()) return false;
+    const TensorId a = g.node(tp).inputs[0];
+    Shape a_reshaped;
+    Perm q;
+    if (!reshape_through_transpose(g.tensor(a).shape, g.node(tp).attrs.get_ints("perm"), g.tensor(n.outputs[0]).shape,
+                                   &a_reshaped, &q))
+      return false;
+    n.attrs.set("shape", a_reshaped);
+    sink_below(g, id, q, {a});
+    return true;
   }
   if (n.kind == OpKind::Pad) {
     NodeId tp = transpose_producer(g, n.inputs[0]);

@@ -138,6 +138,28 @@ TEST_F(PerfCli, EveryNodeIsALayerInTheTableCsvAndJson) {
               doc["performance"]["layers"][top[k].get<size_t>()]["time_us"].get<double>());
 }
 
+// A 1-D conv imports as Reshape, Conv, Reshape, all three named after the ONNX node: the layer is
+// the Conv (with the MACs), not a Reshape; and the layout transposes of consecutive 1-D convs cancel.
+TEST_F(PerfCli, OneDimensionalConvLayersAreConvsWithoutTransposesBetween) {
+  const std::string voc = std::string(NEUTRON_FIXTURES_DIR) + "/vocoder_1d/";
+  ok(run_cli("quantize " + voc + "model_f32.onnx -i " + voc + "calib.npy -o " + path("voc.onnx") + " -q"), "quantize");
+  ok(run_cli("compile " + path("voc.onnx") + " --target imxrt700 -o " + path("voc.nprg") + " -q --json " +
+             path("voc.json")),
+     "compile");
+  const json doc = read_json(path("voc.json"));
+  int convs = 0, transposes = 0;
+  for (const json& l : doc["performance"]["layers"]) {
+    const std::string op = l["op"];
+    if (l["macs"].get<int64_t>() > 0) {
+      EXPECT_TRUE(op == "Conv" || op == "ConvTranspose") << l.dump();
+      ++convs;
+    }
+    transposes += op == "Transpose";
+  }
+  EXPECT_EQ(convs, 5);
+  EXPECT_LE(transposes, 1) << "only the stacked ConvTranspose phases' interleave may remain";
+}
+
 TEST_F(PerfCli, InspectAndListingNameTheNodeOfEveryKernelCall) {
   ok(run_cli("compile " + fixture("model_int8.onnx") + " --target imxrt700 --fetch-constants-to-sram -o " +
              path("a.nprg") + " --listing " + path("a.txt") + " -q"),
