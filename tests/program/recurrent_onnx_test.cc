@@ -294,6 +294,56 @@ TEST(LstmPeepholes, RunInFloatAsRecurrentPeepholeCallsBitExactWithTheHost) {
   EXPECT_EQ(lstm->rules.front().name, "recurrent.peepholes");
 }
 
+// The recurrent_peephole_f32 call is untrusted bytes like the others: random edits of the CPU
+// payload (resealed past the checksum) are refused at load or run; never a crash or an
+// out-of-bounds access (ASan builds check). Its P operand lies past recurrent_f32's words.
+TEST(LstmPeepholes, MutatedPeepholeCallsAreRefusedOrRun) {
+  RnnSpec s;
+  s.lstm = true;
+  s.peepholes = true;
+  s.layout = 0;
+  s.bidirectional = true;
+  auto g = rnn_model(s, 13).import();
+  ASSERT_TRUE(g.ok()) << g.status().to_string();
+  Graph f = std::move(g).value();
+  ASSERT_TRUE(run_passes(f, prequant_pipeline()).ok());
+  std::mt19937 rng(3);
+  Shape calib = x_shape(s);
+  calib.insert(calib.begin(), 8);
+  auto q = quantize(f, random_tensor(calib, rng));
+  ASSERT_TRUE(q.ok()) << q.status().to_string();
+  auto c = compile(q.value(), "cpu");
+  ASSERT_TRUE(c.ok()) << c.status().to_string();
+  ASSERT_NE(cpu_calls(c->file).find("recurrent_peephole_f32"), std::string::npos);
+  const std::vector<uint8_t>& bytes = c->file.bytes;
+  const TensorData input = random_tensor(x_shape(s), rng);
+  ASSERT_TRUE(load_program(bytes)->status.ok());
+  const fb::Program* p = fb::GetProgram(bytes.data());
+  std::vector<std::pair<size_t, size_t>> ranges;
+  for (const fb::Payload* pl : *p->payloads())
+    ranges.emplace_back(size_t(pl->data()->data() - bytes.data()), size_t(pl->data()->size()));
+  ASSERT_FALSE(ranges.empty());
+  int loaded = 0, ran = 0, total = 0;
+  for (int m = 0; m < (kSanitized ? 150 : 400); ++m) {
+    std::vector<uint8_t> mutant = bytes;
+    const auto [at, n] = ranges[rng() % ranges.size()];
+    const size_t span = std::min<size_t>(n, (rng() % 2) ? 1024 : n);
+    for (int e = 0, edits = 1 + int(rng() % 3); e < edits; ++e) {
+      uint8_t& byte = mutant[at + rng() % span];
+      byte = rng() % 2 ? uint8_t(rng()) : uint8_t(byte ^ (1u << (rng() % 8)));
+    }
+    mutant = reseal_program(mutant);
+    auto lp = load_program(mutant.data(), mutant.size(), size_t(64) << 20);
+    ++total;
+    if (!lp->status.ok()) continue;
+    ++loaded;
+    std::vector<TensorData> outs;
+    if (run_sample(lp->runner, {input}, &outs).ok()) ++ran;
+  }
+  std::printf("recurrent_peephole_f32 mutants: %d, %d loaded, %d ran\n", total, loaded, ran);
+  EXPECT_LT(loaded, total);
+}
+
 // Peepholes change the result (the float kernel reads P), and an all-zero P is exactly no P.
 TEST(LstmPeepholes, ZeroPeepholesEqualNoneAndOthersDiffer) {
   RnnSpec s;
