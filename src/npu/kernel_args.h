@@ -50,6 +50,7 @@ namespace neutron::npu {
   X(WhereF32, 80, "where_f32")           /* float select by a byte condition */        \
   X(GatherF32, 81, "gather_f32")         /* float Gather, run-time indices checked */  \
   X(Cast, 82, "cast")                    /* float32 / int32 / int64 conversions */     \
+  X(RecurrentPeepholeF32, 84, "recurrent_peephole_f32")  /* float LSTM with peepholes */ \
   X(ConvAdd, 64, "conv2d_add")           /* a conv and the Add of its output: one call */ \
   X(WaitPrefetch, 33, "wait_prefetch")
 
@@ -338,6 +339,16 @@ struct RecurrentF32Args {
   uint32_t input, y, y_h, y_c, initial_h, initial_c;
   uint32_t w_offset, r_offset, b_offset;
   int32_t lstm, seq, batch, input_size, hidden, directions, reverse, linear_before_reset;
+};
+
+// An LSTM with peepholes: RecurrentF32Args's words (lstm 1), then the byte offset of P
+// [dirs][3 * hidden] (gates i, o, f) in the weights. A separate opcode keeps recurrent_f32's
+// argument size, so programs written before it still load.
+struct RecurrentPeepholeF32Args {
+  uint32_t input, y, y_h, y_c, initial_h, initial_c;
+  uint32_t w_offset, r_offset, b_offset;
+  int32_t lstm, seq, batch, input_size, hidden, directions, reverse, linear_before_reset;
+  uint32_t p_offset;
 };
 
 // Max or average pooling on NHWC tensors (kernels/pool_f32.h): op 0 MaxPool, 1 AveragePool,

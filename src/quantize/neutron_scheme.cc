@@ -166,7 +166,8 @@ OpQuantRule quant_rule(const Graph& g, NodeId id) {
     case OpKind::GRU:
     case OpKind::LSTM: {
       const bool seq_lens = n.inputs.size() > 4 && n.inputs[4] != kNoTensor;
-      if (seq_lens || !is_constant_input(g, id, 1) || !is_constant_input(g, id, 2)) break;
+      const bool peepholes = n.input(7) != kNoTensor;  // no int8 kernel: float on the CPU
+      if (seq_lens || peepholes || !is_constant_input(g, id, 1) || !is_constant_input(g, id, 2)) break;
       for (int i : {3, 5, 6})
         if (size_t(i) < n.inputs.size() && n.inputs[size_t(i)] != kNoTensor && !is_constant_input(g, id, size_t(i)))
           r.annotated = false;
