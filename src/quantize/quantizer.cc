@@ -197,10 +197,11 @@ StatusOr<Plan> make_plan(const Graph& g, const std::vector<std::string>& keep_fl
     for (size_t i = 0; i < data_inputs; ++i) {
       const TensorId t = n.inputs[i];
       if (t == kNoTensor || !p.boundary[size_t(t)]) continue;
-      if (r.input_may_keep_params && !own_params.empty() && own_params[size_t(t)])
-        own = true;
-      else if (r.input_may_keep_params && r.share == OpQuantRule::Share::kAllInputs && fixed_params(t))
+      // (A fixed input marked own by a ReduceSum or Pad still shares here with the same fixed set.)
+      if (r.input_may_keep_params && r.share == OpQuantRule::Share::kAllInputs && fixed_params(t))
         fixed.push_back(t);
+      else if (r.input_may_keep_params && !own_params.empty() && own_params[size_t(t)])
+        own = true;
       else
         plain.push_back(t);
     }
