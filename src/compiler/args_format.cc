@@ -97,6 +97,13 @@ constexpr ArgField kRecurrentF32[] = {{"input", T, 1},     {"y", T, 1},         
                                       {"lstm", I, 1},      {"seq", I, 1},        {"batch", I, 1},
                                       {"input_size", I, 1}, {"hidden", I, 1},    {"directions", I, 1},
                                       {"reverse", I, 1},   {"linear_before_reset", I, 1}};
+constexpr ArgField kRecurrentPeepholeF32[] = {{"input", T, 1},     {"y", T, 1},          {"y_h", T, 1},
+                                              {"y_c", T, 1},       {"initial_h", T, 1},  {"initial_c", T, 1},
+                                              {"w_offset", O, 1},  {"r_offset", O, 1},   {"b_offset", O, 1},
+                                              {"lstm", I, 1},      {"seq", I, 1},        {"batch", I, 1},
+                                              {"input_size", I, 1}, {"hidden", I, 1},    {"directions", I, 1},
+                                              {"reverse", I, 1},   {"linear_before_reset", I, 1},
+                                              {"p_offset", O, 1}};
 constexpr ArgField kPoolF32[] = {{"input", T, 1},      {"output", T, 1},     {"op", E, 1},
                                  {"kernel_h", I, 1},   {"kernel_w", I, 1},   {"stride_h", I, 1},
                                  {"stride_w", I, 1},   {"dilation_h", I, 1}, {"dilation_w", I, 1},
@@ -157,6 +164,7 @@ NEUTRON_FORMAT(kSoftmaxF32, SoftmaxF32Args)
 NEUTRON_FORMAT(kGemmF32, GemmF32Args)
 NEUTRON_FORMAT(kConvF32, ConvF32Args)
 NEUTRON_FORMAT(kRecurrentF32, RecurrentF32Args)
+NEUTRON_FORMAT(kRecurrentPeepholeF32, RecurrentPeepholeF32Args)
 NEUTRON_FORMAT(kPoolF32, PoolF32Args)
 NEUTRON_FORMAT(kReduceF32, ReduceF32Args)
 NEUTRON_FORMAT(kResizeF32, ResizeF32Args)
@@ -256,6 +264,7 @@ const ArgsFormat* args_format(Opcode op) {
     case Opcode::kGemmF32: return &kGemmF32ArgsFormat;
     case Opcode::kConvF32: return &kConvF32ArgsFormat;
     case Opcode::kRecurrentF32: return &kRecurrentF32ArgsFormat;
+    case Opcode::kRecurrentPeepholeF32: return &kRecurrentPeepholeF32ArgsFormat;
     case Opcode::kPoolF32: return &kPoolF32ArgsFormat;
     case Opcode::kReduceF32: return &kReduceF32ArgsFormat;
     case Opcode::kResizeF32: return &kResizeF32ArgsFormat;

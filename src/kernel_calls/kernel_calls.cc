@@ -370,6 +370,7 @@ struct RecurrentF32State {
   bool has_y, has_y_h, has_y_c, has_h0, has_c0;
   RecurrentF32Params p;
   const float *w, *r, *b;  // in the weights, where they lie
+  const float* peep;       // recurrent_peephole_f32's P, else null
 };
 struct RecurrentState {
   TensorDesc in, out, out_c;
@@ -1818,7 +1819,9 @@ CallStatus setup_reduce_f32(const Ctx& c, const Instruction& inst, Arena& ar, co
 
 CallStatus setup_recurrent_f32(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
   if (c.limits == Limits::kNpu) return unsupported("float kernel calls run on the CPU only");
+  // recurrent_peephole_f32's args begin with recurrent_f32's.
   const npu::RecurrentF32Args a = inst.as<npu::RecurrentF32Args>();
+  const bool peepholes = inst.opcode == Opcode::kRecurrentPeepholeF32;
   RecurrentF32State local;
   RecurrentF32State* st = ar.state(&local);
   CALL_CHECK(a.lstm == 0 || a.lstm == 1, "recurrent_f32: lstm must be 0 or 1");
@@ -1877,6 +1880,13 @@ CallStatus setup_recurrent_f32(const Ctx& c, const Instruction& inst, Arena& ar,
   st->w = weights_f32(c, a.w_offset);
   st->r = weights_f32(c, a.r_offset);
   st->b = a.b_offset == npu::kNoOperand ? nullptr : weights_f32(c, a.b_offset);
+  st->peep = nullptr;
+  if (peepholes) {
+    const uint32_t p_offset = inst.as<npu::RecurrentPeepholeF32Args>().p_offset;
+    CALL_CHECK(a.lstm == 1, "recurrent_peephole_f32: only an LSTM has peepholes");
+    CALL_CHECK(f32_weights_ok(c, p_offset, uint64_t(D * 3 * H)), "recurrent_peephole_f32: P outside the weights section");
+    st->peep = weights_f32(c, p_offset);
+  }
   ar.need(recurrent_f32_scratch_floats(p) * sizeof(float));
   *plan = st;
   return CallStatus();
@@ -1956,7 +1966,8 @@ CallStatus setup(const Ctx& c, const Instruction& inst, Arena& ar, const void** 
     case Opcode::kSoftmaxF32: return setup_softmax_f32(c, inst, ar, plan);
     case Opcode::kGemmF32: return setup_gemm_f32(c, inst, ar, plan);
     case Opcode::kConvF32: return setup_conv_f32(c, inst, ar, plan);
-    case Opcode::kRecurrentF32: return setup_recurrent_f32(c, inst, ar, plan);
+    case Opcode::kRecurrentF32:
+    case Opcode::kRecurrentPeepholeF32: return setup_recurrent_f32(c, inst, ar, plan);
     case Opcode::kPoolF32: return setup_pool_f32(c, inst, ar, plan);
     case Opcode::kReduceF32: return setup_reduce_f32(c, inst, ar, plan);
     case Opcode::kResizeF32: return setup_resize_f32(c, inst, ar, plan);
@@ -2271,7 +2282,8 @@ CallStatus run_one(const Instruction& inst, const void* plan, const Bufs& r, uin
         conv2d_f32(st->p, x, st->packed, st->bias, y, reinterpret_cast<float*>(ws));
       break;
     }
-    case Opcode::kRecurrentF32: {
+    case Opcode::kRecurrentF32:
+    case Opcode::kRecurrentPeepholeF32: {
       const auto* st = static_cast<const RecurrentF32State*>(plan);
       SIM_PTR(in, st->in);
       const float* h0 = nullptr;
@@ -2298,7 +2310,7 @@ CallStatus run_one(const Instruction& inst, const void* plan, const Bufs& r, uin
         yc = reinterpret_cast<float*>(p);
       }
       recurrent_f32(st->p, reinterpret_cast<const float*>(in), st->w, st->r, st->b, h0, c0, y, yh, yc,
-                    reinterpret_cast<float*>(ws));
+                    reinterpret_cast<float*>(ws), st->peep);
       break;
     }
     case Opcode::kBatchMatMulF32: {

@@ -259,7 +259,7 @@ class Lowering {
 
   Status setup_boundary();
 
-  // ---- float kernel calls (opcodes 48-63, 76-83): ops a program keeps in float ----
+  // ---- float kernel calls (opcodes 48-63, 76-84): ops a program keeps in float ----
   // A node that computes in float: not Quantize/Dequantize, and a runtime operand is float32.
   bool is_float_node(NodeId id) const;
   Status lower_quantize(NodeId id);  // QuantizeLinear / DequantizeLinear inside a program
@@ -1600,6 +1600,8 @@ Status Lowering::lower_recurrent(NodeId id) {
   const int64_t D = dir == "bidirectional" ? 2 : 1;
   const auto input_or_none = [&](size_t i) { return i < n.inputs.size() ? n.inputs[i] : kNoTensor; };
   CHECK_OR_RETURN(input_or_none(4) == kNoTensor, Error::NotSupported, describe(g_, id), ": sequence_lens is not supported");
+  CHECK_OR_RETURN(input_or_none(7) == kNoTensor, Error::NotSupported, describe(g_, id),
+                  ": LSTM peepholes (input P) have no int8 kernel");
   const TensorId x = n.inputs[0], y = n.outputs[0], yh = n.outputs[1], yc = lstm ? n.outputs[2] : kNoTensor;
   RETURN_IF_ERROR(int8::check_per_tensor(g_, id, x, "X"));
   RETURN_IF_ERROR(int8::check_per_tensor(g_, id, y, "Y"));
@@ -3387,8 +3389,7 @@ Status Lowering::lower_float_recurrent(NodeId id) {
   CHECK_OR_RETURN(n.inputs.size() >= 3 && n.input(0) != kNoTensor && n.input(1) != kNoTensor && n.input(2) != kNoTensor,
                   Error::InvalidModel, describe(g_, id), ": expects inputs X, W, R");
   CHECK_OR_RETURN(n.input(4) == kNoTensor, Error::NotSupported, describe(g_, id), ": sequence_lens is not supported");
-  CHECK_OR_RETURN(!lstm || n.input(7) == kNoTensor, Error::NotSupported, describe(g_, id),
-                  ": LSTM peepholes (input P) are not supported");
+  const bool peepholes = lstm && n.input(7) != kNoTensor;
   const Shape& xs = g_.tensor(n.input(0)).shape;
   CHECK_OR_RETURN(xs.size() == 3, Error::InvalidModel, describe(g_, id), ": X must be [seq, batch, input]");
   const int64_t H = n.attrs.get_int("hidden_size", 0);
@@ -3429,6 +3430,19 @@ Status Lowering::lower_float_recurrent(NodeId id) {
   uint32_t bb = UINT32_MAX;
   if (n.input(3) != kNoTensor) {
     ASSIGN_OR_RETURN(bb, float_blob(id, n.input(3), "B", D * 2 * G * H));
+  }
+  if (peepholes) {  // its own opcode: recurrent_f32's argument size stays what old programs have
+    ASSIGN_OR_RETURN(uint32_t pb, float_blob(id, n.input(7), "P", D * 3 * H));
+    npu::RecurrentPeepholeF32Args ap{};
+    static_assert(sizeof(ap) == sizeof(a) + 4, "recurrent_peephole_f32 args are recurrent_f32's and p_offset");
+    std::memcpy(&ap, &a, sizeof(a));
+    ap.p_offset = npu::kNoOperand;
+    KernelCall& k = call(Opcode::kRecurrentPeepholeF32, id, ap, reads, writes);
+    ref(k, WORD_OF(RecurrentPeepholeF32Args, w_offset), wb);
+    ref(k, WORD_OF(RecurrentPeepholeF32Args, r_offset), rb);
+    if (bb != UINT32_MAX) ref(k, WORD_OF(RecurrentPeepholeF32Args, b_offset), bb);
+    ref(k, WORD_OF(RecurrentPeepholeF32Args, p_offset), pb);
+    return Status::OK();
   }
   KernelCall& k = call(Opcode::kRecurrentF32, id, a, reads, writes);
   ref(k, WORD_OF(RecurrentF32Args, w_offset), wb);

@@ -51,6 +51,7 @@ namespace neutron::npu {
   X(GatherF32, 81, "gather_f32")         /* float Gather, run-time indices checked */  \
   X(Cast, 82, "cast")                    /* float32 / int32 / int64 conversions */     \
   X(Expand, 83, "expand")                /* broadcast copy, int8 or float32 (CPU) */   \
+  X(RecurrentPeepholeF32, 84, "recurrent_peephole_f32")  /* float LSTM with peepholes */ \
   X(ConvAdd, 64, "conv2d_add")           /* a conv and the Add of its output: one call */ \
   X(WaitPrefetch, 33, "wait_prefetch")
 
@@ -262,7 +263,7 @@ struct CopyArgs {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Float32 kernel calls (opcodes 48-63 and 76-83): ops a program keeps in float (no int8 kernel, or kept in
+// Float32 kernel calls (opcodes 48-63 and 76-84): ops a program keeps in float (no int8 kernel, or kept in
 // float by the user) run on the CPU's float kernels, between Quantize and Dequantize calls. Never
 // delegated to the NPU. Float parameters travel as their IEEE-754 bits (`*_bits` words); float
 // weights are float32 arrays in the weights section (4-aligned), read in place (gemm and conv
@@ -339,6 +340,16 @@ struct RecurrentF32Args {
   uint32_t input, y, y_h, y_c, initial_h, initial_c;
   uint32_t w_offset, r_offset, b_offset;
   int32_t lstm, seq, batch, input_size, hidden, directions, reverse, linear_before_reset;
+};
+
+// An LSTM with peepholes: RecurrentF32Args's words (lstm 1), then the byte offset of P
+// [dirs][3 * hidden] (gates i, o, f) in the weights. A separate opcode keeps recurrent_f32's
+// argument size, so programs written before it still load.
+struct RecurrentPeepholeF32Args {
+  uint32_t input, y, y_h, y_c, initial_h, initial_c;
+  uint32_t w_offset, r_offset, b_offset;
+  int32_t lstm, seq, batch, input_size, hidden, directions, reverse, linear_before_reset;
+  uint32_t p_offset;
 };
 
 // Max or average pooling on NHWC tensors (kernels/pool_f32.h): op 0 MaxPool, 1 AveragePool,

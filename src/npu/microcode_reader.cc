@@ -95,6 +95,8 @@ uint32_t expected_arg_words(uint16_t opcode) {
       return words_of<ConvF32Args>();
     case Opcode::kRecurrentF32:
       return words_of<RecurrentF32Args>();
+    case Opcode::kRecurrentPeepholeF32:
+      return words_of<RecurrentPeepholeF32Args>();
     case Opcode::kPoolF32:
       return words_of<PoolF32Args>();
     case Opcode::kReduceF32:
@@ -187,7 +189,8 @@ uint32_t tensor_operands(Opcode op, const uint32_t* a, uint32_t* out, uint32_t m
       tmp[n++] = a[0];
       tmp[n++] = a[2];
       break;
-    case Opcode::kRecurrentF32: {
+    case Opcode::kRecurrentF32:
+    case Opcode::kRecurrentPeepholeF32: {  // the same leading words
       // {input, y, y_h, y_c, initial_h, initial_c}: the first output present is out[0]; absent
       // optional operands (kNoOperand) are skipped. The executor checks every written one.
       const uint32_t outs[3] = {a[1], a[2], a[3]};

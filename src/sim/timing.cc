@@ -287,6 +287,7 @@ Work work_of(const SimConfig& cfg, const TensorSource& tensors, const Instructio
     case Opcode::kGemmF32:
     case Opcode::kConvF32:
     case Opcode::kRecurrentF32:
+    case Opcode::kRecurrentPeepholeF32:
     case Opcode::kPoolF32:
     case Opcode::kDiv:  // int8 Div is CPU-only (no Neutron converter; rules/not_delegated.cc)
     case Opcode::kReduceF32:

@@ -462,7 +462,7 @@ TEST(FloatFallbackOps, ReduceL2RunsAsReduceFloatCall) {
 
 bool is_float_opcode(npu::Opcode op) {
   const int v = int(op);
-  return (v >= 48 && v <= 63) || (v >= 76 && v <= 83);
+  return (v >= 48 && v <= 63) || (v >= 76 && v <= 87);  // 84-87: recurrent variants (recurrent_peephole_f32)
 }
 
 // The bytes of a program's CPU payloads a mutation aims at: per float kernel call, where its args

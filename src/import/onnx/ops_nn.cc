@@ -1,8 +1,12 @@
 // Mappers of the neural-network ops: Conv, ConvTranspose, Gemm, MatMul, BatchNormalization,
 // pools, Softmax, Resize and Upsample. Spatial ops are 2-D (4-D NCHW tensors) in the IR; 1-D Conv
 // and ConvTranspose import as 2-D ones on an H = 1 image (see emit_1d_as_2d), 1-D pools likewise
-// (map_pool); all 3-D variants are NotSupported.
+// (map_pool); 3-D MaxPool, AveragePool and ConvTranspose as exact decompositions into 2-D ops
+// (map_pool_3d, map_conv_transpose_3d), 3-D global pools as 2-D ones on [N, C, D*H, W]; the
+// other 3-D ops (Conv) are NotSupported.
 #include <algorithm>
+#include <array>
+#include <cctype>
 #include <cmath>
 
 #include "import/onnx/onnx_ops.h"
@@ -202,13 +206,15 @@ StatusOr<TensorId> emit_conv_transpose_2d(NodeCtx& c, const Attributes& attrs, T
   }
   if (!target.empty()) {
     // ONNX: total_padding = stride*(in-1) + output_padding + eff_kernel - output_shape, split
-    // begin = total/2 for SAME_UPPER, begin = total - total/2 otherwise. A negative total (a larger
-    // requested output) becomes extra output padding at the end.
+    // begin = total/2 for SAME_UPPER, begin = total - total/2 otherwise (ConvTranspose-11); before
+    // opset 11 the other way round (ConvTranspose-1: begin = total/2 unless SAME_UPPER). A negative
+    // total (a larger requested output) becomes extra output padding at the end.
+    const bool small_begin = c.opset() >= 11 ? ap == AutoPad::kSameUpper : ap != AutoPad::kSameUpper;
     for (int i = 0; i < 2; ++i) {
       const int64_t natural = strides[i] * (xs[size_t(2 + i)] - 1) + output_padding[i] + (k[i] - 1) * dil[i] + 1;
       const int64_t total = natural - target[i];
       if (total >= 0) {
-        pads[size_t(i)] = ap == AutoPad::kSameUpper ? total / 2 : total - total / 2;
+        pads[size_t(i)] = small_begin ? total / 2 : total - total / 2;
         pads[size_t(i + 2)] = total - pads[size_t(i)];
       } else {
         pads[size_t(i)] = pads[size_t(i + 2)] = 0;
@@ -227,6 +233,8 @@ StatusOr<TensorId> emit_conv_transpose_2d(NodeCtx& c, const Attributes& attrs, T
   ASSIGN_OR_RETURN(auto outs, c.emit_node(OpKind::ConvTranspose, inputs, a, {NodeCtx::Out{}}));
   return outs[0];
 }
+
+Status map_conv_transpose_3d(NodeCtx& c, TensorId x, TensorId w, TensorId b);
 
 }  // namespace
 
@@ -249,6 +257,7 @@ Status map_conv_transpose(NodeCtx& c) {
   ASSIGN_OR_RETURN(TensorId x, c.req(0, "X"));
   ASSIGN_OR_RETURN(TensorId w, c.req(1, "W"));
   if (c.shape(x).size() == 3) return emit_1d_as_2d(c, x, w, c.in(2), true, emit_conv_transpose_2d).status();
+  if (c.shape(x).size() == 5) return map_conv_transpose_3d(c, x, w, c.in(2));
   return emit_conv_transpose_2d(c, c.attrs(), x, w, c.in(2), true).status();
 }
 
@@ -291,21 +300,12 @@ Status map_batchnorm(NodeCtx& c) {
   return c.emit(OpKind::BatchNormalization, inputs, a).status();
 }
 
-// A 1-D pool (X [N, C, L]) runs as the 2-D pool of an H = 1 image, as a 1-D conv does (upstream:
-// unsqueeze -> 2-D pool -> squeeze): Reshape to [N, C, 1, L], the pool with H window 1, Reshape
-// back to [N, C, L'].
-Status map_pool(NodeCtx& c) {
-  ASSIGN_OR_RETURN(TensorId x, c.req(0, "X"));
+namespace {
+
+// The 2-D pool of `attrs` (window not yet resolved) on the 4-D x; the ONNX output when
+// `temp_suffix` is empty.
+StatusOr<TensorId> emit_pool_2d(NodeCtx& c, const Attributes& attrs, TensorId x, const std::string& temp_suffix) {
   const bool is_max = c.op() == "MaxPool";
-  if (is_max && c.output_used(1))
-    return c.fail(Error::NotSupported, "the Indices output '", c.output_name(1), "' is not supported");
-  const Shape xs = c.shape(x);
-  const bool one_d = xs.size() == 3;
-  Attributes attrs = c.attrs();
-  if (one_d) {
-    ASSIGN_OR_RETURN(attrs, lift_1d_attrs(c));
-    ASSIGN_OR_RETURN(x, emit_reshape(c, x, {xs[0], xs[1], 1, xs[2]}, "unsqueeze_h"));
-  }
   RETURN_IF_ERROR(require_2d(c, x));
   Attributes a;
   RETURN_IF_ERROR(resolve_window_of(c, attrs, c.shape(x), {}, &a));
@@ -315,10 +315,278 @@ Status map_pool(NodeCtx& c) {
     a.erase("dilations");
     a.set("count_include_pad", attrs.get_int("count_include_pad", 0));
   }
-  a.set("ceil_mode", attrs.get_int("ceil_mode", 0));
+  // ceil_mode only sets the output size (pool_f32.h); where rounding up adds no window it is
+  // dropped, so that the NPU's ceil_mode rule does not keep such a pool on the CPU.
+  int64_t ceil_mode = attrs.get_int("ceil_mode", 0) != 0 ? 1 : 0;
+  if (ceil_mode) {
+    const auto k = a.get_ints("kernel_shape"), st = a.get_ints("strides"), p = a.get_ints("pads");
+    const auto d = a.get_ints("dilations", {1, 1});
+    bool adds = false;
+    for (size_t i = 0; i < 2; ++i) {
+      const int64_t span = c.shape(x)[2 + i] + p[i] + p[i + 2] - (k[i] - 1) * d[i] - 1;
+      adds = adds || (span >= 0 && span % st[i] != 0 && (span / st[i] + 1) * st[i] < c.shape(x)[2 + i] + p[i]);
+    }
+    if (!adds) ceil_mode = 0;
+  }
+  a.set("ceil_mode", ceil_mode);
   const OpKind kind = is_max ? OpKind::MaxPool : OpKind::AveragePool;
-  if (!one_d) return c.emit(kind, {x}, a).status();
-  ASSIGN_OR_RETURN(TensorId y4, c.emit_temp(kind, {x}, a, "pool_2d"));
+  if (temp_suffix.empty()) return c.emit(kind, {x}, a);
+  return c.emit_temp(kind, {x}, a, temp_suffix);
+}
+
+// ---- 3-D pools and ConvTranspose -----------------------------------------------------------------
+// The IR, the kernels and the NPU are 2-D; a 3-D node imports as an exact decomposition into 2-D
+// ops and reshapes (docs/architecture.md, "3-D spatial ops"), so int8 and the NPU need nothing new.
+
+// One spatial axis of a 3-D window; pb/pe: padding at the begin/end.
+struct Axis3 {
+  int64_t k = 1, s = 1, d = 1, pb = 0, pe = 0;
+};
+
+// kernel_shape (or the weights' `kernel`), strides, dilations and pads of a 3-D node, checked and
+// with auto_pad resolved (pools: from the input size; ConvTranspose resolves its own padding).
+StatusOr<std::array<Axis3, 3>> window_3d(NodeCtx& c, const Shape& xs, const std::vector<int64_t>& kernel,
+                                         bool resolve_auto_pad) {
+  const Attributes& at = c.attrs();
+  if (kernel.empty() && !at.has("kernel_shape")) return c.fail(Error::InvalidModel, "attribute kernel_shape is required");
+  auto get = [&](const char* name, std::vector<int64_t> def, size_t size) -> StatusOr<std::vector<int64_t>> {
+    std::vector<int64_t> v = at.get_ints(name, std::move(def));
+    if (v.size() != size)
+      return c.fail(Error::InvalidModel, "attribute ", name, " ", str_cat(v), " of a 3-D ", c.op(), " must have ", size,
+                    " values");
+    return v;
+  };
+  ASSIGN_OR_RETURN(auto k, get("kernel_shape", kernel, 3));
+  if (!kernel.empty() && k != kernel)
+    return c.fail(Error::InvalidModel, "attribute kernel_shape ", str_cat(k), " does not match the weights' kernel ",
+                  str_cat(kernel));
+  ASSIGN_OR_RETURN(auto s, get("strides", {1, 1, 1}, 3));
+  ASSIGN_OR_RETURN(auto d, get("dilations", {1, 1, 1}, 3));
+  ASSIGN_OR_RETURN(auto p, get("pads", {0, 0, 0, 0, 0, 0}, 6));
+  for (int i = 0; i < 3; ++i)
+    if (s[i] < 1 || d[i] < 1 || k[i] < 1 || s[i] > kMaxWindow || d[i] > kMaxWindow || k[i] > kMaxWindow)
+      return c.fail(Error::InvalidModel, "kernel_shape ", str_cat(k), ", strides ", str_cat(s), " and dilations ",
+                    str_cat(d), " must be in [1, ", kMaxWindow, "]");
+  for (int64_t v : p)
+    if (v < 0 || v > kMaxWindow) return c.fail(Error::InvalidModel, "pads ", str_cat(p), " must be in [0, ", kMaxWindow, "]");
+  ASSIGN_OR_RETURN(AutoPad ap, get_auto_pad(c, at));
+  std::array<Axis3, 3> w;
+  for (int i = 0; i < 3; ++i) {
+    Axis3& a = w[size_t(i)];
+    a.k = k[i], a.s = s[i], a.d = d[i], a.pb = p[size_t(i)], a.pe = p[size_t(i + 3)];
+    if (!resolve_auto_pad) continue;
+    if (ap == AutoPad::kValid) a.pb = a.pe = 0;
+    if (ap == AutoPad::kSameUpper || ap == AutoPad::kSameLower) {  // as resolve_window_of
+      const int64_t in = xs[size_t(2 + i)];
+      const int64_t out = (in + a.s - 1) / a.s;
+      const int64_t total = std::max<int64_t>(0, (out - 1) * a.s + (a.k - 1) * a.d + 1 - in);
+      a.pb = ap == AutoPad::kSameUpper ? total / 2 : total - total / 2;
+      a.pe = total - a.pb;
+    }
+  }
+  return w;
+}
+
+// The 2-D window attributes of axes (a0, a1).
+Attributes window_2d(const Axis3& a0, const Axis3& a1) {
+  Attributes a;
+  a.set("kernel_shape", std::vector<int64_t>{a0.k, a1.k});
+  a.set("strides", std::vector<int64_t>{a0.s, a1.s});
+  a.set("dilations", std::vector<int64_t>{a0.d, a1.d});
+  a.set("pads", std::vector<int64_t>{a0.pb, a1.pb, a0.pe, a1.pe});
+  return a;
+}
+
+const char* const kAxisNames[3] = {"D", "H", "W"};
+
+// A 3-D pool is separable: the window is a box and max/sum/count factor over the axes (the
+// count of an AveragePool window, with or without the padding, is the product of its per-axis
+// counts; -inf padding and ceil_mode are per axis too). X [N, C, D, H, W] runs as
+//   Reshape [N, C*D, H, W] -> 2-D pool over (H, W) -> Reshape [N, C, D, H'*W']
+//   -> 2-D pool with window (kD, 1) over (D, H'*W') -> Reshape [N, C, D', H', W'].
+// MaxPool is exact; AveragePool divides twice (a few ulps in float; an int8 graph rounds the
+// intermediate, which host and programs share).
+Status map_pool_3d(NodeCtx& c, TensorId x) {
+  const Shape xs = c.shape(x);
+  ASSIGN_OR_RETURN(auto w, window_3d(c, xs, {}, true));
+  const bool is_max = c.op() == "MaxPool";
+  for (int i = 0; i < 3; ++i) {
+    const Axis3& a = w[size_t(i)];
+    const int64_t eff = (a.k - 1) * a.d + 1;
+    if (!is_max && a.d != 1) return c.fail(Error::NotSupported, "AveragePool dilations are not supported");
+    if (a.pb >= eff || a.pe >= eff)
+      return c.fail(Error::InvalidModel, "pads of axis ", kAxisNames[i], " (", a.pb, ", ", a.pe,
+                    ") must be smaller than the kernel ", a.k, is_max && a.d > 1 ? str_cat(" dilated by ", a.d) : "");
+    if (xs[size_t(2 + i)] + a.pb + a.pe < eff)
+      return c.fail(Error::InvalidModel, "the ", kAxisNames[i], " window (kernel ", a.k, ", dilation ", a.d,
+                    ") is larger than the padded input (", xs[size_t(2 + i)], " + pads ", a.pb, "+", a.pe, ")");
+  }
+  Attributes hw = window_2d(w[1], w[2]), dd = window_2d(w[0], Axis3{});
+  for (Attributes* a : {&hw, &dd}) {
+    a->set("ceil_mode", c.attrs().get_int("ceil_mode", 0));
+    if (!is_max) {
+      a->set("count_include_pad", c.attrs().get_int("count_include_pad", 0));
+      a->erase("dilations");
+    }
+  }
+  const int64_t n = xs[0], ch = xs[1], d = xs[2];
+  ASSIGN_OR_RETURN(TensorId x4, emit_reshape(c, x, {n, ch * d, xs[3], xs[4]}, "fold_d"));
+  ASSIGN_OR_RETURN(TensorId y1, emit_pool_2d(c, hw, x4, "pool_hw"));
+  const int64_t oh = c.shape(y1)[2], ow = c.shape(y1)[3];
+  ASSIGN_OR_RETURN(TensorId y1r, emit_reshape(c, y1, {n, ch, d, oh * ow}, "unfold_d"));
+  ASSIGN_OR_RETURN(TensorId y2, emit_pool_2d(c, dd, y1r, "pool_d"));
+  return emit_reshape(c, y2, {n, ch, c.shape(y2)[2], oh, ow}).status();
+}
+
+// W [Cin, Cout/group, kD, kH, kW] as [Cin, Cout/group * kD, kH, kW] (output channel co * kD + kd).
+// A DequantizeLinear of a constant is rebuilt on the reshaped integer constant (per-channel
+// scales of axis 1 repeated kD times), as lift_1d_weights does.
+StatusOr<TensorId> fold_kd_into_weights(NodeCtx& c, TensorId w) {
+  const Shape ws = c.shape(w);
+  const Shape w4 = {ws[0], ws[1] * ws[2], ws[3], ws[4]};
+  const NodeId p = c.tensor(w).producer;
+  if (p >= 0 && !c.g().node(p).dead && c.g().node(p).kind == OpKind::DequantizeLinear) {
+    const Tensor& q = c.tensor(c.g().node(p).inputs[0]);
+    if (q.is_constant() && (!q.quant.per_axis() || q.quant.axis == 1)) {
+      TensorData data = *q.data;
+      data.shape = w4;
+      QuantParams qp = q.quant;
+      if (qp.per_axis()) {
+        QuantParams r;
+        r.axis = 1;
+        for (size_t i = 0; i < qp.scale.size(); ++i)
+          for (int64_t k = 0; k < ws[2]; ++k) {
+            r.scale.push_back(qp.scale[i]);
+            r.zero_point.push_back(qp.zero_point[i]);
+          }
+        qp = std::move(r);
+      }
+      const TensorId q4 = c.add_constant("weight_hw_q", std::move(data), std::move(qp));
+      return c.emit_temp(OpKind::DequantizeLinear, {q4}, {}, "weight_hw");
+    }
+  }
+  return emit_reshape(c, w, w4, "weight_hw");
+}
+
+// A 3-D ConvTranspose is a 2-D one over (H, W) whose output channels are (co, kd), followed by
+// the scatter along D of each kd slice, which is a depthwise 2-D ConvTranspose with one-hot
+// (kD, 1) kernels over (D, OH*OW), and the sum over kd, a depthwise (kD, 1) Conv with ones:
+//   X [N, Cin, D, H, W] -> Transpose [N, D, Cin, H, W] -> Reshape [N*D, Cin, H, W]
+//   -> ConvTranspose(W as [Cin, Cout/g*kD, kH, kW], group g; the H, W attributes) [N*D, Cout*kD, OH, OW]
+//   -> Reshape [N, D, Cout*kD, OH*OW] -> Transpose [N, Cout*kD, D, OH*OW]
+//   -> ConvTranspose(one-hot [Cout*kD, 1, kD, 1], group Cout*kD; the D attributes) [N, Cout*kD, OD, OH*OW]
+//   -> Reshape [N, Cout, kD, OD*OH*OW] -> Conv(ones [Cout, 1, kD, 1], group Cout, B) [N, Cout, 1, OD*OH*OW]
+//   -> Reshape [N, Cout, OD, OH, OW]
+// (kD = 1: no Conv, B goes to the depth ConvTranspose). Exact up to the order of the float sums.
+Status map_conv_transpose_3d(NodeCtx& c, TensorId x, TensorId w, TensorId b) {
+  const Shape xs = c.shape(x), ws = c.shape(w);
+  if (ws.size() != 5)
+    return c.fail(Error::InvalidModel, "input 1 (W) '", c.tensor(w).name, "' must be 5-D for a 3-D ConvTranspose, has shape ",
+                  shape_str(ws));
+  const int64_t group = c.attrs().get_int("group", 1);
+  if (group < 1 || ws[0] % group != 0 || xs[1] != ws[0])
+    return c.fail(Error::InvalidModel, "input 0 (X) has ", xs[1], " channels and W ", shape_str(ws), " with group=", group,
+                  " expects ", ws[0], ", a multiple of the group");
+  ASSIGN_OR_RETURN(auto w3, window_3d(c, xs, {ws[2], ws[3], ws[4]}, false));
+  std::vector<int64_t> op = c.attrs().get_ints("output_padding", {0, 0, 0});
+  if (op.size() != 3)
+    return c.fail(Error::InvalidModel, "attribute output_padding ", str_cat(op), " of a 3-D ConvTranspose must have 3 values");
+  ASSIGN_OR_RETURN(AutoPad ap, get_auto_pad(c, c.attrs()));
+  std::vector<int64_t> target;
+  if (c.attrs().has("output_shape")) {
+    target = c.attrs().get_ints("output_shape");
+    if (target.size() == 5) target.erase(target.begin(), target.begin() + 2);
+    if (target.size() != 3)
+      return c.fail(Error::InvalidModel, "attribute output_shape ", str_cat(c.attrs().get_ints("output_shape")),
+                    " must give the 3 spatial sizes");
+  } else if (ap == AutoPad::kSameUpper || ap == AutoPad::kSameLower) {
+    for (int i = 0; i < 3; ++i) target.push_back(xs[size_t(2 + i)] * w3[size_t(i)].s);
+  }
+  std::array<int64_t, 3> out{};
+  for (int i = 0; i < 3; ++i) {
+    Axis3& a = w3[size_t(i)];
+    if (op[size_t(i)] < 0 || op[size_t(i)] >= std::max(a.s, a.d))
+      return c.fail(Error::InvalidModel, "attribute output_padding ", str_cat(op),
+                    " must be non-negative and smaller than the stride or the dilation on each axis (axis ",
+                    kAxisNames[i], ": stride ", a.s, ", dilation ", a.d, ")");
+    const int64_t natural = a.s * (xs[size_t(2 + i)] - 1) + op[size_t(i)] + (a.k - 1) * a.d + 1;
+    if (!target.empty()) {  // as emit_conv_transpose_2d
+      if (target[size_t(i)] < 1 || target[size_t(i)] > kMaxWindow)
+        return c.fail(Error::InvalidModel, "attribute output_shape ", str_cat(target), " must be in [1, ", kMaxWindow, "]");
+      const int64_t total = natural - target[size_t(i)];
+      if (total >= 0) {
+        a.pb = ap == AutoPad::kSameUpper ? total / 2 : total - total / 2;
+        a.pe = total - a.pb;
+      } else {
+        a.pb = a.pe = 0;
+        op[size_t(i)] += -total;
+      }
+    } else if (ap == AutoPad::kValid) {
+      a.pb = a.pe = 0;
+    }
+    out[size_t(i)] = a.s * (xs[size_t(2 + i)] - 1) + op[size_t(i)] + (a.k - 1) * a.d + 1 - a.pb - a.pe;
+    if (out[size_t(i)] < 1)
+      return c.fail(Error::InvalidModel, "the pads of axis ", kAxisNames[i], " (", a.pb, ", ", a.pe, ") leave an empty output");
+  }
+  const int64_t n = xs[0], cin = xs[1], d = xs[2], kd = ws[2], cout = ws[1] * group;
+  // Stage 1: (H, W) with D folded into the batch.
+  Attributes pos;
+  pos.set("perm", std::vector<int64_t>{0, 2, 1, 3, 4});
+  ASSIGN_OR_RETURN(TensorId xt, c.emit_temp(OpKind::Transpose, {x}, pos, "d_first"));
+  ASSIGN_OR_RETURN(TensorId x4, emit_reshape(c, xt, {n * d, cin, xs[3], xs[4]}, "fold_d"));
+  ASSIGN_OR_RETURN(TensorId w4, fold_kd_into_weights(c, w));
+  Attributes hw = window_2d(w3[1], w3[2]);
+  hw.set("output_padding", std::vector<int64_t>{op[1], op[2]});
+  hw.set("group", group);
+  ASSIGN_OR_RETURN(TensorId z, emit_conv_transpose_2d(c, hw, x4, w4, kNoTensor, false));
+  const int64_t oh = c.shape(z)[2], ow = c.shape(z)[3], pix = oh * ow;
+  ASSIGN_OR_RETURN(TensorId zr, emit_reshape(c, z, {n, d, cout * kd, pix}, "unfold_d"));
+  Attributes pcd;
+  pcd.set("perm", std::vector<int64_t>{0, 2, 1, 3});
+  ASSIGN_OR_RETURN(TensorId zt, c.emit_temp(OpKind::Transpose, {zr}, pcd, "d_spatial"));
+  // Stage 2: the scatter along D, one-hot kernels.
+  TensorData onehot(DType::F32, {cout * kd, 1, kd, 1});
+  for (int64_t ch = 0; ch < cout * kd; ++ch) onehot.data<float>()[ch * kd + ch % kd] = 1.0f;
+  const TensorId w_d = c.add_constant("scatter_d", std::move(onehot));
+  Attributes da = window_2d(w3[0], Axis3{});
+  da.set("output_padding", std::vector<int64_t>{op[0], 0});
+  da.set("group", cout * kd);
+  ASSIGN_OR_RETURN(TensorId u, emit_conv_transpose_2d(c, da, zt, w_d, kd == 1 ? b : kNoTensor, false));
+  const int64_t od = c.shape(u)[2];
+  TensorId y = u;
+  if (kd > 1) {  // Stage 3: the sum over kd.
+    ASSIGN_OR_RETURN(TensorId ur, emit_reshape(c, u, {n, cout, kd, od * pix}, "kd_rows"));
+    TensorData ones(DType::F32, {cout, 1, kd, 1});
+    for (int64_t i = 0; i < ones.count(); ++i) ones.data<float>()[i] = 1.0f;
+    const TensorId w_sum = c.add_constant("sum_kd", std::move(ones));
+    Attributes sa = window_2d(Axis3{kd, 1, 1, 0, 0}, Axis3{});
+    sa.set("group", cout);
+    std::vector<TensorId> inputs = {ur, w_sum};
+    if (b != kNoTensor) inputs.push_back(b);
+    ASSIGN_OR_RETURN(y, c.emit_temp(OpKind::Conv, inputs, sa, "sum_kd"));
+  }
+  if (od != out[0] || oh != out[1] || ow != out[2])
+    return c.fail(Error::Internal, "3-D ConvTranspose decomposition gives ", od, "x", oh, "x", ow, ", expected ",
+                  str_cat(std::vector<int64_t>(out.begin(), out.end())));
+  return emit_reshape(c, y, {n, cout, od, oh, ow}).status();
+}
+
+}  // namespace
+
+// A 1-D pool (X [N, C, L]) runs as the 2-D pool of an H = 1 image, as a 1-D conv does (upstream:
+// unsqueeze -> 2-D pool -> squeeze): Reshape to [N, C, 1, L], the pool with H window 1, Reshape
+// back to [N, C, L']. A 3-D pool runs as two 2-D pools (map_pool_3d).
+Status map_pool(NodeCtx& c) {
+  ASSIGN_OR_RETURN(TensorId x, c.req(0, "X"));
+  const bool is_max = c.op() == "MaxPool";
+  if (is_max && c.output_used(1))
+    return c.fail(Error::NotSupported, "the Indices output '", c.output_name(1), "' is not supported");
+  const Shape xs = c.shape(x);
+  if (xs.size() == 5) return map_pool_3d(c, x);
+  if (xs.size() != 3) return emit_pool_2d(c, c.attrs(), x, "").status();
+  ASSIGN_OR_RETURN(Attributes attrs, lift_1d_attrs(c));
+  ASSIGN_OR_RETURN(x, emit_reshape(c, x, {xs[0], xs[1], 1, xs[2]}, "unsqueeze_h"));
+  ASSIGN_OR_RETURN(TensorId y4, emit_pool_2d(c, attrs, x, "pool_2d"));
   const Shape ys = c.shape(y4);
   return emit_reshape(c, y4, {ys[0], ys[1], ys[3]}).status();
 }
@@ -332,46 +600,129 @@ Status map_global_pool(NodeCtx& c) {
     ASSIGN_OR_RETURN(TensorId y4, c.emit_temp(kind, {x4}, {}, "pool_2d"));
     return emit_reshape(c, y4, {xs[0], xs[1], 1}).status();
   }
+  if (xs.size() == 5) {  // [N, C, D, H, W] -> [N, C, D*H, W]: the same pixels in the same order
+    ASSIGN_OR_RETURN(TensorId x4, emit_reshape(c, x, {xs[0], xs[1], xs[2] * xs[3], xs[4]}, "fold_d"));
+    ASSIGN_OR_RETURN(TensorId y4, c.emit_temp(kind, {x4}, {}, "pool_2d"));
+    return emit_reshape(c, y4, {xs[0], xs[1], 1, 1, 1}).status();
+  }
   RETURN_IF_ERROR(require_2d(c, x));
   return c.emit(kind, {x}, {}).status();
 }
 
 // GRU and LSTM (opset 7+: no `output_sequence`): float recurrent ops with ONNX's inputs and
-// outputs; sequence_lens only when every sequence has the full length (then dropped); no custom
-// activations, clip or batch-first layout (the node and attribute are named).
+// outputs; sequence_lens only when every sequence has the full length (then dropped). Activations
+// only when they are the defaults (spelled out or not); clip and input_forget are refused naming
+// the node and attribute. Layout 1 (batch first, opset 14) imports as the layout-0 op between
+// exact permutations of X, the initial states and the outputs (reshapes when only unit
+// dimensions move, e.g. batch 1). LSTM peepholes (input P) are kept (float kernels only).
+namespace {
+
+std::string join_strings(const std::vector<std::string>& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + v[i];
+  return s + "]";
+}
+
+// x permuted by perm: a Reshape when the non-unit dimensions keep their order (the data does not
+// move), else a Transpose. `output_index` >= 0 binds that ONNX output, else the result is a temporary.
+StatusOr<TensorId> emit_permute(NodeCtx& c, TensorId x, const std::vector<int64_t>& perm, int output_index,
+                                const std::string& suffix) {
+  const Shape& xs = c.shape(x);
+  Shape ys;
+  for (int64_t p : perm) ys.push_back(xs[size_t(p)]);
+  std::vector<int64_t> moved;  // source axes of the non-unit dimensions, in output order
+  for (int64_t p : perm)
+    if (xs[size_t(p)] != 1) moved.push_back(p);
+  Attributes a;
+  OpKind kind = OpKind::Transpose;
+  if (std::is_sorted(moved.begin(), moved.end())) {
+    kind = OpKind::Reshape;
+    a.set("shape", ys);
+  } else {
+    a.set("perm", perm);
+  }
+  if (output_index >= 0) return c.emit(kind, {x}, a, size_t(output_index));
+  return c.emit_temp(kind, {x}, a, suffix);
+}
+
+}  // namespace
+
 Status map_recurrent(NodeCtx& c) {
   const bool lstm = c.op() == "LSTM";
   const OpKind kind = lstm ? OpKind::LSTM : OpKind::GRU;
   ASSIGN_OR_RETURN(TensorId x, c.req(0, "X"));
   ASSIGN_OR_RETURN(TensorId w, c.req(1, "W"));
   ASSIGN_OR_RETURN(TensorId r, c.req(2, "R"));
-  for (const char* a : {"activations", "activation_alpha", "activation_beta", "clip"})
+  const std::string dir = c.attrs().get_string("direction", "forward");
+  if (c.has_attr("activations")) {
+    // The defaults spelled out: f, g (and LSTM's h) per direction.
+    std::vector<std::string> want = lstm ? std::vector<std::string>{"sigmoid", "tanh", "tanh"}
+                                         : std::vector<std::string>{"sigmoid", "tanh"};
+    if (dir == "bidirectional") {
+      const std::vector<std::string> one = want;
+      want.insert(want.end(), one.begin(), one.end());
+    }
+    std::vector<std::string> got = c.strings_attr("activations");
+    for (auto& s : got) std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return char(std::tolower(ch)); });
+    if (got != want)
+      return c.fail(Error::NotSupported, "attribute activations ", join_strings(c.strings_attr("activations")),
+                    " is not supported (only the defaults: ", lstm ? "Sigmoid, Tanh, Tanh" : "Sigmoid, Tanh",
+                    " per direction)");
+  }
+  for (const char* a : {"activation_alpha", "activation_beta", "clip"})
     if (c.has_attr(a))
       return c.fail(Error::NotSupported, "attribute ", a, " is not supported (default activations, no clip only)");
-  if (c.attrs().get_int("layout", 0) != 0)
-    return c.fail(Error::NotSupported, "attribute layout 1 (batch first) is not supported");
+  const int64_t layout = c.attrs().get_int("layout", 0);
+  if (layout != 0 && layout != 1) return c.fail(Error::InvalidModel, "attribute layout ", layout, " is not 0 or 1");
   if (lstm && c.attrs().get_int("input_forget", 0) != 0)
     return c.fail(Error::NotSupported, "attribute input_forget 1 is not supported");
-  if (lstm && c.has_input(7)) return c.fail(Error::NotSupported, "input 7 (P, peephole weights) is not supported");
+  if (layout == 1 && c.shape(x).size() != 3)
+    return c.fail(Error::InvalidModel, "input 0 (X) must be [batch_size, seq_length, input_size] (layout 1), has shape ",
+                  shape_str(c.shape(x)));
   if (c.has_input(4)) {
     ASSIGN_OR_RETURN(auto lens, c.constant_ints(4, "sequence_lens"));
     const Shape& xs = c.shape(x);
+    const int64_t seq = xs.size() == 3 ? xs[size_t(layout)] : 0;
     for (int64_t v : lens)
-      if (xs.empty() || v != xs[0])
+      if (v != seq)
         return c.fail(Error::NotSupported, "input 4 (sequence_lens) ", str_cat(lens),
-                      " must give every sequence the full length ", xs.empty() ? 0 : xs[0]);
+                      " must give every sequence the full length ", seq);
   }
   Attributes a;
   a.set("hidden_size", c.attrs().get_int("hidden_size", 0));
-  a.set("direction", c.attrs().get_string("direction", "forward"));
+  a.set("direction", dir);
   if (!lstm) a.set("linear_before_reset", c.attrs().get_int("linear_before_reset", 0));
-  std::vector<TensorId> inputs = {x, w, r, c.in(3), kNoTensor, c.in(5)};
-  if (lstm) inputs.push_back(c.in(6));
+  TensorId h0 = c.in(5), c0 = lstm ? c.in(6) : kNoTensor;
+  if (layout == 1) {  // [B, T, I] -> [T, B, I]; initial states [B, D, H] -> [D, B, H]
+    ASSIGN_OR_RETURN(x, emit_permute(c, x, {1, 0, 2}, -1, "X_seq_first"));
+    for (TensorId* s : {&h0, &c0}) {
+      if (*s == kNoTensor) continue;
+      if (c.shape(*s).size() != 3)
+        return c.fail(Error::InvalidModel, "initial state '", c.tensor(*s).name, "' must be [batch_size, num_directions, "
+                      "hidden_size] (layout 1), has shape ", shape_str(c.shape(*s)));
+      ASSIGN_OR_RETURN(*s, emit_permute(c, *s, {1, 0, 2}, -1, s == &h0 ? "initial_h_dir_first" : "initial_c_dir_first"));
+    }
+  }
+  std::vector<TensorId> inputs = {x, w, r, c.in(3), kNoTensor, h0};
+  if (lstm) {
+    inputs.push_back(c0);
+    if (c.has_input(7)) inputs.push_back(c.in(7));
+  }
   std::vector<NodeCtx::Out> outs(lstm ? 3 : 2);
-  for (size_t i = 0; i < outs.size(); ++i)
-    if (c.has_output(i)) outs[i].name = c.output_name(i);
+  if (layout == 0)
+    for (size_t i = 0; i < outs.size(); ++i)
+      if (c.has_output(i)) outs[i].name = c.output_name(i);
   ASSIGN_OR_RETURN(auto ts, c.emit_node(kind, inputs, a, outs));
-  for (size_t i = 0; i < ts.size(); ++i) c.bind_output(i, ts[i]);
+  if (layout == 0) {
+    for (size_t i = 0; i < ts.size(); ++i) c.bind_output(i, ts[i]);
+    return Status::OK();
+  }
+  // Y [T, D, B, H] -> [B, T, D, H]; Y_h, Y_c [D, B, H] -> [B, D, H].
+  for (size_t i = 0; i < ts.size(); ++i) {
+    if (!c.has_output(i)) continue;
+    const std::vector<int64_t> perm = i == 0 ? std::vector<int64_t>{2, 0, 1, 3} : std::vector<int64_t>{1, 0, 2};
+    RETURN_IF_ERROR(emit_permute(c, ts[i], perm, int(i), "").status());
+  }
   return Status::OK();
 }
 
@@ -449,11 +800,27 @@ Status map_resize(NodeCtx& c) {
     ASSIGN_OR_RETURN(auto scales, c.constant_floats(1, "scales"));
     return emit_resize(c, x, mode, "asymmetric", "floor", scales);
   }
-  // Opset 18 additions: only their defaults (an all-axes resize without antialiasing).
+  // Opset 18 additions: antialias only off; axes (scales or sizes of the listed axes only, the
+  // others kept); keep_aspect_ratio_policy with sizes when the output it asks for is the one the
+  // IR's scales give (floor(in * scale)): else refused naming the policy.
   if (c.attrs().get_int("antialias", 0) != 0) return c.fail(Error::NotSupported, "antialias=1 is not supported");
-  if (c.attrs().has("axes")) return c.fail(Error::NotSupported, "attribute axes is not supported");
-  if (c.attrs().get_string("keep_aspect_ratio_policy", "stretch") != "stretch")
-    return c.fail(Error::NotSupported, "keep_aspect_ratio_policy other than \"stretch\" is not supported");
+  const size_t rank = xs.size();
+  std::vector<size_t> axes;
+  if (c.attrs().has("axes")) {
+    for (int64_t a : c.attrs().get_ints("axes")) {
+      const int ax = normalize_axis(a, rank);
+      if (ax < 0 || std::find(axes.begin(), axes.end(), size_t(ax)) != axes.end())
+        return c.fail(Error::InvalidModel, "attribute axes ", str_cat(c.attrs().get_ints("axes")),
+                      " has an out-of-range or repeated axis ", a, " for rank ", rank);
+      axes.push_back(size_t(ax));
+    }
+  } else {
+    for (size_t i = 0; i < rank; ++i) axes.push_back(i);
+  }
+  if (axes.empty()) return c.fail(Error::InvalidModel, "attribute axes is empty");
+  const std::string policy = c.attrs().get_string("keep_aspect_ratio_policy", "stretch");
+  if (policy != "stretch" && policy != "not_larger" && policy != "not_smaller")
+    return c.fail(Error::InvalidModel, "attribute keep_aspect_ratio_policy has unknown value \"", policy, "\"");
   const std::string ctm = c.attrs().get_string("coordinate_transformation_mode", "half_pixel");
   static const char* kModes[] = {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nn"};
   if (ctm == "tf_crop_and_resize")
@@ -463,23 +830,41 @@ Status map_resize(NodeCtx& c) {
   const std::string nearest = c.attrs().get_string("nearest_mode", "round_prefer_floor");
   if (nearest != "round_prefer_floor" && nearest != "round_prefer_ceil" && nearest != "floor" && nearest != "ceil")
     return c.fail(Error::InvalidModel, "attribute nearest_mode has unknown value \"", nearest, "\"");
-  std::vector<double> scales;
+  std::vector<double> given;
   if (c.has_input(2)) {
-    ASSIGN_OR_RETURN(scales, c.constant_floats(2, "scales"));
+    ASSIGN_OR_RETURN(given, c.constant_floats(2, "scales"));
   }
-  if (scales.empty()) {
+  std::vector<double> scales(rank, 1.0);
+  if (given.empty()) {
     if (!c.has_input(3)) return c.fail(Error::InvalidModel, "needs a non-empty scales or sizes input");
     ASSIGN_OR_RETURN(auto sizes, c.constant_ints(3, "sizes"));
-    if (sizes.size() != xs.size())
-      return c.fail(Error::InvalidModel, "input 3 (sizes) ", str_cat(sizes), " must have one value per input axis (",
-                    xs.size(), ")");
-    for (size_t i = 0; i < xs.size(); ++i) {
-      if (xs[i] <= 0 || sizes[i] <= 0)
+    if (sizes.size() != axes.size())
+      return c.fail(Error::InvalidModel, "input 3 (sizes) ", str_cat(sizes), " must have one value per resized axis (",
+                    axes.size(), ")");
+    for (size_t i = 0; i < axes.size(); ++i) {
+      if (xs[axes[i]] <= 0 || sizes[i] <= 0)
         return c.fail(Error::InvalidModel, "sizes ", str_cat(sizes), " must be positive for input shape ", shape_str(xs));
-      scales.push_back(double(sizes[i]) / double(xs[i]));
+      scales[axes[i]] = double(sizes[i]) / double(xs[axes[i]]);
     }
-  } else if (c.has_input(3) && c.tensor(c.in(3)).shape != Shape{0} && num_elements(c.tensor(c.in(3)).shape) != 0) {
-    return c.fail(Error::InvalidModel, "has both scales and sizes");
+    if (policy != "stretch") {
+      double s = scales[axes[0]];
+      for (size_t a : axes) s = policy == "not_larger" ? std::min(s, scales[a]) : std::max(s, scales[a]);
+      for (size_t a : axes) {
+        scales[a] = s;
+        const double want = std::floor(s * double(xs[a]) + 0.5);  // ONNX: round(scale * in)
+        if (std::floor(double(xs[a]) * s + 1e-9) != want)
+          return c.fail(Error::NotSupported, "keep_aspect_ratio_policy \"", policy, "\" with sizes ", str_cat(sizes),
+                        " gives axis ", a, " the size ", want, ", which a scale of ", s,
+                        " does not (only sizes whose rounding is exact are supported)");
+      }
+    }
+  } else {
+    if (c.has_input(3) && c.tensor(c.in(3)).shape != Shape{0} && num_elements(c.tensor(c.in(3)).shape) != 0)
+      return c.fail(Error::InvalidModel, "has both scales and sizes");
+    if (given.size() != axes.size())
+      return c.fail(Error::InvalidModel, "scales ", str_cat(given), " must have one value per resized axis (", axes.size(),
+                    ")");
+    for (size_t i = 0; i < axes.size(); ++i) scales[axes[i]] = given[i];
   }
   return emit_resize(c, x, mode, ctm, nearest, scales);
 }

@@ -10,6 +10,11 @@ using namespace rules;
 
 namespace {
 
+const char* const kPool3dNote =
+    "3-D pools import as two 2-D pools, over (H, W) on [N, C*D, H, W] and with window (kD, 1) over (D, H'*W'), "
+    "between Reshapes (the window is a box, so max, sum and count factor per axis); each is judged by these rules "
+    "(ceil_mode is dropped on an axis pair where it adds no window).";
+
 Rule ceil_mode_rule(const std::string& name) {
   return Rule{name, [](const NeutronTarget&) { return std::string("ceil_mode must be 0"); },
               [](const RuleInput& in) {
@@ -40,6 +45,7 @@ OpSupport max_pool_support() {
       "(our MaxPool has no indices output).",
       "1-D pools (max_pool1d, avg_pool1d upstream) import as Reshape, 2-D pool with H = 1, Reshape, like upstream's "
       "unsqueeze -> 2-D pool -> squeeze.",
+      kPool3dNote,
       kFusedActivationNote,
   };
   return s;
@@ -66,7 +72,7 @@ OpSupport average_pool_support() {
       kernel_limit_rule("average_pool.kernel_size"),
       stride_limit_rule("average_pool.stride"),
   };
-  s.notes = {"Upstream also rejects divisor_override, which ONNX cannot express.", kFusedActivationNote};
+  s.notes = {"Upstream also rejects divisor_override, which ONNX cannot express.", kPool3dNote, kFusedActivationNote};
   return s;
 }
 
