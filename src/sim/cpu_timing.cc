@@ -158,6 +158,31 @@ CpuKernelTiming estimate_cpu_kernel(const CpuConfig& cfg, const npu::MicrocodeVi
       compute += double(t(a.output).size) * cfg.copy_cycles_per_byte + double(pos(a.count)) * 20;
       break;
     }
+    case Opcode::kBatchMatMulF32: {
+      // Float MACs at the FC rate (an assumption: the FPU's VMLA.F32 against SMLAD's two int8
+      // MACs, with no requantization) and B packed per batch; flagged as not modelled on its own.
+      const auto a = inst.as<npu::BatchMatMulF32Args>();
+      const uint64_t b = pos(a.batch), m = pos(a.m), n = pos(a.n), kk = pos(a.k);
+      k.macs = b * m * n * kk;
+      compute += double(k.macs) * cfg.fc_cycles_per_mac + double(b * n * kk) * cfg.im2col_cycles_per_element;
+      k.modelled = false;
+      break;
+    }
+    case Opcode::kWhereF32:  // a select per output element
+      compute += double(count_of(t(inst.as<npu::WhereF32Args>().output))) * cfg.table_cycles_per_element;
+      break;
+    case Opcode::kGatherF32: {  // as the int8 gather: a bounds check and a row copy per index
+      const auto a = inst.as<npu::GatherArgs>();
+      compute += double(t(a.output).size) * cfg.copy_cycles_per_byte + double(pos(a.count)) * 20;
+      break;
+    }
+    case Opcode::kCast:  // a conversion per element
+      compute += double(count_of(t(inst.as<npu::CastArgs>().output))) * cfg.dequantize_cycles_per_element;
+      break;
+    case Opcode::kExpand:
+      compute += double(t(inst.as<npu::ExpandArgs>().output).size) * cfg.copy_cycles_per_byte +
+                 double(count_of(t(inst.as<npu::ExpandArgs>().output))) * cfg.index_cycles_per_element;
+      break;
     case Opcode::kPad:
     case Opcode::kSlice:
     case Opcode::kCopy: {
