@@ -618,6 +618,10 @@ TEST(Import3d, BadAttributesNameTheNode) {
                    Error::InvalidModel),
       "node 'ct3' (op ConvTranspose, opset 13): attribute output_shape [4,4] must give the 3 spatial sizes");
 
+  has(import_error(ct({2, 1, 4097, 1, 1}, [](onnx::NodeProto*) {}), Error::NotSupported),
+      "node 'ct3' (op ConvTranspose, opset 13): a 3-D ConvTranspose with kernel depth 4097 and 1 output channels is "
+      "outside what its decomposition supports");
+
   OnnxBuilder conv;  // 3-D Conv has no decomposition here
   conv.input("x", kFloat, {1, 2, 3, 3, 3}).output("y");
   conv.init("w", TensorData(DType::F32, {2, 2, 2, 2, 2}));

@@ -580,6 +580,11 @@ Status map_conv_transpose_3d(NodeCtx& c, TensorId x, TensorId w, TensorId b) {
       return c.fail(Error::InvalidModel, "the pads of axis ", kAxisNames[i], " (", a.pb, ", ", a.pe, ") leave an empty output");
   }
   const int64_t n = xs[0], cin = xs[1], d = xs[2], kd = ws[2], cout = ws[1] * group;
+  constexpr int64_t kMaxScatterWeights = int64_t(1) << 24;  // [kD*Cout, 1, kD, 1] floats, built here
+  if (cout < 1 || kd * kd > kMaxScatterWeights / cout)
+    return c.fail(Error::NotSupported, "a 3-D ConvTranspose with kernel depth ", kd, " and ", cout,
+                  " output channels is outside what its decomposition supports (kD * kD * Cout <= ", kMaxScatterWeights,
+                  ", Cout >= 1)");
   // Stage 1: (H, W) with D folded into the batch.
   ASSIGN_OR_RETURN(TensorId xcl, emit_transpose(c, x, kToChannelsLast5, "channels_last"));
   ASSIGN_OR_RETURN(TensorId x4, nchw_view(c, xcl, {n * d, xs[3], xs[4], cin}, "fold_d"));
