@@ -226,8 +226,8 @@ PYBIND11_MODULE(_neutron, m) {
   m.def("compile",
         [](const std::string& model, py::object model_bytes, const std::string& target, const std::string& output,
            py::object samples, const std::string& calibration_path, const std::string& no_delegate,
-           bool fetch_constants_to_sram, bool allow_oversize, bool profile, bool listing,
-           const std::string& save_quantized,
+           bool fetch_constants_to_sram, const std::string& weights_sram_budget, bool allow_oversize, bool profile,
+           bool listing, const std::string& save_quantized,
            const std::string& observer, py::object percentile, const std::string& bias_correction, long threads) {
           CompileArgs a;
           a.model = model;
@@ -236,6 +236,7 @@ PYBIND11_MODULE(_neutron, m) {
           a.inputs = calibration_path;
           a.no_delegate = no_delegate;
           a.fetch_constants_to_sram = fetch_constants_to_sram;
+          a.weights_sram_budget = weights_sram_budget;
           a.allow_oversize = allow_oversize;
           a.profile = profile;
           a.listing = listing ? "listing" : "";

@@ -313,7 +313,7 @@ def _quantized_name(name):
 
 
 def compile(model, target, *, calibration=None, output=None, no_delegate=(), fetch_constants_to_sram=False,
-            allow_oversize=False, profile=False, listing=False, save_quantized=None, observer="histogram", percentile=None,
+            weights_sram_budget=None, allow_oversize=False, profile=False, listing=False, save_quantized=None, observer="histogram", percentile=None,
             bias_correction="float", threads=1):
     """Partitions a model for the Neutron NPU and compiles it to a program (``neutron compile``).
 
@@ -322,6 +322,8 @@ def compile(model, target, *, calibration=None, output=None, no_delegate=(), fet
     target: a target name (imxrt700, ...), a target .json file or folder, or "cpu" (every op as
     CPU kernel calls). no_delegate: IR op types kept on the CPU (a list or "Softmax,Add").
     fetch_constants_to_sram: weights stay in flash and are copied to SRAM one kernel ahead.
+    weights_sram_budget: SRAM bytes (an int, or a string such as "512K") for each partition's NPU
+    weights: all resident if they fit, else the fastest prefetch plan whose buffer fits.
     allow_oversize: a program above the target's SRAM is a warning (stderr), not an error.
     profile: the summary lists the simulated time of every kernel. listing: True keeps the listing
     in ``Program.listing``, a path also writes it there. save_quantized: with calibration, True keeps
@@ -338,7 +340,8 @@ def compile(model, target, *, calibration=None, output=None, no_delegate=(), fet
     sq_path = _check_output(None if isinstance(save_quantized, bool) or save_quantized is None else save_quantized,
                             "save_quantized", model, path or None)
     program, quantized, listing_text, report, text = _neutron.compile(
-        name, data, str(target), out, samples, path, no_delegate, bool(fetch_constants_to_sram), bool(allow_oversize),
+        name, data, str(target), out, samples, path, no_delegate, bool(fetch_constants_to_sram),
+        "" if weights_sram_budget is None else str(weights_sram_budget), bool(allow_oversize),
         bool(profile),
         bool(listing), sq_path or ("quantized" if save_quantized else ""), observer, percentile, bias_correction,
         int(threads))

@@ -45,7 +45,9 @@ bool is_prefetch(npu::Opcode op) { return op == npu::Opcode::kPrefetch || op == 
 ProgramEstimate estimate_program(const sim::SimConfig& cfg, const NpuProgram& p) {
   ProgramEstimate e;
   const ProgramTensors tensors(p);
-  sim::Timeline tl(cfg);
+  bool prefetches = false;
+  for (const KernelCall& c : p.calls) prefetches |= c.op == npu::Opcode::kPrefetch;
+  sim::Timeline tl(cfg, sim::weights_resident(cfg, prefetches));
   e.calls.reserve(p.calls.size());
   for (const KernelCall& c : p.calls) e.calls.push_back(tl.step(tensors, instruction_of(c)));
   e.summary = tl.summary();

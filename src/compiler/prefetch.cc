@@ -156,12 +156,22 @@ Status insert_prefetch(CompileContext& ctx) {
   uint64_t largest = 0;
   for (const Range& r : ranges) largest = std::max<uint64_t>(largest, r.bytes());
   // The default budget is the double buffer of the largest range: what one-ahead prefetching needs.
-  const uint64_t budget = ctx.options.weights_sram_budget_bytes > 0 ? uint64_t(ctx.options.weights_sram_budget_bytes)
-                                                                     : 2 * largest;
+  const bool given = ctx.options.weights_sram_budget_bytes > 0;
+  const uint64_t budget = given ? uint64_t(ctx.options.weights_sram_budget_bytes) : 2 * largest;
 
   std::vector<Streaming> candidates;
-  if (!forced) {
+  // No prefetch: on an NPU that cannot read flash the weights are then resident in SRAM for the
+  // run (upstream without fetch_constants_to_sram), never copied per inference: the fastest plan,
+  // taken when they fit the budget given, or by default when the partition's weights and
+  // activations fit the target's SRAM.
+  const uint64_t all_weights = p.weights_size;
+  const bool resident_fits =
+      cfg.npu_reads_flash ||
+      (given ? all_weights <= budget
+             : ctx.target.sram_bytes <= 0 || all_weights + p.scratch_size <= uint64_t(ctx.target.sram_bytes));
+  if (!forced && resident_fits) {
     Streaming none;
+    none.buffer = cfg.npu_reads_flash ? 0 : all_weights;
     std::vector<KernelCall> calls = p.calls;
     none.cycles = cost(cfg, p, &calls);
     candidates.push_back(std::move(none));
@@ -171,7 +181,7 @@ Status insert_prefetch(CompileContext& ctx) {
     if (previous + 1 >= ranges.size() && previous > 0) break;  // all issued up front already
     previous = d;
     Streaming s = build(p, ranges, d);
-    if (s.buffer > budget && !(forced && d == 1)) continue;  // one ahead is always possible when forced
+    if (s.buffer > budget && !(d == 1 && (forced || candidates.empty()))) continue;  // one ahead is always possible
     s.cycles = cost(cfg, p, &s.calls);
     candidates.push_back(std::move(s));
   }
@@ -180,7 +190,7 @@ Status insert_prefetch(CompileContext& ctx) {
   const Streaming* best = nullptr;
   for (const Streaming& s : candidates) {
     if (double(s.cycles) > double(best_cycles) * 1.005) continue;
-    if (!best || s.buffer < best->buffer) best = &s;
+    if (!best || s.buffer < best->buffer || (s.distance == 0 && s.buffer == best->buffer)) best = &s;
   }
   std::string considered;
   for (const Streaming& s : candidates)
@@ -188,7 +198,10 @@ Status insert_prefetch(CompileContext& ctx) {
   p.plan_notes.push_back(str_cat("weights: in flash, ", ranges.size(), " kernels with constants; ",
                                  best->distance ? str_cat("prefetched ", best->distance, " kernel(s) ahead into a ",
                                                           best->buffer, "-byte SRAM buffer")
-                                                : std::string("copied synchronously by each kernel (no prefetch)"),
+                                                : cfg.npu_reads_flash
+                                                      ? std::string("read from flash by each kernel (no prefetch)")
+                                                      : str_cat("resident in SRAM (", all_weights,
+                                                                " B, placed there before the run; no prefetch)"),
                                  " (budget ", budget, " B)"));
   p.plan_notes.push_back("weights: candidates (estimated cycles / SRAM buffer): " + considered);
   if (best->distance == 0) return Status::OK();

@@ -41,6 +41,15 @@ void quantize_linear(const QuantizeParams& p, const float* x, T* y) {
         continue;
       }
 #endif
+#if !NEUTRON_X86_KERNELS
+      // Without a double-precision FPU (the Cortex-M33), the single-precision path: the same
+      // integers (tests/kernels/quantize_f32_test.cc); x86 keeps the hardware double division.
+      if (sizeof(T) <= 2) {
+        const float s = p.scales[a];
+        for (int64_t i = 0; i < p.inner; ++i) y[base + i] = T(quantize_real_f32(x[base + i], s, zp, p.qmin, p.qmax));
+        continue;
+      }
+#endif
       for (int64_t i = 0; i < p.inner; ++i) y[base + i] = T(quantize_real(x[base + i], scale, zp, p.qmin, p.qmax));
     }
 }

@@ -77,6 +77,33 @@ inline int32_t quantize_real(double x, double scale, int32_t zero_point, int32_t
   q += zero_point;
   return int32_t(q < qmin ? qmin : (q > qmax ? qmax : q));
 }
+// quantize_real() for float operands in single precision, for CPUs whose FPU has no double (the
+// Cortex-M33: a double division is a ~1,000-instruction library call). The float quotient t is
+// within a quarter of an integer of x / scale (|t| < 2^22), so its nearest integer k is off by at
+// most one; fma(k +- 0.5, scale, -x) is (k +- 0.5) * scale - x rounded once, so its sign is the
+// exact comparison of x / scale with k +- 0.5 (scale > 0), and one step fixes k, ties to even.
+// The same integer as quantize_real(x, scale, ...) for every x and scale; what the float path
+// cannot bound goes to it: scale not in [2^-100, 3.4e38] (below, a nonzero fma result could
+// underflow to 0 and lose its sign; above it, a multiple of 2^-149 it is exact), |x| >= 2^100,
+// |t| >= 2^22.
+inline int32_t quantize_real_f32(float x, float scale, int32_t zero_point, int32_t qmin, int32_t qmax) {
+  if (!(scale >= 7.88860905e-31f) || !(scale <= 3.4e38f) || !(std::fabs(x) < 1.2676506e30f))
+    return quantize_real(double(x), double(scale), zero_point, qmin, qmax);
+  const float t = x / scale;
+  if (!(std::fabs(t) < 4194304.0f)) return quantize_real(double(x), double(scale), zero_point, qmin, qmax);
+  float k = std::nearbyint(t);
+  const float above = std::fma(k + 0.5f, scale, -x);  // < 0: x / scale > k + 0.5
+  const float below = std::fma(k - 0.5f, scale, -x);  // > 0: x / scale < k - 0.5
+  const bool odd = (int32_t(k) & 1) != 0;
+  if (above < 0.0f || (above == 0.0f && odd)) {
+    k += 1.0f;
+  } else if (below > 0.0f || (below == 0.0f && odd)) {
+    k -= 1.0f;
+  }
+  const int64_t q = int64_t(k) + zero_point;
+  return int32_t(q < qmin ? qmin : (q > qmax ? qmax : q));
+}
+
 inline int8_t quantize_to_int8(double x, double scale, int32_t zero_point) {
   return int8_t(quantize_real(x, scale, zero_point, -128, 127));
 }

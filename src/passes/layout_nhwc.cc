@@ -5,6 +5,7 @@
 // transpose pairs that compose to the identity, or that only move size-1 dimensions in front of a
 // Reshape. On a CNN the transposes remaining are one at the input and none or one at the output.
 #include <algorithm>
+#include <map>
 #include <cstring>
 #include <numeric>
 
@@ -354,6 +355,24 @@ bool try_simplify(Graph& g, NodeId id) {
   return false;
 }
 
+// Two transposes of one tensor by the same perm (two spatial ops reading one input each got their
+// own when wrapped): the later one's readers take the first one's output.
+bool merge_duplicate_transposes(Graph& g, const std::vector<NodeId>& order) {
+  std::map<std::pair<TensorId, Perm>, TensorId> seen;
+  bool changed = false;
+  for (NodeId id : order) {
+    const Node& n = g.node(id);
+    if (n.dead || n.kind != OpKind::Transpose || n.inputs.size() != 1) continue;
+    const TensorId out = n.outputs[0];
+    auto [it, added] = seen.emplace(std::make_pair(n.inputs[0], Perm(n.attrs.get_ints("perm"))), out);
+    if (added || g.is_graph_output(out) || g.tensor(it->second).quant != g.tensor(out).quant) continue;
+    g.replace_uses(out, it->second);
+    g.remove_node(id);
+    changed = true;
+  }
+  return changed;
+}
+
 }  // namespace
 
 Status wrap_spatial_ops_nhwc(Graph& g) {
@@ -378,6 +397,7 @@ Status layout_nhwc(Graph& g) {
       if (g.node(id).dead) continue;
       if (try_simplify(g, id) || try_sink(g, id)) changed = true;
     }
+    if (merge_duplicate_transposes(g, order.value())) changed = true;
     RETURN_IF_ERROR(eliminate_dead_code(g));
     if (!changed) break;
   }

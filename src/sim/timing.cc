@@ -394,7 +394,7 @@ TimingSummary estimate_timing(const SimConfig& cfg, const npu::MicrocodeView& mc
 
 TimingSummary estimate_timing_each(const SimConfig& cfg, const npu::MicrocodeView& mc, TimingSink sink, void* context) {
   const MicrocodeTensors tensors(mc);
-  Timeline tl(cfg);
+  Timeline tl(cfg, weights_resident(cfg, mc.sram_scratch_size() > 0));
   npu::InstructionCursor cur(mc);
   Instruction inst;
   while (cur.next(&inst)) {
@@ -404,7 +404,11 @@ TimingSummary estimate_timing_each(const SimConfig& cfg, const npu::MicrocodeVie
   return tl.summary();
 }
 
-Timeline::Timeline(const SimConfig& cfg) : cfg_(cfg) {}
+bool weights_resident(const SimConfig& cfg, bool prefetches) {
+  return cfg.weights_memory == WeightsMemory::kFlash && !cfg.npu_reads_flash && !prefetches;
+}
+
+Timeline::Timeline(const SimConfig& cfg, bool weights_resident) : cfg_(cfg), resident_(weights_resident) {}
 
 KernelTiming Timeline::step(const TensorSource& tensors, const Instruction& inst) {
   const SimConfig& cfg = cfg_;
@@ -440,7 +444,7 @@ KernelTiming Timeline::step(const TensorSource& tensors, const Instruction& inst
     k.cycles = k.overhead_cycles + k.stall_cycles;
     k.bound = k.stall_cycles > k.overhead_cycles ? Bound::kMemory : Bound::kOverhead;
   } else {
-    k = time_kernel(cfg, tensors, inst, now, &pf, false);
+    k = time_kernel(cfg, tensors, inst, now, &pf, resident_);
     s.flash_bytes += k.flash_bytes;
     ++s.kernels;
   }

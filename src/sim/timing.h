@@ -91,18 +91,26 @@ struct PrefetchState {
   int64_t covered(uint32_t b, uint64_t e) const;  // when [b, e) is in SRAM, or -1 if not prefetched
 };
 
+// Whether a payload's weights are resident in SRAM during its run (see Timeline): in flash on an
+// NPU that cannot read it, and no prefetch instruction (`prefetches`) to bring them in.
+bool weights_resident(const SimConfig& cfg, bool prefetches);
+
 // The timeline of one payload run: each instruction in order, prefetches overlapping the kernels
 // that follow. estimate_timing() runs it over a microcode; the compiler's estimator runs the same
 // steps over its program, so their numbers agree by construction.
 class Timeline {
  public:
-  explicit Timeline(const SimConfig& cfg);
+  // `weights_resident`: the payload's weights were placed in SRAM before the run (weights in flash,
+  // an NPU that cannot read flash, no prefetch: upstream without fetch_constants_to_sram needs
+  // the model in SRAM), so kernels read them at SRAM speed and nothing is copied per inference.
+  explicit Timeline(const SimConfig& cfg, bool weights_resident = false);
   KernelTiming step(const TensorSource& tensors, const npu::Instruction& inst);
   uint64_t now() const { return s_.total_cycles; }
   TimingSummary summary() const;
 
  private:
   SimConfig cfg_;
+  bool resident_ = false;
   PrefetchState pf_;
   TimingSummary s_;
   uint32_t instructions_ = 0;

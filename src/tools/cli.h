@@ -63,6 +63,7 @@ struct CompileArgs {
   QuantOptionsArgs quant;      // with -i (a float model)
   std::string save_quantized;  // with -i: also write the quantized QDQ ONNX model
   bool fetch_constants_to_sram = false;
+  std::string weights_sram_budget;  // bytes (K, M, G, T suffixes) for NPU weights in SRAM; "" = default
   bool profile = false;
   std::string perf_csv;  // the per-layer table as CSV
   bool allow_oversize = false;  // a model above the target's SRAM is a warning, not an error

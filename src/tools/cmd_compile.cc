@@ -5,6 +5,7 @@
 #include <map>
 #include <sstream>
 
+#include "core/memory_budget.h"
 #include "core/progress.h"
 #include "core/version.h"
 #include "export/onnx/onnx_writer.h"
@@ -326,6 +327,13 @@ CommandResult<CompileResult> compile_command(const CompileArgs& a, const InMemor
   const bool profile = a.profile;
   compiler::CompileOptions copts;
   copts.fetch_constants_to_sram = a.fetch_constants_to_sram;
+  if (!a.weights_sram_budget.empty()) {
+    uint64_t bytes = 0;
+    if (!parse_byte_size(a.weights_sram_budget, &bytes) || bytes > (uint64_t(1) << 40))
+      return UsageError{"compile: --weights-sram-budget takes a positive size in bytes with an optional K, M, G or T "
+                        "suffix (at most 1T), got '" + a.weights_sram_budget + "'"};
+    copts.weights_sram_budget_bytes = int64_t(bytes);
+  }
   const bool calibrate = !calib_path.empty() || inmem.samples;
   QuantizeOptions qo;
   if (Status s = quantize_options(a.quant, "compile", &qo); !s.ok()) return UsageError{s.message()};

@@ -293,6 +293,12 @@ int main(int argc, char** argv) {
                    "keep the weights in flash and copy each kernel's weights to an SRAM scratch one kernel ahead "
                    "(double-buffered Prefetch instructions), for models whose weights do not fit in SRAM; as "
                    "upstream's fetch_constants_to_sram");
+  c_comp->add_option("--weights-sram-budget", comp.weights_sram_budget,
+                     "SRAM for the NPU's weights per partition: all of them resident (fastest) if they fit, else "
+                     "the fastest prefetch plan whose buffer fits; K, M, G, T suffixes")
+      ->check(kByteSize)
+      ->type_name("BYTES")
+      ->default_str("resident if the partition fits the target's SRAM, else twice its largest kernel's weights");
   c_comp->add_flag("--profile", comp.profile,
                    "print the per-layer table (node, op, NPU or CPU, cycles, MACs, utilization, bound, share, SRAM), "
                    "the per-op-type summary and the top 10 layers");

@@ -84,17 +84,53 @@ TEST_P(EstimatorAgrees, WithTheSimulatorPerLayerOnEveryPartition) {
   }
 }
 
-TEST_P(EstimatorAgrees, AndTheChosenWeightStreamingIsNeverSlowerThanNone) {
+bool has_prefetch(const compiler::NpuProgram& p) {
+  for (const compiler::KernelCall& c : p.calls)
+    if (c.op == npu::Opcode::kPrefetch) return true;
+  return false;
+}
+
+// No prefetch on an NPU that cannot read flash means the weights are resident in SRAM: the fastest
+// plan, taken when the partition (weights and activations) fits the target's SRAM or the budget
+// given; otherwise the fastest streaming plan within the budget (by default the double buffer of
+// the largest kernel's constants).
+TEST_P(EstimatorAgrees, AndTheWeightPlanIsResidentWhenItFitsElseStreamedWithinTheBudget) {
   auto cfg = sim::sim_config_from_target(testing::npu_target());
   ASSERT_TRUE(cfg.ok());
+  const int64_t sram = testing::npu_target().sram_bytes;
   for (const Graph& g : fixture_partitions(GetParam())) {
     SCOPED_TRACE(g.name);
     compiler::CompileOptions o;
     const Compiled planned = compile_and_simulate(g, o, cfg.value());
-    o.stream_weights = false;  // every kernel copies its constants itself
-    const Compiled none = compile_and_simulate(g, o, cfg.value());
-    EXPECT_LE(planned.simulated_total.total_cycles, none.simulated_total.total_cycles);
+    o.stream_weights = false;  // no prefetch: resident
+    const Compiled resident = compile_and_simulate(g, o, cfg.value());
+    EXPECT_FALSE(has_prefetch(resident.program));
+    EXPECT_EQ(resident.simulated_total.flash_bytes, 0u);
+    EXPECT_LE(resident.simulated_total.total_cycles, planned.simulated_total.total_cycles);
     EXPECT_FALSE(planned.program.plan_notes.empty());
+    const uint64_t weights = planned.program.weights_size, acts = planned.program.scratch_size;
+    if (!has_prefetch(planned.program)) {
+      EXPECT_LE(weights + acts, uint64_t(sram)) << "resident only when the partition fits";
+      EXPECT_EQ(planned.simulated_total.total_cycles, resident.simulated_total.total_cycles);
+    } else {
+      // Streaming is chosen over resident only when resident does not fit, or to save SRAM at
+      // almost no cost (within 0.5 %).
+      EXPECT_TRUE(weights + acts > uint64_t(sram) ||
+                  double(planned.simulated_total.total_cycles) <= 1.005 * double(resident.simulated_total.total_cycles))
+          << planned.simulated_total.total_cycles << " vs resident " << resident.simulated_total.total_cycles;
+      EXPECT_LT(planned.program.sram_scratch_size, weights);
+    }
+    // A budget that holds every weight: resident, or streaming within 0.5 % of it in less SRAM.
+    // A budget of 1 byte: one kernel ahead, the least SRAM streaming can use.
+    o = compiler::CompileOptions();
+    o.weights_sram_budget_bytes = int64_t(weights);
+    const Compiled roomy = compile_and_simulate(g, o, cfg.value());
+    EXPECT_LE(double(roomy.simulated_total.total_cycles), 1.005 * double(resident.simulated_total.total_cycles));
+    o.weights_sram_budget_bytes = 1;
+    const Compiled tight = compile_and_simulate(g, o, cfg.value());
+    if (weights > 0) {
+      EXPECT_TRUE(has_prefetch(tight.program));
+    }
     if (planned.program.sram_scratch_size > 0) {
       // The budget: twice the largest kernel's constants (all parts its prefetches copy).
       uint64_t largest = 0, group[16] = {};

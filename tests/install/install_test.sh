@@ -31,4 +31,16 @@ if ! cmake -S "$src/tests/install/consumer" -B "$tmp/consumer" "${gen[@]}" -DCMA
   exit 1
 fi
 "$tmp/consumer/consumer" "$tmp/p.nprg"
+# The Python package, when the build has it: imported from the prefix alone, it reads the program.
+site=$(ls -d "$tmp"/prefix/lib/python3*/site-packages 2>/dev/null | head -1 || true)
+if [ -n "$site" ] && [ -d "$site/neutron" ]; then
+  if /usr/bin/python3 -c "import numpy" 2>/dev/null; then
+    (cd "$tmp" && PYTHONPATH="$site" /usr/bin/python3 -c "
+import neutron, sys
+assert neutron.__file__.startswith('$site'), neutron.__file__
+print('python package', neutron.__version__, 'from', '$site')
+assert neutron.inspect('$tmp/p.nprg')['schema'] == 'inspect'
+")
+  fi
+fi
 echo "install_test: ok"

@@ -131,6 +131,26 @@ TEST(MemoryVerdict, TooBigFailsSayingByHowMuchAndAllowOversizeWarns) {
   EXPECT_NE(r.output.find("NPU weights resident in SRAM"), std::string::npos) << r.output;
 }
 
+// --weights-sram-budget bounds the SRAM the NPU's weights may take per partition: the plan the
+// listing shows is within it (one kernel ahead is always possible), and a bad size is a usage error.
+TEST(MemoryVerdict, WeightsSramBudgetIsAFlagAndThePlanKeepsToIt) {
+  const std::string prog = dir() + "/budget.nprg", listing = dir() + "/budget.txt";
+  const std::string cmd = "compile " + kFixtures + "/cifarnet/model_int8.onnx --target imxrt700 -o " + prog +
+                          " --listing " + listing + " --weights-sram-budget ";
+  CommandResult r = run_cli(cmd + "96K");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::string text = read_file(listing);
+  EXPECT_NE(text.find("(budget 98304 B)"), std::string::npos) << text;
+  r = run_cli(cmd + "1");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  text = read_file(listing);
+  EXPECT_NE(text.find("prefetched 1 kernel(s) ahead"), std::string::npos) << text;
+  EXPECT_NE(text.find("(budget 1 B)"), std::string::npos) << text;
+  r = run_cli(cmd + "12x");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("--weights-sram-budget"), std::string::npos) << r.output;
+}
+
 TEST(MemoryVerdict, CpuTargetHasNoLimit) {
   const std::string json = dir() + "/cpu.json";
   const CommandResult r = run_cli("compile " + kFixtures + "/cifarnet/model_int8.onnx --target cpu -o " + dir() +

@@ -260,5 +260,22 @@ TEST(LayoutNhwc, ReshapeOfUnitDimsSinksTransposesExactly) {
   EXPECT_GT(rewritten, 5) << "some of the transposes only moved unit dims and vanish";
 }
 
+// Two convs reading one input each get a transpose when wrapped; one of them is enough.
+TEST(LayoutNhwc, TwoConvsReadingOneInputShareItsTranspose) {
+  GraphBuilder b;
+  TensorId x = b.input("x", {1, 3, 6, 6});
+  TensorId y = b.op(OpKind::Add, {b.conv(x, 3, 4, "a"), b.conv(x, 3, 4, "b")});
+  Graph wrapped = b.finish({y});
+  Graph optimized = wrapped;
+  ASSERT_TRUE(run_passes(wrapped, {{"wrap", "", wrap_spatial_ops_nhwc}}).ok());
+  ASSERT_TRUE(run_passes(optimized, {{"layout-nhwc", "", layout_nhwc}}).ok());
+  EXPECT_EQ(count(optimized, OpKind::Transpose), 2) << print_graph(optimized);  // the input's and the output's
+  const TensorData in = random_input({1, 3, 6, 6}, 9);
+  const std::vector<TensorData> want = run_graph(wrapped, in), got = run_graph(optimized, in);
+  ASSERT_EQ(got.size(), 1u);
+  for (int64_t i = 0; i < got[0].count(); ++i)
+    EXPECT_NEAR(got[0].data<float>()[i], want[0].data<float>()[i], 1e-5) << i;
+}
+
 }  // namespace
 }  // namespace neutron
