@@ -264,5 +264,53 @@ TEST(Spatial3dProgram, RandomGeometriesBitExact) {
   }
 }
 
+// A model quantized elsewhere (QDQ around the 3-D ConvTranspose only, an int32 per-channel bias
+// as PyTorch exports it): the decomposition's inner tensors have no quantization parameters, so
+// it runs in float inside the program (dequantize-constants turns the int8 weights and the int32
+// bias into the floats the host computes), bit for bit equal to the host, for both targets.
+TEST(Spatial3dProgram, QdqConvTransposeRunsInFloatInsideTheProgramBitExact) {
+  init_neutron_driver();
+  std::mt19937 rng(11);
+  const int64_t cin = 3, cout = 4;
+  const Shape xs = {1, cin, 2, 4, 4};
+  std::vector<int8_t> wq(size_t(cin * cout * 2 * 2 * 2));
+  for (int8_t& v : wq) v = int8_t(std::uniform_int_distribution<int>(-100, 100)(rng));
+  std::vector<float> ws = {0.004f, 0.003f, 0.005f, 0.002f}, bs(4);
+  const float x_scale = 0.03f;
+  for (size_t i = 0; i < 4; ++i) bs[i] = x_scale * ws[i];
+  OnnxBuilder b(13);
+  b.input("x", kFloat, xs).output("y");
+  b.init("xs", TensorData::from<float>({}, {x_scale}));
+  b.init("xz", TensorData(DType::I8, {}));
+  b.init("ys", TensorData::from<float>({}, {0.02f}));
+  b.init("wq", TensorData::from<int8_t>({cin, cout, 2, 2, 2}, wq));
+  b.init("ws", TensorData::from<float>({cout}, ws));
+  b.init("wz", TensorData(DType::I8, {cout}));
+  b.init("bq", TensorData::from<int32_t>({cout}, {300, -200, 100, 50}));
+  b.init("bs", TensorData::from<float>({cout}, bs));
+  b.init("bz", TensorData(DType::I32, {cout}));
+  b.node("QuantizeLinear", {"x", "xs", "xz"}, {"xq"});
+  b.node("DequantizeLinear", {"xq", "xs", "xz"}, {"xd"});
+  OnnxBuilder::attr(b.node("DequantizeLinear", {"wq", "ws", "wz"}, {"wd"}), "axis", int64_t(1));
+  OnnxBuilder::attr(b.node("DequantizeLinear", {"bq", "bs", "bz"}, {"bd"}), "axis", int64_t(0));
+  OnnxBuilder::attr(b.node("ConvTranspose", {"xd", "wd", "bd"}, {"t"}, "deconv3d"), "strides", V{2, 2, 2});
+  b.node("QuantizeLinear", {"t", "ys", "xz"}, {"tq"});
+  b.node("DequantizeLinear", {"tq", "ys", "xz"}, {"y"});
+  auto g = b.import();
+  ASSERT_TRUE(g.ok()) << g.status().to_string();
+  auto npu = compile(g.value(), "imxrt700");
+  ASSERT_TRUE(npu.ok()) << npu.status().to_string();
+  auto cpu = compile(g.value(), "cpu");
+  ASSERT_TRUE(cpu.ok()) << cpu.status().to_string();
+  for (int sample = 0; sample < 2; ++sample) {
+    const std::vector<TensorData> in = {random_input(xs, rng)};
+    const std::vector<TensorData> host = run_on_cpu(g.value(), in);
+    ASSERT_EQ(host.size(), 1u);
+    EXPECT_EQ(host[0].shape, (Shape{1, cout, 4, 8, 8}));
+    EXPECT_EQ(run_program(npu->file, in)[0].bytes, host[0].bytes) << "imxrt700, sample " << sample;
+    EXPECT_EQ(run_program(cpu->file, in)[0].bytes, host[0].bytes) << "cpu, sample " << sample;
+  }
+}
+
 }  // namespace
 }  // namespace neutron::testing
