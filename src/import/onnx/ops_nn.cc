@@ -428,8 +428,39 @@ StatusOr<TensorId> nchw_view(NodeCtx& c, TensorId x_cl, const Shape& nhwc, const
 // (each 2-D pool between the NHWC <-> NCHW transposes layout-nhwc cancels). MaxPool is exact;
 // AveragePool divides twice (a few ulps in float; an int8 graph rounds the intermediate, which
 // host and programs share).
+// In a QDQ model (X is a DequantizeLinear of a per-tensor int8/uint8 tensor) every tensor inside a
+// 3-D pool gets a QuantizeLinear -> DequantizeLinear with X's parameters, as the pools' shared
+// quantization wants, so fold-qdq makes each 2-D op, Reshape and Transpose an int8 op (max is exact
+// that way; the average rounds once more, at the intermediate).
+StatusOr<TensorId> requantize_like_input(NodeCtx& c, TensorId t, const QuantParams* qp, DType qdt,
+                                         const std::string& suffix) {
+  if (!qp) return t;
+  NodeCtx::Out q;
+  q.dtype = qdt;
+  q.quant = *qp;
+  ASSIGN_OR_RETURN(TensorId tq, c.emit_temp(OpKind::QuantizeLinear, {t}, {}, suffix + "_q", q));
+  return c.emit_temp(OpKind::DequantizeLinear, {tq}, {}, suffix + "_dq");
+}
+
 Status map_pool_3d(NodeCtx& c, TensorId x) {
   const Shape xs = c.shape(x);
+  QuantParams x_quant;  // a copy: emitting tensors moves the graph's
+  const QuantParams* qp = nullptr;
+  DType qdt = DType::Invalid;
+  const NodeId xp = c.tensor(x).producer;
+  if (xp >= 0 && !c.g().node(xp).dead && c.g().node(xp).kind == OpKind::DequantizeLinear) {
+    const Tensor& q = c.tensor(c.g().node(xp).inputs[0]);
+    if (!q.quant.empty() && !q.quant.per_axis() && (q.dtype == DType::I8 || q.dtype == DType::U8)) {
+      x_quant = q.quant;
+      qp = &x_quant;
+      qdt = q.dtype;
+    }
+  }
+  // Emits op(x) and, in a QDQ model, requantizes its output.
+  auto rq = [&](StatusOr<TensorId> t, const std::string& suffix) -> StatusOr<TensorId> {
+    if (!t.ok()) return t.status();
+    return requantize_like_input(c, t.value(), qp, qdt, suffix);
+  };
   ASSIGN_OR_RETURN(auto w, window_3d(c, xs, {}, true));
   const bool is_max = c.op() == "MaxPool";
   for (int i = 0; i < 3; ++i) {
@@ -452,16 +483,19 @@ Status map_pool_3d(NodeCtx& c, TensorId x) {
     }
   }
   const int64_t n = xs[0], ch = xs[1], d = xs[2];
-  ASSIGN_OR_RETURN(TensorId xcl, emit_transpose(c, x, kToChannelsLast5, "channels_last"));
-  ASSIGN_OR_RETURN(TensorId x4, nchw_view(c, xcl, {n * d, xs[3], xs[4], ch}, "fold_d"));
-  ASSIGN_OR_RETURN(TensorId y1, emit_pool_2d(c, hw, x4, "pool_hw"));
+  // (Not nchw_view: each Reshape and Transpose is requantized in a QDQ model.)
+  ASSIGN_OR_RETURN(TensorId xcl, rq(emit_transpose(c, x, kToChannelsLast5, "channels_last"), "channels_last"));
+  ASSIGN_OR_RETURN(TensorId x4r, rq(emit_reshape(c, xcl, {n * d, xs[3], xs[4], ch}, "fold_d_nhwc"), "fold_d_nhwc"));
+  ASSIGN_OR_RETURN(TensorId x4, rq(emit_transpose(c, x4r, kNhwcToNchw, "fold_d_nchw"), "fold_d_nchw"));
+  ASSIGN_OR_RETURN(TensorId y1, rq(emit_pool_2d(c, hw, x4, "pool_hw"), "pool_hw"));
   const int64_t oh = c.shape(y1)[2], ow = c.shape(y1)[3];
-  ASSIGN_OR_RETURN(TensorId y1cl, emit_transpose(c, y1, kNchwToNhwc, "pool_hw_nhwc"));
-  ASSIGN_OR_RETURN(TensorId y1r, nchw_view(c, y1cl, {n, d, oh * ow, ch}, "unfold_d"));
-  ASSIGN_OR_RETURN(TensorId y2, emit_pool_2d(c, dd, y1r, "pool_d"));
+  ASSIGN_OR_RETURN(TensorId y1cl, rq(emit_transpose(c, y1, kNchwToNhwc, "pool_hw_nhwc"), "pool_hw_nhwc"));
+  ASSIGN_OR_RETURN(TensorId y1v, rq(emit_reshape(c, y1cl, {n, d, oh * ow, ch}, "unfold_d_nhwc"), "unfold_d_nhwc"));
+  ASSIGN_OR_RETURN(TensorId y1r, rq(emit_transpose(c, y1v, kNhwcToNchw, "unfold_d_nchw"), "unfold_d_nchw"));
+  ASSIGN_OR_RETURN(TensorId y2, rq(emit_pool_2d(c, dd, y1r, "pool_d"), "pool_d"));
   const int64_t od = c.shape(y2)[2];
-  ASSIGN_OR_RETURN(TensorId y2cl, emit_transpose(c, y2, kNchwToNhwc, "pool_d_nhwc"));
-  ASSIGN_OR_RETURN(TensorId y5, emit_reshape(c, y2cl, {n, od, oh, ow, ch}, "channels_last_out"));
+  ASSIGN_OR_RETURN(TensorId y2cl, rq(emit_transpose(c, y2, kNchwToNhwc, "pool_d_nhwc"), "pool_d_nhwc"));
+  ASSIGN_OR_RETURN(TensorId y5, rq(emit_reshape(c, y2cl, {n, od, oh, ow, ch}, "channels_last_out"), "channels_last_out"));
   return emit_transpose(c, y5, kFromChannelsLast5, "").status();
 }
 
