@@ -187,9 +187,12 @@ def main():
          " other networks carry the model's uncertainty, roughly 2x). Peak: 64 MACs/cycle.", ""]
     if a.before:
         L += ["*before*: the compiler before the cost estimator (no prefetch unless `--fetch-constants-to-sram`, then one"
-              " kernel ahead); *after*: weight streaming planned with the estimator (docs/npu-model.md, \"The compiler's"
-              " estimator\"), on by default when the weights are in flash. The arena (default flags) includes the SRAM"
-              " buffer of the prefetched weights: the memory the faster schedule costs.", ""]
+              " kernel ahead), timed by that binary's own model, which charged a partition without prefetch a"
+              " synchronous flash copy per kernel; *after*: the weight plan chosen with the estimator (docs/npu-model.md,"
+              " \"The compiler's estimator\"): weights resident in SRAM when the partition fits (no copies per"
+              " inference; the memory verdict counts them in SRAM), else streamed, and within 0.5 % of resident the"
+              " plan that needs less SRAM. The arena (default flags) includes the SRAM buffer of streamed weights,"
+              " not resident ones (those are counted beside the arena).", ""]
         L += ["| model | partitions | MACs on NPU | before ms | before util | after ms | after util | "
               "before, fetch-constants | after, fetch-constants | arena bytes before -> after |",
               "|---|---|---|---|---|---|---|---|---|---|"]

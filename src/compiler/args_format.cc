@@ -97,6 +97,13 @@ constexpr ArgField kRecurrentF32[] = {{"input", T, 1},     {"y", T, 1},         
                                       {"lstm", I, 1},      {"seq", I, 1},        {"batch", I, 1},
                                       {"input_size", I, 1}, {"hidden", I, 1},    {"directions", I, 1},
                                       {"reverse", I, 1},   {"linear_before_reset", I, 1}};
+constexpr ArgField kRecurrentPeepholeF32[] = {{"input", T, 1},     {"y", T, 1},          {"y_h", T, 1},
+                                              {"y_c", T, 1},       {"initial_h", T, 1},  {"initial_c", T, 1},
+                                              {"w_offset", O, 1},  {"r_offset", O, 1},   {"b_offset", O, 1},
+                                              {"lstm", I, 1},      {"seq", I, 1},        {"batch", I, 1},
+                                              {"input_size", I, 1}, {"hidden", I, 1},    {"directions", I, 1},
+                                              {"reverse", I, 1},   {"linear_before_reset", I, 1},
+                                              {"p_offset", O, 1}};
 constexpr ArgField kPoolF32[] = {{"input", T, 1},      {"output", T, 1},     {"op", E, 1},
                                  {"kernel_h", I, 1},   {"kernel_w", I, 1},   {"stride_h", I, 1},
                                  {"stride_w", I, 1},   {"dilation_h", I, 1}, {"dilation_w", I, 1},
@@ -106,6 +113,11 @@ constexpr ArgField kReduceF32[] = {{"input", T, 1}, {"output", T, 1}, {"op", E, 
 constexpr ArgField kResizeF32[] = {{"input", T, 1}, {"output", T, 1}, {"mode", E, 1}, {"table_offset", O, 1}};
 constexpr ArgField kLayerNormF32[] = {{"input", T, 1},        {"output", T, 1},      {"scale_offset", O, 1},
                                       {"bias_offset", O, 1}, {"epsilon", F, 1}};
+constexpr ArgField kBatchMatMulF32[] = {{"a", T, 1},        {"b", T, 1},      {"output", T, 1},        {"batch", I, 1},
+                                        {"m", I, 1},        {"k", I, 1},      {"n", I, 1},             {"slices_offset", O, 1},
+                                        {"act_relu", I, 1}, {"act_min", F, 1}, {"act_max", F, 1}};
+constexpr ArgField kWhereF32[] = {{"condition", T, 1}, {"x", T, 1}, {"y", T, 1}, {"output", T, 1}};
+constexpr ArgField kCast[] = {{"input", T, 1}, {"output", T, 1}};
 constexpr ArgField kPrefetch[] = {{"weights_offset", O, 1}, {"size", U, 1}, {"sram_offset", U, 1}, {"channel", U, 1}};
 constexpr ArgField kWait[] = {{"channel", U, 1}};
 
@@ -152,10 +164,14 @@ NEUTRON_FORMAT(kSoftmaxF32, SoftmaxF32Args)
 NEUTRON_FORMAT(kGemmF32, GemmF32Args)
 NEUTRON_FORMAT(kConvF32, ConvF32Args)
 NEUTRON_FORMAT(kRecurrentF32, RecurrentF32Args)
+NEUTRON_FORMAT(kRecurrentPeepholeF32, RecurrentPeepholeF32Args)
 NEUTRON_FORMAT(kPoolF32, PoolF32Args)
 NEUTRON_FORMAT(kReduceF32, ReduceF32Args)
 NEUTRON_FORMAT(kResizeF32, ResizeF32Args)
 NEUTRON_FORMAT(kLayerNormF32, LayerNormF32Args)
+NEUTRON_FORMAT(kBatchMatMulF32, BatchMatMulF32Args)
+NEUTRON_FORMAT(kWhereF32, WhereF32Args)
+NEUTRON_FORMAT(kCast, CastArgs)
 #undef NEUTRON_FORMAT
 
 const char* op_value_name(Opcode op, int32_t v) {
@@ -178,8 +194,8 @@ const char* op_value_name(Opcode op, int32_t v) {
       return v >= 0 && v < 2 ? k[v] : nullptr;
     }
     case Opcode::kElementwiseF32: {
-      static const char* k[] = {"add", "sub", "mul", "div", "max", "min", "prelu"};
-      return v >= 0 && v < 7 ? k[v] : nullptr;
+      static const char* k[] = {"add", "sub", "mul", "div", "max", "min", "prelu", "pow"};
+      return v >= 0 && v < 8 ? k[v] : nullptr;
     }
     case Opcode::kResizeF32: {
       static const char* k[] = {"nearest", "linear"};
@@ -247,10 +263,15 @@ const ArgsFormat* args_format(Opcode op) {
     case Opcode::kGemmF32: return &kGemmF32ArgsFormat;
     case Opcode::kConvF32: return &kConvF32ArgsFormat;
     case Opcode::kRecurrentF32: return &kRecurrentF32ArgsFormat;
+    case Opcode::kRecurrentPeepholeF32: return &kRecurrentPeepholeF32ArgsFormat;
     case Opcode::kPoolF32: return &kPoolF32ArgsFormat;
     case Opcode::kReduceF32: return &kReduceF32ArgsFormat;
     case Opcode::kResizeF32: return &kResizeF32ArgsFormat;
     case Opcode::kLayerNormF32: return &kLayerNormF32ArgsFormat;
+    case Opcode::kBatchMatMulF32: return &kBatchMatMulF32ArgsFormat;
+    case Opcode::kWhereF32: return &kWhereF32ArgsFormat;
+    case Opcode::kGatherF32: return &kGatherArgsFormat;
+    case Opcode::kCast: return &kCastArgsFormat;
   }
   return nullptr;
 }

@@ -174,13 +174,15 @@ Status Builder::form_units(const Partitioning* partitioning) {
       edge_nodes.push_back(id);
     } else {
       if (!is_int8_op(g_, n))
-        for (TensorId t : n.inputs)  // e.g. an embedding lookup of int64 token ids
+        for (size_t i = 0; i < n.inputs.size(); ++i) {  // e.g. an embedding lookup of int64 token ids
+          const TensorId t = n.inputs[i];
+          if (n.kind == OpKind::Cast || (n.kind == OpKind::Gather && i == 1)) continue;  // read as integers
           if (t != kNoTensor && std::find(g_.inputs.begin(), g_.inputs.end(), t) != g_.inputs.end() &&
               (g_.tensor(t).dtype == DType::I64 || g_.tensor(t).dtype == DType::I32))
             return error(Error::NotSupported, describe(g_, id), " reads the integer graph input '", g_.tensor(t).name,
-                         "' (", dtype_name(g_.tensor(t).dtype), ") and computes in float; program files read integer inputs only as "
-                         "the indices of an int8 Gather (an embedding lookup over a quantized table): quantize the model "
-                         "(neutron quantize MODEL.onnx --calib CALIB)");
+                         "' (", dtype_name(g_.tensor(t).dtype), ") as data; program files read integer inputs only as "
+                         "the indices of a Gather (an embedding lookup) or through a Cast");
+        }
       // int8 ops, and ops that stay in float (float kernel calls between quantize / dequantize
       // calls); the lowering names a node it cannot lower.
       cpu_kernel[size_t(id)] = 1;

@@ -17,6 +17,10 @@
 // following Clip (same comparisons as the Clip kernel, so the same floats) and act_relu (int, 1)
 // for a Relu: v > 0 ? v : 0, which maps NaN and -0 to +0 as the Relu op does.
 //
+// keep_float (int, default 0): 1 on a float node the user kept in float (QuantizeOptions::keep_float,
+// --keep-float), set by the quantizer; fold-qdq never folds it into an int8 op, so it runs as float
+// kernel calls in programs (and in float on the host). Not written to ONNX files.
+//
 // channels_last (int, default 0): on spatial ops, 1 means data tensors are NHWC instead of NCHW.
 // Weights keep ONNX layouts (Conv OIHW, ConvTranspose IOHW) in the IR regardless.
 //

@@ -374,7 +374,6 @@ Status rule_recurrent(const RuleCtx& c, Outputs* out) {
   RETURN_IF_ERROR(require_input(c, 1, "W"));
   RETURN_IF_ERROR(require_input(c, 2, "R"));
   if (c.has_input(4)) return c.fail("sequence_lens is not supported (every sequence has the full length)");
-  if (lstm && c.has_input(7)) return c.fail("peephole weights P are not supported");
   const std::string dir = c.attrs().get_string("direction", "forward");
   if (dir != "forward" && dir != "reverse" && dir != "bidirectional")
     return c.fail("attribute direction \"", dir, "\" is not forward, reverse or bidirectional");
@@ -388,6 +387,10 @@ Status rule_recurrent(const RuleCtx& c, Outputs* out) {
   if (r != Shape{D, gates * H, H}) return c.fail("input 2 (R) has shape ", shape_str(r), ", expected ", shape_str(Shape{D, gates * H, H}));
   if (c.has_input(3) && c.in(3).shape != Shape{D, 2 * gates * H})
     return c.fail("input 3 (B) has shape ", shape_str(c.in(3).shape), ", expected ", shape_str(Shape{D, 2 * gates * H}));
+  if (c.has_input(7) && (!lstm || c.in(7).shape != Shape{D, 3 * H}))
+    return c.fail(lstm ? str_cat("input 7 (P, peepholes) has shape ", shape_str(c.in(7).shape), ", expected ",
+                                 shape_str(Shape{D, 3 * H}))
+                       : std::string("a GRU has no input 7"));
   for (size_t i : lstm ? std::vector<size_t>{5, 6} : std::vector<size_t>{5})
     if (c.has_input(i) && c.in(i).shape != Shape{D, x[1], H})
       return c.fail("input ", i, " (initial state) has shape ", shape_str(c.in(i).shape), ", expected ",

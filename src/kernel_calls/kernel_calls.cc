@@ -317,6 +317,20 @@ struct GemmF32State {
   const float* packed = nullptr;  // prepared state
   GemmF32Epilogue ep;             // bias read from the weights where it lies
 };
+struct BatchMatMulF32State {
+  TensorDesc a, b, out;
+  int64_t batch = 0, m = 0, k = 0, n = 0;
+  const int32_t* slices = nullptr;  // {a_slice, b_slice} per batch in the weights (checked), or null
+  GemmF32Epilogue ep;
+};
+struct WhereF32State {
+  TensorDesc cond, x, y, out;
+  SelectParams p;
+};
+struct CastState {
+  TensorDesc in, out;
+  DType from, to;
+};
 struct ConvF32State {
   TensorDesc in, out;
   bool transposed = false;
@@ -351,6 +365,7 @@ struct RecurrentF32State {
   bool has_y, has_y_h, has_y_c, has_h0, has_c0;
   RecurrentF32Params p;
   const float *w, *r, *b;  // in the weights, where they lie
+  const float* peep;       // recurrent_peephole_f32's P, else null
 };
 struct RecurrentState {
   TensorDesc in, out, out_c;
@@ -847,28 +862,40 @@ CallStatus setup_masked_fill(const Ctx& c, const Instruction& inst, Arena& ar, c
   return CallStatus();
 }
 
+bool is_f32(const TensorDesc& d);
+
+// gather (int8) and gather_f32 (float32, CPU only): the same byte copy per index.
 CallStatus setup_gather(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  const bool f32 = inst.opcode == Opcode::kGatherF32;
+  if (f32 && c.limits == Limits::kNpu) return unsupported("float kernel calls run on the CPU only");
   const npu::GatherArgs a = inst.as<npu::GatherArgs>();
   GatherState local;
   GatherState* st = ar.state(&local);
   st->in = c.mc.tensor(a.input);
   st->out = c.mc.tensor(a.output);
   st->idx = c.mc.tensor(a.indices);
-  CALL_CHECK(is_int8(st->in) && is_int8(st->out), "gather: input and output must be int8");
-  CALL_CHECK(st->in.zero_point == st->out.zero_point, "gather: input and output zero points differ");
+  if (f32) {
+    CALL_CHECK(is_f32(st->in) && is_f32(st->out), "gather_f32: input and output must be float32");
+  } else {
+    CALL_CHECK(is_int8(st->in) && is_int8(st->out), "gather: input and output must be int8");
+    CALL_CHECK(st->in.zero_point == st->out.zero_point, "gather: input and output zero points differ");
+  }
   CALL_CHECK(st->idx.elem_type == uint8_t(ElemType::kInt32) || st->idx.elem_type == uint8_t(ElemType::kInt64),
              "gather: indices must be int32 or int64");
   CALL_CHECK(a.outer >= 1 && a.axis_dim >= 1 && a.inner >= 1 && a.count >= 1, "gather: sizes must be positive");
   const int64_t outer = a.outer, axis_dim = a.axis_dim, inner = a.inner, count = a.count;
   CALL_CHECK(count_of(st->idx) == count, "gather: indices hold a different count");
-  CALL_CHECK(count_of(st->in) == outer * axis_dim * inner, "gather: input size differs from outer x axis_dim x inner");
-  CALL_CHECK(count_of(st->out) == outer * count * inner, "gather: output size differs from outer x count x inner");
+  // Two factors first (each below 2^31, so at most 2^62): the full products cannot overflow then.
+  CALL_CHECK(outer * axis_dim <= count_of(st->in) && count_of(st->in) == outer * axis_dim * inner,
+             "gather: input size differs from outer x axis_dim x inner");
+  CALL_CHECK(outer * count <= count_of(st->out) && count_of(st->out) == outer * count * inner,
+             "gather: output size differs from outer x count x inner");
   CALL_CHECK(!overlaps(st->in, st->out) && !overlaps(st->idx, st->out), "gather: output overlaps an operand");
   st->p.outer = outer;
   st->p.axis_dim = axis_dim;
   st->p.inner = inner;
   st->p.count = count;
-  st->p.elem_size = 1;
+  st->p.elem_size = f32 ? 4 : 1;
   st->index_is_64 = st->idx.elem_type == uint8_t(ElemType::kInt64);
   *plan = st;
   return CallStatus();
@@ -1302,7 +1329,7 @@ CallStatus setup_elementwise_f32(const Ctx& c, const Instruction& inst, Arena& a
              "elementwise_f32: output partially overlaps input a");
   CALL_CHECK(!overlaps(st->b, st->out) || (identical(st->b, st->out) && same_dims(st->b, st->out)),
              "elementwise_f32: output partially overlaps input b");
-  CALL_CHECK(a.op >= 0 && a.op <= int32_t(npu::ElementwiseF32Op::kPRelu), "elementwise_f32: unknown op");
+  CALL_CHECK(a.op >= 0 && a.op <= int32_t(npu::ElementwiseF32Op::kPow), "elementwise_f32: unknown op");
   const int64_t ad[4] = {st->a.dims[0], st->a.dims[1], st->a.dims[2], st->a.dims[3]};
   const int64_t bd[4] = {st->b.dims[0], st->b.dims[1], st->b.dims[2], st->b.dims[3]};
   for (int k = 0; k < 4; ++k)
@@ -1312,7 +1339,7 @@ CallStatus setup_elementwise_f32(const Ctx& c, const Instruction& inst, Arena& a
                  st->bp.out_count == count_of(st->out),
              "elementwise_f32: inputs do not broadcast to the output");
   static const BinaryOp kOps[] = {BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Div,
-                                  BinaryOp::Max, BinaryOp::Min, BinaryOp::PRelu};
+                                  BinaryOp::Max, BinaryOp::Min, BinaryOp::PRelu, BinaryOp::Pow};
   st->op = kOps[a.op];
   *plan = st;
   return CallStatus();
@@ -1349,7 +1376,9 @@ CallStatus setup_softmax_f32(const Ctx& c, const Instruction& inst, Arena& ar, c
   st->out = c.mc.tensor(a.output);
   CALL_CHECK(is_f32(st->in) && is_f32(st->out), "softmax_f32: input and output must be float32");
   CALL_CHECK(!overlaps(st->in, st->out), "softmax_f32: output overlaps the input");
+  // outer x axis first (at most 2^62): the product of all three cannot overflow once it fits.
   CALL_CHECK(a.outer >= 1 && a.axis >= 1 && a.inner >= 1 && count_of(st->in) == count_of(st->out) &&
+                 int64_t(a.outer) * a.axis <= count_of(st->in) &&
                  int64_t(a.outer) * a.axis * a.inner == count_of(st->in),
              "softmax_f32: outer x axis x inner differs from the element count");
   st->p.outer = a.outer;
@@ -1566,6 +1595,106 @@ CallStatus setup_layer_norm_f32(const Ctx& c, const Instruction& inst, Arena& ar
   return CallStatus();
 }
 
+// B packed per batch into the working memory, as the host's MatMul binder packs a run-time B;
+// every slice index from the weights is checked here, once.
+CallStatus setup_batch_matmul_f32(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  if (c.limits == Limits::kNpu) return unsupported("float kernel calls run on the CPU only");
+  const npu::BatchMatMulF32Args a = inst.as<npu::BatchMatMulF32Args>();
+  BatchMatMulF32State local;
+  BatchMatMulF32State* st = ar.state(&local);
+  st->a = c.mc.tensor(a.a);
+  st->b = c.mc.tensor(a.b);
+  st->out = c.mc.tensor(a.output);
+  CALL_CHECK(is_f32(st->a) && is_f32(st->b) && is_f32(st->out), "batch_matmul_f32: operands must be float32");
+  CALL_CHECK(!overlaps(st->a, st->out) && !overlaps(st->b, st->out), "batch_matmul_f32: output overlaps an input");
+  // Each of m x k, k x n and m x n at most 2^31 (a tensor's largest count), so no product overflows.
+  const auto fits = [](int64_t x, int64_t y) { return x <= (int64_t(1) << 31) / y; };
+  CALL_CHECK(a.batch >= 1 && a.m >= 1 && a.k >= 1 && a.n >= 1 && a.k <= (1 << 24) && a.n <= (1 << 24) &&
+                 fits(a.m, a.k) && fits(a.k, a.n) && fits(a.m, a.n),
+             "batch_matmul_f32: bad batch/m/k/n");
+  const int64_t mk = int64_t(a.m) * a.k, kn = int64_t(a.k) * a.n, mn = int64_t(a.m) * a.n;
+  CALL_CHECK(count_of(st->out) == int64_t(a.batch) * mn, "batch_matmul_f32: output size differs from batch x m x n");
+  if (a.slices_offset == npu::kNoOperand) {
+    CALL_CHECK(count_of(st->a) == int64_t(a.batch) * mk && count_of(st->b) == int64_t(a.batch) * kn,
+               "batch_matmul_f32: operand sizes differ from batch x m x k and batch x k x n");
+  } else {
+    CALL_CHECK(count_of(st->a) % mk == 0 && count_of(st->b) % kn == 0,
+               "batch_matmul_f32: operand sizes are not whole m x k / k x n slices");
+    const int64_t a_slices = count_of(st->a) / mk, b_slices = count_of(st->b) / kn;
+    CALL_CHECK(weights_range_ok(c, a.slices_offset, uint64_t(a.batch) * 8, 4),
+               "batch_matmul_f32: slice table outside the weights section");
+    const uint8_t* t = c.weights + a.slices_offset;
+    for (int32_t i = 0; i < a.batch; ++i) {
+      int32_t v[2];
+      std::memcpy(v, t + size_t(i) * 8, 8);
+      CALL_CHECK(v[0] >= 0 && v[0] < a_slices && v[1] >= 0 && v[1] < b_slices,
+                 "batch_matmul_f32: slice index out of range");
+    }
+    st->slices = reinterpret_cast<const int32_t*>(t);
+  }
+  st->ep.relu = a.act_relu != 0;
+  st->ep.min = float_of(a.act_min_bits);
+  st->ep.max = float_of(a.act_max_bits);
+  CALL_CHECK(clamp_ok(st->ep.min, st->ep.max), "batch_matmul_f32: bad output clamp");
+  st->batch = a.batch;
+  st->m = a.m;
+  st->k = a.k;
+  st->n = a.n;
+  ar.need(gemm_f32_packed_b_floats(a.k, a.n) * sizeof(float));
+  *plan = st;
+  return CallStatus();
+}
+
+// Operands broadcast to the output's 4 dims (numpy rules), as the host's Where binder does on the
+// IR shapes: a select moves values, so any broadcast order gives the same bytes.
+CallStatus setup_where_f32(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  if (c.limits == Limits::kNpu) return unsupported("float kernel calls run on the CPU only");
+  const npu::WhereF32Args a = inst.as<npu::WhereF32Args>();
+  WhereF32State local;
+  WhereF32State* st = ar.state(&local);
+  st->cond = c.mc.tensor(a.condition);
+  st->x = c.mc.tensor(a.x);
+  st->y = c.mc.tensor(a.y);
+  st->out = c.mc.tensor(a.output);
+  CALL_CHECK(st->cond.elem_type == uint8_t(ElemType::kUint8), "where_f32: the condition must be uint8");
+  CALL_CHECK(is_f32(st->x) && is_f32(st->y) && is_f32(st->out), "where_f32: x, y and output must be float32");
+  CALL_CHECK(!overlaps(st->cond, st->out) && !overlaps(st->x, st->out) && !overlaps(st->y, st->out),
+             "where_f32: output overlaps an operand");
+  const int64_t od[4] = {st->out.dims[0], st->out.dims[1], st->out.dims[2], st->out.dims[3]};
+  const int64_t cd[4] = {st->cond.dims[0], st->cond.dims[1], st->cond.dims[2], st->cond.dims[3]};
+  const int64_t xd[4] = {st->x.dims[0], st->x.dims[1], st->x.dims[2], st->x.dims[3]};
+  const int64_t yd[4] = {st->y.dims[0], st->y.dims[1], st->y.dims[2], st->y.dims[3]};
+  const Span<const int64_t> ops[3] = {Span<const int64_t>(cd, 4), Span<const int64_t>(xd, 4), Span<const int64_t>(yd, 4)};
+  CALL_CHECK(prepare_select(Span<const int64_t>(od, 4), ops, 3, sizeof(float), &st->p) && st->p.count == count_of(st->out),
+             "where_f32: operands do not broadcast to the output");
+  *plan = st;
+  return CallStatus();
+}
+
+bool dtype_of(const TensorDesc& d, DType* t) {
+  switch (static_cast<ElemType>(d.elem_type)) {
+    case ElemType::kFloat32: *t = DType::F32; return true;
+    case ElemType::kInt32: *t = DType::I32; return true;
+    case ElemType::kInt64: *t = DType::I64; return true;
+    default: return false;
+  }
+}
+
+CallStatus setup_cast(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
+  if (c.limits == Limits::kNpu) return unsupported("float kernel calls run on the CPU only");
+  const npu::CastArgs a = inst.as<npu::CastArgs>();
+  CastState local;
+  CastState* st = ar.state(&local);
+  st->in = c.mc.tensor(a.input);
+  st->out = c.mc.tensor(a.output);
+  CALL_CHECK(dtype_of(st->in, &st->from) && dtype_of(st->out, &st->to),
+             "cast: input and output must be float32, int32 or int64");
+  CALL_CHECK(count_of(st->in) == count_of(st->out), "cast: input and output sizes differ");
+  CALL_CHECK(!overlaps(st->in, st->out), "cast: output overlaps the input");
+  *plan = st;
+  return CallStatus();
+}
+
 // Tables per axis from the weights, every index checked; an identity axis gets no table, as in
 // the host binder, so the linear passes (and their roundings) are the host's.
 CallStatus setup_resize_f32(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
@@ -1660,7 +1789,9 @@ CallStatus setup_reduce_f32(const Ctx& c, const Instruction& inst, Arena& ar, co
 
 CallStatus setup_recurrent_f32(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
   if (c.limits == Limits::kNpu) return unsupported("float kernel calls run on the CPU only");
+  // recurrent_peephole_f32's args begin with recurrent_f32's.
   const npu::RecurrentF32Args a = inst.as<npu::RecurrentF32Args>();
+  const bool peepholes = inst.opcode == Opcode::kRecurrentPeepholeF32;
   RecurrentF32State local;
   RecurrentF32State* st = ar.state(&local);
   CALL_CHECK(a.lstm == 0 || a.lstm == 1, "recurrent_f32: lstm must be 0 or 1");
@@ -1719,6 +1850,13 @@ CallStatus setup_recurrent_f32(const Ctx& c, const Instruction& inst, Arena& ar,
   st->w = weights_f32(c, a.w_offset);
   st->r = weights_f32(c, a.r_offset);
   st->b = a.b_offset == npu::kNoOperand ? nullptr : weights_f32(c, a.b_offset);
+  st->peep = nullptr;
+  if (peepholes) {
+    const uint32_t p_offset = inst.as<npu::RecurrentPeepholeF32Args>().p_offset;
+    CALL_CHECK(a.lstm == 1, "recurrent_peephole_f32: only an LSTM has peepholes");
+    CALL_CHECK(f32_weights_ok(c, p_offset, uint64_t(D * 3 * H)), "recurrent_peephole_f32: P outside the weights section");
+    st->peep = weights_f32(c, p_offset);
+  }
   ar.need(recurrent_f32_scratch_floats(p) * sizeof(float));
   *plan = st;
   return CallStatus();
@@ -1798,11 +1936,16 @@ CallStatus setup(const Ctx& c, const Instruction& inst, Arena& ar, const void** 
     case Opcode::kSoftmaxF32: return setup_softmax_f32(c, inst, ar, plan);
     case Opcode::kGemmF32: return setup_gemm_f32(c, inst, ar, plan);
     case Opcode::kConvF32: return setup_conv_f32(c, inst, ar, plan);
-    case Opcode::kRecurrentF32: return setup_recurrent_f32(c, inst, ar, plan);
+    case Opcode::kRecurrentF32:
+    case Opcode::kRecurrentPeepholeF32: return setup_recurrent_f32(c, inst, ar, plan);
     case Opcode::kPoolF32: return setup_pool_f32(c, inst, ar, plan);
     case Opcode::kReduceF32: return setup_reduce_f32(c, inst, ar, plan);
     case Opcode::kResizeF32: return setup_resize_f32(c, inst, ar, plan);
     case Opcode::kLayerNormF32: return setup_layer_norm_f32(c, inst, ar, plan);
+    case Opcode::kBatchMatMulF32: return setup_batch_matmul_f32(c, inst, ar, plan);
+    case Opcode::kWhereF32: return setup_where_f32(c, inst, ar, plan);
+    case Opcode::kGatherF32: return setup_gather(c, inst, ar, plan);
+    case Opcode::kCast: return setup_cast(c, inst, ar, plan);
   }
   return invalid("unknown opcode");
 }
@@ -1942,7 +2085,8 @@ CallStatus run_one(const Instruction& inst, const void* plan, const Bufs& r, uin
                        size_t(count_of(st->out)));
       break;
     }
-    case Opcode::kGather: {
+    case Opcode::kGather:
+    case Opcode::kGatherF32: {
       const auto* st = static_cast<const GatherState*>(plan);
       SIM_PTR(in, st->in);
       SIM_PTR(out, st->out);
@@ -2107,7 +2251,8 @@ CallStatus run_one(const Instruction& inst, const void* plan, const Bufs& r, uin
         conv2d_f32(st->p, x, st->packed, st->bias, y, reinterpret_cast<float*>(ws));
       break;
     }
-    case Opcode::kRecurrentF32: {
+    case Opcode::kRecurrentF32:
+    case Opcode::kRecurrentPeepholeF32: {
       const auto* st = static_cast<const RecurrentF32State*>(plan);
       SIM_PTR(in, st->in);
       const float* h0 = nullptr;
@@ -2134,7 +2279,40 @@ CallStatus run_one(const Instruction& inst, const void* plan, const Bufs& r, uin
         yc = reinterpret_cast<float*>(p);
       }
       recurrent_f32(st->p, reinterpret_cast<const float*>(in), st->w, st->r, st->b, h0, c0, y, yh, yc,
-                    reinterpret_cast<float*>(ws));
+                    reinterpret_cast<float*>(ws), st->peep);
+      break;
+    }
+    case Opcode::kBatchMatMulF32: {
+      const auto* st = static_cast<const BatchMatMulF32State*>(plan);
+      SIM_PTR(pa, st->a);
+      SIM_PTR(pb, st->b);
+      SIM_PTR(out, st->out);
+      const float* av = reinterpret_cast<const float*>(pa);
+      const float* bv = reinterpret_cast<const float*>(pb);
+      float* y = reinterpret_cast<float*>(out);
+      float* packed = reinterpret_cast<float*>(ws);
+      const int64_t mk = st->m * st->k, kn = st->k * st->n, mn = st->m * st->n;
+      for (int64_t i = 0; i < st->batch; ++i) {
+        const int64_t ai = st->slices ? st->slices[2 * i] : i, bi = st->slices ? st->slices[2 * i + 1] : i;
+        gemm_f32_pack_b(bv + bi * kn, st->n, false, st->k, st->n, 1.0f, packed);
+        gemm_f32(st->m, st->n, st->k, av + ai * mk, st->k, packed, y + i * mn, st->n, st->ep);
+      }
+      break;
+    }
+    case Opcode::kWhereF32: {
+      const auto* st = static_cast<const WhereF32State*>(plan);
+      SIM_PTR(cond, st->cond);
+      SIM_PTR(x, st->x);
+      SIM_PTR(y, st->y);
+      SIM_PTR(out, st->out);
+      where(st->p, cond, x, y, out);
+      break;
+    }
+    case Opcode::kCast: {
+      const auto* st = static_cast<const CastState*>(plan);
+      SIM_PTR(in, st->in);
+      SIM_PTR(out, st->out);
+      cast(st->from, st->to, in, out, size_t(count_of(st->in)));
       break;
     }
     case Opcode::kLayerNormF32: {

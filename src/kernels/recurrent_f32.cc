@@ -27,7 +27,8 @@ size_t recurrent_f32_scratch_floats(const RecurrentF32Params& p) {
 }
 
 void recurrent_f32(const RecurrentF32Params& p, const float* x, const float* w, const float* r, const float* b,
-                   const float* h0, const float* c0, float* y, float* y_h, float* y_c, float* scratch) {
+                   const float* h0, const float* c0, float* y, float* y_h, float* y_c, float* scratch,
+                   const float* peepholes) {
   const int64_t G = p.lstm ? 4 : 3, H = p.hidden, B = p.batch, I = p.input, T = p.seq;
   float* h = scratch;              // [B][H]
   float* c = h + B * H;            // [B][H]
@@ -39,6 +40,7 @@ void recurrent_f32(const RecurrentF32Params& p, const float* x, const float* w, 
     const float* R = r + d * G * H * H;
     const float* Wb = b ? b + d * 2 * G * H : nullptr;
     const float* Rb = b ? Wb + G * H : nullptr;
+    const float* P = peepholes ? peepholes + d * 3 * H : nullptr;  // i, o, f
     const size_t state = size_t(B * H) * sizeof(float);
     if (h0) std::memcpy(h, h0 + d * B * H, state); else std::memset(h, 0, state);
     if (c0) std::memcpy(c, c0 + d * B * H, state); else std::memset(c, 0, state);
@@ -52,13 +54,24 @@ void recurrent_f32(const RecurrentF32Params& p, const float* x, const float* w, 
         matvec(W, xt, Wb, G * H, I, gx);
         if (p.lstm) {
           matvec(R, hn, Rb, G * H, H, gh);
-          for (int64_t j = 0; j < H; ++j) {
-            const float ig = sigmoid(gx[j] + gh[j]);
-            const float og = sigmoid(gx[H + j] + gh[H + j]);
-            const float fg = sigmoid(gx[2 * H + j] + gh[2 * H + j]);
-            const float cc = std::tanh(gx[3 * H + j] + gh[3 * H + j]);
-            cn[j] = fg * cn[j] + ig * cc;
-            hn[j] = og * std::tanh(cn[j]);
+          if (P) {
+            for (int64_t j = 0; j < H; ++j) {
+              const float ig = sigmoid(gx[j] + gh[j] + P[j] * cn[j]);
+              const float fg = sigmoid(gx[2 * H + j] + gh[2 * H + j] + P[2 * H + j] * cn[j]);
+              const float cc = std::tanh(gx[3 * H + j] + gh[3 * H + j]);
+              cn[j] = fg * cn[j] + ig * cc;
+              const float og = sigmoid(gx[H + j] + gh[H + j] + P[H + j] * cn[j]);
+              hn[j] = og * std::tanh(cn[j]);
+            }
+          } else {
+            for (int64_t j = 0; j < H; ++j) {
+              const float ig = sigmoid(gx[j] + gh[j]);
+              const float og = sigmoid(gx[H + j] + gh[H + j]);
+              const float fg = sigmoid(gx[2 * H + j] + gh[2 * H + j]);
+              const float cc = std::tanh(gx[3 * H + j] + gh[3 * H + j]);
+              cn[j] = fg * cn[j] + ig * cc;
+              hn[j] = og * std::tanh(cn[j]);
+            }
           }
         } else {
           // z and r from h; the candidate's recurrent term depends on linear_before_reset.

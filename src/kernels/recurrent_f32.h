@@ -8,6 +8,8 @@
 //     n = tanh(x Wh + r * (h Rh + Rbh) + Wbh)          linear_before_reset = 1 (PyTorch's)
 //     h' = (1 - z) * n + z * h
 //   LSTM (G = 4, gates i, o, f, c):  c' = f * c + i * tanh(x Wc + h Rc + bc), h' = o * tanh(c')
+//     with peepholes P [D, 3*H] (gates i, o, f; null: none): i and f add Pi * c, Pf * c (the old
+//     cell), o adds Po * c' (the new one).
 // Direction 1 of a bidirectional op (or the only one of a reverse op) runs t = T-1 .. 0.
 #pragma once
 #include <cstddef>
@@ -26,6 +28,7 @@ struct RecurrentF32Params {
 size_t recurrent_f32_scratch_floats(const RecurrentF32Params& p);
 
 void recurrent_f32(const RecurrentF32Params& p, const float* x, const float* w, const float* r, const float* b,
-                   const float* h0, const float* c0, float* y, float* y_h, float* y_c, float* scratch);
+                   const float* h0, const float* c0, float* y, float* y_h, float* y_c, float* scratch,
+                   const float* peepholes = nullptr);
 
 }  // namespace neutron

@@ -11,6 +11,7 @@
 #include "lowering/lowering.h"
 #include "lowering/int8_common.h"
 #include "lowering/int8_setup.h"
+#include "lowering/matmul_shape.h"
 #include "lowering/resize_attrs.h"
 #include "kernels/conv2d_f32.h"
 #include "kernels/elementwise_int8.h"
@@ -258,7 +259,7 @@ class Lowering {
 
   Status setup_boundary();
 
-  // ---- float kernel calls (opcodes 48-63): ops a program keeps in float ----
+  // ---- float kernel calls (opcodes 48-63, 76-83): ops a program keeps in float ----
   // A node that computes in float: not Quantize/Dequantize, and a runtime operand is float32.
   bool is_float_node(NodeId id) const;
   Status lower_quantize(NodeId id);  // QuantizeLinear / DequantizeLinear inside a program
@@ -273,6 +274,10 @@ class Lowering {
   Status lower_float_reduce(NodeId id);
   Status lower_float_resize(NodeId id);
   Status lower_float_layer_norm(NodeId id);
+  Status lower_float_batch_matmul(NodeId id);
+  Status lower_float_where(NodeId id);
+  Status lower_float_gather(NodeId id);
+  Status lower_cast(NodeId id);
   // A constant float32 operand of a float kernel call as a weights blob.
   StatusOr<uint32_t> float_blob(NodeId id, TensorId t, const char* purpose, int64_t count);
 
@@ -283,7 +288,7 @@ class Lowering {
   std::vector<NodeId> nodes_;       // in execution order
   std::vector<TensorId> inputs_, outputs_;  // the program's boundary
   std::vector<bool> skipped_;       // nodes absorbed by the boundary (CPU format conversion)
-  std::vector<char> index_;         // IR tensors read as Gather indices (int32/int64, not quantized)
+  std::vector<char> index_;         // IR tensors held as plain integers (int32/int64): Gather indices, Cast operands
   // Per node: the requantizing Clip folded into this max pool (-1: none). See fold_requantizations().
   std::vector<NodeId> folded_;
   void fold_requantizations();
@@ -382,6 +387,24 @@ StatusOr<uint32_t> Lowering::tensor(NodeId id, TensorId t) {
       p_.blobs.push_back(std::move(b));
       pt.blob = int32_t(p_.blobs.size() - 1);
     }
+    const uint32_t i = add_tensor(std::move(pt));
+    map_[size_t(t)] = int32_t(i);
+    return i;
+  }
+  if (x.dtype == DType::Bool && x.is_constant()) {
+    // A constant condition (where_f32): one byte per element, 0 or 1.
+    ASSIGN_OR_RETURN(Dims d, dims_of(id, t));
+    ProgramTensor pt;
+    pt.name = x.name;
+    pt.dims = d;
+    pt.elem = npu::ElemType::kUint8;
+    pt.region = Region::kWeights;
+    ConstBlob b;
+    b.name = x.name;
+    b.kind = BlobKind::kConstant;
+    b.data.assign(x.data->bytes.begin(), x.data->bytes.end());
+    p_.blobs.push_back(std::move(b));
+    pt.blob = int32_t(p_.blobs.size() - 1);
     const uint32_t i = add_tensor(std::move(pt));
     map_[size_t(t)] = int32_t(i);
     return i;
@@ -491,6 +514,10 @@ Status Lowering::run() {
   for (NodeId id : nodes_) {
     const Node& n = g_.node(id);
     if (n.kind == OpKind::Gather && n.inputs.size() == 2 && n.inputs[1] != kNoTensor) index_[size_t(n.inputs[1])] = 1;
+    if (n.kind == OpKind::Cast)
+      for (const auto* ts : {&n.inputs, &n.outputs})
+        for (TensorId t : *ts)
+          if (t != kNoTensor) index_[size_t(t)] = 1;
   }
   RETURN_IF_ERROR(setup_boundary());
   fold_requantizations();
@@ -576,6 +603,11 @@ void Lowering::fold_requantizations() {
 
 Status Lowering::lower_node(NodeId id) {
   const Node& n = g_.node(id);
+  if (n.kind == OpKind::Cast) {  // float or integer on both sides: a CPU kernel call either way
+    CHECK_OR_RETURN(opt_.float_kernel_calls, Error::NotSupported, describe(g_, id),
+                    ": Cast runs as a CPU kernel call; the NPU has no Cast");
+    return lower_cast(id);
+  }
   if (n.kind == OpKind::QuantizeLinear || n.kind == OpKind::DequantizeLinear || is_float_node(id)) {
     CHECK_OR_RETURN(opt_.float_kernel_calls, Error::NotSupported, describe(g_, id),
                     ": computes in float; the NPU runs int8 ops only (float ops run as CPU kernel calls)");
@@ -1566,6 +1598,8 @@ Status Lowering::lower_recurrent(NodeId id) {
   const int64_t D = dir == "bidirectional" ? 2 : 1;
   const auto input_or_none = [&](size_t i) { return i < n.inputs.size() ? n.inputs[i] : kNoTensor; };
   CHECK_OR_RETURN(input_or_none(4) == kNoTensor, Error::NotSupported, describe(g_, id), ": sequence_lens is not supported");
+  CHECK_OR_RETURN(input_or_none(7) == kNoTensor, Error::NotSupported, describe(g_, id),
+                  ": LSTM peepholes (input P) have no int8 kernel");
   const TensorId x = n.inputs[0], y = n.outputs[0], yh = n.outputs[1], yc = lstm ? n.outputs[2] : kNoTensor;
   RETURN_IF_ERROR(int8::check_per_tensor(g_, id, x, "X"));
   RETURN_IF_ERROR(int8::check_per_tensor(g_, id, y, "Y"));
@@ -2648,11 +2682,15 @@ StatusOr<uint32_t> Lowering::float_blob(NodeId id, TensorId t, const char* purpo
 
 Status Lowering::lower_float(NodeId id) {
   const Node& n = g_.node(id);
-  for (TensorId t : n.inputs)
+  for (size_t i = 0; i < n.inputs.size(); ++i) {
+    const TensorId t = n.inputs[i];
+    // A Gather's int32 / int64 indices and a Where's bool condition: their lowerings check them.
+    if ((n.kind == OpKind::Gather && i == 1) || (n.kind == OpKind::Where && i == 0)) continue;
     if (t != kNoTensor && !g_.tensor(t).is_constant())
       CHECK_OR_RETURN(g_.tensor(t).dtype == DType::F32 && !g_.tensor(t).is_quantized(), Error::NotSupported,
                       describe(g_, id), ": computes in float but its input '", g_.tensor(t).name, "' is ",
                       dtype_name(g_.tensor(t).dtype), "; float kernel calls read float32 only");
+  }
   for (TensorId t : n.outputs)
     if (t != kNoTensor)
       CHECK_OR_RETURN(g_.tensor(t).dtype == DType::F32, Error::NotSupported, describe(g_, id),
@@ -2665,7 +2703,8 @@ Status Lowering::lower_float(NodeId id) {
     case OpKind::Div:
     case OpKind::Max:
     case OpKind::Min:
-    case OpKind::PRelu: return lower_float_binary(id);
+    case OpKind::PRelu:
+    case OpKind::PowTensor: return lower_float_binary(id);
     case OpKind::Relu:
     case OpKind::Clip:
     case OpKind::LeakyRelu:
@@ -2683,8 +2722,13 @@ Status Lowering::lower_float(NodeId id) {
     case OpKind::Gelu:
     case OpKind::Pow: return lower_float_unary(id);
     case OpKind::Softmax: return lower_float_softmax(id);
-    case OpKind::Gemm:
-    case OpKind::MatMul: return lower_float_gemm(id);
+    case OpKind::Gemm: return lower_float_gemm(id);
+    case OpKind::MatMul: {
+      // A constant 2-D B is packed at compile time (gemm_f32); a run-time or batched B per run.
+      const TensorId b = n.inputs.size() == 2 ? n.input(1) : kNoTensor;
+      const bool constant_2d = b != kNoTensor && g_.tensor(b).is_constant() && g_.tensor(b).shape.size() == 2;
+      return constant_2d ? lower_float_gemm(id) : lower_float_batch_matmul(id);
+    }
     case OpKind::Conv:
     case OpKind::ConvTranspose: return lower_float_conv(id);
     case OpKind::GRU:
@@ -2699,6 +2743,8 @@ Status Lowering::lower_float(NodeId id) {
     case OpKind::ReduceSum: return lower_float_reduce(id);
     case OpKind::Resize: return lower_float_resize(id);
     case OpKind::LayerNormalization: return lower_float_layer_norm(id);
+    case OpKind::Where: return lower_float_where(id);
+    case OpKind::Gather: return lower_float_gather(id);
     // Data movement is the same kernel call for any element size.
     case OpKind::Pad: return lower_pad(id);
     case OpKind::Slice: return lower_slice_node(id);
@@ -2710,8 +2756,9 @@ Status Lowering::lower_float(NodeId id) {
     case OpKind::Dropout: return lower_copy(id);
     default:
       return error(Error::NotSupported, describe(g_, id), ": no float kernel call for ", op_kind_name(n.kind),
-                   " (a program runs float ops with the elementwise, unary, softmax, gemm, conv, pool, reduce, resize, "
-                   "layer-norm and recurrent float kernels and data movement); quantize it, or run the ONNX model with `neutron run MODEL.onnx`");
+                   " (a program runs float ops with the elementwise, unary, softmax, gemm, batch-matmul, conv, pool, "
+                   "reduce, resize, layer-norm, recurrent, where, gather and cast kernels and data movement); quantize "
+                   "it, or run the ONNX model with `neutron run MODEL.onnx`");
   }
 }
 
@@ -2741,6 +2788,7 @@ Status Lowering::lower_float_binary(NodeId id) {
     case OpKind::Div: a.op = int32_t(npu::ElementwiseF32Op::kDiv); break;
     case OpKind::Max: a.op = int32_t(npu::ElementwiseF32Op::kMax); break;
     case OpKind::Min: a.op = int32_t(npu::ElementwiseF32Op::kMin); break;
+    case OpKind::PowTensor: a.op = int32_t(npu::ElementwiseF32Op::kPow); break;
     default: a.op = int32_t(npu::ElementwiseF32Op::kPRelu); break;
   }
   call(Opcode::kElementwiseF32, id, a, {a.a, a.b}, {a.output});
@@ -3060,6 +3108,145 @@ Status Lowering::lower_float_reduce(NodeId id) {
   return Status::OK();
 }
 
+// MatMul with a run-time B (attention's Q x K^T, scores x V) or a batched constant B: per output
+// batch one GEMM over the A and B slices bind_matmul pairs (matmul_shape), B packed per run as the
+// host packs a run-time B (a constant B packs to the same panels). A B without batch folds every
+// batch into the rows of one GEMM, as bind_matmul does.
+Status Lowering::lower_float_batch_matmul(NodeId id) {
+  const Node& n = g_.node(id);
+  CHECK_OR_RETURN(n.inputs.size() == 2 && n.input(0) != kNoTensor && n.input(1) != kNoTensor && n.outputs.size() == 1,
+                  Error::InvalidModel, describe(g_, id), ": expects inputs A, B and one output");
+  const TensorId ai = n.input(0), bi = n.input(1), yi = n.outputs[0];
+  for (TensorId t : {ai, bi})
+    CHECK_OR_RETURN(g_.tensor(t).dtype == DType::F32 && !g_.tensor(t).is_quantized(), Error::NotSupported,
+                    describe(g_, id), ": the float batch_matmul kernel call needs float32 A and B, got '",
+                    g_.tensor(t).name, "' ", dtype_name(g_.tensor(t).dtype));
+  ASSIGN_OR_RETURN(const MatMulShape ms, matmul_shape(g_, id, g_.tensor(ai).shape, g_.tensor(bi).shape,
+                                                      g_.tensor(yi).shape));
+  const int64_t batches = num_elements(ms.out_batch), b_slices = num_elements(ms.b_batch);
+  CHECK_OR_RETURN(ms.M >= 1 && ms.K >= 1 && ms.N >= 1 && ms.K <= kMaxDim && ms.N <= kMaxDim &&
+                      batches * ms.M <= INT32_MAX,
+                  Error::NotSupported, describe(g_, id), ": matmul empty or too large");
+  npu::BatchMatMulF32Args a{};
+  ASSIGN_OR_RETURN(a.a, tensor(id, ai));
+  ASSIGN_OR_RETURN(a.b, tensor(id, bi));
+  ASSIGN_OR_RETURN(a.output, tensor(id, yi));
+  a.k = int32_t(ms.K);
+  a.n = int32_t(ms.N);
+  a.slices_offset = npu::kNoOperand;
+  a.act_relu = n.attrs.get_int("act_relu", 0) != 0 ? 1 : 0;
+  a.act_min_bits = float_bits(n.attrs.get_float("act_min", -INFINITY));
+  a.act_max_bits = float_bits(n.attrs.get_float("act_max", INFINITY));
+  std::vector<int32_t> slices;  // {a_slice, b_slice} per output batch, unless slice i of both
+  if (b_slices == 1) {
+    a.batch = 1;
+    a.m = int32_t(batches * ms.M);
+  } else {
+    a.batch = int32_t(batches);
+    a.m = int32_t(ms.M);
+    bool diagonal = true;
+    for (int64_t i = 0; i < batches; ++i) {
+      int64_t as_i, bs_i;
+      ms.slice_indices(i, &as_i, &bs_i);
+      slices.push_back(int32_t(as_i));
+      slices.push_back(int32_t(bs_i));
+      diagonal = diagonal && as_i == i && bs_i == i;
+    }
+    if (diagonal) slices.clear();
+  }
+  KernelCall& c = call(Opcode::kBatchMatMulF32, id, a, {a.a, a.b}, {a.output});
+  if (!slices.empty()) ref(c, WORD_OF(BatchMatMulF32Args, slices_offset), add_blob(id, "slices", BlobKind::kIndexTable, to_bytes(slices)));
+  return Status::OK();
+}
+
+// Where with float X and Y and a constant bool condition (a byte per element in the weights): the
+// operands broadcast on their right-aligned 4-D dims. Programs hold no bool activations, so a
+// condition computed at run time is refused.
+Status Lowering::lower_float_where(NodeId id) {
+  const Node& n = g_.node(id);
+  CHECK_OR_RETURN(n.inputs.size() == 3 && n.input(0) != kNoTensor && n.input(1) != kNoTensor &&
+                      n.input(2) != kNoTensor && n.outputs.size() == 1,
+                  Error::InvalidModel, describe(g_, id), ": expects condition, X, Y and 1 output");
+  const TensorId ci = n.input(0), xi = n.input(1), zi = n.input(2), yi = n.outputs[0];
+  const Tensor& ct = g_.tensor(ci);
+  CHECK_OR_RETURN(ct.dtype == DType::Bool, Error::InvalidModel, describe(g_, id), ": condition '", ct.name,
+                  "' must be bool, is ", dtype_name(ct.dtype));
+  CHECK_OR_RETURN(ct.is_constant(), Error::NotSupported, describe(g_, id), ": the condition '", ct.name,
+                  "' is computed at run time; program files hold no bool tensors, so only a constant condition "
+                  "runs in a program (run the ONNX model with `neutron run MODEL.onnx`)");
+  for (TensorId t : {xi, zi})
+    CHECK_OR_RETURN(g_.tensor(t).dtype == DType::F32 && !g_.tensor(t).is_quantized(), Error::NotSupported,
+                    describe(g_, id), ": the float where kernel call needs float32 X and Y, got '", g_.tensor(t).name,
+                    "' ", dtype_name(g_.tensor(t).dtype));
+  for (TensorId t : {ci, xi, zi, yi}) RETURN_IF_ERROR(check_rank4(id, t));
+  npu::WhereF32Args a{};
+  ASSIGN_OR_RETURN(a.condition, tensor(id, ci));
+  ASSIGN_OR_RETURN(a.x, tensor(id, xi));
+  ASSIGN_OR_RETURN(a.y, tensor(id, zi));
+  ASSIGN_OR_RETURN(a.output, tensor(id, yi));
+  call(Opcode::kWhereF32, id, a, {a.condition, a.x, a.y}, {a.output});
+  return Status::OK();
+}
+
+// Gather of float data (a float embedding table or an activation) with int32 / int64 indices: the
+// int8 gather's byte copy on 4-byte elements; the kernel checks run-time indices before it reads.
+Status Lowering::lower_float_gather(NodeId id) {
+  const Node& n = g_.node(id);
+  CHECK_OR_RETURN(n.inputs.size() == 2 && n.input(0) != kNoTensor && n.input(1) != kNoTensor && n.outputs.size() == 1,
+                  Error::InvalidModel, describe(g_, id), ": expects data, indices and 1 output");
+  const TensorId x = n.inputs[0], ix = n.inputs[1], y = n.outputs[0];
+  const Tensor& xt = g_.tensor(x);
+  const Tensor& it = g_.tensor(ix);
+  CHECK_OR_RETURN(xt.dtype == DType::F32 && !xt.is_quantized(), Error::NotSupported, describe(g_, id),
+                  ": the float gather kernel call needs float32 data, got '", xt.name, "' ", dtype_name(xt.dtype));
+  CHECK_OR_RETURN(it.dtype == DType::I32 || it.dtype == DType::I64, Error::NotSupported, describe(g_, id),
+                  ": indices '", it.name, "' must be int32 or int64, are ", dtype_name(it.dtype));
+  const int axis = normalize_axis(n.attrs.get_int("axis", 0), xt.shape.size());
+  CHECK_OR_RETURN(axis >= 0, Error::InvalidModel, describe(g_, id), ": axis out of range for ", shape_str(xt.shape));
+  int64_t outer = 1, inner = 1;
+  for (int i = 0; i < axis; ++i) outer *= xt.shape[size_t(i)];
+  for (size_t i = size_t(axis) + 1; i < xt.shape.size(); ++i) inner *= xt.shape[i];
+  const int64_t axis_dim = xt.shape[size_t(axis)], count = num_elements(it.shape);
+  CHECK_OR_RETURN(outer * count * inner == num_elements(g_.tensor(y).shape), Error::InvalidModel, describe(g_, id),
+                  ": output shape ", shape_str(g_.tensor(y).shape), " does not match the gather");
+  CHECK_OR_RETURN(outer <= kMaxDim && axis_dim <= kMaxDim && inner <= kMaxDim && count >= 1 && count <= kMaxDim,
+                  Error::NotSupported, describe(g_, id), ": gather sizes outside [1, 2^24]");
+  npu::GatherArgs a{};
+  ASSIGN_OR_RETURN(a.input, tensor(id, x));
+  ASSIGN_OR_RETURN(a.indices, tensor(id, ix));
+  ASSIGN_OR_RETURN(a.output, tensor(id, y));
+  a.outer = int32_t(outer);
+  a.axis_dim = int32_t(axis_dim);
+  a.inner = int32_t(inner);
+  a.count = int32_t(count);
+  call(Opcode::kGatherF32, id, a, {a.input, a.indices}, {a.output});
+  return Status::OK();
+}
+
+// Cast between the plain element types program tensors carry: float32, int32 and int64 (token
+// ids, an index path into a Gather, positions into float). bool, float16/64 and plain 8/16-bit
+// integers have no program tensor; a quantized operand is a QuantizeLinear's job.
+Status Lowering::lower_cast(NodeId id) {
+  const Node& n = g_.node(id);
+  CHECK_OR_RETURN(n.inputs.size() == 1 && n.input(0) != kNoTensor && n.outputs.size() == 1, Error::InvalidModel,
+                  describe(g_, id), ": expects 1 input and 1 output");
+  const TensorId x = n.input(0), y = n.outputs[0];
+  const Tensor& xt = g_.tensor(x);
+  const Tensor& yt = g_.tensor(y);
+  CHECK_OR_RETURN(xt.shape == yt.shape, Error::InvalidModel, describe(g_, id), ": output shape differs from the input's");
+  const auto plain = [](const Tensor& t) {
+    return !t.is_quantized() && (t.dtype == DType::F32 || t.dtype == DType::I32 || t.dtype == DType::I64);
+  };
+  CHECK_OR_RETURN(plain(xt) && plain(yt), Error::NotSupported, describe(g_, id), ": Cast ", dtype_name(xt.dtype),
+                  xt.is_quantized() ? " (quantized)" : "", " -> ", dtype_name(yt.dtype), yt.is_quantized() ? " (quantized)" : "",
+                  " has no program kernel; program tensors are float32, int32 or int64 besides the int8 activations");
+  npu::CastArgs a{};
+  ASSIGN_OR_RETURN(a.input, tensor(id, x));
+  ASSIGN_OR_RETURN(a.output, tensor(id, y));
+  call(Opcode::kCast, id, a, {a.input}, {a.output});
+  return Status::OK();
+}
+
 // Rows of the normalized dims (axis to the end); Scale and B constants broadcast to them at
 // compile time as bind_layer_norm does.
 Status Lowering::lower_float_layer_norm(NodeId id) {
@@ -3172,8 +3359,7 @@ Status Lowering::lower_float_recurrent(NodeId id) {
   CHECK_OR_RETURN(n.inputs.size() >= 3 && n.input(0) != kNoTensor && n.input(1) != kNoTensor && n.input(2) != kNoTensor,
                   Error::InvalidModel, describe(g_, id), ": expects inputs X, W, R");
   CHECK_OR_RETURN(n.input(4) == kNoTensor, Error::NotSupported, describe(g_, id), ": sequence_lens is not supported");
-  CHECK_OR_RETURN(!lstm || n.input(7) == kNoTensor, Error::NotSupported, describe(g_, id),
-                  ": LSTM peepholes (input P) are not supported");
+  const bool peepholes = lstm && n.input(7) != kNoTensor;
   const Shape& xs = g_.tensor(n.input(0)).shape;
   CHECK_OR_RETURN(xs.size() == 3, Error::InvalidModel, describe(g_, id), ": X must be [seq, batch, input]");
   const int64_t H = n.attrs.get_int("hidden_size", 0);
@@ -3214,6 +3400,19 @@ Status Lowering::lower_float_recurrent(NodeId id) {
   uint32_t bb = UINT32_MAX;
   if (n.input(3) != kNoTensor) {
     ASSIGN_OR_RETURN(bb, float_blob(id, n.input(3), "B", D * 2 * G * H));
+  }
+  if (peepholes) {  // its own opcode: recurrent_f32's argument size stays what old programs have
+    ASSIGN_OR_RETURN(uint32_t pb, float_blob(id, n.input(7), "P", D * 3 * H));
+    npu::RecurrentPeepholeF32Args ap{};
+    static_assert(sizeof(ap) == sizeof(a) + 4, "recurrent_peephole_f32 args are recurrent_f32's and p_offset");
+    std::memcpy(&ap, &a, sizeof(a));
+    ap.p_offset = npu::kNoOperand;
+    KernelCall& k = call(Opcode::kRecurrentPeepholeF32, id, ap, reads, writes);
+    ref(k, WORD_OF(RecurrentPeepholeF32Args, w_offset), wb);
+    ref(k, WORD_OF(RecurrentPeepholeF32Args, r_offset), rb);
+    if (bb != UINT32_MAX) ref(k, WORD_OF(RecurrentPeepholeF32Args, b_offset), bb);
+    ref(k, WORD_OF(RecurrentPeepholeF32Args, p_offset), pb);
+    return Status::OK();
   }
   KernelCall& k = call(Opcode::kRecurrentF32, id, a, reads, writes);
   ref(k, WORD_OF(RecurrentF32Args, w_offset), wb);

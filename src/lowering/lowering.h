@@ -39,7 +39,7 @@ struct LowerOptions {
   bool transpose_nchw = true;
   // can_lower(): every check, but the weights are not reordered (their blobs stay zero).
   bool check_only = false;
-  // Float ops and QuantizeLinear / DequantizeLinear become float kernel calls (opcodes 48-63):
+  // Float ops and QuantizeLinear / DequantizeLinear become float kernel calls (opcodes 48-63, 76-83):
   // programs' CPU kernel calls only. Off (NPU partitions, the host's int8 nodes), they are
   // NotSupported.
   bool float_kernel_calls = false;

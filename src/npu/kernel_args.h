@@ -46,6 +46,11 @@ namespace neutron::npu {
   X(ReduceF32, 76, "reduce_f32")         /* float ReduceMean/Max/Min/Sum */             \
   X(ResizeF32, 77, "resize_f32")         /* float Resize nearest / linear, any 4 axes */ \
   X(LayerNormF32, 78, "layer_norm_f32")  /* float LayerNormalization over dims[3] */    \
+  X(BatchMatMulF32, 79, "batch_matmul_f32")  /* float MatMul, B an activation */        \
+  X(WhereF32, 80, "where_f32")           /* float select by a byte condition */        \
+  X(GatherF32, 81, "gather_f32")         /* float Gather, run-time indices checked */  \
+  X(Cast, 82, "cast")                    /* float32 / int32 / int64 conversions */     \
+  X(RecurrentPeepholeF32, 84, "recurrent_peephole_f32")  /* float LSTM with peepholes */ \
   X(ConvAdd, 64, "conv2d_add")           /* a conv and the Add of its output: one call */ \
   X(WaitPrefetch, 33, "wait_prefetch")
 
@@ -257,12 +262,13 @@ struct CopyArgs {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Float32 kernel calls (opcodes 48-63): ops a program keeps in float (no int8 kernel, or kept in
+// Float32 kernel calls (opcodes 48-63 and 76-83): ops a program keeps in float (no int8 kernel, or kept in
 // float by the user) run on the CPU's float kernels, between Quantize and Dequantize calls. Never
 // delegated to the NPU. Float parameters travel as their IEEE-754 bits (`*_bits` words); float
 // weights are float32 arrays in the weights section (4-aligned), read in place (gemm and conv
 // weights packed for their kernel at compile time): no repacking at load. Tensors are ElemType::kFloat32 (zero point 0) except the int8 side of
-// Quantize / Dequantize.
+// Quantize / Dequantize, gather_f32's int32 / int64 indices, where_f32's uint8 condition and
+// cast's integer side.
 
 // Quantize: out = saturate(round_half_even(in / scale) + z_out); Dequantize: out = (in - z_in) *
 // scale (kernels/quantize.h, as the program's Quantize / Dequantize instructions). The zero point
@@ -274,7 +280,10 @@ struct QuantizeArgs {
 };
 
 // out = op(a, b), numpy broadcasting over the 4-D dims (kernels/elementwise.h).
-enum class ElementwiseF32Op : int32_t { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3, kMax = 4, kMin = 5, kPRelu = 6 };
+enum class ElementwiseF32Op : int32_t {
+  kAdd = 0, kSub = 1, kMul = 2, kDiv = 3, kMax = 4, kMin = 5, kPRelu = 6,
+  kPow = 7  // ONNX Pow with a tensor exponent (IR PowTensor)
+};
 struct ElementwiseF32Args {
   uint32_t a, b, output;
   int32_t op;  // ElementwiseF32Op
@@ -332,6 +341,16 @@ struct RecurrentF32Args {
   int32_t lstm, seq, batch, input_size, hidden, directions, reverse, linear_before_reset;
 };
 
+// An LSTM with peepholes: RecurrentF32Args's words (lstm 1), then the byte offset of P
+// [dirs][3 * hidden] (gates i, o, f) in the weights. A separate opcode keeps recurrent_f32's
+// argument size, so programs written before it still load.
+struct RecurrentPeepholeF32Args {
+  uint32_t input, y, y_h, y_c, initial_h, initial_c;
+  uint32_t w_offset, r_offset, b_offset;
+  int32_t lstm, seq, batch, input_size, hidden, directions, reverse, linear_before_reset;
+  uint32_t p_offset;
+};
+
 // Max or average pooling on NHWC tensors (kernels/pool_f32.h): op 0 MaxPool, 1 AveragePool,
 // 2 GlobalMaxPool, 3 GlobalAveragePool (window fields unused). The output size follows from the
 // geometry with floor or ceil rounding.
@@ -367,6 +386,37 @@ struct LayerNormF32Args {
   uint32_t input, output;
   uint32_t scale_offset, bias_offset;
   uint32_t epsilon_bits;
+};
+
+// MatMul of two float activations (or a batched constant B), numpy batch broadcasting
+// (kernels/gemm_f32.h, as the host's MatMul binder): for output batch i < batch, out[i] (m x n) =
+// A slice (m x k) x B slice (k x n), B packed per slice into the working memory by
+// gemm_f32_pack_b, then the clamp (act_relu as GemmF32Args). slices_offset: int32 {a_slice,
+// b_slice} per output batch in the weights (4-aligned), each below its operand's slice count
+// (count / (m * k), count / (k * n)); kNoOperand: slice i of both (A and B hold `batch` slices).
+struct BatchMatMulF32Args {
+  uint32_t a, b, output;
+  int32_t batch, m, k, n;
+  uint32_t slices_offset;
+  int32_t act_relu;
+  uint32_t act_min_bits, act_max_bits;
+};
+
+// out[i] = condition[i] != 0 ? x[i] : y[i] (kernels/index_ops.h where()): condition uint8 (a bool
+// constant, one byte per element), x, y and output float32, each operand broadcast to the
+// output's 4 dims (numpy rules on the right-aligned dims).
+struct WhereF32Args {
+  uint32_t condition, x, y, output;
+};
+
+// GatherF32 takes GatherArgs: float32 input (an activation or a weights-region table) and output,
+// int32 or int64 indices; an index outside [-axis_dim, axis_dim) fails the run, as on the host.
+
+// ONNX Cast between float32, int32 and int64 (kernels/data_movement.h cast(): float -> integer
+// truncates toward zero, NaN gives 0, out-of-range values saturate; integer -> integer wraps).
+// The element types are the tensors' own; the counts are equal.
+struct CastArgs {
+  uint32_t input, output;
 };
 
 constexpr uint32_t kNoOperand = 0xFFFFFFFFu;  // an absent optional tensor or weights offset

@@ -70,7 +70,7 @@ enum class Region : uint8_t {
 };
 
 enum class ElemType : uint8_t { kInt8 = 0, kInt32 = 1, kInt16 = 2, kUint8 = 3, kInt64 = 4 /* gather indices */,
-                               kFloat32 = 5 /* float kernel calls (opcodes 48-63) */ };
+                               kFloat32 = 5 /* float kernel calls (opcodes 48-63, 76-83) */ };
 
 // One entry of the tensor table (32 bytes). Activations are NHWC; `dims` are N, H, W, C (unused
 // leading dims are 1). Quantization of int8 activations is carried here; per-channel data

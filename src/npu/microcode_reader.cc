@@ -95,6 +95,8 @@ uint32_t expected_arg_words(uint16_t opcode) {
       return words_of<ConvF32Args>();
     case Opcode::kRecurrentF32:
       return words_of<RecurrentF32Args>();
+    case Opcode::kRecurrentPeepholeF32:
+      return words_of<RecurrentPeepholeF32Args>();
     case Opcode::kPoolF32:
       return words_of<PoolF32Args>();
     case Opcode::kReduceF32:
@@ -103,6 +105,14 @@ uint32_t expected_arg_words(uint16_t opcode) {
       return words_of<ResizeF32Args>();
     case Opcode::kLayerNormF32:
       return words_of<LayerNormF32Args>();
+    case Opcode::kBatchMatMulF32:
+      return words_of<BatchMatMulF32Args>();
+    case Opcode::kWhereF32:
+      return words_of<WhereF32Args>();
+    case Opcode::kGatherF32:
+      return words_of<GatherArgs>();
+    case Opcode::kCast:
+      return words_of<CastArgs>();
   }
   return 0;
 }
@@ -158,6 +168,7 @@ uint32_t tensor_operands(Opcode op, const uint32_t* a, uint32_t* out, uint32_t m
     case Opcode::kReduceF32:
     case Opcode::kResizeF32:
     case Opcode::kLayerNormF32:
+    case Opcode::kCast:
       // Every one of these structs starts with {input, output}.
       tmp[n++] = a[1];
       tmp[n++] = a[0];
@@ -169,12 +180,14 @@ uint32_t tensor_operands(Opcode op, const uint32_t* a, uint32_t* out, uint32_t m
       if (a[2] != 0xFFFFFFFFu) tmp[n++] = a[2];
       break;
     case Opcode::kGather:
+    case Opcode::kGatherF32:
       // {input, output, indices}
       tmp[n++] = a[1];
       tmp[n++] = a[0];
       tmp[n++] = a[2];
       break;
-    case Opcode::kRecurrentF32: {
+    case Opcode::kRecurrentF32:
+    case Opcode::kRecurrentPeepholeF32: {  // the same leading words
       // {input, y, y_h, y_c, initial_h, initial_c}: the first output present is out[0]; absent
       // optional operands (kNoOperand) are skipped. The executor checks every written one.
       const uint32_t outs[3] = {a[1], a[2], a[3]};
@@ -189,7 +202,15 @@ uint32_t tensor_operands(Opcode op, const uint32_t* a, uint32_t* out, uint32_t m
       if (a[5] != kNoOperand) tmp[n++] = a[5];
       break;
     }
+    case Opcode::kWhereF32:
+      // {condition, x, y, output}
+      tmp[n++] = a[3];
+      tmp[n++] = a[0];
+      tmp[n++] = a[1];
+      tmp[n++] = a[2];
+      break;
     case Opcode::kBatchMatMul:
+    case Opcode::kBatchMatMulF32:
     case Opcode::kElementwise:
     case Opcode::kElementwiseF32:
     case Opcode::kDiv:

@@ -223,9 +223,10 @@ StatusOr<Partitioning> partition_graph(const Graph& g, const NeutronTarget& targ
       continue;
     }
     const Node& node = g.node(id);
-    const bool kept = std::any_of(options.keep_float.begin(), options.keep_float.end(), [&](const std::string& k) {
-      return k == node.name || k == op_kind_name(node.kind);
-    });
+    const bool kept = node.attrs.get_int("keep_float", 0) != 0 ||
+                      std::any_of(options.keep_float.begin(), options.keep_float.end(), [&](const std::string& k) {
+                        return k == node.name || k == op_kind_name(node.kind);
+                      });
     if (kept && computes_in_float(g, id)) {
       pl.rejection = RuleRecord{"user.keep_float",
                                 "kept in float by the user (--keep-float): it runs on the CPU as float kernel calls, "

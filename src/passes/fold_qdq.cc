@@ -19,9 +19,11 @@
 //     Split, Identity, Dropout, nearest Resize) moves int8 bytes with the output's parameters;
 //     inputs with other parameters first go through an inserted requantizing int8 Clip without
 //     bounds (exact: a table of Q_out(DQ_in(q))). Split needs identical parameters. ReduceMax
-//     and ReduceMin fold the same way (max/min commute with the monotone requantization).
+//     and ReduceMin fold the same way (max/min commute with the monotone requantization), and so
+//     do the inputs of elementwise Max and Min.
 //     Every other op folds when the int8 lowering accepts it (lowering::can_lower): the host, CPU
-//     programs and the NPU run exactly what it lowers.
+//     programs and the NPU run exactly what it lowers. A node the user kept in float (attribute
+//     keep_float, set by the quantizer) is never folded.
 //  4. DequantizeLinear -> QuantizeLinear with identical parameters: the Q's users read the DQ's
 //     input directly.
 //  5. int8 Conv/Gemm/MatMul/Add/Sub/Mul/pools -> int8 Relu/Clip with identical input and output
@@ -233,6 +235,15 @@ bool int8_kernel_accepts(Graph& g, NodeId id, Candidate& c) {
     return c.requantize_inputs.empty() || k != OpKind::Split;
   }
   if (c.outputs.size() != 1 && !is_recurrent(k)) return false;
+  if (k == OpKind::Max || k == OpKind::Min) {
+    // Max/Min commute with the monotone requantization: an input with other parameters (the
+    // quantizer gives a fixed-range or far-off input its own) is requantized on its branch, so the
+    // op runs with one parameter set, as Neutron's MAXIMUM/MINIMUM needs (max_min.shared_qparams).
+    // The kernel's tables would do the same requantization: the results are identical.
+    c.requantize_inputs.clear();
+    for (size_t i = 0; i < c.inputs.size(); ++i)
+      if (c.inputs[i] != kNoTensor && T(c.inputs[i]).quant != T(c.outputs[0]).quant) c.requantize_inputs.push_back(i);
+  }
   // Ask the lowering about the rewired node (the producers of the int8 tensors do not matter to it).
   Node& m = g.node(id);
   std::swap(m.inputs, c.inputs);
@@ -445,7 +456,8 @@ Status fold_qdq(Graph& g) {
   convert_uint8_to_int8(g);
   ASSIGN_OR_RETURN(std::vector<NodeId> order, g.topological_order());
   for (NodeId id : order)
-    if (!g.node(id).dead && foldable_kind(g.node(id).kind)) try_fold_cluster(g, id);
+    if (!g.node(id).dead && foldable_kind(g.node(id).kind) && g.node(id).attrs.get_int("keep_float", 0) == 0)
+      try_fold_cluster(g, id);
   // Orphaned DQ nodes still read the int8 tensors; drop them so that consumer counts are real.
   RETURN_IF_ERROR(eliminate_dead_code(g));
   fold_dq_q_pairs(g);

@@ -94,9 +94,15 @@ OpQuantRule quant_rule(const Graph& g, NodeId id) {
     case OpKind::Expand:
     case OpKind::Gather:  // an embedding table is quantized per tensor with its output
       r.share = OpQuantRule::Share::kInput0;
+      // The two whose output can leave the input's range (a constant Pad value, a sum): a fixed
+      // input (Sigmoid's [0, 1)) would clamp them, so it keeps its parameters and the output gets
+      // its own. The others' outputs stay inside their input's range.
+      r.input_may_keep_params = (n.kind == OpKind::Pad && n.attrs.get_string("mode", "constant") == "constant") ||
+                                n.kind == OpKind::ReduceSum;
       return r;
     case OpKind::Where:  // a select: X, Y and the output share parameters (the condition is bool)
       r.share = OpQuantRule::Share::kAllInputs;
+      r.input_may_keep_params = true;
       for (int i = 1; i <= 2; ++i) {
         if (!is_constant_input(g, id, size_t(i))) continue;
         const Tensor& c = g.tensor(n.inputs[size_t(i)]);
@@ -110,6 +116,7 @@ OpQuantRule quant_rule(const Graph& g, NodeId id) {
     case OpKind::Max:
     case OpKind::Min:
       r.share = OpQuantRule::Share::kAllInputs;
+      r.input_may_keep_params = true;
       return r;
     // Fixed output parameters.
     case OpKind::Sigmoid:
@@ -159,7 +166,8 @@ OpQuantRule quant_rule(const Graph& g, NodeId id) {
     case OpKind::GRU:
     case OpKind::LSTM: {
       const bool seq_lens = n.inputs.size() > 4 && n.inputs[4] != kNoTensor;
-      if (seq_lens || !is_constant_input(g, id, 1) || !is_constant_input(g, id, 2)) break;
+      const bool peepholes = n.input(7) != kNoTensor;  // no int8 kernel: float on the CPU
+      if (seq_lens || peepholes || !is_constant_input(g, id, 1) || !is_constant_input(g, id, 2)) break;
       for (int i : {3, 5, 6})
         if (size_t(i) < n.inputs.size() && n.inputs[size_t(i)] != kNoTensor && !is_constant_input(g, id, size_t(i)))
           r.annotated = false;

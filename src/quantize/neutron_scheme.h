@@ -16,6 +16,11 @@ struct OpQuantRule {
   // The output shares one parameter set with data input 0 (pools, reshapes, pad, slice, ...), or
   // with all data inputs (Concat, Max, Min).
   enum class Share { kNone, kInput0, kAllInputs } share = Share::kNone;
+  // The int8 path takes a shared input with parameters of its own, requantized on its branch
+  // (fold-qdq's unbounded requantizing Clip before Concat, Where, Pad, Max and Min; ReduceSum's
+  // multiplier): an input with fixed parameters, or far from its group, may then keep its own
+  // instead of imposing them on the group (quantizer.cc).
+  bool input_may_keep_params = false;
   std::optional<QuantParams> fixed_output;  // Sigmoid, Softmax (1/256, -128), Tanh (1/128, 0)
   // Constant float inputs quantized as weights: input index -> per-channel axis (-1: per tensor).
   std::vector<std::pair<int, int>> weights;

@@ -89,8 +89,24 @@ bool kept_in_float(const Graph& g, NodeId id, const std::vector<std::string>& ke
   return false;
 }
 
-// `own_params` (per tensor, may be empty): Concat inputs whose observed range is far from the
-// others' (far_concat_members); they keep their own parameters like fixed-parameter inputs.
+// The parameters whose range [lo, lo + 256 s) covers each of `sets`' ranges: one of the sets when it
+// covers the others (Tanh's [-1, 1) covers Sigmoid's and Softmax's [0, 1)), else the union.
+QuantParams covering_params(const std::vector<QuantParams>& sets) {
+  const auto lo_of = [](const QuantParams& q) { return (-128.0 - q.zero_point[0]) * double(q.scale[0]); };
+  const auto hi_of = [](const QuantParams& q) { return (128.0 - q.zero_point[0]) * double(q.scale[0]); };
+  double lo = INFINITY, hi = -INFINITY;
+  for (const QuantParams& q : sets) {
+    lo = std::min(lo, lo_of(q));
+    hi = std::max(hi, hi_of(q));
+  }
+  for (const QuantParams& q : sets)
+    if (lo_of(q) <= lo && hi_of(q) >= hi) return q;
+  const ScaleZeroPoint sz = compute_scale_zero_point(float(lo), float(hi), QuantSpec::int8_activation());
+  return QuantParams::per_tensor(sz.scale, sz.zero_point);
+}
+
+// `own_params` (per tensor, may be empty): inputs of sharing ops whose observed range is far from
+// their group's (far_members); they keep their own parameters like fixed-parameter inputs.
 StatusOr<Plan> make_plan(const Graph& g, const std::vector<std::string>& keep_float,
                          const std::vector<char>& own_params = {}) {
   for (const std::string& k : keep_float) {
@@ -144,31 +160,73 @@ StatusOr<Plan> make_plan(const Graph& g, const std::vector<std::string>& keep_fl
     if (produced_annotated || annotated_consumer(t)) p.boundary[i] = 1;
     if (tt.is_constant() && only_mask_fill(g, p, consumers, t)) p.boundary[i] = 0;
   }
-  // Groups of tensors that share parameters.
+  // Groups of tensors that share parameters, built in topological order so that a tensor's group
+  // is known (and whether it has fixed parameters, e.g. a Sigmoid's through a Reshape) when a
+  // sharing op reads it.
   Groups uf(nt);
-  for (NodeId id : g.live_nodes()) {
+  std::vector<std::optional<QuantParams>> fixed_of(nt);  // per union-find root
+  const auto fixed_params = [&](TensorId t) -> const std::optional<QuantParams>& { return fixed_of[uf.find(size_t(t))]; };
+  const auto unite = [&](const std::vector<TensorId>& members) {
+    for (size_t i = 1; i < members.size(); ++i) {
+      const size_t a = uf.find(size_t(members[0])), b = uf.find(size_t(members[i]));
+      if (a == b) continue;
+      if (!fixed_of[b]) fixed_of[b] = fixed_of[a];
+      uf.unite(a, b);
+    }
+  };
+  ASSIGN_OR_RETURN(const std::vector<NodeId> order, g.topological_order());
+  for (NodeId id : order) {
     const Node& n = g.node(id);
     const OpQuantRule& r = p.rules[size_t(id)];
-    if (!r.annotated || r.share == OpQuantRule::Share::kNone || n.inputs.empty()) continue;
-    std::vector<TensorId> members, fixed_members;
+    if (!r.annotated) continue;
+    std::vector<TensorId> outputs;
+    for (TensorId o : n.outputs)
+      if (o != kNoTensor && p.boundary[size_t(o)]) outputs.push_back(o);
+    if (r.fixed_output) {
+      for (TensorId o : outputs) fixed_of[uf.find(size_t(o))] = r.fixed_output;
+      continue;
+    }
+    if (r.share == OpQuantRule::Share::kNone || n.inputs.empty()) continue;
+    // An input with fixed parameters (Sigmoid, Softmax, Tanh, ...) does not impose its range on
+    // the others (SSD's cat([boxes, sigmoid(scores)]) would lose every negative box offset), nor
+    // does one far from the group (own_params): it keeps its own and fold-qdq requantizes it on its
+    // branch. Only where the op's int8 path takes such an input (input_may_keep_params).
+    std::vector<TensorId> plain, fixed;
+    bool own = false;
     const size_t data_inputs = r.share == OpQuantRule::Share::kInput0 ? 1 : n.inputs.size();
     for (size_t i = 0; i < data_inputs; ++i) {
       const TensorId t = n.inputs[i];
       if (t == kNoTensor || !p.boundary[size_t(t)]) continue;
-      // An input of Concat/Max/Min with fixed parameters (Sigmoid, Softmax, Tanh, ...) does not
-      // impose its range on the others (SSD's cat([boxes, sigmoid(scores)]) would lose every
-      // negative box offset): it keeps its own, and fold-qdq requantizes it on its own branch.
-      const NodeId prod = g.tensor(t).producer;
-      const bool fixed = r.share == OpQuantRule::Share::kAllInputs &&
-                         ((prod >= 0 && !g.node(prod).dead && p.rules[size_t(prod)].annotated &&
-                           p.rules[size_t(prod)].fixed_output.has_value()) ||
-                          (!own_params.empty() && own_params[size_t(t)]));
-      (fixed ? fixed_members : members).push_back(t);
+      // (A fixed input marked own by a ReduceSum or Pad still shares here with the same fixed set.)
+      if (r.input_may_keep_params && r.share == OpQuantRule::Share::kAllInputs && fixed_params(t))
+        fixed.push_back(t);
+      else if (r.input_may_keep_params && !own_params.empty() && own_params[size_t(t)])
+        own = true;
+      else
+        plain.push_back(t);
     }
-    if (members.empty()) members.swap(fixed_members);  // every input fixed: they share as before
-    for (TensorId o : n.outputs)
-      if (o != kNoTensor && p.boundary[size_t(o)]) members.push_back(o);
-    for (size_t i = 1; i < members.size(); ++i) uf.unite(size_t(members[0]), size_t(members[i]));
+    bool same_fixed = !own && !fixed.empty();
+    for (TensorId t : fixed) same_fixed = same_fixed && *fixed_params(t) == *fixed_params(fixed[0]);
+    if (!plain.empty() || same_fixed) {  // the output shares with the plain inputs, or one fixed set
+      std::vector<TensorId> members = plain.empty() ? fixed : plain;
+      members.insert(members.end(), outputs.begin(), outputs.end());
+      unite(members);
+    } else {
+      // Every input keeps its own parameters: the output has its own too. Fixed sets only (e.g.
+      // cat([tanh, sigmoid])): the set covering every one of their ranges, so that no member is
+      // clamped on any input (calibrated or not); otherwise its observed range.
+      unite(outputs);
+      if (!own && !fixed.empty() && !outputs.empty()) {
+        std::vector<QuantParams> sets;
+        for (TensorId t : fixed) sets.push_back(*fixed_params(t));
+        const QuantParams cover = covering_params(sets);
+        std::vector<TensorId> members = outputs;  // with the inputs that have exactly that set
+        for (TensorId t : fixed)
+          if (*fixed_params(t) == cover) members.push_back(t);
+        fixed_of[uf.find(size_t(outputs[0]))] = cover;
+        unite(members);
+      }
+    }
   }
   for (NodeId id : g.live_nodes()) {  // outputs that are one state (GRU/LSTM Y, Y_h and initial_h)
     const Node& n = g.node(id);
@@ -179,7 +237,7 @@ StatusOr<Plan> make_plan(const Graph& g, const std::vector<std::string>& keep_fl
       if (n.outputs[i] != kNoTensor && p.boundary[size_t(n.outputs[i])]) members.push_back(n.outputs[i]);
     const TensorId s = r.state_input >= 0 ? n.input(size_t(r.state_input)) : kNoTensor;
     if (s != kNoTensor && p.boundary[size_t(s)]) members.push_back(s);
-    for (size_t i = 1; i < members.size(); ++i) uf.unite(size_t(members[0]), size_t(members[i]));
+    unite(members);
   }
   p.unobserved.assign(nt, 0);
   for (NodeId id : g.live_nodes()) {
@@ -198,7 +256,7 @@ StatusOr<Plan> make_plan(const Graph& g, const std::vector<std::string>& keep_fl
     auto [it, inserted] = root_to_group.emplace(uf.find(i), int(p.group_tensors.size()));
     if (inserted) {
       p.group_tensors.emplace_back();
-      p.group_fixed.emplace_back();
+      p.group_fixed.push_back(fixed_of[uf.find(i)]);
     }
     p.group[i] = it->second;
     p.group_tensors[size_t(it->second)].push_back(TensorId(i));
@@ -213,12 +271,6 @@ StatusOr<Plan> make_plan(const Graph& g, const std::vector<std::string>& keep_fl
         if (t != kNoTensor && p.group[size_t(t)] >= 0) p.group_symmetric[size_t(p.group[size_t(t)])] = 1;
     if (r.annotated && r.mask_fill_input >= 0 && p.group[size_t(n.outputs[0])] >= 0)
       p.group_mask_fill[size_t(p.group[size_t(n.outputs[0])])] = 1;
-  }
-  for (NodeId id : g.live_nodes()) {
-    const OpQuantRule& r = p.rules[size_t(id)];
-    if (!r.annotated || !r.fixed_output) continue;
-    for (TensorId o : g.node(id).outputs)
-      if (o != kNoTensor && p.group[size_t(o)] >= 0) p.group_fixed[size_t(p.group[size_t(o)])] = r.fixed_output;
   }
   return p;
 }
@@ -236,12 +288,21 @@ struct TensorRange {
   }
 };
 
-// A Concat input whose observed span is below 1/kFarSpanRatio of its group's (sharing would cost it
-// 3+ bits, e.g. boxes next to a wide branch) keeps its own parameters, requantized on its branch.
+// An input of Concat, Max, Min or Where whose observed span is below 1/kFarSpanRatio of its
+// group's (sharing would cost it 3+ bits, e.g. boxes next to a wide branch) keeps its own
+// parameters, requantized on its branch.
 constexpr double kFarSpanRatio = 8;
 
-// The Concat inputs (not constants) of `p`'s groups that are far from their group (see kFarSpanRatio).
-std::vector<char> far_concat_members(const Graph& g, const Plan& p, const std::vector<TensorRange>& ranges) {
+// Whether observed range `r` lies outside parameters `q` by more than `steps` steps at either end.
+bool outside(const TensorRange& r, const QuantParams& q, double steps) {
+  const double s = q.scale[0], lo = (-128.0 - q.zero_point[0]) * s, hi = (127.0 - q.zero_point[0]) * s;
+  return !r.empty() && (lo - r.min > steps * s || r.max - hi > steps * s);
+}
+
+// The inputs (not constants) of `p`'s sharing ops that keep their own parameters once the ranges
+// are known: those far from their group (see kFarSpanRatio), and the input of a sharing op whose
+// output leaves the group's fixed range (a ReduceSum of Sigmoids): its output then gets its own.
+std::vector<char> far_members(const Graph& g, const Plan& p, const std::vector<TensorRange>& ranges) {
   std::vector<TensorRange> group_range(p.group_tensors.size());
   for (size_t i = 0; i < ranges.size(); ++i)
     if (p.group[i] >= 0 && !ranges[i].empty()) {
@@ -249,25 +310,56 @@ std::vector<char> far_concat_members(const Graph& g, const Plan& p, const std::v
       group_range[size_t(p.group[i])].update(v, 2);
     }
   std::vector<char> far;
+  const auto mark = [&](TensorId t) {
+    far.resize(g.num_tensors(), 0);
+    far[size_t(t)] = 1;
+  };
   for (NodeId id : g.live_nodes()) {
     const Node& n = g.node(id);
-    if (n.kind != OpKind::Concat || !p.rules[size_t(id)].annotated || n.outputs.empty() ||
-        p.group[size_t(n.outputs[0])] < 0)
+    const OpQuantRule& r = p.rules[size_t(id)];
+    if (!r.annotated || r.share == OpQuantRule::Share::kNone || !r.input_may_keep_params || n.outputs.empty() ||
+        n.outputs[0] == kNoTensor || p.group[size_t(n.outputs[0])] < 0)
       continue;
     const int k = p.group[size_t(n.outputs[0])];
-    if (p.group_fixed[size_t(k)]) continue;
+    const size_t data_inputs = r.share == OpQuantRule::Share::kInput0 ? 1 : n.inputs.size();
     const double union_span = double(group_range[size_t(k)].max) - group_range[size_t(k)].min;
-    for (TensorId t : n.inputs) {
+    for (size_t i = 0; i < data_inputs; ++i) {
+      const TensorId t = n.inputs[i];
       if (t == kNoTensor || p.group[size_t(t)] != k || g.tensor(t).is_constant() || ranges[size_t(t)].empty())
         continue;
-      const double span = double(ranges[size_t(t)].max) - ranges[size_t(t)].min;
-      if (span > 0 && span * kFarSpanRatio < union_span) {
-        far.resize(g.num_tensors(), 0);
-        far[size_t(t)] = 1;
+      if (p.group_fixed[size_t(k)]) {  // the nominal range plus one step (check_groups' allowance)
+        if (outside(ranges[size_t(n.outputs[0])], *p.group_fixed[size_t(k)], 1.5)) mark(t);
+        continue;
       }
+      if (r.share != OpQuantRule::Share::kAllInputs) continue;  // one input: it is its output's range
+      const double span = double(ranges[size_t(t)].max) - ranges[size_t(t)].min;
+      if (span > 0 && span * kFarSpanRatio < union_span) mark(t);
     }
   }
   return far;
+}
+
+// The inputs of sharing ops that keep parameters of their own (fixed, or far from the group), in
+// tensor order, each once.
+std::vector<std::string> own_param_inputs(const Graph& g, const Plan& p) {
+  std::vector<char> own(g.num_tensors(), 0);
+  for (NodeId id : g.live_nodes()) {
+    const Node& n = g.node(id);
+    const OpQuantRule& r = p.rules[size_t(id)];
+    if (!r.annotated || r.share == OpQuantRule::Share::kNone || n.outputs.empty() || n.outputs[0] == kNoTensor ||
+        p.group[size_t(n.outputs[0])] < 0)
+      continue;
+    const size_t data_inputs = r.share == OpQuantRule::Share::kInput0 ? 1 : n.inputs.size();
+    for (size_t i = 0; i < data_inputs && i < n.inputs.size(); ++i) {
+      const TensorId t = n.inputs[i];
+      if (t != kNoTensor && p.group[size_t(t)] >= 0 && p.group[size_t(t)] != p.group[size_t(n.outputs[0])])
+        own[size_t(t)] = 1;
+    }
+  }
+  std::vector<std::string> r;
+  for (size_t i = 0; i < own.size(); ++i)
+    if (own[i]) r.push_back(g.tensor(TensorId(i)).name);
+  return r;
 }
 
 std::unique_ptr<Observer> make_observer(const QuantizeOptions& o) {
@@ -657,6 +749,8 @@ StatusOr<Graph> rewrite(const Graph& input, const Plan& plan, const std::vector<
   for (NodeId id : input.live_nodes()) {
     const OpQuantRule& r = plan.rules[size_t(id)];
     if (!r.annotated) {
+      // Marked, so that fold-qdq leaves it in float even between int8 ops (ir/op_attrs.h keep_float).
+      if (plan.kept_float[size_t(id)]) g.node(id).attrs.set("keep_float", int64_t(1));
       if (float_nodes)
         float_nodes->push_back(describe(input, id) + (plan.kept_float[size_t(id)] ? ": kept in float by the user"
                                                                                    : ": no int8 rule, stays float"));
@@ -930,7 +1024,7 @@ StatusOr<Graph> quantize_graph(const Graph& input, const CalibrationSet& calib, 
   std::vector<TensorMean> means;  // per layer input: E[x] in the float model
   std::vector<TensorRange> ranges;  // per tensor
   ASSIGN_OR_RETURN(auto observers, calibrate(input, plan, calib, options, layer_inputs, &means, &ranges));
-  const std::vector<char> far = far_concat_members(input, plan, ranges);
+  const std::vector<char> far = far_members(input, plan, ranges);
   if (!far.empty()) {  // plan again with the far members on their own, and calibrate the new groups
     ASSIGN_OR_RETURN(plan, make_plan(input, options.keep_float, far));
     ASSIGN_OR_RETURN(observers, calibrate(input, plan, calib, options, layer_inputs, &means, &ranges));
@@ -961,8 +1055,7 @@ StatusOr<Graph> quantize_graph(const Graph& input, const CalibrationSet& calib, 
     qg.fixed = plan.group_fixed[k].has_value();
     rep.groups.push_back(std::move(qg));
   }
-  for (size_t i = 0; i < far.size(); ++i)
-    if (far[i]) rep.own_params.push_back(input.tensor(TensorId(i)).name);
+  rep.own_params = own_param_inputs(input, plan);
   rep.clamped_members = check_groups(input, plan, params, ranges);
   std::map<NodeId, std::vector<float>> biases;
   if (options.bias_correction != BiasCorrection::kOff) {

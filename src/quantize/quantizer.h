@@ -78,7 +78,8 @@ struct ClampedMember {
 
 struct QuantizeReport {
   std::vector<QuantizedGroup> groups;
-  std::vector<std::string> own_params;        // Concat inputs far from the others: own parameters, requantized
+  std::vector<std::string> own_params;        // inputs of sharing ops with fixed parameters or far from their
+                                              // group: own parameters, requantized on their branch
   std::vector<ClampedMember> clamped_members;  // warnings (see ClampedMember)
   std::vector<std::string> float_nodes;  // nodes left in float, with the reason
   int64_t samples = 0;

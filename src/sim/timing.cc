@@ -287,11 +287,16 @@ Work work_of(const SimConfig& cfg, const TensorSource& tensors, const Instructio
     case Opcode::kGemmF32:
     case Opcode::kConvF32:
     case Opcode::kRecurrentF32:
+    case Opcode::kRecurrentPeepholeF32:
     case Opcode::kPoolF32:
     case Opcode::kDiv:  // int8 Div is CPU-only (no Neutron converter; rules/not_delegated.cc)
     case Opcode::kReduceF32:
     case Opcode::kResizeF32:
     case Opcode::kLayerNormF32:
+    case Opcode::kBatchMatMulF32:
+    case Opcode::kWhereF32:
+    case Opcode::kGatherF32:
+    case Opcode::kCast:
       break;
   }
   return w;

@@ -130,7 +130,9 @@ CommandResult<QuantizeResult> quantize_command(const QuantizeArgs& a, const InMe
   }
   for (const auto& f : report.float_nodes) appendf(&text, "  float: %s\n", f.c_str());
   for (const auto& t : report.own_params)
-    appendf(&text, "  own parameters: '%s' (its range is far from the rest of its Concat; requantized on its branch)\n",
+    appendf(&text,
+            "  own parameters: '%s' (fixed parameters, or a range far from the rest of its Concat/Max/Min group; "
+            "requantized on its branch)\n",
             t.c_str());
   for (const auto& c : report.clamped_members) {
     std::string group;

@@ -35,7 +35,7 @@
 namespace neutron {
 namespace {
 
-// Tests instantiated with libonnx-testdata 1.12 (Debian bookworm): 344, of which 55 are in
+// Tests instantiated with libonnx-testdata 1.12 (Debian bookworm): 344, of which 52 are in
 // skip_list.txt. Lower this only when an op deliberately loses support.
 constexpr size_t kMinInstantiated = 344;
 

@@ -121,31 +121,5 @@ TEST(FarConcatMember, CloseRangesStillShare) {
   EXPECT_EQ(params_of(q.value(), narrow), params_of(q.value(), cat));
 }
 
-// Concat(Tanh, Sigmoid): both inputs fixed, so they share one fixed parameter set; Tanh's negative
-// half does not fit Sigmoid's [0, 1) and the report says so instead of clamping it silently.
-TEST(GroupCheck, MemberOutsideTheGroupRangeIsReported) {
-  GraphBuilder b;
-  const TensorId x = b.input("x", {1, 8});
-  const TensorId t = b.op(OpKind::Tanh, {x});
-  const TensorId s = b.op(OpKind::Sigmoid, {x});
-  Attributes cat;
-  cat.set("axis", int64_t(1));
-  const TensorId y = b.op(OpKind::Concat, {t, s}, cat);
-  Graph g = b.finish({y});
-  QuantizeReport report;
-  auto q = quantize(g, normal_samples(16, 8, 7), &report);
-  ASSERT_TRUE(q.ok()) << q.status().to_string();
-  const auto py = params_of(q.value(), g.tensor(y).name);
-  ASSERT_TRUE(py);
-  ASSERT_EQ(*py, QuantParams::per_tensor(1.0f / 256, -128)) << "the group takes the Sigmoid's parameters";
-  ASSERT_EQ(report.clamped_members.size(), 2u) << "the Tanh and the Concat that holds its values";
-  const ClampedMember& c = report.clamped_members[0];
-  EXPECT_EQ(c.tensor, g.tensor(t).name);
-  EXPECT_EQ(report.clamped_members[1].tensor, g.tensor(y).name);
-  EXPECT_LT(c.observed_min, -0.5f);
-  EXPECT_FLOAT_EQ(c.range_min, 0.0f);
-  EXPECT_EQ(c.group.size(), 3u);
-}
-
 }  // namespace
 }  // namespace neutron::testing

@@ -33,7 +33,8 @@ StatusOr<StepPtr> bind_recurrent(const Graph& g, NodeId id) {
   p.reverse = dir == "reverse";
   p.linear_before_reset = n.attrs.get_int("linear_before_reset", 0) != 0;
   auto opt = [&](size_t i) { return i < n.inputs.size() ? n.inputs[i] : kNoTensor; };
-  const TensorId x = n.inputs[0], w = n.inputs[1], r = n.inputs[2], b = opt(3), h0 = opt(5), c0 = lstm ? opt(6) : kNoTensor;
+  const TensorId x = n.inputs[0], w = n.inputs[1], r = n.inputs[2], b = opt(3), h0 = opt(5), c0 = lstm ? opt(6) : kNoTensor,
+                 peep = lstm ? opt(7) : kNoTensor;
   const TensorId y = n.outputs[0], yh = n.outputs[1], yc = lstm ? n.outputs[2] : kNoTensor;
   return make_step(
       [=](const RunContext& ctx) {
@@ -41,7 +42,7 @@ StatusOr<StepPtr> bind_recurrent(const Graph& g, NodeId id) {
                       b == kNoTensor ? nullptr : ctx.in<float>(b), h0 == kNoTensor ? nullptr : ctx.in<float>(h0),
                       c0 == kNoTensor ? nullptr : ctx.in<float>(c0), y == kNoTensor ? nullptr : ctx.out<float>(y),
                       yh == kNoTensor ? nullptr : ctx.out<float>(yh), yc == kNoTensor ? nullptr : ctx.out<float>(yc),
-                      ctx.scratch<float>());
+                      ctx.scratch<float>(), peep == kNoTensor ? nullptr : ctx.in<float>(peep));
       },
       recurrent_f32_scratch_floats(p) * sizeof(float));
 }

@@ -329,6 +329,7 @@ Status Writer::write_attrs(NodeId id, onnx::NodeProto* p) {
   const Node& n = g_.node(id);
   AttrWriter a(g_, id, p);
   a.consume("channels_last");  // 0 here (check_node)
+  a.consume("keep_float");     // the quantizer's mark; ONNX has no place for it (dropped)
   const TensorId x = n.input(0);
   const Tensor* xt = x == kNoTensor ? nullptr : &g_.tensor(x);
   // Appends constant operand `d` as ONNX input slot `slot` (earlier absent slots become "").

@@ -37,6 +37,12 @@ Status NodeCtx::init() {
   return Status::OK();
 }
 
+std::vector<std::string> NodeCtx::strings_attr(const std::string& a) const {
+  for (const auto& at : proto_.attribute())
+    if (at.name() == a) return std::vector<std::string>(at.strings().begin(), at.strings().end());
+  return {};
+}
+
 TensorId NodeCtx::in(size_t i) const {
   if (!has_input(i)) return kNoTensor;
   auto it = s_.values.find(input_name(i));

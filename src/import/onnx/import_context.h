@@ -48,6 +48,8 @@ class NodeCtx {
   const Graph& g() const { return s_.g; }
   const Attributes& attrs() const { return attrs_; }
   bool has_attr(const std::string& a) const { return attrs_.has(a) || tensor_attrs_.count(a); }
+  // A STRINGS attribute's values (Attributes has no string lists); empty when absent.
+  std::vector<std::string> strings_attr(const std::string& a) const;
   const onnx::TensorProto* tensor_attr(const std::string& a) const {
     auto it = tensor_attrs_.find(a);
     return it == tensor_attrs_.end() ? nullptr : it->second;

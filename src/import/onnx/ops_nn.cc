@@ -6,6 +6,7 @@
 // other 3-D ops (Conv) are NotSupported.
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cmath>
 #include <cstring>
 
@@ -206,13 +207,15 @@ StatusOr<TensorId> emit_conv_transpose_2d(NodeCtx& c, const Attributes& attrs, T
   }
   if (!target.empty()) {
     // ONNX: total_padding = stride*(in-1) + output_padding + eff_kernel - output_shape, split
-    // begin = total/2 for SAME_UPPER, begin = total - total/2 otherwise. A negative total (a larger
-    // requested output) becomes extra output padding at the end.
+    // begin = total/2 for SAME_UPPER, begin = total - total/2 otherwise (ConvTranspose-11); before
+    // opset 11 the other way round (ConvTranspose-1: begin = total/2 unless SAME_UPPER). A negative
+    // total (a larger requested output) becomes extra output padding at the end.
+    const bool small_begin = c.opset() >= 11 ? ap == AutoPad::kSameUpper : ap != AutoPad::kSameUpper;
     for (int i = 0; i < 2; ++i) {
       const int64_t natural = strides[i] * (xs[size_t(2 + i)] - 1) + output_padding[i] + (k[i] - 1) * dil[i] + 1;
       const int64_t total = natural - target[i];
       if (total >= 0) {
-        pads[size_t(i)] = ap == AutoPad::kSameUpper ? total / 2 : total - total / 2;
+        pads[size_t(i)] = small_begin ? total / 2 : total - total / 2;
         pads[size_t(i + 2)] = total - pads[size_t(i)];
       } else {
         pads[size_t(i)] = pads[size_t(i + 2)] = 0;
@@ -702,41 +705,119 @@ Status map_global_pool(NodeCtx& c) {
 }
 
 // GRU and LSTM (opset 7+: no `output_sequence`): float recurrent ops with ONNX's inputs and
-// outputs; sequence_lens only when every sequence has the full length (then dropped); no custom
-// activations, clip or batch-first layout (the node and attribute are named).
+// outputs; sequence_lens only when every sequence has the full length (then dropped). Activations
+// only when they are the defaults (spelled out or not); clip and input_forget are refused naming
+// the node and attribute. Layout 1 (batch first, opset 14) imports as the layout-0 op between
+// exact permutations of X, the initial states and the outputs (reshapes when only unit
+// dimensions move, e.g. batch 1). LSTM peepholes (input P) are kept (float kernels only).
+namespace {
+
+std::string join_strings(const std::vector<std::string>& v) {
+  std::string s = "[";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + v[i];
+  return s + "]";
+}
+
+// x permuted by perm: a Reshape when the non-unit dimensions keep their order (the data does not
+// move), else a Transpose. `output_index` >= 0 binds that ONNX output, else the result is a temporary.
+StatusOr<TensorId> emit_permute(NodeCtx& c, TensorId x, const std::vector<int64_t>& perm, int output_index,
+                                const std::string& suffix) {
+  const Shape& xs = c.shape(x);
+  Shape ys;
+  for (int64_t p : perm) ys.push_back(xs[size_t(p)]);
+  std::vector<int64_t> moved;  // source axes of the non-unit dimensions, in output order
+  for (int64_t p : perm)
+    if (xs[size_t(p)] != 1) moved.push_back(p);
+  Attributes a;
+  OpKind kind = OpKind::Transpose;
+  if (std::is_sorted(moved.begin(), moved.end())) {
+    kind = OpKind::Reshape;
+    a.set("shape", ys);
+  } else {
+    a.set("perm", perm);
+  }
+  if (output_index >= 0) return c.emit(kind, {x}, a, size_t(output_index));
+  return c.emit_temp(kind, {x}, a, suffix);
+}
+
+}  // namespace
+
 Status map_recurrent(NodeCtx& c) {
   const bool lstm = c.op() == "LSTM";
   const OpKind kind = lstm ? OpKind::LSTM : OpKind::GRU;
   ASSIGN_OR_RETURN(TensorId x, c.req(0, "X"));
   ASSIGN_OR_RETURN(TensorId w, c.req(1, "W"));
   ASSIGN_OR_RETURN(TensorId r, c.req(2, "R"));
-  for (const char* a : {"activations", "activation_alpha", "activation_beta", "clip"})
+  const std::string dir = c.attrs().get_string("direction", "forward");
+  if (c.has_attr("activations")) {
+    // The defaults spelled out: f, g (and LSTM's h) per direction.
+    std::vector<std::string> want = lstm ? std::vector<std::string>{"sigmoid", "tanh", "tanh"}
+                                         : std::vector<std::string>{"sigmoid", "tanh"};
+    if (dir == "bidirectional") {
+      const std::vector<std::string> one = want;
+      want.insert(want.end(), one.begin(), one.end());
+    }
+    std::vector<std::string> got = c.strings_attr("activations");
+    for (auto& s : got) std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return char(std::tolower(ch)); });
+    if (got != want)
+      return c.fail(Error::NotSupported, "attribute activations ", join_strings(c.strings_attr("activations")),
+                    " is not supported (only the defaults: ", lstm ? "Sigmoid, Tanh, Tanh" : "Sigmoid, Tanh",
+                    " per direction)");
+  }
+  for (const char* a : {"activation_alpha", "activation_beta", "clip"})
     if (c.has_attr(a))
       return c.fail(Error::NotSupported, "attribute ", a, " is not supported (default activations, no clip only)");
-  if (c.attrs().get_int("layout", 0) != 0)
-    return c.fail(Error::NotSupported, "attribute layout 1 (batch first) is not supported");
+  const int64_t layout = c.attrs().get_int("layout", 0);
+  if (layout != 0 && layout != 1) return c.fail(Error::InvalidModel, "attribute layout ", layout, " is not 0 or 1");
   if (lstm && c.attrs().get_int("input_forget", 0) != 0)
     return c.fail(Error::NotSupported, "attribute input_forget 1 is not supported");
-  if (lstm && c.has_input(7)) return c.fail(Error::NotSupported, "input 7 (P, peephole weights) is not supported");
+  if (layout == 1 && c.shape(x).size() != 3)
+    return c.fail(Error::InvalidModel, "input 0 (X) must be [batch_size, seq_length, input_size] (layout 1), has shape ",
+                  shape_str(c.shape(x)));
   if (c.has_input(4)) {
     ASSIGN_OR_RETURN(auto lens, c.constant_ints(4, "sequence_lens"));
     const Shape& xs = c.shape(x);
+    const int64_t seq = xs.size() == 3 ? xs[size_t(layout)] : 0;
     for (int64_t v : lens)
-      if (xs.empty() || v != xs[0])
+      if (v != seq)
         return c.fail(Error::NotSupported, "input 4 (sequence_lens) ", str_cat(lens),
-                      " must give every sequence the full length ", xs.empty() ? 0 : xs[0]);
+                      " must give every sequence the full length ", seq);
   }
   Attributes a;
   a.set("hidden_size", c.attrs().get_int("hidden_size", 0));
-  a.set("direction", c.attrs().get_string("direction", "forward"));
+  a.set("direction", dir);
   if (!lstm) a.set("linear_before_reset", c.attrs().get_int("linear_before_reset", 0));
-  std::vector<TensorId> inputs = {x, w, r, c.in(3), kNoTensor, c.in(5)};
-  if (lstm) inputs.push_back(c.in(6));
+  TensorId h0 = c.in(5), c0 = lstm ? c.in(6) : kNoTensor;
+  if (layout == 1) {  // [B, T, I] -> [T, B, I]; initial states [B, D, H] -> [D, B, H]
+    ASSIGN_OR_RETURN(x, emit_permute(c, x, {1, 0, 2}, -1, "X_seq_first"));
+    for (TensorId* s : {&h0, &c0}) {
+      if (*s == kNoTensor) continue;
+      if (c.shape(*s).size() != 3)
+        return c.fail(Error::InvalidModel, "initial state '", c.tensor(*s).name, "' must be [batch_size, num_directions, "
+                      "hidden_size] (layout 1), has shape ", shape_str(c.shape(*s)));
+      ASSIGN_OR_RETURN(*s, emit_permute(c, *s, {1, 0, 2}, -1, s == &h0 ? "initial_h_dir_first" : "initial_c_dir_first"));
+    }
+  }
+  std::vector<TensorId> inputs = {x, w, r, c.in(3), kNoTensor, h0};
+  if (lstm) {
+    inputs.push_back(c0);
+    if (c.has_input(7)) inputs.push_back(c.in(7));
+  }
   std::vector<NodeCtx::Out> outs(lstm ? 3 : 2);
-  for (size_t i = 0; i < outs.size(); ++i)
-    if (c.has_output(i)) outs[i].name = c.output_name(i);
+  if (layout == 0)
+    for (size_t i = 0; i < outs.size(); ++i)
+      if (c.has_output(i)) outs[i].name = c.output_name(i);
   ASSIGN_OR_RETURN(auto ts, c.emit_node(kind, inputs, a, outs));
-  for (size_t i = 0; i < ts.size(); ++i) c.bind_output(i, ts[i]);
+  if (layout == 0) {
+    for (size_t i = 0; i < ts.size(); ++i) c.bind_output(i, ts[i]);
+    return Status::OK();
+  }
+  // Y [T, D, B, H] -> [B, T, D, H]; Y_h, Y_c [D, B, H] -> [B, D, H].
+  for (size_t i = 0; i < ts.size(); ++i) {
+    if (!c.has_output(i)) continue;
+    const std::vector<int64_t> perm = i == 0 ? std::vector<int64_t>{2, 0, 1, 3} : std::vector<int64_t>{1, 0, 2};
+    RETURN_IF_ERROR(emit_permute(c, ts[i], perm, int(i), "").status());
+  }
   return Status::OK();
 }
 
@@ -814,11 +895,27 @@ Status map_resize(NodeCtx& c) {
     ASSIGN_OR_RETURN(auto scales, c.constant_floats(1, "scales"));
     return emit_resize(c, x, mode, "asymmetric", "floor", scales);
   }
-  // Opset 18 additions: only their defaults (an all-axes resize without antialiasing).
+  // Opset 18 additions: antialias only off; axes (scales or sizes of the listed axes only, the
+  // others kept); keep_aspect_ratio_policy with sizes when the output it asks for is the one the
+  // IR's scales give (floor(in * scale)): else refused naming the policy.
   if (c.attrs().get_int("antialias", 0) != 0) return c.fail(Error::NotSupported, "antialias=1 is not supported");
-  if (c.attrs().has("axes")) return c.fail(Error::NotSupported, "attribute axes is not supported");
-  if (c.attrs().get_string("keep_aspect_ratio_policy", "stretch") != "stretch")
-    return c.fail(Error::NotSupported, "keep_aspect_ratio_policy other than \"stretch\" is not supported");
+  const size_t rank = xs.size();
+  std::vector<size_t> axes;
+  if (c.attrs().has("axes")) {
+    for (int64_t a : c.attrs().get_ints("axes")) {
+      const int ax = normalize_axis(a, rank);
+      if (ax < 0 || std::find(axes.begin(), axes.end(), size_t(ax)) != axes.end())
+        return c.fail(Error::InvalidModel, "attribute axes ", str_cat(c.attrs().get_ints("axes")),
+                      " has an out-of-range or repeated axis ", a, " for rank ", rank);
+      axes.push_back(size_t(ax));
+    }
+  } else {
+    for (size_t i = 0; i < rank; ++i) axes.push_back(i);
+  }
+  if (axes.empty()) return c.fail(Error::InvalidModel, "attribute axes is empty");
+  const std::string policy = c.attrs().get_string("keep_aspect_ratio_policy", "stretch");
+  if (policy != "stretch" && policy != "not_larger" && policy != "not_smaller")
+    return c.fail(Error::InvalidModel, "attribute keep_aspect_ratio_policy has unknown value \"", policy, "\"");
   const std::string ctm = c.attrs().get_string("coordinate_transformation_mode", "half_pixel");
   static const char* kModes[] = {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nn"};
   if (ctm == "tf_crop_and_resize")
@@ -828,23 +925,41 @@ Status map_resize(NodeCtx& c) {
   const std::string nearest = c.attrs().get_string("nearest_mode", "round_prefer_floor");
   if (nearest != "round_prefer_floor" && nearest != "round_prefer_ceil" && nearest != "floor" && nearest != "ceil")
     return c.fail(Error::InvalidModel, "attribute nearest_mode has unknown value \"", nearest, "\"");
-  std::vector<double> scales;
+  std::vector<double> given;
   if (c.has_input(2)) {
-    ASSIGN_OR_RETURN(scales, c.constant_floats(2, "scales"));
+    ASSIGN_OR_RETURN(given, c.constant_floats(2, "scales"));
   }
-  if (scales.empty()) {
+  std::vector<double> scales(rank, 1.0);
+  if (given.empty()) {
     if (!c.has_input(3)) return c.fail(Error::InvalidModel, "needs a non-empty scales or sizes input");
     ASSIGN_OR_RETURN(auto sizes, c.constant_ints(3, "sizes"));
-    if (sizes.size() != xs.size())
-      return c.fail(Error::InvalidModel, "input 3 (sizes) ", str_cat(sizes), " must have one value per input axis (",
-                    xs.size(), ")");
-    for (size_t i = 0; i < xs.size(); ++i) {
-      if (xs[i] <= 0 || sizes[i] <= 0)
+    if (sizes.size() != axes.size())
+      return c.fail(Error::InvalidModel, "input 3 (sizes) ", str_cat(sizes), " must have one value per resized axis (",
+                    axes.size(), ")");
+    for (size_t i = 0; i < axes.size(); ++i) {
+      if (xs[axes[i]] <= 0 || sizes[i] <= 0)
         return c.fail(Error::InvalidModel, "sizes ", str_cat(sizes), " must be positive for input shape ", shape_str(xs));
-      scales.push_back(double(sizes[i]) / double(xs[i]));
+      scales[axes[i]] = double(sizes[i]) / double(xs[axes[i]]);
     }
-  } else if (c.has_input(3) && c.tensor(c.in(3)).shape != Shape{0} && num_elements(c.tensor(c.in(3)).shape) != 0) {
-    return c.fail(Error::InvalidModel, "has both scales and sizes");
+    if (policy != "stretch") {
+      double s = scales[axes[0]];
+      for (size_t a : axes) s = policy == "not_larger" ? std::min(s, scales[a]) : std::max(s, scales[a]);
+      for (size_t a : axes) {
+        scales[a] = s;
+        const double want = std::floor(s * double(xs[a]) + 0.5);  // ONNX: round(scale * in)
+        if (std::floor(double(xs[a]) * s + 1e-9) != want)
+          return c.fail(Error::NotSupported, "keep_aspect_ratio_policy \"", policy, "\" with sizes ", str_cat(sizes),
+                        " gives axis ", a, " the size ", want, ", which a scale of ", s,
+                        " does not (only sizes whose rounding is exact are supported)");
+      }
+    }
+  } else {
+    if (c.has_input(3) && c.tensor(c.in(3)).shape != Shape{0} && num_elements(c.tensor(c.in(3)).shape) != 0)
+      return c.fail(Error::InvalidModel, "has both scales and sizes");
+    if (given.size() != axes.size())
+      return c.fail(Error::InvalidModel, "scales ", str_cat(given), " must have one value per resized axis (", axes.size(),
+                    ")");
+    for (size_t i = 0; i < axes.size(); ++i) scales[axes[i]] = given[i];
   }
   return emit_resize(c, x, mode, ctm, nearest, scales);
 }

@@ -13,7 +13,9 @@ OpSupport batch_normalization_support() {
 }
 
 OpSupport cast_support() {
-  return not_delegated(OpKind::Cast, "cast.no_converter", "type conversions have no Neutron converter");
+  return not_delegated(OpKind::Cast, "cast.no_converter",
+                       "type conversions have no Neutron converter; a Cast between float32, int32 and int64 (e.g. "
+                       "token ids into float, or into a Gather's indices) runs on the CPU as a cast kernel call");
 }
 
 OpSupport div_support() {

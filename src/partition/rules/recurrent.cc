@@ -34,6 +34,17 @@ OpSupport recurrent_entry(OpKind kind, const char* upstream) {
              return Verdict::pass();
            }},
   };
+  if (kind == OpKind::LSTM)
+    s.rules.insert(s.rules.begin(),
+                   Rule{"recurrent.peepholes",
+                        [](const NeutronTarget&) {
+                          return std::string("no peephole weights (input P): the int8 kernel has none, so the "
+                                             "quantizer keeps such an LSTM in float, on the CPU (recurrent_peephole_f32)");
+                        },
+                        [](const RuleInput& in) {
+                          const Tensor* p = in.input(7);
+                          return p ? Verdict::fail(str_cat("peepholes ", named(*p))) : Verdict::pass();
+                        }});
   s.notes = {"Y_h is a slice of Y's last step, so Y and Y_h share quantization parameters (the hidden state's "
              "observed range); gates run in Q12/Q15 fixed point inside the kernel."};
   return s;
