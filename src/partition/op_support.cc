@@ -181,10 +181,17 @@ std::optional<RuleRecord> check_node_support(const Graph& g, NodeId id, const Ne
     const Rule& r = s->rules.front();
     return RuleRecord{r.name, r.reason(target), r.check(in).detail};
   }
+  Verdict v;
+  for (const Rule& r : s->rules) {
+    if (!r.before_quant) continue;
+    v = r.check(in);
+    if (!v.ok) return RuleRecord{r.name, r.reason(target), v.detail};
+  }
   const Rule common = int8_io_rule(s->quant_inputs);
-  Verdict v = common.check(in);
+  v = common.check(in);
   if (!v.ok) return RuleRecord{common.name, common.reason(target), v.detail};
   for (const Rule& r : s->rules) {
+    if (r.before_quant) continue;
     v = r.check(in);
     if (!v.ok) return RuleRecord{r.name, r.reason(target), v.detail};
   }

@@ -13,8 +13,8 @@
 // layout-nhwc). Each op's rules live in one file under rules/; adding an op is that file plus one
 // line in the registry list (op_support.cc).
 //
-// Evaluation order for a node: the registry entry (none, or not delegable => rejected), the common
-// quantization rule ("quant.int8_io"), then the entry's rules in order; the first failing rule is
+// Evaluation order for a node: the registry entry (none, or not delegable => rejected), the entry's
+// before_quant rules, the common quantization rule ("quant.int8_io"), then its other rules in order; the first failing rule is
 // the node's rejection. Context rules (a node's partition: "alone in its partition") are
 // evaluated by the partitioner on a proposed partitioning.
 #pragma once
@@ -72,6 +72,9 @@ struct Rule {
   std::string name;
   ReasonFn reason;
   std::function<Verdict(const RuleInput&)> check;
+  // Checked before "quant.int8_io": a property of the node for which the quantizer keeps it in
+  // float (LSTM peepholes), so that the report names it rather than the float tensors.
+  bool before_quant = false;
 };
 
 struct ContextRule {

@@ -567,7 +567,7 @@ std::string supported_ops_markdown(const NeutronTarget& t) {
         "rules in order; the first failing rule is the reason reported by `neutron compile`. Limits come from the "
         "target description.\n\n";
   md << "## Partitioning\n\n";
-  md << "* `quant.int8_io` (every delegated op first): " << md_escape(int8_io_rule(QuantInputs::kAll).reason(t))
+  md << "* `quant.int8_io` (every delegated op first, after the few rules listed before it that keep a node in float): " << md_escape(int8_io_rule(QuantInputs::kAll).reason(t))
      << ". Ops whose weights are separate inputs (Conv, ConvTranspose, Gemm, MatMul) check only the data input here.\n";
   md << "* `npu.payload` (every delegated op last): " << md_escape(npu_payload_rule().reason(t))
      << "; the node is lowered as the compiler lowers it and its kernel calls get the check the NPU runs on a payload "
@@ -605,8 +605,11 @@ std::string supported_ops_markdown(const NeutronTarget& t) {
     md << "### " << op_kind_name(s.kind) << "\n\n";
     md << "| rule | requirement |\n|---|---|\n";
     const Rule common = int8_io_rule(s.quant_inputs);
+    for (const Rule& r : s.rules)
+      if (r.before_quant) md << "| `" << r.name << "` | " << md_escape(r.reason(t)) << " |\n";
     md << "| `" << common.name << "` | " << md_escape(common.reason(t)) << " |\n";
-    for (const Rule& r : s.rules) md << "| `" << r.name << "` | " << md_escape(r.reason(t)) << " |\n";
+    for (const Rule& r : s.rules)
+      if (!r.before_quant) md << "| `" << r.name << "` | " << md_escape(r.reason(t)) << " |\n";
     for (const ContextRule& r : s.context_rules)
       md << "| `" << r.name << "` (partition context) | " << md_escape(r.reason(t)) << " |\n";
     if (s.is_noop)
@@ -652,8 +655,11 @@ Json supported_ops_json(const NeutronTarget& t) {
     }
     Json rules = Json::array();
     const Rule common = int8_io_rule(s.quant_inputs);
+    for (const Rule& r : s.rules)  // in evaluation order (op_support.h)
+      if (r.before_quant) rules.push_back(Json{{"rule", r.name}, {"requirement", r.reason(t)}, {"context", false}});
     rules.push_back(Json{{"rule", common.name}, {"requirement", common.reason(t)}, {"context", false}});
-    for (const Rule& r : s.rules) rules.push_back(Json{{"rule", r.name}, {"requirement", r.reason(t)}, {"context", false}});
+    for (const Rule& r : s.rules)
+      if (!r.before_quant) rules.push_back(Json{{"rule", r.name}, {"requirement", r.reason(t)}, {"context", false}});
     for (const ContextRule& r : s.context_rules)
       rules.push_back(Json{{"rule", r.name}, {"requirement", r.reason(t)}, {"context", true}});
     delegated.push_back(Json{{"op", op_kind_name(s.kind)},

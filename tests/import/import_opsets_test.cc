@@ -174,6 +174,35 @@ TEST(ImportOpsets, GruAndLstm) {
   }
 }
 
+// Initial states as PyTorch exports them: Expand of zeros (equal to no initial state) or of a
+// run-time input, at opset 8 (Expand's first), 13 and 14 (layout 1: [batch, directions, hidden]).
+TEST(ImportOpsets, RecurrentInitialStateFromExpand) {
+  const int64_t H = 4, I = 3, B = 2, T = 5;
+  auto model = [=](int o, const std::string& init, bool batch_first) {
+    OnnxBuilder b(o);
+    b.input("x", kFloat, batch_first ? std::vector<int64_t>{B, T, I} : std::vector<int64_t>{T, B, I});
+    if (init == "input") b.input("h", kFloat, {1, 1, H});
+    b.init("W", seeded({1, 3 * H, I}, 1)).init("R", seeded({1, 3 * H, H}, 2));
+    std::string h0;
+    if (init == "zeros" || init == "input") {
+      const std::string src = init == "zeros" ? "zero" : "h";
+      if (init == "zeros") b.init("zero", floats({1, 1, 1}, {0}));
+      b.init("state_shape", ints(batch_first ? std::vector<int64_t>{B, 1, H} : std::vector<int64_t>{1, B, H}));
+      b.node("Expand", {src, "state_shape"}, {"h0"}, "expand_h0");
+      h0 = "h0";
+    }
+    auto* n = b.node("GRU", {"x", "W", "R", "", "", h0}, {"y", "y_h"}, "gru");
+    OnnxBuilder::attr(n, "hidden_size", H);
+    if (batch_first) OnnxBuilder::attr(n, "layout", int64_t(1));
+    return b.output("y").output("y_h");
+  };
+  expect_same("GRU h0 = Expand(zeros)", [&](int o) { return model(o, "zeros", false); }, {8, 13, 14, 18},
+              model(13, "none", false));
+  expect_same("GRU h0 = Expand(zeros), layout 1", [&](int o) { return model(o, "zeros", true); }, {14, 18},
+              model(14, "none", true));
+  expect_same("GRU h0 = Expand(input)", [&](int o) { return model(o, "input", false); }, {8, 13, 14, 18});
+}
+
 // ConvTranspose: 2-D and 1-D, any stride, pads, output_padding, groups 1 and depthwise.
 TEST(ImportOpsets, ConvTranspose) {
   struct Ct {

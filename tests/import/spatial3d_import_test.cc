@@ -206,7 +206,13 @@ TEST(Import3d, AveragePoolMatchesNaive3dReference) {
   std::printf("3-D AveragePool: largest |error| %.3g\n", worst_avg);
 }
 
-TEST(Import3d, PoolIsTwo2dPoolsBetweenReshapes) {
+int count_kind(const Graph& g, OpKind k) {
+  int n = 0;
+  for (const Node* node : testing::nodes_of(g)) n += node->kind == k;
+  return n;
+}
+
+TEST(Import3d, PoolIsTwo2dPoolsOnChannelsLastViews) {
   PoolCase p;
   p.is_max = false;
   p.n = 1, p.c = 2;
@@ -216,13 +222,11 @@ TEST(Import3d, PoolIsTwo2dPoolsBetweenReshapes) {
   p.count_include_pad = true;
   auto g = pool_model(p).import();
   ASSERT_TRUE(g.ok()) << g.status().to_string();
-  EXPECT_EQ(testing::kinds_of(g.value()), (std::vector<OpKind>{OpKind::Reshape, OpKind::AveragePool, OpKind::Reshape,
-                                                              OpKind::AveragePool, OpKind::Reshape}));
   std::vector<const Node*> pools;
   for (const Node* n : testing::nodes_of(g.value()))
     if (n->kind == OpKind::AveragePool) pools.push_back(n);
   ASSERT_EQ(pools.size(), 2u);
-  EXPECT_EQ(g.value().tensor(pools[0]->inputs[0]).shape, (Shape{1, 8, 5, 6}));  // [N, C*D, H, W]
+  EXPECT_EQ(g.value().tensor(pools[0]->inputs[0]).shape, (Shape{4, 2, 5, 6}));  // [N*D, C, H, W]
   EXPECT_EQ(pools[0]->attrs.get_ints("kernel_shape"), (V{3, 2}));
   EXPECT_EQ(pools[0]->attrs.get_ints("pads"), (V{1, 0, 1, 0}));
   EXPECT_EQ(g.value().tensor(pools[1]->inputs[0]).shape, (Shape{1, 2, 4, 15}));  // [N, C, D, H'*W']
@@ -230,6 +234,10 @@ TEST(Import3d, PoolIsTwo2dPoolsBetweenReshapes) {
   EXPECT_EQ(pools[1]->attrs.get_ints("strides"), (V{2, 1}));
   EXPECT_EQ(pools[1]->attrs.get_int("count_include_pad", 0), 1);
   EXPECT_EQ(g.value().tensor(g.value().outputs[0]).shape, (Shape{1, 2, 2, 5, 3}));
+  // Channels-last, the transposes around the 2-D pools cancel: one at the input, one at the output.
+  Graph run = g.value();
+  ASSERT_TRUE(run_passes(run, cpu_pipeline()).ok());
+  EXPECT_EQ(count_kind(run, OpKind::Transpose), 2) << print_graph(run);
 }
 
 TEST(Import3d, CeilModeThatAddsNoWindowIsDropped) {
@@ -433,9 +441,9 @@ TEST(Import3d, ConvTransposeMatchesNaive3dReference) {
   std::printf("3-D ConvTranspose: largest |error| / sum|terms| %.3g\n", worst_ct);
 }
 
-TEST(Import3d, ConvTransposeIsStackedKdSlicesThenDepthScatterAndSum) {
-  // X [1, 2, 3, 4, 4], W [2, 3, 2, 3, 3]: the (H, W) ConvTranspose has 3 * 2 output channels, the
-  // depth scatter is depthwise with one-hot (2, 1) kernels, the sum over kd a depthwise Conv.
+TEST(Import3d, ConvTransposeIsKdSlicesAsChannelsThenDepthScatterAndSum) {
+  // X [1, 2, 3, 4, 4], W [2, 3, 2, 3, 3]: the (H, W) ConvTranspose has 2 * 3 output channels (kd, co),
+  // the depth scatter is depthwise with one-hot (2, 1) kernels, the sum over kd a depthwise (1, 2) Conv.
   CtCase c;
   c.cin = 2, c.cout_g = 3, c.bias = true;
   c.ax[0] = {3, 2, 2, 1, 0, 0, 6};
@@ -461,15 +469,38 @@ TEST(Import3d, ConvTransposeIsStackedKdSlicesThenDepthScatterAndSum) {
   EXPECT_EQ(gr.tensor(ct[1]->inputs[0]).shape, (Shape{1, 6, 3, 36}));     // [N, Cout*kD, D, OH*OW]
   EXPECT_EQ(ct[1]->attrs.get_int("group", 0), 6);
   EXPECT_EQ(ct[1]->attrs.get_ints("strides"), (V{2, 1}));
-  EXPECT_EQ(ct[1]->inputs.size(), 2u);                                    // the bias goes to the sum
-  EXPECT_EQ(gr.tensor(conv[0]->inputs[0]).shape, (Shape{1, 3, 2, 6 * 36}));  // [N, Cout, kD, OD*OH*OW]
+  EXPECT_EQ(ct[1]->inputs.size(), 2u);                                       // B goes to the sum
+  EXPECT_EQ(gr.tensor(conv[0]->inputs[0]).shape, (Shape{1, 3, 6, 36 * 2}));  // [N, Cout, OD, OH*OW*kD]
+  EXPECT_EQ(conv[0]->attrs.get_ints("strides"), (V{1, 2}));
+  EXPECT_EQ(gr.tensor(conv[0]->inputs[1]).shape, (Shape{3, 1, 1, 2}));       // ones
   EXPECT_EQ(conv[0]->attrs.get_int("group", 0), 3);
   EXPECT_EQ(conv[0]->inputs.size(), 3u);
   EXPECT_EQ(gr.tensor(gr.outputs[0]).shape, (Shape{1, 3, 6, 4, 9}));
 }
 
+TEST(Import3d, ConsecutiveOpsKeepOneTransposeAtEachEnd) {
+  // ConvTranspose -> Relu -> MaxPool -> AveragePool, all 3-D: after layout-nhwc the data stays
+  // channels-last from the input transpose to the output one.
+  OnnxBuilder b;
+  b.input("x", kFloat, {1, 2, 3, 4, 4}).output("y");
+  std::mt19937 rng(9);
+  b.init("w", TensorData::from<float>({2, 3, 2, 3, 3}, random_floats(rng, 108)));
+  b.init("b", TensorData::from<float>({3}, random_floats(rng, 3)));
+  OnnxBuilder::attr(b.node("ConvTranspose", {"x", "w", "b"}, {"t"}, "ct"), "strides", V{2, 1, 2});
+  b.node("Relu", {"t"}, {"r"}, "relu");
+  OnnxBuilder::attr(b.node("MaxPool", {"r"}, {"m"}, "mp"), "kernel_shape", V{2, 2, 2});
+  auto* ap = b.node("AveragePool", {"m"}, {"y"}, "ap");
+  OnnxBuilder::attr(ap, "kernel_shape", V{2, 1, 2});
+  OnnxBuilder::attr(ap, "pads", V{1, 0, 0, 0, 0, 1});
+  auto g = b.import();
+  ASSERT_TRUE(g.ok()) << g.status().to_string();
+  Graph run = g.value();
+  ASSERT_TRUE(run_passes(run, cpu_pipeline()).ok());
+  EXPECT_EQ(count_kind(run, OpKind::Transpose), 2) << print_graph(run);
+}
+
 TEST(Import3d, QdqConvTransposeWeightStaysDequantizeOfAConstant) {
-  // Per-output-channel int8 weights: the scales of axis 1 are repeated kD times, so the (H, W)
+  // Per-output-channel int8 weights: the scales of axis 1 follow their kD channels, so the (H, W)
   // ConvTranspose reads "DequantizeLinear of a constant" as fold-qdq wants; the result equals
   // the reference on the dequantized weights.
   CtCase c;
@@ -506,7 +537,7 @@ TEST(Import3d, QdqConvTransposeWeightStaysDequantizeOfAConstant) {
   const Tensor& q = imported.value().tensor(dq.inputs[0]);
   EXPECT_TRUE(q.is_constant());
   EXPECT_EQ(q.shape, (Shape{2, 4, 2, 1}));
-  EXPECT_EQ(q.quant, (QuantParams{{0.05f, 0.05f, 0.02f, 0.02f}, {0, 0, 0, 0}, 1}));
+  EXPECT_EQ(q.quant, (QuantParams{{0.05f, 0.02f, 0.05f, 0.02f}, {0, 0, 0, 0}, 1}));  // channel kd * Cout + co
 
   const std::vector<float> xv = random_floats(rng, 24);
   Graph g;
@@ -586,6 +617,10 @@ TEST(Import3d, BadAttributesNameTheNode) {
   has(import_error(ct({2, 2, 2, 2, 2}, [](onnx::NodeProto* n) { OnnxBuilder::attr(n, "output_shape", V{4, 4}); }),
                    Error::InvalidModel),
       "node 'ct3' (op ConvTranspose, opset 13): attribute output_shape [4,4] must give the 3 spatial sizes");
+
+  has(import_error(ct({2, 1, 4097, 1, 1}, [](onnx::NodeProto*) {}), Error::NotSupported),
+      "node 'ct3' (op ConvTranspose, opset 13): a 3-D ConvTranspose with kernel depth 4097 and 1 output channels is "
+      "outside what its decomposition supports");
 
   OnnxBuilder conv;  // 3-D Conv has no decomposition here
   conv.input("x", kFloat, {1, 2, 3, 3, 3}).output("y");

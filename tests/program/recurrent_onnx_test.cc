@@ -283,15 +283,16 @@ TEST(LstmPeepholes, RunInFloatAsRecurrentPeepholeCallsBitExactWithTheHost) {
     const NodePlacement* p = placement_of(npu, OpKind::LSTM);
     ASSERT_NE(p, nullptr);
     ASSERT_TRUE(p->rejection.has_value());
-    // Reading the float graph input itself (layout 0), nothing quantized its input: quant.int8_io;
-    // behind the quantized permutation (layout 1, batch 2) it reads a dequantized tensor.
-    EXPECT_EQ(p->rejection->rule, layout == 1 ? "float.no_int8_kernel" : "quant.int8_io");
+    // The report names the peepholes, not the float tensors (the rule is checked before quant.int8_io).
+    EXPECT_EQ(p->rejection->rule, "recurrent.peepholes");
+    EXPECT_NE(p->rejection->detail.find("'P'"), std::string::npos) << p->rejection->detail;
   }
   // The delegation rule a user reads (supported-ops) names the peepholes.
   const OpSupport* lstm = find_op_support(OpKind::LSTM);
   ASSERT_NE(lstm, nullptr);
   ASSERT_FALSE(lstm->rules.empty());
   EXPECT_EQ(lstm->rules.front().name, "recurrent.peepholes");
+  EXPECT_TRUE(lstm->rules.front().before_quant);
 }
 
 // The recurrent_peephole_f32 call is untrusted bytes like the others: random edits of the CPU

@@ -264,5 +264,129 @@ TEST(Spatial3dProgram, RandomGeometriesBitExact) {
   }
 }
 
+// A model quantized elsewhere (QDQ around the 3-D ConvTranspose only, an int32 per-channel bias
+// as PyTorch exports it): the decomposition's inner tensors have no quantization parameters, so
+// it runs in float inside the program (dequantize-constants turns the int8 weights and the int32
+// bias into the floats the host computes), bit for bit equal to the host, for both targets.
+TEST(Spatial3dProgram, QdqConvTransposeRunsInFloatInsideTheProgramBitExact) {
+  init_neutron_driver();
+  std::mt19937 rng(11);
+  const int64_t cin = 3, cout = 4;
+  const Shape xs = {1, cin, 2, 4, 4};
+  std::vector<int8_t> wq(size_t(cin * cout * 2 * 2 * 2));
+  for (int8_t& v : wq) v = int8_t(std::uniform_int_distribution<int>(-100, 100)(rng));
+  std::vector<float> ws = {0.004f, 0.003f, 0.005f, 0.002f}, bs(4);
+  const float x_scale = 0.03f;
+  for (size_t i = 0; i < 4; ++i) bs[i] = x_scale * ws[i];
+  OnnxBuilder b(13);
+  b.input("x", kFloat, xs).output("y");
+  b.init("xs", TensorData::from<float>({}, {x_scale}));
+  b.init("xz", TensorData(DType::I8, {}));
+  b.init("ys", TensorData::from<float>({}, {0.02f}));
+  b.init("wq", TensorData::from<int8_t>({cin, cout, 2, 2, 2}, wq));
+  b.init("ws", TensorData::from<float>({cout}, ws));
+  b.init("wz", TensorData(DType::I8, {cout}));
+  b.init("bq", TensorData::from<int32_t>({cout}, {300, -200, 100, 50}));
+  b.init("bs", TensorData::from<float>({cout}, bs));
+  b.init("bz", TensorData(DType::I32, {cout}));
+  b.node("QuantizeLinear", {"x", "xs", "xz"}, {"xq"});
+  b.node("DequantizeLinear", {"xq", "xs", "xz"}, {"xd"});
+  OnnxBuilder::attr(b.node("DequantizeLinear", {"wq", "ws", "wz"}, {"wd"}), "axis", int64_t(1));
+  OnnxBuilder::attr(b.node("DequantizeLinear", {"bq", "bs", "bz"}, {"bd"}), "axis", int64_t(0));
+  OnnxBuilder::attr(b.node("ConvTranspose", {"xd", "wd", "bd"}, {"t"}, "deconv3d"), "strides", V{2, 2, 2});
+  b.node("QuantizeLinear", {"t", "ys", "xz"}, {"tq"});
+  b.node("DequantizeLinear", {"tq", "ys", "xz"}, {"y"});
+  auto g = b.import();
+  ASSERT_TRUE(g.ok()) << g.status().to_string();
+  auto npu = compile(g.value(), "imxrt700");
+  ASSERT_TRUE(npu.ok()) << npu.status().to_string();
+  auto cpu = compile(g.value(), "cpu");
+  ASSERT_TRUE(cpu.ok()) << cpu.status().to_string();
+  for (int sample = 0; sample < 2; ++sample) {
+    const std::vector<TensorData> in = {random_input(xs, rng)};
+    const std::vector<TensorData> host = run_on_cpu(g.value(), in);
+    ASSERT_EQ(host.size(), 1u);
+    EXPECT_EQ(host[0].shape, (Shape{1, cout, 4, 8, 8}));
+    EXPECT_EQ(run_program(npu->file, in)[0].bytes, host[0].bytes) << "imxrt700, sample " << sample;
+    EXPECT_EQ(run_program(cpu->file, in)[0].bytes, host[0].bytes) << "cpu, sample " << sample;
+  }
+}
+
+// QDQ around 3-D pools (as a quantizer elsewhere writes them): the tensors inside each pool get
+// the input's parameters, so every op of the decomposition is int8 and on the NPU; bit-exact with
+// the host for both targets; MaxPool exact, the average within 1 LSB of ONNX's QDQ meaning (one
+// more rounding, at the intermediate).
+TEST(Spatial3dProgram, QdqPoolsAreInt8OnTheNpuBitExact) {
+  init_neutron_driver();
+  const float s = 0.03f;
+  const Shape xs = {1, 3, 4, 6, 6};
+  OnnxBuilder b(13);
+  b.input("x", kFloat, xs).output("y");
+  b.init("s", TensorData::from<float>({}, {s}));
+  b.init("z", TensorData(DType::I8, {}));
+  b.node("QuantizeLinear", {"x", "s", "z"}, {"xq"});
+  b.node("DequantizeLinear", {"xq", "s", "z"}, {"xd"});
+  auto* mp = b.node("MaxPool", {"xd"}, {"m"}, "maxpool3d");
+  OnnxBuilder::attr(mp, "kernel_shape", V{2, 2, 2});
+  OnnxBuilder::attr(mp, "strides", V{2, 2, 2});
+  b.node("QuantizeLinear", {"m", "s", "z"}, {"mq"});
+  b.node("DequantizeLinear", {"mq", "s", "z"}, {"md"});
+  auto* ap = b.node("AveragePool", {"md"}, {"a"}, "avgpool3d");
+  OnnxBuilder::attr(ap, "kernel_shape", V{2, 3, 3});
+  OnnxBuilder::attr(ap, "pads", V{0, 1, 1, 0, 1, 1});
+  OnnxBuilder::attr(ap, "count_include_pad", int64_t(1));
+  b.node("QuantizeLinear", {"a", "s", "z"}, {"aq"});
+  b.node("DequantizeLinear", {"aq", "s", "z"}, {"y"});
+  auto g = b.import();
+  ASSERT_TRUE(g.ok()) << g.status().to_string();
+  auto npu = compile(g.value(), "imxrt700");
+  ASSERT_TRUE(npu.ok()) << npu.status().to_string();
+  auto cpu = compile(g.value(), "cpu");
+  ASSERT_TRUE(cpu.ok()) << cpu.status().to_string();
+  int pools = 0;
+  for (NodeId id : npu->graph.live_nodes()) {
+    const OpKind k = npu->graph.node(id).kind;
+    if (k != OpKind::MaxPool && k != OpKind::AveragePool) continue;
+    ++pools;
+    EXPECT_GE(npu->part.nodes[size_t(id)].partition, 0) << npu->graph.node(id).name;
+    EXPECT_EQ(npu->graph.tensor(npu->graph.node(id).outputs[0]).dtype, DType::I8) << npu->graph.node(id).name;
+  }
+  EXPECT_EQ(pools, 4);
+
+  std::mt19937 rng(12);
+  auto q = [&](double v) { return s * std::min(127.0, std::max(-128.0, std::nearbyint(v / s))); };
+  for (int sample = 0; sample < 2; ++sample) {
+    const std::vector<TensorData> in = {random_input(xs, rng)};
+    const std::vector<TensorData> host = run_on_cpu(g.value(), in);
+    ASSERT_EQ(host.size(), 1u);
+    ASSERT_EQ(host[0].shape, (Shape{1, 3, 1, 3, 3}));
+    EXPECT_EQ(run_program(npu->file, in)[0].bytes, host[0].bytes) << "imxrt700, sample " << sample;
+    EXPECT_EQ(run_program(cpu->file, in)[0].bytes, host[0].bytes) << "cpu, sample " << sample;
+    // ONNX's meaning: max of the dequantized input, quantized; the average of that, quantized.
+    const float* x = in[0].data<float>();
+    std::vector<double> m(3 * 2 * 3 * 3);
+    for (int64_t c = 0; c < 3; ++c)
+      for (int64_t d = 0; d < 2; ++d)
+        for (int64_t h = 0; h < 3; ++h)
+          for (int64_t w = 0; w < 3; ++w) {
+            double v = -1e30;
+            for (int64_t i = 0; i < 8; ++i)
+              v = std::max(v, q(x[((c * 4 + 2 * d + i / 4) * 6 + 2 * h + i / 2 % 2) * 6 + 2 * w + i % 2]));
+            m[size_t(((c * 2 + d) * 3 + h) * 3 + w)] = q(v);
+          }
+    for (int64_t c = 0; c < 3; ++c)
+      for (int64_t h = 0; h < 3; ++h)
+        for (int64_t w = 0; w < 3; ++w) {
+          double sum = 0;
+          for (int64_t d = 0; d < 2; ++d)
+            for (int64_t i = h - 1; i <= h + 1; ++i)
+              for (int64_t j = w - 1; j <= w + 1; ++j)
+                if (i >= 0 && i < 3 && j >= 0 && j < 3) sum += m[size_t(((c * 2 + d) * 3 + i) * 3 + j)];
+          const double want = q(sum / 18.0);  // count_include_pad: 2 * 3 * 3 window positions
+          EXPECT_LE(std::fabs(host[0].data<float>()[(c * 3 + h) * 3 + w] - want), s * 1.001) << c << h << w;
+        }
+  }
+}
+
 }  // namespace
 }  // namespace neutron::testing

@@ -8,6 +8,7 @@
 #include <array>
 #include <cctype>
 #include <cmath>
+#include <cstring>
 
 #include "import/onnx/onnx_ops.h"
 
@@ -336,7 +337,8 @@ StatusOr<TensorId> emit_pool_2d(NodeCtx& c, const Attributes& attrs, TensorId x,
 
 // ---- 3-D pools and ConvTranspose -----------------------------------------------------------------
 // The IR, the kernels and the NPU are 2-D; a 3-D node imports as an exact decomposition into 2-D
-// ops and reshapes (docs/architecture.md, "3-D spatial ops"), so int8 and the NPU need nothing new.
+// ops, reshapes and transposes (docs/architecture.md, "1-D and 3-D spatial ops"), so int8 and the
+// NPU need nothing new.
 
 // One spatial axis of a 3-D window; pb/pe: padding at the begin/end.
 struct Axis3 {
@@ -399,15 +401,69 @@ Attributes window_2d(const Axis3& a0, const Axis3& a1) {
 
 const char* const kAxisNames[3] = {"D", "H", "W"};
 
-// A 3-D pool is separable: the window is a box and max/sum/count factor over the axes (the
+// The channels-last views: the decompositions below move data as [N, D, H, W, C] and give every
+// 2-D op its NCHW input as Transpose(NHWC -> NCHW) of a reshaped channels-last tensor, and take
+// its output back by Transpose(NCHW -> NHWC). layout-nhwc runs the 2-D ops channels-last and
+// cancels those transposes with its own, so a 3-D op costs one Transpose at its input and one at
+// its output, and consecutive 3-D ops cancel those too (the Reshapes between are free).
+const std::vector<int64_t> kToChannelsLast5 = {0, 2, 3, 4, 1}, kFromChannelsLast5 = {0, 4, 1, 2, 3};
+const std::vector<int64_t> kNhwcToNchw = {0, 3, 1, 2}, kNchwToNhwc = {0, 2, 3, 1};
+
+StatusOr<TensorId> emit_transpose(NodeCtx& c, TensorId x, const std::vector<int64_t>& perm, const std::string& suffix) {
+  Attributes a;
+  a.set("perm", perm);
+  if (suffix.empty()) return c.emit(OpKind::Transpose, {x}, a);
+  return c.emit_temp(OpKind::Transpose, {x}, a, suffix);
+}
+
+// Channels-last x (rank 4, [n, h, w, c] after a Reshape to `nhwc`) as the NCHW input of a 2-D op.
+StatusOr<TensorId> nchw_view(NodeCtx& c, TensorId x_cl, const Shape& nhwc, const std::string& suffix) {
+  ASSIGN_OR_RETURN(TensorId r, emit_reshape(c, x_cl, nhwc, suffix + "_nhwc"));
+  return emit_transpose(c, r, kNhwcToNchw, suffix + "_nchw");
+}
+
+// A 3-D pool is separable: the window is a box, so max, sum and count factor over the axes (the
 // count of an AveragePool window, with or without the padding, is the product of its per-axis
-// counts; -inf padding and ceil_mode are per axis too). X [N, C, D, H, W] runs as
-//   Reshape [N, C*D, H, W] -> 2-D pool over (H, W) -> Reshape [N, C, D, H'*W']
-//   -> 2-D pool with window (kD, 1) over (D, H'*W') -> Reshape [N, C, D', H', W'].
-// MaxPool is exact; AveragePool divides twice (a few ulps in float; an int8 graph rounds the
-// intermediate, which host and programs share).
+// counts; -inf padding and ceil_mode are per axis too). X [N, C, D, H, W], channels-last:
+//   Transpose [N, D, H, W, C] -> Reshape [N*D, H, W, C] -> 2-D pool over (H, W)
+//   -> Reshape [N, D, H'*W', C] -> 2-D pool with window (kD, 1) over (D, H'*W')
+//   -> Reshape [N, D', H', W', C] -> Transpose [N, C, D', H', W']
+// (each 2-D pool between the NHWC <-> NCHW transposes layout-nhwc cancels). MaxPool is exact;
+// AveragePool divides twice (a few ulps in float; an int8 graph rounds the intermediate, which
+// host and programs share).
+// In a QDQ model (X is a DequantizeLinear of a per-tensor int8/uint8 tensor) every tensor inside a
+// 3-D pool gets a QuantizeLinear -> DequantizeLinear with X's parameters, as the pools' shared
+// quantization wants, so fold-qdq makes each 2-D op, Reshape and Transpose an int8 op (max is exact
+// that way; the average rounds once more, at the intermediate).
+StatusOr<TensorId> requantize_like_input(NodeCtx& c, TensorId t, const QuantParams* qp, DType qdt,
+                                         const std::string& suffix) {
+  if (!qp) return t;
+  NodeCtx::Out q;
+  q.dtype = qdt;
+  q.quant = *qp;
+  ASSIGN_OR_RETURN(TensorId tq, c.emit_temp(OpKind::QuantizeLinear, {t}, {}, suffix + "_q", q));
+  return c.emit_temp(OpKind::DequantizeLinear, {tq}, {}, suffix + "_dq");
+}
+
 Status map_pool_3d(NodeCtx& c, TensorId x) {
   const Shape xs = c.shape(x);
+  QuantParams x_quant;  // a copy: emitting tensors moves the graph's
+  const QuantParams* qp = nullptr;
+  DType qdt = DType::Invalid;
+  const NodeId xp = c.tensor(x).producer;
+  if (xp >= 0 && !c.g().node(xp).dead && c.g().node(xp).kind == OpKind::DequantizeLinear) {
+    const Tensor& q = c.tensor(c.g().node(xp).inputs[0]);
+    if (!q.quant.empty() && !q.quant.per_axis() && (q.dtype == DType::I8 || q.dtype == DType::U8)) {
+      x_quant = q.quant;
+      qp = &x_quant;
+      qdt = q.dtype;
+    }
+  }
+  // Emits op(x) and, in a QDQ model, requantizes its output.
+  auto rq = [&](StatusOr<TensorId> t, const std::string& suffix) -> StatusOr<TensorId> {
+    if (!t.ok()) return t.status();
+    return requantize_like_input(c, t.value(), qp, qdt, suffix);
+  };
   ASSIGN_OR_RETURN(auto w, window_3d(c, xs, {}, true));
   const bool is_max = c.op() == "MaxPool";
   for (int i = 0; i < 3; ++i) {
@@ -430,34 +486,53 @@ Status map_pool_3d(NodeCtx& c, TensorId x) {
     }
   }
   const int64_t n = xs[0], ch = xs[1], d = xs[2];
-  ASSIGN_OR_RETURN(TensorId x4, emit_reshape(c, x, {n, ch * d, xs[3], xs[4]}, "fold_d"));
-  ASSIGN_OR_RETURN(TensorId y1, emit_pool_2d(c, hw, x4, "pool_hw"));
+  // (Not nchw_view: each Reshape and Transpose is requantized in a QDQ model.)
+  ASSIGN_OR_RETURN(TensorId xcl, rq(emit_transpose(c, x, kToChannelsLast5, "channels_last"), "channels_last"));
+  ASSIGN_OR_RETURN(TensorId x4r, rq(emit_reshape(c, xcl, {n * d, xs[3], xs[4], ch}, "fold_d_nhwc"), "fold_d_nhwc"));
+  ASSIGN_OR_RETURN(TensorId x4, rq(emit_transpose(c, x4r, kNhwcToNchw, "fold_d_nchw"), "fold_d_nchw"));
+  ASSIGN_OR_RETURN(TensorId y1, rq(emit_pool_2d(c, hw, x4, "pool_hw"), "pool_hw"));
   const int64_t oh = c.shape(y1)[2], ow = c.shape(y1)[3];
-  ASSIGN_OR_RETURN(TensorId y1r, emit_reshape(c, y1, {n, ch, d, oh * ow}, "unfold_d"));
-  ASSIGN_OR_RETURN(TensorId y2, emit_pool_2d(c, dd, y1r, "pool_d"));
-  return emit_reshape(c, y2, {n, ch, c.shape(y2)[2], oh, ow}).status();
+  ASSIGN_OR_RETURN(TensorId y1cl, rq(emit_transpose(c, y1, kNchwToNhwc, "pool_hw_nhwc"), "pool_hw_nhwc"));
+  ASSIGN_OR_RETURN(TensorId y1v, rq(emit_reshape(c, y1cl, {n, d, oh * ow, ch}, "unfold_d_nhwc"), "unfold_d_nhwc"));
+  ASSIGN_OR_RETURN(TensorId y1r, rq(emit_transpose(c, y1v, kNhwcToNchw, "unfold_d_nchw"), "unfold_d_nchw"));
+  ASSIGN_OR_RETURN(TensorId y2, rq(emit_pool_2d(c, dd, y1r, "pool_d"), "pool_d"));
+  const int64_t od = c.shape(y2)[2];
+  ASSIGN_OR_RETURN(TensorId y2cl, rq(emit_transpose(c, y2, kNchwToNhwc, "pool_d_nhwc"), "pool_d_nhwc"));
+  ASSIGN_OR_RETURN(TensorId y5, rq(emit_reshape(c, y2cl, {n, od, oh, ow, ch}, "channels_last_out"), "channels_last_out"));
+  return emit_transpose(c, y5, kFromChannelsLast5, "").status();
 }
 
-// W [Cin, Cout/group, kD, kH, kW] as [Cin, Cout/group * kD, kH, kW] (output channel co * kD + kd).
-// A DequantizeLinear of a constant is rebuilt on the reshaped integer constant (per-channel
-// scales of axis 1 repeated kD times), as lift_1d_weights does.
-StatusOr<TensorId> fold_kd_into_weights(NodeCtx& c, TensorId w) {
+// W [Cin, Cout/g, kD, kH, kW] as the (H, W) ConvTranspose's [Cin, Cout/g * kD, kH, kW]: output
+// channel kd * Cout/g + co when `kd_major` (W's axes 1 and 2 swapped first), co * kD + kd otherwise.
+// A DequantizeLinear of a constant is rebuilt on the rearranged integer constant (the per-channel
+// scales of axis 1 follow their channels), as lift_1d_weights does, so the weight stays
+// "DequantizeLinear of a constant" for fold-qdq.
+StatusOr<TensorId> fold_kd_into_weights(NodeCtx& c, TensorId w, bool kd_major) {
   const Shape ws = c.shape(w);
-  const Shape w4 = {ws[0], ws[1] * ws[2], ws[3], ws[4]};
+  const int64_t cin = ws[0], cog = ws[1], kd = ws[2], plane = ws[3] * ws[4];
+  const Shape w4 = {cin, cog * kd, ws[3], ws[4]};
+  auto channel = [&](int64_t co, int64_t k) { return kd_major ? k * cog + co : co * kd + k; };
   const NodeId p = c.tensor(w).producer;
   if (p >= 0 && !c.g().node(p).dead && c.g().node(p).kind == OpKind::DequantizeLinear) {
     const Tensor& q = c.tensor(c.g().node(p).inputs[0]);
     if (q.is_constant() && (!q.quant.per_axis() || q.quant.axis == 1)) {
-      TensorData data = *q.data;
-      data.shape = w4;
+      TensorData data(q.data->dtype, w4);
+      const size_t es = dtype_size(data.dtype), block = size_t(plane) * es;
+      for (int64_t ci = 0; ci < cin; ++ci)
+        for (int64_t co = 0; co < cog; ++co)
+          for (int64_t k = 0; k < kd; ++k)
+            std::memcpy(data.bytes.data() + size_t(ci * cog * kd + channel(co, k)) * block,
+                        q.data->bytes.data() + size_t((ci * cog + co) * kd + k) * block, block);
       QuantParams qp = q.quant;
       if (qp.per_axis()) {
         QuantParams r;
         r.axis = 1;
-        for (size_t i = 0; i < qp.scale.size(); ++i)
-          for (int64_t k = 0; k < ws[2]; ++k) {
-            r.scale.push_back(qp.scale[i]);
-            r.zero_point.push_back(qp.zero_point[i]);
+        r.scale.resize(size_t(cog * kd));
+        r.zero_point.resize(size_t(cog * kd));
+        for (int64_t co = 0; co < cog; ++co)
+          for (int64_t k = 0; k < kd; ++k) {
+            r.scale[size_t(channel(co, k))] = qp.scale[size_t(co)];
+            r.zero_point[size_t(channel(co, k))] = qp.zero_point[size_t(co)];
           }
         qp = std::move(r);
       }
@@ -465,19 +540,29 @@ StatusOr<TensorId> fold_kd_into_weights(NodeCtx& c, TensorId w) {
       return c.emit_temp(OpKind::DequantizeLinear, {q4}, {}, "weight_hw");
     }
   }
-  return emit_reshape(c, w, w4, "weight_hw");
+  TensorId t = w;
+  if (kd_major) {
+    Attributes a;
+    a.set("perm", std::vector<int64_t>{0, 2, 1, 3, 4});
+    ASSIGN_OR_RETURN(t, c.emit_temp(OpKind::Transpose, {w}, a, "weight_kd_major"));
+  }
+  return emit_reshape(c, t, w4, "weight_hw");
 }
 
-// A 3-D ConvTranspose is a 2-D one over (H, W) whose output channels are (co, kd), followed by
-// the scatter along D of each kd slice, which is a depthwise 2-D ConvTranspose with one-hot
-// (kD, 1) kernels over (D, OH*OW), and the sum over kd, a depthwise (kD, 1) Conv with ones:
-//   X [N, Cin, D, H, W] -> Transpose [N, D, Cin, H, W] -> Reshape [N*D, Cin, H, W]
-//   -> ConvTranspose(W as [Cin, Cout/g*kD, kH, kW], group g; the H, W attributes) [N*D, Cout*kD, OH, OW]
-//   -> Reshape [N, D, Cout*kD, OH*OW] -> Transpose [N, Cout*kD, D, OH*OW]
-//   -> ConvTranspose(one-hot [Cout*kD, 1, kD, 1], group Cout*kD; the D attributes) [N, Cout*kD, OD, OH*OW]
-//   -> Reshape [N, Cout, kD, OD*OH*OW] -> Conv(ones [Cout, 1, kD, 1], group Cout, B) [N, Cout, 1, OD*OH*OW]
-//   -> Reshape [N, Cout, OD, OH, OW]
-// (kD = 1: no Conv, B goes to the depth ConvTranspose). Exact up to the order of the float sums.
+// A 3-D ConvTranspose is a 2-D one over (H, W) whose output channels are the (kd, co) pairs,
+// followed by the scatter along D of each kd slice, a depthwise 2-D ConvTranspose with one-hot
+// (kD, 1) kernels over (D, OH*OW), and the sum over kd, a depthwise (1, kD) Conv of ones with B.
+// Channels-last as the pools (P = OH*OW; channel kd * Cout + co):
+//   X -> Transpose [N, D, H, W, Cin] -> Reshape [N*D, H, W, Cin]
+//   -> ConvTranspose(W as [Cin, kD*Cout/g, kH, kW], group g; the H, W attributes) [N*D, OH, OW, kD*Cout]
+//   -> Reshape [N, D, P, kD*Cout]
+//   -> ConvTranspose(one-hot [kD*Cout, 1, kD, 1], group kD*Cout; the D attributes) [N, OD, P, kD*Cout]
+//   -> Reshape [N, OD, P*kD, Cout] -> Conv(ones [Cout, 1, 1, kD], stride (1, kD), group Cout, B) [N, OD, P, Cout]
+//   -> Reshape [N, OD, OH, OW, Cout] -> Transpose [N, Cout, OD, OH, OW]
+// (the sum runs over OD rows of P*kD pixels, not OD*P rows of kD: the NPU pays per row).
+// A grouped ConvTranspose (g > 1) must keep its groups' channels together, so its channels come as
+// (co, kd) and a Transpose of [N*D*OH*OW, Cout, kD] makes them (kd, co). kD = 1: no Conv, B goes
+// to the scatter. Exact up to the order of the float sums.
 Status map_conv_transpose_3d(NodeCtx& c, TensorId x, TensorId w, TensorId b) {
   const Shape xs = c.shape(x), ws = c.shape(w);
   if (ws.size() != 5)
@@ -487,6 +572,9 @@ Status map_conv_transpose_3d(NodeCtx& c, TensorId x, TensorId w, TensorId b) {
   if (group < 1 || ws[0] % group != 0 || xs[1] != ws[0])
     return c.fail(Error::InvalidModel, "input 0 (X) has ", xs[1], " channels and W ", shape_str(ws), " with group=", group,
                   " expects ", ws[0], ", a multiple of the group");
+  if (b != kNoTensor && c.shape(b) != Shape{ws[1] * group})
+    return c.fail(Error::InvalidModel, "input 2 (B) '", c.tensor(b).name, "' must have shape [", ws[1] * group, "], has ",
+                  shape_str(c.shape(b)));
   ASSIGN_OR_RETURN(auto w3, window_3d(c, xs, {ws[2], ws[3], ws[4]}, false));
   std::vector<int64_t> op = c.attrs().get_ints("output_padding", {0, 0, 0});
   if (op.size() != 3)
@@ -529,46 +617,53 @@ Status map_conv_transpose_3d(NodeCtx& c, TensorId x, TensorId w, TensorId b) {
       return c.fail(Error::InvalidModel, "the pads of axis ", kAxisNames[i], " (", a.pb, ", ", a.pe, ") leave an empty output");
   }
   const int64_t n = xs[0], cin = xs[1], d = xs[2], kd = ws[2], cout = ws[1] * group;
+  constexpr int64_t kMaxScatterWeights = int64_t(1) << 24;  // [kD*Cout, 1, kD, 1] floats, built here
+  if (cout < 1 || kd * kd > kMaxScatterWeights / cout)
+    return c.fail(Error::NotSupported, "a 3-D ConvTranspose with kernel depth ", kd, " and ", cout,
+                  " output channels is outside what its decomposition supports (kD * kD * Cout <= ", kMaxScatterWeights,
+                  ", Cout >= 1)");
   // Stage 1: (H, W) with D folded into the batch.
-  Attributes pos;
-  pos.set("perm", std::vector<int64_t>{0, 2, 1, 3, 4});
-  ASSIGN_OR_RETURN(TensorId xt, c.emit_temp(OpKind::Transpose, {x}, pos, "d_first"));
-  ASSIGN_OR_RETURN(TensorId x4, emit_reshape(c, xt, {n * d, cin, xs[3], xs[4]}, "fold_d"));
-  ASSIGN_OR_RETURN(TensorId w4, fold_kd_into_weights(c, w));
+  ASSIGN_OR_RETURN(TensorId xcl, emit_transpose(c, x, kToChannelsLast5, "channels_last"));
+  ASSIGN_OR_RETURN(TensorId x4, nchw_view(c, xcl, {n * d, xs[3], xs[4], cin}, "fold_d"));
+  ASSIGN_OR_RETURN(TensorId w4, fold_kd_into_weights(c, w, group == 1));
   Attributes hw = window_2d(w3[1], w3[2]);
   hw.set("output_padding", std::vector<int64_t>{op[1], op[2]});
   hw.set("group", group);
   ASSIGN_OR_RETURN(TensorId z, emit_conv_transpose_2d(c, hw, x4, w4, kNoTensor, false));
   const int64_t oh = c.shape(z)[2], ow = c.shape(z)[3], pix = oh * ow;
-  ASSIGN_OR_RETURN(TensorId zr, emit_reshape(c, z, {n, d, cout * kd, pix}, "unfold_d"));
-  Attributes pcd;
-  pcd.set("perm", std::vector<int64_t>{0, 2, 1, 3});
-  ASSIGN_OR_RETURN(TensorId zt, c.emit_temp(OpKind::Transpose, {zr}, pcd, "d_spatial"));
-  // Stage 2: the scatter along D, one-hot kernels.
-  TensorData onehot(DType::F32, {cout * kd, 1, kd, 1});
-  for (int64_t ch = 0; ch < cout * kd; ++ch) onehot.data<float>()[ch * kd + ch % kd] = 1.0f;
+  ASSIGN_OR_RETURN(TensorId zcl, emit_transpose(c, z, kNchwToNhwc, "hw_nhwc"));
+  if (group > 1 && kd > 1) {  // channels (co, kd) -> (kd, co)
+    ASSIGN_OR_RETURN(TensorId zv, emit_reshape(c, zcl, {n * d * pix, cout, kd}, "co_kd"));
+    ASSIGN_OR_RETURN(zcl, emit_transpose(c, zv, {0, 2, 1}, "kd_co"));
+  }
+  ASSIGN_OR_RETURN(TensorId zr, nchw_view(c, zcl, {n, d, pix, kd * cout}, "unfold_d"));
+  // Stage 2: the scatter along D; channel kd * Cout + co has its one at tap kd.
+  TensorData onehot(DType::F32, {kd * cout, 1, kd, 1});
+  for (int64_t ch = 0; ch < kd * cout; ++ch) onehot.data<float>()[ch * kd + ch / cout] = 1.0f;
   const TensorId w_d = c.add_constant("scatter_d", std::move(onehot));
   Attributes da = window_2d(w3[0], Axis3{});
   da.set("output_padding", std::vector<int64_t>{op[0], 0});
-  da.set("group", cout * kd);
-  ASSIGN_OR_RETURN(TensorId u, emit_conv_transpose_2d(c, da, zt, w_d, kd == 1 ? b : kNoTensor, false));
+  da.set("group", kd * cout);
+  ASSIGN_OR_RETURN(TensorId u, emit_conv_transpose_2d(c, da, zr, w_d, kd == 1 ? b : kNoTensor, false));
   const int64_t od = c.shape(u)[2];
-  TensorId y = u;
-  if (kd > 1) {  // Stage 3: the sum over kd.
-    ASSIGN_OR_RETURN(TensorId ur, emit_reshape(c, u, {n, cout, kd, od * pix}, "kd_rows"));
-    TensorData ones(DType::F32, {cout, 1, kd, 1});
+  ASSIGN_OR_RETURN(TensorId y, emit_transpose(c, u, kNchwToNhwc, "d_nhwc"));
+  if (kd > 1) {  // Stage 3: the sum over kd, and B.
+    ASSIGN_OR_RETURN(TensorId ur, nchw_view(c, y, {n, od, pix * kd, cout}, "kd_w"));
+    TensorData ones(DType::F32, {cout, 1, 1, kd});
     for (int64_t i = 0; i < ones.count(); ++i) ones.data<float>()[i] = 1.0f;
     const TensorId w_sum = c.add_constant("sum_kd", std::move(ones));
-    Attributes sa = window_2d(Axis3{kd, 1, 1, 0, 0}, Axis3{});
+    Attributes sa = window_2d(Axis3{}, Axis3{kd, kd, 1, 0, 0});  // window = stride = kD along (P, kD)
     sa.set("group", cout);
     std::vector<TensorId> inputs = {ur, w_sum};
     if (b != kNoTensor) inputs.push_back(b);
-    ASSIGN_OR_RETURN(y, c.emit_temp(OpKind::Conv, inputs, sa, "sum_kd"));
+    ASSIGN_OR_RETURN(TensorId sum, c.emit_temp(OpKind::Conv, inputs, sa, "sum_kd"));
+    ASSIGN_OR_RETURN(y, emit_transpose(c, sum, kNchwToNhwc, "sum_kd_nhwc"));
   }
   if (od != out[0] || oh != out[1] || ow != out[2])
     return c.fail(Error::Internal, "3-D ConvTranspose decomposition gives ", od, "x", oh, "x", ow, ", expected ",
                   str_cat(std::vector<int64_t>(out.begin(), out.end())));
-  return emit_reshape(c, y, {n, cout, od, oh, ow}).status();
+  ASSIGN_OR_RETURN(TensorId y5, emit_reshape(c, y, {n, od, oh, ow, cout}, "channels_last_out"));
+  return emit_transpose(c, y5, kFromChannelsLast5, "").status();
 }
 
 }  // namespace

@@ -172,10 +172,11 @@ OpSupport conv_transpose_support() {
       "integers equal the zero-insertion path (PAD on a reshaped view, the padding d * (k - 1) - pad, a SLICE when "
       "negative, a stride-1 CONV_2D), which remains for strides above 8 or a phase without taps. 1-D ConvTranspose "
       "imports as 2-D on an H = 1 image.",
-      "3-D ConvTranspose imports as 2-D ops: a ConvTranspose over (H, W) on [N*D, Cin, H, W] with the kD kernel slices "
-      "as output channels, a depthwise ConvTranspose with one-hot (kD, 1) kernels that scatters them along D (the D "
-      "stride, pads, dilation and output_padding), and a depthwise (kD, 1) Conv of ones that sums them (with the bias), "
-      "between Transposes and Reshapes; each is judged by these rules (group 1 and depthwise reach the NPU).",
+      "3-D ConvTranspose imports as 2-D ops on channels-last views: a ConvTranspose over (H, W) of [N*D, H, W, Cin] "
+      "with the kD kernel slices as output channels, a depthwise ConvTranspose with one-hot (kD, 1) kernels that "
+      "scatters them along D (the D stride, pads, dilation and output_padding), and a depthwise Conv of ones with "
+      "window = stride = (1, kD) that sums them and adds the bias; each is judged by these rules (group 1 and "
+      "depthwise reach the NPU).",
       "Zero insertion costs s_h * s_w times the MACs of the transposed convolution in the timing model; the phases "
       "cost the MACs of their union windows (vocoder_1d k8 s4: 3 taps instead of 8).",
   };

@@ -11,9 +11,9 @@ using namespace rules;
 namespace {
 
 const char* const kPool3dNote =
-    "3-D pools import as two 2-D pools, over (H, W) on [N, C*D, H, W] and with window (kD, 1) over (D, H'*W'), "
-    "between Reshapes (the window is a box, so max, sum and count factor per axis); each is judged by these rules "
-    "(ceil_mode is dropped on an axis pair where it adds no window).";
+    "3-D pools import as two 2-D pools on channels-last views, over (H, W) of [N*D, H, W, C] and with window (kD, 1) "
+    "over (D, H'*W') of [N, D, H'*W', C] (the window is a box, so max, sum and count factor per axis); each is judged "
+    "by these rules (ceil_mode is dropped on an axis pair where it adds no window).";
 
 Rule ceil_mode_rule(const std::string& name) {
   return Rule{name, [](const NeutronTarget&) { return std::string("ceil_mode must be 0"); },

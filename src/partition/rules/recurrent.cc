@@ -44,7 +44,8 @@ OpSupport recurrent_entry(OpKind kind, const char* upstream) {
                         [](const RuleInput& in) {
                           const Tensor* p = in.input(7);
                           return p ? Verdict::fail(str_cat("peepholes ", named(*p))) : Verdict::pass();
-                        }});
+                        },
+                        /*before_quant=*/true});
   s.notes = {"Y_h is a slice of Y's last step, so Y and Y_h share quantization parameters (the hidden state's "
              "observed range); gates run in Q12/Q15 fixed point inside the kernel."};
   return s;
