@@ -719,8 +719,7 @@ CallStatus setup_binary_operands(const Ctx& c, uint32_t a, uint32_t b, uint32_t 
 
 // Div shares Elementwise's state and kernel (binary_int8 with BinaryInt8Op::Div).
 CallStatus setup_div(const Ctx& c, const Instruction& inst, Arena& ar, const void** plan) {
-  // Upstream has no Div converter, so the partitioner keeps Div on the CPU (rules/not_delegated.cc).
-  if (c.limits == Limits::kNpu) return unsupported("div runs on the CPU only (no Neutron converter)");
+  // CPU and NPU alike (rules/binary.cc div_support: delegated with Mul's rule).
   const npu::DivArgs a = inst.as<npu::DivArgs>();
   ElementwiseState local;
   ElementwiseState* st = ar.state(&local);

@@ -123,6 +123,16 @@ Work work_of(const SimConfig& cfg, const TensorSource& tensors, const Instructio
       }
       break;
     }
+    case Opcode::kDiv: {
+      // Assumption (no published figure): an iterative division per element, about 16 vector steps
+      // (the 8-bit quotient, its rounding and the range check), on the elementwise traffic.
+      const auto a = inst.as<npu::DivArgs>();
+      const TensorDesc out = t(a.output);
+      w.compute = ceil_div(16 * count_of(out), V);
+      w.jobs = rows_of(out);
+      w.act_bytes = uint64_t(t(a.a).size) + t(a.b).size + out.size;
+      break;
+    }
     case Opcode::kTable: {
       const auto a = inst.as<npu::TableArgs>();
       const TensorDesc out = t(a.output);
@@ -289,7 +299,6 @@ Work work_of(const SimConfig& cfg, const TensorSource& tensors, const Instructio
     case Opcode::kRecurrentF32:
     case Opcode::kRecurrentPeepholeF32:
     case Opcode::kPoolF32:
-    case Opcode::kDiv:  // int8 Div is CPU-only (no Neutron converter; rules/not_delegated.cc)
     case Opcode::kReduceF32:
     case Opcode::kResizeF32:
     case Opcode::kLayerNormF32:

@@ -45,20 +45,20 @@ TEST(Partitioner, ChainBecomesOnePartition) {
 }
 
 TEST(Partitioner, PathThroughTheCpuForbidsTheMerge) {
-  // abs -> div (CPU) -> add, and abs -> add directly: merging abs and add would need div both
+  // abs -> pow (CPU) -> add, and abs -> add directly: merging abs and add would need pow both
   // before and after the partition.
   GraphBuilder b;
   const TensorId x = b.input("x", {1, 8});
   const TensorId a = b.node(OpKind::Abs, "abs", {x});
   const TensorId c = b.constant("two", DType::I8, {1, 8}, q8(), 40);
-  const TensorId d = b.node(OpKind::Div, "div", {a, c});
+  const TensorId d = b.node(OpKind::PowTensor, "div", {a, c});
   b.node(OpKind::Add, "add", {a, d});
   const Partitioning p = must_partition(b.done());
   ASSERT_EQ(p.partitions.size(), 2u);
   EXPECT_EQ(p.nodes[0].partition, 0);
   EXPECT_EQ(p.nodes[1].partition, -1);
   EXPECT_EQ(p.nodes[2].partition, 1);
-  EXPECT_EQ(rule_of(p, 1), "div.no_converter");
+  EXPECT_EQ(rule_of(p, 1), "pow_tensor.no_int8");
   auto order = execution_order(b.g, p);
   ASSERT_TRUE(order.ok()) << order.status().to_string();
   ASSERT_EQ(order->size(), 3u);
@@ -85,9 +85,9 @@ TEST(Partitioner, AllNoOpPartitionIsNotEmitted) {
   GraphBuilder b;
   const TensorId x = b.input("x", {1, 2, 4});
   const TensorId c = b.constant("two", DType::I8, {1}, q8(), 40);
-  const TensorId d = b.node(OpKind::Div, "div", {x, c});
+  const TensorId d = b.node(OpKind::PowTensor, "div", {x, c});
   const TensorId r = b.node(OpKind::Reshape, "reshape", {d}, attrs({{"shape", std::vector<int64_t>{1, 8}}}));
-  b.node(OpKind::Div, "div2", {r, c});
+  b.node(OpKind::PowTensor, "div2", {r, c});
   const Partitioning p = must_partition(b.done());
   EXPECT_TRUE(p.partitions.empty());
   EXPECT_EQ(rule_of(p, 1), "partition.all_no_op");
@@ -100,7 +100,7 @@ TEST(Partitioner, RequantizingReshapeAloneIsANoOpPartition) {
   GraphBuilder b;
   const TensorId x = b.input("x", {1, 2, 4});
   const TensorId c = b.constant("two", DType::I8, {1}, q8(), 40);
-  const TensorId d = b.node(OpKind::Div, "div", {x, c});
+  const TensorId d = b.node(OpKind::PowTensor, "div", {x, c});
   const TensorId r = b.node(OpKind::Clip, "requant", {d}, {}, q8(0.1f, 2));
   b.node(OpKind::Reshape, "reshape", {r}, attrs({{"shape", std::vector<int64_t>{1, 8}}}), q8(0.1f, 2));
   const Partitioning p = must_partition(b.done());
@@ -174,7 +174,7 @@ TEST(Partitioner, LoneReluNeedsItsHinge) {
     GraphBuilder b;
     const TensorId x = b.input("x", {1, 8});
     const TensorId c = b.constant("two", DType::I8, {1}, in_q, 40);
-    const TensorId d = b.node(OpKind::Div, "div", {x, c}, {}, in_q);
+    const TensorId d = b.node(OpKind::PowTensor, "div", {x, c}, {}, in_q);
     b.node(OpKind::Relu, "relu", {d}, {}, in_q);
     return must_partition(b.done());
   };
@@ -194,7 +194,7 @@ TEST(Partitioner, LoneClipNeedsAHinge) {
     GraphBuilder b;
     const TensorId x = b.input("x", {1, 8}, q8(scale, zp));
     const TensorId c = b.constant("two", DType::I8, {1}, q8(scale, zp), 40);
-    const TensorId d = b.node(OpKind::Div, "div", {x, c}, {}, q8(scale, zp));
+    const TensorId d = b.node(OpKind::PowTensor, "div", {x, c}, {}, q8(scale, zp));
     b.node(OpKind::Clip, "clip", {d}, attrs({{"min", lo}, {"max", hi}}), q8(scale, zp));
     return must_partition(b.done());
   };
@@ -215,7 +215,7 @@ TEST(Partitioner, LoneReduceMeanOverUnitDimsIsRejected) {
     GraphBuilder b;
     const TensorId x = b.input("x", {1, 8, 1, 1});
     const TensorId c = b.constant("two", DType::I8, {1}, q8(), 40);
-    const TensorId d = alone ? b.node(OpKind::Div, "div", {x, c}) : b.node(OpKind::Abs, "abs", {x});
+    const TensorId d = alone ? b.node(OpKind::PowTensor, "div", {x, c}) : b.node(OpKind::Abs, "abs", {x});
     b.node(OpKind::ReduceMean, "mean", {d}, attrs({{"axes", std::vector<int64_t>{2, 3}}, {"keepdims", int64_t(1)}}));
     return must_partition(b.done());
   };
@@ -286,7 +286,7 @@ TEST(Partitioner, ExtractedPartitionIsAStandaloneGraph) {
   const TensorId x = b.input("x", {1, 8});
   const TensorId a = b.node(OpKind::Abs, "abs", {x});
   const TensorId c = b.constant("two", DType::I8, {1}, q8(), 40);
-  const TensorId d = b.node(OpKind::Div, "div", {a, c});
+  const TensorId d = b.node(OpKind::PowTensor, "div", {a, c});
   const TensorId e = b.node(OpKind::Exp, "exp", {d});
   b.node(OpKind::Add, "add", {e, d});
   const Partitioning p = must_partition(b.done());

@@ -1,6 +1,7 @@
 // Elementwise binary ops (facts §2.2 rows 4, 20, 22, 24, 34): Add -> aten.add.Tensor (ADD),
 // Sub -> aten.sub.Tensor (SUB), Mul -> aten.mul.Tensor (MUL), Max -> aten.maximum (MAXIMUM),
-// Min -> aten.minimum (MINIMUM). ONNX has no alpha, so upstream's "alpha = 1" always holds.
+// Min -> aten.minimum (MINIMUM), Div (run-time divisor, see div_support). ONNX has no alpha, so
+// upstream's "alpha = 1" always holds.
 #include "partition/rules/common.h"
 
 namespace neutron {
@@ -101,6 +102,20 @@ OpSupport mul_support() {
   s.noop_when = "one operand is a constant 1 and the other already has the output's shape and q-params";
   s.notes.push_back("Upstream's quantizer gives both Mul inputs the fixed parameters (1/256, 0); the converter "
                     "does not require it.");
+  return s;
+}
+
+// Div by a run-time tensor (a constant divisor became a Mul in div-to-mul). Upstream's current
+// flow has no converter for it (it rewrites constant divisors to mul); the old flow's rules list
+// Mul/Div together (facts §2.5), so the datapath divides. Delegated with Mul's rule, as the int8
+// `div` kernel call (exact integer division, the same call the CPU runs).
+OpSupport div_support() {
+  OpSupport s = arithmetic_entry(OpKind::Div, "aten.div.Tensor (constant divisor: rewritten to mul)", "DIV");
+  s.notes.push_back(
+      "Deviation from upstream: its current converter has no run-time Div (the op stays on the CPU there); the "
+      "old-flow rules (Mul/Div: some output dim % 8 = 0, no broadcasting) show a DIV kernel. Here an int8 Div runs "
+      "on the NPU as the `div` kernel call (exact integer division, bit-exact with the CPU); its timing-model "
+      "cost is an assumption (docs/npu-model.md).");
   return s;
 }
 

@@ -18,14 +18,6 @@ OpSupport cast_support() {
                        "token ids into float, or into a Gather's indices) runs on the CPU as a cast kernel call");
 }
 
-OpSupport div_support() {
-  return not_delegated(OpKind::Div, "div.no_converter",
-                       "Div has no Neutron converter; division by a constant becomes Mul by its reciprocal "
-                       "(div-to-mul pass), which is delegated; Div by a run-time tensor runs on the CPU (int8 "
-                       "div kernel call when quantized, exact integer division; float otherwise)",
-                       "aten.div.Tensor (rewritten to mul upstream)");
-}
-
 OpSupport pow_tensor_support() {
   return not_delegated(OpKind::PowTensor, "pow_tensor.no_int8",
                        "Pow with a tensor of exponents has no int8 kernel and no Neutron converter (a single "
