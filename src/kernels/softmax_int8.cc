@@ -6,10 +6,12 @@
 
 namespace neutron {
 
-void prepare_softmax_int8(double in_scale, double out_scale, int32_t out_zero_point, SoftmaxInt8Params* p) {
+void prepare_softmax_int8(double in_scale, double out_scale, int32_t out_zero_point, double* table,
+                          SoftmaxInt8Params* p) {
   p->out_scale = out_scale;
   p->out_zero_point = out_zero_point;
-  for (int d = 0; d < 256; ++d) p->exp_table[d] = std::exp(-in_scale * double(d));
+  for (int d = 0; d < 256; ++d) table[d] = std::exp(-in_scale * double(d));
+  p->exp_table = table;
 }
 
 void softmax_int8(const SoftmaxInt8Params& p, const int8_t* in, int8_t* out) {

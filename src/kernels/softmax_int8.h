@@ -17,10 +17,13 @@ struct SoftmaxInt8Params {
   int64_t inner = 1;  // product of dims after the axis (stride of the axis)
   double out_scale = 1.0 / 256;
   int32_t out_zero_point = -128;
-  double exp_table[256] = {};  // exp(-s_in * d)
+  const double* exp_table = nullptr;  // [256]: exp(-s_in * d); read where it lies (a program's
+                                      // weights section), never copied into the kernel's state
 };
 
-void prepare_softmax_int8(double in_scale, double out_scale, int32_t out_zero_point, SoftmaxInt8Params* p);
+// Fills `table` (256 entries, which must outlive `p`'s use) and points `p` at it.
+void prepare_softmax_int8(double in_scale, double out_scale, int32_t out_zero_point, double* table,
+                          SoftmaxInt8Params* p);
 
 void softmax_int8(const SoftmaxInt8Params& p, const int8_t* in, int8_t* out);
 

@@ -1830,10 +1830,10 @@ Status Lowering::lower_softmax(NodeId id) {
   for (int i = 0; i < axis; ++i) outer *= s[size_t(i)];
   CHECK_OR_RETURN(outer <= kMaxDim && s[size_t(axis)] <= kMaxDim && inner <= kMaxDim, Error::NotSupported,
                   describe(g_, id), ": tensor too large");
-  auto sp = std::make_unique<SoftmaxInt8Params>();
-  prepare_softmax_int8(int8::scale_of(g_, x), int8::scale_of(g_, y), int8::zero_point_of(g_, y), sp.get());
-  std::vector<double> table(sp->exp_table, sp->exp_table + 256);
-  table.push_back(sp->out_scale);
+  SoftmaxInt8Params sp;
+  std::vector<double> table(257);
+  prepare_softmax_int8(int8::scale_of(g_, x), int8::scale_of(g_, y), int8::zero_point_of(g_, y), table.data(), &sp);
+  table[256] = sp.out_scale;
   ASSIGN_OR_RETURN(uint32_t ti, tensor(id, x));
   ASSIGN_OR_RETURN(uint32_t to, tensor(id, y));
   const int32_t rows = int32_t(outer), len = int32_t(s[size_t(axis)]), cols = int32_t(inner);

@@ -632,7 +632,8 @@ TEST(NpuKernels, SoftmaxMatchesCpu) {
     const double si = rand_real(rng, 0.02, 0.3);
     const int32_t zi = rand_int(rng, -20, 20);
     SoftmaxInt8Params p;
-    prepare_softmax_int8(si, 1.0 / 256, -128, &p);
+    double table[256];
+    prepare_softmax_int8(si, 1.0 / 256, -128, table, &p);
     p.outer = int64_t(d[0]) * d[1] * d[2];
     p.axis = d[3];
     p.inner = 1;
@@ -1045,7 +1046,8 @@ TEST(NpuKernels, ChainThroughScratchMatchesCpu) {
   w.append(Opcode::kFullyConnected, fa);
   // Softmax.
   SoftmaxInt8Params sp;
-  prepare_softmax_int8(0.1, 1.0 / 256, -128, &sp);
+  double sp_table[256];
+  prepare_softmax_int8(0.1, 1.0 / 256, -128, sp_table, &sp);
   sp.outer = 1;
   sp.axis = NC;
   Case c;

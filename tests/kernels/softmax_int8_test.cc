@@ -39,7 +39,8 @@ TEST(SoftmaxInt8, RandomShapesMatchExactQdq) {
     p.outer = outer;
     p.axis = axis;
     p.inner = inner;
-    prepare_softmax_int8(sx, yq.scale, yq.zero_point, &p);
+    double table[256];
+    prepare_softmax_int8(sx, yq.scale, yq.zero_point, table, &p);
     std::vector<int8_t> y(x.size());
     softmax_int8(p, x.data(), y.data());
     EXPECT_TRUE(testing::qdq_close(y, expected, "softmax"));
