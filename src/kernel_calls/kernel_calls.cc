@@ -748,11 +748,8 @@ CallStatus setup_elementwise(const Ctx& c, const Instruction& inst, Arena& ar, c
                 "elementwise: multiplier pair out of range");
       const bool sub = a.op == int32_t(npu::ElementwiseOp::kSub);
       p.op = sub ? BinaryInt8Op::Sub : BinaryInt8Op::Add;
-      const int64_t sign_b = sub ? -1 : 1;
-      for (int q = -128; q < 128; ++q) {
-        p.table_a[q + 128] = int64_t(q - p.a_zero_point) * a.multiplier_a;
-        p.table_b[q + 128] = sign_b * int64_t(q - p.b_zero_point) * a.multiplier_b;
-      }
+      p.multiplier_a = a.multiplier_a;
+      p.multiplier_b = (sub ? -1 : 1) * int64_t(a.multiplier_b);
       p.shift = a.shift;
       break;
     }

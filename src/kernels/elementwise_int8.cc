@@ -6,18 +6,18 @@
 namespace neutron {
 namespace {
 
-// Add/Sub over contiguous a and b with vector code. The tables are affine in q (table[q + 128] =
-// (q - z) * m), so table_a[a + 128] + table_b[b + 128] = a * ma + b * mb + c0 exactly, with ma and
-// mb the tables' steps and c0 their values at q = 0; the rounding and clamp are those of AddSubFn.
+// Add/Sub over contiguous a and b with vector code: (a - za) * ma + (b - zb) * mb = a * ma + b * mb
+// + c0 exactly, c0 = -(za * ma + zb * mb); the rounding and clamp are those of AddSubFn.
 #if NEUTRON_X86_KERNELS
 NEUTRON_TARGET_AVX512 void add_sub_row_avx512(const BinaryInt8Params& p, const int8_t* a, const int8_t* b, int8_t* out,
                                               int64_t n) {
-  const __m512i ma = _mm512_set1_epi64(p.table_a[1] - p.table_a[0]);
-  const __m512i mb = _mm512_set1_epi64(p.table_b[1] - p.table_b[0]);
+  const __m512i ma = _mm512_set1_epi64(p.multiplier_a);
+  const __m512i mb = _mm512_set1_epi64(p.multiplier_b);
+  const int64_t c0 = -(int64_t(p.a_zero_point) * p.multiplier_a + int64_t(p.b_zero_point) * p.multiplier_b);
   const __m512i s = _mm512_set1_epi64(p.shift);
   const __m512i one = _mm512_set1_epi64(1);
   // c0 + 2^(s-1) - 1: the constant and the rounding offset in one add.
-  const __m512i c = _mm512_set1_epi64(p.table_a[128] + p.table_b[128] + ((int64_t(1) << (p.shift - 1)) - 1));
+  const __m512i c = _mm512_set1_epi64(c0 + ((int64_t(1) << (p.shift - 1)) - 1));
   const __m512i lo = _mm512_set1_epi64(int64_t(p.qmin) - p.output_zero_point);
   const __m512i hi = _mm512_set1_epi64(int64_t(p.qmax) - p.output_zero_point);
   const __m512i zo = _mm512_set1_epi64(p.output_zero_point);
@@ -28,7 +28,7 @@ NEUTRON_TARGET_AVX512 void add_sub_row_avx512(const BinaryInt8Params& p, const i
     const __m512i bv = _mm512_cvtepi8_epi64(_mm_maskz_loadu_epi8(mask, b + i));
     const __m512i v = _mm512_add_epi64(_mm512_mul_epi32(av, ma), _mm512_mul_epi32(bv, mb));
     // bit s of v + c0 decides ties; it is bit s of (v + c0), computed before the offset.
-    const __m512i exact = _mm512_add_epi64(v, _mm512_set1_epi64(p.table_a[128] + p.table_b[128]));
+    const __m512i exact = _mm512_add_epi64(v, _mm512_set1_epi64(c0));
     const __m512i bit = _mm512_and_si512(_mm512_srlv_epi64(exact, s), one);
     __m512i r = _mm512_srav_epi64(_mm512_add_epi64(_mm512_add_epi64(v, c), bit), s);
     r = _mm512_add_epi64(_mm512_min_epi64(_mm512_max_epi64(r, lo), hi), zo);
@@ -52,7 +52,9 @@ bool add_sub_row(const BinaryInt8Params& p, const int8_t* a, const int8_t* b, in
 struct AddSubFn {
   const BinaryInt8Params& p;
   inline int8_t operator()(int8_t a, int8_t b) const {
-    const int64_t v = round_shift_half_even(p.table_a[a + 128] + p.table_b[b + 128], p.shift);
+    const int64_t v = round_shift_half_even(
+        int64_t(int32_t(a) - p.a_zero_point) * p.multiplier_a + int64_t(int32_t(b) - p.b_zero_point) * p.multiplier_b,
+        p.shift);
     return int8_t(clamp_i32(v + p.output_zero_point, p.qmin, p.qmax));
   }
 };
@@ -154,11 +156,8 @@ bool prepare_binary_int8(BinaryInt8Op op, double a_scale, int32_t a_zero_point, 
     case BinaryInt8Op::Sub: {
       FixedMultiplierPair m;
       if (!quantize_multiplier_pair(a_scale / out_scale, b_scale / out_scale, &m)) return false;
-      const int64_t sign_b = op == BinaryInt8Op::Sub ? -1 : 1;
-      for (int q = -128; q < 128; ++q) {
-        p->table_a[q + 128] = int64_t(q - a_zero_point) * m.multiplier_a;
-        p->table_b[q + 128] = sign_b * int64_t(q - b_zero_point) * m.multiplier_b;
-      }
+      p->multiplier_a = m.multiplier_a;
+      p->multiplier_b = (op == BinaryInt8Op::Sub ? -1 : 1) * int64_t(m.multiplier_b);
       p->shift = m.shift;
       return true;
     }
@@ -169,8 +168,10 @@ bool prepare_binary_int8(BinaryInt8Op op, double a_scale, int32_t a_zero_point, 
     case BinaryInt8Op::Max:
     case BinaryInt8Op::Min:
       for (int q = -128; q < 128; ++q) {
-        p->table_a[q + 128] = quantize_real(double(q - a_zero_point) * a_scale, out_scale, out_zero_point, -128, 127);
-        p->table_b[q + 128] = quantize_real(double(q - b_zero_point) * b_scale, out_scale, out_zero_point, -128, 127);
+        p->table_a[q + 128] =
+            int8_t(quantize_real(double(q - a_zero_point) * a_scale, out_scale, out_zero_point, -128, 127));
+        p->table_b[q + 128] =
+            int8_t(quantize_real(double(q - b_zero_point) * b_scale, out_scale, out_zero_point, -128, 127));
       }
       return true;
   }

@@ -3,8 +3,8 @@
 //
 //   Add/Sub  out = clamp(zo + round_half_even(Ma * (a - za) +- Mb * (b - zb)), qmin, qmax)
 //            Ma = sa / so, Mb = sb / so as one FixedMultiplierPair (one shared shift, one rounding
-//            of the exact int64 sum). The two products are tabulated per input value (256 entries
-//            each), so the inner loop is two loads, an add and the rounding shift.
+//            of the exact int64 sum): two 32x32->64 multiplies, an add and the rounding shift per
+//            element (no per-call tables: a kernel call's state stays small on the device).
 //   Mul      out = clamp(zo + round_half_even((a - za) * (b - zb) * M), qmin, qmax), M = sa*sb/so
 //   Max/Min  each input is quantized to the output parameters first (a 256-entry table computed
 //            exactly in double: quantize_real((q - z) * s, so, zo)), then max/min. Quantization is
@@ -28,11 +28,12 @@ struct BinaryInt8Params {
   BinaryInt8Op op = BinaryInt8Op::Add;
   int32_t a_zero_point = 0, b_zero_point = 0, output_zero_point = 0;
   int32_t qmin = -128, qmax = 127;
-  // Add/Sub: (q - z) * m per input value q (index q + 128), b's entry negated for Sub; shift.
-  // Max/Min: the input value quantized to the output parameters (unclamped sum not used).
-  int64_t table_a[256] = {};
-  int64_t table_b[256] = {};
+  // Add/Sub: Ma and Mb (Mb negated for Sub) of the multiplier pair, and its shift.
+  int64_t multiplier_a = 0, multiplier_b = 0;
   int32_t shift = 1;
+  // Max/Min: each input value q (index q + 128) quantized to the output parameters.
+  int8_t table_a[256] = {};
+  int8_t table_b[256] = {};
   FixedMultiplier multiplier;  // Mul: sa*sb/so; Div: sa/(sb*so)
 };
 

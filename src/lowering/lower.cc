@@ -1287,8 +1287,8 @@ Status Lowering::lower_binary(NodeId id) {
     default: {
       std::vector<uint8_t> tables(512);
       for (int q = 0; q < 256; ++q) {
-        tables[size_t(q)] = uint8_t(int8_t(bp->table_a[q]));
-        tables[size_t(256 + q)] = uint8_t(int8_t(bp->table_b[q]));
+        tables[size_t(q)] = uint8_t(bp->table_a[q]);
+        tables[size_t(256 + q)] = uint8_t(bp->table_b[q]);
       }
       blob = int32_t(add_blob(id, "tables", BlobKind::kTable, std::move(tables)));
       break;
