@@ -245,6 +245,11 @@ class Lowering {
   Status lower_layer_norm(NodeId id);
   Status lower_where(NodeId id);
   Status lower_gather(NodeId id);
+  // A reduce's output as the input's 4-D dims with the `axes_mask` axes set to 1 (keepdims=0
+  // outputs have fewer dims): an alias when the output's own dims differ.
+  uint32_t reduced_view(uint32_t input, uint32_t output, int32_t axes_mask);
+  // The gather's geometry (outer, axis_dim, inner, count) checked and emitted as `op` (int8 or float).
+  Status emit_gather(NodeId id, Opcode op);
   Status lower_recurrent(NodeId id);
   Status lower_pad(NodeId id);
   Status lower_slice(NodeId id, TensorId x, TensorId y, const std::vector<int64_t>& begin);
@@ -1549,13 +1554,27 @@ Status Lowering::lower_gather(NodeId id) {
   const Node& n = g_.node(id);
   CHECK_OR_RETURN(n.inputs.size() == 2 && n.input(0) != kNoTensor && n.input(1) != kNoTensor && n.outputs.size() == 1,
                   Error::InvalidModel, describe(g_, id), ": expects data, indices and 1 output");
-  const TensorId x = n.inputs[0], ix = n.inputs[1], y = n.outputs[0];
-  const Tensor& xt = g_.tensor(x);
-  const Tensor& it = g_.tensor(ix);
+  const TensorId x = n.inputs[0], y = n.outputs[0];
+  const Tensor& it = g_.tensor(n.inputs[1]);
   CHECK_OR_RETURN(it.dtype == DType::I32 || it.dtype == DType::I64, Error::NotSupported, describe(g_, id),
                   ": indices must be int32 or int64, are ", dtype_name(it.dtype));
   RETURN_IF_ERROR(int8::check_per_tensor(g_, id, x, "data"));
   RETURN_IF_ERROR(check_same_quant(id, x, y));
+  return emit_gather(id, Opcode::kGather);
+}
+
+uint32_t Lowering::reduced_view(uint32_t input, uint32_t output, int32_t axes_mask) {
+  Dims dy = p_.tensors[input].dims;
+  for (int k = 0; k < 4; ++k)
+    if ((axes_mask >> k) & 1) dy[size_t(k)] = 1;
+  return p_.tensors[output].dims != dy ? alias(output, dy, ".keepdims") : output;
+}
+
+Status Lowering::emit_gather(NodeId id, Opcode op) {
+  const Node& n = g_.node(id);
+  const TensorId x = n.inputs[0], ix = n.inputs[1], y = n.outputs[0];
+  const Tensor& xt = g_.tensor(x);
+  const Tensor& it = g_.tensor(ix);
   const int axis = normalize_axis(n.attrs.get_int("axis", 0), xt.shape.size());
   CHECK_OR_RETURN(axis >= 0, Error::InvalidModel, describe(g_, id), ": axis out of range for ", shape_str(xt.shape));
   int64_t outer = 1, inner = 1;
@@ -1574,7 +1593,7 @@ Status Lowering::lower_gather(NodeId id) {
   a.axis_dim = int32_t(axis_dim);
   a.inner = int32_t(inner);
   a.count = int32_t(count);
-  call(Opcode::kGather, id, a, {a.input, a.indices}, {a.output});
+  call(op, id, a, {a.input, a.indices}, {a.output});
   return Status::OK();
 }
 
@@ -2337,10 +2356,7 @@ Status Lowering::lower_reduce(NodeId id) {
     for (int64_t v : axes) a.axes_mask |= 1 << nhwc_axis(xs.size(), v);
     ASSIGN_OR_RETURN(a.input, tensor(id, x));
     ASSIGN_OR_RETURN(a.output, tensor(id, y));
-    Dims dy = p_.tensors[a.input].dims;
-    for (int k = 0; k < 4; ++k)
-      if ((a.axes_mask >> k) & 1) dy[size_t(k)] = 1;
-    if (p_.tensors[a.output].dims != dy) a.output = alias(a.output, dy, ".keepdims");
+    a.output = reduced_view(a.input, a.output, a.axes_mask);
   }
   call(Opcode::kReduce, id, a, {a.input}, {a.output});
   return Status::OK();
@@ -3104,10 +3120,7 @@ Status Lowering::lower_float_reduce(NodeId id) {
       if (reduced[k]) a.axes_mask |= 1 << nhwc_axis(xs.size(), int64_t(k));
     ASSIGN_OR_RETURN(a.input, tensor(id, x));
     ASSIGN_OR_RETURN(a.output, tensor(id, y));
-    Dims dy = p_.tensors[a.input].dims;
-    for (int k = 0; k < 4; ++k)
-      if ((a.axes_mask >> k) & 1) dy[size_t(k)] = 1;
-    if (p_.tensors[a.output].dims != dy) a.output = alias(a.output, dy, ".keepdims");
+    a.output = reduced_view(a.input, a.output, a.axes_mask);
   }
   call(Opcode::kReduceF32, id, a, {a.input}, {a.output});
   return Status::OK();
@@ -3199,33 +3212,13 @@ Status Lowering::lower_float_gather(NodeId id) {
   const Node& n = g_.node(id);
   CHECK_OR_RETURN(n.inputs.size() == 2 && n.input(0) != kNoTensor && n.input(1) != kNoTensor && n.outputs.size() == 1,
                   Error::InvalidModel, describe(g_, id), ": expects data, indices and 1 output");
-  const TensorId x = n.inputs[0], ix = n.inputs[1], y = n.outputs[0];
-  const Tensor& xt = g_.tensor(x);
-  const Tensor& it = g_.tensor(ix);
+  const Tensor& xt = g_.tensor(n.inputs[0]);
+  const Tensor& it = g_.tensor(n.inputs[1]);
   CHECK_OR_RETURN(xt.dtype == DType::F32 && !xt.is_quantized(), Error::NotSupported, describe(g_, id),
                   ": the float gather kernel call needs float32 data, got '", xt.name, "' ", dtype_name(xt.dtype));
   CHECK_OR_RETURN(it.dtype == DType::I32 || it.dtype == DType::I64, Error::NotSupported, describe(g_, id),
                   ": indices '", it.name, "' must be int32 or int64, are ", dtype_name(it.dtype));
-  const int axis = normalize_axis(n.attrs.get_int("axis", 0), xt.shape.size());
-  CHECK_OR_RETURN(axis >= 0, Error::InvalidModel, describe(g_, id), ": axis out of range for ", shape_str(xt.shape));
-  int64_t outer = 1, inner = 1;
-  for (int i = 0; i < axis; ++i) outer *= xt.shape[size_t(i)];
-  for (size_t i = size_t(axis) + 1; i < xt.shape.size(); ++i) inner *= xt.shape[i];
-  const int64_t axis_dim = xt.shape[size_t(axis)], count = num_elements(it.shape);
-  CHECK_OR_RETURN(outer * count * inner == num_elements(g_.tensor(y).shape), Error::InvalidModel, describe(g_, id),
-                  ": output shape ", shape_str(g_.tensor(y).shape), " does not match the gather");
-  CHECK_OR_RETURN(outer <= kMaxDim && axis_dim <= kMaxDim && inner <= kMaxDim && count >= 1 && count <= kMaxDim,
-                  Error::NotSupported, describe(g_, id), ": gather sizes outside [1, 2^24]");
-  npu::GatherArgs a{};
-  ASSIGN_OR_RETURN(a.input, tensor(id, x));
-  ASSIGN_OR_RETURN(a.indices, tensor(id, ix));
-  ASSIGN_OR_RETURN(a.output, tensor(id, y));
-  a.outer = int32_t(outer);
-  a.axis_dim = int32_t(axis_dim);
-  a.inner = int32_t(inner);
-  a.count = int32_t(count);
-  call(Opcode::kGatherF32, id, a, {a.input, a.indices}, {a.output});
-  return Status::OK();
+  return emit_gather(id, Opcode::kGatherF32);
 }
 
 // Cast between the plain element types program tensors carry: float32, int32 and int64 (token
