@@ -50,6 +50,15 @@ T take(CommandResult<T>&& r) {
 // One command at a time: the simulated NPU driver and the verbosity are process-wide.
 std::mutex g_command_mutex;
 
+// Runs `command` (a call of one of tools/commands.h) with the GIL released, under the mutex, and
+// returns its result or throws its failure.
+template <typename F>
+auto run_unlocked(F&& command) -> decltype(take(command())) {
+  py::gil_scoped_release release;
+  std::lock_guard<std::mutex> lock(g_command_mutex);
+  return take(command());
+}
+
 DType dtype_of(const py::array& a, const std::string& what) {
   const py::dtype dt = a.dtype();
   const char kind = dt.kind();
@@ -193,11 +202,7 @@ PYBIND11_MODULE(_neutron, m) {
     const Source src = to_source(model, model_bytes);
     InMemory mem;
     if (src.in_memory) mem.model = &src.bytes;
-    return [&] {
-      py::gil_scoped_release release;
-      std::lock_guard<std::mutex> lock(g_command_mutex);
-      return take(dump_command(a, mem));
-    }();
+    return run_unlocked([&] { return dump_command(a, mem); });
   });
 
   m.def("quantize",
@@ -215,11 +220,7 @@ PYBIND11_MODULE(_neutron, m) {
           InMemory mem;
           if (src.in_memory) mem.model = &src.bytes;
           if (!samples.is_none()) mem.samples = &arrays;
-          QuantizeResult r = [&] {
-            py::gil_scoped_release release;
-            std::lock_guard<std::mutex> lock(g_command_mutex);
-            return take(quantize_command(a, mem));
-          }();
+          QuantizeResult r = run_unlocked([&] { return quantize_command(a, mem); });
           return py::make_tuple(py::bytes(r.onnx), documented(r.report), r.text);
         });
 
@@ -248,11 +249,7 @@ PYBIND11_MODULE(_neutron, m) {
           InMemory mem;
           if (src.in_memory) mem.model = &src.bytes;
           if (!samples.is_none()) mem.samples = &arrays;
-          CompileResult r = [&] {
-            py::gil_scoped_release release;
-            std::lock_guard<std::mutex> lock(g_command_mutex);
-            return take(compile_command(a, mem));
-          }();
+          CompileResult r = run_unlocked([&] { return compile_command(a, mem); });
           return py::make_tuple(py::bytes(r.program), py::bytes(r.quantized_onnx), r.listing, documented(r.report),
                                 r.text);
         });
@@ -282,11 +279,7 @@ PYBIND11_MODULE(_neutron, m) {
           if (src.in_memory) mem.model = &src.bytes;
           mem.inputs = &in;
           if (!labels.is_none()) mem.labels = &label_array;
-          RunResult r = [&] {
-            py::gil_scoped_release release;
-            std::lock_guard<std::mutex> lock(g_command_mutex);
-            return take(run_command(a, mem));
-          }();
+          RunResult r = run_unlocked([&] { return run_command(a, mem); });
           py::list outs;
           for (const TensorData& t : r.outputs) outs.append(to_numpy(t));
           return py::make_tuple(outs, r.output_names, documented(r.report), r.text);
@@ -314,11 +307,7 @@ PYBIND11_MODULE(_neutron, m) {
           if (tst.in_memory) mem.test_model = &tst.bytes;
           if (!samples.is_none()) mem.samples = &arrays;
           if (!labels.is_none()) mem.labels = &label_array;
-          CompareResult r = [&] {
-            py::gil_scoped_release release;
-            std::lock_guard<std::mutex> lock(g_command_mutex);
-            return take(compare_command(a, mem));
-          }();
+          CompareResult r = run_unlocked([&] { return compare_command(a, mem); });
           return py::make_tuple(documented(r.report), r.text);
         });
 
@@ -328,22 +317,14 @@ PYBIND11_MODULE(_neutron, m) {
     const Source src = to_source(program, program_bytes);
     InMemory mem;
     if (src.in_memory) mem.model = &src.bytes;
-    InspectResult r = [&] {
-      py::gil_scoped_release release;
-      std::lock_guard<std::mutex> lock(g_command_mutex);
-      return take(inspect_command(a, mem));
-    }();
+    InspectResult r = run_unlocked([&] { return inspect_command(a, mem); });
     return py::make_tuple(documented(r.report), r.text);
   });
 
   m.def("supported_ops", [](const std::string& target) {
     SupportedOpsArgs a;
     a.target = target;
-    SupportedOpsResult r = [&] {
-      py::gil_scoped_release release;
-      std::lock_guard<std::mutex> lock(g_command_mutex);
-      return take(supported_ops_command(a));
-    }();
+    SupportedOpsResult r = run_unlocked([&] { return supported_ops_command(a); });
     return py::make_tuple(documented(r.report), r.markdown);
   });
 }
