@@ -85,44 +85,12 @@ StatusOr<Graph> quantize(const Graph& g, const std::vector<Sampler>& samplers, s
   return quantize_graph(g, calib, o);
 }
 
-struct Compiled {
-  Graph graph;
-  Partitioning part;
-  compiler::ProgramFile file;
-};
 // As `neutron compile` builds it, for "imxrt700" or "cpu". The kept nodes carry the quantizer's
 // keep_float mark, so the partitioner is not told the user's list here.
-StatusOr<Compiled> compile(const Graph& qdq, const std::string& target) {
-  Compiled c;
-  c.graph = qdq;
-  RETURN_IF_ERROR(run_passes(c.graph, compile_pipeline()));
-  compiler::ProgramFileOptions opts;
-  opts.model_name = "float_fallback_ops";
-  if (target == "cpu") {
-    ASSIGN_OR_RETURN(c.file, compiler::build_program_file(c.graph, nullptr, compiler::cpu_kernel_target(), opts));
-    return c;
-  }
-  ASSIGN_OR_RETURN(NeutronTarget t, load_target(target));
-  ASSIGN_OR_RETURN(c.part, partition_graph(c.graph, t, PartitionOptions{}));
-  RETURN_IF_ERROR(analyze_partition_layout(c.graph, &c.part));
-  ASSIGN_OR_RETURN(c.file, compiler::build_program_file(c.graph, &c.part, t, opts));
-  return c;
-}
+using Compiled = CompiledProgram;
+StatusOr<Compiled> compile(const Graph& qdq, const std::string& target) { return compile_qdq(qdq, target, "float_fallback_ops"); }
 
-runtime::ProgramStatus run_program(const compiler::ProgramFile& f, const std::vector<TensorData>& inputs,
-                                   std::vector<TensorData>* outs) {
-  auto lp = load_program(f.bytes);
-  EXPECT_TRUE(lp->status.ok()) << describe(lp->status);
-  if (!lp->status.ok()) return lp->status;
-  return run_sample(lp->runner, inputs, outs);
-}
 
-std::string calls_of(const compiler::ProgramFile& f) {
-  std::string all;
-  for (const auto& in : f.instructions)
-    if (in.kind == "cpu_kernels") all += compiler::disassemble_payload(in.payload);
-  return all;
-}
 
 // The rule that put each node of kind `k` on the CPU (all must agree), or "" when none is there.
 std::string rule_of_kind(const Compiled& c, OpKind k) {
@@ -157,7 +125,7 @@ std::unique_ptr<Checked> check_float_ops(const Graph& g, const std::vector<Sampl
   EXPECT_TRUE(cpu.ok()) << cpu.status().to_string();
   if (!npu.ok() || !cpu.ok()) return nullptr;
   EXPECT_EQ(rule_of_kind(npu.value(), kind), rule) << op_kind_name(kind);
-  const std::string a_calls = calls_of(npu->file), c_calls = calls_of(cpu->file);
+  const std::string a_calls = cpu_kernel_listing(npu->file), c_calls = cpu_kernel_listing(cpu->file);
   for (const std::string& op : opcodes) {
     EXPECT_NE(a_calls.find(op), std::string::npos) << op << " missing in\n" << a_calls;
     EXPECT_NE(c_calls.find(op), std::string::npos) << op << " missing in\n" << c_calls;
@@ -230,7 +198,7 @@ TEST(FloatFallbackOps, AttentionWithMatMulsKeptInFloatRunsAsBatchMatMulFloatCall
   ASSERT_NE(c, nullptr);
   // Four run-time-B MatMuls: batch 2 (slice i of both), one GEMM of 12 rows (a shared B), and
   // 6 batches from a slice table; the rest of the block stays int8 (LayerNorm, Softmax on the NPU).
-  const std::string calls = calls_of(c->npu.file);
+  const std::string calls = cpu_kernel_listing(c->npu.file);
   size_t bmm = 0;
   for (size_t at = calls.find("batch_matmul_f32"); at != std::string::npos; at = calls.find("batch_matmul_f32", at + 1))
     ++bmm;

@@ -42,48 +42,16 @@ StatusOr<Graph> quantize(const Graph& g, const TensorData& samples, std::vector<
   return quantize_graph(g, calib, o);
 }
 
-// The quantized graph compiled as `neutron compile` does, for `target` (or "cpu").
-struct Compiled {
-  Graph graph;
-  Partitioning part;
-  compiler::ProgramFile file;
-};
+// The quantized graph compiled as `neutron compile` does, for `target` (or "cpu"), the partitioner
+// told `keep_float`.
+using Compiled = CompiledProgram;
 StatusOr<Compiled> compile(const Graph& qdq, const std::string& target, const std::vector<std::string>& keep_float) {
-  Compiled c;
-  c.graph = qdq;
-  RETURN_IF_ERROR(run_passes(c.graph, compile_pipeline()));
-  compiler::ProgramFileOptions opts;
-  opts.model_name = "float_fallback";
-  if (target == "cpu") {
-    ASSIGN_OR_RETURN(c.file, compiler::build_program_file(c.graph, nullptr, compiler::cpu_kernel_target(), opts));
-    return c;
-  }
-  ASSIGN_OR_RETURN(NeutronTarget t, load_target(target));
   PartitionOptions po;
   po.keep_float = keep_float;
-  ASSIGN_OR_RETURN(c.part, partition_graph(c.graph, t, po));
-  RETURN_IF_ERROR(analyze_partition_layout(c.graph, &c.part));
-  ASSIGN_OR_RETURN(c.file, compiler::build_program_file(c.graph, &c.part, t, opts));
-  return c;
+  return compile_qdq(qdq, target, "float_fallback", po);
 }
 
-std::vector<TensorData> run_program(const compiler::ProgramFile& f, const std::vector<TensorData>& inputs) {
-  auto lp = load_program(f.bytes);
-  EXPECT_TRUE(lp->status.ok()) << describe(lp->status);
-  std::vector<TensorData> outs;
-  if (!lp->status.ok()) return outs;
-  const runtime::ProgramStatus s = run_sample(lp->runner, inputs, &outs);
-  EXPECT_TRUE(s.ok()) << describe(s);
-  return outs;
-}
 
-// Every float opcode in the program's CPU kernel calls.
-std::string opcodes_of(const compiler::ProgramFile& f) {
-  std::string all;
-  for (const auto& in : f.instructions)
-    if (in.kind == "cpu_kernels") all += compiler::disassemble_payload(in.payload);
-  return all;
-}
 
 std::string rule_of(const Compiled& c, const std::string& node) {
   for (NodeId id : c.graph.live_nodes())
@@ -154,7 +122,7 @@ TEST(FloatFallback, OpsKeptInFloatAndOpsWithoutInt8KernelRunAsFloatKernelCalls) 
   EXPECT_GE(on_npu, 2) << "the int8 Conv, Relu, MaxPool and pool still go to the NPU";
 
   // The CPU instructions hold float kernel calls and the quantize / dequantize calls at their edges.
-  const std::string calls = opcodes_of(npu->file);
+  const std::string calls = cpu_kernel_listing(npu->file);
   for (const char* op : {"quantize", "dequantize", "conv_f32", "gemm_f32", "unary_f32", "softmax_f32",
                          "elementwise_f32"})
     EXPECT_NE(calls.find(op), std::string::npos) << op << " missing in\n" << calls;
@@ -221,7 +189,7 @@ TEST(Int8Div, DivByARuntimeTensorIsOneInt8KernelCall) {
   for (const auto& in : npu->file.instructions)
     if (in.kind == "delegate") npu_calls += compiler::disassemble_payload(in.payload);
   EXPECT_NE(npu_calls.find(" div "), std::string::npos) << npu_calls;
-  const std::string calls = opcodes_of(cpu->file);
+  const std::string calls = cpu_kernel_listing(cpu->file);
   EXPECT_NE(calls.find(" div "), std::string::npos) << calls;
   EXPECT_EQ(calls.find("elementwise_f32"), std::string::npos) << calls;
 
@@ -312,7 +280,7 @@ void check_recurrent_fixture(const std::string& fixture, const std::string& op) 
   ASSERT_TRUE(npu.ok()) << npu.status().to_string();
   auto cpu = compile(q.value(), "cpu", {op});
   ASSERT_TRUE(cpu.ok()) << cpu.status().to_string();
-  EXPECT_NE(opcodes_of(npu->file).find("recurrent_f32"), std::string::npos);
+  EXPECT_NE(cpu_kernel_listing(npu->file).find("recurrent_f32"), std::string::npos);
   auto inputs = read_npy(fixture_path(fixture, "inputs.npy"));
   auto ref = read_npy(fixture_path(fixture, "ref_f32.npy"));
   ASSERT_TRUE(inputs.ok() && ref.ok());
@@ -540,7 +508,7 @@ TEST(FloatFallback, AnOpWhoseInt8LoweringIsRefusedRunsInFloat) {
       ++float_pools;
     }
   EXPECT_EQ(float_pools, 1);
-  const std::string calls = opcodes_of(npu->file);
+  const std::string calls = cpu_kernel_listing(npu->file);
   EXPECT_NE(calls.find("pool_f32"), std::string::npos) << calls;
   EXPECT_NE(calls.find("dilation_h=2"), std::string::npos) << calls;
   for (int s = 0; s < 3; ++s) {
@@ -664,10 +632,10 @@ void check_kept_float(const Graph& g, const std::vector<std::string>& keep, cons
         ++kept;
       }
   EXPECT_GT(kept, 0);
-  const std::string calls = opcodes_of(npu->file);
+  const std::string calls = cpu_kernel_listing(npu->file);
   EXPECT_NE(calls.find(opcode), std::string::npos) << calls;
   for (const std::string& want : also) EXPECT_NE(calls.find(want), std::string::npos) << want << " missing in\n" << calls;
-  EXPECT_NE(opcodes_of(cpu->file).find(opcode), std::string::npos);
+  EXPECT_NE(cpu_kernel_listing(cpu->file).find(opcode), std::string::npos);
   for (int s = 0; s < 3; ++s) {
     const std::vector<TensorData> in = {random_input(in_shape, rng)};
     const auto host = run_on_cpu(q.value(), in);

@@ -157,44 +157,10 @@ StatusOr<Graph> quantize(const Graph& g, const TensorData& samples) {
   return quantize_graph(g, calib, QuantizeOptions{});
 }
 
-struct Compiled {
-  Graph graph;
-  Partitioning part;
-  compiler::ProgramFile file;
-};
-StatusOr<Compiled> compile(const Graph& qdq, const std::string& target) {
-  Compiled c;
-  c.graph = qdq;
-  RETURN_IF_ERROR(run_passes(c.graph, compile_pipeline()));
-  compiler::ProgramFileOptions opts;
-  opts.model_name = "recurrent_onnx";
-  if (target == "cpu") {
-    ASSIGN_OR_RETURN(c.file, compiler::build_program_file(c.graph, nullptr, compiler::cpu_kernel_target(), opts));
-    return c;
-  }
-  ASSIGN_OR_RETURN(NeutronTarget t, load_target(target));
-  ASSIGN_OR_RETURN(c.part, partition_graph(c.graph, t, PartitionOptions{}));
-  RETURN_IF_ERROR(analyze_partition_layout(c.graph, &c.part));
-  ASSIGN_OR_RETURN(c.file, compiler::build_program_file(c.graph, &c.part, t, opts));
-  return c;
-}
+using Compiled = CompiledProgram;
+StatusOr<Compiled> compile(const Graph& qdq, const std::string& target) { return compile_qdq(qdq, target, "recurrent_onnx"); }
 
-std::vector<TensorData> run_program(const compiler::ProgramFile& f, const std::vector<TensorData>& inputs) {
-  auto lp = load_program(f.bytes);
-  EXPECT_TRUE(lp->status.ok()) << describe(lp->status);
-  std::vector<TensorData> outs;
-  if (!lp->status.ok()) return outs;
-  const runtime::ProgramStatus s = run_sample(lp->runner, inputs, &outs);
-  EXPECT_TRUE(s.ok()) << describe(s);
-  return outs;
-}
 
-std::string cpu_calls(const compiler::ProgramFile& f) {
-  std::string all;
-  for (const auto& in : f.instructions)
-    if (in.kind == "cpu_kernels") all += compiler::disassemble_payload(in.payload);
-  return all;
-}
 
 const NodePlacement* placement_of(const Compiled& c, OpKind kind) {
   for (NodeId id : c.graph.live_nodes())
@@ -279,7 +245,7 @@ TEST(LstmPeepholes, RunInFloatAsRecurrentPeepholeCallsBitExactWithTheHost) {
     Compiled npu;
     compile_and_check(rnn_model(s, 9), s, &npu);
     if (::testing::Test::HasFatalFailure()) return;
-    EXPECT_NE(cpu_calls(npu.file).find("recurrent_peephole_f32"), std::string::npos);
+    EXPECT_NE(cpu_kernel_listing(npu.file).find("recurrent_peephole_f32"), std::string::npos);
     const NodePlacement* p = placement_of(npu, OpKind::LSTM);
     ASSERT_NE(p, nullptr);
     ASSERT_TRUE(p->rejection.has_value());
@@ -315,7 +281,7 @@ TEST(LstmPeepholes, MutatedPeepholeCallsAreRefusedOrRun) {
   ASSERT_TRUE(q.ok()) << q.status().to_string();
   auto c = compile(q.value(), "cpu");
   ASSERT_TRUE(c.ok()) << c.status().to_string();
-  ASSERT_NE(cpu_calls(c->file).find("recurrent_peephole_f32"), std::string::npos);
+  ASSERT_NE(cpu_kernel_listing(c->file).find("recurrent_peephole_f32"), std::string::npos);
   const std::vector<uint8_t>& bytes = c->file.bytes;
   const TensorData input = random_tensor(x_shape(s), rng);
   ASSERT_TRUE(load_program(bytes)->status.ok());

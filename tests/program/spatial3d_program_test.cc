@@ -80,38 +80,9 @@ OnnxBuilder model(const Case& c, std::mt19937& rng) {
   return b;
 }
 
-struct Compiled {
-  Graph graph;
-  Partitioning part;
-  compiler::ProgramFile file;
-};
+using Compiled = CompiledProgram;
+StatusOr<Compiled> compile(const Graph& qdq, const std::string& target) { return compile_qdq(qdq, target, "spatial3d"); }
 
-StatusOr<Compiled> compile(const Graph& qdq, const std::string& target) {
-  Compiled c;
-  c.graph = qdq;
-  RETURN_IF_ERROR(run_passes(c.graph, compile_pipeline()));
-  compiler::ProgramFileOptions opts;
-  opts.model_name = "spatial3d";
-  if (target == "cpu") {
-    ASSIGN_OR_RETURN(c.file, compiler::build_program_file(c.graph, nullptr, compiler::cpu_kernel_target(), opts));
-    return c;
-  }
-  ASSIGN_OR_RETURN(NeutronTarget t, load_target(target));
-  ASSIGN_OR_RETURN(c.part, partition_graph(c.graph, t, PartitionOptions{}));
-  RETURN_IF_ERROR(analyze_partition_layout(c.graph, &c.part));
-  ASSIGN_OR_RETURN(c.file, compiler::build_program_file(c.graph, &c.part, t, opts));
-  return c;
-}
-
-std::vector<TensorData> run_program(const compiler::ProgramFile& f, const std::vector<TensorData>& inputs) {
-  auto lp = load_program(f.bytes);
-  EXPECT_TRUE(lp->status.ok()) << describe(lp->status);
-  std::vector<TensorData> outs;
-  if (!lp->status.ok()) return outs;
-  const runtime::ProgramStatus s = run_sample(lp->runner, inputs, &outs);
-  EXPECT_TRUE(s.ok()) << describe(s);
-  return outs;
-}
 
 void check(const Case& c, uint32_t seed) {
   SCOPED_TRACE(c.name);

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "compiler/compiler.h"
 #include "compiler/program_file.h"
 #include "core/status.h"
 #include "core/strcat.h"
@@ -223,6 +224,56 @@ inline runtime::ProgramStatus run_sample(runtime::ProgramRunner& r, const std::v
     outputs->push_back(std::move(d));
   }
   return s;
+}
+
+// A quantized (QDQ) graph compiled as `neutron compile` builds it: the compile pipeline, then for
+// "cpu" every op as CPU kernel calls, else the named target's partitions (`partition` options).
+struct CompiledProgram {
+  Graph graph;
+  Partitioning part;
+  compiler::ProgramFile file;
+};
+inline StatusOr<CompiledProgram> compile_qdq(const Graph& qdq, const std::string& target, const std::string& model_name,
+                                             const PartitionOptions& partition = PartitionOptions{}) {
+  CompiledProgram c;
+  c.graph = qdq;
+  RETURN_IF_ERROR(run_passes(c.graph, compile_pipeline()));
+  compiler::ProgramFileOptions opts;
+  opts.model_name = model_name;
+  if (target == "cpu") {
+    ASSIGN_OR_RETURN(c.file, compiler::build_program_file(c.graph, nullptr, compiler::cpu_kernel_target(), opts));
+    return c;
+  }
+  ASSIGN_OR_RETURN(NeutronTarget t, load_target(target));
+  ASSIGN_OR_RETURN(c.part, partition_graph(c.graph, t, partition));
+  RETURN_IF_ERROR(analyze_partition_layout(c.graph, &c.part));
+  ASSIGN_OR_RETURN(c.file, compiler::build_program_file(c.graph, &c.part, t, opts));
+  return c;
+}
+
+// One sample through a program file: a load failure is a test failure; the run's status is
+// returned (a run may be meant to fail).
+inline runtime::ProgramStatus run_program(const compiler::ProgramFile& f, const std::vector<TensorData>& inputs,
+                                          std::vector<TensorData>* outs) {
+  auto lp = load_program(f.bytes);
+  EXPECT_TRUE(lp->status.ok()) << describe(lp->status);
+  if (!lp->status.ok()) return lp->status;
+  return run_sample(lp->runner, inputs, outs);
+}
+// The same, the run expected to succeed.
+inline std::vector<TensorData> run_program(const compiler::ProgramFile& f, const std::vector<TensorData>& inputs) {
+  std::vector<TensorData> outs;
+  const runtime::ProgramStatus s = run_program(f, inputs, &outs);
+  EXPECT_TRUE(s.ok()) << describe(s);
+  return outs;
+}
+
+// The disassembly of a program's CPU kernel calls (its cpu_kernels payloads).
+inline std::string cpu_kernel_listing(const compiler::ProgramFile& f) {
+  std::string all;
+  for (const auto& in : f.instructions)
+    if (in.kind == "cpu_kernels") all += compiler::disassemble_payload(in.payload);
+  return all;
 }
 
 }  // namespace neutron::testing
