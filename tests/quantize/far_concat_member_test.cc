@@ -11,6 +11,7 @@
 #include "passes/pipeline.h"
 #include "passes/prequant_test_util.h"
 #include "quantize/calibration_data.h"
+#include "quantize/qdq_params_util.h"
 #include "quantize/quantizer.h"
 #include "util/single_op.h"
 
@@ -25,27 +26,7 @@ TensorData normal_samples(int64_t n, int64_t width, uint32_t seed) {
   return samples;
 }
 
-StatusOr<Graph> quantize(const Graph& g, const TensorData& samples, QuantizeReport* report) {
-  std::vector<std::vector<CalibrationArray>> arrays(1);
-  arrays[0].push_back({"memory", samples});
-  auto calib = make_calibration_set(model_inputs(g), std::move(arrays));
-  if (!calib.ok()) return calib.status();
-  return quantize_graph(g, calib.value(), QuantizeOptions{}, report);
-}
 
-// The parameters of the Q node writing the float tensor named `name` in the QDQ graph (a graph
-// output keeps its name on the DequantizeLinear).
-std::optional<QuantParams> params_of(const Graph& q, const std::string& name) {
-  for (NodeId id : q.live_nodes()) {
-    const Node& n = q.node(id);
-    if (n.kind == OpKind::DequantizeLinear && q.tensor(n.outputs[0]).name == name) return q.tensor(n.inputs[0]).quant;
-  }
-  for (NodeId id : q.live_nodes()) {
-    const Node& n = q.node(id);
-    if (n.kind == OpKind::QuantizeLinear && q.tensor(n.inputs[0]).name == name) return q.tensor(n.outputs[0]).quant;
-  }
-  return std::nullopt;
-}
 
 double sqnr_db(const std::vector<double>& want, const std::vector<double>& got) {
   double s = 0, e = 0;
